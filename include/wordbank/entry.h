@@ -1,0 +1,63 @@
+/* A word bank entry: the word, its translation and language (together the
+ * key), what the details stage wrote about it, and the state of each stage.
+ *
+ * Strings are owned by the entry (heap, UTF-8) and may be NULL when unknown.
+ */
+#ifndef WORDBANK_ENTRY_H
+#define WORDBANK_ENTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum wb_stage { WB_STAGE_DETAILS = 0, WB_STAGE_IMAGE, WB_STAGE_AUDIO, WB_STAGE_COUNT };
+enum wb_state { WB_STATE_MISSING = 0, WB_STATE_DONE, WB_STATE_FAILED };
+
+/* "details", "image", "audio"; "missing", "done", "failed". */
+const char *wb_stage_name(enum wb_stage stage);
+const char *wb_state_name(enum wb_state state);
+/* -1 when the name is unknown. */
+int wb_stage_from_name(const char *name);
+int wb_state_from_name(const char *name);
+
+struct wb_example {
+    char *text;
+    char *translation; /* NULL when unknown (the original format had none) */
+};
+
+struct wb_stage_info {
+    enum wb_state state;
+    char *error;    /* the last failure's message (the API's own words), or NULL */
+    char *file;     /* media file (image, audio) relative to the media dir, or NULL */
+    char *provider; /* "gemini", "openai", "offline", "import" */
+    char *model;
+    char *voice;
+    int64_t tokens_in, tokens_out;
+    int64_t updated_at; /* wall clock, seconds */
+};
+
+struct wb_entry {
+    int64_t id; /* store row id, 0 when not stored */
+    char *word;
+    char *translation;
+    char *language; /* BCP 47, "ja" */
+    char *context;
+    char *reading;
+    char *description;
+    char *image_description;
+    struct wb_example *examples;
+    size_t n_examples;
+    struct wb_stage_info stages[WB_STAGE_COUNT];
+    int64_t created_at, updated_at;
+};
+
+void wb_entry_init(struct wb_entry *e);
+void wb_entry_release(struct wb_entry *e);
+/* Deep copy; dst must be initialised (its old contents are released). */
+int wb_entry_copy(struct wb_entry *dst, const struct wb_entry *src);
+/* Append an example (copies both strings; translation may be NULL). */
+int wb_entry_add_example(struct wb_entry *e, const char *text, const char *translation);
+void wb_entry_clear_examples(struct wb_entry *e);
+void wb_stage_info_release(struct wb_stage_info *s);
+int wb_stage_info_copy(struct wb_stage_info *dst, const struct wb_stage_info *src);
+
+#endif

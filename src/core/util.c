@@ -1,0 +1,178 @@
+/* Clocks, hashing and base64 (OpenSSL's libcrypto, included here only), and
+ * small string and path helpers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/util.h"
+
+int64_t wb_clock_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t wb_clock_wall_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+void wb_hex_encode(const uint8_t *in, size_t len, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * len] = '\0';
+}
+
+void wb_sha256(const void *data, size_t len, uint8_t out[32])
+{
+    unsigned int n = 32;
+    EVP_Digest(data, len, out, &n, EVP_sha256(), NULL);
+}
+
+void wb_sha256_hex(const void *data, size_t len, char hex[65])
+{
+    uint8_t d[32];
+    wb_sha256(data, len, d);
+    wb_hex_encode(d, 32, hex);
+}
+
+int wb_base64_decode(const char *in, size_t len, struct wb_buf *out)
+{
+    EVP_ENCODE_CTX *ctx;
+    int rc = 0, n = 0;
+    size_t start = out->len;
+    const size_t chunk = 1 << 16;
+    ctx = EVP_ENCODE_CTX_new();
+    if (!ctx)
+        return WB_ENOMEM;
+    EVP_DecodeInit(ctx);
+    for (size_t off = 0; off < len; off += chunk) {
+        size_t take = len - off < chunk ? len - off : chunk;
+        rc = wb_buf_grow(out, take / 4 * 3 + 3);
+        if (rc)
+            goto out;
+        if (EVP_DecodeUpdate(ctx, (unsigned char *)out->data + out->len, &n,
+                             (const unsigned char *)in + off, (int)take) < 0) {
+            rc = WB_EPARSE;
+            goto out;
+        }
+        out->len += (size_t)n;
+    }
+    rc = wb_buf_grow(out, 3);
+    if (rc)
+        goto out;
+    if (EVP_DecodeFinal(ctx, (unsigned char *)out->data + out->len, &n) < 0) {
+        rc = WB_EPARSE;
+        goto out;
+    }
+    out->len += (size_t)n;
+    out->data[out->len] = '\0';
+out:
+    if (rc) {
+        out->len = start;
+        if (out->cap)
+            out->data[start] = '\0';
+    }
+    EVP_ENCODE_CTX_free(ctx);
+    return rc;
+}
+
+int wb_base64_encode(const void *in, size_t len, struct wb_buf *out)
+{
+    size_t need = 4 * ((len + 2) / 3);
+    int rc = wb_buf_grow(out, need);
+    if (rc)
+        return rc;
+    /* EVP_EncodeBlock writes no newlines and NUL-terminates. */
+    for (size_t off = 0; off < len;) {
+        size_t take = len - off > 3 * 16384 ? 3 * 16384 : len - off;
+        int n = EVP_EncodeBlock((unsigned char *)out->data + out->len,
+                                (const unsigned char *)in + off, (int)take);
+        out->len += (size_t)n;
+        off += take;
+    }
+    out->data[out->len] = '\0';
+    return 0;
+}
+
+char *wb_strdup0(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+int wb_str_set(char **dst, const char *src)
+{
+    char *copy = NULL;
+    if (src && !(copy = strdup(src)))
+        return WB_ENOMEM;
+    free(*dst);
+    *dst = copy;
+    return 0;
+}
+
+int wb_file_read(const char *path, struct wb_buf *out, struct wb_error *err)
+{
+    char tmp[65536];
+    ssize_t n;
+    int rc = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return wb_error_set(err, errno == ENOENT ? WB_ENOTFOUND : WB_EIO, "%s: %s", path,
+                            strerror(errno));
+    while ((n = read(fd, tmp, sizeof tmp)) != 0) {
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = wb_error_set(err, WB_EIO, "%s: %s", path, strerror(errno));
+            break;
+        }
+        if ((rc = wb_buf_append(out, tmp, (size_t)n)) != 0) {
+            wb_error_set(err, rc, "%s: %s", path, wb_strerror(rc));
+            break;
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+int wb_path_join(struct wb_buf *out, const char *dir, const char *name)
+{
+    if (name[0] == '/' || !dir || !dir[0])
+        return wb_buf_appends(out, name);
+    int rc = wb_buf_appends(out, dir);
+    if (!rc && out->len && out->data[out->len - 1] != '/')
+        rc = wb_buf_appendc(out, '/');
+    return rc ? rc : wb_buf_appends(out, name);
+}
+
+int wb_mkdirs(const char *path, struct wb_error *err)
+{
+    char buf[4096];
+    size_t len = strlen(path);
+    if (len == 0 || len >= sizeof buf)
+        return wb_error_set(err, WB_EINVAL, "bad directory path '%s'", path);
+    memcpy(buf, path, len + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+            return wb_error_set(err, WB_EIO, "cannot create %s: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+        return wb_error_set(err, errno == ENOSPC ? WB_ENOSPC : WB_EIO, "cannot create %s: %s",
+                            buf, strerror(errno));
+    return 0;
+}

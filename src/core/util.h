@@ -1,0 +1,39 @@
+/* Internal core helpers shared by every module: clocks, hashing, base64,
+ * small string and file utilities. Not part of the public API.
+ */
+#ifndef WB_CORE_UTIL_H
+#define WB_CORE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wordbank/buf.h"
+#include "wordbank/error.h"
+
+/* Monotonic milliseconds: every timeout and rate decision. */
+int64_t wb_clock_mono_ms(void);
+/* Wall clock, seconds since the epoch: only for timestamps stored in the database. */
+int64_t wb_clock_wall_s(void);
+
+/* SHA-256 of a byte string; hex is 65 bytes (64 digits and a NUL). */
+void wb_sha256(const void *data, size_t len, uint8_t out[32]);
+void wb_sha256_hex(const void *data, size_t len, char hex[65]);
+void wb_hex_encode(const uint8_t *in, size_t len, char *out);
+
+/* Standard base64 (padding optional, whitespace ignored) appended to out.
+ * -WB_EPARSE on a bad character, -WB_ETOOBIG past out's limit. */
+int wb_base64_decode(const char *in, size_t len, struct wb_buf *out);
+int wb_base64_encode(const void *in, size_t len, struct wb_buf *out);
+
+/* strdup that accepts NULL (returns NULL). */
+char *wb_strdup0(const char *s);
+/* Replace *dst with a copy of src (or NULL); returns -WB_ENOMEM on failure. */
+int wb_str_set(char **dst, const char *src);
+/* Read a whole file into out (respecting its limit). */
+int wb_file_read(const char *path, struct wb_buf *out, struct wb_error *err);
+/* Join a directory and a name into out ("dir/name"; name alone if absolute). */
+int wb_path_join(struct wb_buf *out, const char *dir, const char *name);
+/* mkdir -p. */
+int wb_mkdirs(const char *path, struct wb_error *err);
+
+#endif

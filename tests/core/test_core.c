@@ -1,0 +1,120 @@
+/* Core: error table, string builder, redaction, hashing, base64, entries. */
+#include <stdlib.h>
+
+#include "core/util.h"
+#include "test.h"
+#include "wordbank/entry.h"
+#include "wordbank/log.h"
+
+TEST(error_table_names_and_messages)
+{
+    struct wb_error e = { 0 };
+    CHECK_STR(wb_errname(WB_ENOTFOUND), "WB_ENOTFOUND");
+    CHECK_STR(wb_errname(0), "WB_OK");
+    CHECK_STR(wb_errname(-9999), "WB_E?");
+    CHECK_STR(wb_strerror(WB_ENOMEM), "out of memory");
+    CHECK(WB_ENOMEM < 0 && WB_EINVAL < 0 && WB_ENOMEM != WB_EINVAL);
+    CHECK_INT(wb_error_set(&e, WB_EPARSE, "line %d", 7), WB_EPARSE);
+    CHECK_STR(wb_error_text(&e), "line 7");
+    wb_error_prefix(&e, "file.jsonl");
+    CHECK_STR(e.msg, "file.jsonl: line 7");
+    wb_error_clear(&e);
+    CHECK_STR(wb_error_text(&e), "success");
+}
+
+TEST(buf_grows_and_detaches)
+{
+    struct wb_buf b;
+    wb_buf_init(&b, 0);
+    CHECK(b.data != NULL);
+    CHECK_STR(b.data, "");
+    for (int i = 0; i < 1000; i++)
+        CHECK_INT(wb_buf_appendf(&b, "%d,", i), 0);
+    CHECK(b.len > 3000);
+    CHECK(strncmp(b.data, "0,1,2,", 6) == 0);
+    wb_buf_consume(&b, 2);
+    CHECK(strncmp(b.data, "1,2,", 4) == 0);
+    size_t n;
+    char *p = wb_buf_detach(&b, &n);
+    CHECK(n > 3000 && p[n] == '\0');
+    CHECK_STR(b.data, "");
+    free(p);
+    wb_buf_release(&b);
+}
+
+TEST(buf_respects_limit)
+{
+    struct wb_buf b;
+    wb_buf_init(&b, 10);
+    CHECK_INT(wb_buf_appends(&b, "0123456789"), 0);
+    CHECK_INT(wb_buf_appends(&b, "x"), WB_ETOOBIG);
+    CHECK_INT(b.len, 10);
+    CHECK_STR(b.data, "0123456789");
+    wb_buf_release(&b);
+}
+
+TEST(secrets_are_redacted_from_errors)
+{
+    struct wb_error e = { 0 };
+    wb_secret_register("AIzaTESTKEY-0123456789abcdef");
+    wb_error_set(&e, WB_EHTTP, "GET /x?key=%s failed; again %s", "AIzaTESTKEY-0123456789abcdef",
+                 "AIzaTESTKEY-0123456789abcdef");
+    CHECK(strstr(e.msg, "AIzaTESTKEY") == NULL);
+    CHECK_STR(e.msg, "GET /x?key=[REDACTED] failed; again [REDACTED]");
+    /* A secret shorter than the mask grows the text; it must still fit. */
+    char small[16] = "ab12345678";
+    wb_secret_register("12345678");
+    wb_secret_redact(small, sizeof small);
+    CHECK(strlen(small) < sizeof small);
+    CHECK(strncmp(small, "ab[REDACTED]", 12) == 0);
+}
+
+TEST(sha256_known_vector)
+{
+    char hex[65];
+    wb_sha256_hex("abc", 3, hex);
+    CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(base64_round_trip)
+{
+    struct wb_buf enc, dec;
+    unsigned char raw[1000];
+    for (int i = 0; i < 1000; i++)
+        raw[i] = (unsigned char)(i * 7);
+    wb_buf_init(&enc, 0);
+    wb_buf_init(&dec, 0);
+    CHECK_INT(wb_base64_encode(raw, sizeof raw, &enc), 0);
+    CHECK_INT(wb_base64_decode(enc.data, enc.len, &dec), 0);
+    CHECK_INT(dec.len, sizeof raw);
+    CHECK(memcmp(dec.data, raw, sizeof raw) == 0);
+    wb_buf_reset(&dec);
+    CHECK_INT(wb_base64_decode("aGVsbG8=", 8, &dec), 0);
+    CHECK_STR(dec.data, "hello");
+    wb_buf_reset(&dec);
+    CHECK(wb_base64_decode("a$b!", 4, &dec) != 0);
+    wb_buf_release(&enc);
+    wb_buf_release(&dec);
+}
+
+TEST(entry_copy_is_deep)
+{
+    struct wb_entry a, b;
+    wb_entry_init(&a);
+    wb_entry_init(&b);
+    a.word = strdup("猫");
+    a.translation = strdup("cat");
+    CHECK_INT(wb_entry_add_example(&a, "猫がいる。", "There is a cat."), 0);
+    CHECK_INT(wb_entry_add_example(&a, "猫", NULL), 0);
+    a.stages[WB_STAGE_AUDIO].state = WB_STATE_DONE;
+    a.stages[WB_STAGE_AUDIO].file = strdup("ab.mp3");
+    CHECK_INT(wb_entry_copy(&b, &a), 0);
+    wb_entry_release(&a);
+    CHECK_STR(b.word, "猫");
+    CHECK_INT(b.n_examples, 2);
+    CHECK(b.examples[1].translation == NULL);
+    CHECK_STR(b.stages[WB_STAGE_AUDIO].file, "ab.mp3");
+    CHECK_INT(wb_stage_from_name("image"), WB_STAGE_IMAGE);
+    CHECK_INT(wb_state_from_name("nope"), -1);
+    wb_entry_release(&b);
+}
