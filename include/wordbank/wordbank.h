@@ -1,0 +1,11 @@
+/* wordbank's public API, all of it: the CLI includes only this. */
+#ifndef WORDBANK_WORDBANK_H
+#define WORDBANK_WORDBANK_H
+
+#include "wordbank/buf.h"
+#include "wordbank/config.h"
+#include "wordbank/entry.h"
+#include "wordbank/error.h"
+#include "wordbank/log.h"
+
+#endif

@@ -1,0 +1,56 @@
+/* The plain data that passes between providers (which build requests and parse
+ * responses, with no I/O) and the engine (which does the I/O). No libcurl here.
+ */
+#ifndef WB_CORE_HTTP_H
+#define WB_CORE_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wordbank/buf.h"
+#include "wordbank/error.h"
+
+/* What a request is for: picks its timeouts and its rate-limit bucket kind. */
+enum wb_req_kind { WB_REQ_TEXT = 0, WB_REQ_IMAGE, WB_REQ_SPEECH, WB_REQ_LIST, WB_REQ_KIND_COUNT };
+
+struct wb_http_header {
+    char *name;
+    char *value;
+};
+
+struct wb_http_request {
+    char *method; /* "GET", "POST" */
+    char *url;    /* full URL; never contains a key */
+    struct wb_http_header *headers;
+    size_t n_headers;
+    char *body; /* may be NULL for GET */
+    size_t body_len;
+    int stream;          /* response is an SSE stream, delivered in pieces */
+    enum wb_req_kind kind;
+    char *model;         /* rate-limit bucket: the model id ("gemini-3.8-flash") */
+};
+
+void wb_http_request_init(struct wb_http_request *r);
+void wb_http_request_release(struct wb_http_request *r);
+/* Adds a copy of "name: value". Secrets (the key header) are sent but never logged:
+ * callers register them with wb_secret_register(). */
+int wb_http_request_add_header(struct wb_http_request *r, const char *name, const char *value);
+/* The value of a header (case-insensitive name), or NULL. */
+const char *wb_http_header_find(const struct wb_http_header *h, size_t n, const char *name);
+
+/* What an API said when it refused, in a shape the engine can act on. Filled
+ * by a provider's error parser from the status, headers and body. */
+struct wb_api_error {
+    int code;            /* WB_ERATELIMIT, WB_EQUOTA, WB_EAUTH, WB_EMODEL, WB_EBLOCKED,
+                            WB_EHTTP, WB_ETRANSPORT, WB_EINCOMPLETE, WB_EPARSE, ... */
+    int http_status;     /* 0 for transport failures */
+    int retryable;       /* 408/429/5xx/transport/incomplete stream: 1 */
+    int64_t retry_after_ms; /* server's hint (RetryInfo, Retry-After, ...), -1 if none */
+    int per_day;         /* a per-day quota: stop this stage for the run */
+    char status[64];     /* "RESOURCE_EXHAUSTED", "" if none */
+    char message[WB_ERRMSG_MAX]; /* the API's own words, for the user */
+};
+
+void wb_api_error_clear(struct wb_api_error *e);
+
+#endif
