@@ -1,0 +1,64 @@
+/* wordbank doctor: what configuration is in force and where each part came
+ * from, the key masked, the database and media paths, and the models. */
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static void show_setting(const struct cli *c, const char *label, const char *name)
+{
+    const char *v = wb_config_get(c->cfg, name);
+    printf("%-14s %s  (%s)\n", label, v ? v : "(unset)", wb_config_origin(c->cfg, name));
+}
+
+static void show_key(const struct cli *c, const char *label, const char *name)
+{
+    char masked[64];
+    const char *key = wb_config_get(c->cfg, name);
+    wb_config_mask_key(key, masked, sizeof masked);
+    printf("%-14s %s", label, masked);
+    if (key)
+        printf("  (from %s)", wb_config_origin(c->cfg, name));
+    putchar('\n');
+}
+
+int cmd_doctor(struct cli *c)
+{
+    const char *provider = wb_config_get(c->cfg, "provider");
+    const char *db = cli_db_path(c);
+    int rc = EXIT_OK;
+
+    printf("wordbank %s\n", WB_VERSION);
+    show_setting(c, "provider", "provider");
+    show_key(c, "gemini key", "gemini_api_key");
+    show_key(c, "openai key", "openai_api_key");
+    printf("%-14s %s  (%s)%s\n", "database", db, wb_config_origin(c->cfg, "db"),
+           access(db, F_OK) == 0 ? "" : "  [does not exist yet]");
+    printf("%-14s %s%s\n", "media", cli_media_dir(c),
+           access(cli_media_dir(c), F_OK) == 0 ? "" : "  [does not exist yet]");
+    show_setting(c, "language", "lang");
+    show_setting(c, "jobs", "jobs");
+    if (!strcmp(provider, "gemini")) {
+        show_setting(c, "endpoint", "base_url");
+        show_setting(c, "api version", "api_version");
+        show_setting(c, "text model", "text_model");
+        show_setting(c, "speech model", "tts_model");
+        show_setting(c, "voice", "voice");
+        show_setting(c, "image model", "image_model");
+        show_setting(c, "image api", "image_api");
+    } else if (!strcmp(provider, "openai")) {
+        show_setting(c, "endpoint", "openai_base_url");
+        show_setting(c, "text model", "openai_text_model");
+        show_setting(c, "speech model", "openai_tts_model");
+        show_setting(c, "voice", "openai_voice");
+        show_setting(c, "image model", "openai_image_model");
+    }
+    show_setting(c, "audio format", "audio_format");
+    show_setting(c, "image size", "image_size");
+    if (!strcmp(provider, "gemini") && !wb_config_get(c->cfg, "gemini_api_key")) {
+        cli_error("provider gemini needs a key: set GEMINI_API_KEY (or GOOGLE_API_KEY, or "
+                  "GEMINI_API_KEY / GOOGLE_AI_STUDIO_KEY in .env)");
+        rc = EXIT_ENV;
+    }
+    return rc;
+}
