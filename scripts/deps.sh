@@ -11,6 +11,7 @@ PKGS=(
   libmp3lame-dev libavcodec-dev libavformat-dev libavutil-dev libswresample-dev libswscale-dev
   libopusenc-dev libopus-dev libpng-dev libjpeg62-turbo-dev libwebp-dev
   libmecab-dev mecab mecab-ipadic-utf8 edict libespeak-ng-dev espeak-ng-data
+  libcmark-dev
   openssl ca-certificates
 )
 # Only for the tests and benchmarks: a browser and a Japanese font for the page
