@@ -1,0 +1,361 @@
+/* Opening and closing the store, the cache of prepared statements, batches
+ * and the translation of SQLite's errors into ours (with the database's path
+ * in every message). Opening never writes to a file before it has been read
+ * and recognised as an SQLite database that is ours (or an empty one), so a
+ * damaged or foreign file is reported and left byte-for-byte as it was.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "store/store_internal.h"
+
+#define STORE_BUSY_DEFAULT_MS 5000
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT wb_op",
+    [ST_RELEASE] = "RELEASE wb_op",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO wb_op",
+    [ST_FIND] = "SELECT id FROM entries WHERE word = ?1 AND translation = ?2 AND language = ?3",
+    [ST_GET] = "SELECT id, word, translation, language, context, reading, description, "
+               "image_description, created_at, updated_at FROM entries "
+               "WHERE word = ?1 AND translation = ?2 AND language = ?3",
+    [ST_GET_EXAMPLES] = "SELECT text, translation FROM examples WHERE entry_id = ?1 "
+                        "ORDER BY position",
+    [ST_GET_STAGES] = "SELECT stage, state, error, file, provider, model, voice, tokens_in, "
+                      "tokens_out, updated_at FROM stages WHERE entry_id = ?1",
+    [ST_UPSERT_ALL] =
+        "INSERT INTO entries (word, translation, language, context, reading, description, "
+        "image_description, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+        "ON CONFLICT (word, translation, language) DO UPDATE SET context = excluded.context, "
+        "reading = excluded.reading, description = excluded.description, "
+        "image_description = excluded.image_description, updated_at = excluded.updated_at "
+        "RETURNING id",
+    [ST_UPSERT_KEY] = "INSERT INTO entries (word, translation, language, context, created_at, "
+                      "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5) "
+                      "ON CONFLICT (word, translation, language) DO UPDATE SET "
+                      "updated_at = excluded.updated_at RETURNING id",
+    [ST_UPDATE_DETAILS] = "UPDATE entries SET reading = ?2, description = ?3, "
+                          "image_description = ?4, updated_at = ?5 WHERE id = ?1",
+    [ST_DEL_EXAMPLES] = "DELETE FROM examples WHERE entry_id = ?1",
+    [ST_ADD_EXAMPLE] = "INSERT INTO examples (entry_id, position, text, translation) "
+                       "VALUES (?1, ?2, ?3, ?4)",
+    [ST_SET_STAGE] = "INSERT OR REPLACE INTO stages (entry_id, stage, state, error, file, "
+                     "provider, model, voice, tokens_in, tokens_out, updated_at) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [ST_REMOVE] = "DELETE FROM entries WHERE word = ?1 AND translation = ?2 AND language = ?3",
+};
+
+int store_map_rc(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+        return 0;
+    case SQLITE_NOMEM:
+        return WB_ENOMEM;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return WB_ELOCKED;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return WB_ECORRUPT;
+    case SQLITE_FULL:
+        return WB_ENOSPC;
+    case SQLITE_TOOBIG:
+        return WB_ETOOBIG;
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE:
+        return WB_EINVAL;
+    case SQLITE_NOTFOUND:
+        return WB_ENOTFOUND;
+    case SQLITE_MISUSE:
+    case SQLITE_INTERNAL:
+    case SQLITE_ERROR:
+        return WB_EINTERNAL;
+    default: /* IOERR, CANTOPEN, PERM, READONLY, PROTOCOL, AUTH ... */
+        return WB_EIO;
+    }
+}
+
+int store_fail(struct wb_store *st, int rc, const char *what, struct wb_error *err)
+{
+    int code = store_map_rc(rc);
+    const char *detail = st->db && sqlite3_errcode(st->db) != SQLITE_OK ? sqlite3_errmsg(st->db)
+                                                                       : sqlite3_errstr(rc);
+    const char *hint = "";
+    int sys = st->db ? sqlite3_system_errno(st->db) : 0;
+    if (!code)
+        code = WB_EINTERNAL;
+    /* SQLite says SQLITE_FULL only for short writes; a write refused outright
+     * for lack of space comes back as an I/O error with the errno beside it. */
+    if (code == WB_EIO && (sys == ENOSPC || sys == EDQUOT || sys == EFBIG))
+        code = WB_ENOSPC;
+    if (code == WB_ECORRUPT)
+        hint = " (the file is damaged or not a database; it was left untouched)";
+    else if (code == WB_ELOCKED)
+        hint = " (another process is writing to it; waited for the busy timeout)";
+    else if (code == WB_ENOSPC)
+        hint = " (no space left for the database; the failed write was undone)";
+    if (code == WB_EIO && sys)
+        return wb_error_set(err, code, "%s: %s: %s (%s)", st->path, what, detail, strerror(sys));
+    if (code == WB_ENOSPC && sys)
+        return wb_error_set(err, code, "%s: %s: %s: %s%s", st->path, what, detail, strerror(sys),
+                            hint);
+    return wb_error_set(err, code, "%s: %s: %s%s", st->path, what, detail, hint);
+}
+
+sqlite3_stmt *store_stmt(struct wb_store *st, enum store_stmt which, struct wb_error *err)
+{
+    sqlite3_stmt *s = st->stmts[which];
+    if (s) {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+        return s;
+    }
+    int rc = sqlite3_prepare_v3(st->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+    if (rc != SQLITE_OK) {
+        store_fail(st, rc, "preparing a statement", err);
+        sqlite3_finalize(s);
+        return NULL;
+    }
+    st->stmts[which] = s;
+    return s;
+}
+
+int store_step_done(struct wb_store *st, sqlite3_stmt *s, const char *what, struct wb_error *err)
+{
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+        sqlite3_reset(s);
+        return 0;
+    }
+    rc = store_fail(st, rc, what, err);
+    sqlite3_reset(s);
+    return rc;
+}
+
+static int run(struct wb_store *st, enum store_stmt which, const char *what, struct wb_error *err)
+{
+    sqlite3_stmt *s = store_stmt(st, which, err);
+    return s ? store_step_done(st, s, what, err) : err ? err->code : WB_EINTERNAL;
+}
+
+int store_op_begin(struct wb_store *st, struct wb_error *err)
+{
+    if (st->flags & WB_STORE_READONLY)
+        return wb_error_set(err, WB_EINVAL, "%s: opened read-only", st->path);
+    return run(st, st->in_batch ? ST_SAVEPOINT : ST_BEGIN, "starting a write", err);
+}
+
+int store_op_end(struct wb_store *st, int rc, struct wb_error *err)
+{
+    if (rc == 0) {
+        rc = run(st, st->in_batch ? ST_RELEASE : ST_COMMIT, "committing", err);
+        if (rc == 0)
+            return 0;
+    }
+    /* SQLite rolls the whole transaction back itself after some errors (disk
+     * full, I/O); then the batch is gone and the caller must know. */
+    if (sqlite3_get_autocommit(st->db)) {
+        if (st->in_batch) {
+            st->in_batch = 0;
+            wb_error_prefix(err, "the batch was rolled back");
+        }
+        return rc;
+    }
+    if (st->in_batch) {
+        run(st, ST_ROLLBACK_TO, "rolling back", NULL);
+        run(st, ST_RELEASE, "rolling back", NULL);
+    } else {
+        run(st, ST_ROLLBACK, "rolling back", NULL);
+    }
+    return rc;
+}
+
+static int exec_pragma(struct wb_store *st, const char *sql, struct wb_error *err)
+{
+    int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : store_fail(st, rc, sql, err);
+}
+
+/* Before SQLite sees the file: a clear message for the cases it would report
+ * vaguely ("unable to open database file"). */
+static int check_file(const char *path, unsigned flags, struct wb_error *err)
+{
+    struct stat sb;
+    if (strcmp(path, ":memory:") == 0)
+        return 0;
+    if (stat(path, &sb) != 0) {
+        if (errno == ENOENT && !(flags & WB_STORE_CREATE))
+            return wb_error_set(err, WB_ENOTFOUND, "%s: no such word bank", path);
+        if (errno == ENOENT)
+            return 0;
+        return wb_error_set(err, WB_EIO, "%s: %s", path, strerror(errno));
+    }
+    if (S_ISDIR(sb.st_mode))
+        return wb_error_set(err, WB_EIO, "%s: is a directory, not a word bank", path);
+    if (access(path, (flags & WB_STORE_READONLY) ? R_OK : R_OK | W_OK) != 0)
+        return wb_error_set(err, WB_EIO, "%s: cannot %s it: %s", path,
+                            (flags & WB_STORE_READONLY) ? "read" : "read and write",
+                            strerror(errno));
+    return 0;
+}
+
+int wb_store_open(const char *path, unsigned flags, struct wb_store **out, struct wb_error *err)
+{
+    struct wb_store *st = NULL;
+    int rc, oflags;
+    *out = NULL;
+    if (!path || !*path)
+        return wb_error_set(err, WB_EINVAL, "no database path given");
+    if ((flags & WB_STORE_READONLY) && (flags & WB_STORE_CREATE))
+        return wb_error_set(err, WB_EINVAL, "%s: cannot create a database read-only", path);
+    if ((rc = check_file(path, flags, err)))
+        return rc;
+    st = calloc(1, sizeof *st);
+    if (!st || !(st->path = strdup(path))) {
+        rc = wb_error_set(err, WB_ENOMEM, "%s: out of memory", path);
+        goto out;
+    }
+    st->flags = flags;
+    oflags = (flags & WB_STORE_READONLY) ? SQLITE_OPEN_READONLY
+                                         : SQLITE_OPEN_READWRITE |
+                                               ((flags & WB_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
+    rc = sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        rc = store_fail(st, rc, "opening", err);
+        goto out;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    st->busy_ms = STORE_BUSY_DEFAULT_MS;
+    sqlite3_busy_timeout(st->db, st->busy_ms);
+    /* Read first: a non-database or foreign file fails here, untouched. */
+    if ((rc = store_schema_check(st, err)))
+        goto out;
+    if (!(flags & WB_STORE_READONLY)) {
+        if ((rc = exec_pragma(st, "PRAGMA journal_mode = WAL", err)))
+            goto out;
+    }
+    if ((rc = exec_pragma(st, "PRAGMA foreign_keys = ON", err)) ||
+        (rc = exec_pragma(st, "PRAGMA synchronous = FULL", err)) ||
+        (rc = store_migrate(st, err)))
+        goto out;
+    *out = st;
+    st = NULL;
+out:
+    wb_store_close(st);
+    return rc;
+}
+
+void wb_store_close(struct wb_store *st)
+{
+    if (!st)
+        return;
+    if (st->in_batch)
+        wb_store_rollback(st);
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(st->stmts[i]);
+    for (int i = 0; i < STORE_QUERY_SHAPES; i++) {
+        sqlite3_finalize(st->each_stmts[i]);
+        sqlite3_finalize(st->count_stmts[i]);
+    }
+    sqlite3_close(st->db);
+    free(st->path);
+    free(st);
+}
+
+const char *wb_store_path(const struct wb_store *st)
+{
+    return st->path;
+}
+
+int wb_store_schema_version(const struct wb_store *st)
+{
+    return st->version;
+}
+
+int wb_store_set_busy_timeout(struct wb_store *st, int ms, struct wb_error *err)
+{
+    int rc = sqlite3_busy_timeout(st->db, ms < 0 ? 0 : ms);
+    if (rc != SQLITE_OK)
+        return store_fail(st, rc, "setting the busy timeout", err);
+    st->busy_ms = ms < 0 ? 0 : ms;
+    return 0;
+}
+
+int wb_store_begin(struct wb_store *st, struct wb_error *err)
+{
+    int rc;
+    if (st->in_batch)
+        return wb_error_set(err, WB_EINVAL, "%s: a batch is already open", st->path);
+    if (st->flags & WB_STORE_READONLY)
+        return wb_error_set(err, WB_EINVAL, "%s: opened read-only", st->path);
+    if ((rc = run(st, ST_BEGIN, "starting a batch", err)))
+        return rc;
+    st->in_batch = 1;
+    return 0;
+}
+
+int wb_store_commit(struct wb_store *st, struct wb_error *err)
+{
+    int rc;
+    if (!st->in_batch)
+        return wb_error_set(err, WB_EINVAL, "%s: no batch is open", st->path);
+    rc = run(st, ST_COMMIT, "committing a batch", err);
+    if (rc && !sqlite3_get_autocommit(st->db))
+        run(st, ST_ROLLBACK, "rolling back", NULL);
+    st->in_batch = 0;
+    return rc;
+}
+
+int wb_store_rollback(struct wb_store *st)
+{
+    int rc = 0;
+    if (st->in_batch && !sqlite3_get_autocommit(st->db))
+        rc = run(st, ST_ROLLBACK, "rolling back a batch", NULL);
+    st->in_batch = 0;
+    return rc;
+}
+
+int wb_store_in_batch(const struct wb_store *st)
+{
+    return st->in_batch;
+}
+
+int wb_store_check(struct wb_store *st, int full, struct wb_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    struct wb_buf found;
+    int rc, n = 0;
+    wb_buf_init(&found, 4096);
+    rc = sqlite3_prepare_v2(st->db, full ? "PRAGMA integrity_check" : "PRAGMA quick_check", -1,
+                            &s, NULL);
+    if (rc != SQLITE_OK) {
+        rc = store_fail(st, rc, "checking integrity", err);
+        goto out;
+    }
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *line = (const char *)sqlite3_column_text(s, 0);
+        if (line && strcmp(line, "ok") != 0 && n++ < 5)
+            wb_buf_appendf(&found, "%s%s", found.len ? "; " : "", line);
+    }
+    if (rc != SQLITE_DONE) {
+        rc = store_fail(st, rc, "checking integrity", err);
+        goto out;
+    }
+    rc = n ? wb_error_set(err, WB_ECORRUPT, "%s: integrity check failed: %s", st->path, found.data)
+           : 0;
+out:
+    sqlite3_finalize(s);
+    wb_buf_release(&found);
+    return rc;
+}

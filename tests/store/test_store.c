@@ -1,0 +1,450 @@
+/* The store's behaviour on good databases: schema creation, put/get,
+ * details and per-stage updates that must not clobber each other, removal,
+ * walks with filters, batches and migration from older layouts.
+ */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "test.h"
+#include "wordbank/store.h"
+
+static const char *tmp_path(const char *name)
+{
+    static char p[4][4096];
+    static int i;
+    i = (i + 1) % 4;
+    snprintf(p[i], sizeof p[i], "%s/%s", th_tmpdir(), name);
+    return p[i];
+}
+
+static struct wb_store *open_new(const char *name)
+{
+    struct wb_store *st = NULL;
+    struct wb_error err = { 0 };
+    CHECK_OK(wb_store_open(tmp_path(name), WB_STORE_CREATE, &st, &err), &err);
+    return st;
+}
+
+static void fill(struct wb_entry *e, const char *word, const char *tr)
+{
+    wb_entry_init(e);
+    e->word = strdup(word);
+    e->translation = strdup(tr);
+    e->language = strdup("ja");
+    e->context = strdup("the household pet");
+    e->reading = strdup("ねこ");
+    e->description = strdup("A small \"furry\" animal, often kept at home.");
+    e->image_description = strdup("a cat on a tatami mat");
+    CHECK(wb_entry_add_example(e, "猫が好きです。", "I like cats.") == 0);
+    CHECK(wb_entry_add_example(e, "黒い猫🐈\nがいる", NULL) == 0);
+    e->stages[WB_STAGE_DETAILS].state = WB_STATE_DONE;
+    e->stages[WB_STAGE_DETAILS].provider = strdup("gemini");
+    e->stages[WB_STAGE_DETAILS].model = strdup("gemini-text");
+    e->stages[WB_STAGE_DETAILS].tokens_in = 120;
+    e->stages[WB_STAGE_DETAILS].tokens_out = 340;
+    e->stages[WB_STAGE_IMAGE].state = WB_STATE_FAILED;
+    e->stages[WB_STAGE_IMAGE].error = strdup("IMAGE_SAFETY: blocked");
+    e->stages[WB_STAGE_AUDIO].state = WB_STATE_DONE;
+    e->stages[WB_STAGE_AUDIO].file = strdup("ab/cd.mp3");
+    e->stages[WB_STAGE_AUDIO].voice = strdup("Kore");
+    e->stages[WB_STAGE_AUDIO].updated_at = 1700000000;
+}
+
+static int str_eq(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+TEST(store_create_and_schema)
+{
+    struct wb_store *st = open_new("a.db");
+    struct wb_entry e;
+    struct wb_error err = { 0 };
+    size_t n = 99;
+    wb_entry_init(&e);
+    CHECK_INT(wb_store_schema_version(st), WB_STORE_SCHEMA_VERSION);
+    CHECK_STR(wb_store_path(st), tmp_path("a.db"));
+    CHECK_INT(wb_store_get(st, "猫", "cat", "ja", &e, &err), WB_ENOTFOUND);
+    CHECK_OK(wb_store_count(st, NULL, &n, &err), &err);
+    CHECK_INT(n, 0);
+    wb_store_close(st);
+    /* Reopening an existing store needs no CREATE. */
+    CHECK_OK(wb_store_open(tmp_path("a.db"), 0, &st, &err), &err);
+    wb_store_close(st);
+    wb_store_close(NULL);
+}
+
+TEST(store_put_get_roundtrip)
+{
+    struct wb_store *st = open_new("a.db");
+    struct wb_entry e, g;
+    struct wb_error err = { 0 };
+    fill(&e, "猫", "cat");
+    wb_entry_init(&g);
+    CHECK_OK(wb_store_put(st, &e, &err), &err);
+    CHECK_OK(wb_store_get(st, "猫", "cat", "ja", &g, &err), &err);
+    CHECK(g.id > 0);
+    CHECK_STR(g.context, "the household pet");
+    CHECK_STR(g.reading, "ねこ");
+    CHECK_STR(g.description, e.description);
+    CHECK_STR(g.image_description, "a cat on a tatami mat");
+    CHECK_INT(g.n_examples, 2);
+    CHECK_STR(g.examples[0].text, "猫が好きです。");
+    CHECK_STR(g.examples[0].translation, "I like cats.");
+    CHECK_STR(g.examples[1].text, "黒い猫🐈\nがいる");
+    CHECK(g.examples[1].translation == NULL);
+    CHECK_INT(g.stages[WB_STAGE_DETAILS].state, WB_STATE_DONE);
+    CHECK_STR(g.stages[WB_STAGE_DETAILS].model, "gemini-text");
+    CHECK_INT(g.stages[WB_STAGE_DETAILS].tokens_in, 120);
+    CHECK_INT(g.stages[WB_STAGE_DETAILS].tokens_out, 340);
+    CHECK(g.stages[WB_STAGE_DETAILS].updated_at > 0);
+    CHECK_INT(g.stages[WB_STAGE_IMAGE].state, WB_STATE_FAILED);
+    CHECK_STR(g.stages[WB_STAGE_IMAGE].error, "IMAGE_SAFETY: blocked");
+    CHECK(g.stages[WB_STAGE_IMAGE].file == NULL);
+    CHECK_STR(g.stages[WB_STAGE_AUDIO].file, "ab/cd.mp3");
+    CHECK_STR(g.stages[WB_STAGE_AUDIO].voice, "Kore");
+    CHECK_INT(g.stages[WB_STAGE_AUDIO].updated_at, 1700000000);
+    CHECK(g.created_at > 0 && g.updated_at >= g.created_at);
+
+    /* A second put replaces examples, keeps the id and created_at. */
+    int64_t id = g.id, created = g.created_at;
+    wb_entry_clear_examples(&e);
+    CHECK(wb_entry_add_example(&e, "only one", NULL) == 0);
+    e.created_at = 0;
+    CHECK_OK(wb_store_put(st, &e, &err), &err);
+    CHECK_OK(wb_store_get(st, "猫", "cat", "ja", &g, &err), &err);
+    CHECK_INT(g.id, id);
+    CHECK_INT(g.created_at, created);
+    CHECK_INT(g.n_examples, 1);
+    CHECK_STR(g.examples[0].text, "only one");
+
+    /* The key is exact: another translation is another entry. */
+    CHECK_INT(wb_store_get(st, "猫", "Cat", "ja", &g, &err), WB_ENOTFOUND);
+    CHECK(strstr(err.msg, "a.db") != NULL);
+    int64_t fid = 0;
+    CHECK_OK(wb_store_find(st, "猫", "cat", "ja", &fid, &err), &err);
+    CHECK_INT(fid, id);
+    wb_entry_release(&e);
+    wb_entry_release(&g);
+    wb_store_close(st);
+}
+
+TEST(store_rejects_empty_key)
+{
+    struct wb_store *st = open_new("a.db");
+    struct wb_entry e;
+    struct wb_error err = { 0 };
+    fill(&e, "猫", "cat");
+    free(e.translation);
+    e.translation = strdup("");
+    CHECK_INT(wb_store_put(st, &e, &err), WB_EINVAL);
+    free(e.translation);
+    e.translation = NULL;
+    CHECK_INT(wb_store_set_details(st, &e, &err), WB_EINVAL);
+    wb_entry_release(&e);
+    wb_store_close(st);
+}
+
+TEST(store_stages_do_not_clobber)
+{
+    struct wb_store *a = open_new("a.db"), *b = NULL;
+    struct wb_entry key, g;
+    struct wb_stage_info img = { 0 }, aud = { 0 };
+    struct wb_error err = { 0 };
+    CHECK_OK(wb_store_open(tmp_path("a.db"), 0, &b, &err), &err);
+    wb_entry_init(&key);
+    wb_entry_init(&g);
+    key.word = strdup("犬");
+    key.translation = strdup("dog");
+    key.language = strdup("ja");
+    key.context = strdup("animal");
+    /* set_stage creates the entry when it is absent. */
+    img.state = WB_STATE_DONE;
+    img.file = "11/22.png";
+    img.model = "imagen";
+    aud.state = WB_STATE_DONE;
+    aud.file = "33/44.mp3";
+    aud.voice = "Puck";
+    CHECK_OK(wb_store_set_stage(a, &key, WB_STAGE_IMAGE, &img, &err), &err);
+    /* Another connection (as if another writer) finishes audio. */
+    CHECK_OK(wb_store_set_stage(b, &key, WB_STAGE_AUDIO, &aud, &err), &err);
+    /* Then details arrive, from an entry that knows nothing of the media. */
+    struct wb_entry d;
+    wb_entry_init(&d);
+    d.word = strdup("犬");
+    d.translation = strdup("dog");
+    d.language = strdup("ja");
+    d.description = strdup("A loyal animal.");
+    d.reading = strdup("いぬ");
+    CHECK(wb_entry_add_example(&d, "犬が走る。", "The dog runs.") == 0);
+    d.stages[WB_STAGE_DETAILS].state = WB_STATE_DONE;
+    d.stages[WB_STAGE_DETAILS].model = strdup("gemini-text");
+    CHECK_OK(wb_store_set_details(a, &d, &err), &err);
+
+    CHECK_OK(wb_store_get(b, "犬", "dog", "ja", &g, &err), &err);
+    CHECK_STR(g.context, "animal");
+    CHECK_STR(g.reading, "いぬ");
+    CHECK_STR(g.description, "A loyal animal.");
+    CHECK_INT(g.n_examples, 1);
+    CHECK_INT(g.stages[WB_STAGE_DETAILS].state, WB_STATE_DONE);
+    CHECK_INT(g.stages[WB_STAGE_IMAGE].state, WB_STATE_DONE);
+    CHECK_STR(g.stages[WB_STAGE_IMAGE].file, "11/22.png");
+    CHECK_STR(g.stages[WB_STAGE_IMAGE].model, "imagen");
+    CHECK_INT(g.stages[WB_STAGE_AUDIO].state, WB_STATE_DONE);
+    CHECK_STR(g.stages[WB_STAGE_AUDIO].file, "33/44.mp3");
+    CHECK_STR(g.stages[WB_STAGE_AUDIO].voice, "Puck");
+
+    /* A failed image retry records its error and leaves audio alone. */
+    img.state = WB_STATE_FAILED;
+    img.file = NULL;
+    img.error = "HTTP 500";
+    CHECK_OK(wb_store_set_stage(a, &key, WB_STAGE_IMAGE, &img, &err), &err);
+    CHECK_OK(wb_store_get(b, "犬", "dog", "ja", &g, &err), &err);
+    CHECK_INT(g.stages[WB_STAGE_IMAGE].state, WB_STATE_FAILED);
+    CHECK_STR(g.stages[WB_STAGE_IMAGE].error, "HTTP 500");
+    CHECK_STR(g.stages[WB_STAGE_AUDIO].file, "33/44.mp3");
+    CHECK_STR(g.description, "A loyal animal.");
+    CHECK_INT(wb_store_set_stage(a, &key, (enum wb_stage)7, &img, &err), WB_EINVAL);
+    wb_entry_release(&d);
+    wb_entry_release(&key);
+    wb_entry_release(&g);
+    wb_store_close(a);
+    wb_store_close(b);
+}
+
+struct walk {
+    char words[16][32];
+    int n, stop_after;
+};
+
+static int walk_fn(void *ud, const struct wb_entry *e)
+{
+    struct walk *w = ud;
+    if (w->n < 16)
+        snprintf(w->words[w->n], sizeof w->words[0], "%s/%s", e->word, e->language);
+    w->n++;
+    return w->stop_after && w->n >= w->stop_after ? 42 : 0;
+}
+
+TEST(store_remove_each_count)
+{
+    struct wb_store *st = open_new("a.db");
+    const char *words[] = { "z", "a", "m", "b" };
+    struct wb_entry e;
+    struct wb_error err = { 0 };
+    struct walk w = { 0 };
+    size_t n = 0;
+    for (int i = 0; i < 4; i++) {
+        fill(&e, words[i], "t");
+        if (i == 3) {
+            free(e.language);
+            e.language = strdup("fr");
+        }
+        CHECK_OK(wb_store_put(st, &e, &err), &err);
+        wb_entry_release(&e);
+    }
+    CHECK_OK(wb_store_each(st, NULL, walk_fn, &w, &err), &err);
+    CHECK_INT(w.n, 4);
+    CHECK_STR(w.words[0], "z/ja"); /* insertion order, not alphabetical */
+    CHECK_STR(w.words[1], "a/ja");
+    CHECK_STR(w.words[3], "b/fr");
+    struct wb_store_query q = { .language = "ja" };
+    memset(&w, 0, sizeof w);
+    CHECK_OK(wb_store_each(st, &q, walk_fn, &w, &err), &err);
+    CHECK_INT(w.n, 3);
+    CHECK_OK(wb_store_count(st, &q, &n, &err), &err);
+    CHECK_INT(n, 3);
+    q.word = "m";
+    CHECK_OK(wb_store_count(st, &q, &n, &err), &err);
+    CHECK_INT(n, 1);
+    memset(&w, 0, sizeof w);
+    w.stop_after = 2;
+    CHECK_INT(wb_store_each(st, NULL, walk_fn, &w, &err), 42);
+    CHECK_INT(w.n, 2);
+
+    CHECK_OK(wb_store_remove(st, "a", "t", "ja", &err), &err);
+    CHECK_INT(wb_store_remove(st, "a", "t", "ja", &err), WB_ENOTFOUND);
+    CHECK_OK(wb_store_count(st, NULL, &n, &err), &err);
+    CHECK_INT(n, 3);
+    wb_store_close(st);
+
+    /* Examples and stages went with it (foreign keys cascade). */
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    CHECK(sqlite3_open(tmp_path("a.db"), &db) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM examples), "
+                                 "(SELECT count(*) FROM stages)", -1, &s, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(s) == SQLITE_ROW);
+    CHECK_INT(sqlite3_column_int(s, 0), 3 * 2);
+    CHECK_INT(sqlite3_column_int(s, 1), 3 * 3);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+static int nested_fn(void *ud, const struct wb_entry *e)
+{
+    struct wb_store *st = ud;
+    struct walk w = { 0 };
+    struct wb_entry g;
+    int rc;
+    wb_entry_init(&g);
+    rc = wb_store_each(st, NULL, walk_fn, &w, NULL);
+    if (rc == 0)
+        rc = wb_store_get(st, e->word, e->translation, e->language, &g, NULL);
+    wb_entry_release(&g);
+    return rc ? rc : w.n == 2 ? 0 : -1000;
+}
+
+TEST(store_each_nested_walk)
+{
+    struct wb_store *st = open_new("a.db");
+    struct wb_entry e;
+    struct wb_error err = { 0 };
+    fill(&e, "x", "t");
+    CHECK_OK(wb_store_put(st, &e, &err), &err);
+    wb_entry_release(&e);
+    fill(&e, "y", "t");
+    CHECK_OK(wb_store_put(st, &e, &err), &err);
+    wb_entry_release(&e);
+    CHECK_OK(wb_store_each(st, NULL, nested_fn, st, &err), &err);
+    wb_store_close(st);
+}
+
+TEST(store_batches)
+{
+    struct wb_store *st = open_new("a.db");
+    struct wb_entry e;
+    struct wb_error err = { 0 };
+    size_t n = 0;
+    char w[32];
+    CHECK_OK(wb_store_begin(st, &err), &err);
+    CHECK_INT(wb_store_begin(st, &err), WB_EINVAL);
+    CHECK(wb_store_in_batch(st));
+    for (int i = 0; i < 50; i++) {
+        snprintf(w, sizeof w, "w%d", i);
+        fill(&e, w, "t");
+        CHECK_OK(wb_store_put(st, &e, &err), &err);
+        wb_entry_release(&e);
+    }
+    CHECK_OK(wb_store_rollback(st), NULL);
+    CHECK_OK(wb_store_count(st, NULL, &n, &err), &err);
+    CHECK_INT(n, 0);
+
+    CHECK_OK(wb_store_begin(st, &err), &err);
+    fill(&e, "kept", "t");
+    CHECK_OK(wb_store_put(st, &e, &err), &err);
+    /* A failing write inside a batch undoes only itself. */
+    free(e.word);
+    e.word = strdup("");
+    CHECK_INT(wb_store_put(st, &e, &err), WB_EINVAL);
+    wb_entry_release(&e);
+    CHECK_OK(wb_store_commit(st, &err), &err);
+    CHECK(!wb_store_in_batch(st));
+    CHECK_INT(wb_store_commit(st, &err), WB_EINVAL);
+    CHECK_OK(wb_store_count(st, NULL, &n, &err), &err);
+    CHECK_INT(n, 1);
+    wb_store_close(st);
+}
+
+TEST(store_memory_and_readonly)
+{
+    struct wb_store *st = NULL;
+    struct wb_entry e;
+    struct wb_error err = { 0 };
+    CHECK_OK(wb_store_open(":memory:", WB_STORE_CREATE, &st, &err), &err);
+    fill(&e, "m", "t");
+    CHECK_OK(wb_store_put(st, &e, &err), &err);
+    wb_store_close(st);
+
+    wb_store_close(open_new("r.db"));
+    CHECK_OK(wb_store_open(tmp_path("r.db"), WB_STORE_READONLY, &st, &err), &err);
+    CHECK_INT(wb_store_put(st, &e, &err), WB_EINVAL);
+    CHECK(strstr(err.msg, "read-only") != NULL);
+    CHECK_INT(wb_store_open(tmp_path("r.db"), WB_STORE_READONLY | WB_STORE_CREATE, &st, &err),
+              WB_EINVAL);
+    wb_store_close(st);
+    wb_entry_release(&e);
+}
+
+/* The v1 layout, as a version-1 wordbank created it. */
+static const char v1_sql[] =
+    "PRAGMA application_id = 1463963211;"
+    "CREATE TABLE entries (id INTEGER PRIMARY KEY, word TEXT NOT NULL CHECK (word <> ''),"
+    " translation TEXT NOT NULL CHECK (translation <> ''), language TEXT NOT NULL CHECK"
+    " (language <> ''), context TEXT, reading TEXT, description TEXT, image_description TEXT,"
+    " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    " UNIQUE (word, translation, language));"
+    "CREATE TABLE examples (entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,"
+    " position INTEGER NOT NULL, text TEXT NOT NULL, translation TEXT,"
+    " PRIMARY KEY (entry_id, position)) WITHOUT ROWID;"
+    "CREATE TABLE stages (entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,"
+    " stage TEXT NOT NULL CHECK (stage IN ('details', 'image', 'audio')),"
+    " state TEXT NOT NULL CHECK (state IN ('missing', 'done', 'failed')), error TEXT, file TEXT,"
+    " provider TEXT, model TEXT, voice TEXT, tokens_in INTEGER NOT NULL DEFAULT 0,"
+    " tokens_out INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (entry_id, stage)) WITHOUT ROWID;"
+    "INSERT INTO entries VALUES (7, '猫', 'cat', 'ja', NULL, 'ねこ', 'pet', NULL, 1, 2);"
+    "INSERT INTO examples VALUES (7, 0, '猫だ。', NULL);"
+    "INSERT INTO stages VALUES (7, 'image', 'done', NULL, 'a.png', 'gemini', 'm', NULL, 0, 0, 3);"
+    "PRAGMA user_version = 1;";
+
+static int has_index(const char *path, const char *name)
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    int found;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                             -1, &s, NULL) == SQLITE_OK);
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    found = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return found;
+}
+
+TEST(store_migrates_v1)
+{
+    const char *path = tmp_path("v1.db");
+    struct wb_store *st = NULL;
+    struct wb_entry g;
+    struct wb_error err = { 0 };
+    sqlite3 *db;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, v1_sql, NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK(!has_index(path, "entries_by_language"));
+    /* Read-only cannot migrate: refused, not half-done. */
+    CHECK_INT(wb_store_open(path, WB_STORE_READONLY, &st, &err), WB_EUNSUPPORTED);
+    CHECK(strstr(err.msg, "version 1") != NULL);
+
+    CHECK_OK(wb_store_open(path, 0, &st, &err), &err);
+    CHECK_INT(wb_store_schema_version(st), 2);
+    wb_entry_init(&g);
+    CHECK_OK(wb_store_get(st, "猫", "cat", "ja", &g, &err), &err);
+    CHECK_INT(g.id, 7);
+    CHECK_STR(g.reading, "ねこ");
+    CHECK_INT(g.n_examples, 1);
+    CHECK_STR(g.stages[WB_STAGE_IMAGE].file, "a.png");
+    CHECK_INT(g.stages[WB_STAGE_AUDIO].state, WB_STATE_MISSING);
+    wb_entry_release(&g);
+    wb_store_close(st);
+    CHECK(has_index(path, "entries_by_language"));
+}
+
+TEST(store_migrates_empty_v0_file)
+{
+    const char *path = tmp_path("empty.db");
+    struct wb_store *st = NULL;
+    struct wb_error err = { 0 };
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    fclose(f);
+    /* An existing empty file is an empty database at version 0. */
+    CHECK_OK(wb_store_open(path, 0, &st, &err), &err);
+    CHECK_INT(wb_store_schema_version(st), WB_STORE_SCHEMA_VERSION);
+    wb_store_close(st);
+    CHECK(has_index(path, "entries_by_language"));
+}
