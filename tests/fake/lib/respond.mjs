@@ -1,0 +1,140 @@
+/* Response plumbing shared by the Gemini and OpenAI handlers: JSON bodies
+ * (optionally gzip'd), raw bodies, SSE streams, and the injected transport
+ * faults (reset = connection/stream torn down mid-response, truncate =
+ * fewer bytes than Content-Length, malformed = invalid JSON with 200).
+ * Works the same on HTTP/1.1 and on HTTP/2 (compat API) requests.
+ *
+ * ctx = {req, res, state, tok, h2, cfg, fault, extraHeaders} where tok is
+ * the stats token of State.begin(); every path ends it exactly once. */
+
+import zlib from 'node:zlib';
+import http2 from 'node:http2';
+
+const GZIP_MAX = 256 * 1024;
+
+export function sleep(ms) {
+  return new Promise((r) => (ms > 0 ? setTimeout(r, ms) : setImmediate(r)));
+}
+
+function finish(ctx, status) {
+  ctx.state.end(ctx.tok, status);
+}
+
+/* Tear the transport down: RST_STREAM on HTTP/2, socket destroy on 1.1. */
+export function abort(ctx, label = 'reset') {
+  finish(ctx, label);
+  try {
+    if (ctx.h2) ctx.req.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    else ctx.res.socket && ctx.res.socket.destroy();
+  } catch { /* already gone */ }
+}
+
+function baseHeaders(ctx, type, len) {
+  const h = { 'content-type': type, ...(ctx.extraHeaders || {}) };
+  if (len != null) h['content-length'] = String(len);
+  if (!ctx.h2) h['connection'] = 'keep-alive';
+  return h;
+}
+
+/* Send a complete body, applying a pending transport fault if the
+ * response is a success (errors are always delivered whole). */
+export function sendBody(ctx, status, body, type, opts = {}) {
+  const { res } = ctx;
+  if (res.destroyed || (ctx.req.stream && ctx.req.stream.destroyed)) { finish(ctx, 'gone'); return; }
+  let buf = Buffer.isBuffer(body) ? body : Buffer.from(body);
+  const fault = status === 200 ? ctx.fault : null;
+  if (fault === 'malformed') {
+    ctx.state.fault('malformed');
+    buf = Buffer.from('{"candidates": [{"content": {"parts": [{"text": "{\\"word\\": ');
+  }
+  const headers = baseHeaders(ctx, type, null);
+  const ae = String(ctx.req.headers['accept-encoding'] || '');
+  if (opts.gzip !== false && ctx.cfg && ctx.cfg.gzip && /\bgzip\b/.test(ae) && buf.length > 256 && buf.length < GZIP_MAX) {
+    buf = zlib.gzipSync(buf, { level: 1 });
+    headers['content-encoding'] = 'gzip';
+    headers['vary'] = 'Origin, X-Origin, Referer';
+  }
+  headers['content-length'] = String(buf.length);
+  if (fault === 'reset' || fault === 'truncate') {
+    ctx.state.fault(fault);
+    res.writeHead(status, headers);
+    res.write(buf.subarray(0, Math.floor(buf.length / 2)));
+    if (fault === 'reset') { abort(ctx, 'reset'); return; }
+    finish(ctx, 'truncate');
+    /* HTTP/1.1: FIN after the partial body; HTTP/2: END_STREAM early. */
+    if (ctx.h2) res.end();
+    else res.socket && res.socket.end();
+    return;
+  }
+  res.writeHead(status, headers);
+  res.end(buf);
+  finish(ctx, status);
+}
+
+export function sendJson(ctx, status, obj, opts) {
+  sendBody(ctx, status, JSON.stringify(obj), 'application/json; charset=UTF-8', opts);
+}
+
+/* Send an error body with no faults applied. */
+export function sendError(ctx, status, obj, extraHeaders) {
+  const saved = ctx.fault;
+  ctx.fault = null;
+  if (extraHeaders) ctx.extraHeaders = { ...(ctx.extraHeaders || {}), ...extraHeaders };
+  sendJson(ctx, status, obj, { gzip: false });
+  ctx.fault = saved;
+}
+
+/* Stream events as SSE. events: array of JSON-able objects (the last is
+ * the final one, carrying finishReason). gapMs between events. Faults:
+ * reset (tear down after the first event), truncate (end cleanly without
+ * the final event), malformed (an unparsable event), sseError (an error
+ * event after the first one). done: optional [DONE] line (OpenAI). */
+export async function sendSse(ctx, events, gapMs, opts = {}) {
+  const { res } = ctx;
+  const fault = ctx.fault;
+  const headers = baseHeaders(ctx, 'text/event-stream', null);
+  headers['cache-control'] = 'no-cache';
+  let closed = false;
+  const onClose = () => { closed = true; };
+  res.on('close', onClose);
+  res.writeHead(200, headers);
+  const nl = opts.lf ? '\n\n' : '\r\n\r\n';
+  for (let i = 0; i < events.length; i++) {
+    if (closed) { finish(ctx, 'gone'); return; }
+    if (i > 0 && gapMs > 0) await sleep(gapMs);
+    if (closed) { finish(ctx, 'gone'); return; }
+    const last = i === events.length - 1;
+    if (i === 1 || (last && events.length === 1)) {
+      if (fault === 'reset') {
+        ctx.state.fault('reset');
+        abort(ctx, 'reset');
+        return;
+      }
+      if (fault === 'sseError') {
+        ctx.state.fault('sseError');
+        const err = opts.errorEvent || { error: { code: 500, message: 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting', status: 'INTERNAL' } };
+        res.end(`data: ${JSON.stringify(err)}${nl}`);
+        finish(ctx, 'sseError');
+        return;
+      }
+      if (fault === 'malformed') {
+        ctx.state.fault('malformed');
+        res.end(`data: {"candidates": [{"content": {"parts": [{"inlineData": {"mimeType"${nl}`);
+        finish(ctx, 'malformed');
+        return;
+      }
+    }
+    if (last && fault === 'truncate') {
+      ctx.state.fault('truncate');
+      res.end();
+      finish(ctx, 'truncate');
+      return;
+    }
+    const ok = res.write(`data: ${JSON.stringify(events[i])}${nl}`);
+    if (!ok && !closed) await new Promise((r) => { res.once('drain', r); res.once('close', r); });
+  }
+  if (opts.done) res.write(`data: [DONE]${nl}`);
+  res.end();
+  res.off('close', onClose);
+  finish(ctx, 200);
+}
