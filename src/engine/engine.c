@@ -1,0 +1,647 @@
+/* The engine's heart: each request is an explicit state machine
+ *   QUEUED -> WAITING_RATE -> IN_FLIGHT -> (BACKOFF -> QUEUED ...) -> DONE
+ * with one function per state (st_*) and one place that changes the state
+ * (job_set_state, which logs every transition at TRACE). A scheduler pass
+ * (sched_pass) runs on the loop whenever something changed ("kick") or a
+ * deadline came (the "wake" timer): it applies cancels and stops, moves
+ * finished backoffs back to their queue and starts every request that its
+ * model's concurrency cap, 429 pause and rate limiter allow. User callbacks
+ * never run inside wb_engine_submit/cancel/stop, only from the loop.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "engine/engine_int.h"
+#include "wordbank/log.h"
+
+static const char *state_names[] = { "QUEUED", "WAITING_RATE", "IN_FLIGHT", "BACKOFF", "DONE" };
+
+static void sched_pass(struct wb_engine *e);
+
+/* ---- small helpers ---- */
+
+double eng_rand(struct wb_engine *e)
+{
+    /* xorshift64*: jitter only, not security. */
+    uint64_t x = e->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    e->rng = x;
+    return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+}
+
+int64_t wb_engine_now(const struct wb_engine *e)
+{
+    (void)e;
+    return wb_clock_mono_ms();
+}
+
+static void on_kick(uv_timer_t *t)
+{
+    struct wb_engine *e = t->data;
+    e->kick_armed = 0;
+    sched_pass(e);
+}
+
+void eng_kick(struct wb_engine *e)
+{
+    if (e->kick_armed)
+        return;
+    e->kick_armed = 1;
+    uv_timer_start(&e->kick, on_kick, 0, 0);
+}
+
+static void on_wake(uv_timer_t *t)
+{
+    sched_pass(t->data);
+}
+
+static void list_push(struct eng_list *l, struct eng_job *j)
+{
+    j->prev = l->tail;
+    j->next = NULL;
+    if (l->tail)
+        l->tail->next = j;
+    else
+        l->head = j;
+    l->tail = j;
+}
+
+static void list_remove(struct eng_list *l, struct eng_job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        l->head = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    else
+        l->tail = j->prev;
+    j->prev = j->next = NULL;
+}
+
+static void queue_push(struct eng_model *m, struct eng_job *j, int front)
+{
+    j->qprev = j->qnext = NULL;
+    if (!m->qhead) {
+        m->qhead = m->qtail = j;
+    } else if (front) {
+        j->qnext = m->qhead;
+        m->qhead->qprev = j;
+        m->qhead = j;
+    } else {
+        j->qprev = m->qtail;
+        m->qtail->qnext = j;
+        m->qtail = j;
+    }
+    m->queued++;
+}
+
+static void queue_remove(struct eng_model *m, struct eng_job *j)
+{
+    if (j->qprev)
+        j->qprev->qnext = j->qnext;
+    else
+        m->qhead = j->qnext;
+    if (j->qnext)
+        j->qnext->qprev = j->qprev;
+    else
+        m->qtail = j->qprev;
+    j->qprev = j->qnext = NULL;
+    m->queued--;
+}
+
+/* ---- the one place a state changes ---- */
+
+static void job_set_state(struct wb_engine *e, struct eng_job *j, enum job_state to)
+{
+    enum job_state from = j->state;
+    (void)e;
+    wb_log(WB_LOG_TRACE, "engine: request #%llu (%s) %s -> %s, attempt %d",
+           (unsigned long long)j->id, j->model->name, state_names[from], state_names[to],
+           j->attempts);
+    /* Leave the old state's lists and counters ... */
+    if (from == JOB_QUEUED || from == JOB_WAITING_RATE)
+        queue_remove(j->model, j);
+    if (from == JOB_IN_FLIGHT) {
+        j->model->in_flight--;
+        e->in_flight--;
+    }
+    /* ... enter the new one's. Backoff jobs sit in no queue; the pass finds
+     * them through e->jobs when their time has come. */
+    if ((to == JOB_QUEUED || to == JOB_WAITING_RATE) && from != JOB_QUEUED &&
+        from != JOB_WAITING_RATE)
+        queue_push(j->model, j, j->attempts > 0); /* retries go first */
+    if (to == JOB_IN_FLIGHT) {
+        j->model->in_flight++;
+        e->in_flight++;
+        if (j->model->in_flight > j->model->peak_in_flight)
+            j->model->peak_in_flight = j->model->in_flight;
+        if (e->in_flight > e->st.peak_in_flight)
+            e->st.peak_in_flight = e->in_flight;
+    }
+    j->state = to;
+}
+
+/* ---- DONE ---- */
+
+static void st_done(struct wb_engine *e, struct eng_job *j, int status, const struct wb_api_error *ae)
+{
+    if (j->state == JOB_DONE)
+        return;
+    if (j->state == JOB_IN_FLIGHT)
+        eng_transfer_abort(e, j);
+    job_set_state(e, j, JOB_DONE);
+    struct wb_api_error local;
+    if (!ae || (status != 0 && ae->code == 0)) {
+        wb_api_error_clear(&local);
+        local.code = status;
+        if (ae && ae->message[0])
+            memcpy(local.message, ae->message, sizeof local.message);
+        else
+            snprintf(local.message, sizeof local.message, "%s", wb_strerror(status));
+        ae = &local;
+    }
+    if (status == 0) {
+        e->st.succeeded++;
+        j->model->succeeded++;
+    } else if (status == WB_ECANCELED) {
+        e->st.canceled++;
+    } else {
+        e->st.failures++;
+        j->model->failed++;
+    }
+    struct wb_response r = {
+        .status = status,
+        .http_status = j->http_status,
+        .body = &j->body,
+        .headers = j->rhdr,
+        .n_headers = j->n_rhdr,
+        .api_error = ae,
+        .attempts = j->attempts,
+        .elapsed_ms = wb_clock_mono_ms() - j->submitted_at,
+    };
+    wb_log(WB_LOG_DEBUG, "engine: request #%llu (%s) done: %s after %d attempt(s)",
+           (unsigned long long)j->id, j->model->name, status ? ae->message : "ok", j->attempts);
+    if (j->cbs.on_done)
+        j->cbs.on_done(j->ud, &r);
+    list_remove(&e->jobs, j);
+    e->live_jobs--;
+    eng_transfer_job_release(j);
+    wb_buf_release(&j->body);
+    wb_http_request_release(&j->req);
+    free(j);
+}
+
+static void fail_canceled(struct wb_engine *e, struct eng_job *j, const char *why)
+{
+    struct wb_api_error ae;
+    wb_api_error_clear(&ae);
+    ae.code = WB_ECANCELED;
+    snprintf(ae.message, sizeof ae.message, "%s", why);
+    st_done(e, j, WB_ECANCELED, &ae);
+}
+
+/* ---- QUEUED / WAITING_RATE: may the queue's head start now? ----
+ * Returns 1 when the job left the queue (started or finished), 0 when the
+ * model must wait; *wake gets the time worth waking up for. */
+static int st_waiting(struct wb_engine *e, struct eng_job *j, int64_t now, int64_t *wake)
+{
+    struct eng_model *m = j->model;
+    if (m->exhausted) {
+        st_done(e, j, m->exhausted_err.code ? m->exhausted_err.code : WB_EQUOTA,
+                &m->exhausted_err);
+        return 1;
+    }
+    int cap = m->probing ? 1 : m->aimd.cur;
+    if (m->in_flight >= cap) {
+        if (j->state != JOB_QUEUED)
+            job_set_state(e, j, JOB_QUEUED);
+        return 0;
+    }
+    int64_t until = 0;
+    if (now < m->pause_until)
+        until = m->pause_until;
+    int64_t w = eng_gcra_wait(&m->rpm, now, 1);
+    int64_t wt = eng_gcra_wait(&m->tpm, now, j->est_tokens > 0 ? (double)j->est_tokens : 0);
+    if (wt > w)
+        w = wt;
+    if (w > 0 && now + w > until)
+        until = now + w;
+    if (until > now) {
+        if (j->state != JOB_WAITING_RATE)
+            job_set_state(e, j, JOB_WAITING_RATE);
+        if (until < *wake)
+            *wake = until;
+        return 0;
+    }
+    eng_gcra_take(&m->rpm, now, 1);
+    if (j->est_tokens > 0)
+        eng_gcra_take(&m->tpm, now, (double)j->est_tokens);
+    if (j->attempts > 0) {
+        e->st.retries++;
+        if (j->cbs.on_retry)
+            j->cbs.on_retry(j->ud);
+    } else {
+        j->first_attempt_at = now;
+    }
+    j->attempts++;
+    j->attempt_at = now;
+    e->st.attempts++;
+    m->requests++;
+    job_set_state(e, j, JOB_IN_FLIGHT);
+    int rc = eng_transfer_start(e, j);
+    if (rc != 0)
+        st_done(e, j, rc, NULL);
+    return 1;
+}
+
+/* ---- BACKOFF: back to the queue when the time has come ---- */
+static void st_backoff(struct wb_engine *e, struct eng_job *j, int64_t now, int64_t *wake)
+{
+    if (now >= j->ready_at)
+        job_set_state(e, j, JOB_QUEUED);
+    else if (j->ready_at < *wake)
+        *wake = j->ready_at;
+}
+
+/* What the answer (or the transport failure) of attempt j says. */
+static void attempt_outcome(struct wb_engine *e, struct eng_job *j, int curl_code,
+                            struct wb_api_error *ae)
+{
+    wb_api_error_clear(ae);
+    if (j->consumer_failed) {
+        *ae = j->aerr;
+        if (ae->code == 0)
+            ae->code = WB_EINCOMPLETE;
+        if (!ae->message[0])
+            snprintf(ae->message, sizeof ae->message, "response stream failed");
+        return;
+    }
+    if (j->too_big) {
+        ae->code = WB_ETOOBIG;
+        snprintf(ae->message, sizeof ae->message, "response body larger than %zu bytes",
+                 j->body.limit);
+        return;
+    }
+    if (curl_code != CURLE_OK) {
+        eng_transfer_error(curl_code, j->curl_errbuf, ae);
+        return;
+    }
+    wb_classify_fn fn = j->cbs.classify ? j->cbs.classify : wb_engine_classify_default;
+    int stream_ok = j->req.stream && j->http_status >= 200 && j->http_status < 300;
+    int rc = fn(j->ud, j->http_status, j->rhdr, j->n_rhdr, stream_ok ? "" : j->body.data,
+                stream_ok ? 0 : j->body.len, ae);
+    if (rc == 0) {
+        wb_api_error_clear(ae);
+        return;
+    }
+    if (ae->code == 0)
+        ae->code = rc;
+    if (ae->http_status == 0)
+        ae->http_status = (int)j->http_status;
+    if (ae->retry_after_ms < 0)
+        ae->retry_after_ms = eng_retry_after_hint(j->rhdr, j->n_rhdr, wb_clock_wall_s());
+    (void)e;
+}
+
+/* ---- IN_FLIGHT ends: decide DONE, BACKOFF or (after a 429) QUEUED ---- */
+void eng_job_transfer_done(struct wb_engine *e, struct eng_job *j, int curl_code)
+{
+    struct eng_model *m = j->model;
+    int64_t now = wb_clock_mono_ms();
+    struct wb_api_error ae;
+    if (j->cancel_requested || e->stopping == 2) {
+        fail_canceled(e, j, "canceled");
+        goto out;
+    }
+    attempt_outcome(e, j, curl_code, &ae);
+    int limited = ae.code == WB_ERATELIMIT || ae.http_status == 429;
+    if (limited) {
+        e->st.rate_limited++;
+        m->rate_limited++;
+        if (eng_aimd_on_limit(&m->aimd, now, j->attempt_at))
+            wb_log(WB_LOG_DEBUG, "engine: %s: concurrency cap down to %d", m->name, m->aimd.cur);
+    } else if (ae.code == 0) {
+        m->consecutive_limits = 0;
+        if (eng_aimd_on_success(&m->aimd))
+            wb_log(WB_LOG_TRACE, "engine: %s: concurrency cap up to %d", m->name, m->aimd.cur);
+    }
+    if (!limited && j->http_status > 0)
+        m->probing = 0; /* the server answered something other than "slow down" */
+    if (ae.per_day) {
+        if (!m->exhausted)
+            wb_log(WB_LOG_WARN, "engine: %s: daily quota exhausted: %s", m->name, ae.message);
+        m->exhausted = 1;
+        m->exhausted_err = ae;
+        if (!m->exhausted_err.code)
+            m->exhausted_err.code = WB_EQUOTA;
+    }
+    int64_t delay = 0;
+    enum eng_verdict v = eng_retry_decide(&e->retry, &ae, j->attempts, j->first_attempt_at, now,
+                                          eng_rand(e), &delay);
+    if (limited && !ae.per_day) {
+        /* Pause the whole model: the hint if the server gave one, else backoff
+         * that grows with consecutive 429s. Then one probe at a time. */
+        int64_t p = ae.retry_after_ms >= 0
+                        ? eng_hint_delay_ms(ae.retry_after_ms, eng_rand(e))
+                        : eng_backoff_ms(&e->retry, m->consecutive_limits + 1, 0.5 + eng_rand(e) / 2);
+        m->consecutive_limits++;
+        if (now + p > m->pause_until) {
+            m->pause_until = now + p;
+            wb_log(WB_LOG_DEBUG, "engine: %s: rate limited, paused for %lld ms", m->name,
+                   (long long)p);
+        }
+        m->probing = 1;
+    }
+    if (v == ENG_RETRY && e->stopping) {
+        char msg[WB_ERRMSG_MAX];
+        snprintf(msg, sizeof msg, "stopped before retrying: %.900s", ae.message);
+        fail_canceled(e, j, msg);
+    } else if (v == ENG_RETRY && limited) {
+        job_set_state(e, j, JOB_QUEUED); /* the model pause spaces it */
+    } else if (v == ENG_RETRY) {
+        j->ready_at = now + delay;
+        wb_log(WB_LOG_DEBUG, "engine: request #%llu (%s): %s; retry in %lld ms",
+               (unsigned long long)j->id, m->name, ae.message, (long long)delay);
+        job_set_state(e, j, JOB_BACKOFF);
+    } else if (v == ENG_DONE_OK) {
+        st_done(e, j, 0, NULL);
+    } else {
+        st_done(e, j, ae.code ? ae.code : WB_EHTTP, &ae);
+    }
+out:
+    eng_kick(e);
+}
+
+/* ---- the scheduler pass ---- */
+
+static void sched_pass(struct wb_engine *e)
+{
+    if (e->in_pass) {
+        eng_kick(e);
+        return;
+    }
+    e->in_pass = 1;
+    int64_t now = wb_clock_mono_ms();
+    int64_t wake = INT64_MAX;
+
+    /* Cancels, stop and abort, backoffs that are due. on_done may submit new
+     * jobs (appended at the tail, handled here too) but cannot free others. */
+    struct eng_job *j = e->jobs.head, *next;
+    for (; j; j = next) {
+        next = j->next;
+        if (j->cancel_requested || e->stopping == 2) {
+            fail_canceled(e, j, e->stopping ? "stopped" : "canceled");
+        } else if (e->stopping && j->state != JOB_IN_FLIGHT) {
+            fail_canceled(e, j, "stopped before it started");
+        } else if (j->state == JOB_BACKOFF) {
+            st_backoff(e, j, now, &wake);
+        }
+    }
+    /* Start what the limits allow, model by model, oldest (and retries) first. */
+    for (size_t i = 0; i < e->n_models; i++) {
+        struct eng_model *m = e->models[i];
+        while (m->qhead && st_waiting(e, m->qhead, now, &wake))
+            ;
+    }
+    if (wake != INT64_MAX) {
+        int64_t d = wake - wb_clock_mono_ms();
+        uv_timer_start(&e->wake, on_wake, (uint64_t)(d < 1 ? 1 : d), 0);
+    } else {
+        uv_timer_stop(&e->wake);
+    }
+    e->in_pass = 0;
+}
+
+/* ---- public API ---- */
+
+static int64_t cfg_int(const struct wb_config *cfg, const char *name, int64_t dflt)
+{
+    return cfg ? wb_config_get_int(cfg, name, dflt) : dflt;
+}
+
+static void on_stop_async(uv_async_t *a)
+{
+    struct wb_engine *e = a->data;
+    int n = atomic_load(&e->stop_requests);
+    if (n <= e->stop_seen)
+        return;
+    int first = e->stop_seen == 0;
+    e->stop_seen = n;
+    wb_engine_stop(e, first && n == 1 ? e->grace_ms : 0);
+    if (first && n > 1)
+        wb_engine_stop(e, 0);
+}
+
+static void on_grace(uv_timer_t *t)
+{
+    struct wb_engine *e = t->data;
+    wb_log(WB_LOG_INFO, "engine: grace period over, canceling %d request(s) in flight",
+           e->in_flight);
+    wb_engine_stop(e, 0);
+}
+
+int wb_engine_new(const struct wb_config *cfg, struct wb_engine **out, struct wb_error *err)
+{
+    int rc = 0;
+    *out = NULL;
+    struct wb_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return wb_error_set(err, WB_ENOMEM, "engine: out of memory");
+    e->cfg = cfg;
+    const char *ca = cfg ? wb_config_get(cfg, "ca_file") : NULL;
+    if (ca && *ca && !(e->ca_file = strdup(ca))) {
+        free(e);
+        return wb_error_set(err, WB_ENOMEM, "engine: out of memory");
+    }
+    e->connect_ms = cfg_int(cfg, "timeout.connect_ms", 10000);
+    e->kind_timeout_ms[WB_REQ_TEXT] = cfg_int(cfg, "timeout.text_ms", 120000);
+    e->kind_timeout_ms[WB_REQ_IMAGE] = cfg_int(cfg, "timeout.image_ms", 300000);
+    e->kind_timeout_ms[WB_REQ_SPEECH] = cfg_int(cfg, "timeout.speech_ms", 300000);
+    e->kind_timeout_ms[WB_REQ_LIST] = e->kind_timeout_ms[WB_REQ_TEXT];
+    e->stream_idle_ms = cfg_int(cfg, "timeout.stream_idle_ms", 30000);
+    e->retry.max_attempts = (int)cfg_int(cfg, "retry.max_attempts", 6);
+    if (e->retry.max_attempts < 1)
+        e->retry.max_attempts = 1;
+    e->retry.deadline_ms = cfg_int(cfg, "retry.deadline_ms", 300000);
+    e->retry.base_ms = cfg_int(cfg, "retry.base_ms", 500);
+    e->retry.cap_ms = cfg_int(cfg, "retry.cap_ms", 30000);
+    e->max_body = (size_t)cfg_int(cfg, "http.max_body", 64 << 20);
+    e->max_host_conns = (long)cfg_int(cfg, "http.max_host_connections", 16);
+    e->grace_ms = cfg_int(cfg, "stop.grace_ms", 10000);
+    e->headroom = cfg ? wb_config_get_double(cfg, "limit.headroom", 0.03) : 0.03;
+    if (e->headroom < 0 || e->headroom > 0.5)
+        e->headroom = 0.03;
+    e->aimd_step = (int)cfg_int(cfg, "limit.aimd_step", 5);
+    e->rng = (uint64_t)cfg_int(cfg, "engine.seed", 0);
+    if (!e->rng)
+        e->rng = (uint64_t)wb_clock_mono_ms() * 2654435761ULL + (uint64_t)(uintptr_t)e;
+    if (!e->rng)
+        e->rng = 88172645463325252ULL;
+    atomic_init(&e->stop_requests, 0);
+
+    static int curl_ready;
+    if (!curl_ready) {
+        curl_global_init(CURL_GLOBAL_DEFAULT); /* once, from the first (main) thread */
+        curl_ready = 1;
+    }
+    if (uv_loop_init(&e->loop) != 0) {
+        free(e->ca_file);
+        free(e);
+        return wb_error_set(err, WB_EINTERNAL, "engine: uv_loop_init failed");
+    }
+    uv_timer_init(&e->loop, &e->kick);
+    uv_timer_init(&e->loop, &e->wake);
+    uv_timer_init(&e->loop, &e->grace);
+    e->kick.data = e->wake.data = e->grace.data = e;
+    uv_async_init(&e->loop, &e->stop_async, on_stop_async);
+    e->stop_async.data = e;
+    uv_unref((uv_handle_t *)&e->stop_async);
+    rc = eng_transfer_init(e, err);
+    if (rc != 0) {
+        wb_engine_free(e);
+        return rc;
+    }
+    *out = e;
+    return 0;
+}
+
+void wb_engine_free(struct wb_engine *e)
+{
+    if (!e)
+        return;
+    if (e->live_jobs > 0 || e->pending_timers > 0 || e->pending_work > 0) {
+        e->stopping = 2;
+        eng_work_abort(e);
+        sched_pass(e);
+        while (e->pending_work > 0) /* cancel callbacks (or finished work) land here */
+            uv_run(&e->loop, UV_RUN_ONCE);
+    }
+    eng_transfer_release(e);
+    eng_models_free(e);
+    uv_close((uv_handle_t *)&e->kick, NULL);
+    uv_close((uv_handle_t *)&e->wake, NULL);
+    uv_close((uv_handle_t *)&e->grace, NULL);
+    uv_close((uv_handle_t *)&e->stop_async, NULL);
+    if (e->curl_timer.data)
+        uv_close((uv_handle_t *)&e->curl_timer, NULL);
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&e->loop);
+    free(e->ca_file);
+    free(e);
+}
+
+int wb_engine_submit(struct wb_engine *e, struct wb_http_request *req, int64_t est_tokens,
+                     const struct wb_request_cbs *cbs, void *ud, uint64_t *id_out)
+{
+    int rc = 0;
+    struct eng_job *j = NULL;
+    if (!req->url || !req->method || !cbs || !cbs->on_done || req->kind < 0 ||
+        req->kind >= WB_REQ_KIND_COUNT) {
+        rc = WB_EINVAL;
+        goto out;
+    }
+    j = calloc(1, sizeof *j);
+    if (!j) {
+        rc = WB_ENOMEM;
+        goto out;
+    }
+    j->model = eng_model_get(e, req->model, req->kind);
+    if (!j->model) {
+        rc = WB_ENOMEM;
+        goto out;
+    }
+    j->req = *req;
+    memset(req, 0, sizeof *req);
+    j->eng = e;
+    j->id = ++e->next_id;
+    j->est_tokens = est_tokens;
+    j->cbs = *cbs;
+    j->ud = ud;
+    j->submitted_at = wb_clock_mono_ms();
+    j->state = JOB_DONE; /* "nowhere" until the first transition */
+    wb_buf_init(&j->body, e->max_body);
+    list_push(&e->jobs, j);
+    e->live_jobs++;
+    e->st.submitted++;
+    job_set_state(e, j, JOB_QUEUED);
+    if (id_out)
+        *id_out = j->id;
+    j = NULL;
+    eng_kick(e);
+out:
+    if (j)
+        free(j);
+    wb_http_request_release(req);
+    return rc;
+}
+
+int wb_engine_cancel(struct wb_engine *e, uint64_t id)
+{
+    for (struct eng_job *j = e->jobs.head; j; j = j->next) {
+        if (j->id == id) {
+            j->cancel_requested = 1;
+            eng_kick(e);
+            return 0;
+        }
+    }
+    return WB_ENOTFOUND;
+}
+
+int wb_engine_run(struct wb_engine *e)
+{
+    sched_pass(e);
+    while (e->live_jobs > 0 || e->pending_work > 0 || e->pending_timers > 0)
+        uv_run(&e->loop, UV_RUN_ONCE);
+    uv_timer_stop(&e->grace);
+    uv_timer_stop(&e->wake);
+    return e->stopping ? WB_ECANCELED : 0;
+}
+
+void wb_engine_stop(struct wb_engine *e, int64_t grace_ms)
+{
+    if (e->stopping || grace_ms <= 0) {
+        if (e->stopping != 2)
+            wb_log(WB_LOG_INFO, "engine: aborting");
+        e->stopping = 2;
+        uv_timer_stop(&e->grace);
+        eng_work_abort(e);
+    } else {
+        wb_log(WB_LOG_INFO, "engine: stopping; %d request(s) in flight get %lld ms",
+               e->in_flight, (long long)grace_ms);
+        e->stopping = 1;
+        uv_timer_start(&e->grace, on_grace, (uint64_t)grace_ms, 0);
+        uv_unref((uv_handle_t *)&e->grace);
+    }
+    eng_kick(e);
+}
+
+void wb_engine_request_stop(struct wb_engine *e)
+{
+    atomic_fetch_add(&e->stop_requests, 1);
+    uv_async_send(&e->stop_async);
+}
+
+int wb_engine_stopping(const struct wb_engine *e)
+{
+    return e->stopping;
+}
+
+int wb_engine_classify_default(void *ud, long status, const struct wb_http_header *h, size_t nh,
+                               const char *body, size_t len, struct wb_api_error *out)
+{
+    (void)ud;
+    return eng_classify_status(status, h, nh, body, len, wb_clock_wall_s(), out);
+}
+
+void wb_engine_get_stats(const struct wb_engine *e, struct wb_engine_stats *s)
+{
+    *s = e->st;
+    s->in_flight = e->in_flight;
+    s->queued = 0;
+    for (size_t i = 0; i < e->n_models; i++)
+        s->queued += e->models[i]->queued;
+}

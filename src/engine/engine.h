@@ -1,0 +1,141 @@
+/* The concurrent request engine: one event-loop thread (libuv) driving every
+ * HTTP transfer through libcurl's multi interface (HTTP/2 multiplexing,
+ * connection reuse, gzip), a request-level scheduler (in-flight caps and
+ * smoothed rates per model, 429 pauses, AIMD, retries with backoff), a worker
+ * pool for CPU work, timers and a graceful stop. Internal API used by the
+ * pipeline; neither libuv nor libcurl appear here, so users need neither.
+ *
+ * Threading: every function here is called from the loop thread (the thread
+ * that calls wb_engine_run, or before it runs), except wb_engine_request_stop
+ * which is async-signal-safe and callable from any thread. Every callback runs
+ * on the loop thread, except a work item's `work` function.
+ *
+ * Callbacks never run inside the call that submitted them: wb_engine_submit,
+ * wb_engine_cancel and wb_engine_stop only record intent; the effects (and
+ * on_done) happen on the loop a moment later. So on_done may submit new work
+ * at once, which makes a sliding window trivial.
+ */
+#ifndef WB_ENGINE_ENGINE_H
+#define WB_ENGINE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/http.h"
+#include "wordbank/buf.h"
+#include "wordbank/config.h"
+#include "wordbank/error.h"
+
+struct wb_engine;
+
+/* The result of a request, handed to on_done exactly once. */
+struct wb_response {
+    int status;       /* 0, or WB_E* (WB_ECANCELED when canceled or stopped) */
+    long http_status; /* last HTTP status, 0 when none arrived */
+    /* The body of a non-streamed request (also of a streamed request that
+     * failed with an HTTP error). The callback may take it with wb_buf_detach;
+     * whatever is left is released after on_done returns. */
+    struct wb_buf *body;
+    const struct wb_http_header *headers; /* last response's headers */
+    size_t n_headers;
+    const struct wb_api_error *api_error; /* filled when status != 0 */
+    int attempts;       /* attempts made (0 when canceled before the first) */
+    int64_t elapsed_ms; /* from submit to done */
+};
+
+/* Classification of an HTTP answer: 0 for success, else a negative WB_E* code
+ * with *out filled (retryable, retry_after_ms, per_day, message...). */
+typedef int (*wb_classify_fn)(void *ud, long status, const struct wb_http_header *h, size_t nh,
+                              const char *body, size_t len, struct wb_api_error *out);
+
+struct wb_request_cbs {
+    /* Streamed requests (req->stream): each piece of a 2xx body. Non-zero
+     * aborts this attempt; *aerr (cleared before the call) says why and
+     * whether to retry (aerr->retryable, aerr->retry_after_ms). May be NULL. */
+    int (*on_data)(void *ud, const char *p, size_t n, struct wb_api_error *aerr);
+    /* Called before attempt 2, 3, ...: reset the consumer's state. May be NULL. */
+    void (*on_retry)(void *ud);
+    /* NULL: wb_engine_classify_default. */
+    wb_classify_fn classify;
+    /* Exactly once per submitted request. */
+    void (*on_done)(void *ud, const struct wb_response *r);
+};
+
+/* Settings read from cfg (all optional):
+ *   ca_file, timeout.connect_ms, timeout.text_ms, timeout.image_ms,
+ *   timeout.speech_ms, timeout.stream_idle_ms (low-speed limit for streams),
+ *   retry.max_attempts, retry.deadline_ms, retry.base_ms, retry.cap_ms,
+ *   limit.<model|kind>.rpm, .tpm, .concurrency, .burst (kind = text, image,
+ *   speech, list), limit.headroom (fraction kept below configured rates,
+ *   default 0.03), limit.aimd_step (successes per +1, default 5),
+ *   http.max_host_connections (default 16), http.max_body (bytes, 64 MiB),
+ *   stop.grace_ms (for wb_engine_request_stop, default 10000),
+ *   engine.seed (jitter seed; default from the clock). */
+int wb_engine_new(const struct wb_config *cfg, struct wb_engine **out, struct wb_error *err);
+/* Frees an engine that is not running. Requests still pending are canceled
+ * (their on_done fires with WB_ECANCELED) before it returns. NULL: no-op. */
+void wb_engine_free(struct wb_engine *e);
+
+/* Queue a request. The engine takes *req (released and zeroed here, also on
+ * failure). est_tokens: the request's estimated token cost for a tpm limit (0
+ * if unknown). Returns 0 and the request's id, or a negative code (then no
+ * callback fires). */
+int wb_engine_submit(struct wb_engine *e, struct wb_http_request *req, int64_t est_tokens,
+                     const struct wb_request_cbs *cbs, void *ud, uint64_t *id_out);
+/* Cancel a request: its on_done fires (soon, on the loop) with WB_ECANCELED
+ * unless it has already finished. -WB_ENOTFOUND for an unknown/finished id. */
+int wb_engine_cancel(struct wb_engine *e, uint64_t id);
+
+/* Run the loop until no request, work item or timer is left. Returns 0, or
+ * WB_ECANCELED when the run was stopped. */
+int wb_engine_run(struct wb_engine *e);
+/* Stop: start nothing new (queued requests finish with WB_ECANCELED), let
+ * in-flight requests finish within grace_ms, then cancel them. A second call
+ * (or grace_ms <= 0) aborts at once. Loop thread only. */
+void wb_engine_stop(struct wb_engine *e, int64_t grace_ms);
+/* Async-signal-safe request for wb_engine_stop(e, stop.grace_ms); a second
+ * request aborts at once. */
+void wb_engine_request_stop(struct wb_engine *e);
+int wb_engine_stopping(const struct wb_engine *e);
+
+/* CPU work on the worker pool: work(ud) on a pool thread, then after(ud, status)
+ * on the loop thread (status 0, or WB_ECANCELED when it never ran). */
+int wb_engine_queue_work(struct wb_engine *e, void (*work)(void *ud),
+                         void (*after)(void *ud, int status), void *ud);
+/* cb(ud, 0) after ms milliseconds on the loop thread; cb(ud, WB_ECANCELED) at
+ * once if the engine aborts first. Keeps wb_engine_run alive until it fires. */
+int wb_engine_timer(struct wb_engine *e, int64_t ms, void (*cb)(void *ud, int status), void *ud);
+/* Monotonic milliseconds as the loop sees them. */
+int64_t wb_engine_now(const struct wb_engine *e);
+
+/* The default classifier: by status code; Retry-After / retry-after-ms headers
+ * give the hint. */
+int wb_engine_classify_default(void *ud, long status, const struct wb_http_header *h, size_t nh,
+                               const char *body, size_t len, struct wb_api_error *out);
+
+struct wb_engine_stats {
+    uint64_t submitted;    /* requests submitted */
+    uint64_t attempts;     /* HTTP attempts started */
+    uint64_t retries;      /* attempts after the first */
+    uint64_t rate_limited; /* 429 answers */
+    uint64_t succeeded, failures, canceled;
+    uint64_t bytes_in; /* response body bytes */
+    int in_flight, queued, peak_in_flight;
+};
+void wb_engine_get_stats(const struct wb_engine *e, struct wb_engine_stats *s);
+
+/* Per-model state, for a progress display. */
+struct wb_engine_model_info {
+    const char *model; /* valid while the engine lives */
+    int in_flight, peak_in_flight, queued;
+    int cap;          /* concurrency cap now (AIMD) */
+    int cap_max;      /* configured cap */
+    double rpm;       /* configured rate, 0: none */
+    int64_t pause_ms; /* remaining 429 pause, 0: none */
+    int exhausted;    /* per-day quota hit: every request fails */
+    uint64_t requests, rate_limited, succeeded, failed;
+};
+size_t wb_engine_model_count(const struct wb_engine *e);
+int wb_engine_model_info(const struct wb_engine *e, size_t i, struct wb_engine_model_info *out);
+
+#endif

@@ -1,0 +1,149 @@
+/* The engine's private structures, shared by its files: engine.c (the request
+ * state machine and scheduler), transfer.c (libcurl on libuv), model.c (per-
+ * model limits) and work.c (worker pool, timers). The only header besides
+ * transfer.c and engine.c that sees libuv and libcurl.
+ */
+#ifndef WB_ENGINE_INT_H
+#define WB_ENGINE_INT_H
+
+#include <curl/curl.h>
+#include <stdatomic.h>
+#include <uv.h>
+
+#include "engine/engine.h"
+#include "engine/policy.h"
+
+/* A request's life. One function per state in engine.c; job_set_state is the
+ * only place that changes it. */
+enum job_state {
+    JOB_QUEUED = 0,   /* waiting for a concurrency slot in its model */
+    JOB_WAITING_RATE, /* has a slot's turn, waiting for the rate limiter or a 429 pause */
+    JOB_IN_FLIGHT,    /* a transfer is running */
+    JOB_BACKOFF,      /* waiting to retry */
+    JOB_DONE,         /* on_done has fired */
+};
+
+struct eng_model;
+
+struct eng_job {
+    uint64_t id;
+    enum job_state state;
+    struct wb_engine *eng;
+    struct eng_model *model;
+    struct wb_http_request req;
+    int64_t est_tokens;
+    struct wb_request_cbs cbs;
+    void *ud;
+
+    /* Links: every live job is in e->jobs; a job waiting to start is also in
+     * its model's queue; a job in BACKOFF in e->backoff. */
+    struct eng_job *prev, *next;
+    struct eng_job *qprev, *qnext;
+
+    int attempts;
+    int cancel_requested;
+    int64_t submitted_at, first_attempt_at, attempt_at, ready_at;
+
+    /* The current attempt. */
+    CURL *easy;
+    struct curl_slist *hdr_list;
+    long http_status;
+    struct wb_buf body;
+    struct wb_http_header *rhdr; /* response headers of the last response */
+    size_t n_rhdr;
+    size_t rhdr_bytes;
+    int consumer_failed;
+    int too_big;
+    struct wb_api_error aerr;
+    char curl_errbuf[CURL_ERROR_SIZE];
+};
+
+struct eng_model {
+    char *name;
+    enum wb_req_kind kind;
+    struct eng_gcra rpm, tpm;
+    double rpm_cfg, tpm_cfg;
+    struct eng_aimd aimd;
+    int in_flight, peak_in_flight, queued;
+    int64_t pause_until;
+    int consecutive_limits; /* 429s since the last success, for backoff without a hint */
+    int probing;            /* after a pause: one request at a time until one answers */
+    int exhausted;          /* per-day quota */
+    struct wb_api_error exhausted_err;
+    struct eng_job *qhead, *qtail;
+    uint64_t requests, rate_limited, succeeded, failed;
+};
+
+struct eng_list {
+    struct eng_job *head, *tail;
+};
+
+struct wb_engine {
+    uv_loop_t loop;
+    CURLM *multi;
+    uv_timer_t curl_timer; /* libcurl's own timeout */
+    uv_timer_t kick;       /* "run the scheduler soon" (zero timeout) */
+    uv_timer_t wake;       /* the next backoff / rate / pause deadline */
+    uv_timer_t grace;      /* stop's grace period */
+    uv_async_t stop_async;
+    atomic_int stop_requests;
+    int stop_seen;
+    int kick_armed;
+    int in_pass;
+
+    /* Settings. */
+    char *ca_file;
+    int64_t connect_ms, kind_timeout_ms[WB_REQ_KIND_COUNT], stream_idle_ms;
+    struct eng_retry_policy retry;
+    size_t max_body;
+    long max_host_conns;
+    int64_t grace_ms;
+    double headroom;
+    int aimd_step;
+    const struct wb_config *cfg;
+
+    uint64_t rng;
+    uint64_t next_id;
+    struct eng_list jobs;
+    int live_jobs;
+    int pending_work, pending_timers;
+    struct eng_work *works;     /* queued work items (for cancel on abort) */
+    struct eng_utimer *utimers; /* pending user timers */
+    struct eng_model **models;
+    size_t n_models;
+    int in_flight;
+
+    CURL **free_easy;
+    size_t n_free_easy, cap_free_easy;
+
+    int stopping; /* 1: graceful stop, 2: abort */
+    struct wb_engine_stats st;
+};
+
+/* engine.c */
+void eng_kick(struct wb_engine *e);
+/* The transfer of j ended (curl result code, -1 when it could not start). */
+void eng_job_transfer_done(struct wb_engine *e, struct eng_job *j, int curl_code);
+double eng_rand(struct wb_engine *e);
+
+/* transfer.c */
+int eng_transfer_init(struct wb_engine *e, struct wb_error *err);
+void eng_transfer_release(struct wb_engine *e);
+int eng_transfer_start(struct wb_engine *e, struct eng_job *j);
+/* Stop j's running transfer without calling eng_job_transfer_done. */
+void eng_transfer_abort(struct wb_engine *e, struct eng_job *j);
+/* Map a libcurl result to an api error (retryable for transient transport faults). */
+void eng_transfer_error(int curl_code, const char *errbuf, struct wb_api_error *out);
+void eng_transfer_job_release(struct eng_job *j);
+
+/* model.c */
+struct eng_model *eng_model_get(struct wb_engine *e, const char *name, enum wb_req_kind kind);
+void eng_models_free(struct wb_engine *e);
+
+/* work.c */
+struct eng_work;
+struct eng_utimer;
+/* Abort: cancel work items that have not started, fire timers with WB_ECANCELED. */
+void eng_work_abort(struct wb_engine *e);
+
+#endif

@@ -1,0 +1,118 @@
+/* Per-model scheduling state: the table of models seen in this run, and their
+ * limits from configuration ("limit.<model>.<what>", then "limit.<kind>.<what>",
+ * then a default per request kind: text requests get a high concurrency cap,
+ * image and speech requests a lower one). Rates are unlimited unless
+ * configured; a configured rate is applied with a little headroom
+ * (limit.headroom) so clock skew between us and the server's window never
+ * pushes us over.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine_int.h"
+#include "wordbank/log.h"
+
+static const char *kind_names[WB_REQ_KIND_COUNT] = { "text", "image", "speech", "list" };
+static const int default_concurrency[WB_REQ_KIND_COUNT] = { 64, 16, 16, 4 };
+
+static double limit_get(const struct wb_engine *e, const char *model, enum wb_req_kind kind,
+                        const char *what, double dflt)
+{
+    char name[256];
+    snprintf(name, sizeof name, "limit.%s.%s", model, what);
+    if (e->cfg && wb_config_get(e->cfg, name))
+        return wb_config_get_double(e->cfg, name, dflt);
+    snprintf(name, sizeof name, "limit.%s.%s", kind_names[kind], what);
+    if (e->cfg && wb_config_get(e->cfg, name))
+        return wb_config_get_double(e->cfg, name, dflt);
+    return dflt;
+}
+
+static struct eng_model *model_new(struct wb_engine *e, const char *name, enum wb_req_kind kind)
+{
+    struct eng_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->name = strdup(name);
+    if (!m->name) {
+        free(m);
+        return NULL;
+    }
+    m->kind = kind;
+    double keep = 1.0 - e->headroom;
+    m->rpm_cfg = limit_get(e, name, kind, "rpm", 0);
+    m->tpm_cfg = limit_get(e, name, kind, "tpm", 0);
+    /* Image and speech quotas are small: no burst beyond one request, so a
+     * window of the server's never sees more than its quota. Text: half a
+     * second's worth. */
+    double burst_dflt = 1;
+    if (kind == WB_REQ_TEXT || kind == WB_REQ_LIST)
+        burst_dflt = m->rpm_cfg / 120 > 1 ? m->rpm_cfg / 120 : 1;
+    double burst = limit_get(e, name, kind, "burst", burst_dflt);
+    eng_gcra_init(&m->rpm, m->rpm_cfg * keep, burst);
+    eng_gcra_init(&m->tpm, m->tpm_cfg * keep, m->tpm_cfg / 60 > 1 ? m->tpm_cfg / 60 : 1);
+    int conc = (int)limit_get(e, name, kind, "concurrency", default_concurrency[kind]);
+    eng_aimd_init(&m->aimd, conc, e->aimd_step);
+    wb_log(WB_LOG_DEBUG, "engine: model %s (%s): concurrency %d, rpm %.0f, tpm %.0f, burst %.1f",
+           name, kind_names[kind], m->aimd.max, m->rpm_cfg, m->tpm_cfg, burst);
+    return m;
+}
+
+struct eng_model *eng_model_get(struct wb_engine *e, const char *name, enum wb_req_kind kind)
+{
+    if (!name || !*name)
+        name = kind_names[kind];
+    for (size_t i = 0; i < e->n_models; i++) {
+        if (strcmp(e->models[i]->name, name) == 0)
+            return e->models[i];
+    }
+    struct eng_model **v = realloc(e->models, (e->n_models + 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    e->models = v;
+    struct eng_model *m = model_new(e, name, kind);
+    if (!m)
+        return NULL;
+    e->models[e->n_models++] = m;
+    return m;
+}
+
+void eng_models_free(struct wb_engine *e)
+{
+    for (size_t i = 0; i < e->n_models; i++) {
+        free(e->models[i]->name);
+        free(e->models[i]);
+    }
+    free(e->models);
+    e->models = NULL;
+    e->n_models = 0;
+}
+
+size_t wb_engine_model_count(const struct wb_engine *e)
+{
+    return e->n_models;
+}
+
+int wb_engine_model_info(const struct wb_engine *e, size_t i, struct wb_engine_model_info *out)
+{
+    if (i >= e->n_models)
+        return WB_ENOTFOUND;
+    const struct eng_model *m = e->models[i];
+    int64_t now = wb_engine_now(e);
+    memset(out, 0, sizeof *out);
+    out->model = m->name;
+    out->in_flight = m->in_flight;
+    out->peak_in_flight = m->peak_in_flight;
+    out->queued = m->queued;
+    out->cap = m->aimd.cur;
+    out->cap_max = m->aimd.max;
+    out->rpm = m->rpm_cfg;
+    out->pause_ms = m->pause_until > now ? m->pause_until - now : 0;
+    out->exhausted = m->exhausted;
+    out->requests = m->requests;
+    out->rate_limited = m->rate_limited;
+    out->succeeded = m->succeeded;
+    out->failed = m->failed;
+    return 0;
+}

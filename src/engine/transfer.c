@@ -1,0 +1,389 @@
+/* libcurl's multi interface on libuv: the socket and timer callbacks that let
+ * one loop thread drive every transfer (curl_multi_socket_action), the setup
+ * of each easy handle (HTTP/2 over TLS with multiplexing, gzip, timeouts per
+ * request kind, CA file), the body and header callbacks with their size caps,
+ * and the mapping of libcurl's result codes to retryable or final errors.
+ * Easy handles find their job through CURLOPT_PRIVATE and are reused from a
+ * free list. Header values are never logged: one of them is the API key.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine/engine_int.h"
+#include "wordbank/log.h"
+
+#define STREAM_ERROR_BODY_MAX (1u << 20) /* error body of a streamed request */
+#define HEADERS_MAX 100
+#define HEADER_BYTES_MAX (64u << 10)
+#define FREE_EASY_MAX 256
+
+struct sock_ctx {
+    uv_poll_t poll;
+    curl_socket_t fd;
+    struct wb_engine *e;
+};
+
+static void check_multi_info(struct wb_engine *e)
+{
+    CURLMsg *msg;
+    int pending;
+    while ((msg = curl_multi_info_read(e->multi, &pending))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        CURL *easy = msg->easy_handle;
+        CURLcode res = msg->data.result;
+        struct eng_job *j = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&j);
+        long code = 0;
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+        eng_transfer_abort(e, j); /* removes and recycles the handle */
+        j->http_status = code;
+        eng_job_transfer_done(e, j, (int)res);
+    }
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    struct sock_ctx *c = h->data;
+    int flags = 0, running;
+    if (status < 0)
+        flags = CURL_CSELECT_ERR;
+    if (events & UV_READABLE)
+        flags |= CURL_CSELECT_IN;
+    if (events & UV_WRITABLE)
+        flags |= CURL_CSELECT_OUT;
+    curl_multi_socket_action(c->e->multi, c->fd, flags, &running);
+    check_multi_info(c->e);
+}
+
+static void free_sock_ctx(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static int on_socket(CURL *easy, curl_socket_t s, int action, void *userp, void *socketp)
+{
+    (void)easy;
+    struct wb_engine *e = userp;
+    struct sock_ctx *c = socketp;
+    if (action == CURL_POLL_REMOVE) {
+        if (c) {
+            uv_poll_stop(&c->poll);
+            curl_multi_assign(e->multi, s, NULL);
+            uv_close((uv_handle_t *)&c->poll, free_sock_ctx);
+        }
+        return 0;
+    }
+    if (!c) {
+        c = calloc(1, sizeof *c);
+        if (!c)
+            return -1;
+        c->fd = s;
+        c->e = e;
+        if (uv_poll_init_socket(&e->loop, &c->poll, s) != 0) {
+            free(c);
+            return -1;
+        }
+        c->poll.data = c;
+        curl_multi_assign(e->multi, s, c);
+    }
+    int ev = 0;
+    if (action == CURL_POLL_IN || action == CURL_POLL_INOUT)
+        ev |= UV_READABLE;
+    if (action == CURL_POLL_OUT || action == CURL_POLL_INOUT)
+        ev |= UV_WRITABLE;
+    uv_poll_start(&c->poll, ev, on_poll);
+    return 0;
+}
+
+static void on_curl_timer(uv_timer_t *t)
+{
+    struct wb_engine *e = t->data;
+    int running;
+    curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_multi_info(e);
+}
+
+static int on_curl_timeout(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void)multi;
+    struct wb_engine *e = userp;
+    if (timeout_ms < 0)
+        uv_timer_stop(&e->curl_timer);
+    else
+        uv_timer_start(&e->curl_timer, on_curl_timer, (uint64_t)timeout_ms, 0);
+    return 0;
+}
+
+int eng_transfer_init(struct wb_engine *e, struct wb_error *err)
+{
+    e->multi = curl_multi_init();
+    if (!e->multi)
+        return wb_error_set(err, WB_ENOMEM, "engine: curl_multi_init failed");
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_curl_timeout);
+    curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
+    curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, e->max_host_conns);
+    curl_multi_setopt(e->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, 1000L);
+    uv_timer_init(&e->loop, &e->curl_timer);
+    e->curl_timer.data = e;
+    return 0;
+}
+
+void eng_transfer_release(struct wb_engine *e)
+{
+    if (e->multi)
+        curl_multi_cleanup(e->multi);
+    e->multi = NULL;
+    for (size_t i = 0; i < e->n_free_easy; i++)
+        curl_easy_cleanup(e->free_easy[i]);
+    free(e->free_easy);
+    e->free_easy = NULL;
+    e->n_free_easy = 0;
+}
+
+static void free_rhdr(struct eng_job *j)
+{
+    for (size_t i = 0; i < j->n_rhdr; i++) {
+        free(j->rhdr[i].name);
+        free(j->rhdr[i].value);
+    }
+    free(j->rhdr);
+    j->rhdr = NULL;
+    j->n_rhdr = 0;
+    j->rhdr_bytes = 0;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    struct eng_job *j = ud;
+    size_t len = size * n;
+    if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) { /* a new response (after 100, ...) */
+        free_rhdr(j);
+        return len;
+    }
+    const char *colon = memchr(p, ':', len);
+    if (!colon || j->n_rhdr >= HEADERS_MAX || j->rhdr_bytes + len > HEADER_BYTES_MAX)
+        return len;
+    size_t nlen = (size_t)(colon - p);
+    const char *v = colon + 1, *end = p + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    struct wb_http_header *h = realloc(j->rhdr, (j->n_rhdr + 1) * sizeof *h);
+    if (!h)
+        return 0;
+    j->rhdr = h;
+    h[j->n_rhdr].name = strndup(p, nlen);
+    h[j->n_rhdr].value = strndup(v, (size_t)(end - v));
+    if (!h[j->n_rhdr].name || !h[j->n_rhdr].value) {
+        free(h[j->n_rhdr].name);
+        free(h[j->n_rhdr].value);
+        return 0;
+    }
+    j->n_rhdr++;
+    j->rhdr_bytes += len;
+    return len;
+}
+
+static size_t on_write(char *p, size_t size, size_t n, void *ud)
+{
+    struct eng_job *j = ud;
+    size_t len = size * n;
+    if (!j->http_status)
+        curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->http_status);
+    j->eng->st.bytes_in += len;
+    int ok = j->http_status >= 200 && j->http_status < 300;
+    if (j->req.stream && ok) {
+        if (!j->cbs.on_data)
+            return len;
+        wb_api_error_clear(&j->aerr);
+        if (j->cbs.on_data(j->ud, p, len, &j->aerr) != 0) {
+            j->consumer_failed = 1;
+            return 0; /* CURLE_WRITE_ERROR ends the attempt */
+        }
+        return len;
+    }
+    if (wb_buf_append(&j->body, p, len) != 0) {
+        j->too_big = 1;
+        return 0;
+    }
+    return len;
+}
+
+static CURL *easy_get(struct wb_engine *e)
+{
+    if (e->n_free_easy) {
+        CURL *c = e->free_easy[--e->n_free_easy];
+        curl_easy_reset(c);
+        return c;
+    }
+    return curl_easy_init();
+}
+
+static void easy_put(struct wb_engine *e, CURL *c)
+{
+    if (e->n_free_easy < FREE_EASY_MAX) {
+        if (e->n_free_easy == e->cap_free_easy) {
+            size_t cap = e->cap_free_easy ? e->cap_free_easy * 2 : 16;
+            CURL **v = realloc(e->free_easy, cap * sizeof *v);
+            if (v) {
+                e->free_easy = v;
+                e->cap_free_easy = cap;
+            }
+        }
+        if (e->n_free_easy < e->cap_free_easy) {
+            e->free_easy[e->n_free_easy++] = c;
+            return;
+        }
+    }
+    curl_easy_cleanup(c);
+}
+
+int eng_transfer_start(struct wb_engine *e, struct eng_job *j)
+{
+    int rc = 0;
+    CURL *c = easy_get(e);
+    if (!c)
+        return WB_ENOMEM;
+    /* Fresh per-attempt state. */
+    wb_buf_reset(&j->body);
+    j->body.limit = j->req.stream ? STREAM_ERROR_BODY_MAX : e->max_body;
+    free_rhdr(j);
+    j->http_status = 0;
+    j->consumer_failed = 0;
+    j->too_big = 0;
+    j->curl_errbuf[0] = 0;
+    wb_api_error_clear(&j->aerr);
+
+    struct curl_slist *l = NULL, *t;
+    for (size_t i = 0; i < j->req.n_headers; i++) {
+        char *line = NULL;
+        size_t nl = strlen(j->req.headers[i].name), vl = strlen(j->req.headers[i].value);
+        line = malloc(nl + vl + 3);
+        if (!line) {
+            rc = WB_ENOMEM;
+            goto out;
+        }
+        memcpy(line, j->req.headers[i].name, nl);
+        memcpy(line + nl, ": ", 2);
+        memcpy(line + nl + 2, j->req.headers[i].value, vl + 1);
+        t = curl_slist_append(l, line);
+        free(line);
+        if (!t) {
+            rc = WB_ENOMEM;
+            goto out;
+        }
+        l = t;
+    }
+    t = curl_slist_append(l, "Expect:");
+    if (!t) {
+        rc = WB_ENOMEM;
+        goto out;
+    }
+    l = t;
+
+    curl_easy_setopt(c, CURLOPT_URL, j->req.url);
+    if (strcmp(j->req.method, "GET") == 0) {
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    } else {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->req.body_len);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, j->req.body ? j->req.body : "");
+        if (strcmp(j->req.method, "POST") != 0)
+            curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, j->req.method);
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, l);
+    curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)j);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, j);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, j);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, j->curl_errbuf);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)e->connect_ms);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)e->kind_timeout_ms[j->req.kind]);
+    if (j->req.stream && e->stream_idle_ms > 0) {
+        long secs = (long)((e->stream_idle_ms + 999) / 1000);
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, secs);
+    }
+    if (e->ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, e->ca_file);
+
+    j->easy = c;
+    j->hdr_list = l;
+    l = NULL;
+    if (curl_multi_add_handle(e->multi, c) != CURLM_OK) {
+        j->easy = NULL;
+        l = j->hdr_list;
+        j->hdr_list = NULL;
+        rc = WB_EINTERNAL;
+        goto out;
+    }
+    c = NULL;
+out:
+    curl_slist_free_all(l);
+    if (c)
+        easy_put(e, c);
+    return rc;
+}
+
+void eng_transfer_abort(struct wb_engine *e, struct eng_job *j)
+{
+    if (j->easy) {
+        curl_multi_remove_handle(e->multi, j->easy);
+        easy_put(e, j->easy);
+        j->easy = NULL;
+    }
+    curl_slist_free_all(j->hdr_list);
+    j->hdr_list = NULL;
+}
+
+void eng_transfer_error(int curl_code, const char *errbuf, struct wb_api_error *out)
+{
+    wb_api_error_clear(out);
+    out->code = WB_ETRANSPORT;
+    switch ((CURLcode)curl_code) {
+    case CURLE_OPERATION_TIMEDOUT:
+        out->code = WB_ETIMEOUT;
+        out->retryable = 1;
+        break;
+    case CURLE_PARTIAL_FILE:
+    case CURLE_BAD_CONTENT_ENCODING:
+        out->code = WB_EINCOMPLETE;
+        out->retryable = 1;
+        break;
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_HTTP3:
+        out->retryable = 1;
+        break;
+    default:
+        break;
+    }
+    snprintf(out->message, sizeof out->message, "transport: %s%s%s",
+             curl_easy_strerror((CURLcode)curl_code), errbuf && errbuf[0] ? ": " : "",
+             errbuf ? errbuf : "");
+}
+
+/* Free the per-job transfer state that outlives an attempt. */
+void eng_transfer_job_release(struct eng_job *j)
+{
+    free_rhdr(j);
+}

@@ -1,0 +1,133 @@
+/* The worker pool and timers. CPU work (base64 decoding, audio encoding,
+ * hashing, file writes) runs on libuv's thread pool (uv_queue_work; size from
+ * UV_THREADPOOL_SIZE, default 4) so the loop thread never blocks; the after-
+ * callback runs on the loop thread with a status, WB_ECANCELED when an abort
+ * took the item off the queue before it started. Timers fire their callback
+ * exactly once too: with 0, or with WB_ECANCELED on abort.
+ */
+#include <stdlib.h>
+
+#include "engine/engine_int.h"
+
+struct eng_work {
+    uv_work_t req;
+    struct wb_engine *e;
+    void (*work)(void *ud);
+    void (*after)(void *ud, int status);
+    void *ud;
+    struct eng_work *prev, *next;
+};
+
+struct eng_utimer {
+    uv_timer_t t;
+    struct wb_engine *e;
+    void (*cb)(void *ud, int status);
+    void *ud;
+    struct eng_utimer *prev, *next;
+};
+
+static void work_run(uv_work_t *req)
+{
+    struct eng_work *w = req->data;
+    w->work(w->ud);
+}
+
+static void work_after(uv_work_t *req, int status)
+{
+    struct eng_work *w = req->data;
+    struct wb_engine *e = w->e;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        e->works = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    e->pending_work--;
+    if (w->after)
+        w->after(w->ud, status == UV_ECANCELED ? WB_ECANCELED : 0);
+    free(w);
+}
+
+int wb_engine_queue_work(struct wb_engine *e, void (*work)(void *ud),
+                         void (*after)(void *ud, int status), void *ud)
+{
+    if (!work)
+        return WB_EINVAL;
+    struct eng_work *w = calloc(1, sizeof *w);
+    if (!w)
+        return WB_ENOMEM;
+    w->e = e;
+    w->work = work;
+    w->after = after;
+    w->ud = ud;
+    w->req.data = w;
+    if (uv_queue_work(&e->loop, &w->req, work_run, work_after) != 0) {
+        free(w);
+        return WB_EINTERNAL;
+    }
+    w->next = e->works;
+    if (e->works)
+        e->works->prev = w;
+    e->works = w;
+    e->pending_work++;
+    return 0;
+}
+
+static void utimer_unlink(struct eng_utimer *t)
+{
+    struct wb_engine *e = t->e;
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        e->utimers = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    e->pending_timers--;
+}
+
+static void utimer_free(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void utimer_fire(uv_timer_t *h)
+{
+    struct eng_utimer *t = h->data;
+    utimer_unlink(t);
+    uv_close((uv_handle_t *)&t->t, utimer_free);
+    t->cb(t->ud, 0);
+}
+
+int wb_engine_timer(struct wb_engine *e, int64_t ms, void (*cb)(void *ud, int status), void *ud)
+{
+    if (!cb)
+        return WB_EINVAL;
+    struct eng_utimer *t = calloc(1, sizeof *t);
+    if (!t)
+        return WB_ENOMEM;
+    t->e = e;
+    t->cb = cb;
+    t->ud = ud;
+    uv_timer_init(&e->loop, &t->t);
+    t->t.data = t;
+    uv_timer_start(&t->t, utimer_fire, (uint64_t)(ms < 0 ? 0 : ms), 0);
+    t->next = e->utimers;
+    if (e->utimers)
+        e->utimers->prev = t;
+    e->utimers = t;
+    e->pending_timers++;
+    return 0;
+}
+
+void eng_work_abort(struct wb_engine *e)
+{
+    for (struct eng_work *w = e->works; w; w = w->next)
+        uv_cancel((uv_req_t *)&w->req); /* fails harmlessly for running items */
+    while (e->utimers) {
+        struct eng_utimer *t = e->utimers;
+        uv_timer_stop(&t->t);
+        utimer_unlink(t);
+        uv_close((uv_handle_t *)&t->t, utimer_free);
+        t->cb(t->ud, WB_ECANCELED);
+    }
+}
