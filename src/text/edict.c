@@ -1,0 +1,270 @@
+/* The EDICT dictionary handle: where the source and the index live, opening
+ * (building the index under a lock when it is missing, stale or damaged),
+ * lookups by headword or reading, and choosing the sense that matches a
+ * translation.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "text/edict_internal.h"
+#include "text/text_internal.h"
+#include "wordbank/log.h"
+#include "wordbank/text.h"
+
+#define EDICT_DEFAULT_PATH "/usr/share/edict/edict"
+#define WORD_MAX 1024
+#define LOOKUP_MAX 256
+
+struct wb_edict {
+    struct edict_map m;
+    char *index_path;
+    int built;
+};
+
+/* config "cache_dir", else $XDG_CACHE_HOME/wordbank, else ~/.cache/wordbank. */
+static int cache_dir(const struct wb_config *cfg, struct wb_buf *out, struct wb_error *err)
+{
+    const char *c = cfg ? wb_config_get(cfg, "cache_dir") : NULL;
+    const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    int rc;
+
+    if (c && *c)
+        rc = wb_buf_appends(out, c);
+    else if (x && *x == '/')
+        rc = wb_buf_appendf(out, "%s/wordbank", x);
+    else if (home && *home)
+        rc = wb_buf_appendf(out, "%s/.cache/wordbank", home);
+    else
+        return wb_error_set(err, WB_ECONFIG, "no cache directory: set cache_dir or HOME");
+    return rc ? wb_error_set(err, rc, "out of memory") : 0;
+}
+
+int wb_edict_open(const struct wb_config *cfg, void (*progress)(void *ud, double frac), void *ud,
+                  struct wb_edict **out, struct wb_error *err)
+{
+    const char *src = cfg ? wb_config_get(cfg, "edict_path") : NULL;
+    struct wb_edict *d = NULL;
+    struct wb_buf dir, path;
+    struct stat st;
+    char hex[65];
+    int rc = 0, lock = -1;
+
+    wb_buf_init(&dir, 0);
+    wb_buf_init(&path, 0);
+    *out = NULL;
+    if (!src || !*src)
+        src = EDICT_DEFAULT_PATH;
+    if (stat(src, &st) != 0) {
+        rc = wb_error_set(err, errno == ENOENT ? WB_ENOTFOUND : WB_EIO,
+                          "EDICT dictionary %s: %s (install the edict package or set edict_path)",
+                          src, strerror(errno));
+        goto out;
+    }
+    if ((rc = cache_dir(cfg, &dir, err)) != 0 || (rc = wb_mkdirs(dir.data, err)) != 0)
+        goto out;
+    /* One index per source path, so a test's tiny EDICT never replaces the real one. */
+    wb_sha256_hex(src, strlen(src), hex);
+    if ((rc = wb_buf_appendf(&path, "%s/edict-%.12s.idx", dir.data, hex)) != 0 ||
+        !(d = calloc(1, sizeof *d))) {
+        rc = wb_error_set(err, WB_ENOMEM, "out of memory");
+        goto out;
+    }
+    rc = edict_map(&d->m, path.data, &st);
+    if (rc != 0) {
+        /* Missing, stale or damaged: build under the lock, unless another
+         * process did it while we waited. */
+        if ((lock = edict_lock(path.data, err)) < 0) {
+            rc = err ? err->code : WB_EIO;
+            goto out;
+        }
+        if (stat(src, &st) != 0) {
+            rc = wb_error_set(err, WB_EIO, "EDICT dictionary %s: %s", src, strerror(errno));
+            goto out;
+        }
+        rc = edict_map(&d->m, path.data, &st);
+        if (rc != 0) {
+            int64_t t0 = wb_clock_mono_ms();
+            wb_log(WB_LOG_INFO, "building the EDICT index %s from %s", path.data, src);
+            if ((rc = edict_build(src, path.data, progress, ud, err)) != 0)
+                goto out;
+            d->built = 1;
+            wb_log(WB_LOG_INFO, "EDICT index built in %lld ms",
+                   (long long)(wb_clock_mono_ms() - t0));
+            /* The file we just wrote was built from an fstat of the source;
+             * check it against that source, not a later stat. */
+            if ((rc = edict_map(&d->m, path.data, NULL)) != 0) {
+                rc = wb_error_set(err, WB_ECORRUPT, "the EDICT index %s just built is unreadable",
+                                  path.data);
+                goto out;
+            }
+        }
+    }
+    d->index_path = wb_buf_detach(&path, NULL);
+    *out = d;
+    d = NULL;
+out:
+    if (lock >= 0)
+        close(lock);
+    wb_edict_close(d);
+    wb_buf_release(&dir);
+    wb_buf_release(&path);
+    return rc;
+}
+
+void wb_edict_close(struct wb_edict *d)
+{
+    if (!d)
+        return;
+    edict_unmap(&d->m);
+    free(d->index_path);
+    free(d);
+}
+
+int wb_edict_was_built(const struct wb_edict *d)
+{
+    return d->built;
+}
+
+const char *wb_edict_index_path(const struct wb_edict *d)
+{
+    return d->index_path;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Collect the rows whose key equals word, in dictionary (offset) order. */
+static size_t collect(const struct edict_map *m, const uint32_t *rows, size_t n, edict_key_fn key,
+                      const char *w, size_t wn, uint32_t *found, size_t max)
+{
+    size_t i = edict_lower_bound(m->text, rows, n, key, w, wn), k = 0;
+
+    for (; i < n && k < max; i++) {
+        const char *kk;
+        size_t kn;
+        key(m->text, rows[i], &kk, &kn);
+        if (kn != wn || memcmp(kk, w, wn) != 0)
+            break;
+        found[k++] = rows[i];
+    }
+    qsort(found, k, sizeof *found, cmp_u32);
+    return k;
+}
+
+int wb_edict_lookup(struct wb_edict *d, const char *word, struct wb_edict_entry **out, size_t *n,
+                    struct wb_error *err)
+{
+    uint32_t rows[LOOKUP_MAX];
+    size_t wn = strlen(word), k, got = 0;
+    struct wb_edict_entry *v = NULL;
+    int rc = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (wn == 0 || wn > WORD_MAX || memchr(word, '\n', wn))
+        return wb_error_set(err, WB_EINVAL, "not a dictionary word");
+    k = collect(&d->m, d->m.head, d->m.n_head, edict_key_head, word, wn, rows, LOOKUP_MAX);
+    if (k == 0)
+        k = collect(&d->m, d->m.rd, d->m.n_read, edict_key_read, word, wn, rows, LOOKUP_MAX);
+    if (k == 0)
+        return wb_error_set(err, WB_ENOTFOUND, "%s is not in EDICT", word);
+    if (!(v = calloc(k, sizeof *v))) {
+        rc = wb_error_set(err, WB_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < k; i++) {
+        const char *line = d->m.text + rows[i];
+        const char *nl = memchr(line, '\n', d->m.text_len - rows[i]);
+        struct wb_edict_entry e;
+        int prc = wb_edict_parse_line(line, (size_t)(nl - line), &e);
+        if (prc == WB_ENOMEM) {
+            rc = wb_error_set(err, prc, "out of memory");
+            goto out;
+        }
+        if (prc == 0)
+            v[got++] = e;
+    }
+    if (got == 0) {
+        rc = wb_error_set(err, WB_ENOTFOUND, "%s: no readable EDICT entry", word);
+        goto out;
+    }
+    /* Common words first, dictionary order otherwise (a stable pass). */
+    {
+        size_t w = 0;
+        struct wb_edict_entry *tmp = malloc(got * sizeof *tmp);
+        if (!tmp) {
+            rc = wb_error_set(err, WB_ENOMEM, "out of memory");
+            goto out;
+        }
+        for (int pass = 1; pass >= 0; pass--)
+            for (size_t i = 0; i < got; i++)
+                if ((v[i].common != 0) == pass)
+                    tmp[w++] = v[i];
+        memcpy(v, tmp, got * sizeof *tmp);
+        free(tmp);
+    }
+    *out = v;
+    *n = got;
+    v = NULL;
+out:
+    wb_edict_entries_free(v, got);
+    return rc;
+}
+
+int edict_pick(const struct wb_edict_entry *e, size_t n, const char *translation,
+               const char *reading_hint, size_t *ei, size_t *si)
+{
+    int best = -1;
+
+    *ei = *si = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *r = e[i].reading ? e[i].reading : e[i].headword;
+        int hint = reading_hint && *reading_hint && strcmp(r, reading_hint) == 0;
+        for (size_t j = 0; j < e[i].n_senses; j++) {
+            int score = 0;
+            for (size_t g = 0; translation && *translation && g < e[i].senses[j].n_glosses; g++) {
+                int s = text_gloss_score(translation, e[i].senses[j].glosses[g]);
+                score = s > score ? s : score;
+            }
+            int key = score * 2 + hint;
+            if (key > best) {
+                best = key;
+                *ei = i;
+                *si = j;
+            }
+        }
+    }
+    return best / 2;
+}
+
+int wb_edict_gloss_for(struct wb_edict *d, const char *word, const char *translation,
+                       struct wb_buf *description_out, struct wb_buf *reading_out,
+                       struct wb_error *err)
+{
+    struct wb_edict_entry *e = NULL;
+    size_t n = 0, ei, si;
+    int rc = wb_edict_lookup(d, word, &e, &n, err);
+
+    if (rc)
+        goto out;
+    edict_pick(e, n, translation, NULL, &ei, &si);
+    for (size_t g = 0; g < e[ei].senses[si].n_glosses && rc == 0; g++) {
+        if (g > 0)
+            rc = wb_buf_appends(description_out, "; ");
+        if (rc == 0)
+            rc = wb_buf_appends(description_out, e[ei].senses[si].glosses[g]);
+    }
+    if (rc == 0 && reading_out)
+        rc = wb_buf_appends(reading_out, e[ei].reading ? e[ei].reading : e[ei].headword);
+    if (rc)
+        wb_error_set(err, rc, "%s", wb_strerror(rc));
+out:
+    wb_edict_entries_free(e, n);
+    return rc;
+}

@@ -1,0 +1,452 @@
+/* The EDICT index: built once from Debian's EUC-JP edict into the cache
+ * directory, then mmap'ed read-only. Layout (host byte order, it is a cache):
+ *   header | UTF-8 text, one EDICT line per '\n' | uint32 line offsets sorted
+ *   by headword | uint32 line offsets (lines with a reading) sorted by reading
+ * Keys are read straight from the lines, so the tables are 4 bytes a row.
+ * Every offset is checked when the file is mapped: a damaged or foreign file
+ * is rebuilt, never trusted. Builds happen under a lock file (one builder at a
+ * time across processes) into a temporary file renamed into place.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <iconv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "text/edict_internal.h"
+#include "wordbank/log.h"
+
+#define EDICT_MAGIC "WBEDICT1"
+#define EDICT_VERSION 1u
+#define EDICT_SOURCE_MAX ((size_t)256 << 20)
+#define EDICT_LINE_MAX 65536
+
+struct idx_header {
+    char magic[8];
+    uint32_t version;
+    uint32_t header_size;
+    uint64_t src_size;
+    int64_t src_mtime_s;
+    int64_t src_mtime_ns;
+    uint64_t text_off, text_len;
+    uint64_t head_off, n_head;
+    uint64_t read_off, n_read;
+    uint64_t total;
+};
+
+/* ---- keys ---- */
+
+void edict_key_head(const char *text, uint32_t off, const char **k, size_t *n)
+{
+    const char *p = text + off;
+    size_t i = 0;
+
+    while (p[i] != ' ' && p[i] != '\n')
+        i++;
+    *k = p;
+    *n = i;
+}
+
+void edict_key_read(const char *text, uint32_t off, const char **k, size_t *n)
+{
+    const char *p = text + off;
+    size_t i = 0;
+
+    *k = NULL;
+    *n = 0;
+    while (p[i] != ' ' && p[i] != '\n')
+        i++;
+    if (p[i] != ' ' || p[i + 1] != '[')
+        return;
+    p += i + 2;
+    for (i = 0; p[i] != ']' && p[i] != '\n'; i++)
+        ;
+    if (p[i] == ']') {
+        *k = p;
+        *n = i;
+    }
+}
+
+static int key_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+    int c = memcmp(a, b, an < bn ? an : bn);
+    return c ? c : (an > bn) - (an < bn);
+}
+
+/* qsort_r is a GNU extension: the sort's context goes through a thread-local. */
+static _Thread_local const struct edict_sort *sort_ctx;
+
+static int cmp_rows(const void *x, const void *y)
+{
+    const struct edict_sort *s = sort_ctx;
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    const char *ka, *kb;
+    size_t na, nb;
+    int c;
+
+    s->key(s->text, a, &ka, &na);
+    s->key(s->text, b, &kb, &nb);
+    c = key_cmp(ka, na, kb, nb);
+    return c ? c : (a > b) - (a < b);
+}
+
+size_t edict_lower_bound(const char *text, const uint32_t *rows, size_t n, edict_key_fn key,
+                         const char *w, size_t wn)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *k;
+        size_t kn;
+        key(text, rows[mid], &k, &kn);
+        if (key_cmp(k, kn, w, wn) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* ---- building ---- */
+
+static int read_source(int fd, const struct stat *st, struct wb_buf *src, struct wb_error *err)
+{
+    int rc = 0;
+
+    if ((size_t)st->st_size > EDICT_SOURCE_MAX)
+        return wb_error_set(err, WB_ETOOBIG, "EDICT file too large (%lld bytes)",
+                            (long long)st->st_size);
+    if ((rc = wb_buf_grow(src, (size_t)st->st_size + 1)) != 0)
+        return wb_error_set(err, rc, "out of memory reading EDICT");
+    for (;;) {
+        if ((rc = wb_buf_grow(src, 65536)) != 0)
+            return wb_error_set(err, rc, "EDICT file grew past its limit");
+        ssize_t r = read(fd, src->data + src->len, 65536);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return wb_error_set(err, WB_EIO, "reading EDICT: %s", strerror(errno));
+        if (r == 0)
+            break;
+        src->len += (size_t)r;
+        src->data[src->len] = '\0';
+    }
+    return 0;
+}
+
+static int push_row(uint32_t **v, size_t *n, size_t *cap, uint32_t off)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 4096;
+        uint32_t *nv = realloc(*v, nc * sizeof *nv);
+        if (!nv)
+            return WB_ENOMEM;
+        *v = nv;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = off;
+    return 0;
+}
+
+/* Convert src (EUC-JP) line by line into text (UTF-8), collecting the row
+ * tables. Lines that do not convert or do not look like EDICT are skipped. */
+static int convert(const struct wb_buf *src, struct wb_buf *text, uint32_t **head, size_t *n_head,
+                   uint32_t **rd, size_t *n_read, void (*progress)(void *, double), void *ud,
+                   struct wb_error *err)
+{
+    iconv_t cd = iconv_open("UTF-8", "EUC-JP");
+    size_t cap_h = 0, cap_r = 0, skipped = 0, line_no = 0;
+    const char *p = src->data, *end = src->data + src->len;
+    double next_report = 0.0;
+    char *tmp = malloc(EDICT_LINE_MAX * 4);
+    int rc = 0;
+
+    if (cd == (iconv_t)-1 || !tmp) {
+        rc = wb_error_set(err, WB_EUNSUPPORTED, "iconv cannot convert EUC-JP to UTF-8");
+        goto out;
+    }
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = (size_t)((nl ? nl : end) - p);
+        const char *line = p;
+        p += len + (nl != NULL);
+        line_no++;
+        while (len > 0 && line[len - 1] == '\r')
+            len--;
+        if (len == 0 || len > EDICT_LINE_MAX || memchr(line, '\0', len)) {
+            skipped += len > 0;
+            continue;
+        }
+        char *in = (char *)line, *o = tmp;
+        size_t inleft = len, outleft = EDICT_LINE_MAX * 4;
+        iconv(cd, NULL, NULL, NULL, NULL);
+        if (iconv(cd, &in, &inleft, &o, &outleft) == (size_t)-1) {
+            skipped++;
+            continue;
+        }
+        size_t olen = (size_t)(o - tmp);
+        if (outleft == 0) {
+            skipped++;
+            continue;
+        }
+        *o = '\0';
+        /* The first line is the file's own title, not a word. */
+        if (line_no == 1 && strstr(tmp, "/EDICT"))
+            continue;
+        const char *sp = memchr(tmp, ' ', olen);
+        if (!sp || sp == tmp || !memchr(sp, '/', olen - (size_t)(sp - tmp))) {
+            skipped++;
+            continue;
+        }
+        if (text->len + olen + 1 > UINT32_MAX) {
+            rc = wb_error_set(err, WB_ETOOBIG, "EDICT text exceeds 4 GiB");
+            goto out;
+        }
+        uint32_t off = (uint32_t)text->len;
+        if ((rc = wb_buf_append(text, tmp, olen)) != 0 || (rc = wb_buf_appendc(text, '\n')) != 0 ||
+            (rc = push_row(head, n_head, &cap_h, off)) != 0)
+            goto nomem;
+        if (sp[1] == '[' && memchr(sp, ']', olen - (size_t)(sp - tmp)) &&
+            (rc = push_row(rd, n_read, &cap_r, off)) != 0)
+            goto nomem;
+        double frac = 0.85 * (double)(p - src->data) / (double)src->len;
+        if (progress && frac >= next_report) {
+            progress(ud, frac);
+            next_report = frac + 0.02;
+        }
+    }
+    if (skipped)
+        wb_log(WB_LOG_DEBUG, "edict: skipped %zu malformed lines", skipped);
+    goto out;
+nomem:
+    wb_error_set(err, rc, "out of memory building the EDICT index");
+out:
+    if (cd != (iconv_t)-1)
+        iconv_close(cd);
+    free(tmp);
+    return rc;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int write_index(const char *path, struct idx_header *h, const struct wb_buf *text,
+                       const uint32_t *head, const uint32_t *rd, struct wb_error *err)
+{
+    struct wb_buf tmp;
+    static const char pad[4] = { 0 };
+    size_t padn = (4 - text->len % 4) % 4;
+    int fd = -1, rc = 0;
+
+    wb_buf_init(&tmp, 0);
+    h->text_off = sizeof *h;
+    h->text_len = text->len;
+    h->head_off = h->text_off + text->len + padn;
+    h->read_off = h->head_off + h->n_head * 4;
+    h->total = h->read_off + h->n_read * 4;
+    if ((rc = wb_buf_appendf(&tmp, "%s.tmp.XXXXXX", path)) != 0) {
+        rc = wb_error_set(err, rc, "out of memory");
+        goto out;
+    }
+    if ((fd = mkstemp(tmp.data)) < 0) {
+        rc = wb_error_set(err, errno == ENOSPC ? WB_ENOSPC : WB_EIO, "cannot create %s: %s",
+                          tmp.data, strerror(errno));
+        goto out;
+    }
+    if (write_all(fd, h, sizeof *h) || write_all(fd, text->data, text->len) ||
+        write_all(fd, pad, padn) || write_all(fd, head, h->n_head * 4) ||
+        write_all(fd, rd, h->n_read * 4) || fsync(fd) != 0) {
+        rc = wb_error_set(err, errno == ENOSPC ? WB_ENOSPC : WB_EIO, "writing %s: %s", tmp.data,
+                          strerror(errno));
+        goto out;
+    }
+    if (close(fd) != 0 || rename(tmp.data, path) != 0) {
+        fd = -1;
+        rc = wb_error_set(err, WB_EIO, "cannot rename %s to %s: %s", tmp.data, path,
+                          strerror(errno));
+        goto out;
+    }
+    fd = -1;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (rc && tmp.len)
+        unlink(tmp.data);
+    wb_buf_release(&tmp);
+    return rc;
+}
+
+int edict_build(const char *src_path, const char *idx_path, void (*progress)(void *, double),
+                void *ud, struct wb_error *err)
+{
+    struct wb_buf src, text;
+    uint32_t *head = NULL, *rd = NULL;
+    size_t n_head = 0, n_read = 0;
+    struct idx_header h;
+    struct stat st;
+    struct edict_sort sort;
+    int fd = open(src_path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+    wb_buf_init(&src, 0);
+    wb_buf_init(&text, 0);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        rc = wb_error_set(err, errno == ENOENT ? WB_ENOTFOUND : WB_EIO, "cannot open %s: %s",
+                          src_path, strerror(errno));
+        goto out;
+    }
+    if ((rc = read_source(fd, &st, &src, err)) != 0 ||
+        (rc = wb_buf_grow(&text, src.len + src.len / 2)) != 0 ||
+        (rc = convert(&src, &text, &head, &n_head, &rd, &n_read, progress, ud, err)) != 0)
+        goto out;
+    if (n_head == 0) {
+        rc = wb_error_set(err, WB_EPARSE, "%s holds no EDICT lines", src_path);
+        goto out;
+    }
+    sort.text = text.data;
+    sort_ctx = &sort;
+    sort.key = edict_key_head;
+    qsort(head, n_head, sizeof *head, cmp_rows);
+    sort.key = edict_key_read;
+    qsort(rd, n_read, sizeof *rd, cmp_rows);
+    sort_ctx = NULL;
+    if (progress)
+        progress(ud, 0.9);
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, EDICT_MAGIC, 8);
+    h.version = EDICT_VERSION;
+    h.header_size = sizeof h;
+    h.src_size = (uint64_t)st.st_size;
+    h.src_mtime_s = st.st_mtim.tv_sec;
+    h.src_mtime_ns = st.st_mtim.tv_nsec;
+    h.n_head = n_head;
+    h.n_read = n_read;
+    if ((rc = write_index(idx_path, &h, &text, head, rd, err)) != 0)
+        goto out;
+    if (progress)
+        progress(ud, 1.0);
+out:
+    if (rc == WB_ENOMEM && err && !err->code)
+        wb_error_set(err, rc, "out of memory building the EDICT index");
+    if (fd >= 0)
+        close(fd);
+    free(head);
+    free(rd);
+    wb_buf_release(&src);
+    wb_buf_release(&text);
+    return rc;
+}
+
+/* ---- mapping ---- */
+
+static int rows_valid(const char *text, size_t text_len, const uint32_t *rows, size_t n, int rd)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t o = rows[i];
+        if (o >= text_len || (o > 0 && text[o - 1] != '\n'))
+            return 0;
+        if (rd) {
+            const char *k;
+            size_t kn;
+            edict_key_read(text, o, &k, &kn);
+            if (!k)
+                return 0;
+        }
+    }
+    return 1;
+}
+
+int edict_map(struct edict_map *m, const char *idx_path, const struct stat *src_st)
+{
+    int fd = open(idx_path, O_RDONLY | O_CLOEXEC), rc = WB_ECORRUPT;
+    struct stat st;
+    const struct idx_header *h;
+    void *p = MAP_FAILED;
+
+    memset(m, 0, sizeof *m);
+    if (fd < 0)
+        return errno == ENOENT ? WB_ENOTFOUND : WB_EIO;
+    if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof *h)
+        goto out;
+    p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+        goto out;
+    h = p;
+    if (memcmp(h->magic, EDICT_MAGIC, 8) != 0 || h->version != EDICT_VERSION ||
+        h->header_size != sizeof *h || h->total != (uint64_t)st.st_size ||
+        h->text_off != sizeof *h || h->text_len == 0 ||
+        h->text_len > (uint64_t)st.st_size - h->text_off || h->head_off % 4 ||
+        h->head_off < h->text_off + h->text_len || h->n_head > (uint64_t)st.st_size / 4 ||
+        h->read_off != h->head_off + h->n_head * 4 || h->n_read > (uint64_t)st.st_size / 4 ||
+        h->read_off + h->n_read * 4 != h->total)
+        goto out;
+    if (src_st && (h->src_size != (uint64_t)src_st->st_size ||
+                   h->src_mtime_s != src_st->st_mtim.tv_sec ||
+                   h->src_mtime_ns != src_st->st_mtim.tv_nsec)) {
+        rc = WB_EEXIST; /* valid but stale */
+        goto out;
+    }
+    m->text = (const char *)p + h->text_off;
+    m->text_len = h->text_len;
+    m->head = (const uint32_t *)((const char *)p + h->head_off);
+    m->n_head = h->n_head;
+    m->rd = (const uint32_t *)((const char *)p + h->read_off);
+    m->n_read = h->n_read;
+    if (m->text[m->text_len - 1] != '\n' || !rows_valid(m->text, m->text_len, m->head, m->n_head, 0) ||
+        !rows_valid(m->text, m->text_len, m->rd, m->n_read, 1))
+        goto out;
+    m->map = p;
+    m->map_len = (size_t)st.st_size;
+    p = MAP_FAILED;
+    rc = 0;
+out:
+    if (p != MAP_FAILED)
+        munmap(p, (size_t)st.st_size);
+    if (rc)
+        memset(m, 0, sizeof *m);
+    close(fd);
+    return rc;
+}
+
+void edict_unmap(struct edict_map *m)
+{
+    if (m->map)
+        munmap(m->map, m->map_len);
+    memset(m, 0, sizeof *m);
+}
+
+int edict_lock(const char *idx_path, struct wb_error *err)
+{
+    struct wb_buf b;
+    int fd = -1;
+
+    wb_buf_init(&b, 0);
+    if (wb_buf_appendf(&b, "%s.lock", idx_path) == 0)
+        fd = open(b.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        wb_error_set(err, WB_EIO, "cannot open lock file %s: %s", b.data, strerror(errno));
+    } else {
+        while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
+            ;
+    }
+    wb_buf_release(&b);
+    return fd;
+}

@@ -1,0 +1,25 @@
+/* Internal helpers shared by the text module's files: UTF-8 decoding and the
+ * EDICT index's record layout. Not part of the public API.
+ */
+#ifndef WB_TEXT_INTERNAL_H
+#define WB_TEXT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wordbank/buf.h"
+
+/* Decode one code point from s (at most n bytes). Returns its length (1..4)
+ * and sets *cp, or returns 1 with *cp = -1 for an invalid byte. n must be > 0. */
+int text_utf8_decode(const unsigned char *s, size_t n, int32_t *cp);
+/* Append the UTF-8 encoding of cp. */
+int text_utf8_append(struct wb_buf *out, int32_t cp);
+
+/* Lowercase ASCII, parentheses removed, runs of other characters collapsed to
+ * one space, a leading "to "/"a "/"an "/"the " dropped: the form in which
+ * glosses and translations are compared. */
+int text_gloss_normalize(const char *s, size_t len, struct wb_buf *out);
+/* How well translation matches one gloss, 0 (not at all) .. 100 (the same). */
+int text_gloss_score(const char *translation, const char *gloss);
+
+#endif
