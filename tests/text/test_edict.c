@@ -1,0 +1,264 @@
+/* EDICT: line parsing, the index (built, reused, rebuilt when the source
+ * changes or the index is damaged) on a tiny EUC-JP file, and lookups and
+ * sense choice on Debian's real dictionary (indexed once into a shared cache
+ * under the build tree). */
+#include <iconv.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "wordbank/text.h"
+
+static const char fake_edict[] =
+    "　？？？ /EDICT, EDICT_SUB(P), EDICT2 Japanese-English Electronic Dictionary Files/\n"
+    "猫 [ねこ] /(n) (1) cat/(n) (2) shamisen/(n) (3) geisha/(P)/EntL1467890X/\n"
+    "食べる [たべる] /(v1,vt) (1) to eat/(v1,vt) (2) to live on (e.g. a salary)/to live off/(P)/\n"
+    "貰う [もらう] /(v5u,vt) (1) (uk) to receive/to take/(aux-v,v5u) (2) (uk) to get somebody to do something/(P)/\n"
+    "生 [なま] /(adj-no,n) (1) raw/uncooked/fresh/(n) (2) (abbr) draft beer/draught beer/(P)/\n"
+    "生 [せい] /(n) (1) life/living/(n-suf) (2) (abbr) student/\n"
+    "ラーメン /(n) ramen/Chinese-style noodles/(P)/\n";
+
+/* Write text as EUC-JP, the way Debian ships edict. */
+static void write_eucjp(const char *path, const char *text)
+{
+    iconv_t cd = iconv_open("EUC-JP", "UTF-8");
+    CHECK(cd != (iconv_t)-1);
+    size_t inl = strlen(text), outl = inl * 2 + 16;
+    char *out = malloc(outl), *o = out, *in = (char *)text;
+    CHECK(out != NULL);
+    CHECK(iconv(cd, &in, &inl, &o, &outl) != (size_t)-1);
+    iconv_close(cd);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    CHECK(fwrite(out, 1, (size_t)(o - out), f) == (size_t)(o - out));
+    CHECK(fclose(f) == 0);
+    free(out);
+}
+
+static struct wb_config *fake_config(char *src, size_t cap)
+{
+    struct wb_config *cfg = NULL;
+    char cache[4200];
+    snprintf(src, cap, "%s/edict", th_tmpdir());
+    snprintf(cache, sizeof cache, "%s/cache", th_tmpdir());
+    CHECK_INT(wb_config_new(&cfg), 0);
+    CHECK_INT(wb_config_set(cfg, "edict_path", src, WB_SRC_FLAG), 0);
+    CHECK_INT(wb_config_set(cfg, "cache_dir", cache, WB_SRC_FLAG), 0);
+    return cfg;
+}
+
+TEST(parse_line_senses_tags_markers)
+{
+    static const char l[] = "猫 [ねこ] /(n) (1) cat (esp. the domestic cat)/(n) (2) shamisen/"
+                            "(3) (uk) (col) geisha/(P)/EntL1467890X/";
+    struct wb_edict_entry e;
+    CHECK_INT(wb_edict_parse_line(l, strlen(l), &e), 0);
+    CHECK_STR(e.headword, "猫");
+    CHECK_STR(e.reading, "ねこ");
+    CHECK(e.common);
+    CHECK_INT(e.n_senses, 3);
+    CHECK_STR(e.senses[0].pos, "n");
+    CHECK_INT(e.senses[0].n_glosses, 1);
+    CHECK_STR(e.senses[0].glosses[0], "cat (esp. the domestic cat)");
+    CHECK_STR(e.senses[1].glosses[0], "shamisen");
+    /* Sense 3 gave no POS: it inherits sense 2's; its markers are tags. */
+    CHECK_STR(e.senses[2].pos, "n");
+    CHECK_STR(e.senses[2].tags, "uk,col");
+    CHECK_STR(e.senses[2].glosses[0], "geisha");
+    wb_edict_entry_release(&e);
+
+    static const char k[] = "ラーメン /(n) ramen/Chinese-style noodles/\n";
+    CHECK_INT(wb_edict_parse_line(k, strlen(k), &e), 0);
+    CHECK(e.reading == NULL && !e.common);
+    CHECK_INT(e.n_senses, 1);
+    CHECK_INT(e.senses[0].n_glosses, 2);
+    CHECK_STR(e.senses[0].glosses[1], "Chinese-style noodles");
+    wb_edict_entry_release(&e);
+
+    static const char *const bad[] = { "", "猫", "猫 [ねこ", "猫 [ねこ] no slash", " /x/" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CHECK_INT(wb_edict_parse_line(bad[i], strlen(bad[i]), &e), WB_EPARSE);
+}
+
+static int progress_calls;
+static double progress_last;
+static void on_progress(void *ud, double frac)
+{
+    (void)ud;
+    progress_calls++;
+    CHECK(frac >= progress_last && frac <= 1.0);
+    progress_last = frac;
+}
+
+static void check_gloss(struct wb_edict *d, const char *w, const char *tr, const char *want_desc,
+                        const char *want_reading)
+{
+    struct wb_buf desc, rd;
+    struct wb_error err = { 0 };
+    wb_buf_init(&desc, 0);
+    wb_buf_init(&rd, 0);
+    CHECK_OK(wb_edict_gloss_for(d, w, tr, &desc, &rd, &err), &err);
+    CHECK_MSG(strncmp(desc.data, want_desc, strlen(want_desc)) == 0, "%s/%s: \"%s\" !~ \"%s\"",
+              w, tr ? tr : "-", desc.data, want_desc);
+    if (want_reading)
+        CHECK_STR(rd.data, want_reading);
+    wb_buf_release(&desc);
+    wb_buf_release(&rd);
+}
+
+TEST(fake_edict_index_built_reused_rebuilt)
+{
+    char src[4200];
+    struct wb_config *cfg = fake_config(src, sizeof src);
+    struct wb_edict *d = NULL;
+    struct wb_edict_entry *e = NULL;
+    size_t n = 0;
+    struct wb_error err = { 0 };
+
+    write_eucjp(src, fake_edict);
+    CHECK_OK(wb_edict_open(cfg, on_progress, NULL, &d, &err), &err);
+    CHECK(wb_edict_was_built(d));
+    CHECK(progress_calls > 0 && progress_last == 1.0);
+    CHECK_OK(wb_edict_lookup(d, "猫", &e, &n, &err), &err);
+    CHECK_INT(n, 1);
+    CHECK_STR(e[0].senses[0].glosses[0], "cat");
+    wb_edict_entries_free(e, n);
+    /* The title line is not a word. */
+    CHECK_INT(wb_edict_lookup(d, "　？？？", &e, &n, &err), WB_ENOTFOUND);
+    CHECK_INT(wb_edict_lookup(d, "犬", &e, &n, &err), WB_ENOTFOUND);
+    CHECK(e == NULL && n == 0);
+    /* By reading when no headword matches; a kana headword by itself. */
+    CHECK_OK(wb_edict_lookup(d, "もらう", &e, &n, &err), &err);
+    CHECK_INT(n, 1);
+    CHECK_STR(e[0].headword, "貰う");
+    wb_edict_entries_free(e, n);
+    CHECK_OK(wb_edict_lookup(d, "ラーメン", &e, &n, &err), &err);
+    wb_edict_entries_free(e, n);
+    /* Two entries for 生: common first, and the translation picks the sense. */
+    CHECK_OK(wb_edict_lookup(d, "生", &e, &n, &err), &err);
+    CHECK_INT(n, 2);
+    CHECK_STR(e[0].reading, "なま");
+    wb_edict_entries_free(e, n);
+    check_gloss(d, "猫", "geisha", "geisha", "ねこ");
+    check_gloss(d, "猫", NULL, "cat", "ねこ");
+    check_gloss(d, "猫", "dog", "cat", "ねこ");
+    check_gloss(d, "生", "draft beer", "draft beer; draught beer", "なま");
+    check_gloss(d, "生", "student", "student", "せい");
+    check_gloss(d, "生", "life", "life; living", "せい");
+    check_gloss(d, "食べる", "to eat", "to eat", "たべる");
+    check_gloss(d, "食べる", "live off", "to live on (e.g. a salary); to live off", NULL);
+    check_gloss(d, "ラーメン", "ramen", "ramen; Chinese-style noodles", "ラーメン");
+    wb_edict_close(d);
+
+    /* Unchanged source: the index is reused. */
+    CHECK_OK(wb_edict_open(cfg, NULL, NULL, &d, &err), &err);
+    CHECK(!wb_edict_was_built(d));
+    wb_edict_close(d);
+
+    /* A changed source (size and mtime) is re-indexed. */
+    struct wb_buf more;
+    wb_buf_init(&more, 0);
+    CHECK_INT(wb_buf_appends(&more, fake_edict), 0);
+    CHECK_INT(wb_buf_appends(&more, "犬 [いぬ] /(n) (1) dog/(P)/\n"), 0);
+    write_eucjp(src, more.data);
+    wb_buf_release(&more);
+    CHECK_OK(wb_edict_open(cfg, NULL, NULL, &d, &err), &err);
+    CHECK(wb_edict_was_built(d));
+    check_gloss(d, "犬", "dog", "dog", "いぬ");
+    /* Damage the index: the next open notices and rebuilds. */
+    char idx[4300];
+    snprintf(idx, sizeof idx, "%s", wb_edict_index_path(d));
+    wb_edict_close(d);
+    FILE *f = fopen(idx, "r+b");
+    CHECK(f != NULL);
+    fseek(f, -4, SEEK_END);
+    fwrite("\xff\xff\xff\xff", 1, 4, f);
+    fclose(f);
+    CHECK_OK(wb_edict_open(cfg, NULL, NULL, &d, &err), &err);
+    CHECK(wb_edict_was_built(d));
+    check_gloss(d, "犬", "dog", "dog", "いぬ");
+    wb_edict_close(d);
+    wb_config_free(cfg);
+}
+
+TEST(missing_edict_is_not_found)
+{
+    char src[4200];
+    struct wb_config *cfg = fake_config(src, sizeof src);
+    struct wb_edict *d = NULL;
+    struct wb_error err = { 0 };
+    CHECK_INT(wb_edict_open(cfg, NULL, NULL, &d, &err), WB_ENOTFOUND);
+    CHECK(d == NULL);
+    CHECK(strstr(err.msg, src) != NULL);
+    wb_config_free(cfg);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Debian's edict, indexed once per build tree (the library's lock file keeps
+ * concurrent test binaries from building it twice at the same time). */
+struct wb_edict *real_edict(void);
+struct wb_edict *real_edict(void)
+{
+    const char *root = getenv("WB_BUILD_ROOT");
+    char cache[4200];
+    struct wb_config *cfg = NULL;
+    struct wb_edict *d = NULL;
+    struct wb_error err = { 0 };
+
+    snprintf(cache, sizeof cache, "%s/test-cache", root && *root ? root : th_tmpdir());
+    CHECK_INT(wb_config_new(&cfg), 0);
+    CHECK_INT(wb_config_set(cfg, "cache_dir", cache, WB_SRC_FLAG), 0);
+    double t0 = now_s();
+    CHECK_OK(wb_edict_open(cfg, NULL, NULL, &d, &err), &err);
+    if (wb_edict_was_built(d))
+        printf("# built the EDICT index %s in %.2f s\n", wb_edict_index_path(d), now_s() - t0);
+    wb_config_free(cfg);
+    return d;
+}
+
+TEST(real_edict_lookups_and_senses)
+{
+    struct wb_edict *d = real_edict();
+    struct wb_edict_entry *e = NULL;
+    size_t n = 0;
+    struct wb_error err = { 0 };
+
+    check_gloss(d, "猫", "cat", "cat", "ねこ");
+    check_gloss(d, "猫", "geisha", "geisha", "ねこ");
+    check_gloss(d, "食べる", "to eat", "to eat", "たべる");
+    check_gloss(d, "食べる", NULL, "to eat", "たべる");
+    check_gloss(d, "生", "raw", "raw; uncooked; fresh", "なま");
+    check_gloss(d, "生", "draft beer", "unpasteurized beer", "なま");
+    check_gloss(d, "東京都", NULL, "Tokyo Metropolis", "とうきょうと");
+    check_gloss(d, "掛ける", "to multiply", "to multiply", "かける");
+    CHECK_INT(wb_edict_lookup(d, "ぴよぴよぷーぺん", &e, &n, &err), WB_ENOTFOUND);
+    CHECK_OK(wb_edict_lookup(d, "もらう", &e, &n, &err), &err);
+    int found = 0;
+    for (size_t i = 0; i < n; i++)
+        found |= strcmp(e[i].headword, "貰う") == 0;
+    CHECK(found);
+    wb_edict_entries_free(e, n);
+
+    /* Lookup speed, for the report. */
+    static const char *const words[] = { "猫", "食べる", "生", "もらう", "東京", "ない語" };
+    int iters = 20000, hits = 0;
+    double t0 = now_s();
+    for (int i = 0; i < iters; i++) {
+        if (wb_edict_lookup(d, words[i % 6], &e, &n, NULL) == 0)
+            hits++;
+        wb_edict_entries_free(e, n);
+    }
+    double dt = now_s() - t0;
+    CHECK(hits > 0);
+    printf("# %d lookups (parsing the entries) in %.3f s: %.1f us each\n", iters, dt,
+           dt / iters * 1e6);
+    wb_edict_close(d);
+}
