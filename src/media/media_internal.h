@@ -1,0 +1,55 @@
+/* Internal interface of the media module: one encoder per audio format (each
+ * file includes exactly one outside library), and the byte-level helpers the
+ * validators share. Not part of the public API.
+ */
+#ifndef WB_MEDIA_INTERNAL_H
+#define WB_MEDIA_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wordbank/media.h"
+
+/* Caps on what we accept from outside: a speech clip is seconds long, an image
+ * a few megabytes. */
+#define MEDIA_MAX_AUDIO_SECONDS (30 * 60)
+#define MEDIA_MAX_INPUT_BYTES ((size_t)256 << 20)
+#define MEDIA_MAX_IMAGE_SIDE 16384
+#define MEDIA_MAX_IMAGE_PIXELS ((uint64_t)64 << 20)
+
+int media_encode_mp3(const struct wb_pcm *p, struct wb_buf *out, struct wb_error *err);
+int media_encode_m4a(const struct wb_pcm *p, struct wb_buf *out, struct wb_error *err);
+int media_encode_opus(const struct wb_pcm *p, struct wb_buf *out, struct wb_error *err);
+int media_encode_wav(const struct wb_pcm *p, struct wb_buf *out, struct wb_error *err);
+
+/* Route libav* log lines to wb_log instead of stderr (installed once). */
+void media_av_quiet(void);
+
+/* Structural checks shared by wb_media_valid and wb_image_probe: 1 ok, 0 not. */
+int media_png_complete(const uint8_t *d, size_t len);
+int media_jpeg_complete(const uint8_t *d, size_t len);
+int media_webp_complete(const uint8_t *d, size_t len);
+
+/* Drop what an encoder appended after a failure: back to len. */
+static inline void media_buf_truncate(struct wb_buf *b, size_t len)
+{
+    if (b->len > len) {
+        b->len = len;
+        b->data[len] = '\0';
+    }
+}
+
+static inline uint32_t media_rd32be(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline uint32_t media_rd32le(const uint8_t *p)
+{
+    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+static inline uint16_t media_rd16le(const uint8_t *p)
+{
+    return (uint16_t)(p[1] << 8 | p[0]);
+}
+
+#endif

@@ -1,0 +1,168 @@
+/* Media files on disk: content-addressed names ("<32 hex digits of the
+ * SHA-256>.<ext from the bytes>"), crash-safe writes (temp file in the same
+ * directory, fsync, rename, fsync the directory), and the validity check that
+ * decides whether a stage's file still counts as done.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "media/media_internal.h"
+
+#define NAME_HEX 32
+
+int wb_media_file_valid(const char *path)
+{
+    struct wb_buf b;
+    struct stat st;
+    int ok = 0;
+
+    wb_buf_init(&b, MEDIA_MAX_INPUT_BYTES);
+    if (!path || stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+        (uint64_t)st.st_size > MEDIA_MAX_INPUT_BYTES)
+        goto out;
+    if (wb_file_read(path, &b, NULL) < 0)
+        goto out;
+    ok = wb_media_valid(b.data, b.len);
+out:
+    wb_buf_release(&b);
+    return ok;
+}
+
+static int io_code(int e)
+{
+    return e == ENOSPC || e == EDQUOT ? WB_ENOSPC : e == EFBIG ? WB_ETOOBIG : WB_EIO;
+}
+
+static int fsync_dir(const char *dir, struct wb_error *err)
+{
+    int rc = 0, fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return wb_error_set(err, WB_EIO, "cannot open %s: %s", dir, strerror(errno));
+    if (fsync(fd) < 0 && errno != EINVAL) /* some filesystems cannot sync directories */
+        rc = wb_error_set(err, io_code(errno), "fsync %s: %s", dir, strerror(errno));
+    close(fd);
+    return rc;
+}
+
+/* Write data to a fresh temp file beside final and rename it into place. */
+static int write_atomic(const char *dir, const char *final, const void *data, size_t len,
+                        struct wb_error *err)
+{
+    struct wb_buf tmp;
+    const uint8_t *p = data;
+    size_t off = 0;
+    int fd = -1, rc, e;
+
+    wb_buf_init(&tmp, 0);
+    rc = wb_buf_appendf(&tmp, "%s.tmp-XXXXXX", final);
+    if (rc < 0) {
+        wb_error_set(err, rc, "out of memory");
+        goto out;
+    }
+    fd = mkstemp(tmp.data);
+    if (fd < 0) {
+        rc = wb_error_set(err, io_code(errno), "cannot create a temp file in %s: %s", dir,
+                          strerror(errno));
+        wb_buf_reset(&tmp); /* nothing to unlink */
+        goto out;
+    }
+    while (off < len) {
+        ssize_t n = write(fd, p + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            e = n < 0 ? errno : ENOSPC;
+            rc = wb_error_set(err, io_code(e), "cannot write %s: %s", tmp.data, strerror(e));
+            goto out;
+        }
+        off += (size_t)n;
+    }
+    /* mkstemp makes 0600; media files are served to browsers and Anki. */
+    if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+        e = errno;
+        rc = wb_error_set(err, io_code(e), "cannot sync %s: %s", tmp.data, strerror(e));
+        goto out;
+    }
+    e = close(fd) < 0 ? errno : 0;
+    fd = -1;
+    if (e) {
+        rc = wb_error_set(err, io_code(e), "cannot close %s: %s", tmp.data, strerror(e));
+        goto out;
+    }
+    if (rename(tmp.data, final) < 0) {
+        e = errno;
+        rc = wb_error_set(err, io_code(e), "cannot rename %s to %s: %s", tmp.data, final,
+                          strerror(e));
+        goto out;
+    }
+    wb_buf_reset(&tmp); /* renamed: nothing left to remove */
+    rc = fsync_dir(dir, err);
+out:
+    if (fd >= 0)
+        close(fd);
+    if (tmp.len)
+        unlink(tmp.data);
+    wb_buf_release(&tmp);
+    return rc;
+}
+
+int wb_media_write(const char *media_dir, const void *data, size_t len, char **name_out,
+                   struct wb_error *err)
+{
+    char hex[65], *name = NULL;
+    const char *ext;
+    struct wb_buf path;
+    int rc;
+
+    wb_buf_init(&path, 0);
+    if (name_out)
+        *name_out = NULL;
+    if (!media_dir || !media_dir[0] || (!data && len)) {
+        rc = wb_error_set(err, WB_EINVAL, "no media directory or data");
+        goto out;
+    }
+    ext = wb_media_sniff_ext(data, len);
+    if (!ext) {
+        rc = wb_error_set(err, WB_EMEDIA, "%s", len ? "unknown media type (not MP3, M4A, Opus, WAV, PNG, JPEG or WebP)"
+                                                    : "empty media data");
+        goto out;
+    }
+    if (!wb_media_valid(data, len)) {
+        rc = wb_error_set(err, WB_EMEDIA, "truncated or corrupt %s data (%zu bytes)", ext, len);
+        goto out;
+    }
+    wb_sha256_hex(data, len, hex);
+    name = malloc(NAME_HEX + 1 + strlen(ext) + 1);
+    if (!name) {
+        rc = wb_error_set(err, WB_ENOMEM, "out of memory");
+        goto out;
+    }
+    memcpy(name, hex, NAME_HEX);
+    name[NAME_HEX] = '.';
+    strcpy(name + NAME_HEX + 1, ext);
+    rc = wb_mkdirs(media_dir, err);
+    if (rc < 0)
+        goto out;
+    rc = wb_path_join(&path, media_dir, name);
+    if (rc < 0) {
+        wb_error_set(err, rc, "out of memory");
+        goto out;
+    }
+    /* Same content, same name: a valid file already there is this file. */
+    if (!wb_media_file_valid(path.data))
+        rc = write_atomic(media_dir, path.data, data, len, err);
+    if (rc == 0 && name_out) {
+        *name_out = name;
+        name = NULL;
+    }
+out:
+    free(name);
+    wb_buf_release(&path);
+    return rc;
+}
