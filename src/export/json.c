@@ -1,0 +1,166 @@
+/* Entries as JSON: one line of the original wordbank.jsonl format, and the
+ * object `list --json` / `show --json` print (DESIGN.md's shape). Both are
+ * built as jansson values and serialised straight into a wb_buf.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "export/export_internal.h"
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (c >= 0xe0 && c <= 0xef) {
+        unsigned lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+        return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+        return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80 ? 4
+                                                                                          : 0;
+    }
+    return 0;
+}
+
+json_t *export_json_str(const char *s)
+{
+    struct wb_buf b;
+    json_t *v;
+    if (!s)
+        return json_null();
+    if ((v = json_string(s)))
+        return v;
+    /* Not valid UTF-8 (json_string refuses it): keep what is valid. */
+    wb_buf_init(&b, 0);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = utf8_seq(p);
+        if (n) {
+            wb_buf_append(&b, p, n);
+            p += n;
+        } else {
+            wb_buf_appends(&b, "\xef\xbf\xbd");
+            p++;
+        }
+    }
+    v = json_stringn(b.data, b.len);
+    wb_buf_release(&b);
+    return v;
+}
+
+const char *export_stage_file(const struct wb_entry *e, enum wb_stage s)
+{
+    const struct wb_stage_info *si = &e->stages[s];
+    return si->state == WB_STATE_DONE && si->file && *si->file ? si->file : NULL;
+}
+
+static int dump_cb(const char *buffer, size_t size, void *data)
+{
+    return wb_buf_append(data, buffer, size) == 0 ? 0 : -1;
+}
+
+int export_json_append(json_t *v, struct wb_buf *out)
+{
+    if (!v)
+        return WB_ENOMEM;
+    return json_dump_callback(v, dump_cb, out, JSON_ENCODE_ANY) == 0 ? 0 : WB_ENOMEM;
+}
+
+/* json_object_set_new that remembers a failure (a NULL value is one). */
+static void set(json_t *o, const char *k, json_t *v, int *bad)
+{
+    if (!v || json_object_set_new(o, k, v) != 0)
+        *bad = 1;
+}
+
+int wb_entry_to_jsonl(const struct wb_entry *e, struct wb_buf *out)
+{
+    json_t *o = json_object(), *ex = json_array();
+    int bad = !o || !ex, rc;
+    for (size_t i = 0; !bad && i < e->n_examples; i++) {
+        if (json_array_append_new(ex, export_json_str(e->examples[i].text ? e->examples[i].text
+                                                                          : "")) != 0)
+            bad = 1;
+    }
+    if (!bad) {
+        set(o, "word", export_json_str(e->word), &bad);
+        set(o, "en_translation", export_json_str(e->translation), &bad);
+        set(o, "language_code", export_json_str(e->language), &bad);
+        set(o, "examples", json_incref(ex), &bad);
+        set(o, "description", export_json_str(e->description), &bad);
+        set(o, "image_description", export_json_str(e->image_description), &bad);
+        set(o, "image_file", export_json_str(export_stage_file(e, WB_STAGE_IMAGE)), &bad);
+        if (export_stage_file(e, WB_STAGE_AUDIO))
+            set(o, "audio_file", export_json_str(export_stage_file(e, WB_STAGE_AUDIO)), &bad);
+    }
+    rc = bad ? WB_ENOMEM : export_json_append(o, out);
+    if (rc == 0)
+        rc = wb_buf_appendc(out, '\n');
+    json_decref(ex);
+    json_decref(o);
+    return rc;
+}
+
+static json_t *stage_json(const struct wb_entry *e, enum wb_stage s, const char *prefix, int *bad)
+{
+    const struct wb_stage_info *si = &e->stages[s];
+    json_t *o = json_object();
+    if (!o) {
+        *bad = 1;
+        return NULL;
+    }
+    set(o, "state", json_string(wb_state_name(si->state)), bad);
+    set(o, "error", export_json_str(si->error), bad);
+    if (s == WB_STAGE_DETAILS) {
+        set(o, "model", export_json_str(si->model), bad);
+    } else if (si->file && *si->file && prefix && *prefix && si->file[0] != '/') {
+        struct wb_buf p;
+        wb_buf_init(&p, 0);
+        if (wb_path_join(&p, prefix, si->file) != 0)
+            *bad = 1;
+        set(o, "file", export_json_str(p.data), bad);
+        wb_buf_release(&p);
+    } else {
+        set(o, "file", export_json_str(si->file && *si->file ? si->file : NULL), bad);
+    }
+    return o;
+}
+
+int wb_entry_to_json(const struct wb_entry *e, const char *file_prefix, struct wb_buf *out)
+{
+    json_t *o = json_object(), *ex = json_array(), *stages = json_object();
+    int bad = !o || !ex || !stages, rc;
+    for (size_t i = 0; !bad && i < e->n_examples; i++) {
+        json_t *x = json_object();
+        if (!x || json_array_append_new(ex, x) != 0) {
+            bad = 1;
+            break;
+        }
+        set(x, "text", export_json_str(e->examples[i].text), &bad);
+        set(x, "translation", export_json_str(e->examples[i].translation), &bad);
+    }
+    for (int s = 0; !bad && s < WB_STAGE_COUNT; s++)
+        set(stages, wb_stage_name((enum wb_stage)s),
+            stage_json(e, (enum wb_stage)s, file_prefix, &bad), &bad);
+    if (!bad) {
+        set(o, "word", export_json_str(e->word), &bad);
+        set(o, "translation", export_json_str(e->translation), &bad);
+        set(o, "language", export_json_str(e->language), &bad);
+        set(o, "context", export_json_str(e->context), &bad);
+        set(o, "reading", export_json_str(e->reading), &bad);
+        set(o, "description", export_json_str(e->description), &bad);
+        set(o, "examples", json_incref(ex), &bad);
+        set(o, "image_description", export_json_str(e->image_description), &bad);
+        set(o, "stages", json_incref(stages), &bad);
+    }
+    rc = bad ? WB_ENOMEM : export_json_append(o, out);
+    json_decref(stages);
+    json_decref(ex);
+    json_decref(o);
+    return rc;
+}
