@@ -1,0 +1,470 @@
+/* Every Gemini response shape the SDK understands, from fixtures written after
+ * docs/gemini-api.md: details (ok, pretty, blocked, every failure), speech
+ * streams (CRLF, LF, split at every byte, error event, truncation), unary and
+ * WAV speech, images (Gemini and Imagen, every refusal), errors and model lists. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "providers/gemini.h"
+#include "test.h"
+
+static struct wb_buf fixture(const char *name)
+{
+    struct wb_buf b;
+    struct wb_error err = { 0 };
+    char rel[256];
+    snprintf(rel, sizeof rel, "tests/providers/fixtures/%s", name);
+    wb_buf_init(&b, 0);
+    CHECK_OK(wb_file_read(th_path(rel), &b, &err), &err);
+    return b;
+}
+
+static void entry_ja(struct wb_entry *e)
+{
+    wb_entry_init(e);
+    e->word = strdup("猫");
+    e->translation = strdup("cat");
+    e->language = strdup("ja");
+    e->context = strdup("the pet");
+}
+
+static int details(const char *name, struct wb_entry *e, struct wb_usage *u,
+                   struct wb_api_error *a)
+{
+    struct wb_buf b = fixture(name);
+    int rc = wb_gemini_details_parse(b.data, b.len, e, u, a);
+    wb_buf_release(&b);
+    return rc;
+}
+
+TEST(details_ok)
+{
+    struct wb_entry e;
+    struct wb_usage u;
+    struct wb_api_error a;
+    entry_ja(&e);
+    CHECK_INT(details("details_ok.json", &e, &u, &a), 0);
+    CHECK_STR(e.word, "猫");           /* kept, not the model's */
+    CHECK_STR(e.translation, "cat");   /* kept */
+    CHECK_STR(e.reading, "ねこ");
+    CHECK_STR(e.description, "The common household pet, a small furry animal.");
+    CHECK_STR(e.image_description, "A small cat curled up asleep on a sofa cushion.");
+    CHECK_INT(e.n_examples, 2);
+    CHECK_STR(e.examples[0].text, "猫がソファで寝ている。");
+    CHECK_STR(e.examples[0].translation, "The cat is sleeping on the sofa.");
+    CHECK_STR(e.examples[1].translation, "Our cat likes fish.");
+    CHECK_INT(u.prompt_tokens, 181);
+    CHECK_INT(u.output_tokens, 212);
+    CHECK_INT(u.thought_tokens, 124);
+    CHECK_INT(u.total_tokens, 517);
+    wb_entry_release(&e);
+}
+
+TEST(details_pretty_and_string_counts)
+{
+    struct wb_entry e;
+    struct wb_usage u;
+    struct wb_api_error a;
+    wb_entry_init(&e);
+    e.word = strdup("gato");
+    e.translation = strdup("cat");
+    CHECK_INT(details("details_pretty.json", &e, &u, &a), 0);
+    CHECK(e.reading == NULL); /* empty -> NULL */
+    CHECK_STR(e.language, "es"); /* filled only because it was missing */
+    CHECK_INT(e.n_examples, 2);
+    CHECK_STR(e.examples[0].text, "El gato duerme.");
+    CHECK(e.examples[0].translation == NULL);
+    CHECK_INT(u.prompt_tokens, 14);
+    CHECK_INT(u.total_tokens, 33);
+    wb_entry_release(&e);
+}
+
+static void details_fails(const char *name, int code, int retryable, const char *in_msg)
+{
+    struct wb_entry e;
+    struct wb_api_error a;
+    entry_ja(&e);
+    CHECK_INT(details(name, &e, NULL, &a), code);
+    CHECK_INT(a.code, code);
+    CHECK_MSG(a.retryable == retryable, "%s: retryable %d", name, a.retryable);
+    CHECK_MSG(strstr(a.message, in_msg) != NULL, "%s: message \"%s\"", name, a.message);
+    CHECK(e.description == NULL && e.n_examples == 0); /* untouched */
+    CHECK_STR(e.word, "猫");
+    wb_entry_release(&e);
+}
+
+TEST(details_failures)
+{
+    details_fails("details_max_tokens.json", WB_EINCOMPLETE, 1, "MAX_TOKENS");
+    details_fails("details_safety.json", WB_EBLOCKED, 0, "SAFETY (HARM_CATEGORY_HARASSMENT)");
+    details_fails("details_recitation.json", WB_EBLOCKED, 0, "RECITATION");
+    details_fails("details_other.json", WB_EINCOMPLETE, 0, "OTHER: Unknown problem");
+    details_fails("details_blocked.json", WB_EBLOCKED, 0, "prompt blocked: PROHIBITED_CONTENT");
+    details_fails("details_no_finish.json", WB_EINCOMPLETE, 1, "no finishReason");
+    details_fails("details_bad_json.json", WB_EPARSE, 1, "not a JSON object");
+    details_fails("details_error_200.json", WB_EHTTP, 1, "overloaded");
+    details_fails("error_404.json", WB_EMODEL, 0, "is not found");
+    details_fails("error_502.html", WB_EPARSE, 1, "not JSON");
+    {
+        struct wb_entry e;
+        struct wb_api_error a;
+        entry_ja(&e);
+        CHECK_INT(wb_gemini_details_parse("", 0, &e, NULL, &a), WB_EPARSE);
+        CHECK_INT(wb_gemini_details_parse("[]", 2, &e, NULL, &a), WB_EPARSE);
+        CHECK_INT(wb_gemini_details_parse("{}", 2, &e, NULL, &a), WB_EINCOMPLETE);
+        wb_entry_release(&e);
+    }
+}
+
+/* ---- speech ---- */
+
+static void check_pcm(const struct wb_gemini_audio *a, int rate)
+{
+    struct wb_buf want = fixture("tts_expected.pcm");
+    size_t n;
+    const void *p = wb_gemini_audio_pcm(a, &n);
+    CHECK_INT(n, want.len);
+    CHECK(memcmp(p, want.data, n) == 0);
+    CHECK_INT(wb_gemini_audio_rate(a), rate);
+    CHECK_INT(wb_gemini_audio_channels(a), 1);
+    wb_buf_release(&want);
+}
+
+static int stream_in_pieces(const struct wb_buf *s, size_t cut, size_t step,
+                            struct wb_gemini_audio *a, struct wb_api_error *e)
+{
+    int rc = 0;
+    wb_gemini_audio_init(a);
+    if (cut)
+        rc = wb_gemini_audio_feed(a, s->data, cut, e);
+    for (size_t i = cut; i < s->len && !rc; i += step)
+        rc = wb_gemini_audio_feed(a, s->data + i, s->len - i < step ? s->len - i : step, e);
+    if (!rc)
+        rc = wb_gemini_audio_finish(a, e);
+    return rc;
+}
+
+TEST(speech_stream_crlf_and_lf)
+{
+    static const char *const names[] = { "tts_stream.sse", "tts_stream_lf.sse" };
+    for (int k = 0; k < 2; k++) {
+        struct wb_buf s = fixture(names[k]);
+        struct wb_gemini_audio a;
+        struct wb_api_error e;
+        CHECK_INT(stream_in_pieces(&s, 0, s.len, &a, &e), 0);
+        check_pcm(&a, 24000);
+        CHECK_INT(wb_gemini_audio_usage(&a)->output_tokens, 75); /* the last, not a sum */
+        CHECK_INT(wb_gemini_audio_usage(&a)->prompt_tokens, 9);
+        CHECK_INT(wb_gemini_audio_usage(&a)->total_tokens, 84);
+        CHECK_STR(a.finish_reason, "STOP");
+        CHECK_INT(a.n_events, 3);
+        wb_gemini_audio_release(&a);
+        wb_buf_release(&s);
+    }
+}
+
+TEST(speech_stream_split_at_every_byte)
+{
+    struct wb_buf s = fixture("tts_stream.sse");
+    struct wb_gemini_audio a;
+    struct wb_api_error e;
+    for (size_t cut = 0; cut <= s.len; cut++) {
+        CHECK_MSG(stream_in_pieces(&s, cut, s.len, &a, &e) == 0, "cut %zu: %s", cut, e.message);
+        check_pcm(&a, 24000);
+        wb_gemini_audio_release(&a);
+    }
+    /* One byte per read, and a few odd chunk sizes. */
+    for (size_t step = 1; step < 12; step += 3) {
+        CHECK_INT(stream_in_pieces(&s, 0, step, &a, &e), 0);
+        check_pcm(&a, 24000);
+        wb_gemini_audio_release(&a);
+    }
+    wb_buf_release(&s);
+}
+
+TEST(speech_stream_failures)
+{
+    struct wb_gemini_audio a;
+    struct wb_api_error e;
+    struct wb_buf s = fixture("tts_stream_error.sse");
+    CHECK_INT(stream_in_pieces(&s, 0, 7, &a, &e), WB_EHTTP);
+    CHECK_INT(e.retryable, 1);
+    CHECK_INT(e.http_status, 503);
+    CHECK_STR(e.status, "UNAVAILABLE");
+    CHECK_STR(e.message, "The model is overloaded.");
+    CHECK_INT(wb_gemini_audio_feed(&a, "data: {}\n\n", 10, &e), WB_EHTTP); /* sticky */
+    wb_gemini_audio_release(&a);
+    wb_buf_release(&s);
+
+    s = fixture("tts_stream_truncated.sse");
+    CHECK_INT(stream_in_pieces(&s, 0, s.len, &a, &e), WB_EINCOMPLETE);
+    CHECK_INT(e.retryable, 1);
+    CHECK(strstr(e.message, "without a finishReason"));
+    wb_gemini_audio_release(&a);
+    wb_buf_release(&s);
+
+    s = fixture("tts_stream_cut.sse");
+    CHECK_INT(stream_in_pieces(&s, 0, 100, &a, &e), WB_EPARSE);
+    CHECK_INT(e.retryable, 1);
+    wb_gemini_audio_release(&a);
+    wb_buf_release(&s);
+
+    s = fixture("tts_stream_safety.sse");
+    CHECK_INT(stream_in_pieces(&s, 0, s.len, &a, &e), WB_EBLOCKED);
+    CHECK_INT(e.retryable, 0);
+    CHECK(strstr(e.message, "PROHIBITED_CONTENT"));
+    wb_gemini_audio_release(&a);
+    wb_buf_release(&s);
+
+    /* An empty stream, and audio in a format we do not take. */
+    wb_gemini_audio_init(&a);
+    CHECK_INT(wb_gemini_audio_finish(&a, &e), WB_EINCOMPLETE);
+    CHECK_INT(e.retryable, 1);
+    wb_gemini_audio_release(&a);
+    wb_gemini_audio_init(&a);
+    {
+        static const char ev[] = "data: {\"candidates\":[{\"content\":{\"parts\":[{\"inlineData\":"
+                                 "{\"mimeType\":\"audio/mpeg\",\"data\":\"AAAA\"}}]}}]}\n\n";
+        CHECK_INT(wb_gemini_audio_feed(&a, ev, sizeof ev - 1, &e), WB_EMEDIA);
+        CHECK(strstr(e.message, "audio/mpeg"));
+    }
+    wb_gemini_audio_release(&a);
+}
+
+TEST(speech_unary_pcm_and_wav)
+{
+    struct wb_gemini_audio a;
+    struct wb_api_error e;
+    struct wb_buf s = fixture("tts_unary.json");
+    wb_gemini_audio_init(&a);
+    CHECK_INT(wb_gemini_audio_parse_response(&a, s.data, s.len, &e), 0);
+    check_pcm(&a, 16000);
+    CHECK_INT(wb_gemini_audio_usage(&a)->output_tokens, 75);
+    wb_gemini_audio_release(&a);
+    wb_buf_release(&s);
+
+    s = fixture("tts_unary_wav.json");
+    wb_gemini_audio_init(&a);
+    CHECK_INT(wb_gemini_audio_parse_response(&a, s.data, s.len, &e), 0);
+    check_pcm(&a, 22050);
+    wb_gemini_audio_release(&a);
+    wb_buf_release(&s);
+
+    s = fixture("error_503.json");
+    wb_gemini_audio_init(&a);
+    CHECK_INT(wb_gemini_audio_parse_response(&a, s.data, s.len, &e), WB_EHTTP);
+    CHECK_INT(e.retryable, 1);
+    wb_gemini_audio_release(&a);
+    wb_buf_release(&s);
+}
+
+TEST(wav_parser)
+{
+    struct wb_buf pcm;
+    int rate = 0, ch = 0;
+    /* fmt with an odd-sized LIST chunk before it, 2 channels, data size 0 (streamed). */
+    static const unsigned char wav[] = { 'R', 'I', 'F', 'F', 0, 0, 0, 0, 'W', 'A', 'V', 'E',
+                                         'L', 'I', 'S', 'T', 3, 0, 0, 0, 'a', 'b', 'c', 0,
+                                         'f', 'm', 't', ' ', 16, 0, 0, 0, 1, 0, 2, 0,
+                                         0x80, 0xBB, 0, 0, 0, 0xEE, 2, 0, 4, 0, 16, 0,
+                                         'd', 'a', 't', 'a', 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+    wb_buf_init(&pcm, 0);
+    CHECK_INT(wb_gemini_wav_to_pcm(wav, sizeof wav, &pcm, &rate, &ch), 0);
+    CHECK_INT(rate, 48000);
+    CHECK_INT(ch, 2);
+    CHECK_INT(pcm.len, 8); /* whole frames only */
+    CHECK_INT(wb_gemini_wav_to_pcm(wav, 30, &pcm, &rate, &ch), WB_EMEDIA);
+    CHECK_INT(wb_gemini_wav_to_pcm("RIFX", 4, &pcm, &rate, &ch), WB_EMEDIA);
+    wb_buf_release(&pcm);
+}
+
+/* ---- images ---- */
+
+static int image(const char *name, struct wb_buf *img, char *mime, struct wb_api_error *a)
+{
+    struct wb_buf b = fixture(name);
+    struct wb_usage u;
+    int rc = wb_gemini_image_parse(b.data, b.len, img, mime, 64, &u, a);
+    if (!strcmp(name, "image_ok.json"))
+        CHECK_INT(u.output_tokens, 1290);
+    wb_buf_release(&b);
+    return rc;
+}
+
+TEST(image_ok_gemini_and_imagen)
+{
+    static const char *const names[] = { "image_ok.json", "imagen_ok.json" };
+    struct wb_buf want = fixture("image_expected.png");
+    for (int k = 0; k < 2; k++) {
+        struct wb_buf img;
+        struct wb_api_error a;
+        char mime[64];
+        wb_buf_init(&img, 0);
+        CHECK_INT(image(names[k], &img, mime, &a), 0);
+        CHECK_INT(img.len, want.len); /* not the thought draft */
+        CHECK(memcmp(img.data, want.data, want.len) == 0);
+        CHECK_STR(mime, "image/png");
+        wb_buf_release(&img);
+    }
+    wb_buf_release(&want);
+}
+
+static void image_fails(const char *name, int code, int retryable, const char *in_msg)
+{
+    struct wb_buf img;
+    struct wb_api_error a;
+    char mime[64];
+    wb_buf_init(&img, 0);
+    CHECK_INT(image(name, &img, mime, &a), code);
+    CHECK_MSG(a.retryable == retryable, "%s: retryable %d", name, a.retryable);
+    CHECK_MSG(strstr(a.message, in_msg) != NULL, "%s: message \"%s\"", name, a.message);
+    CHECK_INT(img.len, 0);
+    wb_buf_release(&img);
+}
+
+TEST(image_failures)
+{
+    image_fails("image_safety.json", WB_EBLOCKED, 0, "IMAGE_SAFETY: Unable to show");
+    image_fails("image_no_image.json", WB_EBLOCKED, 0, "NO_IMAGE");
+    image_fails("image_prohibited.json", WB_EBLOCKED, 0, "IMAGE_PROHIBITED_CONTENT");
+    image_fails("image_text_only.json", WB_EBLOCKED, 0, "without an image: I can't draw that");
+    image_fails("image_blocked_prompt.json", WB_EBLOCKED, 0,
+                "prompt blocked: SAFETY (HARM_CATEGORY_DANGEROUS_CONTENT)");
+    image_fails("imagen_rai.json", WB_EBLOCKED, 0, "filtered out");
+    image_fails("imagen_empty.json", WB_EBLOCKED, 0, "no image");
+    image_fails("error_429_minute.json", WB_ERATELIMIT, 1, "exceeded your current quota");
+    {
+        struct wb_buf img;
+        struct wb_api_error a;
+        wb_buf_init(&img, 16); /* the caller's cap is kept when smaller */
+        CHECK_INT(image("image_ok.json", &img, NULL, &a), WB_ETOOBIG);
+        CHECK_INT(a.retryable, 0);
+        wb_buf_release(&img);
+    }
+}
+
+/* ---- errors ---- */
+
+static int err_of(const char *name, long status, const struct wb_http_header *h, size_t nh,
+                  struct wb_api_error *a)
+{
+    struct wb_buf b = fixture(name);
+    int rc = wb_gemini_parse_error(status, h, nh, b.data, b.len, a);
+    wb_buf_release(&b);
+    return rc;
+}
+
+TEST(errors_rate_limits)
+{
+    struct wb_api_error a;
+    struct wb_http_header ra = { "Retry-After", "7" };
+    CHECK_INT(err_of("error_429_minute.json", 429, NULL, 0, &a), WB_ERATELIMIT);
+    CHECK_INT(a.retryable, 1);
+    CHECK_INT(a.retry_after_ms, 43000); /* RetryInfo wins over the message's 43.1s */
+    CHECK_INT(a.per_day, 0);
+    CHECK_INT(a.http_status, 429);
+    CHECK_STR(a.status, "RESOURCE_EXHAUSTED");
+    CHECK(!strncmp(a.message, "You exceeded your current quota", 31));
+
+    CHECK_INT(err_of("error_429_day.json", 429, NULL, 0, &a), WB_EQUOTA);
+    CHECK_INT(a.per_day, 1);
+    CHECK_INT(a.retryable, 0);
+    CHECK_INT(a.retry_after_ms, 1500);
+
+    CHECK_INT(err_of("error_429_plain.json", 429, &ra, 1, &a), WB_ERATELIMIT);
+    CHECK_INT(a.retry_after_ms, 7000); /* header before message */
+    CHECK_INT(err_of("error_429_plain.json", 429, NULL, 0, &a), WB_ERATELIMIT);
+    CHECK_INT(a.retry_after_ms, 12500); /* "Please retry in 12.5s." */
+    CHECK_INT(err_of("error_429_bare.json", 429, NULL, 0, &a), WB_ERATELIMIT);
+    CHECK_INT(a.retry_after_ms, -1);
+    CHECK_INT(a.retryable, 1);
+}
+
+TEST(errors_classes)
+{
+    struct wb_api_error a;
+    CHECK_INT(err_of("error_400_key.json", 400, NULL, 0, &a), WB_EAUTH);
+    CHECK_INT(a.retryable, 0);
+    CHECK_STR(a.message, "API key not valid. Please pass a valid API key.");
+    CHECK_INT(err_of("error_400_schema.json", 400, NULL, 0, &a), WB_EINVAL);
+    CHECK_INT(a.retryable, 0);
+    CHECK(strstr(a.message, "Unknown name"));
+    CHECK_INT(err_of("error_403.json", 403, NULL, 0, &a), WB_EAUTH);
+    CHECK_STR(a.status, "PERMISSION_DENIED");
+    CHECK_INT(err_of("error_404.json", 404, NULL, 0, &a), WB_EMODEL);
+    CHECK_INT(a.retryable, 0);
+    CHECK(strstr(a.message, "gemini-2.5-flash-preview-tts is not found"));
+    CHECK_INT(err_of("error_500.json", 500, NULL, 0, &a), WB_EHTTP);
+    CHECK_INT(a.retryable, 1);
+    CHECK_INT(err_of("error_503.json", 503, NULL, 0, &a), WB_EHTTP);
+    CHECK_INT(a.retryable, 1);
+    CHECK_INT(err_of("error_array.json", 504, NULL, 0, &a), WB_EHTTP);
+    CHECK_INT(a.retryable, 1);
+    CHECK_STR(a.status, "DEADLINE_EXCEEDED");
+    CHECK_INT(err_of("error_502.html", 502, NULL, 0, &a), WB_EHTTP);
+    CHECK_INT(a.retryable, 1);
+    CHECK_STR(a.message, "HTTP 502: Error 502 (Server Error)!!1");
+    CHECK_INT(wb_gemini_parse_error(408, NULL, 0, "timeout\r\n", 9, &a), WB_EHTTP);
+    CHECK_INT(a.retryable, 1);
+    CHECK_STR(a.message, "HTTP 408: timeout");
+    CHECK_INT(wb_gemini_parse_error(499, NULL, 0, NULL, 0, &a), WB_EHTTP);
+    CHECK_INT(a.retryable, 0);
+    CHECK_INT(wb_gemini_parse_error(401, NULL, 0, "{}", 2, &a), WB_EAUTH);
+    CHECK_INT(wb_gemini_parse_error(429, NULL, 0, "", 0, &a), WB_ERATELIMIT);
+    {
+        struct wb_http_header d = { "retry-after", "Wed, 21 Oct 2015 07:28:00 GMT" };
+        CHECK_INT(wb_gemini_parse_error(503, &d, 1, "", 0, &a), WB_EHTTP);
+        CHECK_INT(a.retry_after_ms, 0); /* a date in the past */
+    }
+}
+
+/* ---- models ---- */
+
+TEST(models_pages_and_suggestions)
+{
+    struct wb_buf b = fixture("models_page1.json");
+    struct wb_api_error a;
+    char **ids = NULL, *tok = NULL;
+    size_t n = 0;
+    const char *sug[5];
+    size_t ns;
+
+    CHECK_INT(wb_gemini_models_parse(b.data, b.len, &ids, &n, &tok, &a), 0);
+    CHECK_INT(n, 5);
+    CHECK_STR(ids[0], "gemini-3.8-flash");
+    CHECK_STR(tok, "Cg9nZW1pbmktMy43/+flash==");
+    CHECK(wb_gemini_models_has(ids, n, "models/gemini-3.7-flash"));
+    CHECK(!wb_gemini_models_has(ids, n, "gemini-2.5-flash"));
+    ns = wb_gemini_models_suggest("gemini-2.5-flash", ids, n, sug, 3);
+    CHECK(ns >= 2);
+    CHECK_STR(sug[0], "gemini-3.8-flash");
+    CHECK_STR(sug[1], "gemini-3.7-flash");
+    wb_gemini_ids_free(ids, n);
+    free(tok);
+    wb_buf_release(&b);
+
+    b = fixture("models_page2.json");
+    CHECK_INT(wb_gemini_models_parse(b.data, b.len, &ids, &n, &tok, &a), 0);
+    CHECK_INT(n, 4);
+    CHECK(tok == NULL);
+    ns = wb_gemini_models_suggest("gemini-2.5-flash-preview-tts", ids, n, sug, 5);
+    CHECK(ns >= 1);
+    CHECK_STR(sug[0], "gemini-3.8-flash-tts");
+    ns = wb_gemini_models_suggest("imagen-4.0-generate-001", ids, n, sug, 5);
+    CHECK_INT(ns, 0);
+    ns = wb_gemini_models_suggest("gemini-3.8-flash-ttss", ids, n, sug, 5);
+    CHECK(ns >= 1);
+    CHECK_STR(sug[0], "gemini-3.8-flash-tts");
+    wb_gemini_ids_free(ids, n);
+    wb_buf_release(&b);
+
+    b = fixture("error_403.json");
+    CHECK_INT(wb_gemini_models_parse(b.data, b.len, &ids, &n, &tok, &a), WB_EAUTH);
+    CHECK(ids == NULL && n == 0);
+    wb_buf_release(&b);
+    CHECK_INT(wb_gemini_models_parse("{\"models\": 3}", 13, &ids, &n, &tok, &a), WB_EPARSE);
+    CHECK_INT(wb_gemini_models_parse("{}", 2, &ids, &n, &tok, &a), 0);
+    CHECK_INT(n, 0);
+    wb_gemini_ids_free(ids, n);
+}
