@@ -1,0 +1,165 @@
+/* Lesson content: the <wordbank>/<dialogue> block parser and the HTML
+ * renderer (flashcards, quiz, dialogue player, preview page, site assets).
+ *
+ * A document is parsed once into blocks that keep the byte ranges of the
+ * source they replace; everything outside the blocks is reproduced byte for
+ * byte. Lines that do not parse are reported as "FILE:LINE: reason" in the
+ * document's diagnostics and skipped, never fatal. The renderer reads
+ * struct wb_entry values that the caller looks up (from the store, usually)
+ * and never touches the network or the store itself. See docs/content.md.
+ */
+#ifndef WORDBANK_CONTENT_H
+#define WORDBANK_CONTENT_H
+
+#include <stddef.h>
+
+#include "wordbank/buf.h"
+#include "wordbank/entry.h"
+#include "wordbank/error.h"
+
+/* Size caps on what comes from outside. */
+#define WB_CONTENT_MAX_DOC (32u << 20) /* a Markdown file */
+#define WB_CONTENT_MAX_LINE 4096       /* one entry or dialogue line */
+#define WB_CONTENT_MAX_DIAGS 1000      /* diagnostics kept per document */
+
+/* Folder (under a site's root) that wb_site_write_assets() fills and pages link. */
+#define WB_SITE_ASSETS_DIR "wordbank-assets"
+
+/* ---- word lines ---------------------------------------------------------- */
+
+/* One "- word: translation (context)" entry. Strings are owned (heap, UTF-8);
+ * context is NULL when absent. line is the 1-based source line (0 if unknown). */
+struct wb_word_item {
+    char *word;
+    char *translation;
+    char *context;
+    unsigned line;
+};
+
+void wb_word_item_release(struct wb_word_item *it);
+
+/* What the line parsers return for a line that holds nothing (blank, or a
+ * "#" comment in TSV): not an error, just nothing to add. */
+#define WB_LINE_BLANK 1
+
+/* Parse "- word: translation (context)". The bullet may be '-', '*' or '+';
+ * the colon ':' or '：'; the context's parentheses "()" or "（）" and it is
+ * optional. Surrounding ASCII spaces, tabs, CR and U+3000 are trimmed.
+ * Returns 0 (out filled; release it), WB_LINE_BLANK, or WB_EPARSE with the
+ * reason in err ("expected '- word: translation (context)'", ...). */
+int wb_word_line_parse(const char *line, size_t len, struct wb_word_item *out,
+                       struct wb_error *err);
+/* Parse "word<TAB>translation[<TAB>context]". Lines starting with '#' are
+ * comments (WB_LINE_BLANK). Same returns as wb_word_line_parse(). */
+int wb_word_tsv_parse(const char *line, size_t len, struct wb_word_item *out,
+                      struct wb_error *err);
+
+/* ---- documents ----------------------------------------------------------- */
+
+enum wb_block_kind { WB_BLOCK_WORDBANK = 0, WB_BLOCK_DIALOGUE };
+
+struct wb_dialogue_line {
+    char *speaker;
+    char *text;
+    unsigned line;
+};
+
+struct wb_block {
+    enum wb_block_kind kind;
+    /* Source bytes this block replaces: from the first byte of the opening
+     * tag's line to the end of the closing tag (its line ending excluded). */
+    size_t start, end;
+    unsigned line; /* line of the opening tag, 1-based */
+    /* WB_BLOCK_WORDBANK */
+    struct wb_word_item *items;
+    size_t n_items;
+    /* WB_BLOCK_DIALOGUE: the parsed lines, the distinct speakers in order of
+     * appearance (at most 2 kept), how many there were, and whether the block
+     * is a valid two-voice dialogue (exactly two speakers, at least one line). */
+    struct wb_dialogue_line *lines;
+    size_t n_lines;
+    char *speakers[2];
+    size_t n_speakers;
+    int two_voice;
+};
+
+struct wb_doc {
+    char *name; /* for diagnostics; "<input>" when none was given */
+    char *src;  /* a copy of the source, NUL-terminated */
+    size_t len;
+    size_t body; /* offset after a UTF-8 BOM (0 or 3) */
+    struct wb_block *blocks;
+    size_t n_blocks;
+    char **diags; /* "FILE:LINE: reason" */
+    size_t n_diags;
+};
+
+void wb_doc_init(struct wb_doc *doc);
+void wb_doc_release(struct wb_doc *doc);
+/* Parse src (any bytes; LF or CRLF; an optional BOM). doc must be initialised
+ * and is reset first. Malformed lines become diagnostics, not errors: the
+ * only errors are WB_ETOOBIG (past WB_CONTENT_MAX_DOC) and WB_ENOMEM. */
+int wb_doc_parse(struct wb_doc *doc, const char *name, const char *src, size_t len,
+                 struct wb_error *err);
+
+/* ---- rendering ----------------------------------------------------------- */
+
+/* The entry for a parsed item, or NULL when the word bank has none (the card
+ * then shows the item's own word, translation and context, no media). The
+ * pointer must stay valid until wb_doc_render() returns. */
+typedef const struct wb_entry *(*wb_entry_lookup_fn)(void *ud, const char *word,
+                                                     const char *translation);
+/* Append the URL for a media file (a stages[].file, relative to the media
+ * dir) to out; return 0 or a negative code. */
+typedef int (*wb_media_url_fn)(void *ud, const char *file, struct wb_buf *out);
+/* The media file (relative to the media dir) of a dialogue's clip, or NULL
+ * when there is none (the transcript is rendered alone). */
+typedef const char *(*wb_dialogue_audio_fn)(void *ud, const struct wb_block *dialogue);
+
+enum wb_render_mode {
+    WB_RENDER_FRAGMENT = 0, /* the Markdown with each block replaced by inline HTML */
+    WB_RENDER_PAGE          /* a standalone HTML page (Markdown converted by cmark) */
+};
+
+struct wb_render_opts {
+    enum wb_render_mode mode;
+    const char *title;     /* page <title>; NULL: the document's name */
+    const char *lang;      /* language of the words, default "ja" */
+    const char *page_lang; /* <html lang>, default "en" */
+    /* Where the assets are: base_url + WB_SITE_ASSETS_DIR "/" when base_url is
+     * set (a site served under a prefix, "/course/"), else root_rel (the
+     * relative path from the page to the site's root, "" or "../../"). */
+    const char *base_url;
+    const char *root_rel;
+    /* Media URLs: media_url() when set, else media_url_prefix (default
+     * "media/") followed by the percent-encoded file name. */
+    wb_media_url_fn media_url;
+    void *media_ud;
+    const char *media_url_prefix;
+    wb_dialogue_audio_fn dialogue_audio;
+    void *dialogue_ud;
+    int inline_assets; /* embed the CSS and JS instead of linking them */
+    int no_quiz;       /* cards only */
+};
+
+void wb_render_opts_init(struct wb_render_opts *o);
+
+/* Render a parsed document into out (appended). lookup may be NULL. */
+int wb_doc_render(const struct wb_doc *doc, wb_entry_lookup_fn lookup, void *lookup_ud,
+                  const struct wb_render_opts *opts, struct wb_buf *out, struct wb_error *err);
+
+/* A standalone page with every entry's card and a search box that filters by
+ * word, translation and reading as one types. opts->mode is ignored. */
+int wb_render_preview(const struct wb_entry *entries, size_t n, const struct wb_render_opts *opts,
+                      struct wb_buf *out, struct wb_error *err);
+
+/* Write out_dir/WB_SITE_ASSETS_DIR/{wordbank.css,wordbank.js} (the folder is
+ * created; files are replaced atomically). Once per site. */
+int wb_site_write_assets(const char *out_dir, struct wb_error *err);
+
+/* The quiz item id: the first 12 hex digits of SHA-256 over the question and
+ * the answers (see docs/content.md for the canonical bytes). answers are
+ * trimmed, deduplicated and sorted here; empty ones are ignored. */
+int wb_quiz_id(const char *question, const char *const *answers, size_t n_answers, char id[13]);
+
+#endif

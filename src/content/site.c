@@ -1,0 +1,111 @@
+/* Site-level output: the preview page (every card of the word bank with a
+ * search box) and the shared CSS/JS assets, written once per site and linked
+ * from every page.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "content/content_int.h"
+#include "core/util.h"
+
+int wb_render_preview(const struct wb_entry *entries, size_t n, const struct wb_render_opts *opts,
+                      struct wb_buf *out, struct wb_error *err)
+{
+    struct wb_render_opts def;
+    int rc;
+
+    if (!opts) {
+        wb_render_opts_init(&def);
+        opts = &def;
+    }
+    rc = content_page_open(out, opts, opts->title ? opts->title : "Word bank", "wb-preview");
+    if (rc == 0 && (rc = wb_buf_appends(out, "<header class=\"wb-preview-head\">\n<h1>")) == 0)
+        rc = content_esc(out, opts->title ? opts->title : "Word bank");
+    if (rc == 0)
+        rc = wb_buf_appendf(out,
+                            "</h1>\n"
+                            "<label class=\"wb-search\"><span>Search</span> "
+                            "<input type=\"search\" class=\"wb-search-input\" autocomplete=\"off\" "
+                            "placeholder=\"word, translation or reading\" aria-controls=\"wb-all\"></label>\n"
+                            "<p class=\"wb-count\" role=\"status\" aria-live=\"polite\">%zu card%s</p>\n"
+                            "</header>\n<div class=\"wb-block wb-wordbank\">\n<div class=\"wb-cards\" id=\"wb-all\">\n",
+                            n, n == 1 ? "" : "s");
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = content_card(out, opts, &entries[i], NULL, err);
+    if (rc == 0)
+        rc = wb_buf_appends(out, "</div>\n<p class=\"wb-empty\" hidden>No card matches.</p>\n</div>\n");
+    if (rc == 0)
+        rc = content_page_close(out);
+    if (rc < 0 && (!err || err->code == 0))
+        rc = wb_error_set(err, rc, "rendering the preview: %s", wb_strerror(rc));
+    return rc;
+}
+
+static int write_file(const char *dir, const char *name, const char *data, size_t len,
+                      struct wb_error *err)
+{
+    struct wb_buf path, tmp;
+    int fd = -1, rc = 0;
+
+    wb_buf_init(&path, 0);
+    wb_buf_init(&tmp, 0);
+    if (wb_path_join(&path, dir, name) < 0 || wb_buf_appendf(&tmp, "%s.tmp.%ld", path.data, (long)getpid()) < 0) {
+        rc = wb_error_set(err, WB_ENOMEM, "out of memory");
+        goto out;
+    }
+    fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = wb_error_set(err, WB_EIO, "%s: %s", tmp.data, strerror(errno));
+        goto out;
+    }
+    for (size_t off = 0; off < len;) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            rc = wb_error_set(err, errno == ENOSPC ? WB_ENOSPC : WB_EIO, "%s: %s", tmp.data, strerror(errno));
+            goto out;
+        }
+        off += (size_t)w;
+    }
+    if (close(fd) < 0) {
+        fd = -1;
+        rc = wb_error_set(err, WB_EIO, "%s: %s", tmp.data, strerror(errno));
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp.data, path.data) < 0)
+        rc = wb_error_set(err, WB_EIO, "%s: %s", path.data, strerror(errno));
+out:
+    if (fd >= 0)
+        close(fd);
+    if (rc < 0)
+        unlink(tmp.data);
+    wb_buf_release(&tmp);
+    wb_buf_release(&path);
+    return rc;
+}
+
+int wb_site_write_assets(const char *out_dir, struct wb_error *err)
+{
+    struct wb_buf dir;
+    int rc;
+
+    wb_buf_init(&dir, 0);
+    if (wb_path_join(&dir, out_dir, WB_SITE_ASSETS_DIR) < 0) {
+        rc = wb_error_set(err, WB_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = wb_mkdirs(dir.data, err)) < 0)
+        goto out;
+    if ((rc = write_file(dir.data, "wordbank.css", content_css, content_css_len, err)) < 0)
+        goto out;
+    rc = write_file(dir.data, "wordbank.js", content_js, content_js_len, err);
+out:
+    wb_buf_release(&dir);
+    return rc;
+}
