@@ -7,7 +7,7 @@
  * TTS models, not exactly two speakers, unsupported modalities). */
 
 import crypto from 'node:crypto';
-import { kindOf } from './state.mjs';
+import { kindOf, streamGap } from './state.mjs';
 import { gErr, badRequest, modelNotFound, quotaExceeded } from './errors.mjs';
 import { sendJson, sendError, sendSse, sleep } from './respond.mjs';
 import { valueFor, promptInfo, schemaSize } from './schema.mjs';
@@ -338,7 +338,7 @@ async function generate(ctx, model, method, body, version) {
     sendJson(ctx, 200, events[0], { gzip: v.mode === 'text' });
     return;
   }
-  await sendSse(ctx, events, Number(cfg.slowStreamMs) || 0);
+  await sendSse(ctx, events, streamGap(cfg));
 }
 
 async function predict(ctx, model, body, version) {

@@ -6,7 +6,7 @@
  * service. Shares admission, latency and faults with the Gemini side. */
 
 import crypto from 'node:crypto';
-import { kindOf } from './state.mjs';
+import { kindOf, streamGap } from './state.mjs';
 import { oErr, openaiStatusBody } from './errors.mjs';
 import { sendJson, sendError, sendBody, sendSse } from './respond.mjs';
 import { admit, delayAndFault } from './gemini.mjs';
@@ -125,7 +125,7 @@ async function chat(ctx, model, body) {
     const c = content || '';
     const half = Math.floor(c.length / 2);
     await sendSse(ctx, [chunk({ role: 'assistant', content: '' }, null), chunk({ content: c.slice(0, half) }, null),
-      chunk({ content: c.slice(half) }, blocked ? 'content_filter' : 'stop')], Number(ctx.cfg.slowStreamMs) || 0,
+      chunk({ content: c.slice(half) }, blocked ? 'content_filter' : 'stop')], streamGap(ctx.cfg),
     { done: true, lf: true, errorEvent: openaiStatusBody(500) });
     return;
   }
@@ -186,7 +186,7 @@ export async function handleOpenai(ctx, rest, body) {
   const model = typeof body.model === 'string' ? body.model : '';
   if (model) st.attach(ctx.tok, model);
   ctx.cfg = st.cfg(model);
-  ctx.extraHeaders = rateHeaders(ctx, model);
+  ctx.headersFn = () => rateHeaders(ctx, model);
   if (!model) { sendError(ctx, 400, oErr("Missing required parameter: 'model'.", 'invalid_request_error', null, 'model')); return; }
   if (!st.isKnown(model, true)) {
     sendError(ctx, 404, oErr(`The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found'));

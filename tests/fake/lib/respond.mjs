@@ -30,7 +30,7 @@ export function abort(ctx, label = 'reset') {
 }
 
 function baseHeaders(ctx, type, len) {
-  const h = { 'content-type': type, ...(ctx.extraHeaders || {}) };
+  const h = { 'content-type': type, ...(ctx.headersFn ? ctx.headersFn() : {}), ...(ctx.extraHeaders || {}) };
   if (len != null) h['content-length'] = String(len);
   if (!ctx.h2) h['connection'] = 'keep-alive';
   return h;
@@ -58,8 +58,13 @@ export function sendBody(ctx, status, body, type, opts = {}) {
   if (fault === 'reset' || fault === 'truncate') {
     ctx.state.fault(fault);
     res.writeHead(status, headers);
+    if (fault === 'reset') {
+      /* let the partial body reach the wire, then tear down */
+      res.write(buf.subarray(0, Math.floor(buf.length / 2)), () => abort(ctx, 'reset'));
+      setTimeout(() => abort(ctx, 'reset'), 50).unref();
+      return;
+    }
     res.write(buf.subarray(0, Math.floor(buf.length / 2)));
-    if (fault === 'reset') { abort(ctx, 'reset'); return; }
     finish(ctx, 'truncate');
     /* HTTP/1.1: FIN after the partial body; HTTP/2: END_STREAM early. */
     if (ctx.h2) res.end();

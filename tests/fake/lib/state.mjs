@@ -20,6 +20,11 @@ const FAULT_KEYS = ['status500', 'status503', 'status502', 'reset', 'truncate', 
 const SENT_KEEP = 10000;
 const LOG_KEEP = 2000;
 
+/* Gap between SSE events: faults.slowStreamMs (or a top-level slowStreamMs). */
+export function streamGap(cfg) {
+  return Number((cfg.faults && cfg.faults.slowStreamMs) ?? cfg.slowStreamMs) || 0;
+}
+
 /* mulberry32: small, fast, seedable PRNG. */
 export function prng(seed) {
   let a = seed >>> 0;
