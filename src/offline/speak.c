@@ -97,31 +97,20 @@ static int is_japanese(const char *lang)
     return !lang || strcmp(lang, "ja") == 0 || strncmp(lang, "ja-", 3) == 0;
 }
 
-/* Keep kana, ー and punctuation; drop kanji MeCab could not read. */
+/* Keep kana, ー and punctuation; replace kanji MeCab could not read by a
+ * space (espeak-ng would say "Chinese letter"). */
 static int strip_kanji(const char *in, struct wb_buf *out)
 {
     int rc = 0;
-    char one[2] = { 0 };
 
     for (const char *p = in; *p && rc == 0;) {
-        size_t len = 1;
         unsigned char c = (unsigned char)*p;
-        if (c >= 0xF0)
-            len = 4;
-        else if (c >= 0xE0)
-            len = 3;
-        else if (c >= 0xC0)
-            len = 2;
-        if (strnlen(p, len) < len)
-            break;
-        char cp[5] = { 0 };
-        memcpy(cp, p, len);
-        if (len > 1 && wb_text_has_kanji(cp)) {
-            one[0] = ' ';
-            rc = wb_buf_appends(out, one);
-        } else {
-            rc = wb_buf_append(out, p, len);
-        }
+        size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        char one[5] = { 0 };
+        len = strnlen(p, len);
+        memcpy(one, p, len);
+        rc = len > 1 && wb_text_has_kanji(one) ? wb_buf_appendc(out, ' ')
+                                               : wb_buf_append(out, p, len);
         p += len;
     }
     return rc;

@@ -63,6 +63,10 @@ TEST(speak_kanji_through_pronunciation)
     CHECK_OK(wb_offline_speech_text(t, "東京は大きい。", "ja-JP", &say, &err), &err);
     CHECK_STR(say.data, "と\xe3\x83\xbcきょ\xe3\x83\xbcわお\xe3\x83\xbcきい。");
     wb_buf_reset(&say);
+    /* A kanji MeCab cannot read is dropped, not spelled out. */
+    CHECK_OK(wb_offline_speech_text(t, "猫\xf0\xa0\x80\x8b", "ja", &say, &err), &err);
+    CHECK_STR(say.data, "ねこ ");
+    wb_buf_reset(&say);
     CHECK_OK(wb_offline_speech_text(t, "Hello", "en", &say, &err), &err);
     CHECK_STR(say.data, "Hello");
     wb_buf_release(&say);
