@@ -124,7 +124,9 @@ static size_t ogg_page_len(const uint8_t *d, size_t len)
     crc = av_crc(t, 0, d, 22);
     crc = av_crc(t, crc, zero, 4);
     crc = av_crc(t, crc, d + 26, n - 26);
-    return crc == media_rd32le(d + 22) ? n : 0;
+    /* libavutil's non-reflected tables give the CRC byte-swapped; Ogg stores
+     * it little-endian, so the two meet as a big-endian read. */
+    return crc == media_rd32be(d + 22) ? n : 0;
 }
 
 static int opus_sniff(const uint8_t *d, size_t len)

@@ -1,0 +1,409 @@
+/* Audio tests: WAV/PCM parsing, trimming and normalisation, and round trips
+ * through every encoder, decoded again with libavformat/libavcodec to check
+ * duration, channels and sample rate; encoders run in parallel threads must
+ * give the same bytes as one at a time.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+
+#include "test.h"
+#include "wordbank/media.h"
+
+#define RATE 24000
+
+/* CHECK_OK(rc, ep(&err)) trips gcc's -Waddress; a function hides the constant. */
+static struct wb_error *ep(struct wb_error *e)
+{
+    return e;
+}
+
+/* lead_s of silence, tone_s of 440 Hz at -6 dBFS, tail_s of silence. */
+static void make_tone(struct wb_pcm *p, int rate, int channels, double lead_s, double tone_s,
+                      double tail_s)
+{
+    size_t lead = (size_t)(lead_s * rate), tone = (size_t)(tone_s * rate),
+           tail = (size_t)(tail_s * rate), n = lead + tone + tail;
+    wb_pcm_init(p);
+    p->samples = calloc(n * (size_t)channels, sizeof(int16_t));
+    CHECK(p->samples != NULL);
+    p->n_samples = n;
+    p->rate = rate;
+    p->channels = channels;
+    for (size_t i = 0; i < tone; i++) {
+        int16_t v = (int16_t)lrint(16384.0 * sin(2 * M_PI * 440.0 * (double)i / rate));
+        for (int c = 0; c < channels; c++)
+            p->samples[(lead + i) * (size_t)channels + (size_t)c] = v;
+    }
+}
+
+struct decoded {
+    double seconds;
+    int rate, channels;
+    char codec[32];
+};
+
+/* Decode a file with libavformat/libavcodec and count its samples. */
+static void decode_file(const char *path, struct decoded *d)
+{
+    AVFormatContext *fc = NULL;
+    AVCodecContext *cc = NULL;
+    AVPacket *pkt = av_packet_alloc();
+    AVFrame *fr = av_frame_alloc();
+    const AVCodec *codec;
+    int64_t samples = 0;
+    int si, r;
+
+    memset(d, 0, sizeof *d);
+    av_log_set_level(AV_LOG_QUIET);
+    CHECK(pkt && fr);
+    CHECK_MSG(avformat_open_input(&fc, path, NULL, NULL) == 0, "libavformat cannot open %s", path);
+    CHECK(avformat_find_stream_info(fc, NULL) >= 0);
+    si = av_find_best_stream(fc, AVMEDIA_TYPE_AUDIO, -1, -1, &codec, 0);
+    CHECK_MSG(si >= 0 && codec, "no audio stream in %s", path);
+    cc = avcodec_alloc_context3(codec);
+    CHECK(cc != NULL);
+    CHECK(avcodec_parameters_to_context(cc, fc->streams[si]->codecpar) >= 0);
+    CHECK(avcodec_open2(cc, codec, NULL) == 0);
+    snprintf(d->codec, sizeof d->codec, "%s", codec->name);
+    while ((r = av_read_frame(fc, pkt)) >= 0) {
+        if (pkt->stream_index == si) {
+            CHECK(avcodec_send_packet(cc, pkt) >= 0);
+            while (avcodec_receive_frame(cc, fr) >= 0) {
+                samples += fr->nb_samples;
+                d->rate = fr->sample_rate;
+                d->channels = fr->ch_layout.nb_channels;
+            }
+        }
+        av_packet_unref(pkt);
+    }
+    avcodec_send_packet(cc, NULL);
+    while (avcodec_receive_frame(cc, fr) >= 0)
+        samples += fr->nb_samples;
+    CHECK(d->rate > 0);
+    d->seconds = (double)samples / d->rate;
+    av_frame_free(&fr);
+    av_packet_free(&pkt);
+    avcodec_free_context(&cc);
+    avformat_close_input(&fc);
+}
+
+static void save(const char *path, const struct wb_buf *b)
+{
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    CHECK(fwrite(b->data, 1, b->len, f) == b->len);
+    CHECK(fclose(f) == 0);
+}
+
+/* Encode p as f, decode it, and check against the expected shape. */
+static void roundtrip(const struct wb_pcm *p, enum wb_audio_format f, double expect_s,
+                      int expect_rate, struct wb_buf *keep)
+{
+    struct wb_error err = {0};
+    struct wb_buf b;
+    struct decoded d;
+    char path[512];
+
+    wb_buf_init(&b, 0);
+    CHECK_OK(wb_audio_encode(p, f, &b, &err), ep(&err));
+    CHECK(b.len > 100);
+    CHECK_STR(wb_media_sniff_ext(b.data, b.len), wb_audio_format_ext(f));
+    CHECK_MSG(wb_media_valid(b.data, b.len), "%s output not valid", wb_audio_format_ext(f));
+    CHECK_MSG(!wb_media_valid(b.data, b.len - 7), "truncated %s still valid",
+              wb_audio_format_ext(f));
+    if (f != WB_AUDIO_WAV) { /* a damaged byte in the middle */
+        b.data[b.len / 2] ^= 0x55;
+        if (f == WB_AUDIO_OPUS)
+            CHECK_MSG(!wb_media_valid(b.data, b.len), "Ogg CRC did not catch a damaged byte");
+        b.data[b.len / 2] ^= 0x55;
+    }
+    snprintf(path, sizeof path, "%s/clip.%s", th_tmpdir(), wb_audio_format_ext(f));
+    save(path, &b);
+    CHECK(wb_media_file_valid(path) == 1);
+    decode_file(path, &d);
+    CHECK_MSG(fabs(d.seconds - expect_s) <= 0.050, "%s: decoded %.3f s, expected %.3f s",
+              wb_audio_format_ext(f), d.seconds, expect_s);
+    CHECK_INT(d.channels, p->channels);
+    CHECK_INT(d.rate, expect_rate);
+    if (keep)
+        *keep = b;
+    else
+        wb_buf_release(&b);
+}
+
+TEST(format_names)
+{
+    CHECK_INT(wb_audio_format_from_name("mp3"), WB_AUDIO_MP3);
+    CHECK_INT(wb_audio_format_from_name("M4A"), WB_AUDIO_M4A);
+    CHECK_INT(wb_audio_format_from_name("opus"), WB_AUDIO_OPUS);
+    CHECK_INT(wb_audio_format_from_name("wav"), WB_AUDIO_WAV);
+    CHECK_INT(wb_audio_format_from_name("flac"), WB_EINVAL);
+    CHECK_INT(wb_audio_format_from_name(NULL), WB_EINVAL);
+    CHECK_INT(wb_audio_format_from_path("out/hello.m4a"), WB_AUDIO_M4A);
+    CHECK_INT(wb_audio_format_from_path("x.OPUS"), WB_AUDIO_OPUS);
+    CHECK_INT(wb_audio_format_from_path("x.ogg"), WB_AUDIO_OPUS);
+    CHECK_INT(wb_audio_format_from_path("a.b/noext"), WB_EINVAL);
+    CHECK_INT(wb_audio_format_from_path("file."), WB_EINVAL);
+    CHECK_STR(wb_audio_format_ext(WB_AUDIO_MP3), "mp3");
+    CHECK_STR(wb_audio_format_ext(WB_AUDIO_M4A), "m4a");
+    CHECK_STR(wb_audio_format_ext(WB_AUDIO_OPUS), "opus");
+    CHECK(wb_audio_format_ext((enum wb_audio_format)42) == NULL);
+}
+
+TEST(wav_roundtrip_and_truncation)
+{
+    struct wb_pcm p, q;
+    struct wb_buf b;
+    struct wb_error err = {0};
+
+    make_tone(&p, RATE, 2, 0.1, 0.2, 0.1);
+    wb_pcm_init(&q);
+    wb_buf_init(&b, 0);
+    CHECK_OK(wb_audio_encode(&p, WB_AUDIO_WAV, &b, &err), ep(&err));
+    CHECK_STR(wb_media_sniff_ext(b.data, b.len), "wav");
+    CHECK(wb_media_valid(b.data, b.len));
+    CHECK_OK(wb_pcm_from_wav(b.data, b.len, &q, &err), ep(&err));
+    CHECK_INT(q.n_samples, p.n_samples);
+    CHECK_INT(q.rate, RATE);
+    CHECK_INT(q.channels, 2);
+    CHECK(memcmp(q.samples, p.samples, p.n_samples * 4) == 0);
+    CHECK_INT(wb_pcm_from_wav(b.data, b.len - 100, &q, &err), WB_EMEDIA);
+    CHECK(strstr(err.msg, "truncated") != NULL);
+    CHECK(!wb_media_valid(b.data, b.len - 100));
+    CHECK_INT(wb_pcm_from_wav("RIFFxxxxWAVE", 12, &q, &err), WB_EMEDIA);
+    CHECK_INT(wb_pcm_from_wav("hello", 5, &q, &err), WB_EMEDIA);
+    wb_buf_release(&b);
+    wb_pcm_release(&p);
+    wb_pcm_release(&q);
+}
+
+TEST(s16le_parse)
+{
+    const uint8_t raw[] = {0x01, 0x00, 0xFF, 0xFF, 0x00, 0x80, 0x7F};
+    struct wb_pcm p;
+    struct wb_error err = {0};
+    wb_pcm_init(&p);
+    CHECK_OK(wb_pcm_from_s16le(raw, sizeof raw, RATE, 1, &p, &err), ep(&err));
+    CHECK_INT(p.n_samples, 3); /* the odd trailing byte is dropped */
+    CHECK_INT(p.samples[0], 1);
+    CHECK_INT(p.samples[1], -1);
+    CHECK_INT(p.samples[2], -32768);
+    CHECK_INT(wb_pcm_from_s16le(raw, sizeof raw, 100, 1, &p, &err), WB_EMEDIA);
+    CHECK_INT(wb_pcm_from_s16le(raw, sizeof raw, RATE, 3, &p, &err), WB_EMEDIA);
+    wb_pcm_release(&p);
+}
+
+TEST(trim_and_normalize)
+{
+    struct wb_pcm p;
+    int peak = 0;
+
+    make_tone(&p, RATE, 1, 0.5, 2.0, 0.7);
+    CHECK_OK(wb_pcm_trim_normalize(&p, 150, -1.0), NULL);
+    /* 150 ms kept on each side of the 2 s tone (the first zero crossing of the
+     * sine counts as silence, hence a sample of slack). */
+    CHECK_MSG(labs((long)p.n_samples - (long)(2.3 * RATE)) <= 2, "trimmed to %zu samples",
+              p.n_samples);
+    for (size_t i = 0; i < p.n_samples; i++)
+        peak = abs(p.samples[i]) > peak ? abs(p.samples[i]) : peak;
+    CHECK_MSG(abs(peak - 29204) <= 3, "peak %d, expected 29204 (-1 dBFS)", peak);
+    for (size_t i = 0; i < (size_t)(0.14 * RATE); i++)
+        CHECK(p.samples[i] == 0);
+    wb_pcm_release(&p);
+
+    /* No trimming (keep_ms < 0), no normalisation (peak > 0): unchanged. */
+    make_tone(&p, RATE, 1, 0.5, 1.0, 0.5);
+    CHECK_OK(wb_pcm_trim_normalize(&p, -1, 1.0), NULL);
+    CHECK_INT(p.n_samples, 2 * RATE);
+    wb_pcm_release(&p);
+
+    /* All silence: left alone. */
+    make_tone(&p, RATE, 1, 1.0, 0.0, 0.0);
+    CHECK_OK(wb_pcm_trim_normalize(&p, 150, -1.0), NULL);
+    CHECK_INT(p.n_samples, RATE);
+    wb_pcm_release(&p);
+}
+
+TEST(roundtrip_raw)
+{
+    struct wb_pcm p;
+    make_tone(&p, RATE, 1, 0.5, 2.0, 0.5);
+    roundtrip(&p, WB_AUDIO_MP3, 3.0, RATE, NULL);
+    roundtrip(&p, WB_AUDIO_M4A, 3.0, RATE, NULL);
+    roundtrip(&p, WB_AUDIO_OPUS, 3.0, 48000, NULL);
+    roundtrip(&p, WB_AUDIO_WAV, 3.0, RATE, NULL);
+    wb_pcm_release(&p);
+}
+
+TEST(roundtrip_trimmed)
+{
+    struct wb_pcm p;
+    make_tone(&p, RATE, 1, 0.5, 2.0, 0.5);
+    CHECK_OK(wb_pcm_trim_normalize(&p, WB_AUDIO_KEEP_MS_DEFAULT, WB_AUDIO_PEAK_DBFS_DEFAULT),
+             NULL);
+    roundtrip(&p, WB_AUDIO_MP3, 2.3, RATE, NULL);
+    roundtrip(&p, WB_AUDIO_M4A, 2.3, RATE, NULL);
+    roundtrip(&p, WB_AUDIO_OPUS, 2.3, 48000, NULL);
+    wb_pcm_release(&p);
+}
+
+TEST(roundtrip_stereo_44k)
+{
+    struct wb_pcm p;
+    make_tone(&p, 44100, 2, 0.2, 1.0, 0.2);
+    roundtrip(&p, WB_AUDIO_MP3, 1.4, 44100, NULL);
+    roundtrip(&p, WB_AUDIO_M4A, 1.4, 44100, NULL);
+    roundtrip(&p, WB_AUDIO_OPUS, 1.4, 48000, NULL);
+    wb_pcm_release(&p);
+}
+
+/* Top-level MP4 boxes in order: moov must come before mdat (faststart). */
+TEST(m4a_faststart)
+{
+    struct wb_pcm p;
+    struct wb_buf b;
+    struct wb_error err = {0};
+    size_t pos = 0, moov = 0, mdat = 0;
+
+    make_tone(&p, RATE, 1, 0.1, 1.0, 0.1);
+    wb_buf_init(&b, 0);
+    CHECK_OK(wb_audio_encode(&p, WB_AUDIO_M4A, &b, &err), ep(&err));
+    CHECK(memcmp(b.data + 4, "ftypM4A ", 8) == 0);
+    while (pos + 8 <= b.len) {
+        const uint8_t *h = (const uint8_t *)b.data + pos;
+        size_t size = (size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+        if (memcmp(h + 4, "moov", 4) == 0)
+            moov = pos;
+        if (memcmp(h + 4, "mdat", 4) == 0)
+            mdat = pos;
+        CHECK(size >= 8);
+        pos += size;
+    }
+    CHECK_INT(pos, b.len);
+    CHECK_MSG(moov && mdat && moov < mdat, "moov at %zu, mdat at %zu", moov, mdat);
+    wb_buf_release(&b);
+    wb_pcm_release(&p);
+}
+
+TEST(convert_defaults)
+{
+    struct wb_pcm p;
+    struct wb_audio_options o;
+    struct wb_buf raw, mp3, wav;
+    struct wb_error err = {0};
+    char path[512];
+    struct decoded d;
+
+    make_tone(&p, RATE, 1, 0.6, 2.0, 0.6);
+    wb_buf_init(&raw, 0);
+    wb_buf_init(&mp3, 0);
+    wb_buf_init(&wav, 0);
+    for (size_t i = 0; i < p.n_samples; i++) {
+        uint8_t le[2] = {(uint8_t)(p.samples[i] & 0xFF), (uint8_t)((uint16_t)p.samples[i] >> 8)};
+        wb_buf_append(&raw, le, 2);
+    }
+    wb_audio_options_init(&o);
+    CHECK_INT(o.format, WB_AUDIO_MP3);
+    CHECK_INT(o.trim, 1);
+    CHECK_OK(wb_audio_convert(raw.data, raw.len, &o, &mp3, &err), ep(&err));
+    snprintf(path, sizeof path, "%s/c.mp3", th_tmpdir());
+    save(path, &mp3);
+    decode_file(path, &d);
+    CHECK_MSG(fabs(d.seconds - 2.3) <= 0.05, "trimmed clip is %.3f s", d.seconds);
+
+    /* A WAV input is recognised; trim off keeps the raw length. */
+    o.trim = 0;
+    o.format = WB_AUDIO_WAV;
+    CHECK_OK(wb_audio_convert(raw.data, raw.len, &o, &wav, &err), ep(&err));
+    CHECK_INT(wav.len, 44 + raw.len);
+    wb_buf_reset(&mp3);
+    o.format = WB_AUDIO_MP3;
+    o.pcm_rate = 8000; /* ignored for WAV input: the header says 24 kHz */
+    CHECK_OK(wb_audio_convert(wav.data, wav.len, &o, &mp3, &err), ep(&err));
+    save(path, &mp3);
+    decode_file(path, &d);
+    CHECK_INT(d.rate, RATE);
+    CHECK_MSG(fabs(d.seconds - 3.2) <= 0.05, "raw clip is %.3f s", d.seconds);
+    CHECK_INT(wb_audio_convert(raw.data, 0, &o, &mp3, &err), WB_EMEDIA);
+
+    wb_buf_release(&raw);
+    wb_buf_release(&mp3);
+    wb_buf_release(&wav);
+    wb_pcm_release(&p);
+}
+
+struct job {
+    const struct wb_pcm *p;
+    enum wb_audio_format f;
+    struct wb_buf out;
+    int rc;
+};
+
+static void *encode_job(void *arg)
+{
+    struct job *j = arg;
+    j->rc = wb_audio_encode(j->p, j->f, &j->out, NULL);
+    return NULL;
+}
+
+/* Encoders share no state: the same clip on four threads at once gives the
+ * bytes a lone encode gives (output is deterministic, so names are stable). */
+TEST(parallel_deterministic)
+{
+    struct wb_pcm p;
+    struct job jobs[6];
+    pthread_t th[6];
+    struct wb_buf ref[3];
+    enum wb_audio_format fs[3] = {WB_AUDIO_MP3, WB_AUDIO_M4A, WB_AUDIO_OPUS};
+
+    make_tone(&p, RATE, 1, 0.2, 1.0, 0.2);
+    for (int i = 0; i < 3; i++) {
+        wb_buf_init(&ref[i], 0);
+        CHECK_OK(wb_audio_encode(&p, fs[i], &ref[i], NULL), NULL);
+    }
+    for (int i = 0; i < 6; i++) {
+        jobs[i].p = &p;
+        jobs[i].f = fs[i % 3];
+        wb_buf_init(&jobs[i].out, 0);
+        CHECK(pthread_create(&th[i], NULL, encode_job, &jobs[i]) == 0);
+    }
+    for (int i = 0; i < 6; i++) {
+        CHECK(pthread_join(th[i], NULL) == 0);
+        CHECK_OK(jobs[i].rc, NULL);
+        CHECK_MSG(jobs[i].out.len == ref[i % 3].len &&
+                      memcmp(jobs[i].out.data, ref[i % 3].data, ref[i % 3].len) == 0,
+                  "%s differs when encoded in parallel", wb_audio_format_ext(fs[i % 3]));
+        wb_buf_release(&jobs[i].out);
+    }
+    for (int i = 0; i < 3; i++)
+        wb_buf_release(&ref[i]);
+    wb_pcm_release(&p);
+}
+
+TEST(encode_rejects_bad_input)
+{
+    struct wb_pcm p;
+    struct wb_buf b;
+    struct wb_error err = {0};
+    wb_pcm_init(&p);
+    wb_buf_init(&b, 0);
+    CHECK_INT(wb_audio_encode(&p, WB_AUDIO_MP3, &b, &err), WB_EINVAL);
+    make_tone(&p, RATE, 1, 0.0, 0.1, 0.0);
+    CHECK_INT(wb_audio_encode(&p, (enum wb_audio_format)9, &b, &err), WB_EINVAL);
+    /* A size limit on the output is honoured and leaves the buffer empty. */
+    b.limit = 100;
+    CHECK_INT(wb_audio_encode(&p, WB_AUDIO_MP3, &b, &err), WB_ETOOBIG);
+    CHECK_INT(b.len, 0);
+    CHECK_INT(wb_audio_encode(&p, WB_AUDIO_OPUS, &b, &err), WB_ETOOBIG);
+    CHECK_INT(b.len, 0);
+    CHECK_INT(wb_audio_encode(&p, WB_AUDIO_M4A, &b, &err), WB_ETOOBIG);
+    CHECK_INT(b.len, 0);
+    wb_buf_release(&b);
+    wb_pcm_release(&p);
+}

@@ -1,0 +1,230 @@
+/* Media file tests: content-hash names with sniffed extensions, atomic
+ * writes (no temp file left, same content twice is a no-op), validity checks
+ * that treat missing, empty, truncated and foreign files as missing, and a
+ * failed write that leaves nothing behind.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "wordbank/media.h"
+
+static struct wb_error *ep(struct wb_error *e)
+{
+    return e;
+}
+
+static void make_clip(enum wb_audio_format f, struct wb_buf *out)
+{
+    struct wb_pcm p;
+    struct wb_error err = {0};
+    wb_pcm_init(&p);
+    p.rate = 24000;
+    p.channels = 1;
+    p.n_samples = 12000;
+    p.samples = calloc(p.n_samples, sizeof(int16_t));
+    CHECK(p.samples != NULL);
+    for (size_t i = 0; i < p.n_samples; i++)
+        p.samples[i] = (int16_t)((i % 55) * 400 - 11000);
+    wb_buf_init(out, 0);
+    CHECK_OK(wb_audio_encode(&p, f, out, ep(&err)), ep(&err));
+    wb_pcm_release(&p);
+}
+
+/* Names in dir (not "." or ".."), joined by spaces; count returned. */
+static int list_dir(const char *dir, char *names, size_t cap)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    names[0] = '\0';
+    CHECK(d != NULL);
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        n++;
+        strncat(names, e->d_name, cap - strlen(names) - 2);
+        strcat(names, " ");
+    }
+    closedir(d);
+    return n;
+}
+
+static void put_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    CHECK(fwrite(data, 1, len, f) == len);
+    CHECK(fclose(f) == 0);
+}
+
+TEST(sniff)
+{
+    struct wb_buf b;
+    static const char *exts[] = {"mp3", "m4a", "opus", "wav"};
+    for (int f = 0; f < 4; f++) {
+        make_clip((enum wb_audio_format)f, &b);
+        CHECK_STR(wb_media_sniff_ext(b.data, b.len), exts[f]);
+        CHECK(wb_media_valid(b.data, b.len));
+        CHECK(!wb_media_valid(b.data, b.len / 2));
+        CHECK(!wb_media_valid(b.data, 0));
+        wb_buf_release(&b);
+    }
+    CHECK(wb_media_sniff_ext(NULL, 0) == NULL);
+    CHECK(wb_media_sniff_ext("OggS", 4) == NULL);
+    CHECK(wb_media_sniff_ext("GIF89a", 6) == NULL);
+    CHECK(!wb_media_valid("ID3", 3));
+}
+
+TEST(write_names_and_idempotence)
+{
+    struct wb_buf b;
+    struct wb_error err = {0};
+    char dir[600], path[700], names[2048], *n1 = NULL, *n2 = NULL;
+    struct stat st1, st2;
+
+    snprintf(dir, sizeof dir, "%s/media/sub", th_tmpdir()); /* created on demand */
+    make_clip(WB_AUDIO_MP3, &b);
+    CHECK_OK(wb_media_write(dir, b.data, b.len, &n1, ep(&err)), ep(&err));
+    CHECK(n1 != NULL);
+    CHECK_INT(strlen(n1), 32 + 4);
+    CHECK(strcmp(n1 + 32, ".mp3") == 0);
+    for (int i = 0; i < 32; i++)
+        CHECK(strchr("0123456789abcdef", n1[i]) != NULL);
+    snprintf(path, sizeof path, "%s/%s", dir, n1);
+    CHECK_INT(wb_media_file_valid(path), 1);
+    CHECK(stat(path, &st1) == 0);
+    CHECK_INT(st1.st_size, b.len);
+    CHECK_INT(st1.st_mode & 0777, 0644);
+
+    /* Same content: same name, file untouched, nothing else in the folder. */
+    CHECK_OK(wb_media_write(dir, b.data, b.len, &n2, ep(&err)), ep(&err));
+    CHECK_STR(n2, n1);
+    CHECK(stat(path, &st2) == 0);
+    CHECK_INT(st2.st_ino, st1.st_ino);
+    CHECK_INT(list_dir(dir, names, sizeof names), 1);
+    free(n2);
+    n2 = NULL;
+
+    /* Different content, different name; images too. */
+    wb_buf_release(&b);
+    make_clip(WB_AUDIO_OPUS, &b);
+    CHECK_OK(wb_media_write(dir, b.data, b.len, &n2, ep(&err)), ep(&err));
+    CHECK(strcmp(n2 + 32, ".opus") == 0);
+    CHECK(strncmp(n1, n2, 32) != 0);
+    CHECK_INT(list_dir(dir, names, sizeof names), 2);
+    CHECK_MSG(strstr(names, ".tmp") == NULL, "temp file left: %s", names);
+
+    free(n1);
+    free(n2);
+    wb_buf_release(&b);
+}
+
+TEST(invalid_counts_as_missing)
+{
+    struct wb_buf b;
+    struct wb_error err = {0};
+    const char *dir = th_tmpdir();
+    char path[700], names[2048], *name = NULL;
+
+    make_clip(WB_AUDIO_M4A, &b);
+    CHECK_OK(wb_media_write(dir, b.data, b.len, &name, ep(&err)), ep(&err));
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    CHECK_INT(wb_media_file_valid(path), 1);
+
+    /* Truncated on disk (a crash mid-copy, a full disk): missing. */
+    CHECK(truncate(path, (off_t)(b.len - 300)) == 0);
+    CHECK_INT(wb_media_file_valid(path), 0);
+    /* Writing it again repairs it. */
+    CHECK_OK(wb_media_write(dir, b.data, b.len, NULL, ep(&err)), ep(&err));
+    CHECK_INT(wb_media_file_valid(path), 1);
+
+    /* Empty, foreign or absent: missing too. */
+    CHECK(truncate(path, 0) == 0);
+    CHECK_INT(wb_media_file_valid(path), 0);
+    put_file(path, "<html>error</html>", 18);
+    CHECK_INT(wb_media_file_valid(path), 0);
+    CHECK(unlink(path) == 0);
+    CHECK_INT(wb_media_file_valid(path), 0);
+    CHECK_INT(wb_media_file_valid(dir), 0);
+    CHECK_INT(wb_media_file_valid(NULL), 0);
+
+    /* Invalid bytes are refused and nothing is written. */
+    CHECK_INT(wb_media_write(dir, b.data, b.len - 300, NULL, ep(&err)), WB_EMEDIA);
+    CHECK(strstr(err.msg, "truncated") != NULL);
+    CHECK_INT(wb_media_write(dir, "hello", 5, NULL, ep(&err)), WB_EMEDIA);
+    CHECK_INT(wb_media_write(dir, "", 0, NULL, ep(&err)), WB_EMEDIA);
+    CHECK_INT(list_dir(dir, names, sizeof names), 0);
+
+    free(name);
+    wb_buf_release(&b);
+}
+
+/* A write that fails half-way (here: the file size limit, standing in for a
+ * full disk) reports the error and leaves no temp file behind. */
+TEST(failed_write_leaves_nothing)
+{
+    struct wb_buf b;
+    struct wb_error err = {0};
+    struct rlimit rl = {4096, 4096};
+    const char *dir = th_tmpdir();
+    char names[2048];
+    int rc;
+
+    make_clip(WB_AUDIO_WAV, &b);
+    CHECK(b.len > 8192);
+    signal(SIGXFSZ, SIG_IGN);
+    CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+    rc = wb_media_write(dir, b.data, b.len, NULL, ep(&err));
+    CHECK_MSG(rc == WB_ETOOBIG || rc == WB_ENOSPC || rc == WB_EIO, "rc %d: %s", rc, err.msg);
+    CHECK_INT(list_dir(dir, names, sizeof names), 0);
+    wb_buf_release(&b);
+}
+
+/* The binary is linked with -Wl,--wrap=write: while enospc_after >= 0, the
+ * writes inside the media writer fail with ENOSPC once that many bytes went
+ * through, like a disk filling up mid-file. */
+static long enospc_after = -1;
+ssize_t __real_write(int fd, const void *buf, size_t n);
+ssize_t __wrap_write(int fd, const void *buf, size_t n);
+ssize_t __wrap_write(int fd, const void *buf, size_t n)
+{
+    if (enospc_after >= 0 && fd > 2) {
+        if (enospc_after == 0) {
+            errno = ENOSPC;
+            return -1;
+        }
+        if ((long)n > enospc_after)
+            n = (size_t)enospc_after;
+        enospc_after -= (long)n;
+    }
+    return __real_write(fd, buf, n);
+}
+
+TEST(disk_full_is_enospc)
+{
+    struct wb_buf b;
+    struct wb_error err = {0};
+    const char *dir = th_tmpdir();
+    char names[2048];
+    int rc;
+
+    make_clip(WB_AUDIO_MP3, &b);
+    enospc_after = 1000;
+    rc = wb_media_write(dir, b.data, b.len, NULL, ep(&err));
+    enospc_after = -1;
+    CHECK_INT(rc, WB_ENOSPC);
+    CHECK(strstr(err.msg, "No space") != NULL);
+    CHECK_MSG(list_dir(dir, names, sizeof names) == 0, "left behind: %s", names);
+    /* Space again: the same write succeeds. */
+    CHECK_OK(wb_media_write(dir, b.data, b.len, NULL, ep(&err)), ep(&err));
+    CHECK_INT(list_dir(dir, names, sizeof names), 1);
+    wb_buf_release(&b);
+}
