@@ -183,6 +183,33 @@ TEST(fake_edict_index_built_reused_rebuilt)
     wb_config_free(cfg);
 }
 
+TEST(cache_dir_falls_back_to_xdg_then_home)
+{
+    char src[4200], want[4300];
+    struct wb_config *cfg = NULL;
+    struct wb_edict *d = NULL;
+    struct wb_error err = { 0 };
+
+    snprintf(src, sizeof src, "%s/edict", th_tmpdir());
+    write_eucjp(src, fake_edict);
+    CHECK_INT(wb_config_new(&cfg), 0);
+    CHECK_INT(wb_config_set(cfg, "edict_path", src, WB_SRC_FLAG), 0);
+    snprintf(want, sizeof want, "%s/xdg", th_tmpdir());
+    setenv("XDG_CACHE_HOME", want, 1);
+    CHECK_OK(wb_edict_open(cfg, NULL, NULL, &d, &err), &err);
+    snprintf(want, sizeof want, "%s/xdg/wordbank/edict-", th_tmpdir());
+    CHECK(strncmp(wb_edict_index_path(d), want, strlen(want)) == 0);
+    wb_edict_close(d);
+    unsetenv("XDG_CACHE_HOME");
+    setenv("HOME", th_tmpdir(), 1);
+    CHECK_OK(wb_edict_open(cfg, NULL, NULL, &d, &err), &err);
+    snprintf(want, sizeof want, "%s/.cache/wordbank/edict-", th_tmpdir());
+    CHECK(strncmp(wb_edict_index_path(d), want, strlen(want)) == 0);
+    CHECK(wb_edict_was_built(d));
+    wb_edict_close(d);
+    wb_config_free(cfg);
+}
+
 TEST(missing_edict_is_not_found)
 {
     char src[4200];
@@ -218,8 +245,8 @@ struct wb_edict *real_edict(void)
     CHECK_INT(wb_config_set(cfg, "cache_dir", cache, WB_SRC_FLAG), 0);
     double t0 = now_s();
     CHECK_OK(wb_edict_open(cfg, NULL, NULL, &d, &err), &err);
-    if (wb_edict_was_built(d))
-        printf("# built the EDICT index %s in %.2f s\n", wb_edict_index_path(d), now_s() - t0);
+    printf("# %s the EDICT index %s in %.1f ms\n", wb_edict_was_built(d) ? "built" : "opened",
+           wb_edict_index_path(d), (now_s() - t0) * 1e3);
     wb_config_free(cfg);
     return d;
 }
