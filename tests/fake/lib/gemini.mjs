@@ -9,9 +9,9 @@
 import crypto from 'node:crypto';
 import { kindOf, streamGap } from './state.mjs';
 import { gErr, badRequest, modelNotFound, quotaExceeded } from './errors.mjs';
-import { sendJson, sendError, sendSse, sleep } from './respond.mjs';
+import { sendJson, sendError, sendSse, sleep, Raw } from './respond.mjs';
 import { valueFor, promptInfo, schemaSize } from './schema.mjs';
-import { planClip, planBase64, pngFor, GEMINI_ASPECT, PCM_RATE, CHUNK_SAMPLES } from './media.mjs';
+import { planClip, planBase64Buf, pngFor, GEMINI_ASPECT, PCM_RATE, CHUNK_SAMPLES } from './media.mjs';
 
 export const VOICES = ['Zephyr', 'Puck', 'Charon', 'Kore', 'Fenrir', 'Leda', 'Orus', 'Aoede',
   'Callirrhoe', 'Autonoe', 'Enceladus', 'Iapetus', 'Umbriel', 'Algieba', 'Despina', 'Erinome',
@@ -209,7 +209,7 @@ function buildResponse(st, cfg, model, body, v, stream) {
     const png = pngFor(prompt, w, h);
     const parts = [];
     if (v.withText) parts.push({ text: `Here is an image of ${promptInfo(prompt).word}.` });
-    parts.push({ inlineData: { mimeType: 'image/png', data: png.b64 } });
+    parts.push({ inlineData: { mimeType: 'image/png', data: new Raw(png.b64buf) } });
     const ct = 1290;
     return [{ candidates: [{ content: { role: 'model', parts }, finishReason: 'STOP', index: 0 }],
               usageMetadata: { promptTokenCount: pt, candidatesTokenCount: ct, totalTokenCount: pt + ct,
@@ -231,12 +231,12 @@ function buildResponse(st, cfg, model, body, v, stream) {
       if (last) r.usageMetadata = usage;
       return { ...r, ...base };
     };
-    if (!stream) return [ev(planBase64(plan), true)];
+    if (!stream) return [ev(new Raw(planBase64Buf(plan)), true)];
     const n = Math.max(3, Math.ceil(plan.length / 10));
     const events = [];
     for (let i = 0; i < n; i++) {
       const from = Math.floor(i * plan.length / n), to = Math.floor((i + 1) * plan.length / n);
-      events.push(ev(planBase64(plan, from, to), i === n - 1));
+      events.push(ev(new Raw(planBase64Buf(plan, from, to)), i === n - 1));
     }
     return events;
   }
@@ -365,7 +365,7 @@ async function predict(ctx, model, body, version) {
       continue;
     }
     const [w, h] = sizes[ar];
-    preds.push({ bytesBase64Encoded: pngFor(`${prompt}#${i}`, w, h).b64, mimeType: 'image/png' });
+    preds.push({ bytesBase64Encoded: new Raw(pngFor(`${prompt}#${i}`, w, h).b64buf), mimeType: 'image/png' });
   }
   sendJson(ctx, 200, preds.length ? { predictions: preds } : {}, { gzip: false });
 }

@@ -27,7 +27,7 @@ const toneChunks = [];   /* [{buf, b64}] one per TONES_HZ entry */
 function buildChunks() {
   if (silenceChunk) return;
   const z = Buffer.alloc(CHUNK_BYTES);
-  silenceChunk = { buf: z, b64: z.toString('base64') };
+  silenceChunk = { buf: z, b64: z.toString('base64'), b64buf: Buffer.from(z.toString('base64'), 'latin1') };
   for (const hz of TONES_HZ) {
     const b = Buffer.alloc(CHUNK_BYTES);
     for (let i = 0; i < CHUNK_SAMPLES; i++) {
@@ -36,7 +36,7 @@ function buildChunks() {
       const v = 0.25 * Math.sin(2 * Math.PI * hz * t) + 0.08 * Math.sin(4 * Math.PI * hz * t);
       b.writeInt16LE(Math.round(v * 32767), i * 2);
     }
-    toneChunks.push({ buf: b, b64: b.toString('base64') });
+    toneChunks.push({ buf: b, b64: b.toString('base64'), b64buf: Buffer.from(b.toString('base64'), 'latin1') });
   }
 }
 
@@ -91,6 +91,13 @@ export function planBase64(plan, from = 0, to = plan.length) {
   let s = '';
   for (let i = from; i < to; i++) s += chunkOf(plan[i]).b64;
   return s;
+}
+
+/* The same as planBase64, as bytes (no string building: cheap to send). */
+export function planBase64Buf(plan, from = 0, to = plan.length) {
+  const parts = [];
+  for (let i = from; i < to; i++) parts.push(chunkOf(plan[i]).b64buf);
+  return Buffer.concat(parts);
 }
 
 export function planBuffer(plan) {
@@ -171,7 +178,8 @@ export function pngFor(prompt, w = 1024, h = 1024) {
   let e = pngCache.get(key);
   if (!e) {
     const buf = makePng(w, h, variant);
-    e = { buf, b64: buf.toString('base64') };
+    const b64 = buf.toString('base64');
+    e = { buf, b64, b64buf: Buffer.from(b64, 'latin1') };
     if (pngCache.size > 256) pngCache.clear();
     pngCache.set(key, e);
   }

@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import { kindOf, streamGap } from './state.mjs';
 import { oErr, openaiStatusBody } from './errors.mjs';
-import { sendJson, sendError, sendBody, sendSse } from './respond.mjs';
+import { sendJson, sendError, sendBody, sendSse, Raw } from './respond.mjs';
 import { admit, delayAndFault } from './gemini.mjs';
 import { valueFor, promptInfo } from './schema.mjs';
 import { planClip, planBuffer, wavHeader } from './media.mjs';
@@ -169,7 +169,7 @@ async function images(ctx, model, body) {
     return;
   }
   const data = [];
-  for (let i = 0; i < n; i++) data.push({ b64_json: pngFor(`${body.prompt}#${i}`, Number(sm[1]), Number(sm[2])).b64 });
+  for (let i = 0; i < n; i++) data.push({ b64_json: new Raw(pngFor(`${body.prompt}#${i}`, Number(sm[1]), Number(sm[2])).b64buf) });
   sendJson(ctx, 200, { created: Math.floor(Date.now() / 1000), data,
     usage: { input_tokens: tokens(body.prompt), output_tokens: 1056 * n, total_tokens: tokens(body.prompt) + 1056 * n } }, { gzip: false });
 }

@@ -12,6 +12,33 @@ import http2 from 'node:http2';
 
 const GZIP_MAX = 256 * 1024;
 
+/* A pre-encoded JSON string value (e.g. cached base64 of a PNG or PCM)
+ * spliced into a serialized body as bytes, never re-stringified. The
+ * bytes must not need JSON escaping (base64 does not). */
+export class Raw {
+  constructor(buf) { this.buf = buf; }
+  toJSON() { return this; }
+}
+
+/* JSON.stringify with Raw values spliced in as bytes; returns a Buffer. */
+export function encodeJson(obj) {
+  const raws = [];
+  const s = JSON.stringify(obj, (k, v) => {
+    if (v instanceof Raw) { raws.push(v.buf); return `@@RAW${raws.length - 1}@@`; }
+    return v;
+  });
+  if (!raws.length) return Buffer.from(s);
+  const parts = [];
+  const re = /@@RAW(\d+)@@/g;
+  let last = 0, m;
+  while ((m = re.exec(s))) {
+    parts.push(Buffer.from(s.slice(last, m.index)), raws[Number(m[1])]);
+    last = m.index + m[0].length;
+  }
+  parts.push(Buffer.from(s.slice(last)));
+  return Buffer.concat(parts);
+}
+
 export function sleep(ms) {
   return new Promise((r) => (ms > 0 ? setTimeout(r, ms) : setImmediate(r)));
 }
@@ -77,7 +104,7 @@ export function sendBody(ctx, status, body, type, opts = {}) {
 }
 
 export function sendJson(ctx, status, obj, opts) {
-  sendBody(ctx, status, JSON.stringify(obj), 'application/json; charset=UTF-8', opts);
+  sendBody(ctx, status, encodeJson(obj), 'application/json; charset=UTF-8', opts);
 }
 
 /* Send an error body with no faults applied. */
@@ -94,6 +121,8 @@ export function sendError(ctx, status, obj, extraHeaders) {
  * reset (tear down after the first event), truncate (end cleanly without
  * the final event), malformed (an unparsable event), sseError (an error
  * event after the first one). done: optional [DONE] line (OpenAI). */
+const DATA = Buffer.from('data: ');
+
 export async function sendSse(ctx, events, gapMs, opts = {}) {
   const { res } = ctx;
   const fault = ctx.fault;
@@ -135,7 +164,7 @@ export async function sendSse(ctx, events, gapMs, opts = {}) {
       finish(ctx, 'truncate');
       return;
     }
-    const ok = res.write(`data: ${JSON.stringify(events[i])}${nl}`);
+    const ok = res.write(Buffer.concat([DATA, encodeJson(events[i]), Buffer.from(nl)]));
     if (!ok && !closed) await new Promise((r) => { res.once('drain', r); res.once('close', r); });
   }
   if (opts.done) res.write(`data: [DONE]${nl}`);

@@ -27,25 +27,30 @@ function h32(s) {
 export function promptInfo(prompt) {
   const p = String(prompt || '');
   let word = null, translation = null;
-  const m = p.match(/"([^"\n]{1,80})"\s*(?:\(([^)\n]{1,80})\))?/) ||
-            p.match(/“([^”\n]{1,80})”\s*(?:\(([^)\n]{1,80})\))?/) ||
-            p.match(/「([^」\n]{1,80})」\s*(?:[(（]([^)）\n]{1,80})[)）])?/);
-  if (m) { word = m[1]; translation = m[2] || null; }
-  if (!translation) {
-    const t = p.match(/(?:translation|meaning|means)\s*[:=]?\s*"?([A-Za-z][A-Za-z '\-]{0,40})/i);
-    if (t) translation = t[1].trim();
-  }
+  /* wordbank's own prompts: "Word: X" / "Translation: Y" lines */
+  const wl = p.match(/^\s*(?:word|term)\s*:\s*(\S[^\n]{0,79})$/im);
+  if (wl) word = wl[1].trim();
+  const tl = p.match(/^\s*(?:translation|meaning)\s*:\s*(\S[^\n]{0,79})$/im);
+  if (tl && !/^\(none/i.test(tl[1])) translation = tl[1].trim();
   if (!word) {
-    const w = p.match(/(?:word|term)\s*[:=]\s*(\S{1,40})/i);
-    word = w ? w[1] : (p.trim().split(/\s+/)[0] || 'word').slice(0, 40);
+    const m = p.match(/"([^"\n]{1,80})"\s*(?:\(([^)\n]{1,80})\))?/) ||
+              p.match(/“([^”\n]{1,80})”\s*(?:\(([^)\n]{1,80})\))?/) ||
+              p.match(/「([^」\n]{1,80})」\s*(?:[(（]([^)）\n]{1,80})[)）])?/);
+    if (m) { word = m[1]; translation = translation || m[2] || null; }
   }
+  if (!word) word = (p.trim().split(/\s+/)[0] || 'word').slice(0, 40);
   let lang = null;
-  const lc = p.match(/\b(?:language(?:_code)?|lang)\s*[:=]\s*"?([a-z]{2,3}(?:-[A-Za-z]{2,4})?)\b/);
-  if (lc) lang = lc[1];
+  const code = '([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)';
+  const m1 = p.match(new RegExp(`language[^\\n]*?\\(${code}\\)`));
+  const m2 = p.match(new RegExp(`\\b(?:language_code|lang)\\s*[:=]\\s*"?${code}"?\\s*(?:$|[,.;\\n])`, 'm'));
+  if (m1) lang = m1[1];
+  else if (m2) lang = m2[1];
   if (!lang) {
     const low = p.toLowerCase();
-    for (const [name, code] of Object.entries(LANGS)) {
-      if (low.includes(name)) { lang = code; break; }
+    let best = Infinity;
+    for (const [name, c] of Object.entries(LANGS)) {
+      const i = low.indexOf(name);
+      if (i >= 0 && i < best) { best = i; lang = c; }
     }
   }
   if (!lang) lang = /[\u3040-\u30ff\u4e00-\u9fff]/.test(word) ? 'ja' : 'en';
