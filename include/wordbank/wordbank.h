@@ -4,8 +4,15 @@
 
 #include "wordbank/buf.h"
 #include "wordbank/config.h"
+#include "wordbank/content.h"
 #include "wordbank/entry.h"
 #include "wordbank/error.h"
+#include "wordbank/export.h"
 #include "wordbank/log.h"
+#include "wordbank/media.h"
+#include "wordbank/offline.h"
+#include "wordbank/pipeline.h"
+#include "wordbank/store.h"
+#include "wordbank/text.h"
 
 #endif

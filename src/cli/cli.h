@@ -43,6 +43,12 @@ int cli_usage(const char *command);
 const char *cli_db_path(const struct cli *c);
 const char *cli_media_dir(const struct cli *c);
 
+/* Open the word bank: a missing one is NULL (an empty bank) unless create. */
+int cli_open_store(struct cli *c, int create, struct wb_store **out);
+/* Prefix of media paths in --json output: relative to the database's folder
+ * ("media") when the media directory is the default, else absolute. */
+const char *cli_json_base(const struct cli *c);
+
 int cmd_doctor(struct cli *c);
 int cmd_list(struct cli *c);
 int cmd_show(struct cli *c);

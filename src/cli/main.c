@@ -119,6 +119,17 @@ const char *cli_media_dir(const struct cli *c)
     return db_dir_media;
 }
 
+const char *cli_json_base(const struct cli *c)
+{
+    static char abs[PATH_MAX];
+    const char *m = wb_config_get(c->cfg, "media");
+    if (!m || !*m)
+        return "media";
+    if (m[0] == '/' || !realpath(m, abs))
+        return m;
+    return abs;
+}
+
 static void log_to_stderr(void *ud, enum wb_log_level level, const char *msg)
 {
     static const char *const names[] = { "error", "warning", "info", "debug", "trace" };

@@ -65,7 +65,7 @@ const char *th_path(const char *rel);
         int th_rc = (rc);                                                                          \
         if (th_rc != 0)                                                                            \
             th_fail(__FILE__, __LINE__, "%s returned %d (%s): %s", #rc, th_rc,                     \
-                    wb_errname(th_rc), (errp) ? wb_error_text(errp) : "");                         \
+                    wb_errname(th_rc), wb_error_text(errp));                         \
     } while (0)
 
 #endif

@@ -1,0 +1,99 @@
+/* The generation pipeline: for every entry, whatever stage is missing —
+ * details, then image and audio at once — on the engine, within the quotas,
+ * each finished stage committed to the store at once.
+ *
+ *   struct wb_run *r;
+ *   wb_run_new(cfg, store, media_dir, &opts, &r, &err);
+ *   wb_run_add(r, "猫", "cat", "the household pet", &err);   (duplicates merge)
+ *   rc = wb_run_execute(r, &err);   0: all done; WB_EINCOMPLETE: some failed;
+ *                                   WB_ECANCELED: interrupted; others: fatal
+ *   wb_run_failure_at(r, i), wb_run_get_stats(r, &stats)
+ *   wb_run_free(r);
+ *
+ * A stage is done when its data is in the store and its media file exists and
+ * is valid; such a stage is never requested again unless forced. Identical
+ * requests in one run (two entries that would pronounce the same text) are sent
+ * once. One entry's failure never stops the others; a missing key, a rejected
+ * key or a retired model stops the run early with one message.
+ */
+#ifndef WORDBANK_PIPELINE_H
+#define WORDBANK_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wordbank/buf.h"
+#include "wordbank/config.h"
+#include "wordbank/entry.h"
+#include "wordbank/error.h"
+#include "wordbank/store.h"
+
+#define WB_STAGE_BIT(s) (1u << (s))
+#define WB_STAGES_ALL (WB_STAGE_BIT(WB_STAGE_DETAILS) | WB_STAGE_BIT(WB_STAGE_IMAGE) | WB_STAGE_BIT(WB_STAGE_AUDIO))
+
+struct wb_stage_counts {
+    int64_t total;     /* entries that want this stage in this run */
+    int64_t queued;    /* not started yet */
+    int64_t in_flight; /* requested or being processed */
+    int64_t done;      /* finished in this run */
+    int64_t cached;    /* already done before the run */
+    int64_t failed;
+    int64_t skipped;   /* not available (offline images, --cache-only misses) */
+};
+
+struct wb_run_stats {
+    struct wb_stage_counts stage[WB_STAGE_COUNT];
+    int64_t entries, entries_done, entries_failed;
+    int64_t requests, retries, rate_limited, merged;
+    int64_t tokens_in, tokens_out;
+    double cost_usd;       /* from the price table (price.<model>.in/out per million tokens) */
+    double elapsed_s;
+    double eta_s;          /* < 0 unknown */
+    double rate_per_min;   /* stages finished per minute, smoothed */
+    char paused[128];      /* "gemini-3.8-flash-tts paused 12 s (429)" or "" */
+};
+
+struct wb_run_failure {
+    const char *word, *translation, *language;
+    enum wb_stage stage;
+    const char *message; /* the API's own words */
+};
+
+struct wb_run_opts {
+    unsigned skip;   /* WB_STAGE_BIT()s not to do (--no-image, --no-audio) */
+    unsigned force;  /* WB_STAGE_BIT()s to redo even when done */
+    int cache_only;  /* never call an API: report what is missing */
+    int jobs;        /* entries in flight; 0: config "jobs" */
+    /* Called on the loop thread at most ~10 times a second and once at the end. */
+    void (*on_progress)(void *ud, const struct wb_run_stats *s);
+    void *ud;
+};
+
+struct wb_run;
+
+int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *media_dir,
+               const struct wb_run_opts *opts, struct wb_run **out, struct wb_error *err);
+void wb_run_free(struct wb_run *r);
+/* Queue an entry (language from config "lang"). Duplicates merge (the first
+ * non-empty context wins). */
+int wb_run_add(struct wb_run *r, const char *word, const char *translation, const char *context,
+               struct wb_error *err);
+int wb_run_execute(struct wb_run *r, struct wb_error *err);
+/* Ctrl-C: stop starting work, let requests in flight finish within a grace
+ * period, commit what finished. Async-signal-safe. */
+void wb_run_interrupt(struct wb_run *r);
+void wb_run_get_stats(const struct wb_run *r, struct wb_run_stats *out);
+/* The stage failures of this run, in the order they happened. */
+size_t wb_run_failure_count(const struct wb_run *r);
+const struct wb_run_failure *wb_run_failure_at(const struct wb_run *r, size_t i);
+
+/* One-off speech for any text (wordbank tts), in the configured provider's
+ * voice, encoded as format ("mp3", "m4a", "opus", "wav"). */
+int wb_speak(const struct wb_config *cfg, const char *text, const char *format,
+             struct wb_buf *out, struct wb_error *err);
+/* A two-speaker dialogue ("Name: line" per line) as one clip. Exactly two
+ * speakers, or a clear error before any request. */
+int wb_speak_dialogue(const struct wb_config *cfg, const char *script, size_t len,
+                      const char *format, struct wb_buf *out, struct wb_error *err);
+
+#endif

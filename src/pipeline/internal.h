@@ -1,0 +1,135 @@
+/* Internals of the generation pipeline: the run, its entries ("jobs") and the
+ * stage drivers (one set per provider). Everything here lives on the engine's
+ * loop thread, except the work functions handed to the worker pool, which
+ * touch only their own work item.
+ */
+#ifndef WB_PIPELINE_INTERNAL_H
+#define WB_PIPELINE_INTERNAL_H
+
+#include <pthread.h>
+#include <signal.h>
+
+#include "engine/engine.h"
+#include "providers/gemini.h"
+#include "wordbank/media.h"
+#include "wordbank/offline.h"
+#include "wordbank/pipeline.h"
+#include "wordbank/text.h"
+
+enum provider_kind { PROV_NONE = 0, PROV_GEMINI, PROV_OPENAI, PROV_OFFLINE };
+
+/* One entry of the run. */
+struct job {
+    struct run *run;
+    size_t index;
+    struct wb_entry e;     /* the entry as stored, updated as stages finish */
+    unsigned want;         /* stages this run must do */
+    unsigned started;      /* stages started */
+    unsigned finished;     /* stages finished (done, failed or given up) */
+    unsigned failed;       /* stages that failed */
+    int active;            /* counted in the window */
+};
+
+/* A stage of one job in flight: what the drivers carry between callbacks. */
+struct stage_task {
+    struct job *job;       /* the leader; followers hang on the shared request */
+    enum wb_stage stage;
+    enum provider_kind prov;
+    char *model, *voice;
+    char *share_key;       /* identical requests in this run merge on this key */
+    /* results */
+    struct wb_entry details;         /* details: parsed into a scratch entry */
+    struct wb_gemini_audio audio;    /* speech: the stream consumer */
+    struct wb_buf media;             /* raw image or encoded audio bytes */
+    struct wb_buf pcm;               /* raw PCM for encoding */
+    int pcm_rate, pcm_channels;
+    char *file;                      /* media file name once written */
+    int status;                      /* 0 or WB_E* */
+    char message[WB_ERRMSG_MAX];     /* the failure, in the API's words */
+    struct wb_usage usage;
+    int resubmits;                   /* pipeline-level retries of a bad 200 */
+};
+
+/* A request that identical stages of several entries share. */
+enum shared_state { SH_RUNNING = 1, SH_DONE };
+struct shared {
+    char *key;
+    enum shared_state state;
+    char *file;           /* SH_DONE with success: the media file made */
+    struct job **waiters; /* SH_RUNNING: entries waiting for the leader */
+    size_t n, cap;
+    struct shared *next;
+};
+
+struct failure {
+    struct wb_run_failure pub;
+    char *message;
+};
+
+struct run {
+    const struct wb_config *cfg;
+    struct wb_store *store;
+    char *media_dir;
+    struct wb_run_opts opts;
+    struct wb_engine *eng;
+    struct wb_gemini_opts gem;
+    enum provider_kind prov[WB_STAGE_COUNT];
+    const char *lang;
+    const char *speech_mode;
+    struct wb_audio_options audio_opts;
+    int image_size;
+    enum wb_image_type image_type;
+
+    struct job *jobs;
+    size_t n_jobs, cap_jobs;
+    size_t next;        /* next job to start */
+    int active, jobs_max;
+
+    struct shared **shared; /* hash table of merged requests */
+    size_t n_buckets;
+
+    struct failure *failures;
+    size_t n_failures, cap_failures;
+
+    struct wb_run_stats stats;
+    int64_t started_ms;
+    double rate_ewma;
+    int64_t rate_last_ms, rate_last_done;
+
+    volatile sig_atomic_t interrupted;
+    int stopping;
+    int fatal;                 /* a configuration-level failure: stop early */
+    struct wb_error fatal_err;
+    unsigned exhausted;        /* stages whose model's daily quota ran out */
+    char exhausted_msg[WB_STAGE_COUNT][WB_ERRMSG_MAX];
+    int progress_timer;
+
+    /* offline provider: one tagger and dictionary, used on worker threads
+     * under this lock */
+    pthread_mutex_t text_lock;
+    struct wb_text *text;
+    struct wb_edict *edict;
+    int text_failed;
+};
+
+/* run.c */
+void run_stage_finished(struct stage_task *t);
+int run_commit_stage(struct run *r, struct job *j, enum wb_stage s, int status, const char *msg,
+                     const char *file, const char *model, const char *voice,
+                     const struct wb_usage *u);
+void run_fatal(struct run *r, int code, const char *msg);
+struct stage_task *task_new(struct job *j, enum wb_stage s, enum provider_kind p);
+void task_free(struct stage_task *t);
+void task_fail(struct stage_task *t, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* stages_gemini.c */
+int gemini_start(struct stage_task *t);
+/* stages_offline.c */
+int offline_start(struct stage_task *t);
+int offline_prepare(struct run *r, struct wb_error *err);
+/* media.c: the worker-pool half shared by every provider */
+void media_finish_audio(struct stage_task *t);
+void media_finish_image(struct stage_task *t);
+
+#endif

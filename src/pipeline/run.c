@@ -1,0 +1,825 @@
+/* The generation run: a sliding window of entries, each an explicit state
+ * machine over its stages (DETAILS, then IMAGE and AUDIO at once — AUDIO
+ * starts with DETAILS when it only speaks the word), merging of identical
+ * requests, and the commit of every finished stage to the store at once.
+ *
+ * Everything here runs on the engine's loop thread.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "pipeline/internal.h"
+#include "wordbank/log.h"
+
+#define PROGRESS_MS 100
+
+/* ---- small string-keyed table (entries and merged requests) ---- */
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static struct shared *shared_find(struct run *r, const char *key, int create)
+{
+    struct shared *s;
+    size_t b;
+    if (!r->n_buckets) {
+        if (!create)
+            return NULL;
+        r->n_buckets = 1024;
+        r->shared = calloc(r->n_buckets, sizeof *r->shared);
+        if (!r->shared) {
+            r->n_buckets = 0;
+            return NULL;
+        }
+    }
+    b = hash_str(key) % r->n_buckets;
+    for (s = r->shared[b]; s; s = s->next) {
+        if (!strcmp(s->key, key))
+            return s;
+    }
+    if (!create)
+        return NULL;
+    s = calloc(1, sizeof *s);
+    if (!s || !(s->key = strdup(key))) {
+        free(s);
+        return NULL;
+    }
+    s->next = r->shared[b];
+    r->shared[b] = s;
+    return s;
+}
+
+static void shared_free_all(struct run *r)
+{
+    for (size_t b = 0; b < r->n_buckets; b++) {
+        struct shared *s = r->shared[b], *n;
+        for (; s; s = n) {
+            n = s->next;
+            free(s->key);
+            free(s->file);
+            free(s->waiters);
+            free(s);
+        }
+    }
+    free(r->shared);
+    r->shared = NULL;
+    r->n_buckets = 0;
+}
+
+/* ---- tasks ---- */
+
+struct stage_task *task_new(struct job *j, enum wb_stage s, enum provider_kind p)
+{
+    struct stage_task *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->job = j;
+    t->stage = s;
+    t->prov = p;
+    wb_entry_init(&t->details);
+    wb_gemini_audio_init(&t->audio);
+    wb_buf_init(&t->media, WB_GEMINI_MAX_MEDIA);
+    wb_buf_init(&t->pcm, WB_GEMINI_MAX_MEDIA);
+    return t;
+}
+
+void task_free(struct stage_task *t)
+{
+    if (!t)
+        return;
+    wb_entry_release(&t->details);
+    wb_gemini_audio_release(&t->audio);
+    wb_buf_release(&t->media);
+    wb_buf_release(&t->pcm);
+    free(t->model);
+    free(t->voice);
+    free(t->share_key);
+    free(t->file);
+    free(t);
+}
+
+void task_fail(struct stage_task *t, int code, const char *fmt, ...)
+{
+    va_list ap;
+    t->status = code ? code : WB_EINTERNAL;
+    va_start(ap, fmt);
+    vsnprintf(t->message, sizeof t->message, fmt, ap);
+    va_end(ap);
+    wb_secret_redact(t->message, sizeof t->message);
+}
+
+/* ---- failures and fatal errors ---- */
+
+static void add_failure(struct run *r, const struct job *j, enum wb_stage s, const char *msg)
+{
+    struct failure *f;
+    if (r->n_failures == r->cap_failures) {
+        size_t cap = r->cap_failures ? r->cap_failures * 2 : 16;
+        f = realloc(r->failures, cap * sizeof *f);
+        if (!f)
+            return;
+        r->failures = f;
+        r->cap_failures = cap;
+    }
+    f = &r->failures[r->n_failures];
+    f->message = strdup(msg && *msg ? msg : "failed");
+    if (!f->message)
+        return;
+    f->pub.word = j->e.word;
+    f->pub.translation = j->e.translation;
+    f->pub.language = j->e.language;
+    f->pub.stage = s;
+    f->pub.message = f->message;
+    r->n_failures++;
+}
+
+void run_fatal(struct run *r, int code, const char *msg)
+{
+    if (r->fatal)
+        return;
+    r->fatal = 1;
+    wb_error_set(&r->fatal_err, code, "%s", msg);
+    wb_log(WB_LOG_ERROR, "%s", msg);
+    /* The rest would fail the same way: start nothing more. */
+    if (r->eng)
+        wb_engine_stop(r->eng, 0);
+}
+
+/* Errors that say something about the whole run rather than one entry. */
+static int is_fatal_code(int code)
+{
+    return code == WB_EAUTH || code == WB_EMODEL || code == WB_ECONFIG || code == WB_ENOSPC;
+}
+
+/* ---- commits ---- */
+
+int run_commit_stage(struct run *r, struct job *j, enum wb_stage s, int status, const char *msg,
+                     const char *file, const char *model, const char *voice,
+                     const struct wb_usage *u)
+{
+    struct wb_stage_info info;
+    struct wb_error err = { 0 };
+    int rc;
+    static const char *const prov_names[] = { "none", "gemini", "openai", "offline" };
+
+    memset(&info, 0, sizeof info);
+    info.state = status == 0 ? WB_STATE_DONE : WB_STATE_FAILED;
+    info.error = status == 0 ? NULL : (char *)msg;
+    info.file = (char *)file;
+    info.provider = (char *)prov_names[r->prov[s]];
+    info.model = (char *)model;
+    info.voice = (char *)voice;
+    if (u) {
+        info.tokens_in = u->prompt_tokens;
+        info.tokens_out = u->output_tokens + u->thought_tokens;
+    }
+    info.updated_at = wb_clock_wall_s();
+    if ((rc = wb_stage_info_copy(&j->e.stages[s], &info)))
+        return rc;
+    if (s == WB_STAGE_DETAILS)
+        rc = wb_store_set_details(r->store, &j->e, &err);
+    else
+        rc = wb_store_set_stage(r->store, &j->e, s, &info, &err);
+    if (rc) {
+        /* The store is our promise: without it nothing else is worth doing. */
+        run_fatal(r, rc == WB_ENOSPC ? WB_ENOSPC : rc, wb_error_text(&err));
+    }
+    return rc;
+}
+
+/* ---- the window and the per-entry state machine ---- */
+
+static void pump(struct run *r);
+static void stage_start(struct run *r, struct job *j, enum wb_stage s);
+
+static int job_wants(const struct job *j, enum wb_stage s)
+{
+    return (j->want & WB_STAGE_BIT(s)) && !(j->started & WB_STAGE_BIT(s));
+}
+
+/* A stage of j ended: move the entry on. */
+static void job_stage_done(struct run *r, struct job *j, enum wb_stage s, int ok)
+{
+    j->finished |= WB_STAGE_BIT(s);
+    if (!ok)
+        j->failed |= WB_STAGE_BIT(s);
+    if (s == WB_STAGE_DETAILS) {
+        if (ok) {
+            if (job_wants(j, WB_STAGE_IMAGE))
+                stage_start(r, j, WB_STAGE_IMAGE);
+            if (job_wants(j, WB_STAGE_AUDIO))
+                stage_start(r, j, WB_STAGE_AUDIO);
+        } else {
+            /* Without details there is no picture to draw; the next run retries. */
+            for (int o = WB_STAGE_IMAGE; o <= WB_STAGE_AUDIO; o++) {
+                if (job_wants(j, (enum wb_stage)o) &&
+                    (o == WB_STAGE_IMAGE || strcmp(r->speech_mode, "word"))) {
+                    j->started |= WB_STAGE_BIT(o);
+                    j->finished |= WB_STAGE_BIT(o);
+                    r->stats.stage[o].queued--;
+                    r->stats.stage[o].skipped++;
+                } else if (job_wants(j, (enum wb_stage)o)) {
+                    stage_start(r, j, (enum wb_stage)o);
+                }
+            }
+        }
+    }
+    if ((j->finished & j->want) == j->want && j->active) {
+        j->active = 0;
+        r->active--;
+        if (j->failed)
+            r->stats.entries_failed++;
+        else
+            r->stats.entries_done++;
+        pump(r);
+    }
+}
+
+/* A stage of a merged request: every waiter gets the leader's result. */
+static void settle_one(struct run *r, struct job *j, struct stage_task *t)
+{
+    enum wb_stage s = t->stage;
+    int ok = t->status == 0;
+    struct wb_stage_counts *c = &r->stats.stage[s];
+
+    c->in_flight--;
+    if (ok) {
+        if (s == WB_STAGE_DETAILS) {
+            /* Take what the provider wrote; the key and context stay ours. */
+            wb_str_set(&j->e.reading, t->details.reading);
+            wb_str_set(&j->e.description, t->details.description);
+            wb_str_set(&j->e.image_description, t->details.image_description);
+            wb_entry_clear_examples(&j->e);
+            for (size_t i = 0; i < t->details.n_examples; i++)
+                wb_entry_add_example(&j->e, t->details.examples[i].text,
+                                     t->details.examples[i].translation);
+        }
+        if (run_commit_stage(r, j, s, 0, NULL, t->file, t->model, t->voice,
+                             j == t->job ? &t->usage : NULL) == 0) {
+            c->done++;
+        } else {
+            ok = 0;
+            c->failed++;
+        }
+    } else if (t->status == WB_ECANCELED || is_fatal_code(t->status) || t->status == WB_EQUOTA) {
+        /* Not this entry's fault: leave the stage as it was for the next run. */
+        c->skipped++;
+        if (t->status == WB_EQUOTA && !(r->exhausted & WB_STAGE_BIT(s))) {
+            r->exhausted |= WB_STAGE_BIT(s);
+            snprintf(r->exhausted_msg[s], sizeof r->exhausted_msg[s], "%s", t->message);
+            wb_log(WB_LOG_WARN, "%s stage stopped for this run: daily quota of %s exhausted: %s",
+                   wb_stage_name(s), t->model ? t->model : "the model", t->message);
+        }
+        if (is_fatal_code(t->status))
+            run_fatal(r, t->status, t->message);
+    } else {
+        c->failed++;
+        run_commit_stage(r, j, s, t->status, t->message, NULL, t->model, t->voice, NULL);
+        add_failure(r, j, s, t->message);
+    }
+    if (j == t->job) {
+        r->stats.tokens_in += t->usage.prompt_tokens;
+        r->stats.tokens_out += t->usage.output_tokens + t->usage.thought_tokens;
+    }
+    job_stage_done(r, j, s, ok);
+}
+
+void run_stage_finished(struct stage_task *t)
+{
+    struct job *j = t->job;
+    struct run *r = j->run;
+    struct shared *sh = t->share_key ? shared_find(r, t->share_key, 0) : NULL;
+    struct job **waiters = NULL;
+    size_t n = 0;
+    if (sh && sh->state == SH_RUNNING) {
+        waiters = sh->waiters;
+        n = sh->n;
+        sh->waiters = NULL;
+        sh->n = sh->cap = 0;
+        /* Later entries with the same request reuse a success directly;
+         * after a failure the next one tries again. */
+        if (t->status == 0 && t->file && (sh->file = strdup(t->file)) != NULL)
+            sh->state = SH_DONE;
+        else
+            sh->state = 0;
+    }
+    settle_one(r, j, t);
+    for (size_t i = 0; i < n; i++)
+        settle_one(r, waiters[i], t);
+    free(waiters);
+    task_free(t);
+}
+
+static const char *stage_model(const struct run *r, enum wb_stage s)
+{
+    static const char *const gem[] = { "text_model", "image_model", "tts_model" };
+    static const char *const oai[] = { "openai_text_model", "openai_image_model",
+                                       "openai_tts_model" };
+    switch (r->prov[s]) {
+    case PROV_GEMINI:
+        return wb_config_get(r->cfg, gem[s]);
+    case PROV_OPENAI:
+        return wb_config_get(r->cfg, oai[s]);
+    case PROV_OFFLINE:
+        return s == WB_STAGE_AUDIO ? WB_OFFLINE_SPEECH_MODEL : WB_OFFLINE_DETAILS_MODEL;
+    default:
+        return "";
+    }
+}
+
+static const char *stage_voice(const struct run *r, enum wb_stage s)
+{
+    if (s != WB_STAGE_AUDIO)
+        return NULL;
+    if (r->prov[s] == PROV_GEMINI)
+        return wb_config_get(r->cfg, "voice");
+    if (r->prov[s] == PROV_OPENAI)
+        return wb_config_get(r->cfg, "openai_voice");
+    return r->lang;
+}
+
+/* The merge key of a stage's request, or NULL when it cannot be shared. */
+static char *share_key(struct run *r, struct job *j, enum wb_stage s)
+{
+    struct wb_buf k;
+    char *text = NULL;
+    if (s == WB_STAGE_DETAILS)
+        return NULL; /* entries are merged by key already */
+    wb_buf_init(&k, 0);
+    if (s == WB_STAGE_AUDIO)
+        text = wb_prompt_speech_text(&j->e, r->speech_mode);
+    else
+        text = j->e.image_description ? strdup(j->e.image_description) : NULL;
+    if (!text)
+        return NULL;
+    wb_buf_appendf(&k, "%d|%d|%s|%s|%s|%s", (int)s, (int)r->prov[s], stage_model(r, s),
+                   stage_voice(r, s) ? stage_voice(r, s) : "", r->lang, text);
+    free(text);
+    return wb_buf_detach(&k, NULL);
+}
+
+static void stage_start(struct run *r, struct job *j, enum wb_stage s)
+{
+    struct wb_stage_counts *c = &r->stats.stage[s];
+    struct stage_task *t;
+    struct shared *sh;
+    char *key;
+    int rc;
+
+    j->started |= WB_STAGE_BIT(s);
+    c->queued--;
+    if ((r->exhausted & WB_STAGE_BIT(s)) || r->fatal || r->stopping) {
+        c->skipped++;
+        job_stage_done(r, j, s, 1);
+        return;
+    }
+    c->in_flight++;
+    key = share_key(r, j, s);
+    sh = key ? shared_find(r, key, 1) : NULL;
+    if (sh && sh->state == SH_DONE) {
+        /* Already made in this run: the same file, no request. */
+        if ((t = task_new(j, s, r->prov[s])) != NULL) {
+            r->stats.merged++;
+            t->file = strdup(sh->file);
+            t->model = wb_strdup0(stage_model(r, s));
+            t->voice = wb_strdup0(stage_voice(r, s));
+            free(key);
+            run_stage_finished(t);
+            return;
+        }
+    } else if (sh && sh->state == SH_RUNNING) {
+        /* In flight for another entry: wait for its result. */
+        if (sh->n == sh->cap) {
+            size_t cap = sh->cap ? sh->cap * 2 : 4;
+            struct job **w = realloc(sh->waiters, cap * sizeof *w);
+            if (w) {
+                sh->waiters = w;
+                sh->cap = cap;
+            }
+        }
+        if (sh->n < sh->cap) {
+            sh->waiters[sh->n++] = j;
+            r->stats.merged++;
+            free(key);
+            return;
+        }
+    } else if (sh) {
+        sh->state = SH_RUNNING; /* this entry leads */
+    }
+    t = task_new(j, s, r->prov[s]);
+    if (!t) {
+        free(key);
+        c->in_flight--;
+        c->failed++;
+        job_stage_done(r, j, s, 0);
+        return;
+    }
+    t->share_key = key;
+    t->model = wb_strdup0(stage_model(r, s));
+    t->voice = wb_strdup0(stage_voice(r, s));
+    switch (r->prov[s]) {
+    case PROV_GEMINI:
+        rc = gemini_start(t);
+        break;
+    case PROV_OFFLINE:
+        rc = offline_start(t);
+        break;
+    default:
+        task_fail(t, WB_EUNSUPPORTED, "the %s provider cannot make %s",
+                  r->prov[s] == PROV_OPENAI ? "openai" : "selected", wb_stage_name(s));
+        rc = WB_EUNSUPPORTED;
+    }
+    if (rc) {
+        if (!t->status)
+            task_fail(t, rc, "%s", wb_strerror(rc));
+        run_stage_finished(t);
+    }
+}
+
+/* Start entry j: every stage whose inputs are there. */
+static void job_start(struct run *r, struct job *j)
+{
+    int audio_needs_details = strcmp(r->speech_mode, "word") != 0;
+    if (!j->want)
+        return;
+    j->active = 1;
+    r->active++;
+    if (job_wants(j, WB_STAGE_DETAILS))
+        stage_start(r, j, WB_STAGE_DETAILS);
+    if (job_wants(j, WB_STAGE_AUDIO) &&
+        (!audio_needs_details || !(j->want & WB_STAGE_BIT(WB_STAGE_DETAILS))))
+        stage_start(r, j, WB_STAGE_AUDIO);
+    if (job_wants(j, WB_STAGE_IMAGE) && !(j->want & WB_STAGE_BIT(WB_STAGE_DETAILS))) {
+        if (j->e.image_description && *j->e.image_description) {
+            stage_start(r, j, WB_STAGE_IMAGE);
+        } else {
+            /* Details were done elsewhere without a picture description. */
+            j->started |= WB_STAGE_BIT(WB_STAGE_IMAGE);
+            r->stats.stage[WB_STAGE_IMAGE].queued--;
+            r->stats.stage[WB_STAGE_IMAGE].skipped++;
+            job_stage_done(r, j, WB_STAGE_IMAGE, 1);
+        }
+    }
+}
+
+/* The sliding window: a new entry starts the moment a slot frees. */
+static void pump(struct run *r)
+{
+    while (r->active < r->jobs_max && r->next < r->n_jobs && !r->fatal && !r->stopping) {
+        if (wb_engine_stopping(r->eng)) {
+            r->stopping = 1;
+            break;
+        }
+        job_start(r, &r->jobs[r->next++]);
+    }
+}
+
+/* ---- progress ---- */
+
+static double price(const struct run *r, const char *model, const char *dir, double dflt)
+{
+    char name[256];
+    snprintf(name, sizeof name, "price.%s.%s", model, dir);
+    return wb_config_get_double(r->cfg, name, dflt);
+}
+
+static void update_stats(struct run *r)
+{
+    struct wb_engine_stats es;
+    struct wb_engine_model_info mi;
+    int64_t now = wb_clock_mono_ms(), done = 0, left = 0;
+    wb_engine_get_stats(r->eng, &es);
+    r->stats.requests = (int64_t)es.attempts;
+    r->stats.retries = (int64_t)es.retries;
+    r->stats.rate_limited = (int64_t)es.rate_limited;
+    r->stats.elapsed_s = (double)(now - r->started_ms) / 1000.0;
+    for (int s = 0; s < WB_STAGE_COUNT; s++) {
+        done += r->stats.stage[s].done + r->stats.stage[s].failed;
+        left += r->stats.stage[s].queued + r->stats.stage[s].in_flight;
+    }
+    /* A smoothed completion rate: an exponential moving average per second. */
+    if (now - r->rate_last_ms >= 1000) {
+        double inst = (double)(done - r->rate_last_done) * 60000.0 / (double)(now - r->rate_last_ms);
+        r->rate_ewma = r->rate_last_ms ? 0.7 * r->rate_ewma + 0.3 * inst : inst;
+        r->rate_last_ms = now;
+        r->rate_last_done = done;
+    }
+    r->stats.rate_per_min = r->rate_ewma;
+    r->stats.eta_s = r->rate_ewma > 0.01 ? (double)left * 60.0 / r->rate_ewma : -1;
+    /* Rough cost: the default prices are per million tokens, in USD, for the
+     * default models (override with price.<model>.in / .out). */
+    r->stats.cost_usd = (double)r->stats.tokens_in / 1e6 * price(r, stage_model(r, WB_STAGE_DETAILS), "in", 0.30) +
+                        (double)r->stats.tokens_out / 1e6 * price(r, stage_model(r, WB_STAGE_DETAILS), "out", 2.50);
+    r->stats.paused[0] = '\0';
+    for (size_t i = 0; i < wb_engine_model_count(r->eng); i++) {
+        if (wb_engine_model_info(r->eng, i, &mi) == 0 && (mi.pause_ms > 0 || mi.exhausted)) {
+            if (mi.exhausted)
+                snprintf(r->stats.paused, sizeof r->stats.paused, "%s: daily quota exhausted",
+                         mi.model);
+            else
+                snprintf(r->stats.paused, sizeof r->stats.paused, "%s paused %.0f s (rate limit)",
+                         mi.model, (double)mi.pause_ms / 1000.0);
+            break;
+        }
+    }
+}
+
+static void progress_tick(void *ud, int status)
+{
+    struct run *r = ud;
+    r->progress_timer = 0;
+    if (status)
+        return;
+    update_stats(r);
+    if (r->opts.on_progress)
+        r->opts.on_progress(r->opts.ud, &r->stats);
+    if ((r->active > 0 || r->next < r->n_jobs) && !r->fatal && !r->stopping &&
+        wb_engine_timer(r->eng, PROGRESS_MS, progress_tick, r) == 0)
+        r->progress_timer = 1;
+}
+
+/* ---- public API ---- */
+
+static enum provider_kind provider_of(const struct wb_config *cfg, enum wb_stage s)
+{
+    static const char *const names[] = { "details_provider", "image_provider", "audio_provider" };
+    const char *p = wb_config_get(cfg, names[s]);
+    if (!p || !*p)
+        p = wb_config_get(cfg, "provider");
+    if (!p || !*p)
+        p = wb_config_get(cfg, "gemini_api_key") ? "gemini" : "offline";
+    if (!strcmp(p, "gemini"))
+        return PROV_GEMINI;
+    if (!strcmp(p, "openai"))
+        return PROV_OPENAI;
+    if (!strcmp(p, "offline"))
+        return PROV_OFFLINE;
+    return PROV_NONE;
+}
+
+int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *media_dir,
+               const struct wb_run_opts *opts, struct wb_run **out, struct wb_error *err)
+{
+    struct run *r = calloc(1, sizeof *r);
+    const char *af;
+    int rc = 0, any_gemini = 0;
+    if (!r)
+        return wb_error_set(err, WB_ENOMEM, "out of memory");
+    r->cfg = cfg;
+    r->store = store;
+    if (opts)
+        r->opts = *opts;
+    pthread_mutex_init(&r->text_lock, NULL);
+    if (!(r->media_dir = strdup(media_dir))) {
+        rc = wb_error_set(err, WB_ENOMEM, "out of memory");
+        goto out;
+    }
+    r->lang = wb_config_get(cfg, "lang");
+    if (!r->lang)
+        r->lang = "ja";
+    r->speech_mode = wb_config_get(cfg, "speech_text");
+    if (!r->speech_mode)
+        r->speech_mode = "word";
+    r->jobs_max = r->opts.jobs > 0 ? r->opts.jobs : (int)wb_config_get_int(cfg, "jobs", 16);
+    if (r->jobs_max < 1)
+        r->jobs_max = 1;
+    wb_audio_options_init(&r->audio_opts);
+    af = wb_config_get(cfg, "audio_format");
+    if (af && wb_audio_format_from_name(af) >= 0)
+        r->audio_opts.format = (enum wb_audio_format)wb_audio_format_from_name(af);
+    r->audio_opts.trim = wb_config_get_bool(cfg, "audio_trim", 1);
+    r->image_size = (int)wb_config_get_int(cfg, "image_size", WB_IMAGE_MAX_PX_DEFAULT);
+    r->image_type = wb_image_type_from_name(wb_config_get(cfg, "image_format"));
+    if (r->image_type == WB_IMAGE_UNKNOWN)
+        r->image_type = WB_IMAGE_JPEG;
+    for (int s = 0; s < WB_STAGE_COUNT; s++) {
+        r->prov[s] = provider_of(cfg, (enum wb_stage)s);
+        if (r->prov[s] == PROV_NONE) {
+            rc = wb_error_set(err, WB_ECONFIG, "unknown provider for the %s stage",
+                              wb_stage_name((enum wb_stage)s));
+            goto out;
+        }
+        if (r->prov[s] == PROV_GEMINI && !(r->opts.skip & WB_STAGE_BIT(s)))
+            any_gemini = 1;
+    }
+    wb_gemini_opts_init(&r->gem);
+    if (any_gemini && !r->opts.cache_only) {
+        if ((rc = wb_gemini_opts_from_config(cfg, &r->gem, err)))
+            goto out;
+        if (!r->gem.api_key) {
+            rc = wb_error_set(err, WB_ECONFIG,
+                              "the gemini provider needs an API key: set GEMINI_API_KEY (or "
+                              "GOOGLE_API_KEY, or put GEMINI_API_KEY in .env), or use "
+                              "--provider offline");
+            goto out;
+        }
+    }
+    if ((rc = wb_engine_new(cfg, &r->eng, err)))
+        goto out;
+out:
+    if (rc) {
+        wb_run_free((struct wb_run *)r);
+        return rc;
+    }
+    *out = (struct wb_run *)r;
+    return 0;
+}
+
+void wb_run_free(struct wb_run *pub)
+{
+    struct run *r = (struct run *)pub;
+    if (!r)
+        return;
+    wb_engine_free(r->eng);
+    for (size_t i = 0; i < r->n_jobs; i++)
+        wb_entry_release(&r->jobs[i].e);
+    free(r->jobs);
+    shared_free_all(r);
+    for (size_t i = 0; i < r->n_failures; i++)
+        free(r->failures[i].message);
+    free(r->failures);
+    wb_edict_close(r->edict);
+    wb_text_free(r->text);
+    pthread_mutex_destroy(&r->text_lock);
+    free(r->media_dir);
+    free(r);
+}
+
+int wb_run_add(struct wb_run *pub, const char *word, const char *translation, const char *context,
+               struct wb_error *err)
+{
+    struct run *r = (struct run *)pub;
+    struct job *j;
+    if (!word || !*word || !translation || !*translation)
+        return wb_error_set(err, WB_EINVAL, "an entry needs a word and a translation");
+    /* Merge duplicates: an index over (word, translation) in the shared table. */
+    {
+        struct wb_buf k;
+        struct shared *sh;
+        wb_buf_init(&k, 0);
+        if (wb_buf_appendf(&k, "E|%s|%s", word, translation))
+            return wb_error_set(err, WB_ENOMEM, "out of memory");
+        sh = shared_find(r, k.data, 1);
+        wb_buf_release(&k);
+        if (!sh)
+            return wb_error_set(err, WB_ENOMEM, "out of memory");
+        if (sh->state) {
+            j = &r->jobs[sh->n];
+            if ((!j->e.context || !*j->e.context) && context && *context)
+                wb_str_set(&j->e.context, context);
+            return 0;
+        }
+        sh->state = SH_DONE;
+        sh->n = r->n_jobs;
+    }
+    if (r->n_jobs == r->cap_jobs) {
+        size_t cap = r->cap_jobs ? r->cap_jobs * 2 : 64;
+        struct job *v = realloc(r->jobs, cap * sizeof *v);
+        if (!v)
+            return wb_error_set(err, WB_ENOMEM, "out of memory");
+        r->jobs = v;
+        r->cap_jobs = cap;
+    }
+    j = &r->jobs[r->n_jobs];
+    memset(j, 0, sizeof *j);
+    j->run = r;
+    j->index = r->n_jobs;
+    wb_entry_init(&j->e);
+    if (wb_str_set(&j->e.word, word) || wb_str_set(&j->e.translation, translation) ||
+        wb_str_set(&j->e.language, r->lang) ||
+        wb_str_set(&j->e.context, context && *context ? context : NULL)) {
+        wb_entry_release(&j->e);
+        return wb_error_set(err, WB_ENOMEM, "out of memory");
+    }
+    r->n_jobs++;
+    r->stats.entries++;
+    return 0;
+}
+
+/* Is a done stage really there? Its data, and for media a valid file. */
+static int stage_present(const struct run *r, const struct wb_entry *e, enum wb_stage s)
+{
+    const struct wb_stage_info *i = &e->stages[s];
+    struct wb_buf path;
+    int ok;
+    if (i->state != WB_STATE_DONE)
+        return 0;
+    if (s == WB_STAGE_DETAILS)
+        return 1;
+    if (!i->file || !*i->file)
+        return 0;
+    wb_buf_init(&path, 0);
+    ok = wb_path_join(&path, r->media_dir, i->file) == 0 && wb_media_file_valid(path.data);
+    wb_buf_release(&path);
+    return ok;
+}
+
+/* Load what the store has and decide, per stage, what this run must do. */
+static int plan(struct run *r, struct wb_error *err)
+{
+    for (size_t i = 0; i < r->n_jobs; i++) {
+        struct job *j = &r->jobs[i];
+        struct wb_entry stored;
+        int rc;
+        wb_entry_init(&stored);
+        rc = wb_store_get(r->store, j->e.word, j->e.translation, j->e.language, &stored, err);
+        if (rc == 0) {
+            if ((!stored.context || !*stored.context) && j->e.context)
+                wb_str_set(&stored.context, j->e.context);
+            wb_entry_release(&j->e);
+            j->e = stored;
+        } else if (rc != WB_ENOTFOUND) {
+            wb_entry_release(&stored);
+            return rc;
+        }
+        wb_error_clear(err);
+        for (int s = 0; s < WB_STAGE_COUNT; s++) {
+            struct wb_stage_counts *c = &r->stats.stage[s];
+            int present = stage_present(r, &j->e, (enum wb_stage)s);
+            if (r->opts.skip & WB_STAGE_BIT(s))
+                continue;
+            c->total++;
+            if (present && !(r->opts.force & WB_STAGE_BIT(s))) {
+                c->cached++;
+                continue;
+            }
+            if (r->opts.cache_only || (s == WB_STAGE_IMAGE && r->prov[s] == PROV_OFFLINE)) {
+                c->skipped++; /* offline makes no pictures; cache-only makes nothing */
+                continue;
+            }
+            j->want |= WB_STAGE_BIT(s);
+            c->queued++;
+        }
+        if (!j->want)
+            r->stats.entries_done++;
+    }
+    return 0;
+}
+
+int wb_run_execute(struct wb_run *pub, struct wb_error *err)
+{
+    struct run *r = (struct run *)pub;
+    int rc, any_offline = 0;
+    r->started_ms = wb_clock_mono_ms();
+    if ((rc = plan(r, err)))
+        return rc;
+    for (size_t i = 0; i < r->n_jobs && !any_offline; i++) {
+        for (int s = 0; s < WB_STAGE_COUNT; s++) {
+            if ((r->jobs[i].want & WB_STAGE_BIT(s)) && r->prov[s] == PROV_OFFLINE)
+                any_offline = 1;
+        }
+    }
+    if (any_offline && (rc = offline_prepare(r, err)))
+        return rc;
+    if (r->opts.on_progress && wb_engine_timer(r->eng, PROGRESS_MS, progress_tick, r) == 0)
+        r->progress_timer = 1;
+    pump(r);
+    rc = wb_engine_run(r->eng);
+    update_stats(r);
+    if (r->opts.on_progress)
+        r->opts.on_progress(r->opts.ud, &r->stats);
+    if (r->fatal) {
+        *err = r->fatal_err;
+        return r->fatal_err.code ? r->fatal_err.code : WB_EINTERNAL;
+    }
+    if (r->interrupted || rc == WB_ECANCELED || r->next < r->n_jobs)
+        return wb_error_set(err, WB_ECANCELED, "interrupted: %zu of %zu entries not started",
+                            r->n_jobs - r->next, r->n_jobs);
+    if (r->stats.entries_failed || r->exhausted) {
+        return wb_error_set(err, WB_EINCOMPLETE, "%lld of %lld entries failed",
+                            (long long)r->stats.entries_failed, (long long)r->stats.entries);
+    }
+    return 0;
+}
+
+void wb_run_interrupt(struct wb_run *pub)
+{
+    struct run *r = (struct run *)pub;
+    r->interrupted = 1;
+    if (r->eng)
+        wb_engine_request_stop(r->eng);
+}
+
+void wb_run_get_stats(const struct wb_run *pub, struct wb_run_stats *out)
+{
+    *out = ((const struct run *)pub)->stats;
+}
+
+size_t wb_run_failure_count(const struct wb_run *pub)
+{
+    return ((const struct run *)pub)->n_failures;
+}
+
+const struct wb_run_failure *wb_run_failure_at(const struct wb_run *pub, size_t i)
+{
+    const struct run *r = (const struct run *)pub;
+    return i < r->n_failures ? &r->failures[i].pub : NULL;
+}
