@@ -104,3 +104,12 @@ test('429 carries Retry-After, retry-after-ms and x-ratelimit headers', async ()
   assert.deepEqual(both.map((x) => x.status).sort(), [200, 429]);
   assert.ok(both.find((x) => x.status === 429).headers['retry-after']);
 });
+
+test("Gemini's OpenAI compatibility path takes the Gemini key and Gemini model ids", async () => {
+  const body = { ...chatBody(), model: 'gemini-3.8-flash' };
+  const r = await S.req('POST', '/v1beta/openai/chat/completions', { body, headers: { authorization: 'Bearer test-key-not-secret-123456' } });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(conforms(JSON.parse(r.json.choices[0].message.content), SCHEMA), null);
+  const w = await S.oai('/v1beta/openai/chat/completions', body);
+  assert.equal(w.status, 401);
+});

@@ -142,8 +142,7 @@ function main() {
       headers: redactHeaders(req.headers), body: bodyErr ? { _unparsed: raw.subarray(0, 4096).toString('utf8') } : body });
     dbg(req.method, p, `h${req.httpVersion}`);
     const gm = p.match(/^\/(v1beta1|v1beta|v1alpha|v1)\/(.+)$/);
-    const isOpenai = gm && gm[1] === 'v1' && /^(chat\/completions|audio\/speech|images\/generations|models$)/.test(gm[2]) &&
-      (req.headers.authorization || !req.headers['x-goog-api-key']) && !/^models\//.test(gm[2]);
+    const isOpenai = gm && gm[1] === 'v1' && /^(chat\/completions|audio\/speech|images\/generations)$/.test(gm[2]);
     if (isOpenai || (gm && gm[1] === 'v1beta' && gm[2].startsWith('openai/'))) {
       const rest = gm[1] === 'v1beta' ? gm[2].slice(7) : gm[2];
       const want = gm[1] === 'v1beta' ? opts.key : opts.openaiKey;
@@ -155,7 +154,7 @@ function main() {
       }
       if (raw === null) { return sendError(ctx, 413, oErr('Request body too large.', 'invalid_request_error')); }
       if (bodyErr) { return sendError(ctx, 400, oErr('We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly.)', 'invalid_request_error')); }
-      return handleOpenai(ctx, rest, body);
+      return handleOpenai(ctx, rest, body, gm[1] === 'v1beta');
     }
     if (!gm) {
       return sendError(ctx, 404, gErr(404, `The requested URL ${p} was not found on this server.`));

@@ -175,7 +175,7 @@ async function images(ctx, model, body) {
 }
 
 /* Route one OpenAI request (path after /v1/). */
-export async function handleOpenai(ctx, rest, body) {
+export async function handleOpenai(ctx, rest, body, compat = false) {
   const st = ctx.state;
   const ep = { 'chat/completions': 'text', 'audio/speech': 'tts', 'images/generations': 'image' }[rest];
   if (!ep || ctx.req.method !== 'POST') {
@@ -188,7 +188,7 @@ export async function handleOpenai(ctx, rest, body) {
   ctx.cfg = st.cfg(model);
   ctx.headersFn = () => rateHeaders(ctx, model);
   if (!model) { sendError(ctx, 400, oErr("Missing required parameter: 'model'.", 'invalid_request_error', null, 'model')); return; }
-  if (!st.isKnown(model, true)) {
+  if (!st.isKnown(model, true) && !(compat && st.isKnown(model, false))) {
     sendError(ctx, 404, oErr(`The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found'));
     return;
   }
