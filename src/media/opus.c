@@ -10,6 +10,7 @@
 
 #define OPUS_BITRATE_MONO 32000
 #define OPUS_BITRATE_STEREO 64000
+#define OPUS_COMPLEXITY 6
 
 struct opus_sink {
     struct wb_buf *out;
@@ -60,6 +61,13 @@ int media_encode_opus(const struct wb_pcm *p, struct wb_buf *out, struct wb_erro
     ope_encoder_ctl(enc, OPUS_SET_BITRATE(p->channels == 1 ? OPUS_BITRATE_MONO
                                                            : OPUS_BITRATE_STEREO));
     ope_encoder_ctl(enc, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
+    /* Complexity 10 (the default) costs twice the CPU of 6 for no audible
+     * gain on speech at 32 kbit/s. */
+    ope_encoder_ctl(enc, OPUS_SET_COMPLEXITY(OPUS_COMPLEXITY));
+    /* Nothing above Nyquist of the input: a 24 kHz clip is super-wideband. */
+    if (p->rate <= 24000)
+        ope_encoder_ctl(enc, OPUS_SET_MAX_BANDWIDTH(p->rate <= 16000 ? OPUS_BANDWIDTH_WIDEBAND
+                                                                    : OPUS_BANDWIDTH_SUPERWIDEBAND));
     while (done < p->n_samples) {
         size_t k = p->n_samples - done > 48000 ? 48000 : p->n_samples - done;
         e = ope_encoder_write(enc, p->samples + done * (size_t)p->channels, (int)k);

@@ -174,8 +174,9 @@ int wb_pcm_trim_normalize(struct wb_pcm *p, int keep_ms, double peak_dbfs)
         if (v > peak)
             peak = v;
     }
-    /* Silence: 40 dB below the clip's peak, and never above -60 dBFS's noise
-     * floor... unless the whole clip is that quiet: then it is all silence. */
+    /* Silence: anything 40 dB or more below the clip's peak, and at least
+     * everything under -60 dBFS (33/32768). A clip whose peak is itself under
+     * that floor is all silence and left alone. */
     threshold = peak / 100;
     if (threshold < 33)
         threshold = 33;

@@ -1,0 +1,245 @@
+/* Audio encoding benchmark: N two-second clips of 24 kHz mono s16le PCM (what
+ * Gemini's speech models send) encoded in process through wb_audio_convert
+ * (trim + normalise + encode, the pipeline's real path) versus the original
+ * wordbank's way, one ffmpeg process per clip (PCM written to a temp file,
+ * fork/exec `ffmpeg -y -f s16le -ar 24000 -ac 1 -i in.pcm -c:a libmp3lame
+ * out.mp3` / `-c:a aac out.m4a`, waiting for each), measured in the same run.
+ * CPU time is getrusage self + children; wall time from the monotonic clock.
+ *
+ * Environment: WB_BENCH_CLIPS (default 200), WB_BENCH_FFMPEG (default "ffmpeg";
+ * "none" skips the baseline).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wordbank/media.h"
+
+#define RATE 24000
+#define CLIP_SECONDS 2
+
+struct meter {
+    double cpu0, wall0;
+};
+
+static double tv_s(struct timeval t)
+{
+    return (double)t.tv_sec + (double)t.tv_usec / 1e6;
+}
+
+static double cpu_now(void)
+{
+    struct rusage self, kids;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    return tv_s(self.ru_utime) + tv_s(self.ru_stime) + tv_s(kids.ru_utime) + tv_s(kids.ru_stime);
+}
+
+static double wall_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void meter_start(struct meter *m)
+{
+    m->cpu0 = cpu_now();
+    m->wall0 = wall_now();
+}
+
+/* ms per clip of CPU and wall time since meter_start. */
+static void meter_stop(const struct meter *m, int clips, double *cpu_ms, double *wall_ms)
+{
+    *cpu_ms = (cpu_now() - m->cpu0) * 1000.0 / clips;
+    *wall_ms = (wall_now() - m->wall0) * 1000.0 / clips;
+}
+
+/* A speech-like clip: 0.25 s of silence at each end, a voiced tone with a
+ * few harmonics and a syllable envelope between, a little noise throughout. */
+static void make_clip(int k, uint8_t *out, size_t frames)
+{
+    unsigned s = 1234u + (unsigned)k * 7919u;
+    double f0 = 110.0 + 7.0 * (k % 20);
+    for (size_t i = 0; i < frames; i++) {
+        double t = (double)i / RATE, v = 0;
+        s = s * 1103515245u + 12345u;
+        if (t > 0.25 && t < CLIP_SECONDS - 0.25) {
+            double env = 0.5 - 0.5 * cos(2 * M_PI * 4.0 * (t - 0.25));
+            for (int h = 1; h <= 5; h++)
+                v += sin(2 * M_PI * f0 * h * t) / h;
+            v *= 6000.0 * env;
+        }
+        v += (double)((int)(s >> 16 & 0xFF) - 128) * 0.5;
+        int16_t x = (int16_t)lrint(v);
+        out[2 * i] = (uint8_t)((uint16_t)x & 0xFF);
+        out[2 * i + 1] = (uint8_t)((uint16_t)x >> 8);
+    }
+}
+
+static int run_inprocess(uint8_t **clips, int n, size_t len, enum wb_audio_format f,
+                         double *cpu_ms, double *wall_ms, double *bytes)
+{
+    struct wb_audio_options o;
+    struct wb_buf out;
+    struct wb_error err = {0};
+    struct meter m;
+    size_t total = 0;
+
+    wb_audio_options_init(&o);
+    o.format = f;
+    wb_buf_init(&out, 0);
+    meter_start(&m);
+    for (int i = 0; i < n; i++) {
+        wb_buf_reset(&out);
+        if (wb_audio_convert(clips[i], len, &o, &out, &err) != 0) {
+            fprintf(stderr, "bench_media: %s encode failed: %s\n", wb_audio_format_ext(f),
+                    wb_error_text(&err));
+            wb_buf_release(&out);
+            return -1;
+        }
+        total += out.len;
+    }
+    meter_stop(&m, n, cpu_ms, wall_ms);
+    *bytes = (double)total / n;
+    wb_buf_release(&out);
+    return 0;
+}
+
+static int write_file(const char *path, const void *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ssize_t w;
+    if (fd < 0)
+        return -1;
+    w = write(fd, data, len);
+    close(fd);
+    return w == (ssize_t)len ? 0 : -1;
+}
+
+/* One ffmpeg process, waited for. 0 when it exited 0. */
+static int run_ffmpeg(const char *ffmpeg, const char *in, const char *codec, const char *out)
+{
+    pid_t pid = fork();
+    int status = 0;
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+            dup2(null, 2);
+        }
+        execlp(ffmpeg, ffmpeg, "-nostdin", "-y", "-f", "s16le", "-ar", "24000", "-ac", "1", "-i",
+               in, "-c:a", codec, out, (char *)NULL);
+        _exit(127);
+    }
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR)
+            return -1;
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static int run_baseline(const char *ffmpeg, const char *dir, uint8_t **clips, int n, size_t len,
+                        const char *codec, const char *ext, double *cpu_ms, double *wall_ms,
+                        double *bytes)
+{
+    char in[600], out[600];
+    struct meter m;
+    struct stat st;
+    double total = 0;
+
+    snprintf(in, sizeof in, "%s/in.pcm", dir);
+    snprintf(out, sizeof out, "%s/out.%s", dir, ext);
+    meter_start(&m);
+    for (int i = 0; i < n; i++) {
+        if (write_file(in, clips[i], len) < 0 || run_ffmpeg(ffmpeg, in, codec, out) < 0) {
+            fprintf(stderr, "bench_media: ffmpeg -c:a %s failed on clip %d\n", codec, i);
+            return -1;
+        }
+        if (stat(out, &st) == 0)
+            total += (double)st.st_size;
+    }
+    meter_stop(&m, n, cpu_ms, wall_ms);
+    *bytes = total / n;
+    unlink(in);
+    unlink(out);
+    return 0;
+}
+
+int main(void)
+{
+    const char *env = getenv("WB_BENCH_CLIPS");
+    const char *ffmpeg = getenv("WB_BENCH_FFMPEG");
+    int n = env ? atoi(env) : 200, rc = 1;
+    size_t frames = (size_t)RATE * CLIP_SECONDS, len = frames * 2;
+    uint8_t **clips = NULL;
+    char dir[] = "/tmp/wb-bench-media-XXXXXX";
+    double cpu[3], wall[3], bytes[3], fcpu[2], fwall[2], fbytes[2];
+    static const enum wb_audio_format fmts[3] = {WB_AUDIO_MP3, WB_AUDIO_M4A, WB_AUDIO_OPUS};
+    static const char *codecs[2] = {"libmp3lame", "aac"};
+    int have_baseline;
+
+    if (n <= 0)
+        n = 200;
+    if (!ffmpeg || !ffmpeg[0])
+        ffmpeg = "ffmpeg";
+    have_baseline = strcmp(ffmpeg, "none") != 0;
+    clips = calloc((size_t)n, sizeof *clips);
+    if (!clips || !mkdtemp(dir)) {
+        fprintf(stderr, "bench_media: setup failed\n");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        clips[i] = malloc(len);
+        if (!clips[i])
+            goto out;
+        make_clip(i, clips[i], frames);
+    }
+    printf("clips %d\nclip_seconds %d\nclip_format s16le_24000hz_mono\n", n, CLIP_SECONDS);
+
+    for (int f = 0; f < 3; f++) {
+        const char *x = wb_audio_format_ext(fmts[f]);
+        if (run_inprocess(clips, n, len, fmts[f], &cpu[f], &wall[f], &bytes[f]) < 0)
+            goto out;
+        printf("%s_inprocess_ms_per_clip %.2f\n%s_inprocess_wall_ms_per_clip %.2f\n"
+               "%s_inprocess_bytes_per_clip %.0f\n",
+               x, cpu[f], x, wall[f], x, bytes[f]);
+        fflush(stdout);
+    }
+    if (have_baseline) {
+        for (int f = 0; f < 2; f++) {
+            const char *x = wb_audio_format_ext(fmts[f]);
+            if (run_baseline(ffmpeg, dir, clips, n, len, codecs[f], x, &fcpu[f], &fwall[f],
+                             &fbytes[f]) < 0)
+                goto out;
+            printf("%s_ffmpeg_ms_per_clip %.2f\n%s_ffmpeg_wall_ms_per_clip %.2f\n"
+                   "%s_ffmpeg_bytes_per_clip %.0f\n"
+                   "%s_speedup_cpu %.1f\n%s_speedup_wall %.1f\n",
+                   x, fcpu[f], x, fwall[f], x, fbytes[f], x, fcpu[f] / cpu[f], x,
+                   fwall[f] / wall[f]);
+            fflush(stdout);
+        }
+        printf("mp3_target_8x %s\n", fcpu[0] / cpu[0] >= 8.0 ? "met" : "MISSED");
+    } else {
+        printf("ffmpeg_baseline skipped\n");
+    }
+    rc = 0;
+out:
+    if (clips)
+        for (int i = 0; i < n; i++)
+            free(clips[i]);
+    free(clips);
+    rmdir(dir);
+    return rc;
+}
