@@ -88,4 +88,8 @@ int wb_entry_to_jsonl(const struct wb_entry *e, struct wb_buf *out);
  * absolute or file_prefix is NULL. Invalid UTF-8 is replaced by U+FFFD. */
 int wb_entry_to_json(const struct wb_entry *e, const char *file_prefix, struct wb_buf *out);
 
+/* Append s as a JSON string literal (quotes and escapes; invalid UTF-8
+ * replaced) to out, for callers that write small JSON documents by hand. */
+int wb_json_quote(const char *s, struct wb_buf *out);
+
 #endif

@@ -32,6 +32,29 @@ struct cli {
     char **argv;
 };
 
+/* The live progress display of a generation run (progress.c). */
+enum progress_mode { PROGRESS_OFF = 0, PROGRESS_PLAIN, PROGRESS_LIVE };
+struct progress {
+    enum progress_mode mode;
+    int tty;
+    int lines;         /* lines drawn last time (live mode) */
+    double last_plain; /* elapsed seconds of the last plain line */
+    int final;
+};
+void progress_init(struct progress *p, const struct cli *c);
+void progress_update(struct progress *p, const struct wb_run_stats *s);
+
+/* A generation run for a command (run.c): begin, wb_run_add() the entries,
+ * finish (runs it with Ctrl-C handling, prints progress and the summary and
+ * returns the exit code). */
+struct cli_run {
+    struct wb_run *run;
+    struct wb_store *store;
+    struct progress progress;
+};
+int cli_run_begin(struct cli *c, struct wb_store *st, struct cli_run *cr);
+int cli_run_finish(struct cli *c, struct cli_run *cr);
+
 /* Print "wordbank: message" on stderr (the single voice of the CLI). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -54,6 +77,8 @@ int cmd_list(struct cli *c);
 int cmd_show(struct cli *c);
 int cmd_rm(struct cli *c);
 int cmd_import(struct cli *c);
+int cmd_add(struct cli *c);
+int cmd_propagate(struct cli *c);
 int cmd_export(struct cli *c);
 
 #endif

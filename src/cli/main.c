@@ -16,6 +16,13 @@ static const struct command {
     int (*run)(struct cli *c);
     const char *usage;
 } commands[] = {
+    { "add", cmd_add, "add WORD TRANSLATION [CONTEXT]     generate one entry (all missing stages)" },
+    { "propagate", cmd_propagate, "propagate [FILE|-]                 generate every entry listed (\"- word: translation (context)\" or TSV)" },
+    { "list", cmd_list, "list                               every entry (--json: one JSON array)" },
+    { "show", cmd_show, "show WORD [TRANSLATION]            one entry in full" },
+    { "rm", cmd_rm, "rm WORD TRANSLATION                remove an entry" },
+    { "import", cmd_import, "import FILE.jsonl                  the original wordbank.jsonl format" },
+    { "export", cmd_export, "export --format jsonl|csv -o FILE  write the word bank out (default jsonl to stdout)" },
     { "doctor", cmd_doctor, "doctor                             configuration, key (masked), models" },
 };
 

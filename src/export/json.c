@@ -164,3 +164,14 @@ int wb_entry_to_json(const struct wb_entry *e, const char *file_prefix, struct w
     json_decref(o);
     return rc;
 }
+
+int wb_json_quote(const char *s, struct wb_buf *out)
+{
+    json_t *v = export_json_str(s ? s : "");
+    int rc;
+    if (!v)
+        return WB_ENOMEM;
+    rc = export_json_append(v, out);
+    json_decref(v);
+    return rc;
+}
