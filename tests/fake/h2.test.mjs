@@ -74,7 +74,7 @@ test('HTTP/2: reset fault -> stream error; the session survives', async () => {
 test('HTTP/1.1 over TLS still works (ALPN fallback)', async () => {
   const r = await new Promise((resolve, reject) => {
     const q = https.request({ host: '127.0.0.1', port: S.tlsPort, method: 'GET', path: '/v1beta/models', ca,
-      headers: { 'x-goog-api-key': KEY }, ALPNProtocols: ['http/1.1'] }, (res) => {
+      headers: { 'x-goog-api-key': KEY }, ALPNProtocols: ['http/1.1'], agent: false }, (res) => {
       let d = '';
       res.on('data', (c) => { d += c; });
       res.on('end', () => resolve({ status: res.statusCode, json: JSON.parse(d), v: res.httpVersion }));
@@ -92,4 +92,16 @@ test('the temporary CA directory is removed when the server exits', async () => 
   await S.stop();
   S = null;
   assert.equal(fs.existsSync(dir), false);
+});
+
+test('closing stdin stops the server and removes its CA directory', async () => {
+  const T = await startServer(['--tls']);
+  const dir = T.ca.replace(/\/ca\.pem$/, '');
+  assert.ok(fs.existsSync(dir));
+  const exited = new Promise((r) => T.child.once('exit', (code) => r(code)));
+  T.child.stdin.end();
+  const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 5000).unref())]);
+  assert.equal(code, 0);
+  assert.equal(fs.existsSync(dir), false);
+  await T.stop();
 });

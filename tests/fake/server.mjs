@@ -22,6 +22,7 @@ import { handleGemini } from './lib/gemini.mjs';
 import { handleOpenai } from './lib/openai.mjs';
 
 const BODY_MAX = 20 * 1024 * 1024;
+const LOG_BODY_MAX = 1024 * 1024;   /* bigger bodies are logged as {_omitted: bytes} */
 const DEBUG = process.env.FAKE_DEBUG === '1';
 const dbg = (...a) => { if (DEBUG) process.stderr.write(`[fake] ${a.join(' ')}\n`); };
 
@@ -139,7 +140,8 @@ function main() {
       try { body = JSON.parse(raw.toString('utf8')); } catch { bodyErr = true; }
     }
     st.record({ t: st.now(), method: req.method, path: p, query, httpVersion: req.httpVersion,
-      headers: redactHeaders(req.headers), body: bodyErr ? { _unparsed: raw.subarray(0, 4096).toString('utf8') } : body });
+      headers: redactHeaders(req.headers),
+      body: bodyErr ? { _unparsed: raw.subarray(0, 4096).toString('utf8') } : (raw && raw.length > LOG_BODY_MAX) ? { _omitted: raw.length } : body });
     dbg(req.method, p, `h${req.httpVersion}`);
     const gm = p.match(/^\/(v1beta1|v1beta|v1alpha|v1)\/(.+)$/);
     const isOpenai = gm && gm[1] === 'v1' && /^(chat\/completions|audio\/speech|images\/generations)$/.test(gm[2]);
