@@ -276,25 +276,46 @@ out:
     return rc;
 }
 
+/* A buffered line reader: blocks of READ_CHUNK bytes, lines found with memchr. */
+struct reader {
+    FILE *in;
+    char *block;
+    size_t pos, len;
+    int eof;
+};
+
 /* The next line (without its newline) into line; *too_long when it passed
- * the cap (the rest of it was skipped). 0 at end of input. */
-static int read_line(FILE *in, struct wb_buf *line, int *too_long)
+ * the cap (the rest of it was skipped). 1 for a line, 0 at end, -1 on error. */
+static int read_line(struct reader *r, struct wb_buf *line, int *too_long)
 {
-    int c, got = 0;
+    int got = 0;
     wb_buf_reset(line);
     *too_long = 0;
-    while ((c = getc_unlocked(in)) != EOF) {
+    for (;;) {
+        char *nl;
+        size_t n;
+        if (r->pos == r->len) {
+            if (r->eof)
+                return got;
+            r->pos = 0;
+            r->len = fread(r->block, 1, READ_CHUNK, r->in);
+            if (r->len < READ_CHUNK) {
+                if (ferror(r->in))
+                    return -1;
+                r->eof = 1;
+            }
+            if (r->len == 0)
+                return got;
+        }
         got = 1;
-        if (c == '\n')
-            break;
-        if (*too_long)
-            continue;
-        if (wb_buf_appendc(line, (char)c) != 0)
+        nl = memchr(r->block + r->pos, '\n', r->len - r->pos);
+        n = nl ? (size_t)(nl - (r->block + r->pos)) : r->len - r->pos;
+        if (!*too_long && wb_buf_append(line, r->block + r->pos, n) != 0)
             *too_long = 1;
+        r->pos += n + (nl ? 1 : 0);
+        if (nl)
+            return 1;
     }
-    if (ferror(in))
-        return -1;
-    return got;
 }
 
 static int commit_batch(struct import *im, struct wb_error *err)
@@ -315,10 +336,13 @@ int wb_import_jsonl_stream(struct wb_store *st, FILE *in, const char *name,
     struct import im = { .st = st, .name = name ? name : "<input>", .o = o, .rep = rep };
     size_t batch = o && o->batch ? o->batch : 1000, in_batch = 0;
     int own_batch = !wb_store_in_batch(st), rc = 0, too_long, got;
+    struct reader rd = { .in = in };
     struct wb_buf line;
     wb_buf_init(&line, WB_IMPORT_MAX_LINE);
+    if (!(rd.block = malloc(READ_CHUNK)))
+        return wb_error_set(err, WB_ENOMEM, "%s: out of memory", im.name);
     im.lang = o && o->default_language && *o->default_language ? o->default_language : "ja";
-    while ((got = read_line(in, &line, &too_long)) > 0) {
+    while ((got = read_line(&rd, &line, &too_long)) > 0) {
         const char *p = line.data;
         size_t n = line.len;
         im.line_no++;
@@ -374,6 +398,7 @@ out:
     for (size_t i = 0; i < im.n_unknown; i++)
         free(im.unknown[i]);
     wb_buf_release(&line);
+    free(rd.block);
     return rc;
 }
 

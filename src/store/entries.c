@@ -173,29 +173,47 @@ int wb_store_get(struct wb_store *st, const char *word, const char *translation,
     return rc;
 }
 
-/* Run an upsert ... RETURNING id. */
-static int step_id(struct wb_store *st, sqlite3_stmt *s, int64_t *id, struct wb_error *err)
+static int stage_is_blank(const struct wb_stage_info *si)
 {
-    int rc = sqlite3_step(s);
+    return si->state == WB_STATE_MISSING && !si->error && !si->file && !si->provider &&
+           !si->model && !si->voice && !si->tokens_in && !si->tokens_out;
+}
+
+/* 1 and *id when the key is stored, 0 when not, or a negative code. */
+static int find_id(struct wb_store *st, const struct wb_entry *key, int64_t *id,
+                   struct wb_error *err)
+{
+    sqlite3_stmt *s = store_stmt(st, ST_FIND, err);
+    int rc;
+    if (!s)
+        return err ? err->code : WB_EINTERNAL;
+    bind_text(s, 1, key->word);
+    bind_text(s, 2, key->translation);
+    bind_text(s, 3, key->language);
+    rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(s, 0);
-        rc = sqlite3_step(s);
+        rc = 1;
+    } else {
+        rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, "looking up an entry", err);
     }
-    rc = rc == SQLITE_DONE ? 0 : store_fail(st, rc, "writing an entry", err);
     sqlite3_reset(s);
     return rc;
 }
 
-static int write_examples(struct wb_store *st, int64_t id, const struct wb_entry *e,
+static int write_examples(struct wb_store *st, int64_t id, int is_new, const struct wb_entry *e,
                           struct wb_error *err)
 {
     sqlite3_stmt *s;
     int rc;
+    if (is_new)
+        goto add;
     if (!(s = store_stmt(st, ST_DEL_EXAMPLES, err)))
         return err ? err->code : WB_EINTERNAL;
     sqlite3_bind_int64(s, 1, id);
     if ((rc = store_step_done(st, s, "replacing examples", err)))
         return rc;
+add:
     for (size_t i = 0; i < e->n_examples; i++) {
         if (!(s = store_stmt(st, ST_ADD_EXAMPLE, err)))
             return err ? err->code : WB_EINTERNAL;
@@ -230,46 +248,63 @@ static int write_stage(struct wb_store *st, int64_t id, enum wb_stage stage,
     return store_step_done(st, s, "writing a stage", err);
 }
 
-/* The row id of key's entry, inserting the key (and context) when absent. */
-static int upsert_key(struct wb_store *st, const struct wb_entry *key, int64_t now, int64_t *id,
-                      struct wb_error *err)
+/* Write the entry row: every column of e (all = 1) or only the key and
+ * context of a new row (all = 0; an existing row is only touched). */
+static int write_row(struct wb_store *st, const struct wb_entry *e, int all, int64_t now,
+                     int64_t *id, int *is_new, struct wb_error *err)
 {
-    sqlite3_stmt *s = store_stmt(st, ST_UPSERT_KEY, err);
-    if (!s)
+    sqlite3_stmt *s;
+    int found = find_id(st, e, id, err), rc;
+    if (found < 0)
+        return found;
+    if (is_new)
+        *is_new = !found;
+    if (found && !all) {
+        if (!(s = store_stmt(st, ST_TOUCH, err)))
+            return err ? err->code : WB_EINTERNAL;
+        sqlite3_bind_int64(s, 1, *id);
+        sqlite3_bind_int64(s, 2, now);
+        return store_step_done(st, s, "writing an entry", err);
+    }
+    if (!(s = store_stmt(st, found ? ST_UPDATE : ST_INSERT, err)))
         return err ? err->code : WB_EINTERNAL;
-    bind_text(s, 1, key->word);
-    bind_text(s, 2, key->translation);
-    bind_text(s, 3, key->language);
-    bind_text(s, 4, key->context);
-    sqlite3_bind_int64(s, 5, now);
-    return step_id(st, s, id, err);
+    if (!found) {
+        bind_text(s, 1, e->word);
+        bind_text(s, 2, e->translation);
+        bind_text(s, 3, e->language);
+        sqlite3_bind_int64(s, 8, all && e->created_at ? e->created_at : now);
+    } else {
+        sqlite3_bind_int64(s, 10, *id);
+    }
+    bind_text(s, 4, e->context);
+    if (all) {
+        bind_text(s, 5, e->reading);
+        bind_text(s, 6, e->description);
+        bind_text(s, 7, e->image_description);
+    }
+    sqlite3_bind_int64(s, 9, now);
+    if ((rc = store_step_done(st, s, "writing an entry", err)))
+        return rc;
+    if (!found)
+        *id = sqlite3_last_insert_rowid(st->db);
+    return 0;
 }
 
 int wb_store_put(struct wb_store *st, const struct wb_entry *e, struct wb_error *err)
 {
     int64_t now = wb_clock_wall_s(), id = 0;
-    sqlite3_stmt *s;
-    int rc;
+    int rc, is_new = 0;
     if ((rc = check_key(st, e->word, e->translation, e->language, err)) ||
         (rc = store_op_begin(st, err)))
         return rc;
-    if (!(s = store_stmt(st, ST_UPSERT_ALL, err))) {
-        rc = err ? err->code : WB_EINTERNAL;
+    if ((rc = write_row(st, e, 1, now, &id, &is_new, err)) ||
+        (rc = write_examples(st, id, is_new, e, err)))
         goto out;
+    for (int i = 0; i < WB_STAGE_COUNT && rc == 0; i++) {
+        /* A new entry needs no row for a stage that never ran (no row = missing). */
+        if (!is_new || !stage_is_blank(&e->stages[i]))
+            rc = write_stage(st, id, (enum wb_stage)i, &e->stages[i], now, err);
     }
-    bind_text(s, 1, e->word);
-    bind_text(s, 2, e->translation);
-    bind_text(s, 3, e->language);
-    bind_text(s, 4, e->context);
-    bind_text(s, 5, e->reading);
-    bind_text(s, 6, e->description);
-    bind_text(s, 7, e->image_description);
-    sqlite3_bind_int64(s, 8, e->created_at ? e->created_at : now);
-    sqlite3_bind_int64(s, 9, now);
-    if ((rc = step_id(st, s, &id, err)) || (rc = write_examples(st, id, e, err)))
-        goto out;
-    for (int i = 0; i < WB_STAGE_COUNT && rc == 0; i++)
-        rc = write_stage(st, id, (enum wb_stage)i, &e->stages[i], now, err);
 out:
     return store_op_end(st, rc, err);
 }
@@ -278,11 +313,11 @@ int wb_store_set_details(struct wb_store *st, const struct wb_entry *e, struct w
 {
     int64_t now = wb_clock_wall_s(), id = 0;
     sqlite3_stmt *s;
-    int rc;
+    int rc, is_new = 0;
     if ((rc = check_key(st, e->word, e->translation, e->language, err)) ||
         (rc = store_op_begin(st, err)))
         return rc;
-    if ((rc = upsert_key(st, e, now, &id, err)))
+    if ((rc = write_row(st, e, 0, now, &id, &is_new, err)))
         goto out;
     if (!(s = store_stmt(st, ST_UPDATE_DETAILS, err))) {
         rc = err ? err->code : WB_EINTERNAL;
@@ -294,7 +329,7 @@ int wb_store_set_details(struct wb_store *st, const struct wb_entry *e, struct w
     bind_text(s, 4, e->image_description);
     sqlite3_bind_int64(s, 5, now);
     if ((rc = store_step_done(st, s, "writing details", err)) ||
-        (rc = write_examples(st, id, e, err)))
+        (rc = write_examples(st, id, is_new, e, err)))
         goto out;
     rc = write_stage(st, id, WB_STAGE_DETAILS, &e->stages[WB_STAGE_DETAILS], now, err);
 out:
@@ -311,7 +346,7 @@ int wb_store_set_stage(struct wb_store *st, const struct wb_entry *key, enum wb_
     if ((rc = check_key(st, key->word, key->translation, key->language, err)) ||
         (rc = store_op_begin(st, err)))
         return rc;
-    if ((rc = upsert_key(st, key, now, &id, err)) == 0)
+    if ((rc = write_row(st, key, 0, now, &id, NULL, err)) == 0)
         rc = write_stage(st, id, stage, info, now, err);
     return store_op_end(st, rc, err);
 }

@@ -52,11 +52,6 @@ static void fill(struct wb_entry *e, const char *word, const char *tr)
     e->stages[WB_STAGE_AUDIO].updated_at = 1700000000;
 }
 
-static int str_eq(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
 TEST(store_create_and_schema)
 {
     struct wb_store *st = open_new("a.db");
