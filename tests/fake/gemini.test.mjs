@@ -249,3 +249,19 @@ test('/_fake/requests records requests with the key redacted', async () => {
   assert.match(e.body.contents[0].parts[0].text, /casa/);
   assert.ok(!JSON.stringify(await S.req('GET', '/_fake/requests?limit=1000').then((x) => x.json)).includes(KEY));
 });
+
+test('HTTP/1.0 and "Connection: close" requests get the connection closed after the answer', async () => {
+  const net = await import('node:net');
+  for (const req of ['GET /_fake/stats HTTP/1.0\r\nHost: x\r\n\r\n',
+    `GET /v1beta/models HTTP/1.1\r\nHost: x\r\nx-goog-api-key: ${KEY}\r\nConnection: close\r\n\r\n`]) {
+    const got = await new Promise((resolve, reject) => {
+      const s = net.connect({ port: S.port, host: '127.0.0.1' }, () => s.write(req));
+      let d = '';
+      const t = setTimeout(() => { s.destroy(); reject(new Error('connection not closed')); }, 3000);
+      s.on('data', (c) => { d += c; });
+      s.on('end', () => { clearTimeout(t); resolve(d); });
+      s.on('error', reject);
+    });
+    assert.match(got, /^HTTP\/1\.1 200/);
+  }
+});

@@ -59,7 +59,8 @@ export function abort(ctx, label = 'reset') {
 function baseHeaders(ctx, type, len) {
   const h = { 'content-type': type, ...(ctx.headersFn ? ctx.headersFn() : {}), ...(ctx.extraHeaders || {}) };
   if (len != null) h['content-length'] = String(len);
-  if (!ctx.h2) h['connection'] = 'keep-alive';
+  /* no explicit Connection header: Node keeps HTTP/1.1 alive by itself and
+   * closes after HTTP/1.0 or "Connection: close" requests */
   return h;
 }
 
