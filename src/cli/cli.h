@@ -72,12 +72,17 @@ int cli_open_store(struct cli *c, int create, struct wb_store **out);
  * ("media") when the media directory is the default, else absolute. */
 const char *cli_json_base(const struct cli *c);
 
+/* Write a file atomically (temp, fsync, rename); "-" is stdout. 0 or -1 (reported). */
+int cli_write_file(const char *path, const void *data, size_t len);
+
 int cmd_doctor(struct cli *c);
 int cmd_list(struct cli *c);
 int cmd_show(struct cli *c);
 int cmd_rm(struct cli *c);
 int cmd_import(struct cli *c);
 int cmd_add(struct cli *c);
+int cmd_tts(struct cli *c);
+int cmd_dialogue(struct cli *c);
 int cmd_propagate(struct cli *c);
 int cmd_export(struct cli *c);
 

@@ -23,6 +23,8 @@ static const struct command {
     { "rm", cmd_rm, "rm WORD TRANSLATION                remove an entry" },
     { "import", cmd_import, "import FILE.jsonl                  the original wordbank.jsonl format" },
     { "export", cmd_export, "export --format jsonl|csv -o FILE  write the word bank out (default jsonl to stdout)" },
+    { "tts", cmd_tts, "tts TEXT -o FILE                   speech for any text (format from the extension)" },
+    { "dialogue", cmd_dialogue, "dialogue FILE -o FILE              two-speaker dialogue (\"Name: line\" per line)" },
     { "doctor", cmd_doctor, "doctor                             configuration, key (masked), models" },
 };
 

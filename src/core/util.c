@@ -146,6 +146,11 @@ int wb_file_read(const char *path, struct wb_buf *out, struct wb_error *err)
     return rc;
 }
 
+int wb_buf_read_file(struct wb_buf *b, const char *path, struct wb_error *err)
+{
+    return wb_file_read(path, b, err);
+}
+
 int wb_path_join(struct wb_buf *out, const char *dir, const char *name)
 {
     if (name[0] == '/' || !dir || !dir[0])

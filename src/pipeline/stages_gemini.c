@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "pipeline/internal.h"
 
 static void fail_from_response(struct stage_task *t, const struct wb_response *res)

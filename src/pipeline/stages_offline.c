@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "pipeline/internal.h"
 #include "wordbank/log.h"
 

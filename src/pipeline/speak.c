@@ -1,0 +1,227 @@
+/* One-off speech (wordbank tts) and two-voice dialogues (wordbank dialogue and
+ * the <dialogue> blocks of lessons): a single request on its own engine, or
+ * espeak-ng offline, encoded in the requested format. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/internal.h"
+#include "wordbank/log.h"
+
+struct oneshot {
+    struct wb_gemini_audio audio;
+    struct wb_buf pcm;
+    int rate, channels;
+    int status;
+    struct wb_error *err;
+};
+
+static int shot_data(void *ud, const char *p, size_t n, struct wb_api_error *aerr)
+{
+    struct oneshot *s = ud;
+    return wb_gemini_audio_feed(&s->audio, p, n, aerr);
+}
+
+static void shot_retry(void *ud)
+{
+    struct oneshot *s = ud;
+    wb_gemini_audio_release(&s->audio);
+    wb_gemini_audio_init(&s->audio);
+}
+
+static int shot_classify(void *ud, long status, const struct wb_http_header *h, size_t nh,
+                         const char *body, size_t len, struct wb_api_error *out)
+{
+    struct oneshot *s = ud;
+    const void *pcm;
+    size_t n;
+    int rc;
+    if (status < 200 || status >= 300)
+        return wb_gemini_parse_error(status, h, nh, body, len, out);
+    if ((rc = wb_gemini_audio_finish(&s->audio, out)))
+        return rc;
+    pcm = wb_gemini_audio_pcm(&s->audio, &n);
+    wb_buf_reset(&s->pcm);
+    if ((rc = wb_buf_append(&s->pcm, pcm, n)))
+        return rc;
+    s->rate = wb_gemini_audio_rate(&s->audio);
+    s->channels = wb_gemini_audio_channels(&s->audio);
+    return 0;
+}
+
+static void shot_done(void *ud, const struct wb_response *r)
+{
+    struct oneshot *s = ud;
+    s->status = r->status;
+    if (r->status)
+        wb_error_set(s->err, r->status, "%s",
+                     r->api_error && r->api_error->message[0] ? r->api_error->message
+                                                               : wb_strerror(r->status));
+}
+
+/* Send req (taken) and collect its PCM. */
+static int gemini_shot(const struct wb_config *cfg, struct wb_http_request *req,
+                       struct oneshot *s, struct wb_error *err)
+{
+    struct wb_engine *eng = NULL;
+    struct wb_request_cbs cbs = { 0 };
+    int rc;
+    cbs.on_data = shot_data;
+    cbs.on_retry = shot_retry;
+    cbs.classify = shot_classify;
+    cbs.on_done = shot_done;
+    s->err = err;
+    if ((rc = wb_engine_new(cfg, &eng, err))) {
+        wb_http_request_release(req);
+        return rc;
+    }
+    rc = wb_engine_submit(eng, req, 0, &cbs, s, NULL);
+    if (!rc)
+        rc = wb_engine_run(eng);
+    if (!rc)
+        rc = s->status;
+    else if (!err->code)
+        wb_error_set(err, rc, "%s", wb_strerror(rc));
+    wb_engine_free(eng);
+    return rc;
+}
+
+static const char *audio_provider(const struct wb_config *cfg)
+{
+    const char *p = wb_config_get(cfg, "audio_provider");
+    if (!p || !*p)
+        p = wb_config_get(cfg, "provider");
+    if (!p || !*p)
+        p = wb_config_get(cfg, "gemini_api_key") ? "gemini" : "offline";
+    return p;
+}
+
+static int encode(const struct wb_config *cfg, const void *pcm, size_t len, int rate,
+                  int channels, const char *format, struct wb_buf *out, struct wb_error *err)
+{
+    struct wb_audio_options o;
+    int f = wb_audio_format_from_name(format ? format : "mp3");
+    if (f < 0)
+        return wb_error_set(err, WB_EINVAL, "unknown audio format '%s' (mp3, m4a, opus or wav)",
+                            format);
+    wb_audio_options_init(&o);
+    o.format = (enum wb_audio_format)f;
+    o.trim = wb_config_get_bool(cfg, "audio_trim", 1);
+    o.pcm_rate = rate;
+    o.pcm_channels = channels;
+    return wb_audio_convert(pcm, len, &o, out, err);
+}
+
+static int offline_say(const struct wb_config *cfg, const char *text, struct wb_buf *pcm_out,
+                       int *rate, struct wb_error *err)
+{
+    struct wb_text *t = NULL;
+    const char *lang = wb_config_get(cfg, "lang");
+    int16_t *pcm = NULL;
+    size_t n = 0;
+    int rc;
+    if (!lang)
+        lang = "ja";
+    if (!strncmp(lang, "ja", 2) && (rc = wb_text_new(cfg, &t, err)))
+        return rc;
+    rc = wb_offline_speak(text, lang, t, &pcm, &n, rate, NULL, err);
+    if (!rc)
+        rc = wb_buf_append(pcm_out, pcm, n * sizeof *pcm);
+    free(pcm);
+    wb_text_free(t);
+    return rc;
+}
+
+int wb_speak(const struct wb_config *cfg, const char *text, const char *format,
+             struct wb_buf *out, struct wb_error *err)
+{
+    const char *prov = audio_provider(cfg);
+    struct oneshot s;
+    int rc;
+    memset(&s, 0, sizeof s);
+    wb_gemini_audio_init(&s.audio);
+    wb_buf_init(&s.pcm, WB_GEMINI_MAX_MEDIA);
+    s.rate = 24000;
+    s.channels = 1;
+    if (!text || !*text) {
+        rc = wb_error_set(err, WB_EINVAL, "nothing to say");
+    } else if (!strcmp(prov, "gemini")) {
+        struct wb_gemini_opts o;
+        struct wb_http_request req;
+        wb_http_request_init(&req);
+        rc = wb_gemini_opts_from_config(cfg, &o, err);
+        if (!rc && !o.api_key)
+            rc = wb_error_set(err, WB_ECONFIG, "the gemini provider needs an API key "
+                                               "(GEMINI_API_KEY), or use --provider offline");
+        if (!rc)
+            rc = wb_gemini_speech_request(&o, text, NULL, &req, err);
+        if (!rc)
+            rc = gemini_shot(cfg, &req, &s, err);
+        wb_http_request_release(&req);
+    } else if (!strcmp(prov, "offline")) {
+        rc = offline_say(cfg, text, &s.pcm, &s.rate, err);
+    } else {
+        rc = wb_error_set(err, WB_EUNSUPPORTED, "speech from the %s provider is not available "
+                                                "here; use gemini or offline", prov);
+    }
+    if (!rc)
+        rc = encode(cfg, s.pcm.data, s.pcm.len, s.rate, s.channels, format, out, err);
+    wb_gemini_audio_release(&s.audio);
+    wb_buf_release(&s.pcm);
+    return rc;
+}
+
+int wb_speak_dialogue(const struct wb_config *cfg, const char *script, size_t len,
+                      const char *format, struct wb_buf *out, struct wb_error *err)
+{
+    const char *prov = audio_provider(cfg);
+    struct wb_dialogue_line *lines = NULL;
+    const char *speakers[3];
+    size_t n = 0, n_speakers;
+    struct oneshot s;
+    int rc;
+    memset(&s, 0, sizeof s);
+    wb_gemini_audio_init(&s.audio);
+    wb_buf_init(&s.pcm, WB_GEMINI_MAX_MEDIA);
+    s.rate = 24000;
+    s.channels = 1;
+    if ((rc = wb_dialogue_parse(script, len, &lines, &n, err)))
+        goto out;
+    n_speakers = wb_dialogue_speakers(lines, n, speakers, 3);
+    if (n_speakers != 2) {
+        rc = wb_error_set(err, WB_EINVAL,
+                          "a dialogue needs exactly two speakers (\"Name: line\" lines); this "
+                          "one has %s%zu: %s%s%s%s%s",
+                          n_speakers > 3 ? "more than " : "", n_speakers > 3 ? 3 : n_speakers,
+                          speakers[0], n_speakers > 1 ? ", " : "", n_speakers > 1 ? speakers[1] : "",
+                          n_speakers > 2 ? ", " : "", n_speakers > 2 ? speakers[2] : "");
+        goto out;
+    }
+    if (!strcmp(prov, "gemini")) {
+        struct wb_gemini_opts o;
+        struct wb_http_request req;
+        wb_http_request_init(&req);
+        rc = wb_gemini_opts_from_config(cfg, &o, err);
+        if (!rc && !o.api_key)
+            rc = wb_error_set(err, WB_ECONFIG, "the gemini provider needs an API key "
+                                               "(GEMINI_API_KEY), or use --provider offline");
+        if (!rc)
+            rc = wb_gemini_dialogue_request(&o, lines, n, NULL, NULL, &req, err);
+        if (!rc)
+            rc = gemini_shot(cfg, &req, &s, err);
+        wb_http_request_release(&req);
+    } else if (!strcmp(prov, "offline")) {
+        /* espeak-ng has one voice per language here: the lines one after another. */
+        for (size_t i = 0; i < n && !rc; i++)
+            rc = offline_say(cfg, lines[i].text, &s.pcm, &s.rate, err);
+    } else {
+        rc = wb_error_set(err, WB_EUNSUPPORTED, "dialogues from the %s provider are not "
+                                                "available; use gemini or offline", prov);
+    }
+    if (!rc)
+        rc = encode(cfg, s.pcm.data, s.pcm.len, s.rate, s.channels, format, out, err);
+out:
+    wb_dialogue_lines_free(lines, n);
+    wb_gemini_audio_release(&s.audio);
+    wb_buf_release(&s.pcm);
+    return rc;
+}
