@@ -145,6 +145,25 @@ static int nonblank(const char *s)
     return *s != '\0';
 }
 
+#define MAX_EXAMPLES 8
+
+/* An example's sentence: {"text": ...}, or a plain string (the older shape). */
+static const char *example_text(const json_t *x)
+{
+    return json_is_string(x) ? json_string_value(x) : field(x, "text");
+}
+
+static size_t count_examples(const json_t *ex)
+{
+    const json_t *x;
+    size_t i, n = 0;
+    json_array_foreach (ex, i, x) {
+        if (i < MAX_EXAMPLES && nonblank(example_text(x)))
+            n++;
+    }
+    return n;
+}
+
 int wb_gemini_details_parse(const char *body, size_t len, struct wb_entry *e, struct wb_usage *u,
                             struct wb_api_error *aerr)
 {
@@ -180,7 +199,7 @@ int wb_gemini_details_parse(const char *body, size_t len, struct wb_entry *e, st
         goto out;
     }
     ex = json_object_get(card, "examples");
-    if (!json_is_array(ex) || json_array_size(ex) == 0) {
+    if (count_examples(ex) == 0) {
         rc = gemini_fail(aerr, WB_EPARSE, 1, "the model's answer has no examples");
         goto out;
     }
@@ -200,14 +219,8 @@ int wb_gemini_details_parse(const char *body, size_t len, struct wb_entry *e, st
     }
     wb_entry_clear_examples(e);
     json_array_foreach (ex, i, x) {
-        const char *t = NULL, *tr = NULL;
-        if (json_is_string(x)) {
-            t = json_string_value(x); /* the older shape: plain sentences */
-        } else if (json_is_object(x)) {
-            t = field(x, "text");
-            tr = field(x, "translation");
-        }
-        if (!nonblank(t) || i >= 8)
+        const char *t = example_text(x), *tr = field(x, "translation");
+        if (!nonblank(t) || i >= MAX_EXAMPLES)
             continue;
         if (wb_entry_add_example(e, t, nonblank(tr) ? tr : NULL)) {
             rc = gemini_fail(aerr, WB_ENOMEM, 0, "out of memory");

@@ -2,6 +2,7 @@
  * docs/gemini-api.md: details (ok, pretty, blocked, every failure), speech
  * streams (CRLF, LF, split at every byte, error event, truncation), unary and
  * WAV speech, images (Gemini and Imagen, every refusal), errors and model lists. */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -467,4 +468,37 @@ TEST(models_pages_and_suggestions)
     CHECK_INT(wb_gemini_models_parse("{}", 2, &ids, &n, &tok, &a), 0);
     CHECK_INT(n, 0);
     wb_gemini_ids_free(ids, n);
+}
+
+/* A body whose single text part is `answer` (JSON-escaped by jansson). */
+static int details_text(const char *answer, struct wb_entry *e, struct wb_api_error *a)
+{
+    json_t *r = json_pack("{s:[{s:{s:[{s:s}]},s:s}]}", "candidates", "content", "parts", "text",
+                          answer, "finishReason", "STOP");
+    char *s = json_dumps(r, 0);
+    int rc = wb_gemini_details_parse(s, strlen(s), e, NULL, a);
+    free(s);
+    json_decref(r);
+    return rc;
+}
+
+TEST(details_answer_variants)
+{
+    struct wb_entry e;
+    struct wb_api_error a;
+    entry_ja(&e);
+    CHECK_INT(details_text("```json\n{\"description\": \"d\", \"examples\": [{\"text\": \"t\"}]}\n```",
+                           &e, &a),
+              0);
+    CHECK_STR(e.description, "d");
+    CHECK_INT(e.n_examples, 1);
+    CHECK(e.image_description == NULL && e.reading == NULL);
+    CHECK_INT(details_text("{\"description\": \"d2\", \"examples\": [{\"translation\": \"x\"}, \" \"]}",
+                           &e, &a),
+              WB_EPARSE);
+    CHECK_STR(e.description, "d"); /* untouched by the failed parse */
+    CHECK_INT(details_text("{\"description\": \"\", \"examples\": [\"t\"]}", &e, &a), WB_EPARSE);
+    CHECK(strstr(a.message, "no description"));
+    CHECK_INT(details_text("[1, 2]", &e, &a), WB_EPARSE);
+    wb_entry_release(&e);
 }

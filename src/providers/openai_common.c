@@ -1,0 +1,205 @@
+/* Shared scaffolding of the OpenAI provider: options and their defaults, the
+ * request skeleton (URL under the configured base, Bearer auth), JSON loading
+ * under a cap, failure records and usage counts.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "providers/openai_internal.h"
+#include "wordbank/log.h"
+
+#define MAX_MODEL_LEN 256
+
+const char *openai_opt(const char *v, const char *dflt)
+{
+    return v && *v ? v : dflt;
+}
+
+void wb_openai_opts_init(struct wb_openai_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->base_url = WB_OPENAI_DEFAULT_BASE_URL;
+    o->text_model = WB_OPENAI_DEFAULT_TEXT_MODEL;
+    o->tts_model = WB_OPENAI_DEFAULT_TTS_MODEL;
+    o->image_model = WB_OPENAI_DEFAULT_IMAGE_MODEL;
+    o->voice = WB_OPENAI_DEFAULT_VOICE;
+    o->image_size = WB_OPENAI_DEFAULT_IMAGE_SIZE;
+    o->temperature = -1;
+}
+
+static int base_url_ok(const char *b)
+{
+    return !strncmp(b, "http://", 7) || !strncmp(b, "https://", 8);
+}
+
+int wb_openai_opts_from_config(const struct wb_config *cfg, struct wb_openai_opts *o,
+                               struct wb_error *err)
+{
+    wb_openai_opts_init(o);
+    o->base_url = openai_opt(wb_config_get(cfg, "openai_base_url"), o->base_url);
+    o->api_key = wb_config_get(cfg, "openai_api_key");
+    o->text_model = openai_opt(wb_config_get(cfg, "openai_text_model"), o->text_model);
+    o->tts_model = openai_opt(wb_config_get(cfg, "openai_tts_model"), o->tts_model);
+    o->image_model = openai_opt(wb_config_get(cfg, "openai_image_model"), o->image_model);
+    o->voice = openai_opt(wb_config_get(cfg, "openai_voice"), o->voice);
+    o->image_size = openai_opt(wb_config_get(cfg, "openai.image_size"), o->image_size);
+    o->image_quality = openai_opt(wb_config_get(cfg, "openai.image_quality"), NULL);
+    o->speech_instructions = openai_opt(wb_config_get(cfg, "openai.speech_instructions"), NULL);
+    o->temperature = wb_config_get_double(cfg, "openai.temperature", -1);
+    if (o->api_key && *o->api_key)
+        wb_secret_register(o->api_key);
+    else
+        o->api_key = NULL;
+    if (!base_url_ok(o->base_url))
+        return wb_error_set(err, WB_ECONFIG,
+                            "openai_base_url must start with http:// or https://: \"%s\"",
+                            o->base_url);
+    return 0;
+}
+
+static int printable(const char *v)
+{
+    for (; *v; v++) {
+        if ((unsigned char)*v < 0x20 || *v == 0x7f)
+            return 0;
+    }
+    return 1;
+}
+
+int openai_request_begin(const struct wb_openai_opts *o, const char *path, const char *model,
+                         enum wb_req_kind kind, struct wb_http_request *out,
+                         struct wb_error *err)
+{
+    const char *base = openai_opt(o->base_url, WB_OPENAI_DEFAULT_BASE_URL);
+    size_t blen = strlen(base);
+    struct wb_buf url, auth;
+    int rc = 0;
+
+    wb_buf_init(&url, 8192);
+    wb_buf_init(&auth, 8192);
+    if (!o->api_key || !*o->api_key) {
+        rc = wb_error_set(err, WB_ECONFIG,
+                          "no OpenAI API key (set OPENAI_API_KEY; a local server that needs "
+                          "none still wants some placeholder value)");
+        goto out;
+    }
+    if (!printable(o->api_key)) {
+        rc = wb_error_set(err, WB_ECONFIG, "the OpenAI API key contains control characters");
+        goto out;
+    }
+    if (!model || !*model || strlen(model) > MAX_MODEL_LEN || !printable(model)) {
+        rc = wb_error_set(err, WB_ECONFIG, "invalid model id \"%.300s\"", model ? model : "");
+        goto out;
+    }
+    if (!base_url_ok(base) || !printable(base) || strchr(base, ' ')) {
+        rc = wb_error_set(err, WB_ECONFIG,
+                          "openai_base_url must be an http:// or https:// URL: \"%.300s\"", base);
+        goto out;
+    }
+    while (blen > 0 && base[blen - 1] == '/')
+        blen--;
+    rc = wb_buf_append(&url, base, blen);
+    if (!rc)
+        rc = wb_buf_appendf(&url, "/%s", path);
+    if (!rc)
+        rc = wb_buf_appendf(&auth, "Bearer %s", o->api_key);
+    if (rc) {
+        wb_error_set(err, rc, "request URL or key too long");
+        goto out;
+    }
+    out->url = wb_buf_detach(&url, NULL);
+    out->method = strdup("POST");
+    out->model = strdup(model);
+    out->kind = kind;
+    if (!out->url || !out->method || !out->model)
+        rc = WB_ENOMEM;
+    if (!rc)
+        rc = wb_http_request_add_header(out, "Content-Type", "application/json");
+    if (!rc)
+        rc = wb_http_request_add_header(out, "Authorization", auth.data);
+    if (rc)
+        wb_error_set(err, rc, "out of memory");
+out:
+    wb_buf_release(&url);
+    /* The buffer held the key: wipe it before it goes back to the allocator. */
+    if (auth.len)
+        memset(auth.data, 0, auth.len);
+    wb_buf_release(&auth);
+    if (rc)
+        wb_http_request_release(out);
+    return rc;
+}
+
+int openai_request_set_body(struct wb_http_request *out, json_t *root, struct wb_error *err)
+{
+    char *s = root ? json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (!s) {
+        wb_http_request_release(out);
+        return wb_error_set(err, WB_ENOMEM, "cannot serialise the request body");
+    }
+    out->body = s;
+    out->body_len = strlen(s);
+    return 0;
+}
+
+int openai_fail(struct wb_api_error *aerr, int code, int retryable, const char *fmt, ...)
+{
+    va_list ap;
+    aerr->code = code;
+    aerr->retryable = retryable;
+    va_start(ap, fmt);
+    vsnprintf(aerr->message, sizeof aerr->message, fmt, ap);
+    va_end(ap);
+    wb_secret_redact(aerr->message, sizeof aerr->message);
+    return code;
+}
+
+int openai_load(const char *body, size_t len, size_t cap, json_t **root,
+                struct wb_api_error *aerr)
+{
+    json_error_t jerr;
+    *root = NULL;
+    if (len > cap)
+        return openai_fail(aerr, WB_ETOOBIG, 0, "response of %zu bytes exceeds the %zu-byte cap",
+                           len, cap);
+    if (!body || len == 0)
+        return openai_fail(aerr, WB_EPARSE, 1, "empty response body");
+    *root = json_loadb(body, len, 0, &jerr);
+    if (!*root)
+        return openai_fail(aerr, WB_EPARSE, 1, "response is not JSON: %s (at byte %d)", jerr.text,
+                           jerr.position);
+    if (!json_is_object(*root)) {
+        json_decref(*root);
+        *root = NULL;
+        return openai_fail(aerr, WB_EPARSE, 1, "response is not a JSON object");
+    }
+    return 0;
+}
+
+static int64_t count(const json_t *obj, const char *a, const char *b)
+{
+    const json_t *v = json_object_get(obj, a);
+    if (!json_is_integer(v) && b)
+        v = json_object_get(obj, b);
+    if (json_is_integer(v) && json_integer_value(v) >= 0)
+        return (int64_t)json_integer_value(v);
+    return 0;
+}
+
+void openai_usage_parse(const json_t *root, struct wb_usage *u)
+{
+    const json_t *m = json_object_get(root, "usage");
+    if (!u || !json_is_object(m))
+        return;
+    /* Chat says prompt/completion, the images API input/output. */
+    u->prompt_tokens = count(m, "prompt_tokens", "input_tokens");
+    u->output_tokens = count(m, "completion_tokens", "output_tokens");
+    u->thought_tokens = count(json_object_get(m, "completion_tokens_details"), "reasoning_tokens",
+                              NULL);
+    u->total_tokens = count(m, "total_tokens", NULL);
+    if (!u->total_tokens)
+        u->total_tokens = u->prompt_tokens + u->output_tokens;
+}

@@ -1,0 +1,349 @@
+/* OpenAI API errors: {"error": {message, type, param, code}} with the HTTP
+ * status and the rate-limit headers (retry-after-ms, Retry-After,
+ * x-ratelimit-remaining-* / x-ratelimit-reset-*, x-should-retry), classified
+ * for the engine's retry decisions while the API's own message is kept for the
+ * user. Also the Go-style durations those reset headers use.
+ */
+#define _XOPEN_SOURCE 700 /* strptime */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core/util.h"
+#include "providers/openai_internal.h"
+#include "wordbank/log.h"
+
+#define MAX_DELAY_MS ((int64_t)86400 * 1000)
+
+/* A decimal number ("12", "1.5", ".25") at *p; advances *p. -1 when none. */
+static double number_at(const char **p)
+{
+    const char *s = *p;
+    double whole = 0, frac = 0, scale = 1;
+    int digits = 0;
+    while (isdigit((unsigned char)*s)) {
+        if (whole < 1e12)
+            whole = whole * 10 + (*s - '0');
+        s++;
+        digits++;
+    }
+    if (*s == '.') {
+        s++;
+        while (isdigit((unsigned char)*s)) {
+            if (scale < 1e9) {
+                frac = frac * 10 + (*s - '0');
+                scale *= 10;
+            }
+            s++;
+            digits++;
+        }
+    }
+    if (!digits)
+        return -1;
+    *p = s;
+    return whole + frac / scale;
+}
+
+static int64_t clamp_ms(double ms)
+{
+    if (ms < 0)
+        return 0;
+    if (ms >= (double)MAX_DELAY_MS)
+        return MAX_DELAY_MS;
+    return (int64_t)ceil(ms - 1e-9);
+}
+
+int64_t wb_openai_duration_ms(const char *s)
+{
+    static const struct {
+        const char *unit;
+        double ms;
+    } units[] = {
+        /* Longest first: "ms" before "m", "us" before "s". */
+        { "ms", 1 }, { "us", 1e-3 }, { "\xc2\xb5s", 1e-3 }, { "\xce\xbcs", 1e-3 },
+        { "ns", 1e-6 }, { "h", 3600e3 }, { "m", 60e3 }, { "s", 1e3 },
+    };
+    double total = 0;
+    int parts = 0;
+    if (!s)
+        return -1;
+    while (*s == ' ')
+        s++;
+    if (!strcmp(s, "0"))
+        return 0;
+    while (*s && *s != ' ') {
+        double v = number_at(&s);
+        size_t i, n = sizeof units / sizeof units[0];
+        if (v < 0)
+            return -1;
+        for (i = 0; i < n; i++) {
+            size_t k = strlen(units[i].unit);
+            if (!strncmp(s, units[i].unit, k)) {
+                total += v * units[i].ms;
+                s += k;
+                break;
+            }
+        }
+        if (i == n || ++parts > 8)
+            return -1;
+    }
+    while (*s == ' ')
+        s++;
+    if (*s || !parts)
+        return -1;
+    return clamp_ms(total);
+}
+
+/* retry-after-ms: milliseconds, possibly fractional. */
+static int64_t parse_ms(const char *v)
+{
+    double x;
+    while (*v == ' ')
+        v++;
+    x = number_at(&v);
+    while (*v == ' ')
+        v++;
+    return x < 0 || *v ? -1 : clamp_ms(x);
+}
+
+/* Retry-After: delta-seconds (the SDK also accepts a fraction) or an HTTP date. */
+static int64_t parse_retry_after(const char *v)
+{
+    const char *p = v;
+    struct tm tm;
+    const char *end;
+    double x;
+    while (*p == ' ')
+        p++;
+    if (isdigit((unsigned char)*p) || *p == '.') {
+        x = number_at(&p);
+        while (*p == ' ')
+            p++;
+        return x < 0 || *p ? -1 : clamp_ms(x * 1000);
+    }
+    memset(&tm, 0, sizeof tm);
+    end = strptime(p, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (end && *end == '\0') {
+        int64_t t = (int64_t)timegm(&tm) - wb_clock_wall_s();
+        return clamp_ms(t > 0 ? (double)t * 1000 : 0);
+    }
+    return -1;
+}
+
+static int is_zero(const char *v)
+{
+    if (!v)
+        return 0;
+    while (*v == ' ')
+        v++;
+    return v[0] == '0' && (v[1] == '\0' || v[1] == ' ');
+}
+
+/* The reset time of the exhausted limit: remaining-requests 0 -> its reset,
+ * remaining-tokens 0 -> its reset; both or neither: the larger. */
+static int64_t ratelimit_reset(const struct wb_http_header *h, size_t nh)
+{
+    int64_t rq = wb_openai_duration_ms(wb_http_header_find(h, nh, "x-ratelimit-reset-requests"));
+    int64_t tk = wb_openai_duration_ms(wb_http_header_find(h, nh, "x-ratelimit-reset-tokens"));
+    int zr = is_zero(wb_http_header_find(h, nh, "x-ratelimit-remaining-requests"));
+    int zt = is_zero(wb_http_header_find(h, nh, "x-ratelimit-remaining-tokens"));
+    if (zr && !zt && rq >= 0)
+        return rq;
+    if (zt && !zr && tk >= 0)
+        return tk;
+    return rq > tk ? rq : tk;
+}
+
+/* The server's hint from the headers: retry-after-ms, Retry-After, then (for
+ * a 429 only) the reset of the exhausted limit. */
+static int64_t header_delay(const struct wb_http_header *h, size_t nh, int limited)
+{
+    const char *v;
+    int64_t d = -1;
+    if (!h)
+        return -1;
+    if ((v = wb_http_header_find(h, nh, "retry-after-ms")))
+        d = parse_ms(v);
+    if (d < 0 && (v = wb_http_header_find(h, nh, "retry-after")))
+        d = parse_retry_after(v);
+    if (d < 0 && limited)
+        d = ratelimit_reset(h, nh);
+    return d;
+}
+
+/* "Please try again in 38.512s." / "in 6m0s" / "in 120ms" in a message. */
+static int64_t delay_from_message(const char *m)
+{
+    static const char needle[] = "try again in ";
+    size_t n = strlen(m);
+    for (size_t i = 0; i + sizeof needle - 1 <= n; i++) {
+        if (strncasecmp(m + i, needle, sizeof needle - 1) == 0) {
+            char word[32];
+            size_t k = 0;
+            const char *p = m + i + sizeof needle - 1;
+            while (p[k] && !isspace((unsigned char)p[k]) && k < sizeof word - 1) {
+                word[k] = p[k];
+                k++;
+            }
+            while (k > 0 && (word[k - 1] == '.' || word[k - 1] == ',' || word[k - 1] == ')'))
+                k--;
+            word[k] = '\0';
+            return wb_openai_duration_ms(word);
+        }
+    }
+    return -1;
+}
+
+static const char *str_of(const json_t *o, const char *k)
+{
+    const json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+static int has_word(const char *code, const char *type, const char *w)
+{
+    return !strcmp(code, w) || !strcmp(type, w);
+}
+
+/* Classify from the error object eo (may be an empty object). */
+static int classify(const json_t *eo, long http_status, const struct wb_http_header *h, size_t nh,
+                    struct wb_api_error *out)
+{
+    const char *msg = str_of(eo, "message"), *code = str_of(eo, "code"), *type = str_of(eo, "type");
+    const char *should = h ? wb_http_header_find(h, nh, "x-should-retry") : NULL;
+    long status = http_status;
+    int limited;
+
+    /* Some compatible servers put the status number in error.code. */
+    if (!status && json_is_integer(json_object_get(eo, "code")))
+        status = (long)json_integer_value(json_object_get(eo, "code"));
+    limited = status == 429 || has_word(code, type, "rate_limit_exceeded") ||
+              has_word(code, type, "insufficient_quota");
+    snprintf(out->status, sizeof out->status, "%s", *code ? code : type);
+    if (*msg)
+        snprintf(out->message, sizeof out->message, "%s", msg);
+    else
+        snprintf(out->message, sizeof out->message, "HTTP %ld%s%s", status,
+                 out->status[0] ? " " : "", out->status);
+    out->http_status = (int)http_status;
+    out->retry_after_ms = header_delay(h, nh, limited);
+    if (out->retry_after_ms < 0 && limited)
+        out->retry_after_ms = delay_from_message(out->message);
+
+    if (has_word(code, type, "insufficient_quota")) {
+        /* Billing: no amount of waiting helps during this run. */
+        out->code = WB_EQUOTA;
+        out->per_day = 1;
+        out->retryable = 0;
+    } else if (limited) {
+        out->code = WB_ERATELIMIT;
+        out->retryable = 1;
+    } else if (status == 401 || status == 403) {
+        out->code = WB_EAUTH;
+    } else if (status == 404) {
+        out->code = WB_EMODEL;
+    } else if (has_word(code, type, "moderation_blocked") ||
+               has_word(code, type, "content_policy_violation") ||
+               has_word(code, type, "content_filter")) {
+        out->code = WB_EBLOCKED;
+    } else if (status == 400 || status == 422) {
+        out->code = WB_EINVAL;
+    } else if (status == 408 || status == 409 || (status >= 500 && status <= 599) || status == 0) {
+        /* 0: an error inside a 2xx body without a status; the answer broke. */
+        out->code = WB_EHTTP;
+        out->retryable = 1;
+    } else {
+        out->code = WB_EHTTP;
+    }
+    if (should && !out->per_day) {
+        if (!strcmp(should, "true"))
+            out->retryable = 1;
+        else if (!strcmp(should, "false"))
+            out->retryable = 0;
+    }
+    wb_secret_redact(out->message, sizeof out->message);
+    return out->code;
+}
+
+/* A readable excerpt of a body that is not a JSON error. */
+static void excerpt(long status, const char *body, size_t len, struct wb_api_error *out)
+{
+    char text[201];
+    size_t n = 0;
+    const char *t = body;
+    if (len > 0 && body[0] == '<') {
+        /* An HTML error page from a proxy: its <title> says enough. */
+        const char *e = body + len;
+        t = NULL;
+        for (const char *p = body; p + 7 <= e; p++) {
+            if (!strncasecmp(p, "<title>", 7)) {
+                t = p + 7;
+                break;
+            }
+        }
+        if (t) {
+            while (t + n < e && t[n] != '<' && n < sizeof text - 1)
+                n++;
+        }
+    } else {
+        n = len < sizeof text - 1 ? len : sizeof text - 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        text[i] = ((unsigned char)t[i] < 0x20 || t[i] == 0x7f) ? ' ' : t[i];
+    text[n] = '\0';
+    while (n > 0 && text[n - 1] == ' ')
+        text[--n] = '\0';
+    snprintf(out->message, sizeof out->message, "HTTP %ld%s%s", status, n ? ": " : "", text);
+    wb_secret_redact(out->message, sizeof out->message);
+}
+
+int wb_openai_parse_error(long http_status, const struct wb_http_header *h, size_t nh,
+                          const char *body, size_t len, struct wb_api_error *out)
+{
+    json_t *root = NULL, *empty = NULL;
+    const json_t *eo = NULL;
+
+    wb_api_error_clear(out);
+    if (body && len > 0 && len <= WB_OPENAI_MAX_TEXT) {
+        root = json_loadb(body, len, 0, NULL);
+        eo = json_object_get(root, "error");
+        /* Some servers answer {"error": "text"}. */
+        if (json_is_string(eo)) {
+            empty = json_pack("{s:O}", "message", eo);
+            eo = empty;
+        }
+    }
+    if (json_is_object(eo)) {
+        classify(eo, http_status, h, nh, out);
+    } else {
+        if (!(empty = json_object())) {
+            out->code = WB_ENOMEM;
+            goto out;
+        }
+        classify(empty, http_status, h, nh, out);
+        excerpt(http_status, body ? body : "", body ? len : 0, out);
+    }
+out:
+    json_decref(empty);
+    json_decref(root);
+    return out->code;
+}
+
+int openai_inband_error(const json_t *root, struct wb_api_error *aerr)
+{
+    const json_t *eo = json_object_get(root, "error");
+    json_t *tmp = NULL;
+    int rc;
+    if (json_is_string(eo))
+        eo = tmp = json_pack("{s:O}", "message", eo);
+    if (!json_is_object(eo))
+        return 0;
+    wb_api_error_clear(aerr);
+    rc = classify(eo, 0, NULL, 0, aerr);
+    json_decref(tmp);
+    return rc;
+}

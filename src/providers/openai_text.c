@@ -1,0 +1,295 @@
+/* Word details through an OpenAI-compatible chat model: the chat/completions
+ * request with a strict json_schema response_format (JSON Schema proper:
+ * lower-case types, every object closed with additionalProperties false and
+ * all properties required, as strict mode demands), and the parser that turns
+ * the message content back into entry fields, keeping the input's word and
+ * translation.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "providers/openai_internal.h"
+
+static const char system_prompt[] =
+    "You write accurate, natural content for language-learning flashcards. Answer with "
+    "one JSON object that follows the given schema.";
+
+static json_t *string_schema(const char *description)
+{
+    return json_pack("{s:s,s:s}", "type", "string", "description", description);
+}
+
+/* A closed object: properties in order, all required, nothing else allowed. */
+static json_t *object_schema(const char *const *names, json_t **props, size_t n)
+{
+    json_t *o = json_pack("{s:s}", "type", "object");
+    json_t *p = json_object(), *req = json_array();
+    if (!o || !p || !req)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        if (!props[i])
+            goto fail;
+        json_object_set_new(p, names[i], props[i]);
+        props[i] = NULL;
+        json_array_append_new(req, json_string(names[i]));
+    }
+    json_object_set_new(o, "properties", p);
+    json_object_set_new(o, "required", req);
+    json_object_set_new(o, "additionalProperties", json_false());
+    return o;
+fail:
+    for (size_t i = 0; i < n; i++)
+        json_decref(props[i]);
+    json_decref(o);
+    json_decref(p);
+    json_decref(req);
+    return NULL;
+}
+
+/* The card's schema. No minItems/maxItems: older strict-mode models refuse
+ * them; the description and the prompt ask for two or three. */
+static json_t *details_schema(void)
+{
+    static const char *const ex_names[] = { "text", "translation" };
+    static const char *const names[] = { "word",        "translation", "language_code",
+                                         "reading",     "description", "examples",
+                                         "image_description" };
+    json_t *ex_props[2], *props[7], *examples;
+
+    ex_props[0] = string_schema("The example sentence in the word's language.");
+    ex_props[1] = string_schema("Its translation.");
+    examples = json_pack("{s:s,s:s}", "type", "array", "description",
+                         "Two or three natural example sentences.");
+    if (examples) {
+        json_t *items = object_schema(ex_names, ex_props, 2);
+        if (!items || json_object_set_new(examples, "items", items)) {
+            json_decref(examples);
+            examples = NULL;
+        }
+    } else {
+        json_decref(ex_props[0]);
+        json_decref(ex_props[1]);
+    }
+    props[0] = string_schema("The word exactly as given.");
+    props[1] = string_schema("The translation exactly as given.");
+    props[2] = string_schema("BCP 47 language code of the word.");
+    props[3] = string_schema("Kana reading for Japanese; empty otherwise.");
+    props[4] = string_schema("The meaning in this sense.");
+    props[5] = examples;
+    props[6] = string_schema("A concrete, memorable scene; content only, no style words.");
+    return object_schema(names, props, 7);
+}
+
+int wb_openai_details_request(const struct wb_openai_opts *o, const struct wb_entry *e,
+                              struct wb_http_request *out, struct wb_error *err)
+{
+    const char *model = openai_opt(o->text_model, WB_OPENAI_DEFAULT_TEXT_MODEL);
+    char *prompt = NULL;
+    json_t *root = NULL, *schema = NULL;
+    int rc;
+
+    if (!e || !e->word || !*e->word)
+        return wb_error_set(err, WB_EINVAL, "details request without a word");
+    rc = openai_request_begin(o, "chat/completions", model, WB_REQ_TEXT, out, err);
+    if (rc)
+        return rc;
+    prompt = wb_prompt_details(e);
+    schema = details_schema();
+    if (prompt && schema)
+        root = json_pack("{s:s,s:[{s:s,s:s},{s:s,s:s}],s:{s:s,s:{s:s,s:b,s:O}}}", "model", model,
+                         "messages", "role", "system", "content", system_prompt, "role", "user",
+                         "content", prompt, "response_format", "type", "json_schema",
+                         "json_schema", "name", "flashcard", "strict", 1, "schema", schema);
+    if (root && o->temperature >= 0)
+        json_object_set_new(root, "temperature", json_real(o->temperature));
+    rc = openai_request_set_body(out, root, err);
+    free(prompt);
+    json_decref(schema);
+    json_decref(root);
+    return rc;
+}
+
+/* The JSON object in the model's content: tolerates a leading <think>...</think>
+ * block (local reasoning models) and a Markdown code fence. */
+static json_t *load_card(const char *s, size_t n)
+{
+    const char *end;
+    while (n > 0 && isspace((unsigned char)*s)) {
+        s++;
+        n--;
+    }
+    if (n >= 7 && !strncmp(s, "<think>", 7)) {
+        for (end = s + 7; end + 8 <= s + n; end++) {
+            if (!strncmp(end, "</think>", 8))
+                break;
+        }
+        if (end + 8 <= s + n) {
+            n -= (size_t)(end + 8 - s);
+            s = end + 8;
+        }
+        while (n > 0 && isspace((unsigned char)*s)) {
+            s++;
+            n--;
+        }
+    }
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        n--;
+    if (n >= 6 && !strncmp(s, "```", 3) && !strncmp(s + n - 3, "```", 3)) {
+        const char *nl = memchr(s, '\n', n);
+        if (nl) {
+            n -= (size_t)(nl + 1 - s) + 3;
+            s = nl + 1;
+        }
+    }
+    return json_loadb(s, n, 0, NULL);
+}
+
+static const char *field(const json_t *card, const char *name)
+{
+    const json_t *v = json_object_get(card, name);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int nonblank(const char *s)
+{
+    if (!s)
+        return 0;
+    while (*s && isspace((unsigned char)*s))
+        s++;
+    return *s != '\0';
+}
+
+/* message.content as text: a string, or an array of {type: "text", text} parts. */
+static int content_text(const json_t *msg, struct wb_buf *out)
+{
+    const json_t *c = json_object_get(msg, "content"), *p;
+    size_t i;
+    int rc = 0;
+    if (json_is_string(c))
+        return wb_buf_append(out, json_string_value(c), json_string_length(c));
+    json_array_foreach (c, i, p) {
+        const json_t *t = json_object_get(p, "text");
+        if (json_is_string(t) && (rc = wb_buf_append(out, json_string_value(t),
+                                                      json_string_length(t))))
+            break;
+    }
+    return rc;
+}
+
+/* choices[0] checked: refusal, finish_reason. Returns 0 with *msg set. */
+static int first_choice(const json_t *root, const json_t **msg, struct wb_api_error *aerr)
+{
+    const json_t *choices = json_object_get(root, "choices"), *c, *refusal, *fr;
+    int rc;
+    *msg = NULL;
+    if ((rc = openai_inband_error(root, aerr)) != 0)
+        return rc;
+    if (!json_is_array(choices) || json_array_size(choices) == 0)
+        return openai_fail(aerr, WB_EINCOMPLETE, 1, "response has no choices");
+    c = json_array_get(choices, 0);
+    if (!json_is_object(c))
+        return openai_fail(aerr, WB_EPARSE, 1, "choice is not an object");
+    *msg = json_object_get(c, "message");
+    refusal = json_object_get(*msg, "refusal");
+    fr = json_object_get(c, "finish_reason");
+    if (json_is_string(refusal) && json_string_length(refusal) > 0) {
+        snprintf(aerr->status, sizeof aerr->status, "refusal");
+        return openai_fail(aerr, WB_EBLOCKED, 0, "the model refused: %s",
+                           json_string_value(refusal));
+    }
+    if (!json_is_string(fr))
+        return openai_fail(aerr, WB_EINCOMPLETE, 1, "response has no finish_reason (incomplete)");
+    snprintf(aerr->status, sizeof aerr->status, "%s", json_string_value(fr));
+    if (!strcmp(json_string_value(fr), "stop")) {
+        aerr->status[0] = '\0';
+        if (!json_is_object(*msg))
+            return openai_fail(aerr, WB_EPARSE, 1, "choice has no message");
+        return 0;
+    }
+    if (!strcmp(json_string_value(fr), "content_filter"))
+        return openai_fail(aerr, WB_EBLOCKED, 0,
+                           "content_filter: the answer was withheld by the content filter");
+    if (!strcmp(json_string_value(fr), "length"))
+        /* We set no max_tokens: the model ran away; another sample usually ends. */
+        return openai_fail(aerr, WB_EINCOMPLETE, 1,
+                           "length: the answer was cut off at the model's output limit");
+    return openai_fail(aerr, WB_EINCOMPLETE, 0, "finish_reason %.100s (expected stop)",
+                       json_string_value(fr));
+}
+
+int wb_openai_details_parse(const char *body, size_t len, struct wb_entry *e, struct wb_usage *u,
+                            struct wb_api_error *aerr)
+{
+    json_t *root = NULL, *card = NULL;
+    const json_t *msg, *ex, *x;
+    struct wb_buf text;
+    size_t i;
+    int rc;
+
+    wb_api_error_clear(aerr);
+    wb_buf_init(&text, WB_OPENAI_MAX_TEXT);
+    if (u)
+        memset(u, 0, sizeof *u);
+    rc = openai_load(body, len, WB_OPENAI_MAX_TEXT, &root, aerr);
+    if (rc)
+        goto out;
+    openai_usage_parse(root, u);
+    if ((rc = first_choice(root, &msg, aerr)))
+        goto out;
+    if (content_text(msg, &text) != 0) {
+        rc = openai_fail(aerr, WB_ETOOBIG, 0, "answer text exceeds %zu bytes", WB_OPENAI_MAX_TEXT);
+        goto out;
+    }
+    card = load_card(text.data, text.len);
+    if (!json_is_object(card)) {
+        rc = openai_fail(aerr, WB_EPARSE, 1, "the model's answer is not a JSON object (%zu bytes)",
+                         text.len);
+        goto out;
+    }
+    if (!nonblank(field(card, "description"))) {
+        rc = openai_fail(aerr, WB_EPARSE, 1, "the model's answer has no description");
+        goto out;
+    }
+    ex = json_object_get(card, "examples");
+    if (!json_is_array(ex) || json_array_size(ex) == 0) {
+        rc = openai_fail(aerr, WB_EPARSE, 1, "the model's answer has no examples");
+        goto out;
+    }
+    /* Commit: only now is e changed, so a failed parse leaves it as it was. */
+    if (wb_str_set(&e->description, field(card, "description")) ||
+        wb_str_set(&e->image_description,
+                   nonblank(field(card, "image_description")) ? field(card, "image_description")
+                                                              : NULL) ||
+        wb_str_set(&e->reading, nonblank(field(card, "reading")) ? field(card, "reading") : NULL)) {
+        rc = openai_fail(aerr, WB_ENOMEM, 0, "out of memory");
+        goto out;
+    }
+    if ((!e->language || !*e->language) && nonblank(field(card, "language_code")) &&
+        wb_str_set(&e->language, field(card, "language_code"))) {
+        rc = openai_fail(aerr, WB_ENOMEM, 0, "out of memory");
+        goto out;
+    }
+    wb_entry_clear_examples(e);
+    json_array_foreach (ex, i, x) {
+        const char *t = NULL, *tr = NULL;
+        if (json_is_string(x)) {
+            t = json_string_value(x);
+        } else if (json_is_object(x)) {
+            t = field(x, "text");
+            tr = field(x, "translation");
+        }
+        if (!nonblank(t) || i >= 8)
+            continue;
+        if (wb_entry_add_example(e, t, nonblank(tr) ? tr : NULL)) {
+            rc = openai_fail(aerr, WB_ENOMEM, 0, "out of memory");
+            goto out;
+        }
+    }
+out:
+    json_decref(card);
+    json_decref(root);
+    wb_buf_release(&text);
+    return rc;
+}
