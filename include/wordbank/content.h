@@ -74,8 +74,9 @@ struct wb_block {
     struct wb_word_item *items;
     size_t n_items;
     /* WB_BLOCK_DIALOGUE: the parsed lines, the distinct speakers in order of
-     * appearance (at most 2 kept), how many there were, and whether the block
-     * is a valid two-voice dialogue (exactly two speakers, at least one line). */
+     * appearance (at most 2 kept), how many there were (3 means three or
+     * more), and whether the block is a valid two-voice dialogue (exactly two
+     * speakers). */
     struct wb_dialogue_line *lines;
     size_t n_lines;
     char *speakers[2];

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <cmark.h>
 #include <jansson.h>
 
 #include "content/content_int.h"
@@ -182,6 +183,16 @@ TEST(fragment_keeps_markdown_and_builds_quiz)
     const char *js = strstr(out.data, "wb-quiz-data");
     CHECK(js && strstr(js, "</script><!--") == NULL);
     CHECK(count(js, "</script>") == 1);
+
+    /* Still Markdown: a CommonMark engine passes the block through untouched. */
+    const char *bs = strstr(out.data, "<div class=\"wb-block");
+    const char *be = strstr(out.data, "</div>\r\nAfter.");
+    CHECK(bs && be && be > bs);
+    char *block = strndup(bs, (size_t)(be - bs) + 6);
+    char *md_html = cmark_markdown_to_html(out.data, out.len, CMARK_OPT_UNSAFE);
+    CHECK_MSG(strstr(md_html, block) != NULL, "cmark changed the block: %s", md_html);
+    free(md_html);
+    free(block);
 
     json_t *q = quiz_json(out.data, 0), *items = json_object_get(q, "items");
     CHECK_INT(json_array_size(items), 2);
