@@ -30,18 +30,18 @@
 #include "wordbank/entry.h"
 #include "wordbank/error.h"
 
-#define WB_GEMINI_DEFAULT_BASE_URL "https://generativelanguage.googleapis.com"
+#define WB_GEMINI_DEFAULT_BASE_URL    "https://generativelanguage.googleapis.com"
 #define WB_GEMINI_DEFAULT_API_VERSION "v1beta"
-#define WB_GEMINI_DEFAULT_TEXT_MODEL "gemini-3.8-flash"
-#define WB_GEMINI_DEFAULT_TTS_MODEL "gemini-3.8-flash-tts"
+#define WB_GEMINI_DEFAULT_TEXT_MODEL  "gemini-3.8-flash"
+#define WB_GEMINI_DEFAULT_TTS_MODEL   "gemini-3.8-flash-tts"
 #define WB_GEMINI_DEFAULT_IMAGE_MODEL "gemini-3.1-flash-image"
-#define WB_GEMINI_DEFAULT_VOICE "Kore"
-#define WB_GEMINI_DEFAULT_VOICE2 "Puck"
-#define WB_GEMINI_DEFAULT_ASPECT "1:1"
-#define WB_GEMINI_DEFAULT_RESOLUTION "1K"
+#define WB_GEMINI_DEFAULT_VOICE       "Kore"
+#define WB_GEMINI_DEFAULT_VOICE2      "Puck"
+#define WB_GEMINI_DEFAULT_ASPECT      "1:1"
+#define WB_GEMINI_DEFAULT_RESOLUTION  "1K"
 
 /* Caps on what the network can make us hold. */
-#define WB_GEMINI_MAX_TEXT ((size_t)8 << 20)   /* a JSON text/list/error response */
+#define WB_GEMINI_MAX_TEXT  ((size_t)8 << 20)  /* a JSON text/list/error response */
 #define WB_GEMINI_MAX_MEDIA ((size_t)64 << 20) /* decoded audio or image bytes */
 #define WB_GEMINI_MAX_EVENT ((size_t)96 << 20) /* one SSE event / one media response body */
 
@@ -53,12 +53,12 @@ struct wb_gemini_opts {
     const char *api_version; /* "v1beta" (default), "v1", "v1alpha" */
     const char *api_key;     /* sent only as x-goog-api-key */
     const char *text_model, *tts_model, *image_model;
-    const char *image_api;   /* "gemini" (generateContent, default) | "imagen" (:predict) */
-    const char *voice, *voice2; /* speech voice; dialogue voices for speaker 1 and 2 */
+    const char *image_api;        /* "gemini" (generateContent, default) | "imagen" (:predict) */
+    const char *voice, *voice2;   /* speech voice; dialogue voices for speaker 1 and 2 */
     const char *image_aspect;     /* imageConfig.aspectRatio, default "1:1" */
     const char *image_resolution; /* imageConfig.imageSize, default "1K" */
-    double temperature;      /* details only; < 0 (the default) leaves it to the model */
-    const char *client;      /* x-goog-api-client value, default "wordbank/" WB_VERSION */
+    double temperature;           /* details only; < 0 (the default) leaves it to the model */
+    const char *client;           /* x-goog-api-client value, default "wordbank/" WB_VERSION */
 };
 
 /* Fill o from a configuration: base_url, api_version, gemini_api_key, text_model,
@@ -74,10 +74,10 @@ void wb_gemini_opts_init(struct wb_gemini_opts *o);
 
 /* Token counts of one call (usageMetadata; absent fields are 0). */
 struct wb_usage {
-    int64_t prompt_tokens;   /* promptTokenCount */
-    int64_t output_tokens;   /* candidatesTokenCount */
-    int64_t thought_tokens;  /* thoughtsTokenCount */
-    int64_t total_tokens;    /* totalTokenCount */
+    int64_t prompt_tokens;  /* promptTokenCount */
+    int64_t output_tokens;  /* candidatesTokenCount */
+    int64_t thought_tokens; /* thoughtsTokenCount */
+    int64_t total_tokens;   /* totalTokenCount */
 };
 
 /* ---- word details (text model, generateContent, JSON schema) ---- */
@@ -137,9 +137,9 @@ struct wb_gemini_audio {
     char finish_reason[64]; /* "" until a candidate carries one */
     int blocked;            /* promptFeedback.blockReason seen */
     size_t n_events;
-    struct wb_usage usage;  /* the last usageMetadata (a running total) */
+    struct wb_usage usage;     /* the last usageMetadata (a running total) */
     struct wb_api_error *aerr; /* during a feed: where an event's failure goes */
-    int failed;             /* sticky: a failure was reported */
+    int failed;                /* sticky: a failure was reported */
 };
 
 void wb_gemini_audio_init(struct wb_gemini_audio *a);
@@ -163,8 +163,7 @@ const struct wb_usage *wb_gemini_audio_usage(const struct wb_gemini_audio *a);
 
 /* Parse a WAV (RIFF/WAVE, 16-bit PCM) file: append its samples to pcm and
  * report rate and channels. -WB_EMEDIA for anything else. Exposed for tests. */
-int wb_gemini_wav_to_pcm(const void *wav, size_t len, struct wb_buf *pcm, int *rate,
-                         int *channels);
+int wb_gemini_wav_to_pcm(const void *wav, size_t len, struct wb_buf *pcm, int *rate, int *channels);
 
 /* ---- images ---- */
 

@@ -13,7 +13,7 @@
 #include "wordbank/log.h"
 
 #ifndef WB_VERSION
-#define WB_VERSION "0"
+#    define WB_VERSION "0"
 #endif
 
 const char *gemini_opt(const char *v, const char *dflt)
@@ -57,8 +57,8 @@ int wb_gemini_opts_from_config(const struct wb_config *cfg, struct wb_gemini_opt
     if (o->api_key)
         wb_secret_register(o->api_key);
     if (strcmp(o->image_api, "gemini") != 0 && strcmp(o->image_api, "imagen") != 0)
-        return wb_error_set(err, WB_ECONFIG, "image_api must be \"gemini\" or \"imagen\", not \"%s\"",
-                            o->image_api);
+        return wb_error_set(err, WB_ECONFIG,
+                            "image_api must be \"gemini\" or \"imagen\", not \"%s\"", o->image_api);
     return 0;
 }
 
@@ -132,11 +132,10 @@ int gemini_request_begin(const struct wb_gemini_opts *o, const char *method, con
     if (!rc)
         rc = wb_buf_appendf(&url, "/%s/", ver);
     if (!rc && model)
-        rc = wb_buf_appendf(&url, "%s%s", strncmp(model, "models/", 7) &&
-                                                  strncmp(model, "tunedModels/", 12)
-                                              ? "models/"
-                                              : "",
-                            model);
+        rc = wb_buf_appendf(
+            &url, "%s%s",
+            strncmp(model, "models/", 7) && strncmp(model, "tunedModels/", 12) ? "models/" : "",
+            model);
     if (!rc)
         rc = wb_buf_appends(&url, suffix);
     if (rc) {
@@ -255,7 +254,8 @@ static const char *blocked_category(const json_t *obj)
     const json_t *x;
     if (!json_is_array(r))
         return "";
-    json_array_foreach (r, i, x) {
+    json_array_foreach(r, i, x)
+    {
         if (json_is_true(json_object_get(x, "blocked")))
             return str_or(json_object_get(x, "category"), "");
     }
@@ -265,8 +265,16 @@ static const char *blocked_category(const json_t *obj)
 int gemini_finish_error(const char *reason, const json_t *cand, struct wb_api_error *aerr)
 {
     static const char *const blocked[] = {
-        "SAFETY", "RECITATION", "LANGUAGE", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII",
-        "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION", "IMAGE_OTHER",
+        "SAFETY",
+        "RECITATION",
+        "LANGUAGE",
+        "BLOCKLIST",
+        "PROHIBITED_CONTENT",
+        "SPII",
+        "IMAGE_SAFETY",
+        "IMAGE_PROHIBITED_CONTENT",
+        "IMAGE_RECITATION",
+        "IMAGE_OTHER",
         "NO_IMAGE",
     };
     const char *fm = str_or(json_object_get(cand, "finishMessage"), "");
@@ -274,8 +282,8 @@ int gemini_finish_error(const char *reason, const json_t *cand, struct wb_api_er
     snprintf(aerr->status, sizeof aerr->status, "%s", reason);
     for (size_t i = 0; i < sizeof blocked / sizeof blocked[0]; i++) {
         if (!strcmp(reason, blocked[i]))
-            return gemini_fail(aerr, WB_EBLOCKED, 0, "%s%s%s%s%s%s", reason, *cat ? " (" : "",
-                               cat, *cat ? ")" : "", *fm ? ": " : "", fm);
+            return gemini_fail(aerr, WB_EBLOCKED, 0, "%s%s%s%s%s%s", reason, *cat ? " (" : "", cat,
+                               *cat ? ")" : "", *fm ? ": " : "", fm);
     }
     if (!strcmp(reason, "MAX_TOKENS"))
         /* We set no maxOutputTokens, so hitting the model's own limit means a
@@ -286,8 +294,7 @@ int gemini_finish_error(const char *reason, const json_t *cand, struct wb_api_er
     if (!strcmp(reason, "CONTINUATION"))
         return gemini_fail(aerr, WB_EINCOMPLETE, 0,
                            "CONTINUATION: the model wants a continued request (not supported)");
-    return gemini_fail(aerr, WB_EINCOMPLETE, 0, "finishReason %s%s%s", reason, *fm ? ": " : "",
-                       fm);
+    return gemini_fail(aerr, WB_EINCOMPLETE, 0, "finishReason %s%s%s", reason, *fm ? ": " : "", fm);
 }
 
 int gemini_candidate(const json_t *root, int require_finish, json_t **cand,
@@ -336,7 +343,8 @@ int gemini_candidate_text(const json_t *cand, struct wb_buf *out)
     int rc = 0;
     if (!json_is_array(parts))
         return 0;
-    json_array_foreach (parts, i, p) {
+    json_array_foreach(parts, i, p)
+    {
         const json_t *t = json_object_get(p, "text");
         if (json_is_true(json_object_get(p, "thought")) || !json_is_string(t))
             continue;

@@ -120,9 +120,10 @@ static int classify(const json_t *eo, long http_status, const struct wb_http_hea
     if (json_is_string(msg) && json_string_length(msg) > 0)
         snprintf(out->message, sizeof out->message, "%s", json_string_value(msg));
     else
-        snprintf(out->message, sizeof out->message, "HTTP %ld%s%s", status, out->status[0] ? " " : "",
-                 out->status);
-    json_array_foreach (details, i, d) {
+        snprintf(out->message, sizeof out->message, "HTTP %ld%s%s", status,
+                 out->status[0] ? " " : "", out->status);
+    json_array_foreach(details, i, d)
+    {
         if (!json_is_object(d))
             continue;
         if (type_is(d, "google.rpc.RetryInfo")) {
@@ -133,7 +134,8 @@ static int classify(const json_t *eo, long http_status, const struct wb_http_hea
             const json_t *vs = json_object_get(d, "violations"), *v;
             size_t j;
             quota = 1;
-            json_array_foreach (vs, j, v) {
+            json_array_foreach(vs, j, v)
+            {
                 const json_t *q = json_object_get(v, "quotaId");
                 if (json_is_string(q) && strstr(json_string_value(q), "PerDay"))
                     per_day = 1;
@@ -171,8 +173,7 @@ static int classify(const json_t *eo, long http_status, const struct wb_http_hea
         out->code = WB_EINVAL;
     } else if (status == 404) {
         out->code = WB_EMODEL;
-    } else if (status == 408 || status == 500 || status == 502 || status == 503 ||
-               status == 504) {
+    } else if (status == 408 || status == 500 || status == 502 || status == 503 || status == 504) {
         out->code = WB_EHTTP;
         out->retryable = 1;
     } else if (status == 0) {

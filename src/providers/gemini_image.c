@@ -20,8 +20,8 @@ int wb_gemini_image_request(const struct wb_gemini_opts *o, const char *prompt,
     int rc;
 
     if (!imagen && strcmp(api, "gemini") != 0)
-        return wb_error_set(err, WB_ECONFIG, "image_api must be \"gemini\" or \"imagen\", not \"%s\"",
-                            api);
+        return wb_error_set(err, WB_ECONFIG,
+                            "image_api must be \"gemini\" or \"imagen\", not \"%s\"", api);
     if (!prompt || !*prompt)
         return wb_error_set(err, WB_EINVAL, "image request without a prompt");
     rc = gemini_request_begin(o, "POST", model, imagen ? ":predict" : ":generateContent",
@@ -36,9 +36,9 @@ int wb_gemini_image_request(const struct wb_gemini_opts *o, const char *prompt,
             json_object_set_new(json_object_get(root, "parameters"), "aspectRatio",
                                 json_string(aspect));
     } else {
-        root = json_pack("{s:[{s:[{s:s}],s:s}],s:{s:[s],s:{s:s,s:s}}}", "contents", "parts",
-                         "text", prompt, "role", "user", "generationConfig", "responseModalities",
-                         "IMAGE", "imageConfig", "aspectRatio", aspect, "imageSize", size);
+        root = json_pack("{s:[{s:[{s:s}],s:s}],s:{s:[s],s:{s:s,s:s}}}", "contents", "parts", "text",
+                         prompt, "role", "user", "generationConfig", "responseModalities", "IMAGE",
+                         "imageConfig", "aspectRatio", aspect, "imageSize", size);
     }
     rc = gemini_request_set_body(out, root, err);
     json_decref(root);
@@ -71,7 +71,8 @@ static int parse_imagen(const json_t *root, struct wb_buf *image, char *mime, si
     const json_t *preds = json_object_get(root, "predictions"), *p;
     const char *rai = NULL;
     size_t i;
-    json_array_foreach (preds, i, p) {
+    json_array_foreach(preds, i, p)
+    {
         const json_t *b = json_object_get(p, "bytesBase64Encoded");
         const json_t *r = json_object_get(p, "raiFilteredReason");
         if (json_is_string(b))
@@ -106,8 +107,8 @@ int wb_gemini_image_parse(const char *body, size_t len, struct wb_buf *image_byt
     gemini_usage_parse(root, u);
     if ((rc = gemini_inband_error(root, aerr)) != 0)
         goto out;
-    if (json_object_get(root, "predictions") || (!json_object_get(root, "candidates") &&
-                                                 !json_object_get(root, "promptFeedback"))) {
+    if (json_object_get(root, "predictions") ||
+        (!json_object_get(root, "candidates") && !json_object_get(root, "promptFeedback"))) {
         rc = parse_imagen(root, image_bytes, mime, mime_len, aerr);
         goto out;
     }
@@ -117,7 +118,8 @@ int wb_gemini_image_parse(const char *body, size_t len, struct wb_buf *image_byt
     parts = json_object_get(json_object_get(cand, "content"), "parts");
     /* Thinking image models may show draft images as thoughts: take the first
      * image that is part of the answer. */
-    json_array_foreach (parts, i, p) {
+    json_array_foreach(parts, i, p)
+    {
         const json_t *inl = json_object_get(p, "inlineData");
         if (json_is_true(json_object_get(p, "thought")) || !json_is_object(inl))
             continue;

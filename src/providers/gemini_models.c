@@ -78,7 +78,8 @@ int wb_gemini_models_parse(const char *body, size_t len, char ***ids, size_t *n,
         rc = gemini_fail(aerr, WB_ENOMEM, 0, "out of memory");
         goto out;
     }
-    json_array_foreach (models, i, m) {
+    json_array_foreach(models, i, m)
+    {
         const json_t *name = json_object_get(m, "name");
         const char *s;
         if (!json_is_string(name))

@@ -76,7 +76,8 @@ int wb_gemini_dialogue_request(const struct wb_gemini_opts *o, const struct wb_d
     /* Refused before any request exists: the API takes exactly two speakers. */
     if (ns != 2) {
         if (ns == 0)
-            return wb_error_set(err, WB_EINVAL, "a dialogue needs exactly two speakers; it has none");
+            return wb_error_set(err, WB_EINVAL,
+                                "a dialogue needs exactly two speakers; it has none");
         if (ns == 1)
             return wb_error_set(err, WB_EINVAL,
                                 "a dialogue needs exactly two speakers; it has one (%s)", sp[0]);
@@ -96,12 +97,12 @@ int wb_gemini_dialogue_request(const struct wb_gemini_opts *o, const struct wb_d
     out->stream = 1;
     text = wb_prompt_dialogue(lines, n, sp[0], sp[1]);
     if (text)
-        root = json_pack("{s:[{s:[{s:s}],s:s}],s:{s:[s],s:{s:{s:[{s:s,s:o},{s:s,s:o}]}}}}",
-                         "contents", "parts", "text", text, "role", "user", "generationConfig",
-                         "responseModalities", "AUDIO", "speechConfig", "multiSpeakerVoiceConfig",
-                         "speakerVoiceConfigs", "speaker", sp[0], "voiceConfig",
-                         voice_config(voice_a), "speaker", sp[1], "voiceConfig",
-                         voice_config(voice_b));
+        root =
+            json_pack("{s:[{s:[{s:s}],s:s}],s:{s:[s],s:{s:{s:[{s:s,s:o},{s:s,s:o}]}}}}", "contents",
+                      "parts", "text", text, "role", "user", "generationConfig",
+                      "responseModalities", "AUDIO", "speechConfig", "multiSpeakerVoiceConfig",
+                      "speakerVoiceConfigs", "speaker", sp[0], "voiceConfig", voice_config(voice_a),
+                      "speaker", sp[1], "voiceConfig", voice_config(voice_b));
     rc = gemini_request_set_body(out, root, err);
     free(text);
     json_decref(root);
@@ -120,8 +121,7 @@ static uint16_t le16(const unsigned char *p)
     return (uint16_t)(p[0] | p[1] << 8);
 }
 
-int wb_gemini_wav_to_pcm(const void *wav, size_t len, struct wb_buf *pcm, int *rate,
-                         int *channels)
+int wb_gemini_wav_to_pcm(const void *wav, size_t len, struct wb_buf *pcm, int *rate, int *channels)
 {
     const unsigned char *p = wav;
     size_t pos = 12;
@@ -256,7 +256,8 @@ static int audio_response(struct wb_gemini_audio *a, const char *json, size_t le
     if (!cand)
         goto out;
     parts = json_object_get(json_object_get(cand, "content"), "parts");
-    json_array_foreach (parts, i, p) {
+    json_array_foreach(parts, i, p)
+    {
         const json_t *inl = json_object_get(p, "inlineData");
         if (json_is_true(json_object_get(p, "thought")) || !json_is_object(inl))
             continue;

@@ -51,8 +51,10 @@ fail:
 static json_t *details_schema(void)
 {
     static const char *const ex_names[] = { "text", "translation" };
-    static const char *const names[] = { "word",    "translation", "language_code",    "reading",
-                                         "description", "examples", "image_description" };
+    static const char *const names[] = {
+        "word",        "translation", "language_code",    "reading",
+        "description", "examples",    "image_description"
+    };
     json_t *ex_props[2], *props[7], *examples;
 
     ex_props[0] = schema_of("STRING", "The example sentence in the word's language.");
@@ -157,7 +159,8 @@ static size_t count_examples(const json_t *ex)
 {
     const json_t *x;
     size_t i, n = 0;
-    json_array_foreach (ex, i, x) {
+    json_array_foreach(ex, i, x)
+    {
         if (i < MAX_EXAMPLES && nonblank(example_text(x)))
             n++;
     }
@@ -205,9 +208,9 @@ int wb_gemini_details_parse(const char *body, size_t len, struct wb_entry *e, st
     }
     /* Commit: only now is e changed, so a failed parse leaves it as it was. */
     if (wb_str_set(&e->description, field(card, "description")) ||
-        wb_str_set(&e->image_description,
-                   nonblank(field(card, "image_description")) ? field(card, "image_description")
-                                                              : NULL) ||
+        wb_str_set(&e->image_description, nonblank(field(card, "image_description"))
+                                              ? field(card, "image_description")
+                                              : NULL) ||
         wb_str_set(&e->reading, nonblank(field(card, "reading")) ? field(card, "reading") : NULL)) {
         rc = gemini_fail(aerr, WB_ENOMEM, 0, "out of memory");
         goto out;
@@ -218,7 +221,8 @@ int wb_gemini_details_parse(const char *body, size_t len, struct wb_entry *e, st
         goto out;
     }
     wb_entry_clear_examples(e);
-    json_array_foreach (ex, i, x) {
+    json_array_foreach(ex, i, x)
+    {
         const char *t = example_text(x), *tr = field(x, "translation");
         if (!nonblank(t) || i >= MAX_EXAMPLES)
             continue;

@@ -12,16 +12,16 @@
 static const struct {
     const char *code, *name;
 } languages[] = {
-    { "ja", "Japanese" },   { "zh", "Chinese" },     { "ko", "Korean" },     { "en", "English" },
-    { "es", "Spanish" },    { "fr", "French" },      { "de", "German" },     { "it", "Italian" },
-    { "pt", "Portuguese" }, { "ru", "Russian" },     { "ar", "Arabic" },     { "hi", "Hindi" },
-    { "nl", "Dutch" },      { "sv", "Swedish" },     { "no", "Norwegian" },  { "nb", "Norwegian" },
-    { "da", "Danish" },     { "fi", "Finnish" },     { "pl", "Polish" },     { "cs", "Czech" },
-    { "sk", "Slovak" },     { "hu", "Hungarian" },   { "ro", "Romanian" },   { "el", "Greek" },
-    { "tr", "Turkish" },    { "uk", "Ukrainian" },   { "he", "Hebrew" },     { "fa", "Persian" },
-    { "th", "Thai" },       { "vi", "Vietnamese" },  { "id", "Indonesian" }, { "ms", "Malay" },
-    { "tl", "Tagalog" },    { "bn", "Bengali" },     { "ta", "Tamil" },      { "sw", "Swahili" },
-    { "ca", "Catalan" },    { "hr", "Croatian" },    { "sr", "Serbian" },    { "bg", "Bulgarian" },
+    { "ja", "Japanese" },   { "zh", "Chinese" },    { "ko", "Korean" },     { "en", "English" },
+    { "es", "Spanish" },    { "fr", "French" },     { "de", "German" },     { "it", "Italian" },
+    { "pt", "Portuguese" }, { "ru", "Russian" },    { "ar", "Arabic" },     { "hi", "Hindi" },
+    { "nl", "Dutch" },      { "sv", "Swedish" },    { "no", "Norwegian" },  { "nb", "Norwegian" },
+    { "da", "Danish" },     { "fi", "Finnish" },    { "pl", "Polish" },     { "cs", "Czech" },
+    { "sk", "Slovak" },     { "hu", "Hungarian" },  { "ro", "Romanian" },   { "el", "Greek" },
+    { "tr", "Turkish" },    { "uk", "Ukrainian" },  { "he", "Hebrew" },     { "fa", "Persian" },
+    { "th", "Thai" },       { "vi", "Vietnamese" }, { "id", "Indonesian" }, { "ms", "Malay" },
+    { "tl", "Tagalog" },    { "bn", "Bengali" },    { "ta", "Tamil" },      { "sw", "Swahili" },
+    { "ca", "Catalan" },    { "hr", "Croatian" },   { "sr", "Serbian" },    { "bg", "Bulgarian" },
     { "la", "Latin" },      { "eo", "Esperanto" },
 };
 
@@ -63,11 +63,11 @@ char *wb_prompt_details(const struct wb_entry *e)
         return NULL;
     lang = wb_language_name(e->language);
     wb_buf_init(&b, 0);
-    rc |= wb_buf_appendf(&b, "You are writing a vocabulary flashcard for a learner of %s.\n\n",
-                         lang);
+    rc |=
+        wb_buf_appendf(&b, "You are writing a vocabulary flashcard for a learner of %s.\n\n", lang);
     rc |= wb_buf_appendf(&b, "Word: %s\n", e->word);
-    rc |= wb_buf_appendf(&b, "Translation: %s\n", blank(e->translation) ? "(none given)"
-                                                                        : e->translation);
+    rc |= wb_buf_appendf(&b, "Translation: %s\n",
+                         blank(e->translation) ? "(none given)" : e->translation);
     rc |= wb_buf_appendf(&b, "Context: %s\n\n", blank(e->context) ? "(none given)" : e->context);
     rc |= wb_buf_appends(
         &b, "The translation and the context pin down which meaning of the word is meant; "
@@ -87,10 +87,11 @@ char *wb_prompt_details(const struct wb_entry *e)
             "and what sets it apart from near-synonyms. When the context above is short or "
             "missing, expand on it so that the description stands on its own.\n");
     rc |= wb_buf_appendf(
-        &b, "- examples: two or three short, natural example sentences in %s that use the word "
-            "in this meaning, as a native speaker would say them in everyday life; each with "
-            "\"text\" (the sentence in %s) and \"translation\" (its translation into the "
-            "language of the translation above).\n",
+        &b,
+        "- examples: two or three short, natural example sentences in %s that use the word "
+        "in this meaning, as a native speaker would say them in everyday life; each with "
+        "\"text\" (the sentence in %s) and \"translation\" (its translation into the "
+        "language of the translation above).\n",
         lang, lang);
     rc |= wb_buf_appends(
         &b, "- image_description: one or two sentences describing a concrete scene that makes "
@@ -141,8 +142,8 @@ char *wb_prompt_speech_text(const struct wb_entry *e, const char *mode)
     if (mode && !strcmp(mode, "example") && example)
         rc = wb_buf_appends(&b, example);
     else if (mode && !strcmp(mode, "both") && example)
-        rc = wb_buf_appendf(&b, is_japanese(e->language) ? "%s。\n%s" : "%s.\n%s", e->word,
-                            example);
+        rc =
+            wb_buf_appendf(&b, is_japanese(e->language) ? "%s。\n%s" : "%s.\n%s", e->word, example);
     else
         rc = wb_buf_appends(&b, e->word);
     if (rc) {
@@ -269,8 +270,8 @@ int wb_dialogue_parse(const char *text, size_t len, struct wb_dialogue_line **li
             goto out;
         }
         if (!v[count - 1].speaker[0]) {
-            rc = wb_error_set(err, WB_EINVAL, "dialogue line %zu has an empty speaker name",
-                              lineno);
+            rc =
+                wb_error_set(err, WB_EINVAL, "dialogue line %zu has an empty speaker name", lineno);
             goto out;
         }
     }

@@ -38,8 +38,7 @@ static int too_big(struct wb_sse *p, int rc, const char *what, struct wb_error *
 {
     p->stopped = rc;
     if (rc == WB_ETOOBIG)
-        return wb_error_set(err, rc, "server-sent event %s exceeds %zu bytes", what,
-                            p->line.limit);
+        return wb_error_set(err, rc, "server-sent event %s exceeds %zu bytes", what, p->line.limit);
     return wb_error_set(err, rc, "out of memory in the event-stream parser");
 }
 

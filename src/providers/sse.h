@@ -25,7 +25,7 @@ struct wb_sse_event {
     const char *event; /* the "event:" field, "" when none was given ("message") */
     const char *data;  /* data lines joined with "\n", NUL-terminated */
     size_t data_len;
-    const char *id;    /* the last "id:" seen on the stream, "" when none */
+    const char *id; /* the last "id:" seen on the stream, "" when none */
 };
 
 /* Called once per event. A non-zero return stops the parser: wb_sse_feed()

@@ -30,8 +30,7 @@ static void entry_ja(struct wb_entry *e)
     e->context = strdup("the pet");
 }
 
-static int details(const char *name, struct wb_entry *e, struct wb_usage *u,
-                   struct wb_api_error *a)
+static int details(const char *name, struct wb_entry *e, struct wb_usage *u, struct wb_api_error *a)
 {
     struct wb_buf b = fixture(name);
     int rc = wb_gemini_details_parse(b.data, b.len, e, u, a);
@@ -46,8 +45,8 @@ TEST(details_ok)
     struct wb_api_error a;
     entry_ja(&e);
     CHECK_INT(details("details_ok.json", &e, &u, &a), 0);
-    CHECK_STR(e.word, "猫");           /* kept, not the model's */
-    CHECK_STR(e.translation, "cat");   /* kept */
+    CHECK_STR(e.word, "猫");         /* kept, not the model's */
+    CHECK_STR(e.translation, "cat"); /* kept */
     CHECK_STR(e.reading, "ねこ");
     CHECK_STR(e.description, "The common household pet, a small furry animal.");
     CHECK_STR(e.image_description, "A small cat curled up asleep on a sofa cushion.");
@@ -71,7 +70,7 @@ TEST(details_pretty_and_string_counts)
     e.word = strdup("gato");
     e.translation = strdup("cat");
     CHECK_INT(details("details_pretty.json", &e, &u, &a), 0);
-    CHECK(e.reading == NULL); /* empty -> NULL */
+    CHECK(e.reading == NULL);    /* empty -> NULL */
     CHECK_STR(e.language, "es"); /* filled only because it was missing */
     CHECK_INT(e.n_examples, 2);
     CHECK_STR(e.examples[0].text, "El gato duerme.");
@@ -265,11 +264,12 @@ TEST(wav_parser)
     struct wb_buf pcm;
     int rate = 0, ch = 0;
     /* fmt with an odd-sized LIST chunk before it, 2 channels, data size 0 (streamed). */
-    static const unsigned char wav[] = { 'R', 'I', 'F', 'F', 0, 0, 0, 0, 'W', 'A', 'V', 'E',
-                                         'L', 'I', 'S', 'T', 3, 0, 0, 0, 'a', 'b', 'c', 0,
-                                         'f', 'm', 't', ' ', 16, 0, 0, 0, 1, 0, 2, 0,
-                                         0x80, 0xBB, 0, 0, 0, 0xEE, 2, 0, 4, 0, 16, 0,
-                                         'd', 'a', 't', 'a', 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+    static const unsigned char wav[] = { 'R', 'I', 'F', 'F',  0,    0,   0,   0,   'W',  'A', 'V',
+                                         'E', 'L', 'I', 'S',  'T',  3,   0,   0,   0,    'a', 'b',
+                                         'c', 0,   'f', 'm',  't',  ' ', 16,  0,   0,    0,   1,
+                                         0,   2,   0,   0x80, 0xBB, 0,   0,   0,   0xEE, 2,   0,
+                                         4,   0,   16,  0,    'd',  'a', 't', 'a', 0,    0,   0,
+                                         0,   1,   2,   3,    4,    5,   6,   7,   8,    9 };
     wb_buf_init(&pcm, 0);
     CHECK_INT(wb_gemini_wav_to_pcm(wav, sizeof wav, &pcm, &rate, &ch), 0);
     CHECK_INT(rate, 48000);
@@ -487,15 +487,17 @@ TEST(details_answer_variants)
     struct wb_entry e;
     struct wb_api_error a;
     entry_ja(&e);
-    CHECK_INT(details_text("```json\n{\"description\": \"d\", \"examples\": [{\"text\": \"t\"}]}\n```",
-                           &e, &a),
-              0);
+    CHECK_INT(
+        details_text("```json\n{\"description\": \"d\", \"examples\": [{\"text\": \"t\"}]}\n```",
+                     &e, &a),
+        0);
     CHECK_STR(e.description, "d");
     CHECK_INT(e.n_examples, 1);
     CHECK(e.image_description == NULL && e.reading == NULL);
-    CHECK_INT(details_text("{\"description\": \"d2\", \"examples\": [{\"translation\": \"x\"}, \" \"]}",
-                           &e, &a),
-              WB_EPARSE);
+    CHECK_INT(
+        details_text("{\"description\": \"d2\", \"examples\": [{\"translation\": \"x\"}, \" \"]}",
+                     &e, &a),
+        WB_EPARSE);
     CHECK_STR(e.description, "d"); /* untouched by the failed parse */
     CHECK_INT(details_text("{\"description\": \"\", \"examples\": [\"t\"]}", &e, &a), WB_EPARSE);
     CHECK(strstr(a.message, "no description"));

@@ -14,7 +14,7 @@
 #include "wordbank/config.h"
 #include "wordbank/log.h"
 
-#define KEY "test-key-not-secret-123456"
+#define KEY  "test-key-not-secret-123456"
 #define BASE "http://127.0.0.1:8089"
 
 static json_t *sdk_record(int id)
@@ -81,8 +81,8 @@ static void check_body_identical(const struct wb_http_request *r, const json_t *
     const json_t *want = json_object_get(rec, "body");
     json_t *got = json_loadb(r->body, r->body_len, 0, NULL);
     char *want_s = json_dumps(want, JSON_COMPACT);
-    const char *cl = json_string_value(json_object_get(json_object_get(rec, "headers"),
-                                                       "content-length"));
+    const char *cl =
+        json_string_value(json_object_get(json_object_get(rec, "headers"), "content-length"));
     CHECK(got != NULL);
     CHECK(json_equal(got, want));
     CHECK_STR(r->body, want_s);
@@ -101,8 +101,9 @@ TEST(sdk_tts_stream_identical)
     opts(&o);
     o.tts_model = "gemini-2.5-flash-preview-tts";
     wb_http_request_init(&r);
-    CHECK_OK(wb_gemini_speech_request(&o, "Say cheerfully: Have a wonderful day!", "Kore", &r, &err),
-             &err);
+    CHECK_OK(
+        wb_gemini_speech_request(&o, "Say cheerfully: Have a wonderful day!", "Kore", &r, &err),
+        &err);
     check_url(&r, rec);
     check_headers(&r, rec);
     check_body_identical(&r, rec);
@@ -141,7 +142,8 @@ TEST(sdk_dialogue_identical)
     struct wb_error err = { 0 };
     struct wb_dialogue_line *lines;
     size_t n;
-    static const char script[] = "Joe: How's it going today Jane?\r\nJane: Not too bad, how about you?\n";
+    static const char script[] =
+        "Joe: How's it going today Jane?\r\nJane: Not too bad, how about you?\n";
     CHECK_OK(wb_dialogue_parse(script, sizeof script - 1, &lines, &n, &err), &err);
     CHECK_INT(n, 2);
     opts(&o);
@@ -210,7 +212,8 @@ TEST(sdk_imagen_identical)
     o.image_api = "imagen";
     o.image_model = "imagen-4.0-generate-001";
     wb_http_request_init(&r);
-    CHECK_OK(wb_gemini_image_request(&o, "A watercolor of a cat asleep on a chair", &r, &err), &err);
+    CHECK_OK(wb_gemini_image_request(&o, "A watercolor of a cat asleep on a chair", &r, &err),
+             &err);
     check_url(&r, rec);
     check_headers(&r, rec);
     check_body_identical(&r, rec);
@@ -231,7 +234,8 @@ static void same_shape(const json_t *got, const json_t *want, const char *path)
     CHECK_MSG(json_typeof(got) == json_typeof(want), "type differs at %s", path);
     if (!json_is_object(want) || strstr(path, ".responseSchema"))
         return;
-    json_object_foreach ((json_t *)want, k, v) {
+    json_object_foreach((json_t *)want, k, v)
+    {
         char sub[512];
         snprintf(sub, sizeof sub, "%s.%s", path, k);
         CHECK_MSG(json_object_get(got, k) != NULL, "missing %s", sub);
@@ -291,9 +295,11 @@ TEST(sdk_details_same_shape)
     CHECK(json_equal(json_object_get(sch, "required"), json_object_get(sch, "propertyOrdering")));
     CHECK(json_equal(json_object_get(wsch, "required"), json_object_get(wsch, "propertyOrdering")));
     i = 0;
-    json_object_foreach ((json_t *)json_object_get(sch, "properties"), k, x) {
+    json_object_foreach((json_t *)json_object_get(sch, "properties"), k, x)
+    {
         const char *t = json_string_value(json_object_get(x, "type"));
-        CHECK_STR(k, json_string_value(json_array_get(json_object_get(sch, "propertyOrdering"), i)));
+        CHECK_STR(k,
+                  json_string_value(json_array_get(json_object_get(sch, "propertyOrdering"), i)));
         CHECK(t && (!strcmp(t, "STRING") || !strcmp(t, "ARRAY")));
         i++;
     }
@@ -303,8 +309,9 @@ TEST(sdk_details_same_shape)
     CHECK_INT(json_array_size(json_object_get(x, "propertyOrdering")), 2);
     /* The fields the issue asks for are in it. */
     {
-        static const char *const need[] = { "description", "examples", "image_description",
-                                            "language_code", "reading", "word", "translation" };
+        static const char *const need[] = { "description",   "examples", "image_description",
+                                            "language_code", "reading",  "word",
+                                            "translation" };
         for (i = 0; i < 7; i++)
             CHECK(json_object_get(json_object_get(sch, "properties"), need[i]) != NULL);
     }
@@ -353,7 +360,8 @@ TEST(request_refusals)
     o.api_version = "v1";
     o.base_url = "https://example.test//";
     CHECK_OK(wb_gemini_speech_request(&o, "hi", NULL, &r, &err), &err);
-    CHECK_STR(r.url, "https://example.test/v1/models/gemini-3.8-flash-tts:streamGenerateContent?alt=sse");
+    CHECK_STR(r.url,
+              "https://example.test/v1/models/gemini-3.8-flash-tts:streamGenerateContent?alt=sse");
     CHECK_STR(r.model, "gemini-3.8-flash-tts");
     wb_http_request_release(&r);
     o.base_url = "ftp://x";
