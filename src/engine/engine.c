@@ -122,8 +122,10 @@ static void job_set_state(struct wb_engine *e, struct eng_job *j, enum job_state
     wb_log(WB_LOG_TRACE, "engine: request #%llu (%s) %s -> %s, attempt %d",
            (unsigned long long)j->id, j->model->name, state_names[from], state_names[to],
            j->attempts);
+    int was_queued = from == JOB_QUEUED || from == JOB_WAITING_RATE;
+    int queued = to == JOB_QUEUED || to == JOB_WAITING_RATE;
     /* Leave the old state's lists and counters ... */
-    if (from == JOB_QUEUED || from == JOB_WAITING_RATE)
+    if (was_queued && !queued)
         queue_remove(j->model, j);
     if (from == JOB_IN_FLIGHT) {
         j->model->in_flight--;
@@ -131,8 +133,7 @@ static void job_set_state(struct wb_engine *e, struct eng_job *j, enum job_state
     }
     /* ... enter the new one's. Backoff jobs sit in no queue; the pass finds
      * them through e->jobs when their time has come. */
-    if ((to == JOB_QUEUED || to == JOB_WAITING_RATE) && from != JOB_QUEUED &&
-        from != JOB_WAITING_RATE)
+    if (queued && !was_queued)
         queue_push(j->model, j, j->attempts > 0); /* retries go first */
     if (to == JOB_IN_FLIGHT) {
         j->model->in_flight++;
@@ -408,6 +409,7 @@ static void sched_pass(struct wb_engine *e)
             ;
     }
     if (wake != INT64_MAX) {
+        uv_update_time(&e->loop);
         int64_t d = wake - wb_clock_mono_ms();
         uv_timer_start(&e->wake, on_wake, (uint64_t)(d < 1 ? 1 : d), 0);
     } else {

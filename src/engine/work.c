@@ -110,6 +110,7 @@ int wb_engine_timer(struct wb_engine *e, int64_t ms, void (*cb)(void *ud, int st
     t->ud = ud;
     uv_timer_init(&e->loop, &t->t);
     t->t.data = t;
+    uv_update_time(&e->loop); /* the loop's cached time may be stale */
     uv_timer_start(&t->t, utimer_fire, (uint64_t)(ms < 0 ? 0 : ms), 0);
     t->next = e->utimers;
     if (e->utimers)

@@ -1,0 +1,535 @@
+/* Integration tests of the engine against the loopback Gemini fake: faults
+ * all recovered, quotas never exceeded, 429 hints honoured, per-day quotas
+ * ending one model, HTTP/2 multiplexing over TLS, streaming retries, cancel
+ * and stop (every callback exactly once), worker pool and timers.
+ */
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "fakeproc.h"
+#include "fakereq.h"
+#include "test.h"
+#include "core/util.h"
+#include "wordbank/config.h"
+#include "wordbank/log.h"
+
+#define TEXT_MODEL "gemini-3.8-flash"
+#define TTS_MODEL "gemini-3.8-flash-tts"
+#define IMG_MODEL "gemini-3.1-flash-image"
+#define MAXREQ 1024
+
+struct ctx {
+    struct wb_engine *e;
+    int done[MAXREQ];
+    int status[MAXREQ];
+    int attempts[MAXREQ];
+    int retries_seen[MAXREQ];
+    int64_t done_at[MAXREQ];
+    int n_done, n_ok;
+    int fail_stream_once[MAXREQ];
+    size_t streamed[MAXREQ];
+    /* per-day test: submit one more after the first failure */
+    int resubmit_after_fail;
+    const char *base;
+};
+
+struct slot {
+    struct ctx *c;
+    int i;
+};
+static struct slot slots[MAXREQ];
+
+static void on_done(void *ud, const struct wb_response *r);
+
+static int on_data(void *ud, const char *p, size_t n, struct wb_api_error *aerr)
+{
+    struct slot *s = ud;
+    (void)p;
+    s->c->streamed[s->i] += n;
+    if (s->c->fail_stream_once[s->i]) {
+        s->c->fail_stream_once[s->i] = 0;
+        aerr->code = WB_EINCOMPLETE;
+        aerr->retryable = 1;
+        aerr->retry_after_ms = 10;
+        snprintf(aerr->message, sizeof aerr->message, "test: stream ended early");
+        return 1;
+    }
+    return 0;
+}
+
+static void on_retry(void *ud)
+{
+    struct slot *s = ud;
+    s->c->retries_seen[s->i]++;
+    s->c->streamed[s->i] = 0;
+}
+
+static const struct wb_request_cbs cbs = {
+    .on_data = on_data, .on_retry = on_retry, .classify = fake_gemini_classify, .on_done = on_done
+};
+
+static uint64_t submit(struct ctx *c, int i, const char *model, enum wb_req_kind kind, int stream)
+{
+    struct wb_http_request r;
+    wb_http_request_init(&r);
+    char word[32];
+    snprintf(word, sizeof word, "word%d", i);
+    CHECK_INT(fake_gemini_request(&r, c->base, model, kind, word, stream), 0);
+    slots[i].c = c;
+    slots[i].i = i;
+    uint64_t id = 0;
+    CHECK_INT(wb_engine_submit(c->e, &r, 100, &cbs, &slots[i], &id), 0);
+    return id;
+}
+
+static void on_done(void *ud, const struct wb_response *r)
+{
+    struct slot *s = ud;
+    struct ctx *c = s->c;
+    c->done[s->i]++;
+    c->status[s->i] = r->status;
+    c->attempts[s->i] = r->attempts;
+    c->done_at[s->i] = wb_engine_now(c->e);
+    c->n_done++;
+    if (r->status == 0)
+        c->n_ok++;
+    if (r->status == 0 && !r->api_error)
+        CHECK(r->body != NULL);
+    if (r->status != 0 && r->status != WB_ECANCELED && r->status != WB_EQUOTA)
+        fprintf(stderr, "# request %d failed: %s\n", s->i, r->api_error->message);
+    if (c->resubmit_after_fail && r->status == WB_EQUOTA) {
+        c->resubmit_after_fail = 0;
+        submit(c, 999, TTS_MODEL, WB_REQ_SPEECH, 0);
+    }
+}
+
+static void log_fn(void *ud, enum wb_log_level level, const char *msg)
+{
+    (void)ud;
+    (void)level;
+    fprintf(stderr, "# %lld %s\n", (long long)wb_clock_mono_ms() % 100000, msg);
+}
+
+static struct wb_config *mkcfg(const char **kv)
+{
+    const char *lv = getenv("WB_TEST_LOG");
+    if (lv && *lv)
+        wb_log_set_handler(log_fn, NULL, (enum wb_log_level)atoi(lv));
+    struct wb_config *cfg = NULL;
+    CHECK_INT(wb_config_new(&cfg), 0);
+    wb_config_set(cfg, "engine.seed", "7", WB_SRC_FLAG);
+    for (; kv && kv[0]; kv += 2)
+        CHECK_INT(wb_config_set(cfg, kv[0], kv[1], WB_SRC_FLAG), 0);
+    return cfg;
+}
+
+static json_t *stats(struct fake_proc *f)
+{
+    char *s = fake_stats_json(f);
+    CHECK(s != NULL);
+    json_error_t je;
+    json_t *j = json_loads(s, 0, &je);
+    free(s);
+    CHECK(j != NULL);
+    return j;
+}
+
+static long long jint(json_t *root, const char *a, const char *b, const char *c)
+{
+    json_t *x = json_object_get(root, a);
+    if (b)
+        x = json_object_get(x, b);
+    if (c)
+        x = json_object_get(x, c);
+    return json_is_integer(x) ? json_integer_value(x) : 0;
+}
+
+static void start(struct fake_proc *f, const char *scenario, int tls)
+{
+    CHECK_MSG(fake_start(scenario, tls, f) == 0, "fake did not start");
+}
+
+TEST(faults_all_complete)
+{
+    struct fake_proc f;
+    start(&f, "{\"default\":{\"latencyMs\":20,\"jitter\":0.2,"
+              "\"faults\":{\"status503\":0.1,\"reset\":0.05}},\"seed\":3}", 0);
+    const char *kv[] = { "retry.base_ms", "20", "retry.cap_ms", "200", "retry.max_attempts", "8",
+                         "http.max_host_connections", "64", NULL };
+    struct wb_config *cfg = mkcfg(kv);
+    static struct ctx c;
+    c.base = f.base_url;
+    struct wb_error err = { 0 };
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), &err);
+    /* Entries: text, then image and speech at once; 170 entries = 510 requests. */
+    for (int i = 0; i < 510; i += 3)
+        submit(&c, i, TEXT_MODEL, WB_REQ_TEXT, 0);
+    CHECK_INT(wb_engine_run(c.e), 0);
+    for (int i = 0; i < 510; i += 3) {
+        CHECK_INT(c.done[i], 1);
+        CHECK_INT(c.status[i], 0);
+    }
+    /* Second phase as a dependent step: image + speech for every entry. */
+    for (int i = 0; i < 510; i += 3) {
+        submit(&c, i + 1, IMG_MODEL, WB_REQ_IMAGE, 0);
+        submit(&c, i + 2, TTS_MODEL, WB_REQ_SPEECH, 0);
+    }
+    CHECK_INT(wb_engine_run(c.e), 0);
+    for (int i = 0; i < 510; i++) {
+        CHECK_MSG(c.done[i] == 1, "request %d done %d times", i, c.done[i]);
+        CHECK_MSG(c.status[i] == 0, "request %d status %d", i, c.status[i]);
+    }
+    struct wb_engine_stats st;
+    wb_engine_get_stats(c.e, &st);
+    CHECK(st.retries > 20);
+    CHECK_INT(st.succeeded, 510);
+    json_t *s = stats(&f);
+    CHECK(jint(s, "totals", "statuses", "503") > 20);
+    CHECK(jint(s, "totals", "faults", "reset") > 5);
+    json_decref(s);
+    wb_engine_free(c.e);
+    wb_config_free(cfg);
+    fake_stop(&f);
+}
+
+/* Most arrivals in any window of win ms. */
+static int max_in_window(json_t *sent, double win)
+{
+    size_t n = json_array_size(sent), lo = 0;
+    int best = 0;
+    for (size_t hi = 0; hi < n; hi++) {
+        while (json_number_value(json_array_get(sent, hi)) -
+                   json_number_value(json_array_get(sent, lo)) >= win)
+            lo++;
+        if ((int)(hi - lo + 1) > best)
+            best = (int)(hi - lo + 1);
+    }
+    return best;
+}
+
+TEST(configured_quota_never_exceeded)
+{
+    struct fake_proc f;
+    start(&f, "{\"default\":{\"latencyMs\":30},\"models\":{\"" TTS_MODEL
+              "\":{\"quota\":{\"requests\":10,\"windowMs\":1000}}}}", 0);
+    const char *kv[] = { "limit." TTS_MODEL ".rpm", "600", NULL };
+    struct wb_config *cfg = mkcfg(kv);
+    static struct ctx c;
+    c.base = f.base_url;
+    struct wb_error err = { 0 };
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), &err);
+    int64_t t0 = wb_engine_now(c.e);
+    for (int i = 0; i < 40; i++)
+        submit(&c, i, TTS_MODEL, WB_REQ_SPEECH, 0);
+    CHECK_INT(wb_engine_run(c.e), 0);
+    int64_t took = wb_engine_now(c.e) - t0;
+    CHECK_INT(c.n_ok, 40);
+    json_t *s = stats(&f);
+    json_t *sent = json_object_get(json_object_get(json_object_get(s, "models"), TTS_MODEL), "sent");
+    CHECK_INT(json_array_size(sent), 40); /* no 429, no retry */
+    CHECK_MSG(max_in_window(sent, 1000) <= 10, "%d in one window", max_in_window(sent, 1000));
+    json_t *m = json_object_get(json_object_get(s, "models"), TTS_MODEL);
+    CHECK_INT(jint(m, "statuses", "429", NULL), 0);
+    CHECK(took >= 3500 && took < 6000);
+    json_decref(s);
+    wb_engine_free(c.e);
+    wb_config_free(cfg);
+    fake_stop(&f);
+}
+
+TEST(retry_delay_pauses_the_model)
+{
+    struct fake_proc f;
+    start(&f, "{\"default\":{\"latencyMs\":20},\"models\":{\"" TTS_MODEL
+              "\":{\"quota\":{\"requests\":5,\"windowMs\":1500}}}}", 0);
+    static struct ctx c;
+    c.base = f.base_url;
+    struct wb_config *cfg = mkcfg(NULL);
+    struct wb_error err = { 0 };
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), &err);
+    for (int i = 0; i < 12; i++)
+        submit(&c, i, TTS_MODEL, WB_REQ_SPEECH, 0);
+    CHECK_INT(wb_engine_run(c.e), 0);
+    CHECK_INT(c.n_ok, 12);
+    json_t *s = stats(&f);
+    json_t *m = json_object_get(json_object_get(s, "models"), TTS_MODEL);
+    json_t *sent = json_object_get(m, "sent");
+    long long n429 = jint(m, "statuses", "429", NULL);
+    CHECK(n429 >= 1);
+    /* The first 12 arrive together: 5 admitted, 7 told "retry in 2s" (the
+     * fake rounds up the 1.5 s window). Nothing may arrive before that. */
+    CHECK(json_array_size(sent) > 12);
+    double first429 = json_number_value(json_array_get(sent, 5));
+    double next = json_number_value(json_array_get(sent, 12));
+    CHECK_MSG(next - first429 >= 2000 - 5, "next request %.0f ms after the 429", next - first429);
+    /* After the pause: one probe, not a thundering herd of 429s. */
+    CHECK_MSG(n429 <= 7 + 2, "%lld 429s", n429);
+    struct wb_engine_stats st;
+    wb_engine_get_stats(c.e, &st);
+    CHECK_INT(st.rate_limited, n429);
+    json_decref(s);
+    wb_engine_free(c.e);
+    wb_config_free(cfg);
+    fake_stop(&f);
+}
+
+TEST(per_day_quota_ends_one_model)
+{
+    struct fake_proc f;
+    start(&f, "{\"default\":{\"latencyMs\":10},\"models\":{\"" TTS_MODEL
+              "\":{\"quota\":{\"requests\":3,\"windowMs\":86400000,\"perDay\":true}}}}", 0);
+    const char *kv[] = { "limit." TTS_MODEL ".concurrency", "1", NULL };
+    struct wb_config *cfg = mkcfg(kv);
+    static struct ctx c;
+    c.base = f.base_url;
+    c.resubmit_after_fail = 1;
+    struct wb_error err = { 0 };
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), &err);
+    for (int i = 0; i < 10; i++)
+        submit(&c, i, TTS_MODEL, WB_REQ_SPEECH, 0);
+    for (int i = 10; i < 15; i++)
+        submit(&c, i, TEXT_MODEL, WB_REQ_TEXT, 0);
+    CHECK_INT(wb_engine_run(c.e), 0);
+    for (int i = 0; i < 3; i++)
+        CHECK_INT(c.status[i], 0);
+    for (int i = 3; i < 10; i++)
+        CHECK_INT(c.status[i], WB_EQUOTA);
+    CHECK_INT(c.done[999], 1); /* submitted later, failed at once */
+    CHECK_INT(c.status[999], WB_EQUOTA);
+    CHECK_INT(c.attempts[999], 0);
+    for (int i = 10; i < 15; i++)
+        CHECK_INT(c.status[i], 0);
+    json_t *s = stats(&f);
+    CHECK_INT(jint(s, "models", TTS_MODEL, "requests"), 4);
+    json_decref(s);
+    struct wb_engine_model_info mi;
+    int found = 0;
+    for (size_t i = 0; i < wb_engine_model_count(c.e); i++) {
+        CHECK_INT(wb_engine_model_info(c.e, i, &mi), 0);
+        if (strcmp(mi.model, TTS_MODEL) == 0)
+            found = mi.exhausted;
+    }
+    CHECK(found);
+    wb_engine_free(c.e);
+    wb_config_free(cfg);
+    fake_stop(&f);
+}
+
+TEST(http2_multiplexes_over_tls)
+{
+    struct fake_proc f;
+    start(&f, "{\"default\":{\"latencyMs\":100}}", 1);
+    const char *kv[] = { "ca_file", f.ca, NULL };
+    struct wb_config *cfg = mkcfg(kv);
+    static struct ctx c;
+    c.base = f.tls_url;
+    struct wb_error err = { 0 };
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), &err);
+    int64_t t0 = wb_engine_now(c.e);
+    for (int i = 0; i < 120; i++)
+        submit(&c, i, TEXT_MODEL, WB_REQ_TEXT, i % 2);
+    CHECK_INT(wb_engine_run(c.e), 0);
+    int64_t took = wb_engine_now(c.e) - t0;
+    CHECK_INT(c.n_ok, 120);
+    json_t *s = stats(&f);
+    long long sessions = jint(s, "totals", "h2Sessions", NULL);
+    long long streams = jint(s, "totals", "h2Streams", NULL);
+    CHECK_MSG(streams >= 120 && sessions >= 1 && sessions <= 4, "%lld streams over %lld sessions",
+              streams, sessions);
+    CHECK_INT(jint(s, "totals", "keyInUrl", NULL), 0);
+    CHECK_MSG(jint(s, "models", TEXT_MODEL, "maxInFlight") >= 32, "max in flight %lld",
+              jint(s, "models", TEXT_MODEL, "maxInFlight"));
+    CHECK_MSG(took < 1500, "took %lld ms", (long long)took);
+    json_decref(s);
+    wb_engine_free(c.e);
+    wb_config_free(cfg);
+    fake_stop(&f);
+}
+
+TEST(stream_consumer_failure_retries_whole_request)
+{
+    struct fake_proc f;
+    start(&f, "{\"default\":{\"latencyMs\":10}}", 0);
+    struct wb_config *cfg = mkcfg(NULL);
+    static struct ctx c;
+    c.base = f.base_url;
+    struct wb_error err = { 0 };
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), &err);
+    c.fail_stream_once[0] = 1;
+    submit(&c, 0, TTS_MODEL, WB_REQ_SPEECH, 1);
+    submit(&c, 1, TTS_MODEL, WB_REQ_SPEECH, 1);
+    CHECK_INT(wb_engine_run(c.e), 0);
+    CHECK_INT(c.status[0], 0);
+    CHECK_INT(c.attempts[0], 2);
+    CHECK_INT(c.retries_seen[0], 1);
+    CHECK(c.streamed[0] > 0);
+    CHECK_INT(c.attempts[1], 1);
+    CHECK(c.streamed[1] > 0);
+    wb_engine_free(c.e);
+    wb_config_free(cfg);
+    fake_stop(&f);
+}
+
+TEST(client_errors_fail_at_once)
+{
+    struct fake_proc f;
+    start(&f, "{\"default\":{\"latencyMs\":5}}", 0);
+    struct wb_config *cfg = mkcfg(NULL);
+    static struct ctx c;
+    c.base = f.base_url;
+    struct wb_error err = { 0 };
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), &err);
+    submit(&c, 0, "no-such-model", WB_REQ_TEXT, 0);
+    CHECK_INT(wb_engine_run(c.e), 0);
+    CHECK_INT(c.status[0], WB_EMODEL);
+    CHECK_INT(c.attempts[0], 1);
+    wb_engine_free(c.e);
+    wb_config_free(cfg);
+    fake_stop(&f);
+}
+
+static void stop_cb(void *ud, int status)
+{
+    struct ctx *c = ud;
+    if (status == 0)
+        wb_engine_stop(c->e, 3000);
+}
+
+TEST(stop_lets_in_flight_finish_and_cancels_queued)
+{
+    struct fake_proc f;
+    start(&f, "{\"default\":{\"latencyMs\":400}}", 0);
+    const char *kv[] = { "limit.speech.concurrency", "4", NULL };
+    struct wb_config *cfg = mkcfg(kv);
+    static struct ctx c;
+    c.base = f.base_url;
+    struct wb_error err = { 0 };
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), &err);
+    for (int i = 0; i < 20; i++)
+        submit(&c, i, TTS_MODEL, WB_REQ_SPEECH, 0);
+    CHECK_INT(wb_engine_timer(c.e, 150, stop_cb, &c), 0);
+    CHECK_INT(wb_engine_run(c.e), WB_ECANCELED);
+    int ok = 0, canceled = 0;
+    for (int i = 0; i < 20; i++) {
+        CHECK_INT(c.done[i], 1);
+        ok += c.status[i] == 0;
+        canceled += c.status[i] == WB_ECANCELED;
+    }
+    CHECK_INT(ok, 4);
+    CHECK_INT(canceled, 16);
+    /* Work submitted after the stop is canceled too, once. */
+    submit(&c, 20, TTS_MODEL, WB_REQ_SPEECH, 0);
+    CHECK_INT(wb_engine_run(c.e), WB_ECANCELED);
+    CHECK_INT(c.done[20], 1);
+    CHECK_INT(c.status[20], WB_ECANCELED);
+    wb_engine_free(c.e);
+    wb_config_free(cfg);
+    fake_stop(&f);
+}
+
+static void abort_cb(void *ud, int status)
+{
+    struct ctx *c = ud;
+    if (status == 0) {
+        wb_engine_request_stop(c->e); /* as a signal handler would */
+        wb_engine_request_stop(c->e); /* second Ctrl-C: abort */
+    }
+}
+
+static void cancel_cb(void *ud, int status)
+{
+    struct ctx *c = ud;
+    (void)status;
+    CHECK_INT(wb_engine_cancel(c->e, 1), 0); /* in flight */
+    CHECK_INT(wb_engine_cancel(c->e, 8), 0); /* queued */
+    CHECK_INT(wb_engine_cancel(c->e, 12345), WB_ENOTFOUND);
+}
+
+TEST(cancel_and_abort_fire_every_callback_once)
+{
+    struct fake_proc f;
+    start(&f, "{\"default\":{\"latencyMs\":1500}}", 0);
+    const char *kv[] = { "limit.speech.concurrency", "4", NULL };
+    struct wb_config *cfg = mkcfg(kv);
+    static struct ctx c;
+    c.base = f.base_url;
+    struct wb_error err = { 0 };
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), &err);
+    for (int i = 0; i < 10; i++)
+        submit(&c, i, TTS_MODEL, WB_REQ_SPEECH, 0);
+    CHECK_INT(wb_engine_timer(c.e, 100, cancel_cb, &c), 0);
+    CHECK_INT(wb_engine_timer(c.e, 300, abort_cb, &c), 0);
+    int64_t t0 = wb_engine_now(c.e);
+    CHECK_INT(wb_engine_run(c.e), WB_ECANCELED);
+    CHECK_MSG(wb_engine_now(c.e) - t0 < 1000, "abort took %lld ms",
+              (long long)(wb_engine_now(c.e) - t0));
+    for (int i = 0; i < 10; i++) {
+        CHECK_INT(c.done[i], 1);
+        CHECK_INT(c.status[i], WB_ECANCELED);
+    }
+    CHECK(c.done_at[0] < c.done_at[2]); /* id 1 canceled by itself, earlier */
+    wb_engine_free(c.e);
+    wb_config_free(cfg);
+    fake_stop(&f);
+}
+
+static pthread_t loop_thread;
+static int work_ran_elsewhere, after_on_loop, timer_fired;
+
+static void work_fn(void *ud)
+{
+    (void)ud;
+    work_ran_elsewhere = !pthread_equal(pthread_self(), loop_thread);
+}
+
+static void after_fn(void *ud, int status)
+{
+    (void)ud;
+    after_on_loop = status == 0 && pthread_equal(pthread_self(), loop_thread);
+}
+
+static void timer_fn(void *ud, int status)
+{
+    (void)ud;
+    timer_fired = status == 0;
+}
+
+TEST(worker_pool_and_timers)
+{
+    struct wb_engine *e = NULL;
+    struct wb_error err = { 0 };
+    CHECK_OK(wb_engine_new(NULL, &e, &err), &err);
+    loop_thread = pthread_self();
+    CHECK_INT(wb_engine_queue_work(e, work_fn, after_fn, NULL), 0);
+    CHECK_INT(wb_engine_timer(e, 20, timer_fn, NULL), 0);
+    int64_t t0 = wb_engine_now(e);
+    CHECK_INT(wb_engine_run(e), 0);
+    CHECK(wb_engine_now(e) - t0 >= 19);
+    CHECK(work_ran_elsewhere);
+    CHECK(after_on_loop);
+    CHECK(timer_fired);
+    wb_engine_free(e);
+}
+
+TEST(free_with_pending_work_cancels_it)
+{
+    struct wb_engine *e = NULL;
+    struct wb_error err = { 0 };
+    CHECK_OK(wb_engine_new(NULL, &e, &err), &err);
+    static struct ctx c;
+    c.e = e;
+    c.base = "http://127.0.0.1:9";
+    for (int i = 0; i < 5; i++)
+        submit(&c, i, TEXT_MODEL, WB_REQ_TEXT, 0);
+    timer_fired = -1;
+    CHECK_INT(wb_engine_timer(e, 10000, timer_fn, NULL), 0);
+    wb_engine_free(e);
+    for (int i = 0; i < 5; i++) {
+        CHECK_INT(c.done[i], 1);
+        CHECK_INT(c.status[i], WB_ECANCELED);
+    }
+    CHECK_INT(timer_fired, 0);
+}
