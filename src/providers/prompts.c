@@ -139,7 +139,9 @@ char *wb_prompt_speech_text(const struct wb_entry *e, const char *mode)
     if (e->n_examples > 0 && !blank(e->examples[0].text))
         example = e->examples[0].text;
     wb_buf_init(&b, 0);
-    if (mode && !strcmp(mode, "example") && example)
+    if (mode && !strcmp(mode, "reading") && !blank(e->reading))
+        rc = wb_buf_appends(&b, e->reading);
+    else if (mode && !strcmp(mode, "example") && example)
         rc = wb_buf_appends(&b, example);
     else if (mode && !strcmp(mode, "both") && example)
         rc =

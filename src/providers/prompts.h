@@ -30,8 +30,10 @@ char *wb_prompt_details(const struct wb_entry *e);
 char *wb_prompt_image(const char *image_description);
 
 /* What is spoken for an entry: "word" (the default) speaks the word alone,
- * "example" the first example sentence (falling back to the word), "both" the
- * word, a pause and the first example. mode NULL means "word". */
+ * "reading" its kana reading when known (so a kanji word with several readings
+ * is spoken in this sense; falls back to the word), "example" the first example
+ * sentence (falling back to the word), "both" the word, a pause and the first
+ * example. mode NULL means "word". */
 char *wb_prompt_speech_text(const struct wb_entry *e, const char *mode);
 
 /* One dialogue line: "Name: text". Strings are owned by the array. */

@@ -243,6 +243,18 @@ static void same_shape(const json_t *got, const json_t *want, const char *path)
     }
 }
 
+/* The same keys in the same order (what JSON.stringify would print). */
+static void same_key_order(const json_t *got, const json_t *want)
+{
+    void *a = json_object_iter((json_t *)got), *b = json_object_iter((json_t *)want);
+    while (a && b) {
+        CHECK_STR(json_object_iter_key(a), json_object_iter_key(b));
+        a = json_object_iter_next((json_t *)got, a);
+        b = json_object_iter_next((json_t *)want, b);
+    }
+    CHECK(a == NULL && b == NULL);
+}
+
 TEST(sdk_details_same_shape)
 {
     json_t *rec = sdk_record(1), *got;
@@ -287,6 +299,9 @@ TEST(sdk_details_same_shape)
     CHECK(json_equal(json_object_get(gc, "responseMimeType"),
                      json_object_get(wgc, "responseMimeType")));
     CHECK_INT(json_object_size(gc), json_object_size(wgc));
+    same_key_order(got, want);
+    same_key_order(p, json_array_get(json_object_get(want, "contents"), 0));
+    same_key_order(gc, wgc);
     /* The schema follows the SDK's conventions: upper-case types, required and
      * propertyOrdering listing every property in order, items for arrays. */
     sch = json_object_get(gc, "responseSchema");

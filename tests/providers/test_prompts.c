@@ -74,6 +74,13 @@ TEST(image_and_speech_text)
     p = wb_prompt_speech_text(&e, NULL);
     CHECK_STR(p, "猫");
     free(p);
+    p = wb_prompt_speech_text(&e, "reading"); /* no reading yet: the word */
+    CHECK_STR(p, "猫");
+    free(p);
+    e.reading = strdup("ねこ");
+    p = wb_prompt_speech_text(&e, "reading");
+    CHECK_STR(p, "ねこ");
+    free(p);
     wb_entry_release(&e);
 }
 
