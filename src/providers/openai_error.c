@@ -6,7 +6,6 @@
  */
 #define _XOPEN_SOURCE 700 /* strptime */
 #include <ctype.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +53,9 @@ static int64_t clamp_ms(double ms)
         return 0;
     if (ms >= (double)MAX_DELAY_MS)
         return MAX_DELAY_MS;
-    return (int64_t)ceil(ms - 1e-9);
+    /* Round up (no libm): a hint of 0.2 ms still means "wait". */
+    int64_t whole = (int64_t)ms;
+    return (double)whole + 1e-9 < ms ? whole + 1 : whole;
 }
 
 int64_t wb_openai_duration_ms(const char *s)
