@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's main-job command (make demo). Until the generation pipeline
-# lands it imports the example word bank and lists it.
+# The README's main-job command (make demo): generates every missing stage of
+# the example word list, builds the example lessons into out/site, and lists
+# the word bank. Offline (MeCab, EDICT, espeak-ng) when no API key is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh || exit 3
@@ -8,5 +9,8 @@ bash scripts/deps.sh || exit 3
 ninja -C build >/dev/null
 mkdir -p out
 export WORDBANK_DB=${WORDBANK_DB:-out/wordbank.db}
-./build/src/cli/wordbank import examples/wordbank.jsonl
-./build/src/cli/wordbank list
+wb=./build/src/cli/wordbank
+"$wb" propagate examples/words.txt
+"$wb" build examples/lessons -o out/site
+"$wb" list
+echo "open out/site/index.html (or serve out/site) to see the cards"

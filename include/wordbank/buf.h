@@ -33,8 +33,6 @@ int wb_buf_appendvf(struct wb_buf *b, const char *fmt, va_list ap);
 char *wb_buf_detach(struct wb_buf *b, size_t *len);
 /* Remove n bytes from the front. */
 void wb_buf_consume(struct wb_buf *b, size_t n);
-struct wb_error;
-/* Append a whole file (within the buffer's limit); the path is in the message. */
-int wb_buf_read_file(struct wb_buf *b, const char *path, struct wb_error *err);
+
 
 #endif

@@ -8,6 +8,7 @@
 #include "wordbank/entry.h"
 #include "wordbank/error.h"
 #include "wordbank/export.h"
+#include "wordbank/file.h"
 #include "wordbank/log.h"
 #include "wordbank/media.h"
 #include "wordbank/offline.h"

@@ -18,6 +18,8 @@ static const struct command {
 } commands[] = {
     { "add", cmd_add, "add WORD TRANSLATION [CONTEXT]     generate one entry (all missing stages)" },
     { "propagate", cmd_propagate, "propagate [FILE|-]                 generate every entry listed (\"- word: translation (context)\" or TSV)" },
+    { "build", cmd_build, "build SRC_DIR -o OUT_DIR           every Markdown file: <wordbank>/<dialogue> blocks -> HTML" },
+    { "render", cmd_render, "render FILE [-o OUT]               one Markdown file (a filter when FILE is -)" },
     { "list", cmd_list, "list                               every entry (--json: one JSON array)" },
     { "show", cmd_show, "show WORD [TRANSLATION]            one entry in full" },
     { "rm", cmd_rm, "rm WORD TRANSLATION                remove an entry" },

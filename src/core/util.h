@@ -9,6 +9,7 @@
 
 #include "wordbank/buf.h"
 #include "wordbank/error.h"
+#include "wordbank/file.h"
 
 /* Monotonic milliseconds: every timeout and rate decision. */
 int64_t wb_clock_mono_ms(void);
@@ -33,7 +34,6 @@ int wb_str_set(char **dst, const char *src);
 int wb_file_read(const char *path, struct wb_buf *out, struct wb_error *err);
 /* Join a directory and a name into out ("dir/name"; name alone if absolute). */
 int wb_path_join(struct wb_buf *out, const char *dir, const char *name);
-/* mkdir -p. */
-int wb_mkdirs(const char *path, struct wb_error *err);
+
 
 #endif

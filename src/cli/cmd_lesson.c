@@ -1,0 +1,367 @@
+/* render, build and preview: Markdown lessons with <wordbank>/<dialogue>
+ * blocks to HTML cards and quizzes. Entries that miss something are generated
+ * first (one pipeline run for the whole site), unless --cache-only. */
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+struct page {
+    char *src_path;  /* the Markdown file */
+    char *rel;       /* its path below SRC_DIR, ".md" replaced by ".html" */
+    struct wb_doc doc;
+};
+
+struct site {
+    struct cli *c;
+    struct wb_store *st;
+    struct page *pages;
+    size_t n_pages, cap_pages;
+    struct wb_entry *entries; /* every entry the pages name, loaded once */
+    size_t n_entries, cap_entries;
+    const char *out_dir;      /* build: media is copied here */
+    int copy_media;
+    const char *cur_root;     /* build: the page's relative way to the site root */
+    int failed;               /* diagnostics or failures: exit 1 */
+};
+
+static int add_page(struct site *s, const char *path, const char *rel)
+{
+    struct wb_error err = { 0 };
+    struct wb_buf text;
+    struct page *p;
+    int rc;
+    if (s->n_pages == s->cap_pages) {
+        size_t cap = s->cap_pages ? s->cap_pages * 2 : 16;
+        p = realloc(s->pages, cap * sizeof *p);
+        if (!p)
+            return EXIT_ENV;
+        s->pages = p;
+        s->cap_pages = cap;
+    }
+    p = &s->pages[s->n_pages];
+    memset(p, 0, sizeof *p);
+    wb_doc_init(&p->doc);
+    wb_buf_init(&text, WB_CONTENT_MAX_DOC);
+    if (!strcmp(path, "-")) {
+        char tmp[65536];
+        size_t n;
+        rc = 0;
+        while (!rc && (n = fread(tmp, 1, sizeof tmp, stdin)) > 0)
+            rc = wb_buf_append(&text, tmp, n);
+        if (rc)
+            wb_error_set(&err, rc, "<stdin>: %s", wb_strerror(rc));
+    } else {
+        rc = wb_buf_read_file(&text, path, &err);
+    }
+    if (!rc)
+        rc = wb_doc_parse(&p->doc, strcmp(path, "-") ? path : "<stdin>", text.data, text.len, &err);
+    wb_buf_release(&text);
+    if (rc) {
+        cli_error("%s", wb_error_text(&err));
+        wb_doc_release(&p->doc);
+        return EXIT_ENV;
+    }
+    for (size_t i = 0; i < p->doc.n_diags; i++) {
+        fprintf(stderr, "%s\n", p->doc.diags[i]);
+        s->failed = 1;
+    }
+    p->src_path = strdup(path);
+    p->rel = rel ? strdup(rel) : NULL;
+    s->n_pages++;
+    return EXIT_OK;
+}
+
+static void site_release(struct site *s)
+{
+    for (size_t i = 0; i < s->n_pages; i++) {
+        wb_doc_release(&s->pages[i].doc);
+        free(s->pages[i].src_path);
+        free(s->pages[i].rel);
+    }
+    free(s->pages);
+    for (size_t i = 0; i < s->n_entries; i++)
+        wb_entry_release(&s->entries[i]);
+    free(s->entries);
+}
+
+/* Generate whatever the pages' entries miss, in one run. */
+static int generate(struct site *s)
+{
+    struct cli_run cr;
+    struct wb_error err = { 0 };
+    size_t n = 0;
+    int rc;
+    if (s->c->cache_only)
+        return EXIT_OK;
+    if ((rc = cli_run_begin(s->c, s->st, &cr)))
+        return rc;
+    for (size_t i = 0; i < s->n_pages; i++) {
+        for (size_t b = 0; b < s->pages[i].doc.n_blocks; b++) {
+            const struct wb_block *bl = &s->pages[i].doc.blocks[b];
+            for (size_t k = 0; k < bl->n_items; k++) {
+                if (wb_run_add(cr.run, bl->items[k].word, bl->items[k].translation,
+                               bl->items[k].context, &err) == 0)
+                    n++;
+            }
+        }
+    }
+    if (!n) {
+        wb_run_free(cr.run);
+        return EXIT_OK;
+    }
+    return cli_run_finish(s->c, &cr);
+}
+
+static int load_entry(void *ud, const struct wb_entry *e)
+{
+    struct site *s = ud;
+    if (s->n_entries == s->cap_entries) {
+        size_t cap = s->cap_entries ? s->cap_entries * 2 : 64;
+        struct wb_entry *v = realloc(s->entries, cap * sizeof *v);
+        if (!v)
+            return WB_ENOMEM;
+        s->entries = v;
+        s->cap_entries = cap;
+    }
+    wb_entry_init(&s->entries[s->n_entries]);
+    if (wb_entry_copy(&s->entries[s->n_entries], e))
+        return WB_ENOMEM;
+    s->n_entries++;
+    return 0;
+}
+
+static const struct wb_entry *lookup(void *ud, const char *word, const char *translation)
+{
+    struct site *s = ud;
+    struct wb_error err = { 0 };
+    struct wb_store_query q = { 0 };
+    for (size_t i = 0; i < s->n_entries; i++) {
+        if (!strcmp(s->entries[i].word, word) && !strcmp(s->entries[i].translation, translation))
+            return &s->entries[i];
+    }
+    if (!s->st)
+        return NULL;
+    q.word = word;
+    q.translation = translation;
+    q.language = wb_config_get(s->c->cfg, "lang");
+    size_t before = s->n_entries;
+    wb_store_each(s->st, &q, load_entry, s, &err);
+    return s->n_entries > before ? &s->entries[before] : NULL;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+    struct wb_buf b;
+    struct wb_error err = { 0 };
+    int rc;
+    struct stat st;
+    if (stat(to, &st) == 0 && st.st_size > 0)
+        return 0; /* content-hash names: same name, same bytes */
+    wb_buf_init(&b, 0);
+    rc = wb_buf_read_file(&b, from, &err);
+    if (rc) {
+        cli_warn("%s", wb_error_text(&err));
+        wb_buf_release(&b);
+        return -1;
+    }
+    rc = cli_write_file(to, b.data, b.len);
+    wb_buf_release(&b);
+    return rc;
+}
+
+/* Media URLs: "media/<file>" below the site (copied there by build), or the
+ * media directory itself for render. */
+static int media_url(void *ud, const char *file, struct wb_buf *out)
+{
+    struct site *s = ud;
+    struct wb_buf from, to;
+    int rc = 0;
+    if (!s->copy_media)
+        return wb_buf_appendf(out, "%s/%s", cli_media_dir(s->c), file);
+    wb_buf_init(&from, 0);
+    wb_buf_init(&to, 0);
+    wb_buf_appendf(&from, "%s/%s", cli_media_dir(s->c), file);
+    wb_buf_appendf(&to, "%s/media/%s", s->out_dir, file);
+    if (access(from.data, R_OK) == 0)
+        copy_file(from.data, to.data);
+    wb_buf_release(&from);
+    wb_buf_release(&to);
+    rc = wb_buf_appendf(out, "%smedia/%s",
+                        s->c->base_url ? s->c->base_url : s->cur_root ? s->cur_root : "", file);
+    return rc;
+}
+
+static int render_one(struct site *s, struct page *p, struct wb_render_opts *o, struct wb_buf *out)
+{
+    struct wb_error err = { 0 };
+    int rc = wb_doc_render(&p->doc, lookup, s, o, out, &err);
+    if (rc) {
+        cli_error("%s: %s", p->src_path, wb_error_text(&err));
+        return EXIT_ENV;
+    }
+    return EXIT_OK;
+}
+
+int cmd_render(struct cli *c)
+{
+    struct site s = { 0 };
+    struct wb_render_opts o;
+    struct wb_buf out;
+    int rc;
+    if (c->argc != 1)
+        return cli_usage("render");
+    s.c = c;
+    if ((rc = cli_open_store(c, !c->cache_only, &s.st)))
+        return rc;
+    if ((rc = add_page(&s, c->argv[0], NULL)))
+        goto out;
+    if (s.st && (rc = generate(&s)) && rc != EXIT_SOME_FAILED)
+        goto out;
+    if (rc == EXIT_SOME_FAILED)
+        s.failed = 1;
+    wb_render_opts_init(&o);
+    o.mode = WB_RENDER_FRAGMENT;
+    o.lang = wb_config_get(c->cfg, "lang");
+    o.inline_assets = 1;
+    o.base_url = c->base_url;
+    o.media_url = media_url;
+    o.media_ud = &s;
+    wb_buf_init(&out, 0);
+    rc = render_one(&s, &s.pages[0], &o, &out);
+    if (!rc && cli_write_file(c->output ? c->output : "-", out.data, out.len))
+        rc = EXIT_ENV;
+    wb_buf_release(&out);
+    if (!rc && s.failed)
+        rc = EXIT_SOME_FAILED;
+out:
+    site_release(&s);
+    wb_store_close(s.st);
+    return rc;
+}
+
+/* ---- build ---- */
+
+static struct site *walk_site;
+static const char *walk_root;
+
+static int walk_md(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    size_t n = strlen(path);
+    char rel[PATH_MAX];
+    (void)sb;
+    (void)ftw;
+    if (flag != FTW_F || n < 3 || strcmp(path + n - 3, ".md"))
+        return 0;
+    snprintf(rel, sizeof rel, "%s", path + strlen(walk_root) + (path[strlen(walk_root)] == '/'));
+    memcpy(rel + strlen(rel) - 3, ".html", 6);
+    return add_page(walk_site, path, rel) ? 1 : 0;
+}
+
+static int page_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct page *)a)->rel, ((const struct page *)b)->rel);
+}
+
+static int mkdir_for(const char *file)
+{
+    char tmp[PATH_MAX];
+    struct wb_error err = { 0 };
+    snprintf(tmp, sizeof tmp, "%s", file);
+    if (wb_mkdirs(dirname(tmp), &err)) {
+        cli_error("%s", wb_error_text(&err));
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_build(struct cli *c)
+{
+    struct site s = { 0 };
+    struct wb_error err = { 0 };
+    struct wb_render_opts o;
+    struct wb_buf out, path, root;
+    struct stat sb;
+    int rc;
+    if (c->argc != 1 || !c->output)
+        return cli_usage("build");
+    if (stat(c->argv[0], &sb) || !S_ISDIR(sb.st_mode)) {
+        cli_error("%s: not a directory", c->argv[0]);
+        return EXIT_USAGE;
+    }
+    s.c = c;
+    s.out_dir = c->output;
+    s.copy_media = 1;
+    if ((rc = cli_open_store(c, !c->cache_only, &s.st)))
+        return rc;
+    walk_site = &s;
+    walk_root = c->argv[0];
+    if (nftw(c->argv[0], walk_md, 32, FTW_PHYS)) {
+        cli_error("%s: cannot read every lesson", c->argv[0]);
+        rc = EXIT_ENV;
+        goto out;
+    }
+    if (!s.n_pages) {
+        cli_error("%s: no Markdown (.md) files", c->argv[0]);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    qsort(s.pages, s.n_pages, sizeof *s.pages, page_cmp);
+    if (s.st && (rc = generate(&s)) && rc != EXIT_SOME_FAILED)
+        goto out;
+    if (rc == EXIT_SOME_FAILED)
+        s.failed = 1;
+    rc = EXIT_OK;
+    wb_buf_init(&path, 0);
+    wb_buf_appendf(&path, "%s/media", c->output);
+    if (wb_mkdirs(path.data, &err) || wb_site_write_assets(c->output, &err)) {
+        cli_error("%s", wb_error_text(&err));
+        wb_buf_release(&path);
+        rc = EXIT_ENV;
+        goto out;
+    }
+    wb_buf_init(&out, 0);
+    wb_buf_init(&root, 0);
+    for (size_t i = 0; i < s.n_pages && !rc; i++) {
+        struct page *p = &s.pages[i];
+        wb_buf_reset(&out);
+        wb_buf_reset(&root);
+        for (const char *q = p->rel; *q; q++) {
+            if (*q == '/')
+                wb_buf_appends(&root, "../");
+        }
+        wb_render_opts_init(&o);
+        o.mode = WB_RENDER_PAGE;
+        o.lang = wb_config_get(c->cfg, "lang");
+        o.base_url = c->base_url;
+        o.root_rel = root.data;
+        o.media_url = media_url;
+        o.media_ud = &s;
+        s.cur_root = root.data;
+        rc = render_one(&s, p, &o, &out);
+        wb_buf_reset(&path);
+        wb_buf_appendf(&path, "%s/%s", c->output, p->rel);
+        if (!rc && (mkdir_for(path.data) || cli_write_file(path.data, out.data, out.len)))
+            rc = EXIT_ENV;
+    }
+    wb_buf_release(&out);
+    wb_buf_release(&root);
+    wb_buf_release(&path);
+    if (!rc && c->verbosity >= 0)
+        fprintf(stderr, "built %zu page%s into %s\n", s.n_pages, s.n_pages == 1 ? "" : "s",
+                c->output);
+    if (!rc && s.failed)
+        rc = EXIT_SOME_FAILED;
+out:
+    site_release(&s);
+    wb_store_close(s.st);
+    return rc;
+}
