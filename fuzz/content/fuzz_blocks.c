@@ -68,7 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (doc.n_blocks > 0) {
         size_t tail = doc.len - doc.blocks[doc.n_blocks - 1].end;
-        if (out.len < tail || memcmp(out.data + out.len - tail, doc.src + doc.len - tail, tail) != 0)
+        if (out.len < tail ||
+            memcmp(out.data + out.len - tail, doc.src + doc.len - tail, tail) != 0)
             abort();
     } else if (out.len != doc.len || memcmp(out.data, doc.src, doc.len) != 0) {
         abort();

@@ -18,9 +18,9 @@
 #include "wordbank/error.h"
 
 /* Size caps on what comes from outside. */
-#define WB_CONTENT_MAX_DOC (32u << 20) /* a Markdown file */
-#define WB_CONTENT_MAX_LINE 4096       /* one entry or dialogue line */
-#define WB_CONTENT_MAX_DIAGS 1000      /* diagnostics kept per document */
+#define WB_CONTENT_MAX_DOC   (32u << 20) /* a Markdown file */
+#define WB_CONTENT_MAX_LINE  4096        /* one entry or dialogue line */
+#define WB_CONTENT_MAX_DIAGS 1000        /* diagnostics kept per document */
 
 /* Folder (under a site's root) that wb_site_write_assets() fills and pages link. */
 #define WB_SITE_ASSETS_DIR "wordbank-assets"
@@ -51,12 +51,14 @@ int wb_word_line_parse(const char *line, size_t len, struct wb_word_item *out,
                        struct wb_error *err);
 /* Parse "word<TAB>translation[<TAB>context]". Lines starting with '#' are
  * comments (WB_LINE_BLANK). Same returns as wb_word_line_parse(). */
-int wb_word_tsv_parse(const char *line, size_t len, struct wb_word_item *out,
-                      struct wb_error *err);
+int wb_word_tsv_parse(const char *line, size_t len, struct wb_word_item *out, struct wb_error *err);
 
 /* ---- documents ----------------------------------------------------------- */
 
-enum wb_block_kind { WB_BLOCK_WORDBANK = 0, WB_BLOCK_DIALOGUE };
+enum wb_block_kind {
+    WB_BLOCK_WORDBANK = 0,
+    WB_BLOCK_DIALOGUE
+};
 
 struct wb_dialogue_line {
     char *speaker;

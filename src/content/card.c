@@ -10,8 +10,8 @@
 
 #include "content/content_int.h"
 
-#define PLAY_ICON                                                                                  \
-    "<svg viewBox=\"0 0 24 24\" width=\"22\" height=\"22\" aria-hidden=\"true\" focusable=\"false\">" \
+#define PLAY_ICON                                                                                        \
+    "<svg viewBox=\"0 0 24 24\" width=\"22\" height=\"22\" aria-hidden=\"true\" focusable=\"false\">"    \
     "<path fill=\"currentColor\" d=\"M3 9v6h4l5 5V4L7 9H3zm13.5 3A4.5 4.5 0 0 0 14 8v8a4.47 4.47 0 0 0 " \
     "2.5-4zM14 3.23v2.06a7 7 0 0 1 0 13.42v2.06A9 9 0 0 0 14 3.23z\"/></svg>"
 
@@ -65,9 +65,10 @@ int content_page_open(struct wb_buf *out, const struct wb_render_opts *o, const 
     if (rc == 0)
         rc = content_esc(out, o->page_lang ? o->page_lang : "en");
     if (rc == 0)
-        rc = wb_buf_appends(out, "\">\n<head>\n<meta charset=\"utf-8\">\n"
-                                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                                 "<title>");
+        rc = wb_buf_appends(
+            out, "\">\n<head>\n<meta charset=\"utf-8\">\n"
+                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                 "<title>");
     if (rc == 0)
         rc = content_esc(out, title ? title : "wordbank");
     if (rc == 0)
@@ -165,8 +166,12 @@ int content_card(struct wb_buf *out, const struct wb_render_opts *o, const struc
     const char *ctx = e && e->context ? e->context : it ? it->context : NULL;
     const char *reading = e ? e->reading : NULL;
     const char *lang = e && e->language && *e->language ? e->language : o->lang ? o->lang : "ja";
-    const char *img = e && e->stages[WB_STAGE_IMAGE].state == WB_STATE_DONE ? e->stages[WB_STAGE_IMAGE].file : NULL;
-    const char *aud = e && e->stages[WB_STAGE_AUDIO].state == WB_STATE_DONE ? e->stages[WB_STAGE_AUDIO].file : NULL;
+    const char *img = e && e->stages[WB_STAGE_IMAGE].state == WB_STATE_DONE
+                          ? e->stages[WB_STAGE_IMAGE].file
+                          : NULL;
+    const char *aud = e && e->stages[WB_STAGE_AUDIO].state == WB_STATE_DONE
+                          ? e->stages[WB_STAGE_AUDIO].file
+                          : NULL;
     struct wb_buf hira;
     size_t wl = strlen(word);
     int rc, show_reading;
@@ -192,12 +197,14 @@ int content_card(struct wb_buf *out, const struct wb_render_opts *o, const struc
         if ((rc = wb_buf_appends(out, "<img class=\"wb-pic\" src=\"")) == 0 &&
             (rc = media_url(out, o, img)) == 0 && (rc = wb_buf_appends(out, "\" alt=\"")) == 0 &&
             (rc = content_esc(out, e->image_description && *e->image_description
-                                       ? e->image_description : word)) == 0)
+                                       ? e->image_description
+                                       : word)) == 0)
             rc = wb_buf_appends(out, "\" loading=\"lazy\" decoding=\"async\">\n");
     } else if (rc == 0) {
         size_t used;
         content_utf8_next(word, wl, &used);
-        if ((rc = wb_buf_appends(out, "<div class=\"wb-pic wb-nopic\" aria-hidden=\"true\"><span lang=\"")) == 0 &&
+        if ((rc = wb_buf_appends(
+                 out, "<div class=\"wb-pic wb-nopic\" aria-hidden=\"true\"><span lang=\"")) == 0 &&
             (rc = content_esc(out, lang)) == 0 && (rc = wb_buf_appends(out, "\">")) == 0 &&
             (rc = content_escn(out, word, wl ? used : 0)) == 0)
             rc = wb_buf_appends(out, "</span></div>\n");
@@ -206,7 +213,8 @@ int content_card(struct wb_buf *out, const struct wb_render_opts *o, const struc
         rc = wb_buf_appends(out, "<p class=\"wb-word\" lang=\"");
     if (rc == 0 && (rc = content_esc(out, lang)) == 0 && (rc = wb_buf_appends(out, "\">")) == 0 &&
         (rc = content_esc(out, word)) == 0)
-        rc = wb_buf_appends(out, "</p>\n</div>\n<div class=\"wb-face wb-back\">\n<p class=\"wb-head\" lang=\"");
+        rc = wb_buf_appends(
+            out, "</p>\n</div>\n<div class=\"wb-face wb-back\">\n<p class=\"wb-head\" lang=\"");
     if (rc == 0 && (rc = content_esc(out, lang)) == 0 && (rc = wb_buf_appends(out, "\">")) == 0 &&
         (rc = content_ruby(out, word, reading, NULL)) == 0)
         rc = wb_buf_appends(out, "</p>\n");
@@ -246,7 +254,10 @@ int content_card(struct wb_buf *out, const struct wb_render_opts *o, const struc
     /* The play control sits outside the flip target: a real button that
      * plays the audio and never turns the card. */
     if (rc == 0 && aud) {
-        if ((rc = wb_buf_appends(out, "<button type=\"button\" class=\"wb-play\" aria-label=\"Play the pronunciation of ")) == 0 &&
+        if ((rc = wb_buf_appends(
+                 out,
+                 "<button type=\"button\" class=\"wb-play\" aria-label=\"Play the pronunciation of ")) ==
+                0 &&
             (rc = content_esc(out, word)) == 0 &&
             (rc = wb_buf_appends(out, "\" title=\"Play the pronunciation\">" PLAY_ICON "</button>\n"
                                       "<audio class=\"wb-audio\" preload=\"none\" src=\"")) == 0 &&

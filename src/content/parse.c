@@ -124,8 +124,7 @@ static int split_context(const char *s, size_t len, struct wb_word_item *out, st
     return 0;
 }
 
-int wb_word_line_parse(const char *line, size_t len, struct wb_word_item *out,
-                       struct wb_error *err)
+int wb_word_line_parse(const char *line, size_t len, struct wb_word_item *out, struct wb_error *err)
 {
     size_t cw = 0, colon, wlen, rlen;
     const char *s, *word, *rest;
@@ -140,7 +139,8 @@ int wb_word_line_parse(const char *line, size_t len, struct wb_word_item *out,
     if (!content_utf8_valid(s, len))
         return wb_error_set(err, WB_EPARSE, "invalid UTF-8");
     if (!((s[0] == '-' || s[0] == '*' || s[0] == '+') &&
-          (len == 1 || s[1] == ' ' || s[1] == '\t' || (len >= 4 && !memcmp(s + 1, "\xe3\x80\x80", 3)))))
+          (len == 1 || s[1] == ' ' || s[1] == '\t' ||
+           (len >= 4 && !memcmp(s + 1, "\xe3\x80\x80", 3)))))
         return wb_error_set(err, WB_EPARSE, "expected '- word: translation (context)'");
     s++;
     len--;
@@ -166,8 +166,7 @@ out:
     return rc;
 }
 
-int wb_word_tsv_parse(const char *line, size_t len, struct wb_word_item *out,
-                      struct wb_error *err)
+int wb_word_tsv_parse(const char *line, size_t len, struct wb_word_item *out, struct wb_error *err)
 {
     const char *f[3], *s;
     size_t fl[3], n = 0, i, start = 0;
@@ -193,7 +192,8 @@ int wb_word_tsv_parse(const char *line, size_t len, struct wb_word_item *out,
     for (i = 0; i <= len; i++) {
         if (i == len || s[i] == '\t') {
             if (n == 3)
-                return wb_error_set(err, WB_EPARSE, "too many fields (expected word<TAB>translation<TAB>context)");
+                return wb_error_set(err, WB_EPARSE,
+                                    "too many fields (expected word<TAB>translation<TAB>context)");
             fl[n] = i - start;
             f[n] = content_trim(s + start, &fl[n]);
             n++;
@@ -275,13 +275,21 @@ static int diag(struct wb_doc *doc, unsigned line, const char *fmt, ...)
     return rc;
 }
 
-enum tag { TAG_NONE = 0, TAG_OPEN, TAG_CLOSE };
+enum tag {
+    TAG_NONE = 0,
+    TAG_OPEN,
+    TAG_CLOSE
+};
 
 /* "<wordbank>", "</DIALOGUE >" ...: up to three spaces of indentation, the
  * tag, optional blanks, nothing else on the line. */
 static enum tag line_tag(const char *s, size_t len, enum wb_block_kind *kind)
 {
-    static const struct { const char *name; size_t n; enum wb_block_kind kind; } names[] = {
+    static const struct {
+        const char *name;
+        size_t n;
+        enum wb_block_kind kind;
+    } names[] = {
         { "wordbank", 8, WB_BLOCK_WORDBANK },
         { "dialogue", 8, WB_BLOCK_DIALOGUE },
     };
@@ -441,7 +449,8 @@ static int next_line(const struct wb_doc *doc, struct scan *sc, size_t *start, s
 
 /* Parse one block whose opening tag is the line just read. Returns 1 when the
  * closing tag was found (the block added), 0 when it never closes. */
-static int parse_block(struct wb_doc *doc, struct scan *sc, enum wb_block_kind kind, size_t tag_start)
+static int parse_block(struct wb_doc *doc, struct scan *sc, enum wb_block_kind kind,
+                       size_t tag_start)
 {
     struct wb_block b;
     struct wb_word_item it;
@@ -465,8 +474,11 @@ static int parse_block(struct wb_doc *doc, struct scan *sc, enum wb_block_kind k
             if (kind == WB_BLOCK_DIALOGUE) {
                 b.two_voice = b.n_speakers == 2 && b.n_lines > 0;
                 if (!b.two_voice)
-                    rc = diag(doc, b.line, "<dialogue> has %s speaker%s; a two-voice clip needs exactly two",
-                              b.n_speakers > 2 ? "more than two" : b.n_speakers == 1 ? "one" : "no",
+                    rc = diag(doc, b.line,
+                              "<dialogue> has %s speaker%s; a two-voice clip needs exactly two",
+                              b.n_speakers > 2    ? "more than two"
+                              : b.n_speakers == 1 ? "one"
+                                                  : "no",
                               b.n_speakers == 1 ? "" : "s");
             }
             if (rc == 0)

@@ -28,7 +28,8 @@ int wb_quiz_id(const char *question, const char *const *answers, size_t n_answer
 
     wb_buf_init(&b, 0);
     id[0] = '\0';
-    if (!(q = content_norm_ws(question)) || (n_answers && !(norm = calloc(n_answers, sizeof(*norm)))))
+    if (!(q = content_norm_ws(question)) ||
+        (n_answers && !(norm = calloc(n_answers, sizeof(*norm)))))
         goto out;
     for (size_t i = 0; i < n_answers; i++) {
         char *a = content_norm_ws(answers[i]);
@@ -176,8 +177,8 @@ static int render_wordbank(struct wb_buf *out, const struct wb_block *b, wb_entr
         if (rc < 0)
             goto out;
         rc = quiz_item(items, e && e->translation ? e->translation : it->translation,
-                       e && e->context ? e->context : it->context, e && e->word ? e->word : it->word,
-                       e ? e->reading : NULL);
+                       e && e->context ? e->context : it->context,
+                       e && e->word ? e->word : it->word, e ? e->reading : NULL);
     }
     if (rc == 0)
         rc = wb_buf_appends(out, "</div>\n");
@@ -191,8 +192,9 @@ static int render_wordbank(struct wb_buf *out, const struct wb_block *b, wb_entr
         if (rc == 0)
             rc = script_json(out, js);
         if (rc == 0)
-            rc = wb_buf_appends(out, "</script>\n<noscript><p>The quiz needs JavaScript.</p></noscript>\n"
-                                     "</section>\n");
+            rc = wb_buf_appends(
+                out, "</script>\n<noscript><p>The quiz needs JavaScript.</p></noscript>\n"
+                     "</section>\n");
     }
     if (rc < 0)
         rc = wb_error_set(err, rc, "rendering <wordbank> at line %u: %s", b->line, wb_strerror(rc));
@@ -207,7 +209,8 @@ static int render_dialogue(struct wb_buf *out, const struct wb_block *b,
                            const struct wb_render_opts *o, struct wb_error *err)
 {
     const char *lang = o->lang ? o->lang : "ja";
-    const char *file = b->two_voice && o->dialogue_audio ? o->dialogue_audio(o->dialogue_ud, b) : NULL;
+    const char *file =
+        b->two_voice && o->dialogue_audio ? o->dialogue_audio(o->dialogue_ud, b) : NULL;
     int rc = wb_buf_appends(out, "<figure class=\"wb-dialogue\">\n");
 
     if (rc == 0 && file && *file) {
@@ -215,10 +218,14 @@ static int render_dialogue(struct wb_buf *out, const struct wb_block *b,
         wb_buf_init(&u, 0);
         if (o->media_url) {
             rc = o->media_url(o->media_ud, file, &u);
-        } else if ((rc = wb_buf_appends(&u, o->media_url_prefix ? o->media_url_prefix : "media/")) == 0) {
+        } else if ((rc = wb_buf_appends(&u, o->media_url_prefix ? o->media_url_prefix
+                                                                : "media/")) == 0) {
             rc = content_url_path(&u, file);
         }
-        if (rc == 0 && (rc = wb_buf_appends(out, "<audio class=\"wb-dialogue-audio\" controls preload=\"none\" src=\"")) == 0 &&
+        if (rc == 0 &&
+            (rc = wb_buf_appends(
+                 out, "<audio class=\"wb-dialogue-audio\" controls preload=\"none\" src=\"")) ==
+                0 &&
             (rc = content_esc(out, u.data)) == 0)
             rc = wb_buf_appends(out, "\"></audio>\n");
         wb_buf_release(&u);
@@ -228,7 +235,9 @@ static int render_dialogue(struct wb_buf *out, const struct wb_block *b,
     for (size_t i = 0; i < b->n_lines && rc == 0; i++) {
         const struct wb_dialogue_line *l = &b->lines[i];
         int voice = b->speakers[1] && strcmp(l->speaker, b->speakers[1]) == 0 ? 2 : 1;
-        if ((rc = wb_buf_appendf(out, "<li class=\"wb-line wb-voice-%d\"><span class=\"wb-speaker\">", voice)) < 0 ||
+        if ((rc = wb_buf_appendf(out,
+                                 "<li class=\"wb-line wb-voice-%d\"><span class=\"wb-speaker\">",
+                                 voice)) < 0 ||
             (rc = content_esc(out, l->speaker)) < 0 ||
             (rc = wb_buf_appends(out, "</span> <span class=\"wb-said\" lang=\"")) < 0 ||
             (rc = content_esc(out, lang)) < 0 || (rc = wb_buf_appends(out, "\">")) < 0 ||

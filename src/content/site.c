@@ -26,18 +26,20 @@ int wb_render_preview(const struct wb_entry *entries, size_t n, const struct wb_
     if (rc == 0 && (rc = wb_buf_appends(out, "<header class=\"wb-preview-head\">\n<h1>")) == 0)
         rc = content_esc(out, opts->title ? opts->title : "Word bank");
     if (rc == 0)
-        rc = wb_buf_appendf(out,
-                            "</h1>\n"
-                            "<label class=\"wb-search\"><span>Search</span> "
-                            "<input type=\"search\" class=\"wb-search-input\" autocomplete=\"off\" "
-                            "placeholder=\"word, translation or reading\" aria-controls=\"wb-all\"></label>\n"
-                            "<p class=\"wb-count\" role=\"status\" aria-live=\"polite\">%zu card%s</p>\n"
-                            "</header>\n<div class=\"wb-block wb-wordbank\">\n<div class=\"wb-cards\" id=\"wb-all\">\n",
-                            n, n == 1 ? "" : "s");
+        rc = wb_buf_appendf(
+            out,
+            "</h1>\n"
+            "<label class=\"wb-search\"><span>Search</span> "
+            "<input type=\"search\" class=\"wb-search-input\" autocomplete=\"off\" "
+            "placeholder=\"word, translation or reading\" aria-controls=\"wb-all\"></label>\n"
+            "<p class=\"wb-count\" role=\"status\" aria-live=\"polite\">%zu card%s</p>\n"
+            "</header>\n<div class=\"wb-block wb-wordbank\">\n<div class=\"wb-cards\" id=\"wb-all\">\n",
+            n, n == 1 ? "" : "s");
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = content_card(out, opts, &entries[i], NULL, err);
     if (rc == 0)
-        rc = wb_buf_appends(out, "</div>\n<p class=\"wb-empty\" hidden>No card matches.</p>\n</div>\n");
+        rc = wb_buf_appends(out,
+                            "</div>\n<p class=\"wb-empty\" hidden>No card matches.</p>\n</div>\n");
     if (rc == 0)
         rc = content_page_close(out);
     if (rc < 0 && (!err || err->code == 0))
@@ -53,7 +55,8 @@ static int write_file(const char *dir, const char *name, const char *data, size_
 
     wb_buf_init(&path, 0);
     wb_buf_init(&tmp, 0);
-    if (wb_path_join(&path, dir, name) < 0 || wb_buf_appendf(&tmp, "%s.tmp.%ld", path.data, (long)getpid()) < 0) {
+    if (wb_path_join(&path, dir, name) < 0 ||
+        wb_buf_appendf(&tmp, "%s.tmp.%ld", path.data, (long)getpid()) < 0) {
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }
@@ -67,7 +70,8 @@ static int write_file(const char *dir, const char *name, const char *data, size_
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0) {
-            rc = wb_error_set(err, errno == ENOSPC ? WB_ENOSPC : WB_EIO, "%s: %s", tmp.data, strerror(errno));
+            rc = wb_error_set(err, errno == ENOSPC ? WB_ENOSPC : WB_EIO, "%s: %s", tmp.data,
+                              strerror(errno));
             goto out;
         }
         off += (size_t)w;

@@ -149,13 +149,27 @@ int content_escn(struct wb_buf *out, const char *s, size_t len)
     while (i < len && rc == 0) {
         uint32_t cp = content_utf8_next(s + i, len - i, &used);
         switch (cp) {
-        case '&': rc = wb_buf_appends(out, "&amp;"); break;
-        case '<': rc = wb_buf_appends(out, "&lt;"); break;
-        case '>': rc = wb_buf_appends(out, "&gt;"); break;
-        case '"': rc = wb_buf_appends(out, "&quot;"); break;
-        case '\'': rc = wb_buf_appends(out, "&#39;"); break;
-        case '\n': rc = wb_buf_appends(out, "&#10;"); break;
-        case '\t': rc = wb_buf_appendc(out, '\t'); break;
+        case '&':
+            rc = wb_buf_appends(out, "&amp;");
+            break;
+        case '<':
+            rc = wb_buf_appends(out, "&lt;");
+            break;
+        case '>':
+            rc = wb_buf_appends(out, "&gt;");
+            break;
+        case '"':
+            rc = wb_buf_appends(out, "&quot;");
+            break;
+        case '\'':
+            rc = wb_buf_appends(out, "&#39;");
+            break;
+        case '\n':
+            rc = wb_buf_appends(out, "&#10;");
+            break;
+        case '\t':
+            rc = wb_buf_appendc(out, '\t');
+            break;
         default:
             if (cp < 0x20 || cp == 0x7F)
                 break; /* CR and other controls: dropped */
@@ -192,8 +206,8 @@ int content_url_path(struct wb_buf *out, const char *s)
 
 static int is_space_at(const char *s, size_t len, size_t *w)
 {
-    if (len >= 1 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\r' || s[0] == '\n' ||
-                     s[0] == '\v' || s[0] == '\f')) {
+    if (len >= 1 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\r' || s[0] == '\n' || s[0] == '\v' ||
+                     s[0] == '\f')) {
         *w = 1;
         return 1;
     }
@@ -253,7 +267,7 @@ fail:
 
 /* ---- furigana ------------------------------------------------------------- */
 
-#define RUBY_MAX_WORD 64
+#define RUBY_MAX_WORD    64
 #define RUBY_MAX_READING 128
 
 struct ruby_seg {
@@ -263,8 +277,8 @@ struct ruby_seg {
 };
 
 struct ruby_match {
-    uint32_t w[RUBY_MAX_WORD];      /* word, hiragana-folded */
-    uint32_t r[RUBY_MAX_READING];   /* reading, hiragana-folded */
+    uint32_t w[RUBY_MAX_WORD];    /* word, hiragana-folded */
+    uint32_t r[RUBY_MAX_READING]; /* reading, hiragana-folded */
     size_t nw, nr;
     struct ruby_seg seg[RUBY_MAX_WORD];
     size_t nseg;

@@ -141,7 +141,8 @@ int main(int argc, char **argv)
     wb_buf_init(&out, 0);
     snprintf(media, sizeof(media), "%s/media", argv[1]);
     mkdir(media, 0755);
-    if (wb_site_write_assets(argv[1], &err) < 0 || write_all(argv[1], "media/cat.svg", cat_svg, strlen(cat_svg)))
+    if (wb_site_write_assets(argv[1], &err) < 0 ||
+        write_all(argv[1], "media/cat.svg", cat_svg, strlen(cat_svg)))
         goto out;
     if (wb_doc_parse(&doc, "lesson.md", lesson, strlen(lesson), &err) < 0)
         goto out;
@@ -151,15 +152,18 @@ int main(int argc, char **argv)
     o.mode = WB_RENDER_PAGE;
     o.title = "Animals and food";
     o.dialogue_audio = dialogue_audio;
-    if (wb_doc_render(&doc, lookup, NULL, &o, &out, &err) < 0 || write_all(argv[1], "lesson.html", out.data, out.len))
+    if (wb_doc_render(&doc, lookup, NULL, &o, &out, &err) < 0 ||
+        write_all(argv[1], "lesson.html", out.data, out.len))
         goto out;
     wb_buf_reset(&out);
     o.mode = WB_RENDER_FRAGMENT;
-    if (wb_doc_render(&doc, lookup, NULL, &o, &out, &err) < 0 || write_all(argv[1], "lesson.md", out.data, out.len))
+    if (wb_doc_render(&doc, lookup, NULL, &o, &out, &err) < 0 ||
+        write_all(argv[1], "lesson.md", out.data, out.len))
         goto out;
     wb_buf_reset(&out);
     o.title = "Word bank";
-    if (wb_render_preview(entries, 3, &o, &out, &err) < 0 || write_all(argv[1], "preview.html", out.data, out.len))
+    if (wb_render_preview(entries, 3, &o, &out, &err) < 0 ||
+        write_all(argv[1], "preview.html", out.data, out.len))
         goto out;
     rc = 0;
 out:

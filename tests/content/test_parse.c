@@ -83,7 +83,9 @@ TEST(line_parser_rejects_with_reasons)
 {
     struct wb_word_item it;
     struct wb_error err0 = { 0 }, *err = &err0;
-    static const struct { const char *line, *reason; } bad[] = {
+    static const struct {
+        const char *line, *reason;
+    } bad[] = {
         { "猫: cat", "expected '- word: translation (context)'" },
         { "- 猫 cat", "missing ':'" },
         { "- : cat", "missing word" },
@@ -128,8 +130,9 @@ TEST(tsv_parser)
 TEST(several_blocks_and_text_kept)
 {
     struct wb_doc d;
-    const char *src = "# Lesson 1\n\nIntro *text*.\n<wordbank>\n- 猫: cat (pet)\n\n- 犬: dog\n</wordbank>\n"
-                      "Between.\n<WordBank >\n- 鳥: bird\n</WORDBANK>\ntrailing without newline";
+    const char *src =
+        "# Lesson 1\n\nIntro *text*.\n<wordbank>\n- 猫: cat (pet)\n\n- 犬: dog\n</wordbank>\n"
+        "Between.\n<WordBank >\n- 鳥: bird\n</WORDBANK>\ntrailing without newline";
     parse(&d, src);
     CHECK_INT(d.n_blocks, 2);
     CHECK_INT(d.n_diags, 0);
@@ -147,7 +150,8 @@ TEST(several_blocks_and_text_kept)
 TEST(crlf_and_bom)
 {
     struct wb_doc d;
-    const char *src = "\xef\xbb\xbf<wordbank>\r\n- 猫: cat (pet)\r\n- bad line\r\n</wordbank>\r\nafter\r\n";
+    const char *src =
+        "\xef\xbb\xbf<wordbank>\r\n- 猫: cat (pet)\r\n- bad line\r\n</wordbank>\r\nafter\r\n";
     parse(&d, src);
     CHECK_INT(d.body, 3);
     CHECK_INT(d.n_blocks, 1);
@@ -184,8 +188,9 @@ TEST(code_fences_leave_blocks_alone)
 TEST(nested_looking_and_stray_tags)
 {
     struct wb_doc d;
-    const char *src = "</wordbank>\n<wordbank>\n<wordbank>\n- 猫: cat\n</dialogue>\n<dialogue>\n</wordbank>\n"
-                      "<wordbank> - 犬: dog </wordbank>\n<wordbanks>\n    <wordbank>\n";
+    const char *src =
+        "</wordbank>\n<wordbank>\n<wordbank>\n- 猫: cat\n</dialogue>\n<dialogue>\n</wordbank>\n"
+        "<wordbank> - 犬: dog </wordbank>\n<wordbanks>\n    <wordbank>\n";
     parse(&d, src);
     CHECK_INT(d.n_blocks, 1);
     CHECK_INT(d.blocks[0].n_items, 1);
@@ -194,7 +199,8 @@ TEST(nested_looking_and_stray_tags)
     CHECK(has_diag(&d, "lesson.md:5: </dialogue> does not close <wordbank>"));
     CHECK(has_diag(&d, "lesson.md:6: <dialogue> inside <wordbank>"));
     char *o = outside(&d);
-    CHECK_STR(o, "</wordbank>\n[B]\n<wordbank> - 犬: dog </wordbank>\n<wordbanks>\n    <wordbank>\n");
+    CHECK_STR(o,
+              "</wordbank>\n[B]\n<wordbank> - 犬: dog </wordbank>\n<wordbanks>\n    <wordbank>\n");
     free(o);
     wb_doc_release(&d);
 }
@@ -202,7 +208,8 @@ TEST(nested_looking_and_stray_tags)
 TEST(unclosed_block_is_text_and_rescanned)
 {
     struct wb_doc d;
-    const char *src = "<wordbank>\n- 猫: cat\nnot an entry\n<dialogue>\nA: hi\nB: yo\n</dialogue>\n";
+    const char *src =
+        "<wordbank>\n- 猫: cat\nnot an entry\n<dialogue>\nA: hi\nB: yo\n</dialogue>\n";
     parse(&d, src);
     CHECK_INT(d.n_blocks, 1);
     CHECK_INT(d.blocks[0].kind, WB_BLOCK_DIALOGUE);
@@ -218,7 +225,8 @@ TEST(unclosed_block_is_text_and_rescanned)
 TEST(malformed_lines_reported_and_skipped)
 {
     struct wb_doc d;
-    const char *src = "<wordbank>\n- 猫: cat\njust text\n- : nothing\n\n   \n- 犬：dog（animal）\n</wordbank>\n";
+    const char *src =
+        "<wordbank>\n- 猫: cat\njust text\n- : nothing\n\n   \n- 犬：dog（animal）\n</wordbank>\n";
     parse(&d, src);
     CHECK_INT(d.blocks[0].n_items, 2);
     CHECK_INT(d.n_diags, 2);
@@ -231,8 +239,9 @@ TEST(malformed_lines_reported_and_skipped)
 TEST(dialogue_two_voices)
 {
     struct wb_doc d;
-    const char *src = "<dialogue>\n田中: こんにちは。\nSmith：Hello!\n\n田中: お元気ですか。\nno colon here\n</dialogue>\n"
-                      "<dialogue>\nA: one\nB: two\nC: three\n</dialogue>\n<dialogue>\nA: alone\n</dialogue>\n";
+    const char *src =
+        "<dialogue>\n田中: こんにちは。\nSmith：Hello!\n\n田中: お元気ですか。\nno colon here\n</dialogue>\n"
+        "<dialogue>\nA: one\nB: two\nC: three\n</dialogue>\n<dialogue>\nA: alone\n</dialogue>\n";
     parse(&d, src);
     CHECK_INT(d.n_blocks, 3);
     CHECK_INT(d.blocks[0].n_lines, 3);

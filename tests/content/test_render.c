@@ -28,10 +28,14 @@ static char *ruby(const char *word, const char *reading, int *aligned)
 
 TEST(ruby_alignment)
 {
-    static const struct { const char *w, *r, *html; int aligned; } cases[] = {
+    static const struct {
+        const char *w, *r, *html;
+        int aligned;
+    } cases[] = {
         { "食べる", "たべる", "<ruby>食<rt>た</rt></ruby>べる", 1 },
         { "お茶", "おちゃ", "お<ruby>茶<rt>ちゃ</rt></ruby>", 1 },
-        { "持ち帰る", "もちかえる", "<ruby>持<rt>も</rt></ruby>ち<ruby>帰<rt>かえ</rt></ruby>る", 1 },
+        { "持ち帰る", "もちかえる", "<ruby>持<rt>も</rt></ruby>ち<ruby>帰<rt>かえ</rt></ruby>る",
+          1 },
         { "猫", "ねこ", "<ruby>猫<rt>ねこ</rt></ruby>", 1 },
         { "日本語", "ニホンゴ", "<ruby>日本語<rt>にほんご</rt></ruby>", 1 },
         { "行き来", "いきき", "<ruby>行<rt>い</rt></ruby>き<ruby>来<rt>き</rt></ruby>", 1 },
@@ -111,7 +115,8 @@ TEST(every_field_escaped)
     CHECK_MSG(strstr(out.data, "<img src=x") == NULL, "unescaped: %s", out.data);
     CHECK_INT(count(out.data, "<img "), 1); /* the one real picture */
     CHECK(count(out.data, "&lt;img src=x onerror=alert(1)&gt;") >= 8);
-    CHECK(strstr(out.data, "src=\"media/a%22b%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E.png\"") != NULL);
+    CHECK(strstr(out.data, "src=\"media/a%22b%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E.png\"") !=
+          NULL);
     CHECK(strstr(out.data, "lang=\"ja&quot;&lt;img") != NULL);
     CHECK(strstr(out.data, "c%27d%3Cimg") != NULL);
     CHECK(strstr(out.data, "\n\n") == NULL); /* newlines in fields never make blank lines */
@@ -151,8 +156,9 @@ TEST(fragment_keeps_markdown_and_builds_quiz)
     struct wb_entry cat;
     struct wb_buf out;
     struct wb_render_opts o;
-    const char *src = "# Animals\r\n\r\nSome *text* & <b>html</b>.\r\n<wordbank>\r\n- 猫: cat (pet)\r\n"
-                      "- 犬: dog </script><!-- x\r\n</wordbank>\r\nAfter.\r\n";
+    const char *src =
+        "# Animals\r\n\r\nSome *text* & <b>html</b>.\r\n<wordbank>\r\n- 猫: cat (pet)\r\n"
+        "- 犬: dog </script><!-- x\r\n</wordbank>\r\nAfter.\r\n";
 
     wb_entry_init(&cat);
     cat.word = strdup("猫");
@@ -168,9 +174,11 @@ TEST(fragment_keeps_markdown_and_builds_quiz)
     o.root_rel = "..";
     CHECK_OK(wb_doc_render(&d, lookup_one, &cat, &o, &out, err), err);
     /* Text outside the block, byte for byte, CRLF included. */
-    const char *head = "# Animals\r\n\r\nSome *text* & <b>html</b>.\r\n<div class=\"wb-block wb-wordbank\">\n";
+    const char *head =
+        "# Animals\r\n\r\nSome *text* & <b>html</b>.\r\n<div class=\"wb-block wb-wordbank\">\n";
     CHECK_MSG(strncmp(out.data, head, strlen(head)) == 0, "%s", out.data);
-    CHECK(strstr(out.data, "</div>\r\nAfter.\r\n") == out.data + out.len - strlen("</div>\r\nAfter.\r\n"));
+    CHECK(strstr(out.data, "</div>\r\nAfter.\r\n") ==
+          out.data + out.len - strlen("</div>\r\nAfter.\r\n"));
     CHECK_INT(count(out.data, "href=\"../wordbank-assets/wordbank.css\""), 1);
     CHECK_INT(count(out.data, "src=\"../wordbank-assets/wordbank.js\" defer"), 1);
     CHECK(strstr(out.data, "src=\"../media/ab/cat.mp3\"") != NULL);
@@ -247,8 +255,9 @@ TEST(page_mode_with_cmark_and_dialogue)
     struct wb_doc d;
     struct wb_buf out;
     struct wb_render_opts o;
-    const char *src = "\xef\xbb\xbf# Lesson <one>\n\nA [link][ref] and `code`.\n\n<dialogue>\n田中: こんにちは\nSmith: Hi\n</dialogue>\n"
-                      "- a list\n<wordbank>\n- 猫: cat\n</wordbank>\n\n[ref]: https://example.invalid/\n";
+    const char *src =
+        "\xef\xbb\xbf# Lesson <one>\n\nA [link][ref] and `code`.\n\n<dialogue>\n田中: こんにちは\nSmith: Hi\n</dialogue>\n"
+        "- a list\n<wordbank>\n- 猫: cat\n</wordbank>\n\n[ref]: https://example.invalid/\n";
 
     wb_doc_init(&d);
     CHECK_OK(wb_doc_parse(&d, "dir/one.md", src, strlen(src), err), err);
@@ -264,7 +273,7 @@ TEST(page_mode_with_cmark_and_dialogue)
     CHECK(strstr(out.data, "<title>one.md</title>") != NULL);
     CHECK(strstr(out.data, "href=\"/course/wordbank-assets/wordbank.css\"") != NULL);
     CHECK(strstr(out.data, "<h1>Lesson &lt;one&gt;</h1>") == NULL); /* raw HTML passes... */
-    CHECK(strstr(out.data, "<h1>Lesson <one></h1>") != NULL);      /* ...as authors wrote it */
+    CHECK(strstr(out.data, "<h1>Lesson <one></h1>") != NULL);       /* ...as authors wrote it */
     CHECK(strstr(out.data, "<a href=\"https://example.invalid/\">link</a>") != NULL);
     CHECK(strstr(out.data, "<code>code</code>") != NULL);
     CHECK(strstr(out.data, "<li>a list</li>") != NULL);
