@@ -123,6 +123,15 @@ int wb_gemini_dialogue_request(const struct wb_gemini_opts *o, const struct wb_d
                                size_t n, const char *voice_a, const char *voice_b,
                                struct wb_http_request *out, struct wb_error *err);
 
+/* The same dialogue as one unary generateContent call (stream=0). Reported
+ * [3P, 2026]: streamed TTS is cut off with finishReason OTHER once the audio
+ * passes about 60 s, while the unary call returns all of it, so long dialogues
+ * are safer this way; parse with wb_gemini_audio_parse_response(). */
+int wb_gemini_dialogue_request_unary(const struct wb_gemini_opts *o,
+                                     const struct wb_dialogue_line *lines, size_t n,
+                                     const char *voice_a, const char *voice_b,
+                                     struct wb_http_request *out, struct wb_error *err);
+
 /* An incremental consumer of a TTS response: raw SSE bytes in (any split),
  * PCM out. Each event's inlineData is base64-decoded and appended (capped at
  * WB_GEMINI_MAX_MEDIA); "audio/L16;codec=pcm;rate=N" (and audio/pcm) is raw s16le,
@@ -146,7 +155,8 @@ void wb_gemini_audio_init(struct wb_gemini_audio *a);
 void wb_gemini_audio_release(struct wb_gemini_audio *a);
 /* Feed raw bytes of the SSE body. Returns 0, or a code with aerr filled: an
  * "error" event (retryable by its code, as wb_gemini_parse_error), a block or a
- * non-STOP finishReason (as for details), a bad event (WB_EPARSE, retryable), or
+ * non-STOP finishReason (as for details, except that OTHER is retryable here:
+ * TTS models return it intermittently), a bad event (WB_EPARSE, retryable), or
  * WB_ETOOBIG past the caps (not retryable). Sticky: later feeds return the same. */
 int wb_gemini_audio_feed(struct wb_gemini_audio *a, const char *data, size_t len,
                          struct wb_api_error *aerr);

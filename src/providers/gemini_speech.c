@@ -60,9 +60,9 @@ int wb_gemini_speech_request_unary(const struct wb_gemini_opts *o, const char *t
     return speech_request(o, text, voice, 0, out, err);
 }
 
-int wb_gemini_dialogue_request(const struct wb_gemini_opts *o, const struct wb_dialogue_line *lines,
-                               size_t n, const char *voice_a, const char *voice_b,
-                               struct wb_http_request *out, struct wb_error *err)
+static int dialogue_request(const struct wb_gemini_opts *o, const struct wb_dialogue_line *lines,
+                            size_t n, const char *voice_a, const char *voice_b, int stream,
+                            struct wb_http_request *out, struct wb_error *err)
 {
     const char *model = gemini_opt(o->tts_model, WB_GEMINI_DEFAULT_TTS_MODEL);
     const char *sp[3];
@@ -90,11 +90,12 @@ int wb_gemini_dialogue_request(const struct wb_gemini_opts *o, const struct wb_d
             return wb_error_set(err, WB_EINVAL, "dialogue line %zu (%s) has no text", i + 1,
                                 lines[i].speaker);
     }
-    rc = gemini_request_begin(o, "POST", model, ":streamGenerateContent?alt=sse", WB_REQ_SPEECH,
-                              out, err);
+    rc = gemini_request_begin(o, "POST", model,
+                              stream ? ":streamGenerateContent?alt=sse" : ":generateContent",
+                              WB_REQ_SPEECH, out, err);
     if (rc)
         return rc;
-    out->stream = 1;
+    out->stream = stream;
     text = wb_prompt_dialogue(lines, n, sp[0], sp[1]);
     if (text)
         root =
@@ -107,6 +108,21 @@ int wb_gemini_dialogue_request(const struct wb_gemini_opts *o, const struct wb_d
     free(text);
     json_decref(root);
     return rc;
+}
+
+int wb_gemini_dialogue_request(const struct wb_gemini_opts *o, const struct wb_dialogue_line *lines,
+                               size_t n, const char *voice_a, const char *voice_b,
+                               struct wb_http_request *out, struct wb_error *err)
+{
+    return dialogue_request(o, lines, n, voice_a, voice_b, 1, out, err);
+}
+
+int wb_gemini_dialogue_request_unary(const struct wb_gemini_opts *o,
+                                     const struct wb_dialogue_line *lines, size_t n,
+                                     const char *voice_a, const char *voice_b,
+                                     struct wb_http_request *out, struct wb_error *err)
+{
+    return dialogue_request(o, lines, n, voice_a, voice_b, 0, out, err);
 }
 
 /* ---- WAV ---- */
@@ -251,6 +267,13 @@ static int audio_response(struct wb_gemini_audio *a, const char *json, size_t le
     a->n_events++;
     gemini_usage_parse(root, &a->usage);
     rc = gemini_candidate(root, 0, &cand, aerr);
+    if (rc == WB_EINCOMPLETE && !strcmp(aerr->status, "OTHER")) {
+        /* TTS models end with OTHER and no audio intermittently (the same
+         * request succeeds later), and streams that pass ~60 s of audio are
+         * cut with OTHER (the unary call is not): worth another attempt. */
+        aerr->retryable = 1;
+        goto out;
+    }
     if (rc)
         goto out;
     if (!cand)

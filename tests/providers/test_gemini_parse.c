@@ -217,6 +217,18 @@ TEST(speech_stream_failures)
     wb_gemini_audio_release(&a);
     wb_buf_release(&s);
 
+    /* OTHER with no audio: intermittent on TTS models, so retryable here. */
+    wb_gemini_audio_init(&a);
+    {
+        static const char ev[] =
+            "data: {\"candidates\":[{\"content\":{},\"finishReason\":\"OTHER\"}],"
+            "\"usageMetadata\":{\"candidatesTokenCount\":5516}}\r\n\r\n";
+        CHECK_INT(wb_gemini_audio_feed(&a, ev, sizeof ev - 1, &e), WB_EINCOMPLETE);
+        CHECK_INT(e.retryable, 1);
+        CHECK_STR(e.status, "OTHER");
+    }
+    wb_gemini_audio_release(&a);
+
     /* An empty stream, and audio in a format we do not take. */
     wb_gemini_audio_init(&a);
     CHECK_INT(wb_gemini_audio_finish(&a, &e), WB_EINCOMPLETE);

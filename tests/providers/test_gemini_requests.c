@@ -155,6 +155,13 @@ TEST(sdk_dialogue_identical)
     check_body_identical(&r, rec);
     CHECK_INT(r.stream, 1);
     wb_http_request_release(&r);
+    /* The unary variant: same body, generateContent, not streamed. */
+    wb_http_request_init(&r);
+    CHECK_OK(wb_gemini_dialogue_request_unary(&o, lines, n, "Kore", "Puck", &r, &err), &err);
+    CHECK_STR(r.url, BASE "/v1beta/models/gemini-2.5-pro-preview-tts:generateContent");
+    CHECK_INT(r.stream, 0);
+    check_body_identical(&r, rec);
+    wb_http_request_release(&r);
     /* Default voices: voice and voice2. */
     wb_http_request_init(&r);
     CHECK_OK(wb_gemini_dialogue_request(&o, lines, n, NULL, NULL, &r, &err), &err);
