@@ -82,6 +82,8 @@ int cmd_rm(struct cli *c);
 int cmd_import(struct cli *c);
 int cmd_add(struct cli *c);
 int cmd_tts(struct cli *c);
+int cmd_extract(struct cli *c);
+int cmd_preview(struct cli *c);
 int cmd_render(struct cli *c);
 int cmd_build(struct cli *c);
 int cmd_dialogue(struct cli *c);

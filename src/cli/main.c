@@ -20,6 +20,7 @@ static const struct command {
     { "propagate", cmd_propagate, "propagate [FILE|-]                 generate every entry listed (\"- word: translation (context)\" or TSV)" },
     { "build", cmd_build, "build SRC_DIR -o OUT_DIR           every Markdown file: <wordbank>/<dialogue> blocks -> HTML" },
     { "render", cmd_render, "render FILE [-o OUT]               one Markdown file (a filter when FILE is -)" },
+    { "preview", cmd_preview, "preview -o DIR                     every card of the word bank on one page, with search" },
     { "list", cmd_list, "list                               every entry (--json: one JSON array)" },
     { "show", cmd_show, "show WORD [TRANSLATION]            one entry in full" },
     { "rm", cmd_rm, "rm WORD TRANSLATION                remove an entry" },
@@ -27,6 +28,7 @@ static const struct command {
     { "export", cmd_export, "export --format jsonl|csv -o FILE  write the word bank out (default jsonl to stdout)" },
     { "tts", cmd_tts, "tts TEXT -o FILE                   speech for any text (format from the extension)" },
     { "dialogue", cmd_dialogue, "dialogue FILE -o FILE              two-speaker dialogue (\"Name: line\" per line)" },
+    { "extract", cmd_extract, "extract FILE                       vocabulary candidates from Japanese text (TSV or --json)" },
     { "doctor", cmd_doctor, "doctor                             configuration, key (masked), models" },
 };
 
