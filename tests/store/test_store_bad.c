@@ -260,7 +260,7 @@ static int count_fn(void *ud, const struct wb_entry *e)
     return 0;
 }
 
-static void writer_child(const char *path)
+static void writer_child(const char *path, int ready_fd)
 {
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
@@ -273,6 +273,8 @@ static void writer_child(const char *path)
         if (wb_store_commit(st, &err) != 0)
             _exit(5);
         put_n(st, 10000 + round, 1, 3); /* outside a batch, too */
+        if (round == 0 && (write(ready_fd, "r", 1) != 1 || close(ready_fd) != 0))
+            _exit(6);
     }
 }
 
@@ -283,12 +285,22 @@ TEST(crash_sigkill_mid_write)
         struct wb_store *st = NULL;
         struct wb_error err = { 0 };
         struct counts c = { 0 };
-        int status = 0;
-        pid_t pid = fork();
+        int status = 0, ready[2];
+        char byte;
+        pid_t pid;
+        CHECK(pipe(ready) == 0);
+        pid = fork();
         CHECK(pid >= 0);
-        if (pid == 0)
-            writer_child(path);
-        usleep(150000 + attempt * 70000);
+        if (pid == 0) {
+            close(ready[0]);
+            writer_child(path, ready[1]);
+        }
+        close(ready[1]);
+        /* Once the writer is under way (however loaded the machine), kill it
+         * at a different moment each time. */
+        CHECK(read(ready[0], &byte, 1) == 1);
+        close(ready[0]);
+        usleep(10000 + attempt * 37000);
         CHECK(kill(pid, SIGKILL) == 0);
         CHECK(waitpid(pid, &status, 0) == pid);
         CHECK_MSG(WIFSIGNALED(status), "writer exited early with %d", WEXITSTATUS(status));
