@@ -171,6 +171,11 @@ static int classify(const json_t *eo, long http_status, const struct wb_http_hea
         out->code = WB_EAUTH;
     } else if (status == 400) {
         out->code = WB_EINVAL;
+        /* A TTS model that started answering in text instead of speaking is
+         * refused with this 400; it is the model's sampling, not our request,
+         * so another attempt can succeed (400s are not billed). */
+        if (strstr(out->message, "Model tried to generate text"))
+            out->retryable = 1;
     } else if (status == 404) {
         out->code = WB_EMODEL;
     } else if (status == 408 || status == 500 || status == 502 || status == 503 || status == 504) {

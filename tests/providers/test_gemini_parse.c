@@ -403,6 +403,14 @@ TEST(errors_classes)
     CHECK_INT(err_of("error_400_schema.json", 400, NULL, 0, &a), WB_EINVAL);
     CHECK_INT(a.retryable, 0);
     CHECK(strstr(a.message, "Unknown name"));
+    {
+        static const char tts400[] =
+            "{\"error\": {\"code\": 400, \"message\": \"Model tried to generate text, but it "
+            "should only be used for TTS. Make sure your instructions are clear to only generate "
+            "audio from a given text transcript.\", \"status\": \"INVALID_ARGUMENT\"}}";
+        CHECK_INT(wb_gemini_parse_error(400, NULL, 0, tts400, sizeof tts400 - 1, &a), WB_EINVAL);
+        CHECK_INT(a.retryable, 1);
+    }
     CHECK_INT(err_of("error_403.json", 403, NULL, 0, &a), WB_EAUTH);
     CHECK_STR(a.status, "PERMISSION_DENIED");
     CHECK_INT(err_of("error_404.json", 404, NULL, 0, &a), WB_EMODEL);
