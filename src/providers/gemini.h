@@ -58,12 +58,14 @@ struct wb_gemini_opts {
     const char *image_aspect;     /* imageConfig.aspectRatio, default "1:1" */
     const char *image_resolution; /* imageConfig.imageSize, default "1K" */
     double temperature;           /* details only; < 0 (the default) leaves it to the model */
-    const char *client;           /* x-goog-api-client value, default "wordbank/" WB_VERSION */
+    const char *thinking_level; /* details only: thinkingConfig.thinkingLevel; NULL: the model's */
+    const char *client;         /* x-goog-api-client value, default "wordbank/" WB_VERSION */
 };
 
 /* Fill o from a configuration: base_url, api_version, gemini_api_key, text_model,
  * tts_model, image_model, image_api, voice, voice2, and the optional settings
- * "gemini.image_aspect", "gemini.image_resolution", "gemini.temperature".
+ * "gemini.image_aspect", "gemini.image_resolution", "gemini.temperature",
+ * "gemini.thinking_level".
  * Pointers borrow from cfg (which must outlive o). Registers the key as a secret
  * so it is redacted from every log line and error. -WB_ECONFIG for an unknown
  * image_api. */
@@ -202,6 +204,7 @@ int wb_gemini_image_parse(const char *body, size_t len, struct wb_buf *image_byt
  *          else a Retry-After header, else "Please retry in 38.2s" in the message;
  *          a QuotaFailure quotaId containing "PerDay" -> WB_EQUOTA, per_day, not retryable
  *   400 -> WB_EINVAL (ErrorInfo reason API_KEY_INVALID -> WB_EAUTH), 401/403 -> WB_EAUTH,
+ *          (400 is retryable only for a TTS model's "Model tried to generate text")
  *   404 -> WB_EMODEL: not retryable
  *   408, 500, 502, 503, 504 -> WB_EHTTP, retryable; any other status -> WB_EHTTP, not
  * message is the API's own message (or a short excerpt of a non-JSON body).

@@ -54,6 +54,7 @@ int wb_gemini_opts_from_config(const struct wb_config *cfg, struct wb_gemini_opt
     o->image_resolution =
         gemini_opt(wb_config_get(cfg, "gemini.image_resolution"), o->image_resolution);
     o->temperature = wb_config_get_double(cfg, "gemini.temperature", -1);
+    o->thinking_level = wb_config_get(cfg, "gemini.thinking_level");
     if (o->api_key)
         wb_secret_register(o->api_key);
     if (strcmp(o->image_api, "gemini") != 0 && strcmp(o->image_api, "imagen") != 0)

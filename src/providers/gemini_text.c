@@ -100,6 +100,9 @@ int wb_gemini_details_request(const struct wb_gemini_opts *o, const struct wb_en
     if (gen) {
         json_object_set_new(gen, "responseMimeType", json_string("application/json"));
         json_object_set_new(gen, "responseSchema", details_schema());
+        if (o->thinking_level && *o->thinking_level)
+            json_object_set_new(gen, "thinkingConfig",
+                                json_pack("{s:s}", "thinkingLevel", o->thinking_level));
     }
     if (prompt && gen && json_object_get(gen, "responseSchema"))
         root = json_pack("{s:[{s:[{s:s}],s:s}],s:O}", "contents", "parts", "text", prompt, "role",

@@ -347,6 +347,11 @@ TEST(sdk_details_same_shape)
     CHECK(strstr(r.body, "temperature") == NULL);
     CHECK_STR(r.url, BASE "/v1beta/models/gemini-3.8-flash:generateContent");
     wb_http_request_release(&r);
+    o.thinking_level = "low";
+    wb_http_request_init(&r);
+    CHECK_OK(wb_gemini_details_request(&o, &e, &r, &err), &err);
+    CHECK(strstr(r.body, "\"thinkingConfig\":{\"thinkingLevel\":\"low\"}") != NULL);
+    wb_http_request_release(&r);
     wb_entry_release(&e);
     json_decref(rec);
 }
