@@ -142,7 +142,11 @@ function main() {
     st.record({ t: st.now(), method: req.method, path: p, query, httpVersion: req.httpVersion,
       headers: redactHeaders(req.headers),
       body: bodyErr ? { _unparsed: raw.subarray(0, 4096).toString('utf8') } : (raw && raw.length > LOG_BODY_MAX) ? { _omitted: raw.length } : body });
-    dbg(req.method, p, `h${req.httpVersion}`);
+    if (DEBUG) {
+      const t0 = Date.now();
+      res.on('close', () => dbg(req.method, p, `h${req.httpVersion}`, '->', res.statusCode,
+        ctx.tok && ctx.tok.ended ? '' : '(unfinished)', `${Date.now() - t0} ms`));
+    }
     const gm = p.match(/^\/(v1beta1|v1beta|v1alpha|v1)\/(.+)$/);
     const isOpenai = gm && gm[1] === 'v1' && /^(chat\/completions|audio\/speech|images\/generations)$/.test(gm[2]);
     if (isOpenai || (gm && gm[1] === 'v1beta' && gm[2].startsWith('openai/'))) {
