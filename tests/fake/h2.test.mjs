@@ -48,7 +48,7 @@ test('HTTP/2: 20 streams multiplexed on one session, answered concurrently', asy
   const rs = await Promise.all(Array.from({ length: 20 }, () => h2req(session, '/v1beta/models/gemini-3.8-flash:generateContent', textBody)));
   const took = Date.now() - t;
   for (const r of rs) { assert.equal(r.status, 200); assert.equal(JSON.parse(r.text).candidates[0].finishReason, 'STOP'); }
-  assert.ok(took < 2500, `took ${took} ms, streams not concurrent?`);
+  assert.ok(took < 4000, `took ${took} ms, streams not concurrent? (serial would be 6000)`);
   const tts = await h2req(session, '/v1beta/models/gemini-3.8-flash-tts:streamGenerateContent?alt=sse',
     { contents: [{ parts: [{ text: 'hola' }] }], generationConfig: { responseModalities: ['AUDIO'] } });
   assert.equal(tts.status, 200);

@@ -73,7 +73,7 @@ test('latency: answers take latencyMs +- jitter', async () => {
   const t = Date.now();
   assert.equal((await S.gem(M, body)).status, 200);
   const d = Date.now() - t;
-  assert.ok(d >= 155 && d < 800, `${d} ms`);
+  assert.ok(d >= 155 && d < 2000, `${d} ms`);
 });
 
 test('forced status: 404 with the real NOT_FOUND body, 503 UNAVAILABLE', async () => {

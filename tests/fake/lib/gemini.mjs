@@ -386,7 +386,7 @@ function batchView(st, b) {
   if (done && state === 'BATCH_STATE_SUCCEEDED') {
     if (!b.output) {
       b.output = b.requests.map((x) => {
-        const v = validate(x.request || {}, kindOf(b.model, null), b.model);
+        const v = validate(x.request || {}, kindOf(b.model, (st.scenario.models || {})[b.model]), b.model);
         if (v.err) return { error: { code: 400, message: v.err.error.message }, metadata: x.metadata };
         return { response: buildResponse(st, st.cfg(b.model), b.model, x.request, v, false)[0], metadata: x.metadata };
       });

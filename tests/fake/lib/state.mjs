@@ -86,14 +86,16 @@ export class State {
     return c;
   }
 
+  /* Gemini model ids: the defaults plus scenario models that are not
+   * OpenAI's (a scenario may tune gpt-4o-mini without listing it here). */
   knownModels() {
-    const extra = Object.keys(this.scenario.models || {});
+    const extra = Object.keys(this.scenario.models || {}).filter((id) => !OPENAI_MODELS.includes(id));
     return [...new Set([...DEFAULT_MODELS, ...extra])];
   }
 
   isKnown(model, openai = false) {
-    if (this.scenario.models && model in this.scenario.models) return true;
-    return (openai ? OPENAI_MODELS : DEFAULT_MODELS).includes(model);
+    if (openai) return OPENAI_MODELS.includes(model) || !!(this.scenario.models && model in this.scenario.models);
+    return this.knownModels().includes(model);
   }
 
   reset() {
