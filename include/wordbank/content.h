@@ -156,6 +156,14 @@ int wb_doc_render(const struct wb_doc *doc, wb_entry_lookup_fn lookup, void *loo
 int wb_render_preview(const struct wb_entry *entries, size_t n, const struct wb_render_opts *opts,
                       struct wb_buf *out, struct wb_error *err);
 
+/* A site's front page: a list of links (hrefs relative to the page) with
+ * their titles (NULL or "": the href), in the site's style. */
+int wb_render_index(const char *title, const char *const *titles, const char *const *hrefs,
+                    size_t n, const struct wb_render_opts *opts, struct wb_buf *out,
+                    struct wb_error *err);
+/* Append a document's title: its first "# Heading" line (nothing if none). */
+int wb_doc_title(const struct wb_doc *doc, struct wb_buf *out);
+
 /* Write out_dir/WB_SITE_ASSETS_DIR/{wordbank.css,wordbank.js} (the folder is
  * created; files are replaced atomically). Once per site. */
 int wb_site_write_assets(const char *out_dir, struct wb_error *err);

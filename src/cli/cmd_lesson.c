@@ -283,6 +283,45 @@ static int mkdir_for(const char *file)
     return 0;
 }
 
+/* The site's front page: its lessons by title. */
+static int write_index(struct site *s, const char *out_dir)
+{
+    struct wb_error err = { 0 };
+    struct wb_render_opts o;
+    struct wb_buf out, path, *titles = calloc(s->n_pages ? s->n_pages : 1, sizeof *titles);
+    const char **t = calloc(s->n_pages ? s->n_pages : 1, sizeof *t);
+    const char **h = calloc(s->n_pages ? s->n_pages : 1, sizeof *h);
+    int rc = EXIT_ENV;
+    wb_buf_init(&out, 0);
+    wb_buf_init(&path, 0);
+    if (!titles || !t || !h)
+        goto out;
+    for (size_t i = 0; i < s->n_pages; i++) {
+        wb_buf_init(&titles[i], 0);
+        wb_doc_title(&s->pages[i].doc, &titles[i]);
+        t[i] = titles[i].data;
+        h[i] = s->pages[i].rel;
+    }
+    wb_render_opts_init(&o);
+    o.base_url = s->c->base_url;
+    o.root_rel = "";
+    if (wb_render_index("Lessons", t, h, s->n_pages, &o, &out, &err)) {
+        cli_error("%s", wb_error_text(&err));
+        goto out;
+    }
+    wb_buf_appendf(&path, "%s/index.html", out_dir);
+    rc = cli_write_file(path.data, out.data, out.len) ? EXIT_ENV : EXIT_OK;
+out:
+    for (size_t i = 0; titles && i < s->n_pages; i++)
+        wb_buf_release(&titles[i]);
+    free(titles);
+    free(t);
+    free(h);
+    wb_buf_release(&out);
+    wb_buf_release(&path);
+    return rc;
+}
+
 int cmd_build(struct cli *c)
 {
     struct site s = { 0 };
@@ -355,6 +394,8 @@ int cmd_build(struct cli *c)
     wb_buf_release(&out);
     wb_buf_release(&root);
     wb_buf_release(&path);
+    if (!rc)
+        rc = write_index(&s, c->output);
     if (!rc && c->verbosity >= 0)
         fprintf(stderr, "built %zu page%s into %s\n", s.n_pages, s.n_pages == 1 ? "" : "s",
                 c->output);

@@ -47,6 +47,63 @@ int wb_render_preview(const struct wb_entry *entries, size_t n, const struct wb_
     return rc;
 }
 
+int wb_render_index(const char *title, const char *const *titles, const char *const *hrefs,
+                    size_t n, const struct wb_render_opts *opts, struct wb_buf *out,
+                    struct wb_error *err)
+{
+    struct wb_render_opts def;
+    int rc;
+    if (!opts) {
+        wb_render_opts_init(&def);
+        opts = &def;
+    }
+    if (!title)
+        title = "Lessons";
+    rc = content_page_open(out, opts, title, "wb-index");
+    if (rc == 0 && (rc = wb_buf_appends(out, "<h1>")) == 0 && (rc = content_esc(out, title)) == 0)
+        rc = wb_buf_appends(out, "</h1>\n<ul class=\"wb-lessons\">\n");
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if ((rc = wb_buf_appends(out, "<li><a href=\"")) == 0 &&
+            (rc = content_url_path(out, hrefs[i])) == 0 && (rc = wb_buf_appends(out, "\">")) == 0 &&
+            (rc = content_esc(out, titles[i] && *titles[i] ? titles[i] : hrefs[i])) == 0)
+            rc = wb_buf_appends(out, "</a></li>\n");
+    }
+    if (rc == 0)
+        rc = wb_buf_appends(out, "</ul>\n");
+    if (rc == 0)
+        rc = content_page_close(out);
+    if (rc < 0 && (!err || err->code == 0))
+        rc = wb_error_set(err, rc, "rendering the index: %s", wb_strerror(rc));
+    return rc;
+}
+
+int wb_doc_title(const struct wb_doc *doc, struct wb_buf *out)
+{
+    /* The first ATX heading ("# Title") outside fenced code. */
+    const char *p = doc->src + doc->body, *end = doc->src + doc->len;
+    char fence = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        if (e - p >= 3 && (*p == '`' || *p == '~') && p[1] == *p && p[2] == *p) {
+            fence = fence == *p ? 0 : fence ? fence : *p;
+        } else if (!fence && *p == '#') {
+            const char *t = p;
+            while (t < e && *t == '#')
+                t++;
+            if (t < e && (*t == ' ' || *t == '\t')) {
+                while (t < e && (*t == ' ' || *t == '\t'))
+                    t++;
+                while (e > t && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '#'))
+                    e--;
+                return wb_buf_append(out, t, (size_t)(e - t));
+            }
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
 static int write_file(const char *dir, const char *name, const char *data, size_t len,
                       struct wb_error *err)
 {

@@ -360,3 +360,29 @@ TEST(preview_and_assets)
     /* Twice is fine (replaced atomically). */
     CHECK_OK(wb_site_write_assets(dir, err), err);
 }
+
+TEST(site_index_titles_and_escaping)
+{
+    struct wb_doc doc;
+    struct wb_buf title, out;
+    struct wb_error err = { 0 };
+    const char *src = "intro\n```\n# not a title\n```\n## Lesson <1> ##\r\ntext\n# later\n";
+    const char *titles[2], *hrefs[2] = { "a b/01.html", "x\"y.html" };
+    wb_doc_init(&doc);
+    wb_buf_init(&title, 0);
+    wb_buf_init(&out, 0);
+    CHECK_INT(wb_doc_parse(&doc, "t.md", src, strlen(src), &err), 0);
+    CHECK_INT(wb_doc_title(&doc, &title), 0);
+    /* The first heading outside fenced code, without its closing hashes. */
+    CHECK_STR(title.data, "Lesson <1>");
+    titles[0] = "Lesson <1>";
+    titles[1] = "";
+    CHECK_INT(wb_render_index("My <site>", titles, hrefs, 2, NULL, &out, &err), 0);
+    CHECK(strstr(out.data, "<h1>My &lt;site&gt;</h1>") != NULL);
+    CHECK(strstr(out.data, "href=\"a%20b/01.html\"") != NULL);
+    CHECK(strstr(out.data, ">Lesson &lt;1&gt;</a>") != NULL);
+    CHECK(strstr(out.data, "x\"y") == NULL); /* the quote never reaches an attribute raw */
+    wb_buf_release(&title);
+    wb_buf_release(&out);
+    wb_doc_release(&doc);
+}
