@@ -19,7 +19,9 @@
 
 #include "media/media_internal.h"
 
-/* A decoded picture: width*height*4 bytes of RGBA. */
+#define RGBA_PAD 64
+
+/* A decoded picture: width*height*4 bytes of RGBA (and RGBA_PAD spare). */
 struct rgba {
     uint8_t *px;
     int w, h;
@@ -103,7 +105,11 @@ static int alloc_rgba(struct rgba *img, int w, int h, struct wb_error *err)
     int rc = dims_ok(w, h, err);
     if (rc < 0)
         return rc;
-    img->px = malloc((size_t)w * (size_t)h * 4);
+    /* libswscale's SIMD loads read (and may write) up to a vector past the
+     * last row: keep a zeroed tail so they stay inside the block. */
+    img->px = malloc((size_t)w * (size_t)h * 4 + RGBA_PAD);
+    if (img->px)
+        memset(img->px + (size_t)w * (size_t)h * 4, 0, RGBA_PAD);
     if (!img->px)
         return wb_error_set(err, WB_ENOMEM, "out of memory for a %dx%d image", w, h);
     img->w = w;
