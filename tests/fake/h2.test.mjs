@@ -87,6 +87,26 @@ test('HTTP/1.1 over TLS still works (ALPN fallback)', async () => {
   assert.ok(r.json.models.length >= 6);
 });
 
+test('libcurl (curl --parallel --http2) multiplexes on one session', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  try { execFileSync('curl', ['--version'], { stdio: 'ignore' }); } catch { t.skip('no curl'); return; }
+  await S.reset();
+  /* one --next group per transfer (curl joins repeated -d into one body) */
+  const args = ['-s', '--parallel', '--parallel-max', '10'];
+  for (let i = 0; i < 10; i++) {
+    if (i) args.push('--next');
+    args.push('--http2', '--cacert', S.ca, '-H', `x-goog-api-key: ${KEY}`, '-H', 'content-type: application/json',
+      '-w', '%{http_version} %{http_code}\\n', '-d', JSON.stringify(textBody), '-o', '/dev/null',
+      `https://127.0.0.1:${S.tlsPort}/v1beta/models/gemini-3.8-flash:generateContent`);
+  }
+  const out = execFileSync('curl', args, { encoding: 'utf8', timeout: 20000 });
+  assert.deepEqual(out.trim().split('\n'), Array(10).fill('2 200'));
+  const st = await S.stats();
+  assert.equal(st.totals.h2Sessions, 1);
+  assert.equal(st.totals.h2Streams, 10);
+  assert.ok(st.models['gemini-3.8-flash'].maxInFlight >= 5, `maxInFlight ${st.models['gemini-3.8-flash'].maxInFlight}`);
+});
+
 test('the temporary CA directory is removed when the server exits', async () => {
   const dir = S.ca.replace(/\/ca\.pem$/, '');
   await S.stop();
