@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "wordbank/buf.h"
+#include "wordbank/dialogue.h"
 #include "wordbank/entry.h"
 #include "wordbank/error.h"
 
@@ -60,11 +61,6 @@ enum wb_block_kind {
     WB_BLOCK_DIALOGUE
 };
 
-struct wb_dialogue_line {
-    char *speaker;
-    char *text;
-    unsigned line;
-};
 
 struct wb_block {
     enum wb_block_kind kind;

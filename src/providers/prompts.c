@@ -266,6 +266,7 @@ int wb_dialogue_parse(const char *text, size_t len, struct wb_dialogue_line **li
         }
         v[count].speaker = dup_trimmed(s, (size_t)(colon - s));
         v[count].text = dup_trimmed(colon + sep, ln - (size_t)(colon - s) - sep);
+        v[count].line = (unsigned)lineno;
         count++;
         if (!v[count - 1].speaker || !v[count - 1].text) {
             rc = wb_error_set(err, WB_ENOMEM, "out of memory");

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "wordbank/dialogue.h"
 #include "wordbank/entry.h"
 #include "wordbank/error.h"
 
@@ -35,12 +36,6 @@ char *wb_prompt_image(const char *image_description);
  * sentence (falling back to the word), "both" the word, a pause and the first
  * example. mode NULL means "word". */
 char *wb_prompt_speech_text(const struct wb_entry *e, const char *mode);
-
-/* One dialogue line: "Name: text". Strings are owned by the array. */
-struct wb_dialogue_line {
-    char *speaker;
-    char *text;
-};
 
 /* Parse a dialogue script: one "Name: text" per line (blank lines skipped; a
  * full-width colon "：" also separates). A line without a speaker continues the

@@ -1,0 +1,12 @@
+/* One line of a two-voice dialogue script ("Name: text"), shared by the
+ * Markdown parser (content) and the speech request builders (providers). */
+#ifndef WORDBANK_DIALOGUE_H
+#define WORDBANK_DIALOGUE_H
+
+struct wb_dialogue_line {
+    char *speaker;
+    char *text;
+    unsigned line; /* 1-based source line, 0 when unknown */
+};
+
+#endif
