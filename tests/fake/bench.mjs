@@ -55,11 +55,21 @@ async function h2(S, path, body) {
   return [n / SECS, bytes / SECS];
 }
 
+/* server CPU seconds (Linux /proc), to report CPU per request */
+function cpu(pid) {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch { return NaN; }
+}
+
 const S = await startServer(['--tls'], { default: { latencyMs: 0 } });
 for (const [name, path, body] of CASES) {
   for (const [proto, f] of [['h1', h1], ['h2', h2]]) {
+    const c0 = cpu(S.child.pid);
     const [rps, bps] = await f(S, path, body);
-    console.log(`${name.padEnd(14)} ${proto}  ${rps.toFixed(0).padStart(6)} req/s  ${(bps / 1e6).toFixed(1).padStart(6)} MB/s`);
+    const per = (cpu(S.child.pid) - c0) / (rps * SECS) * 1e3;
+    console.log(`${name.padEnd(14)} ${proto}  ${rps.toFixed(0).padStart(6)} req/s  ${(bps / 1e6).toFixed(1).padStart(6)} MB/s  server CPU ${per.toFixed(2)} ms/req`);
   }
 }
 await S.stop();
