@@ -11,6 +11,7 @@
 
 #include "engine/engine.h"
 #include "providers/gemini.h"
+#include "providers/openai.h"
 #include "wordbank/media.h"
 #include "wordbank/offline.h"
 #include "wordbank/pipeline.h"
@@ -73,6 +74,7 @@ struct run {
     struct wb_run_opts opts;
     struct wb_engine *eng;
     struct wb_gemini_opts gem;
+    struct wb_openai_opts oai;
     enum provider_kind prov[WB_STAGE_COUNT];
     const char *lang;
     const char *speech_mode;
@@ -125,6 +127,12 @@ void task_fail(struct stage_task *t, int code, const char *fmt, ...)
 
 /* stages_gemini.c */
 int gemini_start(struct stage_task *t);
+/* stages_openai.c */
+int openai_start(struct stage_task *t);
+/* One speech request on its own engine (wordbank tts --provider openai): PCM
+ * into pcm, its rate and channels. */
+int openai_say(const struct wb_config *cfg, const char *text, struct wb_buf *pcm, int *rate,
+               int *channels, struct wb_error *err);
 /* stages_offline.c */
 int offline_start(struct stage_task *t);
 int offline_prepare(struct run *r, struct wb_error *err);
