@@ -85,5 +85,6 @@ test('the fake recorded the replayed requests (same paths and bodies)', async ()
   for (let i = 0; i < recs.length; i++) {
     if (recs[i].body != null) assert.deepEqual(log[i].body, recs[i].body);
     assert.equal(log[i].headers['x-goog-api-key'], '[REDACTED]');
+    assert.equal(log[i].status, recs[i].status);
   }
 });

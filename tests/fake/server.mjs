@@ -139,9 +139,12 @@ function main() {
     if (raw && raw.length) {
       try { body = JSON.parse(raw.toString('utf8')); } catch { bodyErr = true; }
     }
-    st.record({ t: st.now(), method: req.method, path: p, query, httpVersion: req.httpVersion,
+    const entry = { t: st.now(), method: req.method, path: p, query, httpVersion: req.httpVersion,
       headers: redactHeaders(req.headers),
-      body: bodyErr ? { _unparsed: raw.subarray(0, 4096).toString('utf8') } : (raw && raw.length > LOG_BODY_MAX) ? { _omitted: raw.length } : body });
+      body: bodyErr ? { _unparsed: raw.subarray(0, 4096).toString('utf8') } : (raw && raw.length > LOG_BODY_MAX) ? { _omitted: raw.length } : body,
+      status: null };
+    st.record(entry);
+    res.on('close', () => { entry.status = res.headersSent ? res.statusCode : 0; });
     if (DEBUG) {
       const t0 = Date.now();
       res.on('close', () => dbg(req.method, p, `h${req.httpVersion}`, '->', res.statusCode,
