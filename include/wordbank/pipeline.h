@@ -96,4 +96,11 @@ int wb_speak(const struct wb_config *cfg, const char *text, const char *format,
 int wb_speak_dialogue(const struct wb_config *cfg, const char *script, size_t len,
                       const char *format, struct wb_buf *out, struct wb_error *err);
 
+/* The media file (name relative to media_dir) of a dialogue clip: made once
+ * and found again by the request that shaped it. With cache_only, a clip not
+ * made yet is -WB_ENOTFOUND. *name_out: free() it. */
+int wb_dialogue_file(const struct wb_config *cfg, const char *media_dir, const char *script,
+                     size_t len, const char *format, int cache_only, char **name_out,
+                     struct wb_error *err);
+
 #endif

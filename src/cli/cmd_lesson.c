@@ -30,6 +30,11 @@ struct site {
     const char *out_dir;      /* build: media is copied here */
     int copy_media;
     const char *cur_root;     /* build: the page's relative way to the site root */
+    struct dlg {
+        const struct wb_block *block;
+        char *file;           /* media file of the clip */
+    } *dlgs;
+    size_t n_dlgs;
     int failed;               /* diagnostics or failures: exit 1 */
 };
 
@@ -91,6 +96,63 @@ static void site_release(struct site *s)
     for (size_t i = 0; i < s->n_entries; i++)
         wb_entry_release(&s->entries[i]);
     free(s->entries);
+    for (size_t i = 0; i < s->n_dlgs; i++) {
+        free(s->dlgs[i].file);
+    }
+    free(s->dlgs);
+}
+
+/* Every two-voice <dialogue> block gets its clip (made once, then found). */
+static void make_dialogues(struct site *s)
+{
+    const char *format = wb_config_get(s->c->cfg, "audio_format");
+    size_t total = 0;
+    for (size_t i = 0; i < s->n_pages; i++) {
+        for (size_t b = 0; b < s->pages[i].doc.n_blocks; b++)
+            total += s->pages[i].doc.blocks[b].kind == WB_BLOCK_DIALOGUE;
+    }
+    if (!total || !(s->dlgs = calloc(total, sizeof *s->dlgs)))
+        return;
+    for (size_t i = 0; i < s->n_pages; i++) {
+        for (size_t b = 0; b < s->pages[i].doc.n_blocks; b++) {
+            const struct wb_block *bl = &s->pages[i].doc.blocks[b];
+            struct dlg *d;
+            struct wb_buf script;
+            struct wb_error err = { 0 };
+            if (bl->kind != WB_BLOCK_DIALOGUE)
+                continue;
+            d = &s->dlgs[s->n_dlgs++];
+            d->block = bl;
+            if (!bl->two_voice) {
+                fprintf(stderr, "%s:%u: a dialogue needs exactly two speakers; shown without audio\n",
+                        s->pages[i].doc.name, bl->line);
+                s->failed = 1;
+                continue;
+            }
+            wb_buf_init(&script, 0);
+            for (size_t l = 0; l < bl->n_lines; l++)
+                wb_buf_appendf(&script, "%s: %s\n", bl->lines[l].speaker, bl->lines[l].text);
+            if (wb_dialogue_file(s->c->cfg, cli_media_dir(s->c), script.data, script.len, format,
+                                 s->c->cache_only, &d->file, &err)) {
+                if (!(s->c->cache_only && err.code == WB_ENOTFOUND)) {
+                    fprintf(stderr, "%s:%u: dialogue audio: %s\n", s->pages[i].doc.name, bl->line,
+                            wb_error_text(&err));
+                    s->failed = 1;
+                }
+            }
+            wb_buf_release(&script);
+        }
+    }
+}
+
+static const char *dialogue_audio(void *ud, const struct wb_block *block)
+{
+    struct site *s = ud;
+    for (size_t i = 0; i < s->n_dlgs; i++) {
+        if (s->dlgs[i].block == block)
+            return s->dlgs[i].file;
+    }
+    return NULL;
 }
 
 /* Generate whatever the pages' entries miss, in one run. */
@@ -228,7 +290,10 @@ int cmd_render(struct cli *c)
         goto out;
     if (rc == EXIT_SOME_FAILED)
         s.failed = 1;
+    make_dialogues(&s);
     wb_render_opts_init(&o);
+    o.dialogue_audio = dialogue_audio;
+    o.dialogue_ud = &s;
     o.mode = WB_RENDER_FRAGMENT;
     o.lang = wb_config_get(c->cfg, "lang");
     o.inline_assets = 1;
@@ -359,6 +424,7 @@ int cmd_build(struct cli *c)
     if (rc == EXIT_SOME_FAILED)
         s.failed = 1;
     rc = EXIT_OK;
+    make_dialogues(&s);
     wb_buf_init(&path, 0);
     wb_buf_appendf(&path, "%s/media", c->output);
     if (wb_mkdirs(path.data, &err) || wb_site_write_assets(c->output, &err)) {
@@ -384,6 +450,8 @@ int cmd_build(struct cli *c)
         o.root_rel = root.data;
         o.media_url = media_url;
         o.media_ud = &s;
+        o.dialogue_audio = dialogue_audio;
+        o.dialogue_ud = &s;
         s.cur_root = root.data;
         rc = render_one(&s, p, &o, &out);
         wb_buf_reset(&path);

@@ -1,9 +1,13 @@
 /* One-off speech (wordbank tts) and two-voice dialogues (wordbank dialogue and
  * the <dialogue> blocks of lessons): a single request on its own engine, or
  * espeak-ng offline, encoded in the requested format. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/util.h"
 #include "pipeline/internal.h"
 #include "wordbank/log.h"
 
@@ -223,5 +227,71 @@ out:
     wb_dialogue_lines_free(lines, n);
     wb_gemini_audio_release(&s.audio);
     wb_buf_release(&s.pcm);
+    return rc;
+}
+
+/* The file name a dialogue is kept under: a hash of everything that shapes the
+ * clip (provider, model, voices, language, format, trimming, script). A
+ * request, not content, names it, so a lesson built again finds it without
+ * asking anyone: the bytes are written under their content hash first and the
+ * request name is a hard link to them. */
+static void dialogue_key(const struct wb_config *cfg, const char *script, size_t len,
+                         const char *format, char *name, size_t cap)
+{
+    struct wb_buf k;
+    char hex[65];
+    const char *prov = audio_provider(cfg);
+    wb_buf_init(&k, 0);
+    wb_buf_appendf(&k, "dialogue|%s|%s|%s|%s|%s|%s|%d|", prov,
+                   !strcmp(prov, "gemini") ? wb_config_get(cfg, "tts_model") : "espeak-ng",
+                   wb_config_get(cfg, "voice"), wb_config_get(cfg, "voice2"),
+                   wb_config_get(cfg, "lang"), format, wb_config_get_bool(cfg, "audio_trim", 1));
+    wb_buf_append(&k, script, len);
+    wb_sha256_hex(k.data, k.len, hex);
+    wb_buf_release(&k);
+    snprintf(name, cap, "dialogue-%.32s.%s", hex,
+             wb_audio_format_ext((enum wb_audio_format)wb_audio_format_from_name(format)));
+}
+
+int wb_dialogue_file(const struct wb_config *cfg, const char *media_dir, const char *script,
+                     size_t len, const char *format, int cache_only, char **name_out,
+                     struct wb_error *err)
+{
+    char name[128];
+    struct wb_buf path, target, clip;
+    char *stored = NULL;
+    int rc = 0;
+    *name_out = NULL;
+    if (wb_audio_format_from_name(format) < 0)
+        return wb_error_set(err, WB_EINVAL, "unknown audio format '%s'", format);
+    dialogue_key(cfg, script, len, format, name, sizeof name);
+    wb_buf_init(&path, 0);
+    wb_buf_init(&target, 0);
+    wb_buf_init(&clip, 0);
+    wb_path_join(&path, media_dir, name);
+    if (wb_media_file_valid(path.data))
+        goto found;
+    if (cache_only) {
+        rc = wb_error_set(err, WB_ENOTFOUND, "dialogue not generated yet (--cache-only)");
+        goto out;
+    }
+    if ((rc = wb_speak_dialogue(cfg, script, len, format, &clip, err)))
+        goto out;
+    if ((rc = wb_media_write(media_dir, clip.data, clip.len, &stored, err)))
+        goto out;
+    wb_path_join(&target, media_dir, stored);
+    unlink(path.data); /* an invalid leftover under the request name */
+    if (link(target.data, path.data) < 0 && errno != EEXIST) {
+        rc = wb_error_set(err, WB_EIO, "%s: %s", path.data, strerror(errno));
+        goto out;
+    }
+found:
+    if (!(*name_out = strdup(name)))
+        rc = wb_error_set(err, WB_ENOMEM, "out of memory");
+out:
+    free(stored);
+    wb_buf_release(&path);
+    wb_buf_release(&target);
+    wb_buf_release(&clip);
     return rc;
 }
