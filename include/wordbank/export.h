@@ -75,6 +75,17 @@ int wb_export_jsonl(struct wb_store *st, const char *path, const struct wb_store
 int wb_export_csv(struct wb_store *st, const char *path, const struct wb_store_query *q,
                   struct wb_error *err);
 
+/* Export every entry as an Anki deck (.apkg) at path (not stdout), named
+ * after the file ("Lesson 3.apkg" -> deck "Lesson 3"). One note an entry of a
+ * basic "wordbank" note type: Front = word and its audio, Back = reading,
+ * translation, description, examples and picture. Media files are read from
+ * media_dir (stage files are relative to it); a missing or empty one is left
+ * out with a warning in the log. Notes get a guid from the entry's key, so
+ * importing a newer deck into Anki updates the notes. Written to a temporary
+ * file and renamed into place. */
+int wb_export_apkg(struct wb_store *st, const char *media_dir, const char *path,
+                   struct wb_error *err);
+
 /* Append one original-format line (with its "\n") for e to out. */
 int wb_entry_to_jsonl(const struct wb_entry *e, struct wb_buf *out);
 /* Append the `--json` object for e (no newline) to out:
