@@ -56,11 +56,28 @@ function makeCerts(dir) {
     '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
   run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
     '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf']);
-  return {
+  const out = {
     ca: path.join(dir, 'ca.pem'),
     key: fs.readFileSync(path.join(dir, 'server.key')),
     cert: fs.readFileSync(path.join(dir, 'server.pem')),
   };
+  /* keep only ca.pem on disk: keys live in memory from here on */
+  for (const f of fs.readdirSync(dir)) if (f !== 'ca.pem') fs.rmSync(path.join(dir, f), { force: true });
+  return out;
+}
+
+/* Remove temp dirs of earlier fakes that were killed without cleanup
+ * (SIGKILL): they are named wbfake-<pid>-XXXXXX. */
+function sweepStale() {
+  const tmp = os.tmpdir();
+  let names = [];
+  try { names = fs.readdirSync(tmp); } catch { return; }
+  for (const n of names) {
+    const m = n.match(/^wbfake-(\d+)-[A-Za-z0-9]{6}$/);
+    if (!m || Number(m[1]) === process.pid) continue;
+    try { process.kill(Number(m[1]), 0); continue; } catch (e) { if (e.code !== 'ESRCH') continue; }
+    try { fs.rmSync(path.join(tmp, n), { recursive: true, force: true }); } catch { /* not ours to remove */ }
+  }
 }
 
 function redactHeaders(h) {
@@ -203,7 +220,8 @@ function main() {
   let tlsServer = null;
   let ca = null;
   if (opts.tls) {
-    tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wbfake-'));
+    sweepStale();
+    tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), `wbfake-${process.pid}-`));
     let c;
     try { c = makeCerts(tmpDir); } catch (e) {
       process.stderr.write(`fake server: openssl failed: ${e.message}\n`);
