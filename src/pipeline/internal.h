@@ -115,6 +115,10 @@ struct run {
 };
 
 /* run.c */
+struct shared *shared_find(struct run *r, const char *key, int create);
+/* plan.c */
+int run_plan(struct run *r, struct wb_error *err);
+void run_sweep_orphans(struct run *r);
 void run_stage_finished(struct stage_task *t);
 int run_commit_stage(struct run *r, struct job *j, enum wb_stage s, int status, const char *msg,
                      const char *file, const char *model, const char *voice,

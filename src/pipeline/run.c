@@ -5,10 +5,14 @@
  *
  * Everything here runs on the engine's loop thread.
  */
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/util.h"
 #include "pipeline/internal.h"
@@ -26,7 +30,7 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
-static struct shared *shared_find(struct run *r, const char *key, int create)
+struct shared *shared_find(struct run *r, const char *key, int create)
 {
     struct shared *s;
     size_t b;
@@ -704,72 +708,14 @@ int wb_run_add(struct wb_run *pub, const char *word, const char *translation, co
     return 0;
 }
 
-/* Is a done stage really there? Its data, and for media a valid file. */
-static int stage_present(const struct run *r, const struct wb_entry *e, enum wb_stage s)
-{
-    const struct wb_stage_info *i = &e->stages[s];
-    struct wb_buf path;
-    int ok;
-    if (i->state != WB_STATE_DONE)
-        return 0;
-    if (s == WB_STAGE_DETAILS)
-        return 1;
-    if (!i->file || !*i->file)
-        return 0;
-    wb_buf_init(&path, 0);
-    ok = wb_path_join(&path, r->media_dir, i->file) == 0 && wb_media_file_valid(path.data);
-    wb_buf_release(&path);
-    return ok;
-}
-
-/* Load what the store has and decide, per stage, what this run must do. */
-static int plan(struct run *r, struct wb_error *err)
-{
-    for (size_t i = 0; i < r->n_jobs; i++) {
-        struct job *j = &r->jobs[i];
-        struct wb_entry stored;
-        int rc;
-        wb_entry_init(&stored);
-        rc = wb_store_get(r->store, j->e.word, j->e.translation, j->e.language, &stored, err);
-        if (rc == 0) {
-            if ((!stored.context || !*stored.context) && j->e.context)
-                wb_str_set(&stored.context, j->e.context);
-            wb_entry_release(&j->e);
-            j->e = stored;
-        } else if (rc != WB_ENOTFOUND) {
-            wb_entry_release(&stored);
-            return rc;
-        }
-        wb_error_clear(err);
-        for (int s = 0; s < WB_STAGE_COUNT; s++) {
-            struct wb_stage_counts *c = &r->stats.stage[s];
-            int present = stage_present(r, &j->e, (enum wb_stage)s);
-            if (r->opts.skip & WB_STAGE_BIT(s))
-                continue;
-            c->total++;
-            if (present && !(r->opts.force & WB_STAGE_BIT(s))) {
-                c->cached++;
-                continue;
-            }
-            if (r->opts.cache_only || (s == WB_STAGE_IMAGE && r->prov[s] == PROV_OFFLINE)) {
-                c->skipped++; /* offline makes no pictures; cache-only makes nothing */
-                continue;
-            }
-            j->want |= WB_STAGE_BIT(s);
-            c->queued++;
-        }
-        if (!j->want)
-            r->stats.entries_done++;
-    }
-    return 0;
-}
-
 int wb_run_execute(struct wb_run *pub, struct wb_error *err)
 {
     struct run *r = (struct run *)pub;
     int rc, any_offline = 0;
     r->started_ms = wb_clock_mono_ms();
-    if ((rc = plan(r, err)))
+    if (!r->opts.cache_only)
+        run_sweep_orphans(r);
+    if ((rc = run_plan(r, err)))
         return rc;
     for (size_t i = 0; i < r->n_jobs && !any_offline; i++) {
         for (int s = 0; s < WB_STAGE_COUNT; s++) {
