@@ -28,6 +28,7 @@ struct job {
     unsigned started;      /* stages started */
     unsigned finished;     /* stages finished (done, failed or given up) */
     unsigned failed;       /* stages that failed */
+    unsigned unmade;       /* stages not made this run (stopped, quota) */
     int active;            /* counted in the window */
 };
 

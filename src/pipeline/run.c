@@ -151,7 +151,6 @@ void run_fatal(struct run *r, int code, const char *msg)
         return;
     r->fatal = 1;
     wb_error_set(&r->fatal_err, code, "%s", msg);
-    wb_log(WB_LOG_ERROR, "%s", msg);
     /* The rest would fail the same way: start nothing more. */
     if (r->eng)
         wb_engine_stop(r->eng, 0);
@@ -209,14 +208,21 @@ static int job_wants(const struct job *j, enum wb_stage s)
     return (j->want & WB_STAGE_BIT(s)) && !(j->started & WB_STAGE_BIT(s));
 }
 
-/* A stage of j ended: move the entry on. */
-static void job_stage_done(struct run *r, struct job *j, enum wb_stage s, int ok)
+/* How a stage of an entry ended. */
+enum outcome { STAGE_FAILED = 0, STAGE_OK = 1, STAGE_NOT_MADE = 2 };
+
+/* A stage of j ended: move the entry on. An entry is done when every stage it
+ * wanted is; failed when one failed; neither when a stage was not made (the
+ * run stopped, a daily quota, no picture description): the next run does it. */
+static void job_stage_done(struct run *r, struct job *j, enum wb_stage s, enum outcome how)
 {
     j->finished |= WB_STAGE_BIT(s);
-    if (!ok)
+    if (how == STAGE_FAILED)
         j->failed |= WB_STAGE_BIT(s);
+    else if (how == STAGE_NOT_MADE)
+        j->unmade |= WB_STAGE_BIT(s);
     if (s == WB_STAGE_DETAILS) {
-        if (ok) {
+        if (how == STAGE_OK) {
             if (job_wants(j, WB_STAGE_IMAGE))
                 stage_start(r, j, WB_STAGE_IMAGE);
             if (job_wants(j, WB_STAGE_AUDIO))
@@ -228,6 +234,7 @@ static void job_stage_done(struct run *r, struct job *j, enum wb_stage s, int ok
                     (o == WB_STAGE_IMAGE || strcmp(r->speech_mode, "word"))) {
                     j->started |= WB_STAGE_BIT(o);
                     j->finished |= WB_STAGE_BIT(o);
+                    j->unmade |= WB_STAGE_BIT(o);
                     r->stats.stage[o].queued--;
                     r->stats.stage[o].skipped++;
                 } else if (job_wants(j, (enum wb_stage)o)) {
@@ -241,7 +248,7 @@ static void job_stage_done(struct run *r, struct job *j, enum wb_stage s, int ok
         r->active--;
         if (j->failed)
             r->stats.entries_failed++;
-        else
+        else if (!j->unmade)
             r->stats.entries_done++;
         pump(r);
     }
@@ -251,11 +258,11 @@ static void job_stage_done(struct run *r, struct job *j, enum wb_stage s, int ok
 static void settle_one(struct run *r, struct job *j, struct stage_task *t)
 {
     enum wb_stage s = t->stage;
-    int ok = t->status == 0;
+    enum outcome how = t->status == 0 ? STAGE_OK : STAGE_FAILED;
     struct wb_stage_counts *c = &r->stats.stage[s];
 
     c->in_flight--;
-    if (ok) {
+    if (how == STAGE_OK) {
         if (s == WB_STAGE_DETAILS) {
             /* Take what the provider wrote; the key and context stay ours. */
             wb_str_set(&j->e.reading, t->details.reading);
@@ -270,11 +277,12 @@ static void settle_one(struct run *r, struct job *j, struct stage_task *t)
                              j == t->job ? &t->usage : NULL) == 0) {
             c->done++;
         } else {
-            ok = 0;
+            how = STAGE_FAILED;
             c->failed++;
         }
     } else if (t->status == WB_ECANCELED || is_fatal_code(t->status) || t->status == WB_EQUOTA) {
         /* Not this entry's fault: leave the stage as it was for the next run. */
+        how = STAGE_NOT_MADE;
         c->skipped++;
         if (t->status == WB_EQUOTA && !(r->exhausted & WB_STAGE_BIT(s))) {
             r->exhausted |= WB_STAGE_BIT(s);
@@ -293,7 +301,7 @@ static void settle_one(struct run *r, struct job *j, struct stage_task *t)
         r->stats.tokens_in += t->usage.prompt_tokens;
         r->stats.tokens_out += t->usage.output_tokens + t->usage.thought_tokens;
     }
-    job_stage_done(r, j, s, ok);
+    job_stage_done(r, j, s, how);
 }
 
 void run_stage_finished(struct stage_task *t)
@@ -382,7 +390,7 @@ static void stage_start(struct run *r, struct job *j, enum wb_stage s)
     c->queued--;
     if ((r->exhausted & WB_STAGE_BIT(s)) || r->fatal || r->stopping) {
         c->skipped++;
-        job_stage_done(r, j, s, 1);
+        job_stage_done(r, j, s, STAGE_NOT_MADE);
         return;
     }
     c->in_flight++;
@@ -423,7 +431,7 @@ static void stage_start(struct run *r, struct job *j, enum wb_stage s)
         free(key);
         c->in_flight--;
         c->failed++;
-        job_stage_done(r, j, s, 0);
+        job_stage_done(r, j, s, STAGE_FAILED);
         return;
     }
     t->share_key = key;
@@ -469,7 +477,7 @@ static void job_start(struct run *r, struct job *j)
             j->started |= WB_STAGE_BIT(WB_STAGE_IMAGE);
             r->stats.stage[WB_STAGE_IMAGE].queued--;
             r->stats.stage[WB_STAGE_IMAGE].skipped++;
-            job_stage_done(r, j, WB_STAGE_IMAGE, 1);
+            job_stage_done(r, j, WB_STAGE_IMAGE, STAGE_NOT_MADE);
         }
     }
 }

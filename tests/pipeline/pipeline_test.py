@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""The generation pipeline end to end against the loopback Gemini fake, through
+the wordbank command: a run with injected faults completes; a second run sends
+no request; a run killed with SIGKILL at a random moment and restarted ends
+with every entry done once, no orphaned or truncated media, and no more
+requests than the entries' stages plus those in flight at the kill; a daily
+quota stops one stage with one message while the others finish; a rejected key
+stops the run early. Prints TAP."""
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+WB = os.path.abspath(os.environ["WB_BIN"])
+ROOT = os.environ["WB_SOURCE_ROOT"]
+KEY = "test-key-not-secret-123456"
+results = []
+
+
+def check(name, cond, detail=""):
+    results.append((name, bool(cond), detail))
+
+
+class Fake:
+    def __init__(self, scenario):
+        self.p = subprocess.Popen(["node", os.path.join(ROOT, "tests/fake/server.mjs")],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.port = json.loads(self.p.stdout.readline())["port"]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.post("/_fake/scenario", scenario)
+
+    def post(self, path, body):
+        req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"content-type": "application/json"})
+        return urllib.request.urlopen(req).read()
+
+    def stats(self):
+        return json.load(urllib.request.urlopen(self.url + "/_fake/stats"))
+
+    def stop(self):
+        self.p.stdin.close()
+        self.p.wait(10)
+
+
+def words(n):
+    return "".join(f"- 語{i}: word number {i} (test entry {i})\n" for i in range(n))
+
+
+def run(tmp, args, env_extra=None, **kw):
+    env = dict(os.environ, GEMINI_API_KEY=KEY, HOME=tmp, XDG_CACHE_HOME=tmp + "/cache")
+    env.pop("GOOGLE_API_KEY", None)
+    env.update(env_extra or {})
+    return subprocess.run([WB, "--db", tmp + "/wb.db", "--progress", "never"] + args, env=env,
+                          capture_output=True, text=True, **kw)
+
+
+def entries(tmp):
+    r = run(tmp, ["list", "--json"])
+    return json.loads(r.stdout)
+
+
+def media_ok(tmp, ents):
+    """Every referenced file is there and valid; no file is unreferenced."""
+    media = os.path.join(tmp, "media")
+    names = set(os.listdir(media)) if os.path.isdir(media) else set()
+    used = set()
+    for e in ents:
+        for st in ("image", "audio"):
+            f = e["stages"][st]["file"]
+            if f:
+                used.add(os.path.basename(f))
+    bad = []
+    for n in used:
+        p = os.path.join(media, n)
+        if not os.path.exists(p) or os.path.getsize(p) < 100:
+            bad.append("missing or tiny: " + n)
+    for n in names - used:
+        bad.append("orphan or temp: " + n)
+    return bad
+
+
+def total_requests(stats):
+    return sum(m["requests"] for m in stats["models"].values())
+
+
+def test_faults(tmp):
+    fake = Fake({"seed": 7, "default": {"latencyMs": 20, "jitter": 0.5,
+                 "faults": {"status503": 0.10, "reset": 0.05, "malformed": 0.03, "truncate": 0.03,
+                            "sseError": 0.03}}})
+    try:
+        open(tmp + "/w.txt", "w").write(words(60))
+        env = {"GEMINI_BASE_URL": fake.url, "WORDBANK_RETRY_BASE_MS": "20",
+               "WORDBANK_RETRY_CAP_MS": "200"}
+        r = run(tmp, ["-j", "16", "propagate", tmp + "/w.txt", "--json"], env)
+        s = json.loads(r.stdout or "{}")
+        check("a run with injected faults completes (exit 0)", r.returncode == 0,
+              r.stderr[-2000:])
+        check("every stage of every entry is done", all(
+            s.get("stages", {}).get(k, {}).get("done") == 60 for k in ("details", "image", "audio")),
+              json.dumps(s.get("stages")))
+        check("the faults were retried", s.get("retries", 0) > 0, str(s.get("retries")))
+        ents = entries(tmp)
+        check("the store holds 60 complete entries", len(ents) == 60 and all(
+            e["stages"][k]["state"] == "done" for e in ents for k in ("details", "image", "audio")))
+        bad = media_ok(tmp, ents)
+        check("media complete, nothing orphaned", not bad, "; ".join(bad[:5]))
+        before = total_requests(fake.stats())
+        r = run(tmp, ["propagate", tmp + "/w.txt", "--json"], env)
+        after = total_requests(fake.stats())
+        check("a second run exits 0", r.returncode == 0, r.stderr[-500:])
+        check("a second run sends zero requests", after == before, f"{before} -> {after}")
+        st = fake.stats()
+        check("the key never travelled in a URL", st.get("totals", st).get("keyInUrl", 0) == 0)
+    finally:
+        fake.stop()
+
+
+def test_sigkill(tmp):
+    n, jobs = 40, 6
+    fake = Fake({"seed": 3, "default": {"latencyMs": 120, "jitter": 0.3}})
+    try:
+        open(tmp + "/w.txt", "w").write(words(n))
+        env = {"GEMINI_BASE_URL": fake.url}
+        envfull = dict(os.environ, GEMINI_API_KEY=KEY, HOME=tmp, XDG_CACHE_HOME=tmp + "/cache", **env)
+        p = subprocess.Popen([WB, "--db", tmp + "/wb.db", "--progress", "never", "-j", str(jobs),
+                              "propagate", tmp + "/w.txt"], env=envfull,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(random.uniform(0.4, 1.2))
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        at_kill = fake.stats()
+        first = total_requests(at_kill)
+        done_before = sum(1 for e in entries(tmp) for k in ("details", "image", "audio")
+                          if e["stages"][k]["state"] == "done")
+        r = run(tmp, ["-j", str(jobs), "propagate", tmp + "/w.txt", "--json"], env)
+        check("the run after a SIGKILL finishes (exit 0)", r.returncode == 0, r.stderr[-1000:])
+        ents = entries(tmp)
+        check("every entry exactly once, every stage done", len(ents) == n and all(
+            e["stages"][k]["state"] == "done" for e in ents for k in ("details", "image", "audio")),
+              f"{len(ents)} entries")
+        bad = media_ok(tmp, ents)
+        check("no orphaned or truncated media after the kill", not bad, "; ".join(bad[:5]))
+        total = total_requests(fake.stats())
+        # Each entry needs 3 requests; what the kill lost is at most what was
+        # in flight then (at most two stages of each of the jobs entries).
+        limit = 3 * n + 2 * jobs
+        check("no more requests than the stages plus those in flight at the kill",
+              total <= limit, f"{first} before the kill ({done_before} stages committed), "
+                              f"{total} in all, limit {limit}")
+    finally:
+        fake.stop()
+
+
+def test_quota_and_auth(tmp):
+    fake = Fake({"seed": 1, "default": {"latencyMs": 10},
+                 "models": {"gemini-3.8-flash-tts": {"quota": {"requests": 3, "windowMs": 600000,
+                                                                "perDay": True}}}})
+    try:
+        open(tmp + "/w.txt", "w").write(words(12))
+        env = {"GEMINI_BASE_URL": fake.url}
+        r = run(tmp, ["-j", "4", "propagate", tmp + "/w.txt", "--json"], env)
+        s = json.loads(r.stdout or "{}")
+        st = s.get("stages", {})
+        check("a daily quota ends the run with exit 1", r.returncode == 1, r.stderr[-800:])
+        check("the other stages finish despite the speech quota",
+              st.get("details", {}).get("done") == 12 and st.get("image", {}).get("done") == 12,
+              json.dumps(st))
+        check("the quota message is said once", r.stderr.lower().count("quota") >= 1 and
+              r.stderr.count("daily quota") <= 2, r.stderr[-800:])
+        tts = fake.stats()["models"].get("gemini-3.8-flash-tts", {})
+        check("no retrying against an exhausted daily quota", tts.get("requests", 0) <= 3 + 4,
+              json.dumps(tts))
+    finally:
+        fake.stop()
+    fake = Fake({"default": {"latencyMs": 5}})
+    try:
+        t2 = tmp + "/auth"
+        os.makedirs(t2)
+        open(t2 + "/w.txt", "w").write(words(30))
+        r = run(t2, ["-j", "4", "propagate", t2 + "/w.txt"], {"GEMINI_BASE_URL": fake.url,
+                                                             "GEMINI_API_KEY": "wrong-key-1234567890"})
+        check("a rejected key stops the run with exit 3", r.returncode == 3, r.stderr[-800:])
+        check("a rejected key is reported once, not per entry", r.stderr.count("API key") <= 2,
+              r.stderr[-800:])
+        check("a rejected key does not appear in the output", "wrong-key-1234567890" not in r.stderr)
+        check("a rejected key stops early", total_requests(fake.stats()) <= 12,
+              str(total_requests(fake.stats())))
+    finally:
+        fake.stop()
+
+
+def main():
+    for t in (test_faults, test_sigkill, test_quota_and_auth):
+        tmp = tempfile.mkdtemp(prefix="wbpipe.")
+        try:
+            t(tmp)
+        except Exception as e:  # a broken test is a failed test, not a crash
+            check(t.__name__ + " ran", False, repr(e))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"1..{len(results)}")
+    for i, (name, ok, detail) in enumerate(results, 1):
+        print(f"{'ok' if ok else 'not ok'} {i} - {name}")
+        if not ok and detail:
+            for line in str(detail).splitlines()[-15:]:
+                print("# " + line)
+    sys.exit(0 if all(ok for _, ok, _ in results) else 1)
+
+
+main()
