@@ -65,8 +65,11 @@ int wb_openai_speech_parse(const char *body, size_t len, struct wb_buf *pcm, int
             return rc;
     }
     if (starts(body, len, "RIFF", 4)) {
-        if (wb_gemini_wav_to_pcm(body, len, pcm, &r, &ch) != 0)
+        size_t before = pcm->len;
+        if (wb_gemini_wav_to_pcm(body, len, pcm, &r, &ch) != 0 || r <= 0 || ch <= 0)
             return openai_fail(aerr, WB_EMEDIA, 0, "speech answer is a WAV file we cannot read");
+        if (pcm->len == before)
+            return openai_fail(aerr, WB_EINCOMPLETE, 1, "speech answer is a WAV without samples");
     } else if (starts(body, len, "ID3", 3) || starts(body, len, "OggS", 4) ||
                starts(body, len, "fLaC", 4) || (len >= 2 && (unsigned char)body[0] == 0xff &&
                                                 ((unsigned char)body[1] & 0xe0) == 0xe0)) {

@@ -161,6 +161,25 @@ static int nonblank(const char *s)
     return *s != '\0';
 }
 
+static const char *example_text(const json_t *x)
+{
+    if (json_is_string(x))
+        return json_string_value(x); /* the older shape: plain sentences */
+    return json_is_object(x) ? field(x, "text") : NULL;
+}
+
+/* How many of the first 8 examples have a sentence. */
+static size_t usable_examples(const json_t *ex)
+{
+    size_t i, n = 0;
+    const json_t *x;
+    json_array_foreach (ex, i, x) {
+        if (i < 8 && nonblank(example_text(x)))
+            n++;
+    }
+    return n;
+}
+
 /* message.content as text: a string, or an array of {type: "text", text} parts. */
 static int content_text(const json_t *msg, struct wb_buf *out)
 {
@@ -253,8 +272,8 @@ int wb_openai_details_parse(const char *body, size_t len, struct wb_entry *e, st
         goto out;
     }
     ex = json_object_get(card, "examples");
-    if (!json_is_array(ex) || json_array_size(ex) == 0) {
-        rc = openai_fail(aerr, WB_EPARSE, 1, "the model's answer has no examples");
+    if (!usable_examples(ex)) {
+        rc = openai_fail(aerr, WB_EPARSE, 1, "the model's answer has no usable example");
         goto out;
     }
     /* Commit: only now is e changed, so a failed parse leaves it as it was. */
@@ -273,13 +292,7 @@ int wb_openai_details_parse(const char *body, size_t len, struct wb_entry *e, st
     }
     wb_entry_clear_examples(e);
     json_array_foreach (ex, i, x) {
-        const char *t = NULL, *tr = NULL;
-        if (json_is_string(x)) {
-            t = json_string_value(x);
-        } else if (json_is_object(x)) {
-            t = field(x, "text");
-            tr = field(x, "translation");
-        }
+        const char *t = example_text(x), *tr = json_is_object(x) ? field(x, "translation") : NULL;
         if (!nonblank(t) || i >= 8)
             continue;
         if (wb_entry_add_example(e, t, nonblank(tr) ? tr : NULL)) {

@@ -177,6 +177,7 @@ TEST(details_bad_content)
         "\"not json\"",
         "\"{\\\"word\\\":\\\"x\\\"}\"",                                  /* no description */
         "\"{\\\"description\\\":\\\"d\\\",\\\"examples\\\":[]}\"",       /* no examples */
+        "\"{\\\"description\\\":\\\"d\\\",\\\"examples\\\":[{\\\"text\\\":\\\" \\\"},3]}\"", /* none usable */
         "\"[1,2]\"",
         "null",
         "42",
@@ -282,6 +283,11 @@ TEST(speech_wav_and_compressed)
     CHECK_INT(rate, 22050);
     CHECK_INT(ch, 2);
     wb_buf_reset(&b);
+    /* A WAV without samples is no answer (found by the fuzzer). */
+    put32(wav + 4, 36);
+    put32(wav + 40, 0);
+    CHECK_INT(wb_openai_speech_parse((const char *)wav, 44, &b, &rate, &ch, &a), WB_EINCOMPLETE);
+    CHECK_INT(a.retryable, 1);
     CHECK_INT(wb_openai_speech_parse("ID3\x04\x00\x00\x00\x00\x00\x00", 10, &b, NULL, NULL, &a),
               WB_EMEDIA);
     CHECK_INT(a.retryable, 0);
