@@ -16,6 +16,12 @@
 #    define WB_VERSION "0"
 #endif
 
+/* ASCII only, whatever the locale. */
+static int ascii_alnum(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
 const char *gemini_opt(const char *v, const char *dflt)
 {
     return v && *v ? v : dflt;
@@ -76,7 +82,7 @@ static int model_ok(const char *m)
         return 0;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (!(isalnum(c) || c == '-' || c == '.' || c == '_' || c == '@'))
+        if (!(ascii_alnum(c) || c == '-' || c == '.' || c == '_' || c == '@'))
             return 0;
     }
     return 1;
@@ -117,7 +123,7 @@ int gemini_request_begin(const struct wb_gemini_opts *o, const char *method, con
         goto out;
     }
     for (const char *p = ver; *p; p++) {
-        if (!isalnum((unsigned char)*p)) {
+        if (!ascii_alnum((unsigned char)*p)) {
             rc = wb_error_set(err, WB_ECONFIG, "invalid API version \"%s\"", ver);
             goto out;
         }
@@ -354,4 +360,15 @@ int gemini_candidate_text(const json_t *cand, struct wb_buf *out)
             break;
     }
     return rc;
+}
+
+int gemini_base64_decode(const char *in, size_t len, struct wb_buf *out)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (!(ascii_alnum(c) || c == '+' || c == '/' || c == '=' || c == '\n' || c == '\r' ||
+              c == ' ' || c == '\t'))
+            return WB_EPARSE;
+    }
+    return wb_base64_decode(in, len, out);
 }

@@ -54,11 +54,13 @@ static int decode_image(const json_t *data, const json_t *mimetype, struct wb_bu
     if (image->limit == 0 || image->limit > WB_GEMINI_MAX_MEDIA)
         image->limit = WB_GEMINI_MAX_MEDIA;
     wb_buf_reset(image);
-    rc = wb_base64_decode(json_string_value(data), json_string_length(data), image);
+    rc = gemini_base64_decode(json_string_value(data), json_string_length(data), image);
     if (rc == WB_ETOOBIG)
         return gemini_fail(aerr, WB_ETOOBIG, 0, "image exceeds %zu bytes", image->limit);
     if (rc)
         return gemini_fail(aerr, WB_EPARSE, 1, "image data is not base64");
+    if (image->len == 0)
+        return gemini_fail(aerr, WB_EPARSE, 1, "image data is empty");
     if (mime && mime_len)
         snprintf(mime, mime_len, "%s",
                  json_is_string(mimetype) ? json_string_value(mimetype) : "image/png");

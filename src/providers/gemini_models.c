@@ -25,7 +25,8 @@ int wb_gemini_models_request(const struct wb_gemini_opts *o, int page_size, cons
         rc = wb_buf_appends(&q, "&pageToken=");
         for (const char *p = page_token; *p && !rc; p++) {
             unsigned char c = (unsigned char)*p;
-            if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+            if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '_' || c == '.' || c == '~')
                 rc = wb_buf_appendc(&q, (char)c);
             else
                 rc = wb_buf_appendf(&q, "%%%02X", c);

@@ -524,3 +524,22 @@ TEST(details_answer_variants)
     CHECK_INT(details_text("[1, 2]", &e, &a), WB_EPARSE);
     wb_entry_release(&e);
 }
+
+TEST(base64_outside_the_alphabet)
+{
+    /* OpenSSL would stop at '-' and report success with nothing decoded. */
+    static const char img[] = "{\"predictions\":[{\"bytesBase64Encoded\":\"-iVgn\"}]}";
+    static const char aud[] =
+        "data: {\"candidates\":[{\"content\":{\"parts\":[{\"inlineData\":"
+        "{\"mimeType\":\"audio/L16;rate=24000\",\"data\":\"AAAA-AAA\"}}]}}]}\n\n";
+    struct wb_buf b;
+    struct wb_api_error a;
+    struct wb_gemini_audio au;
+    wb_buf_init(&b, 0);
+    CHECK_INT(wb_gemini_image_parse(img, sizeof img - 1, &b, NULL, 0, NULL, &a), WB_EPARSE);
+    CHECK_INT(b.len, 0);
+    wb_buf_release(&b);
+    wb_gemini_audio_init(&au);
+    CHECK_INT(wb_gemini_audio_feed(&au, aud, sizeof aud - 1, &a), WB_EPARSE);
+    wb_gemini_audio_release(&au);
+}

@@ -361,8 +361,8 @@ TEST(request_refusals)
     struct wb_gemini_opts o;
     struct wb_http_request r;
     struct wb_error err = { 0 };
-    struct wb_dialogue_line three[3] = { { "A", "hi" }, { "B", "yo" }, { "C", "hey" } };
-    struct wb_dialogue_line one[2] = { { "A", "hi" }, { "A", "again" } };
+    struct wb_dialogue_line three[3] = { { "A", "hi", 1 }, { "B", "yo", 2 }, { "C", "hey", 3 } };
+    struct wb_dialogue_line one[2] = { { "A", "hi", 1 }, { "A", "again", 2 } };
 
     opts(&o);
     wb_http_request_init(&r);

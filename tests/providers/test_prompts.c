@@ -98,6 +98,8 @@ TEST(dialogue_scripts)
     CHECK_STR(l[0].text, "おはよう！ still Aki");
     CHECK_STR(l[1].speaker, "Ben");
     CHECK_STR(l[1].text, "Good morning.");
+    CHECK_INT(l[0].line, 2);
+    CHECK_INT(l[1].line, 4);
     CHECK_INT(wb_dialogue_speakers(l, n, sp, 4), 2);
     CHECK_STR(sp[1], "Ben");
     t = wb_prompt_dialogue(l, n, sp[0], sp[1]);
