@@ -92,14 +92,22 @@ static int note_file(void *ud, const struct wb_entry *e)
     return 0;
 }
 
+/* 1 for "<32 hex>.<ext>", 2 for the media writer's temp files
+ * "<32 hex>.<ext>.tmp-XXXXXX", 0 for anything else. */
 static int own_media_name(const char *n)
 {
-    size_t i;
-    for (i = 0; i < 32; i++) {
+    const char *dot, *tmp;
+    for (int i = 0; i < 32; i++) {
         if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f')))
             return 0;
     }
-    return n[32] == '.' && strlen(n + 33) >= 3 && strlen(n + 33) <= 4;
+    if (n[32] != '.')
+        return 0;
+    dot = n + 33;
+    tmp = strstr(dot, ".tmp-");
+    if (tmp)
+        return tmp - dot >= 3 && tmp - dot <= 4 && strlen(tmp + 5) == 6 ? 2 : 0;
+    return strlen(dot) >= 3 && strlen(dot) <= 4;
 }
 
 void run_sweep_orphans(struct run *r)
@@ -118,13 +126,15 @@ void run_sweep_orphans(struct run *r)
     while ((de = readdir(d)) != NULL) {
         struct wb_buf k, path;
         struct stat st;
-        if (!own_media_name(de->d_name))
+        int kind = own_media_name(de->d_name);
+        if (!kind)
             continue;
         wb_buf_init(&k, 0);
         wb_buf_init(&path, 0);
         wb_buf_appendf(&k, "F|%s", de->d_name);
         wb_path_join(&path, r->media_dir, de->d_name);
-        if (!shared_find(r, k.data, 0) && stat(path.data, &st) == 0 && S_ISREG(st.st_mode) &&
+        if ((kind == 2 || !shared_find(r, k.data, 0)) && stat(path.data, &st) == 0 &&
+            S_ISREG(st.st_mode) &&
             st.st_nlink == 1 && st.st_mtime < start - 1 && unlink(path.data) == 0)
             removed++;
         wb_buf_release(&k);

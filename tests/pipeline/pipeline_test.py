@@ -195,8 +195,47 @@ def test_quota_and_auth(tmp):
         fake.stop()
 
 
+def test_terminal(tmp):
+    """On a terminal the display redraws in place, then the summary."""
+    if not shutil.which("tmux"):
+        check("tmux is installed for the terminal test", False)
+        return
+    fake = Fake({"seed": 5, "default": {"latencyMs": 250, "jitter": 0.2}})
+    sock = os.path.join(tmp, "tmux.sock")
+    try:
+        open(tmp + "/w.txt", "w").write(words(24))
+        cmd = (f"cd {tmp} && GEMINI_API_KEY={KEY} GEMINI_BASE_URL={fake.url} HOME={tmp} "
+               f"XDG_CACHE_HOME={tmp}/cache {WB} --db {tmp}/wb.db -j 3 propagate w.txt; "
+               f"echo EXIT=$?; sleep 30")
+        subprocess.run(["tmux", "-S", sock, "new-session", "-d", "-x", "160", "-y", "40", cmd],
+                       check=True)
+        panes = []
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            out = subprocess.run(["tmux", "-S", sock, "capture-pane", "-p"], capture_output=True,
+                                 text=True).stdout
+            panes.append(out)
+            if "EXIT=" in out:
+                break
+            time.sleep(0.3)
+        live = [p for p in panes if "in flight" in p and "EXIT=" not in p]
+        check("the live display shows every stage with counts",
+              live and all(w in live[len(live) // 2] for w in ("details", "image", "audio", "queued", "ETA")),
+              live[len(live) // 2] if live else "\n".join(panes[-1:]))
+        check("the display is redrawn in place (one line per stage, never scrolled)",
+              live and all(p.count("in flight") == 3 for p in live), live[-1] if live else "")
+        changed = len({p for p in live}) > 1
+        check("the display changes as work proceeds", changed)
+        last = panes[-1] if panes else ""
+        check("the final summary follows", "24 of 24 entries complete" in last and "EXIT=0" in last,
+              last)
+    finally:
+        subprocess.run(["tmux", "-S", sock, "kill-server"], capture_output=True)
+        fake.stop()
+
+
 def main():
-    for t in (test_faults, test_sigkill, test_quota_and_auth):
+    for t in (test_faults, test_sigkill, test_quota_and_auth, test_terminal):
         tmp = tempfile.mkdtemp(prefix="wbpipe.")
         try:
             t(tmp)
