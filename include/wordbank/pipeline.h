@@ -96,6 +96,18 @@ int wb_speak(const struct wb_config *cfg, const char *text, const char *format,
 int wb_speak_dialogue(const struct wb_config *cfg, const char *script, size_t len,
                       const char *format, struct wb_buf *out, struct wb_error *err);
 
+/* doctor: is each configured Gemini model (text, speech, image) offered by
+ * the endpoint (GET /models, every page)? suggestions names close
+ * alternatives for a missing one. The model strings borrow from cfg. */
+struct wb_model_check {
+    const char *role;  /* "text", "speech", "image" */
+    const char *model;
+    int found;
+    char suggestions[256];
+};
+int wb_check_models(const struct wb_config *cfg, struct wb_model_check out[3],
+                    struct wb_error *err);
+
 /* The media file (name relative to media_dir) of a dialogue clip: made once
  * and found again by the request that shaped it. With cache_only, a clip not
  * made yet is -WB_ENOTFOUND. *name_out: free() it. */

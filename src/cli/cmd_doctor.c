@@ -59,6 +59,25 @@ int cmd_doctor(struct cli *c)
         cli_error("provider gemini needs a key: set GEMINI_API_KEY (or GOOGLE_API_KEY, or "
                   "GEMINI_API_KEY / GOOGLE_AI_STUDIO_KEY in .env)");
         rc = EXIT_ENV;
+    } else if (!strcmp(provider, "gemini")) {
+        struct wb_model_check m[3];
+        struct wb_error err = { 0 };
+        if (wb_check_models(c->cfg, m, &err)) {
+            cli_error("cannot reach the models list: %s", wb_error_text(&err));
+            return EXIT_ENV;
+        }
+        static const char *const flag[3] = { "--text-model", "--tts-model", "--image-model" };
+        for (int i = 0; i < 3; i++) {
+            if (m[i].found) {
+                printf("%-14s %s: available\n", "model check", m[i].model);
+            } else {
+                printf("%-14s %s: NOT offered by this endpoint%s%s\n", "model check", m[i].model,
+                       m[i].suggestions[0] ? "; close alternatives: " : "", m[i].suggestions);
+                cli_error("the %s model %s is not offered by %s; choose another with %s", m[i].role,
+                          m[i].model, wb_config_get(c->cfg, "base_url"), flag[i]);
+                rc = EXIT_ENV;
+            }
+        }
     }
     return rc;
 }

@@ -234,8 +234,24 @@ def test_terminal(tmp):
         fake.stop()
 
 
+def test_doctor(tmp):
+    fake = Fake({})
+    try:
+        env = {"GEMINI_BASE_URL": fake.url}
+        r = run(tmp, ["doctor"], env)
+        check("doctor finds every default model on the endpoint", r.returncode == 0 and
+              r.stdout.count(": available") == 3, r.stdout + r.stderr)
+        r = run(tmp, ["--tts-model", "gemini-2.5-flash-preview-tts", "doctor"], env)
+        check("doctor names a retired model and close alternatives (exit 3)",
+              r.returncode == 3 and "gemini-2.5-flash-preview-tts" in r.stderr and
+              "gemini-3.8-flash-tts" in r.stdout, r.stdout + r.stderr)
+        check("doctor never prints the key", KEY not in r.stdout + r.stderr)
+    finally:
+        fake.stop()
+
+
 def main():
-    for t in (test_faults, test_sigkill, test_quota_and_auth, test_terminal):
+    for t in (test_doctor, test_faults, test_sigkill, test_quota_and_auth, test_terminal):
         tmp = tempfile.mkdtemp(prefix="wbpipe.")
         try:
             t(tmp)
