@@ -36,8 +36,10 @@ static int details_classify(void *ud, long status, const struct wb_http_header *
     if (!ok_status(status))
         return wb_openai_parse_error(status, h, nh, body, len, out);
     wb_entry_release(&t->details);
-    if (wb_str_set(&t->details.word, e->word) || wb_str_set(&t->details.translation, e->translation) ||
-        wb_str_set(&t->details.language, e->language) || wb_str_set(&t->details.context, e->context))
+    if (wb_str_set(&t->details.word, e->word) ||
+        wb_str_set(&t->details.translation, e->translation) ||
+        wb_str_set(&t->details.language, e->language) ||
+        wb_str_set(&t->details.context, e->context))
         return WB_ENOMEM;
     memset(&t->usage, 0, sizeof t->usage);
     return wb_openai_details_parse(body, len, &t->details, &t->usage, out);
@@ -159,7 +161,7 @@ static void say_done(void *ud, const struct wb_response *r)
     if (r->status)
         wb_error_set(s->err, r->status, "%s",
                      r->api_error && r->api_error->message[0] ? r->api_error->message
-                                                               : wb_strerror(r->status));
+                                                              : wb_strerror(r->status));
 }
 
 int openai_say(const struct wb_config *cfg, const char *text, struct wb_buf *pcm, int *rate,
@@ -178,8 +180,9 @@ int openai_say(const struct wb_config *cfg, const char *text, struct wb_buf *pcm
     if ((rc = wb_openai_opts_from_config(cfg, &o, err)))
         goto out;
     if (!o.api_key) {
-        rc = wb_error_set(err, WB_ECONFIG, "the openai provider needs an API key "
-                                           "(OPENAI_API_KEY), or use --provider offline");
+        rc = wb_error_set(err, WB_ECONFIG,
+                          "the openai provider needs an API key "
+                          "(OPENAI_API_KEY), or use --provider offline");
         goto out;
     }
     if ((rc = wb_openai_speech_request(&o, text, NULL, &req, err)))

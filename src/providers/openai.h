@@ -27,34 +27,34 @@
 #include "wordbank/entry.h"
 #include "wordbank/error.h"
 
-#define WB_OPENAI_DEFAULT_BASE_URL "https://api.openai.com/v1"
-#define WB_OPENAI_DEFAULT_TEXT_MODEL "gpt-4o-mini"
-#define WB_OPENAI_DEFAULT_TTS_MODEL "gpt-4o-mini-tts"
+#define WB_OPENAI_DEFAULT_BASE_URL    "https://api.openai.com/v1"
+#define WB_OPENAI_DEFAULT_TEXT_MODEL  "gpt-4o-mini"
+#define WB_OPENAI_DEFAULT_TTS_MODEL   "gpt-4o-mini-tts"
 #define WB_OPENAI_DEFAULT_IMAGE_MODEL "gpt-image-1"
-#define WB_OPENAI_DEFAULT_VOICE "alloy"
-#define WB_OPENAI_DEFAULT_IMAGE_SIZE "1024x1024"
+#define WB_OPENAI_DEFAULT_VOICE       "alloy"
+#define WB_OPENAI_DEFAULT_IMAGE_SIZE  "1024x1024"
 
 /* What response_format "pcm" returns. */
-#define WB_OPENAI_PCM_RATE 24000
+#define WB_OPENAI_PCM_RATE     24000
 #define WB_OPENAI_PCM_CHANNELS 1
 
 /* Caps on what the network can make us hold. */
-#define WB_OPENAI_MAX_TEXT ((size_t)8 << 20)   /* a chat or error JSON response */
+#define WB_OPENAI_MAX_TEXT  ((size_t)8 << 20)  /* a chat or error JSON response */
 #define WB_OPENAI_MAX_MEDIA ((size_t)64 << 20) /* decoded image or PCM bytes */
-#define WB_OPENAI_MAX_BODY ((size_t)96 << 20)  /* an images response (base64 inside) */
+#define WB_OPENAI_MAX_BODY  ((size_t)96 << 20) /* an images response (base64 inside) */
 
 /* Where and how to call. Every pointer is borrowed (from a wb_config or string
  * literals); a NULL or empty field takes the WB_OPENAI_DEFAULT_* value, except
  * api_key, which the request builders require (WB_ECONFIG without it). */
 struct wb_openai_opts {
-    const char *base_url;    /* including the version: ".../v1"; a trailing '/' is ignored */
-    const char *api_key;     /* sent only as Authorization: Bearer */
+    const char *base_url; /* including the version: ".../v1"; a trailing '/' is ignored */
+    const char *api_key;  /* sent only as Authorization: Bearer */
     const char *text_model, *tts_model, *image_model;
-    const char *voice;       /* alloy, ash, coral, ... (or a local server's voice) */
-    const char *image_size;  /* "1024x1024" (default), "1536x1024", "auto", ... */
+    const char *voice;               /* alloy, ash, coral, ... (or a local server's voice) */
+    const char *image_size;          /* "1024x1024" (default), "1536x1024", "auto", ... */
     const char *image_quality;       /* NULL: the model's default ("low", "hd", ...) */
     const char *speech_instructions; /* NULL: none (gpt-4o-mini-tts "instructions") */
-    double temperature;      /* details only; < 0 (the default) leaves it to the model */
+    double temperature;              /* details only; < 0 (the default) leaves it to the model */
 };
 
 /* Zero o and set the defaults (temperature -1). */

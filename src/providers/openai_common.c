@@ -70,8 +70,7 @@ static int printable(const char *v)
 }
 
 int openai_request_begin(const struct wb_openai_opts *o, const char *path, const char *model,
-                         enum wb_req_kind kind, struct wb_http_request *out,
-                         struct wb_error *err)
+                         enum wb_req_kind kind, struct wb_http_request *out, struct wb_error *err)
 {
     const char *base = openai_opt(o->base_url, WB_OPENAI_DEFAULT_BASE_URL);
     size_t blen = strlen(base);
@@ -157,8 +156,7 @@ int openai_fail(struct wb_api_error *aerr, int code, int retryable, const char *
     return code;
 }
 
-int openai_load(const char *body, size_t len, size_t cap, json_t **root,
-                struct wb_api_error *aerr)
+int openai_load(const char *body, size_t len, size_t cap, json_t **root, struct wb_api_error *aerr)
 {
     json_error_t jerr;
     *root = NULL;
@@ -197,8 +195,8 @@ void openai_usage_parse(const json_t *root, struct wb_usage *u)
     /* Chat says prompt/completion, the images API input/output. */
     u->prompt_tokens = count(m, "prompt_tokens", "input_tokens");
     u->output_tokens = count(m, "completion_tokens", "output_tokens");
-    u->thought_tokens = count(json_object_get(m, "completion_tokens_details"), "reasoning_tokens",
-                              NULL);
+    u->thought_tokens =
+        count(json_object_get(m, "completion_tokens_details"), "reasoning_tokens", NULL);
     u->total_tokens = count(m, "total_tokens", NULL);
     if (!u->total_tokens)
         u->total_tokens = u->prompt_tokens + u->output_tokens;

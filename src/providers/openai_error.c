@@ -65,8 +65,8 @@ int64_t wb_openai_duration_ms(const char *s)
         double ms;
     } units[] = {
         /* Longest first: "ms" before "m", "us" before "s". */
-        { "ms", 1 }, { "us", 1e-3 }, { "\xc2\xb5s", 1e-3 }, { "\xce\xbcs", 1e-3 },
-        { "ns", 1e-6 }, { "h", 3600e3 }, { "m", 60e3 }, { "s", 1e3 },
+        { "ms", 1 },    { "us", 1e-3 },  { "\xc2\xb5s", 1e-3 }, { "\xce\xbcs", 1e-3 },
+        { "ns", 1e-6 }, { "h", 3600e3 }, { "m", 60e3 },         { "s", 1e3 },
     };
     double total = 0;
     int parts = 0;

@@ -24,8 +24,7 @@ int wb_openai_speech_request(const struct wb_openai_opts *o, const char *text, c
     if (!text || !*text)
         return wb_error_set(err, WB_EINVAL, "speech request without text");
     if (strlen(text) > 4 * MAX_SPEECH_INPUT)
-        return wb_error_set(err, WB_ETOOBIG, "speech text of %zu bytes is too long",
-                            strlen(text));
+        return wb_error_set(err, WB_ETOOBIG, "speech text of %zu bytes is too long", strlen(text));
     rc = openai_request_begin(o, "audio/speech", model, WB_REQ_SPEECH, out, err);
     if (rc)
         return rc;
@@ -71,8 +70,9 @@ int wb_openai_speech_parse(const char *body, size_t len, struct wb_buf *pcm, int
         if (pcm->len == before)
             return openai_fail(aerr, WB_EINCOMPLETE, 1, "speech answer is a WAV without samples");
     } else if (starts(body, len, "ID3", 3) || starts(body, len, "OggS", 4) ||
-               starts(body, len, "fLaC", 4) || (len >= 2 && (unsigned char)body[0] == 0xff &&
-                                                ((unsigned char)body[1] & 0xe0) == 0xe0)) {
+               starts(body, len, "fLaC", 4) ||
+               (len >= 2 && (unsigned char)body[0] == 0xff &&
+                ((unsigned char)body[1] & 0xe0) == 0xe0)) {
         return openai_fail(aerr, WB_EMEDIA, 0,
                            "the server sent compressed audio although response_format was pcm");
     } else {
@@ -80,8 +80,7 @@ int wb_openai_speech_parse(const char *body, size_t len, struct wb_buf *pcm, int
             return openai_fail(aerr, WB_EINCOMPLETE, 1,
                                "speech answer has an odd number of bytes (%zu): truncated", len);
         if (len > pcm->limit)
-            return openai_fail(aerr, WB_ETOOBIG, 0, "speech answer exceeds %zu bytes",
-                               pcm->limit);
+            return openai_fail(aerr, WB_ETOOBIG, 0, "speech answer exceeds %zu bytes", pcm->limit);
         if ((rc = wb_buf_append(pcm, body, len)))
             return openai_fail(aerr, rc, 0, "speech answer: %s", wb_strerror(rc));
     }
@@ -94,7 +93,8 @@ int wb_openai_speech_parse(const char *body, size_t len, struct wb_buf *pcm, int
 
 int wb_openai_image_model_is_gpt(const char *model)
 {
-    return model && (!strncasecmp(model, "gpt-image", 9) || !strncasecmp(model, "chatgpt-image", 13));
+    return model &&
+           (!strncasecmp(model, "gpt-image", 9) || !strncasecmp(model, "chatgpt-image", 13));
 }
 
 int wb_openai_image_request(const struct wb_openai_opts *o, const char *prompt,

@@ -53,9 +53,10 @@ fail:
 static json_t *details_schema(void)
 {
     static const char *const ex_names[] = { "text", "translation" };
-    static const char *const names[] = { "word",        "translation", "language_code",
-                                         "reading",     "description", "examples",
-                                         "image_description" };
+    static const char *const names[] = {
+        "word",        "translation", "language_code",    "reading",
+        "description", "examples",    "image_description"
+    };
     json_t *ex_props[2], *props[7], *examples;
 
     ex_props[0] = string_schema("The example sentence in the word's language.");
@@ -100,8 +101,8 @@ int wb_openai_details_request(const struct wb_openai_opts *o, const struct wb_en
     if (prompt && schema)
         root = json_pack("{s:s,s:[{s:s,s:s},{s:s,s:s}],s:{s:s,s:{s:s,s:b,s:O}}}", "model", model,
                          "messages", "role", "system", "content", system_prompt, "role", "user",
-                         "content", prompt, "response_format", "type", "json_schema",
-                         "json_schema", "name", "flashcard", "strict", 1, "schema", schema);
+                         "content", prompt, "response_format", "type", "json_schema", "json_schema",
+                         "name", "flashcard", "strict", 1, "schema", schema);
     if (root && o->temperature >= 0)
         json_object_set_new(root, "temperature", json_real(o->temperature));
     rc = openai_request_set_body(out, root, err);
@@ -173,7 +174,8 @@ static size_t usable_examples(const json_t *ex)
 {
     size_t i, n = 0;
     const json_t *x;
-    json_array_foreach (ex, i, x) {
+    json_array_foreach(ex, i, x)
+    {
         if (i < 8 && nonblank(example_text(x)))
             n++;
     }
@@ -188,10 +190,11 @@ static int content_text(const json_t *msg, struct wb_buf *out)
     int rc = 0;
     if (json_is_string(c))
         return wb_buf_append(out, json_string_value(c), json_string_length(c));
-    json_array_foreach (c, i, p) {
+    json_array_foreach(c, i, p)
+    {
         const json_t *t = json_object_get(p, "text");
-        if (json_is_string(t) && (rc = wb_buf_append(out, json_string_value(t),
-                                                      json_string_length(t))))
+        if (json_is_string(t) &&
+            (rc = wb_buf_append(out, json_string_value(t), json_string_length(t))))
             break;
     }
     return rc;
@@ -278,9 +281,9 @@ int wb_openai_details_parse(const char *body, size_t len, struct wb_entry *e, st
     }
     /* Commit: only now is e changed, so a failed parse leaves it as it was. */
     if (wb_str_set(&e->description, field(card, "description")) ||
-        wb_str_set(&e->image_description,
-                   nonblank(field(card, "image_description")) ? field(card, "image_description")
-                                                              : NULL) ||
+        wb_str_set(&e->image_description, nonblank(field(card, "image_description"))
+                                              ? field(card, "image_description")
+                                              : NULL) ||
         wb_str_set(&e->reading, nonblank(field(card, "reading")) ? field(card, "reading") : NULL)) {
         rc = openai_fail(aerr, WB_ENOMEM, 0, "out of memory");
         goto out;
@@ -291,7 +294,8 @@ int wb_openai_details_parse(const char *body, size_t len, struct wb_entry *e, st
         goto out;
     }
     wb_entry_clear_examples(e);
-    json_array_foreach (ex, i, x) {
+    json_array_foreach(ex, i, x)
+    {
         const char *t = example_text(x), *tr = json_is_object(x) ? field(x, "translation") : NULL;
         if (!nonblank(t) || i >= 8)
             continue;

@@ -19,7 +19,11 @@
 
 #define OKEY "sk-test-not-secret-123456"
 
-enum call_kind { CALL_DETAILS, CALL_SPEECH, CALL_IMAGE };
+enum call_kind {
+    CALL_DETAILS,
+    CALL_SPEECH,
+    CALL_IMAGE
+};
 
 struct call {
     enum call_kind kind;
@@ -229,7 +233,9 @@ TEST(dalle_asks_for_b64_json)
 
 TEST(rate_limit_429_waits_retry_after)
 {
-    enum { N = 6 };
+    enum {
+        N = 6
+    };
     struct env v;
     struct call c[N];
     json_t *st, *m, *sent;

@@ -24,10 +24,10 @@ static void entry_ja(struct wb_entry *e)
     e->context = strdup("the pet");
 }
 
-#define CARD                                                                                       \
-    "{\"word\":\"ねこちゃん\",\"translation\":\"kitty\",\"language_code\":\"ja\","              \
-    "\"reading\":\"ねこ\",\"description\":\"A small furry pet.\",\"examples\":[{\"text\":"      \
-    "\"猫が寝ている。\",\"translation\":\"The cat is sleeping.\"},{\"text\":\"猫が好き。\","    \
+#define CARD                                                                                             \
+    "{\"word\":\"ねこちゃん\",\"translation\":\"kitty\",\"language_code\":\"ja\","                  \
+    "\"reading\":\"ねこ\",\"description\":\"A small furry pet.\",\"examples\":[{\"text\":"             \
+    "\"猫が寝ている。\",\"translation\":\"The cat is sleeping.\"},{\"text\":\"猫が好き。\"," \
     "\"translation\":\"I like cats.\"}],\"image_description\":\"A cat asleep on a sofa.\"}"
 
 /* A chat.completion with the given content (a JSON value), refusal and finish. */
@@ -35,13 +35,13 @@ static char *completion(const char *content_json, const char *refusal_json, cons
 {
     json_t *content = json_loads(content_json, JSON_DECODE_ANY, NULL);
     json_t *refusal = json_loads(refusal_json, JSON_DECODE_ANY, NULL);
-    json_t *root = json_pack(
-        "{s:s,s:s,s:i,s:s,s:[{s:i,s:{s:s,s:o,s:o},s:o}],s:{s:i,s:i,s:i,s:{s:i}}}", "id",
-        "chatcmpl-1", "object", "chat.completion", "created", 1, "model", "gpt-4o-mini",
-        "choices", "index", 0, "message", "role", "assistant", "content", content, "refusal",
-        refusal, "finish_reason", finish ? json_string(finish) : json_null(), "usage",
-        "prompt_tokens", 181, "completion_tokens", 212, "total_tokens", 393,
-        "completion_tokens_details", "reasoning_tokens", 12);
+    json_t *root =
+        json_pack("{s:s,s:s,s:i,s:s,s:[{s:i,s:{s:s,s:o,s:o},s:o}],s:{s:i,s:i,s:i,s:{s:i}}}", "id",
+                  "chatcmpl-1", "object", "chat.completion", "created", 1, "model", "gpt-4o-mini",
+                  "choices", "index", 0, "message", "role", "assistant", "content", content,
+                  "refusal", refusal, "finish_reason", finish ? json_string(finish) : json_null(),
+                  "usage", "prompt_tokens", 181, "completion_tokens", 212, "total_tokens", 393,
+                  "completion_tokens_details", "reasoning_tokens", 12);
     char *s = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     return s;
@@ -175,9 +175,11 @@ TEST(details_bad_content)
 {
     static const char *const contents[] = {
         "\"not json\"",
-        "\"{\\\"word\\\":\\\"x\\\"}\"",                                  /* no description */
-        "\"{\\\"description\\\":\\\"d\\\",\\\"examples\\\":[]}\"",       /* no examples */
-        "\"{\\\"description\\\":\\\"d\\\",\\\"examples\\\":[{\\\"text\\\":\\\" \\\"},3]}\"", /* none usable */
+        "\"{\\\"word\\\":\\\"x\\\"}\"",                            /* no description */
+        "\"{\\\"description\\\":\\\"d\\\",\\\"examples\\\":[]}\"", /* no examples */
+        "\"{\\\"description\\\":\\\"d\\\",\\\"examples\\\":[{\\\"text\\\":\\\" \\\"},3]}\"", /* none
+                                                                                                usable
+                                                                                              */
         "\"[1,2]\"",
         "null",
         "42",
@@ -197,7 +199,12 @@ TEST(details_bad_content)
 TEST(details_bad_bodies)
 {
     static const char *const bodies[] = {
-        "", "{", "[]", "{\"choices\":[]}", "{\"choices\":[1]}", "{\"choices\":\"x\"}",
+        "",
+        "{",
+        "[]",
+        "{\"choices\":[]}",
+        "{\"choices\":[1]}",
+        "{\"choices\":\"x\"}",
         "{\"choices\":[{\"finish_reason\":\"stop\"}]}",
     };
     static const int codes[] = { WB_EPARSE, WB_EPARSE,      WB_EPARSE, WB_EINCOMPLETE,
@@ -269,8 +276,8 @@ TEST(speech_wav_and_compressed)
     put32(wav + 4, sizeof wav - 8);
     memcpy(wav + 8, "WAVEfmt ", 8);
     put32(wav + 16, 16);
-    wav[20] = 1;  /* PCM */
-    wav[22] = 2;  /* channels */
+    wav[20] = 1; /* PCM */
+    wav[22] = 2; /* channels */
     put32(wav + 24, 22050);
     put32(wav + 28, 22050 * 4);
     wav[32] = 4;
@@ -314,9 +321,10 @@ TEST(speech_json_error)
 
 TEST(image_b64)
 {
-    static const char body[] = "{\"created\":1,\"data\":[{\"b64_json\":\"iVBORw0KGgoAAAANSUhEUg==\","
-                               "\"revised_prompt\":\"x\"}],\"usage\":{\"input_tokens\":12,"
-                               "\"output_tokens\":1056,\"total_tokens\":1068}}";
+    static const char body[] =
+        "{\"created\":1,\"data\":[{\"b64_json\":\"iVBORw0KGgoAAAANSUhEUg==\","
+        "\"revised_prompt\":\"x\"}],\"usage\":{\"input_tokens\":12,"
+        "\"output_tokens\":1056,\"total_tokens\":1068}}";
     struct wb_buf b;
     struct wb_usage u;
     struct wb_api_error a;
@@ -360,10 +368,10 @@ TEST(image_failures)
 
 /* ---- errors ---- */
 
-#define RL_BODY                                                                                    \
-    "{\"error\":{\"message\":\"Rate limit reached for gpt-4o-mini in organization org-x on "     \
-    "requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 20s. Visit "       \
-    "https://platform.openai.com/account/rate-limits to learn more.\",\"type\":\"requests\","     \
+#define RL_BODY                                                                               \
+    "{\"error\":{\"message\":\"Rate limit reached for gpt-4o-mini in organization org-x on "  \
+    "requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 20s. Visit "   \
+    "https://platform.openai.com/account/rate-limits to learn more.\",\"type\":\"requests\"," \
     "\"param\":null,\"code\":\"rate_limit_exceeded\"}}"
 
 static int err_with(const char *const *hdrs, size_t nh, long status, const char *body,
@@ -379,8 +387,9 @@ static int err_with(const char *const *hdrs, size_t nh, long status, const char 
 
 TEST(error_429_retry_after_ms)
 {
-    static const char *const h[] = { "retry-after", "2", "retry-after-ms", "1534.2",
-                                     "x-ratelimit-reset-requests", "9s" };
+    static const char *const h[] = {
+        "retry-after", "2", "retry-after-ms", "1534.2", "x-ratelimit-reset-requests", "9s"
+    };
     struct wb_api_error a;
     CHECK_INT(err_with(h, 3, 429, RL_BODY, &a), WB_ERATELIMIT);
     CHECK_INT(a.retryable, 1);
@@ -420,15 +429,18 @@ TEST(error_429_retry_after_seconds_and_date)
 TEST(error_429_ratelimit_reset_headers)
 {
     static const char *const requests[] = {
-        "x-ratelimit-remaining-requests", "0",  "x-ratelimit-reset-requests", "6m0s",
-        "x-ratelimit-remaining-tokens", "1500", "x-ratelimit-reset-tokens",   "120ms",
+        "x-ratelimit-remaining-requests", "0",    "x-ratelimit-reset-requests", "6m0s",
+        "x-ratelimit-remaining-tokens",   "1500", "x-ratelimit-reset-tokens",   "120ms",
     };
     static const char *const tokens[] = {
         "x-ratelimit-remaining-requests", "42", "x-ratelimit-reset-requests", "6m0s",
-        "x-ratelimit-remaining-tokens", "0",    "x-ratelimit-reset-tokens",   "1.5s",
+        "x-ratelimit-remaining-tokens",   "0",  "x-ratelimit-reset-tokens",   "1.5s",
     };
     static const char *const neither[] = {
-        "x-ratelimit-reset-requests", "1s", "x-ratelimit-reset-tokens", "1m2.5s",
+        "x-ratelimit-reset-requests",
+        "1s",
+        "x-ratelimit-reset-tokens",
+        "1m2.5s",
     };
     static const char *const garbage[] = { "retry-after", "soon", "x-ratelimit-reset-requests",
                                            "later" };
@@ -493,18 +505,24 @@ TEST(error_statuses)
         const char *body;
         int code, retryable;
     } cases[] = {
-        { 401, "{\"error\":{\"message\":\"Incorrect API key provided.\",\"type\":"
-               "\"invalid_request_error\",\"code\":\"invalid_api_key\"}}", WB_EAUTH, 0 },
+        { 401,
+          "{\"error\":{\"message\":\"Incorrect API key provided.\",\"type\":"
+          "\"invalid_request_error\",\"code\":\"invalid_api_key\"}}",
+          WB_EAUTH, 0 },
         { 403, "{\"error\":{\"message\":\"Country not supported\",\"type\":\"request_forbidden\"}}",
           WB_EAUTH, 0 },
-        { 404, "{\"error\":{\"message\":\"The model `gpt-9` does not exist or you do not have "
-               "access to it.\",\"type\":\"invalid_request_error\",\"code\":\"model_not_found\"}}",
+        { 404,
+          "{\"error\":{\"message\":\"The model `gpt-9` does not exist or you do not have "
+          "access to it.\",\"type\":\"invalid_request_error\",\"code\":\"model_not_found\"}}",
           WB_EMODEL, 0 },
-        { 400, "{\"error\":{\"message\":\"Invalid schema\",\"type\":\"invalid_request_error\","
-               "\"code\":\"invalid_json_schema\",\"param\":\"response_format\"}}", WB_EINVAL, 0 },
+        { 400,
+          "{\"error\":{\"message\":\"Invalid schema\",\"type\":\"invalid_request_error\","
+          "\"code\":\"invalid_json_schema\",\"param\":\"response_format\"}}",
+          WB_EINVAL, 0 },
         { 422, "{\"error\":{\"message\":\"bad\"}}", WB_EINVAL, 0 },
-        { 400, "{\"error\":{\"message\":\"Your request was rejected\",\"type\":"
-               "\"image_generation_user_error\",\"code\":\"content_policy_violation\"}}",
+        { 400,
+          "{\"error\":{\"message\":\"Your request was rejected\",\"type\":"
+          "\"image_generation_user_error\",\"code\":\"content_policy_violation\"}}",
           WB_EBLOCKED, 0 },
         { 500, "{\"error\":{\"message\":\"The server had an error\",\"type\":\"server_error\"}}",
           WB_EHTTP, 1 },
