@@ -67,10 +67,11 @@ int cmd_export(struct cli *c)
     else if (!strcmp(fmt, "csv"))
         rc = wb_export_csv(st, out, NULL, &err);
     else
-        rc = wb_error_set(&err, WB_EUNSUPPORTED, "Anki export is not available in this build");
+        rc = strcmp(out, "-") ? wb_export_apkg(st, cli_media_dir(c), out, &err)
+                              : wb_error_set(&err, WB_EINVAL, "an Anki deck needs -o FILE.apkg");
     if (rc) {
         cli_error("%s", wb_error_text(&err));
-        rc = rc == WB_EUNSUPPORTED ? EXIT_USAGE : EXIT_ENV;
+        rc = rc == WB_EINVAL ? EXIT_USAGE : EXIT_ENV;
     }
     wb_store_close(st);
     return rc;

@@ -87,6 +87,7 @@ struct run {
     size_t n_jobs, cap_jobs;
     size_t next;        /* next job to start */
     int active, jobs_max;
+    int batch_barrier;  /* > 0: batches of this size with a barrier (benchmarks) */
 
     struct shared **shared; /* hash table of merged requests */
     size_t n_buckets;

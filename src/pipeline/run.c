@@ -485,7 +485,11 @@ static void job_start(struct run *r, struct job *j)
 /* The sliding window: a new entry starts the moment a slot frees. */
 static void pump(struct run *r)
 {
-    while (r->active < r->jobs_max && r->next < r->n_jobs && !r->fatal && !r->stopping) {
+    /* The original's way, kept for benchmarks: batches that wait for their
+     * slowest member before the next batch starts. */
+    if (r->batch_barrier && r->active > 0)
+        return;
+    while (r->active < (r->batch_barrier ? r->batch_barrier : r->jobs_max) && r->next < r->n_jobs && !r->fatal && !r->stopping) {
         if (wb_engine_stopping(r->eng)) {
             r->stopping = 1;
             break;
@@ -600,6 +604,7 @@ int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *
     r->speech_mode = wb_config_get(cfg, "speech_text");
     if (!r->speech_mode)
         r->speech_mode = "word";
+    r->batch_barrier = (int)wb_config_get_int(cfg, "pipeline.batch_barrier", 0);
     r->jobs_max = r->opts.jobs > 0 ? r->opts.jobs : (int)wb_config_get_int(cfg, "jobs", 16);
     if (r->jobs_max < 1)
         r->jobs_max = 1;

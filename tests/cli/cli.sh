@@ -116,6 +116,16 @@ assert all(v["done"] == 0 for v in s["stages"].values()), s
 assert s["stages"]["audio"]["cached"] == 2, s' "$out"
 check "add works for one entry" test "$(rc_of "$WB" --db gen.db add 犬 dog)" = 0
 
+"$WB" --db gen.db export --format apkg -o deck.apkg 2>/dev/null
+check "export --format apkg writes an Anki deck with its media" python3 -c '
+import json, zipfile
+z = zipfile.ZipFile("deck.apkg")
+names = z.namelist()
+assert "collection.anki2" in names and "media" in names, names
+media = json.loads(z.read("media"))
+assert len(media) >= 2 and all(k in names for k in media), media'
+check "an Anki deck on stdout is a usage error" test "$(rc_of "$WB" --db gen.db export --format apkg)" = 2
+
 # tts and dialogue.
 "$WB" tts "ねこ" -o t.mp3 2>/dev/null
 check "tts writes an mp3" python3 -c '
