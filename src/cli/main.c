@@ -46,6 +46,8 @@ static const char global_usage[] =
     "  --json               machine-readable output on stdout\n"
     "  -v, -q               more / less logging on stderr\n"
     "  --text-model ID --tts-model ID --image-model ID --voice NAME --image-api gemini|imagen\n"
+    "  --details-provider, --image-provider, --audio-provider NAME   a provider per stage\n"
+    "  --speech-text word|example|both   what the audio says (default word)\n"
     "stage switches: --no-image --no-audio --cache-only --force[=details,image,audio]\n"
     "media: --audio-format mp3|m4a|opus --image-size PX --no-audio-trim\n"
     "\n"
@@ -155,6 +157,7 @@ enum {
     OPT_TEXT_MODEL, OPT_TTS_MODEL, OPT_IMAGE_MODEL, OPT_VOICE, OPT_VOICE2, OPT_IMAGE_API,
     OPT_API_VERSION, OPT_NO_IMAGE, OPT_NO_AUDIO, OPT_CACHE_ONLY, OPT_FORCE, OPT_AUDIO_FORMAT,
     OPT_IMAGE_SIZE, OPT_NO_AUDIO_TRIM, OPT_FORMAT, OPT_BASE_URL, OPT_HELP, OPT_VERSION,
+    OPT_DETAILS_PROVIDER, OPT_IMAGE_PROVIDER, OPT_AUDIO_PROVIDER, OPT_SPEECH_TEXT,
 };
 
 static const struct option long_opts[] = {
@@ -185,6 +188,10 @@ static const struct option long_opts[] = {
     { "output", required_argument, 0, 'o' },
     { "format", required_argument, 0, OPT_FORMAT },
     { "base-url", required_argument, 0, OPT_BASE_URL },
+    { "details-provider", required_argument, 0, OPT_DETAILS_PROVIDER },
+    { "image-provider", required_argument, 0, OPT_IMAGE_PROVIDER },
+    { "audio-provider", required_argument, 0, OPT_AUDIO_PROVIDER },
+    { "speech-text", required_argument, 0, OPT_SPEECH_TEXT },
     { "help", no_argument, 0, OPT_HELP },
     { "version", no_argument, 0, OPT_VERSION },
     { 0, 0, 0, 0 },
@@ -209,6 +216,10 @@ static const struct {
     { OPT_API_VERSION, "api_version" },
     { OPT_AUDIO_FORMAT, "audio_format" },
     { OPT_IMAGE_SIZE, "image_size" },
+    { OPT_DETAILS_PROVIDER, "details_provider" },
+    { OPT_IMAGE_PROVIDER, "image_provider" },
+    { OPT_AUDIO_PROVIDER, "audio_provider" },
+    { OPT_SPEECH_TEXT, "speech_text" },
 };
 
 static int positive_int(const char *s)
@@ -224,8 +235,18 @@ static int validate(struct cli *c)
     const char *p = wb_config_get(c->cfg, "provider");
     const char *af = wb_config_get(c->cfg, "audio_format");
     const char *ia = wb_config_get(c->cfg, "image_api");
-    if (p && strcmp(p, "gemini") && strcmp(p, "openai") && strcmp(p, "offline")) {
-        cli_error("unknown provider '%s' (gemini, openai or offline)", p);
+    static const char *const provs[] = { "provider", "details_provider", "image_provider",
+                                         "audio_provider" };
+    for (int i = 0; i < 4; i++) {
+        p = wb_config_get(c->cfg, provs[i]);
+        if (p && *p && strcmp(p, "gemini") && strcmp(p, "openai") && strcmp(p, "offline")) {
+            cli_error("unknown provider '%s' for %s (gemini, openai or offline)", p, provs[i]);
+            return EXIT_USAGE;
+        }
+    }
+    p = wb_config_get(c->cfg, "speech_text");
+    if (p && strcmp(p, "word") && strcmp(p, "example") && strcmp(p, "both")) {
+        cli_error("--speech-text takes word, example or both");
         return EXIT_USAGE;
     }
     if (af && strcmp(af, "mp3") && strcmp(af, "m4a") && strcmp(af, "opus")) {

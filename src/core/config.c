@@ -31,6 +31,9 @@ static const struct {
     { "db", "wordbank.db", "WORDBANK_DB" },
     { "media", NULL, "WORDBANK_MEDIA" },
     { "provider", NULL, NULL },
+    { "details_provider", NULL, NULL },
+    { "image_provider", NULL, NULL },
+    { "audio_provider", NULL, NULL },
     { "lang", "ja", NULL },
     { "jobs", "16", NULL },
     { "gemini_api_key", NULL, NULL },
@@ -62,6 +65,8 @@ static const struct {
     { "timeout.image_ms", "300000", NULL },
     { "timeout.speech_ms", "300000", NULL },
     { "cache_dir", NULL, NULL },
+    { "edict_path", "/usr/share/edict/edict", NULL },
+    { "mecab_dicdir", NULL, NULL },
 };
 
 static int is_secret_name(const char *name)

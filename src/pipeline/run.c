@@ -444,9 +444,11 @@ static void stage_start(struct run *r, struct job *j, enum wb_stage s)
     case PROV_OFFLINE:
         rc = offline_start(t);
         break;
+    case PROV_OPENAI:
+        rc = openai_start(t);
+        break;
     default:
-        task_fail(t, WB_EUNSUPPORTED, "the %s provider cannot make %s",
-                  r->prov[s] == PROV_OPENAI ? "openai" : "selected", wb_stage_name(s));
+        task_fail(t, WB_EUNSUPPORTED, "no provider can make the %s stage", wb_stage_name(s));
         rc = WB_EUNSUPPORTED;
     }
     if (rc) {
@@ -586,7 +588,7 @@ int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *
 {
     struct run *r = calloc(1, sizeof *r);
     const char *af;
-    int rc = 0, any_gemini = 0;
+    int rc = 0, any_gemini = 0, any_openai = 0;
     if (!r)
         return wb_error_set(err, WB_ENOMEM, "out of memory");
     r->cfg = cfg;
@@ -626,6 +628,8 @@ int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *
         }
         if (r->prov[s] == PROV_GEMINI && !(r->opts.skip & WB_STAGE_BIT(s)))
             any_gemini = 1;
+        if (r->prov[s] == PROV_OPENAI && !(r->opts.skip & WB_STAGE_BIT(s)))
+            any_openai = 1;
     }
     wb_gemini_opts_init(&r->gem);
     if (any_gemini && !r->opts.cache_only) {
@@ -636,6 +640,18 @@ int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *
                               "the gemini provider needs an API key: set GEMINI_API_KEY (or "
                               "GOOGLE_API_KEY, or put GEMINI_API_KEY in .env), or use "
                               "--provider offline");
+            goto out;
+        }
+    }
+    wb_openai_opts_init(&r->oai);
+    if (any_openai && !r->opts.cache_only) {
+        if ((rc = wb_openai_opts_from_config(cfg, &r->oai, err)))
+            goto out;
+        if (!r->oai.api_key) {
+            rc = wb_error_set(err, WB_ECONFIG,
+                              "the openai provider needs an API key: set OPENAI_API_KEY (or put "
+                              "it in .env; a local server without keys takes any placeholder), "
+                              "or use --provider offline");
             goto out;
         }
     }

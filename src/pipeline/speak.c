@@ -161,6 +161,8 @@ int wb_speak(const struct wb_config *cfg, const char *text, const char *format,
         if (!rc)
             rc = gemini_shot(cfg, &req, &s, err);
         wb_http_request_release(&req);
+    } else if (!strcmp(prov, "openai")) {
+        rc = openai_say(cfg, text, &s.pcm, &s.rate, &s.channels, err);
     } else if (!strcmp(prov, "offline")) {
         rc = offline_say(cfg, text, &s.pcm, &s.rate, err);
     } else {

@@ -250,8 +250,40 @@ def test_doctor(tmp):
         fake.stop()
 
 
+def test_providers(tmp):
+    """OpenAI-compatible endpoints, and a provider per stage."""
+    fake = Fake({"seed": 2, "default": {"latencyMs": 10}})
+    try:
+        open(tmp + "/w.txt", "w").write(words(8))
+        env = {"OPENAI_BASE_URL": fake.url + "/v1", "OPENAI_API_KEY": "sk-test-not-secret-123456"}
+        r = run(tmp, ["--provider", "openai", "propagate", tmp + "/w.txt", "--json"], env)
+        s = json.loads(r.stdout or "{}")
+        check("the openai provider makes every stage", r.returncode == 0 and all(
+            s["stages"][k]["done"] == 8 for k in ("details", "image", "audio")), r.stderr[-800:])
+        ents = entries(tmp)
+        check("openai results are stored with their provider",
+              all(e["stages"]["details"]["model"] == "gpt-4o-mini" for e in ents), json.dumps(ents[:1]))
+        before = fake.stats()["models"]
+        t2 = tmp + "/mixed"
+        os.makedirs(t2)
+        open(t2 + "/w.txt", "w").write(words(5))
+        r = run(t2, ["--audio-provider", "offline", "--no-image", "propagate", t2 + "/w.txt",
+                     "--json"], {"GEMINI_BASE_URL": fake.url})
+        s = json.loads(r.stdout or "{}")
+        after = fake.stats()["models"]
+        tts = after.get("gemini-3.8-flash-tts", {}).get("requests", 0) - \
+            before.get("gemini-3.8-flash-tts", {}).get("requests", 0)
+        txt = after.get("gemini-3.8-flash", {}).get("requests", 0) - \
+            before.get("gemini-3.8-flash", {}).get("requests", 0)
+        check("details from gemini and speech offline, per stage", r.returncode == 0 and
+              s["stages"]["audio"]["done"] == 5 and tts == 0 and txt == 5,
+              f"rc {r.returncode} tts {tts} text {txt} {r.stderr[-500:]}")
+    finally:
+        fake.stop()
+
+
 def main():
-    for t in (test_doctor, test_faults, test_sigkill, test_quota_and_auth, test_terminal):
+    for t in (test_doctor, test_providers, test_faults, test_sigkill, test_quota_and_auth, test_terminal):
         tmp = tempfile.mkdtemp(prefix="wbpipe.")
         try:
             t(tmp)
