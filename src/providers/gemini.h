@@ -148,9 +148,10 @@ struct wb_gemini_audio {
     char finish_reason[64]; /* "" until a candidate carries one */
     int blocked;            /* promptFeedback.blockReason seen */
     size_t n_events;
-    struct wb_usage usage;     /* the last usageMetadata (a running total) */
-    struct wb_api_error *aerr; /* during a feed: where an event's failure goes */
-    int failed;                /* sticky: a failure was reported */
+    struct wb_usage usage;          /* the last usageMetadata (a running total) */
+    struct wb_api_error *aerr;      /* during a feed: where an event's failure goes */
+    int failed;                     /* sticky: a failure was reported ... */
+    struct wb_api_error last_error; /* ... and this is it */
 };
 
 void wb_gemini_audio_init(struct wb_gemini_audio *a);

@@ -311,6 +311,21 @@ static int on_event(void *ud, const struct wb_sse_event *ev)
     return audio_response(a, s, n, a->aerr);
 }
 
+/* A failure is sticky: later calls report the same error, into any aerr. */
+static int remember(struct wb_gemini_audio *a, int rc, const struct wb_api_error *aerr)
+{
+    a->failed = rc;
+    if (rc)
+        a->last_error = *aerr;
+    return rc;
+}
+
+static int sticky(const struct wb_gemini_audio *a, struct wb_api_error *aerr)
+{
+    *aerr = a->last_error;
+    return a->failed;
+}
+
 int wb_gemini_audio_feed(struct wb_gemini_audio *a, const char *data, size_t len,
                          struct wb_api_error *aerr)
 {
@@ -318,15 +333,14 @@ int wb_gemini_audio_feed(struct wb_gemini_audio *a, const char *data, size_t len
     int rc;
 
     if (a->failed)
-        return a->failed;
+        return sticky(a, aerr);
     wb_api_error_clear(aerr);
     a->aerr = aerr;
     rc = wb_sse_feed(&a->sse, data, len, &err);
     a->aerr = NULL;
     if (rc && aerr->code == 0)
         gemini_fail(aerr, rc, 0, "%s", wb_error_text(&err));
-    a->failed = rc;
-    return rc;
+    return remember(a, rc, aerr);
 }
 
 static int audio_done(struct wb_gemini_audio *a, struct wb_api_error *aerr)
@@ -335,6 +349,10 @@ static int audio_done(struct wb_gemini_audio *a, struct wb_api_error *aerr)
         return gemini_fail(aerr, WB_EINCOMPLETE, 1,
                            "speech stream ended without a finishReason (%zu events, %zu bytes)",
                            a->n_events, a->pcm.len);
+    /* Whole frames only: a stray odd byte would shift every later sample. */
+    a->pcm.len -= a->pcm.len % (size_t)(2 * a->channels);
+    if (a->pcm.cap)
+        a->pcm.data[a->pcm.len] = '\0';
     if (a->pcm.len == 0)
         return gemini_fail(aerr, WB_EINCOMPLETE, 1, "the speech model returned no audio");
     return 0;
@@ -346,7 +364,7 @@ int wb_gemini_audio_finish(struct wb_gemini_audio *a, struct wb_api_error *aerr)
     int rc;
 
     if (a->failed)
-        return a->failed;
+        return sticky(a, aerr);
     wb_api_error_clear(aerr);
     /* A last event without its blank line still counts if it is whole JSON. */
     a->aerr = aerr;
@@ -357,12 +375,10 @@ int wb_gemini_audio_finish(struct wb_gemini_audio *a, struct wb_api_error *aerr)
             gemini_fail(aerr, rc, 0, "%s", wb_error_text(&err));
         if (rc == WB_EPARSE)
             aerr->retryable = 1; /* a cut-off last event: the stream was truncated */
-        a->failed = rc;
-        return rc;
+        return remember(a, rc, aerr);
     }
     rc = audio_done(a, aerr);
-    a->failed = rc;
-    return rc;
+    return remember(a, rc, aerr);
 }
 
 int wb_gemini_audio_parse_response(struct wb_gemini_audio *a, const char *body, size_t len,
@@ -370,13 +386,12 @@ int wb_gemini_audio_parse_response(struct wb_gemini_audio *a, const char *body, 
 {
     int rc;
     if (a->failed)
-        return a->failed;
+        return sticky(a, aerr);
     wb_api_error_clear(aerr);
     rc = audio_response(a, body, len, aerr);
     if (!rc)
         rc = audio_done(a, aerr);
-    a->failed = rc;
-    return rc;
+    return remember(a, rc, aerr);
 }
 
 const void *wb_gemini_audio_pcm(const struct wb_gemini_audio *a, size_t *len)

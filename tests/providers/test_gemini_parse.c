@@ -193,7 +193,13 @@ TEST(speech_stream_failures)
     CHECK_INT(e.http_status, 503);
     CHECK_STR(e.status, "UNAVAILABLE");
     CHECK_STR(e.message, "The model is overloaded.");
-    CHECK_INT(wb_gemini_audio_feed(&a, "data: {}\n\n", 10, &e), WB_EHTTP); /* sticky */
+    {
+        struct wb_api_error e2;
+        CHECK_INT(wb_gemini_audio_feed(&a, "data: {}\n\n", 10, &e2), WB_EHTTP); /* sticky */
+        CHECK_STR(e2.message, "The model is overloaded.");
+        CHECK_INT(wb_gemini_audio_finish(&a, &e2), WB_EHTTP);
+        CHECK_INT(e2.retryable, 1);
+    }
     wb_gemini_audio_release(&a);
     wb_buf_release(&s);
 
@@ -241,6 +247,25 @@ TEST(speech_stream_failures)
         CHECK_INT(wb_gemini_audio_feed(&a, ev, sizeof ev - 1, &e), WB_EMEDIA);
         CHECK(strstr(e.message, "audio/mpeg"));
     }
+    wb_gemini_audio_release(&a);
+}
+
+TEST(speech_odd_byte_trimmed)
+{
+    /* 3 bytes of PCM ("AAAB" -> 00 00 01): one whole sample is kept. */
+    static const char ev[] =
+        "data: {\"candidates\":[{\"content\":{\"parts\":[{\"inlineData\":"
+        "{\"mimeType\":\"audio/L16;codec=pcm;rate=8000\",\"data\":\"AAAB\"}}]},"
+        "\"finishReason\":\"STOP\"}]}";
+    struct wb_gemini_audio a;
+    struct wb_api_error e;
+    size_t n;
+    wb_gemini_audio_init(&a);
+    CHECK_INT(wb_gemini_audio_feed(&a, ev, sizeof ev - 1, &e), 0); /* no blank line yet */
+    CHECK_INT(wb_gemini_audio_finish(&a, &e), 0);
+    wb_gemini_audio_pcm(&a, &n);
+    CHECK_INT(n, 2);
+    CHECK_INT(wb_gemini_audio_rate(&a), 8000);
     wb_gemini_audio_release(&a);
 }
 
