@@ -216,7 +216,7 @@ static int st_waiting(struct wb_engine *e, struct eng_job *j, int64_t now, int64
                 &m->exhausted_err);
         return 1;
     }
-    int cap = m->probing ? 1 : m->aimd.cur;
+    int cap = m->aimd.cur;
     if (m->in_flight >= cap) {
         if (j->state != JOB_QUEUED)
             job_set_state(e, j, JOB_QUEUED);
@@ -330,8 +330,6 @@ void eng_job_transfer_done(struct wb_engine *e, struct eng_job *j, int curl_code
         if (eng_aimd_on_success(&m->aimd))
             wb_log(WB_LOG_TRACE, "engine: %s: concurrency cap up to %d", m->name, m->aimd.cur);
     }
-    if (!limited && j->http_status > 0)
-        m->probing = 0; /* the server answered something other than "slow down" */
     if (ae.per_day) {
         if (!m->exhausted)
             wb_log(WB_LOG_WARN, "engine: %s: daily quota exhausted: %s", m->name, ae.message);
@@ -345,7 +343,8 @@ void eng_job_transfer_done(struct wb_engine *e, struct eng_job *j, int curl_code
                                           eng_rand(e), &delay);
     if (limited && !ae.per_day) {
         /* Pause the whole model: the hint if the server gave one, else backoff
-         * that grows with consecutive 429s. Then one probe at a time. */
+         * that grows with consecutive 429s. AIMD (above) has already halved
+         * how many requests go at once when the pause ends. */
         int64_t p = ae.retry_after_ms >= 0
                         ? eng_hint_delay_ms(ae.retry_after_ms, eng_rand(e))
                         : eng_backoff_ms(&e->retry, m->consecutive_limits + 1, 0.5 + eng_rand(e) / 2);
@@ -355,7 +354,6 @@ void eng_job_transfer_done(struct wb_engine *e, struct eng_job *j, int curl_code
             wb_log(WB_LOG_DEBUG, "engine: %s: rate limited, paused for %lld ms", m->name,
                    (long long)p);
         }
-        m->probing = 1;
     }
     if (v == ENG_RETRY && e->stopping) {
         char msg[WB_ERRMSG_MAX];
@@ -477,7 +475,7 @@ int wb_engine_new(const struct wb_config *cfg, struct wb_engine **out, struct wb
     e->headroom = cfg ? wb_config_get_double(cfg, "limit.headroom", 0.03) : 0.03;
     if (e->headroom < 0 || e->headroom > 0.5)
         e->headroom = 0.03;
-    e->aimd_step = (int)cfg_int(cfg, "limit.aimd_step", 5);
+    e->aimd_step = (int)cfg_int(cfg, "limit.aimd_step", 2);
     e->rng = (uint64_t)cfg_int(cfg, "engine.seed", 0);
     if (!e->rng)
         e->rng = (uint64_t)wb_clock_mono_ms() * 2654435761ULL + (uint64_t)(uintptr_t)e;

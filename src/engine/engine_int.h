@@ -67,7 +67,6 @@ struct eng_model {
     int in_flight, peak_in_flight, queued;
     int64_t pause_until;
     int consecutive_limits; /* 429s since the last success, for backoff without a hint */
-    int probing;            /* after a pause: one request at a time until one answers */
     int exhausted;          /* per-day quota */
     struct wb_api_error exhausted_err;
     struct eng_job *qhead, *qtail;

@@ -113,9 +113,9 @@ int64_t eng_hint_delay_ms(int64_t hint_ms, double r)
 {
     if (hint_ms < 0)
         hint_ms = 0;
-    double j = (double)hint_ms * 0.1;
-    if (j > 1000)
-        j = 1000;
+    double j = (double)hint_ms * 0.05;
+    if (j > 500)
+        j = 500;
     if (j < 20)
         j = 20;
     return hint_ms + (int64_t)(j * r);

@@ -58,7 +58,8 @@ struct eng_retry_policy {
 /* Exponential backoff with full jitter: uniform in [0, min(cap, base*2^(n-1))]
  * for the n-th retry (n >= 1); r is uniform in [0,1). */
 int64_t eng_backoff_ms(const struct eng_retry_policy *p, int n, double r);
-/* A server's hint plus a little jitter (up to 10 % of the hint, at most 1 s), so
+/* A server's hint plus a little jitter (up to 5 % of the hint, at least 20 ms
+ * and at most 500 ms), so
  * that many paused requests do not all come back in the same millisecond. */
 int64_t eng_hint_delay_ms(int64_t hint_ms, double r);
 

@@ -187,6 +187,14 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     }
     j->n_rhdr++;
     j->rhdr_bytes += len;
+    /* Size the body buffer once when the length is known: no doubling, so
+     * a large image body costs its size, not up to twice that. */
+    if (!j->req.stream && strcasecmp(h[j->n_rhdr - 1].name, "content-length") == 0) {
+        char *endp;
+        unsigned long long cl = strtoull(h[j->n_rhdr - 1].value, &endp, 10);
+        if (*endp == 0 && cl > 0 && cl < j->body.limit && j->body.len == 0)
+            wb_buf_grow(&j->body, (size_t)cl);
+    }
     return len;
 }
 

@@ -265,8 +265,9 @@ TEST(retry_delay_pauses_the_model)
     double first429 = json_number_value(json_array_get(sent, 5));
     double next = json_number_value(json_array_get(sent, 12));
     CHECK_MSG(next - first429 >= 2000 - 5, "next request %.0f ms after the 429", next - first429);
-    /* After the pause: one probe, not a thundering herd of 429s. */
-    CHECK_MSG(n429 <= 7 + 2, "%lld 429s", n429);
+    /* After the pause at most the halved concurrency cap (8) goes at once:
+     * 5 admitted, 2 more 429s, then the last 2 after a second pause. */
+    CHECK_MSG(n429 <= 7 + 3, "%lld 429s", n429);
     struct wb_engine_stats st;
     wb_engine_get_stats(c.e, &st);
     CHECK_INT(st.rate_limited, n429);
