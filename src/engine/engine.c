@@ -594,8 +594,18 @@ int wb_engine_cancel(struct wb_engine *e, uint64_t id)
 int wb_engine_run(struct wb_engine *e)
 {
     sched_pass(e);
-    while (e->live_jobs > 0 || e->pending_work > 0 || e->pending_timers > 0)
-        uv_run(&e->loop, UV_RUN_ONCE);
+    while (e->live_jobs > 0 || e->pending_work > 0 || e->pending_timers > 0) {
+        if (uv_run(&e->loop, UV_RUN_ONCE) == 0 && e->live_jobs > 0 && e->in_flight == 0 &&
+            !uv_is_active((uv_handle_t *)&e->wake) && !uv_is_active((uv_handle_t *)&e->kick) &&
+            e->pending_work == 0 && e->pending_timers == 0) {
+            /* Nothing can ever wake us: a broken invariant. Fail loudly
+             * rather than spin. */
+            wb_log(WB_LOG_ERROR, "engine: %d request(s) stuck with nothing to wait for; canceling",
+                   e->live_jobs);
+            e->stopping = 2;
+            sched_pass(e);
+        }
+    }
     uv_timer_stop(&e->grace);
     uv_timer_stop(&e->wake);
     return e->stopping ? WB_ECANCELED : 0;

@@ -162,8 +162,8 @@ TEST(faults_all_complete)
     struct wb_config *cfg = mkcfg(kv);
     static struct ctx c;
     c.base = f.base_url;
-    struct wb_error err = { 0 };
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), &err);
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
     /* Entries: text, then image and speech at once; 170 entries = 510 requests. */
     for (int i = 0; i < 510; i += 3)
         submit(&c, i, TEXT_MODEL, WB_REQ_TEXT, 0);
@@ -219,8 +219,8 @@ TEST(configured_quota_never_exceeded)
     struct wb_config *cfg = mkcfg(kv);
     static struct ctx c;
     c.base = f.base_url;
-    struct wb_error err = { 0 };
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), &err);
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
     int64_t t0 = wb_engine_now(c.e);
     for (int i = 0; i < 40; i++)
         submit(&c, i, TTS_MODEL, WB_REQ_SPEECH, 0);
@@ -248,8 +248,8 @@ TEST(retry_delay_pauses_the_model)
     static struct ctx c;
     c.base = f.base_url;
     struct wb_config *cfg = mkcfg(NULL);
-    struct wb_error err = { 0 };
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), &err);
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
     for (int i = 0; i < 12; i++)
         submit(&c, i, TTS_MODEL, WB_REQ_SPEECH, 0);
     CHECK_INT(wb_engine_run(c.e), 0);
@@ -287,8 +287,8 @@ TEST(per_day_quota_ends_one_model)
     static struct ctx c;
     c.base = f.base_url;
     c.resubmit_after_fail = 1;
-    struct wb_error err = { 0 };
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), &err);
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
     for (int i = 0; i < 10; i++)
         submit(&c, i, TTS_MODEL, WB_REQ_SPEECH, 0);
     for (int i = 10; i < 15; i++)
@@ -327,8 +327,8 @@ TEST(http2_multiplexes_over_tls)
     struct wb_config *cfg = mkcfg(kv);
     static struct ctx c;
     c.base = f.tls_url;
-    struct wb_error err = { 0 };
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), &err);
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
     int64_t t0 = wb_engine_now(c.e);
     for (int i = 0; i < 120; i++)
         submit(&c, i, TEXT_MODEL, WB_REQ_TEXT, i % 2);
@@ -357,8 +357,8 @@ TEST(stream_consumer_failure_retries_whole_request)
     struct wb_config *cfg = mkcfg(NULL);
     static struct ctx c;
     c.base = f.base_url;
-    struct wb_error err = { 0 };
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), &err);
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
     c.fail_stream_once[0] = 1;
     submit(&c, 0, TTS_MODEL, WB_REQ_SPEECH, 1);
     submit(&c, 1, TTS_MODEL, WB_REQ_SPEECH, 1);
@@ -381,8 +381,8 @@ TEST(client_errors_fail_at_once)
     struct wb_config *cfg = mkcfg(NULL);
     static struct ctx c;
     c.base = f.base_url;
-    struct wb_error err = { 0 };
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), &err);
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
     submit(&c, 0, "no-such-model", WB_REQ_TEXT, 0);
     CHECK_INT(wb_engine_run(c.e), 0);
     CHECK_INT(c.status[0], WB_EMODEL);
@@ -407,8 +407,8 @@ TEST(stop_lets_in_flight_finish_and_cancels_queued)
     struct wb_config *cfg = mkcfg(kv);
     static struct ctx c;
     c.base = f.base_url;
-    struct wb_error err = { 0 };
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), &err);
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
     for (int i = 0; i < 20; i++)
         submit(&c, i, TTS_MODEL, WB_REQ_SPEECH, 0);
     CHECK_INT(wb_engine_timer(c.e, 150, stop_cb, &c), 0);
@@ -457,8 +457,8 @@ TEST(cancel_and_abort_fire_every_callback_once)
     struct wb_config *cfg = mkcfg(kv);
     static struct ctx c;
     c.base = f.base_url;
-    struct wb_error err = { 0 };
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), &err);
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
     for (int i = 0; i < 10; i++)
         submit(&c, i, TTS_MODEL, WB_REQ_SPEECH, 0);
     CHECK_INT(wb_engine_timer(c.e, 100, cancel_cb, &c), 0);
@@ -501,8 +501,8 @@ static void timer_fn(void *ud, int status)
 TEST(worker_pool_and_timers)
 {
     struct wb_engine *e = NULL;
-    struct wb_error err = { 0 };
-    CHECK_OK(wb_engine_new(NULL, &e, &err), &err);
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(wb_engine_new(NULL, &e, &err), ep);
     loop_thread = pthread_self();
     CHECK_INT(wb_engine_queue_work(e, work_fn, after_fn, NULL), 0);
     CHECK_INT(wb_engine_timer(e, 20, timer_fn, NULL), 0);
@@ -518,8 +518,8 @@ TEST(worker_pool_and_timers)
 TEST(free_with_pending_work_cancels_it)
 {
     struct wb_engine *e = NULL;
-    struct wb_error err = { 0 };
-    CHECK_OK(wb_engine_new(NULL, &e, &err), &err);
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(wb_engine_new(NULL, &e, &err), ep);
     static struct ctx c;
     c.e = e;
     c.base = "http://127.0.0.1:9";
