@@ -237,18 +237,21 @@ static int mode_window(int n, int jobs)
         return 1;
     }
     fake_stop(&f);
+    /* The ideal: the latencies and our own CPU time. The fake (one node
+     * process on the same, shared cores) also burns CPU per request; that is
+     * printed beside it, since under load it shows up as added latency. */
+    double fake_cpu = fc1 - fc0;
     double ideal = (double)n / jobs * (0.100 + 0.200) + w.cpu_s;
     printf("engine window: %d entries, %d in flight (text 100 ms, then image 200 ms + speech 150 ms, +-20%%)\n",
            n, jobs);
-    printf("  sliding window wall: %.2f s (cpu %.2f s, %llu requests, %llu retries, failed entries %d)\n",
-           w.wall_s, w.cpu_s, (unsigned long long)w.st.attempts, (unsigned long long)w.st.retries,
-           w.failed);
+    printf("  sliding window wall: %.2f s (%llu requests, %llu retries, failed entries %d)\n",
+           w.wall_s, (unsigned long long)w.st.attempts, (unsigned long long)w.st.retries, w.failed);
     printf("  mean request time, submit to done: text %.0f ms, image/speech %.0f ms\n", w.text_ms,
            w.media_ms);
-    printf("  the fake server's own CPU time in that run: %.2f s\n", fc1 - fc0);
-    printf("  ideal schedule: %.2f s (entries/jobs x (text + max(image, speech)) + cpu)\n", ideal);
-    printf("  ratio to ideal: %.2fx (must be <= 1.30) %s\n", w.wall_s / ideal,
-           w.wall_s / ideal <= 1.3 ? "OK" : "FAIL");
+    printf("  ideal schedule: %.2f s = entries/jobs x (text + max(image, speech)) + engine CPU %.2f s\n",
+           ideal, w.cpu_s);
+    printf("  ratio to ideal: %.2fx (must be <= 1.30) %s   [the fake server used %.2f s CPU meanwhile]\n",
+           w.wall_s / ideal, w.wall_s / ideal <= 1.3 ? "OK" : "FAIL", fake_cpu);
     printf("  batch barrier (batches of 5, as the original) wall: %.2f s, failed entries %d\n",
            b.wall_s, b.failed);
     printf("  speed-up of the sliding window over batches: %.1fx\n", b.wall_s / w.wall_s);
