@@ -53,6 +53,14 @@ int wb_base64_decode(const char *in, size_t len, struct wb_buf *out)
     int rc = 0, n = 0;
     size_t start = out->len;
     const size_t chunk = 1 << 16;
+    /* OpenSSL's decoder stops quietly at some foreign characters ('-'):
+     * refuse anything outside the standard alphabet first. */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '/' || c == '=' || c == '\n' || c == '\r' || c == ' ' || c == '\t'))
+            return WB_EPARSE;
+    }
     ctx = EVP_ENCODE_CTX_new();
     if (!ctx)
         return WB_ENOMEM;

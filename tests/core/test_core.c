@@ -93,6 +93,8 @@ TEST(base64_round_trip)
     CHECK_STR(dec.data, "hello");
     wb_buf_reset(&dec);
     CHECK(wb_base64_decode("a$b!", 4, &dec) != 0);
+    wb_buf_reset(&dec);
+    CHECK(wb_base64_decode("aGVs-bG8=", 9, &dec) != 0); /* URL-safe alphabet is not ours */
     wb_buf_release(&enc);
     wb_buf_release(&dec);
 }

@@ -357,6 +357,8 @@ TEST(store_memory_and_readonly)
     CHECK_OK(wb_store_open(tmp_path("r.db"), WB_STORE_READONLY, &st, &err), &err);
     CHECK_INT(wb_store_put(st, &e, &err), WB_EINVAL);
     CHECK(strstr(err.msg, "read-only") != NULL);
+    wb_store_close(st);
+    st = NULL;
     CHECK_INT(wb_store_open(tmp_path("r.db"), WB_STORE_READONLY | WB_STORE_CREATE, &st, &err),
               WB_EINVAL);
     wb_store_close(st);
