@@ -429,11 +429,11 @@ static void on_stop_async(uv_async_t *a)
     int n = atomic_load(&e->stop_requests);
     if (n <= e->stop_seen)
         return;
-    int first = e->stop_seen == 0;
+    /* uv_async coalesces: two quick Ctrl-C may arrive as one callback, so
+     * the count, not the number of callbacks, says "abort". */
+    int graceful = e->stop_seen == 0 && n == 1;
     e->stop_seen = n;
-    wb_engine_stop(e, first && n == 1 ? e->grace_ms : 0);
-    if (first && n > 1)
-        wb_engine_stop(e, 0);
+    wb_engine_stop(e, graceful ? e->grace_ms : 0);
 }
 
 static void on_grace(uv_timer_t *t)

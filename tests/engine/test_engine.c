@@ -156,7 +156,7 @@ TEST(faults_all_complete)
 {
     struct fake_proc f;
     start(&f, "{\"default\":{\"latencyMs\":20,\"jitter\":0.2,"
-              "\"faults\":{\"status503\":0.1,\"reset\":0.05}},\"seed\":3}", 0);
+              "\"faults\":{\"status503\":0.1,\"reset\":0.05,\"truncate\":0.02}},\"seed\":3}", 0);
     const char *kv[] = { "retry.base_ms", "20", "retry.cap_ms", "200", "retry.max_attempts", "8",
                          "http.max_host_connections", "64", NULL };
     struct wb_config *cfg = mkcfg(kv);
@@ -189,6 +189,7 @@ TEST(faults_all_complete)
     json_t *s = stats(&f);
     CHECK(jint(s, "totals", "statuses", "503") > 20);
     CHECK(jint(s, "totals", "faults", "reset") > 5);
+    CHECK(jint(s, "totals", "faults", "truncate") > 2);
     json_decref(s);
     wb_engine_free(c.e);
     wb_config_free(cfg);
@@ -533,4 +534,54 @@ TEST(free_with_pending_work_cancels_it)
         CHECK_INT(c.status[i], WB_ECANCELED);
     }
     CHECK_INT(timer_fired, 0);
+}
+
+TEST(h2_stream_resets_and_truncation_are_retried)
+{
+    struct fake_proc f;
+    start(&f, "{\"default\":{\"latencyMs\":20,\"faults\":{\"reset\":0.1,\"truncate\":0.05,"
+              "\"status502\":0.05}},\"seed\":5}", 1);
+    const char *kv[] = { "ca_file", f.ca, "retry.base_ms", "20", "retry.cap_ms", "200",
+                         "retry.max_attempts", "8", NULL };
+    struct wb_config *cfg = mkcfg(kv);
+    static struct ctx c;
+    c.base = f.tls_url;
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
+    for (int i = 0; i < 150; i++)
+        submit(&c, i, TEXT_MODEL, WB_REQ_TEXT, i % 3 == 0);
+    CHECK_INT(wb_engine_run(c.e), 0);
+    for (int i = 0; i < 150; i++) {
+        CHECK_INT(c.done[i], 1);
+        CHECK_INT(c.status[i], 0);
+    }
+    json_t *s = stats(&f);
+    CHECK(jint(s, "totals", "faults", "reset") > 3);
+    CHECK(jint(s, "totals", "h2Sessions", NULL) <= 4);
+    json_decref(s);
+    wb_engine_free(c.e);
+    wb_config_free(cfg);
+    fake_stop(&f);
+}
+
+TEST(timeouts_per_request_kind)
+{
+    struct fake_proc f;
+    start(&f, "{\"default\":{\"latencyMs\":400}}", 0);
+    const char *kv[] = { "timeout.text_ms", "150", "timeout.speech_ms", "5000",
+                         "retry.max_attempts", "2", "retry.base_ms", "10", NULL };
+    struct wb_config *cfg = mkcfg(kv);
+    static struct ctx c;
+    c.base = f.base_url;
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
+    submit(&c, 0, TEXT_MODEL, WB_REQ_TEXT, 0);
+    submit(&c, 1, TTS_MODEL, WB_REQ_SPEECH, 0);
+    CHECK_INT(wb_engine_run(c.e), 0);
+    CHECK_INT(c.status[0], WB_ETIMEOUT);
+    CHECK_INT(c.attempts[0], 2);
+    CHECK_INT(c.status[1], 0);
+    wb_engine_free(c.e);
+    wb_config_free(cfg);
+    fake_stop(&f);
 }
