@@ -272,6 +272,10 @@ static int mode_rss(int n, int jobs)
     snprintf(conc, sizeof conc, "%d", jobs * 2);
     const char *kv[] = { "limit.image.concurrency", conc, "limit.speech.concurrency", conc,
                          "limit.text.concurrency", conc, NULL };
+    /* WB_BENCH_IMAGE_CAP=N: the image model's request cap (default: no cap). */
+    const char *icap = getenv("WB_BENCH_IMAGE_CAP");
+    if (icap && atoi(icap) > 0)
+        kv[1] = icap;
     int rc = run(&f, kv, n, jobs, 0, &w);
     fake_stop(&f);
     if (rc != 0)
@@ -279,7 +283,8 @@ static int mode_rss(int n, int jobs)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double ideal = (double)n / jobs * 0.3 + w.cpu_s;
-    printf("engine rss: %d entries, %d in flight, %s\n", n, jobs,
+    printf("engine rss: %d entries, %d in flight%s%s, %s\n", n, jobs,
+           icap && atoi(icap) > 0 ? ", image requests capped at " : "", icap && atoi(icap) > 0 ? icap : "",
            getenv("WB_BENCH_PLAIN") && *getenv("WB_BENCH_PLAIN") == '1' ? "HTTP/1.1 (plain)"
                                                                          : "HTTP/2 over TLS");
     printf("  wall: %.2f s (ideal %.2f s, ratio %.2fx), failed entries %d, peak requests in flight %d\n",

@@ -5,6 +5,7 @@
  */
 #include <jansson.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -582,6 +583,84 @@ TEST(timeouts_per_request_kind)
     CHECK_INT(c.attempts[0], 2);
     CHECK_INT(c.status[1], 0);
     wb_engine_free(c.e);
+    wb_config_free(cfg);
+    fake_stop(&f);
+}
+
+static struct wb_engine *sig_engine;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    wb_engine_request_stop(sig_engine); /* async-signal-safe */
+}
+
+static void raise_cb(void *ud, int status)
+{
+    (void)ud;
+    if (status == 0)
+        raise(SIGINT);
+}
+
+TEST(sigint_handler_stops_gracefully)
+{
+    struct fake_proc f;
+    start(&f, "{\"default\":{\"latencyMs\":300}}", 0);
+    const char *kv[] = { "limit.speech.concurrency", "2", "stop.grace_ms", "5000", NULL };
+    struct wb_config *cfg = mkcfg(kv);
+    static struct ctx c;
+    c.base = f.base_url;
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
+    sig_engine = c.e;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, NULL);
+    for (int i = 0; i < 6; i++)
+        submit(&c, i, TTS_MODEL, WB_REQ_SPEECH, 0);
+    CHECK_INT(wb_engine_timer(c.e, 100, raise_cb, NULL), 0);
+    CHECK_INT(wb_engine_run(c.e), WB_ECANCELED);
+    CHECK_INT(c.status[0], 0); /* in flight: finished within the grace */
+    CHECK_INT(c.status[1], 0);
+    for (int i = 2; i < 6; i++)
+        CHECK_INT(c.status[i], WB_ECANCELED);
+    for (int i = 0; i < 6; i++)
+        CHECK_INT(c.done[i], 1);
+    wb_engine_free(c.e);
+    wb_config_free(cfg);
+    fake_stop(&f);
+}
+
+static int key_leaks, log_lines;
+
+static void capture_log(void *ud, enum wb_log_level level, const char *msg)
+{
+    (void)ud;
+    (void)level;
+    log_lines++;
+    if (strstr(msg, FAKE_KEY))
+        key_leaks++;
+}
+
+TEST(trace_log_never_shows_the_key)
+{
+    struct fake_proc f;
+    start(&f, "{\"default\":{\"latencyMs\":5,\"faults\":{\"status503\":0.3}}}", 0);
+    struct wb_config *cfg = mkcfg(NULL);
+    wb_log_set_handler(capture_log, NULL, WB_LOG_TRACE); /* the key is not registered here */
+    static struct ctx c;
+    c.base = f.base_url;
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
+    for (int i = 0; i < 10; i++)
+        submit(&c, i, TEXT_MODEL, WB_REQ_TEXT, i % 2);
+    submit(&c, 10, "no-such-model", WB_REQ_TEXT, 0);
+    CHECK_INT(wb_engine_run(c.e), 0);
+    wb_engine_free(c.e);
+    wb_log_set_handler(NULL, NULL, WB_LOG_ERROR);
+    CHECK(log_lines > 30);
+    CHECK_INT(key_leaks, 0);
     wb_config_free(cfg);
     fake_stop(&f);
 }
