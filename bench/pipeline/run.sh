@@ -26,9 +26,6 @@ for i in $(seq 1 "$N"); do printf -- '- 語%d: word %d (bench entry %d)\n' "$i" 
 export GEMINI_API_KEY=test-key-not-secret-123456 GEMINI_BASE_URL="http://127.0.0.1:$port"
 export HOME=$tmp XDG_CACHE_HOME=$tmp/cache
 # Generous limits: this measures scheduling, not quota handling.
-for m in gemini-3.8-flash gemini-3.1-flash-image gemini-3.8-flash-tts; do
-  export "WORDBANK_LIMIT_${m//[-.]/_}_RPM=100000" >/dev/null 2>&1 || true
-done
 conf=$tmp/wordbank.conf
 cat > "$conf" <<CONF
 [limit.gemini-3.8-flash]
@@ -44,8 +41,9 @@ CONF
 
 run() { # label, extra config lines
   local db=$tmp/$1.db
-  printf '%s\n' "$2" >> "$conf.$1"
-  cat "$conf" "$conf.$1" > "$tmp/$1.conf"
+  # The run's own settings go first: after a [section] header they would be
+  # read as that section's.
+  { printf '%s\n' "$2"; cat "$conf"; } > "$tmp/$1.conf"
   local t0 t1 cpu
   t0=$(date +%s.%N)
   /usr/bin/time -f '%U %S' -o "$tmp/$1.cpu" "$wb" --config "$tmp/$1.conf" --db "$db" --media "$tmp/$1.media" \
