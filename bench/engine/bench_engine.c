@@ -29,8 +29,8 @@
 #include "wordbank/config.h"
 
 #define TEXT_MODEL "gemini-3.8-flash"
-#define TTS_MODEL "gemini-3.8-flash-tts"
-#define IMG_MODEL "gemini-3.1-flash-image"
+#define TTS_MODEL  "gemini-3.8-flash-tts"
+#define IMG_MODEL  "gemini-3.1-flash-image"
 
 struct driver;
 
@@ -165,8 +165,9 @@ static int run(struct fake_proc *f, const char **kv, int n, int jobs, int batch,
     int use_plain = plain && *plain == '1';
     if (use_plain)
         wb_config_set(cfg, "http.max_host_connections", "0", WB_SRC_FLAG);
-    struct driver d = { .base = use_plain ? f->base_url : f->tls_url, .n = n, .jobs = jobs,
-                        .batch = batch };
+    struct driver d = {
+        .base = use_plain ? f->base_url : f->tls_url, .n = n, .jobs = jobs, .batch = batch
+    };
     d.entries = calloc((size_t)n, sizeof *d.entries);
     if (!d.entries || wb_engine_new(cfg, &d.e, &err) != 0) {
         fprintf(stderr, "engine: %s\n", wb_error_text(&err));
@@ -208,10 +209,9 @@ static double fake_cpu_s(const struct fake_proc *f)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-static const char *latencies =
-    "\"models\":{\"" TEXT_MODEL "\":{\"latencyMs\":100,\"jitter\":0.2},"
-    "\"" IMG_MODEL "\":{\"latencyMs\":200,\"jitter\":0.2},"
-    "\"" TTS_MODEL "\":{\"latencyMs\":150,\"jitter\":0.2%s}}";
+static const char *latencies = "\"models\":{\"" TEXT_MODEL "\":{\"latencyMs\":100,\"jitter\":0.2},"
+                               "\"" IMG_MODEL "\":{\"latencyMs\":200,\"jitter\":0.2},"
+                               "\"" TTS_MODEL "\":{\"latencyMs\":150,\"jitter\":0.2%s}}";
 
 static int mode_window(int n, int jobs)
 {
@@ -224,8 +224,13 @@ static int mode_window(int n, int jobs)
     struct run_result w, b;
     char conc[16];
     snprintf(conc, sizeof conc, "%d", jobs * 2);
-    const char *kv[] = { "limit.image.concurrency", conc,
-                         "limit.speech.concurrency", conc, "limit.text.concurrency", conc, NULL };
+    const char *kv[] = { "limit.image.concurrency",
+                         conc,
+                         "limit.speech.concurrency",
+                         conc,
+                         "limit.text.concurrency",
+                         conc,
+                         NULL };
     double fc0 = fake_cpu_s(&f);
     if (run(&f, kv, n, jobs, 0, &w) != 0) {
         fake_stop(&f);
@@ -242,16 +247,19 @@ static int mode_window(int n, int jobs)
      * printed beside it, since under load it shows up as added latency. */
     double fake_cpu = fc1 - fc0;
     double ideal = (double)n / jobs * (0.100 + 0.200) + w.cpu_s;
-    printf("engine window: %d entries, %d in flight (text 100 ms, then image 200 ms + speech 150 ms, +-20%%)\n",
-           n, jobs);
+    printf(
+        "engine window: %d entries, %d in flight (text 100 ms, then image 200 ms + speech 150 ms, +-20%%)\n",
+        n, jobs);
     printf("  sliding window wall: %.2f s (%llu requests, %llu retries, failed entries %d)\n",
            w.wall_s, (unsigned long long)w.st.attempts, (unsigned long long)w.st.retries, w.failed);
     printf("  mean request time, submit to done: text %.0f ms, image/speech %.0f ms\n", w.text_ms,
            w.media_ms);
-    printf("  ideal schedule: %.2f s = entries/jobs x (text + max(image, speech)) + engine CPU %.2f s\n",
-           ideal, w.cpu_s);
-    printf("  ratio to ideal: %.2fx (must be <= 1.30) %s   [the fake server used %.2f s CPU meanwhile]\n",
-           w.wall_s / ideal, w.wall_s / ideal <= 1.3 ? "OK" : "FAIL", fake_cpu);
+    printf(
+        "  ideal schedule: %.2f s = entries/jobs x (text + max(image, speech)) + engine CPU %.2f s\n",
+        ideal, w.cpu_s);
+    printf(
+        "  ratio to ideal: %.2fx (must be <= 1.30) %s   [the fake server used %.2f s CPU meanwhile]\n",
+        w.wall_s / ideal, w.wall_s / ideal <= 1.3 ? "OK" : "FAIL", fake_cpu);
     printf("  batch barrier (batches of 5, as the original) wall: %.2f s, failed entries %d\n",
            b.wall_s, b.failed);
     printf("  speed-up of the sliding window over batches: %.1fx\n", b.wall_s / w.wall_s);
@@ -270,8 +278,13 @@ static int mode_rss(int n, int jobs)
     struct run_result w;
     char conc[16];
     snprintf(conc, sizeof conc, "%d", jobs * 2);
-    const char *kv[] = { "limit.image.concurrency", conc, "limit.speech.concurrency", conc,
-                         "limit.text.concurrency", conc, NULL };
+    const char *kv[] = { "limit.image.concurrency",
+                         conc,
+                         "limit.speech.concurrency",
+                         conc,
+                         "limit.text.concurrency",
+                         conc,
+                         NULL };
     /* WB_BENCH_IMAGE_CAP=N: the image model's request cap (default: no cap). */
     const char *icap = getenv("WB_BENCH_IMAGE_CAP");
     if (icap && atoi(icap) > 0)
@@ -284,11 +297,13 @@ static int mode_rss(int n, int jobs)
     getrusage(RUSAGE_SELF, &ru);
     double ideal = (double)n / jobs * 0.3 + w.cpu_s;
     printf("engine rss: %d entries, %d in flight%s%s, %s\n", n, jobs,
-           icap && atoi(icap) > 0 ? ", image requests capped at " : "", icap && atoi(icap) > 0 ? icap : "",
+           icap && atoi(icap) > 0 ? ", image requests capped at " : "",
+           icap && atoi(icap) > 0 ? icap : "",
            getenv("WB_BENCH_PLAIN") && *getenv("WB_BENCH_PLAIN") == '1' ? "HTTP/1.1 (plain)"
-                                                                         : "HTTP/2 over TLS");
-    printf("  wall: %.2f s (ideal %.2f s, ratio %.2fx), failed entries %d, peak requests in flight %d\n",
-           w.wall_s, ideal, w.wall_s / ideal, w.failed, w.st.peak_in_flight);
+                                                                        : "HTTP/2 over TLS");
+    printf(
+        "  wall: %.2f s (ideal %.2f s, ratio %.2fx), failed entries %d, peak requests in flight %d\n",
+        w.wall_s, ideal, w.wall_s / ideal, w.failed, w.st.peak_in_flight);
     printf("  peak RSS: %.1f MiB (must be < 64) %s\n", ru.ru_maxrss / 1024.0,
            ru.ru_maxrss < 64 * 1024 ? "OK" : "FAIL");
     printf("  CPU time per entry: %.3f ms (%.2f s for %d entries, %.0f KiB received)\n",
@@ -384,7 +399,8 @@ static int mode_quota(int n, int jobs)
     printf("  configured, %d entries, quota %d per %d s, limit.%s.rpm = %s: wall %.2f s, "
            "sustained %.1f%% of quota (>= 95), 429s %lld of %lld requests = %.1f%% (<= 2) %s\n",
            n, qa, wa / 1000, TTS_MODEL, rpm, a.wall_s, fa * 100, n429a, ta,
-           ta ? 100.0 * (double)n429a / (double)ta : 0, fa >= 0.95 && n429a * 50 <= ta ? "OK" : "FAIL");
+           ta ? 100.0 * (double)n429a / (double)ta : 0,
+           fa >= 0.95 && n429a * 50 <= ta ? "OK" : "FAIL");
     printf("  learned from 429s (no limit set), %d entries, quota %d per %d s: wall %.2f s, "
            "sustained %.1f%% of quota (>= 85), 429s %lld of %lld requests %s\n",
            nb, qb, wb / 1000, b.wall_s, fb * 100, n429b, tb, fb >= 0.85 ? "OK" : "FAIL");

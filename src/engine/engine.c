@@ -15,7 +15,9 @@
 #include "engine/engine_int.h"
 #include "wordbank/log.h"
 
-static const char *state_names[] = { "QUEUED", "WAITING_RATE", "IN_FLIGHT", "BACKOFF", "DONE" };
+static const char *state_names[] = {
+    "NEW", "QUEUED", "WAITING_RATE", "IN_FLIGHT", "BACKOFF", "DONE"
+};
 
 static void sched_pass(struct wb_engine *e);
 
@@ -148,7 +150,8 @@ static void job_set_state(struct wb_engine *e, struct eng_job *j, enum job_state
 
 /* ---- DONE ---- */
 
-static void st_done(struct wb_engine *e, struct eng_job *j, int status, const struct wb_api_error *ae)
+static void st_done(struct wb_engine *e, struct eng_job *j, int status,
+                    const struct wb_api_error *ae)
 {
     if (j->state == JOB_DONE)
         return;
@@ -212,8 +215,7 @@ static int st_waiting(struct wb_engine *e, struct eng_job *j, int64_t now, int64
 {
     struct eng_model *m = j->model;
     if (m->exhausted) {
-        st_done(e, j, m->exhausted_err.code ? m->exhausted_err.code : WB_EQUOTA,
-                &m->exhausted_err);
+        st_done(e, j, m->exhausted_err.code ? m->exhausted_err.code : WB_EQUOTA, &m->exhausted_err);
         return 1;
     }
     int cap = m->aimd.cur;
@@ -345,9 +347,9 @@ void eng_job_transfer_done(struct wb_engine *e, struct eng_job *j, int curl_code
         /* Pause the whole model: the hint if the server gave one, else backoff
          * that grows with consecutive 429s. AIMD (above) has already halved
          * how many requests go at once when the pause ends. */
-        int64_t p = ae.retry_after_ms >= 0
-                        ? eng_hint_delay_ms(ae.retry_after_ms, eng_rand(e))
-                        : eng_backoff_ms(&e->retry, m->consecutive_limits + 1, 0.5 + eng_rand(e) / 2);
+        int64_t p = ae.retry_after_ms >= 0 ? eng_hint_delay_ms(ae.retry_after_ms, eng_rand(e))
+                                           : eng_backoff_ms(&e->retry, m->consecutive_limits + 1,
+                                                            0.5 + eng_rand(e) / 2);
         m->consecutive_limits++;
         if (now + p > m->pause_until) {
             m->pause_until = now + p;
@@ -562,7 +564,7 @@ int wb_engine_submit(struct wb_engine *e, struct wb_http_request *req, int64_t e
     j->cbs = *cbs;
     j->ud = ud;
     j->submitted_at = wb_clock_mono_ms();
-    j->state = JOB_DONE; /* "nowhere" until the first transition */
+    j->state = JOB_NEW;
     wb_buf_init(&j->body, e->max_body);
     list_push(&e->jobs, j);
     e->live_jobs++;
@@ -620,8 +622,8 @@ void wb_engine_stop(struct wb_engine *e, int64_t grace_ms)
         uv_timer_stop(&e->grace);
         eng_work_abort(e);
     } else {
-        wb_log(WB_LOG_INFO, "engine: stopping; %d request(s) in flight get %lld ms",
-               e->in_flight, (long long)grace_ms);
+        wb_log(WB_LOG_INFO, "engine: stopping; %d request(s) in flight get %lld ms", e->in_flight,
+               (long long)grace_ms);
         e->stopping = 1;
         uv_timer_start(&e->grace, on_grace, (uint64_t)grace_ms, 0);
         uv_unref((uv_handle_t *)&e->grace);

@@ -39,8 +39,8 @@ struct wb_response {
     const struct wb_http_header *headers; /* last response's headers */
     size_t n_headers;
     const struct wb_api_error *api_error; /* filled when status != 0 */
-    int attempts;       /* attempts made (0 when canceled before the first) */
-    int64_t elapsed_ms; /* from submit to done */
+    int attempts;                         /* attempts made (0 when canceled before the first) */
+    int64_t elapsed_ms;                   /* from submit to done */
 };
 
 /* Classification of an HTTP answer: 0 for success, else a negative WB_E* code

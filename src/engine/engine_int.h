@@ -16,7 +16,8 @@
 /* A request's life. One function per state in engine.c; job_set_state is the
  * only place that changes it. */
 enum job_state {
-    JOB_QUEUED = 0,   /* waiting for a concurrency slot in its model */
+    JOB_NEW = 0,      /* being submitted */
+    JOB_QUEUED,       /* waiting for a concurrency slot in its model */
     JOB_WAITING_RATE, /* has a slot's turn, waiting for the rate limiter or a 429 pause */
     JOB_IN_FLIGHT,    /* a transfer is running */
     JOB_BACKOFF,      /* waiting to retry */

@@ -34,10 +34,10 @@ void eng_gcra_take(struct eng_gcra *g, int64_t now, double cost);
  * A burst of 429s caused by one overload counts once: a 429 for a request that
  * started before the last decrease does not decrease again. */
 struct eng_aimd {
-    int max;     /* configured cap */
-    int cur;     /* the cap now, 1..max */
-    int step;    /* successes per +1 */
-    int streak;  /* successes since the last change */
+    int max;               /* configured cap */
+    int cur;               /* the cap now, 1..max */
+    int step;              /* successes per +1 */
+    int streak;            /* successes since the last change */
     int64_t last_decrease; /* ms; INT64_MIN when never */
 };
 
@@ -63,7 +63,11 @@ int64_t eng_backoff_ms(const struct eng_retry_policy *p, int n, double r);
  * that many paused requests do not all come back in the same millisecond. */
 int64_t eng_hint_delay_ms(int64_t hint_ms, double r);
 
-enum eng_verdict { ENG_DONE_OK = 0, ENG_FAIL, ENG_RETRY };
+enum eng_verdict {
+    ENG_DONE_OK = 0,
+    ENG_FAIL,
+    ENG_RETRY
+};
 
 /* What to do after attempt number `attempts` (1-based) ended with `ae`
  * (ae->code == 0: success). `started` is when the first attempt began. On

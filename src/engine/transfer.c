@@ -14,9 +14,9 @@
 #include "wordbank/log.h"
 
 #define STREAM_ERROR_BODY_MAX (1u << 20) /* error body of a streamed request */
-#define HEADERS_MAX 100
-#define HEADER_BYTES_MAX (64u << 10)
-#define FREE_EASY_MAX 256
+#define HEADERS_MAX           100
+#define HEADER_BYTES_MAX      (64u << 10)
+#define FREE_EASY_MAX         256
 
 struct sock_ctx {
     uv_poll_t poll;

@@ -252,7 +252,7 @@ void fake_stop(struct fake_proc *f)
         }
         kill(f->pid, SIGKILL);
         waitpid(f->pid, &st, 0);
-    reaped:
+reaped:
         f->pid = -1;
     }
     if (f->scenario_path[0]) {

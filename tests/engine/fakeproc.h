@@ -20,9 +20,9 @@ struct fake_proc {
     pid_t pid;
     int stdin_fd;
     int port, tls_port;
-    char ca[1024];        /* CA file when started with tls */
-    char base_url[64];    /* http://127.0.0.1:port */
-    char tls_url[64];     /* https://127.0.0.1:tls_port, "" without tls */
+    char ca[1024];     /* CA file when started with tls */
+    char base_url[64]; /* http://127.0.0.1:port */
+    char tls_url[64];  /* https://127.0.0.1:tls_port, "" without tls */
     char scenario_path[1024];
 };
 

@@ -9,18 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "engine/engine.h"
 #include "fakeproc.h"
 #include "fakereq.h"
 #include "test.h"
-#include "core/util.h"
 #include "wordbank/config.h"
 #include "wordbank/log.h"
 
 #define TEXT_MODEL "gemini-3.8-flash"
-#define TTS_MODEL "gemini-3.8-flash-tts"
-#define IMG_MODEL "gemini-3.1-flash-image"
-#define MAXREQ 1024
+#define TTS_MODEL  "gemini-3.8-flash-tts"
+#define IMG_MODEL  "gemini-3.1-flash-image"
+#define MAXREQ     1024
 
 struct ctx {
     struct wb_engine *e;
@@ -156,10 +156,19 @@ static void start(struct fake_proc *f, const char *scenario, int tls)
 TEST(faults_all_complete)
 {
     struct fake_proc f;
-    start(&f, "{\"default\":{\"latencyMs\":20,\"jitter\":0.2,"
-              "\"faults\":{\"status503\":0.1,\"reset\":0.05,\"truncate\":0.02}},\"seed\":3}", 0);
-    const char *kv[] = { "retry.base_ms", "20", "retry.cap_ms", "200", "retry.max_attempts", "8",
-                         "http.max_host_connections", "64", NULL };
+    start(&f,
+          "{\"default\":{\"latencyMs\":20,\"jitter\":0.2,"
+          "\"faults\":{\"status503\":0.1,\"reset\":0.05,\"truncate\":0.02}},\"seed\":3}",
+          0);
+    const char *kv[] = { "retry.base_ms",
+                         "20",
+                         "retry.cap_ms",
+                         "200",
+                         "retry.max_attempts",
+                         "8",
+                         "http.max_host_connections",
+                         "64",
+                         NULL };
     struct wb_config *cfg = mkcfg(kv);
     static struct ctx c;
     c.base = f.base_url;
@@ -204,7 +213,8 @@ static int max_in_window(json_t *sent, double win)
     int best = 0;
     for (size_t hi = 0; hi < n; hi++) {
         while (json_number_value(json_array_get(sent, hi)) -
-                   json_number_value(json_array_get(sent, lo)) >= win)
+                   json_number_value(json_array_get(sent, lo)) >=
+               win)
             lo++;
         if ((int)(hi - lo + 1) > best)
             best = (int)(hi - lo + 1);
@@ -215,8 +225,10 @@ static int max_in_window(json_t *sent, double win)
 TEST(configured_quota_never_exceeded)
 {
     struct fake_proc f;
-    start(&f, "{\"default\":{\"latencyMs\":30},\"models\":{\"" TTS_MODEL
-              "\":{\"quota\":{\"requests\":10,\"windowMs\":1000}}}}", 0);
+    start(&f,
+          "{\"default\":{\"latencyMs\":30},\"models\":{\"" TTS_MODEL
+          "\":{\"quota\":{\"requests\":10,\"windowMs\":1000}}}}",
+          0);
     const char *kv[] = { "limit." TTS_MODEL ".rpm", "600", NULL };
     struct wb_config *cfg = mkcfg(kv);
     static struct ctx c;
@@ -230,7 +242,8 @@ TEST(configured_quota_never_exceeded)
     int64_t took = wb_engine_now(c.e) - t0;
     CHECK_INT(c.n_ok, 40);
     json_t *s = stats(&f);
-    json_t *sent = json_object_get(json_object_get(json_object_get(s, "models"), TTS_MODEL), "sent");
+    json_t *sent =
+        json_object_get(json_object_get(json_object_get(s, "models"), TTS_MODEL), "sent");
     CHECK_INT(json_array_size(sent), 40); /* no 429, no retry */
     CHECK_MSG(max_in_window(sent, 1000) <= 10, "%d in one window", max_in_window(sent, 1000));
     json_t *m = json_object_get(json_object_get(s, "models"), TTS_MODEL);
@@ -245,8 +258,10 @@ TEST(configured_quota_never_exceeded)
 TEST(retry_delay_pauses_the_model)
 {
     struct fake_proc f;
-    start(&f, "{\"default\":{\"latencyMs\":20},\"models\":{\"" TTS_MODEL
-              "\":{\"quota\":{\"requests\":5,\"windowMs\":1500}}}}", 0);
+    start(&f,
+          "{\"default\":{\"latencyMs\":20},\"models\":{\"" TTS_MODEL
+          "\":{\"quota\":{\"requests\":5,\"windowMs\":1500}}}}",
+          0);
     static struct ctx c;
     c.base = f.base_url;
     struct wb_config *cfg = mkcfg(NULL);
@@ -282,8 +297,10 @@ TEST(retry_delay_pauses_the_model)
 TEST(per_day_quota_ends_one_model)
 {
     struct fake_proc f;
-    start(&f, "{\"default\":{\"latencyMs\":10},\"models\":{\"" TTS_MODEL
-              "\":{\"quota\":{\"requests\":3,\"windowMs\":86400000,\"perDay\":true}}}}", 0);
+    start(&f,
+          "{\"default\":{\"latencyMs\":10},\"models\":{\"" TTS_MODEL
+          "\":{\"quota\":{\"requests\":3,\"windowMs\":86400000,\"perDay\":true}}}}",
+          0);
     const char *kv[] = { "limit." TTS_MODEL ".concurrency", "1", NULL };
     struct wb_config *cfg = mkcfg(kv);
     static struct ctx c;
@@ -540,10 +557,14 @@ TEST(free_with_pending_work_cancels_it)
 TEST(h2_stream_resets_and_truncation_are_retried)
 {
     struct fake_proc f;
-    start(&f, "{\"default\":{\"latencyMs\":20,\"faults\":{\"reset\":0.1,\"truncate\":0.05,"
-              "\"status502\":0.05}},\"seed\":5}", 1);
-    const char *kv[] = { "ca_file", f.ca, "retry.base_ms", "20", "retry.cap_ms", "200",
-                         "retry.max_attempts", "8", NULL };
+    start(&f,
+          "{\"default\":{\"latencyMs\":20,\"faults\":{\"reset\":0.1,\"truncate\":0.05,"
+          "\"status502\":0.05}},\"seed\":5}",
+          1);
+    const char *kv[] = {
+        "ca_file", f.ca, "retry.base_ms", "20", "retry.cap_ms", "200", "retry.max_attempts",
+        "8",       NULL
+    };
     struct wb_config *cfg = mkcfg(kv);
     static struct ctx c;
     c.base = f.tls_url;
@@ -569,8 +590,15 @@ TEST(timeouts_per_request_kind)
 {
     struct fake_proc f;
     start(&f, "{\"default\":{\"latencyMs\":400}}", 0);
-    const char *kv[] = { "timeout.text_ms", "150", "timeout.speech_ms", "5000",
-                         "retry.max_attempts", "2", "retry.base_ms", "10", NULL };
+    const char *kv[] = { "timeout.text_ms",
+                         "150",
+                         "timeout.speech_ms",
+                         "5000",
+                         "retry.max_attempts",
+                         "2",
+                         "retry.base_ms",
+                         "10",
+                         NULL };
     struct wb_config *cfg = mkcfg(kv);
     static struct ctx c;
     c.base = f.base_url;

@@ -71,7 +71,8 @@ TEST(gcra_never_exceeds_window_and_keeps_rate)
     struct eng_gcra g;
     eng_gcra_init(&g, 360 * 0.97, 1);
     int n = simulate(&g, 120000, t, 10000);
-    CHECK_MSG(max_in_window(t, n, 10000) <= 60, "max %d in a 10 s window", max_in_window(t, n, 10000));
+    CHECK_MSG(max_in_window(t, n, 10000) <= 60, "max %d in a 10 s window",
+              max_in_window(t, n, 10000));
     double rate = n / 120.0 * 10; /* per 10 s */
     CHECK_MSG(rate >= 0.95 * 60, "rate %.1f per 10 s", rate);
 }
@@ -126,7 +127,9 @@ TEST(aimd_halves_once_per_overload_and_recovers)
 
 TEST(backoff_full_jitter_capped)
 {
-    struct eng_retry_policy p = { .max_attempts = 6, .deadline_ms = 0, .base_ms = 500, .cap_ms = 30000 };
+    struct eng_retry_policy p = {
+        .max_attempts = 6, .deadline_ms = 0, .base_ms = 500, .cap_ms = 30000
+    };
     CHECK_INT(eng_backoff_ms(&p, 1, 0.0), 0);
     CHECK(eng_backoff_ms(&p, 1, 0.9999) <= 500);
     CHECK(eng_backoff_ms(&p, 1, 0.9999) >= 499);
@@ -152,7 +155,9 @@ static struct wb_api_error mkerr(int code, int retryable, int64_t hint)
 
 TEST(retry_verdicts)
 {
-    struct eng_retry_policy p = { .max_attempts = 3, .deadline_ms = 10000, .base_ms = 100, .cap_ms = 1000 };
+    struct eng_retry_policy p = {
+        .max_attempts = 3, .deadline_ms = 10000, .base_ms = 100, .cap_ms = 1000
+    };
     int64_t d;
     struct wb_api_error ok = mkerr(0, 0, -1);
     CHECK_INT(eng_retry_decide(&p, &ok, 1, 0, 0, 0.5, &d), ENG_DONE_OK);
@@ -163,13 +168,14 @@ TEST(retry_verdicts)
     CHECK(d >= 0 && d <= 100);
     CHECK_INT(eng_retry_decide(&p, &busy, 2, 0, 0, 0.99, &d), ENG_RETRY);
     CHECK(d <= 200);
-    CHECK_INT(eng_retry_decide(&p, &busy, 3, 0, 0, 0.5, &d), ENG_FAIL); /* attempt cap */
+    CHECK_INT(eng_retry_decide(&p, &busy, 3, 0, 0, 0.5, &d), ENG_FAIL);     /* attempt cap */
     CHECK_INT(eng_retry_decide(&p, &busy, 1, 0, 9990, 0.99, &d), ENG_FAIL); /* deadline */
     struct wb_api_error hinted = mkerr(WB_EHTTP, 1, 2000);
     CHECK_INT(eng_retry_decide(&p, &hinted, 1, 0, 0, 0.5, &d), ENG_RETRY);
     CHECK(d >= 2000);
     struct wb_api_error limited = mkerr(WB_ERATELIMIT, 1, 500);
-    CHECK_INT(eng_retry_decide(&p, &limited, 5, 0, 100, 0.5, &d), ENG_RETRY); /* not attempt-capped */
+    CHECK_INT(eng_retry_decide(&p, &limited, 5, 0, 100, 0.5, &d),
+              ENG_RETRY); /* not attempt-capped */
     limited.per_day = 1;
     CHECK_INT(eng_retry_decide(&p, &limited, 1, 0, 0, 0.5, &d), ENG_FAIL);
 }
@@ -193,7 +199,8 @@ TEST(classify_status_codes_and_hints)
     CHECK_INT(e.retry_after_ms, -1);
     CHECK_INT(eng_classify_status(408, NULL, 0, "", 0, 0, &e), WB_ETIMEOUT);
     CHECK(e.retryable);
-    CHECK_INT(eng_classify_status(400, NULL, 0, "{\"error\":\n\"bad field\"}", 22, 0, &e), WB_EHTTP);
+    CHECK_INT(eng_classify_status(400, NULL, 0, "{\"error\":\n\"bad field\"}", 22, 0, &e),
+              WB_EHTTP);
     CHECK(!e.retryable);
     CHECK_MSG(strstr(e.message, "bad field") != NULL, "message %s", e.message);
     CHECK(strchr(e.message, '\n') == NULL);
