@@ -67,7 +67,7 @@ struct wb_request_cbs {
  *   retry.max_attempts, retry.deadline_ms, retry.base_ms, retry.cap_ms,
  *   limit.<model|kind>.rpm, .tpm, .concurrency, .burst (kind = text, image,
  *   speech, list), limit.headroom (fraction kept below configured rates,
- *   default 0.03), limit.aimd_step (successes per +1, default 5),
+ *   default 0.03), limit.aimd_step (successes per +1, default 2),
  *   http.max_host_connections (default 16), http.max_body (bytes, 64 MiB),
  *   stop.grace_ms (for wb_engine_request_stop, default 10000),
  *   engine.seed (jitter seed; default from the clock). */
