@@ -68,6 +68,7 @@ int content_page_open(struct wb_buf *out, const struct wb_render_opts *o, const 
         rc = wb_buf_appends(
             out, "\">\n<head>\n<meta charset=\"utf-8\">\n"
                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                 "<link rel=\"icon\" href=\"data:,\">\n" /* no favicon request to 404 */
                  "<title>");
     if (rc == 0)
         rc = content_esc(out, title ? title : "wordbank");
