@@ -285,10 +285,11 @@ static int mode_rss(int n, int jobs)
                          "limit.text.concurrency",
                          conc,
                          NULL };
-    /* WB_BENCH_IMAGE_CAP=N: the image model's request cap (default: no cap). */
-    const char *icap = getenv("WB_BENCH_IMAGE_CAP");
+    /* WB_BENCH_MEDIA_CAP=N: the image and speech models' request caps
+     * (default: no cap below 2 x JOBS). */
+    const char *icap = getenv("WB_BENCH_MEDIA_CAP");
     if (icap && atoi(icap) > 0)
-        kv[1] = icap;
+        kv[1] = kv[3] = icap;
     int rc = run(&f, kv, n, jobs, 0, &w);
     fake_stop(&f);
     if (rc != 0)
@@ -297,7 +298,7 @@ static int mode_rss(int n, int jobs)
     getrusage(RUSAGE_SELF, &ru);
     double ideal = (double)n / jobs * 0.3 + w.cpu_s;
     printf("engine rss: %d entries, %d in flight%s%s, %s\n", n, jobs,
-           icap && atoi(icap) > 0 ? ", image requests capped at " : "",
+           icap && atoi(icap) > 0 ? ", image and speech requests capped at " : "",
            icap && atoi(icap) > 0 ? icap : "",
            getenv("WB_BENCH_PLAIN") && *getenv("WB_BENCH_PLAIN") == '1' ? "HTTP/1.1 (plain)"
                                                                         : "HTTP/2 over TLS");

@@ -11,10 +11,10 @@ fi
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (the fake shares them)"
 rc=0
 "$B" window 200 50 || rc=1
-# Peak RSS: over HTTP/2 every image body in flight grows at once (the server
-# interleaves the streams on one connection), so the image cap decides it.
+# Peak RSS: over HTTP/2 every media body in flight grows at once (the server
+# interleaves the streams on one connection), so the media caps decide it.
 "$B" rss 2000 500 || rc=1
-WB_BENCH_IMAGE_CAP=64 "$B" rss 2000 500 || rc=1
+WB_BENCH_MEDIA_CAP=64 "$B" rss 2000 500 || rc=1
 WB_BENCH_PLAIN=1 "$B" rss 2000 500 || rc=1
 "$B" quota 180 50 || rc=1
 exit $rc
