@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs one libFuzzer target for $WB_FUZZ_SECONDS (default 20) on its committed
 # seed corpus; new inputs go to a temporary directory, never into the repo.
-# Prints TAP. Usage: run_fuzz.sh BINARY SEED_DIR [DICT]
+# Prints TAP. Usage: run_fuzz.sh BINARY SEED_DIR [DICT] (shared by every fuzz/<module>)
 bin=$1 seeds=$2 dict=$3
 secs=${WB_FUZZ_SECONDS:-20}
 name=$(basename "$bin")
