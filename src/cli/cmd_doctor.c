@@ -1,5 +1,6 @@
 /* wordbank doctor: what configuration is in force and where each part came
  * from, the key masked, the database and media paths, and the models. */
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,6 +21,42 @@ static void show_key(const struct cli *c, const char *label, const char *name)
     if (key)
         printf("  (from %s)", wb_config_origin(c->cfg, name));
     putchar('\n');
+}
+
+/* The offline provider's parts: MeCab's dictionary, EDICT, espeak-ng. */
+static int check_offline(const struct cli *c)
+{
+    struct wb_error err = { 0 };
+    struct wb_text *t = NULL;
+    struct wb_edict *d = NULL;
+    int16_t *pcm = NULL;
+    size_t n = 0;
+    int rate = 0, rc = EXIT_OK;
+    if (wb_text_new(c->cfg, &t, &err) == 0) {
+        printf("%-14s MeCab with %s\n", "readings", wb_text_dicdir(t));
+    } else {
+        printf("%-14s MISSING: %s\n", "readings", wb_error_text(&err));
+        rc = EXIT_ENV;
+    }
+    wb_error_clear(&err);
+    if (wb_edict_open(c->cfg, NULL, NULL, &d, &err) == 0) {
+        printf("%-14s EDICT %s (index %s%s)\n", "meanings", wb_config_get(c->cfg, "edict_path"),
+               wb_edict_index_path(d), wb_edict_was_built(d) ? ", built just now" : "");
+    } else {
+        printf("%-14s MISSING: %s\n", "meanings", wb_error_text(&err));
+        rc = EXIT_ENV;
+    }
+    wb_error_clear(&err);
+    if (wb_offline_speak("ねこ", wb_config_get(c->cfg, "lang"), t, &pcm, &n, &rate, NULL, &err) == 0) {
+        printf("%-14s espeak-ng (%.2f s for ねこ at %d Hz)\n", "speech", (double)n / rate, rate);
+    } else {
+        printf("%-14s MISSING: %s\n", "speech", wb_error_text(&err));
+        rc = EXIT_ENV;
+    }
+    free(pcm);
+    wb_edict_close(d);
+    wb_text_free(t);
+    return rc;
 }
 
 int cmd_doctor(struct cli *c)
@@ -53,6 +90,8 @@ int cmd_doctor(struct cli *c)
         show_setting(c, "voice", "openai_voice");
         show_setting(c, "image model", "openai_image_model");
     }
+    if (!strcmp(provider, "offline") && check_offline(c))
+        rc = EXIT_ENV;
     show_setting(c, "audio format", "audio_format");
     show_setting(c, "image size", "image_size");
     if (!strcmp(provider, "gemini") && !wb_config_get(c->cfg, "gemini_api_key")) {

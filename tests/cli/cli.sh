@@ -36,6 +36,8 @@ check ".env GOOGLE_AI_STUDIO_KEY is found" grep -q "GOOGLE_AI_STUDIO_KEY" <<<"$o
 out=$(GOOGLE_API_KEY=fromgoogleenv12345678 "$WB" doctor 2>&1)
 check "GOOGLE_API_KEY beats .env" grep -q "(from GOOGLE_API_KEY)" <<<"$out"
 rm .env
+out=$("$WB" doctor 2>&1)
+check "doctor checks the offline parts (MeCab, EDICT, espeak-ng)" bash -c 'grep -q "MeCab with" <<<"$0" && grep -q "EDICT" <<<"$0" && grep -q "espeak-ng (" <<<"$0"' "$out"
 printf 'text_model = from-file\n[limit.x]\nrpm = 5\n' > wordbank.conf
 check "config file sets a model" grep -q "from-file  (config file)" <<<"$(GEMINI_API_KEY=$key "$WB" doctor 2>&1)"
 check "env beats config file" grep -q "from-env  (WORDBANK_TEXT_MODEL)" <<<"$(GEMINI_API_KEY=$key WORDBANK_TEXT_MODEL=from-env "$WB" doctor 2>&1)"
