@@ -29,6 +29,7 @@ struct job {
     unsigned finished;     /* stages finished (done, failed or given up) */
     unsigned failed;       /* stages that failed */
     unsigned unmade;       /* stages not made this run (stopped, quota) */
+    unsigned deferred;     /* stages waiting for room in the media pipeline */
     int active;            /* counted in the window */
 };
 
@@ -50,6 +51,7 @@ struct stage_task {
     char message[WB_ERRMSG_MAX];     /* the failure, in the API's words */
     struct wb_usage usage;
     int resubmits;                   /* pipeline-level retries of a bad 200 */
+    int counts_media;                /* holds one of run.media_max slots */
 };
 
 /* A request that identical stages of several entries share. */
@@ -88,6 +90,14 @@ struct run {
     size_t next;        /* next job to start */
     int active, jobs_max;
     int batch_barrier;  /* > 0: batches of this size with a barrier (benchmarks) */
+    /* Back-pressure: image and audio stages from request to written file hold
+     * big buffers; at most media_max at once, the rest wait here in order. */
+    int media_active, media_max;
+    struct deferred_stage {
+        struct job *job;
+        enum wb_stage stage;
+    } *deferred;
+    size_t def_head, def_len, def_cap;
 
     struct shared **shared; /* hash table of merged requests */
     size_t n_buckets;

@@ -205,7 +205,40 @@ static void stage_start(struct run *r, struct job *j, enum wb_stage s);
 
 static int job_wants(const struct job *j, enum wb_stage s)
 {
-    return (j->want & WB_STAGE_BIT(s)) && !(j->started & WB_STAGE_BIT(s));
+    return (j->want & WB_STAGE_BIT(s)) && !((j->started | j->deferred) & WB_STAGE_BIT(s));
+}
+
+static int defer_push(struct run *r, struct job *j, enum wb_stage s)
+{
+    if (r->def_head && r->def_len == r->def_cap) {
+        memmove(r->deferred, r->deferred + r->def_head,
+                (r->def_len - r->def_head) * sizeof *r->deferred);
+        r->def_len -= r->def_head;
+        r->def_head = 0;
+    }
+    if (r->def_len == r->def_cap) {
+        size_t cap = r->def_cap ? r->def_cap * 2 : 64;
+        struct deferred_stage *v = realloc(r->deferred, cap * sizeof *v);
+        if (!v)
+            return WB_ENOMEM;
+        r->deferred = v;
+        r->def_cap = cap;
+    }
+    r->deferred[r->def_len].job = j;
+    r->deferred[r->def_len].stage = s;
+    r->def_len++;
+    j->deferred |= WB_STAGE_BIT(s);
+    return 0;
+}
+
+/* Room in the media pipeline again: start the stages that waited, in order. */
+static void resume_deferred(struct run *r)
+{
+    while (r->media_active < r->media_max && r->def_head < r->def_len) {
+        struct deferred_stage d = r->deferred[r->def_head++];
+        d.job->deferred &= ~WB_STAGE_BIT(d.stage);
+        stage_start(r, d.job, d.stage);
+    }
 }
 
 /* How a stage of an entry ended. */
@@ -323,11 +356,14 @@ void run_stage_finished(struct stage_task *t)
         else
             sh->state = 0;
     }
+    if (t->counts_media)
+        r->media_active--;
     settle_one(r, j, t);
     for (size_t i = 0; i < n; i++)
         settle_one(r, waiters[i], t);
     free(waiters);
     task_free(t);
+    resume_deferred(r);
 }
 
 static const char *stage_model(const struct run *r, enum wb_stage s)
@@ -386,6 +422,11 @@ static void stage_start(struct run *r, struct job *j, enum wb_stage s)
     char *key;
     int rc;
 
+    /* Requests for pictures and speech run ahead of the encoders when the
+     * CPU is the bottleneck; their bytes would pile up in memory. Wait. */
+    if (s != WB_STAGE_DETAILS && r->media_active >= r->media_max && !r->fatal && !r->stopping &&
+        defer_push(r, j, s) == 0)
+        return;
     j->started |= WB_STAGE_BIT(s);
     c->queued--;
     if ((r->exhausted & WB_STAGE_BIT(s)) || r->fatal || r->stopping) {
@@ -435,6 +476,10 @@ static void stage_start(struct run *r, struct job *j, enum wb_stage s)
         return;
     }
     t->share_key = key;
+    if (s != WB_STAGE_DETAILS) {
+        t->counts_media = 1;
+        r->media_active++;
+    }
     t->model = wb_strdup0(stage_model(r, s));
     t->voice = wb_strdup0(stage_voice(r, s));
     switch (r->prov[s]) {
@@ -607,6 +652,9 @@ int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *
     if (!r->speech_mode)
         r->speech_mode = "word";
     r->batch_barrier = (int)wb_config_get_int(cfg, "pipeline.batch_barrier", 0);
+    r->media_max = (int)wb_config_get_int(cfg, "pipeline.media_in_flight", 32);
+    if (r->media_max < 1)
+        r->media_max = 1;
     r->jobs_max = r->opts.jobs > 0 ? r->opts.jobs : (int)wb_config_get_int(cfg, "jobs", 16);
     if (r->jobs_max < 1)
         r->jobs_max = 1;
@@ -675,6 +723,7 @@ void wb_run_free(struct wb_run *pub)
     for (size_t i = 0; i < r->n_jobs; i++)
         wb_entry_release(&r->jobs[i].e);
     free(r->jobs);
+    free(r->deferred);
     shared_free_all(r);
     for (size_t i = 0; i < r->n_failures; i++)
         free(r->failures[i].message);
