@@ -173,51 +173,6 @@ out:
     return rc;
 }
 
-int gemini_request_set_body(struct wb_http_request *out, json_t *root, struct wb_error *err)
-{
-    char *s = root ? json_dumps(root, JSON_COMPACT) : NULL;
-    if (!s) {
-        wb_http_request_release(out);
-        return wb_error_set(err, WB_ENOMEM, "cannot serialise the request body");
-    }
-    out->body = s;
-    out->body_len = strlen(s);
-    return 0;
-}
-
-int gemini_fail(struct wb_api_error *aerr, int code, int retryable, const char *fmt, ...)
-{
-    va_list ap;
-    aerr->code = code;
-    aerr->retryable = retryable;
-    va_start(ap, fmt);
-    vsnprintf(aerr->message, sizeof aerr->message, fmt, ap);
-    va_end(ap);
-    wb_secret_redact(aerr->message, sizeof aerr->message);
-    return code;
-}
-
-int gemini_load(const char *body, size_t len, size_t cap, json_t **root, struct wb_api_error *aerr)
-{
-    json_error_t jerr;
-    *root = NULL;
-    if (len > cap)
-        return gemini_fail(aerr, WB_ETOOBIG, 0, "response of %zu bytes exceeds the %zu-byte cap",
-                           len, cap);
-    if (!body || len == 0)
-        return gemini_fail(aerr, WB_EPARSE, 1, "empty response body");
-    *root = json_loadb(body, len, 0, &jerr);
-    if (!*root)
-        return gemini_fail(aerr, WB_EPARSE, 1, "response is not JSON: %s (at byte %d)", jerr.text,
-                           jerr.position);
-    if (!json_is_object(*root)) {
-        json_decref(*root);
-        *root = NULL;
-        return gemini_fail(aerr, WB_EPARSE, 1, "response is not a JSON object");
-    }
-    return 0;
-}
-
 int64_t gemini_json_int(const json_t *v, int64_t dflt)
 {
     if (json_is_integer(v))
@@ -289,19 +244,19 @@ int gemini_finish_error(const char *reason, const json_t *cand, struct wb_api_er
     snprintf(aerr->status, sizeof aerr->status, "%s", reason);
     for (size_t i = 0; i < sizeof blocked / sizeof blocked[0]; i++) {
         if (!strcmp(reason, blocked[i]))
-            return gemini_fail(aerr, WB_EBLOCKED, 0, "%s%s%s%s%s%s", reason, *cat ? " (" : "", cat,
+            return prov_fail(aerr, WB_EBLOCKED, 0, "%s%s%s%s%s%s", reason, *cat ? " (" : "", cat,
                                *cat ? ")" : "", *fm ? ": " : "", fm);
     }
     if (!strcmp(reason, "MAX_TOKENS"))
         /* We set no maxOutputTokens, so hitting the model's own limit means a
          * runaway answer; another sample usually ends normally. */
-        return gemini_fail(aerr, WB_EINCOMPLETE, 1,
+        return prov_fail(aerr, WB_EINCOMPLETE, 1,
                            "MAX_TOKENS: the answer was cut off at the model's output limit%s%s",
                            *fm ? ": " : "", fm);
     if (!strcmp(reason, "CONTINUATION"))
-        return gemini_fail(aerr, WB_EINCOMPLETE, 0,
+        return prov_fail(aerr, WB_EINCOMPLETE, 0,
                            "CONTINUATION: the model wants a continued request (not supported)");
-    return gemini_fail(aerr, WB_EINCOMPLETE, 0, "finishReason %s%s%s", reason, *fm ? ": " : "", fm);
+    return prov_fail(aerr, WB_EINCOMPLETE, 0, "finishReason %s%s%s", reason, *fm ? ": " : "", fm);
 }
 
 int gemini_candidate(const json_t *root, int require_finish, json_t **cand,
@@ -320,23 +275,23 @@ int gemini_candidate(const json_t *root, int require_finish, json_t **cand,
         const char *cat = blocked_category(pf);
         const char *m = str_or(json_object_get(pf, "blockReasonMessage"), "");
         snprintf(aerr->status, sizeof aerr->status, "%s", r);
-        return gemini_fail(aerr, WB_EBLOCKED, 0, "prompt blocked: %s%s%s%s%s%s", r,
+        return prov_fail(aerr, WB_EBLOCKED, 0, "prompt blocked: %s%s%s%s%s%s", r,
                            *cat ? " (" : "", cat, *cat ? ")" : "", *m ? ": " : "", m);
     }
     if (!json_is_array(cands) || json_array_size(cands) == 0) {
         if (!require_finish)
             return 0; /* a stream event with only usage or metadata */
-        return gemini_fail(aerr, WB_EINCOMPLETE, 1, "response has no candidates");
+        return prov_fail(aerr, WB_EINCOMPLETE, 1, "response has no candidates");
     }
     c = json_array_get(cands, 0);
     if (!json_is_object(c))
-        return gemini_fail(aerr, WB_EPARSE, 1, "candidate is not an object");
+        return prov_fail(aerr, WB_EPARSE, 1, "candidate is not an object");
     fr = json_object_get(c, "finishReason");
     if (json_is_string(fr)) {
         if (strcmp(json_string_value(fr), "STOP") != 0)
             return gemini_finish_error(json_string_value(fr), c, aerr);
     } else if (require_finish) {
-        return gemini_fail(aerr, WB_EINCOMPLETE, 1, "response has no finishReason (incomplete)");
+        return prov_fail(aerr, WB_EINCOMPLETE, 1, "response has no finishReason (incomplete)");
     }
     *cand = (json_t *)c;
     return 0;

@@ -40,7 +40,7 @@ int wb_gemini_image_request(const struct wb_gemini_opts *o, const char *prompt,
                          prompt, "role", "user", "generationConfig", "responseModalities", "IMAGE",
                          "imageConfig", "aspectRatio", aspect, "imageSize", size);
     }
-    rc = gemini_request_set_body(out, root, err);
+    rc = prov_set_body(out, root, err);
     json_decref(root);
     return rc;
 }
@@ -50,17 +50,17 @@ static int decode_image(const json_t *data, const json_t *mimetype, struct wb_bu
 {
     int rc;
     if (!json_is_string(data) || json_string_length(data) == 0)
-        return gemini_fail(aerr, WB_EPARSE, 1, "image part without data");
+        return prov_fail(aerr, WB_EPARSE, 1, "image part without data");
     if (image->limit == 0 || image->limit > WB_GEMINI_MAX_MEDIA)
         image->limit = WB_GEMINI_MAX_MEDIA;
     wb_buf_reset(image);
     rc = gemini_base64_decode(json_string_value(data), json_string_length(data), image);
     if (rc == WB_ETOOBIG)
-        return gemini_fail(aerr, WB_ETOOBIG, 0, "image exceeds %zu bytes", image->limit);
+        return prov_fail(aerr, WB_ETOOBIG, 0, "image exceeds %zu bytes", image->limit);
     if (rc)
-        return gemini_fail(aerr, WB_EPARSE, 1, "image data is not base64");
+        return prov_fail(aerr, WB_EPARSE, 1, "image data is not base64");
     if (image->len == 0)
-        return gemini_fail(aerr, WB_EPARSE, 1, "image data is empty");
+        return prov_fail(aerr, WB_EPARSE, 1, "image data is empty");
     if (mime && mime_len)
         snprintf(mime, mime_len, "%s",
                  json_is_string(mimetype) ? json_string_value(mimetype) : "image/png");
@@ -84,8 +84,8 @@ static int parse_imagen(const json_t *root, struct wb_buf *image, char *mime, si
     }
     snprintf(aerr->status, sizeof aerr->status, "%s", "RAI_FILTERED");
     if (rai)
-        return gemini_fail(aerr, WB_EBLOCKED, 0, "image filtered: %s", rai);
-    return gemini_fail(aerr, WB_EBLOCKED, 0, "no image returned (all images were filtered)");
+        return prov_fail(aerr, WB_EBLOCKED, 0, "image filtered: %s", rai);
+    return prov_fail(aerr, WB_EBLOCKED, 0, "no image returned (all images were filtered)");
 }
 
 int wb_gemini_image_parse(const char *body, size_t len, struct wb_buf *image_bytes, char *mime,
@@ -103,7 +103,7 @@ int wb_gemini_image_parse(const char *body, size_t len, struct wb_buf *image_byt
         memset(u, 0, sizeof *u);
     if (mime && mime_len)
         mime[0] = '\0';
-    rc = gemini_load(body, len, WB_GEMINI_MAX_EVENT, &root, aerr);
+    rc = prov_load_json(body, len, WB_GEMINI_MAX_EVENT, &root, aerr);
     if (rc)
         goto out;
     gemini_usage_parse(root, u);
@@ -132,7 +132,7 @@ int wb_gemini_image_parse(const char *body, size_t len, struct wb_buf *image_byt
     /* STOP with words but no picture: the model declined (or described instead). */
     gemini_candidate_text(cand, &text);
     snprintf(aerr->status, sizeof aerr->status, "%s", "NO_IMAGE");
-    rc = gemini_fail(aerr, WB_EBLOCKED, 0, "the image model answered without an image%s%.300s",
+    rc = prov_fail(aerr, WB_EBLOCKED, 0, "the image model answered without an image%s%.300s",
                      text.len ? ": " : "", text.data);
 out:
     json_decref(root);

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "providers/common.h"
 #include "providers/gemini.h"
 
 /* Start a request: method, URL {base}/{version}/models/{model}{suffix}
@@ -17,21 +18,17 @@ int gemini_request_begin(const struct wb_gemini_opts *o, const char *method, con
                          const char *suffix, enum wb_req_kind kind, struct wb_http_request *out,
                          struct wb_error *err);
 /* Serialise root (compact, insertion order, as JSON.stringify) as the body. */
-int gemini_request_set_body(struct wb_http_request *out, json_t *root, struct wb_error *err);
 
 /* Option accessors with defaults. */
 const char *gemini_opt(const char *v, const char *dflt);
 
 /* Parse a body of at most cap bytes; on failure aerr is WB_EPARSE (retryable) or
  * WB_ETOOBIG. */
-int gemini_load(const char *body, size_t len, size_t cap, json_t **root, struct wb_api_error *aerr);
 
 /* usageMetadata (numbers or int64-as-strings) into u; u may be NULL. */
 void gemini_usage_parse(const json_t *root, struct wb_usage *u);
 
 /* Fill aerr: code, retryable, message (printf, secrets redacted). Returns code. */
-int gemini_fail(struct wb_api_error *aerr, int code, int retryable, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
 /* A top-level {"error": {...}} in a 200 body or an SSE event: classify it as
  * wb_gemini_parse_error does (http_status 0: from error.code). 0 when absent. */

@@ -64,19 +64,19 @@ int wb_gemini_models_parse(const char *body, size_t len, char ***ids, size_t *n,
     if (next_page_token)
         *next_page_token = NULL;
     wb_api_error_clear(aerr);
-    rc = gemini_load(body, len, WB_GEMINI_MAX_TEXT, &root, aerr);
+    rc = prov_load_json(body, len, WB_GEMINI_MAX_TEXT, &root, aerr);
     if (rc)
         goto out;
     if ((rc = gemini_inband_error(root, aerr)) != 0)
         goto out;
     models = json_object_get(root, "models");
     if (models && !json_is_array(models)) {
-        rc = gemini_fail(aerr, WB_EPARSE, 0, "\"models\" is not a list");
+        rc = prov_fail(aerr, WB_EPARSE, 0, "\"models\" is not a list");
         goto out;
     }
     v = calloc(json_array_size(models) + 1, sizeof *v);
     if (!v) {
-        rc = gemini_fail(aerr, WB_ENOMEM, 0, "out of memory");
+        rc = prov_fail(aerr, WB_ENOMEM, 0, "out of memory");
         goto out;
     }
     json_array_foreach(models, i, m)
@@ -92,7 +92,7 @@ int wb_gemini_models_parse(const char *body, size_t len, char ***ids, size_t *n,
             continue;
         v[count] = strdup(s);
         if (!v[count]) {
-            rc = gemini_fail(aerr, WB_ENOMEM, 0, "out of memory");
+            rc = prov_fail(aerr, WB_ENOMEM, 0, "out of memory");
             goto out;
         }
         count++;
@@ -101,7 +101,7 @@ int wb_gemini_models_parse(const char *body, size_t len, char ***ids, size_t *n,
     if (next_page_token && json_is_string(tok) && json_string_length(tok) > 0) {
         *next_page_token = strdup(json_string_value(tok));
         if (!*next_page_token) {
-            rc = gemini_fail(aerr, WB_ENOMEM, 0, "out of memory");
+            rc = prov_fail(aerr, WB_ENOMEM, 0, "out of memory");
             goto out;
         }
     }

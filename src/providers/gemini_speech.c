@@ -42,7 +42,7 @@ static int speech_request(const struct wb_gemini_opts *o, const char *text, cons
         root = json_pack("{s:[{s:[{s:s}],s:s}],s:{s:[s],s:{s:o}}}", "contents", "parts", "text",
                          text, "role", "user", "generationConfig", "responseModalities", "AUDIO",
                          "speechConfig", "voiceConfig", vc);
-    rc = gemini_request_set_body(out, root, err);
+    rc = prov_set_body(out, root, err);
     json_decref(root);
     return rc;
 }
@@ -104,7 +104,7 @@ static int dialogue_request(const struct wb_gemini_opts *o, const struct wb_dial
                       "responseModalities", "AUDIO", "speechConfig", "multiSpeakerVoiceConfig",
                       "speakerVoiceConfigs", "speaker", sp[0], "voiceConfig", voice_config(voice_a),
                       "speaker", sp[1], "voiceConfig", voice_config(voice_b));
-    rc = gemini_request_set_body(out, root, err);
+    rc = prov_set_body(out, root, err);
     free(text);
     json_decref(root);
     return rc;
@@ -220,7 +220,7 @@ static int audio_part(struct wb_gemini_audio *a, const json_t *inl, struct wb_ap
     int rc;
 
     if (!json_is_string(d))
-        return gemini_fail(aerr, WB_EPARSE, 1, "audio part without data");
+        return prov_fail(aerr, WB_EPARSE, 1, "audio part without data");
     snprintf(a->mime, sizeof a->mime, "%s", mime);
     if (!strncasecmp(mime, "audio/wav", 9) || !strncasecmp(mime, "audio/x-wav", 11) ||
         !strncasecmp(mime, "audio/wave", 10)) {
@@ -228,27 +228,27 @@ static int audio_part(struct wb_gemini_audio *a, const json_t *inl, struct wb_ap
         wb_buf_reset(&a->scratch);
         rc = gemini_base64_decode(json_string_value(d), json_string_length(d), &a->scratch);
         if (rc == WB_ETOOBIG)
-            return gemini_fail(aerr, WB_ETOOBIG, 0, "audio exceeds %zu bytes", WB_GEMINI_MAX_MEDIA);
+            return prov_fail(aerr, WB_ETOOBIG, 0, "audio exceeds %zu bytes", WB_GEMINI_MAX_MEDIA);
         if (rc)
-            return gemini_fail(aerr, WB_EPARSE, 1, "audio data is not base64");
+            return prov_fail(aerr, WB_EPARSE, 1, "audio data is not base64");
         rc = wb_gemini_wav_to_pcm(a->scratch.data, a->scratch.len, &a->pcm, &rate, &ch);
         if (rc == WB_ETOOBIG)
-            return gemini_fail(aerr, WB_ETOOBIG, 0, "audio exceeds %zu bytes", WB_GEMINI_MAX_MEDIA);
+            return prov_fail(aerr, WB_ETOOBIG, 0, "audio exceeds %zu bytes", WB_GEMINI_MAX_MEDIA);
         if (rc)
-            return gemini_fail(aerr, WB_EMEDIA, 0, "audio/wav payload is not 16-bit PCM WAV");
+            return prov_fail(aerr, WB_EMEDIA, 0, "audio/wav payload is not 16-bit PCM WAV");
         a->rate = rate;
         a->channels = ch;
         return 0;
     }
     if (strncasecmp(mime, "audio/L16", 9) && strncasecmp(mime, "audio/pcm", 9))
-        return gemini_fail(aerr, WB_EMEDIA, 0, "unsupported audio format \"%s\"", mime);
+        return prov_fail(aerr, WB_EMEDIA, 0, "unsupported audio format \"%s\"", mime);
     if (mime_rate(mime))
         a->rate = mime_rate(mime);
     rc = gemini_base64_decode(json_string_value(d), json_string_length(d), &a->pcm);
     if (rc == WB_ETOOBIG)
-        return gemini_fail(aerr, WB_ETOOBIG, 0, "audio exceeds %zu bytes", WB_GEMINI_MAX_MEDIA);
+        return prov_fail(aerr, WB_ETOOBIG, 0, "audio exceeds %zu bytes", WB_GEMINI_MAX_MEDIA);
     if (rc)
-        return gemini_fail(aerr, WB_EPARSE, 1, "audio data is not base64");
+        return prov_fail(aerr, WB_EPARSE, 1, "audio data is not base64");
     return 0;
 }
 
@@ -261,7 +261,7 @@ static int audio_response(struct wb_gemini_audio *a, const char *json, size_t le
     size_t i;
     int rc;
 
-    rc = gemini_load(json, len, WB_GEMINI_MAX_EVENT, &root, aerr);
+    rc = prov_load_json(json, len, WB_GEMINI_MAX_EVENT, &root, aerr);
     if (rc)
         goto out;
     a->n_events++;
@@ -339,14 +339,14 @@ int wb_gemini_audio_feed(struct wb_gemini_audio *a, const char *data, size_t len
     rc = wb_sse_feed(&a->sse, data, len, &err);
     a->aerr = NULL;
     if (rc && aerr->code == 0)
-        gemini_fail(aerr, rc, 0, "%s", wb_error_text(&err));
+        prov_fail(aerr, rc, 0, "%s", wb_error_text(&err));
     return remember(a, rc, aerr);
 }
 
 static int audio_done(struct wb_gemini_audio *a, struct wb_api_error *aerr)
 {
     if (!a->finish_reason[0])
-        return gemini_fail(aerr, WB_EINCOMPLETE, 1,
+        return prov_fail(aerr, WB_EINCOMPLETE, 1,
                            "speech stream ended without a finishReason (%zu events, %zu bytes)",
                            a->n_events, a->pcm.len);
     /* Whole frames only: a stray odd byte would shift every later sample. */
@@ -354,7 +354,7 @@ static int audio_done(struct wb_gemini_audio *a, struct wb_api_error *aerr)
     if (a->pcm.cap)
         a->pcm.data[a->pcm.len] = '\0';
     if (a->pcm.len == 0)
-        return gemini_fail(aerr, WB_EINCOMPLETE, 1, "the speech model returned no audio");
+        return prov_fail(aerr, WB_EINCOMPLETE, 1, "the speech model returned no audio");
     return 0;
 }
 
@@ -372,7 +372,7 @@ int wb_gemini_audio_finish(struct wb_gemini_audio *a, struct wb_api_error *aerr)
     a->aerr = NULL;
     if (rc) {
         if (aerr->code == 0)
-            gemini_fail(aerr, rc, 0, "%s", wb_error_text(&err));
+            prov_fail(aerr, rc, 0, "%s", wb_error_text(&err));
         if (rc == WB_EPARSE)
             aerr->retryable = 1; /* a cut-off last event: the stream was truncated */
         return remember(a, rc, aerr);

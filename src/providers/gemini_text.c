@@ -2,7 +2,6 @@
  * JSON response schema, and the parser that turns the model's JSON text back
  * into entry fields (keeping the input's word and translation).
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,83 +106,25 @@ int wb_gemini_details_request(const struct wb_gemini_opts *o, const struct wb_en
     if (prompt && gen && json_object_get(gen, "responseSchema"))
         root = json_pack("{s:[{s:[{s:s}],s:s}],s:O}", "contents", "parts", "text", prompt, "role",
                          "user", "generationConfig", gen);
-    rc = gemini_request_set_body(out, root, err);
+    rc = prov_set_body(out, root, err);
     free(prompt);
     json_decref(gen);
     json_decref(root);
     return rc;
 }
 
-/* The model's JSON text, tolerating a Markdown code fence around it. */
-static json_t *load_card(struct wb_buf *text)
-{
-    char *s = text->data;
-    size_t n = text->len;
-    while (n > 0 && isspace((unsigned char)*s)) {
-        s++;
-        n--;
-    }
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        n--;
-    if (n >= 6 && !strncmp(s, "```", 3) && !strncmp(s + n - 3, "```", 3)) {
-        char *nl = memchr(s, '\n', n);
-        if (nl) {
-            n -= (size_t)(nl + 1 - s) + 3;
-            s = nl + 1;
-        }
-    }
-    return json_loadb(s, n, 0, NULL);
-}
-
-static const char *field(const json_t *card, const char *name)
-{
-    const json_t *v = json_object_get(card, name);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static int nonblank(const char *s)
-{
-    if (!s)
-        return 0;
-    while (*s && isspace((unsigned char)*s))
-        s++;
-    return *s != '\0';
-}
-
-#define MAX_EXAMPLES 8
-
-/* An example's sentence: {"text": ...}, or a plain string (the older shape). */
-static const char *example_text(const json_t *x)
-{
-    return json_is_string(x) ? json_string_value(x) : field(x, "text");
-}
-
-static size_t count_examples(const json_t *ex)
-{
-    const json_t *x;
-    size_t i, n = 0;
-    json_array_foreach(ex, i, x)
-    {
-        if (i < MAX_EXAMPLES && nonblank(example_text(x)))
-            n++;
-    }
-    return n;
-}
-
 int wb_gemini_details_parse(const char *body, size_t len, struct wb_entry *e, struct wb_usage *u,
                             struct wb_api_error *aerr)
 {
-    json_t *root = NULL, *cand = NULL, *card = NULL;
-    const json_t *ex, *x;
+    json_t *root = NULL, *cand = NULL;
     struct wb_buf text;
-    size_t i;
     int rc;
 
     wb_api_error_clear(aerr);
     wb_buf_init(&text, WB_GEMINI_MAX_TEXT);
     if (u)
         memset(u, 0, sizeof *u);
-    rc = gemini_load(body, len, WB_GEMINI_MAX_TEXT, &root, aerr);
+    rc = prov_load_json(body, len, WB_GEMINI_MAX_TEXT, &root, aerr);
     if (rc)
         goto out;
     gemini_usage_parse(root, u);
@@ -191,51 +132,11 @@ int wb_gemini_details_parse(const char *body, size_t len, struct wb_entry *e, st
     if (rc)
         goto out;
     if (gemini_candidate_text(cand, &text) != 0) {
-        rc = gemini_fail(aerr, WB_ETOOBIG, 0, "answer text exceeds %zu bytes", WB_GEMINI_MAX_TEXT);
+        rc = prov_fail(aerr, WB_ETOOBIG, 0, "answer text exceeds %zu bytes", WB_GEMINI_MAX_TEXT);
         goto out;
     }
-    card = load_card(&text);
-    if (!json_is_object(card)) {
-        rc = gemini_fail(aerr, WB_EPARSE, 1, "the model's answer is not a JSON object (%zu bytes)",
-                         text.len);
-        goto out;
-    }
-    if (!nonblank(field(card, "description"))) {
-        rc = gemini_fail(aerr, WB_EPARSE, 1, "the model's answer has no description");
-        goto out;
-    }
-    ex = json_object_get(card, "examples");
-    if (count_examples(ex) == 0) {
-        rc = gemini_fail(aerr, WB_EPARSE, 1, "the model's answer has no examples");
-        goto out;
-    }
-    /* Commit: only now is e changed, so a failed parse leaves it as it was. */
-    if (wb_str_set(&e->description, field(card, "description")) ||
-        wb_str_set(&e->image_description, nonblank(field(card, "image_description"))
-                                              ? field(card, "image_description")
-                                              : NULL) ||
-        wb_str_set(&e->reading, nonblank(field(card, "reading")) ? field(card, "reading") : NULL)) {
-        rc = gemini_fail(aerr, WB_ENOMEM, 0, "out of memory");
-        goto out;
-    }
-    if ((!e->language || !*e->language) && nonblank(field(card, "language_code")) &&
-        wb_str_set(&e->language, field(card, "language_code"))) {
-        rc = gemini_fail(aerr, WB_ENOMEM, 0, "out of memory");
-        goto out;
-    }
-    wb_entry_clear_examples(e);
-    json_array_foreach(ex, i, x)
-    {
-        const char *t = example_text(x), *tr = field(x, "translation");
-        if (!nonblank(t) || i >= MAX_EXAMPLES)
-            continue;
-        if (wb_entry_add_example(e, t, nonblank(tr) ? tr : NULL)) {
-            rc = gemini_fail(aerr, WB_ENOMEM, 0, "out of memory");
-            goto out;
-        }
-    }
+    rc = prov_card_apply(text.data, text.len, e, aerr);
 out:
-    json_decref(card);
     json_decref(root);
     wb_buf_release(&text);
     return rc;

@@ -132,51 +132,6 @@ out:
     return rc;
 }
 
-int openai_request_set_body(struct wb_http_request *out, json_t *root, struct wb_error *err)
-{
-    char *s = root ? json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    if (!s) {
-        wb_http_request_release(out);
-        return wb_error_set(err, WB_ENOMEM, "cannot serialise the request body");
-    }
-    out->body = s;
-    out->body_len = strlen(s);
-    return 0;
-}
-
-int openai_fail(struct wb_api_error *aerr, int code, int retryable, const char *fmt, ...)
-{
-    va_list ap;
-    aerr->code = code;
-    aerr->retryable = retryable;
-    va_start(ap, fmt);
-    vsnprintf(aerr->message, sizeof aerr->message, fmt, ap);
-    va_end(ap);
-    wb_secret_redact(aerr->message, sizeof aerr->message);
-    return code;
-}
-
-int openai_load(const char *body, size_t len, size_t cap, json_t **root, struct wb_api_error *aerr)
-{
-    json_error_t jerr;
-    *root = NULL;
-    if (len > cap)
-        return openai_fail(aerr, WB_ETOOBIG, 0, "response of %zu bytes exceeds the %zu-byte cap",
-                           len, cap);
-    if (!body || len == 0)
-        return openai_fail(aerr, WB_EPARSE, 1, "empty response body");
-    *root = json_loadb(body, len, 0, &jerr);
-    if (!*root)
-        return openai_fail(aerr, WB_EPARSE, 1, "response is not JSON: %s (at byte %d)", jerr.text,
-                           jerr.position);
-    if (!json_is_object(*root)) {
-        json_decref(*root);
-        *root = NULL;
-        return openai_fail(aerr, WB_EPARSE, 1, "response is not a JSON object");
-    }
-    return 0;
-}
-
 static int64_t count(const json_t *obj, const char *a, const char *b)
 {
     const json_t *v = json_object_get(obj, a);

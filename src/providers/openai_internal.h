@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "providers/common.h"
 #include "providers/openai.h"
 
 /* v when set and non-empty, else dflt. */
@@ -18,15 +19,11 @@ const char *openai_opt(const char *v, const char *dflt);
 int openai_request_begin(const struct wb_openai_opts *o, const char *path, const char *model,
                          enum wb_req_kind kind, struct wb_http_request *out, struct wb_error *err);
 /* Serialise root (compact, insertion order) as the body; releases out on failure. */
-int openai_request_set_body(struct wb_http_request *out, json_t *root, struct wb_error *err);
 
 /* Fill aerr: code, retryable, message (printf, secrets redacted). Returns code. */
-int openai_fail(struct wb_api_error *aerr, int code, int retryable, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
 /* Parse a JSON object body of at most cap bytes; WB_EPARSE (retryable) or
  * WB_ETOOBIG in aerr otherwise. */
-int openai_load(const char *body, size_t len, size_t cap, json_t **root, struct wb_api_error *aerr);
 
 /* A top-level "error" object in a 2xx body, classified as wb_openai_parse_error
  * with status 0; 0 when there is none. */

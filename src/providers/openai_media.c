@@ -32,7 +32,7 @@ int wb_openai_speech_request(const struct wb_openai_opts *o, const char *text, c
                      "response_format", "pcm");
     if (root && o->speech_instructions && *o->speech_instructions)
         json_object_set_new(root, "instructions", json_string(o->speech_instructions));
-    rc = openai_request_set_body(out, root, err);
+    rc = prov_set_body(out, root, err);
     json_decref(root);
     return rc;
 }
@@ -52,7 +52,7 @@ int wb_openai_speech_parse(const char *body, size_t len, struct wb_buf *pcm, int
     if (pcm->limit == 0 || pcm->limit > WB_OPENAI_MAX_MEDIA)
         pcm->limit = WB_OPENAI_MAX_MEDIA;
     if (!body || len == 0)
-        return openai_fail(aerr, WB_EINCOMPLETE, 1, "empty speech response");
+        return prov_fail(aerr, WB_EINCOMPLETE, 1, "empty speech response");
     while (i < len && i < 16 && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r'))
         i++;
     if (i < len && body[i] == '{' && len <= WB_OPENAI_MAX_TEXT) {
@@ -66,23 +66,23 @@ int wb_openai_speech_parse(const char *body, size_t len, struct wb_buf *pcm, int
     if (starts(body, len, "RIFF", 4)) {
         size_t before = pcm->len;
         if (wb_gemini_wav_to_pcm(body, len, pcm, &r, &ch) != 0 || r <= 0 || ch <= 0)
-            return openai_fail(aerr, WB_EMEDIA, 0, "speech answer is a WAV file we cannot read");
+            return prov_fail(aerr, WB_EMEDIA, 0, "speech answer is a WAV file we cannot read");
         if (pcm->len == before)
-            return openai_fail(aerr, WB_EINCOMPLETE, 1, "speech answer is a WAV without samples");
+            return prov_fail(aerr, WB_EINCOMPLETE, 1, "speech answer is a WAV without samples");
     } else if (starts(body, len, "ID3", 3) || starts(body, len, "OggS", 4) ||
                starts(body, len, "fLaC", 4) ||
                (len >= 2 && (unsigned char)body[0] == 0xff &&
                 ((unsigned char)body[1] & 0xe0) == 0xe0)) {
-        return openai_fail(aerr, WB_EMEDIA, 0,
+        return prov_fail(aerr, WB_EMEDIA, 0,
                            "the server sent compressed audio although response_format was pcm");
     } else {
         if (len % 2)
-            return openai_fail(aerr, WB_EINCOMPLETE, 1,
+            return prov_fail(aerr, WB_EINCOMPLETE, 1,
                                "speech answer has an odd number of bytes (%zu): truncated", len);
         if (len > pcm->limit)
-            return openai_fail(aerr, WB_ETOOBIG, 0, "speech answer exceeds %zu bytes", pcm->limit);
+            return prov_fail(aerr, WB_ETOOBIG, 0, "speech answer exceeds %zu bytes", pcm->limit);
         if ((rc = wb_buf_append(pcm, body, len)))
-            return openai_fail(aerr, rc, 0, "speech answer: %s", wb_strerror(rc));
+            return prov_fail(aerr, rc, 0, "speech answer: %s", wb_strerror(rc));
     }
     if (rate)
         *rate = r;
@@ -115,7 +115,7 @@ int wb_openai_image_request(const struct wb_openai_opts *o, const char *prompt,
         json_object_set_new(root, "quality", json_string(o->image_quality));
     if (root && !wb_openai_image_model_is_gpt(model))
         json_object_set_new(root, "response_format", json_string("b64_json"));
-    rc = openai_request_set_body(out, root, err);
+    rc = prov_set_body(out, root, err);
     json_decref(root);
     return rc;
 }
@@ -130,7 +130,7 @@ int wb_openai_image_parse(const char *body, size_t len, struct wb_buf *bytes, st
     wb_api_error_clear(aerr);
     if (u)
         memset(u, 0, sizeof *u);
-    if ((rc = openai_load(body, len, WB_OPENAI_MAX_BODY, &root, aerr)))
+    if ((rc = prov_load_json(body, len, WB_OPENAI_MAX_BODY, &root, aerr)))
         goto out;
     openai_usage_parse(root, u);
     if ((rc = openai_inband_error(root, aerr)))
@@ -138,17 +138,17 @@ int wb_openai_image_parse(const char *body, size_t len, struct wb_buf *bytes, st
     data = json_object_get(root, "data");
     d = json_array_get(data, 0);
     if (!json_is_object(d)) {
-        rc = openai_fail(aerr, WB_EINCOMPLETE, 1, "image response has no data");
+        rc = prov_fail(aerr, WB_EINCOMPLETE, 1, "image response has no data");
         goto out;
     }
     b64 = json_object_get(d, "b64_json");
     if (!json_is_string(b64) || json_string_length(b64) == 0) {
         if (json_is_string(json_object_get(d, "url")))
-            rc = openai_fail(aerr, WB_EUNSUPPORTED, 0,
+            rc = prov_fail(aerr, WB_EUNSUPPORTED, 0,
                              "the server answered an image URL, not b64_json (it ignored "
                              "response_format)");
         else
-            rc = openai_fail(aerr, WB_EPARSE, 1, "image data without b64_json");
+            rc = prov_fail(aerr, WB_EPARSE, 1, "image data without b64_json");
         goto out;
     }
     if (bytes->limit == 0 || bytes->limit > WB_OPENAI_MAX_MEDIA)
@@ -156,9 +156,9 @@ int wb_openai_image_parse(const char *body, size_t len, struct wb_buf *bytes, st
     wb_buf_reset(bytes);
     rc = wb_base64_decode(json_string_value(b64), json_string_length(b64), bytes);
     if (rc == WB_ETOOBIG) {
-        rc = openai_fail(aerr, WB_ETOOBIG, 0, "image exceeds %zu bytes", bytes->limit);
+        rc = prov_fail(aerr, WB_ETOOBIG, 0, "image exceeds %zu bytes", bytes->limit);
     } else if (rc || bytes->len == 0) {
-        rc = openai_fail(aerr, WB_EPARSE, 1, "image data is not base64");
+        rc = prov_fail(aerr, WB_EPARSE, 1, "image data is not base64");
     }
 out:
     json_decref(root);

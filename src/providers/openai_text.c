@@ -5,7 +5,6 @@
  * the message content back into entry fields, keeping the input's word and
  * translation.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,81 +104,11 @@ int wb_openai_details_request(const struct wb_openai_opts *o, const struct wb_en
                          "name", "flashcard", "strict", 1, "schema", schema);
     if (root && o->temperature >= 0)
         json_object_set_new(root, "temperature", json_real(o->temperature));
-    rc = openai_request_set_body(out, root, err);
+    rc = prov_set_body(out, root, err);
     free(prompt);
     json_decref(schema);
     json_decref(root);
     return rc;
-}
-
-/* The JSON object in the model's content: tolerates a leading <think>...</think>
- * block (local reasoning models) and a Markdown code fence. */
-static json_t *load_card(const char *s, size_t n)
-{
-    const char *end;
-    while (n > 0 && isspace((unsigned char)*s)) {
-        s++;
-        n--;
-    }
-    if (n >= 7 && !strncmp(s, "<think>", 7)) {
-        for (end = s + 7; end + 8 <= s + n; end++) {
-            if (!strncmp(end, "</think>", 8))
-                break;
-        }
-        if (end + 8 <= s + n) {
-            n -= (size_t)(end + 8 - s);
-            s = end + 8;
-        }
-        while (n > 0 && isspace((unsigned char)*s)) {
-            s++;
-            n--;
-        }
-    }
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        n--;
-    if (n >= 6 && !strncmp(s, "```", 3) && !strncmp(s + n - 3, "```", 3)) {
-        const char *nl = memchr(s, '\n', n);
-        if (nl) {
-            n -= (size_t)(nl + 1 - s) + 3;
-            s = nl + 1;
-        }
-    }
-    return json_loadb(s, n, 0, NULL);
-}
-
-static const char *field(const json_t *card, const char *name)
-{
-    const json_t *v = json_object_get(card, name);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static int nonblank(const char *s)
-{
-    if (!s)
-        return 0;
-    while (*s && isspace((unsigned char)*s))
-        s++;
-    return *s != '\0';
-}
-
-static const char *example_text(const json_t *x)
-{
-    if (json_is_string(x))
-        return json_string_value(x); /* the older shape: plain sentences */
-    return json_is_object(x) ? field(x, "text") : NULL;
-}
-
-/* How many of the first 8 examples have a sentence. */
-static size_t usable_examples(const json_t *ex)
-{
-    size_t i, n = 0;
-    const json_t *x;
-    json_array_foreach(ex, i, x)
-    {
-        if (i < 8 && nonblank(example_text(x)))
-            n++;
-    }
-    return n;
 }
 
 /* message.content as text: a string, or an array of {type: "text", text} parts. */
@@ -209,103 +138,62 @@ static int first_choice(const json_t *root, const json_t **msg, struct wb_api_er
     if ((rc = openai_inband_error(root, aerr)) != 0)
         return rc;
     if (!json_is_array(choices) || json_array_size(choices) == 0)
-        return openai_fail(aerr, WB_EINCOMPLETE, 1, "response has no choices");
+        return prov_fail(aerr, WB_EINCOMPLETE, 1, "response has no choices");
     c = json_array_get(choices, 0);
     if (!json_is_object(c))
-        return openai_fail(aerr, WB_EPARSE, 1, "choice is not an object");
+        return prov_fail(aerr, WB_EPARSE, 1, "choice is not an object");
     *msg = json_object_get(c, "message");
     refusal = json_object_get(*msg, "refusal");
     fr = json_object_get(c, "finish_reason");
     if (json_is_string(refusal) && json_string_length(refusal) > 0) {
         snprintf(aerr->status, sizeof aerr->status, "refusal");
-        return openai_fail(aerr, WB_EBLOCKED, 0, "the model refused: %s",
+        return prov_fail(aerr, WB_EBLOCKED, 0, "the model refused: %s",
                            json_string_value(refusal));
     }
     if (!json_is_string(fr))
-        return openai_fail(aerr, WB_EINCOMPLETE, 1, "response has no finish_reason (incomplete)");
+        return prov_fail(aerr, WB_EINCOMPLETE, 1, "response has no finish_reason (incomplete)");
     snprintf(aerr->status, sizeof aerr->status, "%s", json_string_value(fr));
     if (!strcmp(json_string_value(fr), "stop")) {
         aerr->status[0] = '\0';
         if (!json_is_object(*msg))
-            return openai_fail(aerr, WB_EPARSE, 1, "choice has no message");
+            return prov_fail(aerr, WB_EPARSE, 1, "choice has no message");
         return 0;
     }
     if (!strcmp(json_string_value(fr), "content_filter"))
-        return openai_fail(aerr, WB_EBLOCKED, 0,
+        return prov_fail(aerr, WB_EBLOCKED, 0,
                            "content_filter: the answer was withheld by the content filter");
     if (!strcmp(json_string_value(fr), "length"))
         /* We set no max_tokens: the model ran away; another sample usually ends. */
-        return openai_fail(aerr, WB_EINCOMPLETE, 1,
+        return prov_fail(aerr, WB_EINCOMPLETE, 1,
                            "length: the answer was cut off at the model's output limit");
-    return openai_fail(aerr, WB_EINCOMPLETE, 0, "finish_reason %.100s (expected stop)",
+    return prov_fail(aerr, WB_EINCOMPLETE, 0, "finish_reason %.100s (expected stop)",
                        json_string_value(fr));
 }
 
 int wb_openai_details_parse(const char *body, size_t len, struct wb_entry *e, struct wb_usage *u,
                             struct wb_api_error *aerr)
 {
-    json_t *root = NULL, *card = NULL;
-    const json_t *msg, *ex, *x;
+    json_t *root = NULL;
+    const json_t *msg;
     struct wb_buf text;
-    size_t i;
     int rc;
 
     wb_api_error_clear(aerr);
     wb_buf_init(&text, WB_OPENAI_MAX_TEXT);
     if (u)
         memset(u, 0, sizeof *u);
-    rc = openai_load(body, len, WB_OPENAI_MAX_TEXT, &root, aerr);
+    rc = prov_load_json(body, len, WB_OPENAI_MAX_TEXT, &root, aerr);
     if (rc)
         goto out;
     openai_usage_parse(root, u);
     if ((rc = first_choice(root, &msg, aerr)))
         goto out;
     if (content_text(msg, &text) != 0) {
-        rc = openai_fail(aerr, WB_ETOOBIG, 0, "answer text exceeds %zu bytes", WB_OPENAI_MAX_TEXT);
+        rc = prov_fail(aerr, WB_ETOOBIG, 0, "answer text exceeds %zu bytes", WB_OPENAI_MAX_TEXT);
         goto out;
     }
-    card = load_card(text.data, text.len);
-    if (!json_is_object(card)) {
-        rc = openai_fail(aerr, WB_EPARSE, 1, "the model's answer is not a JSON object (%zu bytes)",
-                         text.len);
-        goto out;
-    }
-    if (!nonblank(field(card, "description"))) {
-        rc = openai_fail(aerr, WB_EPARSE, 1, "the model's answer has no description");
-        goto out;
-    }
-    ex = json_object_get(card, "examples");
-    if (!usable_examples(ex)) {
-        rc = openai_fail(aerr, WB_EPARSE, 1, "the model's answer has no usable example");
-        goto out;
-    }
-    /* Commit: only now is e changed, so a failed parse leaves it as it was. */
-    if (wb_str_set(&e->description, field(card, "description")) ||
-        wb_str_set(&e->image_description, nonblank(field(card, "image_description"))
-                                              ? field(card, "image_description")
-                                              : NULL) ||
-        wb_str_set(&e->reading, nonblank(field(card, "reading")) ? field(card, "reading") : NULL)) {
-        rc = openai_fail(aerr, WB_ENOMEM, 0, "out of memory");
-        goto out;
-    }
-    if ((!e->language || !*e->language) && nonblank(field(card, "language_code")) &&
-        wb_str_set(&e->language, field(card, "language_code"))) {
-        rc = openai_fail(aerr, WB_ENOMEM, 0, "out of memory");
-        goto out;
-    }
-    wb_entry_clear_examples(e);
-    json_array_foreach(ex, i, x)
-    {
-        const char *t = example_text(x), *tr = json_is_object(x) ? field(x, "translation") : NULL;
-        if (!nonblank(t) || i >= 8)
-            continue;
-        if (wb_entry_add_example(e, t, nonblank(tr) ? tr : NULL)) {
-            rc = openai_fail(aerr, WB_ENOMEM, 0, "out of memory");
-            goto out;
-        }
-    }
+    rc = prov_card_apply(text.data, text.len, e, aerr);
 out:
-    json_decref(card);
     json_decref(root);
     wb_buf_release(&text);
     return rc;

@@ -1,0 +1,176 @@
+/* Helpers shared by the Gemini and OpenAI providers (see common.h). */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "providers/common.h"
+#include "wordbank/log.h"
+
+int prov_fail(struct wb_api_error *aerr, int code, int retryable, const char *fmt, ...)
+{
+    va_list ap;
+    aerr->code = code;
+    aerr->retryable = retryable;
+    va_start(ap, fmt);
+    vsnprintf(aerr->message, sizeof aerr->message, fmt, ap);
+    va_end(ap);
+    wb_secret_redact(aerr->message, sizeof aerr->message);
+    return code;
+}
+
+int prov_load_json(const char *body, size_t len, size_t cap, json_t **root,
+                   struct wb_api_error *aerr)
+{
+    json_error_t jerr;
+    *root = NULL;
+    if (len > cap)
+        return prov_fail(aerr, WB_ETOOBIG, 0, "response of %zu bytes exceeds the %zu-byte cap",
+                         len, cap);
+    if (!body || len == 0)
+        return prov_fail(aerr, WB_EPARSE, 1, "empty response body");
+    *root = json_loadb(body, len, 0, &jerr);
+    if (!*root)
+        return prov_fail(aerr, WB_EPARSE, 1, "response is not JSON: %s (at byte %d)", jerr.text,
+                         jerr.position);
+    if (!json_is_object(*root)) {
+        json_decref(*root);
+        *root = NULL;
+        return prov_fail(aerr, WB_EPARSE, 1, "response is not a JSON object");
+    }
+    return 0;
+}
+
+int prov_set_body(struct wb_http_request *out, json_t *root, struct wb_error *err)
+{
+    char *s = root ? json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (!s) {
+        wb_http_request_release(out);
+        return wb_error_set(err, WB_ENOMEM, "cannot serialise the request body");
+    }
+    out->body = s;
+    out->body_len = strlen(s);
+    return 0;
+}
+
+/* The JSON object in a model's text: tolerates a leading <think>...</think>
+ * block (local reasoning models) and a Markdown code fence. */
+static json_t *load_card(const char *s, size_t n)
+{
+    const char *end;
+    while (n > 0 && isspace((unsigned char)*s)) {
+        s++;
+        n--;
+    }
+    if (n >= 7 && !strncmp(s, "<think>", 7)) {
+        for (end = s + 7; end + 8 <= s + n; end++) {
+            if (!strncmp(end, "</think>", 8))
+                break;
+        }
+        if (end + 8 <= s + n) {
+            n -= (size_t)(end + 8 - s);
+            s = end + 8;
+        }
+        while (n > 0 && isspace((unsigned char)*s)) {
+            s++;
+            n--;
+        }
+    }
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        n--;
+    if (n >= 6 && !strncmp(s, "```", 3) && !strncmp(s + n - 3, "```", 3)) {
+        const char *nl = memchr(s, '\n', n);
+        if (nl) {
+            n -= (size_t)(nl + 1 - s) + 3;
+            s = nl + 1;
+        }
+    }
+    return json_loadb(s, n, 0, NULL);
+}
+
+static const char *field(const json_t *card, const char *name)
+{
+    const json_t *v = json_object_get(card, name);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int nonblank(const char *s)
+{
+    if (!s)
+        return 0;
+    while (*s && isspace((unsigned char)*s))
+        s++;
+    return *s != '\0';
+}
+
+/* An example's sentence: {"text": ...}, or a plain string (the older shape). */
+static const char *example_text(const json_t *x)
+{
+    if (json_is_string(x))
+        return json_string_value(x);
+    return json_is_object(x) ? field(x, "text") : NULL;
+}
+
+static size_t usable_examples(const json_t *ex)
+{
+    size_t i, n = 0;
+    const json_t *x;
+    json_array_foreach(ex, i, x)
+    {
+        if (i < PROV_MAX_EXAMPLES && nonblank(example_text(x)))
+            n++;
+    }
+    return n;
+}
+
+static const char *nonblank_field(const json_t *card, const char *name)
+{
+    const char *v = field(card, name);
+    return nonblank(v) ? v : NULL;
+}
+
+int prov_card_apply(const char *text, size_t len, struct wb_entry *e, struct wb_api_error *aerr)
+{
+    json_t *card = load_card(text, len);
+    const json_t *ex, *x;
+    size_t i;
+    int rc = 0;
+    if (!json_is_object(card)) {
+        rc = prov_fail(aerr, WB_EPARSE, 1, "the model's answer is not a JSON object (%zu bytes)",
+                       len);
+        goto out;
+    }
+    if (!nonblank(field(card, "description"))) {
+        rc = prov_fail(aerr, WB_EPARSE, 1, "the model's answer has no description");
+        goto out;
+    }
+    ex = json_object_get(card, "examples");
+    if (!usable_examples(ex)) {
+        rc = prov_fail(aerr, WB_EPARSE, 1, "the model's answer has no usable example");
+        goto out;
+    }
+    /* Commit: only now is e changed, so a failed parse leaves it as it was. */
+    if (wb_str_set(&e->description, field(card, "description")) ||
+        wb_str_set(&e->image_description, nonblank_field(card, "image_description")) ||
+        wb_str_set(&e->reading, nonblank_field(card, "reading")) ||
+        ((!e->language || !*e->language) && nonblank_field(card, "language_code") &&
+         wb_str_set(&e->language, field(card, "language_code")))) {
+        rc = prov_fail(aerr, WB_ENOMEM, 0, "out of memory");
+        goto out;
+    }
+    wb_entry_clear_examples(e);
+    json_array_foreach(ex, i, x)
+    {
+        const char *t = example_text(x), *tr = json_is_object(x) ? field(x, "translation") : NULL;
+        if (!nonblank(t) || i >= PROV_MAX_EXAMPLES)
+            continue;
+        if (wb_entry_add_example(e, t, nonblank(tr) ? tr : NULL)) {
+            rc = prov_fail(aerr, WB_ENOMEM, 0, "out of memory");
+            goto out;
+        }
+    }
+out:
+    json_decref(card);
+    return rc;
+}

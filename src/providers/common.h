@@ -1,0 +1,34 @@
+/* What every provider shares: failure records, loading a response body as a
+ * JSON object under a size cap, serialising a request body, and reading the
+ * flashcard JSON a model wrote into an entry. Internal to src/providers.
+ */
+#ifndef WB_PROVIDERS_COMMON_H
+#define WB_PROVIDERS_COMMON_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "core/http.h"
+#include "wordbank/entry.h"
+#include "wordbank/error.h"
+
+/* The most examples a card keeps. */
+#define PROV_MAX_EXAMPLES 8
+
+/* Fill aerr (code, retryable, a redacted message) and return code. */
+int prov_fail(struct wb_api_error *aerr, int code, int retryable, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Parse body as one JSON object (no more than cap bytes): WB_ETOOBIG past the
+ * cap, WB_EPARSE (retryable) for empty, broken or non-object bodies. */
+int prov_load_json(const char *body, size_t len, size_t cap, json_t **root,
+                   struct wb_api_error *aerr);
+/* Serialise root compactly, in key order, as out's body; out is released on failure. */
+int prov_set_body(struct wb_http_request *out, json_t *root, struct wb_error *err);
+/* The card a model wrote (JSON text; a leading <think>…</think> block and a
+ * Markdown code fence are tolerated): description, examples {text,
+ * translation} (or plain strings), image_description, reading, language_code.
+ * A card without a description or any example is WB_EPARSE (retryable). Only
+ * a valid card changes e; word and translation are never touched. */
+int prov_card_apply(const char *text, size_t len, struct wb_entry *e, struct wb_api_error *aerr);
+
+#endif
