@@ -152,7 +152,15 @@ int openai_say(const struct wb_config *cfg, const char *text, struct wb_buf *pcm
 /* stages_offline.c */
 int offline_start(struct stage_task *t);
 int offline_prepare(struct run *r, struct wb_error *err);
-/* media.c: the worker-pool half shared by every provider */
+/* media.c: what every provider's stage driver shares */
+void stage_fail_from_response(struct stage_task *t, const struct wb_response *res);
+/* Reset t->details to the entry's key and context before parsing into it. */
+int stage_reset_details(struct stage_task *t);
+void stage_details_done(void *ud, const struct wb_response *res);
+void stage_media_done(void *ud, const struct wb_response *res);
+/* Submit req (taken) unless building it failed (rc, err); the failure goes into t. */
+int stage_submit(struct stage_task *t, struct wb_http_request *req, const struct wb_request_cbs *cbs,
+                 int rc, struct wb_error *err);
 void media_finish_audio(struct stage_task *t);
 void media_finish_image(struct stage_task *t);
 

@@ -1,10 +1,13 @@
-/* The worker-pool half of the image and audio stages, for every provider:
+/* The stage plumbing every provider shares: answers to results, submission,
+ * and the worker-pool half of the image and audio stages:
  * encode (trim, normalise, MP3/M4A/Opus) or downscale and re-encode, then
  * write the file under its content hash. Runs off the loop thread and touches
  * only its own task; the result is committed back on the loop thread.
  */
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/util.h"
 
 #include "pipeline/internal.h"
 
@@ -70,6 +73,65 @@ static void queue(struct stage_task *t, void (*work)(void *))
         task_fail(t, rc, "cannot queue work: %s", wb_strerror(rc));
         run_stage_finished(t);
     }
+}
+
+/* ---- what every network provider's stage driver shares ---- */
+
+void stage_fail_from_response(struct stage_task *t, const struct wb_response *res)
+{
+    const struct wb_api_error *ae = res->api_error;
+    if (ae && ae->message[0])
+        task_fail(t, res->status, "%s", ae->message);
+    else
+        task_fail(t, res->status, "%s", wb_strerror(res->status));
+}
+
+int stage_reset_details(struct stage_task *t)
+{
+    const struct wb_entry *e = &t->job->e;
+    wb_entry_release(&t->details);
+    memset(&t->usage, 0, sizeof t->usage);
+    if (wb_str_set(&t->details.word, e->word) || wb_str_set(&t->details.translation, e->translation) ||
+        wb_str_set(&t->details.language, e->language) || wb_str_set(&t->details.context, e->context))
+        return WB_ENOMEM;
+    return 0;
+}
+
+void stage_details_done(void *ud, const struct wb_response *res)
+{
+    struct stage_task *t = ud;
+    if (res->status)
+        stage_fail_from_response(t, res);
+    run_stage_finished(t);
+}
+
+void stage_media_done(void *ud, const struct wb_response *res)
+{
+    struct stage_task *t = ud;
+    if (res->status) {
+        stage_fail_from_response(t, res);
+        run_stage_finished(t);
+        return;
+    }
+    if (t->stage == WB_STAGE_IMAGE)
+        media_finish_image(t);
+    else
+        media_finish_audio(t);
+}
+
+int stage_submit(struct stage_task *t, struct wb_http_request *req, const struct wb_request_cbs *cbs,
+                 int rc, struct wb_error *err)
+{
+    if (rc) {
+        task_fail(t, rc, "%s", wb_error_text(err));
+        wb_http_request_release(req);
+        return rc;
+    }
+    /* A rough token estimate for tokens-per-minute limits. */
+    rc = wb_engine_submit(t->job->run->eng, req, (int64_t)(req->body_len / 4 + 300), cbs, t, NULL);
+    if (rc)
+        task_fail(t, rc, "cannot submit the request: %s", wb_strerror(rc));
+    return rc;
 }
 
 void media_finish_audio(struct stage_task *t)

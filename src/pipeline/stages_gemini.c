@@ -11,15 +11,6 @@
 #include "core/util.h"
 #include "pipeline/internal.h"
 
-static void fail_from_response(struct stage_task *t, const struct wb_response *res)
-{
-    const struct wb_api_error *ae = res->api_error;
-    if (ae && ae->message[0])
-        task_fail(t, res->status, "%s", ae->message);
-    else
-        task_fail(t, res->status, "%s", wb_strerror(res->status));
-}
-
 /* Errors from the API: the provider reads Gemini's error body. */
 static int classify_error(long status, const struct wb_http_header *h, size_t nh, const char *body,
                           size_t len, struct wb_api_error *out)
@@ -38,23 +29,11 @@ static int details_classify(void *ud, long status, const struct wb_http_header *
                             const char *body, size_t len, struct wb_api_error *out)
 {
     struct stage_task *t = ud;
-    const struct wb_entry *e = &t->job->e;
     if (!ok_status(status))
         return classify_error(status, h, nh, body, len, out);
-    wb_entry_release(&t->details);
-    if (wb_str_set(&t->details.word, e->word) || wb_str_set(&t->details.translation, e->translation) ||
-        wb_str_set(&t->details.language, e->language) || wb_str_set(&t->details.context, e->context))
+    if (stage_reset_details(t))
         return WB_ENOMEM;
-    memset(&t->usage, 0, sizeof t->usage);
     return wb_gemini_details_parse(body, len, &t->details, &t->usage, out);
-}
-
-static void details_done(void *ud, const struct wb_response *res)
-{
-    struct stage_task *t = ud;
-    if (res->status)
-        fail_from_response(t, res);
-    run_stage_finished(t);
 }
 
 /* ---- image ---- */
@@ -69,20 +48,6 @@ static int image_classify(void *ud, long status, const struct wb_http_header *h,
     wb_buf_reset(&t->media);
     memset(&t->usage, 0, sizeof t->usage);
     return wb_gemini_image_parse(body, len, &t->media, mime, sizeof mime, &t->usage, out);
-}
-
-static void media_done(void *ud, const struct wb_response *res)
-{
-    struct stage_task *t = ud;
-    if (res->status) {
-        fail_from_response(t, res);
-        run_stage_finished(t);
-        return;
-    }
-    if (t->stage == WB_STAGE_IMAGE)
-        media_finish_image(t);
-    else
-        media_finish_audio(t);
 }
 
 /* ---- speech ---- */
@@ -138,13 +103,13 @@ int gemini_start(struct stage_task *t)
     case WB_STAGE_DETAILS:
         rc = wb_gemini_details_request(&r->gem, &t->job->e, &req, &err);
         cbs.classify = details_classify;
-        cbs.on_done = details_done;
+        cbs.on_done = stage_details_done;
         break;
     case WB_STAGE_IMAGE:
         text = wb_prompt_image(t->job->e.image_description);
         rc = text ? wb_gemini_image_request(&r->gem, text, &req, &err) : WB_ENOMEM;
         cbs.classify = image_classify;
-        cbs.on_done = media_done;
+        cbs.on_done = stage_media_done;
         break;
     default:
         text = wb_prompt_speech_text(&t->job->e, r->speech_mode);
@@ -152,18 +117,9 @@ int gemini_start(struct stage_task *t)
         cbs.on_data = audio_data;
         cbs.on_retry = audio_retry;
         cbs.classify = audio_classify;
-        cbs.on_done = media_done;
+        cbs.on_done = stage_media_done;
         break;
     }
     free(text);
-    if (rc) {
-        task_fail(t, rc, "%s", wb_error_text(&err));
-        wb_http_request_release(&req);
-        return rc;
-    }
-    /* A rough token estimate for tokens-per-minute limits. */
-    rc = wb_engine_submit(r->eng, &req, (int64_t)(req.body_len / 4 + 300), &cbs, t, NULL);
-    if (rc)
-        task_fail(t, rc, "cannot submit the request: %s", wb_strerror(rc));
-    return rc;
+    return stage_submit(t, &req, &cbs, rc, &err);
 }

@@ -12,15 +12,6 @@
 #include "core/util.h"
 #include "pipeline/internal.h"
 
-static void fail_from_response(struct stage_task *t, const struct wb_response *res)
-{
-    const struct wb_api_error *ae = res->api_error;
-    if (ae && ae->message[0])
-        task_fail(t, res->status, "%s", ae->message);
-    else
-        task_fail(t, res->status, "%s", wb_strerror(res->status));
-}
-
 static int ok_status(long status)
 {
     return status >= 200 && status < 300;
@@ -32,25 +23,11 @@ static int details_classify(void *ud, long status, const struct wb_http_header *
                             const char *body, size_t len, struct wb_api_error *out)
 {
     struct stage_task *t = ud;
-    const struct wb_entry *e = &t->job->e;
     if (!ok_status(status))
         return wb_openai_parse_error(status, h, nh, body, len, out);
-    wb_entry_release(&t->details);
-    if (wb_str_set(&t->details.word, e->word) ||
-        wb_str_set(&t->details.translation, e->translation) ||
-        wb_str_set(&t->details.language, e->language) ||
-        wb_str_set(&t->details.context, e->context))
+    if (stage_reset_details(t))
         return WB_ENOMEM;
-    memset(&t->usage, 0, sizeof t->usage);
     return wb_openai_details_parse(body, len, &t->details, &t->usage, out);
-}
-
-static void details_done(void *ud, const struct wb_response *res)
-{
-    struct stage_task *t = ud;
-    if (res->status)
-        fail_from_response(t, res);
-    run_stage_finished(t);
 }
 
 /* ---- image and speech ---- */
@@ -78,20 +55,6 @@ static int speech_classify(void *ud, long status, const struct wb_http_header *h
     return wb_openai_speech_parse(body, len, &t->pcm, &t->pcm_rate, &t->pcm_channels, out);
 }
 
-static void media_done(void *ud, const struct wb_response *res)
-{
-    struct stage_task *t = ud;
-    if (res->status) {
-        fail_from_response(t, res);
-        run_stage_finished(t);
-        return;
-    }
-    if (t->stage == WB_STAGE_IMAGE)
-        media_finish_image(t);
-    else
-        media_finish_audio(t);
-}
-
 int openai_start(struct stage_task *t)
 {
     struct run *r = t->job->run;
@@ -106,33 +69,24 @@ int openai_start(struct stage_task *t)
     case WB_STAGE_DETAILS:
         rc = wb_openai_details_request(&r->oai, &t->job->e, &req, &err);
         cbs.classify = details_classify;
-        cbs.on_done = details_done;
+        cbs.on_done = stage_details_done;
         break;
     case WB_STAGE_IMAGE:
         text = wb_prompt_image(t->job->e.image_description);
         rc = text ? wb_openai_image_request(&r->oai, text, &req, &err)
                   : wb_error_set(&err, WB_EINVAL, "no image description to draw from");
         cbs.classify = image_classify;
-        cbs.on_done = media_done;
+        cbs.on_done = stage_media_done;
         break;
     default:
         text = wb_prompt_speech_text(&t->job->e, r->speech_mode);
         rc = text ? wb_openai_speech_request(&r->oai, text, t->voice, &req, &err) : WB_ENOMEM;
         cbs.classify = speech_classify;
-        cbs.on_done = media_done;
+        cbs.on_done = stage_media_done;
         break;
     }
     free(text);
-    if (rc) {
-        task_fail(t, rc, "%s", wb_error_text(&err));
-        wb_http_request_release(&req);
-        return rc;
-    }
-    /* A rough token estimate for tokens-per-minute limits. */
-    rc = wb_engine_submit(r->eng, &req, (int64_t)(req.body_len / 4 + 300), &cbs, t, NULL);
-    if (rc)
-        task_fail(t, rc, "cannot submit the request: %s", wb_strerror(rc));
-    return rc;
+    return stage_submit(t, &req, &cbs, rc, &err);
 }
 
 /* ---- one-off speech (wordbank tts) ---- */
