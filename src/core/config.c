@@ -251,9 +251,18 @@ static char *trim(char *s)
     return s;
 }
 
+/* A value: quoted ("..." or '...'), or bare up to an inline " # comment". */
 static char *unquote(char *v)
 {
     size_t n = strlen(v);
+    if (v[0] != '"' && v[0] != '\'') {
+        for (char *p = v; *p; p++) {
+            if (*p == '#' && p > v && (p[-1] == ' ' || p[-1] == '\t')) {
+                *p = '\0';
+                return trim(v);
+            }
+        }
+    }
     if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
         v[n - 1] = '\0';
         return v + 1;

@@ -3,6 +3,7 @@
 
 #include "core/util.h"
 #include "test.h"
+#include "wordbank/config.h"
 #include "wordbank/entry.h"
 #include "wordbank/log.h"
 
@@ -119,4 +120,35 @@ TEST(entry_copy_is_deep)
     CHECK_INT(wb_stage_from_name("image"), WB_STAGE_IMAGE);
     CHECK_INT(wb_state_from_name("nope"), -1);
     wb_entry_release(&b);
+}
+
+TEST(config_file_sections_comments_and_precedence)
+{
+    struct wb_config *cfg;
+    struct wb_error err = { 0 };
+    char path[4096];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/wb.conf", th_tmpdir());
+    f = fopen(path, "w");
+    fputs("# a comment\nlang = fr\njobs = 8   # inline\nvoice = \"Kore # not a comment\"\n"
+          "[limit.gemini-3.8-flash-tts]\nrpm = 10 # quota\ngemini_api_key = nope-never-from-file\n",
+          f);
+    fclose(f);
+    CHECK_INT(wb_config_new(&cfg), 0);
+    CHECK_OK(wb_config_set(cfg, "lang", "de", WB_SRC_FLAG), &err);
+    CHECK_OK(wb_config_load_file(cfg, path, 1, &err), &err);
+    CHECK_STR(wb_config_get(cfg, "lang"), "de"); /* the flag wins */
+    CHECK_INT(wb_config_get_int(cfg, "jobs", 0), 8);
+    CHECK_STR(wb_config_get(cfg, "voice"), "Kore # not a comment");
+    CHECK_INT(wb_config_get_int(cfg, "limit.gemini-3.8-flash-tts.rpm", 0), 10);
+    CHECK(wb_config_get(cfg, "gemini_api_key") == NULL); /* keys never come from the file */
+    CHECK_STR(wb_config_origin(cfg, "jobs"), "config file");
+    CHECK(wb_config_load_file(cfg, "/nonexistent/wb.conf", 1, &err) != 0);
+    CHECK_INT(wb_config_load_file(cfg, "/nonexistent/wb.conf", 0, &err), 0);
+    f = fopen(path, "w");
+    fputs("lang = ja\nthis line is broken\n", f);
+    fclose(f);
+    CHECK_INT(wb_config_load_file(cfg, path, 1, &err), WB_ECONFIG);
+    CHECK(strstr(err.msg, "wb.conf:2:") != NULL);
+    wb_config_free(cfg);
 }
