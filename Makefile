@@ -18,7 +18,12 @@ build: deps
 	@[ -f build/build.ninja ] || meson setup build
 	@ninja -C build
 
-bench: build
+# The benchmarks need the test tools too (ffmpeg for the original's audio path,
+# node for the fake server).
+bench:
+	@bash scripts/deps.sh --test
+	@[ -f build/build.ninja ] || meson setup build
+	@ninja -C build
 	@bash bench/run.sh
 
 clean:
