@@ -281,6 +281,9 @@ int cmd_render(struct cli *c)
     int rc;
     if (c->argc != 1)
         return cli_usage("render");
+    /* The page itself goes to stdout: a JSON summary there would spoil it. */
+    if (!c->output || !strcmp(c->output, "-"))
+        c->json = 0;
     s.c = c;
     if ((rc = cli_open_store(c, !c->cache_only, &s.st)))
         return rc;

@@ -157,6 +157,53 @@ def test_sigkill(tmp):
         fake.stop()
 
 
+def test_ctrl_c(tmp):
+    """Ctrl-C: finished work is kept, exit 130, the next run goes on; a second
+    Ctrl-C exits at once."""
+    fake = Fake({"seed": 4, "default": {"latencyMs": 400, "jitter": 0.1}})
+    try:
+        open(tmp + "/w.txt", "w").write(words(40))
+        envfull = dict(os.environ, GEMINI_API_KEY=KEY, HOME=tmp, XDG_CACHE_HOME=tmp + "/cache",
+                       GEMINI_BASE_URL=fake.url)
+        cmd = [WB, "--db", tmp + "/wb.db", "--progress", "never", "-j", "4", "propagate",
+               tmp + "/w.txt"]
+        p = subprocess.Popen(cmd, env=envfull, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True)
+        time.sleep(1.5)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        err = p.communicate(timeout=30)[1]
+        took = time.monotonic() - t0
+        check("Ctrl-C exits 130", p.returncode == 130, err[-600:])
+        check("Ctrl-C lets requests in flight finish, then stops", took < 5, f"{took:.1f} s")
+        check("Ctrl-C says finished work is saved", "saved" in err, err[-600:])
+        ents = entries(tmp)
+        done = [e for e in ents if e["stages"]["details"]["state"] == "done"]
+        check("work finished before Ctrl-C is in the store", 0 < len(done) < 40, f"{len(done)}")
+        check("nothing was marked failed by the interruption",
+              all(e["stages"][k]["state"] != "failed" for e in ents for k in ("details", "image", "audio")))
+        r = run(tmp, ["-j", "8", "propagate", tmp + "/w.txt"], {"GEMINI_BASE_URL": fake.url})
+        check("the next run finishes the rest", r.returncode == 0 and all(
+            e["stages"][k]["state"] == "done" for e in entries(tmp) for k in ("details", "image", "audio")),
+              r.stderr[-500:])
+        p = subprocess.Popen([WB, "--db", tmp + "/b.db", "--progress", "never", "-j", "4",
+                              "propagate", tmp + "/w.txt"], env=envfull,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+        p.send_signal(signal.SIGINT)
+        p.wait(30)
+        check("a second Ctrl-C exits at once with 130", p.returncode == 130 and
+              time.monotonic() - t0 < 1.0, f"rc {p.returncode}")
+        r = run(tmp, ["--db", tmp + "/b.db", "propagate", tmp + "/w.txt"], {"GEMINI_BASE_URL": fake.url})
+        check("the store is consistent after an abort (the next run completes)",
+              r.returncode == 0, r.stderr[-500:])
+    finally:
+        fake.stop()
+
+
 def test_quota_and_auth(tmp):
     fake = Fake({"seed": 1, "default": {"latencyMs": 10},
                  "models": {"gemini-3.8-flash-tts": {"quota": {"requests": 3, "windowMs": 600000,
@@ -283,7 +330,7 @@ def test_providers(tmp):
 
 
 def main():
-    for t in (test_doctor, test_providers, test_faults, test_sigkill, test_quota_and_auth, test_terminal):
+    for t in (test_doctor, test_providers, test_faults, test_sigkill, test_ctrl_c, test_quota_and_auth, test_terminal):
         tmp = tempfile.mkdtemp(prefix="wbpipe.")
         try:
             t(tmp)
