@@ -310,8 +310,10 @@ static void settle_one(struct run *r, struct job *j, struct stage_task *t)
                              j == t->job ? &t->usage : NULL) == 0) {
             c->done++;
         } else {
-            how = STAGE_FAILED;
-            c->failed++;
+            /* The store refused (a full disk): the run stops; this stage was
+             * not made, and the next run makes it. */
+            how = STAGE_NOT_MADE;
+            c->skipped++;
         }
     } else if (t->status == WB_ECANCELED || is_fatal_code(t->status) || t->status == WB_EQUOTA) {
         /* Not this entry's fault: leave the stage as it was for the next run. */
