@@ -15,6 +15,7 @@
 #include <libavutil/channel_layout.h>
 #include <libavutil/log.h>
 
+#include "media/avload.h"
 #include "media/media_internal.h"
 #include "wordbank/log.h"
 
@@ -22,6 +23,9 @@
 #define M4A_BITRATE_STEREO 112000
 #define M4A_IO_BUF 32768
 #define M4A_URL "wordbank-memory.m4a"
+
+/* libavcodec/libavformat, loaded on first use (avload.h). */
+#define AV (&media_av_table)
 
 /* ---- libav's log lines go to wb_log, never to stderr ---- */
 
@@ -158,7 +162,7 @@ static int mem_io_open(AVFormatContext *s, AVIOContext **pb, const char *url, in
     buf = av_malloc(M4A_IO_BUF);
     if (r && buf) {
         r->m = s->opaque;
-        *pb = avio_alloc_context(buf, M4A_IO_BUF, 0, r, mem_read, NULL, mem_read_seek);
+        *pb = AV->avio_alloc_context(buf, M4A_IO_BUF, 0, r, mem_read, NULL, mem_read_seek);
     }
     if (!*pb) {
         free(r);
@@ -173,7 +177,7 @@ static void mem_avio_free(AVIOContext **pb)
     if (!*pb)
         return;
     av_freep(&(*pb)->buffer);
-    avio_context_free(pb);
+    AV->avio_context_free(pb);
 }
 
 static int mem_io_close2(AVFormatContext *s, AVIOContext *pb)
@@ -208,19 +212,19 @@ static int averr(struct wb_error *err, int code, const char *what, int av)
 /* Send one frame (NULL: flush) and mux every packet that comes out. */
 static int m4a_send(struct m4a *m, AVFrame *f, struct wb_error *err)
 {
-    int r = avcodec_send_frame(m->enc, f);
+    int r = AV->avcodec_send_frame(m->enc, f);
     if (r < 0)
         return averr(err, WB_EMEDIA, "AAC encoder", r);
     for (;;) {
-        r = avcodec_receive_packet(m->enc, m->pkt);
+        r = AV->avcodec_receive_packet(m->enc, m->pkt);
         if (r == AVERROR(EAGAIN) || r == AVERROR_EOF)
             return 0;
         if (r < 0)
             return averr(err, WB_EMEDIA, "AAC encoder", r);
-        av_packet_rescale_ts(m->pkt, m->enc->time_base, m->st->time_base);
+        AV->av_packet_rescale_ts(m->pkt, m->enc->time_base, m->st->time_base);
         m->pkt->stream_index = m->st->index;
-        r = av_write_frame(m->oc, m->pkt);
-        av_packet_unref(m->pkt);
+        r = AV->av_write_frame(m->oc, m->pkt);
+        AV->av_packet_unref(m->pkt);
         if (r < 0)
             return m->mem.rc < 0 ? wb_error_set(err, m->mem.rc, "MP4 output too large")
                                  : averr(err, WB_EMEDIA, "MP4 muxer", r);
@@ -230,15 +234,15 @@ static int m4a_send(struct m4a *m, AVFrame *f, struct wb_error *err)
 static int m4a_setup(struct m4a *m, struct wb_error *err)
 {
     const struct wb_pcm *p = m->p;
-    const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_AAC);
+    const AVCodec *codec = AV->avcodec_find_encoder(AV_CODEC_ID_AAC);
     uint8_t *iobuf;
     int r;
 
     if (!codec)
         return wb_error_set(err, WB_EUNSUPPORTED, "libavcodec has no AAC encoder");
-    m->enc = avcodec_alloc_context3(codec);
+    m->enc = AV->avcodec_alloc_context3(codec);
     m->frame = av_frame_alloc();
-    m->pkt = av_packet_alloc();
+    m->pkt = AV->av_packet_alloc();
     if (!m->enc || !m->frame || !m->pkt)
         return wb_error_set(err, WB_ENOMEM, "cannot start the AAC encoder");
     m->enc->sample_fmt = AV_SAMPLE_FMT_FLTP;
@@ -248,26 +252,26 @@ static int m4a_setup(struct m4a *m, struct wb_error *err)
     m->enc->time_base = (AVRational){1, p->rate};
     m->enc->thread_count = 1; /* we run many clips in parallel already */
 
-    r = avformat_alloc_output_context2(&m->oc, NULL, "ipod", NULL); /* .m4a: brand "M4A " */
+    r = AV->avformat_alloc_output_context2(&m->oc, NULL, "ipod", NULL); /* .m4a: brand "M4A " */
     if (r < 0 || !m->oc)
         return averr(err, WB_EUNSUPPORTED, "MP4 muxer", r);
     if (m->oc->oformat->flags & AVFMT_GLOBALHEADER)
         m->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-    r = avcodec_open2(m->enc, codec, NULL);
+    r = AV->avcodec_open2(m->enc, codec, NULL);
     if (r < 0)
         return averr(err, WB_EMEDIA, "AAC encoder", r);
 
-    m->st = avformat_new_stream(m->oc, NULL);
+    m->st = AV->avformat_new_stream(m->oc, NULL);
     if (!m->st)
         return wb_error_set(err, WB_ENOMEM, "cannot add an MP4 stream");
-    r = avcodec_parameters_from_context(m->st->codecpar, m->enc);
+    r = AV->avcodec_parameters_from_context(m->st->codecpar, m->enc);
     if (r < 0)
         return averr(err, WB_EMEDIA, "MP4 stream", r);
     m->st->time_base = m->enc->time_base;
 
     iobuf = av_malloc(M4A_IO_BUF);
     if (iobuf)
-        m->oc->pb = avio_alloc_context(iobuf, M4A_IO_BUF, 1, &m->mem, NULL, mem_write, mem_seek);
+        m->oc->pb = AV->avio_alloc_context(iobuf, M4A_IO_BUF, 1, &m->mem, NULL, mem_write, mem_seek);
     if (!m->oc->pb) {
         av_free(iobuf);
         return wb_error_set(err, WB_ENOMEM, "cannot allocate MP4 output");
@@ -300,12 +304,14 @@ int media_encode_m4a(const struct wb_pcm *p, struct wb_buf *out, struct wb_error
 
     memset(&m, 0, sizeof m);
     m.p = p;
+    if ((rc = media_av_load(err)) < 0)
+        return rc;
     media_av_quiet();
     rc = m4a_setup(&m, err);
     if (rc < 0)
         goto out;
     av_dict_set(&opts, "movflags", "+faststart", 0);
-    r = avformat_write_header(m.oc, &opts);
+    r = AV->avformat_write_header(m.oc, &opts);
     if (r < 0) {
         rc = averr(err, WB_EMEDIA, "MP4 header", r);
         goto out;
@@ -340,13 +346,13 @@ int media_encode_m4a(const struct wb_pcm *p, struct wb_buf *out, struct wb_error
     rc = m4a_send(&m, NULL, err);
     if (rc < 0)
         goto out;
-    r = av_write_trailer(m.oc);
+    r = AV->av_write_trailer(m.oc);
     if (r < 0 || m.mem.rc < 0) {
         rc = m.mem.rc < 0 ? wb_error_set(err, m.mem.rc, "MP4 output too large")
                           : averr(err, WB_EMEDIA, "MP4 trailer", r);
         goto out;
     }
-    avio_flush(m.oc->pb);
+    AV->avio_flush(m.oc->pb);
     rc = wb_buf_append(out, m.mem.data, m.mem.len);
     if (rc < 0)
         wb_error_set(err, rc, "no room for the M4A data");
@@ -354,11 +360,11 @@ out:
     av_dict_free(&opts);
     if (m.oc) {
         mem_avio_free(&m.oc->pb);
-        avformat_free_context(m.oc);
+        AV->avformat_free_context(m.oc);
     }
-    avcodec_free_context(&m.enc);
+    AV->avcodec_free_context(&m.enc);
     av_frame_free(&m.frame);
-    av_packet_free(&m.pkt);
+    AV->av_packet_free(&m.pkt);
     free(m.mem.data);
     return rc;
 }

@@ -135,6 +135,8 @@ import sys
 b = open("t.mp3", "rb").read()
 assert len(b) > 1000 and (b[:3] == b"ID3" or (b[0] == 0xFF and b[1] & 0xE0 == 0xE0)), b[:4]'
 "$WB" tts "ねこ" -o t.opus 2>/dev/null
+"$WB" tts "ねこ" -o t.m4a 2>/dev/null
+check "tts makes an M4A (libavformat loaded on demand)" python3 -c 'b = open("t.m4a", "rb").read(); assert b[4:8] == b"ftyp" and b"moov" in b and b"mdat" in b' ''
 check "tts takes the format from the extension" python3 -c 'b = open("t.opus", "rb").read(); assert b[:4] == b"OggS" and b"OpusHead" in b[:64]' 
 printf 'A: こんにちは\nB: こんばんは\nC: やあ\n' > three.txt
 check "a dialogue with three speakers is refused (2)" test "$(rc_of "$WB" dialogue three.txt -o d.mp3)" = 2
