@@ -21,7 +21,6 @@ extern const size_t content_js_len;
  * U+FFFD and consume one byte. *used is set to the bytes consumed (>= 1). */
 uint32_t content_utf8_next(const char *s, size_t len, size_t *used);
 /* Encode cp (<= 0x10FFFF) into out. */
-int content_utf8_put(struct wb_buf *out, uint32_t cp);
 /* Non-zero when s[0..len) is valid UTF-8. */
 int content_utf8_valid(const char *s, size_t len);
 /* Append s with invalid sequences replaced by U+FFFD. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "content/content_int.h"
+#include "core/util.h"
 
 uint32_t content_utf8_next(const char *str, size_t len, size_t *used)
 {
@@ -46,33 +47,6 @@ uint32_t content_utf8_next(const char *str, size_t len, size_t *used)
     return cp;
 }
 
-int content_utf8_put(struct wb_buf *out, uint32_t cp)
-{
-    char b[4];
-    size_t n;
-
-    if (cp < 0x80) {
-        b[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        b[0] = (char)(0xC0 | (cp >> 6));
-        b[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        b[0] = (char)(0xE0 | (cp >> 12));
-        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        b[0] = (char)(0xF0 | (cp >> 18));
-        b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    return wb_buf_append(out, b, n);
-}
-
 int content_utf8_valid(const char *s, size_t len)
 {
     size_t i = 0, used;
@@ -95,7 +69,7 @@ int content_utf8_clean(struct wb_buf *out, const char *s, size_t len)
     while (i < len && rc == 0) {
         uint32_t cp = content_utf8_next(s + i, len - i, &used);
         if (cp == 0xFFFD && used == 1)
-            rc = content_utf8_put(out, 0xFFFD);
+            rc = wb_utf8_put(out, 0xFFFD);
         else
             rc = wb_buf_append(out, s + i, used);
         i += used;
@@ -135,7 +109,7 @@ int content_hiragana(struct wb_buf *out, const char *s)
 
     while (i < len && rc == 0) {
         uint32_t cp = content_utf8_next(s + i, len - i, &used);
-        rc = content_utf8_put(out, content_to_hiragana(cp));
+        rc = wb_utf8_put(out, content_to_hiragana(cp));
         i += used;
     }
     return rc;
@@ -174,7 +148,7 @@ int content_escn(struct wb_buf *out, const char *s, size_t len)
             if (cp < 0x20 || cp == 0x7F)
                 break; /* CR and other controls: dropped */
             if (cp == 0xFFFD && used == 1)
-                rc = content_utf8_put(out, 0xFFFD);
+                rc = wb_utf8_put(out, 0xFFFD);
             else
                 rc = wb_buf_append(out, s + i, used);
         }
@@ -322,7 +296,7 @@ static int put_cps(struct wb_buf *out, const uint32_t *cp, size_t n)
 
     wb_buf_init(&tmp, 0);
     for (size_t i = 0; i < n && rc == 0; i++)
-        rc = content_utf8_put(&tmp, cp[i]);
+        rc = wb_utf8_put(&tmp, cp[i]);
     if (rc == 0)
         rc = content_escn(out, tmp.data, tmp.len);
     wb_buf_release(&tmp);
@@ -338,7 +312,7 @@ static int put_hira(struct wb_buf *out, const char *s, size_t len)
 
     wb_buf_init(&tmp, 0);
     for (size_t i = 0; i < len && rc == 0; i += used)
-        rc = content_utf8_put(&tmp, content_to_hiragana(content_utf8_next(s + i, len - i, &used)));
+        rc = wb_utf8_put(&tmp, content_to_hiragana(content_utf8_next(s + i, len - i, &used)));
     if (rc == 0)
         rc = content_escn(out, tmp.data, tmp.len);
     wb_buf_release(&tmp);

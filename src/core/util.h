@@ -26,6 +26,9 @@ void wb_hex_encode(const uint8_t *in, size_t len, char *out);
 int wb_base64_decode(const char *in, size_t len, struct wb_buf *out);
 int wb_base64_encode(const void *in, size_t len, struct wb_buf *out);
 
+/* Append code point cp (<= U+10FFFF) as UTF-8. */
+int wb_utf8_put(struct wb_buf *out, uint32_t cp);
+
 /* strdup that accepts NULL (returns NULL). */
 char *wb_strdup0(const char *s);
 /* Replace *dst with a copy of src (or NULL); returns -WB_ENOMEM on failure. */

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "core/util.h"
 #include "text/text_internal.h"
 #include "wordbank/text.h"
 
@@ -46,33 +47,6 @@ int text_utf8_decode(const unsigned char *s, size_t n, int32_t *cp)
     return len;
 }
 
-int text_utf8_append(struct wb_buf *out, int32_t cp)
-{
-    char b[4];
-    size_t n;
-
-    if (cp < 0x80) {
-        b[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        b[0] = (char)(0xC0 | (cp >> 6));
-        b[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        b[0] = (char)(0xE0 | (cp >> 12));
-        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        b[0] = (char)(0xF0 | (cp >> 18));
-        b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    return wb_buf_append(out, b, n);
-}
-
 /* Map every code point of in through fn; invalid bytes are copied as they are. */
 static int map_cps(const char *in, struct wb_buf *out, int32_t (*fn)(int32_t))
 {
@@ -83,7 +57,7 @@ static int map_cps(const char *in, struct wb_buf *out, int32_t (*fn)(int32_t))
     while (n > 0 && rc == 0) {
         int32_t cp;
         int len = text_utf8_decode(p, n, &cp);
-        rc = cp < 0 ? wb_buf_append(out, p, (size_t)len) : text_utf8_append(out, fn(cp));
+        rc = cp < 0 ? wb_buf_append(out, p, (size_t)len) : wb_utf8_put(out, fn(cp));
         p += len;
         n -= (size_t)len;
     }
@@ -173,9 +147,9 @@ int wb_text_fold_width(const char *in, struct wb_buf *out)
                 full = composed;
                 len += nlen;
             }
-            rc = text_utf8_append(out, full);
+            rc = wb_utf8_put(out, full);
         } else {
-            rc = text_utf8_append(out, cp);
+            rc = wb_utf8_put(out, cp);
         }
         p += len;
         n -= (size_t)len;

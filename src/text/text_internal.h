@@ -13,7 +13,6 @@
  * and sets *cp, or returns 1 with *cp = -1 for an invalid byte. n must be > 0. */
 int text_utf8_decode(const unsigned char *s, size_t n, int32_t *cp);
 /* Append the UTF-8 encoding of cp. */
-int text_utf8_append(struct wb_buf *out, int32_t cp);
 
 /* Lowercase ASCII, parentheses removed, runs of other characters collapsed to
  * one space, a leading "to "/"a "/"an "/"the " dropped: the form in which
