@@ -15,6 +15,12 @@
 /* The most examples a card keeps. */
 #define PROV_MAX_EXAMPLES 8
 
+/* v when set and not empty, else dflt. */
+static inline const char *prov_opt(const char *v, const char *dflt)
+{
+    return v && *v ? v : dflt;
+}
+
 /* Fill aerr (code, retryable, a redacted message) and return code. */
 int prov_fail(struct wb_api_error *aerr, int code, int retryable, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

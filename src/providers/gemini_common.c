@@ -22,11 +22,6 @@ static int ascii_alnum(unsigned char c)
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-const char *gemini_opt(const char *v, const char *dflt)
-{
-    return v && *v ? v : dflt;
-}
-
 void wb_gemini_opts_init(struct wb_gemini_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -47,18 +42,18 @@ int wb_gemini_opts_from_config(const struct wb_config *cfg, struct wb_gemini_opt
                                struct wb_error *err)
 {
     wb_gemini_opts_init(o);
-    o->base_url = gemini_opt(wb_config_get(cfg, "base_url"), o->base_url);
-    o->api_version = gemini_opt(wb_config_get(cfg, "api_version"), o->api_version);
+    o->base_url = prov_opt(wb_config_get(cfg, "base_url"), o->base_url);
+    o->api_version = prov_opt(wb_config_get(cfg, "api_version"), o->api_version);
     o->api_key = wb_config_get(cfg, "gemini_api_key");
-    o->text_model = gemini_opt(wb_config_get(cfg, "text_model"), o->text_model);
-    o->tts_model = gemini_opt(wb_config_get(cfg, "tts_model"), o->tts_model);
-    o->image_model = gemini_opt(wb_config_get(cfg, "image_model"), o->image_model);
-    o->image_api = gemini_opt(wb_config_get(cfg, "image_api"), o->image_api);
-    o->voice = gemini_opt(wb_config_get(cfg, "voice"), o->voice);
-    o->voice2 = gemini_opt(wb_config_get(cfg, "voice2"), o->voice2);
-    o->image_aspect = gemini_opt(wb_config_get(cfg, "gemini.image_aspect"), o->image_aspect);
+    o->text_model = prov_opt(wb_config_get(cfg, "text_model"), o->text_model);
+    o->tts_model = prov_opt(wb_config_get(cfg, "tts_model"), o->tts_model);
+    o->image_model = prov_opt(wb_config_get(cfg, "image_model"), o->image_model);
+    o->image_api = prov_opt(wb_config_get(cfg, "image_api"), o->image_api);
+    o->voice = prov_opt(wb_config_get(cfg, "voice"), o->voice);
+    o->voice2 = prov_opt(wb_config_get(cfg, "voice2"), o->voice2);
+    o->image_aspect = prov_opt(wb_config_get(cfg, "gemini.image_aspect"), o->image_aspect);
     o->image_resolution =
-        gemini_opt(wb_config_get(cfg, "gemini.image_resolution"), o->image_resolution);
+        prov_opt(wb_config_get(cfg, "gemini.image_resolution"), o->image_resolution);
     o->temperature = wb_config_get_double(cfg, "gemini.temperature", -1);
     o->thinking_level = wb_config_get(cfg, "gemini.thinking_level");
     if (o->api_key)
@@ -101,9 +96,9 @@ int gemini_request_begin(const struct wb_gemini_opts *o, const char *method, con
                          const char *suffix, enum wb_req_kind kind, struct wb_http_request *out,
                          struct wb_error *err)
 {
-    const char *base = gemini_opt(o->base_url, WB_GEMINI_DEFAULT_BASE_URL);
-    const char *ver = gemini_opt(o->api_version, WB_GEMINI_DEFAULT_API_VERSION);
-    const char *client = gemini_opt(o->client, "wordbank/" WB_VERSION);
+    const char *base = prov_opt(o->base_url, WB_GEMINI_DEFAULT_BASE_URL);
+    const char *ver = prov_opt(o->api_version, WB_GEMINI_DEFAULT_API_VERSION);
+    const char *client = prov_opt(o->client, "wordbank/" WB_VERSION);
     size_t blen = strlen(base);
     struct wb_buf url;
     int rc = 0;

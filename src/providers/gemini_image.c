@@ -11,10 +11,10 @@
 int wb_gemini_image_request(const struct wb_gemini_opts *o, const char *prompt,
                             struct wb_http_request *out, struct wb_error *err)
 {
-    const char *model = gemini_opt(o->image_model, WB_GEMINI_DEFAULT_IMAGE_MODEL);
-    const char *api = gemini_opt(o->image_api, "gemini");
-    const char *aspect = gemini_opt(o->image_aspect, WB_GEMINI_DEFAULT_ASPECT);
-    const char *size = gemini_opt(o->image_resolution, WB_GEMINI_DEFAULT_RESOLUTION);
+    const char *model = prov_opt(o->image_model, WB_GEMINI_DEFAULT_IMAGE_MODEL);
+    const char *api = prov_opt(o->image_api, "gemini");
+    const char *aspect = prov_opt(o->image_aspect, WB_GEMINI_DEFAULT_ASPECT);
+    const char *size = prov_opt(o->image_resolution, WB_GEMINI_DEFAULT_RESOLUTION);
     json_t *root = NULL;
     int imagen = !strcmp(api, "imagen");
     int rc;

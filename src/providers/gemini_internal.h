@@ -19,8 +19,6 @@ int gemini_request_begin(const struct wb_gemini_opts *o, const char *method, con
                          struct wb_error *err);
 /* Serialise root (compact, insertion order, as JSON.stringify) as the body. */
 
-/* Option accessors with defaults. */
-const char *gemini_opt(const char *v, const char *dflt);
 
 /* Parse a body of at most cap bytes; on failure aerr is WB_EPARSE (retryable) or
  * WB_ETOOBIG. */

@@ -18,11 +18,11 @@ static json_t *voice_config(const char *voice)
 static int speech_request(const struct wb_gemini_opts *o, const char *text, const char *voice,
                           int stream, struct wb_http_request *out, struct wb_error *err)
 {
-    const char *model = gemini_opt(o->tts_model, WB_GEMINI_DEFAULT_TTS_MODEL);
+    const char *model = prov_opt(o->tts_model, WB_GEMINI_DEFAULT_TTS_MODEL);
     json_t *root = NULL, *vc;
     int rc;
 
-    voice = gemini_opt(voice, gemini_opt(o->voice, WB_GEMINI_DEFAULT_VOICE));
+    voice = prov_opt(voice, prov_opt(o->voice, WB_GEMINI_DEFAULT_VOICE));
     if (!text || !*text)
         return wb_error_set(err, WB_EINVAL, "speech request without text");
     rc = gemini_request_begin(o, "POST", model,
@@ -64,15 +64,15 @@ static int dialogue_request(const struct wb_gemini_opts *o, const struct wb_dial
                             size_t n, const char *voice_a, const char *voice_b, int stream,
                             struct wb_http_request *out, struct wb_error *err)
 {
-    const char *model = gemini_opt(o->tts_model, WB_GEMINI_DEFAULT_TTS_MODEL);
+    const char *model = prov_opt(o->tts_model, WB_GEMINI_DEFAULT_TTS_MODEL);
     const char *sp[3];
     size_t ns = wb_dialogue_speakers(lines, n, sp, 3);
     char *text = NULL;
     json_t *root = NULL;
     int rc;
 
-    voice_a = gemini_opt(voice_a, gemini_opt(o->voice, WB_GEMINI_DEFAULT_VOICE));
-    voice_b = gemini_opt(voice_b, gemini_opt(o->voice2, WB_GEMINI_DEFAULT_VOICE2));
+    voice_a = prov_opt(voice_a, prov_opt(o->voice, WB_GEMINI_DEFAULT_VOICE));
+    voice_b = prov_opt(voice_b, prov_opt(o->voice2, WB_GEMINI_DEFAULT_VOICE2));
     /* Refused before any request exists: the API takes exactly two speakers. */
     if (ns != 2) {
         if (ns == 0)

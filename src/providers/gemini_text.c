@@ -80,7 +80,7 @@ static json_t *details_schema(void)
 int wb_gemini_details_request(const struct wb_gemini_opts *o, const struct wb_entry *e,
                               struct wb_http_request *out, struct wb_error *err)
 {
-    const char *model = gemini_opt(o->text_model, WB_GEMINI_DEFAULT_TEXT_MODEL);
+    const char *model = prov_opt(o->text_model, WB_GEMINI_DEFAULT_TEXT_MODEL);
     char *prompt = NULL;
     json_t *root = NULL, *gen = NULL;
     int rc;

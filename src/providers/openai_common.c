@@ -13,11 +13,6 @@
 
 #define MAX_MODEL_LEN 256
 
-const char *openai_opt(const char *v, const char *dflt)
-{
-    return v && *v ? v : dflt;
-}
-
 void wb_openai_opts_init(struct wb_openai_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -39,15 +34,15 @@ int wb_openai_opts_from_config(const struct wb_config *cfg, struct wb_openai_opt
                                struct wb_error *err)
 {
     wb_openai_opts_init(o);
-    o->base_url = openai_opt(wb_config_get(cfg, "openai_base_url"), o->base_url);
+    o->base_url = prov_opt(wb_config_get(cfg, "openai_base_url"), o->base_url);
     o->api_key = wb_config_get(cfg, "openai_api_key");
-    o->text_model = openai_opt(wb_config_get(cfg, "openai_text_model"), o->text_model);
-    o->tts_model = openai_opt(wb_config_get(cfg, "openai_tts_model"), o->tts_model);
-    o->image_model = openai_opt(wb_config_get(cfg, "openai_image_model"), o->image_model);
-    o->voice = openai_opt(wb_config_get(cfg, "openai_voice"), o->voice);
-    o->image_size = openai_opt(wb_config_get(cfg, "openai.image_size"), o->image_size);
-    o->image_quality = openai_opt(wb_config_get(cfg, "openai.image_quality"), NULL);
-    o->speech_instructions = openai_opt(wb_config_get(cfg, "openai.speech_instructions"), NULL);
+    o->text_model = prov_opt(wb_config_get(cfg, "openai_text_model"), o->text_model);
+    o->tts_model = prov_opt(wb_config_get(cfg, "openai_tts_model"), o->tts_model);
+    o->image_model = prov_opt(wb_config_get(cfg, "openai_image_model"), o->image_model);
+    o->voice = prov_opt(wb_config_get(cfg, "openai_voice"), o->voice);
+    o->image_size = prov_opt(wb_config_get(cfg, "openai.image_size"), o->image_size);
+    o->image_quality = prov_opt(wb_config_get(cfg, "openai.image_quality"), NULL);
+    o->speech_instructions = prov_opt(wb_config_get(cfg, "openai.speech_instructions"), NULL);
     o->temperature = wb_config_get_double(cfg, "openai.temperature", -1);
     if (o->api_key && *o->api_key)
         wb_secret_register(o->api_key);
@@ -72,7 +67,7 @@ static int printable(const char *v)
 int openai_request_begin(const struct wb_openai_opts *o, const char *path, const char *model,
                          enum wb_req_kind kind, struct wb_http_request *out, struct wb_error *err)
 {
-    const char *base = openai_opt(o->base_url, WB_OPENAI_DEFAULT_BASE_URL);
+    const char *base = prov_opt(o->base_url, WB_OPENAI_DEFAULT_BASE_URL);
     size_t blen = strlen(base);
     struct wb_buf url, auth;
     int rc = 0;

@@ -10,8 +10,6 @@
 #include "providers/common.h"
 #include "providers/openai.h"
 
-/* v when set and non-empty, else dflt. */
-const char *openai_opt(const char *v, const char *dflt);
 
 /* Start a POST to {base}/{path} for model (the rate-limit bucket): URL,
  * Content-Type, Authorization: Bearer. Validates key, model and base URL. out

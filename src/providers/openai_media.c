@@ -16,11 +16,11 @@
 int wb_openai_speech_request(const struct wb_openai_opts *o, const char *text, const char *voice,
                              struct wb_http_request *out, struct wb_error *err)
 {
-    const char *model = openai_opt(o->tts_model, WB_OPENAI_DEFAULT_TTS_MODEL);
+    const char *model = prov_opt(o->tts_model, WB_OPENAI_DEFAULT_TTS_MODEL);
     json_t *root;
     int rc;
 
-    voice = openai_opt(voice, openai_opt(o->voice, WB_OPENAI_DEFAULT_VOICE));
+    voice = prov_opt(voice, prov_opt(o->voice, WB_OPENAI_DEFAULT_VOICE));
     if (!text || !*text)
         return wb_error_set(err, WB_EINVAL, "speech request without text");
     if (strlen(text) > 4 * MAX_SPEECH_INPUT)
@@ -100,8 +100,8 @@ int wb_openai_image_model_is_gpt(const char *model)
 int wb_openai_image_request(const struct wb_openai_opts *o, const char *prompt,
                             struct wb_http_request *out, struct wb_error *err)
 {
-    const char *model = openai_opt(o->image_model, WB_OPENAI_DEFAULT_IMAGE_MODEL);
-    const char *size = openai_opt(o->image_size, WB_OPENAI_DEFAULT_IMAGE_SIZE);
+    const char *model = prov_opt(o->image_model, WB_OPENAI_DEFAULT_IMAGE_MODEL);
+    const char *size = prov_opt(o->image_size, WB_OPENAI_DEFAULT_IMAGE_SIZE);
     json_t *root;
     int rc;
 

@@ -85,7 +85,7 @@ static json_t *details_schema(void)
 int wb_openai_details_request(const struct wb_openai_opts *o, const struct wb_entry *e,
                               struct wb_http_request *out, struct wb_error *err)
 {
-    const char *model = openai_opt(o->text_model, WB_OPENAI_DEFAULT_TEXT_MODEL);
+    const char *model = prov_opt(o->text_model, WB_OPENAI_DEFAULT_TEXT_MODEL);
     char *prompt = NULL;
     json_t *root = NULL, *schema = NULL;
     int rc;
