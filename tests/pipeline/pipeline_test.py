@@ -117,6 +117,20 @@ def test_faults(tmp):
         check("a second run sends zero requests", after == before, f"{before} -> {after}")
         st = fake.stats()
         check("the key never travelled in a URL", st.get("totals", st).get("keyInUrl", 0) == 0)
+        # The key is nowhere: not in the most verbose log, the database, the
+        # media or an export.
+        r = run(tmp, ["-vvv", "--force=details", "add", "語1", "word number 1", "--json"], env)
+        run(tmp, ["export", "--format", "jsonl", "-o", tmp + "/out.jsonl"], env)
+        leaks = []
+        if KEY in r.stdout + r.stderr:
+            leaks.append("trace log")
+        for dirpath, _, files in os.walk(tmp):
+            for n in files:
+                with open(os.path.join(dirpath, n), "rb") as f:
+                    if KEY.encode() in f.read():
+                        leaks.append(n)
+        check("the key appears in no log, database, media or export file", not leaks and
+              "engine" in r.stderr, ", ".join(leaks[:5]) or r.stderr[-300:])
     finally:
         fake.stop()
 
