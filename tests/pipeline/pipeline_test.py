@@ -384,6 +384,19 @@ def test_providers(tmp):
             before.get("gemini-3.8-flash-tts", {}).get("requests", 0)
         txt = after.get("gemini-3.8-flash", {}).get("requests", 0) - \
             before.get("gemini-3.8-flash", {}).get("requests", 0)
+        t3 = tmp + "/merge"
+        os.makedirs(t3)
+        open(t3 + "/w.txt", "w").write("- 生: raw (uncooked fish)\n- 生: life (one's life)\n"
+                                       "- 生: raw (uncooked fish)\n")
+        b = fake.stats()["models"].get("gemini-3.8-flash-tts", {}).get("requests", 0)
+        r2 = run(t3, ["propagate", t3 + "/w.txt", "--json"], {"GEMINI_BASE_URL": fake.url})
+        s2 = json.loads(r2.stdout or "{}")
+        a = fake.stats()["models"].get("gemini-3.8-flash-tts", {}).get("requests", 0)
+        ents = entries(t3)
+        check("duplicates merge and one pronunciation serves both senses",
+              r2.returncode == 0 and len(ents) == 2 and a - b == 1 and s2.get("merged", 0) >= 1 and
+              ents[0]["stages"]["audio"]["file"] == ents[1]["stages"]["audio"]["file"],
+              f"tts requests {a - b}, {s2.get('merged')} merged, {len(ents)} entries")
         check("details from gemini and speech offline, per stage", r.returncode == 0 and
               s["stages"]["audio"]["done"] == 5 and tts == 0 and txt == 5,
               f"rc {r.returncode} tts {tts} text {txt} {r.stderr[-500:]}")
