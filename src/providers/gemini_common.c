@@ -172,8 +172,11 @@ int64_t gemini_json_int(const json_t *v, int64_t dflt)
 {
     if (json_is_integer(v))
         return (int64_t)json_integer_value(v);
-    if (json_is_real(v))
-        return (int64_t)json_real_value(v);
+    if (json_is_real(v)) {
+        /* A real outside int64's range (or NaN) would be undefined to convert. */
+        double d = json_real_value(v);
+        return d > -9.2e18 && d < 9.2e18 ? (int64_t)d : dflt;
+    }
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
         char *end;
