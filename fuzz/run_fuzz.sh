@@ -7,7 +7,9 @@ secs=${WB_FUZZ_SECONDS:-20}
 name=$(basename "$bin")
 work=$(mktemp -d "${TMPDIR:-/tmp}/wbfuzz.XXXXXX") || exit 1
 echo "1..1"
-set -- -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -max_len=16384 \
+# A fixed seed (WB_FUZZ_SEED, default 1): the same mutations in the same
+# order on every machine, so what CI finds a developer finds again.
+set -- -seed="${WB_FUZZ_SEED:-1}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -max_len=16384 \
     -print_final_stats=1 -artifact_prefix="$work/"
 [ -n "$dict" ] && set -- "$@" -dict="$dict"
 if "$bin" "$@" "$work" "$seeds" >"$work/log" 2>&1; then
