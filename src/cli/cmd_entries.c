@@ -98,8 +98,10 @@ static int print_entry(void *ud, const struct wb_entry *e)
     }
     if (w->n++)
         putchar('\n');
-    printf("%s (%s) — %s [%s]\n", e->word, e->reading ? e->reading : "", e->translation,
-           e->language);
+    if (e->reading && *e->reading && strcmp(e->reading, e->word))
+        printf("%s (%s) — %s [%s]\n", e->word, e->reading, e->translation, e->language);
+    else
+        printf("%s — %s [%s]\n", e->word, e->translation, e->language);
     if (e->context)
         printf("context  %s\n", e->context);
     if (e->description)

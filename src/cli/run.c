@@ -174,7 +174,12 @@ static void text_summary(struct cli *c, struct cli_run *cr, const struct wb_run_
         fprintf(stderr, "  %-8s %lld new, %lld already there, %lld failed", wb_stage_name((enum wb_stage)i),
                 (long long)k->done, (long long)k->cached, (long long)k->failed);
         if (k->skipped)
-            fprintf(stderr, ", %lld not made", (long long)k->skipped);
+            fprintf(stderr, ", %lld not made%s", (long long)k->skipped,
+                    i == WB_STAGE_IMAGE && !strcmp(wb_config_get(c->cfg, "provider"), "offline") &&
+                            !wb_config_get(c->cfg, "image_provider")
+                        ? " (the offline provider makes no pictures)"
+                    : c->cache_only ? " (--cache-only)"
+                                    : "");
         fputc('\n', stderr);
     }
     fprintf(stderr, "  %lld requests, %lld retries, %lld rate-limited (429), %lld merged; tokens %lld in / %lld out; estimated cost $%.4f\n",
