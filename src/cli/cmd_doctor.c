@@ -101,6 +101,10 @@ int cmd_doctor(struct cli *c)
     } else if (!strcmp(provider, "gemini")) {
         struct wb_model_check m[3];
         struct wb_error err = { 0 };
+        /* A diagnosis should answer quickly: one retry, ten seconds at most
+         * (a setting the user gave still wins). */
+        wb_config_set(c->cfg, "retry.max_attempts", "2", WB_SRC_DEFAULT);
+        wb_config_set(c->cfg, "retry.deadline_ms", "10000", WB_SRC_DEFAULT);
         if (wb_check_models(c->cfg, m, &err)) {
             cli_error("cannot reach the models list: %s", wb_error_text(&err));
             return EXIT_ENV;

@@ -11,6 +11,9 @@ trap 'rm -rf "$T"' EXIT
 cd "$T"
 export WORDBANK_DB="$T/wb.db" HOME="$T" XDG_CACHE_HOME="$T/cache"
 unset GEMINI_API_KEY GOOGLE_API_KEY OPENAI_API_KEY WORDBANK_MEDIA
+# Nothing here may leave the machine: with a key set, doctor asks the endpoint
+# for its models, so point every endpoint at a closed loopback port.
+export GEMINI_BASE_URL=http://127.0.0.1:9 OPENAI_BASE_URL=http://127.0.0.1:9/v1
 n=0 failed=0
 ok() { n=$((n+1)); echo "ok $n - $1"; }
 bad() { n=$((n+1)); failed=$((failed+1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
