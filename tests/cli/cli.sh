@@ -28,7 +28,7 @@ check "bad --jobs is 2" test "$(rc_of "$WB" -j 0 list)" = 2
 check "list on a missing bank is 0 and empty" test "$("$WB" list --json 2>/dev/null)" = "[]"
 
 # Configuration: the key is masked and its origin named; flags beat env beat file.
-key="AIzaTestKeyNotSecret0123456789abcdefgh"
+key="AIza.test.not.a.real.key.0123456789"
 out=$(GEMINI_API_KEY=$key "$WB" doctor 2>&1)
 if grep -q "$key" <<<"$out"; then bad "doctor never prints the key"; else ok "doctor never prints the key"; fi
 check "doctor masks the key (first 4 + length)" grep -q "AIza… (${#key} chars)" <<<"$out"
