@@ -132,6 +132,10 @@ int wb_media_valid(const void *data, size_t len);
  * is missing, empty, truncated, unreadable or of an unknown type. */
 int wb_media_file_valid(const char *path);
 
+/* The name wb_media_write gives these bytes ("<32 hex>.<ext>"), without
+ * writing anything: 0, or WB_EMEDIA for an unknown type or a small out. */
+int wb_media_name(const void *data, size_t len, char *out, size_t cap);
+
 /* Store data in media_dir (created if needed) as "<first 32 hex digits of its
  * SHA-256>.<sniffed ext>": temp file in the same directory, fsync, rename,
  * fsync the directory. A valid file of that name already there makes this a

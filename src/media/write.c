@@ -112,10 +112,21 @@ out:
     return rc;
 }
 
+int wb_media_name(const void *data, size_t len, char *out, size_t cap)
+{
+    char hex[65];
+    const char *ext = data ? wb_media_sniff_ext(data, len) : NULL;
+    if (!ext || cap < NAME_HEX + 2 + strlen(ext))
+        return WB_EMEDIA;
+    wb_sha256_hex(data, len, hex);
+    snprintf(out, cap, "%.*s.%s", NAME_HEX, hex, ext);
+    return 0;
+}
+
 int wb_media_write(const char *media_dir, const void *data, size_t len, char **name_out,
                    struct wb_error *err)
 {
-    char hex[65], *name = NULL;
+    char *name = NULL;
     const char *ext;
     struct wb_buf path;
     int rc;
@@ -137,15 +148,12 @@ int wb_media_write(const char *media_dir, const void *data, size_t len, char **n
         rc = wb_error_set(err, WB_EMEDIA, "truncated or corrupt %s data (%zu bytes)", ext, len);
         goto out;
     }
-    wb_sha256_hex(data, len, hex);
     name = malloc(NAME_HEX + 1 + strlen(ext) + 1);
     if (!name) {
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }
-    memcpy(name, hex, NAME_HEX);
-    name[NAME_HEX] = '.';
-    strcpy(name + NAME_HEX + 1, ext);
+    wb_media_name(data, len, name, NAME_HEX + 1 + strlen(ext) + 1);
     rc = wb_mkdirs(media_dir, err);
     if (rc < 0)
         goto out;

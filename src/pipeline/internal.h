@@ -52,6 +52,7 @@ struct stage_task {
     struct wb_usage usage;
     int resubmits;                   /* pipeline-level retries of a bad 200 */
     int counts_media;                /* holds one of run.media_max slots */
+    int marked;                      /* a pending marker names t->file */
 };
 
 /* A request that identical stages of several entries share. */
@@ -74,6 +75,7 @@ struct run {
     const struct wb_config *cfg;
     struct wb_store *store;
     char *media_dir;
+    char *db_real;      /* the database's absolute path (pending markers name it) */
     struct wb_run_opts opts;
     struct wb_engine *eng;
     struct wb_gemini_opts gem;
@@ -130,6 +132,9 @@ struct run {
 struct shared *shared_find(struct run *r, const char *key, int create);
 /* plan.c */
 int run_plan(struct run *r, struct wb_error *err);
+/* pending.c: media written but not yet committed */
+int pending_mark(struct run *r, const char *name, struct wb_error *err);
+void pending_clear(struct run *r, const char *name);
 void run_sweep_orphans(struct run *r);
 void run_stage_finished(struct stage_task *t);
 int run_commit_stage(struct run *r, struct job *j, enum wb_stage s, int status, const char *msg,
@@ -158,6 +163,8 @@ void stage_fail_from_response(struct stage_task *t, const struct wb_response *re
 int stage_reset_details(struct stage_task *t);
 void stage_details_done(void *ud, const struct wb_response *res);
 void stage_media_done(void *ud, const struct wb_response *res);
+/* Write a stage's media file (worker thread), marked pending until committed. */
+int stage_write_media(struct stage_task *t, const void *data, size_t len, struct wb_error *err);
 /* Submit req (taken) unless building it failed (rc, err); the failure goes into t. */
 int stage_submit(struct stage_task *t, struct wb_http_request *req, const struct wb_request_cbs *cbs,
                  int rc, struct wb_error *err);

@@ -11,10 +11,24 @@
 
 #include "pipeline/internal.h"
 
+int stage_write_media(struct stage_task *t, const void *data, size_t len, struct wb_error *err)
+{
+    struct run *r = t->job->run;
+    char name[128];
+    int rc;
+    /* The marker first: a kill after the file appears still leaves a trace. */
+    if (wb_media_name(data, len, name, sizeof name) == 0) {
+        if ((rc = pending_mark(r, name, err)))
+            return rc;
+        t->marked = 1;
+    }
+    return wb_media_write(r->media_dir, data, len, &t->file, err);
+}
+
 static void write_media(struct stage_task *t, const struct wb_buf *bytes)
 {
     struct wb_error err = { 0 };
-    int rc = wb_media_write(t->job->run->media_dir, bytes->data, bytes->len, &t->file, &err);
+    int rc = stage_write_media(t, bytes->data, bytes->len, &err);
     if (rc)
         task_fail(t, rc, "%s", wb_error_text(&err));
 }

@@ -6,6 +6,7 @@
  * Everything here runs on the engine's loop thread.
  */
 #include <dirent.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,6 +365,10 @@ void run_stage_finished(struct stage_task *t)
     for (size_t i = 0; i < n; i++)
         settle_one(r, waiters[i], t);
     free(waiters);
+    /* Committed (or failed): the file is no longer pending. A failed commit
+     * (a full disk) keeps the marker, so the next run settles it. */
+    if (t->marked && t->file && !r->fatal)
+        pending_clear(r, t->file);
     task_free(t);
     resume_deferred(r);
 }
@@ -643,7 +648,12 @@ int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *
     if (opts)
         r->opts = *opts;
     pthread_mutex_init(&r->text_lock, NULL);
-    if (!(r->media_dir = strdup(media_dir))) {
+    {
+        char real[PATH_MAX];
+        const char *db = wb_store_path(store);
+        r->db_real = strdup(db && realpath(db, real) ? real : db ? db : "");
+    }
+    if (!r->db_real || !(r->media_dir = strdup(media_dir))) {
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }
@@ -734,6 +744,7 @@ void wb_run_free(struct wb_run *pub)
     wb_text_free(r->text);
     pthread_mutex_destroy(&r->text_lock);
     free(r->media_dir);
+    free(r->db_real);
     free(r);
 }
 

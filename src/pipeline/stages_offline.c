@@ -81,7 +81,7 @@ static void audio_work(void *ud)
         task_fail(t, rc, "audio: %s", wb_error_text(&err));
         goto out;
     }
-    rc = wb_media_write(r->media_dir, out.data, out.len, &t->file, &err);
+    rc = stage_write_media(t, out.data, out.len, &err);
     if (rc)
         task_fail(t, rc, "%s", wb_error_text(&err));
 out:

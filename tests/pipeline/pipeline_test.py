@@ -80,8 +80,11 @@ def media_ok(tmp, ents):
         p = os.path.join(media, n)
         if not os.path.exists(p) or os.path.getsize(p) < 100:
             bad.append("missing or tiny: " + n)
-    for n in names - used:
+    for n in names - used - {".pending"}:
         bad.append("orphan or temp: " + n)
+    pend = os.path.join(media, ".pending")
+    if os.path.isdir(pend) and os.listdir(pend):
+        bad.append("markers left: " + ", ".join(os.listdir(pend)[:3]))
     return bad
 
 
@@ -160,6 +163,27 @@ def test_sigkill(tmp):
               f"{len(ents)} entries")
         bad = media_ok(tmp, ents)
         check("no orphaned or truncated media after the kill", not bad, "; ".join(bad[:5]))
+        # What a killed run would have left: a written, uncommitted file with
+        # its pending marker (dead writer) goes; a file another word bank
+        # sharing the media directory marked, and an unmarked file, stay.
+        media = os.path.join(tmp, "media")
+        pend = os.path.join(media, ".pending")
+        os.makedirs(pend, exist_ok=True)
+        orphan, other, plain = ("a" * 32 + ".mp3", "b" * 32 + ".mp3", "c" * 32 + ".mp3")
+        for name in (orphan, other, plain, orphan + ".tmp-abc123"):
+            open(os.path.join(media, name), "wb").write(b"ID3" + b"\0" * 200)
+        dbreal = os.path.realpath(tmp + "/wb.db")
+        open(os.path.join(pend, orphan), "w").write(f"db={dbreal}\npid=999999\n")
+        open(os.path.join(pend, other), "w").write(f"db=/elsewhere/other.db\npid=999999\n")
+        r = run(tmp, ["propagate", tmp + "/w.txt"], env)
+        left = set(os.listdir(media))
+        check("a killed run's uncommitted file and temp files are removed, others' kept",
+              r.returncode == 0 and orphan not in left and orphan + ".tmp-abc123" not in left and
+              other in left and plain in left and not os.path.exists(os.path.join(pend, orphan)),
+              f"rc {r.returncode} left {sorted(x for x in left if len(x) > 30 and x[0] in 'abc')}")
+        for name in (other, plain):
+            os.remove(os.path.join(media, name))
+        os.remove(os.path.join(pend, other))
         total = total_requests(fake.stats())
         # Each entry needs 3 requests; what the kill lost is at most what was
         # in flight then (at most two stages of each of the jobs entries).
