@@ -53,26 +53,29 @@ static const char global_usage[] =
     "\n"
     "commands:\n";
 
-void cli_error(const char *fmt, ...)
+/* Every message to the user passes here: one prefix, secrets redacted. */
+static void say(const char *prefix, const char *fmt, va_list ap)
 {
     char msg[2048];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    wb_secret_redact(msg, sizeof msg);
+    fprintf(stderr, "wordbank: %s%s\n", prefix, msg);
+}
+
+void cli_error(const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    say("", fmt, ap);
     va_end(ap);
-    wb_secret_redact(msg, sizeof msg);
-    fprintf(stderr, "wordbank: %s\n", msg);
 }
 
 void cli_warn(const char *fmt, ...)
 {
-    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    say("warning: ", fmt, ap);
     va_end(ap);
-    wb_secret_redact(msg, sizeof msg);
-    fprintf(stderr, "wordbank: warning: %s\n", msg);
 }
 
 int cli_exit_for(int code)
