@@ -17,7 +17,7 @@ PKGS=(
 # Only for the tests and benchmarks: a browser and a Japanese font for the page
 # tests, ffmpeg for the original's audio baseline, tmux for the terminal test.
 if [ "${1:-}" = "--test" ]; then
-  PKGS+=(chromium fonts-ipafont-gothic ffmpeg tmux sqlite3 procps)
+  PKGS+=(chromium fonts-ipafont-gothic ffmpeg tmux sqlite3 procps curl)
 fi
 
 missing=()
