@@ -8,6 +8,21 @@
 #include "providers/common.h"
 #include "wordbank/log.h"
 
+const struct prov_card_field prov_card_fields[PROV_CARD_N_FIELDS] = {
+    { "word", "The word exactly as given." },
+    { "translation", "The translation exactly as given." },
+    { "language_code", "BCP 47 language code of the word." },
+    { "reading", "Kana reading for Japanese; empty otherwise." },
+    { "description", "The meaning in this sense." },
+    { "examples", "Two or three natural example sentences." },
+    { "image_description", "A concrete, memorable scene; content only, no style words." },
+};
+
+const struct prov_card_field prov_example_fields[PROV_EXAMPLE_N_FIELDS] = {
+    { "text", "The example sentence in the word's language." },
+    { "translation", "Its translation." },
+};
+
 int prov_fail(struct wb_api_error *aerr, int code, int retryable, const char *fmt, ...)
 {
     va_list ap;
@@ -26,8 +41,8 @@ int prov_load_json(const char *body, size_t len, size_t cap, json_t **root,
     json_error_t jerr;
     *root = NULL;
     if (len > cap)
-        return prov_fail(aerr, WB_ETOOBIG, 0, "response of %zu bytes exceeds the %zu-byte cap",
-                         len, cap);
+        return prov_fail(aerr, WB_ETOOBIG, 0, "response of %zu bytes exceeds the %zu-byte cap", len,
+                         cap);
     if (!body || len == 0)
         return prov_fail(aerr, WB_EPARSE, 1, "empty response body");
     *root = json_loadb(body, len, 0, &jerr);

@@ -12,6 +12,20 @@
 #include "wordbank/entry.h"
 #include "wordbank/error.h"
 
+/* The card a model writes, field by field, in order: one list that both
+ * providers turn into their own schema dialect (Gemini's upper-case OpenAPI
+ * subset, OpenAI's strict JSON Schema). "examples" is the array whose items
+ * have prov_example_fields. */
+struct prov_card_field {
+    const char *name;
+    const char *description;
+};
+#define PROV_CARD_N_FIELDS    7
+#define PROV_EXAMPLE_N_FIELDS 2
+#define PROV_CARD_EXAMPLES    5 /* the index of "examples" */
+extern const struct prov_card_field prov_card_fields[PROV_CARD_N_FIELDS];
+extern const struct prov_card_field prov_example_fields[PROV_EXAMPLE_N_FIELDS];
+
 /* The most examples a card keeps. */
 #define PROV_MAX_EXAMPLES 8
 

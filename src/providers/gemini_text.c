@@ -49,32 +49,29 @@ fail:
 /* The card's schema (Google's OpenAPI subset: upper-case types). */
 static json_t *details_schema(void)
 {
-    static const char *const ex_names[] = { "text", "translation" };
-    static const char *const names[] = {
-        "word",        "translation", "language_code",    "reading",
-        "description", "examples",    "image_description"
-    };
-    json_t *ex_props[2], *props[7], *examples;
+    const char *ex_names[PROV_EXAMPLE_N_FIELDS], *names[PROV_CARD_N_FIELDS];
+    json_t *ex_props[PROV_EXAMPLE_N_FIELDS], *props[PROV_CARD_N_FIELDS], *examples;
 
-    ex_props[0] = schema_of("STRING", "The example sentence in the word's language.");
-    ex_props[1] = schema_of("STRING", "Its translation.");
-    examples = schema_of("ARRAY", "Two or three natural example sentences.");
+    for (size_t i = 0; i < PROV_EXAMPLE_N_FIELDS; i++) {
+        ex_names[i] = prov_example_fields[i].name;
+        ex_props[i] = schema_of("STRING", prov_example_fields[i].description);
+    }
+    examples = schema_of("ARRAY", prov_card_fields[PROV_CARD_EXAMPLES].description);
     if (examples) {
-        json_object_set_new(examples, "items", object_schema(ex_names, ex_props, 2));
+        json_object_set_new(examples, "items",
+                            object_schema(ex_names, ex_props, PROV_EXAMPLE_N_FIELDS));
         json_object_set_new(examples, "minItems", json_integer(2));
         json_object_set_new(examples, "maxItems", json_integer(3));
     } else {
         json_decref(ex_props[0]);
         json_decref(ex_props[1]);
     }
-    props[0] = schema_of("STRING", "The word exactly as given.");
-    props[1] = schema_of("STRING", "The translation exactly as given.");
-    props[2] = schema_of("STRING", "BCP 47 language code of the word.");
-    props[3] = schema_of("STRING", "Kana reading for Japanese; empty otherwise.");
-    props[4] = schema_of("STRING", "The meaning in this sense.");
-    props[5] = examples;
-    props[6] = schema_of("STRING", "A concrete, memorable scene; content only, no style words.");
-    return object_schema(names, props, 7);
+    for (size_t i = 0; i < PROV_CARD_N_FIELDS; i++) {
+        names[i] = prov_card_fields[i].name;
+        props[i] = i == PROV_CARD_EXAMPLES ? examples
+                                           : schema_of("STRING", prov_card_fields[i].description);
+    }
+    return object_schema(names, props, PROV_CARD_N_FIELDS);
 }
 
 int wb_gemini_details_request(const struct wb_gemini_opts *o, const struct wb_entry *e,

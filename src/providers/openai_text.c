@@ -51,19 +51,17 @@ fail:
  * them; the description and the prompt ask for two or three. */
 static json_t *details_schema(void)
 {
-    static const char *const ex_names[] = { "text", "translation" };
-    static const char *const names[] = {
-        "word",        "translation", "language_code",    "reading",
-        "description", "examples",    "image_description"
-    };
-    json_t *ex_props[2], *props[7], *examples;
+    const char *ex_names[PROV_EXAMPLE_N_FIELDS], *names[PROV_CARD_N_FIELDS];
+    json_t *ex_props[PROV_EXAMPLE_N_FIELDS], *props[PROV_CARD_N_FIELDS], *examples;
 
-    ex_props[0] = string_schema("The example sentence in the word's language.");
-    ex_props[1] = string_schema("Its translation.");
+    for (size_t i = 0; i < PROV_EXAMPLE_N_FIELDS; i++) {
+        ex_names[i] = prov_example_fields[i].name;
+        ex_props[i] = string_schema(prov_example_fields[i].description);
+    }
     examples = json_pack("{s:s,s:s}", "type", "array", "description",
-                         "Two or three natural example sentences.");
+                         prov_card_fields[PROV_CARD_EXAMPLES].description);
     if (examples) {
-        json_t *items = object_schema(ex_names, ex_props, 2);
+        json_t *items = object_schema(ex_names, ex_props, PROV_EXAMPLE_N_FIELDS);
         if (!items || json_object_set_new(examples, "items", items)) {
             json_decref(examples);
             examples = NULL;
@@ -72,14 +70,12 @@ static json_t *details_schema(void)
         json_decref(ex_props[0]);
         json_decref(ex_props[1]);
     }
-    props[0] = string_schema("The word exactly as given.");
-    props[1] = string_schema("The translation exactly as given.");
-    props[2] = string_schema("BCP 47 language code of the word.");
-    props[3] = string_schema("Kana reading for Japanese; empty otherwise.");
-    props[4] = string_schema("The meaning in this sense.");
-    props[5] = examples;
-    props[6] = string_schema("A concrete, memorable scene; content only, no style words.");
-    return object_schema(names, props, 7);
+    for (size_t i = 0; i < PROV_CARD_N_FIELDS; i++) {
+        names[i] = prov_card_fields[i].name;
+        props[i] =
+            i == PROV_CARD_EXAMPLES ? examples : string_schema(prov_card_fields[i].description);
+    }
+    return object_schema(names, props, PROV_CARD_N_FIELDS);
 }
 
 int wb_openai_details_request(const struct wb_openai_opts *o, const struct wb_entry *e,
@@ -147,8 +143,7 @@ static int first_choice(const json_t *root, const json_t **msg, struct wb_api_er
     fr = json_object_get(c, "finish_reason");
     if (json_is_string(refusal) && json_string_length(refusal) > 0) {
         snprintf(aerr->status, sizeof aerr->status, "refusal");
-        return prov_fail(aerr, WB_EBLOCKED, 0, "the model refused: %s",
-                           json_string_value(refusal));
+        return prov_fail(aerr, WB_EBLOCKED, 0, "the model refused: %s", json_string_value(refusal));
     }
     if (!json_is_string(fr))
         return prov_fail(aerr, WB_EINCOMPLETE, 1, "response has no finish_reason (incomplete)");
@@ -161,13 +156,13 @@ static int first_choice(const json_t *root, const json_t **msg, struct wb_api_er
     }
     if (!strcmp(json_string_value(fr), "content_filter"))
         return prov_fail(aerr, WB_EBLOCKED, 0,
-                           "content_filter: the answer was withheld by the content filter");
+                         "content_filter: the answer was withheld by the content filter");
     if (!strcmp(json_string_value(fr), "length"))
         /* We set no max_tokens: the model ran away; another sample usually ends. */
         return prov_fail(aerr, WB_EINCOMPLETE, 1,
-                           "length: the answer was cut off at the model's output limit");
+                         "length: the answer was cut off at the model's output limit");
     return prov_fail(aerr, WB_EINCOMPLETE, 0, "finish_reason %.100s (expected stop)",
-                       json_string_value(fr));
+                     json_string_value(fr));
 }
 
 int wb_openai_details_parse(const char *body, size_t len, struct wb_entry *e, struct wb_usage *u,
