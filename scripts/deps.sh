@@ -15,9 +15,10 @@ PKGS=(
   openssl ca-certificates
 )
 # Only for the tests and benchmarks: a browser and a Japanese font for the page
-# tests, ffmpeg for the original's audio baseline, tmux for the terminal test.
+# tests, ffmpeg for the original's audio baseline, tmux for the terminal test,
+# Pelican (with Python-Markdown) for the Pelican plugin's site test.
 if [ "${1:-}" = "--test" ]; then
-  PKGS+=(chromium fonts-ipafont-gothic ffmpeg tmux sqlite3 procps curl)
+  PKGS+=(chromium fonts-ipafont-gothic ffmpeg tmux sqlite3 procps curl pelican)
 fi
 
 missing=()

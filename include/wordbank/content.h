@@ -122,7 +122,7 @@ enum wb_render_mode {
 
 struct wb_render_opts {
     enum wb_render_mode mode;
-    const char *title;     /* page <title>; NULL: the document's name */
+    const char *title;     /* page <title>; NULL: its first heading, else the file name */
     const char *lang;      /* language of the words, default "ja" */
     const char *page_lang; /* <html lang>, default "en" */
     /* Where the assets are: base_url + WB_SITE_ASSETS_DIR "/" when base_url is

@@ -28,6 +28,9 @@ struct cli {
     const char *force;    /* --force[=stages]: NULL, "" (all) or a list */
     int no_image, no_audio, cache_only, no_audio_trim;
     const char *base_url; /* --base-url */
+    const char *media_url; /* --media-url: where media are served (render copies none) */
+    const char *manifest;  /* render --manifest LIST */
+    int inline_assets;     /* --inline-assets */
     int argc;             /* positional arguments after the command */
     char **argv;
 };

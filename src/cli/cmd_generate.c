@@ -1,5 +1,4 @@
 /* add and propagate: generate every missing stage of the entries given. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,33 +28,77 @@ out:
     return rc;
 }
 
-/* Reads "- word: translation (context)" or TSV lines; bad lines are reported
- * with FILE:LINE and counted. */
-static int read_list(struct cli *c, struct wb_run *run, const char *path, size_t *bad)
+/* A lesson (Markdown with <wordbank>/<dialogue> blocks): the blocks' entries
+ * join the run, and its two-voice dialogues are kept for after it. */
+static void read_lesson(struct wb_run *run, struct wb_doc *doc, size_t *bad)
 {
-    FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-    const char *name = strcmp(path, "-") ? path : "<stdin>";
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    unsigned lineno = 0;
     struct wb_error err = { 0 };
-    (void)c;
-    if (!f) {
-        cli_error("%s: %s", path, strerror(errno));
+    for (size_t i = 0; i < doc->n_diags; i++) {
+        fprintf(stderr, "%s\n", doc->diags[i]);
+        (*bad)++;
+    }
+    for (size_t b = 0; b < doc->n_blocks; b++) {
+        const struct wb_block *bl = &doc->blocks[b];
+        for (size_t k = 0; k < bl->n_items; k++) {
+            const struct wb_word_item *it = &bl->items[k];
+            if (wb_run_add(run, it->word, it->translation, it->context, &err)) {
+                fprintf(stderr, "%s:%u: %s\n", doc->name, it->line, wb_error_text(&err));
+                (*bad)++;
+            }
+        }
+    }
+}
+
+/* Reads "- word: translation (context)" or TSV lines, or a lesson's blocks;
+ * bad lines are reported with FILE:LINE and counted. A parsed lesson stays in
+ * doc (for its dialogues). */
+static int read_list(struct wb_run *run, const char *path, struct wb_doc *doc, size_t *bad)
+{
+    const char *name = strcmp(path, "-") ? path : "<stdin>";
+    struct wb_buf text;
+    struct wb_error err = { 0 };
+    unsigned lineno = 0;
+    int rc = 0;
+    wb_buf_init(&text, WB_CONTENT_MAX_DOC);
+    if (!strcmp(path, "-")) {
+        char tmp[65536];
+        size_t n;
+        while (!rc && (n = fread(tmp, 1, sizeof tmp, stdin)) > 0)
+            rc = wb_buf_append(&text, tmp, n);
+        if (rc)
+            wb_error_set(&err, rc, "<stdin>: %s", wb_strerror(rc));
+    } else {
+        rc = wb_buf_read_file(&text, path, &err);
+    }
+    if (!rc)
+        rc = wb_doc_parse(doc, name, text.data, text.len, &err);
+    if (rc) {
+        cli_error("%s", wb_error_text(&err));
+        wb_buf_release(&text);
         return EXIT_ENV;
     }
-    while ((len = getline(&line, &cap, f)) >= 0) {
+    if (doc->n_blocks) {
+        read_lesson(run, doc, bad);
+        wb_buf_release(&text);
+        return EXIT_OK;
+    }
+    wb_doc_release(doc);
+    wb_doc_init(doc);
+    for (char *line = text.data, *end = text.data + text.len; line < end;) {
+        char *nl = memchr(line, '\n', (size_t)(end - line));
+        char *next = nl ? nl + 1 : end;
+        size_t len = (size_t)((nl ? nl : end) - line);
         struct wb_word_item it = { 0 };
         const char *p = line;
-        int rc;
         lineno++;
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        line[len] = '\0';
+        while (len && line[len - 1] == '\r')
             line[--len] = '\0';
         if (lineno == 1 && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3))
             p += 3; /* a BOM */
         while (*p == ' ' || *p == '\t')
             p++;
+        line = next;
         if (!*p || *p == '#' || !strncmp(p, "<wordbank>", 10) || !strncmp(p, "</wordbank>", 11))
             continue;
         if (strchr(p, '\t'))
@@ -72,9 +115,49 @@ static int read_list(struct cli *c, struct wb_run *run, const char *path, size_t
         }
         wb_word_item_release(&it);
     }
-    free(line);
-    if (f != stdin)
-        fclose(f);
+    wb_buf_release(&text);
+    return EXIT_OK;
+}
+
+/* The clips of the lessons' two-voice dialogues, made once (then found). */
+static int make_clips(struct cli *c, struct wb_doc *docs, int n, size_t *bad)
+{
+    const char *format = wb_config_get(c->cfg, "audio_format");
+    for (int i = 0; i < n; i++) {
+        for (size_t b = 0; b < docs[i].n_blocks; b++) {
+            const struct wb_block *bl = &docs[i].blocks[b];
+            struct wb_error err = { 0 };
+            struct wb_buf script;
+            char *file = NULL;
+            int rc;
+            if (bl->kind != WB_BLOCK_DIALOGUE)
+                continue;
+            if (!bl->two_voice) {
+                fprintf(stderr, "%s:%u: a dialogue needs exactly two speakers; no audio made\n",
+                        docs[i].name, bl->line);
+                (*bad)++;
+                continue;
+            }
+            wb_buf_init(&script, 0);
+            for (size_t l = 0; l < bl->n_lines; l++)
+                wb_buf_appendf(&script, "%s: %s\n", bl->lines[l].speaker, bl->lines[l].text);
+            rc = wb_dialogue_file(c->cfg, cli_media_dir(c), script.data, script.len, format,
+                                  c->cache_only, &file, &err);
+            wb_buf_release(&script);
+            free(file);
+            if (rc == WB_ECANCELED || (rc && cli_exit_for(rc) == EXIT_ENV &&
+                                       rc != WB_ENOTFOUND)) {
+                fprintf(stderr, "%s:%u: dialogue audio: %s\n", docs[i].name, bl->line,
+                        wb_error_text(&err));
+                return cli_exit_for(rc);
+            }
+            if (rc && !(c->cache_only && rc == WB_ENOTFOUND)) {
+                fprintf(stderr, "%s:%u: dialogue audio: %s\n", docs[i].name, bl->line,
+                        wb_error_text(&err));
+                (*bad)++;
+            }
+        }
+    }
     return EXIT_OK;
 }
 
@@ -82,22 +165,38 @@ int cmd_propagate(struct cli *c)
 {
     struct wb_store *st = NULL;
     struct cli_run cr;
+    struct wb_doc *docs;
+    int n = c->argc ? c->argc : 1;
     size_t bad = 0;
     int rc;
-    if (c->argc > 1)
-        return cli_usage("propagate");
+    if (!(docs = calloc((size_t)n, sizeof *docs))) {
+        cli_error("out of memory");
+        return EXIT_ENV;
+    }
+    for (int i = 0; i < n; i++)
+        wb_doc_init(&docs[i]);
     if ((rc = cli_open_store(c, 1, &st)))
-        return rc;
+        goto out;
     if ((rc = cli_run_begin(c, st, &cr)))
         goto out;
-    if ((rc = read_list(c, cr.run, c->argc ? c->argv[0] : "-", &bad))) {
+    for (int i = 0; i < n && !rc; i++)
+        rc = read_list(cr.run, c->argc ? c->argv[i] : "-", &docs[i], &bad);
+    if (rc) {
         wb_run_free(cr.run);
         goto out;
     }
     rc = cli_run_finish(c, &cr);
+    if (rc == EXIT_OK || rc == EXIT_SOME_FAILED) {
+        int d = make_clips(c, docs, n, &bad);
+        if (d)
+            rc = d;
+    }
     if (rc == EXIT_OK && bad)
         rc = EXIT_SOME_FAILED;
 out:
+    for (int i = 0; i < n; i++)
+        wb_doc_release(&docs[i]);
+    free(docs);
     wb_store_close(st);
     return rc;
 }

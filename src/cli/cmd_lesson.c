@@ -16,7 +16,9 @@
 
 struct page {
     char *src_path;  /* the Markdown file */
-    char *rel;       /* its path below SRC_DIR, ".md" replaced by ".html" */
+    char *rel;       /* build: its path below SRC_DIR, ".md" replaced by ".html" */
+    char *out_path;  /* render: where the page goes ("-": stdout) */
+    char *root_rel;  /* render: the way from the page's folder to the site folder */
     struct wb_doc doc;
 };
 
@@ -27,9 +29,10 @@ struct site {
     size_t n_pages, cap_pages;
     struct wb_entry *entries; /* every entry the pages name, loaded once */
     size_t n_entries, cap_entries;
-    const char *out_dir;      /* build: media is copied here */
+    const char *out_dir;      /* the site folder: media are copied into its media/ */
     int copy_media;
-    const char *cur_root;     /* build: the page's relative way to the site root */
+    int media_dir_made;
+    const char *cur_root;     /* the page's relative way to the site folder */
     struct dlg {
         const struct wb_block *block;
         char *file;           /* media file of the clip */
@@ -91,6 +94,8 @@ static void site_release(struct site *s)
         wb_doc_release(&s->pages[i].doc);
         free(s->pages[i].src_path);
         free(s->pages[i].rel);
+        free(s->pages[i].out_path);
+        free(s->pages[i].root_rel);
     }
     free(s->pages);
     for (size_t i = 0; i < s->n_entries; i++)
@@ -240,26 +245,62 @@ static int copy_file(const char *from, const char *to)
     return rc;
 }
 
-/* Media URLs: "media/<file>" below the site (copied there by build), or the
- * media directory itself for render. */
+/* A media store name ("<hash>.<ext>", "dialogue-<hash>.<ext>"): letters,
+ * digits, '-', '_' and inner dots only, so it can name nothing outside the
+ * media directory and needs no escaping in a URL. */
+static int media_name_ok(const char *f)
+{
+    if (!*f || *f == '.' || strlen(f) > 200)
+        return 0;
+    for (const char *p = f; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Appends a URL prefix with exactly one '/' after it (none when empty). */
+static int url_prefix(struct wb_buf *out, const char *prefix)
+{
+    size_t n = prefix ? strlen(prefix) : 0;
+    if (!n)
+        return 0;
+    return wb_buf_appendf(out, "%s%s", prefix, prefix[n - 1] == '/' ? "" : "/");
+}
+
+/* Media URLs: under --media-url (nothing copied), or "media/<file>" below the
+ * site folder, where the file is copied from the media store, linked
+ * relative to the page or under --base-url. Only regular files of the media
+ * directory with store names are ever read. */
 static int media_url(void *ud, const char *file, struct wb_buf *out)
 {
     struct site *s = ud;
     struct wb_buf from, to;
-    int rc = 0;
-    if (!s->copy_media)
-        return wb_buf_appendf(out, "%s/%s", cli_media_dir(s->c), file);
+    struct wb_error err = { 0 };
+    struct stat sb;
+    if (!media_name_ok(file)) {
+        cli_error("refusing the media file name '%s' (not a media store name)", file);
+        return WB_EINVAL;
+    }
+    if (s->c->media_url)
+        return url_prefix(out, s->c->media_url) ? WB_ENOMEM : wb_buf_appends(out, file);
     wb_buf_init(&from, 0);
     wb_buf_init(&to, 0);
     wb_buf_appendf(&from, "%s/%s", cli_media_dir(s->c), file);
-    wb_buf_appendf(&to, "%s/media/%s", s->out_dir, file);
-    if (access(from.data, R_OK) == 0)
-        copy_file(from.data, to.data);
+    wb_buf_appendf(&to, "%s/media", s->out_dir);
+    if (lstat(from.data, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        if (!s->media_dir_made && wb_mkdirs(to.data, &err) == 0)
+            s->media_dir_made = 1;
+        wb_buf_appendf(&to, "/%s", file);
+        if (!s->media_dir_made || copy_file(from.data, to.data))
+            s->failed = 1;
+    }
     wb_buf_release(&from);
     wb_buf_release(&to);
-    rc = wb_buf_appendf(out, "%smedia/%s",
-                        s->c->base_url ? s->c->base_url : s->cur_root ? s->cur_root : "", file);
-    return rc;
+    if (url_prefix(out, s->c->base_url ? s->c->base_url : s->cur_root))
+        return WB_ENOMEM;
+    return wb_buf_appendf(out, "media/%s", file);
 }
 
 static int render_one(struct site *s, struct page *p, struct wb_render_opts *o, struct wb_buf *out)
@@ -273,40 +314,218 @@ static int render_one(struct site *s, struct page *p, struct wb_render_opts *o, 
     return EXIT_OK;
 }
 
+static int mkdir_for(const char *file)
+{
+    char tmp[PATH_MAX];
+    struct wb_error err = { 0 };
+    snprintf(tmp, sizeof tmp, "%s", file);
+    if (wb_mkdirs(dirname(tmp), &err)) {
+        cli_error("%s", wb_error_text(&err));
+        return -1;
+    }
+    return 0;
+}
+
+/* A page of a render: SRC, where it goes, and the way back to the site folder. */
+static int add_render_page(struct site *s, const char *src, const char *out, const char *root)
+{
+    int rc = add_page(s, src, NULL);
+    if (rc)
+        return rc;
+    s->pages[s->n_pages - 1].out_path = strdup(out);
+    s->pages[s->n_pages - 1].root_rel = strdup(root);
+    return EXIT_OK;
+}
+
+/* Whether a relative path has a ".." segment. */
+static int climbs(const char *path)
+{
+    for (const char *p = path; *p;) {
+        size_t n = strcspn(p, "/");
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            return 1;
+        p += n + (p[n] == '/');
+    }
+    return 0;
+}
+
+/* "SRC<TAB>PAGE" lines: PAGE below the site folder (-o), or absolute with
+ * --base-url (relative links could not reach the site). */
+static int read_manifest(struct site *s, const char *list, const char *site_dir)
+{
+    FILE *f = strcmp(list, "-") ? fopen(list, "r") : stdin;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    unsigned lineno = 0;
+    int rc = EXIT_OK;
+    if (!f) {
+        cli_error("%s: %s", list, strerror(errno));
+        return EXIT_ENV;
+    }
+    while (!rc && (len = getline(&line, &cap, f)) >= 0) {
+        char *tab, *page;
+        struct wb_buf out, root;
+        lineno++;
+        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (!len || line[0] == '#')
+            continue;
+        tab = strchr(line, '\t');
+        page = tab ? tab + 1 : NULL;
+        if (!tab || tab == line || !*page || strchr(page, '\t')) {
+            fprintf(stderr, "%s:%u: expected 'SOURCE<TAB>PAGE'\n", list, lineno);
+            rc = EXIT_USAGE;
+            break;
+        }
+        *tab = '\0';
+        if (page[0] == '/' ? !s->c->base_url : climbs(page)) {
+            fprintf(stderr, "%s:%u: %s\n", list, lineno,
+                    page[0] == '/' ? "an absolute page needs --base-url (its links could not "
+                                     "reach the site folder)"
+                                   : "the page climbs out of the site folder");
+            rc = EXIT_USAGE;
+            break;
+        }
+        wb_buf_init(&out, 0);
+        wb_buf_init(&root, 0);
+        if (page[0] == '/')
+            wb_buf_appends(&out, page);
+        else
+            wb_buf_appendf(&out, "%s/%s", site_dir, page);
+        for (const char *q = page; page[0] != '/' && *q; q++) {
+            if (*q == '/' && q[1] && q[1] != '/')
+                wb_buf_appends(&root, "../");
+        }
+        rc = add_render_page(s, line, out.data, root.data);
+        wb_buf_release(&out);
+        wb_buf_release(&root);
+    }
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    if (!rc && !s->n_pages) {
+        cli_error("%s: no pages listed", list);
+        rc = EXIT_USAGE;
+    }
+    return rc;
+}
+
+/* The outputs, checked before anything is generated: no page may overwrite
+ * its own source (by any path or hard link), and the site folder must be a
+ * writable folder. */
+static int check_outputs(struct site *s, const char *site_dir)
+{
+    struct stat in, out;
+    for (size_t i = 0; i < s->n_pages; i++) {
+        const struct page *p = &s->pages[i];
+        if (strcmp(p->out_path, "-") && strcmp(p->src_path, "-") && stat(p->src_path, &in) == 0 &&
+            stat(p->out_path, &out) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
+            cli_error("%s: the output is the source file %s itself; choose another output",
+                      p->out_path, p->src_path);
+            return EXIT_USAGE;
+        }
+    }
+    if (stat(site_dir, &out) != 0 || !S_ISDIR(out.st_mode)) {
+        cli_error("%s: no such folder for the output", site_dir);
+        return EXIT_ENV;
+    }
+    if (access(site_dir, W_OK | X_OK) != 0) {
+        cli_error("%s: cannot write into this folder: %s", site_dir, strerror(errno));
+        return EXIT_ENV;
+    }
+    return EXIT_OK;
+}
+
 int cmd_render(struct cli *c)
 {
     struct site s = { 0 };
+    struct wb_error err = { 0 };
     struct wb_render_opts o;
     struct wb_buf out;
-    int rc;
-    if (c->argc != 1)
-        return cli_usage("render");
-    /* The page itself goes to stdout: a JSON summary there would spoil it. */
-    if (!c->output || !strcmp(c->output, "-"))
-        c->json = 0;
+    char site_dir[PATH_MAX];
+    int rc, to_stdout = 0;
     s.c = c;
+    s.copy_media = !c->media_url;
+    if (c->manifest) {
+        if (c->argc != 0 || !c->output || !strcmp(c->output, "-"))
+            return cli_usage("render");
+        snprintf(site_dir, sizeof site_dir, "%s", c->output);
+        rc = read_manifest(&s, c->manifest, c->output);
+    } else if (c->argc == 1) {
+        to_stdout = !c->output || !strcmp(c->output, "-");
+        if (to_stdout) {
+            snprintf(site_dir, sizeof site_dir, ".");
+        } else {
+            char tmp[PATH_MAX];
+            snprintf(tmp, sizeof tmp, "%s", c->output);
+            snprintf(site_dir, sizeof site_dir, "%s", dirname(tmp));
+        }
+        rc = add_render_page(&s, c->argv[0], to_stdout ? "-" : c->output, "");
+    } else if (c->argc > 1 && c->output && strcmp(c->output, "-")) {
+        /* Several files into the folder -o: each NAME.md as NAME.html. */
+        snprintf(site_dir, sizeof site_dir, "%s", c->output);
+        rc = EXIT_OK;
+        for (int i = 0; i < c->argc && !rc; i++) {
+            char tmp[PATH_MAX], name[PATH_MAX];
+            struct wb_buf o2;
+            size_t n;
+            snprintf(tmp, sizeof tmp, "%s", c->argv[i]);
+            snprintf(name, sizeof name, "%s", basename(tmp));
+            n = strlen(name);
+            if (n > 3 && !strcmp(name + n - 3, ".md"))
+                name[n - 3] = '\0';
+            wb_buf_init(&o2, 0);
+            wb_buf_appendf(&o2, "%s/%s.html", site_dir, name);
+            rc = add_render_page(&s, c->argv[i], o2.data, "");
+            wb_buf_release(&o2);
+        }
+    } else {
+        return cli_usage("render");
+    }
+    s.out_dir = site_dir;
+    /* The page itself goes to stdout: a JSON summary there would spoil it. */
+    if (to_stdout)
+        c->json = 0;
+    if (!rc)
+        rc = check_outputs(&s, site_dir);
+    if (rc)
+        goto out;
     if ((rc = cli_open_store(c, !c->cache_only, &s.st)))
-        return rc;
-    if ((rc = add_page(&s, c->argv[0], NULL)))
         goto out;
     if (s.st && (rc = generate(&s)) && rc != EXIT_SOME_FAILED)
         goto out;
     if (rc == EXIT_SOME_FAILED)
         s.failed = 1;
+    rc = EXIT_OK;
     make_dialogues(&s);
-    wb_render_opts_init(&o);
-    o.dialogue_audio = dialogue_audio;
-    o.dialogue_ud = &s;
-    o.mode = WB_RENDER_FRAGMENT;
-    o.lang = wb_config_get(c->cfg, "lang");
-    o.inline_assets = 1;
-    o.base_url = c->base_url;
-    o.media_url = media_url;
-    o.media_ud = &s;
-    wb_buf_init(&out, 0);
-    rc = render_one(&s, &s.pages[0], &o, &out);
-    if (!rc && cli_write_file(c->output ? c->output : "-", out.data, out.len))
+    /* A page on stdout carries its CSS and JS; files link the site's copies. */
+    if (!to_stdout && !c->inline_assets && wb_site_write_assets(site_dir, &err)) {
+        cli_error("%s", wb_error_text(&err));
         rc = EXIT_ENV;
+        goto out;
+    }
+    wb_buf_init(&out, 0);
+    for (size_t i = 0; i < s.n_pages && !rc; i++) {
+        struct page *p = &s.pages[i];
+        wb_render_opts_init(&o);
+        o.dialogue_audio = dialogue_audio;
+        o.dialogue_ud = &s;
+        o.mode = WB_RENDER_FRAGMENT;
+        o.lang = wb_config_get(c->cfg, "lang");
+        o.inline_assets = to_stdout || c->inline_assets;
+        o.base_url = c->base_url;
+        o.root_rel = p->root_rel;
+        o.media_url = media_url;
+        o.media_ud = &s;
+        s.cur_root = p->root_rel;
+        wb_buf_reset(&out);
+        rc = render_one(&s, p, &o, &out);
+        if (!rc && strcmp(p->out_path, "-") && mkdir_for(p->out_path))
+            rc = EXIT_ENV;
+        if (!rc && cli_write_file(p->out_path, out.data, out.len))
+            rc = EXIT_ENV;
+    }
     wb_buf_release(&out);
     if (!rc && s.failed)
         rc = EXIT_SOME_FAILED;
@@ -337,18 +556,6 @@ static int walk_md(const char *path, const struct stat *sb, int flag, struct FTW
 static int page_cmp(const void *a, const void *b)
 {
     return strcmp(((const struct page *)a)->rel, ((const struct page *)b)->rel);
-}
-
-static int mkdir_for(const char *file)
-{
-    char tmp[PATH_MAX];
-    struct wb_error err = { 0 };
-    snprintf(tmp, sizeof tmp, "%s", file);
-    if (wb_mkdirs(dirname(tmp), &err)) {
-        cli_error("%s", wb_error_text(&err));
-        return -1;
-    }
-    return 0;
 }
 
 /* The site's front page: its lessons by title. */

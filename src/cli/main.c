@@ -17,9 +17,9 @@ static const struct command {
     const char *usage;
 } commands[] = {
     { "add", cmd_add, "add WORD TRANSLATION [CONTEXT]     generate one entry (all missing stages)" },
-    { "propagate", cmd_propagate, "propagate [FILE|-]                 generate every entry listed (\"- word: translation (context)\" or TSV)" },
+    { "propagate", cmd_propagate, "propagate [FILE...|-]              generate every entry listed (\"- word: translation (context)\", TSV, or a lesson's <wordbank>/<dialogue> blocks)" },
     { "build", cmd_build, "build SRC_DIR -o OUT_DIR           every Markdown file: <wordbank>/<dialogue> blocks -> HTML" },
-    { "render", cmd_render, "render FILE [-o OUT]               one Markdown file (a filter when FILE is -)" },
+    { "render", cmd_render, "render FILE... [-o OUT] | --manifest LIST -o DIR   Markdown files: blocks -> HTML, media copied beside" },
     { "preview", cmd_preview, "preview -o DIR                     every card of the word bank on one page, with search" },
     { "list", cmd_list, "list                               every entry (--json: one JSON array)" },
     { "show", cmd_show, "show WORD [TRANSLATION]            one entry in full" },
@@ -50,6 +50,7 @@ static const char global_usage[] =
     "  --speech-text word|example|both   what the audio says (default word)\n"
     "stage switches: --no-image --no-audio --cache-only --force[=details,image,audio]\n"
     "media: --audio-format mp3|m4a|opus --image-size PX --no-audio-trim\n"
+    "pages: --base-url URL --media-url URL --inline-assets --manifest LIST\n"
     "\n"
     "commands:\n";
 
@@ -161,6 +162,7 @@ enum {
     OPT_API_VERSION, OPT_NO_IMAGE, OPT_NO_AUDIO, OPT_CACHE_ONLY, OPT_FORCE, OPT_AUDIO_FORMAT,
     OPT_IMAGE_SIZE, OPT_NO_AUDIO_TRIM, OPT_FORMAT, OPT_BASE_URL, OPT_HELP, OPT_VERSION,
     OPT_DETAILS_PROVIDER, OPT_IMAGE_PROVIDER, OPT_AUDIO_PROVIDER, OPT_SPEECH_TEXT,
+    OPT_MEDIA_URL, OPT_MANIFEST, OPT_INLINE_ASSETS,
 };
 
 static const struct option long_opts[] = {
@@ -191,6 +193,9 @@ static const struct option long_opts[] = {
     { "output", required_argument, 0, 'o' },
     { "format", required_argument, 0, OPT_FORMAT },
     { "base-url", required_argument, 0, OPT_BASE_URL },
+    { "media-url", required_argument, 0, OPT_MEDIA_URL },
+    { "manifest", required_argument, 0, OPT_MANIFEST },
+    { "inline-assets", no_argument, 0, OPT_INLINE_ASSETS },
     { "details-provider", required_argument, 0, OPT_DETAILS_PROVIDER },
     { "image-provider", required_argument, 0, OPT_IMAGE_PROVIDER },
     { "audio-provider", required_argument, 0, OPT_AUDIO_PROVIDER },
@@ -334,6 +339,15 @@ static int apply_option(struct cli *c, int opt, const char *arg, const char *raw
         return 0;
     case OPT_BASE_URL:
         c->base_url = arg;
+        return 0;
+    case OPT_MEDIA_URL:
+        c->media_url = arg;
+        return 0;
+    case OPT_MANIFEST:
+        c->manifest = arg;
+        return 0;
+    case OPT_INLINE_ASSETS:
+        c->inline_assets = 1;
         return 0;
     case ':':
         cli_error("option '%s' needs a value", raw);

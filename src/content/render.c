@@ -331,11 +331,14 @@ static int render_page(const struct wb_doc *doc, wb_entry_lookup_fn lookup, void
     if (rc == 0 && !(html = cmark_markdown_to_html(md.data, md.len, CMARK_OPT_UNSAFE)))
         rc = WB_ENOMEM;
     if (rc == 0) {
+        if (!title && (rc = wb_doc_title(doc, &ph)) == 0 && ph.len)
+            title = ph.data; /* the first heading */
         if (!title) {
             title = strrchr(doc->name, '/');
             title = title ? title + 1 : doc->name;
         }
-        rc = content_page_open(out, o, title, "wb-lesson");
+        if (rc == 0)
+            rc = content_page_open(out, o, title, "wb-lesson");
     }
     for (const char *p = html; rc == 0 && p && *p;) {
         const char *at = strstr(p, "<!--wb-block-");

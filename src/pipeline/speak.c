@@ -237,12 +237,11 @@ out:
  * request, not content, names it, so a lesson built again finds it without
  * asking anyone: the bytes are written under their content hash first and the
  * request name is a hard link to them. */
-static void dialogue_key(const struct wb_config *cfg, const char *script, size_t len,
-                         const char *format, char *name, size_t cap)
+static void dialogue_key(const struct wb_config *cfg, const char *prov, const char *script,
+                         size_t len, const char *format, char *name, size_t cap)
 {
     struct wb_buf k;
     char hex[65];
-    const char *prov = audio_provider(cfg);
     wb_buf_init(&k, 0);
     wb_buf_appendf(&k, "dialogue|%s|%s|%s|%s|%s|%s|%d|", prov,
                    !strcmp(prov, "gemini") ? wb_config_get(cfg, "tts_model") : "espeak-ng",
@@ -266,7 +265,7 @@ int wb_dialogue_file(const struct wb_config *cfg, const char *media_dir, const c
     *name_out = NULL;
     if (wb_audio_format_from_name(format) < 0)
         return wb_error_set(err, WB_EINVAL, "unknown audio format '%s'", format);
-    dialogue_key(cfg, script, len, format, name, sizeof name);
+    dialogue_key(cfg, audio_provider(cfg), script, len, format, name, sizeof name);
     wb_buf_init(&path, 0);
     wb_buf_init(&target, 0);
     wb_buf_init(&clip, 0);
@@ -274,6 +273,19 @@ int wb_dialogue_file(const struct wb_config *cfg, const char *media_dir, const c
     if (wb_media_file_valid(path.data))
         goto found;
     if (cache_only) {
+        /* Nothing may be made: a clip another provider made for this script
+         * will do (a preview without a key still plays what Gemini said). */
+        static const char *const others[] = { "gemini", "offline" };
+        char alt[128];
+        for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+            wb_buf_reset(&path);
+            dialogue_key(cfg, others[i], script, len, format, alt, sizeof alt);
+            wb_path_join(&path, media_dir, alt);
+            if (wb_media_file_valid(path.data)) {
+                memcpy(name, alt, sizeof alt);
+                goto found;
+            }
+        }
         rc = wb_error_set(err, WB_ENOTFOUND, "dialogue not generated yet (--cache-only)");
         goto out;
     }
