@@ -270,7 +270,7 @@ TEST(page_mode_with_cmark_and_dialogue)
     o.media_url = custom_url;
     CHECK_OK(wb_doc_render(&d, NULL, NULL, &o, &out, err), err);
     CHECK(strncmp(out.data, "<!DOCTYPE html>\n<html lang=\"en\">", 32) == 0);
-    CHECK(strstr(out.data, "<title>one.md</title>") != NULL);
+    CHECK(strstr(out.data, "<title>Lesson &lt;one&gt;</title>") != NULL); /* its first heading */
     CHECK(strstr(out.data, "href=\"/course/wordbank-assets/wordbank.css\"") != NULL);
     CHECK(strstr(out.data, "<h1>Lesson &lt;one&gt;</h1>") == NULL); /* raw HTML passes... */
     CHECK(strstr(out.data, "<h1>Lesson <one></h1>") != NULL);       /* ...as authors wrote it */
@@ -285,6 +285,18 @@ TEST(page_mode_with_cmark_and_dialogue)
     CHECK(strstr(out.data, "\xef\xbb\xbf") == NULL);
     CHECK(strstr(out.data, "</main>\n</body>\n</html>\n") != NULL);
     wb_buf_release(&out);
+    {
+        /* No heading (one inside a code fence does not count): the file name. */
+        struct wb_doc d2;
+        const char *src2 = "```\n# not a title\n```\ntext\n";
+        wb_doc_init(&d2);
+        CHECK_OK(wb_doc_parse(&d2, "dir/two.md", src2, strlen(src2), err), err);
+        wb_buf_init(&out, 0);
+        CHECK_OK(wb_doc_render(&d2, NULL, NULL, &o, &out, err), err);
+        CHECK(strstr(out.data, "<title>two.md</title>") != NULL);
+        wb_buf_release(&out);
+        wb_doc_release(&d2);
+    }
 
     /* Without audio: the transcript alone. Inline assets: no links. */
     o.dialogue_audio = NULL;
