@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 
 WB = os.path.abspath(os.environ["WB_BIN"])
@@ -67,6 +68,16 @@ def links(path):
 def read(path):
     with open(path, encoding="utf-8") as f:
         return f.read()
+
+
+def wait_for(cond, seconds=90):
+    """Polls a condition of a build that runs by itself (--autoreload)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.5)
+    return False
 
 
 def pelican(site, out, env):
@@ -185,21 +196,51 @@ def run_all(tmp, fake):
           os.path.isdir(os.path.join(site, "output-nogen/media")), b[:1500])
     check("the call was --cache-only", "--cache-only" in read(calls).splitlines()[-1])
 
-    # 4. Pelican's content cache, the output folder deleted on each build.
-    make_site.write_site(site, wrapper, ["CACHE_CONTENT=True", "LOAD_CONTENT_CACHE=True",
-                                         "DELETE_OUTPUT_DIRECTORY=True",
-                                         f"CACHE_PATH={repr(os.path.join(tmp, 'pcache'))}"])
-    for i in range(2):
-        r = pelican(site, "output-cached", env)
+    # 4. Pelican's content cache, the output folder deleted on each build: a
+    # lesson's cards follow the word bank, so a lesson cached while the bank
+    # was empty shows the pictures once they exist.
+    cache = [f"CACHE_PATH={repr(os.path.join(tmp, 'pcache'))}", "CACHE_CONTENT=True",
+             "LOAD_CONTENT_CACHE=True", "DELETE_OUTPUT_DIRECTORY=True",
+             f"WORDBANK_DB={repr(os.path.join(tmp, 'fresh/wb.db'))}"]
+    make_site.write_site(site, wrapper, cache + ["GENERATE_CONTENT=False"])
+    r0 = pelican(site, "output-cached", nokey)
     c = os.path.join(site, "output-cached/lessons/animals/index.html")
-    cb = read(c) if os.path.exists(c) else ""
-    check("with the content cache, a second build still has cards and media",
-          r.returncode == 0 and cb.count('class="wb-card"') == 2 and
-          all(os.path.isfile(os.path.join(os.path.dirname(c), u)) for u in links(c)) and links(c),
-          r.stderr[-2000:])
-    check("the cached builds sent no request", fake.requests() == after)
+    c0 = read(c) if os.path.exists(c) else ""
+    make_site.write_site(site, wrapper, cache)
+    r1 = pelican(site, "output-cached", env)
+    c1 = read(c) if os.path.exists(c) else ""
+    mid = fake.requests()
+    r2 = pelican(site, "output-cached", env)
+    c2 = read(c) if os.path.exists(c) else ""
+    check("with the content cache, cards follow the word bank (no pictures, then pictures)",
+          r0.returncode == r1.returncode == 0 and c0.count('class="wb-card"') == 2 and
+          'class="wb-pic"' not in c0 and c1.count('class="wb-pic"') == 2, r1.stderr[-2000:])
+    check("a second cached build, output deleted, still has cards and media",
+          r2.returncode == 0 and c2.count('class="wb-pic"') == 2 and links(c) and
+          all(os.path.isfile(os.path.normpath(os.path.join(os.path.dirname(c), u))) for u in links(c)),
+          r2.stderr[-2000:])
+    check("the cached build sent no request", fake.requests() == mid, f"{mid} -> {fake.requests()}")
 
-    # 5. RELATIVE_URLS off: links under SITEURL.
+    # 5. --autoreload: an edited lesson is built again, with its new card.
+    auto = os.path.join(tmp, "auto")
+    make_site.write_site(auto, wrapper, [])
+    open(calls, "w").close()
+    p = subprocess.Popen([PELICAN, "--autoreload", "content", "-s", "pelicanconf.py", "-o", "output"],
+                         cwd=auto, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    page = os.path.join(auto, "output/town/town/index.html")
+    try:
+        first = wait_for(lambda: os.path.exists(page) and read(page).count('class="wb-card"') == 2)
+        src = os.path.join(auto, "content/town.md")
+        with open(src, "a", encoding="utf-8") as f:
+            f.write("\n<wordbank>\n- 鳥: bird (animal)\n</wordbank>\n")
+        second = wait_for(lambda: os.path.exists(page) and read(page).count('class="wb-card"') == 3)
+    finally:
+        p.terminate()
+        p.wait(20)
+    check("--autoreload: an edited lesson gets its new card, one call per build",
+          first and second and len(read(calls).splitlines()) == 2, read(calls))
+
+    # 6. RELATIVE_URLS off: links under SITEURL.
     make_site.write_site(site, wrapper, ["RELATIVE_URLS=False",
                                          "SITEURL='https://example.org/course'"])
     r = pelican(site, "output-abs", env)
