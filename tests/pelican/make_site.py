@@ -49,6 +49,8 @@ def write_site(d, wb, extra):
     for name, text in list(ARTICLES.items()) + list(PAGES.items()):
         p = os.path.join(d, "content", name)
         os.makedirs(os.path.dirname(p), exist_ok=True)
+        if os.path.exists(p):
+            continue  # kept as it is (and its mtime, for Pelican's cache)
         with open(p, "w", encoding="utf-8") as f:
             f.write(text)
     conf = {
