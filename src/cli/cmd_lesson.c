@@ -412,20 +412,44 @@ static int read_manifest(struct site *s, const char *list, const char *site_dir)
 }
 
 /* The outputs, checked before anything is generated: no page may overwrite
- * its own source (by any path or hard link), and the site folder must be a
- * writable folder. */
+ * a source (its own or another's, by any path or hard link), no two pages
+ * may share an output, and the site folder must be a writable folder. */
 static int check_outputs(struct site *s, const char *site_dir)
 {
-    struct stat in, out;
+    struct stat out, *in = calloc(s->n_pages ? s->n_pages : 1, sizeof *in);
+    int rc = EXIT_OK;
+    if (!in) {
+        cli_error("out of memory");
+        return EXIT_ENV;
+    }
     for (size_t i = 0; i < s->n_pages; i++) {
+        if (strcmp(s->pages[i].src_path, "-") == 0 || stat(s->pages[i].src_path, &in[i]) != 0)
+            in[i].st_ino = 0;
+    }
+    for (size_t i = 0; i < s->n_pages && !rc; i++) {
         const struct page *p = &s->pages[i];
-        if (strcmp(p->out_path, "-") && strcmp(p->src_path, "-") && stat(p->src_path, &in) == 0 &&
-            stat(p->out_path, &out) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
-            cli_error("%s: the output is the source file %s itself; choose another output",
-                      p->out_path, p->src_path);
-            return EXIT_USAGE;
+        if (!strcmp(p->out_path, "-"))
+            continue;
+        for (size_t j = 0; j < i && !rc; j++) {
+            if (!strcmp(p->out_path, s->pages[j].out_path)) {
+                cli_error("%s: both %s and %s would be written there", p->out_path,
+                          s->pages[j].src_path, p->src_path);
+                rc = EXIT_USAGE;
+            }
+        }
+        if (rc || stat(p->out_path, &out) != 0)
+            continue;
+        for (size_t j = 0; j < s->n_pages && !rc; j++) {
+            if (in[j].st_ino && in[j].st_dev == out.st_dev && in[j].st_ino == out.st_ino) {
+                cli_error("%s: the output is the source file %s itself; choose another output",
+                          p->out_path, s->pages[j].src_path);
+                rc = EXIT_USAGE;
+            }
         }
     }
+    free(in);
+    if (rc)
+        return rc;
     if (stat(site_dir, &out) != 0 || !S_ISDIR(out.st_mode)) {
         cli_error("%s: no such folder for the output", site_dir);
         return EXIT_ENV;

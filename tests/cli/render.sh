@@ -90,6 +90,12 @@ wb --cache-only render self.md -o ./out/../self.md; r2=$?
 wb --cache-only render self.md -o hard.md; r3=$?
 check "render onto its own source is 2 (same name, other path, hard link)" test "$r1$r2$r3" = 222
 check "the source is untouched" test "$(sha256sum < self.md)" = "$before"
+printf 'lesson.md\tx.html\ntown.md\tlesson.md\n' > over.tsv
+wb --cache-only render --manifest over.tsv -o .; rc=$?
+check "--manifest: a page onto another page's source is 2" bash -c '[ $0 = 2 ] && grep -q "lesson.md itself" err && test ! -e x.html' $rc
+mkdir -p dup/a dup/b && cp town.md dup/a/ && cp town.md dup/b/
+wb --cache-only render dup/a/town.md dup/b/town.md -o many; rc=$?
+check "two files with one output name are 2" bash -c '[ $0 = 2 ] && grep -q "both" err' $rc
 
 # A missing output folder: refused before any entry is generated.
 printf '<wordbank>\n- 鳥: bird\n</wordbank>\n' > bird.md
