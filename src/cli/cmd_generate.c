@@ -145,8 +145,7 @@ static int make_clips(struct cli *c, struct wb_doc *docs, int n, size_t *bad)
                                   c->cache_only, &file, &err);
             wb_buf_release(&script);
             free(file);
-            if (rc == WB_ECANCELED || (rc && cli_exit_for(rc) == EXIT_ENV &&
-                                       rc != WB_ENOTFOUND)) {
+            if (rc == WB_ECANCELED || (rc && cli_exit_for(rc) == EXIT_ENV && rc != WB_ENOTFOUND)) {
                 fprintf(stderr, "%s:%u: dialogue audio: %s\n", docs[i].name, bl->line,
                         wb_error_text(&err));
                 return cli_exit_for(rc);
