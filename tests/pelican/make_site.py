@@ -1,6 +1,6 @@
 """A small Pelican site for the plugin's tests: two lesson articles (one in a
-nested folder, one with a dialogue), a page without blocks, and tags the
-plugin must leave alone. Usage: make_site.py DIR WORDBANK_BIN [NAME=VALUE...]
+nested folder, one with a dialogue), a page with a block and one without,
+and tags the plugin must leave alone. Usage: make_site.py DIR WORDBANK_BIN [NAME=VALUE...]
 (extra pelicanconf.py settings, values as Python literals)."""
 import os
 import sys
@@ -42,7 +42,8 @@ Slug: town
 </wordbank>
 """,
 }
-PAGES = {"pages/about.md": "Title: About\n\nNo cards here, only <phrasebank>a tag</phrasebank>.\n"}
+PAGES = {"pages/about.md": "Title: About\n\nNo cards here, only <phrasebank>a tag</phrasebank>.\n",
+         "pages/words.md": "Title: Words\n\n<wordbank>\n- 猫: cat (animal)\n</wordbank>\n"}
 
 
 def write_site(d, wb, extra):

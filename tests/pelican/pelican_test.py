@@ -143,10 +143,14 @@ def run_all(tmp, fake):
         check(f"the {name} article has its two cards with pictures and audio",
               body.count('class="wb-card"') == 2 and body.count('class="wb-pic"') == 2 and
               body.count('class="wb-audio"') == 2, body[:2000])
+    words = os.path.join(out, "pages/words.html")
+    w = read(words) if os.path.exists(words) else ""
+    check("a page (not an article) gets its card too", w.count('class="wb-card"') == 1 and
+          'src="../media/' in w, w[:1500])
     a = read(animals) if os.path.exists(animals) else ""
     check("the dialogue has its clip", 'class="wb-dialogue-audio"' in a and "media/dialogue-" in a)
     bad = []
-    for p in [animals, town, os.path.join(out, "index.html")]:
+    for p in [animals, town, words, os.path.join(out, "index.html")]:
         for u in links(p):
             target = os.path.normpath(os.path.join(os.path.dirname(p), u))
             if u.startswith(("/", "http:", "https:", "file:")) or \
