@@ -29,7 +29,7 @@ untouched practice
 Smith: こんばんは
 </dialogue>
 
-Closing paragraph.
+Closing paragraph, see [the town]({filename}/town.md).
 """,
     "town.md": """Title: Town
 Date: 2024-01-02

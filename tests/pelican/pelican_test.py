@@ -176,8 +176,8 @@ def run_all(tmp, fake):
     r = pelican(plain, "output", env)
     pa = read(os.path.join(plain, "output/lessons/animals/index.html"))
     kept = [re.search(r"<p>Some .*?</p>", pa, re.S), re.search(r"<p><dialogue_practice>.*?</p>", pa, re.S),
-            re.search(r"<p>Closing paragraph.</p>", pa)]
-    check("other tags and text stay as Pelican alone makes them",
+            re.search(r"<p>Closing paragraph, see <a href=\"../../town/town/\">the town</a>.</p>", pa)]
+    check("other tags, text and Pelican's {filename} links stay as Pelican alone makes them",
           r.returncode == 0 and all(k and k.group(0) in a for k in kept),
           "\n".join(k.group(0) if k else "?" for k in kept))
     check("a page without blocks is byte for byte the same",
