@@ -30,6 +30,13 @@ struct wb_import_opts {
      * one unknown-keys warning "FILE: warning: ..."); may be NULL. */
     void (*on_diag)(void *ud, int is_warning, const char *msg);
     void *ud;
+    /* The media store the pictures and clips are copied into; NULL: media is
+     * not imported (image/audio stages keep their stored state). */
+    const char *media_dir;
+    /* The original's content/ folder (holding images/wordbank/<h>.jpg and
+     * audio/wordbank/<h>.aac); NULL: the JSONL folder's sibling "content"
+     * and "./content". */
+    const char *media_from;
 };
 
 struct wb_import_report {
@@ -37,7 +44,10 @@ struct wb_import_report {
     size_t imported; /* new entries */
     size_t updated;  /* entries that already existed (re-import) */
     size_t failed;   /* malformed lines, skipped; the CLI exits 1 when non-zero */
-    size_t warnings; /* at most 1: unknown keys, named once per import */
+    size_t warnings; /* unknown keys (named once per import), media files not found */
+    size_t media_copied;  /* pictures and clips brought into the media store */
+    size_t media_refused; /* media paths or files refused (unsafe path, not media, too big) */
+    size_t media_missing; /* stages left missing because no file was found */
     struct wb_buf diags; /* every diagnostic, one a line (capped at 64 KiB) */
     size_t diags_dropped; /* diagnostics past the cap (still passed to on_diag) */
 };
@@ -52,8 +62,22 @@ void wb_import_report_release(struct wb_import_report *r);
  * Re-importing updates entries in place (the key is word, en_translation,
  * language_code). Fields a line lacks keep their stored values.
  * Stages: details done (provider "import") when description or examples are
- * given; image/audio done with the file when image_file/audio_file is a
- * non-empty string; otherwise as stored (missing for a new entry).
+ * given. Media (when o->media_dir is set): image_file/audio_file, relative to
+ * the JSONL file's folder, or else the original's name
+ * md5(word ":" en_translation)[:12] as images/wordbank/<h>.jpg and
+ * audio/wordbank/<h>.aac under o->media_from (or the default folders), for a
+ * stage that is not done yet. A path that is absolute, climbs out of its
+ * folder with "..", holds a NUL, or resolves (through a symbolic link)
+ * outside its folder, and a file that is too big (WB_MEDIA_MAX_FILE) or not
+ * complete media of the stage's kind, is refused with "FILE:LINE: reason"
+ * (counted in media_refused; the line's text still imports). A file found
+ * and valid is copied into the media store under its content hash and the
+ * stage is done with it; one not found leaves the stage as it was (one
+ * warning FILE:LINE for a named file, one summary warning for the rest).
+ * Never a stage done with nothing behind it.
+ * The keys wordbank's own export adds ("context", "reading",
+ * "example_translations", "stages") are read back, so an export imports
+ * losslessly.
  * Returns 0 when the file was read to the end (check rep->failed), or a
  * negative code when it could not be (unreadable file, store error: the
  * current batch is rolled back, earlier batches stay). */
@@ -72,6 +96,19 @@ int wb_import_jsonl_stream(struct wb_store *st, FILE *in, const char *name,
  * newlines), image_description, image_file, audio_file. */
 int wb_export_jsonl(struct wb_store *st, const char *path, const struct wb_store_query *q,
                     struct wb_error *err);
+/* The lossless JSONL export: entries in key order (word, translation,
+ * language; byte order), one a line, the original's keys first and then
+ * every field wordbank holds in a fixed order: "context", "reading",
+ * "example_translations" (parallel to "examples", null where unknown) and
+ * "stages" (each stage that is not missing: state, provider, model, voice,
+ * error, tokens). Media are read from media_dir by validated store names
+ * only (wb_media_read) and named relative to the output file's folder: in
+ * place when media_dir is inside that folder, otherwise copied into a
+ * "media" folder beside the file. A stage whose file is missing or invalid
+ * is written without a file (and logged). Deterministic: the same word bank
+ * gives the same bytes. */
+int wb_export_jsonl_full(struct wb_store *st, const char *media_dir, const char *path,
+                         const struct wb_store_query *q, struct wb_error *err);
 int wb_export_csv(struct wb_store *st, const char *path, const struct wb_store_query *q,
                   struct wb_error *err);
 

@@ -28,6 +28,7 @@ struct cli {
     const char *force;    /* --force[=stages]: NULL, "" (all) or a list */
     int no_image, no_audio, cache_only, no_audio_trim;
     const char *base_url; /* --base-url */
+    const char *media_from; /* --media-from (import) */
     int argc;             /* positional arguments after the command */
     char **argv;
 };

@@ -220,46 +220,28 @@ static const struct wb_entry *lookup(void *ud, const char *word, const char *tra
     return s->n_entries > before ? &s->entries[before] : NULL;
 }
 
-static int copy_file(const char *from, const char *to)
-{
-    struct wb_buf b;
-    struct wb_error err = { 0 };
-    int rc;
-    struct stat st;
-    if (stat(to, &st) == 0 && st.st_size > 0)
-        return 0; /* content-hash names: same name, same bytes */
-    wb_buf_init(&b, 0);
-    rc = wb_buf_read_file(&b, from, &err);
-    if (rc) {
-        cli_warn("%s", wb_error_text(&err));
-        wb_buf_release(&b);
-        return -1;
-    }
-    rc = cli_write_file(to, b.data, b.len);
-    wb_buf_release(&b);
-    return rc;
-}
-
 /* Media URLs: "media/<file>" below the site (copied there by build), or the
- * media directory itself for render. */
+ * media directory itself for render. Build copies only files the media store
+ * named (wb_media_copy validates the name and the bytes), so no path from a
+ * word bank can pull any other file into a site. */
 static int media_url(void *ud, const char *file, struct wb_buf *out)
 {
     struct site *s = ud;
-    struct wb_buf from, to;
-    int rc = 0;
+    struct wb_error err = { 0 };
+    struct wb_buf to;
     if (!s->copy_media)
         return wb_buf_appendf(out, "%s/%s", cli_media_dir(s->c), file);
-    wb_buf_init(&from, 0);
+    if (!wb_media_name_ok(file)) {
+        cli_warn("\"%s\" is not a media store name; left out of the site", file);
+        return 0;
+    }
     wb_buf_init(&to, 0);
-    wb_buf_appendf(&from, "%s/%s", cli_media_dir(s->c), file);
-    wb_buf_appendf(&to, "%s/media/%s", s->out_dir, file);
-    if (access(from.data, R_OK) == 0)
-        copy_file(from.data, to.data);
-    wb_buf_release(&from);
+    wb_buf_appendf(&to, "%s/media", s->out_dir);
+    if (wb_media_copy(cli_media_dir(s->c), file, to.data, &err))
+        cli_warn("%s", wb_error_text(&err));
     wb_buf_release(&to);
-    rc = wb_buf_appendf(out, "%smedia/%s",
-                        s->c->base_url ? s->c->base_url : s->cur_root ? s->cur_root : "", file);
-    return rc;
+    return wb_buf_appendf(out, "%smedia/%s",
+                          s->c->base_url ? s->c->base_url : s->cur_root ? s->cur_root : "", file);
 }
 
 static int render_one(struct site *s, struct page *p, struct wb_render_opts *o, struct wb_buf *out)
