@@ -243,14 +243,15 @@ static int plan_media(struct media_plan *mp, const char *media_dir, const char *
     const char *slash = strcmp(path, "-") ? strrchr(path, '/') : NULL;
     char *dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
     char *out_real = dir ? realpath(dir, NULL) : NULL;
+    int e = errno;
     char *m_real = realpath(media_dir, NULL);
     size_t ol;
     int rc = 0;
     memset(mp, 0, sizeof mp[0]);
     mp->media_dir = media_dir;
     if (!out_real) {
-        rc = wb_error_set(err, dir ? WB_EIO : WB_ENOMEM, "%s: cannot resolve its folder: %s",
-                          path, strerror(errno));
+        rc = wb_error_set(err, dir ? WB_EIO : WB_ENOMEM, "%s: its folder %s: %s", path,
+                          dir ? dir : "", strerror(e));
         goto out;
     }
     ol = strlen(out_real);
