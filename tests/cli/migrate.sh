@@ -221,10 +221,12 @@ for e in v:
 check "only the valid picture reached the media store" test "$(ls "$H/bank/media")" = "$(sha_name "$H/lesson/fine.jpg" jpg)"
 # A word bank that already holds unsafe names (as older versions imported
 # them): neither a build nor a deck reads them.
-sqlite3 "$H/bank/wordbank.db" "UPDATE stages SET file = '../../private/secret.jpg', state = 'done' WHERE stage = 'image' AND entry_id = (SELECT id FROM entries WHERE word = '一');
-UPDATE stages SET file = '$H/private/secret.jpg', state = 'done' WHERE stage = 'image' AND entry_id = (SELECT id FROM entries WHERE word = '二');"
-ln -s "$H/private/secret.jpg" "$H/bank/media/$(sha_name "$H/private/secret.jpg" jpg)"
-sqlite3 "$H/bank/wordbank.db" "UPDATE stages SET file = '$(sha_name "$H/private/secret.jpg" jpg)', state = 'done' WHERE stage = 'image' AND entry_id = (SELECT id FROM entries WHERE word = '三');"
+# (A stage without a row is missing: the rows are written whole.)
+unsafe() { sqlite3 "$H/bank/wordbank.db" "INSERT OR REPLACE INTO stages (entry_id, stage, state, file, updated_at) SELECT id, 'image', 'done', '$2', 0 FROM entries WHERE word = '$1';" && test "$(sqlite3 "$H/bank/wordbank.db" "SELECT count(*) FROM stages JOIN entries ON id = entry_id WHERE word = '$1' AND file = '$2'")" = 1; }
+secret_name=$(sha_name "$H/private/secret.jpg" jpg)
+ln -s "$H/private/secret.jpg" "$H/bank/media/$secret_name"
+cp "$H/private/secret.jpg" "$H/bank/secret-copy.jpg"
+check "unsafe names planted in the word bank" bash -c "$(declare -f unsafe); H='$H'; unsafe 一 ../secret-copy.jpg && unsafe 二 '$H/private/secret.jpg' && unsafe 三 '$secret_name'"
 printf '# Numbers\n\n<wordbank>\n- 一: one\n- 二: two\n- 三: three\n- 八: eight\n</wordbank>\n' > "$H/lesson/numbers.md"
 run "--cache-only build with unsafe names in the word bank" 0 "$WB" --cache-only build "$H/lesson" -o "$H/site"
 run "an Anki deck of that word bank" 0 "$WB" export --format apkg -o "$H/deck.apkg"
