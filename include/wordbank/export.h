@@ -116,8 +116,9 @@ int wb_export_csv(struct wb_store *st, const char *path, const struct wb_store_q
  * after the file ("Lesson 3.apkg" -> deck "Lesson 3"). One note an entry of a
  * basic "wordbank" note type: Front = word and its audio, Back = reading,
  * translation, description, examples and picture. Media files are read from
- * media_dir (stage files are relative to it); a missing or empty one is left
- * out with a warning in the log. Notes get a guid from the entry's key, so
+ * media_dir by validated store names only (wb_media_read: no path, no
+ * symbolic link, valid bytes); any other, or a missing one, is left out with
+ * a warning in the log. AAC clips go in as they are. Notes get a guid from the entry's key, so
  * importing a newer deck into Anki updates the notes. Written to a temporary
  * file and renamed into place. */
 int wb_export_apkg(struct wb_store *st, const char *media_dir, const char *path,

@@ -2,7 +2,8 @@
  * extension, and cheap structural checks that tell a complete file from an
  * empty, truncated or foreign one (so a half-written file counts as missing
  * and is generated again). Each check walks the container's own framing:
- * PNG chunks, JPEG end marker, MP3 frames, MP4 boxes, Ogg pages, RIFF chunks.
+ * PNG chunks, JPEG end marker, MP3 frames, ADTS AAC frames, MP4 boxes, Ogg
+ * pages, RIFF chunks.
  */
 #include <string.h>
 
