@@ -259,6 +259,10 @@ static int plan_media(struct media_plan *mp, const char *media_dir, const char *
         mp->prefix = strdup("");
     } else if (m_real && strncmp(m_real, out_real, ol) == 0 && (ol == 1 || m_real[ol] == '/')) {
         mp->prefix = strdup(m_real + ol + (ol == 1 ? 0 : 1));
+    } else if (!strcmp(path, "-")) {
+        /* Standard output: no files are written beside it; the names are
+         * the store's own (relative to the media directory). */
+        mp->prefix = strdup("");
     } else {
         mp->prefix = strdup("media");
         if (mp->prefix && (mp->copy_dir = malloc(ol + 8)))

@@ -148,6 +148,19 @@ check "its media was copied beside it" test "$(ls "$T/exp/media" | wc -l)" = 3
 run "export again" 0 "$WB" export --format jsonl -o "$T/exp/again.jsonl"
 check "the export is deterministic" cmp -s "$T/exp/words.jsonl" "$T/exp/again.jsonl"
 rm "$T/exp/again.jsonl"
+mkdir -p "$T/cwd" && cd "$T/cwd"
+run "export to stdout from elsewhere" 0 "$WB" --db "$S/wordbank.db" export --format jsonl
+check "stdout: the same entries, bare store names, nothing copied" python3 - "$T/out" "$T/exp/words.jsonl" "$T/cwd" <<'PY'
+import json, os, sys
+a = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+b = [json.loads(l) for l in open(sys.argv[2], encoding="utf-8")]
+assert [o["word"] for o in a] == [o["word"] for o in b]
+for x, y in zip(a, b):
+    for k in ("image_file", "audio_file"):
+        assert (x[k] is None) == (y[k] is None) and (x[k] is None or "media/" + x[k] == y[k]), (x[k], y[k])
+assert os.listdir(sys.argv[3]) == [], os.listdir(sys.argv[3])
+PY
+cd "$S"
 check "one entry a line, in key order" python3 -c '
 import json, sys
 k = [(o["word"], o["en_translation"], o["language_code"]) for o in map(json.loads, open(sys.argv[1], encoding="utf-8"))]
