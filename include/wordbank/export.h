@@ -105,8 +105,8 @@ int wb_export_jsonl(struct wb_store *st, const char *path, const struct wb_store
  * only (wb_media_read) and named relative to the output file's folder: in
  * place when media_dir is inside that folder, otherwise copied into a
  * "media" folder beside the file (path "-": relative to the current folder
- * when media_dir is inside it, else the bare store names; nothing copied). A stage whose file is missing or invalid
- * is written without a file (and logged). Deterministic: the same word bank
+ * when media_dir is inside it, else the bare store names; nothing copied). A stage whose file is
+ * missing or invalid is written without a file (and logged). Deterministic: the same word bank
  * gives the same bytes. */
 int wb_export_jsonl_full(struct wb_store *st, const char *media_dir, const char *path,
                          const struct wb_store_query *q, struct wb_error *err);

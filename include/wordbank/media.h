@@ -118,8 +118,8 @@ enum wb_image_type wb_image_type_from_name(const char *name);
 /* ---- media files ------------------------------------------------------- */
 
 /* The extension the bytes call for, without a dot: "mp3", "aac" (ADTS AAC, as
- * the original system stored it), "m4a", "opus", "png", "jpg", "webp", "wav"; NULL when the bytes are none of these. Looks at
- * the magic only (see wb_media_valid for completeness). */
+ * the original system stored it), "m4a", "opus", "png", "jpg", "webp", "wav"; NULL when the bytes
+ * are none of these. Looks at the magic only (see wb_media_valid for completeness). */
 const char *wb_media_sniff_ext(const void *data, size_t len);
 
 /* 1 when the bytes are a complete file of a type we know (magic plus a cheap

@@ -40,11 +40,10 @@ struct import {
     size_t missing_first_line;
 };
 
-static const char *const known_keys[] = {
-    "word",       "en_translation", "language_code",        "examples", "description",
-    "image_description", "image_file", "audio_file", "context", "reading",
-    "example_translations", "stages"
-};
+static const char *const known_keys[] = { "word",       "en_translation",       "language_code",
+                                          "examples",   "description",          "image_description",
+                                          "image_file", "audio_file",           "context",
+                                          "reading",    "example_translations", "stages" };
 
 void wb_import_report_init(struct wb_import_report *r)
 {
@@ -245,13 +244,13 @@ static int import_media(struct import *im, json_t *obj, struct wb_entry *e, unsi
             }
             wb_md5_hex(k.data, k.len, hex);
             wb_buf_release(&k);
-            snprintf(rel, sizeof rel, s == WB_STAGE_IMAGE ? "images/wordbank/%.12s.jpg"
-                                                          : "audio/wordbank/%.12s.aac",
+            snprintf(rel, sizeof rel,
+                     s == WB_STAGE_IMAGE ? "images/wordbank/%.12s.jpg" : "audio/wordbank/%.12s.aac",
                      hex);
             for (int r = 0; r < 2 && rc == WB_ENOTFOUND; r++) {
                 if (im->content_roots[r])
-                    rc = bring_file(im, (enum wb_stage)s, im->content_roots[r], rel, &name,
-                                    reason, sizeof reason, err);
+                    rc = bring_file(im, (enum wb_stage)s, im->content_roots[r], rel, &name, reason,
+                                    sizeof reason, err);
             }
         } else {
             continue;
@@ -279,8 +278,7 @@ static int import_media(struct import *im, json_t *obj, struct wb_entry *e, unsi
             }
         } else {
             diag(im, 0, "%s:%zu: %s %s%.200s%s refused: %s", im->name, im->line_no, key,
-                 named ? "\"" : "", named ? json_string_value(v) : rel, named ? "\"" : "",
-                 reason);
+                 named ? "\"" : "", named ? json_string_value(v) : rel, named ? "\"" : "", reason);
             im->rep->media_refused++;
         }
     }
@@ -295,7 +293,8 @@ static int apply_stages(json_t *obj, struct wb_entry *e, unsigned brought)
     const char *k;
     if (!json_is_object(stages))
         return 0;
-    json_object_foreach(stages, k, v) {
+    json_object_foreach(stages, k, v)
+    {
         int s = wb_stage_from_name(k);
         const char *state = NULL, *str = NULL;
         struct wb_stage_info *si = &e->stages[s];
@@ -330,8 +329,8 @@ static int check_line(json_t *obj, const char *lang, char *reason, size_t cap, c
                       const char **tr, const char **lng)
 {
     static const char *const str_keys[] = { "description", "image_description", "image_file",
-                                            "audio_file", "context", "reading" };
-    static const char *const text_keys[] = { "word", "en_translation", "language_code",
+                                            "audio_file",  "context",           "reading" };
+    static const char *const text_keys[] = { "word",        "en_translation",    "language_code",
                                              "description", "image_description", "context",
                                              "reading" };
     const char *dummy;
@@ -402,7 +401,8 @@ static int check_line(json_t *obj, const char *lang, char *reason, size_t cap, c
         json_t *v;
         if (!json_is_object(ex))
             return snprintf(reason, cap, "\"stages\" is not an object"), WB_EPARSE;
-        json_object_foreach(ex, k, v) {
+        json_object_foreach(ex, k, v)
+        {
             static const char *const sk[] = { "state", "provider", "model", "voice", "error" };
             const char *state;
             if (wb_stage_from_name(k) < 0 || !json_is_object(v))
@@ -460,7 +460,8 @@ static int merge_line(json_t *obj, struct wb_entry *e)
         changed |= n != e->n_examples;
         for (size_t i = 0; i < n; i++) {
             const char *text = json_string_value(json_array_get(ex, i));
-            const char *tr = json_is_array(extr) ? json_string_value(json_array_get(extr, i)) : NULL;
+            const char *tr =
+                json_is_array(extr) ? json_string_value(json_array_get(extr, i)) : NULL;
             int kept = i < e->n_examples && same(e->examples[i].text, text);
             changed |= !kept;
             if (!tr && kept)

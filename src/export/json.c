@@ -123,8 +123,8 @@ int export_entry_full(const struct wb_entry *e, const char *const files[WB_STAGE
     json_t *o = json_object(), *ex = json_array(), *tr = json_array();
     int bad = !o || !ex || !tr, rc;
     for (size_t i = 0; !bad && i < e->n_examples; i++) {
-        if (json_array_append_new(ex, export_json_str(e->examples[i].text ? e->examples[i].text
-                                                                          : "")) != 0 ||
+        if (json_array_append_new(
+                ex, export_json_str(e->examples[i].text ? e->examples[i].text : "")) != 0 ||
             json_array_append_new(tr, export_json_str(e->examples[i].translation)) != 0)
             bad = 1;
     }

@@ -123,7 +123,9 @@ int wb_media_name(const void *data, size_t len, char *out, size_t cap)
     return 0;
 }
 
-static const char *const store_exts[] = { "mp3", "m4a", "aac", "opus", "wav", "png", "jpg", "webp" };
+static const char *const store_exts[] = {
+    "mp3", "m4a", "aac", "opus", "wav", "png", "jpg", "webp"
+};
 
 /* The hash part of a store name (NULL when it is not one) and its extension. */
 static const char *name_parts(const char *name, const char **ext)
@@ -229,8 +231,7 @@ out:
     return rc;
 }
 
-int wb_media_read(const char *media_dir, const char *name, struct wb_buf *out,
-                  struct wb_error *err)
+int wb_media_read(const char *media_dir, const char *name, struct wb_buf *out, struct wb_error *err)
 {
     struct wb_buf path;
     const char *ext, *hash = name_parts(name, &ext);
@@ -252,8 +253,8 @@ int wb_media_read(const char *media_dir, const char *name, struct wb_buf *out,
     if (rc == 0 && hash == name) { /* a content-hash name: the bytes must hash to it */
         wb_sha256_hex(out->data + start, out->len - start, hex);
         if (strncmp(hex, hash, NAME_HEX) != 0)
-            rc = wb_error_set(err, WB_EMEDIA, "%s does not hold the bytes its name says",
-                              path.data);
+            rc =
+                wb_error_set(err, WB_EMEDIA, "%s does not hold the bytes its name says", path.data);
     }
     if (rc)
         media_buf_truncate(out, start);
@@ -301,8 +302,10 @@ int wb_media_write(const char *media_dir, const void *data, size_t len, char **n
     }
     ext = wb_media_sniff_ext(data, len);
     if (!ext) {
-        rc = wb_error_set(err, WB_EMEDIA, "%s", len ? "unknown media type (not MP3, AAC, M4A, Opus, WAV, PNG, JPEG or WebP)"
-                                                    : "empty media data");
+        rc = wb_error_set(
+            err, WB_EMEDIA, "%s",
+            len ? "unknown media type (not MP3, AAC, M4A, Opus, WAV, PNG, JPEG or WebP)"
+                : "empty media data");
         goto out;
     }
     if (!wb_media_valid(data, len)) {

@@ -16,8 +16,12 @@ static inline void tm_adts(struct wb_buf *b, int frames, int seed)
 {
     for (int f = 0; f < frames; f++) {
         const size_t len = 16;
-        uint8_t h[16] = { 0xFF, 0xF1, 0x58, (uint8_t)(0x40 | ((len >> 11) & 3)),
-                          (uint8_t)((len >> 3) & 0xFF), (uint8_t)(((len & 7) << 5) | 0x1F),
+        uint8_t h[16] = { 0xFF,
+                          0xF1,
+                          0x58,
+                          (uint8_t)(0x40 | ((len >> 11) & 3)),
+                          (uint8_t)((len >> 3) & 0xFF),
+                          (uint8_t)(((len & 7) << 5) | 0x1F),
                           0xFC };
         for (size_t i = 7; i < len; i++)
             h[i] = (uint8_t)(seed * 31 + f * 7 + (int)i);

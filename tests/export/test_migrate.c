@@ -233,8 +233,8 @@ TEST(import_refuses_hostile_media)
     snprintf(q, sizeof q, "%s/inlink.jpg", root); /* a symbolic link that stays inside */
     CHECK(symlink("ok.jpg", q) == 0);
     snprintf(p, sizeof p, "%s/outside.jpg", outside);
-#define LINE(w, key, val)                                                                          \
-    wb_buf_appendf(&lines, "{\"word\": \"%s\", \"en_translation\": \"t\", \"%s\": \"%s\"}\n", w,    \
+#define LINE(w, key, val)                                                                        \
+    wb_buf_appendf(&lines, "{\"word\": \"%s\", \"en_translation\": \"t\", \"%s\": \"%s\"}\n", w, \
                    key, val)
     LINE("w1", "image_file", "../outside/outside.jpg");
     LINE("w2", "image_file", p);
@@ -262,10 +262,9 @@ TEST(import_refuses_hostile_media)
     static const struct {
         int line;
         const char *why;
-    } refused[] = { { 1, "climbs out" },         { 2, "absolute path" },
-                    { 3, "resolves outside" },   { 4, "NUL" },
-                    { 5, "larger than" },        { 6, "not a picture or sound" },
-                    { 7, "not a sound" },        { 8, "climbs out" } };
+    } refused[] = { { 1, "climbs out" },  { 2, "absolute path" }, { 3, "resolves outside" },
+                    { 4, "NUL" },         { 5, "larger than" },   { 6, "not a picture or sound" },
+                    { 7, "not a sound" }, { 8, "climbs out" } };
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         char want[4200];
         const char *at;
@@ -301,8 +300,8 @@ TEST(import_refuses_hostile_media)
 }
 
 /* An entry holding every field wordbank keeps. */
-static void put_full(struct wb_store *st, const char *media, const char *w, const char *t,
-                     int seed, int audio_failed)
+static void put_full(struct wb_store *st, const char *media, const char *w, const char *t, int seed,
+                     int audio_failed)
 {
     struct wb_entry e;
     struct wb_error err = { 0 };
@@ -335,8 +334,7 @@ static void put_full(struct wb_store *st, const char *media, const char *w, cons
         wb_buf_reset(&b);
         tm_adts(&b, 3, seed);
         e.stages[WB_STAGE_AUDIO].state = WB_STATE_DONE;
-        CHECK_OK(wb_media_write(media, b.data, b.len, &e.stages[WB_STAGE_AUDIO].file, &err),
-                 &err);
+        CHECK_OK(wb_media_write(media, b.data, b.len, &e.stages[WB_STAGE_AUDIO].file, &err), &err);
         e.stages[WB_STAGE_AUDIO].provider = strdup("gemini");
         e.stages[WB_STAGE_AUDIO].voice = strdup("Kore");
     }
@@ -407,7 +405,8 @@ TEST(export_import_round_trip)
     CHECK(strstr(f1, "..") == NULL && strstr(f1, "\"media/") != NULL);
     CHECK(strstr(f1, th_tmpdir()) == NULL); /* no absolute path */
     /* Key order, one entry a line: 兎 (U+5154) < 犬 (U+72AC) < 猫 (U+732B). */
-    CHECK(strstr(f1, "\"兎\"") < strstr(f1, "\"犬\"") && strstr(f1, "\"犬\"") < strstr(f1, "\"猫\""));
+    CHECK(strstr(f1, "\"兎\"") < strstr(f1, "\"犬\"") &&
+          strstr(f1, "\"犬\"") < strstr(f1, "\"猫\""));
     CHECK(strstr(f1, "\"example_translations\": [\"The first.\", null]") != NULL);
 
     /* A fresh word bank elsewhere imports it to the same entries and bytes. */

@@ -243,7 +243,7 @@ TEST(adts_aac)
     CHECK(wb_media_name(b.data, b.len, name, sizeof name) == 0);
     CHECK(strlen(name) == 36 && strcmp(name + 32, ".aac") == 0);
     CHECK(!wb_media_valid(b.data, b.len - 3)); /* the last frame cut short */
-    b.data[16 + 5] ^= 0x80;                     /* the second frame's length broken */
+    b.data[16 + 5] ^= 0x80;                    /* the second frame's length broken */
     CHECK(!wb_media_valid(b.data, b.len));
     b.data[16 + 5] ^= 0x80;
     b.data[16 + 1] = (char)0xF3; /* layer != 0: not ADTS */
@@ -257,7 +257,9 @@ TEST(store_names)
     static const char *const good[] = { "0123456789abcdef0123456789abcdef.jpg",
                                         "0123456789abcdef0123456789abcdef.aac",
                                         "dialogue-0123456789abcdef0123456789abcdef.mp3" };
-    static const char *const bad[] = { "", "x.jpg", "../0123456789abcdef0123456789abcdef.jpg",
+    static const char *const bad[] = { "",
+                                       "x.jpg",
+                                       "../0123456789abcdef0123456789abcdef.jpg",
                                        "/0123456789abcdef0123456789abcdef.jpg",
                                        "0123456789ABCDEF0123456789abcdef.jpg",
                                        "0123456789abcdef0123456789abcdef.txt",
@@ -296,8 +298,7 @@ TEST(read_only_store_files)
     /* Not a store name. */
     CHECK_INT(wb_media_read(dir, "../m/x.aac", &got, &err), WB_EINVAL);
     /* Missing. */
-    CHECK_INT(wb_media_read(dir, "0123456789abcdef0123456789abcdef.jpg", &got, &err),
-              WB_ENOTFOUND);
+    CHECK_INT(wb_media_read(dir, "0123456789abcdef0123456789abcdef.jpg", &got, &err), WB_ENOTFOUND);
     /* A symbolic link under a store name (to a valid file with that hash). */
     tm_adts(&o, 2, 6);
     snprintf(p, sizeof p, "%s/outside.aac", th_tmpdir());
@@ -321,8 +322,7 @@ TEST(read_only_store_files)
     CHECK(truncate(q, (off_t)WB_MEDIA_MAX_FILE + 1) == 0);
     CHECK_INT(wb_media_read(dir, name, &got, &err), WB_ETOOBIG);
     CHECK_INT(wb_media_load(q, 1, &got, &err), WB_ETOOBIG);
-    CHECK_MSG(strstr(err.msg, "(67108865 bytes)") != NULL, "not refused by its size: %s",
-              err.msg);
+    CHECK_MSG(strstr(err.msg, "(67108865 bytes)") != NULL, "not refused by its size: %s", err.msg);
     CHECK(got.len == b.len); /* nothing appended by the failures */
     free(stored);
     wb_buf_release(&b);
