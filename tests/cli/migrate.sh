@@ -265,6 +265,12 @@ PY
 cd "$S"
 run "a build that may generate (control)" 0 "$WB" --no-image -j 2 build content/lessons -o "$T/out-site2"
 check "the fake counted its requests (the zero above is real)" test "$(requests)" -gt 0
+run "list after the generating build" 0 "$WB" list --json
+check "the imported AAC clip and picture were kept, not generated again" python3 - "$T/out" "$cat_jpg" "$cat_aac" <<'PY'
+import json, sys
+c = {e["word"]: e for e in json.load(open(sys.argv[1]))}["猫"]["stages"]
+assert c["image"]["file"] == "media/" + sys.argv[2] and c["audio"]["file"] == "media/" + sys.argv[3], c
+PY
 
 echo "1..$n"
 exit 0
