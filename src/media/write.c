@@ -164,7 +164,9 @@ int wb_media_load(const char *path, int follow, struct wb_buf *out, struct wb_er
     int fd, rc = 0;
     if (!path || !*path)
         return wb_error_set(err, WB_EINVAL, "no media path");
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (follow ? 0 : O_NOFOLLOW));
+    /* O_NONBLOCK: a FIFO planted under a media name must not hang us (fstat
+     * refuses it next); it changes nothing for a regular file. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
     if (fd < 0) {
         int e = errno;
         if (e == ELOOP)

@@ -230,6 +230,8 @@ TEST(import_refuses_hostile_media)
     tm_jpeg(&okjpg, 8);
     snprintf(p, sizeof p, "%s/ok.jpg", root);
     put_file(p, okjpg.data, okjpg.len);
+    snprintf(q, sizeof q, "%s/fifo.jpg", root); /* a FIFO: must not hang the import */
+    CHECK(mkfifo(q, 0644) == 0);
     snprintf(q, sizeof q, "%s/inlink.jpg", root); /* a symbolic link that stays inside */
     CHECK(symlink("ok.jpg", q) == 0);
     snprintf(p, sizeof p, "%s/outside.jpg", outside);
@@ -247,24 +249,26 @@ TEST(import_refuses_hostile_media)
     LINE("w9", "image_file", "sub/../ok.jpg");
     LINE("w10", "image_file", "inlink.jpg");
     LINE("w11", "image_file", "nothere.jpg");
+    LINE("w12", "image_file", "fifo.jpg");
 #undef LINE
     snprintf(jsonl, sizeof jsonl, "%s/words.jsonl", root);
     put_file(jsonl, lines.data, lines.len);
     CHECK_OK(wb_store_open(":memory:", WB_STORE_CREATE, &st, &err), &err);
     wb_import_report_init(&rep);
     CHECK_OK(wb_import_jsonl(st, jsonl, &o, &rep, &err), &err);
-    CHECK_INT(rep.imported, 11); /* every line's text */
+    CHECK_INT(rep.imported, 12); /* every line's text */
     CHECK_INT(rep.failed, 0);
-    CHECK_INT(rep.media_refused, 8);
+    CHECK_INT(rep.media_refused, 9);
     CHECK_INT(rep.media_copied, 2);
     CHECK_INT(rep.media_missing, 1);
-    CHECK_MSG(d.errors == 8 && d.warnings == 1, "%s", d.all.data);
+    CHECK_MSG(d.errors == 9 && d.warnings == 1, "%s", d.all.data);
     static const struct {
         int line;
         const char *why;
     } refused[] = { { 1, "climbs out" },  { 2, "absolute path" }, { 3, "resolves outside" },
                     { 4, "NUL" },         { 5, "larger than" },   { 6, "not a picture or sound" },
-                    { 7, "not a sound" }, { 8, "climbs out" } };
+                    { 7, "not a sound" }, { 8, "climbs out" },
+                    { 12, "not a regular file" } };
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         char want[4200];
         const char *at;
