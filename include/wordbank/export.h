@@ -83,7 +83,9 @@ void wb_import_report_release(struct wb_import_report *r);
  * current batch is rolled back, earlier batches stay). */
 int wb_import_jsonl(struct wb_store *st, const char *path, const struct wb_import_opts *o,
                     struct wb_import_report *rep, struct wb_error *err);
-/* The same from an open stream; name is used in diagnostics. */
+/* The same from an open stream; name is used in diagnostics; media paths are
+ * relative to the current folder (and the default content folder is
+ * "./content"). */
 int wb_import_jsonl_stream(struct wb_store *st, FILE *in, const char *name,
                            const struct wb_import_opts *o, struct wb_import_report *rep,
                            struct wb_error *err);
