@@ -639,7 +639,8 @@ static int media_roots(struct import *im, const char *dir, struct wb_error *err)
             return wb_error_set(err, WB_ENOTFOUND, "%s: %s", o->media_from, strerror(errno));
         return 0;
     }
-    im->content_roots[0] = real_dir(im->file_root, "../content");
+    if (dir) /* a stream has no folder of its own: only ./content */
+        im->content_roots[0] = real_dir(im->file_root, "../content");
     im->content_roots[1] = real_dir("content", NULL);
     if (im->content_roots[0] && im->content_roots[1] &&
         strcmp(im->content_roots[0], im->content_roots[1]) == 0) {
