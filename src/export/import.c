@@ -762,8 +762,8 @@ int wb_import_jsonl(struct wb_store *st, const char *path, const struct wb_impor
                             strerror(errno));
     {
         const char *slash = strrchr(path, '/');
-        char *dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : NULL;
-        if (slash && !dir)
+        char *dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
+        if (!dir)
             rc = wb_error_set(err, WB_ENOMEM, "out of memory");
         else
             rc = import_stream(st, in, path, dir, o, rep, err);

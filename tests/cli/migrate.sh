@@ -85,6 +85,15 @@ assert st("犬", "audio")["state"] == "missing" and st("犬", "audio")["file"] i
 assert st("鳥", "image")["state"] == "missing" and st("鳥", "audio")["state"] == "missing"
 assert st("鳥", "details")["state"] == "done"
 PY
+# From inside data/ (a bare file name), into another word bank: the sibling
+# content/ is found the same way.
+cd "$S/data"
+run "import wordbank.jsonl from inside data/" 0 "$WB" --db "$T/other.db" --json import wordbank.jsonl
+check "the bare file name finds ../content too" python3 -c '
+import json, sys
+assert json.load(open(sys.argv[1]))["media_copied"] == 3
+' "$T/out"
+cd "$S"
 run "re-import is idempotent" 0 "$WB" --json import data/wordbank.jsonl
 check "re-import copies nothing new and updates in place" python3 -c '
 import json, sys
