@@ -30,6 +30,13 @@ struct wb_import_opts {
      * one unknown-keys warning "FILE: warning: ..."); may be NULL. */
     void (*on_diag)(void *ud, int is_warning, const char *msg);
     void *ud;
+    /* The media store the pictures and clips are copied into; NULL: media is
+     * not imported (image/audio stages keep their stored state). */
+    const char *media_dir;
+    /* The original's content/ folder (holding images/wordbank/<h>.jpg and
+     * audio/wordbank/<h>.aac); NULL: the JSONL folder's sibling "content"
+     * and "./content". */
+    const char *media_from;
 };
 
 struct wb_import_report {
@@ -37,7 +44,10 @@ struct wb_import_report {
     size_t imported; /* new entries */
     size_t updated;  /* entries that already existed (re-import) */
     size_t failed;   /* malformed lines, skipped; the CLI exits 1 when non-zero */
-    size_t warnings; /* at most 1: unknown keys, named once per import */
+    size_t warnings; /* unknown keys (named once per import), media files not found */
+    size_t media_copied;  /* pictures and clips brought into the media store */
+    size_t media_refused; /* media paths or files refused (unsafe path, not media, too big) */
+    size_t media_missing; /* stages left missing because no file was found */
     struct wb_buf diags; /* every diagnostic, one a line (capped at 64 KiB) */
     size_t diags_dropped; /* diagnostics past the cap (still passed to on_diag) */
 };
@@ -52,14 +62,30 @@ void wb_import_report_release(struct wb_import_report *r);
  * Re-importing updates entries in place (the key is word, en_translation,
  * language_code). Fields a line lacks keep their stored values.
  * Stages: details done (provider "import") when description or examples are
- * given; image/audio done with the file when image_file/audio_file is a
- * non-empty string; otherwise as stored (missing for a new entry).
+ * given. Media (when o->media_dir is set): image_file/audio_file, relative to
+ * the JSONL file's folder, or else the original's name
+ * md5(word ":" en_translation)[:12] as images/wordbank/<h>.jpg and
+ * audio/wordbank/<h>.aac under o->media_from (or the default folders), for a
+ * stage that is not done yet. A path that is absolute, climbs out of its
+ * folder with "..", holds a NUL, or resolves (through a symbolic link)
+ * outside its folder, and a file that is too big (WB_MEDIA_MAX_FILE) or not
+ * complete media of the stage's kind, is refused with "FILE:LINE: reason"
+ * (counted in media_refused; the line's text still imports). A file found
+ * and valid is copied into the media store under its content hash and the
+ * stage is done with it; one not found leaves the stage as it was (one
+ * warning FILE:LINE for a named file, one summary warning for the rest).
+ * Never a stage done with nothing behind it.
+ * The keys wordbank's own export adds ("context", "reading",
+ * "example_translations", "stages") are read back, so an export imports
+ * losslessly.
  * Returns 0 when the file was read to the end (check rep->failed), or a
  * negative code when it could not be (unreadable file, store error: the
  * current batch is rolled back, earlier batches stay). */
 int wb_import_jsonl(struct wb_store *st, const char *path, const struct wb_import_opts *o,
                     struct wb_import_report *rep, struct wb_error *err);
-/* The same from an open stream; name is used in diagnostics. */
+/* The same from an open stream; name is used in diagnostics; media paths are
+ * relative to the current folder (and the default content folder is
+ * "./content"). */
 int wb_import_jsonl_stream(struct wb_store *st, FILE *in, const char *name,
                            const struct wb_import_opts *o, struct wb_import_report *rep,
                            struct wb_error *err);
@@ -72,6 +98,20 @@ int wb_import_jsonl_stream(struct wb_store *st, FILE *in, const char *name,
  * newlines), image_description, image_file, audio_file. */
 int wb_export_jsonl(struct wb_store *st, const char *path, const struct wb_store_query *q,
                     struct wb_error *err);
+/* The lossless JSONL export: entries in key order (word, translation,
+ * language; byte order), one a line, the original's keys first and then
+ * every field wordbank holds in a fixed order: "context", "reading",
+ * "example_translations" (parallel to "examples", null where unknown) and
+ * "stages" (each stage that is not missing: state, provider, model, voice,
+ * error, tokens). Media are read from media_dir by validated store names
+ * only (wb_media_read) and named relative to the output file's folder: in
+ * place when media_dir is inside that folder, otherwise copied into a
+ * "media" folder beside the file (path "-": relative to the current folder
+ * when media_dir is inside it, else the bare store names; nothing copied). A stage whose file is
+ * missing or invalid is written without a file (and logged). Deterministic: the same word bank
+ * gives the same bytes. */
+int wb_export_jsonl_full(struct wb_store *st, const char *media_dir, const char *path,
+                         const struct wb_store_query *q, struct wb_error *err);
 int wb_export_csv(struct wb_store *st, const char *path, const struct wb_store_query *q,
                   struct wb_error *err);
 
@@ -79,8 +119,9 @@ int wb_export_csv(struct wb_store *st, const char *path, const struct wb_store_q
  * after the file ("Lesson 3.apkg" -> deck "Lesson 3"). One note an entry of a
  * basic "wordbank" note type: Front = word and its audio, Back = reading,
  * translation, description, examples and picture. Media files are read from
- * media_dir (stage files are relative to it); a missing or empty one is left
- * out with a warning in the log. Notes get a guid from the entry's key, so
+ * media_dir by validated store names only (wb_media_read: no path, no
+ * symbolic link, valid bytes); any other, or a missing one, is left out with
+ * a warning in the log. AAC clips go in as they are. Notes get a guid from the entry's key, so
  * importing a newer deck into Anki updates the notes. Written to a temporary
  * file and renamed into place. */
 int wb_export_apkg(struct wb_store *st, const char *media_dir, const char *path,

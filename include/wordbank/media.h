@@ -117,9 +117,9 @@ enum wb_image_type wb_image_type_from_name(const char *name);
 
 /* ---- media files ------------------------------------------------------- */
 
-/* The extension the bytes call for, without a dot: "mp3", "m4a", "opus",
- * "png", "jpg", "webp", "wav"; NULL when the bytes are none of these. Looks at
- * the magic only (see wb_media_valid for completeness). */
+/* The extension the bytes call for, without a dot: "mp3", "aac" (ADTS AAC, as
+ * the original system stored it), "m4a", "opus", "png", "jpg", "webp", "wav"; NULL when the bytes
+ * are none of these. Looks at the magic only (see wb_media_valid for completeness). */
 const char *wb_media_sniff_ext(const void *data, size_t len);
 
 /* 1 when the bytes are a complete file of a type we know (magic plus a cheap
@@ -144,5 +144,35 @@ int wb_media_name(const void *data, size_t len, char *out, size_t cap);
  * file name, malloc'ed: free() it. */
 int wb_media_write(const char *media_dir, const void *data, size_t len, char **name_out,
                    struct wb_error *err);
+
+/* The largest media file read from disk (an import, a copy into a site or a
+ * deck); a bigger one is refused with WB_ETOOBIG before it is read. */
+#define WB_MEDIA_MAX_FILE ((size_t)64 << 20)
+
+/* 1 when name is a file name the media store gives: "<32 hex>.<ext>" or
+ * "dialogue-<32 hex>.<ext>" with an extension listed under
+ * wb_media_sniff_ext. Such a name has no '/', no "..", nothing else: the only
+ * names the build, decks and exports ever read from the media directory. */
+int wb_media_name_ok(const char *name);
+
+/* Read path into out (appended) when it is a regular file of at most
+ * WB_MEDIA_MAX_FILE bytes holding complete media of a type we know
+ * (wb_media_valid). follow = 0 refuses a symbolic link as the last component.
+ * WB_ENOTFOUND, WB_EINVAL (a symlink), WB_ETOOBIG, WB_EMEDIA (not media,
+ * truncated, not a regular file, empty), WB_EIO; out is unchanged on failure. */
+int wb_media_load(const char *path, int follow, struct wb_buf *out, struct wb_error *err);
+
+/* Read a stored file: name must pass wb_media_name_ok, the file in media_dir
+ * must not be a symbolic link, must pass wb_media_load, its bytes must be of
+ * the type its extension names and, for a content-hash name, hash to it.
+ * The one way the build, decks and exports read media. */
+int wb_media_read(const char *media_dir, const char *name, struct wb_buf *out,
+                  struct wb_error *err);
+
+/* Copy a stored file (read by wb_media_read) into dest_dir (created if
+ * needed) under the same name, atomically; a valid file of that name already
+ * there makes this a no-op. */
+int wb_media_copy(const char *media_dir, const char *name, const char *dest_dir,
+                  struct wb_error *err);
 
 #endif

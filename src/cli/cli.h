@@ -31,6 +31,7 @@ struct cli {
     const char *media_url; /* --media-url: where media are served (render copies none) */
     const char *manifest;  /* render --manifest LIST */
     int inline_assets;     /* --inline-assets */
+    const char *media_from; /* --media-from (import) */
     int argc;             /* positional arguments after the command */
     char **argv;
 };

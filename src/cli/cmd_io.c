@@ -24,6 +24,8 @@ int cmd_import(struct cli *c)
         return rc;
     o.default_language = wb_config_get(c->cfg, "lang");
     o.on_diag = print_diag;
+    o.media_dir = cli_media_dir(c);
+    o.media_from = c->media_from;
     wb_import_report_init(&rep);
     rc = wb_import_jsonl(st, c->argv[0], &o, &rep, &err);
     if (rc) {
@@ -31,12 +33,20 @@ int cmd_import(struct cli *c)
         rc = cli_exit_for(rc) == EXIT_SOME_FAILED ? EXIT_SOME_FAILED : EXIT_ENV;
     } else {
         if (c->json)
-            printf("{\"imported\": %zu, \"updated\": %zu, \"failed\": %zu}\n", rep.imported,
-                   rep.updated, rep.failed);
+            printf("{\"imported\": %zu, \"updated\": %zu, \"failed\": %zu, \"media_copied\": "
+                   "%zu, \"media_refused\": %zu, \"media_missing\": %zu}\n",
+                   rep.imported, rep.updated, rep.failed, rep.media_copied, rep.media_refused,
+                   rep.media_missing);
         else if (c->verbosity >= 0)
-            fprintf(stderr, "imported %zu new, %zu updated, %zu failed line%s\n", rep.imported,
-                    rep.updated, rep.failed, rep.failed == 1 ? "" : "s");
-        rc = rep.failed ? EXIT_SOME_FAILED : EXIT_OK;
+            fprintf(stderr,
+                    "imported %zu new, %zu updated, %zu failed line%s; %zu media file%s copied, "
+                    "%zu refused, %zu not found\n",
+                    rep.imported, rep.updated, rep.failed, rep.failed == 1 ? "" : "s",
+                    rep.media_copied, rep.media_copied == 1 ? "" : "s", rep.media_refused,
+                    rep.media_missing);
+        /* A refused media path is a failure the user must see in the exit
+         * status (the line's text is imported all the same). */
+        rc = rep.failed || rep.media_refused ? EXIT_SOME_FAILED : EXIT_OK;
     }
     wb_import_report_release(&rep);
     wb_store_close(st);
@@ -63,7 +73,7 @@ int cmd_export(struct cli *c)
         return EXIT_ENV;
     }
     if (!strcmp(fmt, "jsonl"))
-        rc = wb_export_jsonl(st, out, NULL, &err);
+        rc = wb_export_jsonl_full(st, cli_media_dir(c), out, NULL, &err);
     else if (!strcmp(fmt, "csv"))
         rc = wb_export_csv(st, out, NULL, &err);
     else

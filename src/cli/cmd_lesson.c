@@ -31,7 +31,6 @@ struct site {
     size_t n_entries, cap_entries;
     const char *out_dir;      /* the site folder: media are copied into its media/ */
     int copy_media;
-    int media_dir_made;
     const char *cur_root;     /* the page's relative way to the site folder */
     struct dlg {
         const struct wb_block *block;
@@ -225,41 +224,6 @@ static const struct wb_entry *lookup(void *ud, const char *word, const char *tra
     return s->n_entries > before ? &s->entries[before] : NULL;
 }
 
-static int copy_file(const char *from, const char *to)
-{
-    struct wb_buf b;
-    struct wb_error err = { 0 };
-    int rc;
-    struct stat st;
-    if (stat(to, &st) == 0 && st.st_size > 0)
-        return 0; /* content-hash names: same name, same bytes */
-    wb_buf_init(&b, 0);
-    rc = wb_buf_read_file(&b, from, &err);
-    if (rc) {
-        cli_warn("%s", wb_error_text(&err));
-        wb_buf_release(&b);
-        return -1;
-    }
-    rc = cli_write_file(to, b.data, b.len);
-    wb_buf_release(&b);
-    return rc;
-}
-
-/* A media store name ("<hash>.<ext>", "dialogue-<hash>.<ext>"): letters,
- * digits, '-', '_' and inner dots only, so it can name nothing outside the
- * media directory and needs no escaping in a URL. */
-static int media_name_ok(const char *f)
-{
-    if (!*f || *f == '.' || strlen(f) > 200)
-        return 0;
-    for (const char *p = f; *p; p++) {
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '-' || *p == '_' || *p == '.'))
-            return 0;
-    }
-    return 1;
-}
-
 /* Appends a URL prefix with exactly one '/' after it (none when empty). */
 static int url_prefix(struct wb_buf *out, const char *prefix)
 {
@@ -270,33 +234,28 @@ static int url_prefix(struct wb_buf *out, const char *prefix)
 }
 
 /* Media URLs: under --media-url (nothing copied), or "media/<file>" below the
- * site folder, where the file is copied from the media store, linked
- * relative to the page or under --base-url. Only regular files of the media
- * directory with store names are ever read. */
+ * site folder, linked relative to the page or under --base-url. Only files
+ * the media store named are ever copied (wb_media_copy validates the name and
+ * the bytes), so no path from a word bank can pull any other file into a
+ * site: a name that is not a store name is refused (exit 1) and left out. */
 static int media_url(void *ud, const char *file, struct wb_buf *out)
 {
     struct site *s = ud;
-    struct wb_buf from, to;
     struct wb_error err = { 0 };
-    struct stat sb;
-    if (!media_name_ok(file)) {
-        cli_error("refusing the media file name '%s' (not a media store name)", file);
-        return WB_EINVAL;
+    struct wb_buf to;
+    if (!wb_media_name_ok(file)) {
+        cli_warn("refusing the media file name \"%s\" (not a media store name); left out", file);
+        s->failed = 1;
+        return 0;
     }
-    if (s->c->media_url)
+    if (!s->copy_media)
         return url_prefix(out, s->c->media_url) ? WB_ENOMEM : wb_buf_appends(out, file);
-    wb_buf_init(&from, 0);
     wb_buf_init(&to, 0);
-    wb_buf_appendf(&from, "%s/%s", cli_media_dir(s->c), file);
     wb_buf_appendf(&to, "%s/media", s->out_dir);
-    if (lstat(from.data, &sb) == 0 && S_ISREG(sb.st_mode)) {
-        if (!s->media_dir_made && wb_mkdirs(to.data, &err) == 0)
-            s->media_dir_made = 1;
-        wb_buf_appendf(&to, "/%s", file);
-        if (!s->media_dir_made || copy_file(from.data, to.data))
-            s->failed = 1;
+    if (wb_media_copy(cli_media_dir(s->c), file, to.data, &err)) {
+        cli_warn("%s", wb_error_text(&err));
+        s->failed = 1;
     }
-    wb_buf_release(&from);
     wb_buf_release(&to);
     if (url_prefix(out, s->c->base_url ? s->c->base_url : s->cur_root))
         return WB_ENOMEM;

@@ -24,7 +24,7 @@ static const struct command {
     { "list", cmd_list, "list                               every entry (--json: one JSON array)" },
     { "show", cmd_show, "show WORD [TRANSLATION]            one entry in full" },
     { "rm", cmd_rm, "rm WORD TRANSLATION                remove an entry" },
-    { "import", cmd_import, "import FILE.jsonl                  the original wordbank.jsonl format" },
+    { "import", cmd_import, "import FILE.jsonl [--media-from DIR] the original wordbank.jsonl format, with its pictures and audio" },
     { "export", cmd_export, "export --format jsonl|csv -o FILE  write the word bank out (default jsonl to stdout)" },
     { "tts", cmd_tts, "tts TEXT -o FILE                   speech for any text (format from the extension)" },
     { "dialogue", cmd_dialogue, "dialogue FILE -o FILE              two-speaker dialogue (\"Name: line\" per line)" },
@@ -160,7 +160,7 @@ enum {
     OPT_DB = 256, OPT_MEDIA, OPT_CONFIG, OPT_PROVIDER, OPT_LANG, OPT_PROGRESS, OPT_JSON,
     OPT_TEXT_MODEL, OPT_TTS_MODEL, OPT_IMAGE_MODEL, OPT_VOICE, OPT_VOICE2, OPT_IMAGE_API,
     OPT_API_VERSION, OPT_NO_IMAGE, OPT_NO_AUDIO, OPT_CACHE_ONLY, OPT_FORCE, OPT_AUDIO_FORMAT,
-    OPT_IMAGE_SIZE, OPT_NO_AUDIO_TRIM, OPT_FORMAT, OPT_BASE_URL, OPT_HELP, OPT_VERSION,
+    OPT_IMAGE_SIZE, OPT_NO_AUDIO_TRIM, OPT_FORMAT, OPT_BASE_URL, OPT_MEDIA_FROM, OPT_HELP, OPT_VERSION,
     OPT_DETAILS_PROVIDER, OPT_IMAGE_PROVIDER, OPT_AUDIO_PROVIDER, OPT_SPEECH_TEXT,
     OPT_MEDIA_URL, OPT_MANIFEST, OPT_INLINE_ASSETS,
 };
@@ -196,6 +196,7 @@ static const struct option long_opts[] = {
     { "media-url", required_argument, 0, OPT_MEDIA_URL },
     { "manifest", required_argument, 0, OPT_MANIFEST },
     { "inline-assets", no_argument, 0, OPT_INLINE_ASSETS },
+    { "media-from", required_argument, 0, OPT_MEDIA_FROM },
     { "details-provider", required_argument, 0, OPT_DETAILS_PROVIDER },
     { "image-provider", required_argument, 0, OPT_IMAGE_PROVIDER },
     { "audio-provider", required_argument, 0, OPT_AUDIO_PROVIDER },
@@ -337,6 +338,9 @@ static int apply_option(struct cli *c, int opt, const char *arg, const char *raw
     case OPT_FORMAT:
         c->format = arg;
         return 0;
+    case OPT_MEDIA_FROM:
+        c->media_from = arg;
+        break;
     case OPT_BASE_URL:
         c->base_url = arg;
         return 0;

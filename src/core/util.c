@@ -47,6 +47,14 @@ void wb_sha256_hex(const void *data, size_t len, char hex[65])
     wb_hex_encode(d, 32, hex);
 }
 
+void wb_md5_hex(const void *data, size_t len, char hex[33])
+{
+    uint8_t d[16];
+    unsigned int n = 16;
+    EVP_Digest(data, len, d, &n, EVP_md5(), NULL);
+    wb_hex_encode(d, 16, hex);
+}
+
 int wb_base64_decode(const char *in, size_t len, struct wb_buf *out)
 {
     EVP_ENCODE_CTX *ctx;

@@ -20,6 +20,9 @@ int64_t wb_clock_wall_s(void);
 void wb_sha256(const void *data, size_t len, uint8_t out[32]);
 void wb_sha256_hex(const void *data, size_t len, char hex[65]);
 void wb_hex_encode(const uint8_t *in, size_t len, char *out);
+/* MD5 in hex (33 bytes): only to find files by the original system's names
+ * (md5(word + ":" + translation)), never as a content hash. */
+void wb_md5_hex(const void *data, size_t len, char hex[33]);
 
 /* Standard base64 (padding optional, whitespace ignored) appended to out.
  * -WB_EPARSE on a bad character, -WB_ETOOBIG past out's limit. */

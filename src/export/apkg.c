@@ -20,6 +20,7 @@
 #include "export/export_internal.h"
 #include "store/anki.h"
 #include "wordbank/log.h"
+#include "wordbank/media.h"
 
 #define APKG_MODEL_ID 1718204800123LL /* stable: re-imports reuse the note type */
 #define APKG_MAX_MEDIA 100000
@@ -94,23 +95,28 @@ static int make_guid(const struct wb_entry *e, struct wb_buf *out)
 }
 
 /* The Anki name of a stage's media file, registering it; NULL when there is
- * none or the file is missing or empty (the card is still made). */
+ * none, or when it is not a valid store file (a name the media store does
+ * not give, a symbolic link, bytes that are not that media): the card is
+ * still made. Only validated store names are ever read (wb_media_read). */
 static const char *add_media(struct apkg *a, const struct wb_entry *e, enum wb_stage s)
 {
     const char *file = export_stage_file(e, s);
-    struct wb_buf path;
-    struct stat sb;
+    struct wb_error lerr = { 0 };
+    struct wb_buf path, data;
     char *name;
+    int rc;
     if (!file)
         return NULL;
     wb_buf_init(&path, 0);
-    if (wb_path_join(&path, a->media_dir ? a->media_dir : ".", file) != 0)
-        goto fail;
-    if (stat(path.data, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0) {
-        wb_log(WB_LOG_WARN, "%s: media file %s is missing or empty; card made without it",
-               e->word, path.data);
+    wb_buf_init(&data, 0);
+    rc = wb_media_read(a->media_dir, file, &data, &lerr);
+    wb_buf_release(&data);
+    if (rc) {
+        wb_log(WB_LOG_WARN, "%s: %s; card made without it", e->word, wb_error_text(&lerr));
         goto fail;
     }
+    if (wb_path_join(&path, a->media_dir ? a->media_dir : ".", file) != 0)
+        goto fail;
     if (!(name = strdup(file)))
         goto fail;
     for (char *p = name; *p; p++)

@@ -4,6 +4,7 @@
  * the previous file, or none, never half a file.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,6 +12,8 @@
 
 #include "core/util.h"
 #include "export/export_internal.h"
+#include "wordbank/log.h"
+#include "wordbank/media.h"
 
 int export_out_open(struct export_out *o, const char *path, struct wb_error *err)
 {
@@ -188,4 +191,177 @@ int wb_export_csv(struct wb_store *st, const char *path, const struct wb_store_q
                   struct wb_error *err)
 {
     return export_walk(st, path, q, 1, err);
+}
+
+/* ---- the lossless JSONL export ---- */
+
+struct full {
+    struct wb_entry *v;
+    size_t n, cap;
+};
+
+static int collect(void *ud, const struct wb_entry *e)
+{
+    struct full *f = ud;
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 256;
+        struct wb_entry *v = realloc(f->v, cap * sizeof *v);
+        if (!v)
+            return WB_ENOMEM;
+        f->v = v;
+        f->cap = cap;
+    }
+    wb_entry_init(&f->v[f->n]);
+    if (wb_entry_copy(&f->v[f->n], e) != 0) {
+        wb_entry_release(&f->v[f->n]);
+        return WB_ENOMEM;
+    }
+    f->n++;
+    return 0;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    const struct wb_entry *x = a, *y = b;
+    int c = strcmp(x->word, y->word);
+    if (!c)
+        c = strcmp(x->translation, y->translation);
+    return c ? c : strcmp(x->language, y->language);
+}
+
+/* How media is named in the export: in place under prefix (media_dir is
+ * inside the output's folder), or copied into copy_dir. */
+struct media_plan {
+    const char *media_dir;
+    char *prefix;   /* "" or "media" ...: media_dir relative to the output's folder */
+    char *copy_dir; /* NULL when in place */
+};
+
+static int plan_media(struct media_plan *mp, const char *media_dir, const char *path,
+                      struct wb_error *err)
+{
+    const char *slash = strcmp(path, "-") ? strrchr(path, '/') : NULL;
+    char *dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
+    char *out_real = dir ? realpath(dir, NULL) : NULL;
+    int e = errno;
+    char *m_real = realpath(media_dir, NULL);
+    size_t ol;
+    int rc = 0;
+    memset(mp, 0, sizeof mp[0]);
+    mp->media_dir = media_dir;
+    if (!out_real) {
+        rc = wb_error_set(err, dir ? WB_EIO : WB_ENOMEM, "%s: its folder %s: %s", path,
+                          dir ? dir : "", strerror(e));
+        goto out;
+    }
+    ol = strlen(out_real);
+    if (m_real && strcmp(m_real, out_real) == 0) {
+        mp->prefix = strdup("");
+    } else if (m_real && strncmp(m_real, out_real, ol) == 0 && (ol == 1 || m_real[ol] == '/')) {
+        mp->prefix = strdup(m_real + ol + (ol == 1 ? 0 : 1));
+    } else if (!strcmp(path, "-")) {
+        /* Standard output: no files are written beside it; the names are
+         * the store's own (relative to the media directory). */
+        mp->prefix = strdup("");
+    } else {
+        mp->prefix = strdup("media");
+        if (mp->prefix && (mp->copy_dir = malloc(ol + 8)))
+            sprintf(mp->copy_dir, "%s/media", out_real);
+        else
+            rc = WB_ENOMEM;
+    }
+    if (!mp->prefix)
+        rc = WB_ENOMEM;
+    if (rc == WB_ENOMEM)
+        wb_error_set(err, rc, "out of memory");
+out:
+    free(dir);
+    free(out_real);
+    free(m_real);
+    return rc;
+}
+
+/* The name of e's stage file in the export (in *b), or 0 with b empty when
+ * there is none or it cannot be read as a valid store file. */
+static int media_for(struct media_plan *mp, const struct wb_entry *e, enum wb_stage s,
+                     struct wb_buf *b, struct wb_error *err)
+{
+    const char *file = export_stage_file(e, s);
+    struct wb_error lerr = { 0 };
+    struct wb_buf tmp;
+    int rc;
+    wb_buf_reset(b);
+    if (!file)
+        return 0;
+    if (mp->copy_dir) {
+        rc = wb_media_copy(mp->media_dir, file, mp->copy_dir, &lerr);
+    } else {
+        wb_buf_init(&tmp, 0);
+        rc = wb_media_read(mp->media_dir, file, &tmp, &lerr);
+        wb_buf_release(&tmp);
+    }
+    if (rc == WB_ENOSPC || rc == WB_ENOMEM)
+        return wb_error_set(err, rc, "%s", wb_error_text(&lerr));
+    if (rc) {
+        wb_log(WB_LOG_WARN, "%s / %s: %s left out of the export: %s", e->word, e->translation,
+               wb_stage_name(s), wb_error_text(&lerr));
+        return 0;
+    }
+    if (*mp->prefix ? wb_buf_appendf(b, "%s/%s", mp->prefix, file) : wb_buf_appends(b, file))
+        return wb_error_set(err, WB_ENOMEM, "out of memory");
+    return 0;
+}
+
+int wb_export_jsonl_full(struct wb_store *st, const char *media_dir, const char *path,
+                         const struct wb_store_query *q, struct wb_error *err)
+{
+    struct export_out out = { 0 };
+    struct media_plan mp = { 0 };
+    struct full f = { 0 };
+    struct wb_buf line, img, aud;
+    int rc;
+    wb_buf_init(&line, 0);
+    wb_buf_init(&img, 0);
+    wb_buf_init(&aud, 0);
+    if ((rc = wb_store_each(st, q, collect, &f, err))) {
+        if (rc == WB_ENOMEM && err && !err->code)
+            wb_error_set(err, rc, "out of memory");
+        goto out;
+    }
+    qsort(f.v, f.n, sizeof *f.v, key_cmp);
+    if (media_dir && (rc = plan_media(&mp, media_dir, path, err)))
+        goto out;
+    if ((rc = export_out_open(&out, path, err)))
+        goto out;
+    for (size_t i = 0; i < f.n; i++) {
+        const char *files[WB_STAGE_COUNT] = { NULL };
+        const struct wb_entry *e = &f.v[i];
+        if (media_dir) {
+            if ((rc = media_for(&mp, e, WB_STAGE_IMAGE, &img, err)) ||
+                (rc = media_for(&mp, e, WB_STAGE_AUDIO, &aud, err)))
+                goto out;
+            files[WB_STAGE_IMAGE] = img.len ? img.data : NULL;
+            files[WB_STAGE_AUDIO] = aud.len ? aud.data : NULL;
+        }
+        wb_buf_reset(&line);
+        if ((rc = export_entry_full(e, files, &line))) {
+            wb_error_set(err, rc, "%s: %s / %s: %s", out.path, e->word, e->translation,
+                         wb_strerror(rc));
+            goto out;
+        }
+        if ((rc = export_out_write(&out, line.data, line.len, err)))
+            goto out;
+    }
+    rc = export_out_commit(&out, err);
+out:
+    export_out_abort(&out);
+    for (size_t i = 0; i < f.n; i++)
+        wb_entry_release(&f.v[i]);
+    free(f.v);
+    free(mp.prefix);
+    free(mp.copy_dir);
+    wb_buf_release(&line);
+    wb_buf_release(&img);
+    wb_buf_release(&aud);
+    return rc;
 }

@@ -19,6 +19,11 @@ const char *export_stage_file(const struct wb_entry *e, enum wb_stage s);
  * and append it to out. */
 int export_json_append(json_t *v, struct wb_buf *out);
 
+/* One line of the lossless export (wb_export_jsonl_full) for e, with the
+ * media files as they are to be named in it (NULL: none). */
+int export_entry_full(const struct wb_entry *e, const char *const files[WB_STAGE_COUNT],
+                      struct wb_buf *out);
+
 /* An output file written beside the target and renamed over it on commit. */
 struct export_out {
     FILE *f;

@@ -5,12 +5,15 @@
  * savepoint per line, so a bad line never leaves anything half-written.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/util.h"
 #include "export/export_internal.h"
+#include "wordbank/media.h"
 
 #define DIAGS_CAP (64 * 1024)
 #define UNKNOWN_MAX 16
@@ -28,11 +31,19 @@ struct import {
     size_t n_unknown, unknown_more, unknown_first_line;
     /* Counts of the open batch, added to the report when it commits. */
     size_t pend_imported, pend_updated;
+    /* Media: the store, the JSONL file's folder (real path) that
+     * image_file/audio_file are relative to, and the content/ folders the
+     * original's names are looked up in (real paths, NULL when absent). */
+    const char *media_dir;
+    char *file_root;
+    char *content_roots[2];
+    size_t missing_first_line;
 };
 
-static const char *const known_keys[] = { "word",        "en_translation",    "language_code",
-                                          "examples",    "description",       "image_description",
-                                          "image_file",  "audio_file" };
+static const char *const known_keys[] = { "word",       "en_translation",       "language_code",
+                                          "examples",   "description",          "image_description",
+                                          "image_file", "audio_file",           "context",
+                                          "reading",    "example_translations", "stages" };
 
 void wb_import_report_init(struct wb_import_report *r)
 {
@@ -94,17 +105,221 @@ static int same(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-/* A media stage from "image_file"/"audio_file": done with that file unless
- * the store already says exactly that (then its provenance is kept). */
-static int merge_file_stage(struct wb_entry *e, enum wb_stage s, const char *file)
+/* Fatal (store) errors end the import; anything else fails only the line. */
+static int is_fatal(int rc)
+{
+    return rc == WB_ENOMEM || rc == WB_EIO || rc == WB_ECORRUPT || rc == WB_ELOCKED ||
+           rc == WB_ENOSPC || rc == WB_EINTERNAL;
+}
+
+static int is_image_ext(const char *ext)
+{
+    return !strcmp(ext, "jpg") || !strcmp(ext, "png") || !strcmp(ext, "webp");
+}
+
+/* rel resolved under root (a real path): 0 with the real path in *out,
+ * WB_ENOTFOUND when nothing is there, WB_EINVAL (refused, reason set) when
+ * rel is absolute, climbs out with "..", or resolves outside root. */
+static int resolve_under(const char *root, const char *rel, char **out, char *reason, size_t cap)
+{
+    struct wb_buf p;
+    size_t depth = 0, rl = strlen(root);
+    char *real;
+    *out = NULL;
+    if (rel[0] == '/')
+        return snprintf(reason, cap, "an absolute path is not allowed"), WB_EINVAL;
+    for (const char *c = rel; *c;) {
+        size_t n = strcspn(c, "/");
+        if (n == 2 && c[0] == '.' && c[1] == '.') {
+            if (depth == 0)
+                return snprintf(reason, cap, "climbs out of %s with \"..\"", root), WB_EINVAL;
+            depth--;
+        } else if (n && !(n == 1 && c[0] == '.')) {
+            depth++;
+        }
+        c += n;
+        while (*c == '/')
+            c++;
+    }
+    wb_buf_init(&p, 0);
+    if (wb_path_join(&p, root, rel) < 0) {
+        wb_buf_release(&p);
+        return snprintf(reason, cap, "out of memory"), WB_ENOMEM;
+    }
+    real = realpath(p.data, NULL);
+    wb_buf_release(&p);
+    if (!real) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return WB_ENOTFOUND;
+        return snprintf(reason, cap, "%s", strerror(errno)), WB_EINVAL;
+    }
+    if (!(rl == 1 || (strncmp(real, root, rl) == 0 && real[rl] == '/'))) {
+        snprintf(reason, cap, "resolves outside %s (through a symbolic link, to %s)", root, real);
+        free(real);
+        return WB_EINVAL;
+    }
+    *out = real;
+    return 0;
+}
+
+/* Bring the file rel under root into the media store as the stage's media.
+ * 0 with the store name in *name; WB_ENOTFOUND; WB_EINVAL/WB_EMEDIA/... a
+ * refusal with reason set; a fatal code (the store's disk) with err set. */
+static int bring_file(struct import *im, enum wb_stage s, const char *root, const char *rel,
+                      char **name, char *reason, size_t cap, struct wb_error *err)
+{
+    struct wb_error lerr = { 0 };
+    struct wb_buf data;
+    const char *ext;
+    char *real = NULL;
+    int rc;
+    *name = NULL;
+    if ((rc = resolve_under(root, rel, &real, reason, cap)))
+        return rc;
+    wb_buf_init(&data, 0);
+    /* The real path has no symbolic link left: refuse one that appeared since. */
+    if ((rc = wb_media_load(real, 0, &data, &lerr))) {
+        snprintf(reason, cap, "%s", wb_error_text(&lerr));
+        goto out;
+    }
+    ext = wb_media_sniff_ext(data.data, data.len);
+    if (is_image_ext(ext) != (s == WB_STAGE_IMAGE)) {
+        snprintf(reason, cap, "%s holds %s data, not %s", real, ext,
+                 s == WB_STAGE_IMAGE ? "a picture" : "a sound");
+        rc = WB_EMEDIA;
+        goto out;
+    }
+    if ((rc = wb_media_write(im->media_dir, data.data, data.len, name, err)) && !is_fatal(rc)) {
+        snprintf(reason, cap, "%s", wb_error_text(err));
+        rc = WB_EMEDIA;
+    }
+out:
+    wb_buf_release(&data);
+    free(real);
+    return rc;
+}
+
+/* The stage done with the store file name (provenance kept when the store
+ * already says exactly that). */
+static int set_media_stage(struct wb_entry *e, enum wb_stage s, const char *name)
 {
     struct wb_stage_info *si = &e->stages[s];
-    if (!file || !*file || (si->state == WB_STATE_DONE && same(si->file, file)))
+    if (si->state == WB_STATE_DONE && same(si->file, name))
         return 0;
     wb_stage_info_release(si);
     si->state = WB_STATE_DONE;
-    if (!(si->file = strdup(file)) || !(si->provider = strdup("import")))
+    if (!(si->file = strdup(name)) || !(si->provider = strdup("import")))
         return WB_ENOMEM;
+    return 0;
+}
+
+/* The line's picture and clip: its image_file/audio_file, or the original's
+ * names for a stage not done yet. *brought gets a bit per stage copied. */
+static int import_media(struct import *im, json_t *obj, struct wb_entry *e, unsigned *brought,
+                        struct wb_error *err)
+{
+    *brought = 0;
+    for (int s = WB_STAGE_IMAGE; s <= WB_STAGE_AUDIO; s++) {
+        const char *key = s == WB_STAGE_IMAGE ? "image_file" : "audio_file";
+        json_t *v = json_object_get(obj, key);
+        char reason[1024], rel[64], *name = NULL;
+        int rc = WB_ENOTFOUND, named = json_is_string(v) && json_string_length(v) > 0;
+        if (named) {
+            const char *path = json_string_value(v);
+            if (strlen(path) != json_string_length(v)) {
+                snprintf(reason, sizeof reason, "contains a NUL character");
+                rc = WB_EINVAL;
+            } else {
+                rc = bring_file(im, (enum wb_stage)s, im->file_root, path, &name, reason,
+                                sizeof reason, err);
+            }
+        } else if (e->stages[s].state != WB_STATE_DONE &&
+                   (im->content_roots[0] || im->content_roots[1])) {
+            struct wb_buf k;
+            char hex[33];
+            wb_buf_init(&k, 0);
+            if (wb_buf_appendf(&k, "%s:%s", e->word, e->translation) < 0) {
+                wb_buf_release(&k);
+                return wb_error_set(err, WB_ENOMEM, "out of memory");
+            }
+            wb_md5_hex(k.data, k.len, hex);
+            wb_buf_release(&k);
+            snprintf(rel, sizeof rel,
+                     s == WB_STAGE_IMAGE ? "images/wordbank/%.12s.jpg" : "audio/wordbank/%.12s.aac",
+                     hex);
+            for (int r = 0; r < 2 && rc == WB_ENOTFOUND; r++) {
+                if (im->content_roots[r])
+                    rc = bring_file(im, (enum wb_stage)s, im->content_roots[r], rel, &name, reason,
+                                    sizeof reason, err);
+            }
+        } else {
+            continue;
+        }
+        if (rc == 0) {
+            rc = set_media_stage(e, (enum wb_stage)s, name);
+            free(name);
+            if (rc)
+                return wb_error_set(err, rc, "out of memory");
+            im->rep->media_copied++;
+            *brought |= 1u << s;
+        } else if (is_fatal(rc)) {
+            return rc;
+        } else if (rc == WB_ENOTFOUND) {
+            if (e->stages[s].state == WB_STATE_DONE)
+                continue;
+            im->rep->media_missing++;
+            if (named) {
+                diag(im, 1, "%s:%zu: warning: %s \"%s\" not found in %s; the %s stays missing",
+                     im->name, im->line_no, key, json_string_value(v), im->file_root,
+                     s == WB_STAGE_IMAGE ? "picture" : "audio");
+                im->rep->warnings++;
+            } else if (!im->missing_first_line) {
+                im->missing_first_line = im->line_no;
+            }
+        } else {
+            diag(im, 0, "%s:%zu: %s %s%.200s%s refused: %s", im->name, im->line_no, key,
+                 named ? "\"" : "", named ? json_string_value(v) : rel, named ? "\"" : "", reason);
+            im->rep->media_refused++;
+        }
+    }
+    return 0;
+}
+
+/* What wordbank's own export says about each stage: provenance of a stage
+ * whose media was brought in (or of details), a failure with its message. */
+static int apply_stages(json_t *obj, struct wb_entry *e, unsigned brought)
+{
+    json_t *stages = json_object_get(obj, "stages"), *v;
+    const char *k;
+    if (!json_is_object(stages))
+        return 0;
+    json_object_foreach(stages, k, v)
+    {
+        int s = wb_stage_from_name(k);
+        const char *state = NULL, *str = NULL;
+        struct wb_stage_info *si = &e->stages[s];
+        int st;
+        get_str(v, "state", &state);
+        st = wb_state_from_name(state);
+        if (s != WB_STAGE_DETAILS && st == WB_STATE_DONE && !(brought & (1u << s)))
+            continue; /* never a media stage done with nothing behind it */
+        if (s != WB_STAGE_DETAILS && st == WB_STATE_FAILED && si->state == WB_STATE_DONE)
+            continue; /* a picture we have beats a failure */
+        if (s == WB_STAGE_DETAILS && st == WB_STATE_DONE && si->state != WB_STATE_DONE)
+            continue; /* details without any content */
+        si->state = (enum wb_state)st;
+        if (s == WB_STAGE_DETAILS || st == WB_STATE_FAILED) {
+            free(si->file);
+            si->file = NULL;
+        }
+        if (wb_str_set(&si->provider, get_str(v, "provider", &str) > 0 ? str : NULL) ||
+            wb_str_set(&si->model, get_str(v, "model", &str) > 0 ? str : NULL) ||
+            wb_str_set(&si->voice, get_str(v, "voice", &str) > 0 ? str : NULL) ||
+            wb_str_set(&si->error, get_str(v, "error", &str) > 0 ? str : NULL))
+            return WB_ENOMEM;
+        si->tokens_in = json_integer_value(json_object_get(v, "tokens_in"));
+        si->tokens_out = json_integer_value(json_object_get(v, "tokens_out"));
+    }
     return 0;
 }
 
@@ -114,7 +329,10 @@ static int check_line(json_t *obj, const char *lang, char *reason, size_t cap, c
                       const char **tr, const char **lng)
 {
     static const char *const str_keys[] = { "description", "image_description", "image_file",
-                                            "audio_file" };
+                                            "audio_file",  "context",           "reading" };
+    static const char *const text_keys[] = { "word",        "en_translation",    "language_code",
+                                             "description", "image_description", "context",
+                                             "reading" };
     const char *dummy;
     json_t *ex;
     if (!json_is_object(obj))
@@ -139,13 +357,72 @@ static int check_line(json_t *obj, const char *lang, char *reason, size_t cap, c
             return snprintf(reason, cap, "\"%s\" is not a string or null", str_keys[i]),
                    WB_EPARSE;
     }
+    /* A NUL inside a text field would cut it short unseen: the line fails.
+     * (In a media path it is refused with the path; the text still imports.) */
+    for (size_t i = 0; i < sizeof text_keys / sizeof text_keys[0]; i++) {
+        json_t *v = json_object_get(obj, text_keys[i]);
+        if (json_is_string(v) && strlen(json_string_value(v)) != json_string_length(v))
+            return snprintf(reason, cap, "\"%s\" contains a NUL character", text_keys[i]),
+                   WB_EPARSE;
+    }
     ex = json_object_get(obj, "examples");
     if (ex && !json_is_null(ex)) {
         if (!json_is_array(ex))
             return snprintf(reason, cap, "\"examples\" is not a list of strings"), WB_EPARSE;
         for (size_t i = 0; i < json_array_size(ex); i++) {
-            if (!json_is_string(json_array_get(ex, i)))
+            json_t *v = json_array_get(ex, i);
+            if (!json_is_string(v))
                 return snprintf(reason, cap, "\"examples\"[%zu] is not a string", i), WB_EPARSE;
+            if (strlen(json_string_value(v)) != json_string_length(v))
+                return snprintf(reason, cap, "\"examples\"[%zu] contains a NUL character", i),
+                       WB_EPARSE;
+        }
+    }
+    ex = json_object_get(obj, "example_translations");
+    if (ex && !json_is_null(ex)) {
+        json_t *exs = json_object_get(obj, "examples");
+        if (!json_is_array(ex) || !json_is_array(exs) ||
+            json_array_size(ex) != json_array_size(exs))
+            return snprintf(reason, cap,
+                            "\"example_translations\" is not a list as long as \"examples\""),
+                   WB_EPARSE;
+        for (size_t i = 0; i < json_array_size(ex); i++) {
+            json_t *v = json_array_get(ex, i);
+            if (!json_is_null(v) &&
+                (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)))
+                return snprintf(reason, cap,
+                                "\"example_translations\"[%zu] is not a string or null", i),
+                       WB_EPARSE;
+        }
+    }
+    ex = json_object_get(obj, "stages");
+    if (ex && !json_is_null(ex)) {
+        const char *k;
+        json_t *v;
+        if (!json_is_object(ex))
+            return snprintf(reason, cap, "\"stages\" is not an object"), WB_EPARSE;
+        json_object_foreach(ex, k, v)
+        {
+            static const char *const sk[] = { "state", "provider", "model", "voice", "error" };
+            const char *state;
+            if (wb_stage_from_name(k) < 0 || !json_is_object(v))
+                return snprintf(reason, cap, "\"stages\".\"%.40s\" is not a stage", k), WB_EPARSE;
+            if (get_str(v, "state", &state) <= 0 || wb_state_from_name(state) < 0)
+                return snprintf(reason, cap, "\"stages\".\"%s\" has no valid \"state\"", k),
+                       WB_EPARSE;
+            for (size_t i = 0; i < sizeof sk / sizeof sk[0]; i++) {
+                if (get_str(v, sk[i], &dummy) < 0)
+                    return snprintf(reason, cap, "\"stages\".\"%s\".\"%s\" is not a string", k,
+                                    sk[i]),
+                           WB_EPARSE;
+            }
+            for (size_t i = 0; i < 2; i++) {
+                json_t *t = json_object_get(v, i ? "tokens_out" : "tokens_in");
+                if (t && !json_is_integer(t))
+                    return snprintf(reason, cap, "\"stages\".\"%s\" has a non-integer token count",
+                                    k),
+                           WB_EPARSE;
+            }
         }
     }
     return 0;
@@ -155,14 +432,17 @@ static int check_line(json_t *obj, const char *lang, char *reason, size_t cap, c
  * just the key). */
 static int merge_line(json_t *obj, struct wb_entry *e)
 {
-    const char *desc = NULL, *idesc = NULL, *img = NULL, *aud = NULL;
+    const char *desc = NULL, *idesc = NULL, *ctx = NULL, *rd = NULL;
     json_t *ex = json_object_get(obj, "examples");
+    json_t *extr = json_object_get(obj, "example_translations");
     int has_desc = get_str(obj, "description", &desc) > 0;
     int has_idesc = get_str(obj, "image_description", &idesc) > 0;
     int has_ex = json_is_array(ex);
     int changed = 0, rc;
-    get_str(obj, "image_file", &img);
-    get_str(obj, "audio_file", &aud);
+    if (get_str(obj, "context", &ctx) > 0 && (rc = wb_str_set(&e->context, ctx)))
+        return rc;
+    if (get_str(obj, "reading", &rd) > 0 && (rc = wb_str_set(&e->reading, rd)))
+        return rc;
     if (has_desc && !same(e->description, desc)) {
         changed = 1;
         if ((rc = wb_str_set(&e->description, desc)))
@@ -180,9 +460,13 @@ static int merge_line(json_t *obj, struct wb_entry *e)
         changed |= n != e->n_examples;
         for (size_t i = 0; i < n; i++) {
             const char *text = json_string_value(json_array_get(ex, i));
+            const char *tr =
+                json_is_array(extr) ? json_string_value(json_array_get(extr, i)) : NULL;
             int kept = i < e->n_examples && same(e->examples[i].text, text);
             changed |= !kept;
-            if ((rc = wb_entry_add_example(&t, text, kept ? e->examples[i].translation : NULL))) {
+            if (!tr && kept)
+                tr = e->examples[i].translation;
+            if ((rc = wb_entry_add_example(&t, text, tr))) {
                 wb_entry_release(&t);
                 return rc;
             }
@@ -201,17 +485,7 @@ static int merge_line(json_t *obj, struct wb_entry *e)
         if (!(si->provider = strdup("import")))
             return WB_ENOMEM;
     }
-    if ((rc = merge_file_stage(e, WB_STAGE_IMAGE, img)) ||
-        (rc = merge_file_stage(e, WB_STAGE_AUDIO, aud)))
-        return rc;
     return 0;
-}
-
-/* Fatal (store) errors end the import; anything else fails only the line. */
-static int is_fatal(int rc)
-{
-    return rc == WB_ENOMEM || rc == WB_EIO || rc == WB_ECORRUPT || rc == WB_ELOCKED ||
-           rc == WB_ENOSPC || rc == WB_EINTERNAL;
 }
 
 static int import_line(struct import *im, const char *line, size_t len, struct wb_error *err)
@@ -222,13 +496,14 @@ static int import_line(struct import *im, const char *line, size_t len, struct w
     const char *word = NULL, *tr = NULL, *lang = NULL, *key;
     char reason[512];
     int rc = 0, existed = 0;
+    unsigned brought = 0;
     json_t *v;
     wb_entry_init(&e);
     if (memchr(line, 0, len)) {
         diag(im, 0, "%s:%zu: the line contains a NUL byte", im->name, im->line_no);
         goto failed;
     }
-    if (!(obj = json_loadb(line, len, 0, &jerr))) {
+    if (!(obj = json_loadb(line, len, JSON_ALLOW_NUL, &jerr))) {
         diag(im, 0, "%s:%zu: invalid JSON: %s (column %d)", im->name, im->line_no, jerr.text,
              jerr.column);
         goto failed;
@@ -255,6 +530,10 @@ static int import_line(struct import *im, const char *line, size_t len, struct w
         goto out;
     }
     if ((rc = merge_line(obj, &e)))
+        goto out;
+    if (im->media_dir && (rc = import_media(im, obj, &e, &brought, err)))
+        goto out;
+    if ((rc = apply_stages(obj, &e, brought)))
         goto out;
     if ((rc = wb_store_put(im->st, &e, err))) {
         if (is_fatal(rc))
@@ -329,9 +608,51 @@ static int commit_batch(struct import *im, struct wb_error *err)
     return rc;
 }
 
-int wb_import_jsonl_stream(struct wb_store *st, FILE *in, const char *name,
-                           const struct wb_import_opts *o, struct wb_import_report *rep,
-                           struct wb_error *err)
+/* The real path of dir/sub (sub may be NULL), or NULL when it is no folder. */
+static char *real_dir(const char *dir, const char *sub)
+{
+    struct wb_buf p;
+    char *real;
+    wb_buf_init(&p, 0);
+    if (sub ? wb_path_join(&p, dir, sub) < 0 : wb_buf_appends(&p, dir) < 0) {
+        wb_buf_release(&p);
+        return NULL;
+    }
+    real = realpath(p.data, NULL);
+    wb_buf_release(&p);
+    return real;
+}
+
+/* Where the media of a JSONL file in dir (NULL: the current folder) is
+ * looked for. 0, or WB_ENOTFOUND for a --media-from that is no folder. */
+static int media_roots(struct import *im, const char *dir, struct wb_error *err)
+{
+    const struct wb_import_opts *o = im->o;
+    im->media_dir = o && o->media_dir && *o->media_dir ? o->media_dir : NULL;
+    if (!im->media_dir)
+        return 0;
+    if (!(im->file_root = real_dir(dir ? dir : ".", NULL)))
+        return wb_error_set(err, WB_EIO, "%s: cannot resolve its folder: %s", im->name,
+                            strerror(errno));
+    if (o->media_from && *o->media_from) {
+        if (!(im->content_roots[0] = real_dir(o->media_from, NULL)))
+            return wb_error_set(err, WB_ENOTFOUND, "%s: %s", o->media_from, strerror(errno));
+        return 0;
+    }
+    if (dir) /* a stream has no folder of its own: only ./content */
+        im->content_roots[0] = real_dir(im->file_root, "../content");
+    im->content_roots[1] = real_dir("content", NULL);
+    if (im->content_roots[0] && im->content_roots[1] &&
+        strcmp(im->content_roots[0], im->content_roots[1]) == 0) {
+        free(im->content_roots[1]);
+        im->content_roots[1] = NULL;
+    }
+    return 0;
+}
+
+static int import_stream(struct wb_store *st, FILE *in, const char *name, const char *dir,
+                         const struct wb_import_opts *o, struct wb_import_report *rep,
+                         struct wb_error *err)
 {
     struct import im = { .st = st, .name = name ? name : "<input>", .o = o, .rep = rep };
     size_t batch = o && o->batch ? o->batch : 1000, in_batch = 0;
@@ -339,8 +660,12 @@ int wb_import_jsonl_stream(struct wb_store *st, FILE *in, const char *name,
     struct reader rd = { .in = in };
     struct wb_buf line;
     wb_buf_init(&line, WB_IMPORT_MAX_LINE);
-    if (!(rd.block = malloc(READ_CHUNK)))
-        return wb_error_set(err, WB_ENOMEM, "%s: out of memory", im.name);
+    if ((rc = media_roots(&im, dir, err)) || !(rd.block = malloc(READ_CHUNK))) {
+        free(im.file_root);
+        free(im.content_roots[0]);
+        free(im.content_roots[1]);
+        return rc ? rc : wb_error_set(err, WB_ENOMEM, "%s: out of memory", im.name);
+    }
     im.lang = o && o->default_language && *o->default_language ? o->default_language : "ja";
     while ((got = read_line(&rd, &line, &too_long)) > 0) {
         const char *p = line.data;
@@ -395,11 +720,32 @@ out:
         rep->warnings++;
         wb_buf_release(&names);
     }
+    if (im.missing_first_line) {
+        diag(&im, 1,
+             "%s: warning: %zu picture%s or clip%s not found under %s%s%s (first on line %zu); "
+             "those stages stay missing",
+             im.name, rep->media_missing, rep->media_missing == 1 ? "" : "s",
+             rep->media_missing == 1 ? "" : "s",
+             im.content_roots[0] ? im.content_roots[0] : "(no content folder)",
+             im.content_roots[1] ? " or " : "", im.content_roots[1] ? im.content_roots[1] : "",
+             im.missing_first_line);
+        rep->warnings++;
+    }
     for (size_t i = 0; i < im.n_unknown; i++)
         free(im.unknown[i]);
+    free(im.file_root);
+    free(im.content_roots[0]);
+    free(im.content_roots[1]);
     wb_buf_release(&line);
     free(rd.block);
     return rc;
+}
+
+int wb_import_jsonl_stream(struct wb_store *st, FILE *in, const char *name,
+                           const struct wb_import_opts *o, struct wb_import_report *rep,
+                           struct wb_error *err)
+{
+    return import_stream(st, in, name, NULL, o, rep, err);
 }
 
 int wb_import_jsonl(struct wb_store *st, const char *path, const struct wb_import_opts *o,
@@ -414,7 +760,15 @@ int wb_import_jsonl(struct wb_store *st, const char *path, const struct wb_impor
     if (!(in = fopen(path, "r")))
         return wb_error_set(err, errno == ENOENT ? WB_ENOTFOUND : WB_EIO, "%s: %s", path,
                             strerror(errno));
-    rc = wb_import_jsonl_stream(st, in, path, o, rep, err);
+    {
+        const char *slash = strrchr(path, '/');
+        char *dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
+        if (!dir)
+            rc = wb_error_set(err, WB_ENOMEM, "out of memory");
+        else
+            rc = import_stream(st, in, path, dir, o, rep, err);
+        free(dir);
+    }
     fclose(in);
     return rc;
 }

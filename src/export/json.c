@@ -78,6 +78,79 @@ static void set(json_t *o, const char *k, json_t *v, int *bad)
         *bad = 1;
 }
 
+/* The "stages" object of the lossless export: each stage that is not
+ * missing, with the fields that are set. */
+static json_t *stages_full(const struct wb_entry *e, const char *const files[WB_STAGE_COUNT],
+                           int *bad)
+{
+    json_t *all = json_object();
+    if (!all) {
+        *bad = 1;
+        return NULL;
+    }
+    for (int s = 0; s < WB_STAGE_COUNT; s++) {
+        const struct wb_stage_info *si = &e->stages[s];
+        json_t *o;
+        if (si->state == WB_STATE_MISSING)
+            continue;
+        if (s != WB_STAGE_DETAILS && si->state == WB_STATE_DONE && !files[s])
+            continue; /* its file did not make it: the stage is missing there */
+        if (!(o = json_object())) {
+            *bad = 1;
+            break;
+        }
+        set(all, wb_stage_name((enum wb_stage)s), o, bad);
+        set(o, "state", json_string(wb_state_name(si->state)), bad);
+        if (si->provider)
+            set(o, "provider", export_json_str(si->provider), bad);
+        if (si->model)
+            set(o, "model", export_json_str(si->model), bad);
+        if (si->voice)
+            set(o, "voice", export_json_str(si->voice), bad);
+        if (si->error)
+            set(o, "error", export_json_str(si->error), bad);
+        if (si->tokens_in)
+            set(o, "tokens_in", json_integer(si->tokens_in), bad);
+        if (si->tokens_out)
+            set(o, "tokens_out", json_integer(si->tokens_out), bad);
+    }
+    return all;
+}
+
+int export_entry_full(const struct wb_entry *e, const char *const files[WB_STAGE_COUNT],
+                      struct wb_buf *out)
+{
+    json_t *o = json_object(), *ex = json_array(), *tr = json_array();
+    int bad = !o || !ex || !tr, rc;
+    for (size_t i = 0; !bad && i < e->n_examples; i++) {
+        if (json_array_append_new(
+                ex, export_json_str(e->examples[i].text ? e->examples[i].text : "")) != 0 ||
+            json_array_append_new(tr, export_json_str(e->examples[i].translation)) != 0)
+            bad = 1;
+    }
+    if (!bad) {
+        set(o, "word", export_json_str(e->word), &bad);
+        set(o, "en_translation", export_json_str(e->translation), &bad);
+        set(o, "language_code", export_json_str(e->language), &bad);
+        set(o, "examples", json_incref(ex), &bad);
+        set(o, "description", export_json_str(e->description), &bad);
+        set(o, "image_description", export_json_str(e->image_description), &bad);
+        set(o, "image_file", export_json_str(files[WB_STAGE_IMAGE]), &bad);
+        set(o, "audio_file", export_json_str(files[WB_STAGE_AUDIO]), &bad);
+        set(o, "context", export_json_str(e->context), &bad);
+        set(o, "reading", export_json_str(e->reading), &bad);
+        set(o, "example_translations", json_incref(tr), &bad);
+        set(o, "stages", stages_full(e, files, &bad), &bad);
+    }
+    rc = bad ? WB_ENOMEM : export_json_append(o, out);
+    if (rc == 0)
+        rc = wb_buf_appendc(out, '\n');
+    json_decref(tr);
+    json_decref(ex);
+    json_decref(o);
+    return rc;
+}
+
 int wb_entry_to_jsonl(const struct wb_entry *e, struct wb_buf *out)
 {
     json_t *o = json_object(), *ex = json_array();

@@ -2,7 +2,8 @@
  * extension, and cheap structural checks that tell a complete file from an
  * empty, truncated or foreign one (so a half-written file counts as missing
  * and is generated again). Each check walks the container's own framing:
- * PNG chunks, JPEG end marker, MP3 frames, MP4 boxes, Ogg pages, RIFF chunks.
+ * PNG chunks, JPEG end marker, MP3 frames, ADTS AAC frames, MP4 boxes, Ogg
+ * pages, RIFF chunks.
  */
 #include <string.h>
 
@@ -61,6 +62,43 @@ static int mp3_complete(const uint8_t *d, size_t len)
         if (rest >= 8 && memcmp(d + pos, "APETAGEX", 8) == 0)
             break;
         if (rest < 4 || (n = mp3_frame_len(d + pos)) == 0 || n > rest)
+            return 0;
+        pos += n;
+        frames++;
+    }
+    return frames > 0;
+}
+
+/* ---- ADTS AAC ---- */
+
+/* Length of the ADTS frame whose header is at h (MPEG-2/4 AAC, layer 0, a
+ * sampling index we know, a frame at least as long as its header), or 0. */
+static size_t adts_frame_len(const uint8_t *h, size_t rest)
+{
+    size_t n, hdr;
+    if (rest < 7 || h[0] != 0xFF || (h[1] & 0xF6) != 0xF0)
+        return 0;
+    if (((h[2] >> 2) & 0x0F) > 12) /* sampling frequency index */
+        return 0;
+    hdr = (h[1] & 1) ? 7 : 9; /* protection_absent: 1 = no CRC */
+    n = (size_t)(h[3] & 3) << 11 | (size_t)h[4] << 3 | h[5] >> 5;
+    return n >= hdr ? n : 0;
+}
+
+static int adts_sniff(const uint8_t *d, size_t len)
+{
+    size_t skip = id3v2_len(d, len);
+    return len > skip && adts_frame_len(d + skip, len - skip) != 0;
+}
+
+static int adts_complete(const uint8_t *d, size_t len)
+{
+    size_t pos = id3v2_len(d, len), frames = 0;
+    while (pos < len) {
+        size_t rest = len - pos, n;
+        if (rest == 128 && memcmp(d + pos, "TAG", 3) == 0)
+            break; /* ID3v1 at the end */
+        if ((n = adts_frame_len(d + pos, rest)) == 0 || n > rest)
             return 0;
         pos += n;
         frames++;
@@ -243,6 +281,8 @@ const char *wb_media_sniff_ext(const void *data, size_t len)
         return "opus";
     if (mp3_sniff(d, len))
         return "mp3";
+    if (adts_sniff(d, len))
+        return "aac";
     return NULL;
 }
 
@@ -261,6 +301,8 @@ int wb_media_valid(const void *data, size_t len)
         return ext[1] == 'e' ? media_webp_complete(d, len) : wav_complete(d, len);
     case 'o':
         return ogg_complete(d, len);
+    case 'a':
+        return adts_complete(d, len);
     case 'm':
         return ext[1] == '4' ? mp4_complete(d, len) : mp3_complete(d, len);
     }

@@ -123,6 +123,170 @@ int wb_media_name(const void *data, size_t len, char *out, size_t cap)
     return 0;
 }
 
+static const char *const store_exts[] = {
+    "mp3", "m4a", "aac", "opus", "wav", "png", "jpg", "webp"
+};
+
+/* The hash part of a store name (NULL when it is not one) and its extension. */
+static const char *name_parts(const char *name, const char **ext)
+{
+    const char *h = name;
+    size_t i;
+    if (!name)
+        return NULL;
+    if (strncmp(h, "dialogue-", 9) == 0)
+        h += 9;
+    for (i = 0; i < NAME_HEX; i++) {
+        if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
+            return NULL;
+    }
+    if (h[NAME_HEX] != '.')
+        return NULL;
+    for (i = 0; i < sizeof store_exts / sizeof store_exts[0]; i++) {
+        if (strcmp(h + NAME_HEX + 1, store_exts[i]) == 0) {
+            *ext = store_exts[i];
+            return h;
+        }
+    }
+    return NULL;
+}
+
+int wb_media_name_ok(const char *name)
+{
+    const char *ext;
+    return name_parts(name, &ext) != NULL;
+}
+
+int wb_media_load(const char *path, int follow, struct wb_buf *out, struct wb_error *err)
+{
+    struct stat st;
+    size_t start = out->len;
+    int fd, rc = 0;
+    if (!path || !*path)
+        return wb_error_set(err, WB_EINVAL, "no media path");
+    /* O_NONBLOCK: a FIFO planted under a media name must not hang us (fstat
+     * refuses it next); it changes nothing for a regular file. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
+    if (fd < 0) {
+        int e = errno;
+        if (e == ELOOP)
+            return wb_error_set(err, WB_EINVAL, "%s is a symbolic link", path);
+        return wb_error_set(err, e == ENOENT || e == ENOTDIR ? WB_ENOTFOUND : WB_EIO, "%s: %s",
+                            path, strerror(e));
+    }
+    if (fstat(fd, &st) < 0) {
+        rc = wb_error_set(err, WB_EIO, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = wb_error_set(err, WB_EMEDIA, "%s is not a regular file", path);
+        goto out;
+    }
+    if ((uint64_t)st.st_size > WB_MEDIA_MAX_FILE) {
+        rc = wb_error_set(err, WB_ETOOBIG, "%s is larger than %zu MiB (%lld bytes)", path,
+                          (size_t)(WB_MEDIA_MAX_FILE >> 20), (long long)st.st_size);
+        goto out;
+    }
+    if (st.st_size == 0) {
+        rc = wb_error_set(err, WB_EMEDIA, "%s is empty", path);
+        goto out;
+    }
+    if (wb_buf_grow(out, (size_t)st.st_size + 1) < 0) {
+        rc = wb_error_set(err, WB_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (;;) {
+        ssize_t n;
+        if (out->len - start > WB_MEDIA_MAX_FILE) {
+            rc = wb_error_set(err, WB_ETOOBIG, "%s is larger than %zu MiB", path,
+                              (size_t)(WB_MEDIA_MAX_FILE >> 20));
+            goto out;
+        }
+        if (wb_buf_grow(out, 65536) < 0) {
+            rc = wb_error_set(err, WB_ENOMEM, "out of memory");
+            goto out;
+        }
+        n = read(fd, out->data + out->len, 65536);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = wb_error_set(err, WB_EIO, "%s: %s", path, strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        out->len += (size_t)n;
+        out->data[out->len] = '\0';
+    }
+    if (!wb_media_sniff_ext(out->data + start, out->len - start))
+        rc = wb_error_set(err, WB_EMEDIA,
+                          "%s is not a picture or sound file we know (JPEG, PNG, WebP, MP3, AAC, "
+                          "M4A, Opus, WAV)",
+                          path);
+    else if (!wb_media_valid(out->data + start, out->len - start))
+        rc = wb_error_set(err, WB_EMEDIA, "%s is a truncated or corrupt %s file", path,
+                          wb_media_sniff_ext(out->data + start, out->len - start));
+out:
+    close(fd);
+    if (rc)
+        media_buf_truncate(out, start);
+    return rc;
+}
+
+int wb_media_read(const char *media_dir, const char *name, struct wb_buf *out, struct wb_error *err)
+{
+    struct wb_buf path;
+    const char *ext, *hash = name_parts(name, &ext);
+    size_t start = out->len;
+    char hex[65];
+    int rc;
+    if (!hash)
+        return wb_error_set(err, WB_EINVAL, "\"%s\" is not a media store name",
+                            name ? name : "(null)");
+    wb_buf_init(&path, 0);
+    if (wb_path_join(&path, media_dir && *media_dir ? media_dir : ".", name) < 0) {
+        wb_buf_release(&path);
+        return wb_error_set(err, WB_ENOMEM, "out of memory");
+    }
+    rc = wb_media_load(path.data, 0, out, err);
+    if (rc == 0 && strcmp(wb_media_sniff_ext(out->data + start, out->len - start), ext) != 0)
+        rc = wb_error_set(err, WB_EMEDIA, "%s holds %s data, not %s", path.data,
+                          wb_media_sniff_ext(out->data + start, out->len - start), ext);
+    if (rc == 0 && hash == name) { /* a content-hash name: the bytes must hash to it */
+        wb_sha256_hex(out->data + start, out->len - start, hex);
+        if (strncmp(hex, hash, NAME_HEX) != 0)
+            rc =
+                wb_error_set(err, WB_EMEDIA, "%s does not hold the bytes its name says", path.data);
+    }
+    if (rc)
+        media_buf_truncate(out, start);
+    wb_buf_release(&path);
+    return rc;
+}
+
+int wb_media_copy(const char *media_dir, const char *name, const char *dest_dir,
+                  struct wb_error *err)
+{
+    struct wb_buf data, path;
+    int rc;
+    wb_buf_init(&data, 0);
+    wb_buf_init(&path, 0);
+    if ((rc = wb_media_read(media_dir, name, &data, err)))
+        goto out;
+    if ((rc = wb_mkdirs(dest_dir, err)) < 0)
+        goto out;
+    if (wb_path_join(&path, dest_dir, name) < 0) {
+        rc = wb_error_set(err, WB_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (!wb_media_file_valid(path.data))
+        rc = write_atomic(dest_dir, path.data, data.data, data.len, err);
+out:
+    wb_buf_release(&data);
+    wb_buf_release(&path);
+    return rc;
+}
+
 int wb_media_write(const char *media_dir, const void *data, size_t len, char **name_out,
                    struct wb_error *err)
 {
@@ -140,8 +304,10 @@ int wb_media_write(const char *media_dir, const void *data, size_t len, char **n
     }
     ext = wb_media_sniff_ext(data, len);
     if (!ext) {
-        rc = wb_error_set(err, WB_EMEDIA, "%s", len ? "unknown media type (not MP3, M4A, Opus, WAV, PNG, JPEG or WebP)"
-                                                    : "empty media data");
+        rc = wb_error_set(
+            err, WB_EMEDIA, "%s",
+            len ? "unknown media type (not MP3, AAC, M4A, Opus, WAV, PNG, JPEG or WebP)"
+                : "empty media data");
         goto out;
     }
     if (!wb_media_valid(data, len)) {

@@ -7,10 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zip.h>
 
+#include "media_bytes.h"
 #include "test.h"
 #include "wordbank/export.h"
+#include "wordbank/media.h"
 #include "wordbank/store.h"
 
 static const char *tmp_path(const char *name)
@@ -67,22 +70,21 @@ TEST(apkg_deck_contents)
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
     const char *media = tmp_path("media");
-    char path[4096], sub[4096], coll[4096];
+    char path[4096], coll[4096];
     zip_t *za;
     int zerr = 0;
     size_t n;
     FILE *f;
+    struct wb_buf aac;
+    char *name = NULL, sound[128];
     snprintf(path, sizeof path, "%s", tmp_path("Lesson 1.apkg"));
-    CHECK(mkdir(media, 0755) == 0);
-    snprintf(sub, sizeof sub, "%s/ab", media);
-    CHECK(mkdir(sub, 0755) == 0);
-    snprintf(sub, sizeof sub, "%s/ab/cd.mp3", media);
-    CHECK((f = fopen(sub, "wb")) != NULL);
-    fputs("ID3fake-mp3-bytes", f);
-    fclose(f);
+    wb_buf_init(&aac, 0);
+    tm_adts(&aac, 3, 1); /* the original's clips are ADTS AAC: a deck carries them as they are */
+    CHECK_OK(wb_media_write(media, aac.data, aac.len, &name, &err), &err);
     CHECK_OK(wb_store_open(":memory:", WB_STORE_CREATE, &st, &err), &err);
-    add(st, "猫", "cat", "ab/cd.mp3", "missing.png"); /* the image file does not exist */
-    add(st, "犬", "dog", "ab/cd.mp3", NULL);          /* shared media appears once */
+    /* The image has a store name but no file behind it. */
+    add(st, "猫", "cat", name, "0123456789abcdef0123456789abcdef.png");
+    add(st, "犬", "dog", name, NULL); /* shared media appears once */
     CHECK_OK(wb_export_apkg(st, media, path, &err), &err);
     CHECK_INT(wb_export_apkg(st, media, "-", &err), WB_EINVAL);
     wb_store_close(st);
@@ -92,12 +94,15 @@ TEST(apkg_deck_contents)
     char *map = zip_read(za, "media", NULL);
     json_t *mj = json_loads(map, 0, NULL);
     CHECK(mj && json_object_size(mj) == 1);
-    CHECK_STR(json_string_value(json_object_get(mj, "0")), "ab_cd.mp3");
+    CHECK_STR(json_string_value(json_object_get(mj, "0")), name);
+    CHECK(strstr(name, ".aac") != NULL);
     json_decref(mj);
     free(map);
     char *m0 = zip_read(za, "0", &n);
-    CHECK_STR(m0, "ID3fake-mp3-bytes");
+    CHECK(n == aac.len && memcmp(m0, aac.data, n) == 0);
     free(m0);
+    snprintf(sound, sizeof sound, "[sound:%s]", name);
+    wb_buf_release(&aac);
     char *db = zip_read(za, "collection.anki2", &n);
     zip_close(za);
     snprintf(coll, sizeof coll, "%s", tmp_path("collection.anki2"));
@@ -115,7 +120,7 @@ TEST(apkg_deck_contents)
     const char *flds = (const char *)sqlite3_column_text(q, 2);
     char *sep = strchr(flds, '\x1f');
     CHECK(sep != NULL);
-    CHECK(strstr(flds, "猫") && strstr(flds, "[sound:ab_cd.mp3]") < sep);
+    CHECK(strstr(flds, "猫") && strstr(flds, sound) && strstr(flds, sound) < sep);
     CHECK(strstr(sep, "A &lt;small&gt; &amp; &quot;furry&quot; animal.") != NULL);
     CHECK(strstr(sep, "猫が好き。<br>二行目") != NULL);
     CHECK(strstr(sep, "<img") == NULL); /* the missing picture is left out */
@@ -151,4 +156,59 @@ TEST(apkg_deck_contents)
     json_decref(decks);
     sqlite3_finalize(q);
     sqlite3_close(s);
+    free(name);
+}
+
+/* Whatever a word bank's stage files say, a deck holds only files of the
+ * media store, read by validated names: not a path that climbs out, not an
+ * absolute path, not a store name that is a symbolic link to a file
+ * elsewhere, not a store name whose bytes are not its own. */
+TEST(apkg_reads_only_store_files)
+{
+    struct wb_store *st = NULL;
+    struct wb_error err = { 0 };
+    const char *media = tmp_path("media2");
+    char secret[4096], link_name[128], link_path[4096], abs_name[4096], path[4096];
+    char tampered[128], tampered_path[4096];
+    struct wb_buf b, other;
+    zip_t *za;
+    int zerr = 0;
+    FILE *f;
+    wb_buf_init(&b, 0);
+    wb_buf_init(&other, 0);
+    CHECK(mkdir(media, 0755) == 0);
+    /* A valid clip outside the media directory: the secret. */
+    snprintf(secret, sizeof secret, "%s", tmp_path("secret.aac"));
+    tm_adts(&b, 2, 9);
+    CHECK((f = fopen(secret, "wb")) != NULL);
+    CHECK(fwrite(b.data, 1, b.len, f) == b.len);
+    fclose(f);
+    /* Its own store name, as a symbolic link inside the media directory. */
+    CHECK(wb_media_name(b.data, b.len, link_name, sizeof link_name) == 0);
+    snprintf(link_path, sizeof link_path, "%s/%s", media, link_name);
+    CHECK(symlink(secret, link_path) == 0);
+    /* A store name holding other bytes than its name says. */
+    tm_adts(&other, 2, 5);
+    CHECK(wb_media_name(other.data, other.len, tampered, sizeof tampered) == 0);
+    snprintf(tampered_path, sizeof tampered_path, "%s/%s", media, tampered);
+    CHECK((f = fopen(tampered_path, "wb")) != NULL);
+    CHECK(fwrite(b.data, 1, b.len, f) == b.len);
+    fclose(f);
+    snprintf(abs_name, sizeof abs_name, "%s", secret);
+    CHECK_OK(wb_store_open(":memory:", WB_STORE_CREATE, &st, &err), &err);
+    add(st, "一", "one", "../secret.aac", NULL);
+    add(st, "二", "two", abs_name, NULL);
+    add(st, "三", "three", link_name, NULL);
+    add(st, "四", "four", tampered, NULL);
+    snprintf(path, sizeof path, "%s", tmp_path("hostile.apkg"));
+    CHECK_OK(wb_export_apkg(st, media, path, &err), &err);
+    wb_store_close(st);
+    CHECK((za = zip_open(path, ZIP_RDONLY, &zerr)) != NULL);
+    CHECK_INT(zip_get_num_entries(za, 0), 2); /* collection.anki2 and media: no file */
+    char *map = zip_read(za, "media", NULL);
+    CHECK_STR(map, "{}");
+    free(map);
+    zip_close(za);
+    wb_buf_release(&b);
+    wb_buf_release(&other);
 }

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../export/media_bytes.h"
 #include "test.h"
 #include "wordbank/media.h"
 
@@ -227,4 +228,104 @@ TEST(disk_full_is_enospc)
     CHECK_OK(wb_media_write(dir, b.data, b.len, NULL, ep(&err)), ep(&err));
     CHECK_INT(list_dir(dir, names, sizeof names), 1);
     wb_buf_release(&b);
+}
+
+/* ADTS AAC (what the original system stored): sniffed as "aac", valid only
+ * while its frames tile the file exactly. */
+TEST(adts_aac)
+{
+    struct wb_buf b;
+    char name[80];
+    wb_buf_init(&b, 0);
+    tm_adts(&b, 5, 3);
+    CHECK_STR(wb_media_sniff_ext(b.data, b.len), "aac");
+    CHECK(wb_media_valid(b.data, b.len));
+    CHECK(wb_media_name(b.data, b.len, name, sizeof name) == 0);
+    CHECK(strlen(name) == 36 && strcmp(name + 32, ".aac") == 0);
+    CHECK(!wb_media_valid(b.data, b.len - 3)); /* the last frame cut short */
+    b.data[16 + 5] ^= 0x80;                    /* the second frame's length broken */
+    CHECK(!wb_media_valid(b.data, b.len));
+    b.data[16 + 5] ^= 0x80;
+    b.data[16 + 1] = (char)0xF3; /* layer != 0: not ADTS */
+    CHECK(!wb_media_valid(b.data, b.len));
+    CHECK(wb_media_sniff_ext("plain text", 10) == NULL);
+    wb_buf_release(&b);
+}
+
+TEST(store_names)
+{
+    static const char *const good[] = { "0123456789abcdef0123456789abcdef.jpg",
+                                        "0123456789abcdef0123456789abcdef.aac",
+                                        "dialogue-0123456789abcdef0123456789abcdef.mp3" };
+    static const char *const bad[] = { "",
+                                       "x.jpg",
+                                       "../0123456789abcdef0123456789abcdef.jpg",
+                                       "/0123456789abcdef0123456789abcdef.jpg",
+                                       "0123456789ABCDEF0123456789abcdef.jpg",
+                                       "0123456789abcdef0123456789abcdef.txt",
+                                       "0123456789abcdef0123456789abcdef.jpg/",
+                                       "0123456789abcdef0123456789abcdef.jpg.sh",
+                                       "0123456789abcdef0123456789abcde.jpg",
+                                       "sub/0123456789abcdef0123456789abcdef.jpg" };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        CHECK_MSG(wb_media_name_ok(good[i]), "refused %s", good[i]);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_MSG(!wb_media_name_ok(bad[i]), "accepted %s", bad[i]);
+    CHECK(!wb_media_name_ok(NULL));
+}
+
+/* wb_media_read: the one way stored media is read back. */
+TEST(read_only_store_files)
+{
+    char dir[1024], p[4096], q[2048], name[80], other[80];
+    struct wb_buf b, got, o;
+    struct wb_error err = { 0 };
+    char *stored = NULL;
+    FILE *f;
+    snprintf(dir, sizeof dir, "%s/m", th_tmpdir());
+    wb_buf_init(&b, 0);
+    wb_buf_init(&got, 0);
+    wb_buf_init(&o, 0);
+    tm_adts(&b, 3, 4);
+    CHECK_OK(wb_media_write(dir, b.data, b.len, &stored, &err), &err);
+    CHECK_OK(wb_media_read(dir, stored, &got, &err), &err);
+    CHECK(got.len == b.len && memcmp(got.data, b.data, b.len) == 0);
+    /* A copy into another folder, same name and bytes. */
+    snprintf(q, sizeof q, "%s/site/media", th_tmpdir());
+    CHECK_OK(wb_media_copy(dir, stored, q, &err), &err);
+    snprintf(p, sizeof p, "%s/%s", q, stored);
+    CHECK(wb_media_file_valid(p));
+    /* Not a store name. */
+    CHECK_INT(wb_media_read(dir, "../m/x.aac", &got, &err), WB_EINVAL);
+    /* Missing. */
+    CHECK_INT(wb_media_read(dir, "0123456789abcdef0123456789abcdef.jpg", &got, &err), WB_ENOTFOUND);
+    /* A symbolic link under a store name (to a valid file with that hash). */
+    tm_adts(&o, 2, 6);
+    snprintf(p, sizeof p, "%s/outside.aac", th_tmpdir());
+    CHECK((f = fopen(p, "wb")) && fwrite(o.data, 1, o.len, f) == o.len && fclose(f) == 0);
+    CHECK(wb_media_name(o.data, o.len, other, sizeof other) == 0);
+    snprintf(q, sizeof q, "%s/%s", dir, other);
+    CHECK(symlink(p, q) == 0);
+    CHECK_INT(wb_media_read(dir, other, &got, &err), WB_EINVAL);
+    CHECK(strstr(err.msg, "symbolic link") != NULL);
+    CHECK(unlink(q) == 0);
+    /* Bytes that are not what the name says. */
+    CHECK((f = fopen(q, "wb")) && fwrite(b.data, 1, b.len, f) == b.len && fclose(f) == 0);
+    CHECK_INT(wb_media_read(dir, other, &got, &err), WB_EMEDIA);
+    CHECK(unlink(q) == 0);
+    /* Text under a media name. */
+    snprintf(name, sizeof name, "%.32s.jpg", other);
+    snprintf(q, sizeof q, "%s/%s", dir, name);
+    CHECK((f = fopen(q, "wb")) && fputs("not a picture", f) >= 0 && fclose(f) == 0);
+    CHECK_INT(wb_media_read(dir, name, &got, &err), WB_EMEDIA);
+    /* Too big: refused before reading (a sparse file). */
+    CHECK(truncate(q, (off_t)WB_MEDIA_MAX_FILE + 1) == 0);
+    CHECK_INT(wb_media_read(dir, name, &got, &err), WB_ETOOBIG);
+    CHECK_INT(wb_media_load(q, 1, &got, &err), WB_ETOOBIG);
+    CHECK_MSG(strstr(err.msg, "(67108865 bytes)") != NULL, "not refused by its size: %s", err.msg);
+    CHECK(got.len == b.len); /* nothing appended by the failures */
+    free(stored);
+    wb_buf_release(&b);
+    wb_buf_release(&got);
+    wb_buf_release(&o);
 }
