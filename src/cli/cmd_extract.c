@@ -110,7 +110,7 @@ int cmd_preview(struct cli *c)
     struct wb_render_opts o;
     struct all a = { 0 };
     struct wb_buf out, path;
-    int rc;
+    int rc, failed = 0;
     if (c->argc || !c->output)
         return cli_usage("preview");
     if ((rc = cli_open_store(c, 0, &st)))
@@ -122,31 +122,30 @@ int cmd_preview(struct cli *c)
         rc = EXIT_ENV;
         goto out;
     }
-    wb_buf_appendf(&path, "%s/media", c->output);
-    if (wb_mkdirs(path.data, &err) || wb_site_write_assets(c->output, &err)) {
+    if (wb_mkdirs(c->output, &err) || wb_site_write_assets(c->output, &err)) {
         cli_error("%s", wb_error_text(&err));
         rc = EXIT_ENV;
         goto out;
     }
-    /* Copy every media file the cards use beside the page. */
+    /* Copy every media file the cards use beside the page: only files the
+     * media store named (wb_media_copy checks the name and the bytes); a
+     * name that is not one is refused and its card goes without it. */
+    wb_buf_appendf(&path, "%s/media", c->output);
     for (size_t i = 0; i < a.n; i++) {
         for (int s = WB_STAGE_IMAGE; s <= WB_STAGE_AUDIO; s++) {
-            const char *f = a.v[i].stages[s].file;
-            struct wb_buf from, to, data;
-            if (!f || a.v[i].stages[s].state != WB_STATE_DONE)
+            struct wb_stage_info *si = &a.v[i].stages[s];
+            if (!si->file || si->state != WB_STATE_DONE)
                 continue;
-            wb_buf_init(&from, 0);
-            wb_buf_init(&to, 0);
-            wb_buf_init(&data, 0);
-            wb_buf_appendf(&from, "%s/%s", cli_media_dir(c), f);
-            wb_buf_appendf(&to, "%s/media/%s", c->output, f);
-            if (wb_buf_read_file(&data, from.data, &err) == 0)
-                cli_write_file(to.data, data.data, data.len);
-            else
+            if (!wb_media_name_ok(si->file)) {
+                cli_warn("refusing the media file name \"%s\" (not a media store name); left out",
+                         si->file);
+                free(si->file);
+                si->file = NULL;
+                failed = 1;
+            } else if (wb_media_copy(cli_media_dir(c), si->file, path.data, &err)) {
                 cli_warn("%s", wb_error_text(&err));
-            wb_buf_release(&from);
-            wb_buf_release(&to);
-            wb_buf_release(&data);
+                failed = 1;
+            }
         }
     }
     wb_render_opts_init(&o);
@@ -160,7 +159,7 @@ int cmd_preview(struct cli *c)
     }
     wb_buf_reset(&path);
     wb_buf_appendf(&path, "%s/index.html", c->output);
-    rc = cli_write_file(path.data, out.data, out.len) ? EXIT_ENV : EXIT_OK;
+    rc = cli_write_file(path.data, out.data, out.len) ? EXIT_ENV : failed ? EXIT_SOME_FAILED : EXIT_OK;
     if (!rc && c->verbosity >= 0)
         fprintf(stderr, "%zu cards in %s\n", a.n, path.data);
 out:

@@ -255,11 +255,13 @@ check "...each unsafe name refused by name" bash -c 'grep -q "secret-copy.jpg" "
 run "an Anki deck of that word bank" 0 "$WB" export --format apkg -o "$H/deck.apkg"
 mkdir -p "$H/exp"
 run "a JSONL export of that word bank" 0 "$WB" export --format jsonl -o "$H/exp/words.jsonl"
-check "the secret is in no site, deck or export" python3 - "$H/private/secret.jpg" "$H/site" "$H/deck.apkg" "$H/exp" <<'PY'
+run "a preview of that word bank (refused names: exit 1)" 1 "$WB" preview -o "$H/preview"
+check "...each unsafe name refused by name, the valid picture copied" bash -c 'grep -q "secret-copy.jpg" "$0" && grep -q "private/secret.jpg" "$0" && ls "$1"/media/*.jpg' "$T/err" "$H/preview"
+check "the secret is in no site, preview, deck or export" python3 - "$H/private/secret.jpg" "$H/site" "$H/deck.apkg" "$H/exp" "$H/preview" <<'PY'
 import os, sys, zipfile
 secret = open(sys.argv[1], "rb").read()
 seen = 0
-for top in (sys.argv[2], sys.argv[4]):
+for top in (sys.argv[2], sys.argv[4], sys.argv[5]):
     for d, _, fs in os.walk(top):
         for f in fs:
             data = open(os.path.join(d, f), "rb").read()
