@@ -20,5 +20,12 @@ int text_utf8_decode(const unsigned char *s, size_t n, int32_t *cp);
 int text_gloss_normalize(const char *s, size_t len, struct wb_buf *out);
 /* How well translation matches one gloss, 0 (not at all) .. 100 (the same). */
 int text_gloss_score(const char *translation, const char *gloss);
+/* How many distinct words of query (parentheses included, stopwords left
+ * out) appear in a sense's glosses or as the word of one of its register tags
+ * (hum -> humble, hon -> honorific, ...): "to pour (into a cup)" shares
+ * "pour", "into" and "cup" with "to pour (into a vessel)/to fill (a cup,
+ * bowl, etc.) with". */
+struct wb_edict_sense;
+int text_sense_overlap(const char *query, const struct wb_edict_sense *s);
 
 #endif
