@@ -44,6 +44,29 @@ int wb_text_reading(struct wb_text *t, const char *text, struct wb_buf *out, str
 int wb_text_pronunciation(struct wb_text *t, const char *text, struct wb_buf *out,
                           struct wb_error *err);
 
+/* ---- pitch accent ----------------------------------------------------------
+ *
+ * From Debian's open-jtalk-mecab-naist-jdic (its MeCab feature ends in
+ * accent/mora-count and an accent chain rule: 箸 1/2, 橋 2/2, 端 0/2). The
+ * package ships no dicrc, so wordbank runs MeCab on <cache>/open-jtalk-dic: a
+ * generated dicrc beside symlinks to the package's files (config
+ * "pitch_dicdir" names a ready dictionary folder instead). The tagger is
+ * opened on first use.
+ *
+ * out[0..*n) gets the downstep positions (the mora after which the pitch
+ * falls, 0 for heiban) of word read as reading (kana, may be NULL: the
+ * dictionary's usual reading): every accent the dictionary lists for that
+ * spelling and reading, else a compound with suffixes combined by the
+ * dictionary's chain rules (東京都 4), else the accent of the reading itself
+ * (何れ read どれ -> 1). *n = 0 when the dictionary cannot tell.
+ * -WB_ECONFIG when the accent dictionary is missing. */
+int wb_text_pitch_accent(struct wb_text *t, const char *word, const char *reading, int *out,
+                         size_t max, size_t *n, struct wb_error *err);
+/* The accent dictionary folder in use, or NULL before the first call. */
+const char *wb_text_pitch_dicdir(const struct wb_text *t);
+/* Morae in a kana string (small ゃゅょぁぃぅぇぉゎ join the mora before). */
+size_t wb_text_morae(const char *kana);
+
 /* One morpheme. Every string is heap-owned and never NULL ("" when unknown). */
 struct wb_token {
     char *surface;       /* as written: 見せ */

@@ -67,11 +67,14 @@ static const struct {
     { "cache_dir", NULL, NULL },
     { "edict_path", "/usr/share/edict/edict", NULL },
     { "mecab_dicdir", NULL, NULL },
+    { "pitch_dicdir", NULL, NULL },
+    { "anki_url", "http://127.0.0.1:8765", "WORDBANK_ANKI_URL" },
+    { "anki_key", NULL, NULL },
 };
 
 static int is_secret_name(const char *name)
 {
-    return strstr(name, "api_key") != NULL;
+    return strstr(name, "api_key") != NULL || strcmp(name, "anki_key") == 0;
 }
 
 int wb_config_is_secret(const char *name)

@@ -25,7 +25,7 @@ struct wb_edict {
 };
 
 /* config "cache_dir", else $XDG_CACHE_HOME/wordbank, else ~/.cache/wordbank. */
-static int cache_dir(const struct wb_config *cfg, struct wb_buf *out, struct wb_error *err)
+int text_cache_dir(const struct wb_config *cfg, struct wb_buf *out, struct wb_error *err)
 {
     const char *c = cfg ? wb_config_get(cfg, "cache_dir") : NULL;
     const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
@@ -63,7 +63,7 @@ int wb_edict_open(const struct wb_config *cfg, void (*progress)(void *ud, double
                           src, strerror(errno));
         goto out;
     }
-    if ((rc = cache_dir(cfg, &dir, err)) != 0 || (rc = wb_mkdirs(dir.data, err)) != 0)
+    if ((rc = text_cache_dir(cfg, &dir, err)) != 0 || (rc = wb_mkdirs(dir.data, err)) != 0)
         goto out;
     /* One index per source path, so a test's tiny EDICT never replaces the real one. */
     wb_sha256_hex(src, strlen(src), hex);

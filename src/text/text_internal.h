@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #include "wordbank/buf.h"
+#include "wordbank/config.h"
+#include "wordbank/error.h"
 
 /* Decode one code point from s (at most n bytes). Returns its length (1..4)
  * and sets *cp, or returns 1 with *cp = -1 for an invalid byte. n must be > 0. */
@@ -27,5 +29,9 @@ int text_gloss_score(const char *translation, const char *gloss);
  * bowl, etc.) with". */
 struct wb_edict_sense;
 int text_sense_overlap(const char *query, const struct wb_edict_sense *s);
+
+/* The cache directory: config "cache_dir", else $XDG_CACHE_HOME/wordbank,
+ * else ~/.cache/wordbank (appended to out; not created). */
+int text_cache_dir(const struct wb_config *cfg, struct wb_buf *out, struct wb_error *err);
 
 #endif
