@@ -221,10 +221,11 @@ out:
  * gloss matches the translation, how many of the translation's and context's
  * words the sense shares (parenthesised words and register tags included:
  * "to pour (into a cup)" picks つぐ over そそぐ, "to be (humble)" picks おる),
- * the reading hint, and finally how early the best gloss stands in its sense
- * (何れ "which": どれ's first gloss beats いずれ's second). */
+ * the reading hint, a common (P) entry, and finally how early the best gloss
+ * stands in its sense (何れ "which": どれ's first gloss beats いずれ's second;
+ * 端 "edge" stays the common はし, not つま whose first gloss is "edge"). */
 struct pick_key {
-    int score, overlap, hint, early;
+    int score, overlap, hint, common, early;
 };
 
 static void sense_key(const struct wb_edict_entry *e, size_t i, size_t j, const char *translation,
@@ -244,6 +245,7 @@ static void sense_key(const struct wb_edict_entry *e, size_t i, size_t j, const 
     }
     k->overlap = text_sense_overlap(translation, s) + text_sense_overlap(context, s);
     k->hint = reading_hint && *reading_hint && strcmp(r, reading_hint) == 0;
+    k->common = e[i].common != 0;
     k->early = k->score > 0 ? -(int)(at > 8 ? 8 : at) : 0;
 }
 
@@ -255,13 +257,15 @@ static int key_cmp(const struct pick_key *a, const struct pick_key *b)
         return a->overlap < b->overlap ? -1 : 1;
     if (a->hint != b->hint)
         return a->hint < b->hint ? -1 : 1;
+    if (a->common != b->common)
+        return a->common < b->common ? -1 : 1;
     return (a->early > b->early) - (a->early < b->early);
 }
 
 int edict_pick(const struct wb_edict_entry *e, size_t n, const char *translation,
                const char *context, const char *reading_hint, size_t *ei, size_t *si)
 {
-    struct pick_key best = { -1, -1, -1, -100 }, k;
+    struct pick_key best = { -1, -1, -1, -1, -100 }, k;
 
     *ei = *si = 0;
     for (size_t i = 0; i < n; i++) {
@@ -286,7 +290,7 @@ static int reading_strength(const struct wb_edict_entry *e, size_t n, const char
 
     wb_buf_init(&h, 0);
     out->score = out->overlap = -1;
-    out->hint = out->early = 0;
+    out->hint = out->common = out->early = 0;
     for (size_t i = 0; i < n; i++) {
         wb_buf_reset(&h);
         if (wb_kana_to_hiragana(e[i].reading ? e[i].reading : e[i].headword, &h) != 0)
@@ -297,7 +301,7 @@ static int reading_strength(const struct wb_edict_entry *e, size_t n, const char
         for (size_t j = 0; j < e[i].n_senses; j++) {
             struct pick_key k;
             sense_key(e, i, j, translation, context, NULL, &k);
-            k.hint = k.early = 0;
+            k.hint = k.common = k.early = 0;
             if (key_cmp(&k, out) > 0)
                 *out = k;
         }
@@ -314,7 +318,7 @@ int edict_reading_fits(const struct wb_edict_entry *e, size_t n, const char *hir
     if (!reading_strength(e, n, hira, translation, context, &have))
         return 0;
     sense_key(e, ei, si, translation, context, NULL, &best);
-    best.hint = best.early = 0;
+    best.hint = best.common = best.early = 0;
     return key_cmp(&have, &best) >= 0;
 }
 

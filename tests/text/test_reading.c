@@ -68,6 +68,7 @@ TEST(readings_fixed_list)
         { "居る", "to be (humble)", NULL, NULL, "おる", WB_READING_FILLED },
         { "居る", "to be", NULL, NULL, "いる", WB_READING_FILLED },
         { "橋", "bridge", NULL, NULL, "はし", WB_READING_FILLED },
+        { "端", "edge", NULL, NULL, "はし", WB_READING_FILLED },
         { "生", "draft beer", NULL, NULL, "なま", WB_READING_FILLED },
         /* a provider's reading: kept when EDICT has it for this meaning... */
         { "何れ", "which", NULL, "いずれ", "いずれ", WB_READING_CONFIRMED },
