@@ -76,13 +76,21 @@ int wb_export_csv(struct wb_store *st, const char *path, const struct wb_store_q
                   struct wb_error *err);
 
 /* Export every entry as an Anki deck (.apkg) at path (not stdout), named
- * after the file ("Lesson 3.apkg" -> deck "Lesson 3"). One note an entry of a
- * basic "wordbank" note type: Front = word and its audio, Back = reading,
- * translation, description, examples and picture. Media files are read from
+ * deck ("Japanese::Lesson 3" makes a subdeck, as in Anki; NULL: after the
+ * file, "Lesson 3.apkg" -> "Lesson 3"). One note an entry of the note type
+ * "wordbank two-way": fields Key (stable, from the entry's key), Word,
+ * Reading, PitchAccent (the reading with its accent drawn, "[1]"),
+ * Translation, Context, Description, Examples, Picture, Audio; two cards a
+ * note: Recognition (word, picture, audio -> meaning) and Production
+ * (meaning, picture -> word, reading, audio). Media files are read from
  * media_dir (stage files are relative to it); a missing or empty one is left
- * out with a warning in the log. Notes get a guid from the entry's key, so
- * importing a newer deck into Anki updates the notes. Written to a temporary
- * file and renamed into place. */
+ * out with a warning in the log. The note type and deck ids and each note's
+ * guid and id are stable, so importing a newer deck into Anki updates the
+ * notes in place. Written to a temporary file and renamed into place.
+ * -WB_EINVAL for a bad deck name or path. */
+int wb_export_apkg_deck(struct wb_store *st, const char *media_dir, const char *path,
+                        const char *deck, struct wb_error *err);
+/* The same, the deck named after the file. */
 int wb_export_apkg(struct wb_store *st, const char *media_dir, const char *path,
                    struct wb_error *err);
 
