@@ -17,6 +17,7 @@
 
 #include "wordbank/buf.h"
 #include "wordbank/entry.h"
+#include "wordbank/config.h"
 #include "wordbank/error.h"
 #include "wordbank/store.h"
 
@@ -93,6 +94,32 @@ int wb_export_apkg_deck(struct wb_store *st, const char *media_dir, const char *
 /* The same, the deck named after the file. */
 int wb_export_apkg(struct wb_store *st, const char *media_dir, const char *path,
                    struct wb_error *err);
+
+/* ---- AnkiConnect ---------------------------------------------------------
+ *
+ * Push every entry into a running Anki through the AnkiConnect add-on (API
+ * version 6): the deck and the "wordbank two-way" note type are created when
+ * missing (a note type of that name with other fields is -WB_ECONFIG), the
+ * pictures and audio stored with storeMediaFile (the fields use the names it
+ * returns), notes found by their Key field, changed ones updated, new ones
+ * added; never a duplicate. Requests are batched through "multi".
+ * Errors: -WB_ETRANSPORT when nothing answers at url (Anki not running),
+ * -WB_EAUTH when AnkiConnect asks for an API key (or refuses key),
+ * -WB_EUNSUPPORTED when url does not speak API version 6. */
+struct wb_anki_push_opts {
+    const char *url;       /* config anki_url: http://127.0.0.1:8765 */
+    const char *key;       /* config anki_key, or NULL */
+    const char *deck;      /* "Japanese::Lesson 1" */
+    const char *media_dir; /* where the stage files are */
+    long long timeout_ms;  /* each request, 0: 120 s */
+};
+struct wb_anki_push_report {
+    size_t added, updated, unchanged, failed, media;
+    int deck_created, note_type_created;
+};
+int wb_anki_push(struct wb_store *st, const struct wb_config *cfg,
+                 const struct wb_anki_push_opts *o, struct wb_anki_push_report *rep,
+                 struct wb_error *err);
 
 /* Append one original-format line (with its "\n") for e to out. */
 int wb_entry_to_jsonl(const struct wb_entry *e, struct wb_buf *out);

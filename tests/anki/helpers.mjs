@@ -1,6 +1,6 @@
 // Shared by the Anki tests: a scratch folder, and the wordbank command run
 // with its exit status and output checked by the caller.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,4 +37,29 @@ export function wbOk(assert, dir, args, extraEnv) {
   const r = wb(dir, args, extraEnv);
   assert.equal(r.status, 0, `wordbank ${args.join(' ')}: ${r.stderr}`);
   return r;
+}
+
+// The same, without blocking the event loop (a fake server in this process
+// must answer while wordbank runs).
+export function wbAsync(dir, args, extraEnv = {}) {
+  const env = {
+    ...process.env,
+    HOME: dir,
+    XDG_CACHE_HOME: path.join(dir, 'cache'),
+    WORDBANK_DB: path.join(dir, 'wb.db'),
+    GEMINI_BASE_URL: 'http://127.0.0.1:9',
+    OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+    ...extraEnv,
+  };
+  for (const k of ['GEMINI_API_KEY', 'GOOGLE_API_KEY', 'OPENAI_API_KEY', 'WORDBANK_MEDIA',
+                   'WORDBANK_ANKI_URL', 'WORDBANK_ANKI_KEY'])
+    if (!(k in extraEnv)) delete env[k];
+  return new Promise((resolve) => {
+    const child = spawn(WB, args, { cwd: dir, env });
+    let stdout = '', stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c) => { stdout += c; });
+    child.stderr.setEncoding('utf8').on('data', (c) => { stderr += c; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
+    child.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
+  });
 }
