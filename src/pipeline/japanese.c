@@ -54,12 +54,13 @@ void run_japanese_details(struct run *r, struct wb_entry *e)
                               &reading, &verdict, &err) != 0) {
         wb_log(WB_LOG_WARN, "%s: reading not checked: %s", e->word, wb_error_text(&err));
     } else {
+        /* At info level: one line an entry would tear up the live display. */
         if (verdict == WB_READING_CORRECTED)
-            wb_log(WB_LOG_WARN, "%s (%s): reading %s corrected to %s (EDICT)", e->word,
+            wb_log(WB_LOG_INFO, "%s (%s): reading %s corrected to %s (EDICT)", e->word,
                    e->translation ? e->translation : "", e->reading ? e->reading : "",
                    reading.data);
         else if (verdict == WB_READING_UNVERIFIED)
-            wb_log(WB_LOG_WARN,
+            wb_log(WB_LOG_INFO,
                    "%s (%s): reading %s is not in EDICT and differs from MeCab's; kept", e->word,
                    e->translation ? e->translation : "", e->reading ? e->reading : "");
         if (reading.len)

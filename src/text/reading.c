@@ -152,6 +152,22 @@ static size_t keep_headword(struct wb_edict_entry *e, size_t n, const char *word
     return k;
 }
 
+/* Kana (and ー, spaces, the middle dot) only. */
+static int kana_reading(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    while (n > 0) {
+        int32_t c;
+        int len = text_utf8_decode(p, n, &c);
+        if (!is_kana_cp(c) && c != ' ' && c != 0x3000 && c != 0x30FB)
+            return 0;
+        p += len;
+        n -= (size_t)len;
+    }
+    return 1;
+}
+
 static int fold(const char *s, struct wb_buf *out)
 {
     wb_buf_reset(out);
@@ -222,6 +238,10 @@ int wb_text_check_reading(struct wb_text *t, struct wb_edict *d, const char *wor
         if (!g.len) {
             chosen = mecab.data;
             *verdict = WB_READING_FILLED;
+        } else if (!kana_reading(g.data)) {
+            /* A "reading" with kanji or letters in it is no reading. */
+            chosen = mecab.data;
+            *verdict = WB_READING_CORRECTED;
         } else {
             chosen = given;
             if ((rc = fold(mecab.data, &h)) != 0)

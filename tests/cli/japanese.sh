@@ -74,18 +74,18 @@ assert len(cards) == 6, len(cards)
 marks = {}
 for c in cards:
     word = re.search(r'<p class="wb-word"[^>]*>([^<]*)</p>', c).group(1)
-    m = re.search(r'<p class="(wb-reading wb-pitch)"[^>]*data-pitch="(\d+)"[^>]*>(.*?)</p>', c, re.S)
+    m = re.search(r'<p class="(wb-reading wb-pitch)"[^>]*data-pitch="([\d,]+)"[^>]*>(.*?)</p>', c, re.S)
     assert m, (word, c)
     assert "pitch" in m.group(1)
-    body = m.group(3)
-    hi = re.findall(r'<span class="wb-mora( wb-hi)?">([^<]*)</span>', body)
-    drop = "wb-drop" in body
-    marks[word] = (int(m.group(2)), tuple(h for h, _ in hi), drop)
-# 箸: high then fall; 橋: low-high then fall; 端: low-high, no fall.
-assert marks["箸"] == (1, (" wb-hi", ""), True), marks["箸"]
-assert marks["橋"] == (2, ("", " wb-hi"), True), marks["橋"]
-assert marks["端"] == (0, ("", " wb-hi"), False), marks["端"]
-assert marks["雨"][0] == 1 and marks["飴"][0] == 0
+    morae = re.findall(r'<span class="wb-mora( wb-hi)?( wb-drop)?">([^<]*)</span>', m.group(3))
+    # The element's text is the reading itself.
+    assert re.sub(r"<[^>]+>", "", m.group(3)) == "".join(x[2] for x in morae), m.group(3)
+    marks[word] = (m.group(2), tuple(h + d for h, d, _ in morae))
+# 箸: high, fall, low; 橋: low, high, fall; 端: low, high, no fall.
+assert marks["箸"] == ("1", (" wb-hi wb-drop", "")), marks["箸"]
+assert marks["橋"] == ("2", ("", " wb-hi wb-drop")), marks["橋"]
+assert marks["端"] == ("0", ("", " wb-hi")), marks["端"]
+assert marks["雨"][0] == "1" and marks["飴"][0] == "0"
 assert len({marks[w] for w in ("箸", "橋", "端")}) == 3
 # Katakana stays katakana on the card, furigana only over the kanji.
 memo = [c for c in cards if "メモ帳" in c][0]
