@@ -210,19 +210,19 @@ static json_t *field_names(void)
 /* The deck and the note type: made when missing; the note type's fields checked. */
 static int ac_prepare(struct ac *a)
 {
-    json_t *r = NULL, *acts = json_array(), *x = NULL;
+    json_t *r = NULL, *acts = NULL, *x = NULL;
     int rc;
 
     if ((rc = ac_call(a, action("version", NULL), &x)) != 0)
         return rc;
     if (!json_is_integer(x) || json_integer_value(x) < 6) {
         json_decref(x);
-        json_decref(acts);
         return wb_error_set(a->err, WB_EUNSUPPORTED,
                             "AnkiConnect at %s speaks API version %lld; wordbank needs 6",
                             a->o->url, json_is_integer(x) ? (long long)json_integer_value(x) : 0LL);
     }
     json_decref(x);
+    acts = json_array();
     if (!acts || json_array_append_new(acts, action("deckNames", NULL)) != 0 ||
         json_array_append_new(acts, action("modelNames", NULL)) != 0) {
         json_decref(acts);
