@@ -124,7 +124,8 @@ int wb_anki_push(struct wb_store *st, const struct wb_config *cfg,
 /* Append one original-format line (with its "\n") for e to out. */
 int wb_entry_to_jsonl(const struct wb_entry *e, struct wb_buf *out);
 /* Append the `--json` object for e (no newline) to out:
- *   {"word", "translation", "language", "context", "reading", "description",
+ *   {"word", "translation", "language", "context", "reading", "pitch_accent" (only
+ *    when known: [1]), "description",
  *    "examples": [{"text", "translation"}], "image_description",
  *    "stages": {"details": {"state", "error", "model"},
  *               "image": {"state", "error", "file"},

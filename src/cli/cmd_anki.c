@@ -34,8 +34,7 @@ int cmd_anki(struct cli *c)
         cli_error("%s", wb_error_text(&err));
         /* Anki not running or not AnkiConnect: the environment's fault. */
         return rc == WB_EINVAL ? EXIT_USAGE
-               : rc == WB_ETRANSPORT || rc == WB_ETIMEOUT || rc == WB_EUNSUPPORTED ||
-                       rc == WB_EHTTP
+               : rc == WB_ETRANSPORT || rc == WB_ETIMEOUT || rc == WB_EUNSUPPORTED || rc == WB_EHTTP
                    ? EXIT_ENV
                    : cli_exit_for(rc);
     }

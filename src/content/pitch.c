@@ -18,10 +18,9 @@
 
 static int is_small(uint32_t c)
 {
-    return c == 0x3041 || c == 0x3043 || c == 0x3045 || c == 0x3047 || c == 0x3049 ||
-           c == 0x3083 || c == 0x3085 || c == 0x3087 || c == 0x308E || c == 0x30A1 ||
-           c == 0x30A3 || c == 0x30A5 || c == 0x30A7 || c == 0x30A9 || c == 0x30E3 ||
-           c == 0x30E5 || c == 0x30E7 || c == 0x30EE;
+    return c == 0x3041 || c == 0x3043 || c == 0x3045 || c == 0x3047 || c == 0x3049 || c == 0x3083 ||
+           c == 0x3085 || c == 0x3087 || c == 0x308E || c == 0x30A1 || c == 0x30A3 || c == 0x30A5 ||
+           c == 0x30A7 || c == 0x30A9 || c == 0x30E3 || c == 0x30E5 || c == 0x30E7 || c == 0x30EE;
 }
 
 int content_pitch(struct wb_buf *out, const char *lang, const char *reading, const int *pitch,
@@ -55,7 +54,9 @@ int content_pitch(struct wb_buf *out, const char *lang, const char *reading, con
         while (i < len && is_small(content_utf8_next(reading + i, len - i, &used)))
             i += used;
         mora++;
-        hi = acc == 0 ? mora > 1 || total == 1 : acc == 1 ? mora == 1 : mora > 1 && (int)mora <= acc;
+        hi = acc == 0   ? mora > 1 || total == 1
+             : acc == 1 ? mora == 1
+                        : mora > 1 && (int)mora <= acc;
         if ((rc = wb_buf_appendf(out, "<span class=\"wb-mora%s%s\">", hi ? " wb-hi" : "",
                                  acc > 0 && (int)mora == acc ? " wb-drop" : "")) == 0 &&
             (rc = content_escn(out, reading + start, i - start)) == 0)

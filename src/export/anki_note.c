@@ -13,8 +13,8 @@
 #include "export/export_internal.h"
 
 const char *const anki_field_names[ANKI_NFIELDS] = {
-    "Key",         "Word",     "Reading",     "PitchAccent", "Translation",
-    "Context",     "Description", "Examples", "Picture",     "Audio",
+    "Key",     "Word",        "Reading",  "PitchAccent", "Translation",
+    "Context", "Description", "Examples", "Picture",     "Audio",
 };
 
 const char anki_css[] =
@@ -28,8 +28,7 @@ const char anki_css[] =
     "img { max-width: 90%; max-height: 320px; }\n";
 
 const struct anki_template anki_templates[ANKI_NTEMPLATES] = {
-    { "Recognition",
-      "<div class=\"word\">{{Word}}</div>\n{{Picture}}\n{{Audio}}",
+    { "Recognition", "<div class=\"word\">{{Word}}</div>\n{{Picture}}\n{{Audio}}",
       "{{FrontSide}}\n<hr id=\"answer\">\n<div class=\"reading\">{{PitchAccent}}</div>\n"
       "<div class=\"translation\">{{Translation}}</div>\n<div class=\"context\">{{Context}}</div>\n"
       "<div class=\"description\">{{Description}}</div>\n{{Examples}}" },
@@ -46,14 +45,28 @@ int anki_html(struct wb_buf *b, const char *s)
     int rc = 0;
     for (; s && *s && rc == 0; s++) {
         switch (*s) {
-        case '&': rc = wb_buf_appends(b, "&amp;"); break;
-        case '<': rc = wb_buf_appends(b, "&lt;"); break;
-        case '>': rc = wb_buf_appends(b, "&gt;"); break;
-        case '"': rc = wb_buf_appends(b, "&quot;"); break;
-        case '\n': rc = wb_buf_appends(b, "<br>"); break;
-        case '\r': break;
-        case '\x1f': rc = wb_buf_appendc(b, ' '); break; /* Anki's field separator */
-        default: rc = wb_buf_appendc(b, *s);
+        case '&':
+            rc = wb_buf_appends(b, "&amp;");
+            break;
+        case '<':
+            rc = wb_buf_appends(b, "&lt;");
+            break;
+        case '>':
+            rc = wb_buf_appends(b, "&gt;");
+            break;
+        case '"':
+            rc = wb_buf_appends(b, "&quot;");
+            break;
+        case '\n':
+            rc = wb_buf_appends(b, "<br>");
+            break;
+        case '\r':
+            break;
+        case '\x1f':
+            rc = wb_buf_appendc(b, ' ');
+            break; /* Anki's field separator */
+        default:
+            rc = wb_buf_appendc(b, *s);
         }
     }
     return rc;
@@ -95,7 +108,9 @@ static int pitch_field(struct wb_buf *b, const struct wb_entry *e)
         if (i > len)
             i = len;
         mora++;
-        hi = acc == 0 ? mora > 1 || total == 1 : acc == 1 ? mora == 1 : mora > 1 && (int)mora <= acc;
+        hi = acc == 0   ? mora > 1 || total == 1
+             : acc == 1 ? mora == 1
+                        : mora > 1 && (int)mora <= acc;
         if (hi)
             rc |= wb_buf_appends(b, "<span class=\"hi\">");
         {
@@ -136,8 +151,8 @@ int64_t anki_deck_id(const char *name)
     uint8_t h[32];
     wb_sha256(name, strlen(name), h);
     /* 48 bits, above Anki's default deck (1) and any ms timestamp id. */
-    return ((int64_t)h[0] << 40 | (int64_t)h[1] << 32 | (int64_t)h[2] << 24 |
-            (int64_t)h[3] << 16 | (int64_t)h[4] << 8 | h[5]) +
+    return ((int64_t)h[0] << 40 | (int64_t)h[1] << 32 | (int64_t)h[2] << 24 | (int64_t)h[3] << 16 |
+            (int64_t)h[4] << 8 | h[5]) +
            2;
 }
 
@@ -156,8 +171,8 @@ int anki_note_fields(const struct wb_entry *e, const char *image, const char *au
     if (e->reading && *e->reading && e->n_pitch_accent > 0)
         rc |= pitch_field(&f[ANKI_PITCH], e);
     else
-        rc |= anki_html(&f[ANKI_PITCH], e->reading && strcmp(e->reading, e->word) ? e->reading
-                                                                                  : NULL);
+        rc |= anki_html(&f[ANKI_PITCH],
+                        e->reading && strcmp(e->reading, e->word) ? e->reading : NULL);
     rc |= anki_html(&f[ANKI_TRANSLATION], e->translation);
     rc |= anki_html(&f[ANKI_CONTEXT], e->context);
     rc |= anki_html(&f[ANKI_DESCRIPTION], e->description);

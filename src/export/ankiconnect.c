@@ -28,9 +28,9 @@
 #include "wordbank/file.h"
 #include "wordbank/log.h"
 
-#define AC_BATCH 25
+#define AC_BATCH             25
 #define AC_MEDIA_BATCH_BYTES (16u << 20)
-#define AC_MEDIA_MAX (64u << 20)
+#define AC_MEDIA_MAX         (64u << 20)
 
 struct ac {
     const struct wb_config *cfg;
@@ -172,8 +172,8 @@ static int ac_multi(struct ac *a, json_t *actions, json_t **results)
             goto out;
         }
         if (!json_is_null(e)) {
-            const char *what = json_string_value(
-                json_object_get(json_array_get(actions, i), "action"));
+            const char *what =
+                json_string_value(json_object_get(json_array_get(actions, i), "action"));
             rc = ac_refused(a, what ? what : "action",
                             json_is_string(e) ? json_string_value(e) : "error");
             goto out;
@@ -243,12 +243,12 @@ static int ac_prepare(struct ac *a)
             json_array_append_new(tm, json_pack("{s:s, s:s, s:s}", "Name", anki_templates[i].name,
                                                 "Front", anki_templates[i].qfmt, "Back",
                                                 anki_templates[i].afmt));
-        rc = ac_call(a,
-                     action("createModel", json_pack("{s:s, s:o, s:s, s:b, s:o}", "modelName",
-                                                     ANKI_MODEL_NAME, "inOrderFields",
-                                                     field_names(), "css", anki_css, "isCloze",
-                                                     0, "cardTemplates", tm)),
-                     &x);
+        rc = ac_call(
+            a,
+            action("createModel", json_pack("{s:s, s:o, s:s, s:b, s:o}", "modelName",
+                                            ANKI_MODEL_NAME, "inOrderFields", field_names(), "css",
+                                            anki_css, "isCloze", 0, "cardTemplates", tm)),
+            &x);
         json_decref(x);
         if (rc)
             goto out;
@@ -295,7 +295,10 @@ static const enum wb_stage media_stage[2] = { WB_STAGE_IMAGE, WB_STAGE_AUDIO };
 static int ac_store_media(struct ac *a, struct pending *p, size_t n)
 {
     json_t *acts = json_array(), *r = NULL;
-    struct { size_t entry; int which; } slot[2 * AC_BATCH];
+    struct {
+        size_t entry;
+        int which;
+    } slot[2 * AC_BATCH];
     size_t used = 0, bytes = 0;
     struct wb_buf path, data, b64;
     int rc = 0;
@@ -320,9 +323,9 @@ static int ac_store_media(struct ac *a, struct pending *p, size_t n)
                 continue;
             }
             if (!(name = anki_media_name(file)) || wb_base64_encode(data.data, data.len, &b64) ||
-                json_array_append_new(acts, action("storeMediaFile",
-                                                   json_pack("{s:s, s:s}", "filename", name,
-                                                             "data", b64.data))) != 0) {
+                json_array_append_new(
+                    acts, action("storeMediaFile", json_pack("{s:s, s:s}", "filename", name, "data",
+                                                             b64.data))) != 0) {
                 free(name);
                 rc = wb_error_set(a->err, WB_ENOMEM, "out of memory");
                 break;
@@ -422,11 +425,11 @@ static int ac_batch(struct ac *a, struct pending *p, size_t n)
             goto out;
         }
         if (!note_of[i]) {
-            json_array_append_new(
-                adds, json_pack("{s:s, s:s, s:o, s:[s], s:{s:b, s:s}}", "deckName", a->o->deck,
-                                "modelName", ANKI_MODEL_NAME, "fields", fields_json(f), "tags",
-                                "wordbank", "options", "allowDuplicate", 0, "duplicateScope",
-                                "collection"));
+            json_array_append_new(adds,
+                                  json_pack("{s:s, s:s, s:o, s:[s], s:{s:b, s:s}}", "deckName",
+                                            a->o->deck, "modelName", ANKI_MODEL_NAME, "fields",
+                                            fields_json(f), "tags", "wordbank", "options",
+                                            "allowDuplicate", 0, "duplicateScope", "collection"));
             continue;
         }
         json_array_foreach(info, k, v)
@@ -445,10 +448,9 @@ static int ac_batch(struct ac *a, struct pending *p, size_t n)
             continue;
         }
         mine = fields_json(f);
-        json_array_append_new(updates,
-                              action("updateNoteFields",
-                                     json_pack("{s:{s:I, s:o}}", "note", "id", note_of[i],
-                                               "fields", mine)));
+        json_array_append_new(
+            updates, action("updateNoteFields",
+                            json_pack("{s:{s:I, s:o}}", "note", "id", note_of[i], "fields", mine)));
     }
     if (json_array_size(updates) > 0) {
         size_t nu = json_array_size(updates);

@@ -67,9 +67,8 @@ void run_japanese_details(struct run *r, struct wb_entry *e)
             wb_str_set(&e->reading, reading.data);
     }
     e->n_pitch_accent = 0;
-    if (!r->ja_no_pitch &&
-        wb_text_pitch_accent(r->text, e->word, e->reading, e->pitch_accent, WB_PITCH_MAX,
-                             &e->n_pitch_accent, &err) != 0) {
+    if (!r->ja_no_pitch && wb_text_pitch_accent(r->text, e->word, e->reading, e->pitch_accent,
+                                                WB_PITCH_MAX, &e->n_pitch_accent, &err) != 0) {
         wb_log(WB_LOG_WARN, "no pitch accent: %s", wb_error_text(&err));
         r->ja_no_pitch = 1;
         e->n_pitch_accent = 0;

@@ -12,7 +12,7 @@
 #include "text/text_internal.h"
 #include "wordbank/text.h"
 
-#define ALIGN_MAX_WORD 64
+#define ALIGN_MAX_WORD    64
 #define ALIGN_MAX_READING 192
 
 struct align {

@@ -84,8 +84,7 @@ TEST(readings_fixed_list)
           WB_READING_CONFIRMED },
         { "見せてもらう", "to have someone show", NULL, "みせてくれる", "みせてくれる",
           WB_READING_UNVERIFIED },
-        { "見せてもらう", "to have someone show", NULL, NULL, "みせてもらう",
-          WB_READING_FILLED },
+        { "見せてもらう", "to have someone show", NULL, NULL, "みせてもらう", WB_READING_FILLED },
         /* a "reading" that is not kana is replaced by MeCab's */
         { "見せてもらう", "to have someone show", NULL, "見せてもらう", "みせてもらう",
           WB_READING_CORRECTED },
