@@ -4,8 +4,10 @@
 # built card (箸, 橋 and 端 look different). Prints TAP.
 set -u
 WB=$(readlink -f "${WB_BIN:?}")
+ROOT=${WB_SOURCE_ROOT:?}
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+FAKE_PID=
+trap '[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null; rm -rf "$T"' EXIT
 cd "$T"
 export WORDBANK_DB="$T/wb.db" HOME="$T" XDG_CACHE_HOME="$T/cache"
 unset GEMINI_API_KEY GOOGLE_API_KEY OPENAI_API_KEY WORDBANK_MEDIA
@@ -94,6 +96,32 @@ assert "メモ<ruby>" in memo
 PY
 then ok "cards: 箸, 橋 and 端 carry different pitch marks; メモ帳 keeps its katakana"
 else bad "cards with pitch accent" "$(head -c 3000 page.html)"; fi
+
+# A provider's readings are checked too: the loopback Gemini fake answers
+# with the word itself as its "reading"; EDICT's reading for the meaning
+# replaces it, written as the word is, and the pitch accent is added.
+coproc FAKE { exec node "$ROOT/tests/fake/server.mjs"; }
+FAKE_PID=$FAKE_PID
+read -r line <&"${FAKE[0]}"
+port=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["port"])' "$line")
+printf -- '- 注ぐ: to pour (into a cup)\n- メモ帳: notepad\n- 居る: to be (humble)\n- 箸: chopsticks\n' > gem.txt
+err=$(GEMINI_API_KEY=test-key-not-secret-123456 GEMINI_BASE_URL="http://127.0.0.1:$port" \
+  "$WB" --db gem.db -v propagate gem.txt --no-image --no-audio --progress never 2>&1); rc=$?
+check "propagate through the Gemini fake exits 0" test "$rc" = 0
+check "the corrected readings are logged (-v)" grep -q "reading 注ぐ corrected to つぐ" <<<"$err"
+out=$("$WB" --db gem.db list --json); rc=$?
+if [ "$rc" = 0 ] && python3 - "$out" <<'PY'
+import json, sys
+v = {e["word"]: e for e in json.loads(sys.argv[1])}
+assert v["注ぐ"]["reading"] == "つぐ", v["注ぐ"]
+assert v["メモ帳"]["reading"] == "メモちょう", v["メモ帳"]
+assert v["居る"]["reading"] == "おる", v["居る"]
+assert v["箸"]["reading"] == "はし" and v["箸"]["pitch_accent"] == [1], v["箸"]
+assert v["注ぐ"]["pitch_accent"] == [0] and v["居る"]["pitch_accent"] == [1]
+assert all(e["stages"]["details"]["model"] != "mecab+edict" for e in v.values())
+PY
+then ok "a provider's readings are checked against EDICT and get their pitch accent"
+else bad "provider readings checked" "$out" "$err"; fi
 
 echo "1..$n"
 [ "$failed" = 0 ]
