@@ -89,7 +89,9 @@ static int match(struct align *a, size_t si, size_t rp)
     return 0;
 }
 
-int wb_text_reading_as_written(const char *word, const char *reading, struct wb_buf *out)
+/* keep_script: kanji runs keep the reading's own script (EDICT writes the
+ * readings of ateji in katakana: 伯剌西爾 [ブラジル]); else hiragana. */
+static int as_written(const char *word, const char *reading, int keep_script, struct wb_buf *out)
 {
     struct align *a = NULL;
     int rc = 0;
@@ -127,7 +129,7 @@ int wb_text_reading_as_written(const char *word, const char *reading, struct wb_
          * the reading's own script. */
         for (size_t i = 0; i < a->seg[s].rt_len && rc == 0; i++) {
             int32_t c = a->r[a->seg[s].rt + i];
-            rc = wb_utf8_put(out, (uint32_t)(kanji ? hira(c) : c));
+            rc = wb_utf8_put(out, (uint32_t)(kanji && !keep_script ? hira(c) : c));
         }
     }
     free(a);
@@ -135,6 +137,11 @@ int wb_text_reading_as_written(const char *word, const char *reading, struct wb_
 as_given:
     free(a);
     return wb_buf_appends(out, reading);
+}
+
+int wb_text_reading_as_written(const char *word, const char *reading, struct wb_buf *out)
+{
+    return as_written(word, reading, 0, out);
 }
 
 /* EDICT entries whose headword is word itself (a lookup falls back to
@@ -225,10 +232,18 @@ int wb_text_check_reading(struct wb_text *t, struct wb_edict *d, const char *wor
             /* The given reading stands when EDICT has it for this word and it
              * fits the translation as well as the one we would choose. */
             int stands = edict_reading_fits(e, keep, g.data, translation, context, ei, si);
-            if (stands)
-                chosen = given;
-            else
+            if (!stands)
                 *verdict = WB_READING_CORRECTED;
+            /* The given reading as EDICT writes it. */
+            for (size_t i = 0; stands && i < keep; i++) {
+                const char *r = e[i].reading ? e[i].reading : e[i].headword;
+                if ((rc = fold(r, &h)) != 0)
+                    goto oom;
+                if (strcmp(h.data, g.data) == 0) {
+                    chosen = r;
+                    break;
+                }
+            }
         }
     } else {
         /* Not in EDICT: MeCab's reading fills in; a given one that differs
@@ -250,7 +265,9 @@ int wb_text_check_reading(struct wb_text *t, struct wb_edict *d, const char *wor
                 *verdict = WB_READING_UNVERIFIED;
         }
     }
-    if (chosen && *chosen && (rc = wb_text_reading_as_written(word, chosen, out)) != 0)
+    /* A dictionary reading keeps its script over kanji; MeCab's and a
+     * provider's unchecked ones are hiragana there. */
+    if (chosen && *chosen && (rc = as_written(word, chosen, keep > 0, out)) != 0)
         goto oom;
     goto done;
 oom:

@@ -59,6 +59,9 @@ TEST(readings_fixed_list)
         { "メモ帳", "notepad", NULL, NULL, "メモちょう", WB_READING_FILLED },
         { "ノーベル賞", "Nobel Prize", NULL, NULL, "ノーベルしょう", WB_READING_FILLED },
         { "メモ帳", "notepad", NULL, "めもちょう", "メモちょう", WB_READING_CONFIRMED },
+        /* EDICT writes the readings of ateji in katakana, and so do we */
+        { "伯剌西爾", "Brazil", NULL, NULL, "ブラジル", WB_READING_FILLED },
+        { "伯剌西爾", "Brazil", NULL, "ぶらじる", "ブラジル", WB_READING_CONFIRMED },
         /* the sense that matches the translation decides */
         { "何れ", "which", NULL, NULL, "どれ", WB_READING_FILLED },
         { "何れ", "sooner or later", NULL, NULL, "いずれ", WB_READING_FILLED },
