@@ -10,7 +10,7 @@ PKGS=(
   libssl-dev libcurl4-openssl-dev libuv1-dev libsqlite3-dev libjansson-dev libzip-dev
   libmp3lame-dev libavcodec-dev libavformat-dev libavutil-dev libswresample-dev libswscale-dev
   libopusenc-dev libopus-dev libpng-dev libjpeg62-turbo-dev libwebp-dev
-  libmecab-dev mecab mecab-ipadic-utf8 edict libespeak-ng-dev espeak-ng-data
+  libmecab-dev mecab mecab-ipadic-utf8 open-jtalk-mecab-naist-jdic edict libespeak-ng-dev espeak-ng-data
   libcmark-dev
   openssl ca-certificates
 )

@@ -24,9 +24,11 @@ setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
 CC=clang setup build-fuzz -Dfuzz=true -Dtests=false -Db_lundef=false || exit 1
 
 # Browser and npm-based tests need their node modules.
-if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules ]; then
-  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error) || exit 3
-fi
+for d in tests/browser tests/anki; do
+  if [ -f "$d/package.json" ] && [ ! -d "$d/node_modules" ]; then
+    (cd "$d" && npm ci --no-audit --no-fund --loglevel=error) || exit 3
+  fi
+done
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

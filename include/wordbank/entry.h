@@ -35,6 +35,9 @@ struct wb_stage_info {
     int64_t updated_at; /* wall clock, seconds */
 };
 
+/* At most this many accepted pitch accents a word. */
+#define WB_PITCH_MAX 4
+
 struct wb_entry {
     int64_t id; /* store row id, 0 when not stored */
     char *word;
@@ -44,6 +47,11 @@ struct wb_entry {
     char *reading;
     char *description;
     char *image_description;
+    /* Japanese pitch accent: the mora after which the pitch falls, one a
+     * pattern the dictionary accepts (0 = heiban, no fall; 箸 1, 橋 2, 端 0).
+     * n_pitch_accent is 0 when unknown. */
+    int pitch_accent[WB_PITCH_MAX];
+    size_t n_pitch_accent;
     struct wb_example *examples;
     size_t n_examples;
     struct wb_stage_info stages[WB_STAGE_COUNT];

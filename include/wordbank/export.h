@@ -17,6 +17,7 @@
 
 #include "wordbank/buf.h"
 #include "wordbank/entry.h"
+#include "wordbank/config.h"
 #include "wordbank/error.h"
 #include "wordbank/store.h"
 
@@ -116,21 +117,56 @@ int wb_export_csv(struct wb_store *st, const char *path, const struct wb_store_q
                   struct wb_error *err);
 
 /* Export every entry as an Anki deck (.apkg) at path (not stdout), named
- * after the file ("Lesson 3.apkg" -> deck "Lesson 3"). One note an entry of a
- * basic "wordbank" note type: Front = word and its audio, Back = reading,
- * translation, description, examples and picture. Media files are read from
+ * deck ("Japanese::Lesson 3" makes a subdeck, as in Anki; NULL: after the
+ * file, "Lesson 3.apkg" -> "Lesson 3"). One note an entry of the note type
+ * "wordbank two-way": fields Key (stable, from the entry's key), Word,
+ * Reading, PitchAccent (the reading with its accent drawn, "[1]"),
+ * Translation, Context, Description, Examples, Picture, Audio; two cards a
+ * note: Recognition (word, picture, audio -> meaning) and Production
+ * (meaning, picture -> word, reading, audio). Media files are read from
  * media_dir by validated store names only (wb_media_read: no path, no
  * symbolic link, valid bytes); any other, or a missing one, is left out with
- * a warning in the log. AAC clips go in as they are. Notes get a guid from the entry's key, so
- * importing a newer deck into Anki updates the notes. Written to a temporary
- * file and renamed into place. */
+ * a warning in the log. AAC clips go in as they are. The note type and deck ids and each note's
+ * guid and id are stable, so importing a newer deck into Anki updates the
+ * notes in place. Written to a temporary file and renamed into place.
+ * -WB_EINVAL for a bad deck name or path. */
+int wb_export_apkg_deck(struct wb_store *st, const char *media_dir, const char *path,
+                        const char *deck, struct wb_error *err);
+/* The same, the deck named after the file. */
 int wb_export_apkg(struct wb_store *st, const char *media_dir, const char *path,
                    struct wb_error *err);
+
+/* ---- AnkiConnect ---------------------------------------------------------
+ *
+ * Push every entry into a running Anki through the AnkiConnect add-on (API
+ * version 6): the deck and the "wordbank two-way" note type are created when
+ * missing (a note type of that name with other fields is -WB_ECONFIG), the
+ * pictures and audio stored with storeMediaFile (the fields use the names it
+ * returns), notes found by their Key field, changed ones updated, new ones
+ * added; never a duplicate. Requests are batched through "multi".
+ * Errors: -WB_ETRANSPORT when nothing answers at url (Anki not running),
+ * -WB_EAUTH when AnkiConnect asks for an API key (or refuses key),
+ * -WB_EUNSUPPORTED when url does not speak API version 6. */
+struct wb_anki_push_opts {
+    const char *url;       /* config anki_url: http://127.0.0.1:8765 */
+    const char *key;       /* config anki_key, or NULL */
+    const char *deck;      /* "Japanese::Lesson 1" */
+    const char *media_dir; /* where the stage files are */
+    long long timeout_ms;  /* each request, 0: 120 s */
+};
+struct wb_anki_push_report {
+    size_t added, updated, unchanged, failed, media;
+    int deck_created, note_type_created;
+};
+int wb_anki_push(struct wb_store *st, const struct wb_config *cfg,
+                 const struct wb_anki_push_opts *o, struct wb_anki_push_report *rep,
+                 struct wb_error *err);
 
 /* Append one original-format line (with its "\n") for e to out. */
 int wb_entry_to_jsonl(const struct wb_entry *e, struct wb_buf *out);
 /* Append the `--json` object for e (no newline) to out:
- *   {"word", "translation", "language", "context", "reading", "description",
+ *   {"word", "translation", "language", "context", "reading", "pitch_accent" (only
+ *    when known: [1]), "description",
  *    "examples": [{"text", "translation"}], "image_description",
  *    "stages": {"details": {"state", "error", "model"},
  *               "image": {"state", "error", "file"},

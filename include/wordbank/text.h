@@ -44,6 +44,29 @@ int wb_text_reading(struct wb_text *t, const char *text, struct wb_buf *out, str
 int wb_text_pronunciation(struct wb_text *t, const char *text, struct wb_buf *out,
                           struct wb_error *err);
 
+/* ---- pitch accent ----------------------------------------------------------
+ *
+ * From Debian's open-jtalk-mecab-naist-jdic (its MeCab feature ends in
+ * accent/mora-count and an accent chain rule: 箸 1/2, 橋 2/2, 端 0/2). The
+ * package ships no dicrc, so wordbank runs MeCab on <cache>/open-jtalk-dic: a
+ * generated dicrc beside symlinks to the package's files (config
+ * "pitch_dicdir" names a ready dictionary folder instead). The tagger is
+ * opened on first use.
+ *
+ * out[0..*n) gets the downstep positions (the mora after which the pitch
+ * falls, 0 for heiban) of word read as reading (kana, may be NULL: the
+ * dictionary's usual reading): every accent the dictionary lists for that
+ * spelling and reading, else a compound with suffixes combined by the
+ * dictionary's chain rules (東京都 4), else the accent of the reading itself
+ * (何れ read どれ -> 1). *n = 0 when the dictionary cannot tell.
+ * -WB_ECONFIG when the accent dictionary is missing. */
+int wb_text_pitch_accent(struct wb_text *t, const char *word, const char *reading, int *out,
+                         size_t max, size_t *n, struct wb_error *err);
+/* The accent dictionary folder in use, or NULL before the first call. */
+const char *wb_text_pitch_dicdir(const struct wb_text *t);
+/* Morae in a kana string (small ゃゅょぁぃぅぇぉゎ join the mora before). */
+size_t wb_text_morae(const char *kana);
+
 /* One morpheme. Every string is heap-owned and never NULL ("" when unknown). */
 struct wb_token {
     char *surface;       /* as written: 見せ */
@@ -136,11 +159,43 @@ int wb_edict_gloss_for(struct wb_edict *d, const char *word, const char *transla
                        struct wb_buf *description_out, struct wb_buf *reading_out,
                        struct wb_error *err);
 
+/* The same, with the entry's context (may be NULL) helping to choose the
+ * sense: its words count like the translation's parenthesised words. */
+int wb_edict_describe(struct wb_edict *d, const char *word, const char *translation,
+                      const char *context, struct wb_buf *description_out,
+                      struct wb_buf *reading_out, struct wb_error *err);
+
 /* Parse one UTF-8 EDICT line ("猫 [ねこ] /(n) (1) cat/(2) shamisen/(P)/") into
  * *e (release with wb_edict_entries_free(e, 1) semantics: use
  * wb_edict_entry_release). -WB_EPARSE on a line that is not EDICT. */
 int wb_edict_parse_line(const char *line, size_t len, struct wb_edict_entry *e);
 void wb_edict_entry_release(struct wb_edict_entry *e);
+
+/* ---- readings as written -------------------------------------------------
+ *
+ * A word's reading keeps the kana the word is written with: メモ帳 with the
+ * reading めもちょう gives メモちょう, ノーベル賞 gives ノーベルしょう; only
+ * kanji runs take their part of the reading, in hiragana. When the word and
+ * the reading cannot be aligned the reading is appended as given. */
+int wb_text_reading_as_written(const char *word, const char *reading, struct wb_buf *out);
+
+enum wb_reading_verdict {
+    WB_READING_CONFIRMED = 0, /* the given reading is EDICT's for this meaning */
+    WB_READING_FILLED,        /* none was given: the dictionary's (or MeCab's) */
+    WB_READING_CORRECTED,     /* EDICT does not read the word so for this meaning: replaced */
+    WB_READING_UNVERIFIED,    /* not in EDICT and unlike MeCab's reading: kept, flagged */
+};
+
+/* The reading of word (as written) for this translation and context (either
+ * may be NULL), checking given (a provider's answer, may be NULL or empty)
+ * against EDICT (d may be NULL: MeCab only). When EDICT has the word, the
+ * reading of the sense whose glosses match the translation and context wins
+ * (何れ "which" -> どれ, 注ぐ "to pour (into a cup)" -> つぐ, 居る "to be
+ * (humble)" -> おる); a given reading stands when EDICT has it for an equally
+ * good sense. *verdict says what happened. Appends to out. */
+int wb_text_check_reading(struct wb_text *t, struct wb_edict *d, const char *word,
+                          const char *translation, const char *context, const char *given,
+                          struct wb_buf *out, int *verdict, struct wb_error *err);
 
 /* ---- vocabulary extraction -------------------------------------------------- */
 

@@ -25,6 +25,7 @@ struct cli {
     const char *progress; /* auto | always | never */
     const char *output;   /* -o */
     const char *format;   /* --format */
+    const char *deck;     /* --deck: the Anki deck (export --format apkg, anki push) */
     const char *force;    /* --force[=stages]: NULL, "" (all) or a list */
     int no_image, no_audio, cache_only, no_audio_trim;
     const char *base_url; /* --base-url */
@@ -80,6 +81,7 @@ const char *cli_json_base(const struct cli *c);
 int cli_write_file(const char *path, const void *data, size_t len);
 
 int cmd_doctor(struct cli *c);
+int cmd_anki(struct cli *c); /* cmd_anki.c */
 int cmd_list(struct cli *c);
 int cmd_show(struct cli *c);
 int cmd_rm(struct cli *c);

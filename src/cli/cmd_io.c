@@ -77,7 +77,7 @@ int cmd_export(struct cli *c)
     else if (!strcmp(fmt, "csv"))
         rc = wb_export_csv(st, out, NULL, &err);
     else
-        rc = strcmp(out, "-") ? wb_export_apkg(st, cli_media_dir(c), out, &err)
+        rc = strcmp(out, "-") ? wb_export_apkg_deck(st, cli_media_dir(c), out, c->deck, &err)
                               : wb_error_set(&err, WB_EINVAL, "an Anki deck needs -o FILE.apkg");
     if (rc) {
         cli_error("%s", wb_error_text(&err));

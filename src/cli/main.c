@@ -25,7 +25,8 @@ static const struct command {
     { "show", cmd_show, "show WORD [TRANSLATION]            one entry in full" },
     { "rm", cmd_rm, "rm WORD TRANSLATION                remove an entry" },
     { "import", cmd_import, "import FILE.jsonl [--media-from DIR] the original wordbank.jsonl format, with its pictures and audio" },
-    { "export", cmd_export, "export --format jsonl|csv -o FILE  write the word bank out (default jsonl to stdout)" },
+    { "export", cmd_export, "export --format jsonl|csv|apkg -o FILE [--deck NAME]  write the word bank out (default jsonl to stdout; apkg: an Anki deck, A::B a subdeck)" },
+    { "anki", cmd_anki, "anki push --deck NAME [--anki-url URL]  send the cards into a running Anki (AnkiConnect)" },
     { "tts", cmd_tts, "tts TEXT -o FILE                   speech for any text (format from the extension)" },
     { "dialogue", cmd_dialogue, "dialogue FILE -o FILE              two-speaker dialogue (\"Name: line\" per line)" },
     { "extract", cmd_extract, "extract FILE                       vocabulary candidates from Japanese text (TSV or --json)" },
@@ -163,6 +164,7 @@ enum {
     OPT_IMAGE_SIZE, OPT_NO_AUDIO_TRIM, OPT_FORMAT, OPT_BASE_URL, OPT_MEDIA_FROM, OPT_HELP, OPT_VERSION,
     OPT_DETAILS_PROVIDER, OPT_IMAGE_PROVIDER, OPT_AUDIO_PROVIDER, OPT_SPEECH_TEXT,
     OPT_MEDIA_URL, OPT_MANIFEST, OPT_INLINE_ASSETS,
+    OPT_DECK, OPT_ANKI_URL,
 };
 
 static const struct option long_opts[] = {
@@ -201,6 +203,8 @@ static const struct option long_opts[] = {
     { "image-provider", required_argument, 0, OPT_IMAGE_PROVIDER },
     { "audio-provider", required_argument, 0, OPT_AUDIO_PROVIDER },
     { "speech-text", required_argument, 0, OPT_SPEECH_TEXT },
+    { "deck", required_argument, 0, OPT_DECK },
+    { "anki-url", required_argument, 0, OPT_ANKI_URL },
     { "help", no_argument, 0, OPT_HELP },
     { "version", no_argument, 0, OPT_VERSION },
     { 0, 0, 0, 0 },
@@ -229,6 +233,7 @@ static const struct {
     { OPT_IMAGE_PROVIDER, "image_provider" },
     { OPT_AUDIO_PROVIDER, "audio_provider" },
     { OPT_SPEECH_TEXT, "speech_text" },
+    { OPT_ANKI_URL, "anki_url" },
 };
 
 static int positive_int(const char *s)
@@ -341,6 +346,9 @@ static int apply_option(struct cli *c, int opt, const char *arg, const char *raw
     case OPT_MEDIA_FROM:
         c->media_from = arg;
         break;
+    case OPT_DECK:
+        c->deck = arg;
+        return 0;
     case OPT_BASE_URL:
         c->base_url = arg;
         return 0;

@@ -221,11 +221,17 @@ int content_card(struct wb_buf *out, const struct wb_render_opts *o, const struc
         rc = wb_buf_appends(out, "</p>\n");
     if (rc == 0)
         rc = field_p(out, "wb-translation", NULL, tr);
+    /* The reading as written (katakana stays: メモちょう), with its pitch
+     * accent when known; a kana word shows it only to carry the accent. */
     if (rc == 0 && reading && *reading)
         rc = content_hiragana(&hira, reading);
-    show_reading = rc == 0 && hira.len > 0 && strcmp(hira.data, word) != 0;
-    if (rc == 0 && show_reading)
-        rc = field_p(out, "wb-reading", lang, hira.data);
+    show_reading = rc == 0 && hira.len > 0 && (strcmp(hira.data, word) != 0 &&
+                                               strcmp(reading, word) != 0);
+    if (rc == 0 && hira.len > 0 && e && e->n_pitch_accent > 0)
+        rc = content_pitch(out, lang, reading, e->pitch_accent,
+                           e->n_pitch_accent > WB_PITCH_MAX ? WB_PITCH_MAX : e->n_pitch_accent);
+    else if (rc == 0 && show_reading)
+        rc = field_p(out, "wb-reading", lang, reading);
     if (rc == 0)
         rc = field_p(out, "wb-context", NULL, ctx);
     if (rc == 0 && e)

@@ -41,6 +41,11 @@ int content_escn(struct wb_buf *out, const char *s, size_t len);
 /* Percent-encode a relative path for a URL (keeps '/' and unreserved bytes). */
 int content_url_path(struct wb_buf *out, const char *s);
 
+/* The reading as a <p class="wb-reading wb-pitch"> with the first pitch
+ * accent pattern drawn over its morae and every pattern listed (pitch.c). */
+int content_pitch(struct wb_buf *out, const char *lang, const char *reading, const int *pitch,
+                  size_t n_pitch);
+
 /* The word as HTML with furigana from reading (see docs/content.md): okurigana
  * aligned when possible, whole-word ruby otherwise, the bare (escaped) word
  * when it has no kanji or there is no reading. *aligned (may be NULL) is set

@@ -67,11 +67,14 @@ static const struct {
     { "cache_dir", NULL, NULL },
     { "edict_path", "/usr/share/edict/edict", NULL },
     { "mecab_dicdir", NULL, NULL },
+    { "pitch_dicdir", NULL, NULL },
+    { "anki_url", "http://127.0.0.1:8765", "WORDBANK_ANKI_URL" },
+    { "anki_key", NULL, NULL },
 };
 
 static int is_secret_name(const char *name)
 {
-    return strstr(name, "api_key") != NULL;
+    return strstr(name, "api_key") != NULL || strcmp(name, "anki_key") == 0;
 }
 
 int wb_config_is_secret(const char *name)
@@ -237,6 +240,8 @@ int wb_config_load_env(struct wb_config *cfg, struct wb_error *err)
         rc = 0;
     if (!rc && (v = getenv("OPENAI_API_KEY")) && *v)
         rc = set_origin(cfg, "openai_api_key", v, WB_SRC_ENV, "OPENAI_API_KEY");
+    if (!rc && (v = getenv("WORDBANK_ANKI_KEY")) && *v)
+        rc = set_origin(cfg, "anki_key", v, WB_SRC_ENV, "WORDBANK_ANKI_KEY");
     return rc;
 }
 
@@ -359,6 +364,8 @@ static int dotenv_setting(void *ud, const char *name, char *value, int line)
     }
     if (!strcmp(name, "OPENAI_API_KEY"))
         return set_origin(cfg, "openai_api_key", value, WB_SRC_DOTENV, ".env (OPENAI_API_KEY)");
+    if (!strcmp(name, "WORDBANK_ANKI_KEY"))
+        return set_origin(cfg, "anki_key", value, WB_SRC_DOTENV, ".env (WORDBANK_ANKI_KEY)");
     if (!strcmp(name, "GEMINI_BASE_URL"))
         return set_origin(cfg, "base_url", value, WB_SRC_DOTENV, ".env (GEMINI_BASE_URL)");
     if (!strcmp(name, "OPENAI_BASE_URL"))

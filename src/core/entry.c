@@ -120,6 +120,8 @@ int wb_entry_copy(struct wb_entry *dst, const struct wb_entry *src)
     t.id = src->id;
     t.created_at = src->created_at;
     t.updated_at = src->updated_at;
+    t.n_pitch_accent = src->n_pitch_accent > WB_PITCH_MAX ? WB_PITCH_MAX : src->n_pitch_accent;
+    memcpy(t.pitch_accent, src->pitch_accent, sizeof t.pitch_accent);
     if ((rc = wb_str_set(&t.word, src->word)) || (rc = wb_str_set(&t.translation, src->translation)) ||
         (rc = wb_str_set(&t.language, src->language)) || (rc = wb_str_set(&t.context, src->context)) ||
         (rc = wb_str_set(&t.reading, src->reading)) ||

@@ -1,11 +1,13 @@
 /* Anki deck export (.apkg): a zip holding a fresh collection.anki2 (written
  * by src/store/anki.c), a "media" JSON map {"0": "name.mp3", ...} and the
- * media files stored as "0", "1", .... One note a word bank entry, of a basic
- * note type "wordbank" with Front (word and pronunciation) and Back (reading,
- * translation, description, examples, picture) fields. The note's guid is a
- * hash of the entry's key, so importing an updated deck into Anki updates the
- * notes instead of duplicating them. libzip writes the archive to a temporary
- * file and renames it over the target on success.
+ * media files stored as "0", "1", .... One note a word bank entry, of the
+ * two-way note type "wordbank two-way" (anki_note.c): a recognition and a
+ * production card each. The deck is named by the caller ("A::B" makes B a
+ * subdeck of A, as in Anki) or after the file. The note type id, the deck id
+ * (a hash of its name), each note's guid and id (hashes of the entry's key)
+ * are stable, so importing an updated deck into Anki updates the notes in
+ * place instead of duplicating them. libzip writes the archive to a
+ * temporary file and renames it over the target on success.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,15 +24,7 @@
 #include "wordbank/log.h"
 #include "wordbank/media.h"
 
-#define APKG_MODEL_ID 1718204800123LL /* stable: re-imports reuse the note type */
 #define APKG_MAX_MEDIA 100000
-
-static const char card_css[] =
-    ".card { font-family: \"IPAGothic\", \"Noto Sans CJK JP\", sans-serif; font-size: 22px; "
-    "text-align: center; color: #222; background: #fff; }\n"
-    ".word { font-size: 48px; }\n.reading { color: #666; }\n.translation { font-weight: bold; }\n"
-    ".examples { text-align: left; }\n.ex-tr { color: #666; font-size: 18px; }\n"
-    "img { max-width: 90%; max-height: 320px; }\n";
 
 struct media {
     char *name; /* the name inside Anki's media folder */
@@ -44,27 +38,9 @@ struct apkg {
     size_t n_media;
     int64_t base_id, deck_id, now_s;
     size_t n_notes;
-    struct wb_buf fields, sort, guid;
+    struct wb_buf f[ANKI_NFIELDS], fields, sort, guid;
     struct wb_error *err;
 };
-
-static int html(struct wb_buf *b, const char *s)
-{
-    int rc = 0;
-    for (; s && *s && rc == 0; s++) {
-        switch (*s) {
-        case '&': rc = wb_buf_appends(b, "&amp;"); break;
-        case '<': rc = wb_buf_appends(b, "&lt;"); break;
-        case '>': rc = wb_buf_appends(b, "&gt;"); break;
-        case '"': rc = wb_buf_appends(b, "&quot;"); break;
-        case '\n': rc = wb_buf_appends(b, "<br>"); break;
-        case '\r': break;
-        case '\x1f': rc = wb_buf_appendc(b, ' '); break; /* Anki's field separator */
-        default: rc = wb_buf_appendc(b, *s);
-        }
-    }
-    return rc;
-}
 
 /* Anki's guid: the first 8 bytes of a hash of the key, in its base-91 alphabet. */
 static int make_guid(const struct wb_entry *e, struct wb_buf *out)
@@ -117,10 +93,8 @@ static const char *add_media(struct apkg *a, const struct wb_entry *e, enum wb_s
     }
     if (wb_path_join(&path, a->media_dir ? a->media_dir : ".", file) != 0)
         goto fail;
-    if (!(name = strdup(file)))
+    if (!(name = anki_media_name(file)))
         goto fail;
-    for (char *p = name; *p; p++)
-        *p = *p == '/' ? '_' : *p;
     for (size_t i = 0; i < a->n_media; i++) {
         if (strcmp(a->media[i].name, name) == 0) {
             free(name);
@@ -152,63 +126,134 @@ static int note_fn(void *ud, const struct wb_entry *e)
     const char *audio = add_media(a, e, WB_STAGE_AUDIO);
     const char *image = add_media(a, e, WB_STAGE_IMAGE);
     struct store_anki_note n = { 0 };
-    int rc = 0;
+    uint8_t h[32];
+    uint64_t v = 0;
+    int rc;
     wb_buf_reset(&a->fields);
     wb_buf_reset(&a->sort);
-    rc |= wb_buf_appends(&a->fields, "<div class=\"word\">");
-    rc |= html(&a->fields, e->word);
-    rc |= wb_buf_appends(&a->fields, "</div>");
-    if (audio)
-        rc |= wb_buf_appendf(&a->fields, "[sound:%s]", audio);
-    rc |= wb_buf_appendc(&a->fields, '\x1f');
-    if (e->reading && *e->reading) {
-        rc |= wb_buf_appends(&a->fields, "<div class=\"reading\">");
-        rc |= html(&a->fields, e->reading);
-        rc |= wb_buf_appends(&a->fields, "</div>");
+    rc = anki_note_fields(e, image, audio, a->f);
+    for (int i = 0; i < ANKI_NFIELDS && rc == 0; i++) {
+        if (i)
+            rc = wb_buf_appendc(&a->fields, '\x1f');
+        if (rc == 0)
+            rc = wb_buf_append(&a->fields, a->f[i].data, a->f[i].len);
     }
-    rc |= wb_buf_appends(&a->fields, "<div class=\"translation\">");
-    rc |= html(&a->fields, e->translation);
-    rc |= wb_buf_appends(&a->fields, "</div>");
-    if (e->description && *e->description) {
-        rc |= wb_buf_appends(&a->fields, "<div class=\"description\">");
-        rc |= html(&a->fields, e->description);
-        rc |= wb_buf_appends(&a->fields, "</div>");
-    }
-    if (e->n_examples) {
-        rc |= wb_buf_appends(&a->fields, "<ul class=\"examples\">");
-        for (size_t i = 0; i < e->n_examples; i++) {
-            rc |= wb_buf_appends(&a->fields, "<li>");
-            rc |= html(&a->fields, e->examples[i].text);
-            if (e->examples[i].translation) {
-                rc |= wb_buf_appends(&a->fields, "<br><span class=\"ex-tr\">");
-                rc |= html(&a->fields, e->examples[i].translation);
-                rc |= wb_buf_appends(&a->fields, "</span>");
-            }
-            rc |= wb_buf_appends(&a->fields, "</li>");
-        }
-        rc |= wb_buf_appends(&a->fields, "</ul>");
-    }
-    if (image) {
-        rc |= wb_buf_appends(&a->fields, "<img src=\"");
-        rc |= html(&a->fields, image);
-        rc |= wb_buf_appends(&a->fields, "\">");
-    }
-    rc |= wb_buf_appends(&a->sort, e->word);
-    rc |= make_guid(e, &a->guid);
+    if (rc == 0)
+        rc = wb_buf_appends(&a->sort, e->word);
+    if (rc == 0)
+        rc = make_guid(e, &a->guid);
     if (rc)
         return wb_error_set(a->err, WB_ENOMEM, "out of memory building an Anki note");
-    n.id = a->base_id + 2 * (int64_t)a->n_notes;
-    n.card_id = n.id + 1;
-    n.model_id = APKG_MODEL_ID;
+    /* A stable, even note id from the key (its cards are id and id + 1), so
+     * a re-import finds the same note. */
+    wb_sha256(a->f[ANKI_KEY].data, a->f[ANKI_KEY].len, h);
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | h[i];
+    n.id = (int64_t)((1ULL << 40) + (v % (1ULL << 50))) & ~(int64_t)1;
+    n.card_id = n.id;
+    n.n_cards = ANKI_NTEMPLATES;
+    n.model_id = ANKI_MODEL_ID;
     n.deck_id = a->deck_id;
     n.mod_s = a->now_s;
     n.due = (int64_t)a->n_notes + 1;
     n.guid = a->guid.data;
-    n.fields = a->fields.data; /* Front 0x1f Back */
+    n.fields = a->fields.data;
     n.sort_field = a->sort.data;
     n.tags = " wordbank ";
     a->n_notes++;
     return store_anki_add(a->anki, &n, a->err);
+}
+
+/* The note type as Anki's legacy JSON: fields, two templates, the CSS. */
+static json_t *model_json(int64_t mid, int64_t did, int64_t now_s)
+{
+    char mids[32];
+    json_t *m = json_object(), *flds = json_array(), *tmpls = json_array(), *req = json_array();
+    int bad = !m || !flds || !tmpls || !req;
+    snprintf(mids, sizeof mids, "%lld", (long long)mid);
+    for (int i = 0; !bad && i < ANKI_NFIELDS; i++)
+        bad |= json_array_append_new(flds, json_pack("{s:s, s:i, s:s, s:[], s:b, s:i, s:b}",
+                                                     "name", anki_field_names[i], "ord", i,
+                                                     "font", "Arial", "media", "rtl", 0, "size",
+                                                     20, "sticky", 0)) != 0;
+    for (int i = 0; !bad && i < ANKI_NTEMPLATES; i++) {
+        bad |= json_array_append_new(tmpls, json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:n}",
+                                                      "name", anki_templates[i].name, "ord", i,
+                                                      "qfmt", anki_templates[i].qfmt, "afmt",
+                                                      anki_templates[i].afmt, "bqfmt", "",
+                                                      "bafmt", "", "did")) != 0;
+        /* A card is made when its front's first field is non-empty. */
+        bad |= json_array_append_new(req, json_pack("[i, s, [i]]", i, "any",
+                                                     i == 0 ? ANKI_WORD : ANKI_TRANSLATION)) != 0;
+    }
+    if (!bad)
+        bad = json_object_set_new(m, "css", json_string(anki_css)) ||
+              json_object_set_new(m, "did", json_integer(did)) ||
+              json_object_set_new(m, "flds", json_incref(flds)) ||
+              json_object_set_new(m, "id", json_string(mids)) ||
+              json_object_set_new(m, "latexPost", json_string("\\end{document}")) ||
+              json_object_set_new(
+                  m, "latexPre",
+                  json_string("\\documentclass[12pt]{article}\n\\special{papersize=3in,5in}\n"
+                              "\\usepackage{amssymb,amsmath}\n\\pagestyle{empty}\n"
+                              "\\setlength{\\parindent}{0in}\n\\begin{document}\n")) ||
+              json_object_set_new(m, "mod", json_integer(now_s)) ||
+              json_object_set_new(m, "name", json_string(ANKI_MODEL_NAME)) ||
+              json_object_set_new(m, "req", json_incref(req)) ||
+              json_object_set_new(m, "sortf", json_integer(ANKI_WORD)) ||
+              json_object_set_new(m, "tags", json_array()) ||
+              json_object_set_new(m, "tmpls", json_incref(tmpls)) ||
+              json_object_set_new(m, "type", json_integer(0)) ||
+              json_object_set_new(m, "usn", json_integer(-1)) ||
+              json_object_set_new(m, "vers", json_array());
+    json_decref(flds);
+    json_decref(tmpls);
+    json_decref(req);
+    if (bad) {
+        json_decref(m);
+        return NULL;
+    }
+    return json_pack("{s:o}", mids, m);
+}
+
+static json_t *deck_json(int64_t id, const char *name, const char *desc, int64_t mod, int usn)
+{
+    return json_pack("{s:b, s:i, s:s, s:i, s:i, s:i, s:I, s:[i,i], s:I, s:s, s:[i,i], s:[i,i], "
+                     "s:[i,i], s:i}",
+                     "collapsed", 0, "conf", 1, "desc", desc, "dyn", 0, "extendNew", 10,
+                     "extendRev", 50, "id", (json_int_t)id, "lrnToday", 0, 0, "mod",
+                     (json_int_t)mod, "name", name, "newToday", 0, 0, "revToday", 0, 0,
+                     "timeToday", 0, 0, "usn", usn);
+}
+
+/* Default, the deck and each of its parents ("A", "A::B", "A::B::C"). */
+static json_t *decks_json(const char *deck, int64_t now_s)
+{
+    json_t *d = json_object();
+    char ids[32];
+    int bad = !d;
+    if (!bad)
+        bad = json_object_set_new(d, "1", deck_json(1, "Default", "", 0, 0)) != 0;
+    for (const char *p = deck; !bad && p;) {
+        const char *sep = strstr(p, "::");
+        char *name = strndup(deck, sep ? (size_t)(sep - deck) : strlen(deck));
+        int64_t id;
+        if (!name) {
+            bad = 1;
+            break;
+        }
+        id = anki_deck_id(name);
+        snprintf(ids, sizeof ids, "%lld", (long long)id);
+        bad = json_object_set_new(d, ids, deck_json(id, name, sep ? "" : "Made by wordbank",
+                                                    now_s, -1)) != 0;
+        free(name);
+        p = sep ? sep + 2 : NULL;
+    }
+    if (bad) {
+        json_decref(d);
+        return NULL;
+    }
+    return d;
 }
 
 /* The col row's JSON: conf, the note type, the decks and the deck options. */
@@ -220,34 +265,13 @@ static int col_json(int64_t mid, int64_t did, const char *deck, int64_t now_s, c
     int rc = 0;
     snprintf(mids, sizeof mids, "%lld", (long long)mid);
     snprintf(dids, sizeof dids, "%lld", (long long)did);
-    c = json_pack("{s:[i], s:b, s:i, s:i, s:s, s:b, s:b, s:b, s:i, s:i, s:b, s:s, s:i}",
-                  "activeDecks", 1, "addToCur", 1, "collapseTime", 1200, "curDeck", 1,
-                  "curModel", mids, "dueCounts", 1, "estTimes", 1, "newBury", 1, "newSpread", 0,
-                  "nextPos", 1, "sortBackwards", 0, "sortType", "noteFld", "timeLim", 0);
-    m = json_pack(
-        "{s:{s:s, s:I, s:[{s:s, s:i, s:s, s:[], s:b, s:i, s:b}, {s:s, s:i, s:s, s:[], s:b, s:i, "
-        "s:b}], s:s, s:s, s:s, s:I, s:s, s:[[i, s, [i]]], s:i, s:[], s:[{s:s, s:i, s:s, s:s, "
-        "s:s, s:s, s:n}], s:i, s:i, s:[]}}",
-        mids, "css", card_css, "did", (json_int_t)did, "flds", "name", "Front", "ord", 0, "font",
-        "Arial", "media", "rtl", 0, "size", 20, "sticky", 0, "name", "Back", "ord", 1, "font",
-        "Arial", "media", "rtl", 0, "size", 20, "sticky", 0, "id", mids, "latexPost",
-        "\\end{document}", "latexPre",
-        "\\documentclass[12pt]{article}\n\\special{papersize=3in,5in}\n\\usepackage{amssymb,"
-        "amsmath}\n\\pagestyle{empty}\n\\setlength{\\parindent}{0in}\n\\begin{document}\n",
-        "mod", (json_int_t)now_s, "name", "wordbank", "req", 0, "any", 0, "sortf", 0, "tags",
-        "tmpls", "name", "Card 1", "ord", 0, "qfmt", "{{Front}}", "afmt",
-        "{{FrontSide}}<hr id=answer>{{Back}}", "bqfmt", "", "bafmt", "", "did", "type", 0, "usn",
-        -1, "vers");
-    d = json_pack("{s:{s:b, s:i, s:s, s:i, s:i, s:i, s:i, s:[i,i], s:i, s:s, s:[i,i], "
-                  "s:[i,i], s:[i,i], s:i}, s:{s:b, s:i, s:s, s:i, s:i, s:i, s:I, s:[i,i], s:I, "
-                  "s:s, s:[i,i], s:[i,i], s:[i,i], s:i}}",
-                  "1", "collapsed", 0, "conf", 1, "desc", "", "dyn", 0, "extendNew", 10,
-                  "extendRev", 50, "id", 1, "lrnToday", 0, 0, "mod", 0, "name", "Default",
-                  "newToday", 0, 0, "revToday", 0, 0, "timeToday", 0, 0, "usn", 0, dids,
-                  "collapsed", 0, "conf", 1, "desc", "Made by wordbank", "dyn", 0, "extendNew",
-                  10, "extendRev", 50, "id", (json_int_t)did, "lrnToday", 0, 0, "mod",
-                  (json_int_t)now_s, "name", deck, "newToday", 0, 0, "revToday", 0, 0,
-                  "timeToday", 0, 0, "usn", -1);
+    c = json_pack("{s:[I], s:b, s:i, s:I, s:s, s:b, s:b, s:b, s:i, s:i, s:b, s:s, s:i}",
+                  "activeDecks", (json_int_t)did, "addToCur", 1, "collapseTime", 1200, "curDeck",
+                  (json_int_t)did, "curModel", mids, "dueCounts", 1, "estTimes", 1, "newBury", 1,
+                  "newSpread", 0, "nextPos", 1, "sortBackwards", 0, "sortType", "noteFld",
+                  "timeLim", 0);
+    m = model_json(mid, did, now_s);
+    d = decks_json(deck, now_s);
     o = json_pack("{s:{s:b, s:i, s:{s:[i], s:i, s:i, s:i, s:i}, s:i, s:i, s:s, s:{s:b, s:[i,i], "
                   "s:i, s:[i,i,i], s:i, s:i, s:b}, s:b, s:{s:b, s:f, s:f, s:i, s:i, s:i, s:i}, "
                   "s:i, s:i}}",
@@ -358,15 +382,42 @@ out:
 int wb_export_apkg(struct wb_store *st, const char *media_dir, const char *path,
                    struct wb_error *err)
 {
+    return wb_export_apkg_deck(st, media_dir, path, NULL, err);
+}
+
+/* A deck name Anki accepts: non-empty parts around "::", no control
+ * characters or quotes. */
+static int deck_name_ok(const char *d)
+{
+    size_t n = strlen(d);
+    if (n == 0 || n > 512 || strncmp(d, "::", 2) == 0 || (n >= 2 && !strcmp(d + n - 2, "::")) ||
+        strstr(d, "::::") != NULL || strchr(d, '"') != NULL)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)d; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+int wb_export_apkg_deck(struct wb_store *st, const char *media_dir, const char *path,
+                        const char *deck_arg, struct wb_error *err)
+{
     struct apkg a = { .media_dir = media_dir, .err = err };
     struct store_anki_col col = { 0 };
     char *conf = NULL, *models = NULL, *decks = NULL, *dconf = NULL, *deck = NULL, *coll = NULL;
     struct timespec ts;
-    uint8_t h[32];
     int rc, fd;
     wb_buf_init(&a.fields, 0);
     wb_buf_init(&a.sort, 0);
     wb_buf_init(&a.guid, 0);
+    for (int i = 0; i < ANKI_NFIELDS; i++)
+        wb_buf_init(&a.f[i], 0);
+    if (deck_arg && !deck_name_ok(deck_arg)) {
+        rc = wb_error_set(err, WB_EINVAL,
+                          "bad deck name \"%s\" (non-empty parts joined by ::, no quotes)",
+                          deck_arg);
+        goto out;
+    }
     if (!path || !*path || strcmp(path, "-") == 0) {
         rc = wb_error_set(err, WB_EINVAL, "an Anki deck needs an output file (not stdout)");
         goto out;
@@ -374,15 +425,13 @@ int wb_export_apkg(struct wb_store *st, const char *media_dir, const char *path,
     clock_gettime(CLOCK_REALTIME, &ts);
     a.now_s = ts.tv_sec;
     a.base_id = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    if (!(deck = deck_name(path)) || !(coll = malloc(strlen(path) + 32))) {
+    if (!(deck = deck_arg ? strdup(deck_arg) : deck_name(path)) || !(coll = malloc(strlen(path) + 32))) {
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }
     /* A stable deck id from its name: re-importing a deck updates it. */
-    wb_sha256(deck, strlen(deck), h);
-    a.deck_id = ((int64_t)h[0] << 40 | (int64_t)h[1] << 32 | (int64_t)h[2] << 24 |
-                 (int64_t)h[3] << 16 | (int64_t)h[4] << 8 | h[5]) + 2;
-    if ((rc = col_json(APKG_MODEL_ID, a.deck_id, deck, a.now_s, &conf, &models, &decks, &dconf))) {
+    a.deck_id = anki_deck_id(deck);
+    if ((rc = col_json(ANKI_MODEL_ID, a.deck_id, deck, a.now_s, &conf, &models, &decks, &dconf))) {
         rc = wb_error_set(err, rc, "out of memory");
         goto out;
     }
@@ -426,5 +475,7 @@ out:
     wb_buf_release(&a.fields);
     wb_buf_release(&a.sort);
     wb_buf_release(&a.guid);
+    for (int i = 0; i < ANKI_NFIELDS; i++)
+        wb_buf_release(&a.f[i]);
     return rc;
 }

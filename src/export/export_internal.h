@@ -23,6 +23,41 @@ int export_json_append(json_t *v, struct wb_buf *out);
  * media files as they are to be named in it (NULL: none). */
 int export_entry_full(const struct wb_entry *e, const char *const files[WB_STAGE_COUNT],
                       struct wb_buf *out);
+/* ---- the Anki note (anki_note.c), shared by the .apkg and AnkiConnect ---- */
+enum {
+    ANKI_KEY = 0, /* "wb-" + 24 hex of a hash of the entry's key: stable, first */
+    ANKI_WORD,
+    ANKI_READING,
+    ANKI_PITCH, /* the reading with the pitch accent drawn, "[1]" */
+    ANKI_TRANSLATION,
+    ANKI_CONTEXT,
+    ANKI_DESCRIPTION,
+    ANKI_EXAMPLES,
+    ANKI_PICTURE, /* <img src="name"> */
+    ANKI_AUDIO,   /* [sound:name] */
+    ANKI_NFIELDS
+};
+#define ANKI_NTEMPLATES 2
+#define ANKI_KEY_MAX 32
+#define ANKI_MODEL_NAME "wordbank two-way"
+#define ANKI_MODEL_ID 1718204800200LL /* stable: re-imports reuse the note type */
+struct anki_template {
+    const char *name, *qfmt, *afmt;
+};
+extern const char *const anki_field_names[ANKI_NFIELDS];
+extern const struct anki_template anki_templates[ANKI_NTEMPLATES];
+extern const char anki_css[];
+/* HTML-escape s for a field (newline -> <br>, 0x1f -> space). */
+int anki_html(struct wb_buf *b, const char *s);
+void anki_note_key(const struct wb_entry *e, char out[ANKI_KEY_MAX]);
+/* A stable deck id from its full name ("Japanese::Lesson 1"). */
+int64_t anki_deck_id(const char *name);
+/* Fill the fields (each reset first) for e with the media names Anki knows
+ * the picture and the audio by (either may be NULL). */
+int anki_note_fields(const struct wb_entry *e, const char *image, const char *audio,
+                     struct wb_buf f[ANKI_NFIELDS]);
+/* The flat name a media file gets in Anki ("ab/cd.mp3" -> "ab_cd.mp3"). */
+char *anki_media_name(const char *file);
 
 /* An output file written beside the target and renamed over it on commit. */
 struct export_out {

@@ -43,7 +43,8 @@ struct import {
 static const char *const known_keys[] = { "word",       "en_translation",       "language_code",
                                           "examples",   "description",          "image_description",
                                           "image_file", "audio_file",           "context",
-                                          "reading",    "example_translations", "stages" };
+                                          "reading",    "example_translations", "stages",
+                                          "pitch_accent" };
 
 void wb_import_report_init(struct wb_import_report *r)
 {
@@ -428,6 +429,23 @@ static int check_line(json_t *obj, const char *lang, char *reason, size_t cap, c
     return 0;
 }
 
+/* "pitch_accent": [1] (the lossless export's key): kept when every item is a
+ * small non-negative integer, else ignored (it is derived data). */
+static void merge_pitch(json_t *a, struct wb_entry *e)
+{
+    size_t n = json_array_size(a);
+    if (!json_is_array(a) || n == 0 || n > WB_PITCH_MAX)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_array_get(a, i);
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 64)
+            return;
+    }
+    for (size_t i = 0; i < n; i++)
+        e->pitch_accent[i] = (int)json_integer_value(json_array_get(a, i));
+    e->n_pitch_accent = n;
+}
+
 /* Merge a validated line into e (the stored entry, or a fresh one holding
  * just the key). */
 static int merge_line(json_t *obj, struct wb_entry *e)
@@ -443,6 +461,7 @@ static int merge_line(json_t *obj, struct wb_entry *e)
         return rc;
     if (get_str(obj, "reading", &rd) > 0 && (rc = wb_str_set(&e->reading, rd)))
         return rc;
+    merge_pitch(json_object_get(obj, "pitch_accent"), e);
     if (has_desc && !same(e->description, desc)) {
         changed = 1;
         if ((rc = wb_str_set(&e->description, desc)))

@@ -78,6 +78,22 @@ static void set(json_t *o, const char *k, json_t *v, int *bad)
         *bad = 1;
 }
 
+/* "pitch_accent": [1] (downstep mora positions, 0 = heiban), only when known. */
+static void set_pitch(json_t *o, const struct wb_entry *e, int *bad)
+{
+    json_t *a;
+    if (e->n_pitch_accent == 0)
+        return;
+    if (!(a = json_array())) {
+        *bad = 1;
+        return;
+    }
+    for (size_t i = 0; i < e->n_pitch_accent && i < WB_PITCH_MAX; i++)
+        if (json_array_append_new(a, json_integer(e->pitch_accent[i])) != 0)
+            *bad = 1;
+    set(o, "pitch_accent", a, bad);
+}
+
 /* The "stages" object of the lossless export: each stage that is not
  * missing, with the fields that are set. */
 static json_t *stages_full(const struct wb_entry *e, const char *const files[WB_STAGE_COUNT],
@@ -139,6 +155,7 @@ int export_entry_full(const struct wb_entry *e, const char *const files[WB_STAGE
         set(o, "audio_file", export_json_str(files[WB_STAGE_AUDIO]), &bad);
         set(o, "context", export_json_str(e->context), &bad);
         set(o, "reading", export_json_str(e->reading), &bad);
+        set_pitch(o, e, &bad);
         set(o, "example_translations", json_incref(tr), &bad);
         set(o, "stages", stages_full(e, files, &bad), &bad);
     }
@@ -165,6 +182,7 @@ int wb_entry_to_jsonl(const struct wb_entry *e, struct wb_buf *out)
         set(o, "en_translation", export_json_str(e->translation), &bad);
         set(o, "language_code", export_json_str(e->language), &bad);
         set(o, "examples", json_incref(ex), &bad);
+        set_pitch(o, e, &bad);
         set(o, "description", export_json_str(e->description), &bad);
         set(o, "image_description", export_json_str(e->image_description), &bad);
         set(o, "image_file", export_json_str(export_stage_file(e, WB_STAGE_IMAGE)), &bad);
@@ -226,6 +244,7 @@ int wb_entry_to_json(const struct wb_entry *e, const char *file_prefix, struct w
         set(o, "language", export_json_str(e->language), &bad);
         set(o, "context", export_json_str(e->context), &bad);
         set(o, "reading", export_json_str(e->reading), &bad);
+        set_pitch(o, e, &bad);
         set(o, "description", export_json_str(e->description), &bad);
         set(o, "examples", json_incref(ex), &bad);
         set(o, "image_description", export_json_str(e->image_description), &bad);

@@ -51,23 +51,26 @@ int wb_offline_details(struct wb_text *t, struct wb_edict *d, struct wb_entry *e
         goto out;
     }
     if (d) {
-        rc = wb_edict_gloss_for(d, e->word, e->translation, &desc, &edict_reading, err);
+        rc = wb_edict_describe(d, e->word, e->translation, e->context, &desc, &edict_reading,
+                               err);
         if (rc == WB_ENOTFOUND && (base = base_form(t, e->word)) != NULL) {
             wb_buf_reset(&desc);
             wb_buf_reset(&edict_reading);
-            rc = wb_edict_gloss_for(d, base, e->translation, &desc, &edict_reading, err);
+            rc = wb_edict_describe(d, base, e->translation, e->context, &desc, &edict_reading,
+                                   err);
         }
         if (rc && rc != WB_ENOTFOUND)
             goto out;
         found = rc == 0;
     }
-    /* EDICT's reading belongs to the sense we chose (生: なま or せい), so it wins
-     * for kanji words; MeCab reads everything else. */
-    if (found && !base && wb_text_has_kanji(e->word) && edict_reading.len > 0) {
-        rc = wb_kana_to_hiragana(edict_reading.data, &reading);
-    } else {
+    /* The reading of the sense that matches the translation and context,
+     * written as the word is (メモ帳 -> メモちょう); MeCab reads what EDICT
+     * does not have (an inflected word, a phrase). */
+    {
         struct wb_error rerr = { 0 };
-        rc = wb_text_reading(t, e->word, &reading, &rerr);
+        int verdict;
+        rc = wb_text_check_reading(t, found && !base ? d : NULL, e->word, e->translation,
+                                   e->context, NULL, &reading, &verdict, &rerr);
         if (rc) {
             if (err)
                 *err = rerr;

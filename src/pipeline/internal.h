@@ -126,8 +126,11 @@ struct run {
     struct wb_text *text;
     struct wb_edict *edict;
     int text_failed;
+    int ja_failed, ja_no_edict, ja_no_pitch; /* japanese.c: tools that could not open */
 };
 
+/* japanese.c: check the reading and add the pitch accent of a Japanese entry */
+void run_japanese_details(struct run *r, struct wb_entry *e);
 /* run.c */
 struct shared *shared_find(struct run *r, const char *key, int create);
 /* plan.c */

@@ -306,6 +306,7 @@ static void settle_one(struct run *r, struct job *j, struct stage_task *t)
             for (size_t i = 0; i < t->details.n_examples; i++)
                 wb_entry_add_example(&j->e, t->details.examples[i].text,
                                      t->details.examples[i].translation);
+            run_japanese_details(r, &j->e);
         }
         if (run_commit_stage(r, j, s, 0, NULL, t->file, t->model, t->voice,
                              j == t->job ? &t->usage : NULL) == 0) {

@@ -1,6 +1,6 @@
 /* The Anki collection writer: a throwaway SQLite file in Anki's legacy
  * schema (version 11, what Anki reads from collection.anki2 in an .apkg),
- * filled with one col row, notes and one new card per note. No journal and
+ * filled with one col row, notes and their new cards (one a template). No journal and
  * no fsync: the file is zipped and deleted straight away, and the .apkg is
  * what gets written safely.
  */
@@ -87,7 +87,7 @@ int store_anki_create(const char *path, const struct store_anki_col *col, struct
                                 -1, &a->note, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(a->st.db,
-                                "INSERT INTO cards VALUES (?1, ?2, ?3, 0, ?4, -1, 0, 0, ?5, 0, 0, "
+                                "INSERT INTO cards VALUES (?1, ?2, ?3, ?6, ?4, -1, 0, 0, ?5, 0, 0, "
                                 "0, 0, 0, 0, 0, 0, '')",
                                 -1, &a->card, NULL);
     if (rc != SQLITE_OK) {
@@ -116,14 +116,17 @@ int store_anki_add(struct store_anki *a, const struct store_anki_note *n, struct
     sqlite3_bind_text(a->note, 7, n->sort_field, -1, SQLITE_STATIC);
     if ((rc = sqlite3_step(a->note)) != SQLITE_DONE)
         return fail(a, rc, "writing an Anki note", err);
-    sqlite3_reset(a->card);
-    sqlite3_bind_int64(a->card, 1, n->card_id);
-    sqlite3_bind_int64(a->card, 2, n->id);
-    sqlite3_bind_int64(a->card, 3, n->deck_id);
-    sqlite3_bind_int64(a->card, 4, n->mod_s);
-    sqlite3_bind_int64(a->card, 5, n->due);
-    if ((rc = sqlite3_step(a->card)) != SQLITE_DONE)
-        return fail(a, rc, "writing an Anki card", err);
+    for (int ord = 0; ord < (n->n_cards > 0 ? n->n_cards : 1); ord++) {
+        sqlite3_reset(a->card);
+        sqlite3_bind_int64(a->card, 1, n->card_id + ord);
+        sqlite3_bind_int64(a->card, 2, n->id);
+        sqlite3_bind_int64(a->card, 3, n->deck_id);
+        sqlite3_bind_int64(a->card, 4, n->mod_s);
+        sqlite3_bind_int64(a->card, 5, n->due);
+        sqlite3_bind_int(a->card, 6, ord);
+        if ((rc = sqlite3_step(a->card)) != SQLITE_DONE)
+            return fail(a, rc, "writing an Anki card", err);
+    }
     return 0;
 }
 

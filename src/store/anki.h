@@ -25,11 +25,13 @@ struct store_anki_col {
 /* Create the collection at path (an empty or absent file). */
 int store_anki_create(const char *path, const struct store_anki_col *col, struct store_anki **out,
                       struct wb_error *err);
-/* One note (fields joined by 0x1f) and its single card (template 0). */
+/* One note (fields joined by 0x1f) and its cards: n_cards (at least 1) of
+ * them, template ord k with id card_id + k. */
 struct store_anki_note {
     int64_t id, card_id, model_id, deck_id, mod_s, due;
+    int n_cards;
     const char *guid;
-    const char *fields;     /* Front 0x1f Back */
+    const char *fields;     /* the note type's fields joined by 0x1f */
     const char *sort_field; /* the plain text the browser sorts by */
     const char *tags;       /* " tag1 tag2 " */
 };

@@ -4,6 +4,7 @@
  * writing one stage can never clobber another finished at the same time;
  * every write is one transaction (or one savepoint inside a batch).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,7 @@
 
 #define ENTRY_COLUMNS                                                                              \
     "id, word, translation, language, context, reading, description, image_description, "        \
-    "created_at, updated_at"
+    "created_at, updated_at, pitch_accent"
 
 static char *col_dup(sqlite3_stmt *s, int i, int *oom)
 {
@@ -23,6 +24,33 @@ static char *col_dup(sqlite3_stmt *s, int i, int *oom)
     if (!(c = strdup((const char *)t)))
         *oom = 1;
     return c;
+}
+
+/* pitch_accent is stored as text, "1" or "0,2"; NULL when unknown. */
+static void bind_pitch(sqlite3_stmt *s, int i, const struct wb_entry *e)
+{
+    char b[16 * WB_PITCH_MAX] = "";
+    size_t n = e->n_pitch_accent > WB_PITCH_MAX ? WB_PITCH_MAX : e->n_pitch_accent;
+    for (size_t k = 0; k < n; k++)
+        snprintf(b + strlen(b), sizeof b - strlen(b), "%s%d", k ? "," : "", e->pitch_accent[k]);
+    if (n)
+        sqlite3_bind_text(s, i, b, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static void load_pitch(sqlite3_stmt *s, int i, struct wb_entry *e)
+{
+    const char *t = (const char *)sqlite3_column_text(s, i);
+    e->n_pitch_accent = 0;
+    while (t && *t && e->n_pitch_accent < WB_PITCH_MAX) {
+        char *end;
+        long v = strtol(t, &end, 10);
+        if (end == t || v < 0 || v > 64)
+            break;
+        e->pitch_accent[e->n_pitch_accent++] = (int)v;
+        t = *end == ',' ? end + 1 : end;
+    }
 }
 
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
@@ -106,6 +134,7 @@ static int load_row(struct wb_store *st, sqlite3_stmt *s, struct wb_entry *e, st
     e->image_description = col_dup(s, 7, &oom);
     e->created_at = sqlite3_column_int64(s, 8);
     e->updated_at = sqlite3_column_int64(s, 9);
+    load_pitch(s, 10, e);
     if (oom)
         return wb_error_set(err, WB_ENOMEM, "%s: out of memory", st->path);
     return 0;
@@ -281,6 +310,7 @@ static int write_row(struct wb_store *st, const struct wb_entry *e, int all, int
         bind_text(s, 5, e->reading);
         bind_text(s, 6, e->description);
         bind_text(s, 7, e->image_description);
+        bind_pitch(s, 11, e);
     }
     sqlite3_bind_int64(s, 9, now);
     if ((rc = store_step_done(st, s, "writing an entry", err)))
@@ -328,6 +358,7 @@ int wb_store_set_details(struct wb_store *st, const struct wb_entry *e, struct w
     bind_text(s, 3, e->description);
     bind_text(s, 4, e->image_description);
     sqlite3_bind_int64(s, 5, now);
+    bind_pitch(s, 6, e);
     if ((rc = store_step_done(st, s, "writing details", err)) ||
         (rc = write_examples(st, id, is_new, e, err)))
         goto out;

@@ -57,6 +57,8 @@ static const struct migration migrations[] = {
       ") WITHOUT ROWID;\n" },
     { 2, /* `list --lang xx` walks one language in insertion order */
       "CREATE INDEX entries_by_language ON entries (language, id);\n" },
+    { 3, /* Japanese pitch accent: downstep mora positions, "1" or "0,2" */
+      "ALTER TABLE entries ADD COLUMN pitch_accent TEXT;\n" },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == WB_STORE_SCHEMA_VERSION,

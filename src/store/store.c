@@ -24,7 +24,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_ROLLBACK_TO] = "ROLLBACK TO wb_op",
     [ST_FIND] = "SELECT id FROM entries WHERE word = ?1 AND translation = ?2 AND language = ?3",
     [ST_GET] = "SELECT id, word, translation, language, context, reading, description, "
-               "image_description, created_at, updated_at FROM entries "
+               "image_description, created_at, updated_at, pitch_accent FROM entries "
                "WHERE word = ?1 AND translation = ?2 AND language = ?3",
     [ST_GET_EXAMPLES] = "SELECT text, translation FROM examples WHERE entry_id = ?1 "
                         "ORDER BY position",
@@ -33,13 +33,14 @@ static const char *const stmt_sql[ST__COUNT] = {
     /* Plain INSERT/UPDATE by id rather than an upsert with RETURNING, which
      * costs an ephemeral table per row (a third of a bulk import's time). */
     [ST_INSERT] = "INSERT INTO entries (word, translation, language, context, reading, "
-                  "description, image_description, created_at, updated_at) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                  "description, image_description, created_at, updated_at, pitch_accent) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11)",
     [ST_UPDATE] = "UPDATE entries SET context = ?4, reading = ?5, description = ?6, "
-                  "image_description = ?7, updated_at = ?9 WHERE id = ?10",
+                  "image_description = ?7, updated_at = ?9, pitch_accent = ?11 WHERE id = ?10",
     [ST_TOUCH] = "UPDATE entries SET updated_at = ?2 WHERE id = ?1",
     [ST_UPDATE_DETAILS] = "UPDATE entries SET reading = ?2, description = ?3, "
-                          "image_description = ?4, updated_at = ?5 WHERE id = ?1",
+                          "image_description = ?4, updated_at = ?5, pitch_accent = ?6 "
+                          "WHERE id = ?1",
     [ST_DEL_EXAMPLES] = "DELETE FROM examples WHERE entry_id = ?1",
     [ST_ADD_EXAMPLE] = "INSERT INTO examples (entry_id, position, text, translation) "
                        "VALUES (?1, ?2, ?3, ?4)",

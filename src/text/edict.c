@@ -25,7 +25,7 @@ struct wb_edict {
 };
 
 /* config "cache_dir", else $XDG_CACHE_HOME/wordbank, else ~/.cache/wordbank. */
-static int cache_dir(const struct wb_config *cfg, struct wb_buf *out, struct wb_error *err)
+int text_cache_dir(const struct wb_config *cfg, struct wb_buf *out, struct wb_error *err)
 {
     const char *c = cfg ? wb_config_get(cfg, "cache_dir") : NULL;
     const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
@@ -63,7 +63,7 @@ int wb_edict_open(const struct wb_config *cfg, void (*progress)(void *ud, double
                           src, strerror(errno));
         goto out;
     }
-    if ((rc = cache_dir(cfg, &dir, err)) != 0 || (rc = wb_mkdirs(dir.data, err)) != 0)
+    if ((rc = text_cache_dir(cfg, &dir, err)) != 0 || (rc = wb_mkdirs(dir.data, err)) != 0)
         goto out;
     /* One index per source path, so a test's tiny EDICT never replaces the real one. */
     wb_sha256_hex(src, strlen(src), hex);
@@ -217,35 +217,121 @@ out:
     return rc;
 }
 
-int edict_pick(const struct wb_edict_entry *e, size_t n, const char *translation,
-               const char *reading_hint, size_t *ei, size_t *si)
+/* The ranking key of sense j of entry i, compared field by field: how well a
+ * gloss matches the translation, how many of the translation's and context's
+ * words the sense shares (parenthesised words and register tags included:
+ * "to pour (into a cup)" picks つぐ over そそぐ, "to be (humble)" picks おる),
+ * the reading hint, a common (P) entry, and finally how early the best gloss
+ * stands in its sense (何れ "which": どれ's first gloss beats いずれ's second;
+ * 端 "edge" stays the common はし, not つま whose first gloss is "edge"). */
+struct pick_key {
+    int score, overlap, hint, common, early;
+};
+
+static void sense_key(const struct wb_edict_entry *e, size_t i, size_t j, const char *translation,
+                      const char *context, const char *reading_hint, struct pick_key *k)
 {
-    int best = -1;
+    const char *r = e[i].reading ? e[i].reading : e[i].headword;
+    const struct wb_edict_sense *s = &e[i].senses[j];
+    size_t at = 0;
+
+    k->score = 0;
+    for (size_t g = 0; translation && *translation && g < s->n_glosses; g++) {
+        int v = text_gloss_score(translation, s->glosses[g]);
+        if (v > k->score) {
+            k->score = v;
+            at = g;
+        }
+    }
+    k->overlap = text_sense_overlap(translation, s) + text_sense_overlap(context, s);
+    k->hint = reading_hint && *reading_hint && strcmp(r, reading_hint) == 0;
+    k->common = e[i].common != 0;
+    k->early = k->score > 0 ? -(int)(at > 8 ? 8 : at) : 0;
+}
+
+static int key_cmp(const struct pick_key *a, const struct pick_key *b)
+{
+    if (a->score != b->score)
+        return a->score < b->score ? -1 : 1;
+    if (a->overlap != b->overlap)
+        return a->overlap < b->overlap ? -1 : 1;
+    if (a->hint != b->hint)
+        return a->hint < b->hint ? -1 : 1;
+    if (a->common != b->common)
+        return a->common < b->common ? -1 : 1;
+    return (a->early > b->early) - (a->early < b->early);
+}
+
+int edict_pick(const struct wb_edict_entry *e, size_t n, const char *translation,
+               const char *context, const char *reading_hint, size_t *ei, size_t *si)
+{
+    struct pick_key best = { -1, -1, -1, -1, -100 }, k;
 
     *ei = *si = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *r = e[i].reading ? e[i].reading : e[i].headword;
-        int hint = reading_hint && *reading_hint && strcmp(r, reading_hint) == 0;
         for (size_t j = 0; j < e[i].n_senses; j++) {
-            int score = 0;
-            for (size_t g = 0; translation && *translation && g < e[i].senses[j].n_glosses; g++) {
-                int s = text_gloss_score(translation, e[i].senses[j].glosses[g]);
-                score = s > score ? s : score;
-            }
-            int key = score * 2 + hint;
-            if (key > best) {
-                best = key;
+            sense_key(e, i, j, translation, context, reading_hint, &k);
+            if (key_cmp(&k, &best) > 0) {
+                best = k;
                 *ei = i;
                 *si = j;
             }
         }
     }
-    return best / 2;
+    return best.score < 0 ? 0 : best.score;
+}
+
+/* The best (score, overlap) of the entries read as hira (hiragana). */
+static int reading_strength(const struct wb_edict_entry *e, size_t n, const char *hira,
+                            const char *translation, const char *context, struct pick_key *out)
+{
+    struct wb_buf h;
+    int found = 0;
+
+    wb_buf_init(&h, 0);
+    out->score = out->overlap = -1;
+    out->hint = out->common = out->early = 0;
+    for (size_t i = 0; i < n; i++) {
+        wb_buf_reset(&h);
+        if (wb_kana_to_hiragana(e[i].reading ? e[i].reading : e[i].headword, &h) != 0)
+            break;
+        if (strcmp(h.data, hira) != 0)
+            continue;
+        found = 1;
+        for (size_t j = 0; j < e[i].n_senses; j++) {
+            struct pick_key k;
+            sense_key(e, i, j, translation, context, NULL, &k);
+            k.hint = k.common = k.early = 0;
+            if (key_cmp(&k, out) > 0)
+                *out = k;
+        }
+    }
+    wb_buf_release(&h);
+    return found;
+}
+
+int edict_reading_fits(const struct wb_edict_entry *e, size_t n, const char *hira,
+                       const char *translation, const char *context, size_t ei, size_t si)
+{
+    struct pick_key best, have;
+
+    if (!reading_strength(e, n, hira, translation, context, &have))
+        return 0;
+    sense_key(e, ei, si, translation, context, NULL, &best);
+    best.hint = best.common = best.early = 0;
+    return key_cmp(&have, &best) >= 0;
 }
 
 int wb_edict_gloss_for(struct wb_edict *d, const char *word, const char *translation,
                        struct wb_buf *description_out, struct wb_buf *reading_out,
                        struct wb_error *err)
+{
+    return wb_edict_describe(d, word, translation, NULL, description_out, reading_out, err);
+}
+
+int wb_edict_describe(struct wb_edict *d, const char *word, const char *translation,
+                      const char *context, struct wb_buf *description_out,
+                      struct wb_buf *reading_out, struct wb_error *err)
 {
     struct wb_edict_entry *e = NULL;
     size_t n = 0, ei, si;
@@ -253,7 +339,7 @@ int wb_edict_gloss_for(struct wb_edict *d, const char *word, const char *transla
 
     if (rc)
         goto out;
-    edict_pick(e, n, translation, NULL, &ei, &si);
+    edict_pick(e, n, translation, context, NULL, &ei, &si);
     for (size_t g = 0; g < e[ei].senses[si].n_glosses && rc == 0; g++) {
         if (g > 0)
             rc = wb_buf_appends(description_out, "; ");

@@ -370,3 +370,85 @@ out:
     wb_buf_release(&g);
     return best;
 }
+
+/* Lowercase ASCII words of s (parentheses kept, stopwords dropped) appended to
+ * out, each followed by a space. */
+static int bag_add(struct wb_buf *out, const char *s)
+{
+    int rc = 0;
+    size_t i = 0, n = strlen(s);
+
+    while (i < n && rc == 0) {
+        size_t start;
+        while (i < n && !isalnum((unsigned char)s[i]) && s[i] != '\'')
+            i++;
+        start = i;
+        while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '\''))
+            i++;
+        if (i > start && !is_stopword(s + start, i - start)) {
+            for (size_t k = start; k < i && rc == 0; k++)
+                rc = wb_buf_appendc(out, (char)tolower((unsigned char)s[k]));
+            if (rc == 0)
+                rc = wb_buf_appendc(out, ' ');
+        }
+    }
+    return rc;
+}
+
+/* EDICT's register tags as the words a translation would use for them. */
+static const char *tag_word(const char *tag, size_t n)
+{
+    static const char *const map[][2] = {
+        { "hum", "humble" },     { "hon", "honorific" }, { "pol", "polite" },
+        { "arch", "archaic" },   { "col", "colloquial" }, { "sl", "slang" },
+        { "fam", "familiar" },   { "vulg", "vulgar" },    { "fem", "feminine" },
+        { "male", "masculine" }, { "derog", "derogatory" }, { "obs", "obsolete" },
+        { "chn", "children's" }, { "poet", "poetical" },  { "joc", "jocular" },
+    };
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (strlen(map[i][0]) == n && memcmp(map[i][0], tag, n) == 0)
+            return map[i][1];
+    return NULL;
+}
+
+int text_sense_overlap(const char *query, const struct wb_edict_sense *s)
+{
+    struct wb_buf q, g;
+    int found = 0;
+
+    if (!query || !*query)
+        return 0;
+    wb_buf_init(&q, 0);
+    wb_buf_init(&g, 0);
+    if (bag_add(&q, query) != 0)
+        goto out;
+    for (size_t i = 0; i < s->n_glosses; i++)
+        if (bag_add(&g, s->glosses[i]) != 0)
+            goto out;
+    for (const char *t = s->tags; t && *t;) {
+        size_t l = strcspn(t, ",");
+        const char *w = tag_word(t, l);
+        if (w && (wb_buf_appends(&g, w) != 0 || wb_buf_appendc(&g, ' ') != 0))
+            goto out;
+        t += l + (t[l] == ',');
+    }
+    /* Each distinct query word found among the sense's words counts once. */
+    for (const char *p = q.data ? q.data : ""; *p;) {
+        const char *sp = strchr(p, ' ');
+        size_t l = (size_t)(sp - p);
+        int dup = 0;
+        for (const char *r = q.data; r < p;) {
+            const char *rs = strchr(r, ' ');
+            if ((size_t)(rs - r) == l && memcmp(r, p, l) == 0)
+                dup = 1;
+            r = rs + 1;
+        }
+        if (!dup && g.data && has_word(g.data, p, l))
+            found++;
+        p = sp + 1;
+    }
+out:
+    wb_buf_release(&q);
+    wb_buf_release(&g);
+    return found;
+}

@@ -202,7 +202,7 @@ static int annotate(struct wb_text *t, struct wb_edict *d, struct wb_extract_ite
     }
     if (!d || wb_edict_lookup(d, it->base, &e, &n, NULL) != 0)
         goto out;
-    edict_pick(e, n, NULL, it->reading, &ei, &si);
+    edict_pick(e, n, NULL, NULL, it->reading, &ei, &si);
     if (e[ei].senses[si].n_glosses > 0 &&
         !(it->gloss = clean_gloss(e[ei].senses[si].glosses[0])))
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");

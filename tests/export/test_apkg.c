@@ -51,6 +51,8 @@ static void add(struct wb_store *st, const char *w, const char *t, const char *a
     e.translation = strdup(t);
     e.language = strdup("ja");
     e.reading = strdup("ねこ");
+    e.pitch_accent[0] = 1;
+    e.n_pitch_accent = 1;
     e.description = strdup("A <small> & \"furry\" animal.");
     CHECK(wb_entry_add_example(&e, "猫が好き。\n二行目", "I like cats.") == 0);
     if (audio) {
@@ -74,7 +76,7 @@ TEST(apkg_deck_contents)
     zip_t *za;
     int zerr = 0;
     size_t n;
-    FILE *f;
+    FILE *f, *f2;
     struct wb_buf aac;
     char *name = NULL, sound[128];
     snprintf(path, sizeof path, "%s", tmp_path("Lesson 1.apkg"));
@@ -114,27 +116,51 @@ TEST(apkg_deck_contents)
     sqlite3 *s;
     sqlite3_stmt *q;
     CHECK(sqlite3_open(coll, &s) == SQLITE_OK);
-    CHECK(sqlite3_prepare_v2(s, "SELECT guid, mid, flds, sfld FROM notes ORDER BY id", -1, &q,
-                             NULL) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(s, "SELECT guid, mid, flds, sfld, id FROM notes ORDER BY sfld DESC",
+                             -1, &q, NULL) == SQLITE_OK);
     CHECK(sqlite3_step(q) == SQLITE_ROW);
     const char *flds = (const char *)sqlite3_column_text(q, 2);
-    char *sep = strchr(flds, '\x1f');
-    CHECK(sep != NULL);
-    CHECK(strstr(flds, "猫") && strstr(flds, sound) && strstr(flds, sound) < sep);
-    CHECK(strstr(sep, "A &lt;small&gt; &amp; &quot;furry&quot; animal.") != NULL);
-    CHECK(strstr(sep, "猫が好き。<br>二行目") != NULL);
-    CHECK(strstr(sep, "<img") == NULL); /* the missing picture is left out */
+    /* Key, Word, Reading, PitchAccent, Translation, Context, Description,
+     * Examples, Picture, Audio */
+    char *fld[10] = { 0 };
+    char *copy = strdup(flds);
+    size_t nf = 0;
+    for (char *p = copy; p && nf < 10; nf++) {
+        fld[nf] = p;
+        p = strchr(p, '\x1f');
+        if (p)
+            *p++ = '\0';
+    }
+    CHECK_INT(nf, 10);
+    CHECK(strncmp(fld[0], "wb-", 3) == 0 && strlen(fld[0]) == 27);
+    CHECK_STR(fld[1], "猫");
+    CHECK_STR(fld[2], "ねこ");
+    CHECK(strstr(fld[3], "data-pitch=\"1\"") && strstr(fld[3], "<span class=\"hi\">ね</span>\xea\x9c\x9cこ") &&
+          strstr(fld[3], "[1]"));
+    CHECK_STR(fld[4], "cat");
+    CHECK_STR(fld[6], "A &lt;small&gt; &amp; &quot;furry&quot; animal.");
+    CHECK(strstr(fld[7], "猫が好き。<br>二行目") != NULL);
+    CHECK_STR(fld[8], ""); /* the missing picture is left out */
+    CHECK_STR(fld[9], sound);
     CHECK_STR((const char *)sqlite3_column_text(q, 3), "猫");
     CHECK(strlen((const char *)sqlite3_column_text(q, 0)) >= 8);
     sqlite3_int64 mid = sqlite3_column_int64(q, 1);
+    sqlite3_int64 nid = sqlite3_column_int64(q, 4);
+    char *guid = strdup((const char *)sqlite3_column_text(q, 0));
+    free(copy);
     CHECK(sqlite3_step(q) == SQLITE_ROW);
     CHECK(sqlite3_step(q) == SQLITE_DONE);
     sqlite3_finalize(q);
-    CHECK(sqlite3_prepare_v2(s, "SELECT count(*), min(did), max(did) FROM cards WHERE nid IN "
+    /* Two cards a note (recognition ord 0, production ord 1), all in one deck. */
+    CHECK(sqlite3_prepare_v2(s, "SELECT count(*), min(did), max(did), count(DISTINCT nid), "
+                                "sum(ord = 0), sum(ord = 1) FROM cards WHERE nid IN "
                                 "(SELECT id FROM notes)",
                              -1, &q, NULL) == SQLITE_OK);
     CHECK(sqlite3_step(q) == SQLITE_ROW);
-    CHECK_INT(sqlite3_column_int(q, 0), 2);
+    CHECK_INT(sqlite3_column_int(q, 0), 4);
+    CHECK_INT(sqlite3_column_int(q, 3), 2);
+    CHECK_INT(sqlite3_column_int(q, 4), 2);
+    CHECK_INT(sqlite3_column_int(q, 5), 2);
     sqlite3_int64 did = sqlite3_column_int64(q, 1);
     CHECK(did == sqlite3_column_int64(q, 2));
     sqlite3_finalize(q);
@@ -147,8 +173,14 @@ TEST(apkg_deck_contents)
     snprintf(key, sizeof key, "%lld", (long long)mid);
     json_t *model = json_object_get(models, key);
     CHECK_MSG(model != NULL, "no note type %s", key);
-    CHECK_STR(json_string_value(json_object_get(model, "name")), "wordbank");
-    CHECK_INT(json_array_size(json_object_get(model, "flds")), 2);
+    CHECK_STR(json_string_value(json_object_get(model, "name")), "wordbank two-way");
+    CHECK_INT(json_array_size(json_object_get(model, "flds")), 10);
+    json_t *tmpls = json_object_get(model, "tmpls");
+    CHECK_INT(json_array_size(tmpls), 2);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(tmpls, 0), "name")), "Recognition");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(tmpls, 1), "name")), "Production");
+    CHECK(strstr(json_string_value(json_object_get(json_array_get(tmpls, 1), "qfmt")),
+                 "{{Translation}}") != NULL);
     snprintf(key, sizeof key, "%lld", (long long)did);
     CHECK_STR(json_string_value(json_object_get(json_object_get(decks, key), "name")),
               "Lesson 1");
@@ -156,6 +188,50 @@ TEST(apkg_deck_contents)
     json_decref(decks);
     sqlite3_finalize(q);
     sqlite3_close(s);
+
+    /* A named subdeck, exported again: the same note type, note ids and
+     * guids (Anki updates the notes in place); the deck and its parent. */
+    CHECK_OK(wb_store_open(":memory:", WB_STORE_CREATE, &st, &err), &err);
+    add(st, "猫", "cat", name, NULL);
+    CHECK_OK(wb_export_apkg_deck(st, media, path, "日本語::Lesson 1", &err), &err);
+    CHECK_INT(wb_export_apkg_deck(st, media, path, "a::::b", &err), WB_EINVAL);
+    CHECK_INT(wb_export_apkg_deck(st, media, path, "", &err), WB_EINVAL);
+    wb_store_close(st);
+    CHECK((za = zip_open(path, ZIP_RDONLY, &zerr)) != NULL);
+    db = zip_read(za, "collection.anki2", &n);
+    zip_close(za);
+    CHECK((f2 = fopen(coll, "wb")) != NULL);
+    CHECK(fwrite(db, 1, n, f2) == n);
+    fclose(f2);
+    free(db);
+    CHECK(sqlite3_open(coll, &s) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(s, "SELECT n.id, n.guid, n.mid, c.did FROM notes n JOIN cards c ON "
+                                "c.nid = n.id WHERE n.sfld = '猫'",
+                             -1, &q, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(q) == SQLITE_ROW);
+    CHECK(sqlite3_column_int64(q, 0) == nid);
+    CHECK_STR((const char *)sqlite3_column_text(q, 1), guid);
+    CHECK(sqlite3_column_int64(q, 2) == mid);
+    did = sqlite3_column_int64(q, 3);
+    sqlite3_finalize(q);
+    CHECK(sqlite3_prepare_v2(s, "SELECT decks FROM col", -1, &q, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(q) == SQLITE_ROW);
+    decks = json_loads((const char *)sqlite3_column_text(q, 0), 0, NULL);
+    snprintf(key, sizeof key, "%lld", (long long)did);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(decks, key), "name")),
+              "日本語::Lesson 1");
+    int parent = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(decks, k, v)
+    {
+        parent |= strcmp(json_string_value(json_object_get(v, "name")), "日本語") == 0;
+    }
+    CHECK(parent);
+    json_decref(decks);
+    sqlite3_finalize(q);
+    sqlite3_close(s);
+    free(guid);
     free(name);
 }
 

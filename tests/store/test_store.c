@@ -77,10 +77,16 @@ TEST(store_put_get_roundtrip)
     struct wb_entry e, g;
     struct wb_error err = { 0 };
     fill(&e, "猫", "cat");
+    e.pitch_accent[0] = 1;
+    e.pitch_accent[1] = 0;
+    e.n_pitch_accent = 2;
     wb_entry_init(&g);
     CHECK_OK(wb_store_put(st, &e, &err), &err);
     CHECK_OK(wb_store_get(st, "猫", "cat", "ja", &g, &err), &err);
     CHECK(g.id > 0);
+    CHECK_INT(g.n_pitch_accent, 2);
+    CHECK_INT(g.pitch_accent[0], 1);
+    CHECK_INT(g.pitch_accent[1], 0);
     CHECK_STR(g.context, "the household pet");
     CHECK_STR(g.reading, "ねこ");
     CHECK_STR(g.description, e.description);
@@ -418,12 +424,13 @@ TEST(store_migrates_v1)
     CHECK(strstr(err.msg, "version 1") != NULL);
 
     CHECK_OK(wb_store_open(path, 0, &st, &err), &err);
-    CHECK_INT(wb_store_schema_version(st), 2);
+    CHECK_INT(wb_store_schema_version(st), WB_STORE_SCHEMA_VERSION);
     wb_entry_init(&g);
     CHECK_OK(wb_store_get(st, "猫", "cat", "ja", &g, &err), &err);
     CHECK_INT(g.id, 7);
     CHECK_STR(g.reading, "ねこ");
     CHECK_INT(g.n_examples, 1);
+    CHECK_INT(g.n_pitch_accent, 0); /* migration 3: a column, empty for old entries */
     CHECK_STR(g.stages[WB_STAGE_IMAGE].file, "a.png");
     CHECK_INT(g.stages[WB_STAGE_AUDIO].state, WB_STATE_MISSING);
     wb_entry_release(&g);

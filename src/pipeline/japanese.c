@@ -1,0 +1,79 @@
+/* Japanese details, whichever provider wrote them: the reading is checked
+ * against EDICT (the sense matching the translation and context wins; a
+ * reading the dictionary does not give for it is corrected, one it cannot
+ * check is flagged) and written as the word is (メモ帳 -> メモちょう), and
+ * the pitch accent is added. Runs on the loop thread when a details stage
+ * settles, under the run's text lock (the offline workers share the tagger).
+ */
+#include <string.h>
+
+#include "core/util.h"
+#include "pipeline/internal.h"
+#include "wordbank/log.h"
+
+static int is_japanese(const char *lang)
+{
+    return lang && (strcmp(lang, "ja") == 0 || strncmp(lang, "ja-", 3) == 0);
+}
+
+/* The tagger and the dictionary, opened once a run; without them the details
+ * stay as the provider wrote them (one warning a run). */
+static int open_tools(struct run *r)
+{
+    struct wb_error err = { 0 };
+
+    if (!r->text && !r->ja_failed && wb_text_new(r->cfg, &r->text, &err) != 0) {
+        wb_log(WB_LOG_WARN, "readings are not checked and no pitch accent is added: %s",
+               wb_error_text(&err));
+        r->ja_failed = 1;
+    }
+    if (r->text && !r->edict && !r->ja_no_edict) {
+        if (wb_edict_open(r->cfg, NULL, NULL, &r->edict, &err) != 0) {
+            wb_log(WB_LOG_WARN, "no EDICT dictionary, readings are checked by MeCab only: %s",
+                   wb_error_text(&err));
+            r->ja_no_edict = 1;
+            r->edict = NULL;
+        }
+    }
+    return r->text != NULL;
+}
+
+void run_japanese_details(struct run *r, struct wb_entry *e)
+{
+    struct wb_buf reading;
+    struct wb_error err = { 0 };
+    int verdict = 0;
+
+    if (!is_japanese(e->language) || !e->word || !*e->word)
+        return;
+    wb_buf_init(&reading, 0);
+    pthread_mutex_lock(&r->text_lock);
+    if (!open_tools(r))
+        goto out;
+    if (wb_text_check_reading(r->text, r->edict, e->word, e->translation, e->context, e->reading,
+                              &reading, &verdict, &err) != 0) {
+        wb_log(WB_LOG_WARN, "%s: reading not checked: %s", e->word, wb_error_text(&err));
+    } else {
+        /* At info level: one line an entry would tear up the live display. */
+        if (verdict == WB_READING_CORRECTED)
+            wb_log(WB_LOG_INFO, "%s (%s): reading %s corrected to %s (EDICT)", e->word,
+                   e->translation ? e->translation : "", e->reading ? e->reading : "",
+                   reading.data);
+        else if (verdict == WB_READING_UNVERIFIED)
+            wb_log(WB_LOG_INFO,
+                   "%s (%s): reading %s is not in EDICT and differs from MeCab's; kept", e->word,
+                   e->translation ? e->translation : "", e->reading ? e->reading : "");
+        if (reading.len)
+            wb_str_set(&e->reading, reading.data);
+    }
+    e->n_pitch_accent = 0;
+    if (!r->ja_no_pitch && wb_text_pitch_accent(r->text, e->word, e->reading, e->pitch_accent,
+                                                WB_PITCH_MAX, &e->n_pitch_accent, &err) != 0) {
+        wb_log(WB_LOG_WARN, "no pitch accent: %s", wb_error_text(&err));
+        r->ja_no_pitch = 1;
+        e->n_pitch_accent = 0;
+    }
+out:
+    pthread_mutex_unlock(&r->text_lock);
+    wb_buf_release(&reading);
+}
