@@ -13,6 +13,11 @@ int cmd_add(struct cli *c)
     int rc;
     if (c->argc < 2 || c->argc > 3)
         return cli_usage("add");
+    /* Refused before the word bank is even opened: nothing is stored. */
+    if (wb_entry_check(c->argv[0], c->argv[1], c->argc > 2 ? c->argv[2] : NULL, NULL, &err)) {
+        cli_error("%s", wb_error_text(&err));
+        return EXIT_USAGE;
+    }
     if ((rc = cli_open_store(c, 1, &st)))
         return rc;
     if ((rc = cli_run_begin(c, st, &cr)))

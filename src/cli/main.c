@@ -225,11 +225,18 @@ static const struct {
     { OPT_SPEECH_TEXT, "speech_text" },
 };
 
-static int positive_int(const char *s)
+#define MAX_JOBS 10000
+#define MAX_IMAGE_SIZE 8192
+
+/* 1 when s is a whole number in 1..max. */
+static int number_in(const char *s, long max)
 {
     char *end;
-    long v = strtol(s, &end, 10);
-    return *s && !*end && v > 0 && v <= 1000000;
+    long v;
+    if (!s)
+        return 0;
+    v = strtol(s, &end, 10);
+    return *s && !*end && v > 0 && v <= max;
 }
 
 /* Checks values whose mistakes would otherwise surface late and far away. */
@@ -260,13 +267,22 @@ static int validate(struct cli *c)
         cli_error("unknown image API '%s' (gemini or imagen)", ia);
         return EXIT_USAGE;
     }
-    if (!positive_int(wb_config_get(c->cfg, "jobs"))) {
-        cli_error("--jobs must be a positive number, not '%s'", wb_config_get(c->cfg, "jobs"));
+    if (!number_in(wb_config_get(c->cfg, "jobs"), MAX_JOBS)) {
+        cli_error("--jobs takes a whole number from 1 to %d, not '%s'", MAX_JOBS,
+                  wb_config_get(c->cfg, "jobs"));
         return EXIT_USAGE;
     }
-    if (!positive_int(wb_config_get(c->cfg, "image_size"))) {
-        cli_error("--image-size must be a positive number of pixels");
+    if (!number_in(wb_config_get(c->cfg, "image_size"), MAX_IMAGE_SIZE)) {
+        cli_error("--image-size takes a whole number of pixels from 1 to %d, not '%s'",
+                  MAX_IMAGE_SIZE, wb_config_get(c->cfg, "image_size"));
         return EXIT_USAGE;
+    }
+    {
+        struct wb_error err = { 0 };
+        if (wb_language_check(wb_config_get(c->cfg, "lang"), &err)) {
+            cli_error("--lang: %s", wb_error_text(&err));
+            return EXIT_USAGE;
+        }
     }
     if (strcmp(c->progress, "auto") && strcmp(c->progress, "always") &&
         strcmp(c->progress, "never")) {
@@ -361,7 +377,7 @@ static int load_configuration(struct cli *c, const char *config_file)
         rc = wb_config_load_dotenv(c->cfg, ".env", &err);
     if (rc) {
         cli_error("%s", wb_error_text(&err));
-        return EXIT_ENV;
+        return rc == WB_EINVAL ? EXIT_USAGE : EXIT_ENV; /* a bad value is a usage error */
     }
     return 0;
 }
@@ -414,17 +430,18 @@ int main(int argc, char **argv)
         rc = EXIT_USAGE;
         goto usage;
     }
-    if ((rc = load_configuration(&c, config_file)))
-        goto out;
-    default_provider(&c);
-    if ((rc = validate(&c)))
-        goto out;
+    /* Logging first: the configuration's own warnings go through it. */
     wb_log_set_handler(log_to_stderr, NULL,
                        c.verbosity < 0 ? WB_LOG_ERROR
                        : c.verbosity == 0 ? WB_LOG_WARN
                        : c.verbosity == 1 ? WB_LOG_INFO
                        : c.verbosity == 2 ? WB_LOG_DEBUG
                                           : WB_LOG_TRACE);
+    if ((rc = load_configuration(&c, config_file)))
+        goto out;
+    default_provider(&c);
+    if ((rc = validate(&c)))
+        goto out;
     rc = cmd->run(&c);
     goto out;
 usage:

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "content/content_int.h"
+#include "wordbank/entry.h"
 
 void wb_word_item_release(struct wb_word_item *it)
 {
@@ -159,7 +160,8 @@ int wb_word_line_parse(const char *line, size_t len, struct wb_word_item *out, s
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }
-    rc = split_context(rest, rlen, out, err);
+    if ((rc = split_context(rest, rlen, out, err)) == 0)
+        rc = wb_entry_check(out->word, out->translation, out->context, NULL, err);
 out:
     if (rc < 0)
         wb_word_item_release(out);
@@ -205,6 +207,8 @@ int wb_word_tsv_parse(const char *line, size_t len, struct wb_word_item *out, st
     if (!(out->word = dupn(f[0], fl[0])) || !(out->translation = dupn(f[1], fl[1])) ||
         (n == 3 && fl[2] > 0 && !(out->context = dupn(f[2], fl[2])))) {
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
+        wb_word_item_release(out);
+    } else if ((rc = wb_entry_check(out->word, out->translation, out->context, NULL, err))) {
         wb_word_item_release(out);
     }
     return rc;

@@ -755,6 +755,8 @@ int wb_run_add(struct wb_run *pub, const char *word, const char *translation, co
     struct job *j;
     if (!word || !*word || !translation || !*translation)
         return wb_error_set(err, WB_EINVAL, "an entry needs a word and a translation");
+    if (wb_entry_check(word, translation, context, NULL, err))
+        return WB_EINVAL;
     /* Merge duplicates: an index over (word, translation) in the shared table. */
     {
         struct wb_buf k;

@@ -33,10 +33,13 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
 static int check_key(struct wb_store *st, const char *word, const char *translation,
                      const char *language, struct wb_error *err)
 {
+    struct wb_error e = { 0 };
     if (!word || !*word || !translation || !*translation || !language || !*language)
         return wb_error_set(err, WB_EINVAL,
                             "%s: an entry needs a non-empty word, translation and language",
                             st->path);
+    if (wb_entry_check(word, translation, NULL, language, &e))
+        return wb_error_set(err, WB_EINVAL, "%s: %s", st->path, wb_error_text(&e));
     return 0;
 }
 
