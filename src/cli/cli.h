@@ -68,6 +68,9 @@ const char *cli_media_dir(const struct cli *c);
 
 /* Open the word bank: a missing one is NULL (an empty bank) unless create. */
 int cli_open_store(struct cli *c, int create, struct wb_store **out);
+/* Open an existing word bank (read-only for commands that only read); a
+ * missing one is exit 3, reported, and nothing is created. */
+int cli_open_existing(struct cli *c, int readonly, struct wb_store **out);
 /* Prefix of media paths in --json output: relative to the database's folder
  * ("media") when the media directory is the default, else absolute. */
 const char *cli_json_base(const struct cli *c);

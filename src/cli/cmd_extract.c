@@ -113,11 +113,11 @@ int cmd_preview(struct cli *c)
     int rc;
     if (c->argc || !c->output)
         return cli_usage("preview");
-    if ((rc = cli_open_store(c, 0, &st)))
+    if ((rc = cli_open_existing(c, 1, &st)))
         return rc;
     wb_buf_init(&out, 0);
     wb_buf_init(&path, 0);
-    if (st && (rc = wb_store_each(st, NULL, collect, &a, &err))) {
+    if ((rc = wb_store_each(st, NULL, collect, &a, &err))) {
         cli_error("%s", wb_error_text(&err));
         rc = EXIT_ENV;
         goto out;

@@ -56,12 +56,8 @@ int cmd_export(struct cli *c)
         cli_error("unknown export format '%s' (jsonl, csv or apkg)", fmt);
         return EXIT_USAGE;
     }
-    if ((rc = cli_open_store(c, 0, &st)))
+    if ((rc = cli_open_existing(c, 1, &st)))
         return rc;
-    if (!st) {
-        cli_error("no word bank at %s", cli_db_path(c));
-        return EXIT_ENV;
-    }
     if (!strcmp(fmt, "jsonl"))
         rc = wb_export_jsonl(st, out, NULL, &err);
     else if (!strcmp(fmt, "csv"))
