@@ -28,6 +28,7 @@ struct cli {
     const char *force;    /* --force[=stages]: NULL, "" (all) or a list */
     int no_image, no_audio, cache_only, no_audio_trim;
     const char *base_url; /* --base-url */
+    int json_done;        /* the one JSON value of --json is out */
     int argc;             /* positional arguments after the command */
     char **argv;
 };
@@ -43,6 +44,8 @@ struct progress {
 };
 void progress_init(struct progress *p, const struct cli *c);
 void progress_update(struct progress *p, const struct wb_run_stats *s);
+/* "1:05", or "estimating" until the rate means something. */
+void progress_eta(const struct wb_run_stats *s, char *out, size_t n);
 
 /* A generation run for a command (run.c): begin, wb_run_add() the entries,
  * finish (runs it with Ctrl-C handling, prints progress and the summary and
@@ -51,6 +54,7 @@ struct cli_run {
     struct wb_run *run;
     struct wb_store *store;
     struct progress progress;
+    const struct cli_diags *input; /* the input's unreadable lines, or NULL */
 };
 int cli_run_begin(struct cli *c, struct wb_store *st, struct cli_run *cr);
 int cli_run_finish(struct cli *c, struct cli_run *cr);
@@ -77,6 +81,24 @@ const char *cli_json_base(const struct cli *c);
 
 /* Write a file atomically (temp, fsync, rename); "-" is stdout. 0 or -1 (reported). */
 int cli_write_file(const char *path, const void *data, size_t len);
+
+/* --json (output.c): print the command's one JSON value on stdout; at exit,
+ * a command that printed none gets {"status", "exit", "error"} instead. */
+void cli_json_emit(struct cli *c, const struct wb_buf *b);
+void cli_json_fallback(struct cli *c, int exit_code);
+void cli_remember_error(const char *msg);
+
+/* Repeated diagnostics ("FILE:LINE: reason"): the first 20 on stderr, then
+ * "… and N more"; all of them (up to 1000) as a JSON array for --json. */
+struct cli_diags {
+    size_t n;
+    struct wb_buf json;
+};
+void cli_diags_init(struct cli_diags *d);
+void cli_diag(struct cli_diags *d, const char *file, unsigned long line, const char *msg);
+void cli_diags_end(struct cli_diags *d);
+void cli_diags_json(const struct cli_diags *d, struct wb_buf *out);
+void cli_diags_release(struct cli_diags *d);
 
 int cmd_doctor(struct cli *c);
 int cmd_list(struct cli *c);

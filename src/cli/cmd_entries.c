@@ -53,8 +53,10 @@ int cmd_list(struct cli *c)
     wb_buf_init(&w.json, 0);
     if (wb_config_source_of(c->cfg, "lang") != WB_SRC_DEFAULT)
         q.language = wb_config_get(c->cfg, "lang");
-    if (c->json)
+    if (c->json) {
         fputs("[", stdout);
+        c->json_done = 1;
+    }
     rc = wb_store_each(st, &q, print_row, &w, &err);
     if (c->json) {
         fwrite(w.json.data, 1, w.json.len, stdout);
@@ -148,6 +150,7 @@ int cmd_show(struct cli *c)
             printf("[%s]\n", w.json.data);
         else
             printf("%s\n", w.json.data);
+        c->json_done = 1;
     }
     wb_buf_release(&w.json);
     wb_store_close(st);
@@ -164,7 +167,22 @@ int cmd_rm(struct cli *c)
     if ((rc = cli_open_existing(c, 0, &st)))
         return rc;
     rc = wb_store_remove(st, c->argv[0], c->argv[1], wb_config_get(c->cfg, "lang"), &err);
-    if (rc == WB_ENOTFOUND) {
+    if (rc == 0 && c->json) {
+        struct wb_buf j;
+        wb_buf_init(&j, 0);
+        wb_buf_appends(&j, "{\"removed\": {\"word\": ");
+        wb_json_quote(c->argv[0], &j);
+        wb_buf_appends(&j, ", \"translation\": ");
+        wb_json_quote(c->argv[1], &j);
+        wb_buf_appends(&j, ", \"language\": ");
+        wb_json_quote(wb_config_get(c->cfg, "lang"), &j);
+        wb_buf_appends(&j, "}}");
+        cli_json_emit(c, &j);
+        wb_buf_release(&j);
+    } else if (rc == 0 && c->verbosity >= 0) {
+        fprintf(stderr, "removed %s / %s [%s]\n", c->argv[0], c->argv[1],
+                wb_config_get(c->cfg, "lang"));
+    } else if (rc == WB_ENOTFOUND) {
         cli_error("no entry for '%s' / '%s' in language %s", c->argv[0], c->argv[1],
                   wb_config_get(c->cfg, "lang"));
         rc = EXIT_SOME_FAILED;

@@ -69,7 +69,10 @@ int cmd_extract(struct cli *c)
     } else {
         wb_extract_format_tsv(items, n, &out);
     }
-    fwrite(out.data, 1, out.len, stdout);
+    if (c->json)
+        cli_json_emit(c, &out);
+    else
+        fwrite(out.data, 1, out.len, stdout);
     rc = EXIT_OK;
 out:
     wb_extract_items_free(items, n);
@@ -161,8 +164,15 @@ int cmd_preview(struct cli *c)
     wb_buf_reset(&path);
     wb_buf_appendf(&path, "%s/index.html", c->output);
     rc = cli_write_file(path.data, out.data, out.len) ? EXIT_ENV : EXIT_OK;
-    if (!rc && c->verbosity >= 0)
-        fprintf(stderr, "%zu cards in %s\n", a.n, path.data);
+    if (!rc && c->json) {
+        wb_buf_reset(&out);
+        wb_buf_appendf(&out, "{\"cards\": %zu, \"page\": ", a.n);
+        wb_json_quote(path.data, &out);
+        wb_buf_appends(&out, "}");
+        cli_json_emit(c, &out);
+    } else if (!rc && c->verbosity >= 0) {
+        fprintf(stderr, "%zu card%s in %s\n", a.n, a.n == 1 ? "" : "s", path.data);
+    }
 out:
     for (size_t i = 0; i < a.n; i++)
         wb_entry_release(&a.v[i]);

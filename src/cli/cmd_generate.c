@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -35,19 +36,25 @@ out:
 }
 
 /* Reads "- word: translation (context)" or TSV lines; bad lines are reported
- * with FILE:LINE and counted. */
-static int read_list(struct cli *c, struct wb_run *run, const char *path, size_t *bad)
+ * with FILE:LINE (capped) and counted. A directory or an unreadable file is
+ * exit 3 before anything runs. */
+static int read_list(struct wb_run *run, const char *path, struct cli_diags *bad)
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
     const char *name = strcmp(path, "-") ? path : "<stdin>";
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
-    unsigned lineno = 0;
+    unsigned long lineno = 0;
+    struct stat sb;
     struct wb_error err = { 0 };
-    (void)c;
     if (!f) {
         cli_error("%s: %s", path, strerror(errno));
+        return EXIT_ENV;
+    }
+    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        cli_error("%s: is a directory, not a word list", path);
+        fclose(f);
         return EXIT_ENV;
     }
     while ((len = getline(&line, &cap, f)) >= 0) {
@@ -55,6 +62,10 @@ static int read_list(struct cli *c, struct wb_run *run, const char *path, size_t
         const char *p = line;
         int rc;
         lineno++;
+        if (memchr(line, '\0', (size_t)len)) {
+            cli_diag(bad, name, lineno, "the line contains a NUL byte");
+            continue;
+        }
         while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
         if (lineno == 1 && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3))
@@ -71,12 +82,19 @@ static int read_list(struct cli *c, struct wb_run *run, const char *path, size_t
             continue;
         if (rc == 0)
             rc = wb_run_add(run, it.word, it.translation, it.context, &err);
-        if (rc) {
-            fprintf(stderr, "%s:%u: %s\n", name, lineno, wb_error_text(&err));
-            (*bad)++;
-        }
+        if (rc)
+            cli_diag(bad, name, lineno, wb_error_text(&err));
+        wb_error_clear(&err);
         wb_word_item_release(&it);
     }
+    if (ferror(f)) {
+        cli_error("%s: %s", path, strerror(errno));
+        free(line);
+        if (f != stdin)
+            fclose(f);
+        return EXIT_ENV;
+    }
+    cli_diags_end(bad);
     free(line);
     if (f != stdin)
         fclose(f);
@@ -87,22 +105,36 @@ int cmd_propagate(struct cli *c)
 {
     struct wb_store *st = NULL;
     struct cli_run cr;
-    size_t bad = 0;
+    struct cli_diags bad;
     int rc;
     if (c->argc > 1)
         return cli_usage("propagate");
+    cli_diags_init(&bad);
+    if (c->argc && strcmp(c->argv[0], "-")) {
+        /* The list must be readable before the word bank is created. */
+        struct stat sb;
+        if (stat(c->argv[0], &sb) != 0 || S_ISDIR(sb.st_mode)) {
+            cli_error("%s: %s", c->argv[0],
+                      S_ISDIR(sb.st_mode) && !errno ? "is a directory, not a word list"
+                                                    : strerror(errno));
+            rc = EXIT_ENV;
+            goto out;
+        }
+    }
     if ((rc = cli_open_store(c, 1, &st)))
-        return rc;
+        goto out;
     if ((rc = cli_run_begin(c, st, &cr)))
         goto out;
-    if ((rc = read_list(c, cr.run, c->argc ? c->argv[0] : "-", &bad))) {
+    if ((rc = read_list(cr.run, c->argc ? c->argv[0] : "-", &bad))) {
         wb_run_free(cr.run);
         goto out;
     }
+    cr.input = &bad;
     rc = cli_run_finish(c, &cr);
-    if (rc == EXIT_OK && bad)
+    if (rc == EXIT_OK && bad.n)
         rc = EXIT_SOME_FAILED;
 out:
+    cli_diags_release(&bad);
     wb_store_close(st);
     return rc;
 }

@@ -6,9 +6,8 @@
 
 static void print_diag(void *ud, int is_warning, const char *msg)
 {
-    (void)ud;
     (void)is_warning; /* the message says so itself */
-    fprintf(stderr, "%s\n", msg);
+    cli_diag(ud, NULL, 0, msg); /* FILE:LINE is in the message */
 }
 
 int cmd_import(struct cli *c)
@@ -17,6 +16,7 @@ int cmd_import(struct cli *c)
     struct wb_error err = { 0 };
     struct wb_import_opts o = { 0 };
     struct wb_import_report rep;
+    struct cli_diags diags;
     int rc;
     if (c->argc != 1)
         return cli_usage("import");
@@ -24,21 +24,31 @@ int cmd_import(struct cli *c)
         return rc;
     o.default_language = wb_config_get(c->cfg, "lang");
     o.on_diag = print_diag;
+    o.ud = &diags;
+    cli_diags_init(&diags);
     wb_import_report_init(&rep);
     rc = wb_import_jsonl(st, c->argv[0], &o, &rep, &err);
+    cli_diags_end(&diags);
     if (rc) {
         cli_error("%s", wb_error_text(&err));
         rc = cli_exit_for(rc) == EXIT_SOME_FAILED ? EXIT_SOME_FAILED : EXIT_ENV;
     } else {
-        if (c->json)
-            printf("{\"imported\": %zu, \"updated\": %zu, \"failed\": %zu}\n", rep.imported,
-                   rep.updated, rep.failed);
-        else if (c->verbosity >= 0)
+        if (c->json) {
+            struct wb_buf j;
+            wb_buf_init(&j, 0);
+            wb_buf_appendf(&j, "{\"imported\": %zu, \"updated\": %zu, \"failed\": %zu, \"errors\": ",
+                           rep.imported, rep.updated, rep.failed);
+            cli_diags_json(&diags, &j);
+            wb_buf_appends(&j, "}");
+            cli_json_emit(c, &j);
+            wb_buf_release(&j);
+        } else if (c->verbosity >= 0)
             fprintf(stderr, "imported %zu new, %zu updated, %zu failed line%s\n", rep.imported,
                     rep.updated, rep.failed, rep.failed == 1 ? "" : "s");
         rc = rep.failed ? EXIT_SOME_FAILED : EXIT_OK;
     }
     wb_import_report_release(&rep);
+    cli_diags_release(&diags);
     wb_store_close(st);
     return rc;
 }
@@ -56,6 +66,10 @@ int cmd_export(struct cli *c)
         cli_error("unknown export format '%s' (jsonl, csv or apkg)", fmt);
         return EXIT_USAGE;
     }
+    if (c->json && !strcmp(out, "-")) {
+        cli_error("export --json needs -o FILE (stdout is for the JSON summary)");
+        return EXIT_USAGE;
+    }
     if ((rc = cli_open_existing(c, 1, &st)))
         return rc;
     if (!strcmp(fmt, "jsonl"))
@@ -68,6 +82,18 @@ int cmd_export(struct cli *c)
     if (rc) {
         cli_error("%s", wb_error_text(&err));
         rc = rc == WB_EINVAL ? EXIT_USAGE : EXIT_ENV;
+    } else if (c->json) {
+        struct wb_buf j;
+        size_t n = 0;
+        wb_store_count(st, NULL, &n, &err);
+        wb_buf_init(&j, 0);
+        wb_buf_appends(&j, "{\"format\": ");
+        wb_json_quote(fmt, &j);
+        wb_buf_appends(&j, ", \"output\": ");
+        wb_json_quote(out, &j);
+        wb_buf_appendf(&j, ", \"entries\": %zu}", n);
+        cli_json_emit(c, &j);
+        wb_buf_release(&j);
     }
     wb_store_close(st);
     return rc;

@@ -11,47 +11,108 @@
 
 #include "cli.h"
 
+static int cmd_help(struct cli *c);
+
+/* name, handler, the synopsis line of `wordbank help` (as in the README's
+ * "Command line"), and the options `wordbank help NAME` adds. */
 static const struct command {
     const char *name;
     int (*run)(struct cli *c);
     const char *usage;
+    const char *options;
 } commands[] = {
-    { "add", cmd_add, "add WORD TRANSLATION [CONTEXT]     generate one entry (all missing stages)" },
-    { "propagate", cmd_propagate, "propagate [FILE|-]                 generate every entry listed (\"- word: translation (context)\" or TSV)" },
-    { "build", cmd_build, "build SRC_DIR -o OUT_DIR           every Markdown file: <wordbank>/<dialogue> blocks -> HTML" },
-    { "render", cmd_render, "render FILE [-o OUT]               one Markdown file (a filter when FILE is -)" },
-    { "preview", cmd_preview, "preview -o DIR                     every card of the word bank on one page, with search" },
-    { "list", cmd_list, "list                               every entry (--json: one JSON array)" },
-    { "show", cmd_show, "show WORD [TRANSLATION]            one entry in full" },
-    { "rm", cmd_rm, "rm WORD TRANSLATION                remove an entry" },
-    { "import", cmd_import, "import FILE.jsonl                  the original wordbank.jsonl format" },
-    { "export", cmd_export, "export --format jsonl|csv -o FILE  write the word bank out (default jsonl to stdout)" },
-    { "tts", cmd_tts, "tts TEXT -o FILE                   speech for any text (format from the extension)" },
-    { "dialogue", cmd_dialogue, "dialogue FILE -o FILE              two-speaker dialogue (\"Name: line\" per line)" },
-    { "extract", cmd_extract, "extract FILE                       vocabulary candidates from Japanese text (TSV or --json)" },
-    { "doctor", cmd_doctor, "doctor                             configuration, key (masked), models" },
+    { "add", cmd_add, "add WORD TRANSLATION [CONTEXT]     generate one entry (all missing stages)",
+      "  The word, translation and context must be valid UTF-8 without control characters.\n"
+      "  --provider, --details-provider, --image-provider, --audio-provider NAME\n"
+      "  --no-image --no-audio --cache-only --force[=details,image,audio]\n"
+      "  --text-model --tts-model --image-model --voice --speech-text --audio-format --image-size\n"
+      "  --json                the run's summary as one JSON object (docs/json.md)\n" },
+    { "propagate", cmd_propagate,
+      "propagate [FILE|-]                 generate every entry listed: lines \"- word: translation (context)\"\n"
+      "                                     or \"word<TAB>translation<TAB>context\"",
+      "  FILE is read from stdin when it is - or missing; bad lines are reported as FILE:LINE.\n"
+      "  A failed run writes its retryable failures to DB.failed.txt (a list propagate reads).\n"
+      "  --provider, --details-provider, --image-provider, --audio-provider NAME\n"
+      "  --no-image --no-audio --cache-only --force[=details,image,audio] -j N\n"
+      "  --json                the run's summary as one JSON object, unreadable lines included\n" },
+    { "build", cmd_build,
+      "build SRC_DIR -o OUT_DIR           every Markdown file: <wordbank>/<dialogue> blocks -> HTML; media copied",
+      "  --cache-only          only what the word bank already has (no API calls)\n"
+      "  --base-url URL        prefix of the pages' asset and media links\n"
+      "  --json                the run's summary as one JSON object\n" },
+    { "render", cmd_render, "render FILE [-o OUT]               one Markdown file (a filter when FILE is -)",
+      "  -o OUT                the HTML file (default: stdout)\n"
+      "  --cache-only          only what the word bank already has (no API calls)\n"
+      "  --base-url URL        prefix of the page's asset and media links\n" },
+    { "preview", cmd_preview,
+      "preview -o DIR                     one page with every card in the word bank, with a search box",
+      "  -o DIR                the folder of index.html and the media it uses\n"
+      "  --base-url URL        prefix of the page's asset and media links\n"
+      "  --json                {\"cards\", \"page\"}\n" },
+    { "list", cmd_list, "list                               every entry",
+      "  --lang CODE           only the entries of that language\n"
+      "  --json                one JSON array of entries (docs/json.md)\n" },
+    { "show", cmd_show, "show WORD [TRANSLATION]            one entry in full",
+      "  --lang CODE           only the entries of that language\n"
+      "  --json                one entry object (an array when the word has several)\n" },
+    { "rm", cmd_rm, "rm WORD TRANSLATION                remove an entry",
+      "  --lang CODE           the entry's language (default ja)\n"
+      "  --json                {\"removed\": {\"word\", \"translation\", \"language\"}}\n" },
+    { "tts", cmd_tts, "tts TEXT -o FILE                   speech for any text (.mp3, .m4a, .opus or .wav)",
+      "  -o FILE               the format comes from its extension (or --audio-format)\n"
+      "  --provider, --audio-provider NAME   --tts-model ID --voice NAME\n"
+      "  --json                {\"output\", \"format\", \"bytes\"}\n" },
+    { "dialogue", cmd_dialogue,
+      "dialogue FILE -o FILE              two-speaker dialogue (\"Name: line\" per line)",
+      "  -o FILE               .mp3, .m4a, .opus or .wav (or --audio-format)\n"
+      "  --voice NAME --voice2 NAME   the first and second speaker's voices\n"
+      "  --json                {\"output\", \"format\", \"bytes\"}\n" },
+    { "import", cmd_import, "import FILE.jsonl                  the original wordbank.jsonl format",
+      "  --lang CODE           language of lines without language_code (default ja)\n"
+      "  --json                {\"imported\", \"updated\", \"failed\", \"errors\"}\n" },
+    { "export", cmd_export,
+      "export [--format jsonl|csv|apkg] [-o FILE]   the word bank (default jsonl on stdout)",
+      "  --format jsonl|csv|apkg   the original JSONL, CSV (formulas neutralised), an Anki deck\n"
+      "  -o FILE               the output (an Anki deck needs one; - is stdout)\n"
+      "  --json                {\"format\", \"output\", \"entries\"} (needs -o FILE)\n" },
+    { "extract", cmd_extract,
+      "extract FILE                       vocabulary candidates from Japanese text (TSV for propagate)",
+      "  Prints word<TAB>gloss<TAB># reading; part of speech; count, ready for propagate.\n"
+      "  --json                [{\"word\", \"reading\", \"pos\", \"gloss\", \"count\"}]\n" },
+    { "doctor", cmd_doctor, "doctor                             configuration, key (masked), models reachable",
+      "  Exit 3 when something generation needs is missing; advisory checks only warn.\n"
+      "  --json                {\"ok\", \"settings\", \"checks\"} (docs/json.md)\n" },
+    { "help", cmd_help, "help [COMMAND]                     this text, or one command's options", "" },
 };
 
 static const char global_usage[] =
-    "usage: wordbank [global options] COMMAND [ARGS]\n"
+    "wordbank [global options] COMMAND [ARGS]\n"
+    "wordbank help [COMMAND] | wordbank COMMAND --help | wordbank --version\n"
     "\n"
-    "global options:\n"
-    "  --db PATH            word bank database (env WORDBANK_DB; default ./wordbank.db)\n"
-    "  --media DIR          media directory (env WORDBANK_MEDIA; default: media beside the db)\n"
-    "  --config FILE        config file (default ./wordbank.conf if present)\n"
-    "  --provider NAME      gemini | openai | offline (default: gemini when a key is found)\n"
-    "  --lang CODE          language of the words (BCP 47, default ja)\n"
-    "  -j, --jobs N         entries in flight (default 16)\n"
-    "  --progress WHEN      auto | always | never\n"
-    "  --json               machine-readable output on stdout\n"
-    "  -v, -q               more / less logging on stderr\n"
-    "  --text-model ID --tts-model ID --image-model ID --voice NAME --image-api gemini|imagen\n"
-    "  --details-provider, --image-provider, --audio-provider NAME   a provider per stage\n"
-    "  --speech-text word|example|both   what the audio says (default word)\n"
-    "stage switches: --no-image --no-audio --cache-only --force[=details,image,audio]\n"
-    "media: --audio-format mp3|m4a|opus --image-size PX --no-audio-trim\n"
+    "global:  --db PATH            word bank database (env WORDBANK_DB; default ./wordbank.db)\n"
+    "         --media DIR          media directory (env WORDBANK_MEDIA; default: \"media\" beside the db)\n"
+    "         --config FILE        config file (default ./wordbank.conf if present)\n"
+    "         --provider NAME      gemini | openai | offline (default: gemini when a key is found, else offline)\n"
+    "         --lang CODE          language of the words (BCP 47, default ja)\n"
+    "         -j, --jobs N         entries in flight (1 to 10000, default 16)\n"
+    "         --progress WHEN      auto | always | never (auto: a live display only on a terminal)\n"
+    "         --json               one JSON value on stdout (shapes in docs/json.md)\n"
+    "         -v / -q              more / less logging on stderr (-v: retries and 429 pauses; -vv: debug)\n"
+    "         --version            the version\n"
     "\n"
     "commands:\n";
+
+static const char global_tail[] =
+    "\n"
+    "models:         --text-model ID --tts-model ID --image-model ID --image-api gemini|imagen\n"
+    "                --voice NAME --voice2 NAME (second dialogue voice) --api-version VERSION\n"
+    "stage switches: --no-image --no-audio --cache-only (never call an API) --force[=details,image,audio]\n"
+    "providers:      --details-provider, --image-provider, --audio-provider gemini|openai|offline\n"
+    "                --speech-text word|example|both (what the audio says)\n"
+    "media:          --audio-format mp3|m4a|opus (default mp3) --image-size PX --no-audio-trim\n"
+    "pages:          --base-url URL (render, build, preview: prefix of asset and media links)\n"
+    "exit codes:     0 all done · 1 some entries failed (they are listed) · 2 usage · 3 configuration/environment\n"
+    "                · 130 interrupted (Ctrl-C; finished work is kept)\n";
 
 /* Every message to the user passes here: one prefix, secrets redacted. */
 static void say(const char *prefix, const char *fmt, va_list ap)
@@ -60,6 +121,8 @@ static void say(const char *prefix, const char *fmt, va_list ap)
     vsnprintf(msg, sizeof msg, fmt, ap);
     wb_secret_redact(msg, sizeof msg);
     fprintf(stderr, "wordbank: %s%s\n", prefix, msg);
+    if (!*prefix)
+        cli_remember_error(msg);
 }
 
 void cli_error(const char *fmt, ...)
@@ -102,11 +165,32 @@ int cli_exit_for(int code)
     }
 }
 
-int cli_usage(const char *command)
+static const struct command *find_command(const char *name)
 {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        if (!command || !strcmp(commands[i].name, command))
-            fprintf(stderr, "usage: wordbank %s\n", commands[i].usage);
+        if (!strcmp(commands[i].name, name))
+            return &commands[i];
+    }
+    return NULL;
+}
+
+/* One command's usage and options. */
+static void command_help(FILE *f, const struct command *cmd)
+{
+    fprintf(f, "usage: wordbank [global options] %s\n%s", cmd->usage, cmd->options);
+    if (strcmp(cmd->name, "help"))
+        fprintf(f, "(wordbank help: the global options)\n");
+}
+
+int cli_usage(const char *command)
+{
+    const struct command *cmd = command ? find_command(command) : NULL;
+    char line[256];
+    if (cmd) {
+        command_help(stderr, cmd);
+        snprintf(line, sizeof line, "usage: wordbank %.*s", (int)strcspn(cmd->usage, " "),
+                 cmd->usage);
+        cli_remember_error(line);
     }
     return EXIT_USAGE;
 }
@@ -116,6 +200,22 @@ static void full_usage(FILE *f)
     fputs(global_usage, f);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %s\n", commands[i].usage);
+    fputs(global_tail, f);
+}
+
+static int cmd_help(struct cli *c)
+{
+    const struct command *cmd;
+    if (c->argc == 0) {
+        full_usage(stdout);
+        return EXIT_OK;
+    }
+    if (c->argc > 1 || !(cmd = find_command(c->argv[0]))) {
+        cli_error("unknown command '%s' (wordbank help lists them)", c->argv[0]);
+        return EXIT_USAGE;
+    }
+    command_help(stdout, cmd);
+    return EXIT_OK;
 }
 
 static char db_dir_media[PATH_MAX];
@@ -399,6 +499,7 @@ int main(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, ":j:vqo:h", long_opts, &idx)) != -1) {
         if (opt == OPT_VERSION) {
             printf("wordbank %s\n", WB_VERSION);
+            c.json_done = 1;
             rc = EXIT_OK;
             goto out;
         }
@@ -406,10 +507,7 @@ int main(int argc, char **argv)
             goto usage;
     }
     if (optind < argc) {
-        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-            if (!strcmp(commands[i].name, argv[optind]))
-                cmd = &commands[i];
-        }
+        cmd = find_command(argv[optind]);
         if (!cmd) {
             cli_error("unknown command '%s'", argv[optind]);
             rc = EXIT_USAGE;
@@ -418,12 +516,14 @@ int main(int argc, char **argv)
         c.argc = argc - optind - 1;
         c.argv = argv + optind + 1;
     }
-    if (help) {
-        if (cmd)
-            cli_usage(cmd->name);
+    if (help || (cmd && cmd->run == cmd_help)) {
+        c.json_done = 1; /* help is text, --json or not */
+        if (cmd && cmd->run == cmd_help)
+            rc = cmd_help(&c);
+        else if (cmd)
+            command_help(stdout, cmd), rc = EXIT_OK;
         else
-            full_usage(stdout);
-        rc = EXIT_OK;
+            full_usage(stdout), rc = EXIT_OK;
         goto out;
     }
     if (!cmd) {
@@ -452,6 +552,7 @@ usage:
             full_usage(stderr);
     }
 out:
+    cli_json_fallback(&c, rc);
     wb_config_free(c.cfg);
     return rc;
 }

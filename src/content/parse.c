@@ -204,6 +204,10 @@ int wb_word_tsv_parse(const char *line, size_t len, struct wb_word_item *out, st
     }
     if (n < 2 || fl[0] == 0 || fl[1] == 0)
         return wb_error_set(err, WB_EPARSE, "expected word<TAB>translation[<TAB>context]");
+    /* A third column that begins with '#' is a comment (extract writes the
+     * reading, part of speech and count there). */
+    if (n == 3 && fl[2] > 0 && f[2][0] == '#')
+        n = 2;
     if (!(out->word = dupn(f[0], fl[0])) || !(out->translation = dupn(f[1], fl[1])) ||
         (n == 3 && fl[2] > 0 && !(out->context = dupn(f[2], fl[2])))) {
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
