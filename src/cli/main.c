@@ -177,7 +177,20 @@ static const struct command *find_command(const char *name)
 /* One command's usage and options. */
 static void command_help(FILE *f, const struct command *cmd)
 {
-    fprintf(f, "usage: wordbank [global options] %s\n%s", cmd->usage, cmd->options);
+    const char *desc = strstr(cmd->usage, "  ");
+    int syn = desc ? (int)(desc - cmd->usage) : (int)strlen(cmd->usage);
+    fprintf(f, "usage: wordbank [global options] %.*s\n", syn, cmd->usage);
+    if (desc) {
+        /* The description, its continuation lines joined. */
+        fputs("  ", f);
+        for (const char *p = desc; *p; p++) {
+            if (*p == ' ' && (p[1] == ' ' || p[1] == '\n' || p[-1] == ' ' || p[-1] == '\n'))
+                continue;
+            fputc(*p == '\n' ? ' ' : *p, f);
+        }
+        fputc('\n', f);
+    }
+    fputs(cmd->options, f);
     if (strcmp(cmd->name, "help"))
         fprintf(f, "(wordbank help: the global options)\n");
 }
