@@ -53,7 +53,8 @@ int wb_word_line_parse(const char *line, size_t len, struct wb_word_item *out,
 /* Parse "word<TAB>translation[<TAB>context]". Lines starting with '#' are
  * comments (WB_LINE_BLANK), and so is a third column starting with '#' (what
  * `wordbank extract` writes there). Both parsers apply wb_entry_check() to
- * what they find (-WB_EINVAL). Same returns as wb_word_line_parse(). */
+ * what they find (its reason, as WB_EPARSE). Same returns as
+ * wb_word_line_parse(). */
 int wb_word_tsv_parse(const char *line, size_t len, struct wb_word_item *out, struct wb_error *err);
 
 /* ---- documents ----------------------------------------------------------- */
