@@ -113,10 +113,13 @@ int cmd_propagate(struct cli *c)
     if (c->argc && strcmp(c->argv[0], "-")) {
         /* The list must be readable before the word bank is created. */
         struct stat sb;
-        if (stat(c->argv[0], &sb) != 0 || S_ISDIR(sb.st_mode)) {
-            cli_error("%s: %s", c->argv[0],
-                      S_ISDIR(sb.st_mode) && !errno ? "is a directory, not a word list"
-                                                    : strerror(errno));
+        if (stat(c->argv[0], &sb) != 0) {
+            cli_error("%s: %s", c->argv[0], strerror(errno));
+            rc = EXIT_ENV;
+            goto out;
+        }
+        if (S_ISDIR(sb.st_mode)) {
+            cli_error("%s: is a directory, not a word list", c->argv[0]);
             rc = EXIT_ENV;
             goto out;
         }

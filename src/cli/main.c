@@ -82,7 +82,8 @@ static const struct command {
     { "doctor", cmd_doctor, "doctor                             configuration, key (masked), models reachable",
       "  Exit 3 when something generation needs is missing; advisory checks only warn.\n"
       "  --json                {\"ok\", \"settings\", \"checks\"} (docs/json.md)\n" },
-    { "help", cmd_help, "help [COMMAND]                     this text, or one command's options", "" },
+    { "help", cmd_help, "help [COMMAND]                     this text, or one command's options",
+      "  COMMAND               its usage and options (the same as wordbank COMMAND --help)\n" },
 };
 
 static const char global_usage[] =

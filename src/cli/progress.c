@@ -51,15 +51,33 @@ static void bar(char *out, size_t n, double frac, int width)
 /* The ETA once it means something: a few seconds in and enough stages
  * finished that the rate is not one lucky (or unlucky) request. Before that
  * "estimating", not a wild guess (10:01 for a 9 s run). */
-static int eta_known(const struct wb_run_stats *s)
+static int64_t finished_stages(const struct wb_run_stats *s, int64_t *total)
 {
-    int64_t finished = 0, total = 0;
+    int64_t finished = 0;
+    *total = 0;
     for (int i = 0; i < WB_STAGE_COUNT; i++) {
         const struct wb_stage_counts *c = &s->stage[i];
         finished += c->done + c->cached + c->failed + c->skipped;
-        total += c->total;
+        *total += c->total;
     }
+    return finished;
+}
+
+static int eta_known(const struct wb_run_stats *s)
+{
+    int64_t total, finished = finished_stages(s, &total);
     return s->eta_s >= 0 && s->elapsed_s >= 3.0 && finished >= 5 && finished * 20 >= total;
+}
+
+/* Stages finished per minute over the whole run so far, once a second has
+ * passed ("…" before). */
+static void rate_text(const struct wb_run_stats *s, char *out, size_t n)
+{
+    int64_t total, finished = finished_stages(s, &total);
+    if (s->elapsed_s >= 1.0 && finished > 0)
+        snprintf(out, n, "%.0f stages/min", (double)finished * 60.0 / s->elapsed_s);
+    else
+        snprintf(out, n, "… stages/min");
 }
 
 void progress_eta(const struct wb_run_stats *s, char *out, size_t n)
@@ -72,7 +90,7 @@ void progress_eta(const struct wb_run_stats *s, char *out, size_t n)
 
 void progress_update(struct progress *p, const struct wb_run_stats *s)
 {
-    char eta[32], b[128];
+    char eta[32], b[128], rate[48];
     if (p->mode == PROGRESS_OFF)
         return;
     if (p->mode == PROGRESS_PLAIN) {
@@ -110,8 +128,9 @@ void progress_update(struct progress *p, const struct wb_run_stats *s)
         p->lines++;
     }
     progress_eta(s, eta, sizeof eta);
-    fprintf(stderr, "\033[2K%.1f stages/min · ETA %s · %lld requests · %lld retries · %lld rate-limited%s%s\n",
-            s->rate_per_min, eta, (long long)s->requests, (long long)s->retries,
+    rate_text(s, rate, sizeof rate);
+    fprintf(stderr, "\033[2K%s · ETA %s · %lld requests · %lld retries · %lld rate-limited%s%s\n",
+            rate, eta, (long long)s->requests, (long long)s->retries,
             (long long)s->rate_limited, s->paused[0] ? " · " : "", s->paused);
     p->lines++;
     fflush(stderr);
