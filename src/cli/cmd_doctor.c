@@ -17,6 +17,7 @@ struct report {
     struct wb_buf checks;   /* JSON array items */
     size_t n_settings, n_checks;
     int failed;             /* a required check failed */
+    char first_failure[1024]; /* what the closing error names, when not the default */
 };
 
 static void row(struct report *r, const char *label, const char *key, const char *value,
@@ -124,7 +125,7 @@ static void check_models(struct report *r)
     struct wb_model_check m[3];
     struct wb_error err = { 0 };
     char msg[1024];
-    int rc;
+    int rc, listed = 0;
     /* A diagnosis should answer quickly: one retry, ten seconds at most
      * (a setting the user gave still wins). */
     wb_config_set(c->cfg, "retry.max_attempts", "2", WB_SRC_DEFAULT);
@@ -138,16 +139,27 @@ static void check_models(struct report *r)
         check(r, required ? "endpoint" : "model list", 0, !required, msg);
         return;
     }
+    for (int i = 0; i < 3; i++)
+        listed += m[i].found;
     for (int i = 0; i < 3; i++) {
-        if (m[i].found)
-            snprintf(msg, sizeof msg, "%s model %s: listed by the endpoint", m[i].role,
-                     m[i].model);
-        else
-            snprintf(msg, sizeof msg, "%s model %s: not in the endpoint's /models list%s%s; %s "
-                     "chooses another",
-                     m[i].role, m[i].model, m[i].suggestions[0] ? " (close: " : "",
-                     m[i].suggestions[0] ? m[i].suggestions : "", flag[i]);
-        check(r, "model check", m[i].found, 1, msg);
+        if (m[i].found) {
+            snprintf(msg, sizeof msg, "%s: available", m[i].model);
+            check(r, "model check", 1, 0, msg);
+            continue;
+        }
+        /* The list names some configured models but not this one: it is
+         * retired or misspelt (required). It names none of them: the list
+         * does not describe what this endpoint serves (advisory). */
+        snprintf(msg, sizeof msg, "%s model %s: not in the endpoint's /models list%s%s%s; %s chooses "
+                 "another",
+                 m[i].role, m[i].model, m[i].suggestions[0] ? " (close: " : "",
+                 m[i].suggestions, m[i].suggestions[0] ? ")" : "", flag[i]);
+        check(r, "model check", 0, listed == 0, msg);
+        if (listed && !r->c->json)
+            snprintf(r->first_failure + strlen(r->first_failure),
+                     sizeof r->first_failure - strlen(r->first_failure), "%sthe %s model %s is not offered by %s (%s)",
+                     r->first_failure[0] ? "; " : "", m[i].role, m[i].model,
+                     wb_config_get(c->cfg, "base_url"), flag[i]);
     }
 }
 
@@ -220,7 +232,9 @@ int cmd_doctor(struct cli *c)
         cli_json_emit(c, &j);
         wb_buf_release(&j);
     } else if (r.failed) {
-        cli_error("a required check failed (MISSING above): generation cannot work yet");
+        cli_error("%s", r.first_failure[0] ? r.first_failure
+                                           : "a required check failed (MISSING above): generation "
+                                             "cannot work yet");
     }
     wb_buf_release(&r.settings);
     wb_buf_release(&r.checks);
