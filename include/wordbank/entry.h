@@ -68,8 +68,9 @@ struct wb_error;
  * 0, or -WB_EINVAL with "the word is blank" and the like in err. */
 int wb_entry_check(const char *word, const char *translation, const char *context,
                    const char *language, struct wb_error *err);
-/* A language code shaped like BCP 47: letters, digits and '-', starting with a
- * letter, 1-35 characters ("ja", "pt-BR", "zh-Hant"). 0 or -WB_EINVAL. */
+/* A language code shaped like BCP 47: letters, digits and '-' (and '_', as
+ * in locale names), starting with a letter, 1-35 characters ("ja", "pt-BR",
+ * "zh-Hant"). 0 or -WB_EINVAL. */
 int wb_language_check(const char *language, struct wb_error *err);
 
 #endif

@@ -217,7 +217,7 @@ int wb_language_check(const char *language, struct wb_error *err)
     for (size_t i = 0; i < n; i++) {
         char ch = language[i];
         if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '-'))
+              ch == '-' || ch == '_'))
             goto bad;
     }
     return 0;
