@@ -16,7 +16,7 @@ struct report {
     struct wb_buf settings; /* JSON members */
     struct wb_buf checks;   /* JSON array items */
     size_t n_settings, n_checks;
-    int failed;             /* a required check failed */
+    int failed;               /* a required check failed */
     char first_failure[1024]; /* what the closing error names, when not the default */
 };
 
@@ -67,14 +67,18 @@ static void check(struct report *r, const char *name, int ok, int advisory, cons
     if (!ok && !advisory)
         r->failed = 1;
     if (!r->c->json) {
-        printf("%-14s %s%s%s\n", name, ok ? "" : advisory ? "ADVISORY: " : "MISSING: ", detail,
-               ok || !advisory ? "" : " (generation may still work)");
+        printf("%-14s %s%s%s\n", name,
+               ok         ? ""
+               : advisory ? "ADVISORY: "
+                          : "MISSING: ",
+               detail, ok || !advisory ? "" : " (generation may still work)");
         return;
     }
     wb_buf_appends(&r->checks, r->n_checks++ ? ", {\"name\": " : "{\"name\": ");
     wb_json_quote(name, &r->checks);
-    wb_buf_appendf(&r->checks, ", \"ok\": %s, \"advisory\": %s, \"detail\": ",
-                   ok ? "true" : "false", advisory ? "true" : "false");
+    wb_buf_appendf(&r->checks,
+                   ", \"ok\": %s, \"advisory\": %s, \"detail\": ", ok ? "true" : "false",
+                   advisory ? "true" : "false");
     wb_json_quote(detail, &r->checks);
     wb_buf_appends(&r->checks, "}");
 }
@@ -150,16 +154,17 @@ static void check_models(struct report *r)
         /* The list names some configured models but not this one: it is
          * retired or misspelt (required). It names none of them: the list
          * does not describe what this endpoint serves (advisory). */
-        snprintf(msg, sizeof msg, "%s model %s: not in the endpoint's /models list%s%s%s; %s chooses "
+        snprintf(msg, sizeof msg,
+                 "%s model %s: not in the endpoint's /models list%s%s%s; %s chooses "
                  "another",
-                 m[i].role, m[i].model, m[i].suggestions[0] ? " (close: " : "",
-                 m[i].suggestions, m[i].suggestions[0] ? ")" : "", flag[i]);
+                 m[i].role, m[i].model, m[i].suggestions[0] ? " (close: " : "", m[i].suggestions,
+                 m[i].suggestions[0] ? ")" : "", flag[i]);
         check(r, "model check", 0, listed == 0, msg);
         if (listed && !r->c->json)
             snprintf(r->first_failure + strlen(r->first_failure),
-                     sizeof r->first_failure - strlen(r->first_failure), "%sthe %s model %s is not offered by %s (%s)",
-                     r->first_failure[0] ? "; " : "", m[i].role, m[i].model,
-                     wb_config_get(c->cfg, "base_url"), flag[i]);
+                     sizeof r->first_failure - strlen(r->first_failure),
+                     "%sthe %s model %s is not offered by %s (%s)", r->first_failure[0] ? "; " : "",
+                     m[i].role, m[i].model, wb_config_get(c->cfg, "base_url"), flag[i]);
     }
 }
 
@@ -212,8 +217,9 @@ int cmd_doctor(struct cli *c)
               "GEMINI_API_KEY / GOOGLE_AI_STUDIO_KEY in .env)");
     else if (!strcmp(provider, "openai") && !wb_config_get(c->cfg, "openai_api_key") &&
              wb_config_source_of(c->cfg, "openai_base_url") == WB_SRC_DEFAULT)
-        check(&r, "key", 0, 0, "provider openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a "
-                               "local server)");
+        check(&r, "key", 0, 0,
+              "provider openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a "
+              "local server)");
     else if (!strcmp(provider, "gemini"))
         check_models(&r);
     rc = r.failed ? EXIT_ENV : EXIT_OK;

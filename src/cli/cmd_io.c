@@ -36,7 +36,8 @@ int cmd_import(struct cli *c)
         if (c->json) {
             struct wb_buf j;
             wb_buf_init(&j, 0);
-            wb_buf_appendf(&j, "{\"imported\": %zu, \"updated\": %zu, \"failed\": %zu, \"errors\": ",
+            wb_buf_appendf(&j,
+                           "{\"imported\": %zu, \"updated\": %zu, \"failed\": %zu, \"errors\": ",
                            rep.imported, rep.updated, rep.failed);
             cli_diags_json(&diags, &j);
             wb_buf_appends(&j, "}");

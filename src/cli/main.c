@@ -40,7 +40,8 @@ static const struct command {
       "  --cache-only          only what the word bank already has (no API calls)\n"
       "  --base-url URL        prefix of the pages' asset and media links\n"
       "  --json                the run's summary as one JSON object\n" },
-    { "render", cmd_render, "render FILE [-o OUT]               one Markdown file (a filter when FILE is -)",
+    { "render", cmd_render,
+      "render FILE [-o OUT]               one Markdown file (a filter when FILE is -)",
       "  -o OUT                the HTML file (default: stdout)\n"
       "  --cache-only          only what the word bank already has (no API calls)\n"
       "  --base-url URL        prefix of the page's asset and media links\n" },
@@ -58,7 +59,8 @@ static const struct command {
     { "rm", cmd_rm, "rm WORD TRANSLATION                remove an entry",
       "  --lang CODE           the entry's language (default ja)\n"
       "  --json                {\"removed\": {\"word\", \"translation\", \"language\"}}\n" },
-    { "tts", cmd_tts, "tts TEXT -o FILE                   speech for any text (.mp3, .m4a, .opus or .wav)",
+    { "tts", cmd_tts,
+      "tts TEXT -o FILE                   speech for any text (.mp3, .m4a, .opus or .wav)",
       "  -o FILE               the format comes from its extension (or --audio-format)\n"
       "  --provider, --audio-provider NAME   --tts-model ID --voice NAME\n"
       "  --json                {\"output\", \"format\", \"bytes\"}\n" },
@@ -79,7 +81,8 @@ static const struct command {
       "extract FILE                       vocabulary candidates from Japanese text (TSV for propagate)",
       "  Prints word<TAB>gloss<TAB># reading; part of speech; count, ready for propagate.\n"
       "  --json                [{\"word\", \"reading\", \"pos\", \"gloss\", \"count\"}]\n" },
-    { "doctor", cmd_doctor, "doctor                             configuration, key (masked), models reachable",
+    { "doctor", cmd_doctor,
+      "doctor                             configuration, key (masked), models reachable",
       "  Exit 3 when something generation needs is missing; advisory checks only warn.\n"
       "  --json                {\"ok\", \"settings\", \"checks\"} (docs/json.md)\n" },
     { "help", cmd_help, "help [COMMAND]                     this text, or one command's options",
@@ -339,7 +342,7 @@ static const struct {
     { OPT_SPEECH_TEXT, "speech_text" },
 };
 
-#define MAX_JOBS 10000
+#define MAX_JOBS       10000
 #define MAX_IMAGE_SIZE 8192
 
 /* 1 when s is a whole number in 1..max. */

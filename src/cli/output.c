@@ -5,7 +5,7 @@
 
 #include "cli.h"
 
-#define DIAGS_SHOWN 20    /* on stderr; then "… and N more" */
+#define DIAGS_SHOWN   20   /* on stderr; then "… and N more" */
 #define DIAGS_IN_JSON 1000 /* in the JSON list; then a count */
 
 static char last_error[1024];
@@ -30,8 +30,9 @@ void cli_json_fallback(struct cli *c, int exit_code)
     if (!c->json || c->json_done)
         return;
     wb_buf_init(&j, 0);
-    wb_buf_appendf(&j, "{\"status\": \"%s\", \"exit\": %d, \"error\": ",
-                   exit_code ? "error" : "done", exit_code);
+    wb_buf_appendf(&j,
+                   "{\"status\": \"%s\", \"exit\": %d, \"error\": ", exit_code ? "error" : "done",
+                   exit_code);
     if (exit_code && last_error[0])
         wb_json_quote(last_error, &j);
     else

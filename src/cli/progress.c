@@ -130,8 +130,8 @@ void progress_update(struct progress *p, const struct wb_run_stats *s)
     progress_eta(s, eta, sizeof eta);
     rate_text(s, rate, sizeof rate);
     fprintf(stderr, "\033[2K%s · ETA %s · %lld requests · %lld retries · %lld rate-limited%s%s\n",
-            rate, eta, (long long)s->requests, (long long)s->retries,
-            (long long)s->rate_limited, s->paused[0] ? " · " : "", s->paused);
+            rate, eta, (long long)s->requests, (long long)s->retries, (long long)s->rate_limited,
+            s->paused[0] ? " · " : "", s->paused);
     p->lines++;
     fflush(stderr);
 }

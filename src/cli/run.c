@@ -283,12 +283,16 @@ static void text_summary(struct cli *c, struct cli_run *cr, const struct wb_run_
                                     : "");
         fputc('\n', stderr);
     }
-    fprintf(stderr, "  %lld requests, %lld retries, %lld rate-limited (429); tokens %lld in / %lld out; estimated cost $%.4f\n",
-            (long long)s->requests, (long long)s->retries, (long long)s->rate_limited,
-            (long long)s->tokens_in, (long long)s->tokens_out, s->cost_usd);
+    fprintf(
+        stderr,
+        "  %lld requests, %lld retries, %lld rate-limited (429); tokens %lld in / %lld out; estimated cost $%.4f\n",
+        (long long)s->requests, (long long)s->retries, (long long)s->rate_limited,
+        (long long)s->tokens_in, (long long)s->tokens_out, s->cost_usd);
     if (s->merged)
-        fprintf(stderr, "  %lld merged: stages served by another entry's identical request (no extra request)\n",
-                (long long)s->merged);
+        fprintf(
+            stderr,
+            "  %lld merged: stages served by another entry's identical request (no extra request)\n",
+            (long long)s->merged);
     if (n)
         fprintf(stderr, "failed:\n");
     for (size_t i = 0; i < n && i < 50; i++) {

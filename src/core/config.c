@@ -71,16 +71,34 @@ static const struct {
 
 /* Settings the library reads that have no default in the table above. */
 static const char *const extra_names[] = {
-    "image_format",       "limit.headroom",          "limit.aimd_step",
-    "pipeline.batch_barrier", "pipeline.media_in_flight", "gemini.image_aspect",
-    "gemini.image_resolution", "gemini.temperature",  "gemini.thinking_level",
-    "openai.image_size",  "openai.image_quality",    "openai.speech_instructions",
-    "openai.temperature", "timeout.stream_idle_ms",  "http.max_body",
-    "http.max_host_connections", "stop.grace_ms",    "engine.seed",
+    "image_format",
+    "limit.headroom",
+    "limit.aimd_step",
+    "pipeline.batch_barrier",
+    "pipeline.media_in_flight",
+    "gemini.image_aspect",
+    "gemini.image_resolution",
+    "gemini.temperature",
+    "gemini.thinking_level",
+    "openai.image_size",
+    "openai.image_quality",
+    "openai.speech_instructions",
+    "openai.temperature",
+    "timeout.stream_idle_ms",
+    "http.max_body",
+    "http.max_host_connections",
+    "stop.grace_ms",
+    "engine.seed",
 };
 
 /* What a setting's value must be. */
-enum value_kind { V_TEXT, V_COUNT, V_WHOLE, V_NUMBER, V_BOOL };
+enum value_kind {
+    V_TEXT,
+    V_COUNT,
+    V_WHOLE,
+    V_NUMBER,
+    V_BOOL
+};
 
 static int is_secret_name(const char *name)
 {
@@ -118,9 +136,9 @@ static int pattern_kind(const char *name)
         const char *prefix, *suffix;
         enum value_kind kind;
     } pats[] = {
-        { "limit.", ".rpm", V_NUMBER },     { "limit.", ".tpm", V_NUMBER },
-        { "limit.", ".burst", V_NUMBER },   { "limit.", ".concurrency", V_COUNT },
-        { "price.", ".in", V_NUMBER },      { "price.", ".out", V_NUMBER },
+        { "limit.", ".rpm", V_NUMBER },   { "limit.", ".tpm", V_NUMBER },
+        { "limit.", ".burst", V_NUMBER }, { "limit.", ".concurrency", V_COUNT },
+        { "price.", ".in", V_NUMBER },    { "price.", ".out", V_NUMBER },
     };
     for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++) {
         size_t p = strlen(pats[i].prefix);
@@ -135,9 +153,11 @@ static int value_kind_of(const char *name)
 {
     static const char *const counts[] = { "jobs", "image_size", "retry.max_attempts" };
     static const char *const wholes[] = {
-        "retry.deadline_ms", "retry.base_ms",  "retry.cap_ms",   "limit.aimd_step",
-        "pipeline.batch_barrier", "pipeline.media_in_flight",    "http.max_body",
-        "http.max_host_connections", "stop.grace_ms", "engine.seed",
+        "retry.deadline_ms",      "retry.base_ms",
+        "retry.cap_ms",           "limit.aimd_step",
+        "pipeline.batch_barrier", "pipeline.media_in_flight",
+        "http.max_body",          "http.max_host_connections",
+        "stop.grace_ms",          "engine.seed",
     };
     static const char *const numbers[] = { "limit.headroom", "gemini.temperature",
                                            "openai.temperature" };
@@ -187,8 +207,8 @@ static const char *value_problem(const char *name, const char *value)
     }
     case V_BOOL:
         return (strcmp(value, "1") && strcmp(value, "0") && strcasecmp(value, "true") &&
-                strcasecmp(value, "false") && strcasecmp(value, "yes") &&
-                strcasecmp(value, "no") && strcasecmp(value, "on") && strcasecmp(value, "off"))
+                strcasecmp(value, "false") && strcasecmp(value, "yes") && strcasecmp(value, "no") &&
+                strcasecmp(value, "on") && strcasecmp(value, "off"))
                    ? "true or false"
                    : NULL;
     }
@@ -513,8 +533,8 @@ static int file_setting(void *ud, const char *path, int line, const char *name, 
         wb_log(WB_LOG_WARN, "%s:%d: unknown setting '%s' is not used%s%s%s", path, line, name,
                near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
     } else if ((why = value_problem(name, value))) {
-        return wb_error_set(err, WB_EINVAL, "%s:%d: %s = '%.40s': it must be %s", path, line,
-                            name, value, why);
+        return wb_error_set(err, WB_EINVAL, "%s:%d: %s = '%.40s': it must be %s", path, line, name,
+                            value, why);
     }
     if (set_origin(ud, name, value, WB_SRC_FILE, NULL))
         return wb_error_set(err, WB_ENOMEM, "%s:%d: out of memory", path, line);

@@ -184,8 +184,7 @@ static const char *field_problem(const char *str, int may_be_blank, unsigned lon
         }
         /* White space: ASCII space, no-break space, the ideographic space,
          * the Unicode spaces U+2000-U+200B and U+FEFF. */
-        if (!(c == ' ' || c == 0xA0 || c == 0x3000 || (c >= 0x2000 && c <= 0x200B) ||
-              c == 0xFEFF))
+        if (!(c == ' ' || c == 0xA0 || c == 0x3000 || (c >= 0x2000 && c <= 0x200B) || c == 0xFEFF))
             blank = 0;
         s += n;
     }
