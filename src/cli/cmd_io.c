@@ -1,13 +1,28 @@
 /* import and export: moving word banks in and out (the original JSONL format,
  * CSV and, where built, an Anki deck). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
+/* The importer's "FILE:LINE: reason" (or "FILE: warning: ..."), split so
+ * that --json lists file, line and reason apart. */
 static void print_diag(void *ud, int is_warning, const char *msg)
 {
+    const char *p = msg;
     (void)is_warning; /* the message says so itself */
-    cli_diag(ud, NULL, 0, msg); /* FILE:LINE is in the message */
+    while ((p = strchr(p, ':')) != NULL) {
+        char *end;
+        unsigned long line = strtoul(p + 1, &end, 10);
+        if (end > p + 1 && end[0] == ':' && end[1] == ' ') {
+            char file[1024];
+            snprintf(file, sizeof file, "%.*s", (int)(p - msg), msg);
+            cli_diag(ud, file, line, end + 2);
+            return;
+        }
+        p++;
+    }
+    cli_diag(ud, NULL, 0, msg);
 }
 
 int cmd_import(struct cli *c)

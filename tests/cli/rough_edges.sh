@@ -90,7 +90,7 @@ run off --db j.db --json rm 犬 dog
 chk "2: rm --json names what it removed" json_is 'v == {"removed": {"word": "犬", "translation": "dog", "language": "ja"}}'
 printf '{"word": "鳥", "en_translation": "bird"}\nnot json\n' > j.jsonl
 run off --db j.db --json import j.jsonl
-chk "2: import --json has the errors" json_is 'v["imported"] == 1 and v["failed"] == 1 and "j.jsonl:2:" in v["errors"][0]["error"]'
+chk "2: import --json has the errors" json_is 'v["imported"] == 1 and v["failed"] == 1 and v["errors"][0]["file"] == "j.jsonl" and v["errors"][0]["line"] == 2 and "invalid JSON" in v["errors"][0]["error"]'
 run off --json tts ねこ -o j.mp3
 chk "2: tts --json" json_is 'v["output"] == "j.mp3" and v["format"] == "mp3" and v["bytes"] > 100'
 printf 'A: こんにちは\nB: こんばんは\n' > two.txt
