@@ -397,7 +397,8 @@ static int validate(struct cli *c)
     {
         struct wb_error err = { 0 };
         if (wb_language_check(wb_config_get(c->cfg, "lang"), &err)) {
-            cli_error("--lang: %s", wb_error_text(&err));
+            cli_error("--lang (from %s): %s", wb_config_origin(c->cfg, "lang"),
+                      wb_error_text(&err));
             return EXIT_USAGE;
         }
     }

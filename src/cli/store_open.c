@@ -10,6 +10,13 @@ static int open_with(struct cli *c, unsigned flags, int missing_is_empty, struct
 {
     struct wb_error err = { 0 };
     int rc = wb_store_open(cli_db_path(c), flags, out, &err);
+    if (rc == WB_EUNSUPPORTED && (flags & WB_STORE_READONLY)) {
+        /* An older schema needs one write to migrate: do it when the file
+         * may be written, else say why it cannot be read. */
+        struct wb_error e2 = { 0 };
+        if (wb_store_open(cli_db_path(c), flags & ~WB_STORE_READONLY, out, &e2) == 0)
+            rc = 0;
+    }
     if (rc)
         *out = NULL;
     if (rc == WB_ENOTFOUND && missing_is_empty)

@@ -151,6 +151,21 @@ else
     skip "5: read-only word bank" "setpriv missing or setup failed"
 fi
 
+# A word bank of the older schema (version 1) needs one write to migrate:
+# a command that only reads still lists it (migrating it when it may).
+if command -v sqlite3 >/dev/null; then
+    sqlite3 v1.db "PRAGMA application_id = 1463963211;
+CREATE TABLE entries (id INTEGER PRIMARY KEY, word TEXT NOT NULL CHECK (word <> ''), translation TEXT NOT NULL CHECK (translation <> ''), language TEXT NOT NULL CHECK (language <> ''), context TEXT, reading TEXT, description TEXT, image_description TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, UNIQUE (word, translation, language));
+CREATE TABLE examples (entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE, position INTEGER NOT NULL, text TEXT NOT NULL, translation TEXT, PRIMARY KEY (entry_id, position)) WITHOUT ROWID;
+CREATE TABLE stages (entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE, stage TEXT NOT NULL CHECK (stage IN ('details', 'image', 'audio')), state TEXT NOT NULL CHECK (state IN ('missing', 'done', 'failed')), error TEXT, file TEXT, provider TEXT, model TEXT, voice TEXT, tokens_in INTEGER NOT NULL DEFAULT 0, tokens_out INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (entry_id, stage)) WITHOUT ROWID;
+INSERT INTO entries VALUES (7, '猫', 'cat', 'ja', NULL, 'ねこ', 'pet', NULL, 1, 2);
+PRAGMA user_version = 1;"
+    run off --db v1.db list
+    chk "5: list of an older-schema word bank works (0)" bash -c '[ '$rc' = 0 ] && grep -q "^猫	cat	ja" "$0"' "$T/out"
+else
+    skip "5: older-schema word bank" "sqlite3 missing"
+fi
+
 # --- 6. propagate of a directory / NUL bytes; capped diagnostics -------------
 mkdir adir
 run off --db p6.db propagate adir
