@@ -140,7 +140,6 @@ static size_t keep_retry_file(struct cli *c, struct cli_run *cr, struct wb_buf *
     struct wb_error err = { 0 };
     struct pair *v = NULL;
     size_t n = 0, cap = 0, nf = wb_run_failure_count(cr->run), lines;
-    FILE *f;
     wb_buf_init(&path, 0);
     wb_buf_init(&old, 64u << 20);
     wb_buf_appendf(&path, "%s.failed.txt", cli_db_path(c));
@@ -170,12 +169,8 @@ static size_t keep_retry_file(struct cli *c, struct cli_run *cr, struct wb_buf *
         wb_buf_init(&text, 0);
         for (size_t i = 0; i < n; i++)
             wb_buf_appendf(&text, "%s\t%s\n", v[i].word, v[i].translation);
-        if (!(f = fopen(path.data, "w")) || fwrite(text.data, 1, text.len, f) != text.len) {
-            cli_warn("%s: cannot write the retry list", path.data);
+        if (cli_write_file(path.data, text.data, text.len)) /* atomic; reports */
             lines = 0;
-        }
-        if (f)
-            fclose(f);
         wb_buf_release(&text);
     }
     if (lines) {
