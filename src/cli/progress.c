@@ -98,7 +98,8 @@ void progress_update(struct progress *p, const struct wb_run_stats *s)
             return;
         p->last_plain = s->elapsed_s;
         progress_eta(s, eta, sizeof eta);
-        fprintf(stderr, "progress %.0fs (ETA %s):", s->elapsed_s, eta);
+        rate_text(s, rate, sizeof rate);
+        fprintf(stderr, "progress %.0fs (%s, ETA %s):", s->elapsed_s, rate, eta);
         for (int i = 0; i < WB_STAGE_COUNT; i++) {
             const struct wb_stage_counts *c = &s->stage[i];
             fprintf(stderr, " %s %lld/%lld%s", wb_stage_name((enum wb_stage)i),

@@ -255,6 +255,12 @@ run off --db p15.db --no-audio propagate ex.tsv
 run off --db p15.db --json show 猫
 chk "15: extract | propagate stores no context" json_is 'v["context"] is None and v["word"] == "猫"'
 
+run env -u OPENAI_BASE_URL "$WB" --provider openai --db j.db doctor
+chk "11: doctor with provider openai and neither key nor local endpoint is exit 3, said once" \
+    bash -c '[ '$rc' = 3 ] && [ "$(grep -c "needs OPENAI_API_KEY" "$0")" = 1 ]' "$T/out"
+run "$WB" --provider openai --db j.db doctor
+chk "11: ... with a local endpoint (OPENAI_BASE_URL) it needs no key (0)" bash -c '[ '$rc' = 0 ] && ! grep -q MISSING "$0"' "$T/out"
+
 # --- 14. the retry file, offline: failures that cannot succeed are not offered
 printf -- '- ぬぬぬぬぬ: nothing\n' > noedict.txt
 run off --db p14.db --no-audio propagate noedict.txt
