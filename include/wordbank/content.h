@@ -51,7 +51,10 @@ void wb_word_item_release(struct wb_word_item *it);
 int wb_word_line_parse(const char *line, size_t len, struct wb_word_item *out,
                        struct wb_error *err);
 /* Parse "word<TAB>translation[<TAB>context]". Lines starting with '#' are
- * comments (WB_LINE_BLANK). Same returns as wb_word_line_parse(). */
+ * comments (WB_LINE_BLANK), and so is a third column starting with '#' (what
+ * `wordbank extract` writes there). Both parsers apply wb_entry_check() to
+ * what they find (its reason, as WB_EPARSE). Same returns as
+ * wb_word_line_parse(). */
 int wb_word_tsv_parse(const char *line, size_t len, struct wb_word_item *out, struct wb_error *err);
 
 /* ---- documents ----------------------------------------------------------- */

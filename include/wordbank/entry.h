@@ -68,4 +68,17 @@ void wb_entry_clear_examples(struct wb_entry *e);
 void wb_stage_info_release(struct wb_stage_info *s);
 int wb_stage_info_copy(struct wb_stage_info *dst, const struct wb_stage_info *src);
 
+struct wb_error;
+/* The rules every entry passes however it comes in (add, propagate, import,
+ * lesson blocks, the store itself): word, translation and context valid UTF-8
+ * without control characters, word and translation not blank; a language
+ * (when not NULL) checked as by wb_language_check. context may be NULL.
+ * 0, or -WB_EINVAL with "the word is blank" and the like in err. */
+int wb_entry_check(const char *word, const char *translation, const char *context,
+                   const char *language, struct wb_error *err);
+/* A language code shaped like BCP 47: letters, digits and '-' (and '_', as
+ * in locale names), starting with a letter, 1-35 characters ("ja", "pt-BR",
+ * "zh-Hant"). 0 or -WB_EINVAL. */
+int wb_language_check(const char *language, struct wb_error *err);
+
 #endif

@@ -96,7 +96,9 @@ int wb_import_jsonl_stream(struct wb_store *st, FILE *in, const char *name,
  * plain strings; image_file null without an image; audio_file only when
  * there is audio). CSV: RFC 4180 with CRLF and a header row: word,
  * translation, language, reading, context, description, examples (joined by
- * newlines), image_description, image_file, audio_file. */
+ * newlines), image_description, image_file, audio_file. A cell that begins
+ * with =, +, -, @, a tab or a CR gets a leading ' so that spreadsheets show it
+ * instead of running it as a formula. */
 int wb_export_jsonl(struct wb_store *st, const char *path, const struct wb_store_query *q,
                     struct wb_error *err);
 /* The lossless JSONL export: entries in key order (word, translation,

@@ -57,6 +57,7 @@ struct wb_run_failure {
     const char *word, *translation, *language;
     enum wb_stage stage;
     const char *message; /* the API's own words */
+    int code;            /* the WB_E* code (-WB_ENOTFOUND: "not in EDICT", no use retrying) */
 };
 
 struct wb_run_opts {

@@ -33,6 +33,7 @@ struct cli {
     const char *manifest;  /* render --manifest LIST */
     int inline_assets;     /* --inline-assets */
     const char *media_from; /* --media-from (import) */
+    int json_done;        /* the one JSON value of --json is out */
     int argc;             /* positional arguments after the command */
     char **argv;
 };
@@ -48,6 +49,8 @@ struct progress {
 };
 void progress_init(struct progress *p, const struct cli *c);
 void progress_update(struct progress *p, const struct wb_run_stats *s);
+/* "1:05", or "estimating" until the rate means something. */
+void progress_eta(const struct wb_run_stats *s, char *out, size_t n);
 
 /* A generation run for a command (run.c): begin, wb_run_add() the entries,
  * finish (runs it with Ctrl-C handling, prints progress and the summary and
@@ -56,6 +59,7 @@ struct cli_run {
     struct wb_run *run;
     struct wb_store *store;
     struct progress progress;
+    const struct cli_diags *input; /* the input's unreadable lines, or NULL */
 };
 int cli_run_begin(struct cli *c, struct wb_store *st, struct cli_run *cr);
 int cli_run_finish(struct cli *c, struct cli_run *cr);
@@ -73,12 +77,33 @@ const char *cli_media_dir(const struct cli *c);
 
 /* Open the word bank: a missing one is NULL (an empty bank) unless create. */
 int cli_open_store(struct cli *c, int create, struct wb_store **out);
+/* Open an existing word bank (read-only for commands that only read); a
+ * missing one is exit 3, reported, and nothing is created. */
+int cli_open_existing(struct cli *c, int readonly, struct wb_store **out);
 /* Prefix of media paths in --json output: relative to the database's folder
  * ("media") when the media directory is the default, else absolute. */
 const char *cli_json_base(const struct cli *c);
 
 /* Write a file atomically (temp, fsync, rename); "-" is stdout. 0 or -1 (reported). */
 int cli_write_file(const char *path, const void *data, size_t len);
+
+/* --json (output.c): print the command's one JSON value on stdout; at exit,
+ * a command that printed none gets {"status", "exit", "error"} instead. */
+void cli_json_emit(struct cli *c, const struct wb_buf *b);
+void cli_json_fallback(struct cli *c, int exit_code);
+void cli_remember_error(const char *msg);
+
+/* Repeated diagnostics ("FILE:LINE: reason"): the first 20 on stderr, then
+ * "… and N more"; all of them (up to 1000) as a JSON array for --json. */
+struct cli_diags {
+    size_t n;
+    struct wb_buf json;
+};
+void cli_diags_init(struct cli_diags *d);
+void cli_diag(struct cli_diags *d, const char *file, unsigned long line, const char *msg);
+void cli_diags_end(struct cli_diags *d);
+void cli_diags_json(const struct cli_diags *d, struct wb_buf *out);
+void cli_diags_release(struct cli_diags *d);
 
 int cmd_doctor(struct cli *c);
 int cmd_anki(struct cli *c); /* cmd_anki.c */

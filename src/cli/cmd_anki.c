@@ -39,18 +39,17 @@ int cmd_anki(struct cli *c)
                    : cli_exit_for(rc);
     }
     if (c->json) {
-        printf("{\"deck\": ");
-        {
-            struct wb_buf b;
-            wb_buf_init(&b, 0);
-            wb_json_quote(c->deck, &b);
-            fwrite(b.data, 1, b.len, stdout);
-            wb_buf_release(&b);
-        }
-        printf(", \"added\": %zu, \"updated\": %zu, \"unchanged\": %zu, \"failed\": %zu, "
-               "\"media\": %zu, \"deck_created\": %s, \"note_type_created\": %s}\n",
-               rep.added, rep.updated, rep.unchanged, rep.failed, rep.media,
-               rep.deck_created ? "true" : "false", rep.note_type_created ? "true" : "false");
+        struct wb_buf b;
+        wb_buf_init(&b, 0);
+        wb_buf_appends(&b, "{\"deck\": ");
+        wb_json_quote(c->deck, &b);
+        wb_buf_appendf(&b,
+                       ", \"added\": %zu, \"updated\": %zu, \"unchanged\": %zu, \"failed\": %zu, "
+                       "\"media\": %zu, \"deck_created\": %s, \"note_type_created\": %s}",
+                       rep.added, rep.updated, rep.unchanged, rep.failed, rep.media,
+                       rep.deck_created ? "true" : "false", rep.note_type_created ? "true" : "false");
+        cli_json_emit(c, &b);
+        wb_buf_release(&b);
     } else if (c->verbosity >= 0) {
         printf("Anki deck %s: %zu added, %zu updated, %zu unchanged, %zu media files%s%s\n",
                c->deck, rep.added, rep.updated, rep.unchanged, rep.media,

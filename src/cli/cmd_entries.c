@@ -48,14 +48,16 @@ int cmd_list(struct cli *c)
         cli_error("list takes no arguments");
         return cli_usage("list");
     }
-    if ((rc = cli_open_store(c, 0, &st)))
+    if ((rc = cli_open_existing(c, 1, &st)))
         return rc;
     wb_buf_init(&w.json, 0);
     if (wb_config_source_of(c->cfg, "lang") != WB_SRC_DEFAULT)
         q.language = wb_config_get(c->cfg, "lang");
-    if (c->json)
+    if (c->json) {
         fputs("[", stdout);
-    rc = st ? wb_store_each(st, &q, print_row, &w, &err) : 0;
+        c->json_done = 1;
+    }
+    rc = wb_store_each(st, &q, print_row, &w, &err);
     if (c->json) {
         fwrite(w.json.data, 1, w.json.len, stdout);
         fputs("]\n", stdout);
@@ -127,14 +129,14 @@ int cmd_show(struct cli *c)
     int rc;
     if (c->argc < 1 || c->argc > 2)
         return cli_usage("show");
-    if ((rc = cli_open_store(c, 0, &st)))
+    if ((rc = cli_open_existing(c, 1, &st)))
         return rc;
     q.word = c->argv[0];
     q.translation = c->argc > 1 ? c->argv[1] : NULL;
     if (wb_config_source_of(c->cfg, "lang") != WB_SRC_DEFAULT)
         q.language = wb_config_get(c->cfg, "lang");
     wb_buf_init(&w.json, 0);
-    rc = st ? wb_store_each(st, &q, print_entry, &w, &err) : 0;
+    rc = wb_store_each(st, &q, print_entry, &w, &err);
     if (rc) {
         cli_error("%s", wb_error_text(&err));
         rc = EXIT_ENV;
@@ -148,6 +150,7 @@ int cmd_show(struct cli *c)
             printf("[%s]\n", w.json.data);
         else
             printf("%s\n", w.json.data);
+        c->json_done = 1;
     }
     wb_buf_release(&w.json);
     wb_store_close(st);
@@ -161,15 +164,25 @@ int cmd_rm(struct cli *c)
     int rc;
     if (c->argc != 2)
         return cli_usage("rm");
-    if ((rc = cli_open_store(c, 0, &st)))
+    if ((rc = cli_open_existing(c, 0, &st)))
         return rc;
-    if (!st) {
-        cli_error("no entry for '%s' / '%s' (no word bank at %s)", c->argv[0], c->argv[1],
-                  cli_db_path(c));
-        return EXIT_SOME_FAILED;
-    }
     rc = wb_store_remove(st, c->argv[0], c->argv[1], wb_config_get(c->cfg, "lang"), &err);
-    if (rc == WB_ENOTFOUND) {
+    if (rc == 0 && c->json) {
+        struct wb_buf j;
+        wb_buf_init(&j, 0);
+        wb_buf_appends(&j, "{\"removed\": {\"word\": ");
+        wb_json_quote(c->argv[0], &j);
+        wb_buf_appends(&j, ", \"translation\": ");
+        wb_json_quote(c->argv[1], &j);
+        wb_buf_appends(&j, ", \"language\": ");
+        wb_json_quote(wb_config_get(c->cfg, "lang"), &j);
+        wb_buf_appends(&j, "}}");
+        cli_json_emit(c, &j);
+        wb_buf_release(&j);
+    } else if (rc == 0 && c->verbosity >= 0) {
+        fprintf(stderr, "removed %s / %s [%s]\n", c->argv[0], c->argv[1],
+                wb_config_get(c->cfg, "lang"));
+    } else if (rc == WB_ENOTFOUND) {
         cli_error("no entry for '%s' / '%s' in language %s", c->argv[0], c->argv[1],
                   wb_config_get(c->cfg, "lang"));
         rc = EXIT_SOME_FAILED;

@@ -69,7 +69,10 @@ int cmd_extract(struct cli *c)
     } else {
         wb_extract_format_tsv(items, n, &out);
     }
-    fwrite(out.data, 1, out.len, stdout);
+    if (c->json)
+        cli_json_emit(c, &out);
+    else
+        fwrite(out.data, 1, out.len, stdout);
     rc = EXIT_OK;
 out:
     wb_extract_items_free(items, n);
@@ -113,11 +116,11 @@ int cmd_preview(struct cli *c)
     int rc, failed = 0;
     if (c->argc || !c->output)
         return cli_usage("preview");
-    if ((rc = cli_open_store(c, 0, &st)))
+    if ((rc = cli_open_existing(c, 1, &st)))
         return rc;
     wb_buf_init(&out, 0);
     wb_buf_init(&path, 0);
-    if (st && (rc = wb_store_each(st, NULL, collect, &a, &err))) {
+    if ((rc = wb_store_each(st, NULL, collect, &a, &err))) {
         cli_error("%s", wb_error_text(&err));
         rc = EXIT_ENV;
         goto out;
@@ -160,8 +163,15 @@ int cmd_preview(struct cli *c)
     wb_buf_reset(&path);
     wb_buf_appendf(&path, "%s/index.html", c->output);
     rc = cli_write_file(path.data, out.data, out.len) ? EXIT_ENV : failed ? EXIT_SOME_FAILED : EXIT_OK;
-    if (!rc && c->verbosity >= 0)
-        fprintf(stderr, "%zu cards in %s\n", a.n, path.data);
+    if (rc != EXIT_ENV && c->json) {
+        wb_buf_reset(&out);
+        wb_buf_appendf(&out, "{\"cards\": %zu, \"page\": ", a.n);
+        wb_json_quote(path.data, &out);
+        wb_buf_appends(&out, "}");
+        cli_json_emit(c, &out);
+    } else if (rc != EXIT_ENV && c->verbosity >= 0) {
+        fprintf(stderr, "%zu card%s in %s\n", a.n, a.n == 1 ? "" : "s", path.data);
+    }
 out:
     for (size_t i = 0; i < a.n; i++)
         wb_entry_release(&a.v[i]);

@@ -1,6 +1,8 @@
 /* add and propagate: generate every missing stage of the entries given. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -12,6 +14,11 @@ int cmd_add(struct cli *c)
     int rc;
     if (c->argc < 2 || c->argc > 3)
         return cli_usage("add");
+    /* Refused before the word bank is even opened: nothing is stored. */
+    if (wb_entry_check(c->argv[0], c->argv[1], c->argc > 2 ? c->argv[2] : NULL, NULL, &err)) {
+        cli_error("%s", wb_error_text(&err));
+        return EXIT_USAGE;
+    }
     if ((rc = cli_open_store(c, 1, &st)))
         return rc;
     if ((rc = cli_run_begin(c, st, &cr)))
@@ -30,21 +37,29 @@ out:
 
 /* A lesson (Markdown with <wordbank>/<dialogue> blocks): the blocks' entries
  * join the run, and its two-voice dialogues are kept for after it. */
-static void read_lesson(struct wb_run *run, struct wb_doc *doc, size_t *bad)
+static void read_lesson(struct wb_run *run, struct wb_doc *doc, struct cli_diags *bad)
 {
     struct wb_error err = { 0 };
+    size_t nl = strlen(doc->name);
     for (size_t i = 0; i < doc->n_diags; i++) {
-        fprintf(stderr, "%s\n", doc->diags[i]);
-        (*bad)++;
+        /* "FILE:LINE: reason", split so that --json lists them apart. */
+        const char *d = doc->diags[i];
+        char *end;
+        unsigned long line = 0;
+        if (!strncmp(d, doc->name, nl) && d[nl] == ':')
+            line = strtoul(d + nl + 1, &end, 10);
+        if (line && end[0] == ':' && end[1] == ' ')
+            cli_diag(bad, doc->name, line, end + 2);
+        else
+            cli_diag(bad, NULL, 0, d);
     }
     for (size_t b = 0; b < doc->n_blocks; b++) {
         const struct wb_block *bl = &doc->blocks[b];
         for (size_t k = 0; k < bl->n_items; k++) {
             const struct wb_word_item *it = &bl->items[k];
-            if (wb_run_add(run, it->word, it->translation, it->context, &err)) {
-                fprintf(stderr, "%s:%u: %s\n", doc->name, it->line, wb_error_text(&err));
-                (*bad)++;
-            }
+            if (wb_run_add(run, it->word, it->translation, it->context, &err))
+                cli_diag(bad, doc->name, it->line, wb_error_text(&err));
+            wb_error_clear(&err);
         }
     }
 }
@@ -52,7 +67,8 @@ static void read_lesson(struct wb_run *run, struct wb_doc *doc, size_t *bad)
 /* Reads "- word: translation (context)" or TSV lines, or a lesson's blocks;
  * bad lines are reported with FILE:LINE and counted. A parsed lesson stays in
  * doc (for its dialogues). */
-static int read_list(struct wb_run *run, const char *path, struct wb_doc *doc, size_t *bad)
+static int read_list(struct wb_run *run, const char *path, struct wb_doc *doc,
+                     struct cli_diags *bad)
 {
     const char *name = strcmp(path, "-") ? path : "<stdin>";
     struct wb_buf text;
@@ -91,6 +107,11 @@ static int read_list(struct wb_run *run, const char *path, struct wb_doc *doc, s
         struct wb_word_item it = { 0 };
         const char *p = line;
         lineno++;
+        if (memchr(line, '\0', len)) {
+            cli_diag(bad, name, lineno, "the line contains a NUL byte");
+            line = next;
+            continue;
+        }
         line[len] = '\0';
         while (len && line[len - 1] == '\r')
             line[--len] = '\0';
@@ -109,10 +130,9 @@ static int read_list(struct wb_run *run, const char *path, struct wb_doc *doc, s
             continue;
         if (rc == 0)
             rc = wb_run_add(run, it.word, it.translation, it.context, &err);
-        if (rc) {
-            fprintf(stderr, "%s:%u: %s\n", name, lineno, wb_error_text(&err));
-            (*bad)++;
-        }
+        if (rc)
+            cli_diag(bad, name, lineno, wb_error_text(&err));
+        wb_error_clear(&err);
         wb_word_item_release(&it);
     }
     wb_buf_release(&text);
@@ -120,7 +140,7 @@ static int read_list(struct wb_run *run, const char *path, struct wb_doc *doc, s
 }
 
 /* The clips of the lessons' two-voice dialogues, made once (then found). */
-static int make_clips(struct cli *c, struct wb_doc *docs, int n, size_t *bad)
+static int make_clips(struct cli *c, struct wb_doc *docs, int n, struct cli_diags *bad)
 {
     const char *format = wb_config_get(c->cfg, "audio_format");
     for (int i = 0; i < n; i++) {
@@ -133,9 +153,8 @@ static int make_clips(struct cli *c, struct wb_doc *docs, int n, size_t *bad)
             if (bl->kind != WB_BLOCK_DIALOGUE)
                 continue;
             if (!bl->two_voice) {
-                fprintf(stderr, "%s:%u: a dialogue needs exactly two speakers; no audio made\n",
-                        docs[i].name, bl->line);
-                (*bad)++;
+                cli_diag(bad, docs[i].name, bl->line,
+                         "a dialogue needs exactly two speakers; no audio made");
                 continue;
             }
             wb_buf_init(&script, 0);
@@ -151,9 +170,11 @@ static int make_clips(struct cli *c, struct wb_doc *docs, int n, size_t *bad)
                 return cli_exit_for(rc);
             }
             if (rc && !(c->cache_only && rc == WB_ENOTFOUND)) {
-                fprintf(stderr, "%s:%u: dialogue audio: %s\n", docs[i].name, bl->line,
-                        wb_error_text(&err));
-                (*bad)++;
+                struct wb_buf m;
+                wb_buf_init(&m, 0);
+                wb_buf_appendf(&m, "dialogue audio: %s", wb_error_text(&err));
+                cli_diag(bad, docs[i].name, bl->line, m.data ? m.data : "dialogue audio");
+                wb_buf_release(&m);
             }
         }
     }
@@ -166,33 +187,50 @@ int cmd_propagate(struct cli *c)
     struct cli_run cr;
     struct wb_doc *docs;
     int n = c->argc ? c->argc : 1;
-    size_t bad = 0;
-    int rc;
+    struct cli_diags bad;
+    int rc = EXIT_OK;
     if (!(docs = calloc((size_t)n, sizeof *docs))) {
         cli_error("out of memory");
         return EXIT_ENV;
     }
     for (int i = 0; i < n; i++)
         wb_doc_init(&docs[i]);
-    if ((rc = cli_open_store(c, 1, &st)))
+    cli_diags_init(&bad);
+    /* Every list must be readable before the word bank is created. */
+    for (int i = 0; i < c->argc && !rc; i++) {
+        struct stat sb;
+        if (!strcmp(c->argv[i], "-"))
+            continue;
+        if (stat(c->argv[i], &sb) != 0) {
+            cli_error("%s: %s", c->argv[i], strerror(errno));
+            rc = EXIT_ENV;
+        } else if (S_ISDIR(sb.st_mode)) {
+            cli_error("%s: is a directory, not a word list", c->argv[i]);
+            rc = EXIT_ENV;
+        }
+    }
+    if (rc || (rc = cli_open_store(c, 1, &st)))
         goto out;
     if ((rc = cli_run_begin(c, st, &cr)))
         goto out;
     for (int i = 0; i < n && !rc; i++)
         rc = read_list(cr.run, c->argc ? c->argv[i] : "-", &docs[i], &bad);
+    cli_diags_end(&bad);
     if (rc) {
         wb_run_free(cr.run);
         goto out;
     }
+    cr.input = &bad;
     rc = cli_run_finish(c, &cr);
     if (rc == EXIT_OK || rc == EXIT_SOME_FAILED) {
         int d = make_clips(c, docs, n, &bad);
         if (d)
             rc = d;
     }
-    if (rc == EXIT_OK && bad)
+    if (rc == EXIT_OK && bad.n)
         rc = EXIT_SOME_FAILED;
 out:
+    cli_diags_release(&bad);
     for (int i = 0; i < n; i++)
         wb_doc_release(&docs[i]);
     free(docs);

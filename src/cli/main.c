@@ -11,49 +11,131 @@
 
 #include "cli.h"
 
+static int cmd_help(struct cli *c);
+
+/* name, handler, the synopsis line of `wordbank help` (as in the README's
+ * "Command line"), and the options `wordbank help NAME` adds. */
 static const struct command {
     const char *name;
     int (*run)(struct cli *c);
     const char *usage;
+    const char *options;
 } commands[] = {
-    { "add", cmd_add, "add WORD TRANSLATION [CONTEXT]     generate one entry (all missing stages)" },
-    { "propagate", cmd_propagate, "propagate [FILE...|-]              generate every entry listed (\"- word: translation (context)\", TSV, or a lesson's <wordbank>/<dialogue> blocks)" },
-    { "build", cmd_build, "build SRC_DIR -o OUT_DIR           every Markdown file: <wordbank>/<dialogue> blocks -> HTML" },
-    { "render", cmd_render, "render FILE... [-o OUT] | --manifest LIST -o DIR   Markdown files: blocks -> HTML, media copied beside" },
-    { "preview", cmd_preview, "preview -o DIR                     every card of the word bank on one page, with search" },
-    { "list", cmd_list, "list                               every entry (--json: one JSON array)" },
-    { "show", cmd_show, "show WORD [TRANSLATION]            one entry in full" },
-    { "rm", cmd_rm, "rm WORD TRANSLATION                remove an entry" },
-    { "import", cmd_import, "import FILE.jsonl [--media-from DIR] the original wordbank.jsonl format, with its pictures and audio" },
-    { "export", cmd_export, "export --format jsonl|csv|apkg -o FILE [--deck NAME]  write the word bank out (default jsonl to stdout; apkg: an Anki deck, A::B a subdeck)" },
-    { "anki", cmd_anki, "anki push --deck NAME [--anki-url URL]  send the cards into a running Anki (AnkiConnect)" },
-    { "tts", cmd_tts, "tts TEXT -o FILE                   speech for any text (format from the extension)" },
-    { "dialogue", cmd_dialogue, "dialogue FILE -o FILE              two-speaker dialogue (\"Name: line\" per line)" },
-    { "extract", cmd_extract, "extract FILE                       vocabulary candidates from Japanese text (TSV or --json)" },
-    { "doctor", cmd_doctor, "doctor                             configuration, key (masked), models" },
+    { "add", cmd_add, "add WORD TRANSLATION [CONTEXT]     generate one entry (all missing stages)",
+      "  The word, translation and context must be valid UTF-8 without control characters.\n"
+      "  --provider, --details-provider, --image-provider, --audio-provider NAME\n"
+      "  --no-image --no-audio --cache-only --force[=details,image,audio]\n"
+      "  --text-model --tts-model --image-model --voice --speech-text --audio-format --image-size\n"
+      "  --json                the run's summary as one JSON object (docs/json.md)\n" },
+    { "propagate", cmd_propagate,
+      "propagate [FILE...|-]              generate every entry listed: lines \"- word: translation (context)\"\n"
+      "                                     or \"word<TAB>translation<TAB>context\", or a lesson's\n"
+      "                                     <wordbank> entries and <dialogue> clips",
+      "  FILE is read from stdin when it is - or missing; bad lines are reported as FILE:LINE.\n"
+      "  Several files (word lists or lessons) make one run.\n"
+      "  A failed run writes its retryable failures to DB.failed.txt (a list propagate reads).\n"
+      "  --provider, --details-provider, --image-provider, --audio-provider NAME\n"
+      "  --no-image --no-audio --cache-only --force[=details,image,audio] -j N\n"
+      "  --json                the run's summary as one JSON object, unreadable lines included\n" },
+    { "build", cmd_build,
+      "build SRC_DIR -o OUT_DIR           every Markdown file: <wordbank>/<dialogue> blocks -> HTML; media copied",
+      "  --cache-only          only what the word bank already has (no API calls)\n"
+      "  --base-url URL        prefix of the pages' asset and media links\n"
+      "  --json                the run's summary as one JSON object\n" },
+    { "render", cmd_render,
+      "render FILE [-o OUT]               one Markdown file, blocks -> HTML (a filter when FILE is -)\n"
+      "  render FILE... -o DIR              several files, each as DIR/NAME.html\n"
+      "  render --manifest LIST -o DIR      \"SOURCE<TAB>PAGE\" lines, PAGE below DIR (one call for a site)",
+      "  -o OUT                the HTML file (default: stdout) or, for several, the site folder\n"
+      "  --manifest LIST       SOURCE<TAB>PAGE lines: every page in one call\n"
+      "  --cache-only          only what the word bank already has (no API calls)\n"
+      "  --base-url URL        prefix of the page's asset and media links\n"
+      "  --media-url URL       media served there (none copied); else copied into media/ beside\n"
+      "  --inline-assets       the CSS and JS inside the page (else wordbank-assets/ beside it)\n" },
+    { "preview", cmd_preview,
+      "preview -o DIR                     one page with every card in the word bank, with a search box",
+      "  -o DIR                the folder of index.html and the media it uses\n"
+      "  --base-url URL        prefix of the page's asset and media links\n"
+      "  --json                {\"cards\", \"page\"}\n" },
+    { "list", cmd_list, "list                               every entry",
+      "  --lang CODE           only the entries of that language\n"
+      "  --json                one JSON array of entries (docs/json.md)\n" },
+    { "show", cmd_show, "show WORD [TRANSLATION]            one entry in full",
+      "  --lang CODE           only the entries of that language\n"
+      "  --json                one entry object (an array when the word has several)\n" },
+    { "rm", cmd_rm, "rm WORD TRANSLATION                remove an entry",
+      "  --lang CODE           the entry's language (default ja)\n"
+      "  --json                {\"removed\": {\"word\", \"translation\", \"language\"}}\n" },
+    { "tts", cmd_tts,
+      "tts TEXT -o FILE                   speech for any text (.mp3, .m4a, .opus or .wav)",
+      "  -o FILE               the format comes from its extension (or --audio-format)\n"
+      "  --provider, --audio-provider NAME   --tts-model ID --voice NAME\n"
+      "  --json                {\"output\", \"format\", \"bytes\"}\n" },
+    { "dialogue", cmd_dialogue,
+      "dialogue FILE -o FILE              two-speaker dialogue (\"Name: line\" per line)",
+      "  -o FILE               .mp3, .m4a, .opus or .wav (or --audio-format)\n"
+      "  --voice NAME --voice2 NAME   the first and second speaker's voices\n"
+      "  --json                {\"output\", \"format\", \"bytes\"}\n" },
+    { "import", cmd_import,
+      "import FILE.jsonl [--media-from DIR]  the original wordbank.jsonl format, with its pictures and clips",
+      "  --media-from DIR      where the original's content/ media are (default: beside the file's folder)\n"
+      "  --lang CODE           language of lines without language_code (default ja)\n"
+      "  --json                {\"imported\", \"updated\", \"failed\", \"media_copied\", ..., \"errors\"}\n" },
+    { "export", cmd_export,
+      "export [--format jsonl|csv|apkg] [-o FILE] [--deck NAME]   the word bank (default jsonl on stdout)",
+      "  --format jsonl|csv|apkg   lossless JSONL (key order, media beside FILE), CSV (formulas\n"
+      "                        neutralised), an Anki deck (two cards a note)\n"
+      "  -o FILE               the output (an Anki deck needs one; - is stdout)\n"
+      "  --deck NAME           the Anki deck (\"Japanese::Lesson 1\" makes a subdeck)\n"
+      "  --json                {\"format\", \"output\", \"entries\"} (needs -o FILE)\n" },
+    { "anki", cmd_anki,
+      "anki push --deck NAME              send the cards into a running Anki (AnkiConnect): new notes added,\n"
+      "                                     changed ones updated, never duplicated",
+      "  --deck NAME           the deck (created when missing; A::B a subdeck)\n"
+      "  --anki-url URL        AnkiConnect's address (default http://127.0.0.1:8765, env WORDBANK_ANKI_URL)\n"
+      "  An API key set in AnkiConnect goes in WORDBANK_ANKI_KEY (environment or .env).\n"
+      "  --json                {\"added\", \"updated\", \"unchanged\", ...}\n" },
+    { "extract", cmd_extract,
+      "extract FILE                       vocabulary candidates from Japanese text (TSV for propagate)",
+      "  Prints word<TAB>gloss<TAB># reading; part of speech; count, ready for propagate.\n"
+      "  --json                [{\"word\", \"reading\", \"pos\", \"gloss\", \"count\"}]\n" },
+    { "doctor", cmd_doctor,
+      "doctor                             configuration, key (masked), models reachable",
+      "  Exit 3 when something generation needs is missing; advisory checks only warn.\n"
+      "  --json                {\"ok\", \"settings\", \"checks\"} (docs/json.md)\n" },
+    { "help", cmd_help, "help [COMMAND]                     this text, or one command's options",
+      "  COMMAND               its usage and options (the same as wordbank COMMAND --help)\n" },
 };
 
 static const char global_usage[] =
-    "usage: wordbank [global options] COMMAND [ARGS]\n"
+    "wordbank [global options] COMMAND [ARGS]\n"
+    "wordbank help [COMMAND] | wordbank COMMAND --help | wordbank --version\n"
     "\n"
-    "global options:\n"
-    "  --db PATH            word bank database (env WORDBANK_DB; default ./wordbank.db)\n"
-    "  --media DIR          media directory (env WORDBANK_MEDIA; default: media beside the db)\n"
-    "  --config FILE        config file (default ./wordbank.conf if present)\n"
-    "  --provider NAME      gemini | openai | offline (default: gemini when a key is found)\n"
-    "  --lang CODE          language of the words (BCP 47, default ja)\n"
-    "  -j, --jobs N         entries in flight (default 16)\n"
-    "  --progress WHEN      auto | always | never\n"
-    "  --json               machine-readable output on stdout\n"
-    "  -v, -q               more / less logging on stderr\n"
-    "  --text-model ID --tts-model ID --image-model ID --voice NAME --image-api gemini|imagen\n"
-    "  --details-provider, --image-provider, --audio-provider NAME   a provider per stage\n"
-    "  --speech-text word|example|both   what the audio says (default word)\n"
-    "stage switches: --no-image --no-audio --cache-only --force[=details,image,audio]\n"
-    "media: --audio-format mp3|m4a|opus --image-size PX --no-audio-trim\n"
-    "pages: --base-url URL --media-url URL --inline-assets --manifest LIST\n"
+    "global:  --db PATH            word bank database (env WORDBANK_DB; default ./wordbank.db)\n"
+    "         --media DIR          media directory (env WORDBANK_MEDIA; default: \"media\" beside the db)\n"
+    "         --config FILE        config file (default ./wordbank.conf if present)\n"
+    "         --provider NAME      gemini | openai | offline (default: gemini when a key is found, else offline)\n"
+    "         --lang CODE          language of the words (BCP 47, default ja)\n"
+    "         -j, --jobs N         entries in flight (1 to 10000, default 16)\n"
+    "         --progress WHEN      auto | always | never (auto: a live display only on a terminal)\n"
+    "         --json               one JSON value on stdout (shapes in docs/json.md)\n"
+    "         -v / -q              more / less logging on stderr (-v: retries and 429 pauses; -vv: debug)\n"
+    "         --version            the version\n"
     "\n"
     "commands:\n";
+
+static const char global_tail[] =
+    "\n"
+    "models:         --text-model ID --tts-model ID --image-model ID --image-api gemini|imagen\n"
+    "                --voice NAME --voice2 NAME (second dialogue voice) --api-version VERSION\n"
+    "stage switches: --no-image --no-audio --cache-only (never call an API) --force[=details,image,audio]\n"
+    "providers:      --details-provider, --image-provider, --audio-provider gemini|openai|offline\n"
+    "                --speech-text word|example|both (what the audio says)\n"
+    "media:          --audio-format mp3|m4a|opus (default mp3) --image-size PX --no-audio-trim\n"
+    "pages:          --base-url URL (render, build, preview: prefix of asset and media links)\n"
+    "                --media-url URL (media served there, none copied) --inline-assets (CSS/JS inside)\n"
+    "exit codes:     0 all done · 1 some entries failed (they are listed) · 2 usage · 3 configuration/environment\n"
+    "                · 130 interrupted (Ctrl-C; finished work is kept)\n";
 
 /* Every message to the user passes here: one prefix, secrets redacted. */
 static void say(const char *prefix, const char *fmt, va_list ap)
@@ -62,6 +144,8 @@ static void say(const char *prefix, const char *fmt, va_list ap)
     vsnprintf(msg, sizeof msg, fmt, ap);
     wb_secret_redact(msg, sizeof msg);
     fprintf(stderr, "wordbank: %s%s\n", prefix, msg);
+    if (!*prefix)
+        cli_remember_error(msg);
 }
 
 void cli_error(const char *fmt, ...)
@@ -104,11 +188,45 @@ int cli_exit_for(int code)
     }
 }
 
-int cli_usage(const char *command)
+static const struct command *find_command(const char *name)
 {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        if (!command || !strcmp(commands[i].name, command))
-            fprintf(stderr, "usage: wordbank %s\n", commands[i].usage);
+        if (!strcmp(commands[i].name, name))
+            return &commands[i];
+    }
+    return NULL;
+}
+
+/* One command's usage and options. */
+static void command_help(FILE *f, const struct command *cmd)
+{
+    const char *desc = strstr(cmd->usage, "  ");
+    int syn = desc ? (int)(desc - cmd->usage) : (int)strlen(cmd->usage);
+    fprintf(f, "usage: wordbank [global options] %.*s\n", syn, cmd->usage);
+    if (desc) {
+        /* The description, its continuation lines joined. */
+        fputs("  ", f);
+        for (const char *p = desc; *p; p++) {
+            if (*p == ' ' && (p[1] == ' ' || p[1] == '\n' || p[-1] == ' ' || p[-1] == '\n'))
+                continue;
+            fputc(*p == '\n' ? ' ' : *p, f);
+        }
+        fputc('\n', f);
+    }
+    fputs(cmd->options, f);
+    if (strcmp(cmd->name, "help"))
+        fprintf(f, "(wordbank help: the global options)\n");
+}
+
+int cli_usage(const char *command)
+{
+    const struct command *cmd = command ? find_command(command) : NULL;
+    char line[256];
+    if (cmd) {
+        command_help(stderr, cmd);
+        snprintf(line, sizeof line, "usage: wordbank %.*s", (int)strcspn(cmd->usage, " "),
+                 cmd->usage);
+        cli_remember_error(line);
     }
     return EXIT_USAGE;
 }
@@ -118,6 +236,22 @@ static void full_usage(FILE *f)
     fputs(global_usage, f);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %s\n", commands[i].usage);
+    fputs(global_tail, f);
+}
+
+static int cmd_help(struct cli *c)
+{
+    const struct command *cmd;
+    if (c->argc == 0) {
+        full_usage(stdout);
+        return EXIT_OK;
+    }
+    if (c->argc > 1 || !(cmd = find_command(c->argv[0]))) {
+        cli_error("unknown command '%s' (wordbank help lists them)", c->argv[0]);
+        return EXIT_USAGE;
+    }
+    command_help(stdout, cmd);
+    return EXIT_OK;
 }
 
 static char db_dir_media[PATH_MAX];
@@ -236,11 +370,18 @@ static const struct {
     { OPT_ANKI_URL, "anki_url" },
 };
 
-static int positive_int(const char *s)
+#define MAX_JOBS       10000
+#define MAX_IMAGE_SIZE 8192
+
+/* 1 when s is a whole number in 1..max. */
+static int number_in(const char *s, long max)
 {
     char *end;
-    long v = strtol(s, &end, 10);
-    return *s && !*end && v > 0 && v <= 1000000;
+    long v;
+    if (!s)
+        return 0;
+    v = strtol(s, &end, 10);
+    return *s && !*end && v > 0 && v <= max;
 }
 
 /* Checks values whose mistakes would otherwise surface late and far away. */
@@ -271,13 +412,23 @@ static int validate(struct cli *c)
         cli_error("unknown image API '%s' (gemini or imagen)", ia);
         return EXIT_USAGE;
     }
-    if (!positive_int(wb_config_get(c->cfg, "jobs"))) {
-        cli_error("--jobs must be a positive number, not '%s'", wb_config_get(c->cfg, "jobs"));
+    if (!number_in(wb_config_get(c->cfg, "jobs"), MAX_JOBS)) {
+        cli_error("--jobs takes a whole number from 1 to %d, not '%s'", MAX_JOBS,
+                  wb_config_get(c->cfg, "jobs"));
         return EXIT_USAGE;
     }
-    if (!positive_int(wb_config_get(c->cfg, "image_size"))) {
-        cli_error("--image-size must be a positive number of pixels");
+    if (!number_in(wb_config_get(c->cfg, "image_size"), MAX_IMAGE_SIZE)) {
+        cli_error("--image-size takes a whole number of pixels from 1 to %d, not '%s'",
+                  MAX_IMAGE_SIZE, wb_config_get(c->cfg, "image_size"));
         return EXIT_USAGE;
+    }
+    {
+        struct wb_error err = { 0 };
+        if (wb_language_check(wb_config_get(c->cfg, "lang"), &err)) {
+            cli_error("--lang (from %s): %s", wb_config_origin(c->cfg, "lang"),
+                      wb_error_text(&err));
+            return EXIT_USAGE;
+        }
     }
     if (strcmp(c->progress, "auto") && strcmp(c->progress, "always") &&
         strcmp(c->progress, "never")) {
@@ -387,7 +538,7 @@ static int load_configuration(struct cli *c, const char *config_file)
         rc = wb_config_load_dotenv(c->cfg, ".env", &err);
     if (rc) {
         cli_error("%s", wb_error_text(&err));
-        return EXIT_ENV;
+        return rc == WB_EINVAL ? EXIT_USAGE : EXIT_ENV; /* a bad value is a usage error */
     }
     return 0;
 }
@@ -409,6 +560,7 @@ int main(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, ":j:vqo:h", long_opts, &idx)) != -1) {
         if (opt == OPT_VERSION) {
             printf("wordbank %s\n", WB_VERSION);
+            c.json_done = 1;
             rc = EXIT_OK;
             goto out;
         }
@@ -416,10 +568,7 @@ int main(int argc, char **argv)
             goto usage;
     }
     if (optind < argc) {
-        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-            if (!strcmp(commands[i].name, argv[optind]))
-                cmd = &commands[i];
-        }
+        cmd = find_command(argv[optind]);
         if (!cmd) {
             cli_error("unknown command '%s'", argv[optind]);
             rc = EXIT_USAGE;
@@ -428,29 +577,32 @@ int main(int argc, char **argv)
         c.argc = argc - optind - 1;
         c.argv = argv + optind + 1;
     }
-    if (help) {
-        if (cmd)
-            cli_usage(cmd->name);
+    if (help || (cmd && cmd->run == cmd_help)) {
+        c.json_done = 1; /* help is text, --json or not */
+        if (cmd && cmd->run == cmd_help)
+            rc = cmd_help(&c);
+        else if (cmd)
+            command_help(stdout, cmd), rc = EXIT_OK;
         else
-            full_usage(stdout);
-        rc = EXIT_OK;
+            full_usage(stdout), rc = EXIT_OK;
         goto out;
     }
     if (!cmd) {
         rc = EXIT_USAGE;
         goto usage;
     }
-    if ((rc = load_configuration(&c, config_file)))
-        goto out;
-    default_provider(&c);
-    if ((rc = validate(&c)))
-        goto out;
+    /* Logging first: the configuration's own warnings go through it. */
     wb_log_set_handler(log_to_stderr, NULL,
                        c.verbosity < 0 ? WB_LOG_ERROR
                        : c.verbosity == 0 ? WB_LOG_WARN
                        : c.verbosity == 1 ? WB_LOG_INFO
                        : c.verbosity == 2 ? WB_LOG_DEBUG
                                           : WB_LOG_TRACE);
+    if ((rc = load_configuration(&c, config_file)))
+        goto out;
+    default_provider(&c);
+    if ((rc = validate(&c)))
+        goto out;
     rc = cmd->run(&c);
     goto out;
 usage:
@@ -461,6 +613,7 @@ usage:
             full_usage(stderr);
     }
 out:
+    cli_json_fallback(&c, rc);
     wb_config_free(c.cfg);
     return rc;
 }

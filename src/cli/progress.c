@@ -2,6 +2,7 @@
  * status line, redrawn in place; elsewhere a plain line now and then; never on
  * stdout. And the end-of-run summary. */
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,16 +48,58 @@ static void bar(char *out, size_t n, double frac, int width)
     out[o] = '\0';
 }
 
+/* The ETA once it means something: a few seconds in and enough stages
+ * finished that the rate is not one lucky (or unlucky) request. Before that
+ * "estimating", not a wild guess (10:01 for a 9 s run). */
+static int64_t finished_stages(const struct wb_run_stats *s, int64_t *total)
+{
+    int64_t finished = 0;
+    *total = 0;
+    for (int i = 0; i < WB_STAGE_COUNT; i++) {
+        const struct wb_stage_counts *c = &s->stage[i];
+        finished += c->done + c->cached + c->failed + c->skipped;
+        *total += c->total;
+    }
+    return finished;
+}
+
+static int eta_known(const struct wb_run_stats *s)
+{
+    int64_t total, finished = finished_stages(s, &total);
+    return s->eta_s >= 0 && s->elapsed_s >= 3.0 && finished >= 5 && finished * 20 >= total;
+}
+
+/* Stages finished per minute over the whole run so far, once a second has
+ * passed ("…" before). */
+static void rate_text(const struct wb_run_stats *s, char *out, size_t n)
+{
+    int64_t total, finished = finished_stages(s, &total);
+    if (s->elapsed_s >= 1.0 && finished > 0)
+        snprintf(out, n, "%.0f stages/min", (double)finished * 60.0 / s->elapsed_s);
+    else
+        snprintf(out, n, "… stages/min");
+}
+
+void progress_eta(const struct wb_run_stats *s, char *out, size_t n)
+{
+    if (eta_known(s))
+        fmt_eta(s->eta_s, out, n);
+    else
+        snprintf(out, n, "estimating");
+}
+
 void progress_update(struct progress *p, const struct wb_run_stats *s)
 {
-    char eta[32], b[128];
+    char eta[32], b[128], rate[48];
     if (p->mode == PROGRESS_OFF)
         return;
     if (p->mode == PROGRESS_PLAIN) {
         if (s->elapsed_s - p->last_plain < PLAIN_EVERY_S && !p->final)
             return;
         p->last_plain = s->elapsed_s;
-        fprintf(stderr, "progress %.0fs:", s->elapsed_s);
+        progress_eta(s, eta, sizeof eta);
+        rate_text(s, rate, sizeof rate);
+        fprintf(stderr, "progress %.0fs (%s, ETA %s):", s->elapsed_s, rate, eta);
         for (int i = 0; i < WB_STAGE_COUNT; i++) {
             const struct wb_stage_counts *c = &s->stage[i];
             fprintf(stderr, " %s %lld/%lld%s", wb_stage_name((enum wb_stage)i),
@@ -85,10 +128,11 @@ void progress_update(struct progress *p, const struct wb_run_stats *s)
                 c->skipped ? " · skipped" : "");
         p->lines++;
     }
-    fmt_eta(s->eta_s, eta, sizeof eta);
-    fprintf(stderr, "\033[2K%.1f/min · ETA %s · %lld requests · %lld retries · %lld rate-limited%s%s\n",
-            s->rate_per_min, eta, (long long)s->requests, (long long)s->retries,
-            (long long)s->rate_limited, s->paused[0] ? " · " : "", s->paused);
+    progress_eta(s, eta, sizeof eta);
+    rate_text(s, rate, sizeof rate);
+    fprintf(stderr, "\033[2K%s · ETA %s · %lld requests · %lld retries · %lld rate-limited%s%s\n",
+            rate, eta, (long long)s->requests, (long long)s->retries, (long long)s->rate_limited,
+            s->paused[0] ? " · " : "", s->paused);
     p->lines++;
     fflush(stderr);
 }

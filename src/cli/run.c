@@ -72,26 +72,108 @@ int cli_run_begin(struct cli *c, struct wb_store *st, struct cli_run *cr)
     return EXIT_OK;
 }
 
-/* The failures as a word list, and the command that retries only them. */
-static void retry_hint(struct cli *c, struct cli_run *cr, struct wb_buf *cmd)
+/* A failure that another try could mend: not one that is the entry's own
+ * ("not in EDICT", an input the provider refuses). */
+static int retryable(const struct wb_run_failure *x)
 {
-    struct wb_buf path;
-    FILE *f;
-    size_t n = wb_run_failure_count(cr->run);
+    return x->code != WB_ENOTFOUND && x->code != WB_EINVAL && x->code != WB_EUNSUPPORTED;
+}
+
+struct pair {
+    char *word, *translation;
+};
+
+static int has_pair(const struct pair *v, size_t n, const char *w, const char *t)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(v[i].word, w) && !strcmp(v[i].translation, t))
+            return 1;
+    }
+    return 0;
+}
+
+static int push_pair(struct pair **v, size_t *n, size_t *cap, const char *w, const char *t)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 32;
+        struct pair *nv = realloc(*v, nc * sizeof *nv);
+        if (!nv)
+            return -1;
+        *v = nv;
+        *cap = nc;
+    }
+    (*v)[*n].word = strdup(w);
+    (*v)[*n].translation = strdup(t);
+    if (!(*v)[*n].word || !(*v)[*n].translation) {
+        free((*v)[*n].word);
+        free((*v)[*n].translation);
+        return -1;
+    }
+    (*n)++;
+    return 0;
+}
+
+/* 1 when the entry is in the word bank with a stage still failed. */
+static int still_failed(struct cli *c, struct wb_store *st, const char *w, const char *t)
+{
+    struct wb_entry e;
+    struct wb_error err = { 0 };
+    int failed = 0;
+    wb_entry_init(&e);
+    if (st && wb_store_get(st, w, t, wb_config_get(c->cfg, "lang"), &e, &err) == 0) {
+        for (int s = 0; s < WB_STAGE_COUNT; s++)
+            failed |= e.stages[s].state == WB_STATE_FAILED;
+    }
+    wb_entry_release(&e);
+    return failed;
+}
+
+/* Keeps <db>.failed.txt true: the entries whose last try failed in a way
+ * another try could mend. Earlier lines stay while their entry still has a
+ * failed stage (a later `add` of another word does not wipe them); lines
+ * whose entry now succeeded go; this run's retryable failures are added. The
+ * file is removed when nothing is left. Returns the number of lines; the
+ * command that retries them goes into cmd. */
+static size_t keep_retry_file(struct cli *c, struct cli_run *cr, struct wb_buf *cmd)
+{
+    struct wb_buf path, old;
+    struct wb_error err = { 0 };
+    struct pair *v = NULL;
+    size_t n = 0, cap = 0, nf = wb_run_failure_count(cr->run), lines;
     wb_buf_init(&path, 0);
+    wb_buf_init(&old, 64u << 20);
     wb_buf_appendf(&path, "%s.failed.txt", cli_db_path(c));
-    f = fopen(path.data, "w");
-    if (f) {
-        const char *last_w = NULL, *last_t = NULL;
-        for (size_t i = 0; i < n; i++) {
-            const struct wb_run_failure *x = wb_run_failure_at(cr->run, i);
-            if (last_w && !strcmp(last_w, x->word) && !strcmp(last_t, x->translation))
+    if (wb_buf_read_file(&old, path.data, &err) == 0 && old.len) {
+        char *save = NULL;
+        for (char *line = strtok_r(old.data, "\n", &save); line;
+             line = strtok_r(NULL, "\n", &save)) {
+            char *tab = strchr(line, '\t');
+            if (!tab)
                 continue;
-            fprintf(f, "%s\t%s\n", x->word, x->translation);
-            last_w = x->word;
-            last_t = x->translation;
+            *tab = '\0';
+            if (!has_pair(v, n, line, tab + 1) && still_failed(c, cr->store, line, tab + 1))
+                push_pair(&v, &n, &cap, line, tab + 1);
         }
-        fclose(f);
+    }
+    for (size_t i = 0; i < nf; i++) {
+        const struct wb_run_failure *x = wb_run_failure_at(cr->run, i);
+        if (retryable(x) && !has_pair(v, n, x->word, x->translation))
+            push_pair(&v, &n, &cap, x->word, x->translation);
+    }
+    lines = n;
+    if (n == 0) {
+        if (access(path.data, F_OK) == 0)
+            unlink(path.data);
+    } else {
+        struct wb_buf text;
+        wb_buf_init(&text, 0);
+        for (size_t i = 0; i < n; i++)
+            wb_buf_appendf(&text, "%s\t%s\n", v[i].word, v[i].translation);
+        if (cli_write_file(path.data, text.data, text.len)) /* atomic; reports */
+            lines = 0;
+        wb_buf_release(&text);
+    }
+    if (lines) {
         wb_buf_appendf(cmd, "wordbank --db '%s'", cli_db_path(c));
         if (wb_config_source_of(c->cfg, "media") == WB_SRC_FLAG)
             wb_buf_appendf(cmd, " --media '%s'", cli_media_dir(c));
@@ -102,7 +184,14 @@ static void retry_hint(struct cli *c, struct cli_run *cr, struct wb_buf *cmd)
         wb_buf_appendf(cmd, "%s%s propagate '%s'", c->no_image ? " --no-image" : "",
                        c->no_audio ? " --no-audio" : "", path.data);
     }
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].word);
+        free(v[i].translation);
+    }
+    free(v);
     wb_buf_release(&path);
+    wb_buf_release(&old);
+    return lines;
 }
 
 static void json_summary(struct cli *c, struct cli_run *cr, const struct wb_run_stats *s,
@@ -110,8 +199,9 @@ static void json_summary(struct cli *c, struct cli_run *cr, const struct wb_run_
 {
     struct wb_buf j;
     size_t n = wb_run_failure_count(cr->run);
-    (void)c;
     wb_buf_init(&j, 0);
+    if (status == 0 && cr->input && cr->input->n)
+        status = WB_EINCOMPLETE; /* lines of the input could not be read */
     wb_buf_appendf(&j, "{\"status\": ");
     wb_json_quote(status == 0 ? "done" : status == WB_ECANCELED ? "interrupted"
                                      : status == WB_EINCOMPLETE ? "some failed"
@@ -130,14 +220,20 @@ static void json_summary(struct cli *c, struct cli_run *cr, const struct wb_run_
                        (long long)k->done, (long long)k->cached, (long long)k->failed,
                        (long long)k->skipped);
     }
-    wb_buf_appendf(&j, "}, \"failures\": [");
+    wb_buf_appends(&j, "}, \"input_errors\": ");
+    if (cr->input)
+        cli_diags_json(cr->input, &j);
+    else
+        wb_buf_appends(&j, "[]");
+    wb_buf_appendf(&j, ", \"failures\": [");
     for (size_t i = 0; i < n; i++) {
         const struct wb_run_failure *x = wb_run_failure_at(cr->run, i);
         wb_buf_appends(&j, i ? ", {\"word\": " : "{\"word\": ");
         wb_json_quote(x->word, &j);
         wb_buf_appends(&j, ", \"translation\": ");
         wb_json_quote(x->translation, &j);
-        wb_buf_appendf(&j, ", \"stage\": \"%s\", \"error\": ", wb_stage_name(x->stage));
+        wb_buf_appendf(&j, ", \"stage\": \"%s\", \"retryable\": %s, \"error\": ",
+                       wb_stage_name(x->stage), retryable(x) ? "true" : "false");
         wb_json_quote(x->message, &j);
         wb_buf_appends(&j, "}");
     }
@@ -153,7 +249,7 @@ static void json_summary(struct cli *c, struct cli_run *cr, const struct wb_run_
     else
         wb_buf_appends(&j, "null");
     wb_buf_appends(&j, "}\n");
-    fwrite(j.data, 1, j.len, stdout);
+    cli_json_emit(c, &j);
     wb_buf_release(&j);
 }
 
@@ -162,8 +258,8 @@ static void text_summary(struct cli *c, struct cli_run *cr, const struct wb_run_
     size_t n = wb_run_failure_count(cr->run);
     if (c->verbosity < 0 && !n)
         return;
-    fprintf(stderr, "%lld of %lld entries complete", (long long)s->entries_done,
-            (long long)s->entries);
+    fprintf(stderr, "%lld of %lld entr%s complete", (long long)s->entries_done,
+            (long long)s->entries, s->entries == 1 ? "y" : "ies");
     if (s->entries_failed)
         fprintf(stderr, ", %lld failed", (long long)s->entries_failed);
     fprintf(stderr, " in %.1f s\n", s->elapsed_s);
@@ -182,9 +278,16 @@ static void text_summary(struct cli *c, struct cli_run *cr, const struct wb_run_
                                     : "");
         fputc('\n', stderr);
     }
-    fprintf(stderr, "  %lld requests, %lld retries, %lld rate-limited (429), %lld merged; tokens %lld in / %lld out; estimated cost $%.4f\n",
-            (long long)s->requests, (long long)s->retries, (long long)s->rate_limited,
-            (long long)s->merged, (long long)s->tokens_in, (long long)s->tokens_out, s->cost_usd);
+    fprintf(
+        stderr,
+        "  %lld requests, %lld retries, %lld rate-limited (429); tokens %lld in / %lld out; estimated cost $%.4f\n",
+        (long long)s->requests, (long long)s->retries, (long long)s->rate_limited,
+        (long long)s->tokens_in, (long long)s->tokens_out, s->cost_usd);
+    if (s->merged)
+        fprintf(
+            stderr,
+            "  %lld merged: stages served by another entry's identical request (no extra request)\n",
+            (long long)s->merged);
     if (n)
         fprintf(stderr, "failed:\n");
     for (size_t i = 0; i < n && i < 50; i++) {
@@ -218,14 +321,13 @@ int cli_run_finish(struct cli *c, struct cli_run *cr)
     wb_run_get_stats(cr->run, &s);
     cr->progress.final = 1;
     wb_buf_init(&cmd, 0);
-    if (wb_run_failure_count(cr->run))
-        retry_hint(c, cr, &cmd);
+    keep_retry_file(c, cr, &cmd);
     if (c->json)
         json_summary(c, cr, &s, rc, cmd.data);
     else
         text_summary(c, cr, &s);
-    if (!c->json && wb_run_failure_count(cr->run) && cmd.len)
-        fprintf(stderr, "retry only the failures:\n  %s\n", cmd.data);
+    if (!c->json && cmd.len && c->verbosity >= 0)
+        fprintf(stderr, "retry the failures that another try can mend:\n  %s\n", cmd.data);
     wb_buf_release(&cmd);
 
     switch (rc) {

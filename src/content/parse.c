@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "content/content_int.h"
+#include "wordbank/entry.h"
 
 void wb_word_item_release(struct wb_word_item *it)
 {
@@ -159,7 +160,9 @@ int wb_word_line_parse(const char *line, size_t len, struct wb_word_item *out, s
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }
-    rc = split_context(rest, rlen, out, err);
+    if ((rc = split_context(rest, rlen, out, err)) == 0 &&
+        wb_entry_check(out->word, out->translation, out->context, NULL, err))
+        rc = err ? (err->code = WB_EPARSE) : WB_EPARSE;
 out:
     if (rc < 0)
         wb_word_item_release(out);
@@ -202,9 +205,16 @@ int wb_word_tsv_parse(const char *line, size_t len, struct wb_word_item *out, st
     }
     if (n < 2 || fl[0] == 0 || fl[1] == 0)
         return wb_error_set(err, WB_EPARSE, "expected word<TAB>translation[<TAB>context]");
+    /* A third column that begins with '#' is a comment (extract writes the
+     * reading, part of speech and count there). */
+    if (n == 3 && fl[2] > 0 && f[2][0] == '#')
+        n = 2;
     if (!(out->word = dupn(f[0], fl[0])) || !(out->translation = dupn(f[1], fl[1])) ||
         (n == 3 && fl[2] > 0 && !(out->context = dupn(f[2], fl[2])))) {
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
+        wb_word_item_release(out);
+    } else if (wb_entry_check(out->word, out->translation, out->context, NULL, err)) {
+        rc = err ? (err->code = WB_EPARSE) : WB_EPARSE;
         wb_word_item_release(out);
     }
     return rc;
@@ -456,8 +466,8 @@ static int parse_block(struct wb_doc *doc, struct scan *sc, enum wb_block_kind k
     struct wb_word_item it;
     struct wb_error e;
     size_t start, len, next, diags_before = doc->n_diags;
-    enum wb_block_kind k2;
-    int rc = 0;
+    enum wb_block_kind k2, skip_kind = kind;
+    int rc = 0, skip_open = 0;
 
     memset(&b, 0, sizeof(b));
     b.kind = kind;
@@ -486,9 +496,18 @@ static int parse_block(struct wb_doc *doc, struct scan *sc, enum wb_block_kind k
             block_release(&b);
             return rc < 0 ? rc : 1;
         }
+        if (skip_open) {
+            /* Inside a nested block of another kind: its lines and its
+             * closing tag go with the one diagnostic already given. */
+            if (t == TAG_CLOSE && k2 == skip_kind)
+                skip_open = 0;
+            continue;
+        }
         if (t == TAG_OPEN) {
-            rc = diag(doc, sc->line, "<%s> inside <%s> ignored (blocks do not nest)", kind_name(k2),
-                      kind_name(kind));
+            rc = diag(doc, sc->line, "<%s> inside <%s> ignored%s (blocks do not nest)",
+                      kind_name(k2), kind_name(kind), k2 != kind ? " up to its closing tag" : "");
+            skip_open = k2 != kind;
+            skip_kind = k2;
             continue;
         }
         if (t == TAG_CLOSE) {

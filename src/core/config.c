@@ -72,9 +72,150 @@ static const struct {
     { "anki_key", NULL, NULL },
 };
 
+/* Settings the library reads that have no default in the table above. */
+static const char *const extra_names[] = {
+    "image_format",
+    "limit.headroom",
+    "limit.aimd_step",
+    "pipeline.batch_barrier",
+    "pipeline.media_in_flight",
+    "gemini.image_aspect",
+    "gemini.image_resolution",
+    "gemini.temperature",
+    "gemini.thinking_level",
+    "openai.image_size",
+    "openai.image_quality",
+    "openai.speech_instructions",
+    "openai.temperature",
+    "timeout.stream_idle_ms",
+    "http.max_body",
+    "http.max_host_connections",
+    "stop.grace_ms",
+    "engine.seed",
+};
+
+/* What a setting's value must be. */
+enum value_kind {
+    V_TEXT,
+    V_COUNT,
+    V_WHOLE,
+    V_NUMBER,
+    V_BOOL
+};
+
 static int is_secret_name(const char *name)
 {
     return strstr(name, "api_key") != NULL || strcmp(name, "anki_key") == 0;
+}
+
+static int has_suffix_ci(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcasecmp(s + n - k, suffix);
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n > k && !strcmp(s + n - k, suffix);
+}
+
+/* A name that holds a credential, as users write them in files
+ * (gemini_api_key, GEMINI_API_KEY, GOOGLE_AI_STUDIO_KEY, secret = ...). */
+static int looks_like_key(const char *name)
+{
+    for (const char *p = name; *p; p++) {
+        if (!strncasecmp(p, "api_key", 7) || !strncasecmp(p, "secret", 6))
+            return 1;
+    }
+    return has_suffix_ci(name, "_key");
+}
+
+/* "limit.<model>.<what>" and "price.<model>.<in|out>": the kind of the value,
+ * or -1 when the name is none of them. */
+static int pattern_kind(const char *name)
+{
+    static const struct {
+        const char *prefix, *suffix;
+        enum value_kind kind;
+    } pats[] = {
+        { "limit.", ".rpm", V_NUMBER },   { "limit.", ".tpm", V_NUMBER },
+        { "limit.", ".burst", V_NUMBER }, { "limit.", ".concurrency", V_COUNT },
+        { "price.", ".in", V_NUMBER },    { "price.", ".out", V_NUMBER },
+    };
+    for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++) {
+        size_t p = strlen(pats[i].prefix);
+        if (!strncmp(name, pats[i].prefix, p) && has_suffix(name + p - 1, pats[i].suffix))
+            return (int)pats[i].kind;
+    }
+    return -1;
+}
+
+/* The kind of a known setting's value, or -1 for a name wordbank never reads. */
+static int value_kind_of(const char *name)
+{
+    static const char *const counts[] = { "jobs", "image_size", "retry.max_attempts" };
+    static const char *const wholes[] = {
+        "retry.deadline_ms",      "retry.base_ms",
+        "retry.cap_ms",           "limit.aimd_step",
+        "pipeline.batch_barrier", "pipeline.media_in_flight",
+        "http.max_body",          "http.max_host_connections",
+        "stop.grace_ms",          "engine.seed",
+    };
+    static const char *const numbers[] = { "limit.headroom", "gemini.temperature",
+                                           "openai.temperature" };
+    int known_name = 0;
+    for (size_t i = 0; i < sizeof known / sizeof known[0] && !known_name; i++)
+        known_name = !strcmp(known[i].name, name);
+    for (size_t i = 0; i < sizeof extra_names / sizeof extra_names[0] && !known_name; i++)
+        known_name = !strcmp(extra_names[i], name);
+    if (!known_name)
+        return pattern_kind(name);
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        if (!strcmp(counts[i], name))
+            return V_COUNT;
+    for (size_t i = 0; i < sizeof wholes / sizeof wholes[0]; i++)
+        if (!strcmp(wholes[i], name))
+            return V_WHOLE;
+    if (!strncmp(name, "timeout.", 8))
+        return V_WHOLE;
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
+        if (!strcmp(numbers[i], name))
+            return V_NUMBER;
+    if (!strcmp(name, "audio_trim"))
+        return V_BOOL;
+    return V_TEXT;
+}
+
+/* NULL when value suits the setting, else what it should be. */
+static const char *value_problem(const char *name, const char *value)
+{
+    char *end;
+    int kind = value_kind_of(name);
+    if (!value || !*value || kind == V_TEXT || kind < 0)
+        return NULL;
+    errno = 0;
+    switch (kind) {
+    case V_COUNT: {
+        long long n = strtoll(value, &end, 10);
+        return (errno || *end || n < 1) ? "a whole number of at least 1" : NULL;
+    }
+    case V_WHOLE: {
+        long long n = strtoll(value, &end, 10);
+        return (errno || *end || n < 0) ? "a whole number of at least 0" : NULL;
+    }
+    case V_NUMBER: {
+        double d = strtod(value, &end);
+        return (errno || *end || !(d >= 0)) ? "a number of at least 0" : NULL;
+    }
+    case V_BOOL:
+        return (strcmp(value, "1") && strcmp(value, "0") && strcasecmp(value, "true") &&
+                strcasecmp(value, "false") && strcasecmp(value, "yes") && strcasecmp(value, "no") &&
+                strcasecmp(value, "on") && strcasecmp(value, "off"))
+                   ? "true or false"
+                   : NULL;
+    }
+    return NULL;
 }
 
 int wb_config_is_secret(const char *name)
@@ -216,7 +357,6 @@ int wb_config_load_env(struct wb_config *cfg, struct wb_error *err)
     char var[128];
     const char *v;
     int rc;
-    (void)err;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
         if (is_secret_name(known[i].name))
             continue;
@@ -229,7 +369,12 @@ int wb_config_load_env(struct wb_config *cfg, struct wb_error *err)
         snprintf(var, sizeof var, "WORDBANK_%s", known[i].name);
         for (char *p = var; *p; p++)
             *p = *p == '.' ? '_' : (char)toupper((unsigned char)*p);
-        if ((v = getenv(var)) && *v && (rc = set_origin(cfg, known[i].name, v, WB_SRC_ENV, var)))
+        if (!(v = getenv(var)) || !*v)
+            continue;
+        if (value_problem(known[i].name, v))
+            return wb_error_set(err, WB_EINVAL, "%s = '%.40s': %s must be %s", var, v,
+                                known[i].name, value_problem(known[i].name, v));
+        if ((rc = set_origin(cfg, known[i].name, v, WB_SRC_ENV, var)))
             return rc;
     }
     if ((v = getenv("GEMINI_API_KEY")) && *v)
@@ -277,7 +422,9 @@ static char *unquote(char *v)
 
 /* Calls fn(name, value) for each "name = value" (or NAME=value) line. */
 static int each_line(const char *path, int required, int dotenv, struct wb_error *err,
-                     int (*fn)(void *ud, const char *name, char *value, int line), void *ud)
+                     int (*fn)(void *ud, const char *path, int line, const char *name, char *value,
+                               struct wb_error *err),
+                     void *ud)
 {
     struct wb_buf text;
     char section[128] = "";
@@ -323,22 +470,80 @@ static int each_line(const char *path, int required, int dotenv, struct wb_error
             snprintf(name, sizeof name, "%s.%s", section, trim(line));
         else
             snprintf(name, sizeof name, "%s", trim(line));
-        if ((rc = fn(ud, name, unquote(trim(eq + 1)), lineno))) {
-            wb_error_set(err, rc, "%s:%d: cannot set %s", path, lineno, name);
+        if ((rc = fn(ud, path, lineno, name, unquote(trim(eq + 1)), err)))
             goto out;
-        }
     }
 out:
     wb_buf_release(&text);
     return rc;
 }
 
-static int file_setting(void *ud, const char *name, char *value, int line)
+/* Edit distance of two short names (insert, delete, substitute). */
+static size_t distance(const char *a, const char *b)
 {
-    (void)line;
-    if (is_secret_name(name))
-        return 0; /* keys belong in the environment or .env, not the shared config */
-    return set_origin(ud, name, value, WB_SRC_FILE, NULL);
+    size_t la = strlen(a), lb = strlen(b), row[64], prev, tmp;
+    if (la >= 63 || lb >= 63)
+        return 99;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        prev = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t best = prev + (a[i - 1] != b[j - 1]);
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            tmp = row[j];
+            row[j] = best;
+            prev = tmp;
+        }
+    }
+    return row[lb];
+}
+
+/* The known setting a typo most likely meant (two edits at most), or NULL. */
+static const char *nearest_name(const char *name)
+{
+    const char *best = NULL;
+    size_t bd = 3;
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        size_t d = distance(name, known[i].name);
+        if (d < bd && !is_secret_name(known[i].name)) {
+            bd = d;
+            best = known[i].name;
+        }
+    }
+    return best;
+}
+
+/* One line of the config file: a key is ignored with a warning (keys belong
+ * in the environment or .env, not in a file that gets shared), an unknown name
+ * is kept with a warning (a typo must not pass silently), a bad value is
+ * refused. */
+static int file_setting(void *ud, const char *path, int line, const char *name, char *value,
+                        struct wb_error *err)
+{
+    const char *why;
+    if (looks_like_key(name)) {
+        wb_log(WB_LOG_WARN,
+               "%s:%d: '%s' ignored: API keys are never read from the config file; put it "
+               "in the environment (GEMINI_API_KEY, OPENAI_API_KEY) or in .env",
+               path, line, name);
+        return 0;
+    }
+    if (value_kind_of(name) < 0) {
+        const char *near = nearest_name(name);
+        wb_log(WB_LOG_WARN, "%s:%d: unknown setting '%s' is not used%s%s%s", path, line, name,
+               near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+    } else if ((why = value_problem(name, value))) {
+        return wb_error_set(err, WB_EINVAL, "%s:%d: %s = '%.40s': it must be %s", path, line, name,
+                            value, why);
+    }
+    if (set_origin(ud, name, value, WB_SRC_FILE, NULL))
+        return wb_error_set(err, WB_ENOMEM, "%s:%d: out of memory", path, line);
+    return 0;
 }
 
 int wb_config_load_file(struct wb_config *cfg, const char *path, int required,
@@ -347,10 +552,13 @@ int wb_config_load_file(struct wb_config *cfg, const char *path, int required,
     return each_line(path, required, 0, err, file_setting, cfg);
 }
 
-static int dotenv_setting(void *ud, const char *name, char *value, int line)
+static int dotenv_setting(void *ud, const char *path, int line, const char *name, char *value,
+                          struct wb_error *err)
 {
     struct wb_config *cfg = ud;
+    (void)path;
     (void)line;
+    (void)err;
     if (!*value)
         return 0;
     if (!strcmp(name, "GEMINI_API_KEY") || !strcmp(name, "GOOGLE_AI_STUDIO_KEY")) {

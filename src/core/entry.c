@@ -4,6 +4,7 @@
 
 #include "core/util.h"
 #include "wordbank/entry.h"
+#include "wordbank/error.h"
 
 static const char *const stage_names[WB_STAGE_COUNT] = { "details", "image", "audio" };
 static const char *const state_names[] = { "missing", "done", "failed" };
@@ -144,4 +145,96 @@ out:
     wb_entry_release(dst);
     *dst = t;
     return 0;
+}
+
+/* The first problem of one field, or NULL: invalid UTF-8 (strict: no overlong
+ * forms, surrogates or code points past U+10FFFF), a control character (C0,
+ * DEL, C1; the code point goes into *cp), or blank (only white space). */
+static const char *field_problem(const char *str, int may_be_blank, unsigned long *cp)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    int blank = 1;
+    while (*s) {
+        unsigned long c;
+        size_t n, i;
+        if (s[0] < 0x80) {
+            c = s[0];
+            n = 1;
+        } else if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+            c = s[0] & 0x1F;
+            n = 2;
+        } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+            c = s[0] & 0x0F;
+            n = 3;
+        } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+            c = s[0] & 0x07;
+            n = 4;
+        } else {
+            return "is not valid UTF-8";
+        }
+        for (i = 1; i < n; i++) {
+            if ((s[i] & 0xC0) != 0x80)
+                return "is not valid UTF-8";
+            c = (c << 6) | (s[i] & 0x3F);
+        }
+        if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10FFFF)) ||
+            (c >= 0xD800 && c <= 0xDFFF))
+            return "is not valid UTF-8";
+        if (c < 0x20 || (c >= 0x7F && c < 0xA0)) {
+            *cp = c;
+            return "contains a control character";
+        }
+        /* White space: ASCII space, no-break space, the ideographic space,
+         * the Unicode spaces U+2000-U+200B and U+FEFF. */
+        if (!(c == ' ' || c == 0xA0 || c == 0x3000 || (c >= 0x2000 && c <= 0x200B) || c == 0xFEFF))
+            blank = 0;
+        s += n;
+    }
+    if (blank && !may_be_blank)
+        return "is blank";
+    return NULL;
+}
+
+static int check_field(const char *name, const char *v, int may_be_blank, struct wb_error *err)
+{
+    unsigned long cp = 0;
+    const char *p;
+    if (!v)
+        return may_be_blank ? 0 : wb_error_set(err, WB_EINVAL, "the %s is missing", name);
+    if (!(p = field_problem(v, may_be_blank, &cp)))
+        return 0;
+    if (cp)
+        return wb_error_set(err, WB_EINVAL, "the %s %s (U+%04lX)", name, p, cp);
+    return wb_error_set(err, WB_EINVAL, "the %s %s", name, p);
+}
+
+int wb_language_check(const char *language, struct wb_error *err)
+{
+    size_t n = language ? strlen(language) : 0;
+    if (n == 0)
+        return wb_error_set(err, WB_EINVAL, "the language code is empty (e.g. ja, en, pt-BR)");
+    if (n > 35 || !((language[0] | 0x20) >= 'a' && (language[0] | 0x20) <= 'z'))
+        goto bad;
+    for (size_t i = 0; i < n; i++) {
+        char ch = language[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_'))
+            goto bad;
+    }
+    return 0;
+bad:
+    return wb_error_set(err, WB_EINVAL,
+                        "the language code '%.40s' is not a BCP 47 tag (e.g. ja, en, pt-BR)",
+                        language);
+}
+
+int wb_entry_check(const char *word, const char *translation, const char *context,
+                   const char *language, struct wb_error *err)
+{
+    int rc;
+    if ((rc = check_field("word", word, 0, err)) ||
+        (rc = check_field("translation", translation, 0, err)) ||
+        (rc = check_field("context", context, 1, err)))
+        return rc;
+    return language ? wb_language_check(language, err) : 0;
 }

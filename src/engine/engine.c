@@ -353,7 +353,7 @@ void eng_job_transfer_done(struct wb_engine *e, struct eng_job *j, int curl_code
         m->consecutive_limits++;
         if (now + p > m->pause_until) {
             m->pause_until = now + p;
-            wb_log(WB_LOG_DEBUG, "engine: %s: rate limited, paused for %lld ms", m->name,
+            wb_log(WB_LOG_INFO, "engine: %s: rate limited, paused for %lld ms", m->name,
                    (long long)p);
         }
     }
@@ -365,7 +365,7 @@ void eng_job_transfer_done(struct wb_engine *e, struct eng_job *j, int curl_code
         job_set_state(e, j, JOB_QUEUED); /* the model pause spaces it */
     } else if (v == ENG_RETRY) {
         j->ready_at = now + delay;
-        wb_log(WB_LOG_DEBUG, "engine: request #%llu (%s): %s; retry in %lld ms",
+        wb_log(WB_LOG_INFO, "engine: request #%llu (%s): %s; retry in %lld ms",
                (unsigned long long)j->id, m->name, ae.message, (long long)delay);
         job_set_state(e, j, JOB_BACKOFF);
     } else if (v == ENG_DONE_OK) {

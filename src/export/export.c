@@ -110,20 +110,28 @@ struct walk {
     int csv;
 };
 
-/* RFC 4180: quoted when it holds a comma, quote, CR or LF; quotes doubled. */
+/* RFC 4180: quoted when it holds a comma, quote, CR or LF; quotes doubled.
+ * A cell a spreadsheet would run as a formula (it begins with =, +, -, @, a
+ * tab or a CR) gets a leading ' (the usual CSV-injection rule). */
 static int csv_field(struct wb_buf *b, const char *s, int last)
 {
-    int rc = 0;
+    int rc = 0, formula;
     if (!s)
         s = "";
+    formula = s[0] && strchr("=+-@\t\r", s[0]) != NULL;
     if (strpbrk(s, ",\"\r\n")) {
         rc = wb_buf_appendc(b, '"');
+        if (rc == 0 && formula)
+            rc = wb_buf_appendc(b, '\'');
         for (const char *p = s; rc == 0 && *p; p++)
             rc = *p == '"' ? wb_buf_append(b, "\"\"", 2) : wb_buf_appendc(b, *p);
         if (rc == 0)
             rc = wb_buf_appendc(b, '"');
     } else {
-        rc = wb_buf_appends(b, s);
+        if (formula)
+            rc = wb_buf_appendc(b, '\'');
+        if (rc == 0)
+            rc = wb_buf_appends(b, s);
     }
     if (rc == 0)
         rc = last ? wb_buf_append(b, "\r\n", 2) : wb_buf_appendc(b, ',');

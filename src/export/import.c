@@ -531,6 +531,12 @@ static int import_line(struct import *im, const char *line, size_t len, struct w
         diag(im, 0, "%s:%zu: %s", im->name, im->line_no, reason);
         goto failed;
     }
+    /* The rules every entry passes, however it comes in. */
+    if (wb_entry_check(word, tr, NULL, lang, err)) {
+        diag(im, 0, "%s:%zu: %s", im->name, im->line_no, wb_error_text(err));
+        wb_error_clear(err);
+        goto failed;
+    }
     json_object_foreach(obj, key, v) {
         size_t i = 0;
         while (i < sizeof known_keys / sizeof known_keys[0] && strcmp(key, known_keys[i]) != 0)

@@ -123,7 +123,8 @@ void task_fail(struct stage_task *t, int code, const char *fmt, ...)
 
 /* ---- failures and fatal errors ---- */
 
-static void add_failure(struct run *r, const struct job *j, enum wb_stage s, const char *msg)
+static void add_failure(struct run *r, const struct job *j, enum wb_stage s, int code,
+                        const char *msg)
 {
     struct failure *f;
     if (r->n_failures == r->cap_failures) {
@@ -143,6 +144,7 @@ static void add_failure(struct run *r, const struct job *j, enum wb_stage s, con
     f->pub.language = j->e.language;
     f->pub.stage = s;
     f->pub.message = f->message;
+    f->pub.code = code;
     r->n_failures++;
 }
 
@@ -332,7 +334,7 @@ static void settle_one(struct run *r, struct job *j, struct stage_task *t)
     } else {
         c->failed++;
         run_commit_stage(r, j, s, t->status, t->message, NULL, t->model, t->voice, NULL);
-        add_failure(r, j, s, t->message);
+        add_failure(r, j, s, t->status, t->message);
     }
     if (j == t->job) {
         r->stats.tokens_in += t->usage.prompt_tokens;
@@ -756,6 +758,8 @@ int wb_run_add(struct wb_run *pub, const char *word, const char *translation, co
     struct job *j;
     if (!word || !*word || !translation || !*translation)
         return wb_error_set(err, WB_EINVAL, "an entry needs a word and a translation");
+    if (wb_entry_check(word, translation, context, NULL, err))
+        return WB_EINVAL;
     /* Merge duplicates: an index over (word, translation) in the shared table. */
     {
         struct wb_buf k;

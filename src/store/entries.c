@@ -68,6 +68,16 @@ static int check_key(struct wb_store *st, const char *word, const char *translat
     return 0;
 }
 
+/* What goes in passes the entry rules every way in shares; entries stored
+ * before those rules can still be read, updated by stage and removed. */
+static int check_new(struct wb_store *st, const struct wb_entry *en, struct wb_error *err)
+{
+    struct wb_error e = { 0 };
+    if (wb_entry_check(en->word, en->translation, en->context, en->language, &e))
+        return wb_error_set(err, WB_EINVAL, "%s: %s", st->path, wb_error_text(&e));
+    return 0;
+}
+
 /* Examples and stages of the entry whose columns s's current row holds. */
 static int load_rest(struct wb_store *st, struct wb_entry *e, struct wb_error *err)
 {
@@ -325,7 +335,7 @@ int wb_store_put(struct wb_store *st, const struct wb_entry *e, struct wb_error 
     int64_t now = wb_clock_wall_s(), id = 0;
     int rc, is_new = 0;
     if ((rc = check_key(st, e->word, e->translation, e->language, err)) ||
-        (rc = store_op_begin(st, err)))
+        (rc = check_new(st, e, err)) || (rc = store_op_begin(st, err)))
         return rc;
     if ((rc = write_row(st, e, 1, now, &id, &is_new, err)) ||
         (rc = write_examples(st, id, is_new, e, err)))

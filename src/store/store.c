@@ -5,6 +5,7 @@
  * damaged or foreign file is reported and left byte-for-byte as it was.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -208,6 +209,39 @@ static int check_file(const char *path, unsigned flags, struct wb_error *err)
     return 0;
 }
 
+/* A WAL-mode word bank opened read-only needs its -shm file, which a
+ * read-only folder (or another user's) does not let SQLite create. When no
+ * -wal file exists, every committed change is in the database file itself and
+ * no writer is at work, so it is read as immutable instead. 0 when reopened. */
+static int reopen_immutable(struct wb_store *st, struct wb_error *err)
+{
+    int code = sqlite3_errcode(st->db) & 0xff;
+    char wal[4096], uri[3 * 4096 + 32];
+    size_t o = 0;
+    (void)err;
+    if (code != SQLITE_READONLY && code != SQLITE_CANTOPEN)
+        return -1;
+    snprintf(wal, sizeof wal, "%s-wal", st->path);
+    if (access(wal, F_OK) == 0 || strlen(st->path) >= 4096)
+        return -1;
+    o = (size_t)snprintf(uri, sizeof uri, "file:");
+    for (const char *p = st->path; *p; p++) {
+        if (*p == '%' || *p == '?' || *p == '#')
+            o += (size_t)snprintf(uri + o, sizeof uri - o, "%%%02X", (unsigned char)*p);
+        else
+            uri[o++] = *p;
+    }
+    snprintf(uri + o, sizeof uri - o, "?immutable=1");
+    sqlite3_close(st->db);
+    st->db = NULL;
+    if (sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, st->busy_ms);
+    return 0;
+}
+
 int wb_store_open(const char *path, unsigned flags, struct wb_store **out, struct wb_error *err)
 {
     struct wb_store *st = NULL;
@@ -237,7 +271,12 @@ int wb_store_open(const char *path, unsigned flags, struct wb_store **out, struc
     st->busy_ms = STORE_BUSY_DEFAULT_MS;
     sqlite3_busy_timeout(st->db, st->busy_ms);
     /* Read first: a non-database or foreign file fails here, untouched. */
-    if ((rc = store_schema_check(st, err)))
+    rc = store_schema_check(st, err);
+    if (rc && (flags & WB_STORE_READONLY) && reopen_immutable(st, err) == 0) {
+        wb_error_clear(err);
+        rc = store_schema_check(st, err);
+    }
+    if (rc)
         goto out;
     if (!(flags & WB_STORE_READONLY)) {
         if ((rc = exec_pragma(st, "PRAGMA journal_mode = WAL", err)))

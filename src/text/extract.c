@@ -281,7 +281,7 @@ int wb_extract_format_tsv(const struct wb_extract_item *items, size_t n, struct 
     for (size_t i = 0; i < n && rc == 0; i++) {
         const struct wb_extract_item *it = &items[i];
         if ((rc = append_field(out, it->base)) || (rc = wb_buf_appendc(out, '\t')) ||
-            (rc = append_field(out, it->gloss)) || (rc = wb_buf_appendc(out, '\t')) ||
+            (rc = append_field(out, it->gloss)) || (rc = wb_buf_appends(out, "\t# ")) ||
             (rc = append_field(out, it->reading)) || (rc = wb_buf_appends(out, "; ")) ||
             (rc = append_field(out, it->pos)))
             break;

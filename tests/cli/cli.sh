@@ -25,7 +25,7 @@ check "unknown command is 2" test "$(rc_of "$WB" frobnicate)" = 2
 check "unknown option is 2" test "$(rc_of "$WB" --frob list)" = 2
 check "--help is 0" test "$(rc_of "$WB" --help)" = 0
 check "bad --jobs is 2" test "$(rc_of "$WB" -j 0 list)" = 2
-check "list on a missing bank is 0 and empty" test "$("$WB" list --json 2>/dev/null)" = "[]"
+check "list on a missing bank is 3 and creates nothing" bash -c '"$0" list >/dev/null 2>&1; test $? = 3 && ! test -e "$WORDBANK_DB"' "$WB"
 
 # Configuration: the key is masked and its origin named; flags beat env beat file.
 key="AIza.test.not.a.real.key.0123456789"

@@ -95,6 +95,11 @@ TEST(line_parser_rejects_with_reasons)
         { "- 猫: cat) pet", "unbalanced ')'" },
         { "-猫: cat", "expected" },
         { "- \xff\xfe: cat", "invalid UTF-8" },
+        /* The entry rules every way in shares (wb_entry_check). */
+        { "- 猫\x01: cat", "word contains a control character (U+0001)" },
+        { "- 猫: cat\x7f", "translation contains a control character (U+007F)" },
+        { "- 猫: cat (pet\x1b)", "context contains a control character (U+001B)" },
+        { "- \xc2\xa0: cat", "word is blank" },
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int rc = wb_word_line_parse(bad[i].line, strlen(bad[i].line), &it, err);

@@ -152,3 +152,66 @@ TEST(config_file_sections_comments_and_precedence)
     CHECK(strstr(err.msg, "wb.conf:2:") != NULL);
     wb_config_free(cfg);
 }
+
+TEST(entry_check_applies_the_word_list_rules)
+{
+    struct wb_error err = { 0 };
+    CHECK_OK(wb_entry_check("猫", "cat", "the pet", "ja", &err), &err);
+    CHECK_OK(wb_entry_check("猫", "cat", NULL, NULL, &err), &err);
+    CHECK_INT(wb_entry_check("ne\nko", "cat", NULL, "ja", &err), WB_EINVAL);
+    CHECK(strstr(err.msg, "word contains a control character (U+000A)") != NULL);
+    CHECK_INT(wb_entry_check(" \xe3\x80\x80 ", "cat", NULL, "ja", &err), WB_EINVAL);
+    CHECK(strstr(err.msg, "word is blank") != NULL);
+    CHECK_INT(wb_entry_check("猫", "\xc3\x28", NULL, "ja", &err), WB_EINVAL);
+    CHECK(strstr(err.msg, "translation is not valid UTF-8") != NULL);
+    CHECK_INT(wb_entry_check("猫", "cat", "a\xc2\x85", "ja", &err), WB_EINVAL); /* C1 NEL */
+    CHECK(strstr(err.msg, "context contains a control character (U+0085)") != NULL);
+    CHECK_INT(wb_entry_check("猫", "cat", "  ", "ja", &err), 0); /* a blank context is no context */
+    CHECK_INT(wb_entry_check("\xe0\x80\xaf", "cat", NULL, NULL, &err), WB_EINVAL); /* overlong */
+    CHECK_INT(wb_entry_check("猫", "cat", NULL, "", &err), WB_EINVAL);
+    CHECK_INT(wb_language_check("pt-BR", &err), 0);
+    CHECK_INT(wb_language_check("ja jp", &err), WB_EINVAL);
+    CHECK_INT(wb_language_check("-ja", &err), WB_EINVAL);
+}
+
+static char warned[4096];
+static void keep_warning(void *ud, enum wb_log_level level, const char *msg)
+{
+    (void)ud;
+    if (level == WB_LOG_WARN)
+        snprintf(warned + strlen(warned), sizeof warned - strlen(warned), "%s\n", msg);
+}
+
+TEST(config_file_names_unknown_settings_keys_and_bad_values)
+{
+    struct wb_config *cfg;
+    struct wb_error err = { 0 };
+    char path[4096];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/diag.conf", th_tmpdir());
+    f = fopen(path, "w");
+    fputs("text_modle = x\n[price.m]\nin = 0.3\nGEMINI_API_KEY = AIzaNOTAREALKEY\n", f);
+    fclose(f);
+    warned[0] = '\0';
+    wb_log_set_handler(keep_warning, NULL, WB_LOG_WARN);
+    CHECK_INT(wb_config_new(&cfg), 0);
+    CHECK_OK(wb_config_load_file(cfg, path, 1, &err), &err);
+    CHECK(strstr(warned, "diag.conf:1: unknown setting 'text_modle'") != NULL);
+    CHECK(strstr(warned, "did you mean 'text_model'") != NULL);
+    CHECK(strstr(warned, "diag.conf:3") == NULL); /* price.<model>.in is known */
+    CHECK(strstr(warned, "diag.conf:4:") != NULL && strstr(warned, "environment") != NULL);
+    CHECK(strstr(warned, "AIzaNOTAREALKEY") == NULL);
+    CHECK(wb_config_get(cfg, "price.m.gemini_api_key") == NULL);
+    f = fopen(path, "w");
+    fputs("lang = ja\n[limit.m]\nrpm = abc\n", f);
+    fclose(f);
+    CHECK_INT(wb_config_load_file(cfg, path, 1, &err), WB_EINVAL);
+    CHECK(strstr(err.msg, "diag.conf:3: limit.m.rpm = 'abc'") != NULL);
+    f = fopen(path, "w");
+    fputs("retry.max_attempts = -3\n", f);
+    fclose(f);
+    CHECK_INT(wb_config_load_file(cfg, path, 1, &err), WB_EINVAL);
+    CHECK(strstr(err.msg, "diag.conf:1:") != NULL);
+    wb_log_set_handler(NULL, NULL, WB_LOG_WARN);
+    wb_config_free(cfg);
+}

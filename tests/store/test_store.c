@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "test.h"
 #include "wordbank/store.h"
@@ -144,8 +146,73 @@ TEST(store_rejects_empty_key)
     free(e.translation);
     e.translation = NULL;
     CHECK_INT(wb_store_set_details(st, &e, &err), WB_EINVAL);
+    /* The entry rules every way in shares: a newline in the word would
+     * split rows in list and in the retry file. */
+    e.translation = strdup("cat");
+    free(e.word);
+    e.word = strdup("ne\nko");
+    CHECK_INT(wb_store_put(st, &e, &err), WB_EINVAL);
+    CHECK(strstr(err.msg, "control character (U+000A)") != NULL);
+    free(e.word);
+    e.word = strdup("\xe3\x80\x80");
+    CHECK_INT(wb_store_put(st, &e, &err), WB_EINVAL);
+    CHECK(strstr(err.msg, "blank") != NULL);
+    {
+        size_t n = 1;
+        CHECK_OK(wb_store_count(st, NULL, &n, &err), &err);
+        CHECK_INT((int)n, 0);
+    }
     wb_entry_release(&e);
     wb_store_close(st);
+}
+
+/* A WAL word bank in a folder nobody may write (a 444 file in a 555
+ * folder, or another user's) opens read-only: SQLite cannot create its -shm
+ * file there, so the store reads it as immutable. Root ignores permissions,
+ * so the open runs in a child that drops to nobody when run as root. */
+TEST(store_readonly_folder)
+{
+    struct wb_store *st;
+    struct wb_entry e;
+    struct wb_error err = { 0 };
+    char dir[4096], db[4200], shm[4300];
+    int status = -1;
+    pid_t pid;
+    snprintf(dir, sizeof dir, "%s/rofolder", th_tmpdir());
+    snprintf(db, sizeof db, "%s/wb.db", dir);
+    snprintf(shm, sizeof shm, "%s-shm", db);
+    CHECK(mkdir(dir, 0755) == 0);
+    st = NULL;
+    CHECK_OK(wb_store_open(db, WB_STORE_CREATE, &st, &err), &err);
+    fill(&e, "猫", "cat");
+    CHECK_OK(wb_store_put(st, &e, &err), &err);
+    wb_store_close(st);
+    wb_entry_release(&e);
+    CHECK(chmod(db, 0444) == 0 && chmod(dir, 0555) == 0 && chmod(th_tmpdir(), 0755) == 0);
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        struct wb_entry g;
+        struct wb_store *ro = NULL;
+        struct wb_error e2 = { 0 };
+        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+            _exit(2);
+        if (wb_store_open(db, WB_STORE_READONLY, &ro, &e2) != 0) {
+            fprintf(stderr, "# %s\n", e2.msg);
+            _exit(3);
+        }
+        wb_entry_init(&g);
+        if (wb_store_get(ro, "猫", "cat", "ja", &g, &e2) != 0)
+            _exit(4);
+        wb_entry_release(&g);
+        wb_store_close(ro);
+        _exit(0);
+    }
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+    CHECK(access(shm, F_OK) != 0); /* nothing created beside it */
+    chmod(dir, 0755);
+    chmod(db, 0644);
 }
 
 TEST(store_stages_do_not_clobber)

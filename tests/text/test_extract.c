@@ -75,8 +75,8 @@ TEST(extract_counts_and_excludes)
     struct wb_buf tsv;
     wb_buf_init(&tsv, 0);
     CHECK_INT(wb_extract_format_tsv(it, 2, &tsv), 0);
-    CHECK_STR(tsv.data, "猫\tcat\tねこ; 名詞; count 3\n"
-                        "魚\tfish\tさかな; 名詞; count 2\n");
+    CHECK_STR(tsv.data, "猫\tcat\t# ねこ; 名詞; count 3\n"
+                        "魚\tfish\t# さかな; 名詞; count 2\n");
     wb_buf_release(&tsv);
     wb_extract_items_free(it, n);
     wb_edict_close(d);
