@@ -418,7 +418,7 @@ TEST(store_migrates_v1)
     CHECK(strstr(err.msg, "version 1") != NULL);
 
     CHECK_OK(wb_store_open(path, 0, &st, &err), &err);
-    CHECK_INT(wb_store_schema_version(st), 2);
+    CHECK_INT(wb_store_schema_version(st), WB_STORE_SCHEMA_VERSION);
     wb_entry_init(&g);
     CHECK_OK(wb_store_get(st, "猫", "cat", "ja", &g, &err), &err);
     CHECK_INT(g.id, 7);
