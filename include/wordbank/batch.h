@@ -81,6 +81,12 @@ struct wb_batch_opts {
     size_t jobs_left;
     /* out: the stages batch mode took care of (done, failed, or in a job) */
     unsigned batched;
+    /* out: stages made and failed from batch results in this call, tokens,
+     * and the cost at the batch price (price.<model>.batch_in/out per million
+     * tokens, else half of price.<model>.in/out) */
+    size_t done[WB_STAGE_COUNT], failed;
+    int64_t tokens_in, tokens_out;
+    double cost_usd;
 };
 
 /* Settings: batch.inline_max_bytes (default 20000000: bigger jobs go through

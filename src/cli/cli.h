@@ -76,6 +76,13 @@ const char *cli_json_base(const struct cli *c);
 int cli_write_file(const char *path, const void *data, size_t len);
 
 int cmd_doctor(struct cli *c);
+int cmd_batch(struct cli *c);
+/* propagate --batch (cmd_batch.c): the batched stages of cr's entries through
+ * Gemini batch jobs. CLI_BATCH_CONTINUE: go on with cli_run_finish for what
+ * batch mode does not do (*failed: some batch results failed); else the exit
+ * code, with cr->run freed. */
+#define CLI_BATCH_CONTINUE (-1)
+int cli_batch_run(struct cli *c, struct cli_run *cr, int *failed);
 int cmd_list(struct cli *c);
 int cmd_show(struct cli *c);
 int cmd_rm(struct cli *c);

@@ -94,6 +94,15 @@ int cmd_propagate(struct cli *c)
         wb_run_free(cr.run);
         goto out;
     }
+    if (wb_config_get_bool(c->cfg, "batch.enabled", 0)) {
+        int failed = 0, brc = cli_batch_run(c, &cr, &failed);
+        if (brc != CLI_BATCH_CONTINUE) {
+            rc = brc == EXIT_OK && bad ? EXIT_SOME_FAILED : brc;
+            goto out;
+        }
+        if (failed)
+            bad = 1;
+    }
     rc = cli_run_finish(c, &cr);
     if (rc == EXIT_OK && bad)
         rc = EXIT_SOME_FAILED;

@@ -29,6 +29,7 @@ static const struct command {
     { "tts", cmd_tts, "tts TEXT -o FILE                   speech for any text (format from the extension)" },
     { "dialogue", cmd_dialogue, "dialogue FILE -o FILE              two-speaker dialogue (\"Name: line\" per line)" },
     { "extract", cmd_extract, "extract FILE                       vocabulary candidates from Japanese text (TSV or --json)" },
+    { "batch", cmd_batch, "batch status|cancel [JOB]          Gemini batch jobs of propagate --batch (status --json)" },
     { "doctor", cmd_doctor, "doctor                             configuration, key (masked), models" },
 };
 
@@ -49,6 +50,7 @@ static const char global_usage[] =
     "  --details-provider, --image-provider, --audio-provider NAME   a provider per stage\n"
     "  --speech-text word|example|both   what the audio says (default word)\n"
     "stage switches: --no-image --no-audio --cache-only --force[=details,image,audio]\n"
+    "batch mode: propagate --batch [--no-wait] (Gemini Batch: half price, results within 24 h)\n"
     "media: --audio-format mp3|m4a|opus --image-size PX --no-audio-trim\n"
     "\n"
     "commands:\n";
@@ -161,6 +163,7 @@ enum {
     OPT_API_VERSION, OPT_NO_IMAGE, OPT_NO_AUDIO, OPT_CACHE_ONLY, OPT_FORCE, OPT_AUDIO_FORMAT,
     OPT_IMAGE_SIZE, OPT_NO_AUDIO_TRIM, OPT_FORMAT, OPT_BASE_URL, OPT_HELP, OPT_VERSION,
     OPT_DETAILS_PROVIDER, OPT_IMAGE_PROVIDER, OPT_AUDIO_PROVIDER, OPT_SPEECH_TEXT,
+    OPT_BATCH, OPT_NO_WAIT,
 };
 
 static const struct option long_opts[] = {
@@ -195,6 +198,8 @@ static const struct option long_opts[] = {
     { "image-provider", required_argument, 0, OPT_IMAGE_PROVIDER },
     { "audio-provider", required_argument, 0, OPT_AUDIO_PROVIDER },
     { "speech-text", required_argument, 0, OPT_SPEECH_TEXT },
+    { "batch", no_argument, 0, OPT_BATCH },
+    { "no-wait", no_argument, 0, OPT_NO_WAIT },
     { "help", no_argument, 0, OPT_HELP },
     { "version", no_argument, 0, OPT_VERSION },
     { 0, 0, 0, 0 },
@@ -335,6 +340,10 @@ static int apply_option(struct cli *c, int opt, const char *arg, const char *raw
     case OPT_BASE_URL:
         c->base_url = arg;
         return 0;
+    case OPT_BATCH: /* propagate --batch: Gemini Batch mode (cmd_batch.c) */
+        return wb_config_set(c->cfg, "batch.enabled", "1", WB_SRC_FLAG) ? EXIT_ENV : 0;
+    case OPT_NO_WAIT:
+        return wb_config_set(c->cfg, "batch.no_wait", "1", WB_SRC_FLAG) ? EXIT_ENV : 0;
     case ':':
         cli_error("option '%s' needs a value", raw);
         return EXIT_USAGE;
