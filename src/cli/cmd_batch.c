@@ -23,14 +23,15 @@ static void on_batch_signal(int sig)
 
 struct batch_ui {
     struct cli *c;
-    int quiet;
+    int quiet;   /* -q: no notices, no summary */
+    int no_live; /* --progress never: no job lines */
 };
 
 static void on_jobs(void *ud, const struct wb_batch_view *v, size_t n)
 {
     struct batch_ui *ui = ud;
     size_t waiting = 0;
-    if (ui->quiet)
+    if (ui->quiet || ui->no_live)
         return;
     for (size_t i = 0; i < n; i++)
         waiting += strcmp(v[i].state, "succeeded") && strcmp(v[i].state, "failed") &&
@@ -57,7 +58,7 @@ int cli_batch_run(struct cli *c, struct cli_run *cr, int *failed)
 {
     struct wb_batch_opts o;
     struct wb_error err = { 0 };
-    struct batch_ui ui = { c, c->verbosity < 0 || !strcmp(c->progress, "never") };
+    struct batch_ui ui = { c, c->verbosity < 0, !strcmp(c->progress, "never") };
     struct sigaction sa, old_int, old_term;
     int rc;
 
@@ -78,7 +79,7 @@ int cli_batch_run(struct cli *c, struct cli_run *cr, int *failed)
     batch_run = NULL;
     *failed = o.failed > 0;
 
-    if (!ui.quiet || c->json) {
+    if (!ui.quiet) {
         fprintf(stderr,
                 "batch: %zu details, %zu pictures, %zu speech made, %zu failed; tokens %lld in / "
                 "%lld out; estimated cost $%.4f (batch price)\n",
