@@ -85,6 +85,9 @@ struct wb_batch_opts {
      * and the cost at the batch price (price.<model>.batch_in/out per million
      * tokens, else half of price.<model>.in/out) */
     size_t done[WB_STAGE_COUNT], failed;
+    /* out: requests of jobs that expired, failed or were cancelled (their
+     * entries are missing again) */
+    size_t lost;
     int64_t tokens_in, tokens_out;
     double cost_usd;
 };

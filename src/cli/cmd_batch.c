@@ -27,6 +27,13 @@ struct batch_ui {
     int no_live; /* --progress never: no job lines */
 };
 
+static int final_state(const char *s)
+{
+    return !strcmp(s, "succeeded") || !strcmp(s, "failed") || !strcmp(s, "cancelled") ||
+           !strcmp(s, "expired");
+}
+
+/* One line per poll round: the jobs still waited for, with their counts. */
 static void on_jobs(void *ud, const struct wb_batch_view *v, size_t n)
 {
     struct batch_ui *ui = ud;
@@ -34,17 +41,16 @@ static void on_jobs(void *ud, const struct wb_batch_view *v, size_t n)
     if (ui->quiet || ui->no_live)
         return;
     for (size_t i = 0; i < n; i++)
-        waiting += strcmp(v[i].state, "succeeded") && strcmp(v[i].state, "failed") &&
-                   strcmp(v[i].state, "cancelled") && strcmp(v[i].state, "expired");
-    fprintf(stderr, "batch: %zu job(s), %zu waiting:", n, waiting);
-    for (size_t i = 0; i < n; i++)
-        fprintf(stderr, "%s %s %s %lld/%lld", i ? ";" : "", v[i].name,
-                wb_stage_name(v[i].stage), (long long)v[i].succeeded + (long long)v[i].failed,
-                (long long)v[i].requests);
+        waiting += !final_state(v[i].state);
+    fprintf(stderr, "batch: %zu of %zu job(s) finished", n - waiting, n);
+    for (size_t i = 0, k = 0; i < n; i++) {
+        if (final_state(v[i].state))
+            continue;
+        fprintf(stderr, "%s %s %s %s %lld/%lld", k++ ? ";" : ":", v[i].name,
+                wb_stage_name(v[i].stage), v[i].state,
+                (long long)v[i].succeeded + (long long)v[i].failed, (long long)v[i].requests);
+    }
     fputc('\n', stderr);
-    for (size_t i = 0; i < n; i++)
-        if (ui->c->verbosity > 0)
-            fprintf(stderr, "  %s %s\n", v[i].name, v[i].state);
 }
 
 static void on_notice(void *ud, const char *msg)
@@ -77,7 +83,7 @@ int cli_batch_run(struct cli *c, struct cli_run *cr, int *failed)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     batch_run = NULL;
-    *failed = o.failed > 0;
+    *failed = o.failed > 0 || o.lost > 0;
 
     if (!ui.quiet) {
         fprintf(stderr,

@@ -120,6 +120,7 @@ struct bctx {
     double poll_factor;
     int64_t tokens_in, tokens_out;
     double cost;
+    size_t lost;
 };
 
 static void notice(struct bctx *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -466,6 +467,7 @@ static int poll_job(struct bctx *b, struct bjob *bj, struct wb_error *err)
         if ((rc = collect_results(b, bj, err)))
             return rc;
     } else {
+        b->lost += (size_t)(bj->op.requests > 0 ? bj->op.requests : 0);
         notice(b,
                "%s (%s, %lld requests) %s%s%s: its entries are missing again and go into a new "
                "job on the next run",
@@ -689,18 +691,18 @@ static int stage_body(struct bctx *b, struct job *j, enum wb_stage s, struct wb_
     return rc;
 }
 
-/* Can this entry's stage go now? (Pictures need the description.) */
+/* Can this entry's stage go now? (Pictures need the description; speech
+ * needs the details unless it says only the word.) */
 static int ready(const struct run *r, const struct job *j, enum wb_stage s)
 {
+    int details = j->e.stages[WB_STAGE_DETAILS].state == WB_STATE_DONE;
     if (!(j->want & WB_STAGE_BIT(s)))
         return 0;
     if (s == WB_STAGE_DETAILS)
         return 1;
-    if (j->e.stages[WB_STAGE_DETAILS].state != WB_STATE_DONE)
-        return 0;
     if (s == WB_STAGE_IMAGE)
-        return j->e.image_description && *j->e.image_description;
-    return !strcmp(r->speech_mode, "word") || j->e.description != NULL;
+        return details && j->e.image_description && *j->e.image_description;
+    return !strcmp(r->speech_mode, "word") || details;
 }
 
 /* Submit jobs for every entry whose stage s is missing, ready and carried by
@@ -811,6 +813,7 @@ int wb_run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *e
     o->jobs_left = 0;
     o->batched = 0;
     o->failed = 0;
+    o->lost = 0;
     if (r->opts.cache_only)
         return 0;
     b.inline_max = (size_t)wb_config_get_int(r->cfg, "batch.inline_max_bytes", 20000000);
@@ -895,7 +898,7 @@ int wb_run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *e
         rc = wait_jobs(&b, err);
     if (!rc && !r->interrupted) {
         rc = submit_stage(&b, WB_STAGE_IMAGE, err);
-        if (!rc && strcmp(r->speech_mode, "word"))
+        if (!rc)
             rc = submit_stage(&b, WB_STAGE_AUDIO, err);
         if (!rc && unfinished(&b))
             rc = wait_jobs(&b, err);
@@ -913,6 +916,7 @@ out:
         o->failed += (size_t)r->stats.stage[s].failed;
         o->done[s] = (size_t)r->stats.stage[s].done;
     }
+    o->lost = b.lost;
     o->tokens_in = b.tokens_in;
     o->tokens_out = b.tokens_out;
     {
