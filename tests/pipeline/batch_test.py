@@ -206,6 +206,10 @@ def test_files(tmp):
         check("files: 120 entries, every stage done", len(ents) == 120 and not complete(ents),
               f"{len(ents)} entries, incomplete: {complete(ents)[:5]}")
         check("files: media valid", not media_ok(tmp, ents), "; ".join(media_ok(tmp, ents)[:5]))
+        # Responses come back in another order than submitted: matched by key.
+        wrong = [e["word"] for e in ents if f'"{e["word"]}"' not in (e.get("description") or "")]
+        check("files: every entry got its own details (results matched by key)", len(ents) == 120
+              and not wrong, str(wrong[:5]))
         check("files: zero interactive calls (speech in batch too)",
               not interactive(log, TEXT) and not interactive(log, IMAGE) and
               not interactive(log, TTS), "")
