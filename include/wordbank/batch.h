@@ -58,6 +58,12 @@ int wb_store_batch_list(struct wb_store *st, int uncollected_only, struct wb_bat
 /* The entries a job carries, by index. Free with wb_batch_keys_free. */
 int wb_store_batch_keys(struct wb_store *st, const char *name, struct wb_batch_key **out,
                         size_t *n, struct wb_error *err);
+/* A job recorded before its create call as "pending/<display name>" gets its
+ * real name (and state) once the API answered. */
+int wb_store_batch_rename(struct wb_store *st, const char *old_name, const char *new_name,
+                          const char *state, struct wb_error *err);
+/* Forget a job and the entries it carries (a create call that never made one). */
+int wb_store_batch_remove(struct wb_store *st, const char *name, struct wb_error *err);
 void wb_batch_jobs_free(struct wb_batch_job *v, size_t n);
 void wb_batch_keys_free(struct wb_batch_key *v, size_t n);
 

@@ -92,9 +92,20 @@ int cli_batch_run(struct cli *c, struct cli_run *cr, int *failed)
                 o.done[WB_STAGE_DETAILS], o.done[WB_STAGE_IMAGE], o.done[WB_STAGE_AUDIO],
                 o.failed, (long long)o.tokens_in, (long long)o.tokens_out, o.cost_usd);
     }
-    if (rc == 0 && o.jobs_left == 0)
-        return CLI_BATCH_CONTINUE;
-    if (rc == 0) {
+    if (rc == 0 && o.jobs_left == 0) {
+        /* Anything left for interactive requests (speech without batch
+         * support, another provider's stages)? Else the batch summary is all. */
+        unsigned want = WB_STAGES_ALL;
+        if (c->no_image)
+            want &= ~WB_STAGE_BIT(WB_STAGE_IMAGE);
+        if (c->no_audio)
+            want &= ~WB_STAGE_BIT(WB_STAGE_AUDIO);
+        if ((want & ~o.batched) != 0 || c->cache_only)
+            return CLI_BATCH_CONTINUE;
+    }
+    if (rc == 0 && o.jobs_left == 0) {
+        rc = EXIT_OK;
+    } else if (rc == 0) {
         fprintf(stderr,
                 "batch: %zu job(s) submitted and running; run the same command again to collect "
                 "them (wordbank batch status shows them)\n",

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/util.h"
 #include "pipeline/internal.h"
@@ -121,6 +122,7 @@ struct bctx {
     int64_t tokens_in, tokens_out;
     double cost;
     size_t lost;
+    size_t submitted;
 };
 
 static void notice(struct bctx *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -600,7 +602,13 @@ static int upload(struct bctx *b, const char *display, const struct wb_buf *data
     return rc;
 }
 
-/* Submit one job for items (keys[i] is the entry of items[i]). */
+/* Submit one job for items (keys[i] is the entry of items[i]).
+ *
+ * Creating is not idempotent, and its answer carries the job's name. So the
+ * job is recorded first as "pending/<display name>" with its entries, and
+ * renamed once the API answered: a run killed in between leaves the pending
+ * row, and the next run finds the job by its (unique) display name, or
+ * learns it was never made (resolve_pending). */
 static int submit(struct bctx *b, enum wb_stage s, const struct wb_gemini_batch_item *items,
                   const struct wb_batch_key *keys, size_t n, struct wb_error *err)
 {
@@ -611,11 +619,12 @@ static int submit(struct bctx *b, enum wb_stage s, const struct wb_gemini_batch_
     struct wb_api_error aerr;
     struct wb_batch_job rec;
     struct call c;
-    char display[128], *file = NULL;
+    char display[128], pending[160], *file = NULL;
     int rc;
 
-    snprintf(display, sizeof display, "wordbank-%s-%lld-%zu", wb_stage_name(s),
-             (long long)wb_clock_wall_s(), b->n_jobs + 1);
+    snprintf(display, sizeof display, "wordbank-%s-%lld-%ld-%zu", wb_stage_name(s),
+             (long long)wb_clock_wall_s(), (long)getpid(), ++b->submitted);
+    snprintf(pending, sizeof pending, "pending/%s", display);
     if (wb_gemini_batch_inline_size(items, n) > b->inline_max) {
         struct wb_buf jsonl;
         wb_buf_init(&jsonl, 0);
@@ -626,14 +635,29 @@ static int submit(struct bctx *b, enum wb_stage s, const struct wb_gemini_batch_
         if (rc)
             return rc;
     }
-    wb_http_request_init(&req);
-    if ((rc = wb_gemini_batch_create_request(&r->gem, model, display, items, n, file, &req, err))) {
+    memset(&rec, 0, sizeof rec);
+    rec.name = pending;
+    rec.model = (char *)model;
+    rec.stage = s;
+    rec.state = "creating";
+    rec.input_file = file;
+    if ((rc = wb_store_batch_add(r->store, &rec, keys, n, err))) {
         free(file);
         return rc;
     }
-    if ((rc = http_call(r->eng, &req, &c, err))) {
-        call_release(&c);
+    wb_http_request_init(&req);
+    if ((rc = wb_gemini_batch_create_request(&r->gem, model, display, items, n, file, &req, err))) {
+        wb_store_batch_remove(r->store, pending, NULL);
         free(file);
+        return rc;
+    }
+    free(file);
+    if ((rc = http_call(r->eng, &req, &c, err))) {
+        /* An HTTP answer means no job was made; without one (a transport
+         * failure, a 5xx) the next run looks for it by its display name. */
+        if (c.http >= 400 && c.http < 500)
+            wb_store_batch_remove(r->store, pending, NULL);
+        call_release(&c);
         return rc;
     }
     wb_gemini_batch_init(&op);
@@ -641,18 +665,10 @@ static int submit(struct bctx *b, enum wb_stage s, const struct wb_gemini_batch_
     rc = wb_gemini_batch_parse(c.body.data, c.body.len, &op, &aerr);
     call_release(&c);
     if (rc) {
-        free(file);
         wb_gemini_batch_release(&op);
         return wb_error_set(err, rc, "the batch create reply: %s", aerr.message);
     }
-    memset(&rec, 0, sizeof rec);
-    rec.name = op.name;
-    rec.model = (char *)model;
-    rec.stage = s;
-    rec.state = op.state;
-    rec.input_file = file;
-    /* The job exists now: record it with its entries before anything else. */
-    rc = wb_store_batch_add(r->store, &rec, keys, n, err);
+    rc = wb_store_batch_rename(r->store, pending, op.name, op.state, err);
     if (!rc)
         rc = add_job(b, op.name, s, model) ? wb_error_set(err, WB_ENOMEM, "out of memory") : 0;
     if (!rc) {
@@ -660,10 +676,85 @@ static int submit(struct bctx *b, enum wb_stage s, const struct wb_gemini_batch_
         snprintf(bj->op.state, sizeof bj->op.state, "%s", op.state);
         bj->op.requests = (int64_t)n;
         notice(b, "submitted %s: %s for %zu entries%s", op.name, wb_stage_name(s), n,
-               file ? " (uploaded as a file)" : "");
+               rec.input_file ? " (uploaded as a file)" : "");
     }
-    free(file);
     wb_gemini_batch_release(&op);
+    return rc;
+}
+
+/* Jobs an interrupted run was creating: find each by its display name at the
+ * API and adopt it (canceling accidental duplicates), or forget it so that
+ * its entries are submitted again. */
+static int resolve_pending(struct bctx *b, const struct wb_batch_job *known, size_t n_known,
+                           struct wb_error *err)
+{
+    struct run *r = b->r;
+    struct wb_gemini_batch_brief *ops = NULL;
+    size_t n_ops = 0, n_pending = 0;
+    char *token = NULL;
+    int rc = 0, pages = 0;
+    for (size_t i = 0; i < n_known; i++)
+        n_pending += !strncmp(known[i].name, "pending/", 8);
+    if (!n_pending)
+        return 0;
+    do {
+        struct wb_http_request req;
+        struct wb_api_error aerr;
+        struct call c;
+        char *next = NULL;
+        wb_http_request_init(&req);
+        if ((rc = wb_gemini_batch_list_request(&r->gem, 100, token, &req, err)))
+            break;
+        if ((rc = http_call(r->eng, &req, &c, err))) {
+            call_release(&c);
+            break;
+        }
+        wb_api_error_clear(&aerr);
+        rc = wb_gemini_batch_list_parse(c.body.data, c.body.len, &ops, &n_ops, &next, &aerr);
+        call_release(&c);
+        if (rc) {
+            wb_error_set(err, rc, "listing batch jobs: %s", aerr.message);
+            break;
+        }
+        free(token);
+        token = next;
+    } while (token && ++pages < 1000);
+    free(token);
+    for (size_t i = 0; i < n_known && !rc; i++) {
+        const char *display = known[i].name + 8;
+        size_t found = 0;
+        if (strncmp(known[i].name, "pending/", 8) != 0)
+            continue;
+        for (size_t k = 0; k < n_ops && !rc; k++) {
+            if (strcmp(ops[k].display_name, display) != 0)
+                continue;
+            if (found++ == 0) {
+                rc = wb_store_batch_rename(r->store, known[i].name, ops[k].name, ops[k].state, err);
+                if (!rc)
+                    notice(b, "found %s, created by an interrupted run", ops[k].name);
+            } else if (!wb_gemini_batch_state_final(ops[k].state)) {
+                /* A duplicate (a retried create): nobody will read it. */
+                struct wb_http_request req;
+                struct wb_error e2 = { 0 };
+                struct call c;
+                wb_http_request_init(&req);
+                if (wb_gemini_batch_cancel_request(&r->gem, ops[k].name, &req, &e2) == 0) {
+                    http_call(r->eng, &req, &c, &e2);
+                    call_release(&c);
+                }
+                notice(b, "cancelled %s, a duplicate of a job created by an interrupted run",
+                       ops[k].name);
+            }
+        }
+        if (!rc && !found) {
+            rc = wb_store_batch_remove(r->store, known[i].name, err);
+            if (!rc)
+                notice(b, "an interrupted run never created its job %s; its entries go into a new "
+                          "job",
+                       display);
+        }
+    }
+    wb_gemini_batch_briefs_free(ops, n_ops);
     return rc;
 }
 
@@ -859,6 +950,12 @@ int wb_run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *e
     /* The jobs earlier runs submitted: collect them, never submit their entries again. */
     if ((rc = wb_store_batch_list(r->store, 1, &known, &n_known, err)))
         goto out;
+    if ((rc = resolve_pending(&b, known, n_known, err)))
+        goto out;
+    wb_batch_jobs_free(known, n_known);
+    known = NULL;
+    if ((rc = wb_store_batch_list(r->store, 1, &known, &n_known, err)))
+        goto out;
     for (size_t i = 0; i < n_known && !rc; i++) {
         struct wb_batch_key *keys = NULL;
         size_t nk = 0;
@@ -884,6 +981,8 @@ int wb_run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *e
         wb_batch_keys_free(keys, nk);
     }
     wb_batch_jobs_free(known, n_known);
+    known = NULL;
+    n_known = 0;
     if (rc)
         goto out;
     if (b.n_jobs)
@@ -910,6 +1009,7 @@ int wb_run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *e
                           unfinished(&b));
     }
 out:
+    wb_batch_jobs_free(known, n_known);
     o->jobs_left = unfinished(&b);
     o->failed = 0;
     for (int s = 0; s < WB_STAGE_COUNT; s++) {
@@ -977,6 +1077,8 @@ int wb_batch_refresh(const struct wb_config *cfg, struct wb_store *st, struct wb
     for (size_t i = 0; i < n && !rc; i++) {
         struct wb_http_request req;
         struct wb_gemini_batch op;
+        if (strncmp(v[i].name, "batches/", 8) != 0)
+            continue; /* being created: the next propagate --batch settles it */
         struct wb_api_error aerr;
         struct call c;
         wb_http_request_init(&req);
@@ -1028,7 +1130,7 @@ int wb_batch_cancel(const struct wb_config *cfg, struct wb_store *st, const char
         struct call c;
         if (name && strcmp(v[i].name, name))
             continue;
-        if (wb_gemini_batch_state_final(v[i].state))
+        if (wb_gemini_batch_state_final(v[i].state) || strncmp(v[i].name, "batches/", 8) != 0)
             continue;
         wb_http_request_init(&req);
         if ((rc = wb_gemini_batch_cancel_request(&g, v[i].name, &req, err)))

@@ -350,6 +350,88 @@ int wb_gemini_batch_parse_jsonl(const char *body, size_t len, struct wb_gemini_b
     return 0;
 }
 
+int wb_gemini_batch_list_request(const struct wb_gemini_opts *o, int page_size,
+                                 const char *page_token, struct wb_http_request *out,
+                                 struct wb_error *err)
+{
+    struct wb_buf path;
+    int rc;
+    wb_buf_init(&path, 0);
+    rc = wb_buf_appendf(&path, "batches?pageSize=%d", page_size > 0 ? page_size : 100);
+    if (!rc && page_token) {
+        /* Tokens are base64url-ish; refuse anything that would need escaping. */
+        for (const char *p = page_token; *p; p++) {
+            unsigned char c = (unsigned char)*p;
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || c == '.' || c == '=')) {
+                wb_buf_release(&path);
+                return wb_error_set(err, WB_EPARSE, "unexpected page token from the API");
+            }
+        }
+        rc = wb_buf_appendf(&path, "&pageToken=%s", page_token);
+    }
+    if (rc) {
+        wb_buf_release(&path);
+        return wb_error_set(err, rc, "out of memory");
+    }
+    rc = gemini_request_begin(o, "GET", NULL, path.data, WB_REQ_LIST, out, err);
+    wb_buf_release(&path);
+    return rc;
+}
+
+void wb_gemini_batch_briefs_free(struct wb_gemini_batch_brief *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i].name);
+        free(v[i].display_name);
+    }
+    free(v);
+}
+
+int wb_gemini_batch_list_parse(const char *body, size_t len, struct wb_gemini_batch_brief **v,
+                               size_t *n, char **next, struct wb_api_error *aerr)
+{
+    json_t *root, *ops, *op, *tok;
+    size_t i;
+    int rc;
+    *next = NULL;
+    if ((rc = prov_load_json(body, len, WB_GEMINI_MAX_EVENT, &root, aerr)))
+        return rc;
+    if ((rc = gemini_inband_error(root, aerr)))
+        goto out;
+    ops = json_object_get(root, "operations");
+    if (!ops)
+        ops = json_object_get(root, "batches");
+    json_array_foreach(ops, i, op)
+    {
+        const json_t *md = json_object_get(op, "metadata"), *nm = json_object_get(op, "name"),
+                     *dn = json_object_get(md, "displayName");
+        struct wb_gemini_batch_brief *nv, *b;
+        if (!json_is_string(nm) || !resource_ok(json_string_value(nm), "batches/"))
+            continue;
+        if (!(nv = realloc(*v, (*n + 1) * sizeof *nv))) {
+            rc = prov_fail(aerr, WB_ENOMEM, 0, "out of memory");
+            goto out;
+        }
+        *v = nv;
+        b = &nv[(*n)++];
+        memset(b, 0, sizeof *b);
+        b->name = strdup(json_string_value(nm));
+        b->display_name = strdup(json_is_string(dn) ? json_string_value(dn) : "");
+        norm_state(json_string_value(json_object_get(md, "state")), b->state, sizeof b->state);
+        if (!b->name || !b->display_name) {
+            rc = prov_fail(aerr, WB_ENOMEM, 0, "out of memory");
+            goto out;
+        }
+    }
+    tok = json_object_get(root, "nextPageToken");
+    if (json_is_string(tok) && *json_string_value(tok) && !(*next = strdup(json_string_value(tok))))
+        rc = prov_fail(aerr, WB_ENOMEM, 0, "out of memory");
+out:
+    json_decref(root);
+    return rc;
+}
+
 /* ---- Files API ---- */
 
 /* {base}/{area}/{ver}/{path}: the upload and download hosts' URLs. */

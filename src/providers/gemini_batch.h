@@ -87,6 +87,21 @@ int wb_gemini_batch_state_final(const char *state);
 int wb_gemini_batch_parse_jsonl(const char *body, size_t len, struct wb_gemini_batch *b,
                                 struct wb_api_error *aerr);
 
+/* GET {base}/{ver}/batches?pageSize=N[&pageToken=T] (page_size <= 0: 100). */
+int wb_gemini_batch_list_request(const struct wb_gemini_opts *o, int page_size,
+                                 const char *page_token, struct wb_http_request *out,
+                                 struct wb_error *err);
+/* One job of a listing. */
+struct wb_gemini_batch_brief {
+    char *name, *display_name;
+    char state[32];
+};
+/* {"operations": [...], "nextPageToken"}: appended to *v (grown), *next (free
+ * it) NULL on the last page. */
+int wb_gemini_batch_list_parse(const char *body, size_t len, struct wb_gemini_batch_brief **v,
+                               size_t *n, char **next, struct wb_api_error *aerr);
+void wb_gemini_batch_briefs_free(struct wb_gemini_batch_brief *v, size_t n);
+
 /* ---- Files API ---- */
 
 /* POST {base}/upload/{ver}/files, resumable start: the reply's

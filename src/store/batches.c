@@ -106,6 +106,50 @@ int wb_store_batch_update(struct wb_store *st, const char *name, const char *sta
     return rc;
 }
 
+int wb_store_batch_rename(struct wb_store *st, const char *old_name, const char *new_name,
+                          const char *state, struct wb_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = prep(st, "UPDATE batch_jobs SET name = ?2, state = ?3, updated_at = ?4 WHERE name = ?1",
+                  &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, old_name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, new_name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, state, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, (int64_t)time(NULL));
+    rc = step_done(st, s, "naming a batch job", err);
+    if (!rc && sqlite3_changes(st->db) == 0)
+        rc = wb_error_set(err, WB_ENOTFOUND, "no batch job %s in this word bank", old_name);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int wb_store_batch_remove(struct wb_store *st, const char *name, struct wb_error *err)
+{
+    sqlite3_stmt *s = NULL, *k = NULL;
+    int rc;
+    if ((rc = wb_store_begin(st, err)))
+        return rc;
+    rc = prep(st, "DELETE FROM batch_keys WHERE job = ?1", &k, err);
+    if (!rc)
+        rc = prep(st, "DELETE FROM batch_jobs WHERE name = ?1", &s, err);
+    if (!rc) {
+        sqlite3_bind_text(k, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+        rc = step_done(st, k, "removing a batch job", err);
+        if (!rc)
+            rc = step_done(st, s, "removing a batch job", err);
+    }
+    sqlite3_finalize(s);
+    sqlite3_finalize(k);
+    if (rc) {
+        wb_store_rollback(st);
+        return rc;
+    }
+    return wb_store_commit(st, err);
+}
+
 void wb_batch_jobs_free(struct wb_batch_job *v, size_t n)
 {
     for (size_t i = 0; v && i < n; i++) {

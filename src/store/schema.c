@@ -72,7 +72,7 @@ static const struct migration migrations[] = {
       "  updated_at INTEGER NOT NULL\n"
       ") WITHOUT ROWID;\n"
       "CREATE TABLE batch_keys (\n"
-      "  job TEXT NOT NULL REFERENCES batch_jobs(name) ON DELETE CASCADE,\n"
+      "  job TEXT NOT NULL REFERENCES batch_jobs(name) ON DELETE CASCADE ON UPDATE CASCADE,\n"
       "  idx INTEGER NOT NULL,\n"
       "  word TEXT NOT NULL,\n"
       "  translation TEXT NOT NULL,\n"

@@ -290,6 +290,41 @@ def test_sigkill(tmp):
         fake.stop()
 
 
+def test_kill_during_create(tmp):
+    # The job exists at the API but the create call's answer is slow: a kill
+    # then leaves a client that never learnt the job's name.
+    fake = Fake({"seed": 9, "batchDelayMs": 200, "batchCreateReplyMs": 60000,
+                 "default": {"latencyMs": 5}})
+    try:
+        env = env_for(fake)
+        config(tmp)
+        open(tmp + "/w.txt", "w").write(words(12))
+        p = popen(tmp, ["--no-audio", "propagate", "--batch", tmp + "/w.txt"], env)
+        sent = wait_for(lambda: calls(fake.requests(), TEXT, "batchGenerateContent"))
+        time.sleep(0.3)
+        p.send_signal(signal.SIGKILL)
+        p.wait(10)
+        r, jobs = status_json(tmp, env)
+        check("kill in create: the store remembers a job being created", sent and jobs is not None
+              and len(jobs) == 1 and jobs[0]["state"] == "creating" and jobs[0]["requests"] == 12,
+              r.stdout[-400:])
+        fake.scenario({"seed": 9, "batchDelayMs": 200, "default": {"latencyMs": 5}})
+        r = run(tmp, ["--no-audio", "propagate", "--batch", tmp + "/w.txt"], env)
+        log = fake.requests()
+        check("kill in create: the rerun finds the job by its display name and creates no other",
+              r.returncode == 0 and "created by an interrupted run" in r.stderr and
+              len(calls(log, TEXT, "batchGenerateContent")) == 1 and
+              any(x["path"] == "/v1beta/batches" for x in log), r.stderr[-800:])
+        ents = entries(tmp)
+        check("kill in create: every entry finished", len(ents) == 12 and
+              not complete(ents, ("details", "image")), str(complete(ents, ("details", "image"))))
+        r, jobs = status_json(tmp, env)
+        check("kill in create: the job got its real name",
+              jobs is not None and all(j["name"].startswith("batches/") for j in jobs), r.stdout[-400:])
+    finally:
+        fake.stop()
+
+
 def test_errors_and_expiry(tmp):
     # The first job (details) expires; the fake refuses one word per request.
     fake = Fake({"seed": 6, "batchDelayMs": 200, "batchExpire": 1,
@@ -379,8 +414,11 @@ def test_wait_status_cancel(tmp):
 
 
 def main():
-    for t in (test_inline, test_files, test_sigkill, test_errors_and_expiry,
+    sel = os.environ.get("BATCH_TESTS")
+    for t in (test_inline, test_files, test_sigkill, test_kill_during_create, test_errors_and_expiry,
               test_wait_status_cancel):
+        if sel and t.__name__ not in sel.split(","):
+            continue
         tmp = tempfile.mkdtemp(prefix="wbbatch.")
         try:
             t(tmp)

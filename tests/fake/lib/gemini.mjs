@@ -429,7 +429,7 @@ function batchView(st, b) {
   return r;
 }
 
-function createBatch(ctx, model, body) {
+async function createBatch(ctx, model, body) {
   const st = ctx.state;
   const b = body && body.batch;
   const ic = b && b.inputConfig;
@@ -464,6 +464,9 @@ function createBatch(ctx, model, body) {
     delayMs: Number(st.scenario.batchDelayMs ?? 1000), state: null, output: null, fileInput, expire };
   st.batches.set(name, rec);
   st.totals.batchesCreated = (st.totals.batchesCreated || 0) + 1;
+  /* scenario.batchCreateReplyMs: the job exists, its name arrives late (a
+   * client killed meanwhile never learns it). */
+  if (Number(st.scenario.batchCreateReplyMs) > 0) await sleep(Number(st.scenario.batchCreateReplyMs));
   sendJson(ctx, 200, batchView(st, rec));
 }
 
@@ -514,12 +517,17 @@ export async function handleGemini(ctx, version, rest, body, query) {
       sendJson(ctx, 200, { totalTokens: t, promptTokensDetails: [{ modality: 'TEXT', tokenCount: t }] });
       return;
     }
-    if (verb === 'batchGenerateContent') { createBatch(ctx, model, body); return; }
+    if (verb === 'batchGenerateContent') { await createBatch(ctx, model, body); return; }
     sendError(ctx, 404, modelNotFound(model, version, verb));
     return;
   }
   if (rest === 'batches' && method === 'GET') {
-    sendJson(ctx, 200, { operations: [...st.batches.values()].map((b) => batchView(st, b)) });
+    const all = [...st.batches.values()];
+    const size = Math.min(1000, Math.max(1, Number(query.get('pageSize')) || 50));
+    const off = query.get('pageToken') ? Number(Buffer.from(query.get('pageToken'), 'base64url').toString()) || 0 : 0;
+    const r = { operations: all.slice(off, off + size).map((b) => batchView(st, b)) };
+    if (off + size < all.length) r.nextPageToken = Buffer.from(String(off + size)).toString('base64url');
+    sendJson(ctx, 200, r);
     return;
   }
   if ((m = rest.match(/^(batches\/[^/:]+)(?::(cancel))?$/))) {
