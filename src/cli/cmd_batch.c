@@ -60,6 +60,26 @@ static void on_notice(void *ud, const char *msg)
         fprintf(stderr, "batch: %s\n", msg);
 }
 
+/* --json: the batch part's result when it is the whole run. */
+static void json_summary(const struct wb_batch_opts *o, const char *status)
+{
+    struct wb_buf j;
+    wb_buf_init(&j, 0);
+    wb_buf_appendf(&j, "{\"status\": \"%s\", \"batch\": true, \"jobs_left\": %zu, \"stages\": {",
+                   status, o->jobs_left);
+    for (int i = 0; i < WB_STAGE_COUNT; i++)
+        wb_buf_appendf(&j, "%s\"%s\": {\"done\": %zu, \"batched\": %s}", i ? ", " : "",
+                       wb_stage_name((enum wb_stage)i), o->done[i],
+                       o->batched & WB_STAGE_BIT(i) ? "true" : "false");
+    wb_buf_appendf(&j,
+                   "}, \"failed\": %zu, \"lost\": %zu, \"tokens_in\": %lld, \"tokens_out\": "
+                   "%lld, \"cost_usd\": %.4f}\n",
+                   o->failed, o->lost, (long long)o->tokens_in, (long long)o->tokens_out,
+                   o->cost_usd);
+    fwrite(j.data, 1, j.len, stdout);
+    wb_buf_release(&j);
+}
+
 int cli_batch_run(struct cli *c, struct cli_run *cr, int *failed)
 {
     struct wb_batch_opts o;
@@ -120,6 +140,12 @@ int cli_batch_run(struct cli *c, struct cli_run *cr, int *failed)
     }
     if (rc == EXIT_OK && *failed)
         rc = EXIT_SOME_FAILED;
+    if (c->json)
+        json_summary(&o, rc == EXIT_INTERRUPTED  ? "interrupted"
+                         : o.jobs_left             ? "submitted"
+                         : rc == EXIT_SOME_FAILED ? "some failed"
+                         : rc == EXIT_OK          ? "done"
+                                                  : "error");
     wb_run_free(cr->run);
     cr->run = NULL;
     return rc;

@@ -370,9 +370,16 @@ def test_wait_status_cancel(tmp):
         env = env_for(fake)
         config(tmp)
         open(tmp + "/w.txt", "w").write(words(5))
-        r = run(tmp, ["--no-audio", "propagate", "--batch", "--no-wait", tmp + "/w.txt"], env)
+        r = run(tmp, ["--no-audio", "propagate", "--batch", "--no-wait", "--json", tmp + "/w.txt"],
+                env)
+        try:
+            js = json.loads(r.stdout)
+        except ValueError:
+            js = {}
         check("no-wait: submits and returns 0", r.returncode == 0 and "submitted" in r.stderr and
               "run the same command again" in r.stderr, r.stderr[-500:])
+        check("no-wait: --json says submitted, one job left", js.get("status") == "submitted" and
+              js.get("jobs_left") == 1 and js["stages"]["details"]["batched"], r.stdout[-300:])
         r, jobs = status_json(tmp, env)
         check("status: --json lists the running job", r.returncode == 0 and jobs is not None and
               len(jobs) == 1 and jobs[0]["state"] == "running" and not jobs[0]["collected"] and
