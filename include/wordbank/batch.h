@@ -30,7 +30,7 @@
  * "expired"); collected is set once its results were committed (or, for a
  * failed/expired/cancelled job, once its entries were released). */
 struct wb_batch_job {
-    char *name;       /* "batches/..." */
+    char *name; /* "batches/..." */
     char *model;
     enum wb_stage stage;
     char *state;
@@ -56,8 +56,8 @@ int wb_store_batch_update(struct wb_store *st, const char *name, const char *sta
 int wb_store_batch_list(struct wb_store *st, int uncollected_only, struct wb_batch_job **out,
                         size_t *n, struct wb_error *err);
 /* The entries a job carries, by index. Free with wb_batch_keys_free. */
-int wb_store_batch_keys(struct wb_store *st, const char *name, struct wb_batch_key **out,
-                        size_t *n, struct wb_error *err);
+int wb_store_batch_keys(struct wb_store *st, const char *name, struct wb_batch_key **out, size_t *n,
+                        struct wb_error *err);
 /* A job recorded before its create call as "pending/<display name>" gets its
  * real name (and state) once the API answered. */
 int wb_store_batch_rename(struct wb_store *st, const char *old_name, const char *new_name,

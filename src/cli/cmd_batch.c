@@ -109,8 +109,8 @@ int cli_batch_run(struct cli *c, struct cli_run *cr, int *failed)
         fprintf(stderr,
                 "batch: %zu details, %zu pictures, %zu speech made, %zu failed; tokens %lld in / "
                 "%lld out; estimated cost $%.4f (batch price)\n",
-                o.done[WB_STAGE_DETAILS], o.done[WB_STAGE_IMAGE], o.done[WB_STAGE_AUDIO],
-                o.failed, (long long)o.tokens_in, (long long)o.tokens_out, o.cost_usd);
+                o.done[WB_STAGE_DETAILS], o.done[WB_STAGE_IMAGE], o.done[WB_STAGE_AUDIO], o.failed,
+                (long long)o.tokens_in, (long long)o.tokens_out, o.cost_usd);
     }
     if (rc == 0 && o.jobs_left == 0) {
         /* Anything left for interactive requests (speech without batch
@@ -141,8 +141,8 @@ int cli_batch_run(struct cli *c, struct cli_run *cr, int *failed)
     if (rc == EXIT_OK && *failed)
         rc = EXIT_SOME_FAILED;
     if (c->json)
-        json_summary(&o, rc == EXIT_INTERRUPTED  ? "interrupted"
-                         : o.jobs_left             ? "submitted"
+        json_summary(&o, rc == EXIT_INTERRUPTED   ? "interrupted"
+                         : o.jobs_left            ? "submitted"
                          : rc == EXIT_SOME_FAILED ? "some failed"
                          : rc == EXIT_OK          ? "done"
                                                   : "error");
@@ -171,9 +171,8 @@ static void json_jobs(const struct wb_batch_job *v, size_t n)
         wb_buf_appendf(&j,
                        ", \"requests\": %lld, \"succeeded\": %lld, \"failed\": %lld, "
                        "\"created_at\": %lld, \"updated_at\": %lld}",
-                       (long long)v[i].requests, (long long)v[i].succeeded,
-                       (long long)v[i].failed, (long long)v[i].created_at,
-                       (long long)v[i].updated_at);
+                       (long long)v[i].requests, (long long)v[i].succeeded, (long long)v[i].failed,
+                       (long long)v[i].created_at, (long long)v[i].updated_at);
     }
     wb_buf_appends(&j, "]}\n");
     fwrite(j.data, 1, j.len, stdout);
@@ -204,9 +203,8 @@ static int batch_status(struct cli *c, struct wb_store *st)
             struct tm tm;
             if (localtime_r(&t, &tm))
                 strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
-            printf("%-28s %-8s %-10s %6lld requests  %s%s\n", v[i].name,
-                   wb_stage_name(v[i].stage), v[i].state, (long long)v[i].requests, when,
-                   v[i].collected ? "  collected" : "");
+            printf("%-28s %-8s %-10s %6lld requests  %s%s\n", v[i].name, wb_stage_name(v[i].stage),
+                   v[i].state, (long long)v[i].requests, when, v[i].collected ? "  collected" : "");
         }
     }
     wb_batch_jobs_free(v, n);
@@ -241,8 +239,9 @@ int cmd_batch(struct cli *c)
             cli_error("%s", wb_error_text(&err));
             rc = brc == WB_ENOTFOUND ? EXIT_SOME_FAILED : cli_exit_for(brc);
         } else {
-            fprintf(stderr, "%zu batch job(s) cancelled; their entries go into new jobs on the "
-                            "next run\n",
+            fprintf(stderr,
+                    "%zu batch job(s) cancelled; their entries go into new jobs on the "
+                    "next run\n",
                     n);
             rc = EXIT_OK;
         }

@@ -106,7 +106,7 @@ struct bjob {
     char *name;
     enum wb_stage stage;
     char *model;
-    int final;     /* reached a final state and was collected */
+    int final; /* reached a final state and was collected */
     struct wb_gemini_batch op;
 };
 
@@ -325,8 +325,8 @@ static int commit_result(struct bctx *b, struct job *j, enum wb_stage s, const c
             if ((rc = wb_audio_convert(pcm, n, &ao, &out, &err)))
                 snprintf(why, sizeof why, "audio: %s", wb_error_text(&err));
             else
-                rc = write_and_commit(r, j, s, out.data, out.len, model, voice, &u, why,
-                                      sizeof why);
+                rc =
+                    write_and_commit(r, j, s, out.data, out.len, model, voice, &u, why, sizeof why);
         }
         wb_gemini_audio_release(&a);
         wb_buf_release(&out);
@@ -398,8 +398,8 @@ static int collect_results(struct bctx *b, struct bjob *bj, struct wb_error *err
             memset(&tmp, 0, sizeof tmp);
             tmp.run = r;
             wb_entry_init(&tmp.e);
-            rc = wb_store_get(r->store, keys[idx].word, keys[idx].translation,
-                              keys[idx].language, &tmp.e, &e2);
+            rc = wb_store_get(r->store, keys[idx].word, keys[idx].translation, keys[idx].language,
+                              &tmp.e, &e2);
             if (rc && rc != WB_ENOTFOUND) {
                 wb_entry_release(&tmp.e);
                 continue;
@@ -461,8 +461,8 @@ static int poll_job(struct bctx *b, struct bjob *bj, struct wb_error *err)
             return wb_error_set(err, rc, "%s: %s", bj->name, aerr.message);
     }
     if (!wb_gemini_batch_state_final(bj->op.state)) {
-        wb_store_batch_update(r->store, bj->name, bj->op.state, bj->op.succeeded, bj->op.failed,
-                              0, NULL);
+        wb_store_batch_update(r->store, bj->name, bj->op.state, bj->op.succeeded, bj->op.failed, 0,
+                              NULL);
         return 0;
     }
     if (!strcmp(bj->op.state, "succeeded")) {
@@ -474,12 +474,11 @@ static int poll_job(struct bctx *b, struct bjob *bj, struct wb_error *err)
                "%s (%s, %lld requests) %s%s%s: its entries are missing again and go into a new "
                "job on the next run",
                bj->name, wb_stage_name(bj->stage), (long long)bj->op.requests, bj->op.state,
-               bj->op.error_message ? ": " : "",
-               bj->op.error_message ? bj->op.error_message : "");
+               bj->op.error_message ? ": " : "", bj->op.error_message ? bj->op.error_message : "");
     }
     bj->final = 1;
-    return wb_store_batch_update(r->store, bj->name, bj->op.state, bj->op.succeeded,
-                                 bj->op.failed, 1, err);
+    return wb_store_batch_update(r->store, bj->name, bj->op.state, bj->op.succeeded, bj->op.failed,
+                                 1, err);
 }
 
 static void show_jobs(struct bctx *b)
@@ -562,8 +561,8 @@ static int upload(struct bctx *b, const char *display, const struct wb_buf *data
     int rc;
     *file_name = NULL;
     wb_http_request_init(&req);
-    if ((rc = wb_gemini_upload_start_request(&r->gem, display, data->len, "application/jsonl",
-                                             &req, err)))
+    if ((rc = wb_gemini_upload_start_request(&r->gem, display, data->len, "application/jsonl", &req,
+                                             err)))
         return rc;
     if ((rc = http_call(r->eng, &req, &c, err))) {
         call_release(&c);
@@ -749,8 +748,9 @@ static int resolve_pending(struct bctx *b, const struct wb_batch_job *known, siz
         if (!rc && !found) {
             rc = wb_store_batch_remove(r->store, known[i].name, err);
             if (!rc)
-                notice(b, "an interrupted run never created its job %s; its entries go into a new "
-                          "job",
+                notice(b,
+                       "an interrupted run never created its job %s; its entries go into a new "
+                       "job",
                        display);
         }
     }
@@ -804,7 +804,7 @@ static int submit_stage(struct bctx *b, enum wb_stage s, struct wb_error *err)
     struct wb_gemini_batch_item *items = NULL;
     struct wb_batch_key *keys = NULL;
     struct wb_http_request *reqs = NULL;
-    char (*names)[24] = NULL;
+    char(*names)[24] = NULL;
     size_t n = 0;
     int rc = 0;
 
@@ -1022,10 +1022,9 @@ out:
     {
         /* Batch price: half the interactive one unless price.<model>.batch_in/out is set. */
         const char *m = stage_model_of(r, WB_STAGE_DETAILS);
-        o->cost_usd = (double)b.tokens_in / 1e6 *
-                          price(r, m, "batch_in", price(r, m, "in", 0.30) / 2.0) +
-                      (double)b.tokens_out / 1e6 *
-                          price(r, m, "batch_out", price(r, m, "out", 2.50) / 2.0);
+        o->cost_usd =
+            (double)b.tokens_in / 1e6 * price(r, m, "batch_in", price(r, m, "in", 0.30) / 2.0) +
+            (double)b.tokens_out / 1e6 * price(r, m, "batch_out", price(r, m, "out", 2.50) / 2.0);
     }
     for (size_t i = 0; i < b.n_jobs; i++) {
         free(b.jobs[i].name);
@@ -1117,8 +1116,7 @@ int wb_batch_cancel(const struct wb_config *cfg, struct wb_store *st, const char
     for (size_t i = 0; i < n; i++)
         found += !name || !strcmp(v[i].name, name);
     if (name && !found) {
-        rc = wb_error_set(err, WB_ENOTFOUND, "no unfinished batch job %s in this word bank",
-                          name);
+        rc = wb_error_set(err, WB_ENOTFOUND, "no unfinished batch job %s in this word bank", name);
         goto out;
     }
     if (!found)

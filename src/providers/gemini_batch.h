@@ -55,7 +55,7 @@ int wb_gemini_model_supports(const char *body, size_t len, const char *method,
 /* One result of a job. */
 struct wb_gemini_batch_result {
     char *key;
-    char *response;      /* the GenerateContentResponse as JSON text, or NULL */
+    char *response; /* the GenerateContentResponse as JSON text, or NULL */
     size_t response_len;
     int error_code;      /* the per-request error's code (0: none) */
     char *error_message; /* its message, or NULL */
@@ -69,8 +69,8 @@ struct wb_gemini_batch {
     char state[32];
     int done;
     int64_t requests, succeeded, failed, pending;
-    char *responses_file; /* file jobs: "files/..." */
-    char *error_message;  /* a failed job's error.message, if any */
+    char *responses_file;                   /* file jobs: "files/..." */
+    char *error_message;                    /* a failed job's error.message, if any */
     struct wb_gemini_batch_result *results; /* inline jobs */
     size_t n_results;
 };

@@ -110,8 +110,9 @@ int wb_store_batch_rename(struct wb_store *st, const char *old_name, const char 
                           const char *state, struct wb_error *err)
 {
     sqlite3_stmt *s = NULL;
-    int rc = prep(st, "UPDATE batch_jobs SET name = ?2, state = ?3, updated_at = ?4 WHERE name = ?1",
-                  &s, err);
+    int rc =
+        prep(st, "UPDATE batch_jobs SET name = ?2, state = ?3, updated_at = ?4 WHERE name = ?1", &s,
+             err);
     if (rc)
         return rc;
     sqlite3_bind_text(s, 1, old_name, -1, SQLITE_STATIC);
@@ -229,8 +230,8 @@ int wb_store_batch_list(struct wb_store *st, int uncollected_only, struct wb_bat
     return 0;
 }
 
-int wb_store_batch_keys(struct wb_store *st, const char *name, struct wb_batch_key **out,
-                        size_t *n, struct wb_error *err)
+int wb_store_batch_keys(struct wb_store *st, const char *name, struct wb_batch_key **out, size_t *n,
+                        struct wb_error *err)
 {
     sqlite3_stmt *s = NULL;
     struct wb_batch_key *v = NULL;

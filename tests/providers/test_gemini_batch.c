@@ -144,8 +144,9 @@ TEST(jsonl_input)
 
 TEST(operation_parse)
 {
-    const char *running = "{\"name\":\"batches/abc\",\"metadata\":{\"state\":\"BATCH_STATE_RUNNING\","
-                          "\"batchStats\":{\"requestCount\":\"3\",\"pendingRequestCount\":\"3\"}}}";
+    const char *running =
+        "{\"name\":\"batches/abc\",\"metadata\":{\"state\":\"BATCH_STATE_RUNNING\","
+        "\"batchStats\":{\"requestCount\":\"3\",\"pendingRequestCount\":\"3\"}}}";
     const char *done =
         "{\"name\":\"batches/abc\",\"done\":true,\"metadata\":{\"state\":\"JOB_STATE_SUCCEEDED\","
         "\"batchStats\":{\"requestCount\":\"2\",\"successfulRequestCount\":\"1\","
@@ -201,9 +202,11 @@ TEST(operation_parse)
      * batch is refused; an error body is classified. */
     {
         const char *exp = "{\"name\":\"batches/e\",\"metadata\":{\"state\":\"JOB_STATE_EXPIRED\"}}";
-        const char *can = "{\"name\":\"batches/c\",\"metadata\":{\"state\":\"BATCH_STATE_CANCELLED\"}}";
+        const char *can =
+            "{\"name\":\"batches/c\",\"metadata\":{\"state\":\"BATCH_STATE_CANCELLED\"}}";
         const char *bad = "{\"name\":\"batches/../x\",\"metadata\":{}}";
-        const char *err = "{\"error\":{\"code\":404,\"message\":\"gone\",\"status\":\"NOT_FOUND\"}}";
+        const char *err =
+            "{\"error\":{\"code\":404,\"message\":\"gone\",\"status\":\"NOT_FOUND\"}}";
         CHECK_OK(wb_gemini_batch_parse(exp, strlen(exp), &b, &ae), NULL);
         CHECK_STR(b.state, "expired");
         CHECK(wb_gemini_batch_state_final(b.state));
@@ -249,16 +252,16 @@ TEST(files_api)
     CHECK(memcmp(r.body, "abcdef", 6) == 0);
     wb_http_request_release(&r);
     wb_http_request_init(&r);
-    CHECK_OK(wb_gemini_upload_chunk_request(&o, BASE "/upload/v1beta/files?upload_id=x", "ab", 2,
-                                            0, 0, &r, &err),
+    CHECK_OK(wb_gemini_upload_chunk_request(&o, BASE "/upload/v1beta/files?upload_id=x", "ab", 2, 0,
+                                            0, &r, &err),
              &err);
     CHECK_STR(wb_http_header_find(r.headers, r.n_headers, "X-Goog-Upload-Command"), "upload");
     wb_http_request_release(&r);
     /* The key never goes to another host, even one that starts alike. */
     wb_http_request_init(&r);
-    CHECK_INT(wb_gemini_upload_chunk_request(&o, "http://evil.example/upload", "a", 1, 0, 1, &r,
-                                             &err),
-              WB_EPARSE);
+    CHECK_INT(
+        wb_gemini_upload_chunk_request(&o, "http://evil.example/upload", "a", 1, 0, 1, &r, &err),
+        WB_EPARSE);
     CHECK_INT(wb_gemini_upload_chunk_request(&o, BASE "0.evil/upload", "a", 1, 0, 1, &r, &err),
               WB_EPARSE);
     wb_http_request_release(&r);
@@ -300,4 +303,3 @@ TEST(model_supports)
     CHECK_STR(r.method, "GET");
     wb_http_request_release(&r);
 }
-
