@@ -100,6 +100,9 @@ struct wb_batch_opts {
 
 /* Settings: batch.inline_max_bytes (default 20000000: bigger jobs go through
  * the Files API as JSONL), batch.max_requests (per job, default 10000),
+ * batch.max_image_requests (25) and batch.max_speech_requests (200): a job's
+ * results arrive in one body under http.max_body; batch.upload_chunk_bytes
+ * (8 MiB),
  * batch.poll_first_ms (default 5000), batch.poll_max_ms (default 120000),
  * batch.poll_factor (default 1.5). */
 int wb_run_batch(struct wb_run *run, struct wb_batch_opts *o, struct wb_error *err);

@@ -428,6 +428,13 @@ int main(int argc, char **argv)
     default_provider(&c);
     if ((rc = validate(&c)))
         goto out;
+    if (strcmp(cmd->name, "propagate") != 0 &&
+        (wb_config_source_of(c.cfg, "batch.enabled") == WB_SRC_FLAG ||
+         wb_config_source_of(c.cfg, "batch.no_wait") == WB_SRC_FLAG)) {
+        cli_error("--batch and --no-wait work with propagate only");
+        rc = EXIT_USAGE;
+        goto out;
+    }
     wb_log_set_handler(log_to_stderr, NULL,
                        c.verbosity < 0 ? WB_LOG_ERROR
                        : c.verbosity == 0 ? WB_LOG_WARN

@@ -25,8 +25,6 @@
 #include "wordbank/batch.h"
 #include "wordbank/log.h"
 
-#define UPLOAD_CHUNK ((size_t)8 << 20) /* the SDK's chunk size */
-
 /* ---- one HTTP call on an engine, run to completion ---- */
 
 struct call {
@@ -116,7 +114,8 @@ struct bctx {
     struct bjob *jobs;
     size_t n_jobs, cap_jobs;
     unsigned stages; /* the stages that go to batch */
-    size_t inline_max, max_requests;
+    size_t inline_max, max_requests, chunk;
+    size_t max_per_stage[WB_STAGE_COUNT]; /* media results are big: smaller jobs */
     int64_t poll_first, poll_max;
     double poll_factor;
     int64_t tokens_in, tokens_out;
@@ -574,7 +573,7 @@ static int upload(struct bctx *b, const char *display, const struct wb_buf *data
     if (!url)
         return wb_error_set(err, WB_EPARSE, "the upload start reply has no x-goog-upload-url");
     for (;;) {
-        size_t n = data->len - off > UPLOAD_CHUNK ? UPLOAD_CHUNK : data->len - off;
+        size_t n = data->len - off > b->chunk ? b->chunk : data->len - off;
         int final = off + n == data->len;
         wb_http_request_init(&req);
         if ((rc = wb_gemini_upload_chunk_request(&r->gem, url, data->data + off, n, off, final,
@@ -805,15 +804,15 @@ static int submit_stage(struct bctx *b, enum wb_stage s, struct wb_error *err)
     struct wb_batch_key *keys = NULL;
     struct wb_http_request *reqs = NULL;
     char(*names)[24] = NULL;
-    size_t n = 0;
+    size_t n = 0, cap = b->max_per_stage[s];
     int rc = 0;
 
     if (!(b->stages & WB_STAGE_BIT(s)))
         return 0;
-    items = calloc(b->max_requests, sizeof *items);
-    keys = calloc(b->max_requests, sizeof *keys);
-    reqs = calloc(b->max_requests, sizeof *reqs);
-    names = calloc(b->max_requests, sizeof *names);
+    items = calloc(cap, sizeof *items);
+    keys = calloc(cap, sizeof *keys);
+    reqs = calloc(cap, sizeof *reqs);
+    names = calloc(cap, sizeof *names);
     if (!items || !keys || !reqs || !names) {
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
         goto out;
@@ -837,7 +836,7 @@ static int submit_stage(struct bctx *b, enum wb_stage s, struct wb_error *err)
             keys[n].language = j->e.language;
             n++;
         }
-        if (n && (n == b->max_requests || !j)) {
+        if (n && (n == cap || !j)) {
             rc = submit(b, s, items, keys, n, err);
             for (size_t k = 0; k < n; k++) {
                 struct wb_entry e;
@@ -911,6 +910,22 @@ int wb_run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *e
     b.max_requests = (size_t)wb_config_get_int(r->cfg, "batch.max_requests", 10000);
     if (b.max_requests < 1)
         b.max_requests = 1;
+    /* A job's results come back in one body (the operation, or the responses
+     * file) under http.max_body: pictures (~1.5 MB each in base64) and speech
+     * go in smaller jobs. */
+    b.max_per_stage[WB_STAGE_DETAILS] = b.max_requests;
+    b.max_per_stage[WB_STAGE_IMAGE] =
+        (size_t)wb_config_get_int(r->cfg, "batch.max_image_requests", 25);
+    b.max_per_stage[WB_STAGE_AUDIO] =
+        (size_t)wb_config_get_int(r->cfg, "batch.max_speech_requests", 200);
+    for (int s = 0; s < WB_STAGE_COUNT; s++) {
+        if (b.max_per_stage[s] < 1 || b.max_per_stage[s] > b.max_requests)
+            b.max_per_stage[s] = b.max_requests;
+    }
+    /* Upload chunks: the SDK's 8 MiB unless set (tests use small ones). */
+    b.chunk = (size_t)wb_config_get_int(r->cfg, "batch.upload_chunk_bytes", (int64_t)8 << 20);
+    if (b.chunk < 1)
+        b.chunk = (size_t)8 << 20;
     b.poll_first = wb_config_get_int(r->cfg, "batch.poll_first_ms", 5000);
     b.poll_max = wb_config_get_int(r->cfg, "batch.poll_max_ms", 120000);
     b.poll_factor = wb_config_get_double(r->cfg, "batch.poll_factor", 1.5);

@@ -157,10 +157,16 @@ def test_inline(tmp):
               not interactive(log, TEXT) and not interactive(log, IMAGE),
               f"{len(interactive(log, TEXT))} text, {len(interactive(log, IMAGE))} image")
         tk, ik = batch_keys(log, TEXT), batch_keys(log, IMAGE)
-        check("inline: one details job and one picture job carrying each entry once",
+        per_entry = {}
+        for x in calls(log, IMAGE, "batchGenerateContent"):
+            for q in x["body"]["batch"]["inputConfig"]["requests"]["requests"]:
+                t = json.dumps(q["request"]["contents"])
+                per_entry[t] = per_entry.get(t, 0) + 1
+        check("inline: one details job, pictures in jobs of 25, each entry carried once",
               len(calls(log, TEXT, "batchGenerateContent")) == 1 and len(tk) == 120 and
-              len(set(tk)) == 120 and len(calls(log, IMAGE, "batchGenerateContent")) == 1 and
-              len(set(ik)) == 120, f"{len(tk)} details keys, {len(ik)} image keys")
+              len(set(tk)) == 120 and len(calls(log, IMAGE, "batchGenerateContent")) == 5 and
+              len(ik) == 120 and len(per_entry) == 120 and set(per_entry.values()) == {1},
+              f"{len(tk)} details keys, {len(ik)} image keys, {len(per_entry)} distinct pictures")
         # The fake's speech model lacks batchGenerateContent: asked once, then interactive.
         model_gets = [x for x in log if x["path"] == f"/v1beta/models/{TTS}" and x["method"] == "GET"]
         check("inline: speech without batch support is served interactively (120 calls)",
@@ -177,11 +183,13 @@ def test_inline(tmp):
               m and int(m.group(1)) > 0 and abs(float(m.group(3)) - want) < 0.00011,
               m.group(0) if m else r.stderr[-500:])
         r2, jobs = status_json(tmp, env)
-        check("inline: batch status --json lists both jobs, succeeded and collected",
-              r2.returncode == 0 and jobs is not None and len(jobs) == 2 and
+        check("inline: batch status --json lists the 6 jobs, succeeded and collected",
+              r2.returncode == 0 and jobs is not None and len(jobs) == 6 and
               all(j["state"] == "succeeded" and j["collected"] and j["input"] == "inline"
                   for j in jobs) and {j["stage"] for j in jobs} == {"details", "image"} and
-              all(j["requests"] == 120 for j in jobs), r2.stdout[-600:] + r2.stderr[-300:])
+              sum(j["requests"] for j in jobs if j["stage"] == "image") == 120 and
+              all(j["requests"] <= 25 for j in jobs if j["stage"] == "image"),
+              r2.stdout[-600:] + r2.stderr[-300:])
         before = len(fake.requests())
         r3 = run(tmp, ["propagate", "--batch", tmp + "/w.txt"], env)
         after = len(fake.requests())
@@ -196,7 +204,8 @@ def test_files(tmp):
     fake = Fake({"seed": 4, "batchDelayMs": 300, "ttsBatch": True, "default": {"latencyMs": 5}})
     try:
         env = env_for(fake)
-        config(tmp, "inline_max_bytes = 2000\nmax_requests = 50\n[price.gemini-3.8-flash]\n"
+        config(tmp, "inline_max_bytes = 2000\nmax_requests = 50\nmax_image_requests = 50\n"
+               "upload_chunk_bytes = 50000\n[price.gemini-3.8-flash]\n"
                "batch_in = 1000000\nbatch_out = 0\n")
         open(tmp + "/w.txt", "w").write(words(120))
         r = run(tmp, ["propagate", "--batch", tmp + "/w.txt"], env)
@@ -222,13 +231,22 @@ def test_files(tmp):
                   x["headers"].get("x-goog-upload-command") == "start"]
         finals = [x for x in log if x["path"] == "/upload/v1beta/files" and
                   x["headers"].get("x-goog-upload-command") == "upload, finalize"]
+        middles = [x for x in log if x["path"] == "/upload/v1beta/files" and
+                   x["headers"].get("x-goog-upload-command") == "upload"]
         s0 = starts[0]["headers"] if starts else {}
-        check("files: resumable uploads (start, then upload+finalize at offset 0)",
+        # The 50-entry details files (~140 kB) go in chunks of 50000 bytes.
+        check("files: resumable uploads (start, chunks at their offsets, upload+finalize)",
               len(starts) == 9 and len(finals) == 9 and s0.get("x-goog-upload-protocol") == "resumable"
               and s0.get("x-goog-upload-header-content-type") == "application/jsonl" and
               int(s0.get("x-goog-upload-header-content-length", "0")) > 2000 and
-              all(x["headers"].get("x-goog-upload-offset") == "0" and x["status"] == 200
-                  for x in finals), f"{len(starts)} starts {len(finals)} finals {s0}")
+              len(middles) >= 4 and all(x["status"] == 200 for x in middles + finals) and
+              {x["headers"].get("x-goog-upload-offset") for x in middles} >= {"0", "50000"} and
+              any(x["headers"].get("x-goog-upload-offset") == "100000" for x in finals),
+              f"{len(starts)} starts {len(middles)} middles {len(finals)} finals {s0}")
+        leaks = [n for d, _, fs in os.walk(tmp) for n in fs
+                 if KEY.encode() in open(os.path.join(d, n), "rb").read()]
+        check("files: the key is in no output, database or media file",
+              KEY not in r.stdout + r.stderr and not leaks, str(leaks[:3]))
         downloads = [x for x in log if x["path"].startswith("/download/v1beta/files/") and
                      x["query"].get("alt") == "media" and x["status"] == 200]
         check("files: every responses file downloaded once", len(downloads) == 9, str(len(downloads)))
@@ -413,6 +431,9 @@ def test_wait_status_cancel(tmp):
         check("cancel: its entries go into a new job on the next run", r.returncode == 0 and
               jobs is not None and len(jobs) == 2 and jobs[1]["state"] == "running" and
               jobs[1]["requests"] == 5, r.stderr[-300:] + r2.stdout[-300:])
+        r = run(tmp, ["--batch", "add", "語1", "word number 1"], env)
+        check("--batch with another command is a usage error", r.returncode == 2 and
+              "propagate only" in r.stderr, r.stderr[-300:])
         r = run(tmp, ["batch", "status"], env)
         check("status: the text listing names both jobs", r.returncode == 0 and
               r.stdout.count("batches/") == 2 and "cancelled" in r.stdout, r.stdout)
