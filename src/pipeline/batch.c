@@ -303,6 +303,8 @@ static int commit_result(struct bctx *b, struct job *j, enum wb_stage s, const c
             rc = write_and_commit(r, j, s, out.data, out.len, model, NULL, &u, why, sizeof why);
         wb_buf_release(&raw);
         wb_buf_release(&out);
+        if (rc == WB_ENOSPC && !r->fatal)
+            run_fatal(r, rc, why); /* a full disk stops the run, as interactively */
         if (rc < 0 && r->fatal)
             return -1;
     } else {
@@ -329,6 +331,8 @@ static int commit_result(struct bctx *b, struct job *j, enum wb_stage s, const c
         }
         wb_gemini_audio_release(&a);
         wb_buf_release(&out);
+        if (rc == WB_ENOSPC && !r->fatal)
+            run_fatal(r, rc, why); /* a full disk stops the run, as interactively */
         if (rc < 0 && r->fatal)
             return -1;
     }
