@@ -297,9 +297,11 @@ def test_sigkill(tmp):
         check("kill: no entry's details were submitted twice (one details job in all)",
               len(calls(log, TEXT, "batchGenerateContent")) == 1 and len(tk) == 30,
               f"{len(calls(log, TEXT, 'batchGenerateContent'))} creates, {len(tk)} keys")
-        check("kill: one picture job, no interactive text or image calls",
-              len(calls(log, IMAGE, "batchGenerateContent")) == 1 and
-              not interactive(log, TEXT) and not interactive(log, IMAGE), "")
+        check("kill: 30 pictures in two jobs (25 + 5), no interactive text or image calls",
+              len(calls(log, IMAGE, "batchGenerateContent")) == 2 and
+              len(batch_keys(log, IMAGE)) == 30 and
+              not interactive(log, TEXT) and not interactive(log, IMAGE),
+              f"{len(calls(log, IMAGE, 'batchGenerateContent'))} picture jobs")
         ents = entries(tmp)
         check("kill: every entry finished", len(ents) == 30 and not complete(ents),
               f"{len(ents)} entries; incomplete {complete(ents)[:5]}")
