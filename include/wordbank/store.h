@@ -27,7 +27,7 @@ struct wb_store;
 #define WB_STORE_READONLY 0x2u /* no writes, no migration (an older schema is refused) */
 
 /* The newest schema version this code knows (PRAGMA user_version). */
-#define WB_STORE_SCHEMA_VERSION 3
+#define WB_STORE_SCHEMA_VERSION 4
 
 /* Open (and create or migrate) the database at path (":memory:" for a private
  * in-memory store). Errors: -WB_ENOTFOUND (missing, no CREATE), -WB_ECORRUPT

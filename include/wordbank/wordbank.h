@@ -2,6 +2,7 @@
 #ifndef WORDBANK_WORDBANK_H
 #define WORDBANK_WORDBANK_H
 
+#include "wordbank/batch.h"
 #include "wordbank/buf.h"
 #include "wordbank/config.h"
 #include "wordbank/content.h"

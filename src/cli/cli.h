@@ -107,6 +107,13 @@ void cli_diags_release(struct cli_diags *d);
 
 int cmd_doctor(struct cli *c);
 int cmd_anki(struct cli *c); /* cmd_anki.c */
+int cmd_batch(struct cli *c);
+/* propagate --batch (cmd_batch.c): the batched stages of cr's entries through
+ * Gemini batch jobs. CLI_BATCH_CONTINUE: go on with cli_run_finish for what
+ * batch mode does not do (*failed: some batch results failed); else the exit
+ * code, with cr->run freed. */
+#define CLI_BATCH_CONTINUE (-1)
+int cli_batch_run(struct cli *c, struct cli_run *cr, int *failed);
 int cmd_list(struct cli *c);
 int cmd_show(struct cli *c);
 int cmd_rm(struct cli *c);

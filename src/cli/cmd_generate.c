@@ -188,7 +188,7 @@ int cmd_propagate(struct cli *c)
     struct wb_doc *docs;
     int n = c->argc ? c->argc : 1;
     struct cli_diags bad;
-    int rc = EXIT_OK;
+    int rc = EXIT_OK, batch_failed = 0;
     if (!(docs = calloc((size_t)n, sizeof *docs))) {
         cli_error("out of memory");
         return EXIT_ENV;
@@ -221,13 +221,21 @@ int cmd_propagate(struct cli *c)
         goto out;
     }
     cr.input = &bad;
+    if (wb_config_get_bool(c->cfg, "batch.enabled", 0)) {
+        int failed = 0, brc = cli_batch_run(c, &cr, &failed);
+        if (brc != CLI_BATCH_CONTINUE) {
+            rc = brc == EXIT_OK && bad.n ? EXIT_SOME_FAILED : brc;
+            goto out;
+        }
+        batch_failed = failed;
+    }
     rc = cli_run_finish(c, &cr);
     if (rc == EXIT_OK || rc == EXIT_SOME_FAILED) {
         int d = make_clips(c, docs, n, &bad);
         if (d)
             rc = d;
     }
-    if (rc == EXIT_OK && bad.n)
+    if (rc == EXIT_OK && (bad.n || batch_failed))
         rc = EXIT_SOME_FAILED;
 out:
     cli_diags_release(&bad);

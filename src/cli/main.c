@@ -99,6 +99,12 @@ static const struct command {
       "extract FILE                       vocabulary candidates from Japanese text (TSV for propagate)",
       "  Prints word<TAB>gloss<TAB># reading; part of speech; count, ready for propagate.\n"
       "  --json                [{\"word\", \"reading\", \"pos\", \"gloss\", \"count\"}]\n" },
+    { "batch", cmd_batch,
+      "batch status|cancel [JOB]          the Gemini batch jobs of propagate --batch",
+      "  status                the known jobs, their states and counts (--json: one array)\n"
+      "  cancel [JOB]          cancel one job, or every unfinished one\n"
+      "  propagate --batch [--no-wait] FILE   sends the missing stages as batch jobs (half price,\n"
+      "                        results within 24 h); --no-wait submits and returns\n" },
     { "doctor", cmd_doctor,
       "doctor                             configuration, key (masked), models reachable",
       "  Exit 3 when something generation needs is missing; advisory checks only warn.\n"
@@ -129,6 +135,7 @@ static const char global_tail[] =
     "models:         --text-model ID --tts-model ID --image-model ID --image-api gemini|imagen\n"
     "                --voice NAME --voice2 NAME (second dialogue voice) --api-version VERSION\n"
     "stage switches: --no-image --no-audio --cache-only (never call an API) --force[=details,image,audio]\n"
+    "batch mode:     propagate --batch [--no-wait] (Gemini Batch: half price, results within 24 h)\n"
     "providers:      --details-provider, --image-provider, --audio-provider gemini|openai|offline\n"
     "                --speech-text word|example|both (what the audio says)\n"
     "media:          --audio-format mp3|m4a|opus (default mp3) --image-size PX --no-audio-trim\n"
@@ -299,6 +306,7 @@ enum {
     OPT_DETAILS_PROVIDER, OPT_IMAGE_PROVIDER, OPT_AUDIO_PROVIDER, OPT_SPEECH_TEXT,
     OPT_MEDIA_URL, OPT_MANIFEST, OPT_INLINE_ASSETS,
     OPT_DECK, OPT_ANKI_URL,
+    OPT_BATCH, OPT_NO_WAIT,
 };
 
 static const struct option long_opts[] = {
@@ -339,6 +347,8 @@ static const struct option long_opts[] = {
     { "speech-text", required_argument, 0, OPT_SPEECH_TEXT },
     { "deck", required_argument, 0, OPT_DECK },
     { "anki-url", required_argument, 0, OPT_ANKI_URL },
+    { "batch", no_argument, 0, OPT_BATCH },
+    { "no-wait", no_argument, 0, OPT_NO_WAIT },
     { "help", no_argument, 0, OPT_HELP },
     { "version", no_argument, 0, OPT_VERSION },
     { 0, 0, 0, 0 },
@@ -512,6 +522,10 @@ static int apply_option(struct cli *c, int opt, const char *arg, const char *raw
     case OPT_INLINE_ASSETS:
         c->inline_assets = 1;
         return 0;
+    case OPT_BATCH: /* propagate --batch: Gemini Batch mode (cmd_batch.c) */
+        return wb_config_set(c->cfg, "batch.enabled", "1", WB_SRC_FLAG) ? EXIT_ENV : 0;
+    case OPT_NO_WAIT:
+        return wb_config_set(c->cfg, "batch.no_wait", "1", WB_SRC_FLAG) ? EXIT_ENV : 0;
     case ':':
         cli_error("option '%s' needs a value", raw);
         return EXIT_USAGE;
@@ -603,6 +617,13 @@ int main(int argc, char **argv)
     default_provider(&c);
     if ((rc = validate(&c)))
         goto out;
+    if (strcmp(cmd->name, "propagate") != 0 &&
+        (wb_config_source_of(c.cfg, "batch.enabled") == WB_SRC_FLAG ||
+         wb_config_source_of(c.cfg, "batch.no_wait") == WB_SRC_FLAG)) {
+        cli_error("--batch and --no-wait work with propagate only");
+        rc = EXIT_USAGE;
+        goto out;
+    }
     rc = cmd->run(&c);
     goto out;
 usage:

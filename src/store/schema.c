@@ -59,6 +59,28 @@ static const struct migration migrations[] = {
       "CREATE INDEX entries_by_language ON entries (language, id);\n" },
     { 3, /* Japanese pitch accent: downstep mora positions, "1" or "0,2" */
       "ALTER TABLE entries ADD COLUMN pitch_accent TEXT;\n" },
+    { 4, /* Gemini batch jobs and the entries each one carries (wordbank batch) */
+      "CREATE TABLE batch_jobs (\n"
+      "  name TEXT PRIMARY KEY,\n"
+      "  model TEXT NOT NULL,\n"
+      "  stage TEXT NOT NULL CHECK (stage IN ('details', 'image', 'audio')),\n"
+      "  state TEXT NOT NULL,\n"
+      "  input_file TEXT,\n"
+      "  collected INTEGER NOT NULL DEFAULT 0,\n"
+      "  requests INTEGER NOT NULL DEFAULT 0,\n"
+      "  succeeded INTEGER NOT NULL DEFAULT 0,\n"
+      "  failed INTEGER NOT NULL DEFAULT 0,\n"
+      "  created_at INTEGER NOT NULL,\n"
+      "  updated_at INTEGER NOT NULL\n"
+      ") WITHOUT ROWID;\n"
+      "CREATE TABLE batch_keys (\n"
+      "  job TEXT NOT NULL REFERENCES batch_jobs(name) ON DELETE CASCADE ON UPDATE CASCADE,\n"
+      "  idx INTEGER NOT NULL,\n"
+      "  word TEXT NOT NULL,\n"
+      "  translation TEXT NOT NULL,\n"
+      "  language TEXT NOT NULL,\n"
+      "  PRIMARY KEY (job, idx)\n"
+      ") WITHOUT ROWID;\n" },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == WB_STORE_SCHEMA_VERSION,

@@ -20,6 +20,7 @@ import { gErr, apiKeyInvalid, apiKeyMissing, oErr } from './lib/errors.mjs';
 import { sendJson, sendError } from './lib/respond.mjs';
 import { handleGemini } from './lib/gemini.mjs';
 import { handleOpenai } from './lib/openai.mjs';
+import { handleFiles } from './lib/files.mjs';
 
 const BODY_MAX = 20 * 1024 * 1024;
 const LOG_BODY_MAX = 1024 * 1024;   /* bigger bodies are logged as {_omitted: bytes} */
@@ -166,6 +167,13 @@ function main() {
       const t0 = Date.now();
       res.on('close', () => dbg(req.method, p, `h${req.httpVersion}`, '->', res.statusCode,
         ctx.tok && ctx.tok.ended ? '' : '(unfinished)', `${Date.now() - t0} ms`));
+    }
+    if (p.startsWith('/upload/') || p.startsWith('/download/')) {
+      const k = req.headers['x-goog-api-key'] ?? (hasKeyInUrl ? url.searchParams.get('key') : undefined);
+      if (k === undefined || k === '') { return sendError(ctx, 403, apiKeyMissing()); }
+      if (k !== opts.key) { return sendError(ctx, 400, apiKeyInvalid()); }
+      if (raw === null) { return sendError(ctx, 413, gErr(413, 'Request payload size exceeds the limit: 20971520 bytes.')); }
+      return handleFiles(ctx, p, raw, url);
     }
     const gm = p.match(/^\/(v1beta1|v1beta|v1alpha|v1)\/(.+)$/);
     const isOpenai = gm && gm[1] === 'v1' && /^(chat\/completions|audio\/speech|images\/generations)$/.test(gm[2]);

@@ -9,7 +9,8 @@
 import crypto from 'node:crypto';
 import { kindOf, streamGap } from './state.mjs';
 import { gErr, badRequest, modelNotFound, quotaExceeded } from './errors.mjs';
-import { sendJson, sendError, sendSse, sleep, Raw } from './respond.mjs';
+import { sendJson, sendError, sendSse, sleep, Raw, encodeJson } from './respond.mjs';
+import { putFile, getFile } from './files.mjs';
 import { valueFor, promptInfo, schemaSize } from './schema.mjs';
 import { planClip, planBase64Buf, pngFor, GEMINI_ASPECT, PCM_RATE, CHUNK_SAMPLES } from './media.mjs';
 
@@ -270,9 +271,9 @@ function buildResponse(st, cfg, model, body, v, stream) {
   return events;
 }
 
-function modelInfo(id, kind) {
+function modelInfo(id, kind, st) {
   const methods = { text: ['generateContent', 'countTokens', 'createCachedContent', 'batchGenerateContent'],
-    tts: ['generateContent', 'countTokens'], image: ['generateContent', 'countTokens', 'batchGenerateContent'],
+    tts: st && st.scenario.ttsBatch ? ['generateContent', 'countTokens', 'batchGenerateContent'] : ['generateContent', 'countTokens'], image: ['generateContent', 'countTokens', 'batchGenerateContent'],
     imagen: ['predict'] }[kind] || ['generateContent'];
   const m = { name: `models/${id}`, version: '001', displayName: id.replace(/-/g, ' ').replace(/\b\w/g, (c) => c.toUpperCase()),
     description: `Fake ${kind} model ${id} (wordbank loopback test server).`,
@@ -372,46 +373,101 @@ async function predict(ctx, model, body, version) {
 
 /* ---------- batches (§8.1, §8.3) ---------- */
 
+/* A per-request error for a prompt that names one of scenario.batchErrorWords. */
+function batchErrorFor(st, request) {
+  const words = st.scenario.batchErrorWords || [];
+  const text = promptText(request || {});
+  const w = words.find((x) => text.includes(x));
+  return w ? { code: 400, message: `Request contains an invalid argument: the fake refuses "${w}" in batch.`, status: 'INVALID_ARGUMENT' } : null;
+}
+
+function batchOutputs(st, b) {
+  return b.requests.map((x) => {
+    const kind = kindOf(b.model, (st.scenario.models || {})[b.model]);
+    const v = validate(x.request || {}, kind, b.model);
+    if (v.err) return { error: { code: 400, message: v.err.error.message }, metadata: x.metadata };
+    const e = batchErrorFor(st, x.request);
+    if (e) return { error: e, metadata: x.metadata };
+    return { response: buildResponse(st, st.cfg(b.model), b.model, x.request, v, false)[0], metadata: x.metadata };
+  });
+}
+
 function batchView(st, b) {
   const done = st.now() - b.created >= b.delayMs || b.state === 'BATCH_STATE_CANCELLED';
-  const state = b.state === 'BATCH_STATE_CANCELLED' ? b.state : done ? 'BATCH_STATE_SUCCEEDED' : 'BATCH_STATE_RUNNING';
+  const state = b.state === 'BATCH_STATE_CANCELLED' ? b.state : !done ? 'BATCH_STATE_RUNNING'
+    : b.expire ? 'BATCH_STATE_EXPIRED' : 'BATCH_STATE_SUCCEEDED';
   const n = b.requests.length;
   const iso = (ms) => new Date(st.t0 + ms).toISOString();
+  if (done && state === 'BATCH_STATE_SUCCEEDED' && !b.output) b.output = batchOutputs(st, b);
+  const failed = b.output ? b.output.filter((o) => o.error).length : 0;
   const meta = { '@type': 'type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch',
     model: `models/${b.model}`, displayName: b.displayName, state, name: b.name,
     createTime: iso(b.created), updateTime: iso(st.now()),
     batchStats: { requestCount: String(n), pendingRequestCount: String(done ? 0 : n),
-      successfulRequestCount: String(done ? n : 0) } };
+      successfulRequestCount: String(b.output ? n - failed : 0) } };
+  if (failed) meta.batchStats.failedRequestCount = String(failed);
   const r = { name: b.name, metadata: meta };
+  if (done) r.done = true;
   if (done && state === 'BATCH_STATE_SUCCEEDED') {
-    if (!b.output) {
-      b.output = b.requests.map((x) => {
-        const v = validate(x.request || {}, kindOf(b.model, (st.scenario.models || {})[b.model]), b.model);
-        if (v.err) return { error: { code: 400, message: v.err.error.message }, metadata: x.metadata };
-        return { response: buildResponse(st, st.cfg(b.model), b.model, x.request, v, false)[0], metadata: x.metadata };
-      });
+    let output;
+    if (b.fileInput) {
+      /* One line per request, {key, response} or {key, error}, in an order
+       * other than the input's (match by key). */
+      if (!b.responsesFile) {
+        const lines = b.output.map((o) => Buffer.concat([encodeJson(o.error ? { key: o.metadata.key, error: o.error } : { key: o.metadata.key, response: o.response }), Buffer.from('\n')]));
+        lines.reverse();
+        b.responsesFile = putFile(st, `${b.displayName}-responses`, 'application/jsonl', Buffer.concat(lines)).name;
+      }
+      output = { responsesFile: b.responsesFile };
+    } else {
+      output = { inlinedResponses: { inlinedResponses: b.output } };
     }
-    const output = { inlinedResponses: { inlinedResponses: b.output } };
     meta.endTime = iso(b.created + b.delayMs);
     meta.output = output;
-    r.done = true;
     r.response = { '@type': 'type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatchOutput', ...output };
   }
   return r;
 }
 
-function createBatch(ctx, model, body) {
+async function createBatch(ctx, model, body) {
+  const st = ctx.state;
   const b = body && body.batch;
-  const reqs = b && b.inputConfig && b.inputConfig.requests && b.inputConfig.requests.requests;
+  const ic = b && b.inputConfig;
+  let reqs = ic && ic.requests && ic.requests.requests;
+  let fileInput = false;
+  const kind = kindOf(model, (st.scenario.models || {})[model]);
+  if (!modelInfo(model, kind, st).supportedGenerationMethods.includes('batchGenerateContent')) {
+    sendError(ctx, 400, badRequest(`models/${model} is not supported for batchGenerateContent.`, 'model'));
+    return;
+  }
+  if (!Array.isArray(reqs) && ic && typeof ic.fileName === 'string') {
+    const f = getFile(st, ic.fileName);
+    if (!f) { sendError(ctx, 404, gErr(404, `File ${ic.fileName} not found.`)); return; }
+    reqs = [];
+    const lines = f.buf.toString('utf8').split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      if (!lines[i].trim()) continue;
+      let l;
+      try { l = JSON.parse(lines[i]); } catch { sendError(ctx, 400, badRequest(`Line ${i + 1} of ${ic.fileName} is not JSON.`, 'batch.input_config.file_name')); return; }
+      reqs.push({ request: l.request, metadata: { key: l.key } });
+    }
+    fileInput = true;
+  }
   if (!Array.isArray(reqs)) {
-    sendError(ctx, 400, badRequest(b && b.inputConfig && b.inputConfig.fileName ? 'The fake supports inline batch requests only (inputConfig.requests).' : 'batch.inputConfig is required.', 'batch.input_config'));
+    sendError(ctx, 400, badRequest('batch.inputConfig is required.', 'batch.input_config'));
     return;
   }
   const name = `batches/${crypto.randomBytes(8).toString('hex')}`;
-  const rec = { name, model, displayName: b.displayName || '', requests: reqs, created: ctx.state.now(),
-    delayMs: Number(ctx.state.scenario.batchDelayMs ?? 1000), state: null, output: null };
-  ctx.state.batches.set(name, rec);
-  sendJson(ctx, 200, batchView(ctx.state, rec));
+  let expire = false;
+  if (Number(st.scenario.batchExpire) > 0) { expire = true; st.scenario.batchExpire = Number(st.scenario.batchExpire) - 1; }
+  const rec = { name, model, displayName: b.displayName || '', requests: reqs, created: st.now(),
+    delayMs: Number(st.scenario.batchDelayMs ?? 1000), state: null, output: null, fileInput, expire };
+  st.batches.set(name, rec);
+  st.totals.batchesCreated = (st.totals.batchesCreated || 0) + 1;
+  /* scenario.batchCreateReplyMs: the job exists, its name arrives late (a
+   * client killed meanwhile never learns it). */
+  if (Number(st.scenario.batchCreateReplyMs) > 0) await sleep(Number(st.scenario.batchCreateReplyMs));
+  sendJson(ctx, 200, batchView(st, rec));
 }
 
 /* Route one Gemini API request. rest = path after the version segment. */
@@ -428,7 +484,7 @@ export async function handleGemini(ctx, version, rest, body, query) {
       off = Number(Buffer.from(tok, 'base64url').toString());
       if (!Number.isInteger(off) || off < 0) { sendError(ctx, 400, badRequest('Invalid page token.', 'page_token')); return; }
     }
-    const page = all.slice(off, off + size).map((id) => modelInfo(id, kindOf(id, (st.scenario.models || {})[id])));
+    const page = all.slice(off, off + size).map((id) => modelInfo(id, kindOf(id, (st.scenario.models || {})[id]), st));
     const r = { models: page };
     if (off + size < all.length) r.nextPageToken = Buffer.from(String(off + size)).toString('base64url');
     sendJson(ctx, 200, r);
@@ -437,7 +493,7 @@ export async function handleGemini(ctx, version, rest, body, query) {
   if ((m = rest.match(/^models\/([^/:]+)$/)) && method === 'GET') {
     const id = decodeURIComponent(m[1]);
     if (!st.isKnown(id)) { sendError(ctx, 404, gErr(404, `models/${id} is not found for API version ${version}, or is not supported for get. Call ListModels to see the list of available models and their supported methods.`)); return; }
-    sendJson(ctx, 200, modelInfo(id, kindOf(id, (st.scenario.models || {})[id])));
+    sendJson(ctx, 200, modelInfo(id, kindOf(id, (st.scenario.models || {})[id]), st));
     return;
   }
   if ((m = rest.match(/^(?:publishers\/google\/)?models\/([^/:]+):(\w+)$/)) && method === 'POST') {
@@ -461,12 +517,17 @@ export async function handleGemini(ctx, version, rest, body, query) {
       sendJson(ctx, 200, { totalTokens: t, promptTokensDetails: [{ modality: 'TEXT', tokenCount: t }] });
       return;
     }
-    if (verb === 'batchGenerateContent') { createBatch(ctx, model, body); return; }
+    if (verb === 'batchGenerateContent') { await createBatch(ctx, model, body); return; }
     sendError(ctx, 404, modelNotFound(model, version, verb));
     return;
   }
   if (rest === 'batches' && method === 'GET') {
-    sendJson(ctx, 200, { operations: [...st.batches.values()].map((b) => batchView(st, b)) });
+    const all = [...st.batches.values()];
+    const size = Math.min(1000, Math.max(1, Number(query.get('pageSize')) || 50));
+    const off = query.get('pageToken') ? Number(Buffer.from(query.get('pageToken'), 'base64url').toString()) || 0 : 0;
+    const r = { operations: all.slice(off, off + size).map((b) => batchView(st, b)) };
+    if (off + size < all.length) r.nextPageToken = Buffer.from(String(off + size)).toString('base64url');
+    sendJson(ctx, 200, r);
     return;
   }
   if ((m = rest.match(/^(batches\/[^/:]+)(?::(cancel))?$/))) {
