@@ -17,11 +17,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wordbank/api.h"
 #include "wordbank/config.h"
 #include "wordbank/entry.h"
 #include "wordbank/error.h"
 #include "wordbank/pipeline.h"
 #include "wordbank/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* ---- the job table (store) ---- */
 
@@ -46,26 +51,27 @@ struct wb_batch_key {
 };
 
 /* Record a job and the entries it carries in one transaction. */
-int wb_store_batch_add(struct wb_store *st, const struct wb_batch_job *job,
-                       const struct wb_batch_key *keys, size_t n, struct wb_error *err);
+WB_API int wb_store_batch_add(struct wb_store *st, const struct wb_batch_job *job,
+                              const struct wb_batch_key *keys, size_t n, struct wb_error *err);
 /* Update a job's state and counts (collected: 1 marks it done with). */
-int wb_store_batch_update(struct wb_store *st, const char *name, const char *state,
-                          int64_t succeeded, int64_t failed, int collected, struct wb_error *err);
+WB_API int wb_store_batch_update(struct wb_store *st, const char *name, const char *state,
+                                 int64_t succeeded, int64_t failed, int collected,
+                                 struct wb_error *err);
 /* Every job (uncollected_only: those not collected yet), oldest first.
  * Free with wb_batch_jobs_free. */
-int wb_store_batch_list(struct wb_store *st, int uncollected_only, struct wb_batch_job **out,
-                        size_t *n, struct wb_error *err);
+WB_API int wb_store_batch_list(struct wb_store *st, int uncollected_only, struct wb_batch_job **out,
+                               size_t *n, struct wb_error *err);
 /* The entries a job carries, by index. Free with wb_batch_keys_free. */
-int wb_store_batch_keys(struct wb_store *st, const char *name, struct wb_batch_key **out, size_t *n,
-                        struct wb_error *err);
+WB_API int wb_store_batch_keys(struct wb_store *st, const char *name, struct wb_batch_key **out,
+                               size_t *n, struct wb_error *err);
 /* A job recorded before its create call as "pending/<display name>" gets its
  * real name (and state) once the API answered. */
-int wb_store_batch_rename(struct wb_store *st, const char *old_name, const char *new_name,
-                          const char *state, struct wb_error *err);
+WB_API int wb_store_batch_rename(struct wb_store *st, const char *old_name, const char *new_name,
+                                 const char *state, struct wb_error *err);
 /* Forget a job and the entries it carries (a create call that never made one). */
-int wb_store_batch_remove(struct wb_store *st, const char *name, struct wb_error *err);
-void wb_batch_jobs_free(struct wb_batch_job *v, size_t n);
-void wb_batch_keys_free(struct wb_batch_key *v, size_t n);
+WB_API int wb_store_batch_remove(struct wb_store *st, const char *name, struct wb_error *err);
+WB_API void wb_batch_jobs_free(struct wb_batch_job *v, size_t n);
+WB_API void wb_batch_keys_free(struct wb_batch_key *v, size_t n);
 
 /* ---- the batch run (pipeline) ---- */
 
@@ -105,14 +111,18 @@ struct wb_batch_opts {
  * (8 MiB),
  * batch.poll_first_ms (default 5000), batch.poll_max_ms (default 120000),
  * batch.poll_factor (default 1.5). */
-int wb_run_batch(struct wb_run *run, struct wb_batch_opts *o, struct wb_error *err);
+WB_API int wb_run_batch(struct wb_run *run, struct wb_batch_opts *o, struct wb_error *err);
 
 /* Fetch the state of every uncollected job of the store from the API and
  * update the store (status). */
-int wb_batch_refresh(const struct wb_config *cfg, struct wb_store *st, struct wb_error *err);
+WB_API int wb_batch_refresh(const struct wb_config *cfg, struct wb_store *st, struct wb_error *err);
 /* Cancel one job (name) or every uncollected unfinished job (name NULL);
  * *n_canceled counts them. */
-int wb_batch_cancel(const struct wb_config *cfg, struct wb_store *st, const char *name,
-                    size_t *n_canceled, struct wb_error *err);
+WB_API int wb_batch_cancel(const struct wb_config *cfg, struct wb_store *st, const char *name,
+                           size_t *n_canceled, struct wb_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

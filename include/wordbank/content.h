@@ -13,10 +13,15 @@
 
 #include <stddef.h>
 
+#include "wordbank/api.h"
 #include "wordbank/buf.h"
 #include "wordbank/dialogue.h"
 #include "wordbank/entry.h"
 #include "wordbank/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Size caps on what comes from outside. */
 #define WB_CONTENT_MAX_DOC   (32u << 20) /* a Markdown file */
@@ -37,7 +42,7 @@ struct wb_word_item {
     unsigned line;
 };
 
-void wb_word_item_release(struct wb_word_item *it);
+WB_API void wb_word_item_release(struct wb_word_item *it);
 
 /* What the line parsers return for a line that holds nothing (blank, or a
  * "#" comment in TSV): not an error, just nothing to add. */
@@ -48,14 +53,15 @@ void wb_word_item_release(struct wb_word_item *it);
  * optional. Surrounding ASCII spaces, tabs, CR and U+3000 are trimmed.
  * Returns 0 (out filled; release it), WB_LINE_BLANK, or WB_EPARSE with the
  * reason in err ("expected '- word: translation (context)'", ...). */
-int wb_word_line_parse(const char *line, size_t len, struct wb_word_item *out,
-                       struct wb_error *err);
+WB_API int wb_word_line_parse(const char *line, size_t len, struct wb_word_item *out,
+                              struct wb_error *err);
 /* Parse "word<TAB>translation[<TAB>context]". Lines starting with '#' are
  * comments (WB_LINE_BLANK), and so is a third column starting with '#' (what
  * `wordbank extract` writes there). Both parsers apply wb_entry_check() to
  * what they find (its reason, as WB_EPARSE). Same returns as
  * wb_word_line_parse(). */
-int wb_word_tsv_parse(const char *line, size_t len, struct wb_word_item *out, struct wb_error *err);
+WB_API int wb_word_tsv_parse(const char *line, size_t len, struct wb_word_item *out,
+                             struct wb_error *err);
 
 /* ---- documents ----------------------------------------------------------- */
 
@@ -96,13 +102,13 @@ struct wb_doc {
     size_t n_diags;
 };
 
-void wb_doc_init(struct wb_doc *doc);
-void wb_doc_release(struct wb_doc *doc);
+WB_API void wb_doc_init(struct wb_doc *doc);
+WB_API void wb_doc_release(struct wb_doc *doc);
 /* Parse src (any bytes; LF or CRLF; an optional BOM). doc must be initialised
  * and is reset first. Malformed lines become diagnostics, not errors: the
  * only errors are WB_ETOOBIG (past WB_CONTENT_MAX_DOC) and WB_ENOMEM. */
-int wb_doc_parse(struct wb_doc *doc, const char *name, const char *src, size_t len,
-                 struct wb_error *err);
+WB_API int wb_doc_parse(struct wb_doc *doc, const char *name, const char *src, size_t len,
+                        struct wb_error *err);
 
 /* ---- rendering ----------------------------------------------------------- */
 
@@ -144,32 +150,39 @@ struct wb_render_opts {
     int no_quiz;       /* cards only */
 };
 
-void wb_render_opts_init(struct wb_render_opts *o);
+WB_API void wb_render_opts_init(struct wb_render_opts *o);
 
 /* Render a parsed document into out (appended). lookup may be NULL. */
-int wb_doc_render(const struct wb_doc *doc, wb_entry_lookup_fn lookup, void *lookup_ud,
-                  const struct wb_render_opts *opts, struct wb_buf *out, struct wb_error *err);
+WB_API int wb_doc_render(const struct wb_doc *doc, wb_entry_lookup_fn lookup, void *lookup_ud,
+                         const struct wb_render_opts *opts, struct wb_buf *out,
+                         struct wb_error *err);
 
 /* A standalone page with every entry's card and a search box that filters by
  * word, translation and reading as one types. opts->mode is ignored. */
-int wb_render_preview(const struct wb_entry *entries, size_t n, const struct wb_render_opts *opts,
-                      struct wb_buf *out, struct wb_error *err);
+WB_API int wb_render_preview(const struct wb_entry *entries, size_t n,
+                             const struct wb_render_opts *opts, struct wb_buf *out,
+                             struct wb_error *err);
 
 /* A site's front page: a list of links (hrefs relative to the page) with
  * their titles (NULL or "": the href), in the site's style. */
-int wb_render_index(const char *title, const char *const *titles, const char *const *hrefs,
-                    size_t n, const struct wb_render_opts *opts, struct wb_buf *out,
-                    struct wb_error *err);
+WB_API int wb_render_index(const char *title, const char *const *titles, const char *const *hrefs,
+                           size_t n, const struct wb_render_opts *opts, struct wb_buf *out,
+                           struct wb_error *err);
 /* Append a document's title: its first "# Heading" line (nothing if none). */
-int wb_doc_title(const struct wb_doc *doc, struct wb_buf *out);
+WB_API int wb_doc_title(const struct wb_doc *doc, struct wb_buf *out);
 
 /* Write out_dir/WB_SITE_ASSETS_DIR/{wordbank.css,wordbank.js} (the folder is
  * created; files are replaced atomically). Once per site. */
-int wb_site_write_assets(const char *out_dir, struct wb_error *err);
+WB_API int wb_site_write_assets(const char *out_dir, struct wb_error *err);
 
 /* The quiz item id: the first 12 hex digits of SHA-256 over the question and
  * the answers (see docs/content.md for the canonical bytes). answers are
  * trimmed, deduplicated and sorted here; empty ones are ignored. */
-int wb_quiz_id(const char *question, const char *const *answers, size_t n_answers, char id[13]);
+WB_API int wb_quiz_id(const char *question, const char *const *answers, size_t n_answers,
+                      char id[13]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -3,10 +3,20 @@
 #ifndef WORDBANK_DIALOGUE_H
 #define WORDBANK_DIALOGUE_H
 
+#include "wordbank/api.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct wb_dialogue_line {
     char *speaker;
     char *text;
     unsigned line; /* 1-based source line, 0 when unknown */
 };
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -9,15 +9,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wordbank/api.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum wb_stage { WB_STAGE_DETAILS = 0, WB_STAGE_IMAGE, WB_STAGE_AUDIO, WB_STAGE_COUNT };
 enum wb_state { WB_STATE_MISSING = 0, WB_STATE_DONE, WB_STATE_FAILED };
 
 /* "details", "image", "audio"; "missing", "done", "failed". */
-const char *wb_stage_name(enum wb_stage stage);
-const char *wb_state_name(enum wb_state state);
+WB_API const char *wb_stage_name(enum wb_stage stage);
+WB_API const char *wb_state_name(enum wb_state state);
 /* -1 when the name is unknown. */
-int wb_stage_from_name(const char *name);
-int wb_state_from_name(const char *name);
+WB_API int wb_stage_from_name(const char *name);
+WB_API int wb_state_from_name(const char *name);
 
 struct wb_example {
     char *text;
@@ -58,15 +64,15 @@ struct wb_entry {
     int64_t created_at, updated_at;
 };
 
-void wb_entry_init(struct wb_entry *e);
-void wb_entry_release(struct wb_entry *e);
+WB_API void wb_entry_init(struct wb_entry *e);
+WB_API void wb_entry_release(struct wb_entry *e);
 /* Deep copy; dst must be initialised (its old contents are released). */
-int wb_entry_copy(struct wb_entry *dst, const struct wb_entry *src);
+WB_API int wb_entry_copy(struct wb_entry *dst, const struct wb_entry *src);
 /* Append an example (copies both strings; translation may be NULL). */
-int wb_entry_add_example(struct wb_entry *e, const char *text, const char *translation);
-void wb_entry_clear_examples(struct wb_entry *e);
-void wb_stage_info_release(struct wb_stage_info *s);
-int wb_stage_info_copy(struct wb_stage_info *dst, const struct wb_stage_info *src);
+WB_API int wb_entry_add_example(struct wb_entry *e, const char *text, const char *translation);
+WB_API void wb_entry_clear_examples(struct wb_entry *e);
+WB_API void wb_stage_info_release(struct wb_stage_info *s);
+WB_API int wb_stage_info_copy(struct wb_stage_info *dst, const struct wb_stage_info *src);
 
 struct wb_error;
 /* The rules every entry passes however it comes in (add, propagate, import,
@@ -74,11 +80,15 @@ struct wb_error;
  * without control characters, word and translation not blank; a language
  * (when not NULL) checked as by wb_language_check. context may be NULL.
  * 0, or -WB_EINVAL with "the word is blank" and the like in err. */
-int wb_entry_check(const char *word, const char *translation, const char *context,
-                   const char *language, struct wb_error *err);
+WB_API int wb_entry_check(const char *word, const char *translation, const char *context,
+                          const char *language, struct wb_error *err);
 /* A language code shaped like BCP 47: letters, digits and '-' (and '_', as
  * in locale names), starting with a letter, 1-35 characters ("ja", "pt-BR",
  * "zh-Hant"). 0 or -WB_EINVAL. */
-int wb_language_check(const char *language, struct wb_error *err);
+WB_API int wb_language_check(const char *language, struct wb_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,6 +10,12 @@
 
 #include <stdarg.h>
 
+#include "wordbank/api.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* X(NAME, message) — add new codes at the end only: codes are never reused. */
 #define WB_ERROR_TABLE(X)                                                                          \
     X(NOMEM, "out of memory")                                                                      \
@@ -63,19 +69,24 @@ struct wb_error {
 };
 
 /* "WB_ENOTFOUND" for -WB_ENOTFOUND's index ... "WB_OK" for 0, "WB_E?" for unknown. */
-const char *wb_errname(int code);
+WB_API const char *wb_errname(int code);
 /* The table's default message for a code. */
-const char *wb_strerror(int code);
+WB_API const char *wb_strerror(int code);
 
 /* Set err (may be NULL) to code and a formatted message; registered secrets are
  * redacted from the message. Returns code, so `return wb_error_set(...)` works. */
-int wb_error_set(struct wb_error *err, int code, const char *fmt, ...)
+WB_API int wb_error_set(struct wb_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-int wb_error_setv(struct wb_error *err, int code, const char *fmt, va_list ap);
+WB_API int wb_error_setv(struct wb_error *err, int code, const char *fmt, va_list ap);
 /* Prefix an existing message: "context: old message". Keeps the code. */
-int wb_error_prefix(struct wb_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void wb_error_clear(struct wb_error *err);
+WB_API int wb_error_prefix(struct wb_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+WB_API void wb_error_clear(struct wb_error *err);
 /* The message, or the table's message when none was set. */
-const char *wb_error_text(const struct wb_error *err);
+WB_API const char *wb_error_text(const struct wb_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

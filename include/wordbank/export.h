@@ -15,11 +15,16 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "wordbank/api.h"
 #include "wordbank/buf.h"
-#include "wordbank/entry.h"
 #include "wordbank/config.h"
+#include "wordbank/entry.h"
 #include "wordbank/error.h"
 #include "wordbank/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* The longest line an import accepts; a longer one is a failed line. */
 #define WB_IMPORT_MAX_LINE (1024 * 1024)
@@ -53,8 +58,8 @@ struct wb_import_report {
     size_t diags_dropped; /* diagnostics past the cap (still passed to on_diag) */
 };
 
-void wb_import_report_init(struct wb_import_report *r);
-void wb_import_report_release(struct wb_import_report *r);
+WB_API void wb_import_report_init(struct wb_import_report *r);
+WB_API void wb_import_report_release(struct wb_import_report *r);
 
 /* Import an original-format JSONL file (path "-" reads stdin) into st,
  * streaming line by line. A malformed line (bad JSON, missing word or
@@ -82,14 +87,14 @@ void wb_import_report_release(struct wb_import_report *r);
  * Returns 0 when the file was read to the end (check rep->failed), or a
  * negative code when it could not be (unreadable file, store error: the
  * current batch is rolled back, earlier batches stay). */
-int wb_import_jsonl(struct wb_store *st, const char *path, const struct wb_import_opts *o,
-                    struct wb_import_report *rep, struct wb_error *err);
+WB_API int wb_import_jsonl(struct wb_store *st, const char *path, const struct wb_import_opts *o,
+                           struct wb_import_report *rep, struct wb_error *err);
 /* The same from an open stream; name is used in diagnostics; media paths are
  * relative to the current folder (and the default content folder is
  * "./content"). */
-int wb_import_jsonl_stream(struct wb_store *st, FILE *in, const char *name,
-                           const struct wb_import_opts *o, struct wb_import_report *rep,
-                           struct wb_error *err);
+WB_API int wb_import_jsonl_stream(struct wb_store *st, FILE *in, const char *name,
+                                  const struct wb_import_opts *o, struct wb_import_report *rep,
+                                  struct wb_error *err);
 
 /* Export matching entries (q NULL: all) in insertion order, atomically
  * (path "-" writes stdout). JSONL: the original format above (examples as
@@ -99,8 +104,8 @@ int wb_import_jsonl_stream(struct wb_store *st, FILE *in, const char *name,
  * newlines), image_description, image_file, audio_file. A cell that begins
  * with =, +, -, @, a tab or a CR gets a leading ' so that spreadsheets show it
  * instead of running it as a formula. */
-int wb_export_jsonl(struct wb_store *st, const char *path, const struct wb_store_query *q,
-                    struct wb_error *err);
+WB_API int wb_export_jsonl(struct wb_store *st, const char *path, const struct wb_store_query *q,
+                           struct wb_error *err);
 /* The lossless JSONL export: entries in key order (word, translation,
  * language; byte order), one a line, the original's keys first and then
  * every field wordbank holds in a fixed order: "context", "reading",
@@ -113,10 +118,10 @@ int wb_export_jsonl(struct wb_store *st, const char *path, const struct wb_store
  * when media_dir is inside it, else the bare store names; nothing copied). A stage whose file is
  * missing or invalid is written without a file (and logged). Deterministic: the same word bank
  * gives the same bytes. */
-int wb_export_jsonl_full(struct wb_store *st, const char *media_dir, const char *path,
-                         const struct wb_store_query *q, struct wb_error *err);
-int wb_export_csv(struct wb_store *st, const char *path, const struct wb_store_query *q,
-                  struct wb_error *err);
+WB_API int wb_export_jsonl_full(struct wb_store *st, const char *media_dir, const char *path,
+                                const struct wb_store_query *q, struct wb_error *err);
+WB_API int wb_export_csv(struct wb_store *st, const char *path, const struct wb_store_query *q,
+                         struct wb_error *err);
 
 /* Export every entry as an Anki deck (.apkg) at path (not stdout), named
  * deck ("Japanese::Lesson 3" makes a subdeck, as in Anki; NULL: after the
@@ -132,11 +137,11 @@ int wb_export_csv(struct wb_store *st, const char *path, const struct wb_store_q
  * guid and id are stable, so importing a newer deck into Anki updates the
  * notes in place. Written to a temporary file and renamed into place.
  * -WB_EINVAL for a bad deck name or path. */
-int wb_export_apkg_deck(struct wb_store *st, const char *media_dir, const char *path,
-                        const char *deck, struct wb_error *err);
+WB_API int wb_export_apkg_deck(struct wb_store *st, const char *media_dir, const char *path,
+                               const char *deck, struct wb_error *err);
 /* The same, the deck named after the file. */
-int wb_export_apkg(struct wb_store *st, const char *media_dir, const char *path,
-                   struct wb_error *err);
+WB_API int wb_export_apkg(struct wb_store *st, const char *media_dir, const char *path,
+                          struct wb_error *err);
 
 /* ---- AnkiConnect ---------------------------------------------------------
  *
@@ -160,12 +165,12 @@ struct wb_anki_push_report {
     size_t added, updated, unchanged, failed, media;
     int deck_created, note_type_created;
 };
-int wb_anki_push(struct wb_store *st, const struct wb_config *cfg,
-                 const struct wb_anki_push_opts *o, struct wb_anki_push_report *rep,
-                 struct wb_error *err);
+WB_API int wb_anki_push(struct wb_store *st, const struct wb_config *cfg,
+                        const struct wb_anki_push_opts *o, struct wb_anki_push_report *rep,
+                        struct wb_error *err);
 
 /* Append one original-format line (with its "\n") for e to out. */
-int wb_entry_to_jsonl(const struct wb_entry *e, struct wb_buf *out);
+WB_API int wb_entry_to_jsonl(const struct wb_entry *e, struct wb_buf *out);
 /* Append the `--json` object for e (no newline) to out:
  *   {"word", "translation", "language", "context", "reading", "pitch_accent" (only
  *    when known: [1]), "description",
@@ -176,10 +181,14 @@ int wb_entry_to_jsonl(const struct wb_entry *e, struct wb_buf *out);
  * Unknown strings are null. A media file is prefixed with file_prefix (e.g.
  * "media", the media dir relative to the database's folder) unless it is
  * absolute or file_prefix is NULL. Invalid UTF-8 is replaced by U+FFFD. */
-int wb_entry_to_json(const struct wb_entry *e, const char *file_prefix, struct wb_buf *out);
+WB_API int wb_entry_to_json(const struct wb_entry *e, const char *file_prefix, struct wb_buf *out);
 
 /* Append s as a JSON string literal (quotes and escapes; invalid UTF-8
  * replaced) to out, for callers that write small JSON documents by hand. */
-int wb_json_quote(const char *s, struct wb_buf *out);
+WB_API int wb_json_quote(const char *s, struct wb_buf *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

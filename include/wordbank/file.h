@@ -2,12 +2,21 @@
 #ifndef WORDBANK_FILE_H
 #define WORDBANK_FILE_H
 
+#include "wordbank/api.h"
 #include "wordbank/buf.h"
 #include "wordbank/error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Append a whole file (within the buffer's limit); the path is in the message. */
-int wb_buf_read_file(struct wb_buf *b, const char *path, struct wb_error *err);
+WB_API int wb_buf_read_file(struct wb_buf *b, const char *path, struct wb_error *err);
 /* mkdir -p. */
-int wb_mkdirs(const char *path, struct wb_error *err);
+WB_API int wb_mkdirs(const char *path, struct wb_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -12,10 +12,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wordbank/api.h"
 #include "wordbank/buf.h"
 #include "wordbank/entry.h"
 #include "wordbank/error.h"
 #include "wordbank/text.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* The provider and model names the offline stages record in wb_stage_info. */
 #define WB_OFFLINE_PROVIDER "offline"
@@ -33,14 +38,14 @@
  * Text is capped at 16 KiB, audio at 5 minutes (-WB_ETOOBIG).
  * -WB_EUNSUPPORTED when espeak-ng has no voice for lang or cannot start;
  * -WB_EINVAL when there is nothing to say. */
-int wb_offline_speak(const char *text, const char *lang, struct wb_text *t, int16_t **pcm,
-                     size_t *n_samples, int *rate, struct wb_buf *voice_out,
-                     struct wb_error *err);
+WB_API int wb_offline_speak(const char *text, const char *lang, struct wb_text *t, int16_t **pcm,
+                            size_t *n_samples, int *rate, struct wb_buf *voice_out,
+                            struct wb_error *err);
 
 /* What wb_offline_speak would feed espeak-ng for (text, lang): for Japanese
  * the hiragana pronunciation, otherwise text unchanged. Appends to out. */
-int wb_offline_speech_text(struct wb_text *t, const char *text, const char *lang,
-                           struct wb_buf *out, struct wb_error *err);
+WB_API int wb_offline_speech_text(struct wb_text *t, const char *text, const char *lang,
+                                  struct wb_buf *out, struct wb_error *err);
 
 /* Fill e->reading and e->description for a Japanese entry (language "ja" or
  * NULL); examples are cleared (offline has none); other fields are left alone.
@@ -50,7 +55,11 @@ int wb_offline_speech_text(struct wb_text *t, const char *text, const char *lang
  * else MeCab's (hiragana).
  * d may be NULL: the reading only. -WB_ENOTFOUND when EDICT has no entry (the
  * reading is still filled); -WB_EUNSUPPORTED for other languages. */
-int wb_offline_details(struct wb_text *t, struct wb_edict *d, struct wb_entry *e,
-                       struct wb_error *err);
+WB_API int wb_offline_details(struct wb_text *t, struct wb_edict *d, struct wb_entry *e,
+                              struct wb_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -22,11 +22,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wordbank/api.h"
 #include "wordbank/buf.h"
 #include "wordbank/config.h"
 #include "wordbank/entry.h"
 #include "wordbank/error.h"
 #include "wordbank/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define WB_STAGE_BIT(s) (1u << (s))
 #define WB_STAGES_ALL (WB_STAGE_BIT(WB_STAGE_DETAILS) | WB_STAGE_BIT(WB_STAGE_IMAGE) | WB_STAGE_BIT(WB_STAGE_AUDIO))
@@ -72,30 +77,30 @@ struct wb_run_opts {
 
 struct wb_run;
 
-int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *media_dir,
-               const struct wb_run_opts *opts, struct wb_run **out, struct wb_error *err);
-void wb_run_free(struct wb_run *r);
+WB_API int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *media_dir,
+                      const struct wb_run_opts *opts, struct wb_run **out, struct wb_error *err);
+WB_API void wb_run_free(struct wb_run *r);
 /* Queue an entry (language from config "lang"). Duplicates merge (the first
  * non-empty context wins). */
-int wb_run_add(struct wb_run *r, const char *word, const char *translation, const char *context,
-               struct wb_error *err);
-int wb_run_execute(struct wb_run *r, struct wb_error *err);
+WB_API int wb_run_add(struct wb_run *r, const char *word, const char *translation,
+                      const char *context, struct wb_error *err);
+WB_API int wb_run_execute(struct wb_run *r, struct wb_error *err);
 /* Ctrl-C: stop starting work, let requests in flight finish within a grace
  * period, commit what finished. Async-signal-safe. */
-void wb_run_interrupt(struct wb_run *r);
-void wb_run_get_stats(const struct wb_run *r, struct wb_run_stats *out);
+WB_API void wb_run_interrupt(struct wb_run *r);
+WB_API void wb_run_get_stats(const struct wb_run *r, struct wb_run_stats *out);
 /* The stage failures of this run, in the order they happened. */
-size_t wb_run_failure_count(const struct wb_run *r);
-const struct wb_run_failure *wb_run_failure_at(const struct wb_run *r, size_t i);
+WB_API size_t wb_run_failure_count(const struct wb_run *r);
+WB_API const struct wb_run_failure *wb_run_failure_at(const struct wb_run *r, size_t i);
 
 /* One-off speech for any text (wordbank tts), in the configured provider's
  * voice, encoded as format ("mp3", "m4a", "opus", "wav"). */
-int wb_speak(const struct wb_config *cfg, const char *text, const char *format,
-             struct wb_buf *out, struct wb_error *err);
+WB_API int wb_speak(const struct wb_config *cfg, const char *text, const char *format,
+                    struct wb_buf *out, struct wb_error *err);
 /* A two-speaker dialogue ("Name: line" per line) as one clip. Exactly two
  * speakers, or a clear error before any request. */
-int wb_speak_dialogue(const struct wb_config *cfg, const char *script, size_t len,
-                      const char *format, struct wb_buf *out, struct wb_error *err);
+WB_API int wb_speak_dialogue(const struct wb_config *cfg, const char *script, size_t len,
+                             const char *format, struct wb_buf *out, struct wb_error *err);
 
 /* doctor: is each configured Gemini model (text, speech, image) offered by
  * the endpoint (GET /models, every page)? suggestions names close
@@ -106,14 +111,18 @@ struct wb_model_check {
     int found;
     char suggestions[256];
 };
-int wb_check_models(const struct wb_config *cfg, struct wb_model_check out[3],
-                    struct wb_error *err);
+WB_API int wb_check_models(const struct wb_config *cfg, struct wb_model_check out[3],
+                           struct wb_error *err);
 
 /* The media file (name relative to media_dir) of a dialogue clip: made once
  * and found again by the request that shaped it. With cache_only, a clip not
  * made yet is -WB_ENOTFOUND. *name_out: free() it. */
-int wb_dialogue_file(const struct wb_config *cfg, const char *media_dir, const char *script,
-                     size_t len, const char *format, int cache_only, char **name_out,
-                     struct wb_error *err);
+WB_API int wb_dialogue_file(const struct wb_config *cfg, const char *media_dir, const char *script,
+                            size_t len, const char *format, int cache_only, char **name_out,
+                            struct wb_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -17,8 +17,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wordbank/api.h"
 #include "wordbank/entry.h"
 #include "wordbank/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 struct wb_store;
 
@@ -33,40 +38,42 @@ struct wb_store;
  * in-memory store). Errors: -WB_ENOTFOUND (missing, no CREATE), -WB_ECORRUPT
  * (not a database, corrupt, not a wordbank database), -WB_EUNSUPPORTED (schema
  * newer than this code, or older and READONLY), -WB_ELOCKED, -WB_EIO. */
-int wb_store_open(const char *path, unsigned flags, struct wb_store **out, struct wb_error *err);
+WB_API int wb_store_open(const char *path, unsigned flags, struct wb_store **out,
+                         struct wb_error *err);
 /* Finalise statements and close. NULL is a no-op. An open batch is rolled back. */
-void wb_store_close(struct wb_store *st);
+WB_API void wb_store_close(struct wb_store *st);
 /* The path given to wb_store_open. */
-const char *wb_store_path(const struct wb_store *st);
+WB_API const char *wb_store_path(const struct wb_store *st);
 /* How long a write waits for another writer before -WB_ELOCKED (default 5000 ms). */
-int wb_store_set_busy_timeout(struct wb_store *st, int ms, struct wb_error *err);
+WB_API int wb_store_set_busy_timeout(struct wb_store *st, int ms, struct wb_error *err);
 /* The schema version found in the file after open (== WB_STORE_SCHEMA_VERSION). */
-int wb_store_schema_version(const struct wb_store *st);
+WB_API int wb_store_schema_version(const struct wb_store *st);
 
 /* Load one entry into out (which must be initialised; its old contents are
  * released). -WB_ENOTFOUND when absent. */
-int wb_store_get(struct wb_store *st, const char *word, const char *translation,
-                 const char *language, struct wb_entry *out, struct wb_error *err);
+WB_API int wb_store_get(struct wb_store *st, const char *word, const char *translation,
+                        const char *language, struct wb_entry *out, struct wb_error *err);
 /* Row id of an entry, -WB_ENOTFOUND when absent (a cheap existence test). */
-int wb_store_find(struct wb_store *st, const char *word, const char *translation,
-                  const char *language, int64_t *id, struct wb_error *err);
+WB_API int wb_store_find(struct wb_store *st, const char *word, const char *translation,
+                         const char *language, int64_t *id, struct wb_error *err);
 
 /* Insert or replace everything about e: text fields, examples (replaced, in
  * order), all three stages. created_at is kept for an existing entry. word,
  * translation and language must be non-empty. */
-int wb_store_put(struct wb_store *st, const struct wb_entry *e, struct wb_error *err);
+WB_API int wb_store_put(struct wb_store *st, const struct wb_entry *e, struct wb_error *err);
 /* Only what the details stage produces: reading, description, examples,
  * image_description and stages[WB_STAGE_DETAILS]. Other stages are untouched.
  * Creates the entry (with e->context) when absent. */
-int wb_store_set_details(struct wb_store *st, const struct wb_entry *e, struct wb_error *err);
+WB_API int wb_store_set_details(struct wb_store *st, const struct wb_entry *e,
+                                struct wb_error *err);
 /* Only stage s of the entry keyed by key's word/translation/language (created
  * when absent): image and audio finishing at the same time never clobber
  * each other. info->updated_at 0 means now. */
-int wb_store_set_stage(struct wb_store *st, const struct wb_entry *key, enum wb_stage s,
-                       const struct wb_stage_info *info, struct wb_error *err);
+WB_API int wb_store_set_stage(struct wb_store *st, const struct wb_entry *key, enum wb_stage s,
+                              const struct wb_stage_info *info, struct wb_error *err);
 /* Delete an entry with its examples and stages. -WB_ENOTFOUND when absent. */
-int wb_store_remove(struct wb_store *st, const char *word, const char *translation,
-                    const char *language, struct wb_error *err);
+WB_API int wb_store_remove(struct wb_store *st, const char *word, const char *translation,
+                           const char *language, struct wb_error *err);
 
 /* A filter: each non-NULL field must match exactly. */
 struct wb_store_query {
@@ -79,23 +86,27 @@ typedef int (*wb_store_each_fn)(void *ud, const struct wb_entry *e);
 /* Call fn for every matching entry (q NULL: all) in insertion order. The entry
  * is only valid during the call. fn returning non-zero stops the walk and that
  * value is returned (so a negative WB_E* code propagates). */
-int wb_store_each(struct wb_store *st, const struct wb_store_query *q, wb_store_each_fn fn,
-                  void *ud, struct wb_error *err);
+WB_API int wb_store_each(struct wb_store *st, const struct wb_store_query *q, wb_store_each_fn fn,
+                         void *ud, struct wb_error *err);
 /* Number of matching entries in *count. */
-int wb_store_count(struct wb_store *st, const struct wb_store_query *q, size_t *count,
-                   struct wb_error *err);
+WB_API int wb_store_count(struct wb_store *st, const struct wb_store_query *q, size_t *count,
+                          struct wb_error *err);
 
 /* Batch many writes in one transaction (BEGIN IMMEDIATE: the write lock is
  * taken at once). Inside a batch each write is still all-or-nothing (a
  * savepoint), so one failing put does not spoil the batch. Not nestable. */
-int wb_store_begin(struct wb_store *st, struct wb_error *err);
-int wb_store_commit(struct wb_store *st, struct wb_error *err);
-int wb_store_rollback(struct wb_store *st);
+WB_API int wb_store_begin(struct wb_store *st, struct wb_error *err);
+WB_API int wb_store_commit(struct wb_store *st, struct wb_error *err);
+WB_API int wb_store_rollback(struct wb_store *st);
 /* Non-zero while a batch is open. */
-int wb_store_in_batch(const struct wb_store *st);
+WB_API int wb_store_in_batch(const struct wb_store *st);
 
 /* PRAGMA quick_check (full=1: integrity_check); -WB_ECORRUPT with SQLite's
  * findings in err when the file is damaged. */
-int wb_store_check(struct wb_store *st, int full, struct wb_error *err);
+WB_API int wb_store_check(struct wb_store *st, int full, struct wb_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

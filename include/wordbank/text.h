@@ -10,9 +10,14 @@
 
 #include <stddef.h>
 
+#include "wordbank/api.h"
 #include "wordbank/buf.h"
 #include "wordbank/config.h"
 #include "wordbank/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* ---- MeCab tagger ----------------------------------------------------------
  *
@@ -29,20 +34,21 @@
 struct wb_text;
 
 /* cfg may be NULL. -WB_ECONFIG when no usable dictionary is found. */
-int wb_text_new(const struct wb_config *cfg, struct wb_text **out, struct wb_error *err);
-void wb_text_free(struct wb_text *t);
+WB_API int wb_text_new(const struct wb_config *cfg, struct wb_text **out, struct wb_error *err);
+WB_API void wb_text_free(struct wb_text *t);
 /* The dictionary directory in use (borrowed). */
-const char *wb_text_dicdir(const struct wb_text *t);
+WB_API const char *wb_text_dicdir(const struct wb_text *t);
 
 /* The reading of a word or phrase in hiragana: 食べる -> たべる, 東京都 -> とうきょうと.
  * Tokens MeCab does not know contribute their surface (kana folded to hiragana).
  * Appends to out. Input is capped at 1 MiB (-WB_ETOOBIG). */
-int wb_text_reading(struct wb_text *t, const char *text, struct wb_buf *out, struct wb_error *err);
+WB_API int wb_text_reading(struct wb_text *t, const char *text, struct wb_buf *out,
+                           struct wb_error *err);
 
 /* MeCab's pronunciation field in katakana (は particle -> ワ, 東京 -> トーキョー),
  * punctuation kept: what a speech engine should read. Appends to out. */
-int wb_text_pronunciation(struct wb_text *t, const char *text, struct wb_buf *out,
-                          struct wb_error *err);
+WB_API int wb_text_pronunciation(struct wb_text *t, const char *text, struct wb_buf *out,
+                                 struct wb_error *err);
 
 /* ---- pitch accent ----------------------------------------------------------
  *
@@ -60,12 +66,12 @@ int wb_text_pronunciation(struct wb_text *t, const char *text, struct wb_buf *ou
  * dictionary's chain rules (東京都 4), else the accent of the reading itself
  * (何れ read どれ -> 1). *n = 0 when the dictionary cannot tell.
  * -WB_ECONFIG when the accent dictionary is missing. */
-int wb_text_pitch_accent(struct wb_text *t, const char *word, const char *reading, int *out,
-                         size_t max, size_t *n, struct wb_error *err);
+WB_API int wb_text_pitch_accent(struct wb_text *t, const char *word, const char *reading, int *out,
+                                size_t max, size_t *n, struct wb_error *err);
 /* The accent dictionary folder in use, or NULL before the first call. */
-const char *wb_text_pitch_dicdir(const struct wb_text *t);
+WB_API const char *wb_text_pitch_dicdir(const struct wb_text *t);
 /* Morae in a kana string (small ゃゅょぁぃぅぇぉゎ join the mora before). */
-size_t wb_text_morae(const char *kana);
+WB_API size_t wb_text_morae(const char *kana);
 
 /* One morpheme. Every string is heap-owned and never NULL ("" when unknown). */
 struct wb_token {
@@ -80,25 +86,25 @@ struct wb_token {
 
 /* Split text into morphemes. *toks is an array of *n tokens; free it with
  * wb_tokens_free. Input capped at 1 MiB per call. */
-int wb_text_tokenize(struct wb_text *t, const char *text, struct wb_token **toks, size_t *n,
-                     struct wb_error *err);
-void wb_tokens_free(struct wb_token *toks, size_t n);
+WB_API int wb_text_tokenize(struct wb_text *t, const char *text, struct wb_token **toks, size_t *n,
+                            struct wb_error *err);
+WB_API void wb_tokens_free(struct wb_token *toks, size_t n);
 
 /* ---- kana and width -------------------------------------------------------
  * These append to out and return 0, or -WB_ENOMEM / -WB_ETOOBIG from the
  * buffer. Bytes that are not valid UTF-8 are copied through unchanged. */
 
 /* Katakana -> hiragana (ァ-ヶ, ヽヾ; ー and ヷ-ヺ have no hiragana and stay). */
-int wb_kana_to_hiragana(const char *in, struct wb_buf *out);
+WB_API int wb_kana_to_hiragana(const char *in, struct wb_buf *out);
 /* Hiragana -> katakana (ぁ-ゖ, ゝゞ). */
-int wb_kana_to_katakana(const char *in, struct wb_buf *out);
+WB_API int wb_kana_to_katakana(const char *in, struct wb_buf *out);
 /* Full-width ASCII (！..～) and the ideographic space -> ASCII; half-width
  * katakana -> full-width, with ﾞ/ﾟ composed into the previous kana (ｶﾞ -> ガ). */
-int wb_text_fold_width(const char *in, struct wb_buf *out);
+WB_API int wb_text_fold_width(const char *in, struct wb_buf *out);
 /* 1 when s holds a kanji (CJK ideographs, extension A/B.., compatibility, 々). */
-int wb_text_has_kanji(const char *s);
+WB_API int wb_text_has_kanji(const char *s);
 /* 1 when s is non-empty and only hiragana/katakana (and ー). */
-int wb_text_is_kana(const char *s);
+WB_API int wb_text_is_kana(const char *s);
 
 /* ---- EDICT ------------------------------------------------------------------
  *
@@ -134,42 +140,42 @@ struct wb_edict_entry {
 /* Open (building or rebuilding the index first when needed; progress, which may
  * be NULL, gets fractions 0..1 during a build). cfg may be NULL.
  * -WB_ENOTFOUND when the EDICT file does not exist. */
-int wb_edict_open(const struct wb_config *cfg, void (*progress)(void *ud, double frac), void *ud,
-                  struct wb_edict **out, struct wb_error *err);
-void wb_edict_close(struct wb_edict *d);
+WB_API int wb_edict_open(const struct wb_config *cfg, void (*progress)(void *ud, double frac),
+                         void *ud, struct wb_edict **out, struct wb_error *err);
+WB_API void wb_edict_close(struct wb_edict *d);
 /* 1 when the last open had to build the index (for tests and progress UIs). */
-int wb_edict_was_built(const struct wb_edict *d);
+WB_API int wb_edict_was_built(const struct wb_edict *d);
 /* The index file in use (borrowed). */
-const char *wb_edict_index_path(const struct wb_edict *d);
+WB_API const char *wb_edict_index_path(const struct wb_edict *d);
 
 /* Every entry whose headword is word; when there is none, every entry whose
  * reading is word (so もらう finds 貰う). Common (P) entries first, then
  * dictionary order. -WB_ENOTFOUND when there is no entry. Free with
  * wb_edict_entries_free. */
-int wb_edict_lookup(struct wb_edict *d, const char *word, struct wb_edict_entry **out, size_t *n,
-                    struct wb_error *err);
-void wb_edict_entries_free(struct wb_edict_entry *e, size_t n);
+WB_API int wb_edict_lookup(struct wb_edict *d, const char *word, struct wb_edict_entry **out,
+                           size_t *n, struct wb_error *err);
+WB_API void wb_edict_entries_free(struct wb_edict_entry *e, size_t n);
 
 /* The description for (word, translation): the glosses, joined by "; ", of the
  * sense whose glosses best match translation (NULL or no match: the first
  * sense of the first entry). reading_out (may be NULL) receives that entry's
  * reading (or its kana headword). Appends to the buffers.
  * -WB_ENOTFOUND when EDICT has no entry for word. */
-int wb_edict_gloss_for(struct wb_edict *d, const char *word, const char *translation,
-                       struct wb_buf *description_out, struct wb_buf *reading_out,
-                       struct wb_error *err);
+WB_API int wb_edict_gloss_for(struct wb_edict *d, const char *word, const char *translation,
+                              struct wb_buf *description_out, struct wb_buf *reading_out,
+                              struct wb_error *err);
 
 /* The same, with the entry's context (may be NULL) helping to choose the
  * sense: its words count like the translation's parenthesised words. */
-int wb_edict_describe(struct wb_edict *d, const char *word, const char *translation,
-                      const char *context, struct wb_buf *description_out,
-                      struct wb_buf *reading_out, struct wb_error *err);
+WB_API int wb_edict_describe(struct wb_edict *d, const char *word, const char *translation,
+                             const char *context, struct wb_buf *description_out,
+                             struct wb_buf *reading_out, struct wb_error *err);
 
 /* Parse one UTF-8 EDICT line ("猫 [ねこ] /(n) (1) cat/(2) shamisen/(P)/") into
  * *e (release with wb_edict_entries_free(e, 1) semantics: use
  * wb_edict_entry_release). -WB_EPARSE on a line that is not EDICT. */
-int wb_edict_parse_line(const char *line, size_t len, struct wb_edict_entry *e);
-void wb_edict_entry_release(struct wb_edict_entry *e);
+WB_API int wb_edict_parse_line(const char *line, size_t len, struct wb_edict_entry *e);
+WB_API void wb_edict_entry_release(struct wb_edict_entry *e);
 
 /* ---- readings as written -------------------------------------------------
  *
@@ -177,7 +183,7 @@ void wb_edict_entry_release(struct wb_edict_entry *e);
  * reading めもちょう gives メモちょう, ノーベル賞 gives ノーベルしょう; only
  * kanji runs take their part of the reading, in hiragana. When the word and
  * the reading cannot be aligned the reading is appended as given. */
-int wb_text_reading_as_written(const char *word, const char *reading, struct wb_buf *out);
+WB_API int wb_text_reading_as_written(const char *word, const char *reading, struct wb_buf *out);
 
 enum wb_reading_verdict {
     WB_READING_CONFIRMED = 0, /* the given reading is EDICT's for this meaning */
@@ -193,9 +199,9 @@ enum wb_reading_verdict {
  * (何れ "which" -> どれ, 注ぐ "to pour (into a cup)" -> つぐ, 居る "to be
  * (humble)" -> おる); a given reading stands when EDICT has it for an equally
  * good sense. *verdict says what happened. Appends to out. */
-int wb_text_check_reading(struct wb_text *t, struct wb_edict *d, const char *word,
-                          const char *translation, const char *context, const char *given,
-                          struct wb_buf *out, int *verdict, struct wb_error *err);
+WB_API int wb_text_check_reading(struct wb_text *t, struct wb_edict *d, const char *word,
+                                 const char *translation, const char *context, const char *given,
+                                 struct wb_buf *out, int *verdict, struct wb_error *err);
 
 /* ---- vocabulary extraction -------------------------------------------------- */
 
@@ -214,14 +220,18 @@ struct wb_extract_item {
  * words (非自立: こと, いる in ている) and suffixes are left out, and so is the
  * light verb する. Sorted by count (descending), then first occurrence.
  * d may be NULL (no glosses). Text up to 64 MiB, processed line by line. */
-int wb_extract(struct wb_text *t, struct wb_edict *d, const char *text, size_t len,
-               struct wb_extract_item **items, size_t *n, struct wb_error *err);
-void wb_extract_items_free(struct wb_extract_item *items, size_t n);
+WB_API int wb_extract(struct wb_text *t, struct wb_edict *d, const char *text, size_t len,
+                      struct wb_extract_item **items, size_t *n, struct wb_error *err);
+WB_API void wb_extract_items_free(struct wb_extract_item *items, size_t n);
 
 /* Append the items as TSV lines ready for `wordbank propagate`:
  *   base<TAB>gloss<TAB>reading; pos; count N
  * Items without a gloss get an empty translation column. Tabs and newlines
  * inside fields become spaces. */
-int wb_extract_format_tsv(const struct wb_extract_item *items, size_t n, struct wb_buf *out);
+WB_API int wb_extract_format_tsv(const struct wb_extract_item *items, size_t n, struct wb_buf *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
