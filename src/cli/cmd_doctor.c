@@ -181,7 +181,7 @@ int cmd_doctor(struct cli *c)
     wb_buf_init(&r.settings, 0);
     wb_buf_init(&r.checks, 0);
     if (!c->json)
-        printf("wordbank %s\n", WB_VERSION);
+        printf("wordbank %s\n", wb_version());
     show_setting(&r, "provider", "provider");
     show_key(&r, "gemini key", "gemini_api_key");
     show_key(&r, "openai key", "openai_api_key");
@@ -227,7 +227,7 @@ int cmd_doctor(struct cli *c)
         struct wb_buf j;
         wb_buf_init(&j, 0);
         wb_buf_appends(&j, "{\"version\": ");
-        wb_json_quote(WB_VERSION, &j);
+        wb_json_quote(wb_version(), &j);
         wb_buf_appendf(&j, ", \"ok\": %s, \"settings\": {", r.failed ? "false" : "true");
         if (r.settings.len)
             wb_buf_append(&j, r.settings.data, r.settings.len);

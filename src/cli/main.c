@@ -573,7 +573,7 @@ int main(int argc, char **argv)
     /* GNU getopt permutes: options may stand before or after the command. */
     while ((opt = getopt_long(argc, argv, ":j:vqo:h", long_opts, &idx)) != -1) {
         if (opt == OPT_VERSION) {
-            printf("wordbank %s\n", WB_VERSION);
+            printf("wordbank %s\n", wb_version());
             c.json_done = 1;
             rc = EXIT_OK;
             goto out;
