@@ -16,9 +16,10 @@ PKGS=(
 )
 # Only for the tests and benchmarks: a browser and a Japanese font for the page
 # tests, ffmpeg for the original's audio baseline, tmux for the terminal test,
-# Pelican (with Python-Markdown) for the Pelican plugin's site test.
+# Pelican (with Python-Markdown) for the Pelican plugin's site test, g++ for the
+# install test (every public header compiles as C++).
 if [ "${1:-}" = "--test" ]; then
-  PKGS+=(chromium fonts-ipafont-gothic ffmpeg tmux sqlite3 procps curl pelican)
+  PKGS+=(chromium fonts-ipafont-gothic ffmpeg tmux sqlite3 procps curl pelican g++)
 fi
 
 missing=()
