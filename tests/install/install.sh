@@ -77,7 +77,8 @@ else bad "soname is libwordbank.so.MAJOR" "major=$major soname=$soname"; fi
 # Every function the installed headers declare (gcc -aux-info lists each
 # prototype with the file it comes from), whether it says WB_API or not.
 for h in "$inc"/*.h; do echo "#include <wordbank/$(basename "$h")>"; done > "$T/all.c"
-"$CC" -std=c17 -I"$incdir" -aux-info "$T/aux.txt" -c "$T/all.c" -o /dev/null
+"$CC" -std=c17 -I"$incdir" -aux-info "$T/aux.txt" -c "$T/all.c" -o /dev/null 2>"$T/aux.err" ||
+    bad "the headers compile together" "$(head -3 "$T/aux.err")"
 # aux-info writes "/* FILE:LINE:NC */ extern int wb_x (...);", one prototype a line:
 # the name is the word before the parameter list.
 grep -F "/* $incdir/wordbank/" "$T/aux.txt" | sed -E 's/^\/\*[^*]*\*\/ *//; s/ \(.*//; s/.*[ *]//' |
