@@ -40,6 +40,9 @@ else
 fi
 incdir=$(dirname "$inc")
 libdir=$(dirname "$so")
+# A sanitizer tree's library needs its runtime in the programs built here too.
+san=()
+if readelf -d "$so" | grep -q 'libasan'; then san=(-fsanitize=address,undefined); fi
 
 # The headers in the tree and the installed ones are the same set.
 want=$( (cd "$ROOT/include/wordbank" && ls *.h; echo version.h) | sort -u)
@@ -104,7 +107,7 @@ else bad "every declared function is exported (WB_API on each)" $hidden; fi
     sed 's/.*/  (const void *)\&&,/' "$T/declared"
     echo '}; return p[0] == nullptr; }'
 } > "$T/link.cc"
-if "$CXX" -std=c++17 -I"$incdir" "$T/link.cc" -L"$libdir" -lwordbank -o "$T/link" 2>"$T/link.err"; then
+if "$CXX" -std=c++17 "${san[@]}" -I"$incdir" "$T/link.cc" -L"$libdir" -lwordbank -o "$T/link" 2>"$T/link.err"; then
     ok "a C++ program links every declared function (C linkage)"
 else bad "a C++ program links every declared function (C linkage)" "$(head -5 "$T/link.err")"; fi
 
@@ -119,7 +122,7 @@ if [ "$(pkg-config --modversion wordbank)" = "$ver" ]; then ok "pkg-config versi
 else bad "pkg-config version is version.h's" "$(pkg-config --modversion wordbank) vs $ver"; fi
 cp "$ROOT/examples/embed.c" "$T/embed.c"
 # shellcheck disable=SC2086
-if "$CC" -std=c17 -Wall -Wextra -pedantic -Werror "$T/embed.c" $flags -o "$T/embed" 2>"$T/embed.err"; then
+if "$CC" -std=c17 -Wall -Wextra -pedantic -Werror "${san[@]}" "$T/embed.c" $flags -o "$T/embed" 2>"$T/embed.err"; then
     ok "examples/embed.c builds with pkg-config"
 else
     bad "examples/embed.c builds with pkg-config" "$(head -5 "$T/embed.err")"
