@@ -68,10 +68,25 @@ struct wb_request_cbs {
  *   limit.<model|kind>.rpm, .tpm, .concurrency, .burst (kind = text, image,
  *   speech, list), limit.headroom (fraction kept below configured rates,
  *   default 0.03), limit.aimd_step (successes per +1, default 2),
- *   http.max_host_connections (default 16), http.max_body (bytes, 64 MiB),
+ *   http.max_host_connections (default 16, or from the window), http.max_body
+ *   (bytes, 64 MiB), http.body_budget (bytes of response bodies in flight,
+ *   32 MiB: media transfers wait at their first byte while it is spent),
  *   stop.grace_ms (for wb_engine_request_stop, default 10000),
  *   engine.seed (jitter seed; default from the clock). */
 int wb_engine_new(const struct wb_config *cfg, struct wb_engine **out, struct wb_error *err);
+/* The window: how many entries the caller keeps in flight (-j). A model
+ * without a configured limit.<model|kind>.concurrency may have that many
+ * requests in flight, and HTTP/1.1 opens up to 2 x window + 8 connections a
+ * host unless http.max_host_connections is set (the soft limit on open
+ * files is raised to match when the hard limit allows). Without a window the
+ * caps are text 64, image 16, speech 16, list 4. Call before wb_engine_run. */
+void wb_engine_set_window(struct wb_engine *e, int window);
+/* Bytes the caller holds on behalf of finished responses (decoded media
+ * waiting for an encoder): they count against http.body_budget like bodies
+ * in flight, so new media transfers wait while they are held. delta < 0
+ * gives them back. Loop thread only. */
+void wb_engine_hold(struct wb_engine *e, int64_t delta);
+
 /* Frees an engine that is not running. Requests still pending are canceled
  * (their on_done fires with WB_ECANCELED) before it returns. NULL: no-op. */
 void wb_engine_free(struct wb_engine *e);
@@ -121,6 +136,9 @@ struct wb_engine_stats {
     uint64_t succeeded, failures, canceled;
     uint64_t bytes_in; /* response body bytes */
     int in_flight, queued, peak_in_flight;
+    uint64_t budget_waits;  /* transfers that waited for room in the body budget */
+    size_t budget_peak;     /* most bytes counted against the budget at once */
+    long host_conns;        /* connections per host allowed */
 };
 void wb_engine_get_stats(const struct wb_engine *e, struct wb_engine_stats *s);
 

@@ -53,6 +53,7 @@ struct stage_task {
     int resubmits;                   /* pipeline-level retries of a bad 200 */
     int counts_media;                /* holds one of run.media_max slots */
     int marked;                      /* a pending marker names t->file */
+    int64_t held;                    /* bytes counted against the engine's body budget */
 };
 
 /* A request that identical stages of several entries share. */

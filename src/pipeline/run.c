@@ -100,6 +100,8 @@ void task_free(struct stage_task *t)
 {
     if (!t)
         return;
+    if (t->held)
+        wb_engine_hold(t->job->run->eng, -t->held);
     wb_entry_release(&t->details);
     wb_gemini_audio_release(&t->audio);
     wb_buf_release(&t->media);
@@ -664,12 +666,15 @@ int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *
     if (!r->speech_mode)
         r->speech_mode = "word";
     r->batch_barrier = (int)wb_config_get_int(cfg, "pipeline.batch_barrier", 0);
-    r->media_max = (int)wb_config_get_int(cfg, "pipeline.media_in_flight", 32);
-    if (r->media_max < 1)
-        r->media_max = 1;
     r->jobs_max = r->opts.jobs > 0 ? r->opts.jobs : (int)wb_config_get_int(cfg, "jobs", 16);
     if (r->jobs_max < 1)
         r->jobs_max = 1;
+    /* Each entry in the window has at most a picture and a clip on their
+     * way; memory is bounded by bytes (the engine's http.body_budget), not
+     * by holding requests back. */
+    r->media_max = (int)wb_config_get_int(cfg, "pipeline.media_in_flight", 2L * r->jobs_max);
+    if (r->media_max < 1)
+        r->media_max = 1;
     wb_audio_options_init(&r->audio_opts);
     af = wb_config_get(cfg, "audio_format");
     if (af && wb_audio_format_from_name(af) >= 0)
@@ -717,6 +722,7 @@ int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *
     }
     if ((rc = wb_engine_new(cfg, &r->eng, err)))
         goto out;
+    wb_engine_set_window(r->eng, r->jobs_max);
 out:
     if (rc) {
         wb_run_free((struct wb_run *)r);
