@@ -47,6 +47,19 @@ static const char *const stmt_sql[ST__COUNT] = {
                      "provider, model, voice, tokens_in, tokens_out, updated_at) "
                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [ST_REMOVE] = "DELETE FROM entries WHERE word = ?1 AND translation = ?2 AND language = ?3",
+    [ST_STAGE_STATE] = "SELECT s.state FROM stages s JOIN entries e ON e.id = s.entry_id "
+                       "WHERE e.word = ?1 AND e.translation = ?2 AND e.language = ?3 "
+                       "AND s.stage = ?4",
+    [ST_LEASE_GET] = "SELECT pid, host, token, heartbeat FROM leases WHERE word = ?1 "
+                     "AND translation = ?2 AND language = ?3 AND stage = ?4",
+    [ST_LEASE_PUT] = "INSERT OR REPLACE INTO leases (word, translation, language, stage, pid, "
+                     "host, token, heartbeat) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_LEASE_DEL] = "DELETE FROM leases WHERE word = ?1 AND translation = ?2 AND language = ?3 "
+                     "AND stage = ?4",
+    [ST_LEASE_DEL_MINE] = "DELETE FROM leases WHERE token = ?1",
+    [ST_LEASE_BEAT] = "UPDATE leases SET heartbeat = ?2 WHERE token = ?1",
+    [ST_RATE_GET] = "SELECT rpm, updated_at FROM rates WHERE model = ?1",
+    [ST_RATE_PUT] = "INSERT OR REPLACE INTO rates (model, rpm, updated_at) VALUES (?1, ?2, ?3)",
 };
 
 int store_map_rc(int rc)
