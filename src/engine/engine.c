@@ -534,6 +534,8 @@ void wb_engine_free(struct wb_engine *e)
 {
     if (!e)
         return;
+    if (e->utimers && !e->live_jobs && !e->pending_timers && !e->pending_work)
+        eng_work_abort(e); /* weak timers left after the run */
     if (e->live_jobs > 0 || e->pending_timers > 0 || e->pending_work > 0) {
         e->stopping = 2;
         eng_work_abort(e);

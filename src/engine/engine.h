@@ -120,6 +120,11 @@ int wb_engine_queue_work(struct wb_engine *e, void (*work)(void *ud),
 /* cb(ud, 0) after ms milliseconds on the loop thread; cb(ud, WB_ECANCELED) at
  * once if the engine aborts first. Keeps wb_engine_run alive until it fires. */
 int wb_engine_timer(struct wb_engine *e, int64_t ms, void (*cb)(void *ud, int status), void *ud);
+/* The same, but it does not keep wb_engine_run alive: when nothing else is
+ * left the run returns, and the timer fires with WB_ECANCELED when the
+ * engine is freed (or aborts). For housekeeping (heartbeats). */
+int wb_engine_timer_weak(struct wb_engine *e, int64_t ms, void (*cb)(void *ud, int status),
+                         void *ud);
 /* Monotonic milliseconds as the loop sees them. */
 int64_t wb_engine_now(const struct wb_engine *e);
 

@@ -31,6 +31,7 @@ struct job {
     unsigned unmade;       /* stages not made this run (stopped, quota) */
     unsigned deferred;     /* stages waiting for room in the media pipeline */
     int active;            /* counted in the window */
+    int parked;            /* waiting for stages another run holds (leases) */
 };
 
 /* A stage of one job in flight: what the drivers carry between callbacks. */
@@ -101,6 +102,15 @@ struct run {
         enum wb_stage stage;
     } *deferred;
     size_t def_head, def_len, def_cap;
+
+    /* Runs sharing the word bank: this run's leases, and entries waiting for
+     * stages another run holds (polled), then ready to start. */
+    struct wb_lease_holder me;
+    char host[256];
+    int64_t lease_ttl_ms, lease_poll_ms;
+    size_t *parked, n_parked, cap_parked;
+    size_t *ready, ready_head, ready_len, ready_cap;
+    int poll_timer, beat_timer;
 
     struct shared **shared; /* hash table of merged requests */
     size_t n_buckets;

@@ -512,6 +512,70 @@ static void stage_start(struct run *r, struct job *j, enum wb_stage s)
     }
 }
 
+/* Stages another run made since the plan: take them from the store. */
+static void take_done_elsewhere(struct run *r, struct job *j, unsigned done)
+{
+    struct wb_entry stored;
+    struct wb_error err = { 0 };
+    wb_entry_init(&stored);
+    if (wb_store_get(r->store, j->e.word, j->e.translation, j->e.language, &stored, &err) == 0) {
+        if ((!stored.context || !*stored.context) && j->e.context)
+            wb_str_set(&stored.context, j->e.context);
+        wb_entry_release(&j->e);
+        j->e = stored;
+    } else {
+        wb_entry_release(&stored);
+    }
+    for (int s = 0; s < WB_STAGE_COUNT; s++) {
+        if (done & WB_STAGE_BIT(s)) {
+            j->want &= ~WB_STAGE_BIT(s);
+            r->stats.stage[s].queued--;
+            r->stats.stage[s].cached++;
+        }
+    }
+}
+
+/* Claim j's stages in the store (a lease each). Returns 1 when the entry may
+ * start (what is left of its stages is ours), 0 when another run holds some
+ * of them (the entry is parked and polled), -1 when nothing is left. */
+static int job_claim(struct run *r, struct job *j)
+{
+    unsigned claimed = 0, done = 0;
+    struct wb_error err = { 0 };
+    if (!j->want)
+        return -1;
+    if (wb_store_claim(r->store, j->e.word, j->e.translation, j->e.language, j->want, &r->me,
+                       r->lease_ttl_ms, &claimed, &done, &err) != 0) {
+        /* Without the lease table we cannot cooperate; make the stages
+         * (the worst case is the old behaviour: asking twice). */
+        wb_log(WB_LOG_WARN, "%s", wb_error_text(&err));
+        return 1;
+    }
+    if (done)
+        take_done_elsewhere(r, j, done);
+    if (!j->want) {
+        r->stats.entries_done++;
+        return -1;
+    }
+    return (claimed & j->want) == j->want ? 1 : 0;
+}
+
+static void park(struct run *r, struct job *j)
+{
+    if (r->n_parked == r->cap_parked) {
+        size_t cap = r->cap_parked ? r->cap_parked * 2 : 64;
+        size_t *v = realloc(r->parked, cap * sizeof *v);
+        if (!v) {
+            run_fatal(r, WB_ENOMEM, "out of memory");
+            return;
+        }
+        r->parked = v;
+        r->cap_parked = cap;
+    }
+    r->parked[r->n_parked++] = j->index;
+    j->parked = 1;
+}
+
 /* Start entry j: every stage whose inputs are there. */
 static void job_start(struct run *r, struct job *j)
 {
@@ -538,20 +602,123 @@ static void job_start(struct run *r, struct job *j)
     }
 }
 
-/* The sliding window: a new entry starts the moment a slot frees. */
+static void lease_poll(void *ud, int status);
+
+static int ready_push(struct run *r, size_t idx)
+{
+    if (r->ready_head && r->ready_len == r->ready_cap) {
+        memmove(r->ready, r->ready + r->ready_head, (r->ready_len - r->ready_head) * sizeof *r->ready);
+        r->ready_len -= r->ready_head;
+        r->ready_head = 0;
+    }
+    if (r->ready_len == r->ready_cap) {
+        size_t cap = r->ready_cap ? r->ready_cap * 2 : 64;
+        size_t *v = realloc(r->ready, cap * sizeof *v);
+        if (!v)
+            return WB_ENOMEM;
+        r->ready = v;
+        r->ready_cap = cap;
+    }
+    r->ready[r->ready_len++] = idx;
+    return 0;
+}
+
+static void arm_poll(struct run *r)
+{
+    if (r->n_parked && !r->poll_timer && !r->fatal && !r->stopping &&
+        wb_engine_timer(r->eng, r->lease_poll_ms, lease_poll, r) == 0)
+        r->poll_timer = 1;
+}
+
+/* The sliding window: a new entry starts the moment a slot frees. Entries
+ * whose stages another run holds wait aside (parked) without taking a slot,
+ * so both runs work through different entries. */
 static void pump(struct run *r)
 {
+    int batch = 0;
+    struct wb_error err = { 0 };
     /* The original's way, kept for benchmarks: batches that wait for their
      * slowest member before the next batch starts. */
     if (r->batch_barrier && r->active > 0)
         return;
-    while (r->active < (r->batch_barrier ? r->batch_barrier : r->jobs_max) && r->next < r->n_jobs && !r->fatal && !r->stopping) {
+    while (r->active < (r->batch_barrier ? r->batch_barrier : r->jobs_max) &&
+           (r->ready_head < r->ready_len || r->next < r->n_jobs) && !r->fatal && !r->stopping) {
+        struct job *j;
         if (wb_engine_stopping(r->eng)) {
             r->stopping = 1;
             break;
         }
-        job_start(r, &r->jobs[r->next++]);
+        if (r->ready_head < r->ready_len) {
+            /* Its claims were taken by the poll. */
+            j = &r->jobs[r->ready[r->ready_head++]];
+            job_start(r, j);
+            continue;
+        }
+        j = &r->jobs[r->next++];
+        if (!j->want)
+            continue;
+        /* Many entries at once (the first fill): one transaction for their claims. */
+        if (!batch && !wb_store_in_batch(r->store) && r->jobs_max - r->active > 1 &&
+            r->next < r->n_jobs && wb_store_begin(r->store, &err) == 0)
+            batch = 1;
+        switch (job_claim(r, j)) {
+        case 1:
+            job_start(r, j);
+            break;
+        case 0:
+            park(r, j);
+            break;
+        default:
+            break;
+        }
     }
+    if (batch && wb_store_commit(r->store, &err) != 0)
+        wb_log(WB_LOG_WARN, "%s", wb_error_text(&err));
+    arm_poll(r);
+}
+
+/* Parked entries: has the other run committed their stages, or gone away? */
+static void lease_poll(void *ud, int status)
+{
+    struct run *r = ud;
+    struct wb_error err = { 0 };
+    size_t keep = 0;
+    int batch;
+    r->poll_timer = 0;
+    if (status || r->fatal || r->stopping)
+        return;
+    batch = wb_store_begin(r->store, &err) == 0;
+    for (size_t i = 0; i < r->n_parked; i++) {
+        struct job *j = &r->jobs[r->parked[i]];
+        int rc = job_claim(r, j);
+        if (rc == 0) {
+            r->parked[keep++] = r->parked[i];
+            continue;
+        }
+        j->parked = 0;
+        if (rc == 1 && ready_push(r, j->index) != 0)
+            run_fatal(r, WB_ENOMEM, "out of memory");
+    }
+    r->n_parked = keep;
+    if (batch && wb_store_commit(r->store, &err) != 0)
+        wb_log(WB_LOG_WARN, "%s", wb_error_text(&err));
+    pump(r);
+    arm_poll(r);
+}
+
+/* Our leases stay ours while we live. */
+static void lease_beat(void *ud, int status)
+{
+    struct run *r = ud;
+    struct wb_error err = { 0 };
+    r->beat_timer = 0;
+    if (status || r->fatal || r->stopping)
+        return;
+    if (wb_store_lease_heartbeat(r->store, &r->me, &err) != 0)
+        wb_log(WB_LOG_WARN, "%s", wb_error_text(&err));
+    if ((r->active > 0 || r->next < r->n_jobs || r->n_parked || r->ready_head < r->ready_len) &&
+        wb_engine_timer_weak(r->eng, r->lease_ttl_ms / 3, lease_beat, r) == 0)
+        r->beat_timer = 1;
 }
 
 /* ---- progress ---- */
@@ -613,7 +780,7 @@ static void progress_tick(void *ud, int status)
     update_stats(r);
     if (r->opts.on_progress)
         r->opts.on_progress(r->opts.ud, &r->stats);
-    if ((r->active > 0 || r->next < r->n_jobs) && !r->fatal && !r->stopping &&
+    if ((r->active > 0 || r->next < r->n_jobs || r->n_parked) && !r->fatal && !r->stopping &&
         wb_engine_timer(r->eng, PROGRESS_MS, progress_tick, r) == 0)
         r->progress_timer = 1;
 }
@@ -666,6 +833,22 @@ int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *
     if (!r->speech_mode)
         r->speech_mode = "word";
     r->batch_barrier = (int)wb_config_get_int(cfg, "pipeline.batch_barrier", 0);
+    r->lease_ttl_ms = wb_config_get_int(cfg, "pipeline.lease_ttl_ms", 30000);
+    if (r->lease_ttl_ms < 300)
+        r->lease_ttl_ms = 300;
+    r->lease_poll_ms = wb_config_get_int(cfg, "pipeline.lease_poll_ms", 200);
+    if (r->lease_poll_ms < 10)
+        r->lease_poll_ms = 10;
+    if (gethostname(r->host, sizeof r->host - 1) != 0)
+        snprintf(r->host, sizeof r->host, "localhost");
+    r->me.host = r->host;
+    r->me.pid = (long)getpid();
+    {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        r->me.token = ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) ^ ((int64_t)getpid() << 40);
+        r->me.token &= INT64_MAX;
+    }
     r->jobs_max = r->opts.jobs > 0 ? r->opts.jobs : (int)wb_config_get_int(cfg, "jobs", 16);
     if (r->jobs_max < 1)
         r->jobs_max = 1;
@@ -742,6 +925,8 @@ void wb_run_free(struct wb_run *pub)
         wb_entry_release(&r->jobs[i].e);
     free(r->jobs);
     free(r->deferred);
+    free(r->parked);
+    free(r->ready);
     shared_free_all(r);
     for (size_t i = 0; i < r->n_failures; i++)
         free(r->failures[i].message);
@@ -824,8 +1009,16 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
         return rc;
     if (r->opts.on_progress && wb_engine_timer(r->eng, PROGRESS_MS, progress_tick, r) == 0)
         r->progress_timer = 1;
+    if (!r->opts.cache_only && wb_engine_timer_weak(r->eng, r->lease_ttl_ms / 3, lease_beat, r) == 0)
+        r->beat_timer = 1;
     pump(r);
     rc = wb_engine_run(r->eng);
+    {
+        /* Stages not made are free for the next run at once. */
+        struct wb_error lerr = { 0 };
+        if (!r->opts.cache_only && wb_store_lease_release_all(r->store, &r->me, &lerr) != 0)
+            wb_log(WB_LOG_WARN, "%s", wb_error_text(&lerr));
+    }
     update_stats(r);
     if (r->opts.on_progress)
         r->opts.on_progress(r->opts.ud, &r->stats);
@@ -833,9 +1026,9 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
         *err = r->fatal_err;
         return r->fatal_err.code ? r->fatal_err.code : WB_EINTERNAL;
     }
-    if (r->interrupted || rc == WB_ECANCELED || r->next < r->n_jobs)
+    if (r->interrupted || rc == WB_ECANCELED || r->next < r->n_jobs || r->n_parked)
         return wb_error_set(err, WB_ECANCELED, "interrupted: %zu of %zu entries not started",
-                            r->n_jobs - r->next, r->n_jobs);
+                            r->n_jobs - r->next + r->n_parked, r->n_jobs);
     if (r->stats.entries_failed || r->exhausted) {
         return wb_error_set(err, WB_EINCOMPLETE, "%lld of %lld entries failed",
                             (long long)r->stats.entries_failed, (long long)r->stats.entries);
