@@ -336,10 +336,16 @@ void eng_job_transfer_done(struct wb_engine *e, struct eng_job *j, int curl_code
     if (limited) {
         e->st.rate_limited++;
         m->rate_limited++;
+        if (!ae.per_day && !m->first_limit_at)
+            m->first_limit_at = now;
         if (eng_aimd_on_limit(&m->aimd, now, j->attempt_at))
             wb_log(WB_LOG_DEBUG, "engine: %s: concurrency cap down to %d", m->name, m->aimd.cur);
     } else if (ae.code == 0) {
         m->consecutive_limits = 0;
+        if (m->first_limit_at) {
+            m->ok_since_limit++;
+            m->last_ok_at = now;
+        }
         if (eng_aimd_on_success(&m->aimd))
             wb_log(WB_LOG_TRACE, "engine: %s: concurrency cap up to %d", m->name, m->aimd.cur);
     }

@@ -81,6 +81,11 @@ int wb_engine_new(const struct wb_config *cfg, struct wb_engine **out, struct wb
  * files is raised to match when the hard limit allows). Without a window the
  * caps are text 64, image 16, speech 16, list 4. Call before wb_engine_run. */
 void wb_engine_set_window(struct wb_engine *e, int window);
+/* Start model (of that kind) at rpm requests a minute, e.g. a rate an
+ * earlier run learned from 429s, unless limit.<model|kind>.rpm is
+ * configured (a configured quota wins). Smoothed like a configured rate,
+ * burst 1. Call before wb_engine_run. */
+int wb_engine_set_rate(struct wb_engine *e, const char *model, enum wb_req_kind kind, double rpm);
 /* Bytes the caller holds on behalf of finished responses (decoded media
  * waiting for an encoder): they count against http.body_budget like bodies
  * in flight, so new media transfers wait while they are held. delta < 0
@@ -157,6 +162,10 @@ struct wb_engine_model_info {
     int64_t pause_ms; /* remaining 429 pause, 0: none */
     int exhausted;    /* per-day quota hit: every request fails */
     uint64_t requests, rate_limited, succeeded, failed;
+    /* The pace the server allowed after its first 429 (requests a minute:
+     * successes from then on over that time); 0 without enough 429s. */
+    double learned_rpm;
+    double start_rpm; /* the rate given by wb_engine_set_rate, 0: none */
 };
 size_t wb_engine_model_count(const struct wb_engine *e);
 int wb_engine_model_info(const struct wb_engine *e, size_t i, struct wb_engine_model_info *out);

@@ -150,5 +150,23 @@ int wb_engine_model_info(const struct wb_engine *e, size_t i, struct wb_engine_m
     out->rate_limited = m->rate_limited;
     out->succeeded = m->succeeded;
     out->failed = m->failed;
+    out->start_rpm = m->start_rpm;
+    if (m->first_limit_at && m->ok_since_limit >= 3 && m->last_ok_at - m->first_limit_at >= 500)
+        out->learned_rpm =
+            (double)m->ok_since_limit * 60000.0 / (double)(m->last_ok_at - m->first_limit_at);
+    return 0;
+}
+
+int wb_engine_set_rate(struct wb_engine *e, const char *model, enum wb_req_kind kind, double rpm)
+{
+    struct eng_model *m = eng_model_get(e, model, kind);
+    if (!m)
+        return WB_ENOMEM;
+    if (m->rpm_cfg > 0 || !(rpm > 0))
+        return 0;
+    m->start_rpm = rpm;
+    eng_gcra_init(&m->rpm, rpm * (1.0 - e->headroom), 1);
+    wb_log(WB_LOG_DEBUG, "engine: model %s starts at the learned rate of %.0f requests a minute",
+           m->name, rpm);
     return 0;
 }

@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -785,6 +786,61 @@ static void progress_tick(void *ud, int status)
         r->progress_timer = 1;
 }
 
+/* ---- rates learned from 429s, remembered in the store ---- */
+
+static const enum wb_req_kind stage_kind[WB_STAGE_COUNT] = { WB_REQ_TEXT, WB_REQ_IMAGE,
+                                                             WB_REQ_SPEECH };
+
+/* Start each model at the pace an earlier run learned, grown back with its
+ * age (doubling every limit.learned_half_life_s, default an hour) so an old
+ * lesson fades and the next 429 teaches a new one. */
+static void rates_load(struct run *r)
+{
+    double half = wb_config_get_double(r->cfg, "limit.learned_half_life_s", 3600);
+    int64_t now = wb_clock_wall_s();
+    if (half < 1)
+        half = 1;
+    for (int s = 0; s < WB_STAGE_COUNT; s++) {
+        const char *model = stage_model(r, (enum wb_stage)s);
+        double rpm = 0, grown;
+        int64_t at = 0;
+        struct wb_error err = { 0 };
+        if (r->prov[s] == PROV_OFFLINE || r->prov[s] == PROV_NONE || !model || !*model ||
+            (r->opts.skip & WB_STAGE_BIT(s)))
+            continue;
+        if (wb_store_rate_get(r->store, model, &rpm, &at, &err) != 0)
+            continue;
+        grown = rpm * pow(2.0, (double)(now > at ? now - at : 0) / half);
+        if (grown > rpm * 16)
+            continue; /* forgotten */
+        wb_log(WB_LOG_INFO, "%s: starting at %.0f requests a minute (learned from 429s)", model,
+               grown);
+        wb_engine_set_rate(r->eng, model, stage_kind[s], grown);
+    }
+}
+
+/* What this run learned: the pace the server allowed after its 429s; a
+ * learned pace that drew no 429 may go a little faster next time. */
+static void rates_save(struct run *r)
+{
+    struct wb_engine_model_info mi;
+    for (size_t i = 0; i < wb_engine_model_count(r->eng); i++) {
+        struct wb_error err = { 0 };
+        double rpm = 0;
+        if (wb_engine_model_info(r->eng, i, &mi) != 0)
+            continue;
+        if (mi.learned_rpm > 0)
+            rpm = mi.learned_rpm;
+        else if (mi.start_rpm > 0 && mi.rate_limited == 0 && mi.succeeded >= 10)
+            rpm = mi.start_rpm * 1.25;
+        if (rpm > 0 && wb_store_rate_set(r->store, mi.model, rpm, &err) != 0)
+            wb_log(WB_LOG_WARN, "%s", wb_error_text(&err));
+        else if (rpm > 0)
+            wb_log(WB_LOG_INFO, "%s: %.0f requests a minute remembered for the next run", mi.model,
+                   rpm);
+    }
+}
+
 /* ---- public API ---- */
 
 static enum provider_kind provider_of(const struct wb_config *cfg, enum wb_stage s)
@@ -1011,6 +1067,8 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
         r->progress_timer = 1;
     if (!r->opts.cache_only && wb_engine_timer_weak(r->eng, r->lease_ttl_ms / 3, lease_beat, r) == 0)
         r->beat_timer = 1;
+    if (!r->opts.cache_only)
+        rates_load(r);
     pump(r);
     rc = wb_engine_run(r->eng);
     {
@@ -1018,6 +1076,8 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
         struct wb_error lerr = { 0 };
         if (!r->opts.cache_only && wb_store_lease_release_all(r->store, &r->me, &lerr) != 0)
             wb_log(WB_LOG_WARN, "%s", wb_error_text(&lerr));
+        if (!r->opts.cache_only)
+            rates_save(r);
     }
     update_stats(r);
     if (r->opts.on_progress)
