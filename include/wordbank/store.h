@@ -107,12 +107,14 @@ struct wb_lease_holder {
     const char *host;
 };
 /* In one write (the transaction that reads the stages' state): for each
- * stage in want (mask of 1u << stage), *done gets it when it is already done,
- * *claimed when it is now leased to me (free, mine already, or its holder
- * dead or expired); the others are busy (another live run makes them). */
+ * stage in want (mask of 1u << stage), *done gets it when it is already done
+ * (unless it is in redo: made again although done, e.g. forced), *claimed
+ * when it is now leased to me (free, mine already, or its holder dead or
+ * expired); the others are busy (another live run makes them). */
 int wb_store_claim(struct wb_store *st, const char *word, const char *translation,
-                   const char *language, unsigned want, const struct wb_lease_holder *me,
-                   int64_t ttl_ms, unsigned *claimed, unsigned *done, struct wb_error *err);
+                   const char *language, unsigned want, unsigned redo,
+                   const struct wb_lease_holder *me, int64_t ttl_ms, unsigned *claimed,
+                   unsigned *done, struct wb_error *err);
 /* Refresh the heartbeat of every lease of me. */
 int wb_store_lease_heartbeat(struct wb_store *st, const struct wb_lease_holder *me,
                              struct wb_error *err);

@@ -32,6 +32,7 @@ struct job {
     unsigned deferred;     /* stages waiting for room in the media pipeline */
     int active;            /* counted in the window */
     int parked;            /* waiting for stages another run holds (leases) */
+    unsigned redo;         /* wanted though stored as done (--force, a bad file) */
 };
 
 /* A stage of one job in flight: what the drivers carry between callbacks. */

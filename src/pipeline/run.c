@@ -545,13 +545,15 @@ static int job_claim(struct run *r, struct job *j)
     struct wb_error err = { 0 };
     if (!j->want)
         return -1;
-    if (wb_store_claim(r->store, j->e.word, j->e.translation, j->e.language, j->want, &r->me,
-                       r->lease_ttl_ms, &claimed, &done, &err) != 0) {
+    if (wb_store_claim(r->store, j->e.word, j->e.translation, j->e.language, j->want, j->redo,
+                       &r->me, r->lease_ttl_ms, &claimed, &done, &err) != 0) {
         /* Without the lease table we cannot cooperate; make the stages
          * (the worst case is the old behaviour: asking twice). */
         wb_log(WB_LOG_WARN, "%s", wb_error_text(&err));
         return 1;
     }
+    /* (Done in the store but wanted anyway — forced, or its file is bad —
+     * is claimed like a missing stage: j->redo.) */
     if (done)
         take_done_elsewhere(r, j, done);
     if (!j->want) {

@@ -41,12 +41,15 @@ static int holder_gone(const char *host, long pid, const struct wb_lease_holder 
 
 /* One stage: done, claimed (1) or busy (0). */
 static int claim_one(struct wb_store *st, const char *word, const char *translation,
-                     const char *language, enum wb_stage stage, const struct wb_lease_holder *me,
-                     int64_t ttl_ms, int64_t now, int *is_done, struct wb_error *err)
+                     const char *language, enum wb_stage stage, int redo,
+                     const struct wb_lease_holder *me, int64_t ttl_ms, int64_t now, int *is_done,
+                     struct wb_error *err)
 {
     sqlite3_stmt *s;
     int rc, free_now = 1;
     *is_done = 0;
+    if (redo)
+        goto lease;
     if (!(s = store_stmt(st, ST_STAGE_STATE, err)))
         return err ? err->code : WB_EINTERNAL;
     bind_key(s, word, translation, language, stage);
@@ -62,6 +65,7 @@ static int claim_one(struct wb_store *st, const char *word, const char *translat
     sqlite3_reset(s);
     if (*is_done)
         return 0;
+lease:
     if (!(s = store_stmt(st, ST_LEASE_GET, err)))
         return err ? err->code : WB_EINTERNAL;
     bind_key(s, word, translation, language, stage);
@@ -92,8 +96,9 @@ static int claim_one(struct wb_store *st, const char *word, const char *translat
 }
 
 int wb_store_claim(struct wb_store *st, const char *word, const char *translation,
-                   const char *language, unsigned want, const struct wb_lease_holder *me,
-                   int64_t ttl_ms, unsigned *claimed, unsigned *done, struct wb_error *err)
+                   const char *language, unsigned want, unsigned redo,
+                   const struct wb_lease_holder *me, int64_t ttl_ms, unsigned *claimed,
+                   unsigned *done, struct wb_error *err)
 {
     int64_t now = wall_ms();
     int rc;
@@ -106,8 +111,8 @@ int wb_store_claim(struct wb_store *st, const char *word, const char *translatio
         int is_done = 0;
         if (!(want & (1u << i)))
             continue;
-        rc = claim_one(st, word, translation, language, (enum wb_stage)i, me, ttl_ms, now,
-                       &is_done, err);
+        rc = claim_one(st, word, translation, language, (enum wb_stage)i, !!(redo & (1u << i)),
+                       me, ttl_ms, now, &is_done, err);
         if (rc < 0)
             break;
         if (is_done)

@@ -463,11 +463,11 @@ TEST(store_leases_claim_commit_takeover)
     struct wb_lease_holder a = { 1001, (long)getpid(), "hostA" };
     struct wb_lease_holder b = { 1002, (long)getpid(), "hostA" };
     CHECK_OK(wb_store_open(path, WB_STORE_CREATE, &st, &err), &err);
-    CHECK_OK(wb_store_claim(st, "猫", "cat", "ja", all, &a, 30000, &claimed, &done, &err), &err);
+    CHECK_OK(wb_store_claim(st, "猫", "cat", "ja", all, 0, &a, 30000, &claimed, &done, &err), &err);
     CHECK_INT(claimed, all);
     CHECK_INT(done, 0);
     /* b finds all three leased by a live holder. */
-    CHECK_OK(wb_store_claim(st, "猫", "cat", "ja", all, &b, 30000, &claimed, &done, &err), &err);
+    CHECK_OK(wb_store_claim(st, "猫", "cat", "ja", all, 0, &b, 30000, &claimed, &done, &err), &err);
     CHECK_INT(claimed, 0);
     CHECK_INT(done, 0);
     /* a commits the audio stage: done for b, lease gone. */
@@ -479,15 +479,21 @@ TEST(store_leases_claim_commit_takeover)
     info.state = WB_STATE_DONE;
     info.file = (char *)"x.mp3";
     CHECK_OK(wb_store_set_stage(st, &e, WB_STAGE_AUDIO, &info, &err), &err);
-    CHECK_OK(wb_store_claim(st, "猫", "cat", "ja", all, &b, 30000, &claimed, &done, &err), &err);
+    CHECK_OK(wb_store_claim(st, "猫", "cat", "ja", all, 0, &b, 30000, &claimed, &done, &err), &err);
     CHECK_INT(done, 1u << WB_STAGE_AUDIO);
     CHECK_INT(claimed, 0);
+    /* Made again although done (--force): claimed, not reported done. */
+    CHECK_OK(wb_store_claim(st, "猫", "cat", "ja", 1u << WB_STAGE_AUDIO, 1u << WB_STAGE_AUDIO, &b,
+                            30000, &claimed, &done, &err),
+             &err);
+    CHECK_INT(done, 0);
+    CHECK_INT(claimed, 1u << WB_STAGE_AUDIO);
     /* a's heartbeat older than the ttl: b takes over what is not done. */
     usleep(30000);
-    CHECK_OK(wb_store_claim(st, "猫", "cat", "ja", all, &b, 10, &claimed, &done, &err), &err);
+    CHECK_OK(wb_store_claim(st, "猫", "cat", "ja", all, 0, &b, 10, &claimed, &done, &err), &err);
     CHECK_INT(claimed, all & ~(1u << WB_STAGE_AUDIO));
     /* ... and now a is the one that waits (its own lease is gone). */
-    CHECK_OK(wb_store_claim(st, "猫", "cat", "ja", 1u, &a, 30000, &claimed, &done, &err), &err);
+    CHECK_OK(wb_store_claim(st, "猫", "cat", "ja", 1u, 0, &a, 30000, &claimed, &done, &err), &err);
     CHECK_INT(claimed, 0);
     /* A holder on this host whose process is gone loses at once. */
     {
@@ -496,24 +502,24 @@ TEST(store_leases_claim_commit_takeover)
             _exit(0);
         waitpid(child, NULL, 0);
         struct wb_lease_holder dead = { 1003, (long)child, "hostA" };
-        CHECK_OK(wb_store_claim(st, "犬", "dog", "ja", all, &dead, 30000, &claimed, &done, &err),
+        CHECK_OK(wb_store_claim(st, "犬", "dog", "ja", all, 0, &dead, 30000, &claimed, &done, &err),
                  &err);
         CHECK_INT(claimed, all);
-        CHECK_OK(wb_store_claim(st, "犬", "dog", "ja", all, &a, 30000, &claimed, &done, &err),
+        CHECK_OK(wb_store_claim(st, "犬", "dog", "ja", all, 0, &a, 30000, &claimed, &done, &err),
                  &err);
         CHECK_INT(claimed, all);
         /* The same pid on another host is not ours to judge: busy. */
         struct wb_lease_holder other = { 1004, (long)child, "hostB" };
-        CHECK_OK(wb_store_claim(st, "鳥", "bird", "ja", all, &other, 30000, &claimed, &done, &err),
+        CHECK_OK(wb_store_claim(st, "鳥", "bird", "ja", all, 0, &other, 30000, &claimed, &done, &err),
                  &err);
-        CHECK_OK(wb_store_claim(st, "鳥", "bird", "ja", all, &a, 30000, &claimed, &done, &err),
+        CHECK_OK(wb_store_claim(st, "鳥", "bird", "ja", all, 0, &a, 30000, &claimed, &done, &err),
                  &err);
         CHECK_INT(claimed, 0);
     }
     /* Released leases are free again. */
     CHECK_OK(wb_store_lease_heartbeat(st, &a, &err), &err);
     CHECK_OK(wb_store_lease_release_all(st, &a, &err), &err);
-    CHECK_OK(wb_store_claim(st, "犬", "dog", "ja", all, &b, 30000, &claimed, &done, &err), &err);
+    CHECK_OK(wb_store_claim(st, "犬", "dog", "ja", all, 0, &b, 30000, &claimed, &done, &err), &err);
     CHECK_INT(claimed, all);
     wb_entry_release(&e);
     wb_store_close(st);
