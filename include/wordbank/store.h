@@ -91,6 +91,18 @@ int wb_store_count(struct wb_store *st, const struct wb_store_query *q, size_t *
 int wb_store_begin(struct wb_store *st, struct wb_error *err);
 int wb_store_commit(struct wb_store *st, struct wb_error *err);
 int wb_store_rollback(struct wb_store *st);
+/* each_commit 1 (the default): every commit is synced to the disk before it
+ * returns (SQLite's synchronous = FULL). 0: commits are written to the log
+ * at once but synced only by wb_store_sync or a checkpoint (synchronous =
+ * NORMAL): a commit survives the process being killed, a power loss may
+ * lose the last ones (the file stays consistent). */
+int wb_store_set_sync(struct wb_store *st, int each_commit, struct wb_error *err);
+/* Sync what was committed (a WAL checkpoint). */
+int wb_store_sync(struct wb_store *st, struct wb_error *err);
+/* A batch whose commit need not reach the disk at once (leases): it
+ * survives a crash of the process, not of the machine (SQLite's
+ * synchronous = NORMAL in WAL mode), and spares a sync. */
+int wb_store_begin_light(struct wb_store *st, struct wb_error *err);
 /* Non-zero while a batch is open. */
 int wb_store_in_batch(const struct wb_store *st);
 
@@ -115,6 +127,8 @@ int wb_store_claim(struct wb_store *st, const char *word, const char *translatio
                    const char *language, unsigned want, unsigned redo,
                    const struct wb_lease_holder *me, int64_t ttl_ms, unsigned *claimed,
                    unsigned *done, struct wb_error *err);
+/* Leases are not durable data: outside a batch, claims, heartbeats and
+ * releases commit without a sync (see wb_store_begin_light). */
 /* Refresh the heartbeat of every lease of me. */
 int wb_store_lease_heartbeat(struct wb_store *st, const struct wb_lease_holder *me,
                              struct wb_error *err);

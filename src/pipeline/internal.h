@@ -33,6 +33,7 @@ struct job {
     int active;            /* counted in the window */
     int parked;            /* waiting for stages another run holds (leases) */
     unsigned redo;         /* wanted though stored as done (--force, a bad file) */
+    int claimed_ok;        /* claimed by pump, about to start */
 };
 
 /* A stage of one job in flight: what the drivers carry between callbacks. */
@@ -112,6 +113,8 @@ struct run {
     size_t *parked, n_parked, cap_parked;
     size_t *ready, ready_head, ready_len, ready_cap;
     int poll_timer, beat_timer;
+    int starting;       /* claimed by pump, not started yet (counted in the window) */
+    int sync_each;      /* pipeline.sync_commits: sync every stage commit */
 
     struct shared **shared; /* hash table of merged requests */
     size_t n_buckets;

@@ -638,35 +638,39 @@ static void arm_poll(struct run *r)
  * so both runs work through different entries. */
 static void pump(struct run *r)
 {
-    int batch = 0;
     struct wb_error err = { 0 };
+    size_t first = r->next;
+    int limit, batch = 0;
     /* The original's way, kept for benchmarks: batches that wait for their
      * slowest member before the next batch starts. */
     if (r->batch_barrier && r->active > 0)
         return;
-    while (r->active < (r->batch_barrier ? r->batch_barrier : r->jobs_max) &&
-           (r->ready_head < r->ready_len || r->next < r->n_jobs) && !r->fatal && !r->stopping) {
-        struct job *j;
+    limit = r->batch_barrier ? r->batch_barrier : r->jobs_max;
+    /* Entries the poll found free (their claims are taken) go first. */
+    while (r->active < limit && r->ready_head < r->ready_len && !r->fatal && !r->stopping) {
         if (wb_engine_stopping(r->eng)) {
             r->stopping = 1;
             break;
         }
-        if (r->ready_head < r->ready_len) {
-            /* Its claims were taken by the poll. */
-            j = &r->jobs[r->ready[r->ready_head++]];
-            job_start(r, j);
-            continue;
+        job_start(r, &r->jobs[r->ready[r->ready_head++]]);
+    }
+    /* Claim the next entries; many at once (the first fill) in one
+     * transaction, committed before any of them starts: a stage commit
+     * never rides on the claims' transaction. */
+    if (r->active + r->starting + 1 < limit && r->next + 1 < r->n_jobs &&
+        !wb_store_in_batch(r->store) && wb_store_begin_light(r->store, &err) == 0)
+        batch = 1;
+    while (r->active + r->starting < limit && r->next < r->n_jobs && !r->fatal && !r->stopping) {
+        struct job *j = &r->jobs[r->next++];
+        if (wb_engine_stopping(r->eng)) {
+            r->stopping = 1;
+            r->next--;
+            break;
         }
-        j = &r->jobs[r->next++];
-        if (!j->want)
-            continue;
-        /* Many entries at once (the first fill): one transaction for their claims. */
-        if (!batch && !wb_store_in_batch(r->store) && r->jobs_max - r->active > 1 &&
-            r->next < r->n_jobs && wb_store_begin(r->store, &err) == 0)
-            batch = 1;
         switch (job_claim(r, j)) {
         case 1:
-            job_start(r, j);
+            j->claimed_ok = 1;
+            r->starting++;
             break;
         case 0:
             park(r, j);
@@ -677,6 +681,14 @@ static void pump(struct run *r)
     }
     if (batch && wb_store_commit(r->store, &err) != 0)
         wb_log(WB_LOG_WARN, "%s", wb_error_text(&err));
+    for (size_t i = first; i < r->next && !r->fatal; i++) {
+        struct job *j = &r->jobs[i];
+        if (j->claimed_ok) {
+            j->claimed_ok = 0;
+            r->starting--;
+            job_start(r, j);
+        }
+    }
     arm_poll(r);
 }
 
@@ -690,7 +702,7 @@ static void lease_poll(void *ud, int status)
     r->poll_timer = 0;
     if (status || r->fatal || r->stopping)
         return;
-    batch = wb_store_begin(r->store, &err) == 0;
+    batch = wb_store_begin_light(r->store, &err) == 0;
     for (size_t i = 0; i < r->n_parked; i++) {
         struct job *j = &r->jobs[r->parked[i]];
         int rc = job_claim(r, j);
@@ -1071,6 +1083,16 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
         r->beat_timer = 1;
     if (!r->opts.cache_only)
         rates_load(r);
+    /* A finished stage is committed at once, to the log without a sync of
+     * its own (a commit costs ~4 ms of the loop's time with one): it
+     * survives Ctrl-C and kill -9; the run syncs at its end.
+     * pipeline.sync_commits = 1 syncs every commit. */
+    r->sync_each = wb_config_get_bool(r->cfg, "pipeline.sync_commits", 0);
+    if (!r->sync_each) {
+        struct wb_error serr = { 0 };
+        if (wb_store_set_sync(r->store, 0, &serr) != 0)
+            wb_log(WB_LOG_WARN, "%s", wb_error_text(&serr));
+    }
     pump(r);
     rc = wb_engine_run(r->eng);
     {
@@ -1080,6 +1102,9 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
             wb_log(WB_LOG_WARN, "%s", wb_error_text(&lerr));
         if (!r->opts.cache_only)
             rates_save(r);
+        if (!r->sync_each && (wb_store_set_sync(r->store, 1, &lerr) != 0 ||
+                              wb_store_sync(r->store, &lerr) != 0))
+            wb_log(WB_LOG_WARN, "%s", wb_error_text(&lerr));
     }
     update_stats(r);
     if (r->opts.on_progress)

@@ -105,8 +105,14 @@ int wb_store_claim(struct wb_store *st, const char *word, const char *translatio
     *claimed = *done = 0;
     if (!word || !*word || !translation || !*translation || !language || !*language)
         return wb_error_set(err, WB_EINVAL, "%s: a lease needs an entry's key", st->path);
-    if ((rc = store_op_begin(st, err)))
+    int light = !st->in_batch;
+    if (light)
+        store_set_light(st, 1);
+    if ((rc = store_op_begin(st, err))) {
+        if (light)
+            store_set_light(st, 0);
         return rc;
+    }
     for (int i = 0; i < WB_STAGE_COUNT; i++) {
         int is_done = 0;
         if (!(want & (1u << i)))
@@ -124,7 +130,10 @@ int wb_store_claim(struct wb_store *st, const char *word, const char *translatio
     if (rc) {
         *claimed = *done = 0;
     }
-    return store_op_end(st, rc, err);
+    rc = store_op_end(st, rc, err);
+    if (light)
+        store_set_light(st, 0);
+    return rc;
 }
 
 int store_lease_drop(struct wb_store *st, const struct wb_entry *key, enum wb_stage stage,
@@ -141,9 +150,11 @@ static int by_token(struct wb_store *st, enum store_stmt which, const struct wb_
                     const char *what, struct wb_error *err)
 {
     sqlite3_stmt *s;
-    int rc;
+    int rc, light = !st->in_batch;
+    if (light)
+        store_set_light(st, 1);
     if ((rc = store_op_begin(st, err)))
-        return rc;
+        goto out;
     if (!(s = store_stmt(st, which, err))) {
         rc = err ? err->code : WB_EINTERNAL;
     } else {
@@ -152,7 +163,11 @@ static int by_token(struct wb_store *st, enum store_stmt which, const struct wb_
             sqlite3_bind_int64(s, 2, wall_ms());
         rc = store_step_done(st, s, what, err);
     }
-    return store_op_end(st, rc, err);
+    rc = store_op_end(st, rc, err);
+out:
+    if (light)
+        store_set_light(st, 0);
+    return rc;
 }
 
 int wb_store_lease_heartbeat(struct wb_store *st, const struct wb_lease_holder *me,
