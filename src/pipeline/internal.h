@@ -115,6 +115,7 @@ struct run {
     int poll_timer, beat_timer;
     int starting;       /* claimed by pump, not started yet (counted in the window) */
     int sync_each;      /* pipeline.sync_commits: sync every stage commit */
+    int claim_warned;   /* a failed claim was logged */
 
     struct shared **shared; /* hash table of merged requests */
     size_t n_buckets;

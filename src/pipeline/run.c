@@ -545,11 +545,18 @@ static int job_claim(struct run *r, struct job *j)
     struct wb_error err = { 0 };
     if (!j->want)
         return -1;
-    if (wb_store_claim(r->store, j->e.word, j->e.translation, j->e.language, j->want, j->redo,
-                       &r->me, r->lease_ttl_ms, &claimed, &done, &err) != 0) {
-        /* Without the lease table we cannot cooperate; make the stages
-         * (the worst case is the old behaviour: asking twice). */
-        wb_log(WB_LOG_WARN, "%s", wb_error_text(&err));
+    int rc = wb_store_claim(r->store, j->e.word, j->e.translation, j->e.language, j->want,
+                            j->redo, &r->me, r->lease_ttl_ms, &claimed, &done, &err);
+    if (rc == WB_ENOSPC) {
+        /* Nothing could be committed either: stop, said once. */
+        run_fatal(r, rc, wb_error_text(&err));
+        return -1;
+    }
+    if (rc != 0) {
+        /* Without a lease we cannot cooperate; make the stages anyway (the
+         * worst case is the old behaviour: asking twice). */
+        if (!r->claim_warned++)
+            wb_log(WB_LOG_WARN, "%s", wb_error_text(&err));
         return 1;
     }
     /* (Done in the store but wanted anyway — forced, or its file is bad —
@@ -1095,16 +1102,18 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
     }
     pump(r);
     rc = wb_engine_run(r->eng);
-    {
-        /* Stages not made are free for the next run at once. */
+    if (!r->opts.cache_only) {
+        /* Stages not made are free for the next run at once. After a fatal
+         * error (a full disk) these fail the same way: said once already. */
         struct wb_error lerr = { 0 };
-        if (!r->opts.cache_only && wb_store_lease_release_all(r->store, &r->me, &lerr) != 0)
-            wb_log(WB_LOG_WARN, "%s", wb_error_text(&lerr));
-        if (!r->opts.cache_only)
+        enum wb_log_level lv = r->fatal ? WB_LOG_DEBUG : WB_LOG_WARN;
+        if (wb_store_lease_release_all(r->store, &r->me, &lerr) != 0)
+            wb_log(lv, "%s", wb_error_text(&lerr));
+        if (!r->fatal)
             rates_save(r);
         if (!r->sync_each && (wb_store_set_sync(r->store, 1, &lerr) != 0 ||
                               wb_store_sync(r->store, &lerr) != 0))
-            wb_log(WB_LOG_WARN, "%s", wb_error_text(&lerr));
+            wb_log(lv, "%s", wb_error_text(&lerr));
     }
     update_stats(r);
     if (r->opts.on_progress)
