@@ -58,6 +58,7 @@ struct eng_job {
     /* The body budget (http.body_budget): bytes this attempt counts for
      * (its reservation, or what arrived when more). */
     size_t budget_held, content_length;
+    size_t stream_got; /* bytes a streamed 2xx body carried to the consumer */
     int budget_admitted;
     struct wb_api_error aerr;
     char curl_errbuf[CURL_ERROR_SIZE];

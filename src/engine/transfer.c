@@ -233,7 +233,7 @@ int eng_budget_reserve(struct wb_engine *e, struct eng_job *j)
 static void budget_release(struct wb_engine *e, struct eng_job *j)
 {
     if (j->budget_admitted) {
-        size_t got = j->req.stream ? j->budget_held : j->body.len;
+        size_t got = j->req.stream ? j->stream_got : j->body.len;
         /* Learn the model's body size: the largest seen, so reservations
          * are not too small. */
         if (j->http_status >= 200 && j->http_status < 300 && got > j->model->body_est)
@@ -278,11 +278,15 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
     if (!j->budget_admitted) /* an error body, or a request that reserved nothing */
         budget_take(j->eng, j, 0);
     if (j->req.stream && ok) {
-        /* The consumer keeps what the stream carries: count it. */
-        j->budget_held += len;
-        j->eng->budget_used += len;
-        if (j->eng->budget_used > j->eng->budget_peak)
-            j->eng->budget_peak = j->eng->budget_used;
+        /* The consumer keeps what the stream carries: count it beyond the
+         * reservation. */
+        j->stream_got += len;
+        if (j->stream_got > j->budget_held) {
+            j->eng->budget_used += j->stream_got - j->budget_held;
+            j->budget_held = j->stream_got;
+            if (j->eng->budget_used > j->eng->budget_peak)
+                j->eng->budget_peak = j->eng->budget_used;
+        }
         if (!j->cbs.on_data)
             return len;
         wb_api_error_clear(&j->aerr);
@@ -348,6 +352,7 @@ int eng_transfer_start(struct wb_engine *e, struct eng_job *j)
     j->consumer_failed = 0;
     j->too_big = 0;
     j->content_length = 0;
+    j->stream_got = 0;
     j->curl_errbuf[0] = 0;
     wb_api_error_clear(&j->aerr);
 
