@@ -342,7 +342,9 @@ void eng_job_transfer_done(struct wb_engine *e, struct eng_job *j, int curl_code
             wb_log(WB_LOG_DEBUG, "engine: %s: concurrency cap down to %d", m->name, m->aimd.cur);
     } else if (ae.code == 0) {
         m->consecutive_limits = 0;
-        if (m->first_limit_at) {
+        /* Requests already on their way when the first 429 came do not
+         * say what the server allows. */
+        if (m->first_limit_at && j->attempt_at >= m->first_limit_at) {
             m->ok_since_limit++;
             m->last_ok_at = now;
         }

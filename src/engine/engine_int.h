@@ -73,7 +73,8 @@ struct eng_model {
     int conc_configured; /* limit.<model|kind>.concurrency set: a real quota */
     size_t body_est;     /* expected body size (largest seen), for the budget */
     int budget_blocked;  /* the queue's head waits for room in the budget */
-    /* The pace the server allowed: successes from the first 429 on. */
+    /* The pace the server allowed: successes of requests sent after the
+     * first 429, over the time since. */
     int64_t first_limit_at, last_ok_at;
     uint64_t ok_since_limit;
     double start_rpm;    /* a rate learned by an earlier run (wb_engine_set_rate) */
