@@ -497,7 +497,7 @@ int wb_engine_new(const struct wb_config *cfg, struct wb_engine **out, struct wb
     if (!e->host_conns_set)
         e->max_host_conns = eng_host_conns(e);
     {
-        int64_t b = cfg_int(cfg, "http.body_budget", 32 << 20);
+        int64_t b = cfg_int(cfg, "http.body_budget", 24 << 20);
         e->budget = b < (1 << 20) ? (size_t)(1 << 20) : (size_t)b;
     }
     e->grace_ms = cfg_int(cfg, "stop.grace_ms", 10000);

@@ -70,7 +70,7 @@ struct wb_request_cbs {
  *   default 0.03), limit.aimd_step (successes per +1, default 2),
  *   http.max_host_connections (default 16, or from the window), http.max_body
  *   (bytes, 64 MiB), http.body_budget (bytes of response bodies in flight,
- *   32 MiB: media transfers wait at their first byte while it is spent),
+ *   24 MiB: picture and speech requests wait while it is spent),
  *   stop.grace_ms (for wb_engine_request_stop, default 10000),
  *   engine.seed (jitter seed; default from the clock). */
 int wb_engine_new(const struct wb_config *cfg, struct wb_engine **out, struct wb_error *err);
