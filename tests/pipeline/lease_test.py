@@ -86,9 +86,12 @@ def two_runs_together():
     try:
         lst = words(tmp, n)
         # Create the word bank first so both runs open a migrated file.
-        r = subprocess.run([WB, "--db", tmp + "/wb.db", "list"], env=env_for(tmp, fake), cwd=tmp,
-                           capture_output=True, text=True)
-        check("empty word bank lists", r.returncode == 0, r.stderr)
+        # (an empty import creates it; list on a missing word bank is exit 3)
+        open(tmp + "/empty.jsonl", "w").close()
+        r = subprocess.run([WB, "--db", tmp + "/wb.db", "import", tmp + "/empty.jsonl"],
+                           env=env_for(tmp, fake), cwd=tmp, capture_output=True, text=True)
+        check("an empty import creates the word bank", r.returncode == 0 and
+              os.path.exists(tmp + "/wb.db"), r.stderr)
         a = start(tmp, fake, ["-j", "6", "propagate", lst])
         b = start(tmp, fake, ["-j", "6", "propagate", lst])
         outs = [p.communicate(timeout=240) for p in (a, b)]
