@@ -1,73 +1,145 @@
 #!/usr/bin/env python3
-"""The whole pipeline through the wordbank command against the loopback fake:
-N entries (200), JOBS in flight (50), latencies 100 ms (text), 200 ms (image)
-and 150 ms (speech) ±20%. Prints the wall time beside the ideal schedule
-(entries/jobs x (text + max(image, speech)) plus the CPU time the run used),
-and beside the original's way in the same run (batches of 5 that wait for
-their slowest member), with the ratios."""
+"""The whole pipeline through the wordbank command against the loopback fake,
+with the command's DEFAULT settings (no config file, nothing lifted):
+
+1. N entries (200) with -j JOBS (50): wall time beside the ideal schedule,
+   N/JOBS x (text + max(image, speech)) = N/JOBS x 300 ms (latencies 100 ms
+   text, 200 ms image, 150 ms speech, +-20%; no CPU time in the ideal);
+2. the same list the original's way in the same run: batches of 5 that wait
+   for their slowest member (pipeline.batch_barrier = 5, the only setting
+   written, and -j 5);
+3. BIG entries (2,000) with -j BIG_JOBS (500): wall time, peak RSS of the
+   command, and the most text requests the fake saw in flight at once.
+
+Each figure is checked against its threshold below; the script exits 1 when
+one misses (and says which). A fresh fake per run, so its counters are that
+run's."""
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
+# Thresholds (issue 13); the bench fails when a figure misses one.
+MAX_OVER_IDEAL = 1.3      # 200 entries -j 50: wall / ideal
+MIN_OVER_BATCHES = 10.0   # batches of 5 wall / window wall
+MAX_RSS_MIB = 96.0        # 2,000 entries -j 500: peak RSS
+MIN_TEXT_IN_FLIGHT = 400  # 2,000 entries -j 500: text requests in flight at once
+
 root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 wb = os.path.join(root, os.environ.get("WB_BUILD_DIR", "build"), "src/cli/wordbank")
 N = int(os.environ.get("N", 200))
 JOBS = int(os.environ.get("JOBS", 50))
+BIG = int(os.environ.get("BIG", 2000))
+BIG_JOBS = int(os.environ.get("BIG_JOBS", 500))
+LAT = {"gemini-3.8-flash": 0.100, "gemini-3.1-flash-image": 0.200, "gemini-3.8-flash-tts": 0.150}
 if not os.access(wb, os.X_OK):
     sys.exit("build first (make build)")
 
 tmp = tempfile.mkdtemp(prefix="wbbench.")
-fake = subprocess.Popen(["node", os.path.join(root, "tests/fake/server.mjs")],
-                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-port = json.loads(fake.stdout.readline())["port"]
-scenario = {"seed": 11, "default": {"latencyMs": 100, "jitter": 0.2},
-            "models": {"gemini-3.8-flash": {"latencyMs": 100, "jitter": 0.2},
-                       "gemini-3.1-flash-image": {"latencyMs": 200, "jitter": 0.2},
-                       "gemini-3.8-flash-tts": {"latencyMs": 150, "jitter": 0.2}}}
-urllib.request.urlopen(urllib.request.Request(
-    f"http://127.0.0.1:{port}/_fake/scenario", data=json.dumps(scenario).encode(),
-    headers={"content-type": "application/json"}, method="POST")).read()
-with open(os.path.join(tmp, "w.txt"), "w") as f:
-    for i in range(1, N + 1):
-        f.write(f"- 語{i}: word {i} (bench entry {i})\n")
-# Generous limits: this measures scheduling, not quota handling.
-limits = "".join(f"[limit.{m}]\nrpm = 100000\nconcurrency = 200\n"
-                 for m in ("gemini-3.8-flash", "gemini-3.1-flash-image", "gemini-3.8-flash-tts"))
-env = dict(os.environ, GEMINI_API_KEY="test-key-not-secret-123456",
-           GEMINI_BASE_URL=f"http://127.0.0.1:{port}", HOME=tmp, XDG_CACHE_HOME=tmp + "/cache")
+env = dict(os.environ, GEMINI_API_KEY="test-key-not-secret-123456", HOME=tmp,
+           XDG_CACHE_HOME=tmp + "/cache")
+for k in list(env):
+    if k.startswith("WORDBANK_") or k == "GOOGLE_API_KEY":
+        del env[k]
 
 
-def run(label, settings):
-    conf = os.path.join(tmp, label + ".conf")
-    with open(conf, "w") as f:
-        f.write(settings + "\n" + limits)  # own settings before any [section]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.monotonic()
-    subprocess.run([wb, "--config", conf, "--db", os.path.join(tmp, label + ".db"),
-                    "--media", os.path.join(tmp, label + ".media"), "-j", str(JOBS),
-                    "--progress", "never", "-q", "propagate", os.path.join(tmp, "w.txt")],
-                   env=env, check=True, stdout=subprocess.DEVNULL)
-    wall = time.monotonic() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, after.ru_maxrss
+class Fake:
+    def __init__(self):
+        self.p = subprocess.Popen(["node", os.path.join(root, "tests/fake/server.mjs")],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.url = f"http://127.0.0.1:{json.loads(self.p.stdout.readline())['port']}"
+        scenario = {"seed": 11, "default": {"latencyMs": 100, "jitter": 0.2},
+                    "models": {m: {"latencyMs": int(s * 1000), "jitter": 0.2}
+                               for m, s in LAT.items()}}
+        urllib.request.urlopen(urllib.request.Request(
+            self.url + "/_fake/scenario", data=json.dumps(scenario).encode(),
+            headers={"content-type": "application/json"}, method="POST")).read()
+
+    def stats(self):
+        return json.load(urllib.request.urlopen(self.url + "/_fake/stats"))
+
+    def stop(self):
+        self.p.stdin.close()
+        self.p.wait()
+
+
+def word_list(n):
+    path = os.path.join(tmp, f"w{n}.txt")
+    with open(path, "w") as f:
+        for i in range(1, n + 1):
+            f.write(f"- 語{i}: word {i} (bench entry {i})\n")
+    return path
+
+
+def run(label, n, jobs, conf_text=None):
+    """One propagate run on a fresh word bank and a fresh fake: wall seconds,
+    peak RSS (MiB), the fake's stats."""
+    fake = Fake()
+    args = [wb]
+    if conf_text is not None:
+        conf = os.path.join(tmp, label + ".conf")
+        with open(conf, "w") as f:
+            f.write(conf_text)
+        args += ["--config", conf]
+    args += ["--db", os.path.join(tmp, label + ".db"), "--media", os.path.join(tmp, label + ".media"),
+             "-j", str(jobs), "--progress", "never", "-q", "propagate", word_list(n)]
+    try:
+        t0 = time.monotonic()
+        p = subprocess.Popen(args, env=dict(env, GEMINI_BASE_URL=fake.url), cwd=tmp,
+                             stdout=subprocess.DEVNULL)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.monotonic() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        stats = fake.stats()
+    finally:
+        fake.stop()
+    if p.returncode != 0:
+        sys.exit(f"bench: the {label} run failed with exit status {p.returncode}")
+    return wall, ru.ru_maxrss / 1024, ru.ru_utime + ru.ru_stime, stats
+
+
+def text_peak(stats):
+    return stats["models"].get("gemini-3.8-flash", {}).get("maxInFlight", 0)
 
 
 try:
-    wall, cpu, rss = run("window", "")
-    bwall, _, _ = run("barrier", "pipeline.batch_barrier = 5")
+    wall, rss, cpu, st = run("window", N, JOBS)
+    bwall, _, _, _ = run("batches", N, 5, "pipeline.batch_barrier = 5\n")
+    gwall, grss, gcpu, gst = run("big", BIG, BIG_JOBS)
 finally:
-    fake.stdin.close()
-    fake.wait()
-ideal = (N / JOBS) * (0.100 + 0.200) + cpu
+    pass
+path_s = LAT["gemini-3.8-flash"] + max(LAT["gemini-3.1-flash-image"], LAT["gemini-3.8-flash-tts"])
+ideal = (N / JOBS) * path_s
+gideal = (BIG / BIG_JOBS) * path_s
+over_ideal = wall / ideal
+over_batches = bwall / wall
+gpeak = text_peak(gst)
 print(f"pipeline_entries {N}\npipeline_jobs {JOBS}")
-print(f"pipeline_window_wall_s {wall:.3f}\npipeline_window_cpu_s {cpu:.3f}")
-print(f"pipeline_window_peak_rss_mib {rss / 1024:.1f}")
-print(f"pipeline_ideal_s {ideal:.3f}\npipeline_window_over_ideal {wall / ideal:.2f}")
-print(f"pipeline_batch5_wall_s {bwall:.3f}\npipeline_batch5_over_window {bwall / wall:.2f}")
+print(f"pipeline_window_wall_s {wall:.3f}\npipeline_ideal_s {ideal:.3f}")
+print(f"pipeline_window_over_ideal {over_ideal:.2f}  (threshold <= {MAX_OVER_IDEAL})")
+print(f"pipeline_window_cpu_s {cpu:.3f}\npipeline_window_peak_rss_mib {rss:.1f}")
+print(f"pipeline_window_text_in_flight_max {text_peak(st)}")
+print(f"pipeline_batch5_wall_s {bwall:.3f}")
+print(f"pipeline_batch5_over_window {over_batches:.2f}  (threshold >= {MIN_OVER_BATCHES})")
+print(f"pipeline_big_entries {BIG}\npipeline_big_jobs {BIG_JOBS}")
+print(f"pipeline_big_wall_s {gwall:.3f}\npipeline_big_ideal_s {gideal:.3f}\npipeline_big_cpu_s {gcpu:.3f}")
+print(f"pipeline_big_peak_rss_mib {grss:.1f}  (threshold <= {MAX_RSS_MIB})")
+print(f"pipeline_big_text_in_flight_max {gpeak}  (threshold >= {MIN_TEXT_IN_FLIGHT})")
+for m, v in sorted(gst["models"].items()):
+    print(f"pipeline_big_in_flight_max[{m}] {v.get('maxInFlight', 0)}  requests {v.get('requests', 0)}")
 subprocess.run(["rm", "-rf", tmp])
+missed = []
+if over_ideal > MAX_OVER_IDEAL:
+    missed.append(f"200 entries -j 50 took {over_ideal:.2f}x the ideal (> {MAX_OVER_IDEAL})")
+if over_batches < MIN_OVER_BATCHES:
+    missed.append(f"only {over_batches:.2f}x faster than batches of 5 (< {MIN_OVER_BATCHES})")
+if grss > MAX_RSS_MIB:
+    missed.append(f"peak RSS {grss:.1f} MiB at {BIG} entries -j {BIG_JOBS} (> {MAX_RSS_MIB})")
+if gpeak < MIN_TEXT_IN_FLIGHT:
+    missed.append(f"the fake saw at most {gpeak} text requests in flight (< {MIN_TEXT_IN_FLIGHT})")
+for m in missed:
+    print("bench: MISSED: " + m, file=sys.stderr)
+sys.exit(1 if missed else 0)

@@ -32,7 +32,7 @@ struct wb_store;
 #define WB_STORE_READONLY 0x2u /* no writes, no migration (an older schema is refused) */
 
 /* The newest schema version this code knows (PRAGMA user_version). */
-#define WB_STORE_SCHEMA_VERSION 4
+#define WB_STORE_SCHEMA_VERSION 5
 
 /* Open (and create or migrate) the database at path (":memory:" for a private
  * in-memory store). Errors: -WB_ENOTFOUND (missing, no CREATE), -WB_ECORRUPT
@@ -98,8 +98,58 @@ WB_API int wb_store_count(struct wb_store *st, const struct wb_store_query *q, s
 WB_API int wb_store_begin(struct wb_store *st, struct wb_error *err);
 WB_API int wb_store_commit(struct wb_store *st, struct wb_error *err);
 WB_API int wb_store_rollback(struct wb_store *st);
+/* each_commit 1 (the default): every commit is synced to the disk before it
+ * returns (SQLite's synchronous = FULL). 0: commits are written to the log
+ * at once but synced only by wb_store_sync or a checkpoint (synchronous =
+ * NORMAL): a commit survives the process being killed, a power loss may
+ * lose the last ones (the file stays consistent). */
+WB_API int wb_store_set_sync(struct wb_store *st, int each_commit, struct wb_error *err);
+/* Sync what was committed (a WAL checkpoint). */
+WB_API int wb_store_sync(struct wb_store *st, struct wb_error *err);
+/* A batch whose commit need not reach the disk at once (leases): it
+ * survives a crash of the process, not of the machine (SQLite's
+ * synchronous = NORMAL in WAL mode), and spares a sync. */
+WB_API int wb_store_begin_light(struct wb_store *st, struct wb_error *err);
 /* Non-zero while a batch is open. */
 WB_API int wb_store_in_batch(const struct wb_store *st);
+
+/* ---- runs sharing a word bank ----
+ * A run claims the stages it is about to make with a lease (its process id,
+ * host, a token unique to the run, a heartbeat in wall-clock ms). Another run
+ * does not make a leased stage; committing the stage (wb_store_set_stage,
+ * wb_store_set_details) drops its lease. A lease whose holder is gone (same
+ * host, no such process) or whose heartbeat is older than ttl_ms is taken
+ * over. */
+struct wb_lease_holder {
+    int64_t token; /* unique to the run */
+    long pid;
+    const char *host;
+};
+/* In one write (the transaction that reads the stages' state): for each
+ * stage in want (mask of 1u << stage), *done gets it when it is already done
+ * (unless it is in redo: made again although done, e.g. forced), *claimed
+ * when it is now leased to me (free, mine already, or its holder dead or
+ * expired); the others are busy (another live run makes them). */
+WB_API int wb_store_claim(struct wb_store *st, const char *word, const char *translation,
+                          const char *language, unsigned want, unsigned redo,
+                          const struct wb_lease_holder *me, int64_t ttl_ms, unsigned *claimed,
+                          unsigned *done, struct wb_error *err);
+/* Leases are not durable data: outside a batch, claims, heartbeats and
+ * releases commit without a sync (see wb_store_begin_light). */
+/* Refresh the heartbeat of every lease of me. */
+WB_API int wb_store_lease_heartbeat(struct wb_store *st, const struct wb_lease_holder *me,
+                                    struct wb_error *err);
+/* Drop every lease of me (the run ends; stages not made are free again). */
+WB_API int wb_store_lease_release_all(struct wb_store *st, const struct wb_lease_holder *me,
+                                      struct wb_error *err);
+
+/* ---- request rates learned from 429s, per model ----
+ * -WB_ENOTFOUND when nothing is stored; *updated_s is the wall clock (s) of
+ * the last store. */
+WB_API int wb_store_rate_get(struct wb_store *st, const char *model, double *rpm,
+                             int64_t *updated_s, struct wb_error *err);
+WB_API int wb_store_rate_set(struct wb_store *st, const char *model, double rpm,
+                             struct wb_error *err);
 
 /* PRAGMA quick_check (full=1: integrity_check); -WB_ECORRUPT with SQLite's
  * findings in err when the file is damaged. */

@@ -122,7 +122,7 @@ static const char global_usage[] =
     "         --config FILE        config file (default ./wordbank.conf if present)\n"
     "         --provider NAME      gemini | openai | offline (default: gemini when a key is found, else offline)\n"
     "         --lang CODE          language of the words (BCP 47, default ja)\n"
-    "         -j, --jobs N         entries in flight (1 to 10000, default 16)\n"
+    "         -j, --jobs N         entries in flight, the window for every model (1 to 10000, default 16)\n"
     "         --progress WHEN      auto | always | never (auto: a live display only on a terminal)\n"
     "         --json               one JSON value on stdout (shapes in docs/json.md)\n"
     "         -v / -q              more / less logging on stderr (-v: retries and 429 pauses; -vv: debug)\n"

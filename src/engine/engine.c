@@ -240,6 +240,17 @@ static int st_waiting(struct wb_engine *e, struct eng_job *j, int64_t now, int64
             *wake = until;
         return 0;
     }
+    /* Bytes: a picture or a clip starts when the body budget has room for
+     * it (what is given back kicks the scheduler). */
+    if (!eng_budget_reserve(e, j)) {
+        if (j->state != JOB_QUEUED)
+            job_set_state(e, j, JOB_QUEUED);
+        if (!m->budget_blocked)
+            e->st.budget_waits++;
+        m->budget_blocked = 1;
+        return 0;
+    }
+    m->budget_blocked = 0;
     eng_gcra_take(&m->rpm, now, 1);
     if (j->est_tokens > 0)
         eng_gcra_take(&m->tpm, now, (double)j->est_tokens);
@@ -325,10 +336,18 @@ void eng_job_transfer_done(struct wb_engine *e, struct eng_job *j, int curl_code
     if (limited) {
         e->st.rate_limited++;
         m->rate_limited++;
+        if (!ae.per_day && !m->first_limit_at)
+            m->first_limit_at = now;
         if (eng_aimd_on_limit(&m->aimd, now, j->attempt_at))
             wb_log(WB_LOG_DEBUG, "engine: %s: concurrency cap down to %d", m->name, m->aimd.cur);
     } else if (ae.code == 0) {
         m->consecutive_limits = 0;
+        /* Requests already on their way when the first 429 came do not
+         * say what the server allows. */
+        if (m->first_limit_at && j->attempt_at >= m->first_limit_at) {
+            m->ok_since_limit++;
+            m->last_ok_at = now;
+        }
         if (eng_aimd_on_success(&m->aimd))
             wb_log(WB_LOG_TRACE, "engine: %s: concurrency cap up to %d", m->name, m->aimd.cur);
     }
@@ -472,7 +491,15 @@ int wb_engine_new(const struct wb_config *cfg, struct wb_engine **out, struct wb
     e->retry.base_ms = cfg_int(cfg, "retry.base_ms", 500);
     e->retry.cap_ms = cfg_int(cfg, "retry.cap_ms", 30000);
     e->max_body = (size_t)cfg_int(cfg, "http.max_body", 64 << 20);
+    e->host_conns_set = cfg && wb_config_get(cfg, "http.max_host_connections") != NULL;
     e->max_host_conns = (long)cfg_int(cfg, "http.max_host_connections", 16);
+    e->window = 0; /* wb_engine_set_window */
+    if (!e->host_conns_set)
+        e->max_host_conns = eng_host_conns(e);
+    {
+        int64_t b = cfg_int(cfg, "http.body_budget", 24 << 20);
+        e->budget = b < (1 << 20) ? (size_t)(1 << 20) : (size_t)b;
+    }
     e->grace_ms = cfg_int(cfg, "stop.grace_ms", 10000);
     e->headroom = cfg ? wb_config_get_double(cfg, "limit.headroom", 0.03) : 0.03;
     if (e->headroom < 0 || e->headroom > 0.5)
@@ -515,6 +542,8 @@ void wb_engine_free(struct wb_engine *e)
 {
     if (!e)
         return;
+    if (e->utimers && !e->live_jobs && !e->pending_timers && !e->pending_work)
+        eng_work_abort(e); /* weak timers left after the run */
     if (e->live_jobs > 0 || e->pending_timers > 0 || e->pending_work > 0) {
         e->stopping = 2;
         eng_work_abort(e);
@@ -637,6 +666,29 @@ void wb_engine_request_stop(struct wb_engine *e)
     uv_async_send(&e->stop_async);
 }
 
+void wb_engine_set_window(struct wb_engine *e, int window)
+{
+    e->window = window < 1 ? 1 : window;
+    eng_models_rewindow(e);
+    if (!e->host_conns_set) {
+        e->max_host_conns = eng_host_conns(e);
+        curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, e->max_host_conns);
+    }
+}
+
+void wb_engine_hold(struct wb_engine *e, int64_t delta)
+{
+    if (delta >= 0) {
+        e->budget_used += (size_t)delta;
+        if (e->budget_used > e->budget_peak)
+            e->budget_peak = e->budget_used;
+    } else {
+        size_t d = (size_t)-delta;
+        e->budget_used = d > e->budget_used ? 0 : e->budget_used - d;
+        eng_kick(e);
+    }
+}
+
 int wb_engine_stopping(const struct wb_engine *e)
 {
     return e->stopping;
@@ -653,6 +705,8 @@ void wb_engine_get_stats(const struct wb_engine *e, struct wb_engine_stats *s)
 {
     *s = e->st;
     s->in_flight = e->in_flight;
+    s->budget_peak = e->budget_peak;
+    s->host_conns = e->max_host_conns;
     s->queued = 0;
     for (size_t i = 0; i < e->n_models; i++)
         s->queued += e->models[i]->queued;

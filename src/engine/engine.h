@@ -68,10 +68,30 @@ struct wb_request_cbs {
  *   limit.<model|kind>.rpm, .tpm, .concurrency, .burst (kind = text, image,
  *   speech, list), limit.headroom (fraction kept below configured rates,
  *   default 0.03), limit.aimd_step (successes per +1, default 2),
- *   http.max_host_connections (default 16), http.max_body (bytes, 64 MiB),
+ *   http.max_host_connections (default 16, or from the window), http.max_body
+ *   (bytes, 64 MiB), http.body_budget (bytes of response bodies in flight,
+ *   24 MiB: picture and speech requests wait while it is spent),
  *   stop.grace_ms (for wb_engine_request_stop, default 10000),
  *   engine.seed (jitter seed; default from the clock). */
 int wb_engine_new(const struct wb_config *cfg, struct wb_engine **out, struct wb_error *err);
+/* The window: how many entries the caller keeps in flight (-j). A model
+ * without a configured limit.<model|kind>.concurrency may have that many
+ * requests in flight, and HTTP/1.1 opens up to 2 x window + 8 connections a
+ * host unless http.max_host_connections is set (the soft limit on open
+ * files is raised to match when the hard limit allows). Without a window the
+ * caps are text 64, image 16, speech 16, list 4. Call before wb_engine_run. */
+void wb_engine_set_window(struct wb_engine *e, int window);
+/* Start model (of that kind) at rpm requests a minute, e.g. a rate an
+ * earlier run learned from 429s, unless limit.<model|kind>.rpm is
+ * configured (a configured quota wins). Smoothed like a configured rate,
+ * burst 1. Call before wb_engine_run. */
+int wb_engine_set_rate(struct wb_engine *e, const char *model, enum wb_req_kind kind, double rpm);
+/* Bytes the caller holds on behalf of finished responses (decoded media
+ * waiting for an encoder): they count against http.body_budget like bodies
+ * in flight, so new media transfers wait while they are held. delta < 0
+ * gives them back. Loop thread only. */
+void wb_engine_hold(struct wb_engine *e, int64_t delta);
+
 /* Frees an engine that is not running. Requests still pending are canceled
  * (their on_done fires with WB_ECANCELED) before it returns. NULL: no-op. */
 void wb_engine_free(struct wb_engine *e);
@@ -105,6 +125,11 @@ int wb_engine_queue_work(struct wb_engine *e, void (*work)(void *ud),
 /* cb(ud, 0) after ms milliseconds on the loop thread; cb(ud, WB_ECANCELED) at
  * once if the engine aborts first. Keeps wb_engine_run alive until it fires. */
 int wb_engine_timer(struct wb_engine *e, int64_t ms, void (*cb)(void *ud, int status), void *ud);
+/* The same, but it does not keep wb_engine_run alive: when nothing else is
+ * left the run returns, and the timer fires with WB_ECANCELED when the
+ * engine is freed (or aborts). For housekeeping (heartbeats). */
+int wb_engine_timer_weak(struct wb_engine *e, int64_t ms, void (*cb)(void *ud, int status),
+                         void *ud);
 /* Monotonic milliseconds as the loop sees them. */
 int64_t wb_engine_now(const struct wb_engine *e);
 
@@ -121,6 +146,9 @@ struct wb_engine_stats {
     uint64_t succeeded, failures, canceled;
     uint64_t bytes_in; /* response body bytes */
     int in_flight, queued, peak_in_flight;
+    uint64_t budget_waits;  /* transfers that waited for room in the body budget */
+    size_t budget_peak;     /* most bytes counted against the budget at once */
+    long host_conns;        /* connections per host allowed */
 };
 void wb_engine_get_stats(const struct wb_engine *e, struct wb_engine_stats *s);
 
@@ -134,6 +162,10 @@ struct wb_engine_model_info {
     int64_t pause_ms; /* remaining 429 pause, 0: none */
     int exhausted;    /* per-day quota hit: every request fails */
     uint64_t requests, rate_limited, succeeded, failed;
+    /* The pace the server allowed after its first 429 (requests a minute:
+     * successes from then on over that time); 0 without enough 429s. */
+    double learned_rpm;
+    double start_rpm; /* the rate given by wb_engine_set_rate, 0: none */
 };
 size_t wb_engine_model_count(const struct wb_engine *e);
 int wb_engine_model_info(const struct wb_engine *e, size_t i, struct wb_engine_model_info *out);

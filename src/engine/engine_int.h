@@ -55,6 +55,11 @@ struct eng_job {
     size_t rhdr_bytes;
     int consumer_failed;
     int too_big;
+    /* The body budget (http.body_budget): bytes this attempt counts for
+     * (its reservation, or what arrived when more). */
+    size_t budget_held, content_length;
+    size_t stream_got; /* bytes a streamed 2xx body carried to the consumer */
+    int budget_admitted;
     struct wb_api_error aerr;
     char curl_errbuf[CURL_ERROR_SIZE];
 };
@@ -65,6 +70,14 @@ struct eng_model {
     struct eng_gcra rpm, tpm;
     double rpm_cfg, tpm_cfg;
     struct eng_aimd aimd;
+    int conc_configured; /* limit.<model|kind>.concurrency set: a real quota */
+    size_t body_est;     /* expected body size (largest seen), for the budget */
+    int budget_blocked;  /* the queue's head waits for room in the budget */
+    /* The pace the server allowed: successes of requests sent after the
+     * first 429, over the time since. */
+    int64_t first_limit_at, last_ok_at;
+    uint64_t ok_since_limit;
+    double start_rpm;    /* a rate learned by an earlier run (wb_engine_set_rate) */
     int in_flight, peak_in_flight, queued;
     int64_t pause_until;
     int consecutive_limits; /* 429s since the last success, for backoff without a hint */
@@ -100,7 +113,13 @@ struct wb_engine {
     int64_t grace_ms;
     double headroom;
     int aimd_step;
+    int window;             /* -j: default concurrency per model */
+    int host_conns_set;     /* http.max_host_connections was configured */
     const struct wb_config *cfg;
+
+    /* Bytes of response bodies in flight (and held by the caller through
+     * wb_engine_hold) against http.body_budget. */
+    size_t budget, budget_used, budget_peak;
 
     uint64_t rng;
     uint64_t next_id;
@@ -135,9 +154,17 @@ void eng_transfer_abort(struct wb_engine *e, struct eng_job *j);
 /* Map a libcurl result to an api error (retryable for transient transport faults). */
 void eng_transfer_error(int curl_code, const char *errbuf, struct wb_api_error *out);
 void eng_transfer_job_release(struct eng_job *j);
+/* Reserve j's expected body in the budget: 0 when there is no room (a media
+ * request then waits in its queue), 1 when reserved. */
+int eng_budget_reserve(struct wb_engine *e, struct eng_job *j);
+/* Connections per host: configured, else from the window. */
+long eng_host_conns(struct wb_engine *e);
 
 /* model.c */
 struct eng_model *eng_model_get(struct wb_engine *e, const char *name, enum wb_req_kind kind);
+/* The default concurrency of a model without a configured one follows the
+ * window: recompute it for every model (after wb_engine_set_window). */
+void eng_models_rewindow(struct wb_engine *e);
 void eng_models_free(struct wb_engine *e);
 
 /* work.c */

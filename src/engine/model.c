@@ -14,7 +14,31 @@
 #include "wordbank/log.h"
 
 static const char *kind_names[WB_REQ_KIND_COUNT] = { "text", "image", "speech", "list" };
+/* Without a window (wb_engine_set_window) or a configured cap. */
 static const int default_concurrency[WB_REQ_KIND_COUNT] = { 64, 16, 16, 4 };
+
+static int has_limit(const struct wb_engine *e, const char *model, enum wb_req_kind kind,
+                     const char *what)
+{
+    char name[256];
+    if (!e->cfg)
+        return 0;
+    snprintf(name, sizeof name, "limit.%s.%s", model, what);
+    if (wb_config_get(e->cfg, name))
+        return 1;
+    snprintf(name, sizeof name, "limit.%s.%s", kind_names[kind], what);
+    return wb_config_get(e->cfg, name) != NULL;
+}
+
+/* A model's concurrency cap: the configured one (a real quota), else the
+ * window: -j entries in flight may each have a request for every model
+ * (list requests stay few). */
+static int default_cap(const struct wb_engine *e, enum wb_req_kind kind)
+{
+    if (kind == WB_REQ_LIST || e->window <= 0)
+        return default_concurrency[kind];
+    return e->window;
+}
 
 static double limit_get(const struct wb_engine *e, const char *model, enum wb_req_kind kind,
                         const char *what, double dflt)
@@ -40,6 +64,8 @@ static struct eng_model *model_new(struct wb_engine *e, const char *name, enum w
         return NULL;
     }
     m->kind = kind;
+    /* Until a body has been seen: a 1K picture, a few seconds of speech. */
+    m->body_est = kind == WB_REQ_IMAGE ? 256u << 10 : kind == WB_REQ_SPEECH ? 64u << 10 : 0;
     double keep = 1.0 - e->headroom;
     m->rpm_cfg = limit_get(e, name, kind, "rpm", 0);
     m->tpm_cfg = limit_get(e, name, kind, "tpm", 0);
@@ -52,7 +78,8 @@ static struct eng_model *model_new(struct wb_engine *e, const char *name, enum w
     double burst = limit_get(e, name, kind, "burst", burst_dflt);
     eng_gcra_init(&m->rpm, m->rpm_cfg * keep, burst);
     eng_gcra_init(&m->tpm, m->tpm_cfg * keep, m->tpm_cfg / 60 > 1 ? m->tpm_cfg / 60 : 1);
-    int conc = (int)limit_get(e, name, kind, "concurrency", default_concurrency[kind]);
+    m->conc_configured = has_limit(e, name, kind, "concurrency");
+    int conc = (int)limit_get(e, name, kind, "concurrency", default_cap(e, kind));
     eng_aimd_init(&m->aimd, conc, e->aimd_step);
     wb_log(WB_LOG_DEBUG, "engine: model %s (%s): concurrency %d, rpm %.0f, tpm %.0f, burst %.1f",
            name, kind_names[kind], m->aimd.max, m->rpm_cfg, m->tpm_cfg, burst);
@@ -76,6 +103,15 @@ struct eng_model *eng_model_get(struct wb_engine *e, const char *name, enum wb_r
         return NULL;
     e->models[e->n_models++] = m;
     return m;
+}
+
+void eng_models_rewindow(struct wb_engine *e)
+{
+    for (size_t i = 0; i < e->n_models; i++) {
+        struct eng_model *m = e->models[i];
+        if (!m->conc_configured)
+            eng_aimd_set_max(&m->aimd, default_cap(e, m->kind));
+    }
 }
 
 void eng_models_free(struct wb_engine *e)
@@ -114,5 +150,23 @@ int wb_engine_model_info(const struct wb_engine *e, size_t i, struct wb_engine_m
     out->rate_limited = m->rate_limited;
     out->succeeded = m->succeeded;
     out->failed = m->failed;
+    out->start_rpm = m->start_rpm;
+    if (m->first_limit_at && m->ok_since_limit >= 3 && m->last_ok_at - m->first_limit_at >= 500)
+        out->learned_rpm =
+            (double)m->ok_since_limit * 60000.0 / (double)(m->last_ok_at - m->first_limit_at);
+    return 0;
+}
+
+int wb_engine_set_rate(struct wb_engine *e, const char *model, enum wb_req_kind kind, double rpm)
+{
+    struct eng_model *m = eng_model_get(e, model, kind);
+    if (!m)
+        return WB_ENOMEM;
+    if (m->rpm_cfg > 0 || !(rpm > 0))
+        return 0;
+    m->start_rpm = rpm;
+    eng_gcra_init(&m->rpm, rpm * (1.0 - e->headroom), 1);
+    wb_log(WB_LOG_DEBUG, "engine: model %s starts at the learned rate of %.0f requests a minute",
+           m->name, rpm);
     return 0;
 }

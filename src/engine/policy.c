@@ -78,6 +78,15 @@ int eng_aimd_on_limit(struct eng_aimd *a, int64_t now, int64_t started)
     return 1;
 }
 
+void eng_aimd_set_max(struct eng_aimd *a, int max)
+{
+    if (max < 1)
+        max = 1;
+    if (a->cur >= a->max || a->cur > max)
+        a->cur = max;
+    a->max = max;
+}
+
 int eng_aimd_on_success(struct eng_aimd *a)
 {
     if (a->cur >= a->max) {

@@ -46,6 +46,9 @@ void eng_aimd_init(struct eng_aimd *a, int max, int step);
 int eng_aimd_on_limit(struct eng_aimd *a, int64_t now, int64_t started);
 /* A success. Returns 1 if the cap grew. */
 int eng_aimd_on_success(struct eng_aimd *a);
+/* A new ceiling: cur follows it when it was at the old one, and never
+ * exceeds it. */
+void eng_aimd_set_max(struct eng_aimd *a, int max);
 
 /* ---- Retry policy ---- */
 struct eng_retry_policy {

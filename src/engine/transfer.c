@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 
 #include "engine/engine_int.h"
 #include "wordbank/log.h"
@@ -192,10 +193,78 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     if (!j->req.stream && strcasecmp(h[j->n_rhdr - 1].name, "content-length") == 0) {
         char *endp;
         unsigned long long cl = strtoull(h[j->n_rhdr - 1].value, &endp, 10);
-        if (*endp == 0 && cl > 0 && cl < j->body.limit && j->body.len == 0)
+        if (*endp == 0 && cl > 0 && cl < j->body.limit && j->body.len == 0 && !j->req.stream) {
+            j->content_length = (size_t)cl;
             wb_buf_grow(&j->body, (size_t)cl);
+        }
     }
     return len;
+}
+
+/* ---- the body budget ----
+ * A media request reserves its expected body size when it starts (engine.c);
+ * what arrives beyond the reservation is counted as it comes; everything is
+ * given back when the transfer ends. */
+
+static void budget_take(struct wb_engine *e, struct eng_job *j, size_t need)
+{
+    j->budget_admitted = 1;
+    j->budget_held = need;
+    e->budget_used += need;
+    if (e->budget_used > e->budget_peak)
+        e->budget_peak = e->budget_used;
+}
+
+int eng_budget_reserve(struct wb_engine *e, struct eng_job *j)
+{
+    size_t need = 0;
+    if (j->req.kind == WB_REQ_IMAGE || j->req.kind == WB_REQ_SPEECH) {
+        need = j->model->body_est;
+        /* Something always goes when nothing else is counted, so one body
+         * larger than the budget still goes. */
+        if (e->budget_used > 0 && e->budget_used + need > e->budget)
+            return 0;
+    }
+    budget_take(e, j, need);
+    return 1;
+}
+
+/* The attempt's transfer ended (or was removed): its body no longer counts. */
+static void budget_release(struct wb_engine *e, struct eng_job *j)
+{
+    if (j->budget_admitted) {
+        size_t got = j->req.stream ? j->stream_got : j->body.len;
+        /* Learn the model's body size: the largest seen, so reservations
+         * are not too small. */
+        if (j->http_status >= 200 && j->http_status < 300 && got > j->model->body_est)
+            j->model->body_est = got;
+        e->budget_used = j->budget_held > e->budget_used ? 0 : e->budget_used - j->budget_held;
+        eng_kick(e);
+    }
+    j->budget_admitted = 0;
+    j->budget_held = 0;
+}
+
+long eng_host_conns(struct wb_engine *e)
+{
+    long want = 2L * e->window + 8;
+    struct rlimit rl;
+    if (e->window <= 0)
+        return 16; /* no window: a few connections, and HTTP/2 where it can */
+    if (want < 16)
+        want = 16;
+    /* Each connection is a file descriptor; keep 256 for everything else. */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        rlim_t need = (rlim_t)want + 256;
+        if (rl.rlim_cur < need) {
+            rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+            if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+                getrlimit(RLIMIT_NOFILE, &rl);
+        }
+        if (rl.rlim_cur < need)
+            want = rl.rlim_cur > 256 + 16 ? (long)(rl.rlim_cur - 256) : 16;
+    }
+    return want;
 }
 
 static size_t on_write(char *p, size_t size, size_t n, void *ud)
@@ -206,7 +275,18 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
         curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->http_status);
     j->eng->st.bytes_in += len;
     int ok = j->http_status >= 200 && j->http_status < 300;
+    if (!j->budget_admitted) /* an error body, or a request that reserved nothing */
+        budget_take(j->eng, j, 0);
     if (j->req.stream && ok) {
+        /* The consumer keeps what the stream carries: count it beyond the
+         * reservation. */
+        j->stream_got += len;
+        if (j->stream_got > j->budget_held) {
+            j->eng->budget_used += j->stream_got - j->budget_held;
+            j->budget_held = j->stream_got;
+            if (j->eng->budget_used > j->eng->budget_peak)
+                j->eng->budget_peak = j->eng->budget_used;
+        }
         if (!j->cbs.on_data)
             return len;
         wb_api_error_clear(&j->aerr);
@@ -219,6 +299,12 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
     if (wb_buf_append(&j->body, p, len) != 0) {
         j->too_big = 1;
         return 0;
+    }
+    if (j->body.len > j->budget_held) {
+        j->eng->budget_used += j->body.len - j->budget_held;
+        j->budget_held = j->body.len;
+        if (j->eng->budget_used > j->eng->budget_peak)
+            j->eng->budget_peak = j->eng->budget_used;
     }
     return len;
 }
@@ -265,6 +351,8 @@ int eng_transfer_start(struct wb_engine *e, struct eng_job *j)
     j->http_status = 0;
     j->consumer_failed = 0;
     j->too_big = 0;
+    j->content_length = 0;
+    j->stream_got = 0;
     j->curl_errbuf[0] = 0;
     wb_api_error_clear(&j->aerr);
 
@@ -348,6 +436,7 @@ out:
 
 void eng_transfer_abort(struct wb_engine *e, struct eng_job *j)
 {
+    budget_release(e, j);
     if (j->easy) {
         curl_multi_remove_handle(e->multi, j->easy);
         easy_put(e, j->easy);

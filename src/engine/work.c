@@ -23,6 +23,7 @@ struct eng_utimer {
     struct wb_engine *e;
     void (*cb)(void *ud, int status);
     void *ud;
+    int weak; /* does not keep wb_engine_run alive */
     struct eng_utimer *prev, *next;
 };
 
@@ -82,7 +83,8 @@ static void utimer_unlink(struct eng_utimer *t)
         e->utimers = t->next;
     if (t->next)
         t->next->prev = t->prev;
-    e->pending_timers--;
+    if (!t->weak)
+        e->pending_timers--;
 }
 
 static void utimer_free(uv_handle_t *h)
@@ -98,7 +100,22 @@ static void utimer_fire(uv_timer_t *h)
     t->cb(t->ud, 0);
 }
 
+static int timer_new(struct wb_engine *e, int64_t ms, void (*cb)(void *ud, int status), void *ud,
+                     int weak);
+
 int wb_engine_timer(struct wb_engine *e, int64_t ms, void (*cb)(void *ud, int status), void *ud)
+{
+    return timer_new(e, ms, cb, ud, 0);
+}
+
+int wb_engine_timer_weak(struct wb_engine *e, int64_t ms, void (*cb)(void *ud, int status),
+                         void *ud)
+{
+    return timer_new(e, ms, cb, ud, 1);
+}
+
+static int timer_new(struct wb_engine *e, int64_t ms, void (*cb)(void *ud, int status), void *ud,
+                     int weak)
 {
     if (!cb)
         return WB_EINVAL;
@@ -112,11 +129,15 @@ int wb_engine_timer(struct wb_engine *e, int64_t ms, void (*cb)(void *ud, int st
     t->t.data = t;
     uv_update_time(&e->loop); /* the loop's cached time may be stale */
     uv_timer_start(&t->t, utimer_fire, (uint64_t)(ms < 0 ? 0 : ms), 0);
+    t->weak = weak;
+    if (weak)
+        uv_unref((uv_handle_t *)&t->t);
     t->next = e->utimers;
     if (e->utimers)
         e->utimers->prev = t;
     e->utimers = t;
-    e->pending_timers++;
+    if (!weak)
+        e->pending_timers++;
     return 0;
 }
 

@@ -31,6 +31,9 @@ struct job {
     unsigned unmade;       /* stages not made this run (stopped, quota) */
     unsigned deferred;     /* stages waiting for room in the media pipeline */
     int active;            /* counted in the window */
+    int parked;            /* waiting for stages another run holds (leases) */
+    unsigned redo;         /* wanted though stored as done (--force, a bad file) */
+    int claimed_ok;        /* claimed by pump, about to start */
 };
 
 /* A stage of one job in flight: what the drivers carry between callbacks. */
@@ -53,6 +56,7 @@ struct stage_task {
     int resubmits;                   /* pipeline-level retries of a bad 200 */
     int counts_media;                /* holds one of run.media_max slots */
     int marked;                      /* a pending marker names t->file */
+    int64_t held;                    /* bytes counted against the engine's body budget */
 };
 
 /* A request that identical stages of several entries share. */
@@ -100,6 +104,18 @@ struct run {
         enum wb_stage stage;
     } *deferred;
     size_t def_head, def_len, def_cap;
+
+    /* Runs sharing the word bank: this run's leases, and entries waiting for
+     * stages another run holds (polled), then ready to start. */
+    struct wb_lease_holder me;
+    char host[256];
+    int64_t lease_ttl_ms, lease_poll_ms;
+    size_t *parked, n_parked, cap_parked;
+    size_t *ready, ready_head, ready_len, ready_cap;
+    int poll_timer, beat_timer;
+    int starting;       /* claimed by pump, not started yet (counted in the window) */
+    int sync_each;      /* pipeline.sync_commits: sync every stage commit */
+    int claim_warned;   /* a failed claim was logged */
 
     struct shared **shared; /* hash table of merged requests */
     size_t n_buckets;

@@ -127,6 +127,11 @@ void stage_media_done(void *ud, const struct wb_response *res)
         run_stage_finished(t);
         return;
     }
+    /* The decoded picture or clip waits for an encoder: it counts against
+     * the body budget until the task ends, so new media transfers wait
+     * rather than pile up behind a busy worker pool. */
+    t->held = (int64_t)(t->media.len + t->pcm.len);
+    wb_engine_hold(t->job->run->eng, t->held);
     if (t->stage == WB_STAGE_IMAGE)
         media_finish_image(t);
     else

@@ -61,6 +61,8 @@ int run_plan(struct run *r, struct wb_error *err)
                 continue;
             }
             j->want |= WB_STAGE_BIT(s);
+            if (j->e.stages[s].state == WB_STATE_DONE)
+                j->redo |= WB_STAGE_BIT(s);
             c->queued++;
         }
         if (!j->want)

@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,8 @@ void task_free(struct stage_task *t)
 {
     if (!t)
         return;
+    if (t->held)
+        wb_engine_hold(t->job->run->eng, -t->held);
     wb_entry_release(&t->details);
     wb_gemini_audio_release(&t->audio);
     wb_buf_release(&t->media);
@@ -513,6 +516,79 @@ static void stage_start(struct run *r, struct job *j, enum wb_stage s)
     }
 }
 
+/* Stages another run made since the plan: take them from the store. */
+static void take_done_elsewhere(struct run *r, struct job *j, unsigned done)
+{
+    struct wb_entry stored;
+    struct wb_error err = { 0 };
+    wb_entry_init(&stored);
+    if (wb_store_get(r->store, j->e.word, j->e.translation, j->e.language, &stored, &err) == 0) {
+        if ((!stored.context || !*stored.context) && j->e.context)
+            wb_str_set(&stored.context, j->e.context);
+        wb_entry_release(&j->e);
+        j->e = stored;
+    } else {
+        wb_entry_release(&stored);
+    }
+    for (int s = 0; s < WB_STAGE_COUNT; s++) {
+        if (done & WB_STAGE_BIT(s)) {
+            j->want &= ~WB_STAGE_BIT(s);
+            r->stats.stage[s].queued--;
+            r->stats.stage[s].cached++;
+        }
+    }
+}
+
+/* Claim j's stages in the store (a lease each). Returns 1 when the entry may
+ * start (what is left of its stages is ours), 0 when another run holds some
+ * of them (the entry is parked and polled), -1 when nothing is left. */
+static int job_claim(struct run *r, struct job *j)
+{
+    unsigned claimed = 0, done = 0;
+    struct wb_error err = { 0 };
+    if (!j->want)
+        return -1;
+    int rc = wb_store_claim(r->store, j->e.word, j->e.translation, j->e.language, j->want,
+                            j->redo, &r->me, r->lease_ttl_ms, &claimed, &done, &err);
+    if (rc == WB_ENOSPC) {
+        /* Nothing could be committed either: stop, said once. */
+        run_fatal(r, rc, wb_error_text(&err));
+        return -1;
+    }
+    if (rc != 0) {
+        /* Without a lease we cannot cooperate; make the stages anyway (the
+         * worst case is the old behaviour: asking twice). */
+        if (!r->claim_warned++)
+            wb_log(WB_LOG_WARN, "%s", wb_error_text(&err));
+        return 1;
+    }
+    /* (Done in the store but wanted anyway — forced, or its file is bad —
+     * is claimed like a missing stage: j->redo.) */
+    if (done)
+        take_done_elsewhere(r, j, done);
+    if (!j->want) {
+        r->stats.entries_done++;
+        return -1;
+    }
+    return (claimed & j->want) == j->want ? 1 : 0;
+}
+
+static void park(struct run *r, struct job *j)
+{
+    if (r->n_parked == r->cap_parked) {
+        size_t cap = r->cap_parked ? r->cap_parked * 2 : 64;
+        size_t *v = realloc(r->parked, cap * sizeof *v);
+        if (!v) {
+            run_fatal(r, WB_ENOMEM, "out of memory");
+            return;
+        }
+        r->parked = v;
+        r->cap_parked = cap;
+    }
+    r->parked[r->n_parked++] = j->index;
+    j->parked = 1;
+}
+
 /* Start entry j: every stage whose inputs are there. */
 static void job_start(struct run *r, struct job *j)
 {
@@ -539,20 +615,135 @@ static void job_start(struct run *r, struct job *j)
     }
 }
 
-/* The sliding window: a new entry starts the moment a slot frees. */
+static void lease_poll(void *ud, int status);
+
+static int ready_push(struct run *r, size_t idx)
+{
+    if (r->ready_head && r->ready_len == r->ready_cap) {
+        memmove(r->ready, r->ready + r->ready_head, (r->ready_len - r->ready_head) * sizeof *r->ready);
+        r->ready_len -= r->ready_head;
+        r->ready_head = 0;
+    }
+    if (r->ready_len == r->ready_cap) {
+        size_t cap = r->ready_cap ? r->ready_cap * 2 : 64;
+        size_t *v = realloc(r->ready, cap * sizeof *v);
+        if (!v)
+            return WB_ENOMEM;
+        r->ready = v;
+        r->ready_cap = cap;
+    }
+    r->ready[r->ready_len++] = idx;
+    return 0;
+}
+
+static void arm_poll(struct run *r)
+{
+    if (r->n_parked && !r->poll_timer && !r->fatal && !r->stopping &&
+        wb_engine_timer(r->eng, r->lease_poll_ms, lease_poll, r) == 0)
+        r->poll_timer = 1;
+}
+
+/* The sliding window: a new entry starts the moment a slot frees. Entries
+ * whose stages another run holds wait aside (parked) without taking a slot,
+ * so both runs work through different entries. */
 static void pump(struct run *r)
 {
+    struct wb_error err = { 0 };
+    size_t first = r->next;
+    int limit, batch = 0;
     /* The original's way, kept for benchmarks: batches that wait for their
      * slowest member before the next batch starts. */
     if (r->batch_barrier && r->active > 0)
         return;
-    while (r->active < (r->batch_barrier ? r->batch_barrier : r->jobs_max) && r->next < r->n_jobs && !r->fatal && !r->stopping) {
+    limit = r->batch_barrier ? r->batch_barrier : r->jobs_max;
+    /* Entries the poll found free (their claims are taken) go first. */
+    while (r->active < limit && r->ready_head < r->ready_len && !r->fatal && !r->stopping) {
         if (wb_engine_stopping(r->eng)) {
             r->stopping = 1;
             break;
         }
-        job_start(r, &r->jobs[r->next++]);
+        job_start(r, &r->jobs[r->ready[r->ready_head++]]);
     }
+    /* Claim the next entries; many at once (the first fill) in one
+     * transaction, committed before any of them starts: a stage commit
+     * never rides on the claims' transaction. */
+    if (r->active + r->starting + 1 < limit && r->next + 1 < r->n_jobs &&
+        !wb_store_in_batch(r->store) && wb_store_begin_light(r->store, &err) == 0)
+        batch = 1;
+    while (r->active + r->starting < limit && r->next < r->n_jobs && !r->fatal && !r->stopping) {
+        struct job *j = &r->jobs[r->next++];
+        if (wb_engine_stopping(r->eng)) {
+            r->stopping = 1;
+            r->next--;
+            break;
+        }
+        switch (job_claim(r, j)) {
+        case 1:
+            j->claimed_ok = 1;
+            r->starting++;
+            break;
+        case 0:
+            park(r, j);
+            break;
+        default:
+            break;
+        }
+    }
+    if (batch && wb_store_commit(r->store, &err) != 0)
+        wb_log(WB_LOG_WARN, "%s", wb_error_text(&err));
+    for (size_t i = first; i < r->next && !r->fatal; i++) {
+        struct job *j = &r->jobs[i];
+        if (j->claimed_ok) {
+            j->claimed_ok = 0;
+            r->starting--;
+            job_start(r, j);
+        }
+    }
+    arm_poll(r);
+}
+
+/* Parked entries: has the other run committed their stages, or gone away? */
+static void lease_poll(void *ud, int status)
+{
+    struct run *r = ud;
+    struct wb_error err = { 0 };
+    size_t keep = 0;
+    int batch;
+    r->poll_timer = 0;
+    if (status || r->fatal || r->stopping)
+        return;
+    batch = wb_store_begin_light(r->store, &err) == 0;
+    for (size_t i = 0; i < r->n_parked; i++) {
+        struct job *j = &r->jobs[r->parked[i]];
+        int rc = job_claim(r, j);
+        if (rc == 0) {
+            r->parked[keep++] = r->parked[i];
+            continue;
+        }
+        j->parked = 0;
+        if (rc == 1 && ready_push(r, j->index) != 0)
+            run_fatal(r, WB_ENOMEM, "out of memory");
+    }
+    r->n_parked = keep;
+    if (batch && wb_store_commit(r->store, &err) != 0)
+        wb_log(WB_LOG_WARN, "%s", wb_error_text(&err));
+    pump(r);
+    arm_poll(r);
+}
+
+/* Our leases stay ours while we live. */
+static void lease_beat(void *ud, int status)
+{
+    struct run *r = ud;
+    struct wb_error err = { 0 };
+    r->beat_timer = 0;
+    if (status || r->fatal || r->stopping)
+        return;
+    if (wb_store_lease_heartbeat(r->store, &r->me, &err) != 0)
+        wb_log(WB_LOG_WARN, "%s", wb_error_text(&err));
+    if ((r->active > 0 || r->next < r->n_jobs || r->n_parked || r->ready_head < r->ready_len) &&
+        wb_engine_timer_weak(r->eng, r->lease_ttl_ms / 3, lease_beat, r) == 0)
+        r->beat_timer = 1;
 }
 
 /* ---- progress ---- */
@@ -614,9 +805,64 @@ static void progress_tick(void *ud, int status)
     update_stats(r);
     if (r->opts.on_progress)
         r->opts.on_progress(r->opts.ud, &r->stats);
-    if ((r->active > 0 || r->next < r->n_jobs) && !r->fatal && !r->stopping &&
+    if ((r->active > 0 || r->next < r->n_jobs || r->n_parked) && !r->fatal && !r->stopping &&
         wb_engine_timer(r->eng, PROGRESS_MS, progress_tick, r) == 0)
         r->progress_timer = 1;
+}
+
+/* ---- rates learned from 429s, remembered in the store ---- */
+
+static const enum wb_req_kind stage_kind[WB_STAGE_COUNT] = { WB_REQ_TEXT, WB_REQ_IMAGE,
+                                                             WB_REQ_SPEECH };
+
+/* Start each model at the pace an earlier run learned, grown back with its
+ * age (doubling every limit.learned_half_life_s, default an hour) so an old
+ * lesson fades and the next 429 teaches a new one. */
+static void rates_load(struct run *r)
+{
+    double half = wb_config_get_double(r->cfg, "limit.learned_half_life_s", 3600);
+    int64_t now = wb_clock_wall_s();
+    if (half < 1)
+        half = 1;
+    for (int s = 0; s < WB_STAGE_COUNT; s++) {
+        const char *model = stage_model(r, (enum wb_stage)s);
+        double rpm = 0, grown;
+        int64_t at = 0;
+        struct wb_error err = { 0 };
+        if (r->prov[s] == PROV_OFFLINE || r->prov[s] == PROV_NONE || !model || !*model ||
+            (r->opts.skip & WB_STAGE_BIT(s)))
+            continue;
+        if (wb_store_rate_get(r->store, model, &rpm, &at, &err) != 0)
+            continue;
+        grown = rpm * pow(2.0, (double)(now > at ? now - at : 0) / half);
+        if (grown > rpm * 16)
+            continue; /* forgotten */
+        wb_log(WB_LOG_INFO, "%s: starting at %.0f requests a minute (learned from 429s)", model,
+               grown);
+        wb_engine_set_rate(r->eng, model, stage_kind[s], grown);
+    }
+}
+
+/* What this run learned: the pace the server allowed after its 429s; a
+ * learned pace that drew no 429 may go a little faster next time. */
+static void rates_save(struct run *r)
+{
+    struct wb_engine_model_info mi;
+    for (size_t i = 0; i < wb_engine_model_count(r->eng); i++) {
+        struct wb_error err = { 0 };
+        double rpm = 0;
+        if (wb_engine_model_info(r->eng, i, &mi) != 0)
+            continue;
+        if (mi.learned_rpm > 0)
+            rpm = mi.learned_rpm;
+        else if (mi.start_rpm > 0 && mi.rate_limited == 0 && mi.succeeded >= 10)
+            rpm = mi.start_rpm * 1.25;
+        if (rpm > 0 && wb_store_rate_set(r->store, mi.model, rpm, &err) != 0)
+            wb_log(WB_LOG_WARN, "%s", wb_error_text(&err));
+        else if (rpm > 0)
+            wb_log(WB_LOG_INFO, "%s: %.0f requests a minute remembered for the next run", mi.model,
+                   rpm);
+    }
 }
 
 /* ---- public API ---- */
@@ -667,12 +913,31 @@ int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *
     if (!r->speech_mode)
         r->speech_mode = "word";
     r->batch_barrier = (int)wb_config_get_int(cfg, "pipeline.batch_barrier", 0);
-    r->media_max = (int)wb_config_get_int(cfg, "pipeline.media_in_flight", 32);
-    if (r->media_max < 1)
-        r->media_max = 1;
+    r->lease_ttl_ms = wb_config_get_int(cfg, "pipeline.lease_ttl_ms", 30000);
+    if (r->lease_ttl_ms < 300)
+        r->lease_ttl_ms = 300;
+    r->lease_poll_ms = wb_config_get_int(cfg, "pipeline.lease_poll_ms", 200);
+    if (r->lease_poll_ms < 10)
+        r->lease_poll_ms = 10;
+    if (gethostname(r->host, sizeof r->host - 1) != 0)
+        snprintf(r->host, sizeof r->host, "localhost");
+    r->me.host = r->host;
+    r->me.pid = (long)getpid();
+    {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        r->me.token = ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) ^ ((int64_t)getpid() << 40);
+        r->me.token &= INT64_MAX;
+    }
     r->jobs_max = r->opts.jobs > 0 ? r->opts.jobs : (int)wb_config_get_int(cfg, "jobs", 16);
     if (r->jobs_max < 1)
         r->jobs_max = 1;
+    /* Each entry in the window has at most a picture and a clip on their
+     * way; memory is bounded by bytes (the engine's http.body_budget), not
+     * by holding requests back. */
+    r->media_max = (int)wb_config_get_int(cfg, "pipeline.media_in_flight", 2L * r->jobs_max);
+    if (r->media_max < 1)
+        r->media_max = 1;
     wb_audio_options_init(&r->audio_opts);
     af = wb_config_get(cfg, "audio_format");
     if (af && wb_audio_format_from_name(af) >= 0)
@@ -720,6 +985,7 @@ int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *
     }
     if ((rc = wb_engine_new(cfg, &r->eng, err)))
         goto out;
+    wb_engine_set_window(r->eng, r->jobs_max);
 out:
     if (rc) {
         wb_run_free((struct wb_run *)r);
@@ -739,6 +1005,8 @@ void wb_run_free(struct wb_run *pub)
         wb_entry_release(&r->jobs[i].e);
     free(r->jobs);
     free(r->deferred);
+    free(r->parked);
+    free(r->ready);
     shared_free_all(r);
     for (size_t i = 0; i < r->n_failures; i++)
         free(r->failures[i].message);
@@ -823,8 +1091,35 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
         return rc;
     if (r->opts.on_progress && wb_engine_timer(r->eng, PROGRESS_MS, progress_tick, r) == 0)
         r->progress_timer = 1;
+    if (!r->opts.cache_only && wb_engine_timer_weak(r->eng, r->lease_ttl_ms / 3, lease_beat, r) == 0)
+        r->beat_timer = 1;
+    if (!r->opts.cache_only)
+        rates_load(r);
+    /* A finished stage is committed at once, to the log without a sync of
+     * its own (a commit costs ~4 ms of the loop's time with one): it
+     * survives Ctrl-C and kill -9; the run syncs at its end.
+     * pipeline.sync_commits = 1 syncs every commit. */
+    r->sync_each = wb_config_get_bool(r->cfg, "pipeline.sync_commits", 0);
+    if (!r->sync_each) {
+        struct wb_error serr = { 0 };
+        if (wb_store_set_sync(r->store, 0, &serr) != 0)
+            wb_log(WB_LOG_WARN, "%s", wb_error_text(&serr));
+    }
     pump(r);
     rc = wb_engine_run(r->eng);
+    if (!r->opts.cache_only) {
+        /* Stages not made are free for the next run at once. After a fatal
+         * error (a full disk) these fail the same way: said once already. */
+        struct wb_error lerr = { 0 };
+        enum wb_log_level lv = r->fatal ? WB_LOG_DEBUG : WB_LOG_WARN;
+        if (wb_store_lease_release_all(r->store, &r->me, &lerr) != 0)
+            wb_log(lv, "%s", wb_error_text(&lerr));
+        if (!r->fatal)
+            rates_save(r);
+        if (!r->sync_each && (wb_store_set_sync(r->store, 1, &lerr) != 0 ||
+                              wb_store_sync(r->store, &lerr) != 0))
+            wb_log(lv, "%s", wb_error_text(&lerr));
+    }
     update_stats(r);
     if (r->opts.on_progress)
         r->opts.on_progress(r->opts.ud, &r->stats);
@@ -832,9 +1127,9 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
         *err = r->fatal_err;
         return r->fatal_err.code ? r->fatal_err.code : WB_EINTERNAL;
     }
-    if (r->interrupted || rc == WB_ECANCELED || r->next < r->n_jobs)
+    if (r->interrupted || rc == WB_ECANCELED || r->next < r->n_jobs || r->n_parked)
         return wb_error_set(err, WB_ECANCELED, "interrupted: %zu of %zu entries not started",
-                            r->n_jobs - r->next, r->n_jobs);
+                            r->n_jobs - r->next + r->n_parked, r->n_jobs);
     if (r->stats.entries_failed || r->exhausted) {
         return wb_error_set(err, WB_EINCOMPLETE, "%lld of %lld entries failed",
                             (long long)r->stats.entries_failed, (long long)r->stats.entries);

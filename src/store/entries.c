@@ -373,6 +373,8 @@ int wb_store_set_details(struct wb_store *st, const struct wb_entry *e, struct w
         (rc = write_examples(st, id, is_new, e, err)))
         goto out;
     rc = write_stage(st, id, WB_STAGE_DETAILS, &e->stages[WB_STAGE_DETAILS], now, err);
+    if (rc == 0)
+        rc = store_lease_drop(st, e, WB_STAGE_DETAILS, err);
 out:
     return store_op_end(st, rc, err);
 }
@@ -389,6 +391,8 @@ int wb_store_set_stage(struct wb_store *st, const struct wb_entry *key, enum wb_
         return rc;
     if ((rc = write_row(st, key, 0, now, &id, NULL, err)) == 0)
         rc = write_stage(st, id, stage, info, now, err);
+    if (rc == 0)
+        rc = store_lease_drop(st, key, stage, err);
     return store_op_end(st, rc, err);
 }
 

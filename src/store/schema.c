@@ -81,6 +81,24 @@ static const struct migration migrations[] = {
       "  language TEXT NOT NULL,\n"
       "  PRIMARY KEY (job, idx)\n"
       ") WITHOUT ROWID;\n" },
+    { 5, /* runs sharing a word bank: who is making a stage; rates learned from 429s */
+      "CREATE TABLE leases (\n"
+      "  word TEXT NOT NULL,\n"
+      "  translation TEXT NOT NULL,\n"
+      "  language TEXT NOT NULL,\n"
+      "  stage TEXT NOT NULL CHECK (stage IN ('details', 'image', 'audio')),\n"
+      "  pid INTEGER NOT NULL,\n"
+      "  host TEXT NOT NULL,\n"
+      "  token INTEGER NOT NULL,\n"
+      "  heartbeat INTEGER NOT NULL,\n"
+      "  PRIMARY KEY (word, translation, language, stage)\n"
+      ") WITHOUT ROWID;\n"
+      "CREATE INDEX leases_by_token ON leases (token);\n"
+      "CREATE TABLE rates (\n"
+      "  model TEXT PRIMARY KEY,\n"
+      "  rpm REAL NOT NULL CHECK (rpm > 0),\n"
+      "  updated_at INTEGER NOT NULL\n"
+      ") WITHOUT ROWID;\n" },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == WB_STORE_SCHEMA_VERSION,

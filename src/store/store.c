@@ -49,6 +49,19 @@ static const char *const stmt_sql[ST__COUNT] = {
                      "provider, model, voice, tokens_in, tokens_out, updated_at) "
                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [ST_REMOVE] = "DELETE FROM entries WHERE word = ?1 AND translation = ?2 AND language = ?3",
+    [ST_STAGE_STATE] = "SELECT s.state FROM stages s JOIN entries e ON e.id = s.entry_id "
+                       "WHERE e.word = ?1 AND e.translation = ?2 AND e.language = ?3 "
+                       "AND s.stage = ?4",
+    [ST_LEASE_GET] = "SELECT pid, host, token, heartbeat FROM leases WHERE word = ?1 "
+                     "AND translation = ?2 AND language = ?3 AND stage = ?4",
+    [ST_LEASE_PUT] = "INSERT OR REPLACE INTO leases (word, translation, language, stage, pid, "
+                     "host, token, heartbeat) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_LEASE_DEL] = "DELETE FROM leases WHERE word = ?1 AND translation = ?2 AND language = ?3 "
+                     "AND stage = ?4",
+    [ST_LEASE_DEL_MINE] = "DELETE FROM leases WHERE token = ?1",
+    [ST_LEASE_BEAT] = "UPDATE leases SET heartbeat = ?2 WHERE token = ?1",
+    [ST_RATE_GET] = "SELECT rpm, updated_at FROM rates WHERE model = ?1",
+    [ST_RATE_PUT] = "INSERT OR REPLACE INTO rates (model, rpm, updated_at) VALUES (?1, ?2, ?3)",
 };
 
 int store_map_rc(int rc)
@@ -330,6 +343,46 @@ int wb_store_set_busy_timeout(struct wb_store *st, int ms, struct wb_error *err)
     return 0;
 }
 
+int store_set_light(struct wb_store *st, int light)
+{
+    int full = !light && !st->sync_normal;
+    return sqlite3_exec(st->db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                        NULL, NULL, NULL) == SQLITE_OK
+               ? 0
+               : WB_EIO;
+}
+
+int wb_store_set_sync(struct wb_store *st, int each_commit, struct wb_error *err)
+{
+    st->sync_normal = !each_commit;
+    if (store_set_light(st, 0) != 0)
+        return store_fail(st, sqlite3_errcode(st->db), "setting synchronous", err);
+    return 0;
+}
+
+int wb_store_sync(struct wb_store *st, struct wb_error *err)
+{
+    /* A checkpoint syncs the log, then the database. */
+    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+        return store_fail(st, rc, "syncing", err);
+    return 0;
+}
+
+int wb_store_begin_light(struct wb_store *st, struct wb_error *err)
+{
+    int rc;
+    if (st->in_batch)
+        return wb_error_set(err, WB_EINVAL, "%s: a batch is already open", st->path);
+    store_set_light(st, 1);
+    if ((rc = wb_store_begin(st, err)) != 0) {
+        store_set_light(st, 0);
+        return rc;
+    }
+    st->light_batch = 1;
+    return 0;
+}
+
 int wb_store_begin(struct wb_store *st, struct wb_error *err)
 {
     int rc;
@@ -352,6 +405,9 @@ int wb_store_commit(struct wb_store *st, struct wb_error *err)
     if (rc && !sqlite3_get_autocommit(st->db))
         run(st, ST_ROLLBACK, "rolling back", NULL);
     st->in_batch = 0;
+    if (st->light_batch)
+        store_set_light(st, 0);
+    st->light_batch = 0;
     return rc;
 }
 
@@ -361,6 +417,9 @@ int wb_store_rollback(struct wb_store *st)
     if (st->in_batch && !sqlite3_get_autocommit(st->db))
         rc = run(st, ST_ROLLBACK, "rolling back a batch", NULL);
     st->in_batch = 0;
+    if (st->light_batch)
+        store_set_light(st, 0);
+    st->light_batch = 0;
     return rc;
 }
 

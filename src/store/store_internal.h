@@ -31,6 +31,14 @@ enum store_stmt {
     ST_ADD_EXAMPLE,
     ST_SET_STAGE,
     ST_REMOVE,
+    ST_STAGE_STATE,
+    ST_LEASE_GET,
+    ST_LEASE_PUT,
+    ST_LEASE_DEL,
+    ST_LEASE_DEL_MINE,
+    ST_LEASE_BEAT,
+    ST_RATE_GET,
+    ST_RATE_PUT,
     ST__COUNT
 };
 
@@ -43,6 +51,8 @@ struct wb_store {
     unsigned flags;
     int version;
     int in_batch;
+    int light_batch; /* wb_store_begin_light: synchronous = NORMAL until it ends */
+    int sync_normal; /* wb_store_set_sync(st, 0): no sync at each commit */
     int busy_ms;
     sqlite3_stmt *stmts[ST__COUNT];
     sqlite3_stmt *each_stmts[STORE_QUERY_SHAPES];
@@ -61,6 +71,12 @@ int store_step_done(struct wb_store *st, sqlite3_stmt *s, const char *what,
 /* Start/finish one all-or-nothing write: a transaction, or a savepoint in a batch. */
 int store_op_begin(struct wb_store *st, struct wb_error *err);
 int store_op_end(struct wb_store *st, int rc, struct wb_error *err);
+
+/* synchronous = NORMAL (1) or FULL (0) for the commits that follow. */
+int store_set_light(struct wb_store *st, int light);
+/* Drop any lease on stage s of the entry: it was just committed (leases.c). */
+int store_lease_drop(struct wb_store *st, const struct wb_entry *key, enum wb_stage s,
+                     struct wb_error *err);
 
 /* Read the schema version into st->version; refuse a foreign or newer file.
  * Only reads, so it is safe before anything else touches the file. */

@@ -519,3 +519,100 @@ TEST(store_migrates_empty_v0_file)
     wb_store_close(st);
     CHECK(has_index(path, "entries_by_language"));
 }
+
+/* Leases: a stage claimed by one run is busy for another; committing it
+ * drops the lease and makes it done for everyone; a holder whose process is
+ * gone, or whose heartbeat is older than the ttl, loses its leases. */
+TEST(store_leases_claim_commit_takeover)
+{
+    const char *path = tmp_path("leases.db");
+    struct wb_store *st = NULL;
+    struct wb_error err = { 0 };
+    struct wb_entry e;
+    struct wb_stage_info info;
+    unsigned claimed, done;
+    const unsigned all = 7u;
+    struct wb_lease_holder a = { 1001, (long)getpid(), "hostA" };
+    struct wb_lease_holder b = { 1002, (long)getpid(), "hostA" };
+    CHECK_OK(wb_store_open(path, WB_STORE_CREATE, &st, &err), &err);
+    CHECK_OK(wb_store_claim(st, "猫", "cat", "ja", all, 0, &a, 30000, &claimed, &done, &err), &err);
+    CHECK_INT(claimed, all);
+    CHECK_INT(done, 0);
+    /* b finds all three leased by a live holder. */
+    CHECK_OK(wb_store_claim(st, "猫", "cat", "ja", all, 0, &b, 30000, &claimed, &done, &err), &err);
+    CHECK_INT(claimed, 0);
+    CHECK_INT(done, 0);
+    /* a commits the audio stage: done for b, lease gone. */
+    wb_entry_init(&e);
+    e.word = strdup("猫");
+    e.translation = strdup("cat");
+    e.language = strdup("ja");
+    memset(&info, 0, sizeof info);
+    info.state = WB_STATE_DONE;
+    info.file = (char *)"x.mp3";
+    CHECK_OK(wb_store_set_stage(st, &e, WB_STAGE_AUDIO, &info, &err), &err);
+    CHECK_OK(wb_store_claim(st, "猫", "cat", "ja", all, 0, &b, 30000, &claimed, &done, &err), &err);
+    CHECK_INT(done, 1u << WB_STAGE_AUDIO);
+    CHECK_INT(claimed, 0);
+    /* Made again although done (--force): claimed, not reported done. */
+    CHECK_OK(wb_store_claim(st, "猫", "cat", "ja", 1u << WB_STAGE_AUDIO, 1u << WB_STAGE_AUDIO, &b,
+                            30000, &claimed, &done, &err),
+             &err);
+    CHECK_INT(done, 0);
+    CHECK_INT(claimed, 1u << WB_STAGE_AUDIO);
+    /* a's heartbeat older than the ttl: b takes over what is not done. */
+    usleep(30000);
+    CHECK_OK(wb_store_claim(st, "猫", "cat", "ja", all, 0, &b, 10, &claimed, &done, &err), &err);
+    CHECK_INT(claimed, all & ~(1u << WB_STAGE_AUDIO));
+    /* ... and now a is the one that waits (its own lease is gone). */
+    CHECK_OK(wb_store_claim(st, "猫", "cat", "ja", 1u, 0, &a, 30000, &claimed, &done, &err), &err);
+    CHECK_INT(claimed, 0);
+    /* A holder on this host whose process is gone loses at once. */
+    {
+        pid_t child = fork();
+        if (child == 0)
+            _exit(0);
+        waitpid(child, NULL, 0);
+        struct wb_lease_holder dead = { 1003, (long)child, "hostA" };
+        CHECK_OK(wb_store_claim(st, "犬", "dog", "ja", all, 0, &dead, 30000, &claimed, &done, &err),
+                 &err);
+        CHECK_INT(claimed, all);
+        CHECK_OK(wb_store_claim(st, "犬", "dog", "ja", all, 0, &a, 30000, &claimed, &done, &err),
+                 &err);
+        CHECK_INT(claimed, all);
+        /* The same pid on another host is not ours to judge: busy. */
+        struct wb_lease_holder other = { 1004, (long)child, "hostB" };
+        CHECK_OK(wb_store_claim(st, "鳥", "bird", "ja", all, 0, &other, 30000, &claimed, &done, &err),
+                 &err);
+        CHECK_OK(wb_store_claim(st, "鳥", "bird", "ja", all, 0, &a, 30000, &claimed, &done, &err),
+                 &err);
+        CHECK_INT(claimed, 0);
+    }
+    /* Released leases are free again. */
+    CHECK_OK(wb_store_lease_heartbeat(st, &a, &err), &err);
+    CHECK_OK(wb_store_lease_release_all(st, &a, &err), &err);
+    CHECK_OK(wb_store_claim(st, "犬", "dog", "ja", all, 0, &b, 30000, &claimed, &done, &err), &err);
+    CHECK_INT(claimed, all);
+    wb_entry_release(&e);
+    wb_store_close(st);
+}
+
+TEST(store_rates_remembered)
+{
+    const char *path = tmp_path("rates.db");
+    struct wb_store *st = NULL;
+    struct wb_error err = { 0 };
+    double rpm = 0;
+    int64_t at = 0;
+    CHECK_OK(wb_store_open(path, WB_STORE_CREATE, &st, &err), &err);
+    CHECK_INT(wb_store_rate_get(st, "m", &rpm, &at, &err), WB_ENOTFOUND);
+    CHECK_OK(wb_store_rate_set(st, "m", 42.5, &err), &err);
+    CHECK_OK(wb_store_rate_set(st, "m", 40, &err), &err);
+    wb_store_close(st);
+    CHECK_OK(wb_store_open(path, 0, &st, &err), &err);
+    CHECK_OK(wb_store_rate_get(st, "m", &rpm, &at, &err), &err);
+    CHECK(rpm == 40);
+    CHECK(at > 0);
+    CHECK_INT(wb_store_rate_set(st, "m", 0, &err), WB_EINVAL);
+    wb_store_close(st);
+}

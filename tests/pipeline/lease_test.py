@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Runs sharing a word bank cooperate, through the wordbank command against the
+loopback Gemini fake: two runs started together on one word bank never
+request a stage twice (counted at the fake) and both end with every entry
+done; a run killed with SIGKILL while holding leases is taken over at once by
+the next run (its process is gone), which finishes everything. Prints TAP."""
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+WB = os.path.abspath(os.environ["WB_BIN"])
+ROOT = os.environ["WB_SOURCE_ROOT"]
+KEY = "test-key-not-secret-123456"
+MODELS = ("gemini-3.8-flash", "gemini-3.1-flash-image", "gemini-3.8-flash-tts")
+results = []
+
+
+def check(name, cond, detail=""):
+    results.append((name, bool(cond), detail))
+
+
+class Fake:
+    def __init__(self, scenario):
+        self.p = subprocess.Popen(["node", os.path.join(ROOT, "tests/fake/server.mjs")],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.url = f"http://127.0.0.1:{json.loads(self.p.stdout.readline())['port']}"
+        req = urllib.request.Request(self.url + "/_fake/scenario", data=json.dumps(scenario).encode(),
+                                     method="POST", headers={"content-type": "application/json"})
+        urllib.request.urlopen(req).read()
+
+    def stats(self):
+        return json.load(urllib.request.urlopen(self.url + "/_fake/stats"))
+
+    def stop(self):
+        self.p.stdin.close()
+        self.p.wait(10)
+
+
+def env_for(tmp, fake):
+    env = dict(os.environ, GEMINI_API_KEY=KEY, GEMINI_BASE_URL=fake.url, HOME=tmp,
+               XDG_CACHE_HOME=tmp + "/cache")
+    env.pop("GOOGLE_API_KEY", None)
+    return env
+
+
+def start(tmp, fake, args):
+    return subprocess.Popen([WB, "--db", tmp + "/wb.db", "--progress", "never"] + args,
+                            env=env_for(tmp, fake), cwd=tmp, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def entries(tmp, fake):
+    r = subprocess.run([WB, "--db", tmp + "/wb.db", "list", "--json"], env=env_for(tmp, fake),
+                       cwd=tmp, capture_output=True, text=True)
+    check("list exits 0", r.returncode == 0, r.stderr)
+    return json.loads(r.stdout) if r.returncode == 0 else []
+
+
+def all_done(ents, n):
+    return len(ents) == n and all(e["stages"][s]["state"] == "done"
+                                  for e in ents for s in ("details", "image", "audio"))
+
+
+def requests_per_model(fake):
+    st = fake.stats()
+    return {m: st["models"].get(m, {}).get("requests", 0) for m in MODELS}
+
+
+def words(tmp, n):
+    path = os.path.join(tmp, "w.txt")
+    with open(path, "w") as f:
+        f.write("".join(f"- 語{i}: word number {i} (lease test {i})\n" for i in range(n)))
+    return path
+
+
+def two_runs_together():
+    tmp = tempfile.mkdtemp(prefix="wblease.")
+    n = 40
+    fake = Fake({"seed": 3, "default": {"latencyMs": 120, "jitter": 0.3}})
+    try:
+        lst = words(tmp, n)
+        # Create the word bank first so both runs open a migrated file.
+        # (an empty import creates it; list on a missing word bank is exit 3)
+        open(tmp + "/empty.jsonl", "w").close()
+        r = subprocess.run([WB, "--db", tmp + "/wb.db", "import", tmp + "/empty.jsonl"],
+                           env=env_for(tmp, fake), cwd=tmp, capture_output=True, text=True)
+        check("an empty import creates the word bank", r.returncode == 0 and
+              os.path.exists(tmp + "/wb.db"), r.stderr)
+        a = start(tmp, fake, ["-j", "6", "propagate", lst])
+        b = start(tmp, fake, ["-j", "6", "propagate", lst])
+        outs = [p.communicate(timeout=240) for p in (a, b)]
+        check("first run exits 0", a.returncode == 0, outs[0][1])
+        check("second run exits 0", b.returncode == 0, outs[1][1])
+        per = requests_per_model(fake)
+        for m in MODELS:
+            check(f"{m}: each stage requested once ({per[m]} requests for {n} entries)",
+                  per[m] == n, json.dumps(per))
+        ents = entries(tmp, fake)
+        check("every entry done", all_done(ents, n), json.dumps(ents)[:500])
+        db = sqlite3.connect(tmp + "/wb.db")
+        left = db.execute("SELECT count(*) FROM leases").fetchone()[0]
+        db.close()
+        check("no lease left behind", left == 0, str(left))
+    finally:
+        fake.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def killed_holder_taken_over():
+    tmp = tempfile.mkdtemp(prefix="wblease.")
+    n = 8
+    # Pictures take long: the first run is killed while it holds their leases.
+    fake = Fake({"seed": 4, "default": {"latencyMs": 50},
+                 "models": {"gemini-3.1-flash-image": {"latencyMs": 4000}}})
+    try:
+        lst = words(tmp, n)
+        a = start(tmp, fake, ["-j", "8", "propagate", lst])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            st = fake.stats()
+            if st["models"].get("gemini-3.1-flash-image", {}).get("inFlight", 0) >= n:
+                break
+            time.sleep(0.05)
+        a.send_signal(signal.SIGKILL)
+        a.communicate(timeout=30)
+        db = sqlite3.connect(tmp + "/wb.db")
+        held = db.execute("SELECT count(*) FROM leases WHERE pid = ? AND stage = 'image'",
+                          (a.pid,)).fetchone()[0]
+        db.close()
+        check(f"the killed run held the image leases ({held})", held == n, str(held))
+        before = requests_per_model(fake)["gemini-3.1-flash-image"]
+        t0 = time.monotonic()
+        b = start(tmp, fake, ["-j", "8", "propagate", lst])
+        out, errs = b.communicate(timeout=120)
+        took = time.monotonic() - t0
+        check("the next run exits 0", b.returncode == 0, errs)
+        # The default lease ttl is 30 s: taking over at once means the dead
+        # process was recognised, not waited out.
+        check(f"took over at once ({took:.1f} s)", took < 25, f"{took:.1f} s")
+        after = requests_per_model(fake)["gemini-3.1-flash-image"]
+        check(f"the next run drew the pictures ({after - before} requests)", after - before == n,
+              f"{before} -> {after}")
+        ents = entries(tmp, fake)
+        check("every entry done after the takeover", all_done(ents, n), json.dumps(ents)[:500])
+    finally:
+        fake.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+two_runs_together()
+killed_holder_taken_over()
+print(f"1..{len(results)}")
+for i, (name, ok, detail) in enumerate(results, 1):
+    print(f"{'ok' if ok else 'not ok'} {i} - {name}")
+    if not ok and detail:
+        for line in str(detail).splitlines()[:20]:
+            print(f"# {line}")
