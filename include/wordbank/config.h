@@ -26,6 +26,9 @@ enum wb_config_source {
 
 struct wb_config;
 
+/* A configuration holding the defaults only (nothing is read from the
+ * environment or a file until a wb_config_load_* call). *out is the
+ * caller's: wb_config_free() it (NULL is a no-op). -WB_ENOMEM. */
 WB_API int wb_config_new(struct wb_config **out);
 WB_API void wb_config_free(struct wb_config *cfg);
 

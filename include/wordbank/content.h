@@ -102,6 +102,8 @@ struct wb_doc {
     size_t n_diags;
 };
 
+/* An empty document; release frees its blocks, diagnostics and copy of the
+ * source and leaves it initialised. */
 WB_API void wb_doc_init(struct wb_doc *doc);
 WB_API void wb_doc_release(struct wb_doc *doc);
 /* Parse src (any bytes; LF or CRLF; an optional BOM). doc must be initialised
@@ -150,6 +152,10 @@ struct wb_render_opts {
     int no_quiz;       /* cards only */
 };
 
+/* Zero every option: an HTML fragment, each NULL field taking the default
+ * named above (lang "ja", media under "media/"), assets linked, quiz on. A
+ * zero-initialised struct is the same, which keeps the options of older
+ * callers valid when fields are added at the end. */
 WB_API void wb_render_opts_init(struct wb_render_opts *o);
 
 /* Render a parsed document into out (appended). lookup may be NULL. */

@@ -64,6 +64,8 @@ struct wb_entry {
     int64_t created_at, updated_at;
 };
 
+/* Zero an entry (every string NULL). Release frees what it owns and leaves
+ * it initialised, ready for reuse. */
 WB_API void wb_entry_init(struct wb_entry *e);
 WB_API void wb_entry_release(struct wb_entry *e);
 /* Deep copy; dst must be initialised (its old contents are released). */

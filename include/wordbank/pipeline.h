@@ -65,6 +65,8 @@ struct wb_run_failure {
     int code;            /* the WB_E* code (-WB_ENOTFOUND: "not in EDICT", no use retrying) */
 };
 
+/* Options of a run. Zero-initialise it: fields are only ever added at its
+ * end (see wordbank/api.h on the ABI). */
 struct wb_run_opts {
     unsigned skip;   /* WB_STAGE_BIT()s not to do (--no-image, --no-audio) */
     unsigned force;  /* WB_STAGE_BIT()s to redo even when done */
@@ -77,20 +79,37 @@ struct wb_run_opts {
 
 struct wb_run;
 
+/* Make a run over store, writing media into media_dir. cfg, store and
+ * media_dir are borrowed and must outlive the run; opts (may be NULL) is
+ * copied. *out is the caller's: wb_run_free() it. Errors: -WB_ECONFIG (an
+ * unknown provider, a provider without its key), -WB_ENOMEM. */
 WB_API int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *media_dir,
                       const struct wb_run_opts *opts, struct wb_run **out, struct wb_error *err);
+/* Free the run (after wb_run_execute returned, or instead of it). NULL is
+ * a no-op. */
 WB_API void wb_run_free(struct wb_run *r);
 /* Queue an entry (language from config "lang"). Duplicates merge (the first
  * non-empty context wins). */
 WB_API int wb_run_add(struct wb_run *r, const char *word, const char *translation,
                       const char *context, struct wb_error *err);
+/* Make every missing stage of the queued entries, blocking until the run
+ * ends; opts.on_progress reports on the way. Each finished stage is in the
+ * store when this returns. 0: all done; -WB_EINCOMPLETE: some stages failed
+ * (wb_run_failure_at lists them; the others are done); -WB_ECANCELED:
+ * wb_run_interrupt() stopped it; anything else is fatal for the whole run
+ * (-WB_EAUTH, -WB_EMODEL, -WB_ECONFIG, -WB_ENOSPC) with its message in err.
+ * Once per run. */
 WB_API int wb_run_execute(struct wb_run *r, struct wb_error *err);
 /* Ctrl-C: stop starting work, let requests in flight finish within a grace
  * period, commit what finished. Async-signal-safe. */
 WB_API void wb_run_interrupt(struct wb_run *r);
+/* A copy of the run's counters (safe during wb_run_execute from the loop
+ * thread's progress callback, and after it). */
 WB_API void wb_run_get_stats(const struct wb_run *r, struct wb_run_stats *out);
 /* The stage failures of this run, in the order they happened. */
 WB_API size_t wb_run_failure_count(const struct wb_run *r);
+/* The i-th failure (i < wb_run_failure_count), borrowed: valid until
+ * wb_run_free(). */
 WB_API const struct wb_run_failure *wb_run_failure_at(const struct wb_run *r, size_t i);
 
 /* One-off speech for any text (wordbank tts), in the configured provider's
