@@ -81,9 +81,9 @@ WB_API const char *wb_bank_media_dir(const struct wb_bank *bank);
  * (wordbank/pipeline.h) is faster: it keeps several requests in flight.
  *
  * out (may be NULL; initialised with wb_entry_init(), its old contents
- * released) receives the stored entry whatever the result, so a caller sees
- * which stages failed and why (out->stages[s].error). It is the caller's:
- * wb_entry_release() it.
+ * released) receives the stored entry when the call returns 0 or
+ * -WB_EINCOMPLETE, so a caller sees which stages failed and why
+ * (out->stages[s].error). It is the caller's: wb_entry_release() it.
  *
  * Returns 0 when every stage wanted is done; -WB_EINCOMPLETE when one failed
  * (the first failure's message in err); -WB_EINVAL for an entry that breaks
@@ -110,7 +110,9 @@ WB_API int wb_bank_get(struct wb_bank *bank, const char *word, const char *trans
  *
  * Lines that do not parse are not errors: each "NAME:LINE: reason" goes to
  * on_diag (may be NULL) and the line is left out. Errors: -WB_ETOOBIG (a
- * document over WB_CONTENT_MAX_DOC), -WB_ENOMEM, -WB_EIO from the store.
+ * document over WB_CONTENT_MAX_DOC), -WB_ENOMEM, and the store's errors
+ * (-WB_EIO, -WB_ECORRUPT) when an entry could not be read (out then holds
+ * the page with that card unfilled).
  *
  * A whole site is these pages plus wb_site_write_assets(), wb_render_index()
  * and wb_media_copy() of each card's files (what `wordbank build` does). */

@@ -159,12 +159,14 @@ struct lookup {
     const char *lang;
     struct wb_entry *v; /* every entry looked up, alive until the render ends */
     size_t n, cap;
+    struct wb_error err; /* the first failure other than "not in the bank" */
 };
 
 static const struct wb_entry *lookup(void *ud, const char *word, const char *translation)
 {
     struct lookup *l = ud;
     struct wb_error err = { 0 };
+    int rc;
     for (size_t i = 0; i < l->n; i++) {
         if (!strcmp(l->v[i].word, word) && !strcmp(l->v[i].translation, translation))
             return &l->v[i];
@@ -172,14 +174,20 @@ static const struct wb_entry *lookup(void *ud, const char *word, const char *tra
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
         struct wb_entry *v = realloc(l->v, cap * sizeof *v);
-        if (!v)
+        if (!v) {
+            if (!l->err.code)
+                wb_error_set(&l->err, WB_ENOMEM, "out of memory");
             return NULL;
+        }
         l->v = v;
         l->cap = cap;
     }
     wb_entry_init(&l->v[l->n]);
-    if (wb_store_get(l->bank->store, word, translation, l->lang, &l->v[l->n], &err)) {
+    rc = wb_store_get(l->bank->store, word, translation, l->lang, &l->v[l->n], &err);
+    if (rc) {
         wb_entry_release(&l->v[l->n]);
+        if (rc != WB_ENOTFOUND && !l->err.code)
+            l->err = err;
         return NULL;
     }
     return &l->v[l->n++];
@@ -208,6 +216,8 @@ int wb_bank_render_markdown(struct wb_bank *b, const char *name, const char *src
         on_diag(ud, doc.diags[i]);
     if (!rc)
         rc = wb_doc_render(&doc, lookup, &l, &o, out, err);
+    if (!rc && l.err.code) /* a card rendered without its entry: say so */
+        rc = wb_error_set(err, l.err.code, "%s", wb_error_text(&l.err));
     for (size_t i = 0; i < l.n; i++)
         wb_entry_release(&l.v[i]);
     free(l.v);

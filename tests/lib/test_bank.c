@@ -113,3 +113,18 @@ TEST(bank_add_get_render)
     wb_bank_close(b);
     wb_config_free(cfg);
 }
+
+TEST(bank_memory_defaults)
+{
+    struct wb_error err = { 0 };
+    struct wb_bank *b = NULL;
+    struct wb_entry e;
+    CHECK_OK(wb_bank_open(":memory:", NULL, WB_STORE_CREATE, &b, &err), &err);
+    CHECK(wb_bank_config(b) != NULL); /* a private configuration, defaults only */
+    CHECK_STR(wb_config_get(wb_bank_config(b), "lang"), "ja");
+    CHECK_STR(wb_bank_media_dir(b), "./media");
+    wb_entry_init(&e);
+    CHECK_INT(wb_bank_get(b, "猫", "cat", &e, &err), WB_ENOTFOUND);
+    wb_entry_release(&e);
+    wb_bank_close(b);
+}
