@@ -98,12 +98,12 @@ TEST(bank_add_get_render)
     CHECK_INT(wb_bank_get(b, "犬", "dog", &g, &err), WB_ENOTFOUND);
 
     wb_buf_init(&html, 0);
-    CHECK_OK(wb_bank_render_markdown(b, "lesson.md", md, strlen(md), NULL, on_diag, &d, &html,
-                                     &err),
-             &err);
-    CHECK(strstr(html.data, "ねこ") != NULL);      /* 猫's card, from the bank */
-    CHECK(strstr(html.data, "dog") != NULL);       /* 犬 is not in the bank: the line's own */
-    CHECK(strstr(html.data, "# Lesson") != NULL);  /* a fragment keeps the Markdown */
+    CHECK_OK(
+        wb_bank_render_markdown(b, "lesson.md", md, strlen(md), NULL, on_diag, &d, &html, &err),
+        &err);
+    CHECK(strstr(html.data, "ねこ") != NULL);     /* 猫's card, from the bank */
+    CHECK(strstr(html.data, "dog") != NULL);      /* 犬 is not in the bank: the line's own */
+    CHECK(strstr(html.data, "# Lesson") != NULL); /* a fragment keeps the Markdown */
     CHECK_INT(d.n, 1);
     CHECK_MSG(!strncmp(d.first, "lesson.md:5:", 12), "diag: %s", d.first);
 
