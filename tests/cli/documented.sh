@@ -173,6 +173,44 @@ b = open("ctl.html", "rb").read()
 assert b"\x01" not in b and b"\x07" not in b, "control character in the page"
 assert b"fish" in b and b"a pet" in b, "the text around them is gone"'
 
+# Dialogue clips survive the pending-media sweep (docs/pipeline.md): a
+# lesson's two-voice clip is a content file plus a hard link named by its
+# request. Markers left for both by a "dead" run of this database must not
+# remove them, while a marked plain orphan is removed (the sweep did run). A
+# second build finds the clip without making it again.
+mkdir -p dlg/src
+printf '# L\n\n<dialogue>\nA: こんにちは\nB: こんばんは\n</dialogue>\n' > dlg/src/l.md
+expect "build of a lesson with a dialogue is 0" 0 --db dlg/wb.db --progress never build dlg/src -o dlg/site
+clip=$(cd dlg/media 2>/dev/null && ls -d dialogue-* 2>/dev/null | head -1)
+check "the dialogue clip is a hard link to its content file" py '
+import os, sys
+m, clip = "dlg/media", sys.argv[1]
+links = [n for n in os.listdir(m) if n.startswith("dialogue-")]
+assert links == [clip], links
+assert os.stat(os.path.join(m, clip)).st_nlink == 2, os.stat(os.path.join(m, clip)).st_nlink' "$clip"
+inode=$(stat -c %i "dlg/media/$clip" 2>/dev/null)
+py '
+import os, sys
+m, db, clip = "dlg/media", os.path.realpath("dlg/wb.db"), sys.argv[1]
+os.makedirs(m + "/.pending", exist_ok=True)
+content = [n for n in os.listdir(m) if n != clip and n != ".pending" and
+           os.stat(os.path.join(m, n)).st_ino == os.stat(os.path.join(m, clip)).st_ino][0]
+orphan = "e" * 32 + ".mp3"
+open(os.path.join(m, orphan), "wb").write(open(os.path.join(m, clip), "rb").read())
+for n in (clip, content, orphan):
+    open(os.path.join(m, ".pending", n), "w").write(f"db={db}\npid=999999\n")' "$clip"
+printf -- '- 猫: cat\n' > dlg/w.txt
+expect "a run after a dead run's markers is 0" 0 --db dlg/wb.db --progress never --no-audio propagate dlg/w.txt
+check "the sweep removed the marked orphan but kept both names of the dialogue clip" py '
+import os, sys
+m, clip = "dlg/media", sys.argv[1]
+names = set(os.listdir(m))
+assert "e" * 32 + ".mp3" not in names, "the orphan is still there: the sweep did not run"
+assert clip in names and os.stat(os.path.join(m, clip)).st_nlink == 2, sorted(names)
+assert not os.listdir(m + "/.pending"), os.listdir(m + "/.pending")' "$clip"
+expect "a second build is 0" 0 --db dlg/wb.db --progress never build dlg/src -o dlg/site
+check "the second build reuses the clip (same file)" test "$(stat -c %i "dlg/media/$clip" 2>/dev/null)" = "$inode"
+
 # M4A without libavformat at run time (docs/media.md: loaded on demand): the
 # M4A fails with a clear message and writes nothing; MP3 still works. The
 # library is hidden by bind-mounting /dev/null over it in a private mount
