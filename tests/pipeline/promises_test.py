@@ -5,7 +5,8 @@ price.<model>.in/.out; --force remakes exactly the named stage; a blocked
 stage is recorded as failed with the API's reason while the entry's other
 stages and the other entries go on; a retired model (404) stops the run at
 once with one message, leaving the other stages as they were; a daily quota
-leaves the entries incomplete (not failed) and the next run finishes them.
+leaves the entries incomplete (not failed) and the next run finishes them;
+timeout.connect_ms bounds a connect that never completes.
 Every wordbank run's exit status is checked and its stderr searched for
 sanitizer reports. Prints TAP."""
 import json
@@ -225,9 +226,47 @@ def test_daily_quota_incomplete(tmp):
         fake.stop()
 
 
+def test_connect_timeout(tmp):
+    """timeout.connect_ms bounds the connect: a loopback listener whose
+    accept queue is full never completes the handshake; each request fails
+    with the transport's message after the configured time (curl's own
+    figure), not the 10 s default."""
+    import socket
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(0)
+    port = srv.getsockname()[1]
+    fill = []
+    try:
+        for _ in range(4):  # fill the backlog: later SYNs are dropped
+            c = socket.socket()
+            c.setblocking(False)
+            try:
+                c.connect(("127.0.0.1", port))
+            except BlockingIOError:
+                pass
+            fill.append(c)
+
+        class Closed:
+            url = f"http://127.0.0.1:{port}"
+        for ms in (400, 1500):
+            open(tmp + "/wordbank.conf", "w").write(f"[timeout]\nconnect_ms = {ms}\n"
+                                                   "[retry]\nmax_attempts = 1\n")
+            _, err = run(tmp, ["--no-image", "add", "猫", "cat"], 1, Closed, f"t{ms}.db")
+            got = [int(x) for x in re.findall(r"Failed to connect to 127\.0\.0\.1 port \d+ after "
+                                              r"(\d+) ms", err)]
+            check(f"timeout.connect_ms = {ms}: the connects give up after {ms} ms",
+                  len(got) == 2 and all(ms <= g < ms + 1000 for g in got), err[-600:])
+    finally:
+        for c in fill:
+            c.close()
+        srv.close()
+
+
 def main():
     only = os.environ.get("WB_PIPELINE_ONLY", "").split(",")
-    for t in (test_cost, test_force, test_blocked, test_model_404, test_daily_quota_incomplete):
+    for t in (test_cost, test_force, test_blocked, test_model_404, test_daily_quota_incomplete,
+              test_connect_timeout):
         if only != [""] and t.__name__ not in only:
             continue
         tmp = tempfile.mkdtemp(prefix="wbprom.")
