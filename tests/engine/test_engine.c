@@ -399,7 +399,10 @@ TEST(http2_multiplexes_over_tls)
     CHECK_INT(jint(s, "totals", "keyInUrl", NULL), 0);
     CHECK_MSG(jint(s, "models", TEXT_MODEL, "maxInFlight") >= 32, "max in flight %lld",
               jint(s, "models", TEXT_MODEL, "maxInFlight"));
-    CHECK_MSG(took < 1500, "took %lld ms", (long long)took);
+    /* One at a time would take 12 s (120 x 100 ms); the bound leaves room for
+     * a sanitizer build on loaded shared cores (2.4 s seen) and still fails
+     * anything close to serial. maxInFlight above is the real measure. */
+    CHECK_MSG(took < 6000, "took %lld ms", (long long)took);
     json_decref(s);
     wb_engine_free(c.e);
     wb_config_free(cfg);
