@@ -253,8 +253,10 @@ def test_connect_timeout(tmp):
             open(tmp + "/wordbank.conf", "w").write(f"[timeout]\nconnect_ms = {ms}\n"
                                                    "[retry]\nmax_attempts = 1\n")
             _, err = run(tmp, ["--no-image", "add", "猫", "cat"], 1, Closed, f"t{ms}.db")
-            got = [int(x) for x in re.findall(r"Failed to connect to 127\.0\.0\.1 port \d+ after "
-                                              r"(\d+) ms", err)]
+            # curl says either "Failed to connect to HOST port P after N ms"
+            # or "Connection timeout after N ms".
+            got = [int(x) for x in re.findall(r"(?:Failed to connect to 127\.0\.0\.1 port \d+ "
+                                              r"after|Connection timeout after) (\d+) ms", err)]
             check(f"timeout.connect_ms = {ms}: the connects give up after {ms} ms",
                   len(got) == 2 and all(ms <= g < ms + 1000 for g in got), err[-600:])
     finally:
