@@ -68,13 +68,15 @@ def record(c, key, outcome, msg=None):
             normal_seen[(suite, test, check)] = outcome == "pass"
 
 
-def split_name(full):
-    """'wordbank:unit+node / core' -> ('unit', 'core')."""
+def split_name(full, tree):
+    """'wordbank:unit+node / core' -> ('unit', 'core'). Meson leaves the
+    suite out of the name when the tree has one suite only (the fuzz tree):
+    then the tree's label names it."""
     head, sep, name = full.partition(" / ")
     if not sep:
-        return "default", full
+        return tree, full
     suites = head.split(":", 1)[-1]
-    return (suites.split("+")[0] or "default"), name
+    return (suites.split("+")[0] or tree), name
 
 
 def tap(out):
@@ -193,7 +195,7 @@ def main(argv):
             if not line.strip():
                 continue
             t = json.loads(line)
-            suite, name = split_name(t["name"])
+            suite, name = split_name(t["name"], tree)
             count_test(tree, suite, asan, name, t.get("result", ""), t.get("returncode"),
                        t.get("stdout") or "")
         if rc != "0" and len(failures) == n_failed:

@@ -85,6 +85,10 @@ with tempfile.TemporaryDirectory() as d:
     rc, out = summarize("--log", "normal", "0", ok, "--cannot-run", "fuzz", "clang is not installed")
     check("a suite whose tool is missing fails", rc == 1 and "suite fuzz: 0 passed, 1 failed" in out and
           out[-1] == "1 passed, 1 failed", "\n".join(out))
+    fz = log(d, "fz.json", [("fuzz_sse", "OK", 0, "1..1\nok 1 - fuzz_sse ran 20s clean\n")])
+    rc, out = summarize("--log", "normal", "0", ok, "--log", "fuzz", "0", fz)
+    check("a one-suite tree (no suite in the names) is named by its label",
+          "suite fuzz: 1 passed, 0 failed" in out and out[-1] == "2 passed, 0 failed", "\n".join(out))
     rc, out = summarize("--log", "normal", "0", ok)
     check("all good: exit 0 and the bare closing line", rc == 0 and out == ["suite unit: 1 passed, 0 failed",
                                                                               "1 passed, 0 failed"], "\n".join(out))
