@@ -218,7 +218,7 @@ check "the second build reuses the clip (same file)" test "$(stat -c %i "dlg/med
 skip() { n=$((n+1)); echo "ok $n - $1 # SKIP $2"; }
 avf=$(ls /usr/lib/*/libavformat.so.[0-9]* /usr/lib/libavformat.so.[0-9]* 2>/dev/null | grep -E '\.so\.[0-9]+\.[0-9]+' | head -1)
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && [ -n "$avf" ] &&
-   unshare -m true 2>/dev/null; then
+   unshare -m sh -c 'mount --bind /dev/null "$1"' _ "$avf" 2>/dev/null; then
   unshare -m bash -c 'mount --bind /dev/null "$1" && shift && "$@" tts "ねこ" -o noav.m4a' _ "$avf" "$WB" \
     >"$T/.out" 2>"$T/.err"
   rc=$? OUT=$(cat "$T/.out") ERR=$(cat "$T/.err")
