@@ -226,6 +226,37 @@ def test_daily_quota_incomplete(tmp):
         fake.stop()
 
 
+def text_arrivals(fake):
+    """Arrival times (ms) of the text model's requests at the fake, sorted."""
+    log = json.load(urllib.request.urlopen(fake.url + "/_fake/requests?limit=2000"))
+    return sorted(e["t"] for e in log if TEXT in (e.get("path") or ""))
+
+
+def test_tpm(tmp):
+    """limit.<model>.tpm end to end: the pipeline gives the engine each
+    request's estimated tokens (at least 300 a details request), and the
+    engine spaces the requests so the model sees no more than tpm tokens a
+    minute: at tpm 72000 that is at least 250 ms between text requests after
+    the first. Without the limit the same run sends them together. Only lower
+    bounds on the gaps are asserted (load can only widen them)."""
+    fake = Fake({"seed": 6, "default": {"latencyMs": 5}})
+    try:
+        open(tmp + "/w.txt", "w").write(words(8))
+        run(tmp, ["-j", "8", "--no-image", "--no-audio", "propagate", "w.txt"], 0, fake, "free.db")
+        free = text_arrivals(fake)
+        open(tmp + "/wordbank.conf", "w").write(f"[limit.{TEXT}]\ntpm = 72000\n")
+        run(tmp, ["-j", "8", "--no-image", "--no-audio", "propagate", "w.txt"], 0, fake, "tpm.db")
+        lim = [t for t in text_arrivals(fake) if t > free[-1]]
+        gaps = [b - a for a, b in zip(lim, lim[1:])]
+        free_gaps = [b - a for a, b in zip(free, free[1:])]
+        check("without tpm the 8 details requests go together",
+              len(free) == 8 and sorted(free_gaps)[len(free_gaps) // 2] < 150, str(free_gaps))
+        check("with tpm 72000 the details requests are spaced by their tokens (>= 250 ms each)",
+              len(lim) == 8 and all(g >= 240 for g in gaps[1:]), str(gaps))
+    finally:
+        fake.stop()
+
+
 def test_connect_timeout(tmp):
     """timeout.connect_ms bounds the connect: a loopback listener whose
     accept queue is full never completes the handshake; each request fails
@@ -268,7 +299,7 @@ def test_connect_timeout(tmp):
 def main():
     only = os.environ.get("WB_PIPELINE_ONLY", "").split(",")
     for t in (test_cost, test_force, test_blocked, test_model_404, test_daily_quota_incomplete,
-              test_connect_timeout):
+              test_tpm, test_connect_timeout):
         if only != [""] and t.__name__ not in only:
             continue
         tmp = tempfile.mkdtemp(prefix="wbprom.")
