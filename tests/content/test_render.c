@@ -398,3 +398,37 @@ TEST(site_index_titles_and_escaping)
     wb_buf_release(&out);
     wb_doc_release(&doc);
 }
+
+/* docs/content.md: "An item whose id already appears in the same quiz is
+ * asked once": the same word and translation twice (another hint, other
+ * spacing) is one quiz item; the cards are all still there. */
+TEST(quiz_asks_a_repeated_item_once)
+{
+    struct wb_doc d;
+    struct wb_entry cat;
+    struct wb_buf out;
+    struct wb_render_opts o;
+    const char *src = "<wordbank>\n- 猫: cat (pet)\n- 犬: dog\n- 猫: cat (another hint)\n"
+                      "- 猫:   cat  \n</wordbank>\n";
+    wb_entry_init(&cat);
+    cat.word = strdup("猫");
+    cat.translation = strdup("cat");
+    cat.reading = strdup("ねこ");
+    wb_doc_init(&d);
+    CHECK_OK(wb_doc_parse(&d, "dup.md", src, strlen(src), err), err);
+    wb_buf_init(&out, 0);
+    wb_render_opts_init(&o);
+    CHECK_OK(wb_doc_render(&d, lookup_one, &cat, &o, &out, err), err);
+    CHECK_INT(count(out.data, "class=\"wb-card\""), 4);
+    json_t *q = quiz_json(out.data, 0), *items = json_object_get(q, "items");
+    CHECK_INT(json_array_size(items), 2);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(items, 0), "q")), "cat");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(items, 0), "hint")), "pet");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(items, 1), "q")), "dog");
+    CHECK(strcmp(json_string_value(json_object_get(json_array_get(items, 0), "id")),
+                 json_string_value(json_object_get(json_array_get(items, 1), "id"))) != 0);
+    json_decref(q);
+    wb_buf_release(&out);
+    wb_doc_release(&d);
+    wb_entry_release(&cat);
+}

@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "fakeproc.h"
 #include "fakereq.h"
+#include "providers/gemini.h"
 #include "test.h"
 #include "wordbank/config.h"
 #include "wordbank/log.h"
@@ -34,6 +35,8 @@ struct ctx {
     size_t streamed[MAXREQ];
     /* per-day test: submit one more after the first failure */
     int resubmit_after_fail;
+    /* the callbacks of every request (NULL: cbs, with the test classifier) */
+    const struct wb_request_cbs *cbs;
     const char *base;
 };
 
@@ -72,6 +75,21 @@ static const struct wb_request_cbs cbs = {
     .on_data = on_data, .on_retry = on_retry, .classify = fake_gemini_classify, .on_done = on_done
 };
 
+/* The Gemini provider's own error classifier (what the pipeline runs), so a
+ * test of what the engine does with a per-day quota does not supply the
+ * classification it checks. */
+static int gemini_classify(void *ud, long status, const struct wb_http_header *h, size_t nh,
+                           const char *body, size_t len, struct wb_api_error *out)
+{
+    if (status >= 200 && status < 300) /* a success has nothing to classify */
+        return wb_engine_classify_default(ud, status, h, nh, body, len, out);
+    return wb_gemini_parse_error(status, h, nh, body, len, out);
+}
+
+static const struct wb_request_cbs gemini_cbs = {
+    .on_data = on_data, .on_retry = on_retry, .classify = gemini_classify, .on_done = on_done
+};
+
 static uint64_t submit(struct ctx *c, int i, const char *model, enum wb_req_kind kind, int stream)
 {
     struct wb_http_request r;
@@ -82,7 +100,7 @@ static uint64_t submit(struct ctx *c, int i, const char *model, enum wb_req_kind
     slots[i].c = c;
     slots[i].i = i;
     uint64_t id = 0;
-    CHECK_INT(wb_engine_submit(c->e, &r, 100, &cbs, &slots[i], &id), 0);
+    CHECK_INT(wb_engine_submit(c->e, &r, 100, c->cbs ? c->cbs : &cbs, &slots[i], &id), 0);
     return id;
 }
 
@@ -138,6 +156,9 @@ static json_t *stats(struct fake_proc *f)
     return j;
 }
 
+/* An integer of the fake's stats, at root.a[.b[.c]]: a missing or
+ * non-integer field fails the test (a changed stats layout must not read as
+ * zero). */
 static long long jint(json_t *root, const char *a, const char *b, const char *c)
 {
     json_t *x = json_object_get(root, a);
@@ -145,7 +166,21 @@ static long long jint(json_t *root, const char *a, const char *b, const char *c)
         x = json_object_get(x, b);
     if (c)
         x = json_object_get(x, c);
-    return json_is_integer(x) ? json_integer_value(x) : 0;
+    CHECK_MSG(json_is_integer(x), "stats field %s%s%s%s%s is missing", a, b ? "." : "", b ? b : "",
+              c ? "." : "", c ? c : "");
+    return json_integer_value(x);
+}
+
+/* How many responses of one HTTP status the fake sent, from the statuses
+ * object of a model: the object must be there (keys are only present for
+ * statuses that occurred, so an absent key is zero). */
+static long long jstatus(json_t *model, const char *status)
+{
+    json_t *st = json_object_get(model, "statuses"), *x;
+    CHECK_MSG(json_is_object(st) && json_object_size(st) > 0, "stats have no statuses object");
+    x = json_object_get(st, status);
+    CHECK_MSG(!x || json_is_integer(x), "statuses.%s is not an integer", status);
+    return x ? json_integer_value(x) : 0;
 }
 
 static void start(struct fake_proc *f, const char *scenario, int tls)
@@ -247,7 +282,8 @@ TEST(configured_quota_never_exceeded)
     CHECK_INT(json_array_size(sent), 40); /* no 429, no retry */
     CHECK_MSG(max_in_window(sent, 1000) <= 10, "%d in one window", max_in_window(sent, 1000));
     json_t *m = json_object_get(json_object_get(s, "models"), TTS_MODEL);
-    CHECK_INT(jint(m, "statuses", "429", NULL), 0);
+    CHECK_INT(jint(m, "statuses", "200", NULL), 40); /* every request answered once */
+    CHECK_INT(jstatus(m, "429"), 0);
     CHECK(took >= 3500 && took < 12000);
     json_decref(s);
     wb_engine_free(c.e);
@@ -306,6 +342,7 @@ TEST(per_day_quota_ends_one_model)
     static struct ctx c;
     c.base = f.base_url;
     c.resubmit_after_fail = 1;
+    c.cbs = &gemini_cbs; /* the provider classifies the fake's PerDay QuotaFailure */
     struct wb_error err = { 0 }, *ep = &err;
     CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
     for (int i = 0; i < 10; i++)
@@ -362,7 +399,10 @@ TEST(http2_multiplexes_over_tls)
     CHECK_INT(jint(s, "totals", "keyInUrl", NULL), 0);
     CHECK_MSG(jint(s, "models", TEXT_MODEL, "maxInFlight") >= 32, "max in flight %lld",
               jint(s, "models", TEXT_MODEL, "maxInFlight"));
-    CHECK_MSG(took < 1500, "took %lld ms", (long long)took);
+    /* One at a time would take 12 s (120 x 100 ms); the bound leaves room for
+     * a sanitizer build on loaded shared cores (2.4 s seen) and still fails
+     * anything close to serial. maxInFlight above is the real measure. */
+    CHECK_MSG(took < 6000, "took %lld ms", (long long)took);
     json_decref(s);
     wb_engine_free(c.e);
     wb_config_free(cfg);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zip.h>
 
+#include "core/util.h"
 #include "media_bytes.h"
 #include "test.h"
 #include "wordbank/export.h"
@@ -39,6 +40,61 @@ static char *zip_read(zip_t *za, const char *name, size_t *len)
     if (len)
         *len = zs.size;
     return buf;
+}
+
+/* The guid rule of docs/store.md, computed here on its own: Anki's guid64
+ * form (base-91 digits, most significant first) of the first 8 bytes of the
+ * SHA-256 of "word__translation__language". */
+static void expected_guid(const char *word, const char *translation, const char *lang,
+                          char out[16])
+{
+    static const char b91[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                              "!#$%&()*+,-./:;<=>?@[]^_`{|}~";
+    char key[512], rev[16];
+    uint8_t h[32];
+    uint64_t v = 0;
+    int n = 0, k = 0;
+    snprintf(key, sizeof key, "%s__%s__%s", word, translation, lang);
+    wb_sha256(key, strlen(key), h);
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | h[i];
+    do {
+        rev[n++] = b91[v % 91];
+        v /= 91;
+    } while (v);
+    while (n)
+        out[k++] = rev[--n];
+    out[k] = '\0';
+}
+
+/* The guid of the note whose sort field is word, in the deck at path. */
+static void deck_guid(const char *path, const char *word, char out[16])
+{
+    zip_t *za;
+    int zerr = 0;
+    size_t n;
+    FILE *f;
+    sqlite3 *s;
+    sqlite3_stmt *q;
+    char coll[4096];
+    CHECK((za = zip_open(path, ZIP_RDONLY, &zerr)) != NULL);
+    char *db = zip_read(za, "collection.anki2", &n);
+    zip_close(za);
+    snprintf(coll, sizeof coll, "%s", tmp_path("guid.anki2"));
+    CHECK((f = fopen(coll, "wb")) != NULL);
+    CHECK(fwrite(db, 1, n, f) == n);
+    CHECK(fclose(f) == 0);
+    free(db);
+    CHECK(sqlite3_open(coll, &s) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(s, "SELECT guid FROM notes WHERE sfld = ?", -1, &q, NULL) ==
+          SQLITE_OK);
+    sqlite3_bind_text(q, 1, word, -1, SQLITE_STATIC);
+    CHECK_MSG(sqlite3_step(q) == SQLITE_ROW, "no note %s in %s", word, path);
+    snprintf(out, 16, "%s", (const char *)sqlite3_column_text(q, 0));
+    CHECK(sqlite3_step(q) == SQLITE_DONE); /* one note a word here */
+    sqlite3_finalize(q);
+    sqlite3_close(s);
+    remove(coll);
 }
 
 static void add(struct wb_store *st, const char *w, const char *t, const char *audio,
@@ -143,7 +199,9 @@ TEST(apkg_deck_contents)
     CHECK_STR(fld[8], ""); /* the missing picture is left out */
     CHECK_STR(fld[9], sound);
     CHECK_STR((const char *)sqlite3_column_text(q, 3), "猫");
-    CHECK(strlen((const char *)sqlite3_column_text(q, 0)) >= 8);
+    char want[16];
+    expected_guid("猫", "cat", "ja", want);
+    CHECK_STR((const char *)sqlite3_column_text(q, 0), want);
     sqlite3_int64 mid = sqlite3_column_int64(q, 1);
     sqlite3_int64 nid = sqlite3_column_int64(q, 4);
     char *guid = strdup((const char *)sqlite3_column_text(q, 0));
@@ -287,4 +345,44 @@ TEST(apkg_reads_only_store_files)
     zip_close(za);
     wb_buf_release(&b);
     wb_buf_release(&other);
+}
+
+/* A re-exported deck keeps each note's guid (so Anki's import updates the
+ * note instead of adding a second one) even when the entry's content
+ * changed, and two entries never share one. */
+TEST(apkg_guid_stable_across_exports)
+{
+    struct wb_store *st = NULL;
+    struct wb_error err = { 0 };
+    const char *media = tmp_path("media");
+    char a[4096], b[4096], cat1[16], cat2[16], dog1[16], dog2[16], want[16];
+    struct wb_entry e;
+    snprintf(a, sizeof a, "%s", tmp_path("first.apkg"));
+    snprintf(b, sizeof b, "%s", tmp_path("second.apkg"));
+    CHECK(mkdir(media, 0755) == 0);
+    CHECK_OK(wb_store_open(":memory:", WB_STORE_CREATE, &st, &err), &err);
+    add(st, "猫", "cat", NULL, NULL);
+    add(st, "犬", "dog", NULL, NULL);
+    CHECK_OK(wb_export_apkg(st, media, a, &err), &err);
+    /* The entry is edited (new description, reading, example) and re-exported. */
+    wb_entry_init(&e);
+    CHECK_OK(wb_store_get(st, "猫", "cat", "ja", &e, &err), &err);
+    free(e.description);
+    e.description = strdup("Edited: a small domesticated feline.");
+    free(e.reading);
+    e.reading = strdup("ネコ");
+    CHECK(wb_entry_add_example(&e, "猫がいる。", "There is a cat.") == 0);
+    CHECK_OK(wb_store_put(st, &e, &err), &err);
+    wb_entry_release(&e);
+    CHECK_OK(wb_export_apkg(st, media, b, &err), &err);
+    wb_store_close(st);
+    deck_guid(a, "猫", cat1);
+    deck_guid(b, "猫", cat2);
+    deck_guid(a, "犬", dog1);
+    deck_guid(b, "犬", dog2);
+    CHECK_STR(cat1, cat2);
+    CHECK_STR(dog1, dog2);
+    CHECK(strcmp(cat1, dog1) != 0);
+    expected_guid("犬", "dog", "ja", want);
+    CHECK_STR(dog1, want);
 }

@@ -1,6 +1,9 @@
-/* The runner behind test.h: forks each test, enforces a timeout, prints TAP. */
+/* The runner behind test.h: forks each test, enforces a timeout, prints TAP.
+ * A test's child process reports a SKIP through a pipe (its reason) and exit
+ * status TH_SKIP_STATUS; one that ran no CHECK exits TH_NOCHECK_STATUS. */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -11,6 +14,12 @@
 #include "test.h"
 
 #define MAX_TESTS 1024
+#define TH_SKIP_STATUS 77
+#define TH_NOCHECK_STATUS 78
+
+unsigned long th_checks;
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw);
+static int skip_fd = -1; /* the child's end of the SKIP-reason pipe */
 
 static struct {
     const char *name;
@@ -38,6 +47,25 @@ void th_fail(const char *file, int line, const char *fmt, ...)
     fputc('\n', stderr);
     fflush(stderr);
     _exit(1);
+}
+
+void th_skip(const char *fmt, ...)
+{
+    char why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    for (char *c = why; *c; c++) /* one TAP line */
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
+    if (skip_fd >= 0) {
+        ssize_t w = write(skip_fd, why, strlen(why));
+        (void)w;
+    }
+    if (tmpdir[0])
+        nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    _exit(TH_SKIP_STATUS);
 }
 
 const char *th_tmpdir(void)
@@ -76,34 +104,64 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
     return remove(path);
 }
 
-static int run_one(int i, int timeout)
+/* 0 passed, 1 failed, 2 skipped (the reason in why). */
+static int run_one(int i, int timeout, char *why, size_t whylen)
 {
-    int status = 0;
+    int status = 0, fds[2];
+    ssize_t got = 0, r;
     pid_t pid;
+    why[0] = '\0';
     fflush(stdout);
     fflush(stderr);
+    if (pipe(fds) != 0) {
+        perror("pipe");
+        return 1;
+    }
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
     pid = fork();
     if (pid < 0) {
         perror("fork");
+        close(fds[0]);
+        close(fds[1]);
         return 1;
     }
     if (pid == 0) {
+        close(fds[0]);
+        skip_fd = fds[1];
         setpgid(0, 0);
         alarm((unsigned)timeout);
         tests[i].fn();
         if (tmpdir[0])
             nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        if (th_checks == 0) {
+            fprintf(stderr, "# FAIL %s: returned without evaluating a single CHECK "
+                            "(use SKIP(\"why\") for a test that cannot run here)\n",
+                    tests[i].name);
+            exit(TH_NOCHECK_STATUS);
+        }
         /* exit, not _exit: LeakSanitizer checks at exit. */
         exit(0);
     }
+    close(fds[1]);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     kill(-pid, SIGKILL); /* anything the test left running */
+    /* The reason is short and already in the pipe; never wait for a process
+     * the test left behind that inherited the pipe. */
+    fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    while (got < (ssize_t)whylen - 1 &&
+           ((r = read(fds[0], why + got, whylen - 1 - (size_t)got)) > 0 || (r < 0 && errno == EINTR)))
+        got += r > 0 ? r : 0;
+    why[got] = '\0';
+    close(fds[0]);
     if (WIFSIGNALED(status)) {
         fprintf(stderr, "# %s: killed by signal %d%s\n", tests[i].name, WTERMSIG(status),
                 WTERMSIG(status) == SIGALRM ? " (timeout)" : "");
         return 1;
     }
+    if (WEXITSTATUS(status) == TH_SKIP_STATUS && got > 0)
+        return 2;
     return WEXITSTATUS(status) != 0;
 }
 
@@ -134,10 +192,14 @@ int main(int argc, char **argv)
             if (!want)
                 continue;
         }
-        int bad = run_one(i, timeout);
+        char why[512];
+        int res = run_one(i, timeout, why, sizeof why);
         run++;
-        printf("%sok %d - %s\n", bad ? "not " : "", run, tests[i].name);
-        failed += bad;
+        if (res == 2)
+            printf("ok %d - %s # SKIP %s\n", run, tests[i].name, why);
+        else
+            printf("%sok %d - %s\n", res ? "not " : "", run, tests[i].name);
+        failed += res == 1;
     }
     return failed ? 1 : 0;
 }

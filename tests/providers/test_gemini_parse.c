@@ -568,3 +568,72 @@ TEST(base64_outside_the_alphabet)
     CHECK_INT(wb_gemini_audio_feed(&au, aud, sizeof aud - 1, &a), WB_EPARSE);
     wb_gemini_audio_release(&au);
 }
+
+/* A candidate with a valid answer but finish reason `reason` (and a
+ * finishMessage), through the details and the image parsers. */
+static int finish_with(const char *reason, int image, struct wb_api_error *a)
+{
+    const char *answer = "{\"reading\":\"ねこ\",\"description\":\"d\",\"examples\":"
+                         "[{\"text\":\"猫だ。\",\"translation\":\"a cat.\"}],"
+                         "\"image_description\":\"i\"}";
+    json_t *r = image ? json_pack("{s:[{s:{s:[{s:{s:s,s:s}}]},s:s,s:s}]}", "candidates", "content",
+                                  "parts", "inlineData", "mimeType", "image/png", "data",
+                                  "iVBORw0KGgo=", "finishReason", reason, "finishMessage",
+                                  "why it stopped")
+                      : json_pack("{s:[{s:{s:[{s:s}]},s:s,s:s}]}", "candidates", "content", "parts",
+                                  "text", answer, "finishReason", reason, "finishMessage",
+                                  "why it stopped");
+    char *s = json_dumps(r, 0);
+    int rc;
+    if (image) {
+        struct wb_buf img;
+        char mime[64];
+        wb_buf_init(&img, 0);
+        rc = wb_gemini_image_parse(s, strlen(s), &img, mime, sizeof mime, NULL, a);
+        wb_buf_release(&img);
+    } else {
+        struct wb_entry e;
+        entry_ja(&e);
+        rc = wb_gemini_details_parse(s, strlen(s), &e, NULL, a);
+        wb_entry_release(&e);
+    }
+    free(s);
+    json_decref(r);
+    return rc;
+}
+
+/* docs/providers.md's table: these finish reasons are a block (WB_EBLOCKED,
+ * not retried, the reason in the message); CONTINUATION and unknown ones are
+ * incomplete and not retried. */
+TEST(finish_reasons_documented)
+{
+    static const char *const blocked_text[] = {"LANGUAGE", "BLOCKLIST", "SPII", "SAFETY",
+                                               "RECITATION", "PROHIBITED_CONTENT"};
+    static const char *const blocked_image[] = {"IMAGE_RECITATION", "IMAGE_OTHER", "IMAGE_SAFETY",
+                                                "IMAGE_PROHIBITED_CONTENT", "NO_IMAGE"};
+    struct wb_api_error a;
+    for (size_t i = 0; i < sizeof blocked_text / sizeof *blocked_text; i++) {
+        memset(&a, 0, sizeof a);
+        CHECK_INT(finish_with(blocked_text[i], 0, &a), WB_EBLOCKED);
+        CHECK_INT(a.retryable, 0);
+        CHECK_MSG(strstr(a.message, blocked_text[i]) && strstr(a.message, "why it stopped"),
+                  "%s: %s", blocked_text[i], a.message);
+    }
+    for (size_t i = 0; i < sizeof blocked_image / sizeof *blocked_image; i++) {
+        memset(&a, 0, sizeof a);
+        CHECK_INT(finish_with(blocked_image[i], 1, &a), WB_EBLOCKED);
+        CHECK_INT(a.retryable, 0);
+        CHECK_MSG(strstr(a.message, blocked_image[i]) != NULL, "%s: %s", blocked_image[i],
+                  a.message);
+    }
+    memset(&a, 0, sizeof a);
+    CHECK_INT(finish_with("CONTINUATION", 0, &a), WB_EINCOMPLETE);
+    CHECK_INT(a.retryable, 0);
+    CHECK(strstr(a.message, "CONTINUATION") != NULL);
+    memset(&a, 0, sizeof a);
+    CHECK_INT(finish_with("SOMETHING_NEW", 0, &a), WB_EINCOMPLETE);
+    CHECK_INT(a.retryable, 0);
+    CHECK(strstr(a.message, "SOMETHING_NEW") != NULL);
+    memset(&a, 0, sizeof a);
+    CHECK_INT(finish_with("STOP", 0, &a), 0); /* the same answer, finished normally */
+}

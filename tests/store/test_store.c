@@ -616,3 +616,72 @@ TEST(store_rates_remembered)
     CHECK_INT(wb_store_rate_set(st, "m", 0, &err), WB_EINVAL);
     wb_store_close(st);
 }
+
+/* docs/store.md: the migration runs in one BEGIN IMMEDIATE transaction and
+ * re-reads the version after taking the lock, so processes opening an old
+ * file at the same moment migrate it once: every one of them opens it at the
+ * current version, the data is intact and each step's objects exist once. */
+TEST(store_concurrent_migrations)
+{
+    enum { KIDS = 6 };
+    const char *path = tmp_path("race.db");
+    struct wb_store *st = NULL;
+    struct wb_entry g;
+    struct wb_error err = { 0 };
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    int go[2], status, ok = 0;
+    pid_t kids[KIDS];
+    char c = 'g';
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, v1_sql, NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK(pipe(go) == 0);
+    for (int i = 0; i < KIDS; i++) {
+        kids[i] = fork();
+        CHECK(kids[i] >= 0);
+        if (kids[i] == 0) { /* wait for the start, then open (and migrate) */
+            char b;
+            struct wb_store *cs = NULL;
+            struct wb_error ce = { 0 };
+            close(go[1]);
+            if (read(go[0], &b, 1) != 1)
+                _exit(2);
+            if (wb_store_open(path, 0, &cs, &ce) != 0) {
+                fprintf(stderr, "# child %d: %s\n", i, ce.msg);
+                _exit(3);
+            }
+            int v = wb_store_schema_version(cs);
+            wb_store_close(cs);
+            _exit(v == WB_STORE_SCHEMA_VERSION ? 0 : 4);
+        }
+    }
+    close(go[0]);
+    for (int i = 0; i < KIDS; i++) /* all at once: one byte each */
+        CHECK(write(go[1], &c, 1) == 1);
+    close(go[1]);
+    for (int i = 0; i < KIDS; i++) {
+        CHECK(waitpid(kids[i], &status, 0) == kids[i]);
+        ok += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    }
+    CHECK_INT(ok, KIDS);
+    CHECK(has_index(path, "entries_by_language"));
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                 "'entries_by_language'", -1, &q, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(q) == SQLITE_ROW);
+    CHECK_INT(sqlite3_column_int(q, 0), 1);
+    sqlite3_finalize(q);
+    CHECK(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(q) == SQLITE_ROW);
+    CHECK_INT(sqlite3_column_int(q, 0), WB_STORE_SCHEMA_VERSION);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    CHECK_OK(wb_store_open(path, WB_STORE_READONLY, &st, &err), &err);
+    wb_entry_init(&g);
+    CHECK_OK(wb_store_get(st, "猫", "cat", "ja", &g, &err), &err);
+    CHECK_INT(g.id, 7);
+    CHECK_STR(g.stages[WB_STAGE_IMAGE].file, "a.png");
+    wb_entry_release(&g);
+    wb_store_close(st);
+}

@@ -3,6 +3,7 @@
  * were; a writer killed with SIGKILL and a full disk must leave a consistent
  * database behind.
  */
+#include <grp.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -148,21 +149,65 @@ TEST(bad_newer_schema_refused)
     expect_refused(path, WB_STORE_READONLY, WB_EUNSUPPORTED, "99");
 }
 
+/* Opens path as an unprivileged user (root reads everything, and CI runs as
+ * root): a child drops to nobody (65534) for good, tries, and sends back its
+ * return code and message. Run directly when not root. */
+static int open_unprivileged(const char *path, char *msg, size_t msglen)
+{
+    struct wb_store *st = NULL;
+    struct wb_error err = { 0 };
+    int fds[2], status = 0, rc = 0;
+    ssize_t got;
+    pid_t pid;
+    if (geteuid() != 0) {
+        rc = wb_store_open(path, 0, &st, &err);
+        if (st)
+            wb_store_close(st);
+        snprintf(msg, msglen, "%s", err.msg);
+        return rc;
+    }
+    CHECK(pipe(fds) == 0);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        if (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0 || geteuid() == 0)
+            _exit(2);
+        rc = wb_store_open(path, 0, &st, &err);
+        if (write(fds[1], &rc, sizeof rc) != (ssize_t)sizeof rc ||
+            write(fds[1], err.msg, strlen(err.msg) + 1) < 0)
+            _exit(3);
+        _exit(0);
+    }
+    close(fds[1]);
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "the unprivileged child failed (status %d)", status);
+    CHECK(read(fds[0], &rc, sizeof rc) == (ssize_t)sizeof rc);
+    got = read(fds[0], msg, msglen - 1);
+    msg[got > 0 ? got : 0] = '\0';
+    close(fds[0]);
+    return rc;
+}
+
 TEST(bad_unreadable)
 {
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
+    char msg[sizeof err.msg];
     const char *dir = tmp_path("adir");
+    const char *path = tmp_path("locked-away.db");
     CHECK(mkdir(dir, 0755) == 0);
     CHECK_INT(wb_store_open(dir, WB_STORE_CREATE, &st, &err), WB_EIO);
     CHECK(strstr(err.msg, dir) != NULL);
-    if (geteuid() != 0) { /* root reads everything */
-        const char *path = tmp_path("locked-away.db");
-        write_file(path, "x", 1);
-        CHECK(chmod(path, 0) == 0);
-        CHECK_INT(wb_store_open(path, 0, &st, &err), WB_EIO);
-        CHECK(strstr(err.msg, "Permission denied") != NULL);
-    }
+    /* The test directory is searchable by everyone, the file readable by none
+     * but its owner (root, when run as root). */
+    CHECK(chmod(th_tmpdir(), 0755) == 0);
+    write_file(path, "x", 1);
+    CHECK(chmod(path, 0) == 0);
+    CHECK_INT(open_unprivileged(path, msg, sizeof msg), WB_EIO);
+    CHECK_MSG(strstr(msg, "Permission denied") != NULL && strstr(msg, path) != NULL,
+              "message: %s", msg);
 }
 
 TEST(bad_corrupt_pages)

@@ -2,9 +2,11 @@
  * changes or the index is damaged) on a tiny EUC-JP file, and lookups and
  * sense choice on Debian's real dictionary (indexed once into a shared cache
  * under the build tree). */
+#include <dirent.h>
 #include <iconv.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -288,4 +290,75 @@ TEST(real_edict_lookups_and_senses)
     printf("# %d lookups (parsing the entries) in %.3f s: %.1f us each\n", iters, dt,
            dt / iters * 1e6);
     wb_edict_close(d);
+}
+
+/* docs/text.md: builders take an flock on <index>.lock and re-check after
+ * getting it, so processes that all find no index at the same moment build
+ * it once; the others wait and use that one. No temporary file is left. */
+TEST(concurrent_builders_build_once)
+{
+    enum { KIDS = 5 };
+    char src[4200], cache[4300];
+    struct wb_config *cfg = fake_config(src, sizeof src);
+    int go[2], status, built = 0, reused = 0;
+    pid_t kids[KIDS];
+    char c = 'g';
+    write_eucjp(src, fake_edict);
+    CHECK(pipe(go) == 0);
+    for (int i = 0; i < KIDS; i++) {
+        kids[i] = fork();
+        CHECK(kids[i] >= 0);
+        if (kids[i] == 0) {
+            struct wb_edict *d = NULL;
+            struct wb_edict_entry *e = NULL;
+            struct wb_error err = { 0 };
+            size_t n = 0;
+            char b;
+            int was;
+            close(go[1]);
+            if (read(go[0], &b, 1) != 1)
+                _exit(2);
+            if (wb_edict_open(cfg, NULL, NULL, &d, &err) != 0) {
+                fprintf(stderr, "# child %d: %s\n", i, err.msg);
+                _exit(3);
+            }
+            was = wb_edict_was_built(d);
+            if (wb_edict_lookup(d, "猫", &e, &n, &err) != 0 || n != 1)
+                _exit(4);
+            wb_edict_entries_free(e, n);
+            wb_edict_close(d);
+            _exit(was ? 10 : 0);
+        }
+    }
+    close(go[0]);
+    for (int i = 0; i < KIDS; i++)
+        CHECK(write(go[1], &c, 1) == 1);
+    close(go[1]);
+    for (int i = 0; i < KIDS; i++) {
+        CHECK(waitpid(kids[i], &status, 0) == kids[i]);
+        CHECK_MSG(WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 10),
+                  "child %d: status %d", i, status);
+        built += WEXITSTATUS(status) == 10;
+        reused += WEXITSTATUS(status) == 0;
+    }
+    CHECK_INT(built, 1);
+    CHECK_INT(reused, KIDS - 1);
+    /* The cache holds the index and its lock file, nothing half-written. */
+    snprintf(cache, sizeof cache, "%s/cache", th_tmpdir());
+    DIR *dir = opendir(cache);
+    struct dirent *de;
+    int files = 0;
+    CHECK(dir != NULL);
+    while ((de = readdir(dir)) != NULL) {
+        size_t l = strlen(de->d_name);
+        if (de->d_name[0] == '.')
+            continue;
+        files++;
+        CHECK_MSG((l > 4 && strcmp(de->d_name + l - 4, ".idx") == 0) ||
+                      (l > 9 && strcmp(de->d_name + l - 9, ".idx.lock") == 0),
+                  "unexpected file in the cache: %s", de->d_name);
+    }
+    closedir(dir);
+    CHECK(files >= 1 && files <= 2);
+    wb_config_free(cfg);
 }
