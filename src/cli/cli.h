@@ -101,6 +101,8 @@ struct cli_diags {
 };
 void cli_diags_init(struct cli_diags *d);
 void cli_diag(struct cli_diags *d, const char *file, unsigned long line, const char *msg);
+/* A document's "NAME:LINE: reason" diagnostic, split for --json. */
+void cli_diag_doc(struct cli_diags *d, const char *name, const char *msg);
 void cli_diags_end(struct cli_diags *d);
 void cli_diags_json(const struct cli_diags *d, struct wb_buf *out);
 void cli_diags_release(struct cli_diags *d);

@@ -40,19 +40,8 @@ out:
 static void read_lesson(struct wb_run *run, struct wb_doc *doc, struct cli_diags *bad)
 {
     struct wb_error err = { 0 };
-    size_t nl = strlen(doc->name);
-    for (size_t i = 0; i < doc->n_diags; i++) {
-        /* "FILE:LINE: reason", split so that --json lists them apart. */
-        const char *d = doc->diags[i];
-        char *end;
-        unsigned long line = 0;
-        if (!strncmp(d, doc->name, nl) && d[nl] == ':')
-            line = strtoul(d + nl + 1, &end, 10);
-        if (line && end[0] == ':' && end[1] == ' ')
-            cli_diag(bad, doc->name, line, end + 2);
-        else
-            cli_diag(bad, NULL, 0, d);
-    }
+    for (size_t i = 0; i < doc->n_diags; i++)
+        cli_diag_doc(bad, doc->name, doc->diags[i]);
     for (size_t b = 0; b < doc->n_blocks; b++) {
         const struct wb_block *bl = &doc->blocks[b];
         for (size_t k = 0; k < bl->n_items; k++) {
@@ -152,11 +141,8 @@ static int make_clips(struct cli *c, struct wb_doc *docs, int n, struct cli_diag
             int rc;
             if (bl->kind != WB_BLOCK_DIALOGUE)
                 continue;
-            if (!bl->two_voice) {
-                cli_diag(bad, docs[i].name, bl->line,
-                         "a dialogue needs exactly two speakers; no audio made");
-                continue;
-            }
+            if (!bl->two_voice)
+                continue; /* the parser said why (one diagnostic) */
             wb_buf_init(&script, 0);
             for (size_t l = 0; l < bl->n_lines; l++)
                 wb_buf_appendf(&script, "%s: %s\n", bl->lines[l].speaker, bl->lines[l].text);

@@ -38,6 +38,7 @@ struct site {
     } *dlgs;
     size_t n_dlgs;
     int failed;               /* diagnostics or failures: exit 1 */
+    struct cli_diags diags;   /* the pages' diagnostics, capped */
 };
 
 static int add_page(struct site *s, const char *path, const char *rel)
@@ -78,7 +79,7 @@ static int add_page(struct site *s, const char *path, const char *rel)
         return EXIT_ENV;
     }
     for (size_t i = 0; i < p->doc.n_diags; i++) {
-        fprintf(stderr, "%s\n", p->doc.diags[i]);
+        cli_diag_doc(&s->diags, p->doc.name, p->doc.diags[i]);
         s->failed = 1;
     }
     p->src_path = strdup(path);
@@ -89,6 +90,8 @@ static int add_page(struct site *s, const char *path, const char *rel)
 
 static void site_release(struct site *s)
 {
+    cli_diags_end(&s->diags);
+    cli_diags_release(&s->diags);
     for (size_t i = 0; i < s->n_pages; i++) {
         wb_doc_release(&s->pages[i].doc);
         free(s->pages[i].src_path);
@@ -128,9 +131,7 @@ static void make_dialogues(struct site *s)
             d = &s->dlgs[s->n_dlgs++];
             d->block = bl;
             if (!bl->two_voice) {
-                fprintf(stderr, "%s:%u: a dialogue needs exactly two speakers; shown without audio\n",
-                        s->pages[i].doc.name, bl->line);
-                s->failed = 1;
+                s->failed = 1; /* the parser said why (one diagnostic) */
                 continue;
             }
             wb_buf_init(&script, 0);
@@ -139,8 +140,12 @@ static void make_dialogues(struct site *s)
             if (wb_dialogue_file(s->c->cfg, cli_media_dir(s->c), script.data, script.len, format,
                                  s->c->cache_only, &d->file, &err)) {
                 if (!(s->c->cache_only && err.code == WB_ENOTFOUND)) {
-                    fprintf(stderr, "%s:%u: dialogue audio: %s\n", s->pages[i].doc.name, bl->line,
-                            wb_error_text(&err));
+                    struct wb_buf m;
+                    wb_buf_init(&m, 0);
+                    wb_buf_appendf(&m, "dialogue audio: %s", wb_error_text(&err));
+                    cli_diag(&s->diags, s->pages[i].doc.name, bl->line,
+                             m.data ? m.data : "dialogue audio");
+                    wb_buf_release(&m);
                     s->failed = 1;
                 }
             }
@@ -423,6 +428,7 @@ static int check_outputs(struct site *s, const char *site_dir)
 int cmd_render(struct cli *c)
 {
     struct site s = { 0 };
+    cli_diags_init(&s.diags);
     struct wb_error err = { 0 };
     struct wb_render_opts o;
     struct wb_buf out;
@@ -583,6 +589,7 @@ out:
 int cmd_build(struct cli *c)
 {
     struct site s = { 0 };
+    cli_diags_init(&s.diags);
     struct wb_error err = { 0 };
     struct wb_render_opts o;
     struct wb_buf out, path, root;

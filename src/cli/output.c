@@ -1,6 +1,7 @@
 /* What the commands print besides their own output: the one JSON value of
  * --json (and the error object when a command fails before printing it), and
  * repeated diagnostics, capped on stderr and listed in the JSON. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -67,6 +68,19 @@ void cli_diag(struct cli_diags *d, const char *file, unsigned long line, const c
         wb_buf_appends(&d->json, "}");
     }
     d->n++;
+}
+
+void cli_diag_doc(struct cli_diags *d, const char *name, const char *msg)
+{
+    size_t n = strlen(name);
+    unsigned long line = 0;
+    char *end = NULL;
+    if (!strncmp(msg, name, n) && msg[n] == ':')
+        line = strtoul(msg + n + 1, &end, 10);
+    if (line && end[0] == ':' && end[1] == ' ')
+        cli_diag(d, name, line, end + 2);
+    else
+        cli_diag(d, NULL, 0, msg);
 }
 
 void cli_diags_end(struct cli_diags *d)

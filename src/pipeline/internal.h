@@ -77,6 +77,7 @@ struct failure {
 
 struct run {
     const struct wb_config *cfg;
+    double cost_usd; /* the tokens so far, each at its model's price */
     struct wb_store *store;
     char *media_dir;
     char *db_real;      /* the database's absolute path (pending markers name it) */

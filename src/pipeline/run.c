@@ -294,6 +294,9 @@ static void job_stage_done(struct run *r, struct job *j, enum wb_stage s, enum o
 }
 
 /* A stage of a merged request: every waiter gets the leader's result. */
+static const char *stage_model(const struct run *r, enum wb_stage s);
+static double price(const struct run *r, const char *model, const char *dir, double dflt);
+
 static void settle_one(struct run *r, struct job *j, struct stage_task *t)
 {
     enum wb_stage s = t->stage;
@@ -340,8 +343,13 @@ static void settle_one(struct run *r, struct job *j, struct stage_task *t)
         add_failure(r, j, s, t->status, t->message);
     }
     if (j == t->job) {
+        /* Each request's tokens at its own model's price (price.<model>.in/out). */
+        const char *m = t->model ? t->model : stage_model(r, s);
+        int64_t out = t->usage.output_tokens + t->usage.thought_tokens;
         r->stats.tokens_in += t->usage.prompt_tokens;
-        r->stats.tokens_out += t->usage.output_tokens + t->usage.thought_tokens;
+        r->stats.tokens_out += out;
+        r->cost_usd += (double)t->usage.prompt_tokens / 1e6 * price(r, m, "in", 0.30) +
+                       (double)out / 1e6 * price(r, m, "out", 2.50);
     }
     job_stage_done(r, j, s, how);
 }
@@ -778,10 +786,9 @@ static void update_stats(struct run *r)
     }
     r->stats.rate_per_min = r->rate_ewma;
     r->stats.eta_s = r->rate_ewma > 0.01 ? (double)left * 60.0 / r->rate_ewma : -1;
-    /* Rough cost: the default prices are per million tokens, in USD, for the
-     * default models (override with price.<model>.in / .out). */
-    r->stats.cost_usd = (double)r->stats.tokens_in / 1e6 * price(r, stage_model(r, WB_STAGE_DETAILS), "in", 0.30) +
-                        (double)r->stats.tokens_out / 1e6 * price(r, stage_model(r, WB_STAGE_DETAILS), "out", 2.50);
+    /* Rough cost, summed per request at its model's price (USD per million
+     * tokens; defaults for the default text model, price.<model>.in / .out). */
+    r->stats.cost_usd = r->cost_usd;
     r->stats.paused[0] = '\0';
     for (size_t i = 0; i < wb_engine_model_count(r->eng); i++) {
         if (wb_engine_model_info(r->eng, i, &mi) == 0 && (mi.pause_ms > 0 || mi.exhausted)) {

@@ -179,6 +179,16 @@ run off --db p6.db propagate many.txt
 chk "6: repeated diagnostics: the first 20, then 'and 10 more'" \
     bash -c '[ '$rc' = 1 ] && [ "$(grep -c "^many.txt:" "$0")" = 20 ] && grep -q "many.txt:20:" "$0" && ! grep -q "many.txt:21:" "$0" && grep -q "… and 10 more" "$0"' "$T/err"
 
+{ echo '<wordbank>'; for i in $(seq 1 25); do echo "not an entry $i"; done; echo '</wordbank>';
+  printf '<dialogue>\nA: one speaker only\n</dialogue>\n'; } > manybad.md
+run off --db p6.db render manybad.md -o manybad.html
+chk "6: render caps a lesson's diagnostics too: the first 20, then 'and 6 more'" \
+    bash -c '[ '$rc' = 1 ] && [ "$(grep -c "^manybad.md:" "$0")" = 20 ] && grep -q "… and 6 more" "$0"' "$T/err"
+printf '<dialogue>\nA: one speaker only\n</dialogue>\n' > onevoice.md
+run off --db p6.db render onevoice.md -o onevoice.html
+chk "15: a one-speaker dialogue is one diagnostic, not two" \
+    bash -c '[ '$rc' = 1 ] && [ "$(grep -c "^onevoice.md:" "$0")" = 1 ]' "$T/err"
+
 # --- 7. a missing word bank for commands that only read ----------------------
 for c in list "show 猫" "export --format csv -o x.csv" "preview -o pvx" "rm 猫 cat"; do
     run off --db typo.db $c

@@ -264,7 +264,12 @@ TEST(configured_quota_never_exceeded)
           "{\"default\":{\"latencyMs\":30},\"models\":{\"" TTS_MODEL
           "\":{\"quota\":{\"requests\":10,\"windowMs\":1000}}}}",
           0);
-    const char *kv[] = { "limit." TTS_MODEL ".rpm", "600", NULL };
+    /* The quota's window is 1 s here, not a real minute: the default 3 %
+     * headroom would leave 30 ms for arrival jitter, which a loaded 2-core
+     * machine exceeds (one request delayed in transit more than the 11th
+     * puts 11 in the fake's window). 10 % leaves 100 ms, about what 3 %
+     * leaves of a real 60 s window many times over. */
+    const char *kv[] = { "limit." TTS_MODEL ".rpm", "600", "limit.headroom", "0.10", NULL };
     struct wb_config *cfg = mkcfg(kv);
     static struct ctx c;
     c.base = f.base_url;
