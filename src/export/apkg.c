@@ -28,7 +28,7 @@
 
 struct media {
     char *name; /* the name inside Anki's media folder */
-    char *path; /* the file on disk */
+    char *file; /* its store name */
 };
 
 struct apkg {
@@ -78,27 +78,23 @@ static const char *add_media(struct apkg *a, const struct wb_entry *e, enum wb_s
 {
     const char *file = export_stage_file(e, s);
     struct wb_error lerr = { 0 };
-    struct wb_buf path, data;
-    char *name;
+    struct wb_buf data;
+    char *name, *copy;
     int rc;
     if (!file)
         return NULL;
-    wb_buf_init(&path, 0);
     wb_buf_init(&data, 0);
     rc = wb_media_read(a->media_dir, file, &data, &lerr);
     wb_buf_release(&data);
     if (rc) {
         wb_log(WB_LOG_WARN, "%s: %s; card made without it", e->word, wb_error_text(&lerr));
-        goto fail;
+        return NULL;
     }
-    if (wb_path_join(&path, a->media_dir ? a->media_dir : ".", file) != 0)
-        goto fail;
     if (!(name = anki_media_name(file)))
-        goto fail;
+        return NULL;
     for (size_t i = 0; i < a->n_media; i++) {
         if (strcmp(a->media[i].name, name) == 0) {
             free(name);
-            wb_buf_release(&path);
             return a->media[i].name;
         }
     }
@@ -108,16 +104,87 @@ static const char *add_media(struct apkg *a, const struct wb_entry *e, enum wb_s
                               : NULL;
         if (!m) {
             free(name);
-            goto fail;
+            return NULL;
         }
         a->media = m;
     }
+    if (!(copy = strdup(file))) {
+        free(name);
+        return NULL;
+    }
     a->media[a->n_media].name = name;
-    a->media[a->n_media].path = wb_buf_detach(&path, NULL);
+    a->media[a->n_media].file = copy;
     return a->media[a->n_media++].name;
-fail:
-    wb_buf_release(&path);
-    return NULL;
+}
+
+/* A zip source that reads one media file through wb_media_read when libzip
+ * opens it, so the bytes in the deck are the validated bytes (a store name,
+ * no symbolic link, the content its name promises), never a path followed
+ * later; one file is held in memory at a time. */
+struct media_src {
+    const char *dir, *file;
+    struct wb_buf data;
+    size_t off;
+    zip_error_t error;
+};
+
+static zip_int64_t media_src_cb(void *ud, void *out, zip_uint64_t len, zip_source_cmd_t cmd)
+{
+    struct media_src *m = ud;
+    struct wb_error lerr = { 0 };
+    size_t n;
+    switch (cmd) {
+    case ZIP_SOURCE_OPEN:
+        m->off = 0;
+        if (wb_media_read(m->dir, m->file, &m->data, &lerr) != 0) {
+            wb_log(WB_LOG_WARN, "%s", wb_error_text(&lerr));
+            zip_error_set(&m->error, ZIP_ER_READ, lerr.code == WB_ENOMEM ? ENOMEM : EIO);
+            return -1;
+        }
+        return 0;
+    case ZIP_SOURCE_READ:
+        n = m->data.len - m->off < len ? m->data.len - m->off : (size_t)len;
+        memcpy(out, m->data.data + m->off, n);
+        m->off += n;
+        return (zip_int64_t)n;
+    case ZIP_SOURCE_CLOSE:
+        wb_buf_release(&m->data);
+        return 0;
+    case ZIP_SOURCE_STAT:
+        zip_stat_init(out);
+        return sizeof(zip_stat_t);
+    case ZIP_SOURCE_ERROR:
+        return zip_error_to_data(&m->error, out, len);
+    case ZIP_SOURCE_FREE:
+        wb_buf_release(&m->data);
+        zip_error_fini(&m->error);
+        free(m);
+        return 0;
+    case ZIP_SOURCE_SUPPORTS:
+        return zip_source_make_command_bitmap(ZIP_SOURCE_OPEN, ZIP_SOURCE_READ, ZIP_SOURCE_CLOSE,
+                                              ZIP_SOURCE_STAT, ZIP_SOURCE_ERROR, ZIP_SOURCE_FREE,
+                                              -1);
+    default:
+        zip_error_set(&m->error, ZIP_ER_OPNOTSUPP, 0);
+        return -1;
+    }
+}
+
+static zip_source_t *media_source(zip_t *za, const char *dir, const char *file)
+{
+    struct media_src *m = calloc(1, sizeof *m);
+    zip_source_t *src;
+    if (!m)
+        return NULL;
+    m->dir = dir;
+    m->file = file;
+    wb_buf_init(&m->data, 0);
+    zip_error_init(&m->error);
+    if (!(src = zip_source_function(za, media_src_cb, m))) {
+        zip_error_fini(&m->error);
+        free(m);
+    }
+    return src;
 }
 
 static int note_fn(void *ud, const struct wb_entry *e)
@@ -354,7 +421,7 @@ static int write_zip(struct apkg *a, const char *coll, const char *path, struct 
         char k[32];
         zip_int64_t idx;
         snprintf(k, sizeof k, "%zu", i);
-        if (!(src = zip_source_file(za, a->media[i].path, 0, -1)) ||
+        if (!(src = media_source(za, a->media_dir, a->media[i].file)) ||
             (idx = zip_file_add(za, k, src, ZIP_FL_ENC_UTF_8)) < 0) {
             zip_source_free(src);
             rc = zip_fail(za, path, err);
@@ -463,7 +530,7 @@ out:
         unlink(coll);
     for (size_t i = 0; i < a.n_media; i++) {
         free(a.media[i].name);
-        free(a.media[i].path);
+        free(a.media[i].file);
     }
     free(a.media);
     free(coll);
