@@ -38,7 +38,7 @@ int media_av_load(struct wb_error *err)
 {
     pthread_once(&once, load);
     if (failure[0])
-        return wb_error_set(err, WB_EUNSUPPORTED, "M4A needs libavcodec and libavformat: %s",
+        return wb_error_set(err, WB_ENOTFOUND, "M4A needs libavcodec and libavformat: %s",
                             failure);
     return 0;
 }

@@ -228,7 +228,7 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && [ -n "$avf" ] &&
     >"$T/.out" 2>"$T/.err"
   rc=$? OUT=$(cat "$T/.out") ERR=$(cat "$T/.err")
   if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T/.err"; then bad "M4A without libavformat: no sanitizer report" "$ERR"; else ok "M4A without libavformat: no sanitizer report"; fi
-  check "M4A without libavformat exits 1" test "$rc" = 1
+  check "M4A without libavformat exits 3 (environment)" test "$rc" = 3
   check "M4A without libavformat says what is missing" has "M4A needs libavcodec and libavformat: cannot load libavformat.so"
   check "M4A without libavformat writes no file" test ! -e noav.m4a
   unshare -m bash -c 'mount --bind /dev/null "$1" && shift && "$@" tts "ねこ" -o noav.mp3' _ "$avf" "$WB" \
