@@ -17,9 +17,10 @@ PKGS=(
 # Only for the tests and benchmarks: a browser and a Japanese font for the page
 # tests, ffmpeg for the original's audio baseline, tmux for the terminal test,
 # Pelican (with Python-Markdown) for the Pelican plugin's site test, g++ for the
-# install test (every public header compiles as C++).
+# install test (every public header compiles as C++), clang-format (14, the
+# version .clang-format is checked with) for the format test.
 if [ "${1:-}" = "--test" ]; then
-  PKGS+=(chromium fonts-ipafont-gothic ffmpeg tmux sqlite3 procps curl pelican g++)
+  PKGS+=(chromium fonts-ipafont-gothic ffmpeg tmux sqlite3 procps curl pelican g++ clang-format)
 fi
 
 missing=()

@@ -151,6 +151,51 @@ WB_API int wb_store_rate_get(struct wb_store *st, const char *model, double *rpm
 WB_API int wb_store_rate_set(struct wb_store *st, const char *model, double rpm,
                              struct wb_error *err);
 
+/* ---- the batch job table (Gemini Batch mode, wordbank/batch.h) ---- */
+
+/* One batch job as the store knows it. state is the API's state in lower case
+ * without prefix ("pending", "running", "succeeded", "failed", "cancelled",
+ * "expired"); collected is set once its results were committed (or, for a
+ * failed/expired/cancelled job, once its entries were released). */
+struct wb_batch_job {
+    char *name; /* "batches/..." */
+    char *model;
+    enum wb_stage stage;
+    char *state;
+    char *input_file; /* "files/..." for a file job, else NULL */
+    int collected;
+    int64_t requests, succeeded, failed; /* the last batchStats seen */
+    int64_t created_at, updated_at;      /* unix seconds */
+};
+
+/* An entry a job carries; index is the request's key in the job ("k<index>"). */
+struct wb_batch_key {
+    char *word, *translation, *language;
+};
+
+/* Record a job and the entries it carries in one transaction. */
+WB_API int wb_store_batch_add(struct wb_store *st, const struct wb_batch_job *job,
+                              const struct wb_batch_key *keys, size_t n, struct wb_error *err);
+/* Update a job's state and counts (collected: 1 marks it done with). */
+WB_API int wb_store_batch_update(struct wb_store *st, const char *name, const char *state,
+                                 int64_t succeeded, int64_t failed, int collected,
+                                 struct wb_error *err);
+/* Every job (uncollected_only: those not collected yet), oldest first.
+ * Free with wb_batch_jobs_free. */
+WB_API int wb_store_batch_list(struct wb_store *st, int uncollected_only, struct wb_batch_job **out,
+                               size_t *n, struct wb_error *err);
+/* The entries a job carries, by index. Free with wb_batch_keys_free. */
+WB_API int wb_store_batch_keys(struct wb_store *st, const char *name, struct wb_batch_key **out,
+                               size_t *n, struct wb_error *err);
+/* A job recorded before its create call as "pending/<display name>" gets its
+ * real name (and state) once the API answered. */
+WB_API int wb_store_batch_rename(struct wb_store *st, const char *old_name, const char *new_name,
+                                 const char *state, struct wb_error *err);
+/* Forget a job and the entries it carries (a create call that never made one). */
+WB_API int wb_store_batch_remove(struct wb_store *st, const char *name, struct wb_error *err);
+WB_API void wb_batch_jobs_free(struct wb_batch_job *v, size_t n);
+WB_API void wb_batch_keys_free(struct wb_batch_key *v, size_t n);
+
 /* PRAGMA quick_check (full=1: integrity_check); -WB_ECORRUPT with SQLite's
  * findings in err when the file is damaged. */
 WB_API int wb_store_check(struct wb_store *st, int full, struct wb_error *err);

@@ -5,19 +5,19 @@
 #include "wordbank/error.h"
 #include "wordbank/log.h"
 
-static const char *const names[] = {
-    "WB_OK",
+/* clang-format off: it would pull the X-macro rows up beside "WB_OK" */
+static const char *const names[] = { "WB_OK",
 #define X(name, msg) "WB_E" #name,
-    WB_ERROR_TABLE(X)
+                                     WB_ERROR_TABLE(X)
 #undef X
 };
 
-static const char *const messages[] = {
-    "success",
+static const char *const messages[] = { "success",
 #define X(name, msg) msg,
-    WB_ERROR_TABLE(X)
+                                        WB_ERROR_TABLE(X)
 #undef X
 };
+/* clang-format on */
 
 static int index_of(int code)
 {

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "store/store_internal.h"
-#include "wordbank/batch.h"
+#include "wordbank/store.h"
 
 static char *dup_col(sqlite3_stmt *s, int i)
 {

@@ -8,53 +8,10 @@
 # one expected, and its stderr is kept and searched for sanitizer reports
 # (ASan, LSan, UBSan), so a leak or an overflow in any run fails the test
 # even when the exit status happens to be the expected one.
-set -u
-WB=$(readlink -f "${WB_BIN:?}")
-ROOT=${WB_SOURCE_ROOT:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T"
-export WORDBANK_DB="$T/wb.db" HOME="$T" XDG_CACHE_HOME="$T/cache"
-unset GEMINI_API_KEY GOOGLE_API_KEY OPENAI_API_KEY WORDBANK_MEDIA
-# Nothing here may leave the machine: with a key set, doctor asks the endpoint
-# for its models, so point every endpoint at a closed loopback port.
-export GEMINI_BASE_URL=http://127.0.0.1:9 OPENAI_BASE_URL=http://127.0.0.1:9/v1
-n=0 failed=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-bad() { n=$((n+1)); failed=$((failed+1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | tail -15 | sed 's/^/# /'; done; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name" "${WHY:-}"; fi; WHY=; }
-WHY=
-
-# wb RC [ARGS...]: runs wordbank; OUT and ERR hold its stdout and stderr, RC
-# its exit status. True when the status is RC and stderr has no sanitizer
-# report; otherwise WHY says what happened.
-OUT= ERR= RC=
-wb() {
-  local want=$1; shift
-  "$WB" "$@" >"$T/.out" 2>"$T/.err"
-  RC=$?
-  OUT=$(cat "$T/.out") ERR=$(cat "$T/.err")
-  if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:|Sanitizer:DEADLYSIGNAL' "$T/.err"; then
-    WHY="sanitizer report from: wordbank $*
-$ERR"
-    return 1
-  fi
-  if [ "$RC" != "$want" ]; then
-    WHY="wordbank $* exited $RC, expected $want
-$ERR"
-    return 1
-  fi
-  return 0
-}
-# has TEXT: stdout+stderr of the last wb contain TEXT (fixed string).
-has() { grep -qF -- "$1" <<<"$OUT
-$ERR" || { WHY="no '$1' in: $OUT
-$ERR"; return 1; }; }
-hasnt() { ! grep -qF -- "$1" <<<"$OUT
-$ERR" || { WHY="'$1' found in: $OUT
-$ERR"; return 1; }; }
-# expect NAME RC ARGS...: one TAP line for the status (and no sanitizer report).
-expect() { local name=$1; shift; check "$name" wb "$@"; }
+# shellcheck source=../harness/wbtest.sh
+. "${WB_SOURCE_ROOT:?}/tests/harness/wbtest.sh"
+cd "$T" || exit 1
+export WORDBANK_DB="$T/wb.db"
 
 expect "no command is a usage error (2)" 2
 check "no command prints the usage" has "wordbank [global options] COMMAND [ARGS]"
@@ -223,5 +180,4 @@ expect "a dialogue with three speakers is refused (2)" 2 dialogue three.txt -o d
 check "the refusal names the three speakers" has "this one has 3: A, B, C"
 check "a refused dialogue writes no file" test ! -e d.mp3
 
-echo "1..$n"
-exit $((failed > 0))
+finish

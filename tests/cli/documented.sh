@@ -7,35 +7,10 @@
 # dropped from HTML, and M4A without libavformat at run time. Prints TAP.
 # Every wordbank call checks its exit status and its stderr for sanitizer
 # reports (as tests/cli/cli.sh).
-set -u
-WB=$(readlink -f "${WB_BIN:?}")
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T"
-export WORDBANK_DB="$T/wb.db" HOME="$T" XDG_CACHE_HOME="$T/cache"
-unset GEMINI_API_KEY GOOGLE_API_KEY OPENAI_API_KEY WORDBANK_MEDIA
-export GEMINI_BASE_URL=http://127.0.0.1:9 OPENAI_BASE_URL=http://127.0.0.1:9/v1
-n=0 failed=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-bad() { n=$((n+1)); failed=$((failed+1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | tail -15 | sed 's/^/# /'; done; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name" "${WHY:-}"; fi; WHY=; }
-WHY= OUT= ERR= RC=
-wb() {
-  local want=$1; shift
-  "$WB" "$@" >"$T/.out" 2>"$T/.err"
-  RC=$?
-  OUT=$(cat "$T/.out") ERR=$(cat "$T/.err")
-  if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:|Sanitizer:DEADLYSIGNAL' "$T/.err"; then
-    WHY="sanitizer report from: wordbank $*
-$ERR"; return 1
-  fi
-  [ "$RC" = "$want" ] || { WHY="wordbank $* exited $RC, expected $want
-$ERR"; return 1; }
-}
-has() { grep -qF -- "$1" <<<"$OUT
-$ERR" || { WHY="no '$1' in: $OUT
-$ERR"; return 1; }; }
-expect() { local name=$1; shift; check "$name" wb "$@"; }
+# shellcheck source=../harness/wbtest.sh
+. "${WB_SOURCE_ROOT:?}/tests/harness/wbtest.sh"
+cd "$T" || exit 1
+export WORDBANK_DB="$T/wb.db"
 py() { python3 -c "$@"; }
 
 # The "+" bullet is a list item like "-"; --no-audio leaves audio missing.
@@ -243,5 +218,4 @@ else
   done
 fi
 
-echo "1..$n"
-exit $((failed > 0))
+finish

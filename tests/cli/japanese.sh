@@ -2,20 +2,10 @@
 # Japanese cards end to end, offline: readings as written and chosen by the
 # translation, pitch accent in show/list --json, the JSONL export and the
 # built card (箸, 橋 and 端 look different). Prints TAP.
-set -u
-WB=$(readlink -f "${WB_BIN:?}")
-ROOT=${WB_SOURCE_ROOT:?}
-T=$(mktemp -d)
-FAKE_PID=
-trap '[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null; rm -rf "$T"' EXIT
-cd "$T"
-export WORDBANK_DB="$T/wb.db" HOME="$T" XDG_CACHE_HOME="$T/cache"
-unset GEMINI_API_KEY GOOGLE_API_KEY OPENAI_API_KEY WORDBANK_MEDIA
-export GEMINI_BASE_URL=http://127.0.0.1:9 OPENAI_BASE_URL=http://127.0.0.1:9/v1
-n=0 failed=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-bad() { n=$((n+1)); failed=$((failed+1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+# shellcheck source=../harness/wbtest.sh
+. "${WB_SOURCE_ROOT:?}/tests/harness/wbtest.sh"
+cd "$T" || exit 1
+export WORDBANK_DB="$T/wb.db"
 
 cat > words.txt <<'W'
 - 箸: chopsticks
@@ -123,5 +113,4 @@ PY
 then ok "a provider's readings are checked against EDICT and get their pitch accent"
 else bad "provider readings checked" "$out" "$err"; fi
 
-echo "1..$n"
-[ "$failed" = 0 ]
+finish

@@ -8,22 +8,8 @@
 # import into a fresh word bank giving the same `list --json` and the same
 # media bytes; and hostile media paths and files refused with FILE:LINE while
 # nothing of them reaches the media store, a site or a deck. Prints TAP.
-set -u
-WB=$(readlink -f "${WB_BIN:?}")
-ROOT=${WB_SOURCE_ROOT:?}
-T=$(mktemp -d)
-FAKE_PID=
-cleanup() { [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-export HOME="$T" XDG_CACHE_HOME="$T/cache"
-unset GEMINI_API_KEY GOOGLE_API_KEY OPENAI_API_KEY WORDBANK_MEDIA WORDBANK_DB
-# Nothing may leave the machine: every endpoint is a closed loopback port
-# until the fake is started.
-export GEMINI_BASE_URL=http://127.0.0.1:9 OPENAI_BASE_URL=http://127.0.0.1:9/v1
-n=0 failed=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-bad() { n=$((n+1)); failed=$((failed+1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+# shellcheck source=../harness/wbtest.sh
+. "${WB_SOURCE_ROOT:?}/tests/harness/wbtest.sh"
 # run NAME EXPECTED_RC CMD...: runs CMD with stdout in $T/out, stderr in $T/err.
 run() {
     local name=$1 want=$2 rc; shift 2

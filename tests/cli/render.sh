@@ -6,17 +6,10 @@
 # store names ever copied; propagate of lesson files (entries and dialogue
 # clips); --db creating its folder; a built page titled by its first heading.
 # Every call's exit status and output are checked. Prints TAP.
-set -u
-WB=$(readlink -f "${WB_BIN:?}")
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T"
-export HOME="$T" XDG_CACHE_HOME="$T/cache"
-unset GEMINI_API_KEY GOOGLE_API_KEY OPENAI_API_KEY WORDBANK_MEDIA WORDBANK_DB
-export GEMINI_BASE_URL=http://127.0.0.1:9 OPENAI_BASE_URL=http://127.0.0.1:9/v1
-n=0 failed=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-bad() { n=$((n+1)); failed=$((failed+1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+# shellcheck source=../harness/wbtest.sh
+. "${WB_SOURCE_ROOT:?}/tests/harness/wbtest.sh"
+cd "$T" || exit 1
+# A failed check shows the end of the last run's stderr.
 check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name" "$(tail -c 600 "$T/err" 2>/dev/null)"; fi; }
 wb() { "$WB" --db "$T/bank/deep/wb.db" --progress never "$@" 2>"$T/err"; }
 
@@ -119,5 +112,4 @@ mkdir -p src && cp lesson.md src/
 wb --cache-only build src -o built; rc=$?
 check "build titles a page by its first heading" bash -c '[ $0 = 0 ] && grep -q "<title>Animals and greetings</title>" built/lesson.html' $rc
 
-echo "1..$n"
-[ $failed = 0 ]
+finish

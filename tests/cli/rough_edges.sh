@@ -7,27 +7,13 @@
 # README, doctor's advisory checks, progress labels, -v, -j and --lang
 # limits, the retry file, and the small ones. Offline, plus the loopback fake
 # (tests/fake/server.mjs) for 429s, 500s and doctor's model list. Prints TAP.
-set -u
-WB=$(readlink -f "${WB_BIN:?}")
-ROOT=$(readlink -f "${WB_SOURCE_ROOT:?}")
-T=$(mktemp -d)
-FAKE_PID=
-cleanup() {
-    [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null
-    chmod -R u+w "$T" 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-cd "$T"
-export HOME="$T" XDG_CACHE_HOME="$T/cache"
-unset GEMINI_API_KEY GOOGLE_API_KEY OPENAI_API_KEY WORDBANK_MEDIA WORDBANK_DB
-# Nothing may leave the machine: every endpoint is a closed loopback port
-# unless a check points it at the fake.
-export GEMINI_BASE_URL=http://127.0.0.1:9 OPENAI_BASE_URL=http://127.0.0.1:9/v1
+# shellcheck source=../harness/wbtest.sh
+. "${WB_SOURCE_ROOT:?}/tests/harness/wbtest.sh"
+ROOT=$(readlink -f "$ROOT")
+cd "$T" || exit 1
 
-n=0 failed=0 rc=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-skip() { n=$((n+1)); echo "ok $n - $1 # SKIP $2"; }
+rc=0
+# A failed line shows the last run's exit status, stdout and stderr.
 bad() {
     n=$((n+1)); failed=$((failed+1)); echo "not ok $n - $1"
     echo "# exit $rc"
@@ -348,5 +334,4 @@ else
     skip "11, 13, 14 with the fake" "node or curl missing"
 fi
 
-echo "1..$n"
-[ "$failed" = 0 ]
+finish

@@ -17,15 +17,6 @@
 #include "wordbank/media.h"
 #include "wordbank/store.h"
 
-static const char *tmp_path(const char *name)
-{
-    static char p[4][4096];
-    static int i;
-    i = (i + 1) % 4;
-    snprintf(p[i], sizeof p[i], "%s/%s", th_tmpdir(), name);
-    return p[i];
-}
-
 static char *zip_read(zip_t *za, const char *name, size_t *len)
 {
     zip_stat_t zs;
@@ -80,7 +71,7 @@ static void deck_guid(const char *path, const char *word, char out[16])
     CHECK((za = zip_open(path, ZIP_RDONLY, &zerr)) != NULL);
     char *db = zip_read(za, "collection.anki2", &n);
     zip_close(za);
-    snprintf(coll, sizeof coll, "%s", tmp_path("guid.anki2"));
+    snprintf(coll, sizeof coll, "%s", th_tmp_path("guid.anki2"));
     CHECK((f = fopen(coll, "wb")) != NULL);
     CHECK(fwrite(db, 1, n, f) == n);
     CHECK(fclose(f) == 0);
@@ -127,7 +118,7 @@ TEST(apkg_deck_contents)
 {
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
-    const char *media = tmp_path("media");
+    const char *media = th_tmp_path("media");
     char path[4096], coll[4096];
     zip_t *za;
     int zerr = 0;
@@ -135,7 +126,7 @@ TEST(apkg_deck_contents)
     FILE *f, *f2;
     struct wb_buf aac;
     char *name = NULL, sound[128];
-    snprintf(path, sizeof path, "%s", tmp_path("Lesson 1.apkg"));
+    snprintf(path, sizeof path, "%s", th_tmp_path("Lesson 1.apkg"));
     wb_buf_init(&aac, 0);
     tm_adts(&aac, 3, 1); /* the original's clips are ADTS AAC: a deck carries them as they are */
     CHECK_OK(wb_media_write(media, aac.data, aac.len, &name, &err), &err);
@@ -163,7 +154,7 @@ TEST(apkg_deck_contents)
     wb_buf_release(&aac);
     char *db = zip_read(za, "collection.anki2", &n);
     zip_close(za);
-    snprintf(coll, sizeof coll, "%s", tmp_path("collection.anki2"));
+    snprintf(coll, sizeof coll, "%s", th_tmp_path("collection.anki2"));
     CHECK((f = fopen(coll, "wb")) != NULL);
     CHECK(fwrite(db, 1, n, f) == n);
     fclose(f);
@@ -301,7 +292,7 @@ TEST(apkg_reads_only_store_files)
 {
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
-    const char *media = tmp_path("media2");
+    const char *media = th_tmp_path("media2");
     char secret[4096], link_name[128], link_path[4096], abs_name[4096], path[4096];
     char tampered[128], tampered_path[4096];
     struct wb_buf b, other;
@@ -312,7 +303,7 @@ TEST(apkg_reads_only_store_files)
     wb_buf_init(&other, 0);
     CHECK(mkdir(media, 0755) == 0);
     /* A valid clip outside the media directory: the secret. */
-    snprintf(secret, sizeof secret, "%s", tmp_path("secret.aac"));
+    snprintf(secret, sizeof secret, "%s", th_tmp_path("secret.aac"));
     tm_adts(&b, 2, 9);
     CHECK((f = fopen(secret, "wb")) != NULL);
     CHECK(fwrite(b.data, 1, b.len, f) == b.len);
@@ -334,7 +325,7 @@ TEST(apkg_reads_only_store_files)
     add(st, "二", "two", abs_name, NULL);
     add(st, "三", "three", link_name, NULL);
     add(st, "四", "four", tampered, NULL);
-    snprintf(path, sizeof path, "%s", tmp_path("hostile.apkg"));
+    snprintf(path, sizeof path, "%s", th_tmp_path("hostile.apkg"));
     CHECK_OK(wb_export_apkg(st, media, path, &err), &err);
     wb_store_close(st);
     CHECK((za = zip_open(path, ZIP_RDONLY, &zerr)) != NULL);
@@ -354,11 +345,11 @@ TEST(apkg_guid_stable_across_exports)
 {
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
-    const char *media = tmp_path("media");
+    const char *media = th_tmp_path("media");
     char a[4096], b[4096], cat1[16], cat2[16], dog1[16], dog2[16], want[16];
     struct wb_entry e;
-    snprintf(a, sizeof a, "%s", tmp_path("first.apkg"));
-    snprintf(b, sizeof b, "%s", tmp_path("second.apkg"));
+    snprintf(a, sizeof a, "%s", th_tmp_path("first.apkg"));
+    snprintf(b, sizeof b, "%s", th_tmp_path("second.apkg"));
     CHECK(mkdir(media, 0755) == 0);
     CHECK_OK(wb_store_open(":memory:", WB_STORE_CREATE, &st, &err), &err);
     add(st, "猫", "cat", NULL, NULL);

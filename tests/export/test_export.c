@@ -12,45 +12,12 @@
 #include "wordbank/export.h"
 #include "wordbank/store.h"
 
-static const char *tmp_path(const char *name)
-{
-    static char p[4][4096];
-    static int i;
-    i = (i + 1) % 4;
-    snprintf(p[i], sizeof p[i], "%s/%s", th_tmpdir(), name);
-    return p[i];
-}
-
 static struct wb_store *mem_store(void)
 {
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
     CHECK_OK(wb_store_open(":memory:", WB_STORE_CREATE, &st, &err), &err);
     return st;
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    CHECK(fwrite(text, 1, strlen(text), f) == strlen(text));
-    CHECK(fclose(f) == 0);
-}
-
-static char *read_all(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *s;
-    long n;
-    CHECK(f != NULL);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    rewind(f);
-    s = malloc((size_t)n + 1);
-    CHECK(s && fread(s, 1, (size_t)n, f) == (size_t)n);
-    s[n] = 0;
-    fclose(f);
-    return s;
 }
 
 /* Every line of a and b parses to equal JSON objects, in the same order.
@@ -95,15 +62,15 @@ TEST(jsonl_round_trip)
     char fix[4096];
     size_t n = 0;
     snprintf(fix, sizeof fix, "%s", fixture);
-    CHECK_OK(wb_store_open(tmp_path("rt.db"), WB_STORE_CREATE, &st, &err), &err);
+    CHECK_OK(wb_store_open(th_tmp_path("rt.db"), WB_STORE_CREATE, &st, &err), &err);
     wb_import_report_init(&rep);
     CHECK_OK(wb_import_jsonl(st, fix, NULL, &rep, &err), &err);
     CHECK_MSG(rep.failed == 0, "%s", rep.diags.data);
     CHECK_INT(rep.imported, 6);
     CHECK_INT(rep.updated, 0);
     CHECK_INT(rep.warnings, 0);
-    CHECK_OK(wb_export_jsonl(st, tmp_path("out.jsonl"), NULL, &err), &err);
-    same_jsonl(fix, tmp_path("out.jsonl"));
+    CHECK_OK(wb_export_jsonl(st, th_tmp_path("out.jsonl"), NULL, &err), &err);
+    same_jsonl(fix, th_tmp_path("out.jsonl"));
     wb_import_report_release(&rep);
 
     /* Re-import: updates in place, no duplicates, same export. */
@@ -113,17 +80,17 @@ TEST(jsonl_round_trip)
     CHECK_INT(rep.updated, 6);
     CHECK_OK(wb_store_count(st, NULL, &n, &err), &err);
     CHECK_INT(n, 6);
-    CHECK_OK(wb_export_jsonl(st, tmp_path("out2.jsonl"), NULL, &err), &err);
-    same_jsonl(fix, tmp_path("out2.jsonl"));
+    CHECK_OK(wb_export_jsonl(st, th_tmp_path("out2.jsonl"), NULL, &err), &err);
+    same_jsonl(fix, th_tmp_path("out2.jsonl"));
     /* And the exported file imports into a fresh store to the same thing. */
     wb_import_report_release(&rep);
     wb_store_close(st);
     st = mem_store();
     wb_import_report_init(&rep);
-    CHECK_OK(wb_import_jsonl(st, tmp_path("out2.jsonl"), NULL, &rep, &err), &err);
+    CHECK_OK(wb_import_jsonl(st, th_tmp_path("out2.jsonl"), NULL, &rep, &err), &err);
     CHECK_INT(rep.imported, 6);
-    CHECK_OK(wb_export_jsonl(st, tmp_path("out3.jsonl"), NULL, &err), &err);
-    same_jsonl(fix, tmp_path("out3.jsonl"));
+    CHECK_OK(wb_export_jsonl(st, th_tmp_path("out3.jsonl"), NULL, &err), &err);
+    same_jsonl(fix, th_tmp_path("out3.jsonl"));
     wb_import_report_release(&rep);
     wb_store_close(st);
 }
@@ -179,7 +146,7 @@ static void on_diag(void *ud, int is_warning, const char *msg)
 
 TEST(import_diagnostics)
 {
-    const char *path = tmp_path("bad.jsonl");
+    const char *path = th_tmp_path("bad.jsonl");
     struct wb_store *st = mem_store();
     struct wb_import_report rep;
     struct wb_error err = { 0 };
@@ -246,7 +213,7 @@ TEST(import_diagnostics)
 
     /* A missing file is an error for the whole import. */
     wb_import_report_init(&rep);
-    CHECK_INT(wb_import_jsonl(st, tmp_path("nope.jsonl"), NULL, &rep, &err), WB_ENOTFOUND);
+    CHECK_INT(wb_import_jsonl(st, th_tmp_path("nope.jsonl"), NULL, &rep, &err), WB_ENOTFOUND);
     CHECK(strstr(err.msg, "nope.jsonl") != NULL);
     wb_import_report_release(&rep);
     wb_store_close(st);
@@ -258,7 +225,7 @@ TEST(import_merges_into_existing)
     struct wb_import_report rep;
     struct wb_error err = { 0 };
     struct wb_entry e;
-    const char *path = tmp_path("m.jsonl");
+    const char *path = th_tmp_path("m.jsonl");
     wb_entry_init(&e);
     e.word = strdup("猫");
     e.translation = strdup("cat");
@@ -272,7 +239,7 @@ TEST(import_merges_into_existing)
     e.stages[WB_STAGE_AUDIO].state = WB_STATE_DONE;
     e.stages[WB_STAGE_AUDIO].file = strdup("x.mp3");
     CHECK_OK(wb_store_put(st, &e, &err), &err);
-    write_file(path, "{\"word\": \"猫\", \"en_translation\": \"cat\", \"examples\": [\"猫だ。\", "
+    th_write_text(path, "{\"word\": \"猫\", \"en_translation\": \"cat\", \"examples\": [\"猫だ。\", "
                      "\"二つ目\"], \"description\": \"new\", \"image_file\": \"c.png\"}\n");
     wb_import_report_init(&rep);
     CHECK_OK(wb_import_jsonl(st, path, NULL, &rep, &err), &err);
@@ -324,8 +291,8 @@ TEST(csv_quoting)
     char *got;
     put_simple(st, "猫", "cat", "plain", "a", "b", "c.png");
     put_simple(st, "生", "raw, \"uncooked\"", "line1\nline2", "x, y", NULL, NULL);
-    CHECK_OK(wb_export_csv(st, tmp_path("o.csv"), NULL, &err), &err);
-    got = read_all(tmp_path("o.csv"));
+    CHECK_OK(wb_export_csv(st, th_tmp_path("o.csv"), NULL, &err), &err);
+    got = th_read_file(th_tmp_path("o.csv"), NULL);
     CHECK_STR(got, "word,translation,language,reading,context,description,examples,"
                    "image_description,image_file,audio_file\r\n"
                    "猫,cat,ja,,,plain,\"a\nb\",,c.png,\r\n"
@@ -339,14 +306,14 @@ TEST(export_filter_and_atomic)
     struct wb_store *st = mem_store();
     struct wb_error err = { 0 };
     struct wb_store_query q = { .word = "生" };
-    const char *dir = tmp_path("outdir");
+    const char *dir = th_tmp_path("outdir");
     DIR *d;
     struct dirent *de;
     char *got;
     put_simple(st, "猫", "cat", "plain", NULL, NULL, NULL);
     put_simple(st, "生", "raw", NULL, NULL, NULL, NULL);
-    CHECK_OK(wb_export_jsonl(st, tmp_path("one.jsonl"), &q, &err), &err);
-    got = read_all(tmp_path("one.jsonl"));
+    CHECK_OK(wb_export_jsonl(st, th_tmp_path("one.jsonl"), &q, &err), &err);
+    got = th_read_file(th_tmp_path("one.jsonl"), NULL);
     CHECK_STR(got, "{\"word\": \"生\", \"en_translation\": \"raw\", \"language_code\": \"ja\", "
                    "\"examples\": [], \"description\": null, \"image_description\": null, "
                    "\"image_file\": null}\n");
@@ -359,7 +326,7 @@ TEST(export_filter_and_atomic)
     while ((de = readdir(d)))
         CHECK_MSG(strstr(de->d_name, ".tmp.") == NULL, "left behind: %s", de->d_name);
     closedir(d);
-    CHECK_INT(wb_export_csv(st, tmp_path("no/such/dir/x.csv"), NULL, &err), WB_EIO);
+    CHECK_INT(wb_export_csv(st, th_tmp_path("no/such/dir/x.csv"), NULL, &err), WB_EIO);
     wb_store_close(st);
 }
 

@@ -19,27 +19,10 @@
 #include "wordbank/media.h"
 #include "wordbank/store.h"
 
-static const char *tmp_path(const char *name)
-{
-    static char p[8][4096];
-    static int i;
-    i = (i + 1) % 8;
-    snprintf(p[i], sizeof p[i], "%s/%s", th_tmpdir(), name);
-    return p[i];
-}
-
 static void mkdirs(const char *path)
 {
     struct wb_error err = { 0 };
     CHECK_OK(wb_mkdirs(path, &err), &err);
-}
-
-static void put_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    CHECK_MSG(f != NULL, "cannot create %s", path);
-    CHECK(fwrite(data, 1, len, f) == len);
-    CHECK(fclose(f) == 0);
 }
 
 /* Files in dir (not . and ..), or -1 when dir does not exist. */
@@ -106,8 +89,8 @@ TEST(import_original_layout)
     struct wb_import_opts o = { .on_diag = on_diag, .ud = &d, .media_dir = media };
     struct wb_entry e;
     char name[80];
-    snprintf(site, sizeof site, "%s", tmp_path("site"));
-    snprintf(media, sizeof media, "%s", tmp_path("site/media"));
+    snprintf(site, sizeof site, "%s", th_tmp_path("site"));
+    snprintf(media, sizeof media, "%s", th_tmp_path("site/media"));
     wb_buf_init(&d.all, 0);
     wb_buf_init(&jpg1, 0);
     wb_buf_init(&aac1, 0);
@@ -124,12 +107,12 @@ TEST(import_original_layout)
     mkdirs(p);
     orig_name("猫", "cat", h);
     snprintf(p, sizeof p, "%s/content/images/wordbank/%s.jpg", site, h);
-    put_file(p, jpg1.data, jpg1.len);
+    th_write_file(p, jpg1.data, jpg1.len);
     snprintf(p, sizeof p, "%s/content/audio/wordbank/%s.aac", site, h);
-    put_file(p, aac1.data, aac1.len);
+    th_write_file(p, aac1.data, aac1.len);
     orig_name("犬", "dog", h);
     snprintf(p, sizeof p, "%s/content/images/wordbank/%s.jpg", site, h);
-    put_file(p, jpg2.data, jpg2.len);
+    th_write_file(p, jpg2.data, jpg2.len);
     snprintf(jsonl, sizeof jsonl, "%s/data/wordbank.jsonl", site);
     static const char lines[] =
         "{\"word\": \"猫\", \"en_translation\": \"cat\", \"language_code\": \"ja\", "
@@ -137,8 +120,8 @@ TEST(import_original_layout)
         "{\"word\": \"犬\", \"en_translation\": \"dog\", \"language_code\": \"ja\", "
         "\"examples\": [], \"description\": \"a dog\", \"image_description\": \"y\"}\n"
         "{\"word\": \"鳥\", \"en_translation\": \"bird\", \"language_code\": \"ja\"}\n";
-    put_file(jsonl, lines, sizeof lines - 1);
-    CHECK_OK(wb_store_open(tmp_path("wb.db"), WB_STORE_CREATE, &st, &err), &err);
+    th_write_file(jsonl, lines, sizeof lines - 1);
+    CHECK_OK(wb_store_open(th_tmp_path("wb.db"), WB_STORE_CREATE, &st, &err), &err);
     wb_import_report_init(&rep);
     CHECK_OK(wb_import_jsonl(st, jsonl, &o, &rep, &err), &err);
     CHECK_INT(rep.imported, 3);
@@ -173,14 +156,14 @@ TEST(import_original_layout)
     wb_import_report_release(&rep);
     wb_import_report_init(&rep);
     wb_store_close(st);
-    CHECK_OK(wb_store_open(tmp_path("wb2.db"), WB_STORE_CREATE, &st, &err), &err);
+    CHECK_OK(wb_store_open(th_tmp_path("wb2.db"), WB_STORE_CREATE, &st, &err), &err);
     snprintf(p, sizeof p, "%s/content", site);
     o.media_from = p;
-    o.media_dir = tmp_path("media2");
-    put_file(tmp_path("elsewhere.jsonl"), lines, sizeof lines - 1);
-    CHECK_OK(wb_import_jsonl(st, tmp_path("elsewhere.jsonl"), &o, &rep, &err), &err);
+    o.media_dir = th_tmp_path("media2");
+    th_write_file(th_tmp_path("elsewhere.jsonl"), lines, sizeof lines - 1);
+    CHECK_OK(wb_import_jsonl(st, th_tmp_path("elsewhere.jsonl"), &o, &rep, &err), &err);
     CHECK_INT(rep.media_copied, 3);
-    CHECK_INT(count_files(tmp_path("media2")), 3);
+    CHECK_INT(count_files(th_tmp_path("media2")), 3);
     free(want);
     wb_import_report_release(&rep);
     wb_entry_release(&e);
@@ -203,9 +186,9 @@ TEST(import_refuses_hostile_media)
     struct wb_import_opts o = { .on_diag = on_diag, .ud = &d, .media_dir = media };
     struct wb_entry e;
     int fd;
-    snprintf(root, sizeof root, "%s", tmp_path("lesson"));
-    snprintf(outside, sizeof outside, "%s", tmp_path("outside"));
-    snprintf(media, sizeof media, "%s", tmp_path("store"));
+    snprintf(root, sizeof root, "%s", th_tmp_path("lesson"));
+    snprintf(outside, sizeof outside, "%s", th_tmp_path("outside"));
+    snprintf(media, sizeof media, "%s", th_tmp_path("store"));
     wb_buf_init(&d.all, 0);
     wb_buf_init(&jpg, 0);
     wb_buf_init(&okjpg, 0);
@@ -217,7 +200,7 @@ TEST(import_refuses_hostile_media)
     mkdirs(p);
     tm_jpeg(&jpg, 7); /* a valid picture outside the lesson's folder: the secret */
     snprintf(p, sizeof p, "%s/outside.jpg", outside);
-    put_file(p, jpg.data, jpg.len);
+    th_write_file(p, jpg.data, jpg.len);
     snprintf(q, sizeof q, "%s/link.jpg", root); /* a symbolic link out */
     CHECK(symlink(p, q) == 0);
     snprintf(p, sizeof p, "%s/big.jpg", root); /* larger than WB_MEDIA_MAX_FILE (sparse) */
@@ -226,10 +209,10 @@ TEST(import_refuses_hostile_media)
     CHECK(ftruncate(fd, (off_t)WB_MEDIA_MAX_FILE + 1) == 0);
     close(fd);
     snprintf(p, sizeof p, "%s/fake.jpg", root); /* not media, with a media extension */
-    put_file(p, "hello, not a picture\n", 21);
+    th_write_file(p, "hello, not a picture\n", 21);
     tm_jpeg(&okjpg, 8);
     snprintf(p, sizeof p, "%s/ok.jpg", root);
-    put_file(p, okjpg.data, okjpg.len);
+    th_write_file(p, okjpg.data, okjpg.len);
     snprintf(q, sizeof q, "%s/fifo.jpg", root); /* a FIFO: must not hang the import */
     CHECK(mkfifo(q, 0644) == 0);
     snprintf(q, sizeof q, "%s/inlink.jpg", root); /* a symbolic link that stays inside */
@@ -252,7 +235,7 @@ TEST(import_refuses_hostile_media)
     LINE("w12", "image_file", "fifo.jpg");
 #undef LINE
     snprintf(jsonl, sizeof jsonl, "%s/words.jsonl", root);
-    put_file(jsonl, lines.data, lines.len);
+    th_write_file(jsonl, lines.data, lines.len);
     CHECK_OK(wb_store_open(":memory:", WB_STORE_CREATE, &st, &err), &err);
     wb_import_report_init(&rep);
     CHECK_OK(wb_import_jsonl(st, jsonl, &o, &rep, &err), &err);
@@ -383,22 +366,22 @@ TEST(export_import_round_trip)
     struct wb_import_opts o = { .media_dir = media_b };
     char *da, *db, *f1;
     struct wb_buf x, y;
-    snprintf(media_a, sizeof media_a, "%s", tmp_path("a/media"));
-    snprintf(media_b, sizeof media_b, "%s", tmp_path("b/media"));
+    snprintf(media_a, sizeof media_a, "%s", th_tmp_path("a/media"));
+    snprintf(media_b, sizeof media_b, "%s", th_tmp_path("b/media"));
     wb_buf_init(&x, 0);
     wb_buf_init(&y, 0);
-    mkdirs(tmp_path("a"));
-    mkdirs(tmp_path("b"));
-    CHECK_OK(wb_store_open(tmp_path("a/wb.db"), WB_STORE_CREATE, &a, &err), &err);
+    mkdirs(th_tmp_path("a"));
+    mkdirs(th_tmp_path("b"));
+    CHECK_OK(wb_store_open(th_tmp_path("a/wb.db"), WB_STORE_CREATE, &a, &err), &err);
     /* Inserted out of key order: the export sorts by key. */
     put_full(a, media_a, "猫", "cat", 1, 0);
     put_full(a, media_a, "犬", "dog", 2, 1);
     put_full(a, media_a, "兎", "rabbit", 3, 0);
     /* The export goes elsewhere: its media is copied beside it. */
-    mkdirs(tmp_path("x"));
-    snprintf(out1, sizeof out1, "%s", tmp_path("x/words.jsonl"));
+    mkdirs(th_tmp_path("x"));
+    snprintf(out1, sizeof out1, "%s", th_tmp_path("x/words.jsonl"));
     CHECK_OK(wb_export_jsonl_full(a, media_a, out1, NULL, &err), &err);
-    CHECK_INT(count_files(tmp_path("x/media")), 5);
+    CHECK_INT(count_files(th_tmp_path("x/media")), 5);
     f1 = NULL;
     {
         struct wb_buf t;
@@ -414,7 +397,7 @@ TEST(export_import_round_trip)
     CHECK(strstr(f1, "\"example_translations\": [\"The first.\", null]") != NULL);
 
     /* A fresh word bank elsewhere imports it to the same entries and bytes. */
-    CHECK_OK(wb_store_open(tmp_path("b/wb.db"), WB_STORE_CREATE, &b, &err), &err);
+    CHECK_OK(wb_store_open(th_tmp_path("b/wb.db"), WB_STORE_CREATE, &b, &err), &err);
     wb_import_report_init(&rep);
     CHECK_OK(wb_import_jsonl(b, out1, &o, &rep, &err), &err);
     CHECK_MSG(rep.failed == 0 && rep.media_refused == 0 && rep.media_missing == 0 &&
@@ -441,7 +424,7 @@ TEST(export_import_round_trip)
             if (de->d_name[0] == '.')
                 continue;
             snprintf(p, sizeof p, "%s/%s", media_a, de->d_name);
-            snprintf(q, sizeof q, "%s/%s", i ? media_b : tmp_path("x/media"), de->d_name);
+            snprintf(q, sizeof q, "%s/%s", i ? media_b : th_tmp_path("x/media"), de->d_name);
             wb_buf_reset(&x);
             CHECK_OK(wb_buf_read_file(&x, p, &err), &err);
             CHECK_MSG(same_bytes(q, &x), "%s differs from %s", q, p);
@@ -451,7 +434,7 @@ TEST(export_import_round_trip)
     }
     CHECK_INT(count_files(media_b), 5);
     /* Deterministic: b exported beside its own media gives the same bytes. */
-    snprintf(out2, sizeof out2, "%s", tmp_path("b/words.jsonl"));
+    snprintf(out2, sizeof out2, "%s", th_tmp_path("b/words.jsonl"));
     CHECK_OK(wb_export_jsonl_full(b, media_b, out2, NULL, &err), &err);
     CHECK_OK(wb_buf_read_file(&y, out2, &err), &err);
     CHECK_STR(y.data, f1);

@@ -18,6 +18,51 @@
 #define TH_NOCHECK_STATUS 78
 
 unsigned long th_checks;
+const char *th_tmp_path(const char *name)
+{
+    static char p[8][4096];
+    static int i;
+    i = (i + 1) % 8;
+    snprintf(p[i], sizeof p[i], "%s/%s", th_tmpdir(), name);
+    return p[i];
+}
+
+void th_write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    CHECK_MSG(f != NULL, "cannot create %s: %s", path, strerror(errno));
+    CHECK_MSG(fwrite(data, 1, len, f) == len, "cannot write %s", path);
+    CHECK_MSG(fclose(f) == 0, "cannot write %s: %s", path, strerror(errno));
+}
+
+void th_write_text(const char *path, const char *text)
+{
+    th_write_file(path, text, strlen(text));
+}
+
+char *th_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *s = NULL;
+    size_t n = 0, cap = 0, got;
+    CHECK_MSG(f != NULL, "cannot open %s: %s", path, strerror(errno));
+    do {
+        if (cap - n < 4096) {
+            cap = cap ? cap * 2 : 8192;
+            s = realloc(s, cap + 1);
+            CHECK(s != NULL);
+        }
+        got = fread(s + n, 1, cap - n, f);
+        n += got;
+    } while (got > 0);
+    CHECK_MSG(!ferror(f), "cannot read %s", path);
+    fclose(f);
+    s[n] = '\0';
+    if (len)
+        *len = n;
+    return s;
+}
+
 static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw);
 static int skip_fd = -1; /* the child's end of the SKIP-reason pipe */
 

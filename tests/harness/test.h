@@ -33,6 +33,15 @@ const char *th_tmpdir(void);
 const char *th_source_root(void);
 /* "<root>/<rel>" in a static buffer (each call overwrites the last). */
 const char *th_path(const char *rel);
+/* "<th_tmpdir()>/<name>"; the last 8 results stay valid. */
+const char *th_tmp_path(const char *name);
+/* Writes len bytes (th_write_text: a string) to path, created or truncated; a
+ * failure fails the test. */
+void th_write_file(const char *path, const void *data, size_t len);
+void th_write_text(const char *path, const char *text);
+/* The whole file, NUL-terminated, malloc'd (*len: its size, when len is not
+ * NULL); a failure fails the test. */
+char *th_read_file(const char *path, size_t *len);
 
 #define TEST(name)                                                                                 \
     static void name(void);                                                                        \

@@ -58,14 +58,6 @@ static int list_dir(const char *dir, char *names, size_t cap)
     return n;
 }
 
-static void put_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    CHECK(fwrite(data, 1, len, f) == len);
-    CHECK(fclose(f) == 0);
-}
-
 TEST(sniff)
 {
     struct wb_buf b;
@@ -150,7 +142,7 @@ TEST(invalid_counts_as_missing)
     /* Empty, foreign or absent: missing too. */
     CHECK(truncate(path, 0) == 0);
     CHECK_INT(wb_media_file_valid(path), 0);
-    put_file(path, "<html>error</html>", 18);
+    th_write_file(path, "<html>error</html>", 18);
     CHECK_INT(wb_media_file_valid(path), 0);
     CHECK(unlink(path) == 0);
     CHECK_INT(wb_media_file_valid(path), 0);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "test.h"
+#include "th_edict.h"
 #include "wordbank/offline.h"
 
 struct clip {
@@ -129,22 +130,6 @@ TEST(speak_from_threads)
     CHECK(ra == NULL && rb == NULL);
 }
 
-static struct wb_edict *real_edict(void)
-{
-    const char *root = getenv("WB_BUILD_ROOT");
-    char cache[4200];
-    struct wb_config *cfg = NULL;
-    struct wb_edict *d = NULL;
-    struct wb_error err = { 0 };
-
-    snprintf(cache, sizeof cache, "%s/test-cache", root && *root ? root : th_tmpdir());
-    CHECK_INT(wb_config_new(&cfg), 0);
-    CHECK_INT(wb_config_set(cfg, "cache_dir", cache, WB_SRC_FLAG), 0);
-    CHECK_OK(wb_edict_open(cfg, NULL, NULL, &d, &err), &err);
-    wb_config_free(cfg);
-    return d;
-}
-
 static void entry(struct wb_entry *e, const char *w, const char *tr, const char *lang)
 {
     wb_entry_init(e);
@@ -156,7 +141,7 @@ static void entry(struct wb_entry *e, const char *w, const char *tr, const char 
 TEST(details_from_mecab_and_edict)
 {
     struct wb_text *t = NULL;
-    struct wb_edict *d = real_edict();
+    struct wb_edict *d = th_edict();
     struct wb_entry e;
     struct wb_error err = { 0 };
     CHECK_OK(wb_text_new(NULL, &t, &err), &err);

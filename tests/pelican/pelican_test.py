@@ -8,43 +8,21 @@ zero requests while still finding pictures and the dialogue clip, Pelican's
 content cache, and every other tag and text as Pelican alone makes them.
 Prints TAP."""
 import html.parser
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
-WB = os.path.abspath(os.environ["WB_BIN"])
 ROOT = os.environ["WB_SOURCE_ROOT"]
-PELICAN = shutil.which("pelican", path="/usr/bin:" + os.environ.get("PATH", ""))
-KEY = "test-key-not-secret-123456"
+sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "pelican"))
 import make_site  # noqa: E402
+import wbtest as T  # noqa: E402
+from wbtest import WB, Fake, check  # noqa: E402
 
-results = []
-
-
-def check(name, cond, detail=""):
-    results.append((name, bool(cond), detail))
-
-
-class Fake:
-    def __init__(self):
-        self.p = subprocess.Popen(["node", os.path.join(ROOT, "tests/fake/server.mjs")],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self.url = "http://127.0.0.1:%d" % json.loads(self.p.stdout.readline())["port"]
-
-    def requests(self):
-        st = json.load(urllib.request.urlopen(self.url + "/_fake/stats"))
-        return {m: v["requests"] for m, v in st["models"].items()}
-
-    def stop(self):
-        self.p.stdin.close()
-        self.p.wait(10)
+PELICAN = shutil.which("pelican", path="/usr/bin:" + os.environ.get("PATH", ""))
 
 
 class Links(html.parser.HTMLParser):
@@ -70,14 +48,9 @@ def read(path):
         return f.read()
 
 
-def wait_for(cond, seconds=90):
+def wait_for(cond):
     """Polls a condition of a build that runs by itself (--autoreload)."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.5)
-    return False
+    return T.wait_for(cond, timeout=90, every=0.5)
 
 
 def pelican(site, out, env):
@@ -96,13 +69,7 @@ def main():
     finally:
         fake.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"1..{len(results)}")
-    for i, (name, ok, detail) in enumerate(results, 1):
-        print(f"{'ok' if ok else 'not ok'} {i} - {name}")
-        if not ok and detail:
-            for line in str(detail).splitlines()[:30]:
-                print("# " + line)
-    sys.exit(0 if all(ok for _, ok, _ in results) else 1)
+    T.finish(30)
 
 
 def run_all(tmp, fake):
@@ -113,11 +80,7 @@ def run_all(tmp, fake):
         f.write(f'#!/bin/sh\necho "$*" >> {calls}\nexec {WB} "$@"\n')
     os.chmod(wrapper, 0o755)
     make_site.write_site(site, wrapper, [])
-    env = dict(os.environ, HOME=tmp, XDG_CACHE_HOME=tmp + "/cache", GEMINI_API_KEY=KEY,
-               GEMINI_BASE_URL=fake.url)
-    env.pop("GOOGLE_API_KEY", None)
-    env.pop("WORDBANK_DB", None)
-    env.pop("WORDBANK_MEDIA", None)
+    env = T.env(tmp, GEMINI_BASE_URL=fake.url)
 
     # 1. The site with the plugin, generating against the fake.
     r = pelican(site, "output", env)
@@ -125,7 +88,7 @@ def run_all(tmp, fake):
     check("pelican builds the site with the plugin", r.returncode == 0, r.stdout + r.stderr)
     n_calls = len(read(calls).splitlines()) if os.path.exists(calls) else 0
     check("one wordbank call for the whole site", n_calls == 1, read(calls) if n_calls else "none")
-    req = fake.requests()
+    req = fake.requests_per_model()
     text = req.get("gemini-3.8-flash", 0)
     tts = req.get("gemini-3.8-flash-tts", 0)
     img = req.get("gemini-3.1-flash-image", 0)
@@ -186,11 +149,11 @@ def run_all(tmp, fake):
 
     # 3. GENERATE_CONTENT = False and no key: zero requests; what the word
     # bank holds still shows, the dialogue clip Gemini made included.
-    before = fake.requests()
+    before = fake.requests_per_model()
     make_site.write_site(site, wrapper, ["GENERATE_CONTENT=False"])
     nokey = dict(env, GEMINI_API_KEY="", GEMINI_BASE_URL="http://127.0.0.1:9")
     r = pelican(site, "output-nogen", nokey)
-    after = fake.requests()
+    after = fake.requests_per_model()
     ng = os.path.join(site, "output-nogen/lessons/animals/index.html")
     b = read(ng) if os.path.exists(ng) else ""
     check("GENERATE_CONTENT = False: the build works", r.returncode == 0, r.stdout + r.stderr)
@@ -213,7 +176,7 @@ def run_all(tmp, fake):
     make_site.write_site(site, wrapper, cache)
     r1 = pelican(site, "output-cached", env)
     c1 = read(c) if os.path.exists(c) else ""
-    mid = fake.requests()
+    mid = fake.requests_per_model()
     r2 = pelican(site, "output-cached", env)
     c2 = read(c) if os.path.exists(c) else ""
     check("with the content cache, cards follow the word bank (no pictures, then pictures)",
@@ -223,7 +186,7 @@ def run_all(tmp, fake):
           r2.returncode == 0 and c2.count('class="wb-pic"') == 2 and links(c) and
           all(os.path.isfile(os.path.normpath(os.path.join(os.path.dirname(c), u))) for u in links(c)),
           r2.stderr[-2000:])
-    check("the cached build sent no request", fake.requests() == mid, f"{mid} -> {fake.requests()}")
+    check("the cached build sent no request", fake.requests_per_model() == mid, f"{mid} -> {fake.requests_per_model()}")
 
     # 5. --autoreload: an edited lesson is built again, with its new card.
     auto = os.path.join(tmp, "auto")

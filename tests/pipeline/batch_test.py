@@ -11,44 +11,16 @@ cancel. Prints TAP."""
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 
-WB = os.path.abspath(os.environ["WB_BIN"])
-ROOT = os.environ["WB_SOURCE_ROOT"]
-KEY = "test-key-not-secret-123456"
+sys.path.insert(0, os.path.join(os.environ["WB_SOURCE_ROOT"], "tests", "harness"))
+import wbtest as T  # noqa: E402
+from wbtest import KEY, WB, Fake, check, wait_for  # noqa: E402
+
 TEXT, IMAGE, TTS = "gemini-3.8-flash", "gemini-3.1-flash-image", "gemini-3.8-flash-tts"
-results = []
-
-
-def check(name, cond, detail=""):
-    results.append((name, bool(cond), detail))
-
-
-class Fake:
-    def __init__(self, scenario):
-        self.p = subprocess.Popen(["node", os.path.join(ROOT, "tests/fake/server.mjs")],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self.port = json.loads(self.p.stdout.readline())["port"]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.scenario(scenario)
-
-    def scenario(self, body):
-        req = urllib.request.Request(self.url + "/_fake/scenario", data=json.dumps(body).encode(),
-                                     method="POST", headers={"content-type": "application/json"})
-        return urllib.request.urlopen(req).read()
-
-    def requests(self):
-        return json.load(urllib.request.urlopen(self.url + "/_fake/requests?limit=2000"))
-
-    def stop(self):
-        self.p.stdin.close()
-        self.p.wait(10)
 
 
 def words(n, extra=""):
@@ -73,18 +45,13 @@ def cmd(tmp, args):
 
 
 def run(tmp, args, env_extra=None, **kw):
-    env = dict(os.environ, GEMINI_API_KEY=KEY, HOME=tmp, XDG_CACHE_HOME=tmp + "/cache")
-    env.pop("GOOGLE_API_KEY", None)
-    env.update(env_extra or {})
-    return subprocess.run(cmd(tmp, args), env=env, capture_output=True, text=True, timeout=240,
+    return subprocess.run(cmd(tmp, args), env=T.env(tmp, **(env_extra or {})), capture_output=True,
+                          text=True, timeout=240,
                           **kw)
 
 
 def popen(tmp, args, env_extra):
-    env = dict(os.environ, GEMINI_API_KEY=KEY, HOME=tmp, XDG_CACHE_HOME=tmp + "/cache")
-    env.pop("GOOGLE_API_KEY", None)
-    env.update(env_extra)
-    return subprocess.Popen(cmd(tmp, args), env=env, stdout=subprocess.PIPE,
+    return subprocess.Popen(cmd(tmp, args), env=T.env(tmp, **env_extra), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 
@@ -146,7 +113,7 @@ def test_inline(tmp):
         config(tmp)
         open(tmp + "/w.txt", "w").write(words(120))
         r = run(tmp, ["propagate", "--batch", tmp + "/w.txt"], env)
-        log = fake.requests()
+        log = fake.log()
         check("inline: propagate --batch exits 0", r.returncode == 0, r.stderr[-2000:])
         ents = entries(tmp)
         check("inline: 120 entries, every stage done", len(ents) == 120 and not complete(ents),
@@ -190,9 +157,9 @@ def test_inline(tmp):
               sum(j["requests"] for j in jobs if j["stage"] == "image") == 120 and
               all(j["requests"] <= 25 for j in jobs if j["stage"] == "image"),
               r2.stdout[-600:] + r2.stderr[-300:])
-        before = len(fake.requests())
+        before = len(fake.log())
         r3 = run(tmp, ["propagate", "--batch", tmp + "/w.txt"], env)
-        after = len(fake.requests())
+        after = len(fake.log())
         check("inline: a second run exits 0 and sends nothing", r3.returncode == 0 and
               after == before,
               f"{before} -> {after} {r3.stderr[-300:]}")
@@ -209,7 +176,7 @@ def test_files(tmp):
                "batch_in = 1000000\nbatch_out = 0\n")
         open(tmp + "/w.txt", "w").write(words(120))
         r = run(tmp, ["propagate", "--batch", tmp + "/w.txt"], env)
-        log = fake.requests()
+        log = fake.log()
         check("files: propagate --batch exits 0", r.returncode == 0, r.stderr[-2000:])
         ents = entries(tmp)
         check("files: 120 entries, every stage done", len(ents) == 120 and not complete(ents),
@@ -263,15 +230,6 @@ def test_files(tmp):
         fake.stop()
 
 
-def wait_for(pred, timeout=60):
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_sigkill(tmp):
     fake = Fake({"seed": 5, "batchDelayMs": 60000, "default": {"latencyMs": 5}})
     try:
@@ -280,16 +238,16 @@ def test_sigkill(tmp):
         open(tmp + "/w.txt", "w").write(words(30))
         p = popen(tmp, ["propagate", "--batch", tmp + "/w.txt"], env)
         created = wait_for(lambda: any(x["status"] == 200 for x in
-                                       calls(fake.requests(), TEXT, "batchGenerateContent")))
+                                       calls(fake.log(), TEXT, "batchGenerateContent")))
         # Let it start polling: the job is recorded by then.
-        wait_for(lambda: any(x["path"].startswith("/v1beta/batches/") for x in fake.requests()))
+        wait_for(lambda: any(x["path"].startswith("/v1beta/batches/") for x in fake.log()))
         p.send_signal(signal.SIGKILL)
         p.wait(10)
         check("kill: the first job was created before the kill", created and p.returncode == -9,
               str(p.returncode))
         fake.scenario({"seed": 5, "batchDelayMs": 200, "default": {"latencyMs": 5}})
         r = run(tmp, ["propagate", "--batch", tmp + "/w.txt"], env)
-        log = fake.requests()
+        log = fake.log()
         check("kill: the rerun exits 0", r.returncode == 0, r.stderr[-1500:])
         check("kill: the rerun collects the job submitted earlier",
               "collecting 1 batch job" in r.stderr, r.stderr[-800:])
@@ -320,7 +278,7 @@ def test_kill_during_create(tmp):
         config(tmp)
         open(tmp + "/w.txt", "w").write(words(12))
         p = popen(tmp, ["--no-audio", "propagate", "--batch", tmp + "/w.txt"], env)
-        sent = wait_for(lambda: calls(fake.requests(), TEXT, "batchGenerateContent"))
+        sent = wait_for(lambda: calls(fake.log(), TEXT, "batchGenerateContent"))
         time.sleep(0.3)
         p.send_signal(signal.SIGKILL)
         p.wait(10)
@@ -330,7 +288,7 @@ def test_kill_during_create(tmp):
               r.stdout[-400:])
         fake.scenario({"seed": 9, "batchDelayMs": 200, "default": {"latencyMs": 5}})
         r = run(tmp, ["--no-audio", "propagate", "--batch", tmp + "/w.txt"], env)
-        log = fake.requests()
+        log = fake.log()
         check("kill in create: the rerun finds the job by its display name and creates no other",
               r.returncode == 0 and "created by an interrupted run" in r.stderr and
               len(calls(log, TEXT, "batchGenerateContent")) == 1 and
@@ -360,11 +318,11 @@ def test_errors_and_expiry(tmp):
         ents = entries(tmp)
         check("expired: its entries are left missing (not failed)",
               all(e["stages"]["details"]["state"] == "missing" for e in ents) and
-              not calls(fake.requests(), IMAGE, "batchGenerateContent"),
+              not calls(fake.log(), IMAGE, "batchGenerateContent"),
               json.dumps([e["stages"]["details"]["state"] for e in ents]))
-        n_before = len(calls(fake.requests(), TEXT, "batchGenerateContent"))
+        n_before = len(calls(fake.log(), TEXT, "batchGenerateContent"))
         r = run(tmp, ["--no-audio", "propagate", "--batch", tmp + "/w.txt"], env)
-        log = fake.requests()
+        log = fake.log()
         ents = entries(tmp)
         bad = [e for e in ents if e["word"] == "故障"]
         good = [e for e in ents if e["word"] != "故障"]
@@ -408,11 +366,11 @@ def test_wait_status_cancel(tmp):
         name = jobs[0]["name"] if jobs else "batches/x"
         # Ctrl-C while waiting leaves the job running and says how to collect it.
         p = popen(tmp, ["--no-audio", "propagate", "--batch", tmp + "/w.txt"], env)
-        n0 = len([x for x in fake.requests() if x["path"] == "/v1beta/" + name])
-        wait_for(lambda: len([x for x in fake.requests() if x["path"] == "/v1beta/" + name]) > n0)
+        n0 = len([x for x in fake.log() if x["path"] == "/v1beta/" + name])
+        wait_for(lambda: len([x for x in fake.log() if x["path"] == "/v1beta/" + name]) > n0)
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=30)
-        log = fake.requests()
+        log = fake.log()
         check("ctrl-c: exits 130, the job keeps running, the message says how to collect it",
               p.returncode == 130 and "keep running" in err and "again" in err and
               len(calls(log, TEXT, "batchGenerateContent")) == 1 and
@@ -421,7 +379,7 @@ def test_wait_status_cancel(tmp):
         check("cancel: an unknown job is a clear error", r.returncode == 1 and
               "no unfinished batch job batches/doesnotexist" in r.stderr, r.stderr[-300:])
         r = run(tmp, ["batch", "cancel"], env)
-        cancels = [x for x in fake.requests() if x["path"] == f"/v1beta/{name}:cancel" and
+        cancels = [x for x in fake.log() if x["path"] == f"/v1beta/{name}:cancel" and
                    x["method"] == "POST"]
         check("cancel: cancels the unfinished job at the API", r.returncode == 0 and
               "1 batch job(s) cancelled" in r.stderr and len(cancels) == 1, r.stderr[-300:])
@@ -447,25 +405,9 @@ def test_wait_status_cancel(tmp):
 
 
 def main():
-    sel = os.environ.get("BATCH_TESTS")
-    for t in (test_inline, test_files, test_sigkill, test_kill_during_create, test_errors_and_expiry,
-              test_wait_status_cancel):
-        if sel and t.__name__ not in sel.split(","):
-            continue
-        tmp = tempfile.mkdtemp(prefix="wbbatch.")
-        try:
-            t(tmp)
-        except Exception as e:  # a broken test is a failed test, not a crash
-            check(t.__name__ + " ran", False, repr(e))
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    print(f"1..{len(results)}")
-    for i, (name, ok, detail) in enumerate(results, 1):
-        print(f"{'ok' if ok else 'not ok'} {i} - {name}")
-        if not ok and detail:
-            for line in str(detail).splitlines()[-15:]:
-                print("# " + line)
-    sys.exit(0 if all(ok for _, ok, _ in results) else 1)
+    T.run_tests((test_inline, test_files, test_sigkill, test_kill_during_create,
+                 test_errors_and_expiry, test_wait_status_cancel), "wbbatch.", "BATCH_TESTS")
+    T.finish()
 
 
 main()

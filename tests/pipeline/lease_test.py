@@ -6,47 +6,22 @@ done; a run killed with SIGKILL while holding leases is taken over at once by
 the next run (its process is gone), which finishes everything. Prints TAP."""
 import json
 import os
-import shutil
 import signal
+import shutil
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import time
-import urllib.request
 
-WB = os.path.abspath(os.environ["WB_BIN"])
-ROOT = os.environ["WB_SOURCE_ROOT"]
-KEY = "test-key-not-secret-123456"
+sys.path.insert(0, os.path.join(os.environ["WB_SOURCE_ROOT"], "tests", "harness"))
+from wbtest import WB, Fake, check, env, finish  # noqa: E402
+
 MODELS = ("gemini-3.8-flash", "gemini-3.1-flash-image", "gemini-3.8-flash-tts")
-results = []
-
-
-def check(name, cond, detail=""):
-    results.append((name, bool(cond), detail))
-
-
-class Fake:
-    def __init__(self, scenario):
-        self.p = subprocess.Popen(["node", os.path.join(ROOT, "tests/fake/server.mjs")],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self.url = f"http://127.0.0.1:{json.loads(self.p.stdout.readline())['port']}"
-        req = urllib.request.Request(self.url + "/_fake/scenario", data=json.dumps(scenario).encode(),
-                                     method="POST", headers={"content-type": "application/json"})
-        urllib.request.urlopen(req).read()
-
-    def stats(self):
-        return json.load(urllib.request.urlopen(self.url + "/_fake/stats"))
-
-    def stop(self):
-        self.p.stdin.close()
-        self.p.wait(10)
 
 
 def env_for(tmp, fake):
-    env = dict(os.environ, GEMINI_API_KEY=KEY, GEMINI_BASE_URL=fake.url, HOME=tmp,
-               XDG_CACHE_HOME=tmp + "/cache")
-    env.pop("GOOGLE_API_KEY", None)
-    return env
+    return env(tmp, GEMINI_BASE_URL=fake.url)
 
 
 def start(tmp, fake, args):
@@ -68,8 +43,7 @@ def all_done(ents, n):
 
 
 def requests_per_model(fake):
-    st = fake.stats()
-    return {m: st["models"].get(m, {}).get("requests", 0) for m in MODELS}
+    return {m: fake.requests(m) for m in MODELS}
 
 
 def words(tmp, n):
@@ -155,9 +129,4 @@ def killed_holder_taken_over():
 
 two_runs_together()
 killed_holder_taken_over()
-print(f"1..{len(results)}")
-for i, (name, ok, detail) in enumerate(results, 1):
-    print(f"{'ok' if ok else 'not ok'} {i} - {name}")
-    if not ok and detail:
-        for line in str(detail).splitlines()[:20]:
-            print(f"# {line}")
+finish(20)

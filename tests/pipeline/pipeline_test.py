@@ -13,51 +13,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-import re
-import urllib.request
 
-WB = os.path.abspath(os.environ["WB_BIN"])
-ROOT = os.environ["WB_SOURCE_ROOT"]
-KEY = "test-key-not-secret-123456"
-results = []
-# Every wordbank run's stderr is searched for sanitizer reports (ASan, LSan,
-# UBSan): one check at the end fails if any run printed one, even a run
-# whose exit status was the expected one.
-SANITIZER = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error:|Sanitizer:DEADLYSIGNAL")
-runs = {"n": 0, "reports": []}
-
-
-def scan(args, stderr):
-    runs["n"] += 1
-    if stderr and SANITIZER.search(stderr):
-        runs["reports"].append("wordbank " + " ".join(args) + "\n" + stderr[-3000:])
-
-
-def check(name, cond, detail=""):
-    results.append((name, bool(cond), detail))
-
-
-class Fake:
-    def __init__(self, scenario):
-        self.p = subprocess.Popen(["node", os.path.join(ROOT, "tests/fake/server.mjs")],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self.port = json.loads(self.p.stdout.readline())["port"]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.post("/_fake/scenario", scenario)
-
-    def post(self, path, body):
-        req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST",
-                                     headers={"content-type": "application/json"})
-        return urllib.request.urlopen(req).read()
-
-    def stats(self):
-        return json.load(urllib.request.urlopen(self.url + "/_fake/stats"))
-
-    def stop(self):
-        self.p.stdin.close()
-        self.p.wait(10)
+sys.path.insert(0, os.path.join(os.environ["WB_SOURCE_ROOT"], "tests", "harness"))
+import wbtest as T  # noqa: E402
+from wbtest import KEY, WB, Fake, check, scan  # noqa: E402
 
 
 def words(n):
@@ -65,10 +25,8 @@ def words(n):
 
 
 def run(tmp, args, env_extra=None, **kw):
-    env = dict(os.environ, GEMINI_API_KEY=KEY, HOME=tmp, XDG_CACHE_HOME=tmp + "/cache")
-    env.pop("GOOGLE_API_KEY", None)
-    env.update(env_extra or {})
-    r = subprocess.run([WB, "--db", tmp + "/wb.db", "--progress", "never"] + args, env=env,
+    r = subprocess.run([WB, "--db", tmp + "/wb.db", "--progress", "never"] + args,
+                       env=T.env(tmp, **(env_extra or {})),
                        capture_output=True, text=True, **kw)
     scan(args, r.stderr)
     return r
@@ -186,7 +144,7 @@ def test_sigkill(tmp):
     try:
         open(tmp + "/w.txt", "w").write(words(n))
         env = {"GEMINI_BASE_URL": fake.url}
-        envfull = dict(os.environ, GEMINI_API_KEY=KEY, HOME=tmp, XDG_CACHE_HOME=tmp + "/cache", **env)
+        envfull = T.env(tmp, **env)
         ef = popen_stderr(tmp, "killed")
         p = subprocess.Popen([WB, "--db", tmp + "/wb.db", "--progress", "never", "-j", str(jobs),
                               "propagate", tmp + "/w.txt"], env=envfull,
@@ -246,8 +204,7 @@ def test_ctrl_c(tmp):
     fake = Fake({"seed": 4, "default": {"latencyMs": 400, "jitter": 0.1}})
     try:
         open(tmp + "/w.txt", "w").write(words(40))
-        envfull = dict(os.environ, GEMINI_API_KEY=KEY, HOME=tmp, XDG_CACHE_HOME=tmp + "/cache",
-                       GEMINI_BASE_URL=fake.url)
+        envfull = T.env(tmp, GEMINI_BASE_URL=fake.url)
         cmd = [WB, "--db", tmp + "/wb.db", "--progress", "never", "-j", "4", "propagate",
                tmp + "/w.txt"]
         p = subprocess.Popen(cmd, env=envfull, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -299,13 +256,12 @@ def test_full_disk(tmp):
     os.makedirs(disk)
     if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1200k", "tmpfs", disk],
                                            capture_output=True).returncode != 0:
-        results.append(("a full disk (needs root to mount a small tmpfs)", None, "skipped"))
+        T.skip("a full disk (needs root to mount a small tmpfs)", "skipped")
         return
     fake = Fake({"seed": 9, "default": {"latencyMs": 5}})
     try:
         open(tmp + "/w.txt", "w").write(words(300))
-        env = dict(os.environ, GEMINI_API_KEY=KEY, HOME=tmp, XDG_CACHE_HOME=tmp + "/cache",
-                   GEMINI_BASE_URL=fake.url)
+        env = T.env(tmp, GEMINI_BASE_URL=fake.url)
         r = subprocess.run([WB, "--db", disk + "/wb.db", "--progress", "never", "-j", "16",
                             "propagate", tmp + "/w.txt"], env=env, capture_output=True, text=True)
         scan(["propagate (full disk)"], r.stderr)
@@ -483,29 +439,10 @@ def test_providers(tmp):
 
 
 def main():
-    only = os.environ.get("WB_PIPELINE_ONLY", "").split(",")  # a subset, to debug one
-    for t in (test_doctor, test_providers, test_faults, test_sigkill, test_ctrl_c, test_full_disk, test_quota_and_auth, test_terminal):
-        if only != [""] and t.__name__ not in only:
-            continue
-        tmp = tempfile.mkdtemp(prefix="wbpipe.")
-        try:
-            t(tmp)
-        except Exception as e:  # a broken test is a failed test, not a crash
-            check(t.__name__ + " ran", False, repr(e))
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    check(f"no wordbank run printed a sanitizer report ({runs['n']} runs)", not runs["reports"],
-          "\n".join(runs["reports"][:3]))
-    print(f"1..{len(results)}")
-    for i, (name, ok, detail) in enumerate(results, 1):
-        if ok is None:
-            print(f"ok {i} - {name} # SKIP {detail}")
-            continue
-        print(f"{'ok' if ok else 'not ok'} {i} - {name}")
-        if not ok and detail:
-            for line in str(detail).splitlines()[-15:]:
-                print("# " + line)
-    sys.exit(0 if all(ok is not False for _, ok, _ in results) else 1)
+    T.run_tests((test_doctor, test_providers, test_faults, test_sigkill, test_ctrl_c, test_full_disk,
+                 test_quota_and_auth, test_terminal), "wbpipe.", "WB_PIPELINE_ONLY")
+    T.check_sanitizers()
+    T.finish()
 
 
 main()

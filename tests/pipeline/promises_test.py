@@ -12,59 +12,20 @@ sanitizer reports. Prints TAP."""
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
-import urllib.request
 
-WB = os.path.abspath(os.environ["WB_BIN"])
-ROOT = os.environ["WB_SOURCE_ROOT"]
-KEY = "test-key-not-secret-123456"
-SANITIZER = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error:|Sanitizer:DEADLYSIGNAL")
-results = []
-reports = []
-nruns = [0]
-
-
-def check(name, cond, detail=""):
-    results.append((name, bool(cond), detail))
-
-
-class Fake:
-    def __init__(self, scenario):
-        self.p = subprocess.Popen(["node", os.path.join(ROOT, "tests/fake/server.mjs")],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self.port = json.loads(self.p.stdout.readline())["port"]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.scenario(scenario)
-
-    def scenario(self, body):
-        req = urllib.request.Request(self.url + "/_fake/scenario", data=json.dumps(body).encode(),
-                                     method="POST", headers={"content-type": "application/json"})
-        urllib.request.urlopen(req).read()
-
-    def requests(self, model):
-        st = json.load(urllib.request.urlopen(self.url + "/_fake/stats"))
-        return st["models"].get(model, {}).get("requests", 0)
-
-    def stop(self):
-        self.p.stdin.close()
-        self.p.wait(10)
+sys.path.insert(0, os.path.join(os.environ["WB_SOURCE_ROOT"], "tests", "harness"))
+from wbtest import WB, Fake, check, check_sanitizers, env, finish, run_tests, scan  # noqa: E402
 
 
 def run(tmp, args, want, fake, db="wb.db"):
     """wordbank in tmp; checks the exit status (one TAP line) and records a
     sanitizer report. Returns (stdout, stderr)."""
-    env = dict(os.environ, GEMINI_API_KEY=KEY, HOME=tmp, XDG_CACHE_HOME=tmp + "/cache",
-               GEMINI_BASE_URL=fake.url)
-    for k in ("GOOGLE_API_KEY", "OPENAI_API_KEY", "WORDBANK_DB", "WORDBANK_MEDIA"):
-        env.pop(k, None)
-    r = subprocess.run([WB, "--db", os.path.join(tmp, db), "--progress", "never"] + args, env=env,
-                       cwd=tmp, capture_output=True, text=True)
-    nruns[0] += 1
-    if SANITIZER.search(r.stderr):
-        reports.append("wordbank " + " ".join(args) + "\n" + r.stderr[-3000:])
+    r = subprocess.run([WB, "--db", os.path.join(tmp, db), "--progress", "never"] + args,
+                       env=env(tmp, GEMINI_BASE_URL=fake.url), cwd=tmp, capture_output=True,
+                       text=True)
+    scan(args, r.stderr)
     check(f"wordbank {' '.join(args)} exits {want}", r.returncode == want,
           f"exit {r.returncode}\n{r.stderr[-1500:]}")
     return r.stdout, r.stderr
@@ -188,7 +149,7 @@ def test_model_404(tmp):
         check("the details done before stay done", len(ents) == 20 and all(
             e["stages"]["details"]["state"] == "done" for e in ents.values()),
               json.dumps([e["stages"]["details"] for e in ents.values()][:2]))
-        st = json.load(urllib.request.urlopen(fake.url + "/_fake/stats"))
+        st = fake.stats()
         sent = sum(m.get("requests", 0) for k, m in st["models"].items() if "retired" in k)
         check("the run stops early: no more 404s than the requests in flight",
               sent - n0 <= 8 or sent == 0, f"{sent} requests to the retired model")
@@ -220,7 +181,7 @@ def test_daily_quota_incomplete(tmp):
 
 def text_arrivals(fake):
     """Arrival times (ms) of the text model's requests at the fake, sorted."""
-    log = json.load(urllib.request.urlopen(fake.url + "/_fake/requests?limit=2000"))
+    log = fake.log(2000)
     return sorted(e["t"] for e in log if TEXT in (e.get("path") or ""))
 
 
@@ -289,27 +250,10 @@ def test_connect_timeout(tmp):
 
 
 def main():
-    only = os.environ.get("WB_PIPELINE_ONLY", "").split(",")
-    for t in (test_cost, test_force, test_blocked, test_model_404, test_daily_quota_incomplete,
-              test_tpm, test_connect_timeout):
-        if only != [""] and t.__name__ not in only:
-            continue
-        tmp = tempfile.mkdtemp(prefix="wbprom.")
-        try:
-            t(tmp)
-        except Exception as e:  # a broken test is a failed test
-            check(t.__name__ + " ran", False, repr(e))
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    check(f"no wordbank run printed a sanitizer report ({nruns[0]} runs)", not reports,
-          "\n".join(reports[:3]))
-    print(f"1..{len(results)}")
-    for i, (name, ok, detail) in enumerate(results, 1):
-        print(f"{'ok' if ok else 'not ok'} {i} - {name}")
-        if not ok and detail:
-            for line in str(detail).splitlines()[-15:]:
-                print("# " + line)
-    sys.exit(0 if all(ok for _, ok, _ in results) else 1)
+    run_tests((test_cost, test_force, test_blocked, test_model_404, test_daily_quota_incomplete,
+               test_tpm, test_connect_timeout), "wbprom.", "WB_PIPELINE_ONLY")
+    check_sanitizers()
+    finish()
 
 
 main()

@@ -12,49 +12,29 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 import tempfile
-import urllib.request
 
-WB = os.path.abspath(os.environ["WB_BIN"])
-ROOT = os.environ["WB_SOURCE_ROOT"]
-KEY = "test-key-not-secret-123456"
+sys.path.insert(0, os.path.join(os.environ["WB_SOURCE_ROOT"], "tests", "harness"))
+from wbtest import WB, Fake, check, env, finish  # noqa: E402
+
 TEXT = "gemini-3.8-flash"
-results = []
 
 
-def check(name, cond, detail=""):
-    results.append((name, bool(cond), detail))
-
-
-class Fake:
-    def __init__(self, scenario):
-        self.p = subprocess.Popen(["node", os.path.join(ROOT, "tests/fake/server.mjs")],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self.url = f"http://127.0.0.1:{json.loads(self.p.stdout.readline())['port']}"
-        req = urllib.request.Request(self.url + "/_fake/scenario", data=json.dumps(scenario).encode(),
-                                     method="POST", headers={"content-type": "application/json"})
-        urllib.request.urlopen(req).read()
-
-    def limited(self):
-        st = json.load(urllib.request.urlopen(self.url + "/_fake/stats"))
-        m = st["models"].get(TEXT, {})
-        return m.get("statuses", {}).get("429", 0), m.get("requests", 0)
-
-    def stop(self):
-        self.p.stdin.close()
-        self.p.wait(10)
+def limited(fake):
+    """429s and requests of the text model so far."""
+    m = fake.stats()["models"].get(TEXT, {})
+    return m.get("statuses", {}).get("429", 0), m.get("requests", 0)
 
 
 def propagate(tmp, fake, first, n):
     path = os.path.join(tmp, f"w{first}.txt")
     with open(path, "w") as f:
         f.write("".join(f"- 語{i}: word number {i} (rate test {i})\n" for i in range(first, first + n)))
-    env = dict(os.environ, GEMINI_API_KEY=KEY, GEMINI_BASE_URL=fake.url, HOME=tmp,
-               XDG_CACHE_HOME=tmp + "/cache")
-    env.pop("GOOGLE_API_KEY", None)
     return subprocess.run([WB, "--db", tmp + "/wb.db", "--progress", "never", "-j", "25",
                            "--no-image", "--no-audio", "propagate", path, "--json"],
-                          env=env, cwd=tmp, capture_output=True, text=True, timeout=240)
+                          env=env(tmp, GEMINI_BASE_URL=fake.url), cwd=tmp, capture_output=True,
+                          text=True, timeout=240)
 
 
 tmp = tempfile.mkdtemp(prefix="wbrates.")
@@ -63,7 +43,7 @@ fake = Fake({"seed": 5, "default": {"latencyMs": 40},
 try:
     r1 = propagate(tmp, fake, 0, 50)
     check("the first run exits 0", r1.returncode == 0, r1.stderr[-1000:])
-    l1, n1 = fake.limited()
+    l1, n1 = limited(fake)
     check(f"the first run probes the quota ({l1} 429s of {n1} requests)", l1 >= 5, str(l1))
     db = sqlite3.connect(tmp + "/wb.db")
     row = db.execute("SELECT rpm FROM rates WHERE model = ?", (TEXT,)).fetchone()
@@ -72,7 +52,7 @@ try:
           row is not None and 300 <= row[0] <= 900, str(row))
     r2 = propagate(tmp, fake, 100, 50)
     check("the next run exits 0", r2.returncode == 0, r2.stderr[-1000:])
-    l2, n2 = fake.limited()
+    l2, n2 = limited(fake)
     check(f"the next run starts at the learned pace ({l2 - l1} 429s, the first run {l1})",
           l2 - l1 <= max(2, l1 // 4), f"{l1} then {l2 - l1}")
     out = json.loads(r2.stdout or "{}")
@@ -82,9 +62,4 @@ finally:
     fake.stop()
     shutil.rmtree(tmp, ignore_errors=True)
 
-print(f"1..{len(results)}")
-for i, (name, ok, detail) in enumerate(results, 1):
-    print(f"{'ok' if ok else 'not ok'} {i} - {name}")
-    if not ok and detail:
-        for line in str(detail).splitlines()[:20]:
-            print(f"# {line}")
+finish(20)

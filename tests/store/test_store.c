@@ -12,20 +12,11 @@
 #include "test.h"
 #include "wordbank/store.h"
 
-static const char *tmp_path(const char *name)
-{
-    static char p[4][4096];
-    static int i;
-    i = (i + 1) % 4;
-    snprintf(p[i], sizeof p[i], "%s/%s", th_tmpdir(), name);
-    return p[i];
-}
-
 static struct wb_store *open_new(const char *name)
 {
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
-    CHECK_OK(wb_store_open(tmp_path(name), WB_STORE_CREATE, &st, &err), &err);
+    CHECK_OK(wb_store_open(th_tmp_path(name), WB_STORE_CREATE, &st, &err), &err);
     return st;
 }
 
@@ -62,13 +53,13 @@ TEST(store_create_and_schema)
     size_t n = 99;
     wb_entry_init(&e);
     CHECK_INT(wb_store_schema_version(st), WB_STORE_SCHEMA_VERSION);
-    CHECK_STR(wb_store_path(st), tmp_path("a.db"));
+    CHECK_STR(wb_store_path(st), th_tmp_path("a.db"));
     CHECK_INT(wb_store_get(st, "猫", "cat", "ja", &e, &err), WB_ENOTFOUND);
     CHECK_OK(wb_store_count(st, NULL, &n, &err), &err);
     CHECK_INT(n, 0);
     wb_store_close(st);
     /* Reopening an existing store needs no CREATE. */
-    CHECK_OK(wb_store_open(tmp_path("a.db"), 0, &st, &err), &err);
+    CHECK_OK(wb_store_open(th_tmp_path("a.db"), 0, &st, &err), &err);
     wb_store_close(st);
     wb_store_close(NULL);
 }
@@ -221,7 +212,7 @@ TEST(store_stages_do_not_clobber)
     struct wb_entry key, g;
     struct wb_stage_info img = { 0 }, aud = { 0 };
     struct wb_error err = { 0 };
-    CHECK_OK(wb_store_open(tmp_path("a.db"), 0, &b, &err), &err);
+    CHECK_OK(wb_store_open(th_tmp_path("a.db"), 0, &b, &err), &err);
     wb_entry_init(&key);
     wb_entry_init(&g);
     key.word = strdup("犬");
@@ -341,7 +332,7 @@ TEST(store_remove_each_count)
     /* Examples and stages went with it (foreign keys cascade). */
     sqlite3 *db;
     sqlite3_stmt *s;
-    CHECK(sqlite3_open(tmp_path("a.db"), &db) == SQLITE_OK);
+    CHECK(sqlite3_open(th_tmp_path("a.db"), &db) == SQLITE_OK);
     CHECK(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM examples), "
                                  "(SELECT count(*) FROM stages)", -1, &s, NULL) == SQLITE_OK);
     CHECK(sqlite3_step(s) == SQLITE_ROW);
@@ -427,12 +418,12 @@ TEST(store_memory_and_readonly)
     wb_store_close(st);
 
     wb_store_close(open_new("r.db"));
-    CHECK_OK(wb_store_open(tmp_path("r.db"), WB_STORE_READONLY, &st, &err), &err);
+    CHECK_OK(wb_store_open(th_tmp_path("r.db"), WB_STORE_READONLY, &st, &err), &err);
     CHECK_INT(wb_store_put(st, &e, &err), WB_EINVAL);
     CHECK(strstr(err.msg, "read-only") != NULL);
     wb_store_close(st);
     st = NULL;
-    CHECK_INT(wb_store_open(tmp_path("r.db"), WB_STORE_READONLY | WB_STORE_CREATE, &st, &err),
+    CHECK_INT(wb_store_open(th_tmp_path("r.db"), WB_STORE_READONLY | WB_STORE_CREATE, &st, &err),
               WB_EINVAL);
     wb_store_close(st);
     wb_entry_release(&e);
@@ -477,7 +468,7 @@ static int has_index(const char *path, const char *name)
 
 TEST(store_migrates_v1)
 {
-    const char *path = tmp_path("v1.db");
+    const char *path = th_tmp_path("v1.db");
     struct wb_store *st = NULL;
     struct wb_entry g;
     struct wb_error err = { 0 };
@@ -507,7 +498,7 @@ TEST(store_migrates_v1)
 
 TEST(store_migrates_empty_v0_file)
 {
-    const char *path = tmp_path("empty.db");
+    const char *path = th_tmp_path("empty.db");
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
     FILE *f = fopen(path, "w");
@@ -525,7 +516,7 @@ TEST(store_migrates_empty_v0_file)
  * gone, or whose heartbeat is older than the ttl, loses its leases. */
 TEST(store_leases_claim_commit_takeover)
 {
-    const char *path = tmp_path("leases.db");
+    const char *path = th_tmp_path("leases.db");
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
     struct wb_entry e;
@@ -599,7 +590,7 @@ TEST(store_leases_claim_commit_takeover)
 
 TEST(store_rates_remembered)
 {
-    const char *path = tmp_path("rates.db");
+    const char *path = th_tmp_path("rates.db");
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
     double rpm = 0;
@@ -624,7 +615,7 @@ TEST(store_rates_remembered)
 TEST(store_concurrent_migrations)
 {
     enum { KIDS = 6 };
-    const char *path = tmp_path("race.db");
+    const char *path = th_tmp_path("race.db");
     struct wb_store *st = NULL;
     struct wb_entry g;
     struct wb_error err = { 0 };

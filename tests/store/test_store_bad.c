@@ -22,32 +22,6 @@
 /* Declared in src/core/util.h; repeated to keep the test on public headers. */
 int wb_file_read(const char *path, struct wb_buf *out, struct wb_error *err);
 
-static const char *tmp_path(const char *name)
-{
-    static char p[4][4096];
-    static int i;
-    i = (i + 1) % 4;
-    snprintf(p[i], sizeof p[i], "%s/%s", th_tmpdir(), name);
-    return p[i];
-}
-
-static void write_file(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    CHECK(fwrite(data, 1, n, f) == n);
-    CHECK(fclose(f) == 0);
-}
-
-static char *slurp(const char *path, size_t *n)
-{
-    struct wb_buf b;
-    struct wb_error err = { 0 };
-    wb_buf_init(&b, 0);
-    CHECK_OK(wb_file_read(path, &b, &err), &err);
-    return wb_buf_detach(&b, n);
-}
-
 static void put_n(struct wb_store *st, int from, int n, int examples)
 {
     struct wb_error err = { 0 };
@@ -76,12 +50,12 @@ static void expect_refused(const char *path, unsigned flags, int want, const cha
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
     size_t n0, n1;
-    char *before = slurp(path, &n0), *after;
+    char *before = th_read_file(path, &n0), *after;
     CHECK_INT(wb_store_open(path, flags, &st, &err), want);
     CHECK(st == NULL);
     CHECK_MSG(strstr(err.msg, path) != NULL, "no path in: %s", err.msg);
     CHECK_MSG(!needle || strstr(err.msg, needle), "no '%s' in: %s", needle, err.msg);
-    after = slurp(path, &n1);
+    after = th_read_file(path, &n1);
     CHECK_INT(n0, n1);
     CHECK(memcmp(before, after, n0) == 0);
     free(before);
@@ -92,7 +66,7 @@ TEST(bad_missing_without_create)
 {
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
-    const char *path = tmp_path("none.db");
+    const char *path = th_tmp_path("none.db");
     struct stat sb;
     CHECK_INT(wb_store_open(path, 0, &st, &err), WB_ENOTFOUND);
     CHECK(strstr(err.msg, path) != NULL);
@@ -102,24 +76,24 @@ TEST(bad_missing_without_create)
 
 TEST(bad_not_a_database)
 {
-    const char *path = tmp_path("notes.db");
+    const char *path = th_tmp_path("notes.db");
     static const char text[] = "word\ttranslation\n猫\tcat\n"
                                "this is a text file, not SQLite, and it must survive intact\n";
     char big[8192];
-    write_file(path, text, sizeof text - 1);
+    th_write_file(path, text, sizeof text - 1);
     expect_refused(path, 0, WB_ECORRUPT, "untouched");
     expect_refused(path, WB_STORE_CREATE, WB_ECORRUPT, NULL);
     expect_refused(path, WB_STORE_READONLY, WB_ECORRUPT, NULL);
     /* Bigger than a page, too. */
     for (size_t i = 0; i < sizeof big; i++)
         big[i] = (char)(i * 7);
-    write_file(path, big, sizeof big);
+    th_write_file(path, big, sizeof big);
     expect_refused(path, 0, WB_ECORRUPT, NULL);
 }
 
 TEST(bad_foreign_sqlite_database)
 {
-    const char *path = tmp_path("other.db");
+    const char *path = th_tmp_path("other.db");
     sqlite3 *db;
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
     CHECK(sqlite3_exec(db, "CREATE TABLE t (x); INSERT INTO t VALUES (1);", NULL, NULL, NULL) ==
@@ -136,7 +110,7 @@ TEST(bad_foreign_sqlite_database)
 
 TEST(bad_newer_schema_refused)
 {
-    const char *path = tmp_path("new.db");
+    const char *path = th_tmp_path("new.db");
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
     sqlite3 *db;
@@ -195,15 +169,15 @@ TEST(bad_unreadable)
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
     char msg[sizeof err.msg];
-    const char *dir = tmp_path("adir");
-    const char *path = tmp_path("locked-away.db");
+    const char *dir = th_tmp_path("adir");
+    const char *path = th_tmp_path("locked-away.db");
     CHECK(mkdir(dir, 0755) == 0);
     CHECK_INT(wb_store_open(dir, WB_STORE_CREATE, &st, &err), WB_EIO);
     CHECK(strstr(err.msg, dir) != NULL);
     /* The test directory is searchable by everyone, the file readable by none
      * but its owner (root, when run as root). */
     CHECK(chmod(th_tmpdir(), 0755) == 0);
-    write_file(path, "x", 1);
+    th_write_file(path, "x", 1);
     CHECK(chmod(path, 0) == 0);
     CHECK_INT(open_unprivileged(path, msg, sizeof msg), WB_EIO);
     CHECK_MSG(strstr(msg, "Permission denied") != NULL && strstr(msg, path) != NULL,
@@ -212,7 +186,7 @@ TEST(bad_unreadable)
 
 TEST(bad_corrupt_pages)
 {
-    const char *path = tmp_path("c.db");
+    const char *path = th_tmp_path("c.db");
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
     size_t n0, n1;
@@ -221,12 +195,12 @@ TEST(bad_corrupt_pages)
     CHECK_OK(wb_store_open(path, WB_STORE_CREATE, &st, &err), &err);
     put_n(st, 0, 200, 3);
     wb_store_close(st); /* checkpoints the WAL into the file */
-    before = slurp(path, &n0);
+    before = th_read_file(path, &n0);
     CHECK(n0 > 16 * 4096);
     /* Overwrite every page after the first with garbage. */
     for (size_t i = 4096; i < n0; i++)
         before[i] = (char)(0x5a ^ (i * 131));
-    write_file(path, before, n0);
+    th_write_file(path, before, n0);
     rc = wb_store_open(path, 0, &st, &err);
     if (rc == 0) {
         size_t n = 0;
@@ -244,7 +218,7 @@ TEST(bad_corrupt_pages)
     } else {
         CHECK_INT(rc, WB_ECORRUPT);
     }
-    after = slurp(path, &n1);
+    after = th_read_file(path, &n1);
     CHECK_INT(n0, n1);
     CHECK(memcmp(before, after, n0) == 0);
     free(before);
@@ -253,7 +227,7 @@ TEST(bad_corrupt_pages)
 
 TEST(bad_locked_by_other_writer)
 {
-    const char *path = tmp_path("l.db");
+    const char *path = th_tmp_path("l.db");
     struct wb_store *st = NULL, *reader = NULL;
     struct wb_error err = { 0 };
     struct timespec t0, t1;
@@ -325,7 +299,7 @@ static void writer_child(const char *path, int ready_fd)
 
 TEST(crash_sigkill_mid_write)
 {
-    const char *path = tmp_path("crash.db");
+    const char *path = th_tmp_path("crash.db");
     for (int attempt = 0; attempt < 4; attempt++) {
         struct wb_store *st = NULL;
         struct wb_error err = { 0 };
@@ -432,7 +406,7 @@ static void install_full_vfs(void)
 
 TEST(full_disk_maps_to_enospc)
 {
-    const char *path = tmp_path("full.db");
+    const char *path = th_tmp_path("full.db");
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
     struct counts c = { 0 };
@@ -466,7 +440,7 @@ TEST(full_disk_maps_to_enospc)
 
 TEST(file_size_limit_mid_batch)
 {
-    const char *path = tmp_path("full.db");
+    const char *path = th_tmp_path("full.db");
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
     struct rlimit old, lim;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "th_edict.h"
 #include "wordbank/text.h"
 
 static const char fake_edict[] =
@@ -231,31 +232,9 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Debian's edict, indexed once per build tree (the library's lock file keeps
- * concurrent test binaries from building it twice at the same time). */
-struct wb_edict *real_edict(void);
-struct wb_edict *real_edict(void)
-{
-    const char *root = getenv("WB_BUILD_ROOT");
-    char cache[4200];
-    struct wb_config *cfg = NULL;
-    struct wb_edict *d = NULL;
-    struct wb_error err = { 0 };
-
-    snprintf(cache, sizeof cache, "%s/test-cache", root && *root ? root : th_tmpdir());
-    CHECK_INT(wb_config_new(&cfg), 0);
-    CHECK_INT(wb_config_set(cfg, "cache_dir", cache, WB_SRC_FLAG), 0);
-    double t0 = now_s();
-    CHECK_OK(wb_edict_open(cfg, NULL, NULL, &d, &err), &err);
-    printf("# %s the EDICT index %s in %.1f ms\n", wb_edict_was_built(d) ? "built" : "opened",
-           wb_edict_index_path(d), (now_s() - t0) * 1e3);
-    wb_config_free(cfg);
-    return d;
-}
-
 TEST(real_edict_lookups_and_senses)
 {
-    struct wb_edict *d = real_edict();
+    struct wb_edict *d = th_edict();
     struct wb_edict_entry *e = NULL;
     size_t n = 0;
     struct wb_error err = { 0 };

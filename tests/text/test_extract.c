@@ -3,23 +3,8 @@
 #include <stdlib.h>
 
 #include "test.h"
+#include "th_edict.h"
 #include "wordbank/text.h"
-
-static struct wb_edict *real_edict(void)
-{
-    const char *root = getenv("WB_BUILD_ROOT");
-    char cache[4200];
-    struct wb_config *cfg = NULL;
-    struct wb_edict *d = NULL;
-    struct wb_error err = { 0 };
-
-    snprintf(cache, sizeof cache, "%s/test-cache", root && *root ? root : th_tmpdir());
-    CHECK_INT(wb_config_new(&cfg), 0);
-    CHECK_INT(wb_config_set(cfg, "cache_dir", cache, WB_SRC_FLAG), 0);
-    CHECK_OK(wb_edict_open(cfg, NULL, NULL, &d, &err), &err);
-    wb_config_free(cfg);
-    return d;
-}
 
 static const struct wb_extract_item *find(const struct wb_extract_item *it, size_t n,
                                           const char *base)
@@ -37,7 +22,7 @@ static const char paragraph[] = "猫が魚を食べました。\n"
 TEST(extract_counts_and_excludes)
 {
     struct wb_text *t = NULL;
-    struct wb_edict *d = real_edict();
+    struct wb_edict *d = th_edict();
     struct wb_extract_item *it = NULL;
     size_t n = 0;
     struct wb_error err = { 0 };

@@ -5,23 +5,8 @@
 #include <stdlib.h>
 
 #include "test.h"
+#include "th_edict.h"
 #include "wordbank/text.h"
-
-static struct wb_edict *edict(void)
-{
-    const char *root = getenv("WB_BUILD_ROOT");
-    char cache[4200];
-    struct wb_config *cfg = NULL;
-    struct wb_edict *d = NULL;
-    struct wb_error err = { 0 };
-
-    snprintf(cache, sizeof cache, "%s/test-cache", root && *root ? root : th_tmpdir());
-    CHECK_INT(wb_config_new(&cfg), 0);
-    CHECK_INT(wb_config_set(cfg, "cache_dir", cache, WB_SRC_FLAG), 0);
-    CHECK_OK(wb_edict_open(cfg, NULL, NULL, &d, &err), &err);
-    wb_config_free(cfg);
-    return d;
-}
 
 static void check_written(const char *word, const char *reading, const char *want)
 {
@@ -95,7 +80,7 @@ TEST(readings_fixed_list)
         { "ラーメン", "ramen", NULL, "らーめん", "ラーメン", WB_READING_CONFIRMED },
     };
     struct wb_text *t = NULL;
-    struct wb_edict *d = edict();
+    struct wb_edict *d = th_edict();
     struct wb_error err = { 0 };
 
     CHECK_OK(wb_text_new(NULL, &t, &err), &err);
