@@ -11,34 +11,11 @@
 
 int cli_write_file(const char *path, const void *data, size_t len)
 {
-    char tmp[4096];
-    int fd;
-    ssize_t w;
-    size_t off = 0;
-    if (!strcmp(path, "-")) {
+    struct wb_error err = { 0 };
+    if (!strcmp(path, "-"))
         return fwrite(data, 1, len, stdout) == len ? 0 : -1;
-    }
-    snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        cli_error("%s: %s", path, strerror(errno));
-        return -1;
-    }
-    while (off < len) {
-        w = write(fd, (const char *)data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            cli_error("%s: %s", path, strerror(errno));
-            close(fd);
-            unlink(tmp);
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    if (fchmod(fd, 0644) < 0 || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
-        cli_error("%s: %s", path, strerror(errno));
-        unlink(tmp);
+    if (wb_file_write(path, data, len, &err) < 0) {
+        cli_error("%s", wb_error_text(&err));
         return -1;
     }
     return 0;

@@ -38,6 +38,32 @@ char *wb_strdup0(const char *s);
 int wb_str_set(char **dst, const char *src);
 /* Read a whole file into out (respecting its limit). */
 int wb_file_read(const char *path, struct wb_buf *out, struct wb_error *err);
+
+/* The one crash-safe file write (file.c). The bytes go to a temp file beside
+ * path ("<path>.tmp-XXXXXX", mode 0644); commit fsyncs it, renames it over
+ * path and fsyncs the folder, so a crash or an error leaves the old file (or
+ * none), never part of the new one, and no temp file. Errors name path.
+ *
+ *   struct core_atomic a;
+ *   if (!(rc = core_atomic_open(&a, path, err))) {
+ *       rc = core_atomic_write(&a, p, n, err);   // as often as needed
+ *       rc = rc ? (core_atomic_abort(&a), rc) : core_atomic_commit(&a, err);
+ *   }
+ */
+struct core_atomic {
+    int fd;              /* the temp file, open for writing */
+    char *path;          /* the target */
+    struct wb_buf tmp;   /* the temp file's name; empty once there is none */
+    struct wb_buf dir;   /* the target's folder */
+};
+int core_atomic_open(struct core_atomic *a, const char *path, struct wb_error *err);
+int core_atomic_write(struct core_atomic *a, const void *data, size_t len, struct wb_error *err);
+/* fsync, close, rename into place, fsync the folder; releases a either way. */
+int core_atomic_commit(struct core_atomic *a, struct wb_error *err);
+/* Close and delete the temp file; the target is untouched. Safe to repeat. */
+void core_atomic_abort(struct core_atomic *a);
+/* All of the above for bytes in memory. */
+int core_write_atomic(const char *path, const void *data, size_t len, struct wb_error *err);
 /* Join a directory and a name into out ("dir/name"; name alone if absolute). */
 int wb_path_join(struct wb_buf *out, const char *dir, const char *name);
 

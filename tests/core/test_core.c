@@ -1,10 +1,15 @@
 /* Core: error table, string builder, redaction, hashing, base64, entries. */
+#include <dirent.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/util.h"
 #include "test.h"
 #include "wordbank/config.h"
 #include "wordbank/entry.h"
+#include "wordbank/file.h"
 #include "wordbank/log.h"
 
 TEST(error_table_names_and_messages)
@@ -214,4 +219,96 @@ TEST(config_file_names_unknown_settings_keys_and_bad_values)
     CHECK(strstr(err.msg, "diag.conf:1:") != NULL);
     wb_log_set_handler(NULL, NULL, WB_LOG_WARN);
     wb_config_free(cfg);
+}
+
+/* The names in dir, sorted-insensitive, joined with ' ' (for "nothing left behind"). */
+static void dir_names(const char *dir, char *out, size_t cap)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    out[0] = '\0';
+    while (d && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            snprintf(out + strlen(out), cap - strlen(out), "%s ", de->d_name);
+    }
+    if (d)
+        closedir(d);
+}
+
+TEST(atomic_write_replaces_whole_file_and_leaves_no_temp)
+{
+    struct wb_error err = { 0 };
+    struct wb_buf b;
+    struct core_atomic a;
+    struct stat st;
+    char path[4096], names[1024];
+
+    snprintf(path, sizeof path, "%s/out.txt", th_tmpdir());
+    CHECK_OK(core_write_atomic(path, "first version", 13, &err), &err);
+    wb_buf_init(&b, 0);
+    CHECK_OK(wb_file_read(path, &b, &err), &err);
+    CHECK_STR(b.data, "first version");
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0644);
+    /* Written in pieces; until commit the old file stays whole. */
+    CHECK_OK(core_atomic_open(&a, path, &err), &err);
+    CHECK_OK(core_atomic_write(&a, "sec", 3, &err), &err);
+    CHECK_OK(core_atomic_write(&a, "ond", 3, &err), &err);
+    wb_buf_reset(&b);
+    CHECK_OK(wb_file_read(path, &b, &err), &err);
+    CHECK_STR(b.data, "first version");
+    CHECK_OK(core_atomic_commit(&a, &err), &err);
+    wb_buf_reset(&b);
+    CHECK_OK(wb_file_read(path, &b, &err), &err);
+    CHECK_STR(b.data, "second");
+    /* Abandoned: the old file stays, the temp file goes. */
+    CHECK_OK(core_atomic_open(&a, path, &err), &err);
+    CHECK_OK(core_atomic_write(&a, "third", 5, &err), &err);
+    core_atomic_abort(&a);
+    core_atomic_abort(&a); /* twice is harmless */
+    wb_buf_reset(&b);
+    CHECK_OK(wb_file_read(path, &b, &err), &err);
+    CHECK_STR(b.data, "second");
+    dir_names(th_tmpdir(), names, sizeof names);
+    CHECK_STR(names, "out.txt ");
+    /* The public wrapper is the same write (a bare name: the folder is "."). */
+    CHECK(chdir(th_tmpdir()) == 0);
+    CHECK_OK(wb_file_write("bare.txt", "x", 1, &err), &err);
+    wb_buf_reset(&b);
+    CHECK_OK(wb_file_read("bare.txt", &b, &err), &err);
+    CHECK_STR(b.data, "x");
+    wb_buf_release(&b);
+}
+
+TEST(atomic_write_failures_leave_nothing_behind)
+{
+    struct wb_error err = { 0 };
+    char dir[4096], path[8192], names[1024];
+    pid_t pid;
+    int status;
+
+    /* The target is a folder: the rename fails, the temp file is removed. */
+    snprintf(path, sizeof path, "%s/taken", th_tmpdir());
+    CHECK(mkdir(path, 0755) == 0);
+    CHECK(core_write_atomic(path, "data", 4, &err) < 0);
+    CHECK(strstr(err.msg, path) != NULL && strstr(err.msg, "renaming") != NULL);
+    dir_names(th_tmpdir(), names, sizeof names);
+    CHECK_STR(names, "taken ");
+    /* A read-only folder (root ignores modes: the write runs as nobody). */
+    CHECK(chmod(th_tmpdir(), 0755) == 0);
+    snprintf(dir, sizeof dir, "%s/ro", th_tmpdir());
+    snprintf(path, sizeof path, "%s/file.txt", dir);
+    CHECK(mkdir(dir, 0555) == 0);
+    pid = fork();
+    if (pid == 0) {
+        struct wb_error e = { 0 };
+        if (geteuid() == 0 && setuid(65534) != 0)
+            _exit(3);
+        int rc = core_write_atomic(path, "data", 4, &e);
+        _exit(rc == WB_EIO && strstr(e.msg, path) && strstr(e.msg, "temp file") ? 0 : 1);
+    }
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK_INT(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+    dir_names(dir, names, sizeof names);
+    CHECK_STR(names, "");
+    chmod(dir, 0755);
 }
