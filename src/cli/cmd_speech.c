@@ -120,17 +120,7 @@ int cmd_dialogue(struct cli *c)
     name = strcmp(c->argv[0], "-") ? c->argv[0] : "<stdin>";
     wb_buf_init(&script, 1 << 20);
     wb_buf_init(&out, 0);
-    if (!strcmp(c->argv[0], "-")) {
-        char tmp[4096];
-        size_t n;
-        rc = 0;
-        while (!rc && (n = fread(tmp, 1, sizeof tmp, stdin)) > 0)
-            rc = wb_buf_append(&script, tmp, n);
-        if (rc)
-            wb_error_set(&err, rc, "<stdin>: %s", wb_strerror(rc));
-    } else {
-        rc = wb_buf_read_file(&script, c->argv[0], &err);
-    }
+    rc = wb_buf_read_input(&script, c->argv[0], &err);
     if (!rc)
         rc = wb_speak_dialogue(c->cfg, script.data, script.len, fmt, &out, &err);
     wb_buf_release(&script);

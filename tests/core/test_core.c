@@ -1,5 +1,6 @@
 /* Core: error table, string builder, redaction, hashing, base64, entries. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -311,4 +312,35 @@ TEST(atomic_write_failures_leave_nothing_behind)
     dir_names(dir, names, sizeof names);
     CHECK_STR(names, "");
     chmod(dir, 0755);
+}
+
+TEST(read_input_reads_a_file_or_stdin_within_the_limit)
+{
+    struct wb_error err = { 0 };
+    struct wb_buf b;
+    char path[4096];
+    int fd;
+
+    snprintf(path, sizeof path, "%s/in.txt", th_tmpdir());
+    CHECK_OK(core_write_atomic(path, "0123456789abcdef", 16, &err), &err);
+    wb_buf_init(&b, 0);
+    CHECK_OK(wb_buf_read_input(&b, path, &err), &err);
+    CHECK_STR(b.data, "0123456789abcdef");
+    /* "-" is standard input, to its end. */
+    CHECK((fd = open(path, O_RDONLY)) >= 0 && dup2(fd, STDIN_FILENO) == STDIN_FILENO);
+    wb_buf_reset(&b);
+    CHECK_OK(wb_buf_read_input(&b, "-", &err), &err);
+    CHECK_STR(b.data, "0123456789abcdef");
+    wb_buf_release(&b);
+    /* Past the buffer's limit: an error naming the input, never a cut text. */
+    CHECK(lseek(STDIN_FILENO, 0, SEEK_SET) == 0);
+    wb_buf_init(&b, 10);
+    CHECK_INT(wb_buf_read_input(&b, "-", &err), WB_ETOOBIG);
+    CHECK(strncmp(err.msg, "<stdin>: ", 9) == 0);
+    wb_buf_reset(&b);
+    CHECK_INT(wb_buf_read_input(&b, path, &err), WB_ETOOBIG);
+    CHECK(strncmp(err.msg, path, strlen(path)) == 0);
+    CHECK_INT(wb_buf_read_input(&b, "/nonexistent/x", &err), WB_ENOTFOUND);
+    wb_buf_release(&b);
+    close(fd);
 }
