@@ -32,6 +32,21 @@ int wb_base64_encode(const void *in, size_t len, struct wb_buf *out);
 /* Append code point cp (<= U+10FFFF) as UTF-8. */
 int wb_utf8_put(struct wb_buf *out, uint32_t cp);
 
+/* The one UTF-8 decoder (utf8.c), strict as RFC 3629: the length (1..4) of
+ * the valid sequence at s[0..len) with its code point in *cp; 0 with *cp =
+ * U+FFFD for anything else (len 0, a stray continuation byte, a truncated
+ * sequence, an overlong form, a surrogate half, past U+10FFFF). Callers that
+ * go on after a 0 skip one byte. */
+int core_utf8_decode(const void *s, size_t len, uint32_t *cp);
+/* 1 when all of s[0..len) is valid UTF-8 (a literal U+FFFD is valid). */
+int core_utf8_valid(const void *s, size_t len);
+/* Append s[0..len) with each invalid byte replaced by U+FFFD. */
+int core_utf8_clean(struct wb_buf *out, const void *s, size_t len);
+/* Kana folding, one code point: katakana ァ..ヶ ヽ ヾ to hiragana ぁ..ゖ ゝ ゞ
+ * and back; every other code point unchanged. */
+uint32_t core_kana_to_hiragana(uint32_t cp);
+uint32_t core_kana_to_katakana(uint32_t cp);
+
 /* strdup that accepts NULL (returns NULL). */
 char *wb_strdup0(const char *s);
 /* Replace *dst with a copy of src (or NULL); returns -WB_ENOMEM on failure. */

@@ -344,3 +344,72 @@ TEST(read_input_reads_a_file_or_stdin_within_the_limit)
     wb_buf_release(&b);
     close(fd);
 }
+
+/* core_utf8_decode on one byte string: its length and code point. */
+static int dec(const char *s, size_t len, uint32_t *cp)
+{
+    return core_utf8_decode(s, len, cp);
+}
+
+TEST(utf8_decode_is_strict)
+{
+    uint32_t cp;
+    struct wb_buf b;
+    CHECK_INT(dec("A", 1, &cp), 1);
+    CHECK_INT(cp, 'A');
+    CHECK_INT(dec("\xC3\xA9", 2, &cp), 2); /* é */
+    CHECK_INT(cp, 0xE9);
+    CHECK_INT(dec("\xE7\x8C\xAB", 3, &cp), 3); /* 猫 */
+    CHECK_INT(cp, 0x732B);
+    CHECK_INT(dec("\xF0\x9F\x90\x88", 4, &cp), 4); /* U+1F408 */
+    CHECK_INT(cp, 0x1F408);
+    CHECK_INT(dec("\xF4\x8F\xBF\xBF", 4, &cp), 4); /* U+10FFFF, the last */
+    CHECK_INT(cp, 0x10FFFF);
+    CHECK_INT(dec("\xEF\xBF\xBD", 3, &cp), 3); /* a literal U+FFFD is valid */
+    /* Invalid: 0 and U+FFFD. */
+    CHECK_INT(dec("", 0, &cp), 0);
+    CHECK_INT(cp, 0xFFFD);
+    CHECK_INT(dec("\x80", 1, &cp), 0);             /* stray continuation */
+    CHECK_INT(dec("\xC3", 1, &cp), 0);             /* truncated */
+    CHECK_INT(dec("\xE7\x8C\xAB", 2, &cp), 0);     /* truncated by len */
+    CHECK_INT(dec("\xC3\x28", 2, &cp), 0);         /* bad continuation */
+    CHECK_INT(dec("\xC0\xAF", 2, &cp), 0);         /* overlong '/' */
+    CHECK_INT(dec("\xC1\xBF", 2, &cp), 0);         /* overlong */
+    CHECK_INT(dec("\xE0\x80\xAF", 3, &cp), 0);     /* overlong, 3 bytes */
+    CHECK_INT(dec("\xE0\x9F\xBF", 3, &cp), 0);     /* overlong U+07FF */
+    CHECK_INT(dec("\xF0\x80\x80\xAF", 4, &cp), 0); /* overlong, 4 bytes */
+    CHECK_INT(dec("\xF0\x8F\xBF\xBF", 4, &cp), 0); /* overlong U+FFFF */
+    CHECK_INT(dec("\xED\xA0\x80", 3, &cp), 0);     /* surrogate half U+D800 */
+    CHECK_INT(dec("\xED\xBF\xBF", 3, &cp), 0);     /* surrogate half U+DFFF */
+    CHECK_INT(cp, 0xFFFD);
+    CHECK_INT(dec("\xF4\x90\x80\x80", 4, &cp), 0); /* U+110000 */
+    CHECK_INT(dec("\xF5\x80\x80\x80", 4, &cp), 0);
+    CHECK_INT(dec("\xFF", 1, &cp), 0);
+    CHECK_INT(dec("\xED\x9F\xBF", 3, &cp), 3); /* U+D7FF, just below */
+    CHECK_INT(dec("\xEE\x80\x80", 3, &cp), 3); /* U+E000, just above */
+    CHECK(core_utf8_valid("ねこ cat", strlen("ねこ cat")));
+    CHECK(!core_utf8_valid("ok\xED\xA0\x80", 5));
+    CHECK(core_utf8_valid("", 0));
+    /* Cleaning keeps what is valid and marks each bad byte. */
+    wb_buf_init(&b, 0);
+    CHECK_INT(core_utf8_clean(&b, "a\xC0\xAF" "b\xE7\x8C\xAB", 7), 0);
+    CHECK_STR(b.data, "a\xEF\xBF\xBD\xEF\xBF\xBD" "b\xE7\x8C\xAB");
+    wb_buf_release(&b);
+}
+
+TEST(kana_folding_both_ways)
+{
+    CHECK_INT(core_kana_to_hiragana(0x30A2), 0x3042); /* ア -> あ */
+    CHECK_INT(core_kana_to_hiragana(0x30F3), 0x3093); /* ン -> ん */
+    CHECK_INT(core_kana_to_hiragana(0x30F6), 0x3096); /* ヶ -> ゖ */
+    CHECK_INT(core_kana_to_hiragana(0x30FD), 0x309D); /* ヽ -> ゝ */
+    CHECK_INT(core_kana_to_hiragana(0x30FC), 0x30FC); /* ー stays */
+    CHECK_INT(core_kana_to_hiragana(0x30A0), 0x30A0); /* ゠ stays */
+    CHECK_INT(core_kana_to_hiragana(0x3042), 0x3042);
+    CHECK_INT(core_kana_to_hiragana('A'), 'A');
+    CHECK_INT(core_kana_to_katakana(0x3041), 0x30A1); /* ぁ -> ァ */
+    CHECK_INT(core_kana_to_katakana(0x3096), 0x30F6);
+    CHECK_INT(core_kana_to_katakana(0x309E), 0x30FE); /* ゞ -> ヾ */
+    CHECK_INT(core_kana_to_katakana(0x3097), 0x3097); /* unassigned stays */
+    CHECK_INT(core_kana_to_katakana(0x732B), 0x732B); /* 猫 stays */
+}
