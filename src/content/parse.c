@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "content/content_int.h"
+#include "core/util.h"
 #include "wordbank/entry.h"
 
 void wb_word_item_release(struct wb_word_item *it)
@@ -375,32 +376,30 @@ static int add_item(struct wb_block *b, struct wb_word_item *it)
     return 0;
 }
 
-/* "Name: text" */
+/* "Name: text" (core_dialogue_split: the limits the speech request has) */
 static int dialogue_line(struct wb_doc *doc, struct wb_block *b, const char *s, size_t len,
                          unsigned lineno)
 {
     struct wb_dialogue_line *grown;
-    size_t cw = 0, colon, nl, tl;
-    const char *name, *text;
+    struct core_dialogue_line dl;
     char *sp = NULL, *tx = NULL;
 
     if (len > WB_CONTENT_MAX_LINE)
         return diag(doc, lineno, "line too long (over %d bytes)", WB_CONTENT_MAX_LINE);
     if (!content_utf8_valid(s, len))
         return diag(doc, lineno, "invalid UTF-8");
-    colon = find_colon(s, len, &cw);
-    if (colon == 0)
+    switch (core_dialogue_split(s, len, &dl)) {
+    case CORE_DIALOGUE_OK:
+        break;
+    case CORE_DIALOGUE_NO_NAME:
         return diag(doc, lineno, "expected 'Name: text' in <dialogue>");
-    nl = colon - 1;
-    name = content_trim(s, &nl);
-    tl = len - (colon - 1 + cw);
-    text = content_trim(s + colon - 1 + cw, &tl);
-    if (nl == 0 || tl == 0)
+    case CORE_DIALOGUE_LONG_NAME:
+        return diag(doc, lineno, "speaker name too long (over %d bytes)", CORE_DIALOGUE_MAX_NAME);
+    default:
         return diag(doc, lineno, "expected 'Name: text' in <dialogue> (%s is empty)",
-                    nl == 0 ? "the name" : "the text");
-    if (nl > 100)
-        return diag(doc, lineno, "speaker name too long");
-    if (!(sp = dupn(name, nl)) || !(tx = dupn(text, tl)) ||
+                    dl.name_len == 0 ? "the name" : "the text");
+    }
+    if (!(sp = dupn(dl.name, dl.name_len)) || !(tx = dupn(dl.text, dl.text_len)) ||
         !(grown = realloc(b->lines, (b->n_lines + 1) * sizeof(*grown)))) {
         free(sp);
         free(tx);

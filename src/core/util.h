@@ -42,6 +42,29 @@ int core_utf8_decode(const void *s, size_t len, uint32_t *cp);
 int core_utf8_valid(const void *s, size_t len);
 /* Append s[0..len) with each invalid byte replaced by U+FFFD. */
 int core_utf8_clean(struct wb_buf *out, const void *s, size_t len);
+/* One line of a two-voice dialogue, "Name: text" (dialogue.c): the name is
+ * what stands before the first ':' or full-width '：', the text what follows,
+ * both trimmed of ASCII white space and U+3000. The name is at most
+ * CORE_DIALOGUE_MAX_NAME bytes: the Markdown parser (content) and the speech
+ * script parser (providers) apply the same limit, so a lesson whose dialogue
+ * parses is one the speech request takes. Returns CORE_DIALOGUE_OK or the
+ * first problem; out's spans point into line and are set whenever a colon was
+ * found. A caller that allows continuation lines treats NO_NAME (and, for
+ * prose with a late colon, LONG_NAME) as one. */
+#define CORE_DIALOGUE_MAX_NAME 64
+enum core_dialogue_rc {
+    CORE_DIALOGUE_OK = 0,
+    CORE_DIALOGUE_NO_NAME,    /* no ':' or '：' in the line */
+    CORE_DIALOGUE_EMPTY_NAME, /* nothing before the colon */
+    CORE_DIALOGUE_LONG_NAME,  /* a name over CORE_DIALOGUE_MAX_NAME bytes */
+    CORE_DIALOGUE_EMPTY_TEXT, /* nothing after it */
+};
+struct core_dialogue_line {
+    const char *name, *text;
+    size_t name_len, text_len;
+};
+int core_dialogue_split(const char *line, size_t len, struct core_dialogue_line *out);
+
 /* Kana folding, one code point: katakana ァ..ヶ ヽ ヾ to hiragana ぁ..ゖ ゝ ゞ
  * and back; every other code point unchanged. */
 uint32_t core_kana_to_hiragana(uint32_t cp);

@@ -413,3 +413,39 @@ TEST(kana_folding_both_ways)
     CHECK_INT(core_kana_to_katakana(0x3097), 0x3097); /* unassigned stays */
     CHECK_INT(core_kana_to_katakana(0x732B), 0x732B); /* 猫 stays */
 }
+
+static int split(const char *line, struct core_dialogue_line *dl)
+{
+    return core_dialogue_split(line, strlen(line), dl);
+}
+
+TEST(dialogue_split_names_text_and_limits)
+{
+    struct core_dialogue_line dl;
+    char name[CORE_DIALOGUE_MAX_NAME + 2], line[256];
+
+    CHECK_INT(split("  Anna: Hallo, Ben!  ", &dl), CORE_DIALOGUE_OK);
+    CHECK(dl.name_len == 4 && !memcmp(dl.name, "Anna", 4));
+    CHECK(dl.text_len == 11 && !memcmp(dl.text, "Hallo, Ben!", 11));
+    /* Full-width colon and ideographic spaces. */
+    CHECK_INT(split("\xE3\x80\x80" "ケン\xEF\xBC\x9A" "こんにちは\xE3\x80\x80", &dl), CORE_DIALOGUE_OK);
+    CHECK(dl.name_len == 6 && !memcmp(dl.name, "ケン", 6));
+    CHECK(dl.text_len == 15 && !memcmp(dl.text, "こんにちは", 15));
+    /* The first colon splits: the text may hold more. */
+    CHECK_INT(split("Ben: at 10:30", &dl), CORE_DIALOGUE_OK);
+    CHECK(dl.text_len == 8 && !memcmp(dl.text, "at 10:30", 8));
+    CHECK_INT(split("no speaker here", &dl), CORE_DIALOGUE_NO_NAME);
+    CHECK_INT(split("", &dl), CORE_DIALOGUE_NO_NAME);
+    CHECK_INT(split(" : text", &dl), CORE_DIALOGUE_EMPTY_NAME);
+    CHECK_INT(split("Anna:  ", &dl), CORE_DIALOGUE_EMPTY_TEXT);
+    /* The name limit: 64 bytes pass, 65 do not. */
+    memset(name, 'n', sizeof name);
+    name[CORE_DIALOGUE_MAX_NAME] = '\0';
+    snprintf(line, sizeof line, "%s: hi", name);
+    CHECK_INT(split(line, &dl), CORE_DIALOGUE_OK);
+    CHECK_INT(dl.name_len, CORE_DIALOGUE_MAX_NAME);
+    name[CORE_DIALOGUE_MAX_NAME] = 'n';
+    name[CORE_DIALOGUE_MAX_NAME + 1] = '\0';
+    snprintf(line, sizeof line, "%s: hi", name);
+    CHECK_INT(split(line, &dl), CORE_DIALOGUE_LONG_NAME);
+}
