@@ -65,6 +65,23 @@ struct core_dialogue_line {
 };
 int core_dialogue_split(const char *line, size_t len, struct core_dialogue_line *out);
 
+/* Growable arrays (array.c). arrp is the address of a T * array (NULL at
+ * first); elem is sizeof(T); max caps the element count (0: only what size_t
+ * can hold). Both return 0, -WB_ETOOBIG past max or when the byte size would
+ * overflow, -WB_ENOMEM; on error the array and *cap are left as they were.
+ *
+ * core_array_reserve: room for add more after the n in use, capacity in
+ * *cap; grows by doubling (from 8), so pushes cost amortised O(1).
+ *   if ((rc = CORE_ARRAY_RESERVE(v, n, cap, 1, MAX_V)) != 0) return rc;
+ *   v[n++] = x;
+ * core_array_resize: exactly count elements, for arrays that carry no
+ * capacity (count 0 keeps a 1-element block, never a NULL array). */
+int core_array_reserve(void *arrp, size_t *cap, size_t n, size_t add, size_t elem, size_t max);
+int core_array_resize(void *arrp, size_t count, size_t elem, size_t max);
+#define CORE_ARRAY_RESERVE(arr, n, cap, add, max)                                                  \
+    core_array_reserve(&(arr), &(cap), (n), (add), sizeof *(arr), (max))
+#define CORE_ARRAY_RESIZE(arr, count, max) core_array_resize(&(arr), (count), sizeof *(arr), (max))
+
 /* Kana folding, one code point: katakana ァ..ヶ ヽ ヾ to hiragana ぁ..ゖ ゝ ゞ
  * and back; every other code point unchanged. */
 uint32_t core_kana_to_hiragana(uint32_t cp);

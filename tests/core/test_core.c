@@ -449,3 +449,59 @@ TEST(dialogue_split_names_text_and_limits)
     snprintf(line, sizeof line, "%s: hi", name);
     CHECK_INT(split(line, &dl), CORE_DIALOGUE_LONG_NAME);
 }
+
+struct pt {
+    int x, y;
+};
+
+TEST(array_grows_checks_overflow_and_caps)
+{
+    struct pt *v = NULL;
+    size_t n = 0, cap = 0;
+    char *big = NULL;
+    size_t bcap = 0;
+
+    for (int i = 0; i < 1000; i++) {
+        CHECK_INT(CORE_ARRAY_RESERVE(v, n, cap, 1, 0), 0);
+        CHECK(cap > n && cap >= 8);
+        v[n].x = i;
+        v[n++].y = -i;
+    }
+    CHECK(cap < 2048); /* doubling, not one element at a time or wild */
+    for (int i = 0; i < 1000; i++)
+        CHECK(v[i].x == i && v[i].y == -i);
+    /* Room already there: nothing changes. */
+    {
+        struct pt *same = v;
+        size_t c = cap;
+        CHECK_INT(CORE_ARRAY_RESERVE(v, n, cap, cap - n, 0), 0);
+        CHECK(v == same && cap == c);
+    }
+    /* The cap: 1000 allowed, 1001 refused, the array untouched. */
+    CHECK_INT(CORE_ARRAY_RESERVE(v, n, cap, 1, 1000), WB_ETOOBIG);
+    CHECK_INT(CORE_ARRAY_RESERVE(v, 999, cap, 1, 1000), 0);
+    CHECK(v[999].x == 999);
+    /* Growth stops at the cap, not at the next power of two. */
+    {
+        struct pt *w = NULL;
+        size_t wn = 0, wc = 0;
+        while (CORE_ARRAY_RESERVE(w, wn, wc, 1, 20) == 0)
+            w[wn++].x = 1;
+        CHECK_INT(wn, 20);
+        CHECK_INT(wc, 20);
+        free(w);
+    }
+    /* Byte sizes that would overflow size_t are refused, not wrapped. */
+    CHECK_INT(core_array_reserve(&big, &bcap, 0, SIZE_MAX / 2 + 1, 2, 0), WB_ETOOBIG);
+    CHECK_INT(core_array_reserve(&big, &bcap, SIZE_MAX / 4, SIZE_MAX / 4 + 2, 2, 0), WB_ETOOBIG);
+    CHECK_INT(core_array_reserve(&big, &bcap, SIZE_MAX, 1, 1, 0), WB_ETOOBIG);
+    CHECK(big == NULL && bcap == 0);
+    CHECK_INT(CORE_ARRAY_RESIZE(v, SIZE_MAX / sizeof *v + 1, 0), WB_ETOOBIG);
+    CHECK(v[0].x == 0 && v[999].x == 999);
+    /* Exact sizing for arrays without a capacity. */
+    CHECK_INT(CORE_ARRAY_RESIZE(v, 3, 10), 0);
+    CHECK(v[2].x == 2);
+    CHECK_INT(CORE_ARRAY_RESIZE(v, 11, 10), WB_ETOOBIG);
+    CHECK_INT(core_array_reserve(&big, &bcap, 0, 1, 0, 0), WB_EINVAL);
+    free(v);
+}
