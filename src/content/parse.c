@@ -265,7 +265,6 @@ static int diag(struct wb_doc *doc, unsigned line, const char *fmt, ...)
 {
     struct wb_buf b;
     va_list ap;
-    char **grown;
     int rc;
 
     if (doc->n_diags >= WB_CONTENT_MAX_DIAGS)
@@ -276,10 +275,9 @@ static int diag(struct wb_doc *doc, unsigned line, const char *fmt, ...)
     if (rc == 0)
         rc = wb_buf_appendvf(&b, fmt, ap);
     va_end(ap);
-    if (rc == 0 && !(grown = realloc(doc->diags, (doc->n_diags + 1) * sizeof(*grown))))
-        rc = WB_ENOMEM;
+    if (rc == 0)
+        rc = CORE_ARRAY_RESIZE(doc->diags, doc->n_diags + 1, 0);
     if (rc == 0) {
-        doc->diags = grown;
         doc->diags[doc->n_diags++] = wb_buf_detach(&b, NULL);
     }
     wb_buf_release(&b);
@@ -367,10 +365,8 @@ static const char *kind_name(enum wb_block_kind k)
 
 static int add_item(struct wb_block *b, struct wb_word_item *it)
 {
-    struct wb_word_item *grown = realloc(b->items, (b->n_items + 1) * sizeof(*grown));
-    if (!grown)
+    if (CORE_ARRAY_RESIZE(b->items, b->n_items + 1, 0) != 0)
         return WB_ENOMEM;
-    b->items = grown;
     b->items[b->n_items++] = *it;
     memset(it, 0, sizeof(*it));
     return 0;
@@ -380,7 +376,6 @@ static int add_item(struct wb_block *b, struct wb_word_item *it)
 static int dialogue_line(struct wb_doc *doc, struct wb_block *b, const char *s, size_t len,
                          unsigned lineno)
 {
-    struct wb_dialogue_line *grown;
     struct core_dialogue_line dl;
     char *sp = NULL, *tx = NULL;
 
@@ -400,12 +395,11 @@ static int dialogue_line(struct wb_doc *doc, struct wb_block *b, const char *s, 
                     dl.name_len == 0 ? "the name" : "the text");
     }
     if (!(sp = dupn(dl.name, dl.name_len)) || !(tx = dupn(dl.text, dl.text_len)) ||
-        !(grown = realloc(b->lines, (b->n_lines + 1) * sizeof(*grown)))) {
+        CORE_ARRAY_RESIZE(b->lines, b->n_lines + 1, 0) != 0) {
         free(sp);
         free(tx);
         return WB_ENOMEM;
     }
-    b->lines = grown;
     b->lines[b->n_lines].speaker = sp;
     b->lines[b->n_lines].text = tx;
     b->lines[b->n_lines].line = lineno;
@@ -424,10 +418,8 @@ static int dialogue_line(struct wb_doc *doc, struct wb_block *b, const char *s, 
 
 static int add_block(struct wb_doc *doc, struct wb_block *b)
 {
-    struct wb_block *grown = realloc(doc->blocks, (doc->n_blocks + 1) * sizeof(*grown));
-    if (!grown)
+    if (CORE_ARRAY_RESIZE(doc->blocks, doc->n_blocks + 1, 0) != 0)
         return WB_ENOMEM;
-    doc->blocks = grown;
     doc->blocks[doc->n_blocks++] = *b;
     memset(b, 0, sizeof(*b));
     return 0;

@@ -98,10 +98,11 @@ void wb_entry_release(struct wb_entry *e)
 
 int wb_entry_add_example(struct wb_entry *e, const char *text, const char *translation)
 {
-    struct wb_example *n = realloc(e->examples, (e->n_examples + 1) * sizeof *n);
-    if (!n)
-        return WB_ENOMEM;
-    e->examples = n;
+    struct wb_example *n;
+    int rc = CORE_ARRAY_RESIZE(e->examples, e->n_examples + 1, 0);
+    if (rc)
+        return rc;
+    n = e->examples;
     n[e->n_examples].text = wb_strdup0(text ? text : "");
     n[e->n_examples].translation = wb_strdup0(translation);
     if (!n[e->n_examples].text || (translation && !n[e->n_examples].translation)) {

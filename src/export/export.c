@@ -195,14 +195,9 @@ struct full {
 static int collect(void *ud, const struct wb_entry *e)
 {
     struct full *f = ud;
-    if (f->n == f->cap) {
-        size_t cap = f->cap ? f->cap * 2 : 256;
-        struct wb_entry *v = realloc(f->v, cap * sizeof *v);
-        if (!v)
-            return WB_ENOMEM;
-        f->v = v;
-        f->cap = cap;
-    }
+    int rc = CORE_ARRAY_RESERVE(f->v, f->n, f->cap, 1, 0);
+    if (rc)
+        return rc;
     wb_entry_init(&f->v[f->n]);
     if (wb_entry_copy(&f->v[f->n], e) != 0) {
         wb_entry_release(&f->v[f->n]);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "wordbank/offline.h"
 
 #define SPEAK_TEXT_MAX 16384
@@ -40,17 +41,9 @@ static int on_synth(short *wav, int num, espeak_EVENT *events)
         c->overflow = 1;
         return 1; /* abort synthesis */
     }
-    if (c->n + (size_t)num > c->cap) {
-        size_t nc = c->cap ? c->cap * 2 : 22050;
-        while (nc < c->n + (size_t)num)
-            nc *= 2;
-        int16_t *p = realloc(c->pcm, nc * sizeof *p);
-        if (!p) {
-            c->nomem = 1;
-            return 1;
-        }
-        c->pcm = p;
-        c->cap = nc;
+    if (CORE_ARRAY_RESERVE(c->pcm, c->n, c->cap, (size_t)num, 0) != 0) {
+        c->nomem = 1;
+        return 1;
     }
     memcpy(c->pcm + c->n, wav, (size_t)num * sizeof *wav);
     c->n += (size_t)num;

@@ -143,14 +143,9 @@ static int read_source(int fd, const struct stat *st, struct wb_buf *src, struct
 
 static int push_row(uint32_t **v, size_t *n, size_t *cap, uint32_t off)
 {
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 4096;
-        uint32_t *nv = realloc(*v, nc * sizeof *nv);
-        if (!nv)
-            return WB_ENOMEM;
-        *v = nv;
-        *cap = nc;
-    }
+    int rc = core_array_reserve(v, cap, *n, 1, sizeof **v, UINT32_MAX);
+    if (rc)
+        return rc;
     (*v)[(*n)++] = off;
     return 0;
 }
