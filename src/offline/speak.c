@@ -96,11 +96,13 @@ static int strip_kanji(const char *in, struct wb_buf *out)
 {
     int rc = 0;
 
+    const char *end = in + strlen(in);
+
     for (const char *p = in; *p && rc == 0;) {
-        unsigned char c = (unsigned char)*p;
-        size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        uint32_t cp;
+        int k = core_utf8_decode(p, (size_t)(end - p), &cp);
+        size_t len = k ? (size_t)k : 1; /* an invalid byte goes alone */
         char one[5] = { 0 };
-        len = strnlen(p, len);
         memcpy(one, p, len);
         rc = len > 1 && wb_text_has_kanji(one) ? wb_buf_appendc(out, ' ')
                                                : wb_buf_append(out, p, len);
