@@ -76,8 +76,7 @@ static int fsync_dir(const char *dir, const char *path, struct wb_error *err)
         return wb_error_set(err, WB_EIO, "%s: cannot open its folder: %s", path, strerror(errno));
     /* EINVAL: a file system that cannot sync folders; nothing more to do. */
     if (fsync(fd) < 0 && errno != EINVAL)
-        rc = wb_error_set(err, io_code(errno), "%s: syncing its folder: %s", path,
-                          strerror(errno));
+        rc = wb_error_set(err, io_code(errno), "%s: syncing its folder: %s", path, strerror(errno));
     close(fd);
     return rc;
 }

@@ -78,7 +78,7 @@ int core_dialogue_split(const char *line, size_t len, struct core_dialogue_line 
  * capacity (count 0 keeps a 1-element block, never a NULL array). */
 int core_array_reserve(void *arrp, size_t *cap, size_t n, size_t add, size_t elem, size_t max);
 int core_array_resize(void *arrp, size_t count, size_t elem, size_t max);
-#define CORE_ARRAY_RESERVE(arr, n, cap, add, max)                                                  \
+#define CORE_ARRAY_RESERVE(arr, n, cap, add, max) \
     core_array_reserve(&(arr), &(cap), (n), (add), sizeof *(arr), (max))
 #define CORE_ARRAY_RESIZE(arr, count, max) core_array_resize(&(arr), (count), sizeof *(arr), (max))
 
@@ -106,10 +106,10 @@ int wb_file_read(const char *path, struct wb_buf *out, struct wb_error *err);
  *   }
  */
 struct core_atomic {
-    int fd;              /* the temp file, open for writing */
-    char *path;          /* the target */
-    struct wb_buf tmp;   /* the temp file's name; empty once there is none */
-    struct wb_buf dir;   /* the target's folder */
+    int fd;            /* the temp file, open for writing */
+    char *path;        /* the target */
+    struct wb_buf tmp; /* the temp file's name; empty once there is none */
+    struct wb_buf dir; /* the target's folder */
 };
 int core_atomic_open(struct core_atomic *a, const char *path, struct wb_error *err);
 int core_atomic_write(struct core_atomic *a, const void *data, size_t len, struct wb_error *err);
@@ -121,6 +121,5 @@ void core_atomic_abort(struct core_atomic *a);
 int core_write_atomic(const char *path, const void *data, size_t len, struct wb_error *err);
 /* Join a directory and a name into out ("dir/name"; name alone if absolute). */
 int wb_path_join(struct wb_buf *out, const char *dir, const char *name);
-
 
 #endif

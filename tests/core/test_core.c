@@ -392,8 +392,13 @@ TEST(utf8_decode_is_strict)
     CHECK(core_utf8_valid("", 0));
     /* Cleaning keeps what is valid and marks each bad byte. */
     wb_buf_init(&b, 0);
-    CHECK_INT(core_utf8_clean(&b, "a\xC0\xAF" "b\xE7\x8C\xAB", 7), 0);
-    CHECK_STR(b.data, "a\xEF\xBF\xBD\xEF\xBF\xBD" "b\xE7\x8C\xAB");
+    CHECK_INT(core_utf8_clean(&b,
+                              "a\xC0\xAF"
+                              "b\xE7\x8C\xAB",
+                              7),
+              0);
+    CHECK_STR(b.data, "a\xEF\xBF\xBD\xEF\xBF\xBD"
+                      "b\xE7\x8C\xAB");
     wb_buf_release(&b);
 }
 
@@ -428,7 +433,11 @@ TEST(dialogue_split_names_text_and_limits)
     CHECK(dl.name_len == 4 && !memcmp(dl.name, "Anna", 4));
     CHECK(dl.text_len == 11 && !memcmp(dl.text, "Hallo, Ben!", 11));
     /* Full-width colon and ideographic spaces. */
-    CHECK_INT(split("\xE3\x80\x80" "ケン\xEF\xBC\x9A" "こんにちは\xE3\x80\x80", &dl), CORE_DIALOGUE_OK);
+    CHECK_INT(split("\xE3\x80\x80"
+                    "ケン\xEF\xBC\x9A"
+                    "こんにちは\xE3\x80\x80",
+                    &dl),
+              CORE_DIALOGUE_OK);
     CHECK(dl.name_len == 6 && !memcmp(dl.name, "ケン", 6));
     CHECK(dl.text_len == 15 && !memcmp(dl.text, "こんにちは", 15));
     /* The first colon splits: the text may hold more. */
