@@ -72,8 +72,8 @@ int export_out_commit(struct export_out *o, struct wb_error *err)
         export_out_abort(o);
         return rc;
     }
-    rc = core_atomic_commit(&o->at, err);
-    memset(o, 0, sizeof *o);
+    rc = core_atomic_commit(&o->at, err); /* releases o->at either way */
+    o->path = NULL;
     return rc;
 }
 
@@ -81,10 +81,10 @@ void export_out_abort(struct export_out *o)
 {
     if (o->f && o->f != stdout)
         fclose(o->f);
-    if (o->f != stdout)
+    o->f = NULL;
+    o->path = NULL;
+    if (o->at.path) /* opened and neither committed nor abandoned yet */
         core_atomic_abort(&o->at);
-    memset(o, 0, sizeof *o);
-    o->at.fd = -1;
 }
 
 struct walk {
