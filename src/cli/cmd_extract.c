@@ -19,17 +19,7 @@ int cmd_extract(struct cli *c)
         return cli_usage("extract");
     wb_buf_init(&text, 32u << 20);
     wb_buf_init(&out, 0);
-    if (!strcmp(c->argv[0], "-")) {
-        char tmp[65536];
-        size_t k;
-        rc = 0;
-        while (!rc && (k = fread(tmp, 1, sizeof tmp, stdin)) > 0)
-            rc = wb_buf_append(&text, tmp, k);
-        if (rc)
-            wb_error_set(&err, rc, "<stdin>: %s", wb_strerror(rc));
-    } else {
-        rc = wb_buf_read_file(&text, c->argv[0], &err);
-    }
+    rc = wb_buf_read_input(&text, c->argv[0], &err);
     if (rc) {
         cli_error("%s", wb_error_text(&err));
         rc = EXIT_ENV;

@@ -65,16 +65,7 @@ static int read_list(struct wb_run *run, const char *path, struct wb_doc *doc,
     unsigned lineno = 0;
     int rc = 0;
     wb_buf_init(&text, WB_CONTENT_MAX_DOC);
-    if (!strcmp(path, "-")) {
-        char tmp[65536];
-        size_t n;
-        while (!rc && (n = fread(tmp, 1, sizeof tmp, stdin)) > 0)
-            rc = wb_buf_append(&text, tmp, n);
-        if (rc)
-            wb_error_set(&err, rc, "<stdin>: %s", wb_strerror(rc));
-    } else {
-        rc = wb_buf_read_file(&text, path, &err);
-    }
+    rc = wb_buf_read_input(&text, path, &err);
     if (!rc)
         rc = wb_doc_parse(doc, name, text.data, text.len, &err);
     if (rc) {

@@ -59,17 +59,7 @@ static int add_page(struct site *s, const char *path, const char *rel)
     memset(p, 0, sizeof *p);
     wb_doc_init(&p->doc);
     wb_buf_init(&text, WB_CONTENT_MAX_DOC);
-    if (!strcmp(path, "-")) {
-        char tmp[65536];
-        size_t n;
-        rc = 0;
-        while (!rc && (n = fread(tmp, 1, sizeof tmp, stdin)) > 0)
-            rc = wb_buf_append(&text, tmp, n);
-        if (rc)
-            wb_error_set(&err, rc, "<stdin>: %s", wb_strerror(rc));
-    } else {
-        rc = wb_buf_read_file(&text, path, &err);
-    }
+    rc = wb_buf_read_input(&text, path, &err);
     if (!rc)
         rc = wb_doc_parse(&p->doc, strcmp(path, "-") ? path : "<stdin>", text.data, text.len, &err);
     wb_buf_release(&text);

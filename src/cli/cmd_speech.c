@@ -11,34 +11,11 @@
 
 int cli_write_file(const char *path, const void *data, size_t len)
 {
-    char tmp[4096];
-    int fd;
-    ssize_t w;
-    size_t off = 0;
-    if (!strcmp(path, "-")) {
+    struct wb_error err = { 0 };
+    if (!strcmp(path, "-"))
         return fwrite(data, 1, len, stdout) == len ? 0 : -1;
-    }
-    snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        cli_error("%s: %s", path, strerror(errno));
-        return -1;
-    }
-    while (off < len) {
-        w = write(fd, (const char *)data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            cli_error("%s: %s", path, strerror(errno));
-            close(fd);
-            unlink(tmp);
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    if (fchmod(fd, 0644) < 0 || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
-        cli_error("%s: %s", path, strerror(errno));
-        unlink(tmp);
+    if (wb_file_write(path, data, len, &err) < 0) {
+        cli_error("%s", wb_error_text(&err));
         return -1;
     }
     return 0;
@@ -143,17 +120,7 @@ int cmd_dialogue(struct cli *c)
     name = strcmp(c->argv[0], "-") ? c->argv[0] : "<stdin>";
     wb_buf_init(&script, 1 << 20);
     wb_buf_init(&out, 0);
-    if (!strcmp(c->argv[0], "-")) {
-        char tmp[4096];
-        size_t n;
-        rc = 0;
-        while (!rc && (n = fread(tmp, 1, sizeof tmp, stdin)) > 0)
-            rc = wb_buf_append(&script, tmp, n);
-        if (rc)
-            wb_error_set(&err, rc, "<stdin>: %s", wb_strerror(rc));
-    } else {
-        rc = wb_buf_read_file(&script, c->argv[0], &err);
-    }
+    rc = wb_buf_read_input(&script, c->argv[0], &err);
     if (!rc)
         rc = wb_speak_dialogue(c->cfg, script.data, script.len, fmt, &out, &err);
     wb_buf_release(&script);

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "content/content_int.h"
+#include "core/util.h"
 #include "wordbank/entry.h"
 
 void wb_word_item_release(struct wb_word_item *it)
@@ -264,7 +265,6 @@ static int diag(struct wb_doc *doc, unsigned line, const char *fmt, ...)
 {
     struct wb_buf b;
     va_list ap;
-    char **grown;
     int rc;
 
     if (doc->n_diags >= WB_CONTENT_MAX_DIAGS)
@@ -275,10 +275,9 @@ static int diag(struct wb_doc *doc, unsigned line, const char *fmt, ...)
     if (rc == 0)
         rc = wb_buf_appendvf(&b, fmt, ap);
     va_end(ap);
-    if (rc == 0 && !(grown = realloc(doc->diags, (doc->n_diags + 1) * sizeof(*grown))))
-        rc = WB_ENOMEM;
+    if (rc == 0)
+        rc = CORE_ARRAY_RESIZE(doc->diags, doc->n_diags + 1, 0);
     if (rc == 0) {
-        doc->diags = grown;
         doc->diags[doc->n_diags++] = wb_buf_detach(&b, NULL);
     }
     wb_buf_release(&b);
@@ -366,47 +365,41 @@ static const char *kind_name(enum wb_block_kind k)
 
 static int add_item(struct wb_block *b, struct wb_word_item *it)
 {
-    struct wb_word_item *grown = realloc(b->items, (b->n_items + 1) * sizeof(*grown));
-    if (!grown)
+    if (CORE_ARRAY_RESIZE(b->items, b->n_items + 1, 0) != 0)
         return WB_ENOMEM;
-    b->items = grown;
     b->items[b->n_items++] = *it;
     memset(it, 0, sizeof(*it));
     return 0;
 }
 
-/* "Name: text" */
+/* "Name: text" (core_dialogue_split: the limits the speech request has) */
 static int dialogue_line(struct wb_doc *doc, struct wb_block *b, const char *s, size_t len,
                          unsigned lineno)
 {
-    struct wb_dialogue_line *grown;
-    size_t cw = 0, colon, nl, tl;
-    const char *name, *text;
+    struct core_dialogue_line dl;
     char *sp = NULL, *tx = NULL;
 
     if (len > WB_CONTENT_MAX_LINE)
         return diag(doc, lineno, "line too long (over %d bytes)", WB_CONTENT_MAX_LINE);
     if (!content_utf8_valid(s, len))
         return diag(doc, lineno, "invalid UTF-8");
-    colon = find_colon(s, len, &cw);
-    if (colon == 0)
+    switch (core_dialogue_split(s, len, &dl)) {
+    case CORE_DIALOGUE_OK:
+        break;
+    case CORE_DIALOGUE_NO_NAME:
         return diag(doc, lineno, "expected 'Name: text' in <dialogue>");
-    nl = colon - 1;
-    name = content_trim(s, &nl);
-    tl = len - (colon - 1 + cw);
-    text = content_trim(s + colon - 1 + cw, &tl);
-    if (nl == 0 || tl == 0)
+    case CORE_DIALOGUE_LONG_NAME:
+        return diag(doc, lineno, "speaker name too long (over %d bytes)", CORE_DIALOGUE_MAX_NAME);
+    default:
         return diag(doc, lineno, "expected 'Name: text' in <dialogue> (%s is empty)",
-                    nl == 0 ? "the name" : "the text");
-    if (nl > 100)
-        return diag(doc, lineno, "speaker name too long");
-    if (!(sp = dupn(name, nl)) || !(tx = dupn(text, tl)) ||
-        !(grown = realloc(b->lines, (b->n_lines + 1) * sizeof(*grown)))) {
+                    dl.name_len == 0 ? "the name" : "the text");
+    }
+    if (!(sp = dupn(dl.name, dl.name_len)) || !(tx = dupn(dl.text, dl.text_len)) ||
+        CORE_ARRAY_RESIZE(b->lines, b->n_lines + 1, 0) != 0) {
         free(sp);
         free(tx);
         return WB_ENOMEM;
     }
-    b->lines = grown;
     b->lines[b->n_lines].speaker = sp;
     b->lines[b->n_lines].text = tx;
     b->lines[b->n_lines].line = lineno;
@@ -425,10 +418,8 @@ static int dialogue_line(struct wb_doc *doc, struct wb_block *b, const char *s, 
 
 static int add_block(struct wb_doc *doc, struct wb_block *b)
 {
-    struct wb_block *grown = realloc(doc->blocks, (doc->n_blocks + 1) * sizeof(*grown));
-    if (!grown)
+    if (CORE_ARRAY_RESIZE(doc->blocks, doc->n_blocks + 1, 0) != 0)
         return WB_ENOMEM;
-    doc->blocks = grown;
     doc->blocks[doc->n_blocks++] = *b;
     memset(b, 0, sizeof(*b));
     return 0;

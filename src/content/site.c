@@ -104,49 +104,18 @@ int wb_doc_title(const struct wb_doc *doc, struct wb_buf *out)
     return 0;
 }
 
+/* Crash-safe (core_write_atomic): a reader never sees half an asset. */
 static int write_file(const char *dir, const char *name, const char *data, size_t len,
                       struct wb_error *err)
 {
-    struct wb_buf path, tmp;
-    int fd = -1, rc = 0;
+    struct wb_buf path;
+    int rc;
 
     wb_buf_init(&path, 0);
-    wb_buf_init(&tmp, 0);
-    if (wb_path_join(&path, dir, name) < 0 ||
-        wb_buf_appendf(&tmp, "%s.tmp.%ld", path.data, (long)getpid()) < 0) {
+    if (wb_path_join(&path, dir, name) < 0)
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
-        goto out;
-    }
-    fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        rc = wb_error_set(err, WB_EIO, "%s: %s", tmp.data, strerror(errno));
-        goto out;
-    }
-    for (size_t off = 0; off < len;) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            rc = wb_error_set(err, errno == ENOSPC ? WB_ENOSPC : WB_EIO, "%s: %s", tmp.data,
-                              strerror(errno));
-            goto out;
-        }
-        off += (size_t)w;
-    }
-    if (close(fd) < 0) {
-        fd = -1;
-        rc = wb_error_set(err, WB_EIO, "%s: %s", tmp.data, strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp.data, path.data) < 0)
-        rc = wb_error_set(err, WB_EIO, "%s: %s", path.data, strerror(errno));
-out:
-    if (fd >= 0)
-        close(fd);
-    if (rc < 0)
-        unlink(tmp.data);
-    wb_buf_release(&tmp);
+    else
+        rc = core_write_atomic(path.data, data, len, err);
     wb_buf_release(&path);
     return rc;
 }

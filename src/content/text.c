@@ -11,70 +11,20 @@
 
 uint32_t content_utf8_next(const char *str, size_t len, size_t *used)
 {
-    const unsigned char *s = (const unsigned char *)str;
     uint32_t cp;
-    size_t n, i;
-
-    *used = 1;
-    if (len == 0)
-        return 0xFFFD;
-    if (s[0] < 0x80)
-        return s[0];
-    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-        n = 2;
-        cp = s[0] & 0x1F;
-    } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-        n = 3;
-        cp = s[0] & 0x0F;
-    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-        n = 4;
-        cp = s[0] & 0x07;
-    } else {
-        return 0xFFFD;
-    }
-    if (len < n)
-        return 0xFFFD;
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0xFFFD;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    /* Overlong forms, surrogates and code points past U+10FFFF. */
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0xFFFD;
-    *used = n;
+    int n = core_utf8_decode(str, len, &cp);
+    *used = n ? (size_t)n : 1;
     return cp;
 }
 
 int content_utf8_valid(const char *s, size_t len)
 {
-    size_t i = 0, used;
-
-    while (i < len) {
-        uint32_t cp = content_utf8_next(s + i, len - i, &used);
-        /* A literal U+FFFD in the input is valid (three bytes). */
-        if (cp == 0xFFFD && used == 1)
-            return 0;
-        i += used;
-    }
-    return 1;
+    return core_utf8_valid(s, len);
 }
 
 int content_utf8_clean(struct wb_buf *out, const char *s, size_t len)
 {
-    size_t i = 0, used;
-    int rc = 0;
-
-    while (i < len && rc == 0) {
-        uint32_t cp = content_utf8_next(s + i, len - i, &used);
-        if (cp == 0xFFFD && used == 1)
-            rc = wb_utf8_put(out, 0xFFFD);
-        else
-            rc = wb_buf_append(out, s + i, used);
-        i += used;
-    }
-    return rc;
+    return core_utf8_clean(out, s, len);
 }
 
 int content_is_kana(uint32_t cp)
@@ -95,11 +45,7 @@ int content_is_kanji(uint32_t cp)
 uint32_t content_to_hiragana(uint32_t cp)
 {
     /* Not ヵ ヶ (U+30F5, U+30F6): they read like kanji (一ヶ月 いっかげつ). */
-    if (cp >= 0x30A1 && cp <= 0x30F4)
-        return cp - 0x60;
-    if (cp == 0x30FD || cp == 0x30FE)
-        return cp - 0x60;
-    return cp;
+    return content_is_kanji(cp) ? cp : core_kana_to_hiragana(cp);
 }
 
 int content_hiragana(struct wb_buf *out, const char *s)

@@ -237,14 +237,9 @@ static int set_origin(struct wb_config *cfg, const char *name, const char *value
 {
     struct setting *s = find(cfg, name);
     if (!s) {
-        if (cfg->n == cfg->cap) {
-            size_t cap = cfg->cap ? cfg->cap * 2 : 64;
-            struct setting *v = realloc(cfg->v, cap * sizeof *v);
-            if (!v)
-                return WB_ENOMEM;
-            cfg->v = v;
-            cfg->cap = cap;
-        }
+        int rc = CORE_ARRAY_RESERVE(cfg->v, cfg->n, cfg->cap, 1, 0);
+        if (rc)
+            return rc;
         s = &cfg->v[cfg->n];
         memset(s, 0, sizeof *s);
         if (!(s->name = strdup(name)))

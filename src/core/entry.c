@@ -98,10 +98,11 @@ void wb_entry_release(struct wb_entry *e)
 
 int wb_entry_add_example(struct wb_entry *e, const char *text, const char *translation)
 {
-    struct wb_example *n = realloc(e->examples, (e->n_examples + 1) * sizeof *n);
-    if (!n)
-        return WB_ENOMEM;
-    e->examples = n;
+    struct wb_example *n;
+    int rc = CORE_ARRAY_RESIZE(e->examples, e->n_examples + 1, 0);
+    if (rc)
+        return rc;
+    n = e->examples;
     n[e->n_examples].text = wb_strdup0(text ? text : "");
     n[e->n_examples].translation = wb_strdup0(translation);
     if (!n[e->n_examples].text || (translation && !n[e->n_examples].translation)) {
@@ -153,32 +154,12 @@ out:
 static const char *field_problem(const char *str, int may_be_blank, unsigned long *cp)
 {
     const unsigned char *s = (const unsigned char *)str;
+    size_t len = strlen(str);
     int blank = 1;
-    while (*s) {
-        unsigned long c;
-        size_t n, i;
-        if (s[0] < 0x80) {
-            c = s[0];
-            n = 1;
-        } else if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-            c = s[0] & 0x1F;
-            n = 2;
-        } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-            c = s[0] & 0x0F;
-            n = 3;
-        } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-            c = s[0] & 0x07;
-            n = 4;
-        } else {
-            return "is not valid UTF-8";
-        }
-        for (i = 1; i < n; i++) {
-            if ((s[i] & 0xC0) != 0x80)
-                return "is not valid UTF-8";
-            c = (c << 6) | (s[i] & 0x3F);
-        }
-        if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10FFFF)) ||
-            (c >= 0xD800 && c <= 0xDFFF))
+    while (len > 0) {
+        uint32_t c;
+        int n = core_utf8_decode(s, len, &c);
+        if (n == 0)
             return "is not valid UTF-8";
         if (c < 0x20 || (c >= 0x7F && c < 0xA0)) {
             *cp = c;
@@ -189,6 +170,7 @@ static const char *field_problem(const char *str, int may_be_blank, unsigned lon
         if (!(c == ' ' || c == 0xA0 || c == 0x3000 || (c >= 0x2000 && c <= 0x200B) || c == 0xFEFF))
             blank = 0;
         s += n;
+        len -= (size_t)n;
     }
     if (blank && !may_be_blank)
         return "is blank";

@@ -27,10 +27,11 @@ void wb_http_request_release(struct wb_http_request *r)
 
 int wb_http_request_add_header(struct wb_http_request *r, const char *name, const char *value)
 {
-    struct wb_http_header *h = realloc(r->headers, (r->n_headers + 1) * sizeof *h);
-    if (!h)
-        return WB_ENOMEM;
-    r->headers = h;
+    struct wb_http_header *h;
+    int rc = CORE_ARRAY_RESIZE(r->headers, r->n_headers + 1, 0);
+    if (rc)
+        return rc;
+    h = r->headers;
     h[r->n_headers].name = strdup(name);
     h[r->n_headers].value = strdup(value);
     if (!h[r->n_headers].name || !h[r->n_headers].value) {

@@ -163,36 +163,6 @@ int wb_str_set(char **dst, const char *src)
     return 0;
 }
 
-int wb_file_read(const char *path, struct wb_buf *out, struct wb_error *err)
-{
-    char tmp[65536];
-    ssize_t n;
-    int rc = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return wb_error_set(err, errno == ENOENT ? WB_ENOTFOUND : WB_EIO, "%s: %s", path,
-                            strerror(errno));
-    while ((n = read(fd, tmp, sizeof tmp)) != 0) {
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = wb_error_set(err, WB_EIO, "%s: %s", path, strerror(errno));
-            break;
-        }
-        if ((rc = wb_buf_append(out, tmp, (size_t)n)) != 0) {
-            wb_error_set(err, rc, "%s: %s", path, wb_strerror(rc));
-            break;
-        }
-    }
-    close(fd);
-    return rc;
-}
-
-int wb_buf_read_file(struct wb_buf *b, const char *path, struct wb_error *err)
-{
-    return wb_file_read(path, b, err);
-}
-
 int wb_path_join(struct wb_buf *out, const char *dir, const char *name)
 {
     if (name[0] == '/' || !dir || !dir[0])

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "engine/engine_int.h"
 #include "wordbank/log.h"
 
@@ -94,10 +95,8 @@ struct eng_model *eng_model_get(struct wb_engine *e, const char *name, enum wb_r
         if (strcmp(e->models[i]->name, name) == 0)
             return e->models[i];
     }
-    struct eng_model **v = realloc(e->models, (e->n_models + 1) * sizeof *v);
-    if (!v)
+    if (CORE_ARRAY_RESIZE(e->models, e->n_models + 1, 0) != 0)
         return NULL;
-    e->models = v;
     struct eng_model *m = model_new(e, name, kind);
     if (!m)
         return NULL;

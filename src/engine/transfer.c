@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 
+#include "core/util.h"
 #include "engine/engine_int.h"
 #include "wordbank/log.h"
 
@@ -175,10 +176,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
         v++;
     while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
         end--;
-    struct wb_http_header *h = realloc(j->rhdr, (j->n_rhdr + 1) * sizeof *h);
-    if (!h)
+    struct wb_http_header *h;
+    if (CORE_ARRAY_RESIZE(j->rhdr, j->n_rhdr + 1, 0) != 0)
         return 0;
-    j->rhdr = h;
+    h = j->rhdr;
     h[j->n_rhdr].name = strndup(p, nlen);
     h[j->n_rhdr].value = strndup(v, (size_t)(end - v));
     if (!h[j->n_rhdr].name || !h[j->n_rhdr].value) {
@@ -322,14 +323,7 @@ static CURL *easy_get(struct wb_engine *e)
 static void easy_put(struct wb_engine *e, CURL *c)
 {
     if (e->n_free_easy < FREE_EASY_MAX) {
-        if (e->n_free_easy == e->cap_free_easy) {
-            size_t cap = e->cap_free_easy ? e->cap_free_easy * 2 : 16;
-            CURL **v = realloc(e->free_easy, cap * sizeof *v);
-            if (v) {
-                e->free_easy = v;
-                e->cap_free_easy = cap;
-            }
-        }
+        (void)CORE_ARRAY_RESERVE(e->free_easy, e->n_free_easy, e->cap_free_easy, 1, FREE_EASY_MAX);
         if (e->n_free_easy < e->cap_free_easy) {
             e->free_easy[e->n_free_easy++] = c;
             return;

@@ -83,9 +83,12 @@ static int small_kana(const unsigned char *p)
     return 0;
 }
 
-static size_t utf8_len(unsigned char c)
+/* Bytes of the character at p[0..n): an invalid byte counts as one. */
+static size_t utf8_step(const unsigned char *p, size_t n)
 {
-    return c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    uint32_t cp;
+    int k = core_utf8_decode(p, n, &cp);
+    return k ? (size_t)k : 1;
 }
 
 /* The reading with the first accent drawn: high morae in <span class="hi">,
@@ -96,13 +99,13 @@ static int pitch_field(struct wb_buf *b, const struct wb_entry *e)
     size_t len = strlen(e->reading), i = 0, mora = 0, total = 0;
     int acc = e->pitch_accent[0], rc;
 
-    for (size_t j = 0; j < len; j += utf8_len(p[j]))
+    for (size_t j = 0; j < len; j += utf8_step(p + j, len - j))
         total += !(len - j >= 3 && small_kana(p + j));
     rc = wb_buf_appendf(b, "<span class=\"pitch-accent\" data-pitch=\"%d\">", acc);
     while (rc == 0 && i < len) {
         size_t start = i;
         int hi;
-        i += utf8_len(p[i]);
+        i += utf8_step(p + i, len - i);
         while (i + 3 <= len && small_kana(p + i))
             i += 3;
         if (i > len)

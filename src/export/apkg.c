@@ -35,7 +35,7 @@ struct apkg {
     struct store_anki *anki;
     const char *media_dir;
     struct media *media;
-    size_t n_media;
+    size_t n_media, cap_media;
     int64_t base_id, deck_id, now_s;
     size_t n_notes;
     struct wb_buf f[ANKI_NFIELDS], fields, sort, guid;
@@ -98,15 +98,9 @@ static const char *add_media(struct apkg *a, const struct wb_entry *e, enum wb_s
             return a->media[i].name;
         }
     }
-    if (a->n_media % 64 == 0) {
-        struct media *m = a->n_media < APKG_MAX_MEDIA
-                              ? realloc(a->media, (a->n_media + 64) * sizeof *m)
-                              : NULL;
-        if (!m) {
-            free(name);
-            return NULL;
-        }
-        a->media = m;
+    if (CORE_ARRAY_RESERVE(a->media, a->n_media, a->cap_media, 1, APKG_MAX_MEDIA) != 0) {
+        free(name);
+        return NULL;
     }
     if (!(copy = strdup(file))) {
         free(name);

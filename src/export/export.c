@@ -1,7 +1,7 @@
 /* Exporting the word bank as the original JSONL format or as CSV, through an
  * output file that is written beside its target, fsynced and renamed over it
- * only once complete: an export that fails (disk full, store error) leaves
- * the previous file, or none, never half a file.
+ * only once complete (core_atomic_*): an export that fails (disk full, store
+ * error) leaves the previous file, or none, never half a file.
  */
 #include <errno.h>
 #include <limits.h>
@@ -17,34 +17,26 @@
 
 int export_out_open(struct export_out *o, const char *path, struct wb_error *err)
 {
-    int fd;
+    int fd, rc;
     memset(o, 0, sizeof *o);
+    o->at.fd = -1;
     if (!path || !*path)
         return wb_error_set(err, WB_EINVAL, "no output path given");
     if (strcmp(path, "-") == 0) {
         o->f = stdout;
-        o->path = strdup("<stdout>");
-        return o->path ? 0 : wb_error_set(err, WB_ENOMEM, "out of memory");
+        o->path = "<stdout>";
+        return 0;
     }
-    o->path = strdup(path);
-    o->tmp = malloc(strlen(path) + 16);
-    if (!o->path || !o->tmp) {
+    if ((rc = core_atomic_open(&o->at, path, err)))
+        return rc;
+    o->path = o->at.path;
+    /* A stdio stream of its own over the temp file, for buffered writes. */
+    if ((fd = dup(o->at.fd)) < 0 || !(o->f = fdopen(fd, "w"))) {
+        rc = wb_error_set(err, WB_EIO, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
         export_out_abort(o);
-        return wb_error_set(err, WB_ENOMEM, "out of memory");
-    }
-    sprintf(o->tmp, "%s.tmp.XXXXXX", path);
-    if ((fd = mkstemp(o->tmp)) < 0) {
-        int e = errno;
-        free(o->tmp);
-        o->tmp = NULL;
-        export_out_abort(o);
-        return wb_error_set(err, e == ENOSPC ? WB_ENOSPC : WB_EIO, "%s: %s", path, strerror(e));
-    }
-    fchmod(fd, 0644);
-    if (!(o->f = fdopen(fd, "w"))) {
-        close(fd);
-        export_out_abort(o);
-        return wb_error_set(err, WB_EIO, "%s: %s", path, strerror(errno));
+        return rc;
     }
     return 0;
 }
@@ -64,31 +56,24 @@ int export_out_write(struct export_out *o, const void *p, size_t n, struct wb_er
 
 int export_out_commit(struct export_out *o, struct wb_error *err)
 {
+    FILE *f = o->f;
     int rc = 0;
-    if (fflush(o->f) != 0 || ferror(o->f)) {
-        rc = io_fail(o, errno, err);
-        goto out;
-    }
-    if (!o->tmp)
-        goto out; /* stdout */
-    if (fsync(fileno(o->f)) != 0) {
-        rc = io_fail(o, errno, err);
-        goto out;
-    }
-    if (fclose(o->f) != 0) {
-        o->f = NULL;
-        rc = io_fail(o, errno, err);
-        goto out;
-    }
+
     o->f = NULL;
-    if (rename(o->tmp, o->path) != 0) {
-        rc = wb_error_set(err, WB_EIO, "%s: renaming into place: %s", o->path, strerror(errno));
-        goto out;
+    if (f == stdout)
+        return fflush(f) != 0 || ferror(f) ? io_fail(o, errno, err) : 0;
+    if (fflush(f) != 0 || ferror(f)) {
+        rc = io_fail(o, errno, err);
+        fclose(f);
+    } else if (fclose(f) != 0) {
+        rc = io_fail(o, errno, err);
     }
-    free(o->tmp);
-    o->tmp = NULL;
-out:
-    export_out_abort(o);
+    if (rc) {
+        export_out_abort(o);
+        return rc;
+    }
+    rc = core_atomic_commit(&o->at, err); /* releases o->at either way */
+    o->path = NULL;
     return rc;
 }
 
@@ -96,11 +81,10 @@ void export_out_abort(struct export_out *o)
 {
     if (o->f && o->f != stdout)
         fclose(o->f);
-    if (o->tmp)
-        unlink(o->tmp);
-    free(o->tmp);
-    free(o->path);
-    memset(o, 0, sizeof *o);
+    o->f = NULL;
+    o->path = NULL;
+    if (o->at.path) /* opened and neither committed nor abandoned yet */
+        core_atomic_abort(&o->at);
 }
 
 struct walk {
@@ -211,14 +195,9 @@ struct full {
 static int collect(void *ud, const struct wb_entry *e)
 {
     struct full *f = ud;
-    if (f->n == f->cap) {
-        size_t cap = f->cap ? f->cap * 2 : 256;
-        struct wb_entry *v = realloc(f->v, cap * sizeof *v);
-        if (!v)
-            return WB_ENOMEM;
-        f->v = v;
-        f->cap = cap;
-    }
+    int rc = CORE_ARRAY_RESERVE(f->v, f->n, f->cap, 1, 0);
+    if (rc)
+        return rc;
     wb_entry_init(&f->v[f->n]);
     if (wb_entry_copy(&f->v[f->n], e) != 0) {
         wb_entry_release(&f->v[f->n]);

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "core/util.h"
 #include "wordbank/export.h"
 
 /* A JSON string for s (null when s is NULL); invalid UTF-8 becomes U+FFFD.
@@ -61,9 +62,9 @@ char *anki_media_name(const char *file);
 
 /* An output file written beside the target and renamed over it on commit. */
 struct export_out {
-    FILE *f;
-    char *path; /* the target */
-    char *tmp;  /* NULL for stdout */
+    FILE *f;               /* stdout, or a stream over at's temp file */
+    const char *path;      /* the target, for messages */
+    struct core_atomic at; /* unused for stdout */
 };
 int export_out_open(struct export_out *o, const char *path, struct wb_error *err);
 int export_out_write(struct export_out *o, const void *p, size_t n, struct wb_error *err);

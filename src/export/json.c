@@ -8,26 +8,6 @@
 #include "core/util.h"
 #include "export/export_internal.h"
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one. */
-static size_t utf8_seq(const unsigned char *s)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (c >= 0xe0 && c <= 0xef) {
-        unsigned lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-        return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-        return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80 ? 4
-                                                                                          : 0;
-    }
-    return 0;
-}
-
 json_t *export_json_str(const char *s)
 {
     struct wb_buf b;
@@ -38,16 +18,7 @@ json_t *export_json_str(const char *s)
         return v;
     /* Not valid UTF-8 (json_string refuses it): keep what is valid. */
     wb_buf_init(&b, 0);
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = utf8_seq(p);
-        if (n) {
-            wb_buf_append(&b, p, n);
-            p += n;
-        } else {
-            wb_buf_appends(&b, "\xef\xbf\xbd");
-            p++;
-        }
-    }
+    core_utf8_clean(&b, s, strlen(s));
     v = json_stringn(b.data, b.len);
     wb_buf_release(&b);
     return v;

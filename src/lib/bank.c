@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/util.h"
 #include "wordbank/bank.h"
 #include "wordbank/file.h"
 
@@ -171,16 +172,10 @@ static const struct wb_entry *lookup(void *ud, const char *word, const char *tra
         if (!strcmp(l->v[i].word, word) && !strcmp(l->v[i].translation, translation))
             return &l->v[i];
     }
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        struct wb_entry *v = realloc(l->v, cap * sizeof *v);
-        if (!v) {
-            if (!l->err.code)
-                wb_error_set(&l->err, WB_ENOMEM, "out of memory");
-            return NULL;
-        }
-        l->v = v;
-        l->cap = cap;
+    if (CORE_ARRAY_RESERVE(l->v, l->n, l->cap, 1, 0) != 0) {
+        if (!l->err.code)
+            wb_error_set(&l->err, WB_ENOMEM, "out of memory");
+        return NULL;
     }
     wb_entry_init(&l->v[l->n]);
     rc = wb_store_get(l->bank->store, word, translation, l->lang, &l->v[l->n], &err);

@@ -1,6 +1,6 @@
 /* Media files on disk: content-addressed names ("<32 hex digits of the
- * SHA-256>.<ext from the bytes>"), crash-safe writes (temp file in the same
- * directory, fsync, rename, fsync the directory), and the validity check that
+ * SHA-256>.<ext from the bytes>"), crash-safe writes (core_write_atomic: temp
+ * file in the same directory, fsync, rename, fsync the directory), and the validity check that
  * decides whether a stage's file still counts as done.
  */
 #include <errno.h>
@@ -32,84 +32,6 @@ int wb_media_file_valid(const char *path)
 out:
     wb_buf_release(&b);
     return ok;
-}
-
-static int io_code(int e)
-{
-    return e == ENOSPC || e == EDQUOT ? WB_ENOSPC : e == EFBIG ? WB_ETOOBIG : WB_EIO;
-}
-
-static int fsync_dir(const char *dir, struct wb_error *err)
-{
-    int rc = 0, fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return wb_error_set(err, WB_EIO, "cannot open %s: %s", dir, strerror(errno));
-    if (fsync(fd) < 0 && errno != EINVAL) /* some filesystems cannot sync directories */
-        rc = wb_error_set(err, io_code(errno), "fsync %s: %s", dir, strerror(errno));
-    close(fd);
-    return rc;
-}
-
-/* Write data to a fresh temp file beside final and rename it into place. */
-static int write_atomic(const char *dir, const char *final, const void *data, size_t len,
-                        struct wb_error *err)
-{
-    struct wb_buf tmp;
-    const uint8_t *p = data;
-    size_t off = 0;
-    int fd = -1, rc, e;
-
-    wb_buf_init(&tmp, 0);
-    rc = wb_buf_appendf(&tmp, "%s.tmp-XXXXXX", final);
-    if (rc < 0) {
-        wb_error_set(err, rc, "out of memory");
-        goto out;
-    }
-    fd = mkstemp(tmp.data);
-    if (fd < 0) {
-        rc = wb_error_set(err, io_code(errno), "cannot create a temp file in %s: %s", dir,
-                          strerror(errno));
-        wb_buf_reset(&tmp); /* nothing to unlink */
-        goto out;
-    }
-    while (off < len) {
-        ssize_t n = write(fd, p + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            e = n < 0 ? errno : ENOSPC;
-            rc = wb_error_set(err, io_code(e), "cannot write %s: %s", tmp.data, strerror(e));
-            goto out;
-        }
-        off += (size_t)n;
-    }
-    /* mkstemp makes 0600; media files are served to browsers and Anki. */
-    if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
-        e = errno;
-        rc = wb_error_set(err, io_code(e), "cannot sync %s: %s", tmp.data, strerror(e));
-        goto out;
-    }
-    e = close(fd) < 0 ? errno : 0;
-    fd = -1;
-    if (e) {
-        rc = wb_error_set(err, io_code(e), "cannot close %s: %s", tmp.data, strerror(e));
-        goto out;
-    }
-    if (rename(tmp.data, final) < 0) {
-        e = errno;
-        rc = wb_error_set(err, io_code(e), "cannot rename %s to %s: %s", tmp.data, final,
-                          strerror(e));
-        goto out;
-    }
-    wb_buf_reset(&tmp); /* renamed: nothing left to remove */
-    rc = fsync_dir(dir, err);
-out:
-    if (fd >= 0)
-        close(fd);
-    if (tmp.len)
-        unlink(tmp.data);
-    wb_buf_release(&tmp);
-    return rc;
 }
 
 int wb_media_name(const void *data, size_t len, char *out, size_t cap)
@@ -280,7 +202,7 @@ int wb_media_copy(const char *media_dir, const char *name, const char *dest_dir,
         goto out;
     }
     if (!wb_media_file_valid(path.data))
-        rc = write_atomic(dest_dir, path.data, data.data, data.len, err);
+        rc = core_write_atomic(path.data, data.data, data.len, err);
 out:
     wb_buf_release(&data);
     wb_buf_release(&path);
@@ -330,7 +252,7 @@ int wb_media_write(const char *media_dir, const void *data, size_t len, char **n
     }
     /* Same content, same name: a valid file already there is this file. */
     if (!wb_media_file_valid(path.data))
-        rc = write_atomic(media_dir, path.data, data, len, err);
+        rc = core_write_atomic(path.data, data, len, err);
     if (rc == 0 && name_out) {
         *name_out = name;
         name = NULL;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "wordbank/offline.h"
 
 #define SPEAK_TEXT_MAX 16384
@@ -40,17 +41,9 @@ static int on_synth(short *wav, int num, espeak_EVENT *events)
         c->overflow = 1;
         return 1; /* abort synthesis */
     }
-    if (c->n + (size_t)num > c->cap) {
-        size_t nc = c->cap ? c->cap * 2 : 22050;
-        while (nc < c->n + (size_t)num)
-            nc *= 2;
-        int16_t *p = realloc(c->pcm, nc * sizeof *p);
-        if (!p) {
-            c->nomem = 1;
-            return 1;
-        }
-        c->pcm = p;
-        c->cap = nc;
+    if (CORE_ARRAY_RESERVE(c->pcm, c->n, c->cap, (size_t)num, 0) != 0) {
+        c->nomem = 1;
+        return 1;
     }
     memcpy(c->pcm + c->n, wav, (size_t)num * sizeof *wav);
     c->n += (size_t)num;
@@ -103,11 +96,13 @@ static int strip_kanji(const char *in, struct wb_buf *out)
 {
     int rc = 0;
 
+    const char *end = in + strlen(in);
+
     for (const char *p = in; *p && rc == 0;) {
-        unsigned char c = (unsigned char)*p;
-        size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        uint32_t cp;
+        int k = core_utf8_decode(p, (size_t)(end - p), &cp);
+        size_t len = k ? (size_t)k : 1; /* an invalid byte goes alone */
         char one[5] = { 0 };
-        len = strnlen(p, len);
         memcpy(one, p, len);
         rc = len > 1 && wb_text_has_kanji(one) ? wb_buf_appendc(out, ' ')
                                                : wb_buf_append(out, p, len);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/util.h"
 #include "store/store_internal.h"
 #include "wordbank/store.h"
 
@@ -190,15 +191,9 @@ int wb_store_batch_list(struct wb_store *st, int uncollected_only, struct wb_bat
     sqlite3_bind_int(s, 1, uncollected_only ? 1 : 0);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct wb_batch_job *j;
-        if (len == cap) {
-            size_t nc = cap ? cap * 2 : 8;
-            struct wb_batch_job *nv = realloc(v, nc * sizeof *nv);
-            if (!nv) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            v = nv;
-            cap = nc;
+        if (CORE_ARRAY_RESERVE(v, len, cap, 1, 0) != 0) {
+            rc = SQLITE_NOMEM;
+            break;
         }
         j = &v[len++];
         memset(j, 0, sizeof *j);
@@ -248,17 +243,12 @@ int wb_store_batch_keys(struct wb_store *st, const char *name, struct wb_batch_k
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         size_t idx = (size_t)sqlite3_column_int64(s, 0);
         if (idx >= cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            struct wb_batch_key *nv;
-            while (nc <= idx)
-                nc *= 2;
-            if (!(nv = realloc(v, nc * sizeof *nv))) {
+            size_t old = cap;
+            if (CORE_ARRAY_RESERVE(v, idx, cap, 1, 0) != 0) {
                 rc = SQLITE_NOMEM;
                 break;
             }
-            memset(nv + cap, 0, (nc - cap) * sizeof *nv);
-            v = nv;
-            cap = nc;
+            memset(v + old, 0, (cap - old) * sizeof *v);
         }
         v[idx].word = dup_col(s, 1);
         v[idx].translation = dup_col(s, 2);

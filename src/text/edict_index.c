@@ -143,14 +143,9 @@ static int read_source(int fd, const struct stat *st, struct wb_buf *src, struct
 
 static int push_row(uint32_t **v, size_t *n, size_t *cap, uint32_t off)
 {
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 4096;
-        uint32_t *nv = realloc(*v, nc * sizeof *nv);
-        if (!nv)
-            return WB_ENOMEM;
-        *v = nv;
-        *cap = nc;
-    }
+    int rc = core_array_reserve(v, cap, *n, 1, sizeof **v, UINT32_MAX);
+    if (rc)
+        return rc;
     (*v)[(*n)++] = off;
     return 0;
 }
@@ -234,65 +229,30 @@ out:
     return rc;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int write_index(const char *path, struct idx_header *h, const struct wb_buf *text,
                        const uint32_t *head, const uint32_t *rd, struct wb_error *err)
 {
-    struct wb_buf tmp;
     static const char pad[4] = { 0 };
     size_t padn = (4 - text->len % 4) % 4;
-    int fd = -1, rc = 0;
+    struct core_atomic out;
+    int rc;
 
-    wb_buf_init(&tmp, 0);
     h->text_off = sizeof *h;
     h->text_len = text->len;
     h->head_off = h->text_off + text->len + padn;
     h->read_off = h->head_off + h->n_head * 4;
     h->total = h->read_off + h->n_read * 4;
-    if ((rc = wb_buf_appendf(&tmp, "%s.tmp.XXXXXX", path)) != 0) {
-        rc = wb_error_set(err, rc, "out of memory");
-        goto out;
+    if ((rc = core_atomic_open(&out, path, err)))
+        return rc;
+    if ((rc = core_atomic_write(&out, h, sizeof *h, err)) ||
+        (rc = core_atomic_write(&out, text->data, text->len, err)) ||
+        (rc = core_atomic_write(&out, pad, padn, err)) ||
+        (rc = core_atomic_write(&out, head, h->n_head * 4, err)) ||
+        (rc = core_atomic_write(&out, rd, h->n_read * 4, err))) {
+        core_atomic_abort(&out);
+        return rc;
     }
-    if ((fd = mkstemp(tmp.data)) < 0) {
-        rc = wb_error_set(err, errno == ENOSPC ? WB_ENOSPC : WB_EIO, "cannot create %s: %s",
-                          tmp.data, strerror(errno));
-        goto out;
-    }
-    if (write_all(fd, h, sizeof *h) || write_all(fd, text->data, text->len) ||
-        write_all(fd, pad, padn) || write_all(fd, head, h->n_head * 4) ||
-        write_all(fd, rd, h->n_read * 4) || fsync(fd) != 0) {
-        rc = wb_error_set(err, errno == ENOSPC ? WB_ENOSPC : WB_EIO, "writing %s: %s", tmp.data,
-                          strerror(errno));
-        goto out;
-    }
-    if (close(fd) != 0 || rename(tmp.data, path) != 0) {
-        fd = -1;
-        rc = wb_error_set(err, WB_EIO, "cannot rename %s to %s: %s", tmp.data, path,
-                          strerror(errno));
-        goto out;
-    }
-    fd = -1;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (rc && tmp.len)
-        unlink(tmp.data);
-    wb_buf_release(&tmp);
-    return rc;
+    return core_atomic_commit(&out, err);
 }
 
 int edict_build(const char *src_path, const char *idx_path, void (*progress)(void *, double),

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "text/text_internal.h"
 #include "wordbank/text.h"
 
@@ -70,12 +71,11 @@ static int list_add(char **list, const char *s, size_t n)
 
 static int sense_add_gloss(struct wb_edict_sense *s, const char *g, size_t n)
 {
-    char **v = realloc(s->glosses, (s->n_glosses + 1) * sizeof *v);
+    int rc = CORE_ARRAY_RESIZE(s->glosses, s->n_glosses + 1, 0);
 
-    if (!v)
-        return WB_ENOMEM;
-    s->glosses = v;
-    if (!(v[s->n_glosses] = strndup(g, n)))
+    if (rc)
+        return rc;
+    if (!(s->glosses[s->n_glosses] = strndup(g, n)))
         return WB_ENOMEM;
     s->n_glosses++;
     return 0;
@@ -83,12 +83,11 @@ static int sense_add_gloss(struct wb_edict_sense *s, const char *g, size_t n)
 
 static int entry_new_sense(struct wb_edict_entry *e)
 {
-    struct wb_edict_sense *v = realloc(e->senses, (e->n_senses + 1) * sizeof *v);
+    int rc = CORE_ARRAY_RESIZE(e->senses, e->n_senses + 1, 0);
 
-    if (!v)
-        return WB_ENOMEM;
-    e->senses = v;
-    memset(&v[e->n_senses], 0, sizeof *v);
+    if (rc)
+        return rc;
+    memset(&e->senses[e->n_senses], 0, sizeof *e->senses);
     e->n_senses++;
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "text/edict_internal.h"
 #include "text/text_internal.h"
 #include "wordbank/text.h"
@@ -81,14 +82,8 @@ static int counter_add(struct counter *c, const struct wb_token *k)
         }
         h = (h + 1) & (c->n_slots - 1);
     }
-    if (c->n == c->cap) {
-        size_t nc = c->cap ? c->cap * 2 : 64;
-        struct wb_extract_item *v = realloc(c->items, nc * sizeof *v);
-        if (!v)
-            return WB_ENOMEM;
-        c->items = v;
-        c->cap = nc;
-    }
+    if (CORE_ARRAY_RESERVE(c->items, c->n, c->cap, 1, 0) != 0)
+        return WB_ENOMEM;
     struct wb_extract_item *it = &c->items[c->n];
     memset(it, 0, sizeof *it);
     it->base = strdup(k->base);

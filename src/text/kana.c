@@ -11,40 +11,10 @@
 
 int text_utf8_decode(const unsigned char *s, size_t n, int32_t *cp)
 {
-    unsigned char c = s[0];
-    int len;
-    int32_t v, min;
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if ((c & 0xE0) == 0xC0) {
-        len = 2, v = c & 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-        len = 3, v = c & 0x0F, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-        len = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        *cp = -1;
-        return 1;
-    }
-    if ((size_t)len > n) {
-        *cp = -1;
-        return 1;
-    }
-    for (int i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            *cp = -1;
-            return 1;
-        }
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
-        *cp = -1;
-        return 1;
-    }
-    *cp = v;
-    return len;
+    uint32_t c;
+    int len = core_utf8_decode(s, n, &c);
+    *cp = len ? (int32_t)c : -1;
+    return len ? len : 1;
 }
 
 /* Map every code point of in through fn; invalid bytes are copied as they are. */
@@ -66,16 +36,12 @@ static int map_cps(const char *in, struct wb_buf *out, int32_t (*fn)(int32_t))
 
 static int32_t to_hiragana(int32_t cp)
 {
-    if ((cp >= 0x30A1 && cp <= 0x30F6) || cp == 0x30FD || cp == 0x30FE)
-        return cp - 0x60;
-    return cp;
+    return (int32_t)core_kana_to_hiragana((uint32_t)cp);
 }
 
 static int32_t to_katakana(int32_t cp)
 {
-    if ((cp >= 0x3041 && cp <= 0x3096) || cp == 0x309D || cp == 0x309E)
-        return cp + 0x60;
-    return cp;
+    return (int32_t)core_kana_to_katakana((uint32_t)cp);
 }
 
 int wb_kana_to_hiragana(const char *in, struct wb_buf *out)

@@ -269,16 +269,8 @@ int wb_text_tokenize(struct wb_text *t, const char *text, struct wb_token **toks
     for (; node && rc == 0; node = node->next) {
         if (node->stat == MECAB_BOS_NODE || node->stat == MECAB_EOS_NODE)
             continue;
-        if (count == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            struct wb_token *nv = realloc(v, ncap * sizeof *nv);
-            if (!nv) {
-                rc = WB_ENOMEM;
-                break;
-            }
-            v = nv;
-            cap = ncap;
-        }
+        if ((rc = CORE_ARRAY_RESERVE(v, count, cap, 1, 0)) != 0)
+            break;
         memset(&v[count], 0, sizeof v[count]);
         rc = token_fill(&v[count], node);
         count++;

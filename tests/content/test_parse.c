@@ -263,6 +263,25 @@ TEST(dialogue_two_voices)
     wb_doc_release(&d);
 }
 
+/* The speaker name limit is the speech request's (64 bytes): a lesson that
+ * parses is one that speaks. */
+TEST(dialogue_speaker_name_limit)
+{
+    struct wb_doc d;
+    char src[512], n64[65], n65[66];
+    memset(n64, 'a', 64);
+    n64[64] = '\0';
+    memset(n65, 'b', 65);
+    n65[65] = '\0';
+    snprintf(src, sizeof src, "<dialogue>\n%s: one\nB: two\n%s: three\n</dialogue>\n", n64, n65);
+    parse(&d, src);
+    CHECK_INT(d.n_blocks, 1);
+    CHECK_INT(d.blocks[0].n_lines, 2);
+    CHECK_STR(d.blocks[0].speakers[0], n64);
+    CHECK(has_diag(&d, "lesson.md:4: speaker name too long (over 64 bytes)"));
+    wb_doc_release(&d);
+}
+
 TEST(empty_and_odd_inputs)
 {
     struct wb_doc d;

@@ -1,10 +1,16 @@
 /* Core: error table, string builder, redaction, hashing, base64, entries. */
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/util.h"
 #include "test.h"
 #include "wordbank/config.h"
 #include "wordbank/entry.h"
+#include "wordbank/file.h"
 #include "wordbank/log.h"
 
 TEST(error_table_names_and_messages)
@@ -214,4 +220,297 @@ TEST(config_file_names_unknown_settings_keys_and_bad_values)
     CHECK(strstr(err.msg, "diag.conf:1:") != NULL);
     wb_log_set_handler(NULL, NULL, WB_LOG_WARN);
     wb_config_free(cfg);
+}
+
+/* The names in dir, sorted-insensitive, joined with ' ' (for "nothing left behind"). */
+static void dir_names(const char *dir, char *out, size_t cap)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    out[0] = '\0';
+    while (d && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            snprintf(out + strlen(out), cap - strlen(out), "%s ", de->d_name);
+    }
+    if (d)
+        closedir(d);
+}
+
+TEST(atomic_write_replaces_whole_file_and_leaves_no_temp)
+{
+    struct wb_error err = { 0 };
+    struct wb_buf b;
+    struct core_atomic a;
+    struct stat st;
+    char path[4096], names[1024];
+
+    snprintf(path, sizeof path, "%s/out.txt", th_tmpdir());
+    CHECK_OK(core_write_atomic(path, "first version", 13, &err), &err);
+    wb_buf_init(&b, 0);
+    CHECK_OK(wb_file_read(path, &b, &err), &err);
+    CHECK_STR(b.data, "first version");
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0644);
+    /* Written in pieces; until commit the old file stays whole. */
+    CHECK_OK(core_atomic_open(&a, path, &err), &err);
+    CHECK_OK(core_atomic_write(&a, "sec", 3, &err), &err);
+    CHECK_OK(core_atomic_write(&a, "ond", 3, &err), &err);
+    wb_buf_reset(&b);
+    CHECK_OK(wb_file_read(path, &b, &err), &err);
+    CHECK_STR(b.data, "first version");
+    CHECK_OK(core_atomic_commit(&a, &err), &err);
+    wb_buf_reset(&b);
+    CHECK_OK(wb_file_read(path, &b, &err), &err);
+    CHECK_STR(b.data, "second");
+    /* Abandoned: the old file stays, the temp file goes. */
+    CHECK_OK(core_atomic_open(&a, path, &err), &err);
+    CHECK_OK(core_atomic_write(&a, "third", 5, &err), &err);
+    core_atomic_abort(&a);
+    core_atomic_abort(&a); /* twice is harmless */
+    wb_buf_reset(&b);
+    CHECK_OK(wb_file_read(path, &b, &err), &err);
+    CHECK_STR(b.data, "second");
+    dir_names(th_tmpdir(), names, sizeof names);
+    CHECK_STR(names, "out.txt ");
+    /* The public wrapper is the same write (a bare name: the folder is "."). */
+    CHECK(chdir(th_tmpdir()) == 0);
+    CHECK_OK(wb_file_write("bare.txt", "x", 1, &err), &err);
+    wb_buf_reset(&b);
+    CHECK_OK(wb_file_read("bare.txt", &b, &err), &err);
+    CHECK_STR(b.data, "x");
+    wb_buf_release(&b);
+}
+
+TEST(atomic_write_failures_leave_nothing_behind)
+{
+    struct wb_error err = { 0 };
+    char dir[4096], path[8192], names[1024];
+    pid_t pid;
+    int status;
+
+    /* The target is a folder: the rename fails, the temp file is removed. */
+    snprintf(path, sizeof path, "%s/taken", th_tmpdir());
+    CHECK(mkdir(path, 0755) == 0);
+    CHECK(core_write_atomic(path, "data", 4, &err) < 0);
+    CHECK(strstr(err.msg, path) != NULL && strstr(err.msg, "renaming") != NULL);
+    dir_names(th_tmpdir(), names, sizeof names);
+    CHECK_STR(names, "taken ");
+    /* A read-only folder (root ignores modes: the write runs as nobody). */
+    CHECK(chmod(th_tmpdir(), 0755) == 0);
+    snprintf(dir, sizeof dir, "%s/ro", th_tmpdir());
+    snprintf(path, sizeof path, "%s/file.txt", dir);
+    CHECK(mkdir(dir, 0555) == 0);
+    pid = fork();
+    if (pid == 0) {
+        struct wb_error e = { 0 };
+        if (geteuid() == 0 && setuid(65534) != 0)
+            _exit(3);
+        int rc = core_write_atomic(path, "data", 4, &e);
+        _exit(rc == WB_EIO && strstr(e.msg, path) && strstr(e.msg, "temp file") ? 0 : 1);
+    }
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK_INT(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+    dir_names(dir, names, sizeof names);
+    CHECK_STR(names, "");
+    chmod(dir, 0755);
+}
+
+TEST(read_input_reads_a_file_or_stdin_within_the_limit)
+{
+    struct wb_error err = { 0 };
+    struct wb_buf b;
+    char path[4096];
+    int fd;
+
+    snprintf(path, sizeof path, "%s/in.txt", th_tmpdir());
+    CHECK_OK(core_write_atomic(path, "0123456789abcdef", 16, &err), &err);
+    wb_buf_init(&b, 0);
+    CHECK_OK(wb_buf_read_input(&b, path, &err), &err);
+    CHECK_STR(b.data, "0123456789abcdef");
+    /* "-" is standard input, to its end. */
+    CHECK((fd = open(path, O_RDONLY)) >= 0 && dup2(fd, STDIN_FILENO) == STDIN_FILENO);
+    wb_buf_reset(&b);
+    CHECK_OK(wb_buf_read_input(&b, "-", &err), &err);
+    CHECK_STR(b.data, "0123456789abcdef");
+    wb_buf_release(&b);
+    /* Past the buffer's limit: an error naming the input, never a cut text. */
+    CHECK(lseek(STDIN_FILENO, 0, SEEK_SET) == 0);
+    wb_buf_init(&b, 10);
+    CHECK_INT(wb_buf_read_input(&b, "-", &err), WB_ETOOBIG);
+    CHECK(strncmp(err.msg, "<stdin>: ", 9) == 0);
+    wb_buf_reset(&b);
+    CHECK_INT(wb_buf_read_input(&b, path, &err), WB_ETOOBIG);
+    CHECK(strncmp(err.msg, path, strlen(path)) == 0);
+    CHECK_INT(wb_buf_read_input(&b, "/nonexistent/x", &err), WB_ENOTFOUND);
+    wb_buf_release(&b);
+    close(fd);
+}
+
+/* core_utf8_decode on one byte string: its length and code point. */
+static int dec(const char *s, size_t len, uint32_t *cp)
+{
+    return core_utf8_decode(s, len, cp);
+}
+
+TEST(utf8_decode_is_strict)
+{
+    uint32_t cp;
+    struct wb_buf b;
+    CHECK_INT(dec("A", 1, &cp), 1);
+    CHECK_INT(cp, 'A');
+    CHECK_INT(dec("\xC3\xA9", 2, &cp), 2); /* é */
+    CHECK_INT(cp, 0xE9);
+    CHECK_INT(dec("\xE7\x8C\xAB", 3, &cp), 3); /* 猫 */
+    CHECK_INT(cp, 0x732B);
+    CHECK_INT(dec("\xF0\x9F\x90\x88", 4, &cp), 4); /* U+1F408 */
+    CHECK_INT(cp, 0x1F408);
+    CHECK_INT(dec("\xF4\x8F\xBF\xBF", 4, &cp), 4); /* U+10FFFF, the last */
+    CHECK_INT(cp, 0x10FFFF);
+    CHECK_INT(dec("\xEF\xBF\xBD", 3, &cp), 3); /* a literal U+FFFD is valid */
+    /* Invalid: 0 and U+FFFD. */
+    CHECK_INT(dec("", 0, &cp), 0);
+    CHECK_INT(cp, 0xFFFD);
+    CHECK_INT(dec("\x80", 1, &cp), 0);             /* stray continuation */
+    CHECK_INT(dec("\xC3", 1, &cp), 0);             /* truncated */
+    CHECK_INT(dec("\xE7\x8C\xAB", 2, &cp), 0);     /* truncated by len */
+    CHECK_INT(dec("\xC3\x28", 2, &cp), 0);         /* bad continuation */
+    CHECK_INT(dec("\xC0\xAF", 2, &cp), 0);         /* overlong '/' */
+    CHECK_INT(dec("\xC1\xBF", 2, &cp), 0);         /* overlong */
+    CHECK_INT(dec("\xE0\x80\xAF", 3, &cp), 0);     /* overlong, 3 bytes */
+    CHECK_INT(dec("\xE0\x9F\xBF", 3, &cp), 0);     /* overlong U+07FF */
+    CHECK_INT(dec("\xF0\x80\x80\xAF", 4, &cp), 0); /* overlong, 4 bytes */
+    CHECK_INT(dec("\xF0\x8F\xBF\xBF", 4, &cp), 0); /* overlong U+FFFF */
+    CHECK_INT(dec("\xED\xA0\x80", 3, &cp), 0);     /* surrogate half U+D800 */
+    CHECK_INT(dec("\xED\xBF\xBF", 3, &cp), 0);     /* surrogate half U+DFFF */
+    CHECK_INT(cp, 0xFFFD);
+    CHECK_INT(dec("\xF4\x90\x80\x80", 4, &cp), 0); /* U+110000 */
+    CHECK_INT(dec("\xF5\x80\x80\x80", 4, &cp), 0);
+    CHECK_INT(dec("\xFF", 1, &cp), 0);
+    CHECK_INT(dec("\xED\x9F\xBF", 3, &cp), 3); /* U+D7FF, just below */
+    CHECK_INT(dec("\xEE\x80\x80", 3, &cp), 3); /* U+E000, just above */
+    CHECK(core_utf8_valid("ねこ cat", strlen("ねこ cat")));
+    CHECK(!core_utf8_valid("ok\xED\xA0\x80", 5));
+    CHECK(core_utf8_valid("", 0));
+    /* Cleaning keeps what is valid and marks each bad byte. */
+    wb_buf_init(&b, 0);
+    CHECK_INT(core_utf8_clean(&b,
+                              "a\xC0\xAF"
+                              "b\xE7\x8C\xAB",
+                              7),
+              0);
+    CHECK_STR(b.data, "a\xEF\xBF\xBD\xEF\xBF\xBD"
+                      "b\xE7\x8C\xAB");
+    wb_buf_release(&b);
+}
+
+TEST(kana_folding_both_ways)
+{
+    CHECK_INT(core_kana_to_hiragana(0x30A2), 0x3042); /* ア -> あ */
+    CHECK_INT(core_kana_to_hiragana(0x30F3), 0x3093); /* ン -> ん */
+    CHECK_INT(core_kana_to_hiragana(0x30F6), 0x3096); /* ヶ -> ゖ */
+    CHECK_INT(core_kana_to_hiragana(0x30FD), 0x309D); /* ヽ -> ゝ */
+    CHECK_INT(core_kana_to_hiragana(0x30FC), 0x30FC); /* ー stays */
+    CHECK_INT(core_kana_to_hiragana(0x30A0), 0x30A0); /* ゠ stays */
+    CHECK_INT(core_kana_to_hiragana(0x3042), 0x3042);
+    CHECK_INT(core_kana_to_hiragana('A'), 'A');
+    CHECK_INT(core_kana_to_katakana(0x3041), 0x30A1); /* ぁ -> ァ */
+    CHECK_INT(core_kana_to_katakana(0x3096), 0x30F6);
+    CHECK_INT(core_kana_to_katakana(0x309E), 0x30FE); /* ゞ -> ヾ */
+    CHECK_INT(core_kana_to_katakana(0x3097), 0x3097); /* unassigned stays */
+    CHECK_INT(core_kana_to_katakana(0x732B), 0x732B); /* 猫 stays */
+}
+
+static int split(const char *line, struct core_dialogue_line *dl)
+{
+    return core_dialogue_split(line, strlen(line), dl);
+}
+
+TEST(dialogue_split_names_text_and_limits)
+{
+    struct core_dialogue_line dl;
+    char name[CORE_DIALOGUE_MAX_NAME + 2], line[256];
+
+    CHECK_INT(split("  Anna: Hallo, Ben!  ", &dl), CORE_DIALOGUE_OK);
+    CHECK(dl.name_len == 4 && !memcmp(dl.name, "Anna", 4));
+    CHECK(dl.text_len == 11 && !memcmp(dl.text, "Hallo, Ben!", 11));
+    /* Full-width colon and ideographic spaces. */
+    CHECK_INT(split("\xE3\x80\x80"
+                    "ケン\xEF\xBC\x9A"
+                    "こんにちは\xE3\x80\x80",
+                    &dl),
+              CORE_DIALOGUE_OK);
+    CHECK(dl.name_len == 6 && !memcmp(dl.name, "ケン", 6));
+    CHECK(dl.text_len == 15 && !memcmp(dl.text, "こんにちは", 15));
+    /* The first colon splits: the text may hold more. */
+    CHECK_INT(split("Ben: at 10:30", &dl), CORE_DIALOGUE_OK);
+    CHECK(dl.text_len == 8 && !memcmp(dl.text, "at 10:30", 8));
+    CHECK_INT(split("no speaker here", &dl), CORE_DIALOGUE_NO_NAME);
+    CHECK_INT(split("", &dl), CORE_DIALOGUE_NO_NAME);
+    CHECK_INT(split(" : text", &dl), CORE_DIALOGUE_EMPTY_NAME);
+    CHECK_INT(split("Anna:  ", &dl), CORE_DIALOGUE_EMPTY_TEXT);
+    /* The name limit: 64 bytes pass, 65 do not. */
+    memset(name, 'n', sizeof name);
+    name[CORE_DIALOGUE_MAX_NAME] = '\0';
+    snprintf(line, sizeof line, "%s: hi", name);
+    CHECK_INT(split(line, &dl), CORE_DIALOGUE_OK);
+    CHECK_INT(dl.name_len, CORE_DIALOGUE_MAX_NAME);
+    name[CORE_DIALOGUE_MAX_NAME] = 'n';
+    name[CORE_DIALOGUE_MAX_NAME + 1] = '\0';
+    snprintf(line, sizeof line, "%s: hi", name);
+    CHECK_INT(split(line, &dl), CORE_DIALOGUE_LONG_NAME);
+}
+
+struct pt {
+    int x, y;
+};
+
+TEST(array_grows_checks_overflow_and_caps)
+{
+    struct pt *v = NULL;
+    size_t n = 0, cap = 0;
+    char *big = NULL;
+    size_t bcap = 0;
+
+    for (int i = 0; i < 1000; i++) {
+        CHECK_INT(CORE_ARRAY_RESERVE(v, n, cap, 1, 0), 0);
+        CHECK(cap > n && cap >= 8);
+        v[n].x = i;
+        v[n++].y = -i;
+    }
+    CHECK(cap < 2048); /* doubling, not one element at a time or wild */
+    for (int i = 0; i < 1000; i++)
+        CHECK(v[i].x == i && v[i].y == -i);
+    /* Room already there: nothing changes. */
+    {
+        struct pt *same = v;
+        size_t c = cap;
+        CHECK_INT(CORE_ARRAY_RESERVE(v, n, cap, cap - n, 0), 0);
+        CHECK(v == same && cap == c);
+    }
+    /* The cap: 1000 allowed, 1001 refused, the array untouched. */
+    CHECK_INT(CORE_ARRAY_RESERVE(v, n, cap, 1, 1000), WB_ETOOBIG);
+    CHECK_INT(CORE_ARRAY_RESERVE(v, 999, cap, 1, 1000), 0);
+    CHECK(v[999].x == 999);
+    /* Growth stops at the cap, not at the next power of two. */
+    {
+        struct pt *w = NULL;
+        size_t wn = 0, wc = 0;
+        while (CORE_ARRAY_RESERVE(w, wn, wc, 1, 20) == 0)
+            w[wn++].x = 1;
+        CHECK_INT(wn, 20);
+        CHECK_INT(wc, 20);
+        free(w);
+    }
+    /* Byte sizes that would overflow size_t are refused, not wrapped. */
+    CHECK_INT(core_array_reserve(&big, &bcap, 0, SIZE_MAX / 2 + 1, 2, 0), WB_ETOOBIG);
+    CHECK_INT(core_array_reserve(&big, &bcap, SIZE_MAX / 4, SIZE_MAX / 4 + 2, 2, 0), WB_ETOOBIG);
+    CHECK_INT(core_array_reserve(&big, &bcap, SIZE_MAX, 1, 1, 0), WB_ETOOBIG);
+    CHECK(big == NULL && bcap == 0);
+    CHECK_INT(CORE_ARRAY_RESIZE(v, SIZE_MAX / sizeof *v + 1, 0), WB_ETOOBIG);
+    CHECK(v[0].x == 0 && v[999].x == 999);
+    /* Exact sizing for arrays without a capacity. */
+    CHECK_INT(CORE_ARRAY_RESIZE(v, 3, 10), 0);
+    CHECK(v[2].x == 2);
+    CHECK_INT(CORE_ARRAY_RESIZE(v, 11, 10), WB_ETOOBIG);
+    CHECK_INT(core_array_reserve(&big, &bcap, 0, 1, 0, 0), WB_EINVAL);
+    free(v);
 }

@@ -3,10 +3,12 @@
  * shape and atomic output files.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "test.h"
 #include "wordbank/export.h"
@@ -312,7 +314,11 @@ TEST(export_filter_and_atomic)
     char *got;
     put_simple(st, "猫", "cat", "plain", NULL, NULL, NULL);
     put_simple(st, "生", "raw", NULL, NULL, NULL, NULL);
+    if (fcntl(STDIN_FILENO, F_GETFD) < 0)
+        CHECK(open("/dev/null", O_RDONLY) == STDIN_FILENO);
     CHECK_OK(wb_export_jsonl(st, th_tmp_path("one.jsonl"), &q, &err), &err);
+    /* The export closed its own descriptors only. */
+    CHECK(fcntl(STDIN_FILENO, F_GETFD) >= 0);
     got = th_read_file(th_tmp_path("one.jsonl"), NULL);
     CHECK_STR(got, "{\"word\": \"生\", \"en_translation\": \"raw\", \"language_code\": \"ja\", "
                    "\"examples\": [], \"description\": null, \"image_description\": null, "
@@ -324,7 +330,7 @@ TEST(export_filter_and_atomic)
     CHECK(strstr(err.msg, "outdir") != NULL);
     CHECK((d = opendir(th_tmpdir())) != NULL);
     while ((de = readdir(d)))
-        CHECK_MSG(strstr(de->d_name, ".tmp.") == NULL, "left behind: %s", de->d_name);
+        CHECK_MSG(strstr(de->d_name, ".tmp") == NULL, "left behind: %s", de->d_name);
     closedir(d);
     CHECK_INT(wb_export_csv(st, th_tmp_path("no/such/dir/x.csv"), NULL, &err), WB_EIO);
     wb_store_close(st);
