@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <pthread.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,11 +33,11 @@ struct wb_bank_job {
     wb_bank_done_fn on_done;
     void *ud;
     pthread_t thread;
-    pthread_mutex_t lock;    /* run, canceled, done */
+    pthread_mutex_t lock; /* run, canceled, done */
     struct wb_run *run;
     int canceled;
     int done;
-    int fds[2];              /* a byte is written to fds[1] when done */
+    int fds[2]; /* a byte is written to fds[1] when done */
     int rc;
     struct wb_error err;
 };
@@ -270,8 +270,7 @@ int wb_bank_add_start(struct wb_bank *b, const char *word, const char *translati
     j->on_done = on_done;
     j->ud = ud;
     if (pipe(j->fds) != 0 || fcntl(j->fds[0], F_SETFD, FD_CLOEXEC) != 0 ||
-        fcntl(j->fds[1], F_SETFD, FD_CLOEXEC) != 0 ||
-        fcntl(j->fds[0], F_SETFL, O_NONBLOCK) != 0) {
+        fcntl(j->fds[1], F_SETFD, FD_CLOEXEC) != 0 || fcntl(j->fds[0], F_SETFL, O_NONBLOCK) != 0) {
         rc = wb_error_set(err, WB_EIO, "a pipe for the job: %s", strerror(errno));
         job_free(j);
         return rc;
