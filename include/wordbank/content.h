@@ -131,7 +131,12 @@ enum wb_render_mode {
     WB_RENDER_PAGE          /* a standalone HTML page (Markdown converted by cmark) */
 };
 
+/* Rendering options. size is sizeof(struct wb_render_opts) as the caller
+ * knows it (wb_render_opts_init sets it); an older, smaller struct is
+ * accepted (the fields it lacks take their defaults), an unset (0) or larger
+ * one is refused with -WB_EINVAL. See wordbank/api.h. */
 struct wb_render_opts {
+    size_t size;
     enum wb_render_mode mode;
     const char *title;     /* page <title>; NULL: its first heading, else the file name */
     const char *lang;      /* language of the words, default "ja" */
@@ -152,10 +157,9 @@ struct wb_render_opts {
     int no_quiz;       /* cards only */
 };
 
-/* Zero every option: an HTML fragment, each NULL field taking the default
- * named above (lang "ja", media under "media/"), assets linked, quiz on. A
- * zero-initialised struct is the same, which keeps the options of older
- * callers valid when fields are added at the end. */
+/* Set size and zero every option: an HTML fragment, each NULL field taking
+ * the default named above (lang "ja", media under "media/"), assets linked,
+ * quiz on. opts NULL in the calls below means the same. */
 WB_API void wb_render_opts_init(struct wb_render_opts *o);
 
 /* Render a parsed document into out (appended). lookup may be NULL. */

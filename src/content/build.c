@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "content/content_int.h"
+#include "core/sized.h"
 #include "wordbank/config.h"
 #include "wordbank/file.h"
 #include "wordbank/media.h"
@@ -89,21 +90,19 @@ void wb_site_opts_init(struct wb_site_opts *o)
 int wb_site_new(const struct wb_site_opts *opts, struct wb_site **out, struct wb_error *err)
 {
     struct wb_site *s;
+    int rc;
     *out = NULL;
-    if (!opts || opts->size < offsetof(struct wb_site_opts, cfg) + sizeof opts->cfg)
-        return wb_error_set(err, WB_EINVAL, "site options: size %zu is too small",
-                            opts ? opts->size : 0);
-    if (opts->size > sizeof *opts)
-        return wb_error_set(err, WB_EINVAL,
-                            "site options: size %zu is larger than this library's %zu (built "
-                            "against a newer wordbank?)",
-                            opts->size, sizeof *opts);
+    if (!opts)
+        return wb_error_set(err, WB_EINVAL, "site options: none given");
     s = calloc(1, sizeof *s);
     if (!s)
         return wb_error_set(err, WB_ENOMEM, "out of memory");
     /* An older caller's smaller struct: the fields it does not know stay 0. */
-    memcpy(&s->o, opts, opts->size);
-    s->o.size = sizeof s->o;
+    if ((rc = core_sized_load(&s->o, sizeof s->o, opts, CORE_SIZED_MIN(struct wb_site_opts, kind),
+                              "site options", err))) {
+        free(s);
+        return rc;
+    }
     if (!s->o.cfg || !s->o.media_dir || !s->o.out_dir) {
         free(s);
         return wb_error_set(err, WB_EINVAL,

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/sized.h"
 #include "wordbank/bank.h"
 #include "wordbank/file.h"
 
@@ -378,11 +379,11 @@ int wb_bank_render_markdown(struct wb_bank *b, const char *name, const char *src
     struct wb_doc doc;
     struct lookup l = { .bank = b };
     int rc;
-    if (opts) {
-        o = *opts;
-    } else {
+    if (!opts)
         wb_render_opts_init(&o);
-    }
+    else if ((rc = core_sized_load(&o, sizeof o, opts, CORE_SIZED_MIN(struct wb_render_opts, mode),
+                                   "render options", err)))
+        return rc;
     if (!o.lang)
         o.lang = bank_lang(b);
     l.lang = o.lang;
@@ -413,12 +414,11 @@ int wb_bank_build_site(struct wb_bank *b, const char *lessons_dir,
     struct wb_run_opts ro = { 0 };
     size_t n = 0;
     int rc, failed = 0;
-    if (!site_opts || site_opts->size > sizeof o ||
-        site_opts->size < offsetof(struct wb_site_opts, media_dir))
-        return wb_site_new(site_opts, &site, err); /* its message for a bad size */
-    wb_site_opts_init(&o);
-    memcpy(&o, site_opts, site_opts->size);
-    o.size = sizeof o;
+    if (!site_opts)
+        return wb_error_set(err, WB_EINVAL, "site options: none given");
+    if ((rc = core_sized_load(&o, sizeof o, site_opts, CORE_SIZED_MIN(struct wb_site_opts, kind),
+                              "site options", err)))
+        return rc;
     o.kind = WB_SITE_BUILD;
     if (!o.cfg)
         o.cfg = b->cfg;
