@@ -562,7 +562,7 @@ static const struct wb_entry *lookup(void *ud, const char *word, const char *tra
 {
     struct wb_site *s = ud;
     struct wb_error err = { 0 };
-    struct wb_store_query q = { 0 };
+    struct wb_store_query q = WB_STORE_QUERY_INIT;
     size_t before = s->n_entries;
     for (size_t i = 0; i < s->n_entries; i++) {
         if (!strcmp(s->entries[i].word, word) && !strcmp(s->entries[i].translation, translation))
