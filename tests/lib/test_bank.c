@@ -357,3 +357,87 @@ TEST(bank_build_site)
     wb_bank_close(b);
     wb_config_free(cfg);
 }
+
+struct page_sink {
+    int calls;
+    char html[8192];
+};
+
+static int to_sink(void *ud, const char *html, size_t len)
+{
+    struct page_sink *p = ud;
+    p->calls++;
+    snprintf(p->html, sizeof p->html, "%.*s", (int)len, html);
+    return 0;
+}
+
+/* wb_site_* on their own: options by size, manifests (FILE:LINE), the
+ * outputs' checks, a page to the caller, and two sites alive at once (no
+ * state outside the handle). */
+TEST(site_api)
+{
+    struct wb_error err = { 0 };
+    struct wb_config *cfg = NULL;
+    struct wb_site_opts o;
+    struct wb_site *a = NULL, *b = NULL;
+    struct page_sink sink = { 0 };
+    char dir[1024], src[2048], list[8192];
+    const char *md = "# Title\n\n<wordbank>\n- 猫: cat\n</wordbank>\n";
+
+    CHECK_INT(wb_config_new(&cfg), 0);
+    snprintf(dir, sizeof dir, "%s/siteapi", th_tmpdir());
+    CHECK_OK(wb_mkdirs(dir, &err), &err);
+    snprintf(src, sizeof src, "%s/one.md", dir);
+    CHECK_INT(write_text(src, md), 0);
+
+    wb_site_opts_init(&o);
+    CHECK_INT(o.size, sizeof o);
+    o.cfg = cfg;
+    o.media_dir = dir;
+    o.out_dir = dir;
+    o.on_stdout = to_sink;
+    o.ud = &sink;
+    o.size = 0;
+    CHECK_INT(wb_site_new(&o, &a, &err), WB_EINVAL);
+    CHECK(a == NULL);
+    o.size = sizeof o + 1;
+    CHECK_INT(wb_site_new(&o, &a, &err), WB_EINVAL);
+    o.size = sizeof o;
+
+    CHECK_OK(wb_site_new(&o, &a, &err), &err);
+    CHECK_OK(wb_site_new(&o, &b, &err), &err);
+    /* A manifest line without its tab, one climbing out, none at all. */
+    snprintf(list, sizeof list, "# pages\n%s\tx.html\n\n%s\n", src, src);
+    CHECK_INT(wb_site_add_manifest(a, "list.tsv", list, strlen(list), &err), WB_EPARSE);
+    CHECK_STR(wb_error_text(&err), "list.tsv:4: expected 'SOURCE<TAB>PAGE'");
+    snprintf(list, sizeof list, "%s\tdeep/../../up.html\n", src);
+    CHECK_INT(wb_site_add_manifest(b, "l2", list, strlen(list), &err), WB_EPARSE);
+    CHECK(strstr(wb_error_text(&err), "l2:1: the page climbs out") != NULL);
+    CHECK_INT(wb_site_add_manifest(b, "l3", "# none\n", 7, &err), WB_EINVAL);
+    CHECK_STR(wb_error_text(&err), "l3: no pages listed");
+    /* Each site has its own pages. */
+    CHECK_INT(wb_site_page_count(a), 1);
+    CHECK_INT(wb_site_page_count(b), 0);
+    snprintf(list, sizeof list, "%s\tsame.html\n%s\tsame.html\n", src, src);
+    CHECK_OK(wb_site_add_manifest(b, "l4", list, strlen(list), &err), &err);
+    CHECK_INT(wb_site_page_count(b), 2);
+    CHECK_INT(wb_site_check(b, &err), WB_EINVAL);
+    CHECK(strstr(wb_error_text(&err), "would be written there") != NULL);
+    wb_site_free(b);
+
+    /* A page from memory, to the caller: a fragment with the Markdown kept
+     * and its card (no store: the line's own words). */
+    wb_site_free(a);
+    CHECK_OK(wb_site_new(&o, &a, &err), &err);
+    CHECK_OK(wb_site_add_page(a, "-", md, strlen(md), "-", "", &err), &err);
+    CHECK_OK(wb_site_check(a, &err), &err);
+    CHECK_OK(wb_site_write(a, NULL, &err), &err);
+    CHECK_INT(sink.calls, 1);
+    CHECK(strstr(sink.html, "# Title") != NULL);
+    CHECK(strstr(sink.html, "wb-card") != NULL);
+    CHECK(strstr(sink.html, "<style>") != NULL); /* a page on its own carries its CSS */
+    CHECK_INT(wb_site_write(a, NULL, &err), WB_EINVAL); /* once per site */
+    wb_site_free(a);
+    wb_site_free(NULL);
+    wb_config_free(cfg);
+}
