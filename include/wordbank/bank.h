@@ -70,7 +70,9 @@ struct wb_bank;
 WB_API int wb_bank_open(const char *path, const struct wb_config *cfg, unsigned flags,
                         struct wb_bank **out, struct wb_error *err);
 
-/* Close the store and free the bank. NULL is a no-op. */
+/* Close the store and free the bank. NULL is a no-op. A job of
+ * wb_bank_add_start() not waited for yet is canceled and waited for first
+ * (and freed: the caller's job pointer is then gone). */
 WB_API void wb_bank_close(struct wb_bank *bank);
 
 /* The bank's store, configuration and media folder, borrowed: valid until

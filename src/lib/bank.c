@@ -34,6 +34,8 @@ struct wb_bank_job {
     wb_bank_done_fn on_done;
     void *ud;
     pthread_t thread;
+    pthread_t self; /* the job's thread as it knows itself (set under lock) */
+    int self_set;
     pthread_mutex_t lock; /* run, canceled, done */
     struct wb_run *run;
     int canceled;
@@ -121,6 +123,10 @@ void wb_bank_close(struct wb_bank *b)
 {
     if (!b)
         return;
+    if (b->job) { /* a job never waited for: stop it before its store goes */
+        wb_bank_job_cancel(b->job);
+        wb_bank_job_wait(b->job, NULL, NULL);
+    }
     wb_store_close(b->store);
     wb_config_free(b->own_cfg);
     free(b->media_dir);
@@ -245,7 +251,12 @@ int wb_bank_add(struct wb_bank *b, const char *word, const char *translation, co
 static void *job_main(void *arg)
 {
     struct wb_bank_job *j = arg;
-    int rc = bank_generate(j);
+    int rc;
+    pthread_mutex_lock(&j->lock);
+    j->self = pthread_self();
+    j->self_set = 1;
+    pthread_mutex_unlock(&j->lock);
+    rc = bank_generate(j);
     ssize_t w;
     pthread_mutex_lock(&j->lock);
     j->rc = rc;
@@ -313,8 +324,11 @@ void wb_bank_job_cancel(struct wb_bank_job *j)
 
 int wb_bank_job_wait(struct wb_bank_job *j, struct wb_entry *out, struct wb_error *err)
 {
-    int rc;
-    if (pthread_equal(pthread_self(), j->thread))
+    int rc, own;
+    pthread_mutex_lock(&j->lock);
+    own = j->self_set && pthread_equal(pthread_self(), j->self);
+    pthread_mutex_unlock(&j->lock);
+    if (own)
         return wb_error_set(err, WB_EINVAL, "wb_bank_job_wait called from the job's own thread");
     pthread_join(j->thread, NULL);
     j->bank->job = NULL;

@@ -250,7 +250,12 @@ TEST(bank_add_async_cancel)
     while (n < 0);
     CHECK_INT(n, 1);
     CHECK_INT(wb_bank_job_wait(job, NULL, &err), WB_ECANCELED);
+    /* A job never waited for: closing the bank cancels it and waits. */
+    struct done d = { 0 };
+    CHECK_OK(wb_bank_add_start(b, "魚", "fish", NULL, NULL, on_done, &d, &job, &err), &err);
     wb_bank_close(b);
+    CHECK_INT(d.calls, 1);
+    CHECK_INT(d.rc, WB_ECANCELED);
     wb_config_free(cfg);
     close(lfd);
 }
@@ -435,7 +440,7 @@ TEST(site_api)
     CHECK_INT(sink.calls, 1);
     CHECK(strstr(sink.html, "# Title") != NULL);
     CHECK(strstr(sink.html, "wb-card") != NULL);
-    CHECK(strstr(sink.html, "<style>") != NULL); /* a page on its own carries its CSS */
+    CHECK(strstr(sink.html, "<style>") != NULL);        /* a page on its own carries its CSS */
     CHECK_INT(wb_site_write(a, NULL, &err), WB_EINVAL); /* once per site */
     wb_site_free(a);
     wb_site_free(NULL);
