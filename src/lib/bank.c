@@ -1,6 +1,8 @@
 /* The embedding API (wordbank/bank.h): a word bank as one handle over the
  * store, the pipeline and the renderer. Thin on purpose: every call here is
- * a few calls of the lower-level public API. */
+ * a few calls of the lower-level public API (and core_sized_load for the
+ * caller's option structs). An asynchronous add is the same work as
+ * wb_bank_add on a thread of its own, reporting through a pipe. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
