@@ -33,7 +33,7 @@ static int collect_fn(void *ud, const struct wb_entry *e)
 static int import_bytes(struct wb_store *st, const char *data, size_t size,
                         struct wb_import_report *rep)
 {
-    struct wb_import_opts o = { .default_language = "ja", .batch = 7 };
+    struct wb_import_opts o = { .size = sizeof o, .default_language = "ja", .batch = 7 };
     struct wb_error err = { 0 };
     FILE *f = fmemopen((void *)data, size, "r");
     int rc;

@@ -22,6 +22,14 @@
  * (wb_store_each), exports (wordbank/export.h), Markdown pages and sites
  * (wordbank/content.h). A bank is used by one thread at a time.
  *
+ * Threads. Every call here runs on the caller's thread and returns when its
+ * work is done, except wb_bank_add_start(): it generates on a thread of the
+ * library's own and hands the bank back when the job is waited for. An event
+ * loop watches wb_bank_job_fd() (readable once the job is over) or takes the
+ * completion callback (called on the library's thread: it may only note the
+ * fact or wake the loop), then calls wb_bank_job_wait(), which does not block
+ * any more and gives the result.
+ *
  * Every function returns 0 or a negative WB_E* code (wordbank/error.h) with
  * the human message in err (which may be NULL). The library never prints,
  * never exits and never reads the environment on its own: a program that
@@ -62,7 +70,9 @@ struct wb_bank;
 WB_API int wb_bank_open(const char *path, const struct wb_config *cfg, unsigned flags,
                         struct wb_bank **out, struct wb_error *err);
 
-/* Close the store and free the bank. NULL is a no-op. */
+/* Close the store and free the bank. NULL is a no-op. A job of
+ * wb_bank_add_start() not waited for yet is canceled and waited for first
+ * (and freed: the caller's job pointer is then gone). */
 WB_API void wb_bank_close(struct wb_bank *bank);
 
 /* The bank's store, configuration and media folder, borrowed: valid until
@@ -89,7 +99,7 @@ WB_API const char *wb_bank_media_dir(const struct wb_bank *bank);
  * (the first failure's message in err); -WB_EINVAL for an entry that breaks
  * the rules of wb_entry_check; the run's fatal errors (-WB_EAUTH,
  * -WB_ECONFIG, -WB_ENOSPC, ...). A program that must be able to stop a long
- * call uses a wb_run and wb_run_interrupt() instead. */
+ * call, or must not block, uses wb_bank_add_start() below. */
 WB_API int wb_bank_add(struct wb_bank *bank, const char *word, const char *translation,
                        const char *context, const struct wb_run_opts *opts, struct wb_entry *out,
                        struct wb_error *err);
@@ -114,12 +124,76 @@ WB_API int wb_bank_get(struct wb_bank *bank, const char *word, const char *trans
  * (-WB_EIO, -WB_ECORRUPT) when an entry could not be read (out then holds
  * the page with that card unfilled).
  *
- * A whole site is these pages plus wb_site_write_assets(), wb_render_index()
- * and wb_media_copy() of each card's files (what `wordbank build` does). */
+ * A whole site is wb_bank_build_site() below. */
 WB_API int wb_bank_render_markdown(struct wb_bank *bank, const char *name, const char *src,
                                    size_t len, const struct wb_render_opts *opts,
                                    void (*on_diag)(void *ud, const char *msg), void *ud,
                                    struct wb_buf *out, struct wb_error *err);
+
+/* ---- the asynchronous add --------------------------------------------- */
+
+/* An add in progress (wb_bank_add_start), the caller's until
+ * wb_bank_job_wait() frees it. */
+struct wb_bank_job;
+
+/* Called once, on the library's thread, when the job is over: rc is what
+ * wb_bank_job_wait() will return. It must not call wb_bank_job_wait() (that
+ * thread is the one it would wait for) nor use the bank. */
+typedef void (*wb_bank_done_fn)(void *ud, struct wb_bank_job *job, int rc);
+
+/* Start wb_bank_add(bank, word, translation, context, opts) on a thread of
+ * the library's and return at once with *out, the job. opts is copied; its
+ * on_progress is called on the job's thread. on_done (may be NULL) is called
+ * with ud when the job is over. From this call until wb_bank_job_wait()
+ * returns, the bank belongs to the job: the caller uses no other wb_bank_*
+ * call on it (nor its store), only the job functions below.
+ *
+ * Errors (nothing started, *out NULL): -WB_EINVAL (an entry that breaks the
+ * rules of wb_entry_check), -WB_ELOCKED (the bank has a job already), the
+ * errors of wb_run_new (-WB_ECONFIG), -WB_ENOMEM, -WB_EIO (no thread). */
+WB_API int wb_bank_add_start(struct wb_bank *bank, const char *word, const char *translation,
+                             const char *context, const struct wb_run_opts *opts,
+                             wb_bank_done_fn on_done, void *ud, struct wb_bank_job **out,
+                             struct wb_error *err);
+
+/* A descriptor that becomes readable (poll/epoll/uv_poll, POLLIN) when the
+ * job is over and stays so; the job owns it (closed by wb_bank_job_wait). */
+WB_API int wb_bank_job_fd(const struct wb_bank_job *job);
+
+/* 1 when the job is over (wb_bank_job_wait will not block), else 0. */
+WB_API int wb_bank_job_done(const struct wb_bank_job *job);
+
+/* Stop the job as Ctrl-C stops the command: no new request starts, requests
+ * in flight get a grace period, whatever finished is committed; the job then
+ * ends with -WB_ECANCELED. Safe from any thread (and from on_progress), any
+ * number of times, until wb_bank_job_wait(). */
+WB_API void wb_bank_job_cancel(struct wb_bank_job *job);
+
+/* Wait for the job to be over (at once when wb_bank_job_done says so), fill
+ * out as wb_bank_add does (may be NULL), free the job and give the bank back.
+ * Returns wb_bank_add's codes, or -WB_ECANCELED after wb_bank_job_cancel.
+ * Called once per job, not from on_done (-WB_EINVAL, nothing freed). */
+WB_API int wb_bank_job_wait(struct wb_bank_job *job, struct wb_entry *out, struct wb_error *err);
+
+/* ---- sites ----------------------------------------------------------------- */
+
+/* Build a site from the lessons below lessons_dir, as `wordbank build` does:
+ * every "*.md" page as a standalone page with its cards, the media they link
+ * copied, the dialogue clips, the assets and index.html, into
+ * site_opts->out_dir (created). Whatever the pages' entries miss is
+ * generated first in one run (run_opts, may be NULL: every stage, with its
+ * on_progress), unless site_opts->cache_only. site_opts is a struct
+ * wb_site_opts (wb_site_opts_init); its kind is taken as WB_SITE_BUILD, and
+ * a NULL cfg or media_dir is the bank's. Its on_diag and on_warning report
+ * what was left out.
+ *
+ * Returns 0; -WB_EINCOMPLETE when the site was written but something is left
+ * out (a line that does not parse, an entry whose generation failed, a media
+ * file, a clip); wb_site_add_dir's and wb_site_write's errors; the run's fatal
+ * errors (-WB_EAUTH, -WB_ECONFIG, -WB_ENOSPC) before anything is written. */
+WB_API int wb_bank_build_site(struct wb_bank *bank, const char *lessons_dir,
+                              const struct wb_site_opts *site_opts,
+                              const struct wb_run_opts *run_opts, struct wb_error *err);
 
 #ifdef __cplusplus
 }

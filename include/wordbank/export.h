@@ -29,7 +29,10 @@ extern "C" {
 /* The longest line an import accepts; a longer one is a failed line. */
 #define WB_IMPORT_MAX_LINE (1024 * 1024)
 
+/* Options of an import. size: sizeof(struct wb_import_opts) as the caller
+ * knows it (wb_import_opts_init sets it); see wordbank/api.h. */
 struct wb_import_opts {
+    size_t size;
     const char *default_language; /* when a line has no language_code; NULL: "ja" */
     size_t batch;                 /* lines per transaction; 0: 1000 */
     /* Called with every diagnostic as it happens ("FILE:LINE: reason", and the
@@ -45,7 +48,10 @@ struct wb_import_opts {
     const char *media_from;
 };
 
+/* What an import did. size: set by wb_import_report_init (the library
+ * fills only as much as the caller's struct holds). */
 struct wb_import_report {
+    size_t size;
     size_t lines;    /* lines read, blank ones included */
     size_t imported; /* new entries */
     size_t updated;  /* entries that already existed (re-import) */
@@ -58,6 +64,10 @@ struct wb_import_report {
     size_t diags_dropped; /* diagnostics past the cap (still passed to on_diag) */
 };
 
+/* Set o->size and zero every option (NULL options to wb_import_jsonl mean
+ * the same). */
+WB_API void wb_import_opts_init(struct wb_import_opts *o);
+/* Set r->size, zero the counts and make the diagnostics buffer. */
 WB_API void wb_import_report_init(struct wb_import_report *r);
 WB_API void wb_import_report_release(struct wb_import_report *r);
 
@@ -154,17 +164,25 @@ WB_API int wb_export_apkg(struct wb_store *st, const char *media_dir, const char
  * Errors: -WB_ETRANSPORT when nothing answers at url (Anki not running),
  * -WB_EAUTH when AnkiConnect asks for an API key (or refuses key),
  * -WB_EUNSUPPORTED when url does not speak API version 6. */
+/* size: sizeof(struct wb_anki_push_opts) as the caller knows it
+ * (wb_anki_push_opts_init sets it); see wordbank/api.h. */
 struct wb_anki_push_opts {
+    size_t size;
     const char *url;       /* config anki_url: http://127.0.0.1:8765 */
     const char *key;       /* config anki_key, or NULL */
     const char *deck;      /* "Japanese::Lesson 1" */
     const char *media_dir; /* where the stage files are */
     long long timeout_ms;  /* each request, 0: 120 s */
 };
+/* size: set by the caller to sizeof(struct wb_anki_push_report) before the
+ * call; the library fills only as much as it holds. */
 struct wb_anki_push_report {
+    size_t size;
     size_t added, updated, unchanged, failed, media;
     int deck_created, note_type_created;
 };
+/* Set o->size and zero every option. */
+WB_API void wb_anki_push_opts_init(struct wb_anki_push_opts *o);
 WB_API int wb_anki_push(struct wb_store *st, const struct wb_config *cfg,
                         const struct wb_anki_push_opts *o, struct wb_anki_push_report *rep,
                         struct wb_error *err);

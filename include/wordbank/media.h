@@ -73,7 +73,11 @@ WB_API int wb_audio_encode(const struct wb_pcm *p, enum wb_audio_format f, struc
                            struct wb_error *err);
 
 /* The whole per-clip path in one call (what the pipeline and `wordbank tts` do). */
+/* size: sizeof(struct wb_audio_options) as the caller knows it
+ * (wb_audio_options_init sets it and the defaults); fields past an older
+ * caller's size keep their defaults. See wordbank/api.h. */
 struct wb_audio_options {
+    size_t size;
     enum wb_audio_format format; /* WB_AUDIO_MP3 */
     int trim;                    /* 1: trim + normalise (the default); 0: keep the raw clip */
     int keep_ms;                 /* WB_AUDIO_KEEP_MS_DEFAULT */

@@ -75,12 +75,19 @@ WB_API int wb_store_set_stage(struct wb_store *st, const struct wb_entry *key, e
 WB_API int wb_store_remove(struct wb_store *st, const char *word, const char *translation,
                            const char *language, struct wb_error *err);
 
-/* A filter: each non-NULL field must match exactly. */
+/* A filter: each non-NULL field must match exactly. size: sizeof(struct
+ * wb_store_query) as the caller knows it (WB_STORE_QUERY_INIT); see
+ * wordbank/api.h. */
 struct wb_store_query {
+    size_t size;
     const char *language;
     const char *word;
     const char *translation;
 };
+
+/* A filter that matches everything, its size set:
+ *   struct wb_store_query q = WB_STORE_QUERY_INIT;  q.word = "猫"; */
+#define WB_STORE_QUERY_INIT { sizeof(struct wb_store_query), NULL, NULL, NULL }
 
 typedef int (*wb_store_each_fn)(void *ud, const struct wb_entry *e);
 /* Call fn for every matching entry (q NULL: all) in insertion order. The entry

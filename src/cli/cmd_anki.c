@@ -8,8 +8,8 @@ int cmd_anki(struct cli *c)
 {
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
-    struct wb_anki_push_opts o = { 0 };
-    struct wb_anki_push_report rep;
+    struct wb_anki_push_opts o;
+    struct wb_anki_push_report rep = { .size = sizeof rep };
     int rc;
 
     if (c->argc != 1 || strcmp(c->argv[0], "push") != 0)
@@ -24,6 +24,7 @@ int cmd_anki(struct cli *c)
         cli_error("no word bank at %s", cli_db_path(c));
         return EXIT_ENV;
     }
+    wb_anki_push_opts_init(&o);
     o.url = wb_config_get(c->cfg, "anki_url");
     o.key = wb_config_get(c->cfg, "anki_key");
     o.deck = c->deck;

@@ -42,7 +42,7 @@ int cmd_list(struct cli *c)
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
     struct walk w = { c, 0, { 0 } };
-    struct wb_store_query q = { 0 };
+    struct wb_store_query q = WB_STORE_QUERY_INIT;
     int rc;
     if (c->argc) {
         cli_error("list takes no arguments");
@@ -125,7 +125,7 @@ int cmd_show(struct cli *c)
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
     struct walk w = { c, 0, { 0 } };
-    struct wb_store_query q = { 0 };
+    struct wb_store_query q = WB_STORE_QUERY_INIT;
     int rc;
     if (c->argc < 1 || c->argc > 2)
         return cli_usage("show");

@@ -29,7 +29,7 @@ int cmd_import(struct cli *c)
 {
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
-    struct wb_import_opts o = { 0 };
+    struct wb_import_opts o;
     struct wb_import_report rep;
     struct cli_diags diags;
     int rc;
@@ -37,6 +37,7 @@ int cmd_import(struct cli *c)
         return cli_usage("import");
     if ((rc = cli_open_store(c, 1, &st)))
         return rc;
+    wb_import_opts_init(&o);
     o.default_language = wb_config_get(c->cfg, "lang");
     o.on_diag = print_diag;
     o.media_dir = cli_media_dir(c);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "content/content_int.h"
+#include "core/sized.h"
 
 #define PLAY_ICON                                                                                        \
     "<svg viewBox=\"0 0 24 24\" width=\"22\" height=\"22\" aria-hidden=\"true\" focusable=\"false\">"    \
@@ -18,6 +19,18 @@
 void wb_render_opts_init(struct wb_render_opts *o)
 {
     memset(o, 0, sizeof(*o));
+    o->size = sizeof *o;
+}
+
+int content_opts_load(struct wb_render_opts *dst, const struct wb_render_opts *opts,
+                      struct wb_error *err)
+{
+    if (!opts) {
+        wb_render_opts_init(dst);
+        return 0;
+    }
+    return core_sized_load(dst, sizeof *dst, opts, CORE_SIZED_MIN(struct wb_render_opts, mode),
+                           "render options", err);
 }
 
 int content_asset_href(struct wb_buf *out, const struct wb_render_opts *o, const char *file)

@@ -57,6 +57,11 @@ const char *content_trim(const char *s, size_t *len);
 /* Copy of s with whitespace runs collapsed to one space and trimmed. */
 char *content_norm_ws(const char *s);
 
+/* The caller's options (NULL: the defaults) into the library's layout
+ * (core_sized_load): every public entry point renders from such a copy. */
+int content_opts_load(struct wb_render_opts *dst, const struct wb_render_opts *opts,
+                      struct wb_error *err);
+
 /* Shared by the document and the preview renderers. */
 int content_asset_href(struct wb_buf *out, const struct wb_render_opts *o, const char *file);
 int content_page_open(struct wb_buf *out, const struct wb_render_opts *o, const char *title,

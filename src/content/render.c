@@ -380,11 +380,11 @@ int wb_doc_render(const struct wb_doc *doc, wb_entry_lookup_fn lookup, void *loo
                   const struct wb_render_opts *opts, struct wb_buf *out, struct wb_error *err)
 {
     struct wb_render_opts def;
+    int rc;
 
-    if (!opts) {
-        wb_render_opts_init(&def);
-        opts = &def;
-    }
+    if ((rc = content_opts_load(&def, opts, err)))
+        return rc;
+    opts = &def;
     if (!doc || !doc->src)
         return wb_error_set(err, WB_EINVAL, "wb_doc_render: no parsed document");
     if (opts->mode == WB_RENDER_PAGE)

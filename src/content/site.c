@@ -18,10 +18,9 @@ int wb_render_preview(const struct wb_entry *entries, size_t n, const struct wb_
     struct wb_render_opts def;
     int rc;
 
-    if (!opts) {
-        wb_render_opts_init(&def);
-        opts = &def;
-    }
+    if ((rc = content_opts_load(&def, opts, err)))
+        return rc;
+    opts = &def;
     rc = content_page_open(out, opts, opts->title ? opts->title : "Word bank", "wb-preview");
     if (rc == 0 && (rc = wb_buf_appends(out, "<header class=\"wb-preview-head\">\n<h1>")) == 0)
         rc = content_esc(out, opts->title ? opts->title : "Word bank");
@@ -53,10 +52,9 @@ int wb_render_index(const char *title, const char *const *titles, const char *co
 {
     struct wb_render_opts def;
     int rc;
-    if (!opts) {
-        wb_render_opts_init(&def);
-        opts = &def;
-    }
+    if ((rc = content_opts_load(&def, opts, err)))
+        return rc;
+    opts = &def;
     if (!title)
         title = "Lessons";
     rc = content_page_open(out, opts, title, "wb-index");

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "core/http.h"
+#include "core/sized.h"
 #include "core/util.h"
 #include "engine/fetch.h"
 #include "export/export_internal.h"
@@ -523,9 +524,38 @@ static int walk_fn(void *ud, const struct wb_entry *e)
     return rc;
 }
 
+static int anki_push(struct wb_store *st, const struct wb_config *cfg,
+                     const struct wb_anki_push_opts *o, struct wb_anki_push_report *rep,
+                     struct wb_error *err);
+
+void wb_anki_push_opts_init(struct wb_anki_push_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
+}
+
+/* The caller's options and report by their sizes (wordbank/api.h). */
 int wb_anki_push(struct wb_store *st, const struct wb_config *cfg,
                  const struct wb_anki_push_opts *o, struct wb_anki_push_report *rep,
                  struct wb_error *err)
+{
+    struct wb_anki_push_opts lo;
+    struct wb_anki_push_report lr;
+    int rc;
+    if ((rc = core_sized_load(&lo, sizeof lo, o, CORE_SIZED_MIN(struct wb_anki_push_opts, url),
+                              "anki push options", err)) ||
+        (rc = core_sized_check(rep, sizeof lr,
+                               CORE_SIZED_MIN(struct wb_anki_push_report, note_type_created),
+                               "anki push report", err)))
+        return rc;
+    rc = anki_push(st, cfg, &lo, &lr, err);
+    core_sized_store(rep, &lr, sizeof lr);
+    return rc;
+}
+
+static int anki_push(struct wb_store *st, const struct wb_config *cfg,
+                     const struct wb_anki_push_opts *o, struct wb_anki_push_report *rep,
+                     struct wb_error *err)
 {
     struct ac a = { .cfg = cfg, .o = o, .rep = rep, .err = err };
     struct walk *w = NULL;

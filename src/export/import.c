@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/sized.h"
 #include "core/util.h"
 #include "export/export_internal.h"
 #include "wordbank/media.h"
@@ -46,16 +47,25 @@ static const char *const known_keys[] = { "word",       "en_translation",       
                                           "reading",    "example_translations", "stages",
                                           "pitch_accent" };
 
+void wb_import_opts_init(struct wb_import_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
+}
+
 void wb_import_report_init(struct wb_import_report *r)
 {
     memset(r, 0, sizeof *r);
+    r->size = sizeof *r;
     wb_buf_init(&r->diags, DIAGS_CAP);
 }
 
 void wb_import_report_release(struct wb_import_report *r)
 {
+    size_t size = r->size;
     wb_buf_release(&r->diags);
     memset(r, 0, sizeof *r);
+    r->size = size; /* ready for wb_import_report_init or another import */
 }
 
 static void diag(struct import *im, int warning, const char *fmt, ...)
@@ -675,9 +685,35 @@ static int media_roots(struct import *im, const char *dir, struct wb_error *err)
     return 0;
 }
 
+static int import_run(struct wb_store *st, FILE *in, const char *name, const char *dir,
+                      const struct wb_import_opts *o, struct wb_import_report *rep,
+                      struct wb_error *err);
+
+/* The caller's options and report, by their sizes (wordbank/api.h), into the
+ * library's layout; the report goes back as far as the caller's reaches. */
 static int import_stream(struct wb_store *st, FILE *in, const char *name, const char *dir,
                          const struct wb_import_opts *o, struct wb_import_report *rep,
                          struct wb_error *err)
+{
+    struct wb_import_opts lo;
+    struct wb_import_report lr;
+    int rc;
+    if (o && (rc = core_sized_load(&lo, sizeof lo, o,
+                                   CORE_SIZED_MIN(struct wb_import_opts, default_language),
+                                   "import options", err)))
+        return rc;
+    if ((rc = core_sized_load(&lr, sizeof lr, rep,
+                              CORE_SIZED_MIN(struct wb_import_report, diags_dropped),
+                              "import report", err)))
+        return rc;
+    rc = import_run(st, in, name, dir, o ? &lo : NULL, &lr, err);
+    core_sized_store(rep, &lr, sizeof lr);
+    return rc;
+}
+
+static int import_run(struct wb_store *st, FILE *in, const char *name, const char *dir,
+                      const struct wb_import_opts *o, struct wb_import_report *rep,
+                      struct wb_error *err)
 {
     struct import im = { .st = st, .name = name ? name : "<input>", .o = o, .rep = rep };
     size_t batch = o && o->batch ? o->batch : 1000, in_batch = 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/sized.h"
 #include "media/media_internal.h"
 
 static const struct {
@@ -133,6 +134,7 @@ int wb_audio_encode(const struct wb_pcm *p, enum wb_audio_format f, struct wb_bu
 void wb_audio_options_init(struct wb_audio_options *o)
 {
     memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
     o->format = WB_AUDIO_MP3;
     o->trim = 1;
     o->keep_ms = WB_AUDIO_KEEP_MS_DEFAULT;
@@ -149,10 +151,17 @@ int wb_audio_convert(const void *data, size_t len, const struct wb_audio_options
     int rc;
 
     wb_pcm_init(&pcm);
-    if (!o) {
-        wb_audio_options_init(&def);
-        o = &def;
+    /* The caller's options by their size (wordbank/api.h): the fields an
+     * older caller does not know keep their defaults, not zero. */
+    wb_audio_options_init(&def);
+    if (o) {
+        if ((rc = core_sized_check(o, sizeof def, CORE_SIZED_MIN(struct wb_audio_options, format),
+                                   "audio options", err)))
+            goto out;
+        memcpy(&def, o, o->size);
+        def.size = sizeof def;
     }
+    o = &def;
     if (len > MEDIA_MAX_INPUT_BYTES) {
         rc = wb_error_set(err, WB_ETOOBIG, "audio input of %zu bytes is too large", len);
         goto out;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sized.h"
 #include "core/util.h"
 #include "store/store_internal.h"
 
@@ -425,11 +426,18 @@ static int query_stmt(struct wb_store *st, const struct wb_store_query *q, int c
                       sqlite3_stmt **out, int *fresh, struct wb_error *err)
 {
     static const char *const cols[3] = { "language", "word", "translation" };
-    const char *vals[3] = { q ? q->language : NULL, q ? q->word : NULL,
-                            q ? q->translation : NULL };
+    struct wb_store_query lq = { 0 };
+    const char *vals[3];
     sqlite3_stmt **slot, *s;
     struct wb_buf sql;
     int shape = 0, rc = 0, n = 0;
+    /* The caller's filter by its size (wordbank/api.h). */
+    if (q && (rc = core_sized_load(&lq, sizeof lq, q, CORE_SIZED_MIN(struct wb_store_query, language),
+                                   "store query", err)))
+        return rc;
+    vals[0] = lq.language;
+    vals[1] = lq.word;
+    vals[2] = lq.translation;
     for (int i = 0; i < 3; i++)
         shape |= vals[i] ? 1 << i : 0;
     slot = count ? &st->count_stmts[shape] : &st->each_stmts[shape];

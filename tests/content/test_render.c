@@ -2,6 +2,7 @@
  * furigana alignment, quiz ids (stable, and equal to a recomputation from
  * the documented canonical bytes), fragment and page modes, preview, assets.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -431,4 +432,49 @@ TEST(quiz_asks_a_repeated_item_once)
     wb_buf_release(&out);
     wb_doc_release(&d);
     wb_entry_release(&cat);
+}
+
+/* The options grow by size (wordbank/api.h): a caller built when no_quiz did
+ * not exist yet passes a smaller size, and whatever lies past it is not read
+ * (the quiz stays on); an unset size and a newer caller's larger one are
+ * refused, with nothing rendered. */
+TEST(render_opts_by_size)
+{
+    struct wb_doc doc;
+    struct wb_buf out;
+    struct {
+        struct wb_render_opts o;
+        char newer[16]; /* a field of a later release */
+    } big;
+    const char *md = "<wordbank>\n- 猫: cat\n- 犬: dog\n</wordbank>\n";
+
+    wb_doc_init(&doc);
+    wb_buf_init(&out, 0);
+    CHECK_OK(wb_doc_parse(&doc, "size.md", md, strlen(md), err), err);
+    memset(&big, 0, sizeof big);
+    wb_render_opts_init(&big.o);
+    CHECK_INT(big.o.size, sizeof big.o);
+    big.o.no_quiz = 1;
+    CHECK_OK(wb_doc_render(&doc, NULL, NULL, &big.o, &out, err), err);
+    CHECK(strstr(out.data, "wb-quiz-data") == NULL); /* the full size: no_quiz is read */
+
+    wb_buf_reset(&out);
+    big.o.size = offsetof(struct wb_render_opts, no_quiz); /* an older, smaller struct */
+    CHECK_OK(wb_doc_render(&doc, NULL, NULL, &big.o, &out, err), err);
+    CHECK(strstr(out.data, "wb-quiz-data") != NULL); /* no_quiz is past it: its default */
+    wb_buf_reset(&out);
+    CHECK_OK(wb_render_preview(NULL, 0, &big.o, &out, err), err);
+
+    wb_buf_reset(&out);
+    big.o.size = sizeof big; /* larger than this library knows */
+    CHECK_INT(wb_doc_render(&doc, NULL, NULL, &big.o, &out, err), WB_EINVAL);
+    CHECK(strstr(wb_error_text(err), "newer wordbank") != NULL);
+    CHECK_INT(wb_render_preview(NULL, 0, &big.o, &out, err), WB_EINVAL);
+    CHECK_INT(wb_render_index("x", NULL, NULL, 0, &big.o, &out, err), WB_EINVAL);
+    big.o.size = 0; /* never set: a zero-initialised struct */
+    CHECK_INT(wb_doc_render(&doc, NULL, NULL, &big.o, &out, err), WB_EINVAL);
+    CHECK(strstr(wb_error_text(err), "too small") != NULL);
+    CHECK_INT(out.len, 0);
+    wb_buf_release(&out);
+    wb_doc_release(&doc);
 }

@@ -153,7 +153,9 @@ TEST(import_diagnostics)
     struct wb_import_report rep;
     struct wb_error err = { 0 };
     struct diags d = { 0 };
-    struct wb_import_opts o = { .default_language = "de", .on_diag = on_diag, .ud = &d };
+    struct wb_import_opts o = {
+        .size = sizeof o, .default_language = "de", .on_diag = on_diag, .ud = &d
+    };
     char *big;
     size_t n = 0;
     FILE *f = fopen(path, "wb");
@@ -307,7 +309,7 @@ TEST(export_filter_and_atomic)
 {
     struct wb_store *st = mem_store();
     struct wb_error err = { 0 };
-    struct wb_store_query q = { .word = "生" };
+    struct wb_store_query q = { .size = sizeof q, .word = "生" };
     const char *dir = th_tmp_path("outdir");
     DIR *d;
     struct dirent *de;

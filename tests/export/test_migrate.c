@@ -86,7 +86,9 @@ TEST(import_original_layout)
     struct wb_error err = { 0 };
     struct wb_import_report rep;
     struct diags d = { 0 };
-    struct wb_import_opts o = { .on_diag = on_diag, .ud = &d, .media_dir = media };
+    struct wb_import_opts o = {
+        .size = sizeof o, .on_diag = on_diag, .ud = &d, .media_dir = media
+    };
     struct wb_entry e;
     char name[80];
     snprintf(site, sizeof site, "%s", th_tmp_path("site"));
@@ -183,7 +185,9 @@ TEST(import_refuses_hostile_media)
     struct wb_error err = { 0 };
     struct wb_import_report rep;
     struct diags d = { 0 };
-    struct wb_import_opts o = { .on_diag = on_diag, .ud = &d, .media_dir = media };
+    struct wb_import_opts o = {
+        .size = sizeof o, .on_diag = on_diag, .ud = &d, .media_dir = media
+    };
     struct wb_entry e;
     int fd;
     snprintf(root, sizeof root, "%s", th_tmp_path("lesson"));
@@ -363,7 +367,7 @@ TEST(export_import_round_trip)
     struct wb_store *a = NULL, *b = NULL;
     struct wb_error err = { 0 };
     struct wb_import_report rep;
-    struct wb_import_opts o = { .media_dir = media_b };
+    struct wb_import_opts o = { .size = sizeof o, .media_dir = media_b };
     char *da, *db, *f1;
     struct wb_buf x, y;
     snprintf(media_a, sizeof media_a, "%s", th_tmp_path("a/media"));

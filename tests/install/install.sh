@@ -5,7 +5,8 @@
 # versioned soname and exports only wb_* names, exactly the functions the
 # installed headers declare, with C linkage (a C++ program links every one);
 # examples/embed.c, built with `pkg-config --cflags --libs wordbank`, adds
-# 猫 / cat offline and prints ねこ. Prints TAP.
+# 猫 / cat offline and prints ねこ, and examples/embed_async.c adds 犬 / dog
+# from a poll loop and prints いぬ. Prints TAP.
 set -u
 BUILD=$(readlink -f "${WB_BUILD_ROOT:?}")
 ROOT=$(readlink -f "${WB_SOURCE_ROOT:?}")
@@ -148,4 +149,14 @@ if [ -f "$T/bank/embed.db" ] &&
     ok "the entry is in the example's word bank (wordbank show)"
 else bad "the entry is in the example's word bank (wordbank show)" "$(head -5 <<<"$out")" \
     "$(head -5 "$T/show.err")"; fi
+# The asynchronous add, watched by an event loop (poll on the job's descriptor).
+cp "$ROOT/examples/embed_async.c" "$T/embed_async.c"
+# shellcheck disable=SC2086
+if "$CC" -std=c17 -Wall -Wextra -pedantic -Werror "${san[@]}" "$T/embed_async.c" $flags \
+    -o "$T/embed_async" 2>"$T/embed_async.err" &&
+    out=$(LD_LIBRARY_PATH="$libdir" ./embed_async "$T/bank/embed.db" 2>"$T/embed_async.log") &&
+    [ "$out" = "いぬ" ] && grep -q "callback said 0" "$T/embed_async.log"; then
+    ok "examples/embed_async.c adds 犬 / dog without blocking its loop and prints いぬ"
+else bad "examples/embed_async.c adds 犬 / dog without blocking its loop and prints いぬ" \
+    "out=$out" "$(head -5 "$T/embed_async.err" "$T/embed_async.log")"; fi
 finish

@@ -1,9 +1,15 @@
 /* The embedding API (wordbank/bank.h) through the shared library, as an
- * embedding program sees it: open, add offline (blocking, with progress),
- * read, render Markdown from the bank; and the version API. */
+ * embedding program sees it: open, add offline (blocking, with progress, and
+ * asynchronous: start, poll the fd, wait, cancel), read, render Markdown and
+ * build a site from the bank; option structs by size; and the version API. */
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "test.h"
 #include "wordbank/wordbank.h"
@@ -127,4 +133,316 @@ TEST(bank_memory_defaults)
     CHECK_INT(wb_bank_get(b, "猫", "cat", &e, &err), WB_ENOTFOUND);
     wb_entry_release(&e);
     wb_bank_close(b);
+}
+
+/* An offline bank in the test's folder (NAME.db), its configuration the caller's. */
+static struct wb_bank *offline_bank(const char *name, struct wb_config **cfg)
+{
+    struct wb_error err = { 0 };
+    struct wb_bank *b = NULL;
+    char path[4096], cache[4096];
+    snprintf(path, sizeof path, "%s/%s/wb.db", th_tmpdir(), name);
+    snprintf(cache, sizeof cache, "%s/cache", th_tmpdir());
+    CHECK_INT(wb_config_new(cfg), 0);
+    CHECK_INT(wb_config_set(*cfg, "provider", "offline", WB_SRC_FLAG), 0);
+    CHECK_INT(wb_config_set(*cfg, "cache_dir", cache, WB_SRC_FLAG), 0);
+    CHECK_OK(wb_bank_open(path, *cfg, WB_STORE_CREATE, &b, &err), &err);
+    return b;
+}
+
+struct done {
+    int calls, rc;
+    struct wb_bank_job *job;
+};
+
+static void on_done(void *ud, struct wb_bank_job *job, int rc)
+{
+    struct done *d = ud;
+    d->calls++;
+    d->rc = rc;
+    d->job = job;
+    /* The job's own thread may not wait for itself. */
+    CHECK_INT(wb_bank_job_wait(job, NULL, NULL), WB_EINVAL);
+}
+
+TEST(bank_add_async)
+{
+    struct wb_error err = { 0 };
+    struct wb_config *cfg = NULL;
+    struct wb_bank *b = offline_bank("async", &cfg);
+    struct wb_bank_job *job = NULL, *other = (struct wb_bank_job *)1;
+    struct done d = { 0 };
+    struct wb_entry e;
+    struct pollfd pfd;
+    int n;
+
+    CHECK_INT(wb_bank_add_start(b, "犬", "", NULL, NULL, on_done, &d, &job, &err), WB_EINVAL);
+    CHECK(job == NULL);
+    CHECK_OK(wb_bank_add_start(b, "犬", "dog", NULL, NULL, on_done, &d, &job, &err), &err);
+    CHECK(job != NULL);
+    /* One job per bank until it is waited for. */
+    CHECK_INT(wb_bank_add_start(b, "猫", "cat", NULL, NULL, NULL, NULL, &other, &err), WB_ELOCKED);
+    CHECK(other == NULL);
+    wb_entry_init(&e);
+    CHECK_INT(wb_bank_add(b, "猫", "cat", NULL, NULL, &e, &err), WB_ELOCKED);
+    /* An event loop's view: the descriptor turns readable when it is over. */
+    pfd.fd = wb_bank_job_fd(job);
+    pfd.events = POLLIN;
+    do
+        n = poll(&pfd, 1, 120000);
+    while (n < 0);
+    CHECK_INT(n, 1);
+    CHECK(pfd.revents & POLLIN);
+    CHECK_INT(wb_bank_job_done(job), 1);
+    CHECK_OK(wb_bank_job_wait(job, &e, &err), &err);
+    CHECK_INT(d.calls, 1);
+    CHECK_INT(d.rc, 0);
+    CHECK(d.job == job);
+    CHECK_STR(e.reading, "いぬ");
+    CHECK_INT(e.stages[WB_STAGE_DETAILS].state, WB_STATE_DONE);
+    /* The bank is the caller's again. */
+    CHECK_OK(wb_bank_add(b, "猫", "cat", NULL, NULL, &e, &err), &err);
+    CHECK_STR(e.reading, "ねこ");
+    wb_entry_release(&e);
+    wb_bank_close(b);
+    wb_config_free(cfg);
+}
+
+/* A Gemini bank whose server (a loopback socket that never answers) keeps a
+ * request in flight until the job is canceled. */
+TEST(bank_add_async_cancel)
+{
+    struct wb_error err = { 0 };
+    struct wb_config *cfg = NULL;
+    struct wb_bank *b = NULL;
+    struct wb_bank_job *job = NULL;
+    struct sockaddr_in sa = { 0 };
+    socklen_t len = sizeof sa;
+    struct pollfd pfd;
+    char path[4096], url[64];
+    int lfd, n;
+
+    lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK(lfd >= 0);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK_INT(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    CHECK_INT(listen(lfd, 16), 0);
+    CHECK_INT(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    snprintf(path, sizeof path, "%s/cancel/wb.db", th_tmpdir());
+    CHECK_INT(wb_config_new(&cfg), 0);
+    CHECK_INT(wb_config_set(cfg, "provider", "gemini", WB_SRC_FLAG), 0);
+    CHECK_INT(wb_config_set(cfg, "gemini_api_key", "test-key-not-real", WB_SRC_FLAG), 0);
+    CHECK_INT(wb_config_set(cfg, "base_url", url, WB_SRC_FLAG), 0);
+    CHECK_INT(wb_config_set(cfg, "stop.grace_ms", "200", WB_SRC_FLAG), 0);
+    CHECK_OK(wb_bank_open(path, cfg, WB_STORE_CREATE, &b, &err), &err);
+    CHECK_OK(wb_bank_add_start(b, "鳥", "bird", NULL, NULL, NULL, NULL, &job, &err), &err);
+    pfd.fd = wb_bank_job_fd(job);
+    pfd.events = POLLIN;
+    /* Nobody answers: not over while the request waits. */
+    CHECK_INT(poll(&pfd, 1, 300), 0);
+    CHECK_INT(wb_bank_job_done(job), 0);
+    wb_bank_job_cancel(job);
+    wb_bank_job_cancel(job); /* any number of times */
+    do
+        n = poll(&pfd, 1, 60000);
+    while (n < 0);
+    CHECK_INT(n, 1);
+    CHECK_INT(wb_bank_job_wait(job, NULL, &err), WB_ECANCELED);
+    /* A job never waited for: closing the bank cancels it and waits. */
+    struct done d = { 0 };
+    CHECK_OK(wb_bank_add_start(b, "魚", "fish", NULL, NULL, on_done, &d, &job, &err), &err);
+    wb_bank_close(b);
+    CHECK_INT(d.calls, 1);
+    CHECK_INT(d.rc, WB_ECANCELED);
+    wb_config_free(cfg);
+    close(lfd);
+}
+
+struct site_log {
+    int diags, warnings;
+    char first[512];
+};
+
+static void site_diag(void *ud, const char *name, const char *msg)
+{
+    struct site_log *l = ud;
+    if (!l->diags++)
+        snprintf(l->first, sizeof l->first, "%s|%s", name, msg);
+}
+
+static void site_warning(void *ud, const char *msg)
+{
+    struct site_log *l = ud;
+    (void)msg;
+    l->warnings++;
+}
+
+static int write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs(text, f);
+    return fclose(f);
+}
+
+static char *slurp(const char *path)
+{
+    struct wb_buf b;
+    struct wb_error err = { 0 };
+    wb_buf_init(&b, 0);
+    if (wb_buf_read_file(&b, path, &err)) {
+        wb_buf_release(&b);
+        return NULL;
+    }
+    return wb_buf_detach(&b, NULL);
+}
+
+TEST(bank_build_site)
+{
+    struct wb_error err = { 0 };
+    struct wb_config *cfg = NULL;
+    struct wb_bank *b = offline_bank("site", &cfg);
+    struct wb_site_opts o;
+    struct site_log log = { 0 };
+    char dir[4096], path[4096], out[1024];
+    char *html;
+    struct stat sb;
+
+    snprintf(dir, sizeof dir, "%s/lessons", th_tmpdir());
+    snprintf(path, sizeof path, "%s/lessons/deep", th_tmpdir());
+    CHECK_OK(wb_mkdirs(path, &err), &err);
+    snprintf(path, sizeof path, "%s/lessons/animals.md", th_tmpdir());
+    CHECK_INT(write_text(path, "# Animals\n\n<wordbank>\n- 猫: cat\n</wordbank>\n"), 0);
+    snprintf(path, sizeof path, "%s/lessons/deep/birds.md", th_tmpdir());
+    CHECK_INT(write_text(path, "# Birds\n\n<wordbank>\n- 鳥: bird\n- no colon here\n</wordbank>\n"),
+              0);
+    snprintf(path, sizeof path, "%s/lessons/notes.txt", th_tmpdir());
+    CHECK_INT(write_text(path, "not a lesson"), 0);
+    snprintf(out, sizeof out, "%s/public", th_tmpdir());
+
+    wb_site_opts_init(&o);
+    o.out_dir = out;
+    o.on_diag = site_diag;
+    o.on_warning = site_warning;
+    o.ud = &log;
+    /* The bad line is left out and said: the site is written, incomplete. */
+    CHECK_INT(wb_bank_build_site(b, dir, &o, NULL, &err), WB_EINCOMPLETE);
+    CHECK_INT(log.diags, 1);
+    CHECK_MSG(strstr(log.first, "birds.md|") && strstr(log.first, "birds.md:5: "), "diag: %s",
+              log.first);
+    CHECK_INT(log.warnings, 0);
+
+    snprintf(path, sizeof path, "%s/index.html", out);
+    html = slurp(path);
+    CHECK(html != NULL);
+    CHECK(html && strstr(html, "href=\"animals.html\">Animals<") != NULL);
+    CHECK(html && strstr(html, "href=\"deep/birds.html\">Birds<") != NULL);
+    CHECK(html && !strstr(html, "notes"));
+    free(html);
+    snprintf(path, sizeof path, "%s/animals.html", out);
+    html = slurp(path);
+    CHECK(html && strstr(html, "ねこ") != NULL); /* generated for the site, then rendered */
+    CHECK(html && strstr(html, "src=\"media/") != NULL);
+    free(html);
+    snprintf(path, sizeof path, "%s/deep/birds.html", out);
+    html = slurp(path);
+    CHECK(html && strstr(html, "とり") != NULL);
+    CHECK(html && strstr(html, "href=\"../wordbank-assets/wordbank.css\"") != NULL);
+    free(html);
+    snprintf(path, sizeof path, "%s/wordbank-assets/wordbank.js", out);
+    CHECK(stat(path, &sb) == 0 && sb.st_size > 0);
+
+    /* Not a folder of lessons. */
+    snprintf(path, sizeof path, "%s/lessons/notes.txt", th_tmpdir());
+    CHECK_INT(wb_bank_build_site(b, path, &o, NULL, &err), WB_EINVAL);
+    CHECK(strstr(wb_error_text(&err), "not a directory") != NULL);
+    wb_bank_close(b);
+    wb_config_free(cfg);
+}
+
+struct page_sink {
+    int calls;
+    char html[8192];
+};
+
+static int to_sink(void *ud, const char *html, size_t len)
+{
+    struct page_sink *p = ud;
+    p->calls++;
+    snprintf(p->html, sizeof p->html, "%.*s", (int)len, html);
+    return 0;
+}
+
+/* wb_site_* on their own: options by size, manifests (FILE:LINE), the
+ * outputs' checks, a page to the caller, and two sites alive at once (no
+ * state outside the handle). */
+TEST(site_api)
+{
+    struct wb_error err = { 0 };
+    struct wb_config *cfg = NULL;
+    struct wb_site_opts o;
+    struct wb_site *a = NULL, *b = NULL;
+    struct page_sink sink = { 0 };
+    char dir[1024], src[2048], list[8192];
+    const char *md = "# Title\n\n<wordbank>\n- 猫: cat\n</wordbank>\n";
+
+    CHECK_INT(wb_config_new(&cfg), 0);
+    snprintf(dir, sizeof dir, "%s/siteapi", th_tmpdir());
+    CHECK_OK(wb_mkdirs(dir, &err), &err);
+    snprintf(src, sizeof src, "%s/one.md", dir);
+    CHECK_INT(write_text(src, md), 0);
+
+    wb_site_opts_init(&o);
+    CHECK_INT(o.size, sizeof o);
+    o.cfg = cfg;
+    o.media_dir = dir;
+    o.out_dir = dir;
+    o.on_stdout = to_sink;
+    o.ud = &sink;
+    o.size = 0;
+    CHECK_INT(wb_site_new(&o, &a, &err), WB_EINVAL);
+    CHECK(a == NULL);
+    o.size = sizeof o + 1;
+    CHECK_INT(wb_site_new(&o, &a, &err), WB_EINVAL);
+    o.size = sizeof o;
+
+    CHECK_OK(wb_site_new(&o, &a, &err), &err);
+    CHECK_OK(wb_site_new(&o, &b, &err), &err);
+    /* A manifest line without its tab, one climbing out, none at all. */
+    snprintf(list, sizeof list, "# pages\n%s\tx.html\n\n%s\n", src, src);
+    CHECK_INT(wb_site_add_manifest(a, "list.tsv", list, strlen(list), &err), WB_EPARSE);
+    CHECK_STR(wb_error_text(&err), "list.tsv:4: expected 'SOURCE<TAB>PAGE'");
+    snprintf(list, sizeof list, "%s\tdeep/../../up.html\n", src);
+    CHECK_INT(wb_site_add_manifest(b, "l2", list, strlen(list), &err), WB_EPARSE);
+    CHECK(strstr(wb_error_text(&err), "l2:1: the page climbs out") != NULL);
+    CHECK_INT(wb_site_add_manifest(b, "l3", "# none\n", 7, &err), WB_EINVAL);
+    CHECK_STR(wb_error_text(&err), "l3: no pages listed");
+    /* Each site has its own pages. */
+    CHECK_INT(wb_site_page_count(a), 1);
+    CHECK_INT(wb_site_page_count(b), 0);
+    snprintf(list, sizeof list, "%s\tsame.html\n%s\tsame.html\n", src, src);
+    CHECK_OK(wb_site_add_manifest(b, "l4", list, strlen(list), &err), &err);
+    CHECK_INT(wb_site_page_count(b), 2);
+    CHECK_INT(wb_site_check(b, &err), WB_EINVAL);
+    CHECK(strstr(wb_error_text(&err), "would be written there") != NULL);
+    wb_site_free(b);
+
+    /* A page from memory, to the caller: a fragment with the Markdown kept
+     * and its card (no store: the line's own words). */
+    wb_site_free(a);
+    CHECK_OK(wb_site_new(&o, &a, &err), &err);
+    CHECK_OK(wb_site_add_page(a, "-", md, strlen(md), "-", "", &err), &err);
+    CHECK_OK(wb_site_check(a, &err), &err);
+    CHECK_OK(wb_site_write(a, NULL, &err), &err);
+    CHECK_INT(sink.calls, 1);
+    CHECK(strstr(sink.html, "# Title") != NULL);
+    CHECK(strstr(sink.html, "wb-card") != NULL);
+    CHECK(strstr(sink.html, "<style>") != NULL);        /* a page on its own carries its CSS */
+    CHECK_INT(wb_site_write(a, NULL, &err), WB_EINVAL); /* once per site */
+    wb_site_free(a);
+    wb_site_free(NULL);
+    wb_config_free(cfg);
 }

@@ -3,6 +3,7 @@
  * walks with filters, batches and migration from older layouts.
  */
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -309,7 +310,7 @@ TEST(store_remove_each_count)
     CHECK_STR(w.words[0], "z/ja"); /* insertion order, not alphabetical */
     CHECK_STR(w.words[1], "a/ja");
     CHECK_STR(w.words[3], "b/fr");
-    struct wb_store_query q = { .language = "ja" };
+    struct wb_store_query q = { .size = sizeof q, .language = "ja" };
     memset(&w, 0, sizeof w);
     CHECK_OK(wb_store_each(st, &q, walk_fn, &w, &err), &err);
     CHECK_INT(w.n, 3);
@@ -318,6 +319,16 @@ TEST(store_remove_each_count)
     q.word = "m";
     CHECK_OK(wb_store_count(st, &q, &n, &err), &err);
     CHECK_INT(n, 1);
+    /* By size (wordbank/api.h): an older filter that ends before word
+     * matches on language alone; an unset or a newer, larger one is refused. */
+    q.size = offsetof(struct wb_store_query, word);
+    CHECK_OK(wb_store_count(st, &q, &n, &err), &err);
+    CHECK_INT(n, 3);
+    q.size = 0;
+    CHECK_INT(wb_store_count(st, &q, &n, &err), WB_EINVAL);
+    q.size = sizeof q + 8;
+    CHECK_INT(wb_store_each(st, &q, walk_fn, &w, &err), WB_EINVAL);
+    q.size = sizeof q;
     memset(&w, 0, sizeof w);
     w.stop_after = 2;
     CHECK_INT(wb_store_each(st, NULL, walk_fn, &w, &err), 42);
