@@ -67,7 +67,7 @@ static int set_origin(struct wb_config *cfg, const char *name, const char *value
                       enum wb_config_source src, const char *origin)
 {
     struct setting *s = find(cfg, name);
-    if (src != WB_SRC_DEFAULT && core_setting_check(core_setting_find(name), name, value, NULL, NULL))
+    if (core_setting_check(core_setting_find(name), name, value, NULL, NULL))
         return WB_EINVAL;
     if (!s) {
         if (cfg->n == cfg->cap) {
