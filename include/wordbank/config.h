@@ -71,7 +71,8 @@ WB_API int wb_config_set(struct wb_config *cfg, const char *name, const char *va
 WB_API int wb_config_set_from(struct wb_config *cfg, const char *name, const char *value,
                               enum wb_config_source src, const char *origin,
                               struct wb_error *err);
-/* The value (NULL when unset and without default) and where it came from. */
+/* The value (NULL when unset and without default; cfg NULL: the table's default) and where
+ * it came from. */
 WB_API const char *wb_config_get(const struct wb_config *cfg, const char *name);
 WB_API enum wb_config_source wb_config_source_of(const struct wb_config *cfg, const char *name);
 /* Where a value came from, for doctor: "default", ".env", "config file", "environment", "flag";

@@ -146,7 +146,12 @@ void wb_config_free(struct wb_config *cfg)
 
 const char *wb_config_get(const struct wb_config *cfg, const char *name)
 {
-    const struct setting *s = find(cfg, name);
+    const struct setting *s;
+    if (!cfg) {
+        const struct core_setting *t = core_setting_find(name);
+        return t && !t->pub.pattern ? t->pub.dflt : NULL;
+    }
+    s = find(cfg, name);
     return s ? s->value : NULL;
 }
 
