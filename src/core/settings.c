@@ -16,29 +16,64 @@
 #define HUGE_MAX 9.0e18
 
 /* Row builders: the range text is the bounds as written. */
-#define S_STR(n, d, desc)        { { n, "string", d, "", desc, 0 }, CORE_T_STRING, 0, 0, NULL, NULL, 0 }
-#define S_PATH(n, d, env, desc)  { { n, "path", d, "", desc, 0 }, CORE_T_PATH, 0, 0, env, NULL, 0 }
-#define S_URL(n, d, env, desc)   { { n, "url", d, "", desc, 0 }, CORE_T_URL, 0, 0, env, NULL, 0 }
-#define S_SECRET(n, desc)        { { n, "secret", NULL, "", desc, 0 }, CORE_T_SECRET, 0, 0, NULL, NULL, 0 }
-#define S_ENUM(n, d, vals, desc) { { n, "enum", d, vals, desc, 0 }, CORE_T_ENUM, 0, 0, NULL, NULL, 0 }
-#define S_BOOL(n, d, desc)       { { n, "bool", d, "true or false", desc, 0 }, CORE_T_BOOL, 0, 1, NULL, NULL, 0 }
-#define S_INT(n, d, lo, hi, desc) \
-    { { n, "int", d, #lo " to " #hi, desc, 0 }, CORE_T_INT, lo, hi, NULL, NULL, 0 }
-#define S_INT_GE(n, d, lo, desc) \
-    { { n, "int", d, "at least " #lo, desc, 0 }, CORE_T_INT, lo, HUGE_MAX, NULL, NULL, 0 }
-#define S_SIZE_GE(n, d, lo, desc) \
-    { { n, "size", d, "at least " #lo, desc, 0 }, CORE_T_SIZE, lo, HUGE_MAX, NULL, NULL, 0 }
-#define S_MS_GE(n, d, lo, desc) \
-    { { n, "duration", d, "at least " #lo, desc, 0 }, CORE_T_MS, lo, HUGE_MAX, NULL, NULL, 0 }
-#define S_NUM(n, d, lo, hi, desc) \
-    { { n, "number", d, #lo " to " #hi, desc, 0 }, CORE_T_NUMBER, lo, hi, NULL, NULL, 0 }
-#define S_NUM_GE(n, d, lo, desc) \
-    { { n, "number", d, "at least " #lo, desc, 0 }, CORE_T_NUMBER, lo, HUGE_MAX, NULL, NULL, 0 }
+#define S_STR(n, d, desc)                                                   \
+    {                                                                       \
+        { n, "string", d, "", desc, 0 }, CORE_T_STRING, 0, 0, NULL, NULL, 0 \
+    }
+#define S_PATH(n, d, env, desc)                                        \
+    {                                                                  \
+        { n, "path", d, "", desc, 0 }, CORE_T_PATH, 0, 0, env, NULL, 0 \
+    }
+#define S_URL(n, d, env, desc)                                       \
+    {                                                                \
+        { n, "url", d, "", desc, 0 }, CORE_T_URL, 0, 0, env, NULL, 0 \
+    }
+#define S_SECRET(n, desc)                                                      \
+    {                                                                          \
+        { n, "secret", NULL, "", desc, 0 }, CORE_T_SECRET, 0, 0, NULL, NULL, 0 \
+    }
+#define S_ENUM(n, d, vals, desc)                                          \
+    {                                                                     \
+        { n, "enum", d, vals, desc, 0 }, CORE_T_ENUM, 0, 0, NULL, NULL, 0 \
+    }
+#define S_BOOL(n, d, desc)                                                           \
+    {                                                                                \
+        { n, "bool", d, "true or false", desc, 0 }, CORE_T_BOOL, 0, 1, NULL, NULL, 0 \
+    }
+#define S_INT(n, d, lo, hi, desc)                                                   \
+    {                                                                               \
+        { n, "int", d, #lo " to " #hi, desc, 0 }, CORE_T_INT, lo, hi, NULL, NULL, 0 \
+    }
+#define S_INT_GE(n, d, lo, desc)                                                           \
+    {                                                                                      \
+        { n, "int", d, "at least " #lo, desc, 0 }, CORE_T_INT, lo, HUGE_MAX, NULL, NULL, 0 \
+    }
+#define S_SIZE_GE(n, d, lo, desc)                                                            \
+    {                                                                                        \
+        { n, "size", d, "at least " #lo, desc, 0 }, CORE_T_SIZE, lo, HUGE_MAX, NULL, NULL, 0 \
+    }
+#define S_MS_GE(n, d, lo, desc)                                                                \
+    {                                                                                          \
+        { n, "duration", d, "at least " #lo, desc, 0 }, CORE_T_MS, lo, HUGE_MAX, NULL, NULL, 0 \
+    }
+#define S_NUM(n, d, lo, hi, desc)                                                         \
+    {                                                                                     \
+        { n, "number", d, #lo " to " #hi, desc, 0 }, CORE_T_NUMBER, lo, hi, NULL, NULL, 0 \
+    }
+#define S_NUM_GE(n, d, lo, desc)                                                                 \
+    {                                                                                            \
+        { n, "number", d, "at least " #lo, desc, 0 }, CORE_T_NUMBER, lo, HUGE_MAX, NULL, NULL, 0 \
+    }
 /* Patterned rows: "<...>" stands for a model id (or a request kind). */
-#define P_NUM_GE(n, d, lo, derive, scale, desc) \
-    { { n, "number", d, "at least " #lo, desc, 1 }, CORE_T_NUMBER, lo, HUGE_MAX, NULL, derive, scale }
-#define P_INT_GE(n, d, lo, desc) \
-    { { n, "int", d, "at least " #lo, desc, 1 }, CORE_T_INT, lo, HUGE_MAX, NULL, NULL, 0 }
+#define P_NUM_GE(n, d, lo, derive, scale, desc)                                                  \
+    {                                                                                            \
+        { n, "number", d, "at least " #lo, desc, 1 }, CORE_T_NUMBER, lo, HUGE_MAX, NULL, derive, \
+            scale                                                                                \
+    }
+#define P_INT_GE(n, d, lo, desc)                                                           \
+    {                                                                                      \
+        { n, "int", d, "at least " #lo, desc, 1 }, CORE_T_INT, lo, HUGE_MAX, NULL, NULL, 0 \
+    }
 
 #define PROVIDERS "gemini, openai, offline"
 
@@ -48,7 +83,12 @@ static const struct core_setting table[] = {
     S_PATH("media", NULL, "WORDBANK_MEDIA",
            "the media directory (--media; default: \"media\" beside the database)"),
     { { "lang", "language", "ja", "a BCP 47 tag", "language of the words (--lang)", 0 },
-      CORE_T_LANG, 0, 0, NULL, NULL, 0 },
+      CORE_T_LANG,
+      0,
+      0,
+      NULL,
+      NULL,
+      0 },
     S_INT("jobs", "16", 1, 10000, "entries in flight, the window for every model (-j)"),
     /* providers */
     S_ENUM("provider", NULL, PROVIDERS,
@@ -60,7 +100,8 @@ static const struct core_setting table[] = {
     /* media */
     S_ENUM("audio_format", "mp3", "mp3, m4a, opus", "the format of speech clips (--audio-format)"),
     S_BOOL("audio_trim", "1", "trim and normalise speech clips (--no-audio-trim: 0)"),
-    S_INT("image_size", "512", 1, 8192, "longest side of stored pictures, in pixels (--image-size)"),
+    S_INT("image_size", "512", 1, 8192,
+          "longest side of stored pictures, in pixels (--image-size)"),
     S_ENUM("image_format", "jpeg", "jpeg, jpg, png, webp", "the format of stored pictures"),
     /* Gemini */
     S_SECRET("gemini_api_key", "Gemini API key: GEMINI_API_KEY or GOOGLE_API_KEY, or .env "
@@ -100,7 +141,8 @@ static const struct core_setting table[] = {
     S_MS_GE("timeout.speech_ms", "300000", 0, "a whole speech request"),
     S_MS_GE("timeout.stream_idle_ms", "30000", 0, "a stream that sends nothing for this long"),
     S_INT_GE("retry.max_attempts", "6", 1, "tries of a request (the first included)"),
-    S_MS_GE("retry.deadline_ms", "300000", 0, "no retry starts later than this after the first try"),
+    S_MS_GE("retry.deadline_ms", "300000", 0,
+            "no retry starts later than this after the first try"),
     S_MS_GE("retry.base_ms", "500", 0, "first backoff (doubled each retry, with jitter)"),
     S_MS_GE("retry.cap_ms", "30000", 0, "longest backoff"),
     S_SIZE_GE("http.max_body", "67108864", 1, "largest response body that is not streamed"),
@@ -139,7 +181,8 @@ static const struct core_setting table[] = {
     S_MS_GE("pipeline.lease_poll_ms", "200", 10, "how often a run waits for another's lease"),
     S_BOOL("pipeline.sync_commits", "0", "sync the disk after every commit (else at the end)"),
     /* batch mode */
-    S_BOOL("batch.enabled", "0", "send the missing stages as Gemini batch jobs (propagate --batch)"),
+    S_BOOL("batch.enabled", "0",
+           "send the missing stages as Gemini batch jobs (propagate --batch)"),
     S_BOOL("batch.no_wait", "0", "submit the batch jobs and return (--no-wait)"),
     S_SIZE_GE("batch.inline_max_bytes", "20000000", 1,
               "larger jobs go as an uploaded file instead of inline"),
@@ -372,8 +415,8 @@ int core_setting_check(const struct core_setting *s, const char *name, const cha
         struct wb_error why = { 0 };
         if (!wb_language_check(value, &why))
             return 0;
-        return wb_error_set(err, WB_EINVAL, "%s%s%s = '%.40s': %s", origin ? origin : "", sep,
-                            name, value, why.msg);
+        return wb_error_set(err, WB_EINVAL, "%s%s%s = '%.40s': %s", origin ? origin : "", sep, name,
+                            value, why.msg);
     }
     case CORE_T_ENUM:
         if (enum_has(s->pub.range, value))
@@ -404,8 +447,7 @@ int core_setting_check(const struct core_setting *s, const char *name, const cha
                         sep, name, value, want);
 }
 
-int wb_config_check(const char *name, const char *value, const char *origin,
-                    struct wb_error *err)
+int wb_config_check(const char *name, const char *value, const char *origin, struct wb_error *err)
 {
     return core_setting_check(core_setting_find(name), name, value, origin, err);
 }

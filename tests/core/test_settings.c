@@ -27,9 +27,9 @@ static const char *write_conf(const char *name, const char *text)
 
 TEST(every_row_is_well_formed_and_its_default_passes_its_own_check)
 {
-    static const char *const types[] = { "int",      "size", "duration", "number",
-                                         "bool",     "enum", "language", "string",
-                                         "path",     "url",  "secret",   NULL };
+    static const char *const types[] = { "int",  "size", "duration", "number",
+                                         "bool", "enum", "language", "string",
+                                         "path", "url",  "secret",   NULL };
     struct wb_error err = { 0 };
     size_t n = wb_settings_count();
     CHECK(n >= 60);
@@ -44,8 +44,7 @@ TEST(every_row_is_well_formed_and_its_default_passes_its_own_check)
         CHECK_MSG(s->range != NULL, "%s has no range", s->name);
         CHECK_MSG(strcmp(s->type, "enum") != 0 || *s->range, "%s: an enum lists its values",
                   s->name);
-        CHECK_MSG((strchr(s->name, '<') != NULL) == (s->pattern != 0), "%s: pattern flag",
-                  s->name);
+        CHECK_MSG((strchr(s->name, '<') != NULL) == (s->pattern != 0), "%s: pattern flag", s->name);
         CHECK_MSG(wb_config_check(s->name, s->dflt, "table", &err) == 0, "%s: default '%s': %s",
                   s->name, s->dflt, err.msg);
         if (!s->pattern) {
@@ -58,9 +57,14 @@ TEST(every_row_is_well_formed_and_its_default_passes_its_own_check)
 
 TEST(patterned_rows_cover_per_model_limits_and_prices)
 {
-    static const char *const names[] = { "limit.gemini-3.8-flash.rpm", "limit.speech.concurrency",
-                                         "limit.m.tpm", "limit.m.burst", "price.gpt-4o-mini.in",
-                                         "price.m.out", "price.m.batch_in", "price.m.batch_out" };
+    static const char *const names[] = { "limit.gemini-3.8-flash.rpm",
+                                         "limit.speech.concurrency",
+                                         "limit.m.tpm",
+                                         "limit.m.burst",
+                                         "price.gpt-4o-mini.in",
+                                         "price.m.out",
+                                         "price.m.batch_in",
+                                         "price.m.batch_out" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const struct wb_setting *s = wb_settings_find(names[i]);
         CHECK_MSG(s && s->pattern, "%s fits no pattern", names[i]);
@@ -163,8 +167,7 @@ TEST(values_are_checked_by_type_and_range_as_they_are_set)
     CHECK_INT(wb_config_set(cfg, "timeout.text_ms", "soon", WB_SRC_FILE), WB_EINVAL);
     CHECK_INT(wb_config_set(cfg, "pipeline.lease_ttl_ms", "299", WB_SRC_FILE), WB_EINVAL);
     /* numbers */
-    CHECK_INT(wb_config_set_from(cfg, "limit.headroom", "0.6", WB_SRC_FILE, NULL, &err),
-              WB_EINVAL);
+    CHECK_INT(wb_config_set_from(cfg, "limit.headroom", "0.6", WB_SRC_FILE, NULL, &err), WB_EINVAL);
     CHECK_STR(err.msg, "limit.headroom = '0.6': it must be a number from 0 to 0.5");
     CHECK_INT(wb_config_set(cfg, "gemini.temperature", "nan", WB_SRC_FILE), WB_EINVAL);
     CHECK_INT(wb_config_set(cfg, "gemini.temperature", "0.7", WB_SRC_FILE), 0);
