@@ -113,6 +113,30 @@ for d, _, files in os.walk(os.path.join(root, "src")):
 assert not bad, "a fallback repeats the table's default: " + ", ".join(bad)
 print(f"# {seen} calls with a fallback, none for a setting with a default")
 PY
+chk "the providers' and media's own default macros (for callers without a config) equal the table's defaults" py - "$ROOT" settings.json <<'PY'
+import glob, json, re, sys
+root, table = sys.argv[1], json.load(open(sys.argv[2]))
+dflt = {s["name"]: s["default"] for s in table if not s["pattern"]}
+names = {"GEMINI_BASE_URL": "base_url", "GEMINI_API_VERSION": "api_version",
+         "GEMINI_TEXT_MODEL": "text_model", "GEMINI_TTS_MODEL": "tts_model",
+         "GEMINI_IMAGE_MODEL": "image_model", "GEMINI_VOICE": "voice", "GEMINI_VOICE2": "voice2",
+         "GEMINI_ASPECT": "gemini.image_aspect", "GEMINI_RESOLUTION": "gemini.image_resolution",
+         "OPENAI_BASE_URL": "openai_base_url", "OPENAI_TEXT_MODEL": "openai_text_model",
+         "OPENAI_TTS_MODEL": "openai_tts_model", "OPENAI_IMAGE_MODEL": "openai_image_model",
+         "OPENAI_VOICE": "openai_voice", "OPENAI_IMAGE_SIZE": "openai.image_size",
+         "IMAGE_MAX_PX": "image_size"}
+found, bad = 0, []
+for h in glob.glob(root + "/src/providers/*.h") + [root + "/include/wordbank/media.h"]:
+    for key, v in re.findall(r'#define WB_([A-Z0-9_]+)\s+"?([^"\s]+)"?\s*$', open(h).read(), re.M):
+        k = key.replace("_DEFAULT", "", 1) if "_DEFAULT" in key else None  # WB_GEMINI_DEFAULT_VOICE
+        if k in names:
+            found += 1
+            if dflt[names[k]] != v:
+                bad.append(f"WB_{key} {v} but {names[k]} {dflt[names[k]]}")
+assert found >= 10, f"only {found} default macros found"
+assert not bad, "; ".join(bad)
+print(f"# {found} default macros, all equal to the table")
+PY
 chk "docs/settings.md lists every row with the same type, default and range" py - "$ROOT/docs/settings.md" settings.json <<'PY'
 import json, sys
 doc = open(sys.argv[1], encoding="utf-8").read().split("\n")
