@@ -1,8 +1,11 @@
-/* Configuration: one table of settings, each known by name, with a default, a
- * value and where the value came from. Precedence, highest first: command-line
- * flags > environment > config file > .env > defaults. Every module reads its
- * settings by name ("text_model", "jobs", "limit.<model>.rpm"), so adding a
- * setting never changes a struct that others compile against.
+/* Configuration: the settings table (every setting's name, type, default,
+ * range and description; `wordbank help settings`, docs/settings.md) and a
+ * configuration's values, each with where it came from. Precedence, highest
+ * first: command-line flags > environment > config file > .env > defaults.
+ * Every value is checked against its row as it is set. Every module reads its
+ * settings by name ("text_model", "jobs", "limit.<model>.rpm") through the
+ * typed getters, which fall back to the table's defaults, so adding a setting
+ * never changes a struct that others compile against.
  */
 #ifndef WORDBANK_CONFIG_H
 #define WORDBANK_CONFIG_H
