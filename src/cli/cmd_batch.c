@@ -89,7 +89,7 @@ int cli_batch_run(struct cli *c, struct cli_run *cr, int *failed)
     int rc;
 
     memset(&o, 0, sizeof o);
-    o.no_wait = wb_config_get_bool(c->cfg, "batch.no_wait", 0);
+    o.no_wait = wb_config_bool(c->cfg, "batch.no_wait");
     o.on_jobs = on_jobs;
     o.on_notice = on_notice;
     o.ud = &ui;

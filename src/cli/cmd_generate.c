@@ -198,7 +198,7 @@ int cmd_propagate(struct cli *c)
         goto out;
     }
     cr.input = &bad;
-    if (wb_config_get_bool(c->cfg, "batch.enabled", 0)) {
+    if (wb_config_bool(c->cfg, "batch.enabled")) {
         int failed = 0, brc = cli_batch_run(c, &cr, &failed);
         if (brc != CLI_BATCH_CONTINUE) {
             rc = brc == EXIT_OK && bad.n ? EXIT_SOME_FAILED : brc;

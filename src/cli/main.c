@@ -109,8 +109,10 @@ static const struct command {
       "doctor                             configuration, key (masked), models reachable",
       "  Exit 3 when something generation needs is missing; advisory checks only warn.\n"
       "  --json                {\"ok\", \"settings\", \"checks\"} (docs/json.md)\n" },
-    { "help", cmd_help, "help [COMMAND]                     this text, or one command's options",
-      "  COMMAND               its usage and options (the same as wordbank COMMAND --help)\n" },
+    { "help", cmd_help, "help [COMMAND|settings]            this text, one command's options, or every setting",
+      "  COMMAND               its usage and options (the same as wordbank COMMAND --help)\n"
+      "  settings              every setting: name, type, default, range, description\n"
+      "  --json                with settings: one JSON array of them (docs/json.md)\n" },
 };
 
 static const char global_usage[] =
@@ -246,6 +248,53 @@ static void full_usage(FILE *f)
     fputs(global_tail, f);
 }
 
+/* `wordbank help settings`: the library's settings table, as text or JSON. */
+static int help_settings(const struct cli *c)
+{
+    struct wb_buf j;
+    int rc = 0;
+    if (!c->json) {
+        char line[512];
+        printf("%-30s %-9s %-26s %s\n", "SETTING", "TYPE", "DEFAULT", "RANGE");
+        for (size_t i = 0; i < wb_settings_count(); i++) {
+            const struct wb_setting *s = wb_settings_at(i);
+            int n = snprintf(line, sizeof line, "%-30s %-9s %-26s %s", s->name, s->type,
+                             s->dflt ? s->dflt : "-", s->range);
+            while (n > 0 && n < (int)sizeof line && line[n - 1] == ' ')
+                line[--n] = '\0';
+            printf("%s\n    %s\n", line, s->description);
+        }
+        printf("\nSet them in the config file (name = value, or [prefix] sections), as\n"
+               "WORDBANK_<NAME> in the environment (dots as _), or with their flags.\n"
+               "Sizes take K, M or G; durations ms, s, min or h. <model> is a model id.\n");
+        return EXIT_OK;
+    }
+    wb_buf_init(&j, 0);
+    rc |= wb_buf_appends(&j, "[");
+    for (size_t i = 0; i < wb_settings_count(); i++) {
+        const struct wb_setting *s = wb_settings_at(i);
+        rc |= wb_buf_appends(&j, i ? ",\n {\"name\": " : "{\"name\": ");
+        rc |= wb_json_quote(s->name, &j);
+        rc |= wb_buf_appends(&j, ", \"type\": ");
+        rc |= wb_json_quote(s->type, &j);
+        rc |= wb_buf_appends(&j, ", \"default\": ");
+        rc |= s->dflt ? wb_json_quote(s->dflt, &j) : wb_buf_appends(&j, "null");
+        rc |= wb_buf_appends(&j, ", \"range\": ");
+        rc |= wb_json_quote(s->range, &j);
+        rc |= wb_buf_appendf(&j, ", \"pattern\": %s, \"description\": ",
+                             s->pattern ? "true" : "false");
+        rc |= wb_json_quote(s->description, &j);
+        rc |= wb_buf_appends(&j, "}");
+    }
+    rc |= wb_buf_appends(&j, "]\n");
+    if (!rc)
+        fwrite(j.data, 1, j.len, stdout);
+    wb_buf_release(&j);
+    if (rc)
+        cli_error("out of memory");
+    return rc ? EXIT_ENV : EXIT_OK;
+}
+
 static int cmd_help(struct cli *c)
 {
     const struct command *cmd;
@@ -253,6 +302,8 @@ static int cmd_help(struct cli *c)
         full_usage(stdout);
         return EXIT_OK;
     }
+    if (c->argc == 1 && !strcmp(c->argv[0], "settings"))
+        return help_settings(c);
     if (c->argc > 1 || !(cmd = find_command(c->argv[0]))) {
         cli_error("unknown command '%s' (wordbank help lists them)", c->argv[0]);
         return EXIT_USAGE;
@@ -380,72 +431,40 @@ static const struct {
     { OPT_ANKI_URL, "anki_url" },
 };
 
-#define MAX_JOBS       10000
-#define MAX_IMAGE_SIZE 8192
-
-/* 1 when s is a whole number in 1..max. */
-static int number_in(const char *s, long max)
-{
-    char *end;
-    long v;
-    if (!s)
-        return 0;
-    v = strtol(s, &end, 10);
-    return *s && !*end && v > 0 && v <= max;
-}
-
-/* Checks values whose mistakes would otherwise surface late and far away. */
+/* What only the command checks: the rest (providers, formats, -j, --lang,
+ * --image-size ...) the settings table checks as each value is set. */
 static int validate(struct cli *c)
 {
-    const char *p = wb_config_get(c->cfg, "provider");
-    const char *af = wb_config_get(c->cfg, "audio_format");
-    const char *ia = wb_config_get(c->cfg, "image_api");
-    static const char *const provs[] = { "provider", "details_provider", "image_provider",
-                                         "audio_provider" };
-    for (int i = 0; i < 4; i++) {
-        p = wb_config_get(c->cfg, provs[i]);
-        if (p && *p && strcmp(p, "gemini") && strcmp(p, "openai") && strcmp(p, "offline")) {
-            cli_error("unknown provider '%s' for %s (gemini, openai or offline)", p, provs[i]);
-            return EXIT_USAGE;
-        }
-    }
-    p = wb_config_get(c->cfg, "speech_text");
-    if (p && strcmp(p, "word") && strcmp(p, "example") && strcmp(p, "both")) {
-        cli_error("--speech-text takes word, example or both");
-        return EXIT_USAGE;
-    }
-    if (af && strcmp(af, "mp3") && strcmp(af, "m4a") && strcmp(af, "opus")) {
-        cli_error("unknown audio format '%s' (mp3, m4a or opus)", af);
-        return EXIT_USAGE;
-    }
-    if (ia && strcmp(ia, "gemini") && strcmp(ia, "imagen")) {
-        cli_error("unknown image API '%s' (gemini or imagen)", ia);
-        return EXIT_USAGE;
-    }
-    if (!number_in(wb_config_get(c->cfg, "jobs"), MAX_JOBS)) {
-        cli_error("--jobs takes a whole number from 1 to %d, not '%s'", MAX_JOBS,
-                  wb_config_get(c->cfg, "jobs"));
-        return EXIT_USAGE;
-    }
-    if (!number_in(wb_config_get(c->cfg, "image_size"), MAX_IMAGE_SIZE)) {
-        cli_error("--image-size takes a whole number of pixels from 1 to %d, not '%s'",
-                  MAX_IMAGE_SIZE, wb_config_get(c->cfg, "image_size"));
-        return EXIT_USAGE;
-    }
-    {
-        struct wb_error err = { 0 };
-        if (wb_language_check(wb_config_get(c->cfg, "lang"), &err)) {
-            cli_error("--lang (from %s): %s", wb_config_origin(c->cfg, "lang"),
-                      wb_error_text(&err));
-            return EXIT_USAGE;
-        }
-    }
     if (strcmp(c->progress, "auto") && strcmp(c->progress, "always") &&
         strcmp(c->progress, "never")) {
         cli_error("--progress takes auto, always or never");
         return EXIT_USAGE;
     }
     return 0;
+}
+
+static char bad_flag[WB_ERRMSG_MAX];
+
+/* A setting from its flag (--jobs): checked by the library, which names the
+ * flag, the value and what it may be. */
+static int set_flag(struct cli *c, int opt, const char *setting, const char *arg)
+{
+    struct wb_error err = { 0 };
+    char flag[64] = "-j";
+    int rc;
+    for (size_t i = 0; long_opts[i].name; i++) {
+        if (long_opts[i].val == opt) {
+            snprintf(flag, sizeof flag, "--%s", long_opts[i].name);
+            break;
+        }
+    }
+    rc = wb_config_set_from(c->cfg, setting, arg, WB_SRC_FLAG, flag, &err);
+    if (rc == WB_EINVAL) { /* said once every option is read (--json may follow) */
+        if (!bad_flag[0])
+            snprintf(bad_flag, sizeof bad_flag, "%s", wb_error_text(&err));
+        return 0;
+    }
+    return rc ? EXIT_ENV : 0;
 }
 
 /* The provider when none was chosen: gemini with a key, else offline. */
@@ -535,7 +554,7 @@ static int apply_option(struct cli *c, int opt, const char *arg, const char *raw
     }
     for (size_t i = 0; i < sizeof setting_opts / sizeof setting_opts[0]; i++) {
         if (setting_opts[i].opt == opt)
-            return wb_config_set(c->cfg, setting_opts[i].setting, arg, WB_SRC_FLAG) ? EXIT_ENV : 0;
+            return set_flag(c, opt, setting_opts[i].setting, arg);
     }
     return 0;
 }
@@ -612,6 +631,11 @@ int main(int argc, char **argv)
                        : c.verbosity == 1 ? WB_LOG_INFO
                        : c.verbosity == 2 ? WB_LOG_DEBUG
                                           : WB_LOG_TRACE);
+    if (bad_flag[0]) {
+        cli_error("%s", bad_flag); /* what is wrong, not the whole usage */
+        rc = EXIT_USAGE;
+        goto out;
+    }
     if ((rc = load_configuration(&c, config_file)))
         goto out;
     default_provider(&c);

@@ -1,6 +1,8 @@
-/* The settings table: known settings with defaults, plus any others the user
- * sets (limits, prices), each with its source. Keys are registered as secrets
- * the moment they are set, so no later message can leak them. */
+/* The values of the settings: one per name (the table's defaults first, then
+ * whatever flags, the environment, a config file or .env set), each with its
+ * source. What a setting may be is the settings table's (settings.c): every
+ * value is checked against it before it is kept. Keys are registered as
+ * secrets the moment they are set, so no later message can leak them. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -8,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/settings.h"
 #include "core/util.h"
 #include "wordbank/config.h"
 #include "wordbank/log.h"
@@ -24,85 +27,6 @@ struct wb_config {
     size_t n, cap;
 };
 
-/* name, default, environment variable (besides WORDBANK_<NAME>) */
-static const struct {
-    const char *name, *dflt, *env;
-} known[] = {
-    { "db", "wordbank.db", "WORDBANK_DB" },
-    { "media", NULL, "WORDBANK_MEDIA" },
-    { "provider", NULL, NULL },
-    { "details_provider", NULL, NULL },
-    { "image_provider", NULL, NULL },
-    { "audio_provider", NULL, NULL },
-    { "lang", "ja", NULL },
-    { "jobs", "16", NULL },
-    { "gemini_api_key", NULL, NULL },
-    { "openai_api_key", NULL, NULL },
-    { "base_url", "https://generativelanguage.googleapis.com", "GEMINI_BASE_URL" },
-    { "api_version", "v1beta", NULL },
-    { "openai_base_url", "https://api.openai.com/v1", "OPENAI_BASE_URL" },
-    { "text_model", "gemini-3.8-flash", NULL },
-    { "tts_model", "gemini-3.8-flash-tts", NULL },
-    { "image_model", "gemini-3.1-flash-image", NULL },
-    { "image_api", "gemini", NULL },
-    { "voice", "Kore", NULL },
-    { "voice2", "Puck", NULL },
-    { "openai_text_model", "gpt-4o-mini", NULL },
-    { "openai_tts_model", "gpt-4o-mini-tts", NULL },
-    { "openai_image_model", "gpt-image-1", NULL },
-    { "openai_voice", "alloy", NULL },
-    { "audio_format", "mp3", NULL },
-    { "audio_trim", "1", NULL },
-    { "image_size", "512", NULL },
-    { "speech_text", "word", NULL },
-    { "ca_file", NULL, "WORDBANK_CA_FILE" },
-    { "retry.max_attempts", "6", NULL },
-    { "retry.deadline_ms", "300000", NULL },
-    { "retry.base_ms", "500", NULL },
-    { "retry.cap_ms", "30000", NULL },
-    { "timeout.connect_ms", "10000", NULL },
-    { "timeout.text_ms", "120000", NULL },
-    { "timeout.image_ms", "300000", NULL },
-    { "timeout.speech_ms", "300000", NULL },
-    { "cache_dir", NULL, NULL },
-    { "edict_path", "/usr/share/edict/edict", NULL },
-    { "mecab_dicdir", NULL, NULL },
-    { "pitch_dicdir", NULL, NULL },
-    { "anki_url", "http://127.0.0.1:8765", "WORDBANK_ANKI_URL" },
-    { "anki_key", NULL, NULL },
-};
-
-/* Settings the library reads that have no default in the table above. */
-static const char *const extra_names[] = {
-    "image_format",
-    "limit.headroom",
-    "limit.aimd_step",
-    "pipeline.batch_barrier",
-    "pipeline.media_in_flight",
-    "gemini.image_aspect",
-    "gemini.image_resolution",
-    "gemini.temperature",
-    "gemini.thinking_level",
-    "openai.image_size",
-    "openai.image_quality",
-    "openai.speech_instructions",
-    "openai.temperature",
-    "timeout.stream_idle_ms",
-    "http.max_body",
-    "http.max_host_connections",
-    "stop.grace_ms",
-    "engine.seed",
-};
-
-/* What a setting's value must be. */
-enum value_kind {
-    V_TEXT,
-    V_COUNT,
-    V_WHOLE,
-    V_NUMBER,
-    V_BOOL
-};
-
 static int is_secret_name(const char *name)
 {
     return strstr(name, "api_key") != NULL || strcmp(name, "anki_key") == 0;
@@ -114,12 +38,6 @@ static int has_suffix_ci(const char *s, const char *suffix)
     return n >= k && !strcasecmp(s + n - k, suffix);
 }
 
-static int has_suffix(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n > k && !strcmp(s + n - k, suffix);
-}
-
 /* A name that holds a credential, as users write them in files
  * (gemini_api_key, GEMINI_API_KEY, GOOGLE_AI_STUDIO_KEY, secret = ...). */
 static int looks_like_key(const char *name)
@@ -129,93 +47,6 @@ static int looks_like_key(const char *name)
             return 1;
     }
     return has_suffix_ci(name, "_key");
-}
-
-/* "limit.<model>.<what>" and "price.<model>.<in|out>": the kind of the value,
- * or -1 when the name is none of them. */
-static int pattern_kind(const char *name)
-{
-    static const struct {
-        const char *prefix, *suffix;
-        enum value_kind kind;
-    } pats[] = {
-        { "limit.", ".rpm", V_NUMBER },   { "limit.", ".tpm", V_NUMBER },
-        { "limit.", ".burst", V_NUMBER }, { "limit.", ".concurrency", V_COUNT },
-        { "price.", ".in", V_NUMBER },    { "price.", ".out", V_NUMBER },
-    };
-    for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++) {
-        size_t p = strlen(pats[i].prefix);
-        if (!strncmp(name, pats[i].prefix, p) && has_suffix(name + p - 1, pats[i].suffix))
-            return (int)pats[i].kind;
-    }
-    return -1;
-}
-
-/* The kind of a known setting's value, or -1 for a name wordbank never reads. */
-static int value_kind_of(const char *name)
-{
-    static const char *const counts[] = { "jobs", "image_size", "retry.max_attempts" };
-    static const char *const wholes[] = {
-        "retry.deadline_ms",      "retry.base_ms",
-        "retry.cap_ms",           "limit.aimd_step",
-        "pipeline.batch_barrier", "pipeline.media_in_flight",
-        "http.max_body",          "http.max_host_connections",
-        "stop.grace_ms",          "engine.seed",
-    };
-    static const char *const numbers[] = { "limit.headroom", "gemini.temperature",
-                                           "openai.temperature" };
-    int known_name = 0;
-    for (size_t i = 0; i < sizeof known / sizeof known[0] && !known_name; i++)
-        known_name = !strcmp(known[i].name, name);
-    for (size_t i = 0; i < sizeof extra_names / sizeof extra_names[0] && !known_name; i++)
-        known_name = !strcmp(extra_names[i], name);
-    if (!known_name)
-        return pattern_kind(name);
-    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
-        if (!strcmp(counts[i], name))
-            return V_COUNT;
-    for (size_t i = 0; i < sizeof wholes / sizeof wholes[0]; i++)
-        if (!strcmp(wholes[i], name))
-            return V_WHOLE;
-    if (!strncmp(name, "timeout.", 8))
-        return V_WHOLE;
-    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
-        if (!strcmp(numbers[i], name))
-            return V_NUMBER;
-    if (!strcmp(name, "audio_trim"))
-        return V_BOOL;
-    return V_TEXT;
-}
-
-/* NULL when value suits the setting, else what it should be. */
-static const char *value_problem(const char *name, const char *value)
-{
-    char *end;
-    int kind = value_kind_of(name);
-    if (!value || !*value || kind == V_TEXT || kind < 0)
-        return NULL;
-    errno = 0;
-    switch (kind) {
-    case V_COUNT: {
-        long long n = strtoll(value, &end, 10);
-        return (errno || *end || n < 1) ? "a whole number of at least 1" : NULL;
-    }
-    case V_WHOLE: {
-        long long n = strtoll(value, &end, 10);
-        return (errno || *end || n < 0) ? "a whole number of at least 0" : NULL;
-    }
-    case V_NUMBER: {
-        double d = strtod(value, &end);
-        return (errno || *end || !(d >= 0)) ? "a number of at least 0" : NULL;
-    }
-    case V_BOOL:
-        return (strcmp(value, "1") && strcmp(value, "0") && strcasecmp(value, "true") &&
-                strcasecmp(value, "false") && strcasecmp(value, "yes") && strcasecmp(value, "no") &&
-                strcasecmp(value, "on") && strcasecmp(value, "off"))
-                   ? "true or false"
-                   : NULL;
-    }
-    return NULL;
 }
 
 int wb_config_is_secret(const char *name)
@@ -236,6 +67,8 @@ static int set_origin(struct wb_config *cfg, const char *name, const char *value
                       enum wb_config_source src, const char *origin)
 {
     struct setting *s = find(cfg, name);
+    if (core_setting_check(core_setting_find(name), name, value, NULL, NULL))
+        return WB_EINVAL;
     if (!s) {
         int rc = CORE_ARRAY_RESERVE(cfg->v, cfg->n, cfg->cap, 1, 0);
         if (rc)
@@ -259,7 +92,22 @@ static int set_origin(struct wb_config *cfg, const char *name, const char *value
 int wb_config_set(struct wb_config *cfg, const char *name, const char *value,
                   enum wb_config_source src)
 {
+    if (!name)
+        return WB_EINVAL;
     return set_origin(cfg, name, value, src, NULL);
+}
+
+int wb_config_set_from(struct wb_config *cfg, const char *name, const char *value,
+                       enum wb_config_source src, const char *origin, struct wb_error *err)
+{
+    int rc;
+    if (!name)
+        return wb_error_set(err, WB_EINVAL, "a setting without a name");
+    if ((rc = core_setting_check(core_setting_find(name), name, value, origin, err)))
+        return rc;
+    if ((rc = set_origin(cfg, name, value, src, origin)))
+        return wb_error_set(err, rc, "%s: out of memory", name);
+    return 0;
 }
 
 int wb_config_new(struct wb_config **out)
@@ -267,8 +115,9 @@ int wb_config_new(struct wb_config **out)
     struct wb_config *cfg = calloc(1, sizeof *cfg);
     if (!cfg)
         return WB_ENOMEM;
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
-        if (set_origin(cfg, known[i].name, known[i].dflt, WB_SRC_DEFAULT, NULL)) {
+    for (size_t i = 0; i < core_settings_count(); i++) {
+        const struct core_setting *t = core_setting_at(i);
+        if (!t->pub.pattern && set_origin(cfg, t->pub.name, t->pub.dflt, WB_SRC_DEFAULT, NULL)) {
             wb_config_free(cfg);
             return WB_ENOMEM;
         }
@@ -292,7 +141,12 @@ void wb_config_free(struct wb_config *cfg)
 
 const char *wb_config_get(const struct wb_config *cfg, const char *name)
 {
-    const struct setting *s = find(cfg, name);
+    const struct setting *s;
+    if (!cfg) {
+        const struct core_setting *t = core_setting_find(name);
+        return t && !t->pub.pattern ? t->pub.dflt : NULL;
+    }
+    s = find(cfg, name);
     return s ? s->value : NULL;
 }
 
@@ -312,39 +166,80 @@ const char *wb_config_origin(const struct wb_config *cfg, const char *name)
     return s->origin ? s->origin : names[s->src];
 }
 
+/* The text a typed getter reads: the value, else the table's default (a
+ * patterned row's, or the one it derives from: price.m.batch_in from
+ * price.m.in), else NULL. *scale is what the derived value is multiplied by. */
+static const char *typed_text(const struct wb_config *cfg, const char *name,
+                              const struct core_setting **row, double *scale)
+{
+    const char *v = cfg ? wb_config_get(cfg, name) : NULL;
+    const struct core_setting *t = core_setting_find(name);
+    *row = t;
+    *scale = 1;
+    if (v && *v)
+        return v;
+    if (!t)
+        return NULL;
+    if (t->pub.pattern && t->derive) {
+        char sib[256];
+        const char *dot = strrchr(name, '.');
+        const struct core_setting *st;
+        double sc;
+        snprintf(sib, sizeof sib, "%.*s.%s", (int)(dot - name), name, t->derive);
+        v = typed_text(cfg, sib, &st, &sc);
+        *row = st;
+        *scale = t->scale * sc;
+        return v;
+    }
+    return t->pub.dflt;
+}
+
 int64_t wb_config_get_int(const struct wb_config *cfg, const char *name, int64_t dflt)
 {
-    const char *v = wb_config_get(cfg, name);
-    char *end;
-    long long n;
-    if (!v || !*v)
+    const struct core_setting *t;
+    double scale;
+    const char *v = typed_text(cfg, name, &t, &scale);
+    int64_t n;
+    if (!v || core_setting_parse_int(t, v, &n))
         return dflt;
-    errno = 0;
-    n = strtoll(v, &end, 10);
-    return (errno || *end) ? dflt : (int64_t)n;
+    return scale == 1 ? n : (int64_t)((double)n * scale);
 }
 
 double wb_config_get_double(const struct wb_config *cfg, const char *name, double dflt)
 {
-    const char *v = wb_config_get(cfg, name);
-    char *end;
-    double d;
-    if (!v || !*v)
+    const struct core_setting *t;
+    double scale, d;
+    const char *v = typed_text(cfg, name, &t, &scale);
+    if (!v || core_setting_parse_double(t, v, &d))
         return dflt;
-    d = strtod(v, &end);
-    return *end ? dflt : d;
+    return d * scale;
 }
 
 int wb_config_get_bool(const struct wb_config *cfg, const char *name, int dflt)
 {
-    const char *v = wb_config_get(cfg, name);
-    if (!v || !*v)
+    static const struct core_setting as_bool = { .type = CORE_T_BOOL };
+    const struct core_setting *t;
+    double scale;
+    const char *v = typed_text(cfg, name, &t, &scale);
+    int64_t n;
+    if (!v || core_setting_parse_int(t && t->type != CORE_T_BOOL ? t : &as_bool, v, &n))
         return dflt;
-    if (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on"))
-        return 1;
-    if (!strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off"))
-        return 0;
-    return dflt;
+    return n != 0;
+}
+
+int64_t wb_config_int(const struct wb_config *cfg, const char *name)
+{
+    return wb_config_get_int(cfg, name, 0);
+}
+
+double wb_config_double(const struct wb_config *cfg, const char *name)
+{
+    return wb_config_get_double(cfg, name, 0);
+}
+
+int wb_config_bool(const struct wb_config *cfg, const char *name)
+{
+    return wb_config_get_bool(cfg, name, 0);
 }
 
 int wb_config_load_env(struct wb_config *cfg, struct wb_error *err)
@@ -352,24 +247,23 @@ int wb_config_load_env(struct wb_config *cfg, struct wb_error *err)
     char var[128];
     const char *v;
     int rc;
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
-        if (is_secret_name(known[i].name))
+    for (size_t i = 0; i < core_settings_count(); i++) {
+        const struct core_setting *t = core_setting_at(i);
+        const char *name = t->pub.name;
+        if (t->pub.pattern || t->type == CORE_T_SECRET)
             continue;
-        v = known[i].env ? getenv(known[i].env) : NULL;
+        v = t->env ? getenv(t->env) : NULL;
         if (v && *v) {
-            if ((rc = set_origin(cfg, known[i].name, v, WB_SRC_ENV, known[i].env)))
+            if ((rc = wb_config_set_from(cfg, name, v, WB_SRC_ENV, t->env, err)))
                 return rc;
             continue;
         }
-        snprintf(var, sizeof var, "WORDBANK_%s", known[i].name);
+        snprintf(var, sizeof var, "WORDBANK_%s", name);
         for (char *p = var; *p; p++)
             *p = *p == '.' ? '_' : (char)toupper((unsigned char)*p);
         if (!(v = getenv(var)) || !*v)
             continue;
-        if (value_problem(known[i].name, v))
-            return wb_error_set(err, WB_EINVAL, "%s = '%.40s': %s must be %s", var, v,
-                                known[i].name, value_problem(known[i].name, v));
-        if ((rc = set_origin(cfg, known[i].name, v, WB_SRC_ENV, var)))
+        if ((rc = wb_config_set_from(cfg, name, v, WB_SRC_ENV, var, err)))
             return rc;
     }
     if ((v = getenv("GEMINI_API_KEY")) && *v)
@@ -503,11 +397,12 @@ static const char *nearest_name(const char *name)
 {
     const char *best = NULL;
     size_t bd = 3;
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
-        size_t d = distance(name, known[i].name);
-        if (d < bd && !is_secret_name(known[i].name)) {
+    for (size_t i = 0; i < core_settings_count(); i++) {
+        const struct core_setting *t = core_setting_at(i);
+        size_t d = t->pub.pattern || t->type == CORE_T_SECRET ? 99 : distance(name, t->pub.name);
+        if (d < bd) {
             bd = d;
-            best = known[i].name;
+            best = t->pub.name;
         }
     }
     return best;
@@ -520,7 +415,8 @@ static const char *nearest_name(const char *name)
 static int file_setting(void *ud, const char *path, int line, const char *name, char *value,
                         struct wb_error *err)
 {
-    const char *why;
+    char where[4200];
+    int rc;
     if (looks_like_key(name)) {
         wb_log(WB_LOG_WARN,
                "%s:%d: '%s' ignored: API keys are never read from the config file; put it "
@@ -528,14 +424,14 @@ static int file_setting(void *ud, const char *path, int line, const char *name, 
                path, line, name);
         return 0;
     }
-    if (value_kind_of(name) < 0) {
+    if (!core_setting_find(name)) {
         const char *near = nearest_name(name);
         wb_log(WB_LOG_WARN, "%s:%d: unknown setting '%s' is not used%s%s%s", path, line, name,
                near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
-    } else if ((why = value_problem(name, value))) {
-        return wb_error_set(err, WB_EINVAL, "%s:%d: %s = '%.40s': it must be %s", path, line, name,
-                            value, why);
     }
+    snprintf(where, sizeof where, "%s:%d", path, line);
+    if ((rc = core_setting_check(core_setting_find(name), name, value, where, err)))
+        return rc;
     if (set_origin(ud, name, value, WB_SRC_FILE, NULL))
         return wb_error_set(err, WB_ENOMEM, "%s:%d: out of memory", path, line);
     return 0;

@@ -439,11 +439,6 @@ static void sched_pass(struct wb_engine *e)
 
 /* ---- public API ---- */
 
-static int64_t cfg_int(const struct wb_config *cfg, const char *name, int64_t dflt)
-{
-    return cfg ? wb_config_get_int(cfg, name, dflt) : dflt;
-}
-
 static void on_stop_async(uv_async_t *a)
 {
     struct wb_engine *e = a->data;
@@ -478,34 +473,29 @@ int wb_engine_new(const struct wb_config *cfg, struct wb_engine **out, struct wb
         free(e);
         return wb_error_set(err, WB_ENOMEM, "engine: out of memory");
     }
-    e->connect_ms = cfg_int(cfg, "timeout.connect_ms", 10000);
-    e->kind_timeout_ms[WB_REQ_TEXT] = cfg_int(cfg, "timeout.text_ms", 120000);
-    e->kind_timeout_ms[WB_REQ_IMAGE] = cfg_int(cfg, "timeout.image_ms", 300000);
-    e->kind_timeout_ms[WB_REQ_SPEECH] = cfg_int(cfg, "timeout.speech_ms", 300000);
+    e->connect_ms = wb_config_int(cfg, "timeout.connect_ms");
+    e->kind_timeout_ms[WB_REQ_TEXT] = wb_config_int(cfg, "timeout.text_ms");
+    e->kind_timeout_ms[WB_REQ_IMAGE] = wb_config_int(cfg, "timeout.image_ms");
+    e->kind_timeout_ms[WB_REQ_SPEECH] = wb_config_int(cfg, "timeout.speech_ms");
     e->kind_timeout_ms[WB_REQ_LIST] = e->kind_timeout_ms[WB_REQ_TEXT];
-    e->stream_idle_ms = cfg_int(cfg, "timeout.stream_idle_ms", 30000);
-    e->retry.max_attempts = (int)cfg_int(cfg, "retry.max_attempts", 6);
-    if (e->retry.max_attempts < 1)
-        e->retry.max_attempts = 1;
-    e->retry.deadline_ms = cfg_int(cfg, "retry.deadline_ms", 300000);
-    e->retry.base_ms = cfg_int(cfg, "retry.base_ms", 500);
-    e->retry.cap_ms = cfg_int(cfg, "retry.cap_ms", 30000);
-    e->max_body = (size_t)cfg_int(cfg, "http.max_body", 64 << 20);
+    e->stream_idle_ms = wb_config_int(cfg, "timeout.stream_idle_ms");
+    /* The settings table holds the defaults and the ranges (retry.max_attempts
+     * at least 1, http.body_budget at least 1 MiB, limit.headroom 0 to 0.5). */
+    e->retry.max_attempts = (int)wb_config_int(cfg, "retry.max_attempts");
+    e->retry.deadline_ms = wb_config_int(cfg, "retry.deadline_ms");
+    e->retry.base_ms = wb_config_int(cfg, "retry.base_ms");
+    e->retry.cap_ms = wb_config_int(cfg, "retry.cap_ms");
+    e->max_body = (size_t)wb_config_int(cfg, "http.max_body");
     e->host_conns_set = cfg && wb_config_get(cfg, "http.max_host_connections") != NULL;
-    e->max_host_conns = (long)cfg_int(cfg, "http.max_host_connections", 16);
+    e->max_host_conns = (long)wb_config_int(cfg, "http.max_host_connections");
     e->window = 0; /* wb_engine_set_window */
     if (!e->host_conns_set)
         e->max_host_conns = eng_host_conns(e);
-    {
-        int64_t b = cfg_int(cfg, "http.body_budget", 24 << 20);
-        e->budget = b < (1 << 20) ? (size_t)(1 << 20) : (size_t)b;
-    }
-    e->grace_ms = cfg_int(cfg, "stop.grace_ms", 10000);
-    e->headroom = cfg ? wb_config_get_double(cfg, "limit.headroom", 0.03) : 0.03;
-    if (e->headroom < 0 || e->headroom > 0.5)
-        e->headroom = 0.03;
-    e->aimd_step = (int)cfg_int(cfg, "limit.aimd_step", 2);
-    e->rng = (uint64_t)cfg_int(cfg, "engine.seed", 0);
+    e->budget = (size_t)wb_config_int(cfg, "http.body_budget");
+    e->grace_ms = wb_config_int(cfg, "stop.grace_ms");
+    e->headroom = wb_config_double(cfg, "limit.headroom");
+    e->aimd_step = (int)wb_config_int(cfg, "limit.aimd_step");
+    e->rng = (uint64_t)wb_config_int(cfg, "engine.seed");
     if (!e->rng)
         e->rng = (uint64_t)wb_clock_mono_ms() * 2654435761ULL + (uint64_t)(uintptr_t)e;
     if (!e->rng)

@@ -47,10 +47,10 @@ static double limit_get(const struct wb_engine *e, const char *model, enum wb_re
     char name[256];
     snprintf(name, sizeof name, "limit.%s.%s", model, what);
     if (e->cfg && wb_config_get(e->cfg, name))
-        return wb_config_get_double(e->cfg, name, dflt);
+        return wb_config_double(e->cfg, name);
     snprintf(name, sizeof name, "limit.%s.%s", kind_names[kind], what);
     if (e->cfg && wb_config_get(e->cfg, name))
-        return wb_config_get_double(e->cfg, name, dflt);
+        return wb_config_double(e->cfg, name);
     return dflt;
 }
 

@@ -886,11 +886,11 @@ static int model_batches(struct bctx *b, const char *model)
     return yes;
 }
 
-static double price(const struct run *r, const char *model, const char *dir, double dflt)
+static double price(const struct run *r, const char *model, const char *dir)
 {
     char name[256];
     snprintf(name, sizeof name, "price.%s.%s", model, dir);
-    return wb_config_get_double(r->cfg, name, dflt);
+    return wb_config_double(r->cfg, name);
 }
 
 int wb_run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *err)
@@ -910,8 +910,8 @@ int wb_run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *e
     o->lost = 0;
     if (r->opts.cache_only)
         return 0;
-    b.inline_max = (size_t)wb_config_get_int(r->cfg, "batch.inline_max_bytes", 20000000);
-    b.max_requests = (size_t)wb_config_get_int(r->cfg, "batch.max_requests", 10000);
+    b.inline_max = (size_t)wb_config_int(r->cfg, "batch.inline_max_bytes");
+    b.max_requests = (size_t)wb_config_int(r->cfg, "batch.max_requests");
     if (b.max_requests < 1)
         b.max_requests = 1;
     /* A job's results come back in one body (the operation, or the responses
@@ -919,20 +919,20 @@ int wb_run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *e
      * go in smaller jobs. */
     b.max_per_stage[WB_STAGE_DETAILS] = b.max_requests;
     b.max_per_stage[WB_STAGE_IMAGE] =
-        (size_t)wb_config_get_int(r->cfg, "batch.max_image_requests", 25);
+        (size_t)wb_config_int(r->cfg, "batch.max_image_requests");
     b.max_per_stage[WB_STAGE_AUDIO] =
-        (size_t)wb_config_get_int(r->cfg, "batch.max_speech_requests", 200);
+        (size_t)wb_config_int(r->cfg, "batch.max_speech_requests");
     for (int s = 0; s < WB_STAGE_COUNT; s++) {
         if (b.max_per_stage[s] < 1 || b.max_per_stage[s] > b.max_requests)
             b.max_per_stage[s] = b.max_requests;
     }
     /* Upload chunks: the SDK's 8 MiB unless set (tests use small ones). */
-    b.chunk = (size_t)wb_config_get_int(r->cfg, "batch.upload_chunk_bytes", (int64_t)8 << 20);
+    b.chunk = (size_t)wb_config_int(r->cfg, "batch.upload_chunk_bytes");
     if (b.chunk < 1)
         b.chunk = (size_t)8 << 20;
-    b.poll_first = wb_config_get_int(r->cfg, "batch.poll_first_ms", 5000);
-    b.poll_max = wb_config_get_int(r->cfg, "batch.poll_max_ms", 120000);
-    b.poll_factor = wb_config_get_double(r->cfg, "batch.poll_factor", 1.5);
+    b.poll_first = wb_config_int(r->cfg, "batch.poll_first_ms");
+    b.poll_max = wb_config_int(r->cfg, "batch.poll_max_ms");
+    b.poll_factor = wb_config_double(r->cfg, "batch.poll_factor");
     if (b.poll_first < 1)
         b.poll_first = 1;
     if (b.poll_factor < 1.0)
@@ -1042,8 +1042,8 @@ out:
         /* Batch price: half the interactive one unless price.<model>.batch_in/out is set. */
         const char *m = stage_model_of(r, WB_STAGE_DETAILS);
         o->cost_usd =
-            (double)b.tokens_in / 1e6 * price(r, m, "batch_in", price(r, m, "in", 0.30) / 2.0) +
-            (double)b.tokens_out / 1e6 * price(r, m, "batch_out", price(r, m, "out", 2.50) / 2.0);
+            (double)b.tokens_in / 1e6 * price(r, m, "batch_in") +
+            (double)b.tokens_out / 1e6 * price(r, m, "batch_out");
     }
     for (size_t i = 0; i < b.n_jobs; i++) {
         free(b.jobs[i].name);

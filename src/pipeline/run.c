@@ -295,7 +295,7 @@ static void job_stage_done(struct run *r, struct job *j, enum wb_stage s, enum o
 
 /* A stage of a merged request: every waiter gets the leader's result. */
 static const char *stage_model(const struct run *r, enum wb_stage s);
-static double price(const struct run *r, const char *model, const char *dir, double dflt);
+static double price(const struct run *r, const char *model, const char *dir);
 
 static void settle_one(struct run *r, struct job *j, struct stage_task *t)
 {
@@ -348,8 +348,8 @@ static void settle_one(struct run *r, struct job *j, struct stage_task *t)
         int64_t out = t->usage.output_tokens + t->usage.thought_tokens;
         r->stats.tokens_in += t->usage.prompt_tokens;
         r->stats.tokens_out += out;
-        r->cost_usd += (double)t->usage.prompt_tokens / 1e6 * price(r, m, "in", 0.30) +
-                       (double)out / 1e6 * price(r, m, "out", 2.50);
+        r->cost_usd += (double)t->usage.prompt_tokens / 1e6 * price(r, m, "in") +
+                       (double)out / 1e6 * price(r, m, "out");
     }
     job_stage_done(r, j, s, how);
 }
@@ -756,11 +756,11 @@ static void lease_beat(void *ud, int status)
 
 /* ---- progress ---- */
 
-static double price(const struct run *r, const char *model, const char *dir, double dflt)
+static double price(const struct run *r, const char *model, const char *dir)
 {
     char name[256];
     snprintf(name, sizeof name, "price.%s.%s", model, dir);
-    return wb_config_get_double(r->cfg, name, dflt);
+    return wb_config_double(r->cfg, name);
 }
 
 static void update_stats(struct run *r)
@@ -827,7 +827,7 @@ static const enum wb_req_kind stage_kind[WB_STAGE_COUNT] = { WB_REQ_TEXT, WB_REQ
  * lesson fades and the next 429 teaches a new one. */
 static void rates_load(struct run *r)
 {
-    double half = wb_config_get_double(r->cfg, "limit.learned_half_life_s", 3600);
+    double half = wb_config_double(r->cfg, "limit.learned_half_life_s");
     int64_t now = wb_clock_wall_s();
     if (half < 1)
         half = 1;
@@ -919,11 +919,11 @@ int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *
     r->speech_mode = wb_config_get(cfg, "speech_text");
     if (!r->speech_mode)
         r->speech_mode = "word";
-    r->batch_barrier = (int)wb_config_get_int(cfg, "pipeline.batch_barrier", 0);
-    r->lease_ttl_ms = wb_config_get_int(cfg, "pipeline.lease_ttl_ms", 30000);
+    r->batch_barrier = (int)wb_config_int(cfg, "pipeline.batch_barrier");
+    r->lease_ttl_ms = wb_config_int(cfg, "pipeline.lease_ttl_ms");
     if (r->lease_ttl_ms < 300)
         r->lease_ttl_ms = 300;
-    r->lease_poll_ms = wb_config_get_int(cfg, "pipeline.lease_poll_ms", 200);
+    r->lease_poll_ms = wb_config_int(cfg, "pipeline.lease_poll_ms");
     if (r->lease_poll_ms < 10)
         r->lease_poll_ms = 10;
     if (gethostname(r->host, sizeof r->host - 1) != 0)
@@ -936,7 +936,7 @@ int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *
         r->me.token = ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) ^ ((int64_t)getpid() << 40);
         r->me.token &= INT64_MAX;
     }
-    r->jobs_max = r->opts.jobs > 0 ? r->opts.jobs : (int)wb_config_get_int(cfg, "jobs", 16);
+    r->jobs_max = r->opts.jobs > 0 ? r->opts.jobs : (int)wb_config_int(cfg, "jobs");
     if (r->jobs_max < 1)
         r->jobs_max = 1;
     /* Each entry in the window has at most a picture and a clip on their
@@ -949,8 +949,8 @@ int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *
     af = wb_config_get(cfg, "audio_format");
     if (af && wb_audio_format_from_name(af) >= 0)
         r->audio_opts.format = (enum wb_audio_format)wb_audio_format_from_name(af);
-    r->audio_opts.trim = wb_config_get_bool(cfg, "audio_trim", 1);
-    r->image_size = (int)wb_config_get_int(cfg, "image_size", WB_IMAGE_MAX_PX_DEFAULT);
+    r->audio_opts.trim = wb_config_bool(cfg, "audio_trim");
+    r->image_size = (int)wb_config_int(cfg, "image_size");
     r->image_type = wb_image_type_from_name(wb_config_get(cfg, "image_format"));
     if (r->image_type == WB_IMAGE_UNKNOWN)
         r->image_type = WB_IMAGE_JPEG;
@@ -1106,7 +1106,7 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
      * its own (a commit costs ~4 ms of the loop's time with one): it
      * survives Ctrl-C and kill -9; the run syncs at its end.
      * pipeline.sync_commits = 1 syncs every commit. */
-    r->sync_each = wb_config_get_bool(r->cfg, "pipeline.sync_commits", 0);
+    r->sync_each = wb_config_bool(r->cfg, "pipeline.sync_commits");
     if (!r->sync_each) {
         struct wb_error serr = { 0 };
         if (wb_store_set_sync(r->store, 0, &serr) != 0)

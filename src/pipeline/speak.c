@@ -109,7 +109,7 @@ static int encode(const struct wb_config *cfg, const void *pcm, size_t len, int 
                             format);
     wb_audio_options_init(&o);
     o.format = (enum wb_audio_format)f;
-    o.trim = wb_config_get_bool(cfg, "audio_trim", 1);
+    o.trim = wb_config_bool(cfg, "audio_trim");
     o.pcm_rate = rate;
     o.pcm_channels = channels;
     return wb_audio_convert(pcm, len, &o, out, err);
@@ -246,7 +246,7 @@ static void dialogue_key(const struct wb_config *cfg, const char *prov, const ch
     wb_buf_appendf(&k, "dialogue|%s|%s|%s|%s|%s|%s|%d|", prov,
                    !strcmp(prov, "gemini") ? wb_config_get(cfg, "tts_model") : "espeak-ng",
                    wb_config_get(cfg, "voice"), wb_config_get(cfg, "voice2"),
-                   wb_config_get(cfg, "lang"), format, wb_config_get_bool(cfg, "audio_trim", 1));
+                   wb_config_get(cfg, "lang"), format, wb_config_bool(cfg, "audio_trim"));
     wb_buf_append(&k, script, len);
     wb_sha256_hex(k.data, k.len, hex);
     wb_buf_release(&k);

@@ -14,7 +14,6 @@
 #include "wordbank/log.h"
 #include "wordbank/text.h"
 
-#define EDICT_DEFAULT_PATH "/usr/share/edict/edict"
 #define WORD_MAX 1024
 #define LOOKUP_MAX 256
 
@@ -45,7 +44,7 @@ int text_cache_dir(const struct wb_config *cfg, struct wb_buf *out, struct wb_er
 int wb_edict_open(const struct wb_config *cfg, void (*progress)(void *ud, double frac), void *ud,
                   struct wb_edict **out, struct wb_error *err)
 {
-    const char *src = cfg ? wb_config_get(cfg, "edict_path") : NULL;
+    const char *src = wb_config_get(cfg, "edict_path"); /* cfg NULL: the default */
     struct wb_edict *d = NULL;
     struct wb_buf dir, path;
     struct stat st;
@@ -56,7 +55,7 @@ int wb_edict_open(const struct wb_config *cfg, void (*progress)(void *ud, double
     wb_buf_init(&path, 0);
     *out = NULL;
     if (!src || !*src)
-        src = EDICT_DEFAULT_PATH;
+        src = wb_settings_find("edict_path")->dflt; /* unset by the caller */
     if (stat(src, &st) != 0) {
         rc = wb_error_set(err, errno == ENOENT ? WB_ENOTFOUND : WB_EIO,
                           "EDICT dictionary %s: %s (install the edict package or set edict_path)",

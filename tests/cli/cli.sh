@@ -22,7 +22,7 @@ check "unknown option is named" has "unknown option '--frob'"
 expect "--help is 0" 0 --help
 check "--help lists the commands" bash -c 'grep -q "propagate" <<<"$0" && grep -q "export \[--format jsonl|csv|apkg\]" <<<"$0"' "$OUT"
 expect "bad --jobs is 2" 2 -j 0 list
-check "bad --jobs says why" has "--jobs takes a whole number from 1 to 10000"
+check "bad --jobs says why: the flag, the value and the range" has "--jobs: jobs = '0': it must be a whole number from 1 to 10000"
 expect "list on a missing bank is 3" 3 list --json
 check "...and creates nothing" test ! -e "$WORDBANK_DB"
 
@@ -51,7 +51,7 @@ check "config file sets a model" has "from-file  (config file)"
 GEMINI_API_KEY=$key WORDBANK_TEXT_MODEL=from-env expect "doctor with env and file is 3" 3 doctor
 check "env beats config file" has "from-env  (WORDBANK_TEXT_MODEL)"
 GEMINI_API_KEY=$key WORDBANK_TEXT_MODEL=from-env expect "doctor with a flag, env and file is 3" 3 --text-model from-flag doctor
-check "flag beats env" has "from-flag  (flag)"
+check "flag beats env (doctor names the flag)" has "from-flag  (--text-model)"
 rm wordbank.conf
 
 # Import / export round trip of the original format.

@@ -459,7 +459,7 @@ TEST(opts_from_config)
     snprintf(msg, sizeof msg, "key=%s", KEY);
     wb_secret_redact(msg, sizeof msg);
     CHECK(strstr(msg, KEY) == NULL);
-    wb_config_set(cfg, "image_api", "dalle", WB_SRC_FLAG);
-    CHECK_INT(wb_gemini_opts_from_config(cfg, &o, &err), WB_ECONFIG);
+    CHECK_INT(wb_config_set(cfg, "image_api", "dalle", WB_SRC_FLAG), WB_EINVAL); /* the table */
+    CHECK_STR(wb_config_get(cfg, "image_api"), "gemini");
     wb_config_free(cfg);
 }
