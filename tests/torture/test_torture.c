@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/torture.h"
 #include "core/util.h"
@@ -36,6 +37,20 @@
 typedef void (*scenario_fn)(unsigned long n, const char *dir);
 
 /* Set by disarm(): whether allocation n failed, how many the armed part made. */
+static const char *torture_name = "untortured";
+static unsigned long torture_n;
+
+/* Which run failed: said before a failing CHECK's message and a sanitizer's
+ * report. */
+static void say_n(void)
+{
+    if (torture_n)
+        fprintf(stderr, "# %s: with allocation %lu failing (rerun: WB_TORTURE_N=%lu test_torture %s)\n",
+                torture_name, torture_n, torture_n, torture_name);
+    else
+        fprintf(stderr, "# %s: in the untortured run\n", torture_name);
+}
+#define th_fail(...) (say_n(), th_fail(__VA_ARGS__))
 static int hit;
 static unsigned long counted;
 
@@ -74,15 +89,6 @@ static void rm_rf(const char *dir)
 extern int __lsan_do_recoverable_leak_check(void) __attribute__((weak));
 extern void __sanitizer_set_death_callback(void (*cb)(void)) __attribute__((weak));
 
-static const char *torture_name;
-static unsigned long torture_n;
-
-/* A sanitizer report is about to end the process: name the N. */
-static void on_death(void)
-{
-    fprintf(stderr, "# %s: allocation %lu failing (rerun: WB_TORTURE_N=%lu test_torture %s)\n",
-            torture_name, torture_n, torture_n, torture_name);
-}
 
 /* Leaks so far (LeakSanitizer's report is on stderr); 0 without it. */
 static int leaked(void)
@@ -101,10 +107,14 @@ static void torture(const char *name, scenario_fn fn)
     const char *one = getenv("WB_TORTURE_N");
 
     torture_name = name;
+    /* The store fsyncs every commit: run in memory (tmpfs) where there is one. */
+    if (access("/dev/shm", W_OK) == 0)
+        setenv("TMPDIR", "/dev/shm", 1);
     if (__sanitizer_set_death_callback)
-        __sanitizer_set_death_callback(on_death);
+        __sanitizer_set_death_callback(say_n);
     snprintf(dir, sizeof dir, "%s/run", th_tmpdir());
     /* Once untortured: the scenario works, and what loads once is loaded. */
+    torture_n = 0;
     CHECK(mkdir(dir, 0700) == 0);
     fn(ULONG_MAX, dir);
     total = counted;
@@ -134,6 +144,7 @@ static void torture(const char *name, scenario_fn fn)
                       "WB_TORTURE_N=k test_torture %s)",
                       name, checked + 1, n, name);
             checked = n;
+            fprintf(stderr, "# %s: N = 1 to %lu passed\n", name, n);
         }
         if (!hit)
             break;
