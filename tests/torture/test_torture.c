@@ -3,23 +3,27 @@
  * library's own, SQLite's and jansson's), until a run makes fewer than N
  * allocations. Every run must return 0 or a negative WB_E* code, give the
  * untortured result when it returns 0, and leave the store consistent
- * (reopened, integrity-checked). Under the sanitizers a crash or report names
- * its N, and LeakSanitizer checks for leaks every LEAK_EVERY runs. The runs
- * share this process (a process per N costs half a second under ASan: LSan's
- * exit check), after one untortured run has loaded what loads once.
+ * (reopened, integrity-checked). A crash, a sanitizer's report or a failing
+ * check names its N, and LeakSanitizer checks for leaks every LEAK_EVERY runs
+ * and at the end. The runs share one child process (a process per N costs
+ * half a second under ASan: LSan's exit check), after one untortured run has
+ * loaded what loads once.
  *
  * One N (for a debugger, or to pin down a leak):
  *   WB_TORTURE_N=57 ./test_torture store
  * Only count a scenario's allocations: WB_TORTURE_N=0.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
+#include <errno.h>
 #include <ftw.h>
 #include <iconv.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/torture.h"
@@ -105,7 +109,10 @@ static void torture(const char *name, scenario_fn fn)
 {
     char dir[4200];
     unsigned long n, total, checked = 0;
+    volatile unsigned long *at;
     const char *one = getenv("WB_TORTURE_N");
+    int status = 0;
+    pid_t pid;
 
     torture_name = name;
     /* The store fsyncs every commit: run in memory (tmpfs) where there is one. */
@@ -134,25 +141,45 @@ static void torture(const char *name, scenario_fn fn)
         }
         return;
     }
-    for (n = 1;; n++) {
-        torture_n = n;
-        CHECK(mkdir(dir, 0700) == 0);
-        fn(n, dir);
-        rm_rf(dir);
-        if (!hit || n % LEAK_EVERY == 0) {
-            CHECK_MSG(!leaked(),
-                      "%s: leaks with one of allocations %lu to %lu failing (rerun each: "
-                      "WB_TORTURE_N=k test_torture %s)",
-                      name, checked + 1, n, name);
-            checked = n;
-            fprintf(stderr, "# %s: N = 1 to %lu passed\n", name, hit ? n : n - 1);
+    /* The runs in a child, which tells its parent each N as it goes: a
+     * report by a sanitizer that is not ASan's (UBSan's runtime is its own)
+     * or a plain crash still names its N. */
+    at = mmap(NULL, sizeof *at, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(at != MAP_FAILED);
+    *at = 0;
+    fflush(stdout);
+    fflush(stderr);
+    CHECK((pid = fork()) >= 0);
+    if (pid == 0) {
+        for (n = 1;; n++) {
+            *at = torture_n = n;
+            CHECK(mkdir(dir, 0700) == 0);
+            fn(n, dir);
+            rm_rf(dir);
+            if (!hit || n % LEAK_EVERY == 0) {
+                CHECK_MSG(!leaked(),
+                          "%s: leaks with one of allocations %lu to %lu failing (rerun each: "
+                          "WB_TORTURE_N=k test_torture %s)",
+                          name, checked + 1, n, name);
+                checked = n;
+                fprintf(stderr, "# %s: N = 1 to %lu passed\n", name, hit ? n : n - 1);
+            }
+            if (!hit)
+                break;
         }
-        if (!hit)
-            break;
+        fprintf(stderr, "# %s: %lu allocations (%lu untortured), each failed once\n", name,
+                n - 1, total);
+        /* exit, not _exit: LeakSanitizer checks at exit. */
+        exit(n > 1 ? 0 : 3);
     }
-    fprintf(stderr, "# %s: %lu allocations (%lu untortured), each failed once\n", name, n - 1,
-            total);
-    CHECK(n > 1);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    torture_n = n = *at;
+    munmap((void *)at, sizeof *at);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "%s: %s %d with allocation %lu failing (rerun: WB_TORTURE_N=%lu test_torture %s)",
+              name, WIFSIGNALED(status) ? "killed by signal" : "exit status",
+              WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), n, n, name);
 }
 
 /* ---- the store: open (create and migrate), put, commit stages, list ---- */
