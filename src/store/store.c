@@ -461,7 +461,7 @@ out:
 /* Allocation-failure torture (core/torture.h): SQLite allocates through the
  * same counter as the library. SQLite needs each allocation's size, kept in
  * an 8-byte header. Installed before SQLite initialises. */
-#include "core/torture.h"
+#    include "core/torture.h"
 
 static void *store_torture_malloc(int n)
 {
@@ -514,8 +514,13 @@ static void store_torture_shutdown(void *ud)
 __attribute__((constructor)) static void store_torture_install(void)
 {
     static const sqlite3_mem_methods m = {
-        store_torture_malloc, store_torture_free, store_torture_realloc, store_torture_size,
-        store_torture_roundup, store_torture_init, store_torture_shutdown, NULL,
+        .xMalloc = store_torture_malloc,
+        .xFree = store_torture_free,
+        .xRealloc = store_torture_realloc,
+        .xSize = store_torture_size,
+        .xRoundup = store_torture_roundup,
+        .xInit = store_torture_init,
+        .xShutdown = store_torture_shutdown,
     };
     sqlite3_config(SQLITE_CONFIG_MALLOC, &m);
 }
