@@ -29,6 +29,7 @@
 #include "core/torture.h"
 #include "core/util.h"
 #include "providers/gemini.h"
+#include "providers/openai.h"
 #include "test.h"
 #include "wordbank/config.h"
 #include "wordbank/content.h"
@@ -375,6 +376,8 @@ static void gemini_once(unsigned long n, const char *dir)
         CHECK_STR(e.reading, "ねこ");
         CHECK_INT(e.n_examples, 2);
         CHECK_STR(e.examples[1].translation, "Our cat likes fish.");
+    } else {
+        CHECK(e.reading == NULL && e.n_examples == 0); /* nothing half-changed */
     }
     if (rc[1] == 0) {
         const void *p = wb_gemini_audio_pcm(&au, &len);
@@ -405,6 +408,64 @@ static void gemini_once(unsigned long n, const char *dir)
 TEST(gemini)
 {
     torture("gemini", gemini_once);
+}
+
+/* ---- the OpenAI answers: a chat completion with the card, an image ---- */
+
+static const char openai_chat[] =
+    "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,"
+    "\"message\":{\"role\":\"assistant\",\"content\":\"{\\\"word\\\":\\\"猫\\\","
+    "\\\"translation\\\":\\\"cat\\\",\\\"language_code\\\":\\\"ja\\\",\\\"reading\\\":"
+    "\\\"ねこ\\\",\\\"description\\\":\\\"A small furry pet.\\\",\\\"examples\\\":"
+    "[{\\\"text\\\":\\\"猫が寝ている。\\\",\\\"translation\\\":\\\"The cat sleeps.\\\"}],"
+    "\\\"image_description\\\":\\\"A cat asleep.\\\"}\",\"refusal\":null},"
+    "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":20,"
+    "\"total_tokens\":30}}";
+static const char openai_image[] = "{\"created\":1,\"data\":[{\"b64_json\":\"aGVsbG8gY2F0\"}]}";
+
+static void openai_once(unsigned long n, const char *dir)
+{
+    struct wb_entry e;
+    struct wb_usage u;
+    struct wb_api_error a;
+    struct wb_buf img;
+    int rc[2];
+    (void)dir;
+
+    wb_entry_init(&e);
+    e.word = strdup("猫");
+    e.translation = strdup("cat");
+    e.language = strdup("ja");
+    CHECK(e.word && e.translation && e.language);
+    wb_buf_init(&img, 0);
+
+    arm(n);
+    rc[0] = wb_openai_details_parse(openai_chat, strlen(openai_chat), &e, &u, &a);
+    rc[1] = wb_openai_image_parse(openai_image, strlen(openai_image), &img, &u, &a);
+    disarm();
+
+    for (int i = 0; i < 2; i++) {
+        CHECK_MSG(code_ok(rc[i]), "parser %d returned %d", i, rc[i]);
+        if (!hit)
+            CHECK_INT(rc[i], 0);
+    }
+    if (rc[0] == 0) {
+        CHECK_STR(e.reading, "ねこ");
+        CHECK_STR(e.description, "A small furry pet.");
+        CHECK_INT(e.n_examples, 1);
+        CHECK_STR(e.examples[0].translation, "The cat sleeps.");
+    } else {
+        CHECK(e.reading == NULL && e.n_examples == 0); /* nothing changed */
+    }
+    if (rc[1] == 0)
+        CHECK(img.len == 9 && !memcmp(img.data, "hello cat", 9));
+    wb_buf_release(&img);
+    wb_entry_release(&e);
+}
+
+TEST(openai)
+{
+    torture("openai", openai_once);
 }
 
 /* ---- the config file parser ---- */
