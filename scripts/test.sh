@@ -28,7 +28,9 @@ setup() { # dir, extra meson options...
 broken() { echo "FAILED $1"; echo "0 passed, 1 failed"; exit 1; }
 
 setup build || broken "the build tree does not build (build.build.log)"
-setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+# The sanitizer tree also runs the allocation-failure torture (tests/torture;
+# the option's auto value turns it on in any AddressSanitizer tree).
+setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dtorture=enabled \
   -Dc_args=-fno-sanitize-recover=all -Dc_link_args=-fno-sanitize-recover=all ||
   broken "the sanitizer tree does not build (build-asan.build.log)"
 

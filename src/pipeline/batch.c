@@ -273,12 +273,15 @@ static int commit_result(struct bctx *b, struct job *j, enum wb_stage s, const c
             rc = WB_ENOMEM;
         } else if ((rc = wb_gemini_details_parse(res->response, res->response_len, &d, &u,
                                                  &aerr)) == 0) {
-            wb_str_set(&j->e.reading, d.reading);
-            wb_str_set(&j->e.description, d.description);
-            wb_str_set(&j->e.image_description, d.image_description);
+            /* Never details done with half of the answer. */
+            if (wb_str_set(&j->e.reading, d.reading) ||
+                wb_str_set(&j->e.description, d.description) ||
+                wb_str_set(&j->e.image_description, d.image_description))
+                rc = WB_ENOMEM;
             wb_entry_clear_examples(&j->e);
-            for (size_t i = 0; i < d.n_examples; i++)
-                wb_entry_add_example(&j->e, d.examples[i].text, d.examples[i].translation);
+            for (size_t i = 0; !rc && i < d.n_examples; i++)
+                if (wb_entry_add_example(&j->e, d.examples[i].text, d.examples[i].translation))
+                    rc = WB_ENOMEM;
         } else {
             snprintf(why, sizeof why, "%s", aerr.message);
         }

@@ -191,8 +191,10 @@ int run_commit_stage(struct run *r, struct job *j, enum wb_stage s, int status, 
         info.tokens_out = u->output_tokens + u->thought_tokens;
     }
     info.updated_at = wb_clock_wall_s();
-    if ((rc = wb_stage_info_copy(&j->e.stages[s], &info)))
+    if ((rc = wb_stage_info_copy(&j->e.stages[s], &info))) {
+        run_fatal(r, rc, "out of memory"); /* never a stage made and not kept */
         return rc;
+    }
     if (s == WB_STAGE_DETAILS)
         rc = wb_store_set_details(r->store, &j->e, &err);
     else
@@ -297,6 +299,23 @@ static void job_stage_done(struct run *r, struct job *j, enum wb_stage s, enum o
 static const char *stage_model(const struct run *r, enum wb_stage s);
 static double price(const struct run *r, const char *model, const char *dir);
 
+/* Take what the provider wrote; the key and context stay ours. WB_ENOMEM
+ * when any of it could not be copied. */
+static int take_details(struct run *r, struct job *j, const struct stage_task *t)
+{
+    int rc = wb_str_set(&j->e.reading, t->details.reading) ||
+             wb_str_set(&j->e.description, t->details.description) ||
+             wb_str_set(&j->e.image_description, t->details.image_description);
+    wb_entry_clear_examples(&j->e);
+    for (size_t i = 0; !rc && i < t->details.n_examples; i++)
+        rc = wb_entry_add_example(&j->e, t->details.examples[i].text,
+                                  t->details.examples[i].translation);
+    if (rc)
+        return WB_ENOMEM;
+    run_japanese_details(r, &j->e);
+    return 0;
+}
+
 static void settle_one(struct run *r, struct job *j, struct stage_task *t)
 {
     enum wb_stage s = t->stage;
@@ -304,18 +323,13 @@ static void settle_one(struct run *r, struct job *j, struct stage_task *t)
     struct wb_stage_counts *c = &r->stats.stage[s];
 
     c->in_flight--;
+    if (how == STAGE_OK && s == WB_STAGE_DETAILS && take_details(r, j, t) != 0) {
+        /* Never details done with half of the answer. */
+        t->status = WB_ENOMEM;
+        snprintf(t->message, sizeof t->message, "out of memory");
+        how = STAGE_FAILED;
+    }
     if (how == STAGE_OK) {
-        if (s == WB_STAGE_DETAILS) {
-            /* Take what the provider wrote; the key and context stay ours. */
-            wb_str_set(&j->e.reading, t->details.reading);
-            wb_str_set(&j->e.description, t->details.description);
-            wb_str_set(&j->e.image_description, t->details.image_description);
-            wb_entry_clear_examples(&j->e);
-            for (size_t i = 0; i < t->details.n_examples; i++)
-                wb_entry_add_example(&j->e, t->details.examples[i].text,
-                                     t->details.examples[i].translation);
-            run_japanese_details(r, &j->e);
-        }
         if (run_commit_stage(r, j, s, 0, NULL, t->file, t->model, t->voice,
                              j == t->job ? &t->usage : NULL) == 0) {
             c->done++;

@@ -18,6 +18,8 @@ int offline_prepare(struct run *r, struct wb_error *err)
     }
     if (r->prov[WB_STAGE_DETAILS] == PROV_OFFLINE && !r->edict) {
         rc = wb_edict_open(r->cfg, NULL, NULL, &r->edict, err);
+        if (rc == WB_ENOMEM) /* no details without their meaning (the torture run) */
+            return rc;
         if (rc) {
             /* Readings still work without the dictionary. */
             wb_log(WB_LOG_WARN, "offline: no EDICT dictionary, meanings stay empty: %s",

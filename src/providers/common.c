@@ -145,12 +145,21 @@ static const char *nonblank_field(const json_t *card, const char *name)
     return nonblank(v) ? v : NULL;
 }
 
+static void prov_swap_str(char **a, char **b)
+{
+    char *t = *a;
+    *a = *b;
+    *b = t;
+}
+
 int prov_card_apply(const char *text, size_t len, struct wb_entry *e, struct wb_api_error *aerr)
 {
     json_t *card = load_card(text, len);
     const json_t *ex, *x;
+    struct wb_entry got;
     size_t i;
     int rc = 0;
+    wb_entry_init(&got);
     if (!json_is_object(card)) {
         rc = prov_fail(aerr, WB_EPARSE, 1, "the model's answer is not a JSON object (%zu bytes)",
                        len);
@@ -165,27 +174,38 @@ int prov_card_apply(const char *text, size_t len, struct wb_entry *e, struct wb_
         rc = prov_fail(aerr, WB_EPARSE, 1, "the model's answer has no usable example");
         goto out;
     }
-    /* Commit: only now is e changed, so a failed parse leaves it as it was. */
-    if (wb_str_set(&e->description, field(card, "description")) ||
-        wb_str_set(&e->image_description, nonblank_field(card, "image_description")) ||
-        wb_str_set(&e->reading, nonblank_field(card, "reading")) ||
+    /* Copy everything first, then commit: only then is e changed, so a failed
+     * parse (running out of memory too) leaves it as it was. */
+    if (wb_str_set(&got.description, field(card, "description")) ||
+        wb_str_set(&got.image_description, nonblank_field(card, "image_description")) ||
+        wb_str_set(&got.reading, nonblank_field(card, "reading")) ||
         ((!e->language || !*e->language) && nonblank_field(card, "language_code") &&
-         wb_str_set(&e->language, field(card, "language_code")))) {
+         wb_str_set(&got.language, field(card, "language_code")))) {
         rc = prov_fail(aerr, WB_ENOMEM, 0, "out of memory");
         goto out;
     }
-    wb_entry_clear_examples(e);
     json_array_foreach(ex, i, x)
     {
         const char *t = example_text(x), *tr = json_is_object(x) ? field(x, "translation") : NULL;
         if (!nonblank(t) || i >= PROV_MAX_EXAMPLES)
             continue;
-        if (wb_entry_add_example(e, t, nonblank(tr) ? tr : NULL)) {
+        if (wb_entry_add_example(&got, t, nonblank(tr) ? tr : NULL)) {
             rc = prov_fail(aerr, WB_ENOMEM, 0, "out of memory");
             goto out;
         }
     }
+    prov_swap_str(&e->description, &got.description);
+    prov_swap_str(&e->image_description, &got.image_description);
+    prov_swap_str(&e->reading, &got.reading);
+    if (got.language)
+        prov_swap_str(&e->language, &got.language);
+    wb_entry_clear_examples(e);
+    e->examples = got.examples;
+    e->n_examples = got.n_examples;
+    got.examples = NULL;
+    got.n_examples = 0;
 out:
+    wb_entry_release(&got); /* what e had, or the copies of a failed parse */
     json_decref(card);
     return rc;
 }

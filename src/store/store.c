@@ -456,3 +456,72 @@ out:
     wb_buf_release(&found);
     return rc;
 }
+
+#ifdef WB_TORTURE
+/* Allocation-failure torture (core/torture.h): SQLite allocates through the
+ * same counter as the library. SQLite needs each allocation's size, kept in
+ * an 8-byte header. Installed before SQLite initialises. */
+#    include "core/torture.h"
+
+static void *store_torture_malloc(int n)
+{
+    sqlite3_int64 *p = core_torture_malloc((size_t)n + 8);
+    if (!p)
+        return NULL;
+    p[0] = n;
+    return p + 1;
+}
+
+static void store_torture_free(void *p)
+{
+    if (p)
+        free((sqlite3_int64 *)p - 1);
+}
+
+static void *store_torture_realloc(void *p, int n)
+{
+    sqlite3_int64 *q;
+    if (!p)
+        return store_torture_malloc(n);
+    q = core_torture_realloc((sqlite3_int64 *)p - 1, (size_t)n + 8);
+    if (!q)
+        return NULL;
+    q[0] = n;
+    return q + 1;
+}
+
+static int store_torture_size(void *p)
+{
+    return p ? (int)((sqlite3_int64 *)p)[-1] : 0;
+}
+
+static int store_torture_roundup(int n)
+{
+    return (n + 7) & ~7;
+}
+
+static int store_torture_init(void *ud)
+{
+    (void)ud;
+    return SQLITE_OK;
+}
+
+static void store_torture_shutdown(void *ud)
+{
+    (void)ud;
+}
+
+__attribute__((constructor)) static void store_torture_install(void)
+{
+    static const sqlite3_mem_methods m = {
+        .xMalloc = store_torture_malloc,
+        .xFree = store_torture_free,
+        .xRealloc = store_torture_realloc,
+        .xSize = store_torture_size,
+        .xRoundup = store_torture_roundup,
+        .xInit = store_torture_init,
+        .xShutdown = store_torture_shutdown,
+    };
+    sqlite3_config(SQLITE_CONFIG_MALLOC, &m);
+}
+#endif

@@ -227,25 +227,34 @@ struct pick_key {
     int score, overlap, hint, common, early;
 };
 
-static void sense_key(const struct wb_edict_entry *e, size_t i, size_t j, const char *translation,
-                      const char *context, const char *reading_hint, struct pick_key *k)
+/* 0, or WB_ENOMEM when a score could not be measured. */
+static int sense_key(const struct wb_edict_entry *e, size_t i, size_t j, const char *translation,
+                     const char *context, const char *reading_hint, struct pick_key *k)
 {
     const char *r = e[i].reading ? e[i].reading : e[i].headword;
     const struct wb_edict_sense *s = &e[i].senses[j];
     size_t at = 0;
+    int o1, o2;
 
     k->score = 0;
     for (size_t g = 0; translation && *translation && g < s->n_glosses; g++) {
         int v = text_gloss_score(translation, s->glosses[g]);
+        if (v < 0)
+            return v;
         if (v > k->score) {
             k->score = v;
             at = g;
         }
     }
-    k->overlap = text_sense_overlap(translation, s) + text_sense_overlap(context, s);
+    if ((o1 = text_sense_overlap(translation, s)) < 0)
+        return o1;
+    if ((o2 = text_sense_overlap(context, s)) < 0)
+        return o2;
+    k->overlap = o1 + o2;
     k->hint = reading_hint && *reading_hint && strcmp(r, reading_hint) == 0;
     k->common = e[i].common != 0;
     k->early = k->score > 0 ? -(int)(at > 8 ? 8 : at) : 0;
+    return 0;
 }
 
 static int key_cmp(const struct pick_key *a, const struct pick_key *b)
@@ -269,7 +278,9 @@ int edict_pick(const struct wb_edict_entry *e, size_t n, const char *translation
     *ei = *si = 0;
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < e[i].n_senses; j++) {
-            sense_key(e, i, j, translation, context, reading_hint, &k);
+            int rc = sense_key(e, i, j, translation, context, reading_hint, &k);
+            if (rc)
+                return rc;
             if (key_cmp(&k, &best) > 0) {
                 best = k;
                 *ei = i;
@@ -280,7 +291,8 @@ int edict_pick(const struct wb_edict_entry *e, size_t n, const char *translation
     return best.score < 0 ? 0 : best.score;
 }
 
-/* The best (score, overlap) of the entries read as hira (hiragana). */
+/* The best (score, overlap) of the entries read as hira (hiragana): 1 when
+ * an entry is read so, 0 when none is, WB_ENOMEM. */
 static int reading_strength(const struct wb_edict_entry *e, size_t n, const char *hira,
                             const char *translation, const char *context, struct pick_key *out)
 {
@@ -290,16 +302,20 @@ static int reading_strength(const struct wb_edict_entry *e, size_t n, const char
     wb_buf_init(&h, 0);
     out->score = out->overlap = -1;
     out->hint = out->common = out->early = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && found >= 0; i++) {
         wb_buf_reset(&h);
-        if (wb_kana_to_hiragana(e[i].reading ? e[i].reading : e[i].headword, &h) != 0)
+        if (wb_kana_to_hiragana(e[i].reading ? e[i].reading : e[i].headword, &h) != 0) {
+            found = WB_ENOMEM;
             break;
+        }
         if (strcmp(h.data, hira) != 0)
             continue;
         found = 1;
         for (size_t j = 0; j < e[i].n_senses; j++) {
             struct pick_key k;
-            sense_key(e, i, j, translation, context, NULL, &k);
+            if ((found = sense_key(e, i, j, translation, context, NULL, &k)) < 0)
+                break;
+            found = 1;
             k.hint = k.common = k.early = 0;
             if (key_cmp(&k, out) > 0)
                 *out = k;
@@ -313,10 +329,12 @@ int edict_reading_fits(const struct wb_edict_entry *e, size_t n, const char *hir
                        const char *translation, const char *context, size_t ei, size_t si)
 {
     struct pick_key best, have;
+    int rc = reading_strength(e, n, hira, translation, context, &have);
 
-    if (!reading_strength(e, n, hira, translation, context, &have))
-        return 0;
-    sense_key(e, ei, si, translation, context, NULL, &best);
+    if (rc <= 0)
+        return rc;
+    if ((rc = sense_key(e, ei, si, translation, context, NULL, &best)) != 0)
+        return rc;
     best.hint = best.common = best.early = 0;
     return key_cmp(&have, &best) >= 0;
 }
@@ -338,7 +356,11 @@ int wb_edict_describe(struct wb_edict *d, const char *word, const char *translat
 
     if (rc)
         goto out;
-    edict_pick(e, n, translation, context, NULL, &ei, &si);
+    if ((rc = edict_pick(e, n, translation, context, NULL, &ei, &si)) < 0) {
+        wb_error_set(err, rc, "%s", wb_strerror(rc));
+        goto out;
+    }
+    rc = 0;
     for (size_t g = 0; g < e[ei].senses[si].n_glosses && rc == 0; g++) {
         if (g > 0)
             rc = wb_buf_appends(description_out, "; ");

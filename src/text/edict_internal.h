@@ -44,13 +44,14 @@ void edict_unmap(struct edict_map *m);
 /* The best (entry, sense) among n looked-up entries for a translation and a
  * context (either may be NULL), preferring entries whose reading is
  * reading_hint (may be NULL) on a tie; returns the match score (0: nothing
- * matched, the first sense won). */
+ * matched, the first sense won), or WB_ENOMEM. */
 struct wb_edict_entry;
 int edict_pick(const struct wb_edict_entry *e, size_t n, const char *translation,
                const char *context, const char *reading_hint, size_t *ei, size_t *si);
 /* 1 when an entry read as hira (hiragana) has a sense that matches the
  * translation and context as well as sense si of entry ei does (the gloss
- * order and hints left aside): a reading EDICT gives for this meaning too. */
+ * order and hints left aside): a reading EDICT gives for this meaning too.
+ * WB_ENOMEM when it could not be measured. */
 int edict_reading_fits(const struct wb_edict_entry *e, size_t n, const char *hira,
                        const char *translation, const char *context, size_t ei, size_t si);
 /* An exclusive lock beside the index: returns the fd to close, or -1. */

@@ -352,13 +352,13 @@ int text_gloss_score(const char *translation, const char *gloss)
     wb_buf_init(&t, 0);
     wb_buf_init(&g, 0);
     if (text_gloss_normalize(gloss, strlen(gloss), &g) != 0)
-        goto out;
+        goto oom;
     /* "cat; kitty" or "cat, feline": each alternative on its own. */
     while (*p) {
         size_t l = strcspn(p, ";,/");
         wb_buf_reset(&t);
         if (text_gloss_normalize(p, l, &t) != 0)
-            goto out;
+            goto oom;
         int s = score_one(t.data, g.data);
         if (s > best)
             best = s;
@@ -368,6 +368,9 @@ out:
     wb_buf_release(&t);
     wb_buf_release(&g);
     return best;
+oom: /* never a low score in place of an answer */
+    best = WB_ENOMEM;
+    goto out;
 }
 
 /* Lowercase ASCII words of s (parentheses kept, stopwords dropped) appended to
@@ -420,15 +423,15 @@ int text_sense_overlap(const char *query, const struct wb_edict_sense *s)
     wb_buf_init(&q, 0);
     wb_buf_init(&g, 0);
     if (bag_add(&q, query) != 0)
-        goto out;
+        goto oom;
     for (size_t i = 0; i < s->n_glosses; i++)
         if (bag_add(&g, s->glosses[i]) != 0)
-            goto out;
+            goto oom;
     for (const char *t = s->tags; t && *t;) {
         size_t l = strcspn(t, ",");
         const char *w = tag_word(t, l);
         if (w && (wb_buf_appends(&g, w) != 0 || wb_buf_appendc(&g, ' ') != 0))
-            goto out;
+            goto oom;
         t += l + (t[l] == ',');
     }
     /* Each distinct query word found among the sense's words counts once. */
@@ -450,4 +453,7 @@ out:
     wb_buf_release(&q);
     wb_buf_release(&g);
     return found;
+oom:
+    found = WB_ENOMEM;
+    goto out;
 }

@@ -195,9 +195,17 @@ static int annotate(struct wb_text *t, struct wb_edict *d, struct wb_extract_ite
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }
-    if (!d || wb_edict_lookup(d, it->base, &e, &n, NULL) != 0)
+    if (!d)
         goto out;
-    edict_pick(e, n, NULL, NULL, it->reading, &ei, &si);
+    if ((rc = wb_edict_lookup(d, it->base, &e, &n, NULL)) != 0) {
+        /* Not in EDICT: no gloss; out of memory is an error. */
+        rc = rc == WB_ENOMEM ? wb_error_set(err, rc, "out of memory") : 0;
+        goto out;
+    }
+    if (edict_pick(e, n, NULL, NULL, it->reading, &ei, &si) < 0) {
+        rc = wb_error_set(err, WB_ENOMEM, "out of memory");
+        goto out;
+    }
     if (e[ei].senses[si].n_glosses > 0 &&
         !(it->gloss = clean_gloss(e[ei].senses[si].glosses[0])))
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");

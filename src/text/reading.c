@@ -222,7 +222,8 @@ int wb_text_check_reading(struct wb_text *t, struct wb_edict *d, const char *wor
         keep = keep_headword(e, n, word);
     }
     if (keep > 0) {
-        edict_pick(e, keep, translation, context, NULL, &ei, &si);
+        if (edict_pick(e, keep, translation, context, NULL, &ei, &si) < 0)
+            goto oom;
         chosen = e[ei].reading ? e[ei].reading : e[ei].headword;
         if (!g.len) {
             *verdict = WB_READING_FILLED;
@@ -232,6 +233,8 @@ int wb_text_check_reading(struct wb_text *t, struct wb_edict *d, const char *wor
             /* The given reading stands when EDICT has it for this word and it
              * fits the translation as well as the one we would choose. */
             int stands = edict_reading_fits(e, keep, g.data, translation, context, ei, si);
+            if (stands < 0)
+                goto oom;
             if (!stands)
                 *verdict = WB_READING_CORRECTED;
             /* The given reading as EDICT writes it. */

@@ -20,13 +20,15 @@ int text_utf8_decode(const unsigned char *s, size_t n, int32_t *cp);
  * one space, a leading "to "/"a "/"an "/"the " dropped: the form in which
  * glosses and translations are compared. */
 int text_gloss_normalize(const char *s, size_t len, struct wb_buf *out);
-/* How well translation matches one gloss, 0 (not at all) .. 100 (the same). */
+/* How well translation matches one gloss, 0 (not at all) .. 100 (the same);
+ * WB_ENOMEM (negative) when it could not be measured. */
 int text_gloss_score(const char *translation, const char *gloss);
 /* How many distinct words of query (parentheses included, stopwords left
  * out) appear in a sense's glosses or as the word of one of its register tags
  * (hum -> humble, hon -> honorific, ...): "to pour (into a cup)" shares
  * "pour", "into" and "cup" with "to pour (into a vessel)/to fill (a cup,
- * bowl, etc.) with". */
+ * bowl, etc.) with".
+ * WB_ENOMEM (negative) when it could not be counted. */
 struct wb_edict_sense;
 int text_sense_overlap(const char *query, const struct wb_edict_sense *s);
 
