@@ -145,10 +145,10 @@ static const char *prov_opt_str(const char *v, const char *dflt)
 static const char *stage_model_of(const struct run *r, enum wb_stage s)
 {
     if (s == WB_STAGE_DETAILS)
-        return prov_opt_str(r->gem.text_model, WB_GEMINI_DEFAULT_TEXT_MODEL);
+        return prov_opt_str(run_gemini_opts(r)->text_model, WB_GEMINI_DEFAULT_TEXT_MODEL);
     if (s == WB_STAGE_IMAGE)
-        return prov_opt_str(r->gem.image_model, WB_GEMINI_DEFAULT_IMAGE_MODEL);
-    return prov_opt_str(r->gem.tts_model, WB_GEMINI_DEFAULT_TTS_MODEL);
+        return prov_opt_str(run_gemini_opts(r)->image_model, WB_GEMINI_DEFAULT_IMAGE_MODEL);
+    return prov_opt_str(run_gemini_opts(r)->tts_model, WB_GEMINI_DEFAULT_TTS_MODEL);
 }
 
 /* "B|stage|word|translation|language": carried by a job already. */
@@ -363,7 +363,7 @@ static int collect_results(struct bctx *b, struct bjob *bj, struct wb_error *err
         struct call c;
         struct wb_api_error aerr;
         wb_http_request_init(&req);
-        if ((rc = wb_gemini_download_request(&r->gem, bj->op.responses_file, &req, err)))
+        if ((rc = wb_gemini_download_request(run_gemini_opts(r), bj->op.responses_file, &req, err)))
             return rc;
         if ((rc = http_call(r->eng, &req, &c, err))) {
             call_release(&c);
@@ -444,7 +444,7 @@ static int poll_job(struct bctx *b, struct bjob *bj, struct wb_error *err)
     struct call c;
     int rc;
     wb_http_request_init(&req);
-    if ((rc = wb_gemini_batch_get_request(&r->gem, bj->name, &req, err)))
+    if ((rc = wb_gemini_batch_get_request(run_gemini_opts(r), bj->name, &req, err)))
         return rc;
     rc = http_call(r->eng, &req, &c, err);
     if (rc == WB_EMODEL && c.http == 404) {
@@ -564,7 +564,7 @@ static int upload(struct bctx *b, const char *display, const struct wb_buf *data
     int rc;
     *file_name = NULL;
     wb_http_request_init(&req);
-    if ((rc = wb_gemini_upload_start_request(&r->gem, display, data->len, "application/jsonl", &req,
+    if ((rc = wb_gemini_upload_start_request(run_gemini_opts(r), display, data->len, "application/jsonl", &req,
                                              err)))
         return rc;
     if ((rc = http_call(r->eng, &req, &c, err))) {
@@ -580,7 +580,7 @@ static int upload(struct bctx *b, const char *display, const struct wb_buf *data
         size_t n = data->len - off > b->chunk ? b->chunk : data->len - off;
         int final = off + n == data->len;
         wb_http_request_init(&req);
-        if ((rc = wb_gemini_upload_chunk_request(&r->gem, url, data->data + off, n, off, final,
+        if ((rc = wb_gemini_upload_chunk_request(run_gemini_opts(r), url, data->data + off, n, off, final,
                                                  &req, err)))
             break;
         if ((rc = http_call(r->eng, &req, &c, err))) {
@@ -648,7 +648,7 @@ static int submit(struct bctx *b, enum wb_stage s, const struct wb_gemini_batch_
         return rc;
     }
     wb_http_request_init(&req);
-    if ((rc = wb_gemini_batch_create_request(&r->gem, model, display, items, n, file, &req, err))) {
+    if ((rc = wb_gemini_batch_create_request(run_gemini_opts(r), model, display, items, n, file, &req, err))) {
         wb_store_batch_remove(r->store, pending, NULL);
         free(file);
         return rc;
@@ -705,7 +705,7 @@ static int resolve_pending(struct bctx *b, const struct wb_batch_job *known, siz
         struct call c;
         char *next = NULL;
         wb_http_request_init(&req);
-        if ((rc = wb_gemini_batch_list_request(&r->gem, 100, token, &req, err)))
+        if ((rc = wb_gemini_batch_list_request(run_gemini_opts(r), 100, token, &req, err)))
             break;
         if ((rc = http_call(r->eng, &req, &c, err))) {
             call_release(&c);
@@ -740,7 +740,7 @@ static int resolve_pending(struct bctx *b, const struct wb_batch_job *known, siz
                 struct wb_error e2 = { 0 };
                 struct call c;
                 wb_http_request_init(&req);
-                if (wb_gemini_batch_cancel_request(&r->gem, ops[k].name, &req, &e2) == 0) {
+                if (wb_gemini_batch_cancel_request(run_gemini_opts(r), ops[k].name, &req, &e2) == 0) {
                     http_call(r->eng, &req, &c, &e2);
                     call_release(&c);
                 }
@@ -770,14 +770,14 @@ static int stage_body(struct bctx *b, struct job *j, enum wb_stage s, struct wb_
     int rc;
     wb_http_request_init(req);
     if (s == WB_STAGE_DETAILS)
-        return wb_gemini_details_request(&r->gem, &j->e, req, err);
+        return wb_gemini_details_request(run_gemini_opts(r), &j->e, req, err);
     if (s == WB_STAGE_IMAGE) {
         text = wb_prompt_image(j->e.image_description);
-        rc = text ? wb_gemini_image_request(&r->gem, text, req, err)
+        rc = text ? wb_gemini_image_request(run_gemini_opts(r), text, req, err)
                   : wb_error_set(err, WB_ENOMEM, "out of memory");
     } else {
         text = wb_prompt_speech_text(&j->e, r->speech_mode);
-        rc = text ? wb_gemini_speech_request_unary(&r->gem, text, wb_config_get(r->cfg, "voice"),
+        rc = text ? wb_gemini_speech_request_unary(run_gemini_opts(r), text, wb_config_get(r->cfg, "voice"),
                                                    req, err)
                   : wb_error_set(err, WB_ENOMEM, "out of memory");
     }
@@ -877,7 +877,7 @@ static int model_batches(struct bctx *b, const char *model)
     int yes = 0;
     memset(&c, 0, sizeof c);
     wb_http_request_init(&req);
-    if (wb_gemini_model_get_request(&b->r->gem, model, &req, &err) == 0 &&
+    if (wb_gemini_model_get_request(run_gemini_opts(b->r), model, &req, &err) == 0 &&
         http_call(b->r->eng, &req, &c, &err) == 0) {
         wb_api_error_clear(&aerr);
         yes = wb_gemini_model_supports(c.body.data, c.body.len, "batchGenerateContent", &aerr) == 1;
@@ -948,11 +948,11 @@ int wb_run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *e
      * speech only when its model takes batchGenerateContent. */
     for (int s = 0; s < WB_STAGE_COUNT; s++) {
         int wanted = 0;
-        if (r->prov[s] != PROV_GEMINI || (r->opts.skip & WB_STAGE_BIT(s)))
+        if (!r->prov[s]->batch || (r->opts.skip & WB_STAGE_BIT(s)))
             continue;
         for (size_t i = 0; i < r->n_jobs && !wanted; i++)
             wanted = (r->jobs[i].want & WB_STAGE_BIT(s)) != 0;
-        if (s == WB_STAGE_IMAGE && r->gem.image_api && !strcmp(r->gem.image_api, "imagen")) {
+        if (s == WB_STAGE_IMAGE && run_gemini_opts(r)->image_api && !strcmp(run_gemini_opts(r)->image_api, "imagen")) {
             if (wanted)
                 notice(&b, "pictures through Imagen (:predict) are made interactively");
             continue;

@@ -12,12 +12,11 @@
 #include "engine/engine.h"
 #include "providers/gemini.h"
 #include "providers/openai.h"
+#include "providers/provider.h"
 #include "wordbank/media.h"
 #include "wordbank/offline.h"
 #include "wordbank/pipeline.h"
 #include "wordbank/text.h"
-
-enum provider_kind { PROV_NONE = 0, PROV_GEMINI, PROV_OPENAI, PROV_OFFLINE };
 
 /* One entry of the run. */
 struct job {
@@ -40,12 +39,12 @@ struct job {
 struct stage_task {
     struct job *job;       /* the leader; followers hang on the shared request */
     enum wb_stage stage;
-    enum provider_kind prov;
+    const struct prov_ops *ops; /* the stage's provider */
     char *model, *voice;
     char *share_key;       /* identical requests in this run merge on this key */
     /* results */
     struct wb_entry details;         /* details: parsed into a scratch entry */
-    struct wb_gemini_audio audio;    /* speech: the stream consumer */
+    struct prov_speech *speech;      /* speech: the provider's stream state, or NULL */
     struct wb_buf media;             /* raw image or encoded audio bytes */
     struct wb_buf pcm;               /* raw PCM for encoding */
     int pcm_rate, pcm_channels;
@@ -83,9 +82,8 @@ struct run {
     char *db_real;      /* the database's absolute path (pending markers name it) */
     struct wb_run_opts opts;
     struct wb_engine *eng;
-    struct wb_gemini_opts gem;
-    struct wb_openai_opts oai;
-    enum provider_kind prov[WB_STAGE_COUNT];
+    void *popts[PROV_COUNT];                 /* each provider's options (ops->opts_size) */
+    const struct prov_ops *prov[WB_STAGE_COUNT]; /* each stage's provider */
     const char *lang;
     const char *speech_mode;
     struct wb_audio_options audio_opts;
@@ -161,19 +159,13 @@ int run_commit_stage(struct run *r, struct job *j, enum wb_stage s, int status, 
                      const char *file, const char *model, const char *voice,
                      const struct wb_usage *u);
 void run_fatal(struct run *r, int code, const char *msg);
-struct stage_task *task_new(struct job *j, enum wb_stage s, enum provider_kind p);
+struct stage_task *task_new(struct job *j, enum wb_stage s, const struct prov_ops *p);
 void task_free(struct stage_task *t);
 void task_fail(struct stage_task *t, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* stages_gemini.c */
-int gemini_start(struct stage_task *t);
-/* stages_openai.c */
-int openai_start(struct stage_task *t);
-/* One speech request on its own engine (wordbank tts --provider openai): PCM
- * into pcm, its rate and channels. */
-int openai_say(const struct wb_config *cfg, const char *text, struct wb_buf *pcm, int *rate,
-               int *channels, struct wb_error *err);
+/* stages.c: start a stage's request with its provider's table */
+int stage_request_start(struct stage_task *t);
 /* stages_offline.c */
 int offline_start(struct stage_task *t);
 int offline_prepare(struct run *r, struct wb_error *err);
@@ -190,5 +182,11 @@ int stage_submit(struct stage_task *t, struct wb_http_request *req, const struct
                  int rc, struct wb_error *err);
 void media_finish_audio(struct stage_task *t);
 void media_finish_image(struct stage_task *t);
+
+/* The Gemini options (the batch API is Gemini's). */
+static inline const struct wb_gemini_opts *run_gemini_opts(const struct run *r)
+{
+    return (const struct wb_gemini_opts *)r->popts[PROV_GEMINI];
+}
 
 #endif

@@ -56,7 +56,7 @@ int run_plan(struct run *r, struct wb_error *err)
                 c->cached++;
                 continue;
             }
-            if (r->opts.cache_only || (s == WB_STAGE_IMAGE && r->prov[s] == PROV_OFFLINE)) {
+            if (r->opts.cache_only || (s == WB_STAGE_IMAGE && r->prov[s]->local)) {
                 c->skipped++; /* offline makes no pictures; cache-only makes nothing */
                 continue;
             }

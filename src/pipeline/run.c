@@ -82,18 +82,17 @@ static void shared_free_all(struct run *r)
 
 /* ---- tasks ---- */
 
-struct stage_task *task_new(struct job *j, enum wb_stage s, enum provider_kind p)
+struct stage_task *task_new(struct job *j, enum wb_stage s, const struct prov_ops *p)
 {
     struct stage_task *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->job = j;
     t->stage = s;
-    t->prov = p;
+    t->ops = p;
     wb_entry_init(&t->details);
-    wb_gemini_audio_init(&t->audio);
-    wb_buf_init(&t->media, WB_GEMINI_MAX_MEDIA);
-    wb_buf_init(&t->pcm, WB_GEMINI_MAX_MEDIA);
+    wb_buf_init(&t->media, PROV_MAX_MEDIA);
+    wb_buf_init(&t->pcm, PROV_MAX_MEDIA);
     return t;
 }
 
@@ -104,7 +103,8 @@ void task_free(struct stage_task *t)
     if (t->held)
         wb_engine_hold(t->job->run->eng, -t->held);
     wb_entry_release(&t->details);
-    wb_gemini_audio_release(&t->audio);
+    if (t->speech)
+        t->ops->speech_free(t->speech);
     wb_buf_release(&t->media);
     wb_buf_release(&t->pcm);
     free(t->model);
@@ -177,13 +177,12 @@ int run_commit_stage(struct run *r, struct job *j, enum wb_stage s, int status, 
     struct wb_stage_info info;
     struct wb_error err = { 0 };
     int rc;
-    static const char *const prov_names[] = { "none", "gemini", "openai", "offline" };
 
     memset(&info, 0, sizeof info);
     info.state = status == 0 ? WB_STATE_DONE : WB_STATE_FAILED;
     info.error = status == 0 ? NULL : (char *)msg;
     info.file = (char *)file;
-    info.provider = (char *)prov_names[r->prov[s]];
+    info.provider = (char *)r->prov[s]->name;
     info.model = (char *)model;
     info.voice = (char *)voice;
     if (u) {
@@ -389,29 +388,17 @@ void run_stage_finished(struct stage_task *t)
 
 static const char *stage_model(const struct run *r, enum wb_stage s)
 {
-    static const char *const gem[] = { "text_model", "image_model", "tts_model" };
-    static const char *const oai[] = { "openai_text_model", "openai_image_model",
-                                       "openai_tts_model" };
-    switch (r->prov[s]) {
-    case PROV_GEMINI:
-        return wb_config_get(r->cfg, gem[s]);
-    case PROV_OPENAI:
-        return wb_config_get(r->cfg, oai[s]);
-    case PROV_OFFLINE:
-        return s == WB_STAGE_AUDIO ? WB_OFFLINE_SPEECH_MODEL : WB_OFFLINE_DETAILS_MODEL;
-    default:
-        return "";
-    }
+    return prov_model(r->prov[s], r->cfg, s);
 }
 
+/* The voice of the speech stage: the provider's setting, or (offline,
+ * espeak-ng) the language. */
 static const char *stage_voice(const struct run *r, enum wb_stage s)
 {
     if (s != WB_STAGE_AUDIO)
         return NULL;
-    if (r->prov[s] == PROV_GEMINI)
-        return wb_config_get(r->cfg, "voice");
-    if (r->prov[s] == PROV_OPENAI)
-        return wb_config_get(r->cfg, "openai_voice");
+    if (r->prov[s]->voice_key)
+        return wb_config_get(r->cfg, r->prov[s]->voice_key);
     return r->lang;
 }
 
@@ -429,7 +416,7 @@ static char *share_key(struct run *r, struct job *j, enum wb_stage s)
         text = j->e.image_description ? strdup(j->e.image_description) : NULL;
     if (!text)
         return NULL;
-    wb_buf_appendf(&k, "%d|%d|%s|%s|%s|%s", (int)s, (int)r->prov[s], stage_model(r, s),
+    wb_buf_appendf(&k, "%d|%d|%s|%s|%s|%s", (int)s, (int)r->prov[s]->id, stage_model(r, s),
                    stage_voice(r, s) ? stage_voice(r, s) : "", r->lang, text);
     free(text);
     return wb_buf_detach(&k, NULL);
@@ -503,20 +490,7 @@ static void stage_start(struct run *r, struct job *j, enum wb_stage s)
     }
     t->model = wb_strdup0(stage_model(r, s));
     t->voice = wb_strdup0(stage_voice(r, s));
-    switch (r->prov[s]) {
-    case PROV_GEMINI:
-        rc = gemini_start(t);
-        break;
-    case PROV_OFFLINE:
-        rc = offline_start(t);
-        break;
-    case PROV_OPENAI:
-        rc = openai_start(t);
-        break;
-    default:
-        task_fail(t, WB_EUNSUPPORTED, "no provider can make the %s stage", wb_stage_name(s));
-        rc = WB_EUNSUPPORTED;
-    }
+    rc = r->prov[s]->local ? offline_start(t) : stage_request_start(t);
     if (rc) {
         if (!t->status)
             task_fail(t, rc, "%s", wb_strerror(rc));
@@ -836,7 +810,7 @@ static void rates_load(struct run *r)
         double rpm = 0, grown;
         int64_t at = 0;
         struct wb_error err = { 0 };
-        if (r->prov[s] == PROV_OFFLINE || r->prov[s] == PROV_NONE || !model || !*model ||
+        if (r->prov[s]->local || !model || !*model ||
             (r->opts.skip & WB_STAGE_BIT(s)))
             continue;
         if (wb_store_rate_get(r->store, model, &rpm, &at, &err) != 0)
@@ -874,29 +848,13 @@ static void rates_save(struct run *r)
 
 /* ---- public API ---- */
 
-static enum provider_kind provider_of(const struct wb_config *cfg, enum wb_stage s)
-{
-    static const char *const names[] = { "details_provider", "image_provider", "audio_provider" };
-    const char *p = wb_config_get(cfg, names[s]);
-    if (!p || !*p)
-        p = wb_config_get(cfg, "provider");
-    if (!p || !*p)
-        p = wb_config_get(cfg, "gemini_api_key") ? "gemini" : "offline";
-    if (!strcmp(p, "gemini"))
-        return PROV_GEMINI;
-    if (!strcmp(p, "openai"))
-        return PROV_OPENAI;
-    if (!strcmp(p, "offline"))
-        return PROV_OFFLINE;
-    return PROV_NONE;
-}
 
 int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *media_dir,
                const struct wb_run_opts *opts, struct wb_run **out, struct wb_error *err)
 {
     struct run *r = calloc(1, sizeof *r);
     const char *af;
-    int rc = 0, any_gemini = 0, any_openai = 0;
+    int rc = 0, used[PROV_COUNT] = { 0 };
     if (!r)
         return wb_error_set(err, WB_ENOMEM, "out of memory");
     r->cfg = cfg;
@@ -955,38 +913,32 @@ int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *
     if (r->image_type == WB_IMAGE_UNKNOWN)
         r->image_type = WB_IMAGE_JPEG;
     for (int s = 0; s < WB_STAGE_COUNT; s++) {
-        r->prov[s] = provider_of(cfg, (enum wb_stage)s);
-        if (r->prov[s] == PROV_NONE) {
+        r->prov[s] = prov_find(prov_configured(cfg, (enum wb_stage)s));
+        if (!r->prov[s]) {
             rc = wb_error_set(err, WB_ECONFIG, "unknown provider for the %s stage",
                               wb_stage_name((enum wb_stage)s));
             goto out;
         }
-        if (r->prov[s] == PROV_GEMINI && !(r->opts.skip & WB_STAGE_BIT(s)))
-            any_gemini = 1;
-        if (r->prov[s] == PROV_OPENAI && !(r->opts.skip & WB_STAGE_BIT(s)))
-            any_openai = 1;
+        if (!(r->opts.skip & WB_STAGE_BIT(s)))
+            used[r->prov[s]->id] = 1;
     }
-    wb_gemini_opts_init(&r->gem);
-    if (any_gemini && !r->opts.cache_only) {
-        if ((rc = wb_gemini_opts_from_config(cfg, &r->gem, err)))
-            goto out;
-        if (!r->gem.api_key) {
-            rc = wb_error_set(err, WB_ECONFIG,
-                              "the gemini provider needs an API key: set GEMINI_API_KEY (or "
-                              "GOOGLE_API_KEY, or put GEMINI_API_KEY in .env), or use "
-                              "--provider offline");
+    /* Every network provider's options (batch reads Gemini's even when no
+     * stage uses it); read from the configuration where a stage needs them. */
+    for (int p = PROV_NONE + 1; p < PROV_COUNT; p++) {
+        const struct prov_ops *ops = prov_get((enum prov_id)p);
+        if (!ops || !ops->opts_size)
+            continue;
+        if (!(r->popts[p] = calloc(1, ops->opts_size))) {
+            rc = wb_error_set(err, WB_ENOMEM, "out of memory");
             goto out;
         }
-    }
-    wb_openai_opts_init(&r->oai);
-    if (any_openai && !r->opts.cache_only) {
-        if ((rc = wb_openai_opts_from_config(cfg, &r->oai, err)))
+        ops->opts_init(r->popts[p]);
+        if (!used[p] || r->opts.cache_only)
+            continue;
+        if ((rc = ops->opts_from_config(cfg, r->popts[p], err)))
             goto out;
-        if (!r->oai.api_key) {
-            rc = wb_error_set(err, WB_ECONFIG,
-                              "the openai provider needs an API key: set OPENAI_API_KEY (or put "
-                              "it in .env; a local server without keys takes any placeholder), "
-                              "or use --provider offline");
+        if (!ops->api_key(r->popts[p])) {
+            rc = wb_error_set(err, WB_ECONFIG, "%s", ops->no_key);
             goto out;
         }
     }
@@ -1021,6 +973,8 @@ void wb_run_free(struct wb_run *pub)
     wb_edict_close(r->edict);
     wb_text_free(r->text);
     pthread_mutex_destroy(&r->text_lock);
+    for (int p = 0; p < PROV_COUNT; p++)
+        free(r->popts[p]);
     free(r->media_dir);
     free(r->db_real);
     free(r);
@@ -1090,7 +1044,7 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
         return rc;
     for (size_t i = 0; i < r->n_jobs && !any_offline; i++) {
         for (int s = 0; s < WB_STAGE_COUNT; s++) {
-            if ((r->jobs[i].want & WB_STAGE_BIT(s)) && r->prov[s] == PROV_OFFLINE)
+            if ((r->jobs[i].want & WB_STAGE_BIT(s)) && r->prov[s]->local)
                 any_offline = 1;
         }
     }
