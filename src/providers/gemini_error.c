@@ -51,32 +51,6 @@ static int64_t parse_duration_ms(const char *s, const char *unit_s, const char *
     return -1;
 }
 
-/* Retry-After: delta-seconds or an HTTP-date. */
-static int64_t parse_retry_after(const char *v)
-{
-    struct tm tm;
-    const char *end;
-    while (*v == ' ')
-        v++;
-    if (isdigit((unsigned char)*v)) {
-        char *e;
-        long long x = strtoll(v, &e, 10);
-        while (*e == ' ')
-            e++;
-        if (*e)
-            return -1;
-        return x > MAX_DELAY_MS / 1000 ? MAX_DELAY_MS : (int64_t)x * 1000;
-    }
-    memset(&tm, 0, sizeof tm);
-    end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (end && *end == '\0') {
-        int64_t t = (int64_t)timegm(&tm) - wb_clock_wall_s();
-        if (t < 0)
-            t = 0;
-        return t > MAX_DELAY_MS / 1000 ? MAX_DELAY_MS : t * 1000;
-    }
-    return -1;
-}
 
 /* "... Please retry in 43.1s." or "retry in 250ms" in a message. */
 static int64_t delay_from_message(const char *m)
@@ -150,7 +124,7 @@ static int classify(const json_t *eo, long http_status, const struct wb_http_hea
     if (delay < 0 && h) {
         const char *ra = wb_http_header_find(h, nh, "retry-after");
         if (ra)
-            delay = parse_retry_after(ra);
+            delay = core_retry_after_ms(ra, wb_clock_wall_s(), MAX_DELAY_MS);
     }
     if (delay < 0)
         delay = delay_from_message(out->message);

@@ -99,42 +99,6 @@ int64_t wb_openai_duration_ms(const char *s)
     return clamp_ms(total);
 }
 
-/* retry-after-ms: milliseconds, possibly fractional. */
-static int64_t parse_ms(const char *v)
-{
-    double x;
-    while (*v == ' ')
-        v++;
-    x = number_at(&v);
-    while (*v == ' ')
-        v++;
-    return x < 0 || *v ? -1 : clamp_ms(x);
-}
-
-/* Retry-After: delta-seconds (the SDK also accepts a fraction) or an HTTP date. */
-static int64_t parse_retry_after(const char *v)
-{
-    const char *p = v;
-    struct tm tm;
-    const char *end;
-    double x;
-    while (*p == ' ')
-        p++;
-    if (isdigit((unsigned char)*p) || *p == '.') {
-        x = number_at(&p);
-        while (*p == ' ')
-            p++;
-        return x < 0 || *p ? -1 : clamp_ms(x * 1000);
-    }
-    memset(&tm, 0, sizeof tm);
-    end = strptime(p, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (end && *end == '\0') {
-        int64_t t = (int64_t)timegm(&tm) - wb_clock_wall_s();
-        return clamp_ms(t > 0 ? (double)t * 1000 : 0);
-    }
-    return -1;
-}
-
 static int is_zero(const char *v)
 {
     if (!v)
@@ -168,9 +132,9 @@ static int64_t header_delay(const struct wb_http_header *h, size_t nh, int limit
     if (!h)
         return -1;
     if ((v = wb_http_header_find(h, nh, "retry-after-ms")))
-        d = parse_ms(v);
+        d = core_delay_ms(v, 1, MAX_DELAY_MS);
     if (d < 0 && (v = wb_http_header_find(h, nh, "retry-after")))
-        d = parse_retry_after(v);
+        d = core_retry_after_ms(v, wb_clock_wall_s(), MAX_DELAY_MS);
     if (d < 0 && limited)
         d = ratelimit_reset(h, nh);
     return d;

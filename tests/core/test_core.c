@@ -1,6 +1,7 @@
 /* Core: error table, string builder, redaction, hashing, base64, entries. */
 #include <stdlib.h>
 
+#include "core/http.h"
 #include "core/util.h"
 #include "test.h"
 #include "wordbank/config.h"
@@ -214,4 +215,23 @@ TEST(config_file_names_unknown_settings_keys_and_bad_values)
     CHECK(strstr(err.msg, "diag.conf:1:") != NULL);
     wb_log_set_handler(NULL, NULL, WB_LOG_WARN);
     wb_config_free(cfg);
+}
+
+/* The one reader of Retry-After hints (both providers and the engine). */
+TEST(retry_after_seconds_fractions_dates_and_garbage)
+{
+    const int64_t max = 86400 * 1000;
+    CHECK_INT(core_retry_after_ms("7", 0, max), 7000);
+    CHECK_INT(core_retry_after_ms(" 0.25 ", 0, max), 250);
+    CHECK_INT(core_retry_after_ms("999999999", 0, max), max);
+    /* 100 s after the epoch, seen at 90 s; a past date is 0. */
+    CHECK_INT(core_retry_after_ms("Thu, 01 Jan 1970 00:01:40 GMT", 90, max), 10000);
+    CHECK_INT(core_retry_after_ms("Thu, 01 Jan 1970 00:01:40", 90, max), 10000);
+    CHECK_INT(core_retry_after_ms("Thu, 01 Jan 1970 00:01:40 GMT", 500, max), 0);
+    CHECK_INT(core_retry_after_ms("soon", 0, max), -1);
+    CHECK_INT(core_retry_after_ms("7 seconds", 0, max), -1);
+    CHECK_INT(core_retry_after_ms(NULL, 0, max), -1);
+    /* retry-after-ms: fractions round up. */
+    CHECK_INT(core_delay_ms("1534.2", 1, max), 1535);
+    CHECK_INT(core_delay_ms("x", 1, max), -1);
 }
