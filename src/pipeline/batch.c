@@ -790,7 +790,7 @@ static int stage_body(struct bctx *b, struct job *j, enum wb_stage s, struct wb_
 static int ready(const struct run *r, const struct job *j, enum wb_stage s)
 {
     int details = j->e.stages[WB_STAGE_DETAILS].state == WB_STATE_DONE;
-    if (!(j->want & WB_STAGE_BIT(s)))
+    if (j->st[s] != PS_WAITING)
         return 0;
     if (s == WB_STAGE_DETAILS)
         return 1;
@@ -951,7 +951,7 @@ int wb_run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *e
         if (!r->prov[s]->batch || (r->opts.skip & WB_STAGE_BIT(s)))
             continue;
         for (size_t i = 0; i < r->n_jobs && !wanted; i++)
-            wanted = (r->jobs[i].want & WB_STAGE_BIT(s)) != 0;
+            wanted = r->jobs[i].st[s] == PS_WAITING;
         if (s == WB_STAGE_IMAGE && run_gemini_opts(r)->image_api && !strcmp(run_gemini_opts(r)->image_api, "imagen")) {
             if (wanted)
                 notice(&b, "pictures through Imagen (:predict) are made interactively");
@@ -1054,7 +1054,10 @@ out:
     /* The interactive run that may follow plans afresh and leaves the batched
      * stages alone (done, failed, or waiting in a job). */
     for (size_t i = 0; i < r->n_jobs; i++) {
-        r->jobs[i].want = 0;
+        for (int s = 0; s < WB_STAGE_COUNT; s++) {
+            if (r->jobs[i].st[s] == PS_WAITING)
+                pipe_stage_set(r, &r->jobs[i], (enum wb_stage)s, PS_SKIP);
+        }
     }
     {
         int64_t entries = r->stats.entries;

@@ -60,13 +60,12 @@ int run_plan(struct run *r, struct wb_error *err)
                 c->skipped++; /* offline makes no pictures; cache-only makes nothing */
                 continue;
             }
-            j->want |= WB_STAGE_BIT(s);
             if (j->e.stages[s].state == WB_STATE_DONE)
                 j->redo |= WB_STAGE_BIT(s);
-            c->queued++;
+            pipe_stage_set(r, j, (enum wb_stage)s, PS_WAITING);
         }
-        if (!j->want)
-            r->stats.entries_done++;
+        if (!pipe_job_want(j))
+            pipe_entry_set(r, j, PE_IDLE);
     }
     return 0;
 }
