@@ -122,6 +122,8 @@ struct bctx {
     double cost;
     size_t lost;
     size_t submitted;
+    size_t held_elsewhere; /* stages left to another live run (leases) */
+    int64_t beat_at;       /* the last lease heartbeat (monotonic ms) */
 };
 
 static void notice(struct bctx *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -515,10 +517,24 @@ static size_t unfinished(const struct bctx *b)
     return n;
 }
 
-/* Sleep ms, waking early on an interrupt. */
-static int nap(struct run *r, int64_t ms)
+/* Our leases stay ours while we wait (as an interactive run's heartbeat). */
+static void lease_beat(struct bctx *b)
 {
+    struct wb_error err = { 0 };
+    int64_t now = wb_clock_mono_ms();
+    if (now - b->beat_at < b->r->lease_ttl_ms / 3)
+        return;
+    b->beat_at = now;
+    if (wb_store_lease_heartbeat(b->r->store, &b->r->me, &err) != 0)
+        wb_log(WB_LOG_WARN, "%s", wb_error_text(&err));
+}
+
+/* Sleep ms, waking early on an interrupt. */
+static int nap(struct bctx *b, int64_t ms)
+{
+    struct run *r = b->r;
     while (ms > 0 && !r->interrupted) {
+        lease_beat(b);
         int64_t step = ms < 100 ? ms : 100;
         struct timespec ts = { (time_t)(step / 1000), (long)(step % 1000) * 1000000L };
         nanosleep(&ts, NULL);
@@ -543,7 +559,7 @@ static int wait_jobs(struct bctx *b, struct wb_error *err)
         show_jobs(b);
         if (!unfinished(b) || b->o->no_wait)
             return 0;
-        if (nap(r, delay))
+        if (nap(b, delay))
             return WB_ECANCELED;
         delay = (int64_t)((double)delay * b->poll_factor);
         if (delay > b->poll_max)
@@ -799,8 +815,41 @@ static int ready(const struct run *r, const struct job *j, enum wb_stage s)
     return !strcmp(r->speech_mode, "word") || details;
 }
 
-/* Submit jobs for every entry whose stage s is missing, ready and carried by
- * no job. */
+/* A batch run makes only the stages it holds, as an interactive run does
+ * (window.c): each stage is claimed (a lease) before it goes into a job, so a
+ * batch run and an interactive run on one word bank never both request it. 1:
+ * ours; 0: made elsewhere meanwhile, or another live run is making it. */
+static int batch_claim(struct bctx *b, struct job *j, enum wb_stage s, struct wb_error *err)
+{
+    struct run *r = b->r;
+    unsigned bit = WB_STAGE_BIT(s), claimed = 0, done = 0;
+    struct wb_error cerr = { 0 };
+    int rc = wb_store_claim(r->store, j->e.word, j->e.translation, j->e.language, bit,
+                            j->redo & bit, &r->me, r->lease_ttl_ms, &claimed, &done, &cerr);
+    if (rc == WB_ENOSPC) {
+        run_fatal(r, rc, wb_error_text(&cerr));
+        return wb_error_set(err, rc, "%s", wb_error_text(&cerr));
+    }
+    if (rc != 0) {
+        /* Without a lease we cannot cooperate; make it anyway (asking twice
+         * at worst, as before leases). */
+        if (!r->claim_warned++)
+            wb_log(WB_LOG_WARN, "%s", wb_error_text(&cerr));
+        return 1;
+    }
+    if (done & bit) {
+        pipe_stage_set(r, j, s, PS_ELSEWHERE);
+        return 0;
+    }
+    if (!(claimed & bit)) {
+        b->held_elsewhere++;
+        return 0;
+    }
+    return 1;
+}
+
+/* Submit jobs for every entry whose stage s is missing, ready, carried by
+ * no job and not made by another run. */
 static int submit_stage(struct bctx *b, enum wb_stage s, struct wb_error *err)
 {
     struct run *r = b->r;
@@ -828,6 +877,12 @@ static int submit_stage(struct bctx *b, enum wb_stage s, struct wb_error *err)
             if (!ready(r, j, s))
                 continue;
             if ((c = carried(r, s, &j->e, 0)) != 0)
+                continue;
+            if ((c = batch_claim(b, j, s, err)) < 0) {
+                rc = c;
+                break;
+            }
+            if (c == 0)
                 continue;
             if ((rc = stage_body(b, j, s, &reqs[n], err)))
                 break;
@@ -1021,6 +1076,8 @@ int wb_run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *e
         if (!rc && unfinished(&b))
             rc = wait_jobs(&b, err);
     }
+    if (b.held_elsewhere)
+        notice(&b, "%zu stage(s) left to another run that is making them", b.held_elsewhere);
     if (rc == WB_ECANCELED || r->interrupted) {
         rc = wb_error_set(err, WB_ECANCELED,
                           "interrupted: %zu batch job(s) keep running on Google's side; run the "
@@ -1028,6 +1085,12 @@ int wb_run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *e
                           unfinished(&b));
     }
 out:
+    {
+        /* Committed stages dropped their leases; the rest are free again. */
+        struct wb_error lerr = { 0 };
+        if (wb_store_lease_release_all(r->store, &r->me, &lerr) != 0)
+            wb_log(r->fatal ? WB_LOG_DEBUG : WB_LOG_WARN, "%s", wb_error_text(&lerr));
+    }
     wb_batch_jobs_free(known, n_known);
     o->jobs_left = unfinished(&b);
     o->failed = 0;

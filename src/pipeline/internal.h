@@ -177,6 +177,8 @@ void run_sweep_orphans(struct run *r);
 /* state.c: the state machine. The one place each state changes: */
 void pipe_entry_set(struct run *r, struct job *j, enum pipe_entry_state to);
 void pipe_stage_set(struct run *r, struct job *j, enum wb_stage s, enum pipe_stage_state to);
+/* A fresh plan (plan.c): the entry PE_PLANNED, every stage PS_SKIP. */
+void pipe_job_replan(struct job *j);
 /* Is stage s this run's to make (neither skipped nor made elsewhere)? */
 int pipe_stage_wanted(const struct job *j, enum wb_stage s);
 /* The stages still this run's to make, as WB_STAGE_BIT()s (for claims). */

@@ -34,6 +34,7 @@ int run_plan(struct run *r, struct wb_error *err)
         struct job *j = &r->jobs[i];
         struct wb_entry stored;
         int rc;
+        pipe_job_replan(j);
         wb_entry_init(&stored);
         rc = wb_store_get(r->store, j->e.word, j->e.translation, j->e.language, &stored, err);
         if (rc == 0) {

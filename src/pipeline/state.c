@@ -110,6 +110,16 @@ void pipe_stage_set(struct run *r, struct job *j, enum wb_stage s, enum pipe_sta
     j->st[s] = to;
 }
 
+void pipe_job_replan(struct job *j)
+{
+    /* Not a transition: a plan starts the machine afresh (wb_run_batch's
+     * plan, then the interactive run's), and counts anew. */
+    j->state = PE_PLANNED;
+    for (int s = 0; s < WB_STAGE_COUNT; s++)
+        j->st[s] = PS_SKIP;
+    j->redo = 0;
+}
+
 int pipe_stage_wanted(const struct job *j, enum wb_stage s)
 {
     return j->st[s] != PS_SKIP && j->st[s] != PS_ELSEWHERE;
