@@ -404,7 +404,7 @@ static int validate(struct cli *c)
                                          "audio_provider" };
     for (int i = 0; i < 4; i++) {
         p = wb_config_get(c->cfg, provs[i]);
-        if (p && *p && strcmp(p, "gemini") && strcmp(p, "openai") && strcmp(p, "offline")) {
+        if (p && *p && !wb_provider_known(p)) {
             cli_error("unknown provider '%s' for %s (gemini, openai or offline)", p, provs[i]);
             return EXIT_USAGE;
         }
@@ -453,10 +453,7 @@ static void default_provider(struct cli *c)
 {
     if (wb_config_get(c->cfg, "provider"))
         return;
-    if (wb_config_get(c->cfg, "gemini_api_key"))
-        wb_config_set(c->cfg, "provider", "gemini", WB_SRC_DEFAULT);
-    else
-        wb_config_set(c->cfg, "provider", "offline", WB_SRC_DEFAULT);
+    wb_config_set(c->cfg, "provider", wb_provider_for(c->cfg, WB_STAGE_COUNT), WB_SRC_DEFAULT);
 }
 
 /* Applies one parsed option; returns 0, or an exit code to stop with. */

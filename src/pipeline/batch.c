@@ -941,13 +941,6 @@ static int model_batches(struct bctx *b, const char *model)
     return yes;
 }
 
-static double price(const struct run *r, const char *model, const char *dir, double dflt)
-{
-    char name[256];
-    snprintf(name, sizeof name, "price.%s.%s", model, dir);
-    return wb_config_get_double(r->cfg, name, dflt);
-}
-
 int wb_run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *err)
 {
     struct run *r = (struct run *)pub;
@@ -1105,8 +1098,8 @@ out:
         /* Batch price: half the interactive one unless price.<model>.batch_in/out is set. */
         const char *m = stage_model_of(r, WB_STAGE_DETAILS);
         o->cost_usd =
-            (double)b.tokens_in / 1e6 * price(r, m, "batch_in", price(r, m, "in", 0.30) / 2.0) +
-            (double)b.tokens_out / 1e6 * price(r, m, "batch_out", price(r, m, "out", 2.50) / 2.0);
+            (double)b.tokens_in / 1e6 * pipe_price(r, m, "batch_in", pipe_price(r, m, "in", 0.30) / 2.0) +
+            (double)b.tokens_out / 1e6 * pipe_price(r, m, "batch_out", pipe_price(r, m, "out", 2.50) / 2.0);
     }
     for (size_t i = 0; i < b.n_jobs; i++) {
         free(b.jobs[i].name);

@@ -84,6 +84,18 @@ const char *pipe_stage_voice(const struct run *r, enum wb_stage s)
 /* ---- public API ---- */
 
 
+const char *wb_provider_for(const struct wb_config *cfg, enum wb_stage stage)
+{
+    if ((int)stage < 0 || stage >= WB_STAGE_COUNT)
+        return prov_default(cfg);
+    return prov_configured(cfg, stage);
+}
+
+int wb_provider_known(const char *name)
+{
+    return prov_find(name) != NULL;
+}
+
 int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *media_dir,
                const struct wb_run_opts *opts, struct wb_run **out, struct wb_error *err)
 {

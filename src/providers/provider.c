@@ -246,11 +246,15 @@ const char *prov_configured(const struct wb_config *cfg, enum wb_stage s)
     static const char *const keys[WB_STAGE_COUNT] = { "details_provider", "image_provider",
                                                       "audio_provider" };
     const char *p = wb_config_get(cfg, keys[s]);
-    if (!p || !*p)
-        p = wb_config_get(cfg, "provider");
-    if (!p || !*p)
-        p = wb_config_get(cfg, "gemini_api_key") ? prov_gemini_ops.name : prov_offline_ops.name;
-    return p;
+    return p && *p ? p : prov_default(cfg);
+}
+
+const char *prov_default(const struct wb_config *cfg)
+{
+    const char *p = wb_config_get(cfg, "provider");
+    if (p && *p)
+        return p;
+    return wb_config_get(cfg, "gemini_api_key") ? prov_gemini_ops.name : prov_offline_ops.name;
 }
 
 const char *prov_model(const struct prov_ops *p, const struct wb_config *cfg, enum wb_stage s)

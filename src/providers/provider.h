@@ -96,6 +96,9 @@ const struct prov_ops *prov_get(enum prov_id id);
 /* The name of the provider configured for a stage: <stage>_provider, else
  * provider, else gemini when a Gemini key is set, else offline. */
 const char *prov_configured(const struct wb_config *cfg, enum wb_stage s);
+/* The provider of every stage without its own: provider, else gemini when a
+ * Gemini key is set, else offline. */
+const char *prov_default(const struct wb_config *cfg);
 /* The configured model of a stage ("" when none). */
 const char *prov_model(const struct prov_ops *p, const struct wb_config *cfg, enum wb_stage s);
 /* Answer classification every stage shares: a 2xx status is read by the
