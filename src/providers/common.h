@@ -26,6 +26,20 @@ struct prov_card_field {
 extern const struct prov_card_field prov_card_fields[PROV_CARD_N_FIELDS];
 extern const struct prov_card_field prov_example_fields[PROV_EXAMPLE_N_FIELDS];
 
+/* How a provider spells a JSON schema: its type names, whether objects list
+ * their property order (Gemini's propertyOrdering) or are closed (OpenAI's
+ * strict mode: additionalProperties false), and the examples' bounds
+ * (max_items 0: none; older strict-mode models refuse them). */
+struct prov_schema_dialect {
+    const char *string, *array, *object;
+    int property_ordering;
+    int closed;
+    int min_items, max_items;
+};
+/* The card's schema (prov_card_fields, in order, all required) in that
+ * dialect, or NULL when out of memory. One builder for both providers. */
+json_t *prov_card_schema(const struct prov_schema_dialect *d);
+
 /* The most examples a card keeps. */
 #define PROV_MAX_EXAMPLES 8
 
