@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/util.h"
 #include "providers/common.h"
@@ -269,4 +270,36 @@ json_t *prov_card_schema(const struct prov_schema_dialect *d)
                        : schema_of(d, d->string, prov_card_fields[i].description);
     }
     return object_schema(d, names, props, PROV_CARD_N_FIELDS);
+}
+
+/* A readable excerpt of a body that is not a JSON error. */
+void prov_body_excerpt(long status, const char *body, size_t len, struct wb_api_error *out)
+{
+    char text[201];
+    size_t n = 0;
+    const char *t = body;
+    if (len > 0 && body[0] == '<') {
+        /* An HTML error page from a proxy: its <title> says enough. */
+        const char *e = body + len;
+        t = NULL;
+        for (const char *p = body; p + 7 <= e; p++) {
+            if (!strncasecmp(p, "<title>", 7)) {
+                t = p + 7;
+                break;
+            }
+        }
+        if (t) {
+            while (t + n < e && t[n] != '<' && n < sizeof text - 1)
+                n++;
+        }
+    } else {
+        n = len < sizeof text - 1 ? len : sizeof text - 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        text[i] = ((unsigned char)t[i] < 0x20 || t[i] == 0x7f) ? ' ' : t[i];
+    text[n] = '\0';
+    while (n > 0 && text[n - 1] == ' ')
+        text[--n] = '\0';
+    snprintf(out->message, sizeof out->message, "HTTP %ld%s%s", status, n ? ": " : "", text);
+    wb_secret_redact(out->message, sizeof out->message);
 }

@@ -52,6 +52,10 @@ static inline const char *prov_opt(const char *v, const char *dflt)
 /* Fill aerr (code, retryable, a redacted message) and return code. */
 int prov_fail(struct wb_api_error *aerr, int code, int retryable, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* out->message for a refusal whose body is not a JSON error: "HTTP 502: "
+ * and the body's first 200 bytes on one line (an HTML page: its <title>),
+ * redacted. */
+void prov_body_excerpt(long status, const char *body, size_t len, struct wb_api_error *out);
 /* Parse body as one JSON object (no more than cap bytes): WB_ETOOBIG past the
  * cap, WB_EPARSE (retryable) for empty, broken or non-object bodies. */
 int prov_load_json(const char *body, size_t len, size_t cap, json_t **root,

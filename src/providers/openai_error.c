@@ -234,38 +234,6 @@ static int classify(const json_t *eo, long http_status, const struct wb_http_hea
     return out->code;
 }
 
-/* A readable excerpt of a body that is not a JSON error. */
-static void excerpt(long status, const char *body, size_t len, struct wb_api_error *out)
-{
-    char text[201];
-    size_t n = 0;
-    const char *t = body;
-    if (len > 0 && body[0] == '<') {
-        /* An HTML error page from a proxy: its <title> says enough. */
-        const char *e = body + len;
-        t = NULL;
-        for (const char *p = body; p + 7 <= e; p++) {
-            if (!strncasecmp(p, "<title>", 7)) {
-                t = p + 7;
-                break;
-            }
-        }
-        if (t) {
-            while (t + n < e && t[n] != '<' && n < sizeof text - 1)
-                n++;
-        }
-    } else {
-        n = len < sizeof text - 1 ? len : sizeof text - 1;
-    }
-    for (size_t i = 0; i < n; i++)
-        text[i] = ((unsigned char)t[i] < 0x20 || t[i] == 0x7f) ? ' ' : t[i];
-    text[n] = '\0';
-    while (n > 0 && text[n - 1] == ' ')
-        text[--n] = '\0';
-    snprintf(out->message, sizeof out->message, "HTTP %ld%s%s", status, n ? ": " : "", text);
-    wb_secret_redact(out->message, sizeof out->message);
-}
-
 int wb_openai_parse_error(long http_status, const struct wb_http_header *h, size_t nh,
                           const char *body, size_t len, struct wb_api_error *out)
 {
@@ -290,7 +258,7 @@ int wb_openai_parse_error(long http_status, const struct wb_http_header *h, size
             goto out;
         }
         classify(empty, http_status, h, nh, out);
-        excerpt(http_status, body ? body : "", body ? len : 0, out);
+        prov_body_excerpt(http_status, body ? body : "", body ? len : 0, out);
     }
 out:
     json_decref(empty);
