@@ -117,19 +117,17 @@ static int shot_send(const struct wb_config *cfg, struct wb_http_request *req,
 static int shot_say(const struct wb_config *cfg, const struct prov_ops *ops, const char *text,
                     struct oneshot *s, struct wb_error *err)
 {
-    union {
-        struct wb_gemini_opts g;
-        struct wb_openai_opts o;
-    } opts;
+    void *opts = calloc(1, ops->opts_size);
     struct wb_http_request req;
     int rc;
     s->ops = ops;
     wb_http_request_init(&req);
-    if (ops->opts_size > sizeof opts)
-        return wb_error_set(err, WB_EINTERNAL, "provider options too big");
-    if ((rc = shot_opts(cfg, ops, &opts, err)) == 0 &&
-        (rc = ops->speech_request(&opts, text, NULL, &req, err)) == 0)
+    if (!opts)
+        return wb_error_set(err, WB_ENOMEM, "out of memory");
+    if ((rc = shot_opts(cfg, ops, opts, err)) == 0 &&
+        (rc = ops->speech_request(opts, text, NULL, &req, err)) == 0)
         rc = shot_send(cfg, &req, s, err);
+    free(opts);
     wb_http_request_release(&req);
     return rc;
 }
