@@ -48,7 +48,8 @@ void pipe_update_stats(struct run *r)
     }
     /* A smoothed completion rate: an exponential moving average per second. */
     if (now - r->rate_last_ms >= 1000) {
-        double inst = (double)(done - r->rate_last_done) * 60000.0 / (double)(now - r->rate_last_ms);
+        double inst =
+            (double)(done - r->rate_last_done) * 60000.0 / (double)(now - r->rate_last_ms);
         r->rate_ewma = r->rate_last_ms ? 0.7 * r->rate_ewma + 0.3 * inst : inst;
         r->rate_last_ms = now;
         r->rate_last_done = done;
@@ -105,8 +106,7 @@ void pipe_rates_load(struct run *r)
         double rpm = 0, grown;
         int64_t at = 0;
         struct wb_error err = { 0 };
-        if (r->prov[s]->local || !model || !*model ||
-            (r->opts.skip & WB_STAGE_BIT(s)))
+        if (r->prov[s]->local || !model || !*model || (r->opts.skip & WB_STAGE_BIT(s)))
             continue;
         if (wb_store_rate_get(r->store, model, &rpm, &at, &err) != 0)
             continue;
@@ -140,4 +140,3 @@ void pipe_rates_save(struct run *r)
                    rpm);
     }
 }
-

@@ -141,8 +141,7 @@ unsigned pipe_job_want(const struct job *j)
  * entry is done when every stage it wanted is; failed when one failed;
  * neither when a stage was not made (the run stopped, a daily quota, no
  * picture description): the next run does it. */
-static void stage_ended_to(struct run *r, struct job *j, enum wb_stage s,
-                           enum pipe_stage_state to)
+static void stage_ended_to(struct run *r, struct job *j, enum wb_stage s, enum pipe_stage_state to)
 {
     int finished = 1;
     pipe_stage_set(r, j, s, to);

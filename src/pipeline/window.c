@@ -42,8 +42,8 @@ static int job_claim(struct run *r, struct job *j)
     int rc;
     if (!want || j->state == PE_IDLE)
         return -1;
-    rc = wb_store_claim(r->store, j->e.word, j->e.translation, j->e.language, want, j->redo,
-                        &r->me, r->lease_ttl_ms, &claimed, &done, &err);
+    rc = wb_store_claim(r->store, j->e.word, j->e.translation, j->e.language, want, j->redo, &r->me,
+                        r->lease_ttl_ms, &claimed, &done, &err);
     if (rc == WB_ENOSPC) {
         /* Nothing could be committed either: stop, said once. */
         run_fatal(r, rc, wb_error_text(&err));
@@ -86,7 +86,8 @@ static void park(struct run *r, struct job *j)
 static int ready_push(struct run *r, struct job *j)
 {
     if (r->ready_head && r->ready_len == r->ready_cap) {
-        memmove(r->ready, r->ready + r->ready_head, (r->ready_len - r->ready_head) * sizeof *r->ready);
+        memmove(r->ready, r->ready + r->ready_head,
+                (r->ready_len - r->ready_head) * sizeof *r->ready);
         r->ready_len -= r->ready_head;
         r->ready_head = 0;
     }

@@ -23,7 +23,13 @@
 #include "wordbank/entry.h"
 #include "wordbank/error.h"
 
-enum prov_id { PROV_NONE = 0, PROV_GEMINI, PROV_OPENAI, PROV_OFFLINE, PROV_COUNT };
+enum prov_id {
+    PROV_NONE = 0,
+    PROV_GEMINI,
+    PROV_OPENAI,
+    PROV_OFFLINE,
+    PROV_COUNT
+};
 
 /* The most decoded media bytes (a picture or a clip) any provider hands back. */
 #define PROV_MAX_MEDIA ((size_t)64 << 20)
@@ -33,9 +39,9 @@ struct prov_speech;
 
 struct prov_ops {
     enum prov_id id;
-    const char *name;  /* "gemini", what settings and the store say */
-    int local;         /* no requests: the pipeline runs the stages itself */
-    int batch;         /* has a batch API (wordbank propagate --batch) */
+    const char *name; /* "gemini", what settings and the store say */
+    int local;        /* no requests: the pipeline runs the stages itself */
+    int batch;        /* has a batch API (wordbank propagate --batch) */
     /* The settings naming each stage's model, and the voice's. A local
      * provider's models are fixed names instead. */
     const char *model_key[WB_STAGE_COUNT];

@@ -90,4 +90,3 @@ TEST(openai_speech_answer_is_one_pcm_body)
     CHECK(ae.retryable);
     wb_buf_release(&pcm);
 }
-
