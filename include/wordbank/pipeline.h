@@ -112,6 +112,16 @@ WB_API size_t wb_run_failure_count(const struct wb_run *r);
  * wb_run_free(). */
 WB_API const struct wb_run_failure *wb_run_failure_at(const struct wb_run *r, size_t i);
 
+/* The provider a stage uses under cfg: <stage>_provider, else provider,
+ * else "gemini" when a Gemini key is set, else "offline" (an unknown name is
+ * returned as configured; wb_run_new refuses it). stage WB_STAGE_COUNT: the
+ * provider of every stage without its own. The library's one choice of
+ * provider; the run, wordbank tts and doctor follow it. */
+WB_API const char *wb_provider_for(const struct wb_config *cfg, enum wb_stage stage);
+/* Non-zero when this library has a provider of that name ("gemini",
+ * "openai", "offline"). */
+WB_API int wb_provider_known(const char *name);
+
 /* One-off speech for any text (wordbank tts), in the configured provider's
  * voice, encoded as format ("mp3", "m4a", "opus", "wav"). */
 WB_API int wb_speak(const struct wb_config *cfg, const char *text, const char *format,

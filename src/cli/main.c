@@ -472,10 +472,7 @@ static void default_provider(struct cli *c)
 {
     if (wb_config_get(c->cfg, "provider"))
         return;
-    if (wb_config_get(c->cfg, "gemini_api_key"))
-        wb_config_set(c->cfg, "provider", "gemini", WB_SRC_DEFAULT);
-    else
-        wb_config_set(c->cfg, "provider", "offline", WB_SRC_DEFAULT);
+    wb_config_set(c->cfg, "provider", wb_provider_for(c->cfg, WB_STAGE_COUNT), WB_SRC_DEFAULT);
 }
 
 /* Applies one parsed option; returns 0, or an exit code to stop with. */

@@ -1,7 +1,11 @@
-/* Request records shared by providers and the engine. */
+/* Request records shared by providers and the engine, and the one reader of
+ * the servers' Retry-After hints. */
+#define _XOPEN_SOURCE 700 /* strptime */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "core/http.h"
 #include "core/util.h"
@@ -56,4 +60,91 @@ void wb_api_error_clear(struct wb_api_error *e)
 {
     memset(e, 0, sizeof *e);
     e->retry_after_ms = -1;
+}
+
+/* A decimal number ("12", "1.5", ".25") at *p, advancing *p; -1 when none. */
+static double decimal_at(const char **p)
+{
+    const char *s = *p;
+    double whole = 0, frac = 0, scale = 1;
+    int digits = 0;
+    while (isdigit((unsigned char)*s)) {
+        if (whole < 1e12)
+            whole = whole * 10 + (*s - '0');
+        s++;
+        digits++;
+    }
+    if (*s == '.') {
+        s++;
+        while (isdigit((unsigned char)*s)) {
+            if (scale < 1e9) {
+                frac = frac * 10 + (*s - '0');
+                scale *= 10;
+            }
+            s++;
+            digits++;
+        }
+    }
+    if (!digits)
+        return -1;
+    *p = s;
+    return whole + frac / scale;
+}
+
+/* ms rounded up (a hint of 0.2 ms still means "wait"), no more than max_ms. */
+static int64_t clamp_ms(double ms, int64_t max_ms)
+{
+    int64_t whole;
+    if (ms < 0)
+        return 0;
+    if (ms >= (double)max_ms)
+        return max_ms;
+    whole = (int64_t)ms;
+    return (double)whole + 1e-9 < ms ? whole + 1 : whole;
+}
+
+static const char *skip_blanks(const char *v)
+{
+    while (*v == ' ' || *v == '\t')
+        v++;
+    return v;
+}
+
+int64_t core_delay_ms(const char *v, double unit_ms, int64_t max_ms)
+{
+    double x;
+    if (!v)
+        return -1;
+    v = skip_blanks(v);
+    if (!isdigit((unsigned char)*v) && *v != '.')
+        return -1;
+    x = decimal_at(&v);
+    if (x < 0 || *skip_blanks(v))
+        return -1;
+    return clamp_ms(x * unit_ms, max_ms);
+}
+
+int64_t core_retry_after_ms(const char *v, int64_t now_wall_s, int64_t max_ms)
+{
+    struct tm tm;
+    const char *end;
+    int64_t at;
+    if (!v)
+        return -1;
+    v = skip_blanks(v);
+    if (isdigit((unsigned char)*v) || *v == '.')
+        return core_delay_ms(v, 1000, max_ms);
+    /* An HTTP-date: "Wed, 21 Oct 2015 07:28:00 GMT". */
+    memset(&tm, 0, sizeof tm);
+    end = strptime(v, "%a, %d %b %Y %H:%M:%S", &tm);
+    if (!end)
+        return -1;
+    if (!strncmp(end, " GMT", 4))
+        end += 4;
+    if (*skip_blanks(end))
+        return -1;
+    at = (int64_t)timegm(&tm);
+    if (at < 0)
+        return -1;
+    return clamp_ms(at > now_wall_s ? (double)(at - now_wall_s) * 1000 : 0, max_ms);
 }

@@ -53,4 +53,13 @@ struct wb_api_error {
 
 void wb_api_error_clear(struct wb_api_error *e);
 
+/* The servers' retry hints, read the same way everywhere (both providers and
+ * the engine's default classifier):
+ * core_retry_after_ms: a Retry-After value, delta-seconds (a fraction too) or
+ * an HTTP-date counted from now_wall_s (past dates are 0);
+ * core_delay_ms: a plain number of unit_ms (retry-after-ms: unit 1).
+ * Milliseconds rounded up, no more than max_ms; -1 for anything else. */
+int64_t core_retry_after_ms(const char *v, int64_t now_wall_s, int64_t max_ms);
+int64_t core_delay_ms(const char *v, double unit_ms, int64_t max_ms);
+
 #endif

@@ -156,43 +156,16 @@ enum eng_verdict eng_retry_decide(const struct eng_retry_policy *p, const struct
 
 /* ---- Classification ---- */
 
-static int64_t parse_seconds(const char *v)
-{
-    char *end;
-    while (*v == ' ' || *v == '\t')
-        v++;
-    if (!isdigit((unsigned char)*v))
-        return -1;
-    double s = strtod(v, &end);
-    if (end == v || s < 0 || s > 86400.0 * 7)
-        return -1;
-    return (int64_t)(s * 1000.0);
-}
+/* The longest wait a server's hint may ask for. */
+#define ENG_HINT_MAX_MS ((int64_t)7 * 86400 * 1000)
 
 int64_t eng_retry_after_hint(const struct wb_http_header *h, size_t nh, int64_t now_wall_s)
 {
-    const char *v = wb_http_header_find(h, nh, "retry-after-ms");
-    if (v) {
-        int64_t s = parse_seconds(v);
-        if (s >= 0)
-            return s / 1000;
-    }
-    v = wb_http_header_find(h, nh, "retry-after");
-    if (!v)
-        return -1;
-    int64_t ms = parse_seconds(v);
+    int64_t ms = core_delay_ms(wb_http_header_find(h, nh, "retry-after-ms"), 1, ENG_HINT_MAX_MS);
     if (ms >= 0)
         return ms;
-    /* An HTTP date: "Wed, 21 Oct 2015 07:28:00 GMT". */
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *end = strptime(v, "%a, %d %b %Y %H:%M:%S", &tm);
-    if (!end)
-        return -1;
-    int64_t at = (int64_t)timegm(&tm);
-    if (at < 0)
-        return -1;
-    return at > now_wall_s ? (at - now_wall_s) * 1000 : 0;
+    return core_retry_after_ms(wb_http_header_find(h, nh, "retry-after"), now_wall_s,
+                               ENG_HINT_MAX_MS);
 }
 
 /* The first bytes of a body as one printable line for a message. */

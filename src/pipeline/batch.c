@@ -122,6 +122,8 @@ struct bctx {
     double cost;
     size_t lost;
     size_t submitted;
+    size_t held_elsewhere; /* stages left to another live run (leases) */
+    int64_t beat_at;       /* the last lease heartbeat (monotonic ms) */
 };
 
 static void notice(struct bctx *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -145,10 +147,10 @@ static const char *prov_opt_str(const char *v, const char *dflt)
 static const char *stage_model_of(const struct run *r, enum wb_stage s)
 {
     if (s == WB_STAGE_DETAILS)
-        return prov_opt_str(r->gem.text_model, WB_GEMINI_DEFAULT_TEXT_MODEL);
+        return prov_opt_str(run_gemini_opts(r)->text_model, WB_GEMINI_DEFAULT_TEXT_MODEL);
     if (s == WB_STAGE_IMAGE)
-        return prov_opt_str(r->gem.image_model, WB_GEMINI_DEFAULT_IMAGE_MODEL);
-    return prov_opt_str(r->gem.tts_model, WB_GEMINI_DEFAULT_TTS_MODEL);
+        return prov_opt_str(run_gemini_opts(r)->image_model, WB_GEMINI_DEFAULT_IMAGE_MODEL);
+    return prov_opt_str(run_gemini_opts(r)->tts_model, WB_GEMINI_DEFAULT_TTS_MODEL);
 }
 
 /* "B|stage|word|translation|language": carried by a job already. */
@@ -366,7 +368,7 @@ static int collect_results(struct bctx *b, struct bjob *bj, struct wb_error *err
         struct call c;
         struct wb_api_error aerr;
         wb_http_request_init(&req);
-        if ((rc = wb_gemini_download_request(&r->gem, bj->op.responses_file, &req, err)))
+        if ((rc = wb_gemini_download_request(run_gemini_opts(r), bj->op.responses_file, &req, err)))
             return rc;
         if ((rc = http_call(r->eng, &req, &c, err))) {
             call_release(&c);
@@ -447,7 +449,7 @@ static int poll_job(struct bctx *b, struct bjob *bj, struct wb_error *err)
     struct call c;
     int rc;
     wb_http_request_init(&req);
-    if ((rc = wb_gemini_batch_get_request(&r->gem, bj->name, &req, err)))
+    if ((rc = wb_gemini_batch_get_request(run_gemini_opts(r), bj->name, &req, err)))
         return rc;
     rc = http_call(r->eng, &req, &c, err);
     if (rc == WB_EMODEL && c.http == 404) {
@@ -518,10 +520,24 @@ static size_t unfinished(const struct bctx *b)
     return n;
 }
 
-/* Sleep ms, waking early on an interrupt. */
-static int nap(struct run *r, int64_t ms)
+/* Our leases stay ours while we wait (as an interactive run's heartbeat). */
+static void lease_beat(struct bctx *b)
 {
+    struct wb_error err = { 0 };
+    int64_t now = wb_clock_mono_ms();
+    if (now - b->beat_at < b->r->lease_ttl_ms / 3)
+        return;
+    b->beat_at = now;
+    if (wb_store_lease_heartbeat(b->r->store, &b->r->me, &err) != 0)
+        wb_log(WB_LOG_WARN, "%s", wb_error_text(&err));
+}
+
+/* Sleep ms, waking early on an interrupt. */
+static int nap(struct bctx *b, int64_t ms)
+{
+    struct run *r = b->r;
     while (ms > 0 && !r->interrupted) {
+        lease_beat(b);
         int64_t step = ms < 100 ? ms : 100;
         struct timespec ts = { (time_t)(step / 1000), (long)(step % 1000) * 1000000L };
         nanosleep(&ts, NULL);
@@ -546,7 +562,7 @@ static int wait_jobs(struct bctx *b, struct wb_error *err)
         show_jobs(b);
         if (!unfinished(b) || b->o->no_wait)
             return 0;
-        if (nap(r, delay))
+        if (nap(b, delay))
             return WB_ECANCELED;
         delay = (int64_t)((double)delay * b->poll_factor);
         if (delay > b->poll_max)
@@ -567,7 +583,7 @@ static int upload(struct bctx *b, const char *display, const struct wb_buf *data
     int rc;
     *file_name = NULL;
     wb_http_request_init(&req);
-    if ((rc = wb_gemini_upload_start_request(&r->gem, display, data->len, "application/jsonl", &req,
+    if ((rc = wb_gemini_upload_start_request(run_gemini_opts(r), display, data->len, "application/jsonl", &req,
                                              err)))
         return rc;
     if ((rc = http_call(r->eng, &req, &c, err))) {
@@ -583,7 +599,7 @@ static int upload(struct bctx *b, const char *display, const struct wb_buf *data
         size_t n = data->len - off > b->chunk ? b->chunk : data->len - off;
         int final = off + n == data->len;
         wb_http_request_init(&req);
-        if ((rc = wb_gemini_upload_chunk_request(&r->gem, url, data->data + off, n, off, final,
+        if ((rc = wb_gemini_upload_chunk_request(run_gemini_opts(r), url, data->data + off, n, off, final,
                                                  &req, err)))
             break;
         if ((rc = http_call(r->eng, &req, &c, err))) {
@@ -651,7 +667,7 @@ static int submit(struct bctx *b, enum wb_stage s, const struct wb_gemini_batch_
         return rc;
     }
     wb_http_request_init(&req);
-    if ((rc = wb_gemini_batch_create_request(&r->gem, model, display, items, n, file, &req, err))) {
+    if ((rc = wb_gemini_batch_create_request(run_gemini_opts(r), model, display, items, n, file, &req, err))) {
         wb_store_batch_remove(r->store, pending, NULL);
         free(file);
         return rc;
@@ -708,7 +724,7 @@ static int resolve_pending(struct bctx *b, const struct wb_batch_job *known, siz
         struct call c;
         char *next = NULL;
         wb_http_request_init(&req);
-        if ((rc = wb_gemini_batch_list_request(&r->gem, 100, token, &req, err)))
+        if ((rc = wb_gemini_batch_list_request(run_gemini_opts(r), 100, token, &req, err)))
             break;
         if ((rc = http_call(r->eng, &req, &c, err))) {
             call_release(&c);
@@ -743,7 +759,7 @@ static int resolve_pending(struct bctx *b, const struct wb_batch_job *known, siz
                 struct wb_error e2 = { 0 };
                 struct call c;
                 wb_http_request_init(&req);
-                if (wb_gemini_batch_cancel_request(&r->gem, ops[k].name, &req, &e2) == 0) {
+                if (wb_gemini_batch_cancel_request(run_gemini_opts(r), ops[k].name, &req, &e2) == 0) {
                     http_call(r->eng, &req, &c, &e2);
                     call_release(&c);
                 }
@@ -773,14 +789,14 @@ static int stage_body(struct bctx *b, struct job *j, enum wb_stage s, struct wb_
     int rc;
     wb_http_request_init(req);
     if (s == WB_STAGE_DETAILS)
-        return wb_gemini_details_request(&r->gem, &j->e, req, err);
+        return wb_gemini_details_request(run_gemini_opts(r), &j->e, req, err);
     if (s == WB_STAGE_IMAGE) {
         text = wb_prompt_image(j->e.image_description);
-        rc = text ? wb_gemini_image_request(&r->gem, text, req, err)
+        rc = text ? wb_gemini_image_request(run_gemini_opts(r), text, req, err)
                   : wb_error_set(err, WB_ENOMEM, "out of memory");
     } else {
         text = wb_prompt_speech_text(&j->e, r->speech_mode);
-        rc = text ? wb_gemini_speech_request_unary(&r->gem, text, wb_config_get(r->cfg, "voice"),
+        rc = text ? wb_gemini_speech_request_unary(run_gemini_opts(r), text, wb_config_get(r->cfg, "voice"),
                                                    req, err)
                   : wb_error_set(err, WB_ENOMEM, "out of memory");
     }
@@ -793,7 +809,7 @@ static int stage_body(struct bctx *b, struct job *j, enum wb_stage s, struct wb_
 static int ready(const struct run *r, const struct job *j, enum wb_stage s)
 {
     int details = j->e.stages[WB_STAGE_DETAILS].state == WB_STATE_DONE;
-    if (!(j->want & WB_STAGE_BIT(s)))
+    if (j->st[s] != PS_WAITING)
         return 0;
     if (s == WB_STAGE_DETAILS)
         return 1;
@@ -802,8 +818,41 @@ static int ready(const struct run *r, const struct job *j, enum wb_stage s)
     return !strcmp(r->speech_mode, "word") || details;
 }
 
-/* Submit jobs for every entry whose stage s is missing, ready and carried by
- * no job. */
+/* A batch run makes only the stages it holds, as an interactive run does
+ * (window.c): each stage is claimed (a lease) before it goes into a job, so a
+ * batch run and an interactive run on one word bank never both request it. 1:
+ * ours; 0: made elsewhere meanwhile, or another live run is making it. */
+static int batch_claim(struct bctx *b, struct job *j, enum wb_stage s, struct wb_error *err)
+{
+    struct run *r = b->r;
+    unsigned bit = WB_STAGE_BIT(s), claimed = 0, done = 0;
+    struct wb_error cerr = { 0 };
+    int rc = wb_store_claim(r->store, j->e.word, j->e.translation, j->e.language, bit,
+                            j->redo & bit, &r->me, r->lease_ttl_ms, &claimed, &done, &cerr);
+    if (rc == WB_ENOSPC) {
+        run_fatal(r, rc, wb_error_text(&cerr));
+        return wb_error_set(err, rc, "%s", wb_error_text(&cerr));
+    }
+    if (rc != 0) {
+        /* Without a lease we cannot cooperate; make it anyway (asking twice
+         * at worst, as before leases). */
+        if (!r->claim_warned++)
+            wb_log(WB_LOG_WARN, "%s", wb_error_text(&cerr));
+        return 1;
+    }
+    if (done & bit) {
+        pipe_stage_set(r, j, s, PS_ELSEWHERE);
+        return 0;
+    }
+    if (!(claimed & bit)) {
+        b->held_elsewhere++;
+        return 0;
+    }
+    return 1;
+}
+
+/* Submit jobs for every entry whose stage s is missing, ready, carried by
+ * no job and not made by another run. */
 static int submit_stage(struct bctx *b, enum wb_stage s, struct wb_error *err)
 {
     struct run *r = b->r;
@@ -831,6 +880,12 @@ static int submit_stage(struct bctx *b, enum wb_stage s, struct wb_error *err)
             if (!ready(r, j, s))
                 continue;
             if ((c = carried(r, s, &j->e, 0)) != 0)
+                continue;
+            if ((c = batch_claim(b, j, s, err)) < 0) {
+                rc = c;
+                break;
+            }
+            if (c == 0)
                 continue;
             if ((rc = stage_body(b, j, s, &reqs[n], err)))
                 break;
@@ -880,20 +935,13 @@ static int model_batches(struct bctx *b, const char *model)
     int yes = 0;
     memset(&c, 0, sizeof c);
     wb_http_request_init(&req);
-    if (wb_gemini_model_get_request(&b->r->gem, model, &req, &err) == 0 &&
+    if (wb_gemini_model_get_request(run_gemini_opts(b->r), model, &req, &err) == 0 &&
         http_call(b->r->eng, &req, &c, &err) == 0) {
         wb_api_error_clear(&aerr);
         yes = wb_gemini_model_supports(c.body.data, c.body.len, "batchGenerateContent", &aerr) == 1;
     }
     call_release(&c);
     return yes;
-}
-
-static double price(const struct run *r, const char *model, const char *dir)
-{
-    char name[256];
-    snprintf(name, sizeof name, "price.%s.%s", model, dir);
-    return wb_config_double(r->cfg, name);
 }
 
 int wb_run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *err)
@@ -951,11 +999,11 @@ int wb_run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *e
      * speech only when its model takes batchGenerateContent. */
     for (int s = 0; s < WB_STAGE_COUNT; s++) {
         int wanted = 0;
-        if (r->prov[s] != PROV_GEMINI || (r->opts.skip & WB_STAGE_BIT(s)))
+        if (!r->prov[s]->batch || (r->opts.skip & WB_STAGE_BIT(s)))
             continue;
         for (size_t i = 0; i < r->n_jobs && !wanted; i++)
-            wanted = (r->jobs[i].want & WB_STAGE_BIT(s)) != 0;
-        if (s == WB_STAGE_IMAGE && r->gem.image_api && !strcmp(r->gem.image_api, "imagen")) {
+            wanted = r->jobs[i].st[s] == PS_WAITING;
+        if (s == WB_STAGE_IMAGE && run_gemini_opts(r)->image_api && !strcmp(run_gemini_opts(r)->image_api, "imagen")) {
             if (wanted)
                 notice(&b, "pictures through Imagen (:predict) are made interactively");
             continue;
@@ -1024,6 +1072,8 @@ int wb_run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *e
         if (!rc && unfinished(&b))
             rc = wait_jobs(&b, err);
     }
+    if (b.held_elsewhere)
+        notice(&b, "%zu stage(s) left to another run that is making them", b.held_elsewhere);
     if (rc == WB_ECANCELED || r->interrupted) {
         rc = wb_error_set(err, WB_ECANCELED,
                           "interrupted: %zu batch job(s) keep running on Google's side; run the "
@@ -1031,6 +1081,12 @@ int wb_run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *e
                           unfinished(&b));
     }
 out:
+    {
+        /* Committed stages dropped their leases; the rest are free again. */
+        struct wb_error lerr = { 0 };
+        if (wb_store_lease_release_all(r->store, &r->me, &lerr) != 0)
+            wb_log(r->fatal ? WB_LOG_DEBUG : WB_LOG_WARN, "%s", wb_error_text(&lerr));
+    }
     wb_batch_jobs_free(known, n_known);
     o->jobs_left = unfinished(&b);
     o->failed = 0;
@@ -1045,8 +1101,8 @@ out:
         /* Batch price: half the interactive one unless price.<model>.batch_in/out is set. */
         const char *m = stage_model_of(r, WB_STAGE_DETAILS);
         o->cost_usd =
-            (double)b.tokens_in / 1e6 * price(r, m, "batch_in") +
-            (double)b.tokens_out / 1e6 * price(r, m, "batch_out");
+            (double)b.tokens_in / 1e6 * pipe_price(r, m, "batch_in") +
+            (double)b.tokens_out / 1e6 * pipe_price(r, m, "batch_out");
     }
     for (size_t i = 0; i < b.n_jobs; i++) {
         free(b.jobs[i].name);
@@ -1057,7 +1113,10 @@ out:
     /* The interactive run that may follow plans afresh and leaves the batched
      * stages alone (done, failed, or waiting in a job). */
     for (size_t i = 0; i < r->n_jobs; i++) {
-        r->jobs[i].want = 0;
+        for (int s = 0; s < WB_STAGE_COUNT; s++) {
+            if (r->jobs[i].st[s] == PS_WAITING)
+                pipe_stage_set(r, &r->jobs[i], (enum wb_stage)s, PS_SKIP);
+        }
     }
     {
         int64_t entries = r->stats.entries;

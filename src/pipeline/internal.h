@@ -12,40 +12,60 @@
 #include "engine/engine.h"
 #include "providers/gemini.h"
 #include "providers/openai.h"
+#include "providers/provider.h"
 #include "wordbank/media.h"
 #include "wordbank/offline.h"
 #include "wordbank/pipeline.h"
 #include "wordbank/text.h"
 
-enum provider_kind { PROV_NONE = 0, PROV_GEMINI, PROV_OPENAI, PROV_OFFLINE };
+/* The pipeline's state machine (state.c; the diagram is in
+ * docs/architecture.md). An entry moves through enum pipe_entry_state in the
+ * window; each of its stages through enum pipe_stage_state. Each state has its
+ * function, and pipe_entry_set / pipe_stage_set are the only places a state
+ * changes: they keep the run's counters and log the change (-vv). */
+enum pipe_entry_state {
+    PE_PLANNED = 0, /* in the window's order, not claimed yet */
+    PE_CLAIMED,     /* its stages are leased to this run; starts after the claim batch */
+    PE_PARKED,      /* another run holds some of its stages: polled */
+    PE_READY,       /* the poll found it free (claimed): starts at the next free slot */
+    PE_ACTIVE,      /* its stages are on their way: holds a slot in the window */
+    PE_FINISHED,    /* every stage it wanted ended */
+    PE_IDLE,        /* nothing for this run to do (all there, or made elsewhere) */
+    PE_COUNT
+};
+
+enum pipe_stage_state {
+    PS_SKIP = 0,  /* not this run's to make (skipped, cached, cache-only) */
+    PS_WAITING,   /* wanted: waits for its entry to start or for its inputs */
+    PS_DEFERRED,  /* waits for room in the media pipeline (defer.c) */
+    PS_RUNNING,   /* its request or work is on its way, or it waits on a merged one */
+    PS_DONE,      /* made and committed */
+    PS_FAILED,    /* failed; the failure is committed */
+    PS_NOT_MADE,  /* not made this run (stopped, a daily quota, no picture description) */
+    PS_ELSEWHERE, /* another run made it meanwhile: taken from the store */
+    PS_COUNT
+};
 
 /* One entry of the run. */
 struct job {
     struct run *run;
     size_t index;
-    struct wb_entry e;     /* the entry as stored, updated as stages finish */
-    unsigned want;         /* stages this run must do */
-    unsigned started;      /* stages started */
-    unsigned finished;     /* stages finished (done, failed or given up) */
-    unsigned failed;       /* stages that failed */
-    unsigned unmade;       /* stages not made this run (stopped, quota) */
-    unsigned deferred;     /* stages waiting for room in the media pipeline */
-    int active;            /* counted in the window */
-    int parked;            /* waiting for stages another run holds (leases) */
-    unsigned redo;         /* wanted though stored as done (--force, a bad file) */
-    int claimed_ok;        /* claimed by pump, about to start */
+    struct wb_entry e; /* the entry as stored, updated as stages finish */
+    enum pipe_entry_state state;
+    enum pipe_stage_state st[WB_STAGE_COUNT];
+    unsigned redo; /* wanted though stored as done (--force, a bad file) */
 };
 
 /* A stage of one job in flight: what the drivers carry between callbacks. */
 struct stage_task {
     struct job *job;       /* the leader; followers hang on the shared request */
     enum wb_stage stage;
-    enum provider_kind prov;
+    const struct prov_ops *ops; /* the stage's provider */
     char *model, *voice;
     char *share_key;       /* identical requests in this run merge on this key */
     /* results */
     struct wb_entry details;         /* details: parsed into a scratch entry */
-    struct wb_gemini_audio audio;    /* speech: the stream consumer */
+    struct prov_speech *speech;      /* speech: the provider's stream state, or NULL */
     struct wb_buf media;             /* raw image or encoded audio bytes */
     struct wb_buf pcm;               /* raw PCM for encoding */
     int pcm_rate, pcm_channels;
@@ -83,9 +103,8 @@ struct run {
     char *db_real;      /* the database's absolute path (pending markers name it) */
     struct wb_run_opts opts;
     struct wb_engine *eng;
-    struct wb_gemini_opts gem;
-    struct wb_openai_opts oai;
-    enum provider_kind prov[WB_STAGE_COUNT];
+    void *popts[PROV_COUNT];                 /* each provider's options (ops->opts_size) */
+    const struct prov_ops *prov[WB_STAGE_COUNT]; /* each stage's provider */
     const char *lang;
     const char *speech_mode;
     struct wb_audio_options audio_opts;
@@ -95,7 +114,7 @@ struct run {
     struct job *jobs;
     size_t n_jobs, cap_jobs;
     size_t next;        /* next job to start */
-    int active, jobs_max;
+    int active, jobs_max; /* PE_ACTIVE entries; the window's size */
     int batch_barrier;  /* > 0: batches of this size with a barrier (benchmarks) */
     /* Back-pressure: image and audio stages from request to written file hold
      * big buffers; at most media_max at once, the rest wait here in order. */
@@ -111,10 +130,10 @@ struct run {
     struct wb_lease_holder me;
     char host[256];
     int64_t lease_ttl_ms, lease_poll_ms;
-    size_t *parked, n_parked, cap_parked;
-    size_t *ready, ready_head, ready_len, ready_cap;
+    size_t *parked, n_parked, cap_parked; /* PE_PARKED entries */
+    size_t *ready, ready_head, ready_len, ready_cap; /* PE_READY entries, in order */
     int poll_timer, beat_timer;
-    int starting;       /* claimed by pump, not started yet (counted in the window) */
+    int starting;       /* PE_CLAIMED entries (counted in the window) */
     int sync_each;      /* pipeline.sync_commits: sync every stage commit */
     int claim_warned;   /* a failed claim was logged */
 
@@ -148,32 +167,77 @@ struct run {
 
 /* japanese.c: check the reading and add the pitch accent of a Japanese entry */
 void run_japanese_details(struct run *r, struct wb_entry *e);
-/* run.c */
-struct shared *shared_find(struct run *r, const char *key, int create);
 /* plan.c */
 int run_plan(struct run *r, struct wb_error *err);
 /* pending.c: media written but not yet committed */
 int pending_mark(struct run *r, const char *name, struct wb_error *err);
 void pending_clear(struct run *r, const char *name);
 void run_sweep_orphans(struct run *r);
+
+/* state.c: the state machine. The one place each state changes: */
+void pipe_entry_set(struct run *r, struct job *j, enum pipe_entry_state to);
+void pipe_stage_set(struct run *r, struct job *j, enum wb_stage s, enum pipe_stage_state to);
+/* A fresh plan (plan.c): the entry PE_PLANNED, every stage PS_SKIP. */
+void pipe_job_replan(struct job *j);
+/* Is stage s this run's to make (neither skipped nor made elsewhere)? */
+int pipe_stage_wanted(const struct job *j, enum wb_stage s);
+/* The stages still this run's to make, as WB_STAGE_BIT()s (for claims). */
+unsigned pipe_job_want(const struct job *j);
+/* PE_CLAIMED / PE_READY -> PE_ACTIVE: start every stage whose inputs are there. */
+void pipe_entry_start(struct run *r, struct job *j);
+/* PS_WAITING / PS_DEFERRED: defer, or start its request (or merge with one). */
+void pipe_stage_start(struct run *r, struct job *j, enum wb_stage s);
+/* PS_RUNNING ended with t's result: commit it for j and move the entry on. */
+void pipe_stage_settle(struct run *r, struct job *j, struct stage_task *t);
+
+/* window.c: the sliding window, claims (leases), parked entries */
+void pipe_pump(struct run *r);
+void pipe_lease_beat(void *ud, int status);
+
+/* merge.c: identical requests of several entries share one, and the string
+ * table (entries by key, merged requests by key) */
+struct shared *shared_find(struct run *r, const char *key, int create);
+void pipe_shared_free_all(struct run *r);
+/* Join an identical request already made or on its way (1: j's stage is
+ * settled or waits for it), or lead it (0: *key is the merge key, or NULL). */
+int pipe_merge_join(struct run *r, struct job *j, enum wb_stage s, char **key);
+/* A stage's task ended (loop thread): settle it for its entry and every entry
+ * that waited on the same request, then free it. */
 void run_stage_finished(struct stage_task *t);
+
+/* defer.c: back-pressure of the media pipeline */
+int pipe_defer_push(struct run *r, struct job *j, enum wb_stage s);
+void pipe_resume_deferred(struct run *r);
+
+/* commit.c: stage results into the store, failures, fatal errors */
 int run_commit_stage(struct run *r, struct job *j, enum wb_stage s, int status, const char *msg,
                      const char *file, const char *model, const char *voice,
                      const struct wb_usage *u);
+void pipe_add_failure(struct run *r, const struct job *j, enum wb_stage s, int code,
+                      const char *msg);
 void run_fatal(struct run *r, int code, const char *msg);
-struct stage_task *task_new(struct job *j, enum wb_stage s, enum provider_kind p);
+/* Errors that say something about the whole run rather than one entry. */
+int pipe_is_fatal_code(int code);
+
+/* progress.c: progress, cost and the rates learned from 429s */
+double pipe_price(const struct run *r, const char *model, const char *dir);
+void pipe_add_cost(struct run *r, enum wb_stage s, const struct stage_task *t);
+void pipe_update_stats(struct run *r);
+void pipe_progress_tick(void *ud, int status);
+void pipe_rates_load(struct run *r);
+void pipe_rates_save(struct run *r);
+#define PIPE_PROGRESS_MS 100
+
+/* run.c: tasks, and each stage's model and voice */
+const char *pipe_stage_model(const struct run *r, enum wb_stage s);
+const char *pipe_stage_voice(const struct run *r, enum wb_stage s);
+struct stage_task *task_new(struct job *j, enum wb_stage s, const struct prov_ops *p);
 void task_free(struct stage_task *t);
 void task_fail(struct stage_task *t, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* stages_gemini.c */
-int gemini_start(struct stage_task *t);
-/* stages_openai.c */
-int openai_start(struct stage_task *t);
-/* One speech request on its own engine (wordbank tts --provider openai): PCM
- * into pcm, its rate and channels. */
-int openai_say(const struct wb_config *cfg, const char *text, struct wb_buf *pcm, int *rate,
-               int *channels, struct wb_error *err);
+/* stages.c: start a stage's request with its provider's table */
+int stage_request_start(struct stage_task *t);
 /* stages_offline.c */
 int offline_start(struct stage_task *t);
 int offline_prepare(struct run *r, struct wb_error *err);
@@ -190,5 +254,11 @@ int stage_submit(struct stage_task *t, struct wb_http_request *req, const struct
                  int rc, struct wb_error *err);
 void media_finish_audio(struct stage_task *t);
 void media_finish_image(struct stage_task *t);
+
+/* The Gemini options (the batch API is Gemini's). */
+static inline const struct wb_gemini_opts *run_gemini_opts(const struct run *r)
+{
+    return (const struct wb_gemini_opts *)r->popts[PROV_GEMINI];
+}
 
 #endif

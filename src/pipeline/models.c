@@ -7,7 +7,8 @@
 #include "pipeline/internal.h"
 
 struct listing {
-    const struct wb_gemini_opts *o;
+    const struct prov_ops *ops;
+    const void *o;
     struct wb_engine *eng;
     char **ids;
     size_t n;
@@ -20,10 +21,10 @@ static void list_page(struct listing *l, const char *token);
 static int list_classify(void *ud, long status, const struct wb_http_header *h, size_t nh,
                          const char *body, size_t len, struct wb_api_error *out)
 {
-    (void)ud;
-    if (status >= 200 && status < 300)
+    struct listing *l = ud;
+    if (prov_ok_status(status))
         return 0;
-    return wb_gemini_parse_error(status, h, nh, body, len, out);
+    return l->ops->parse_error(status, h, nh, body, len, out);
 }
 
 static void list_done(void *ud, const struct wb_response *r)
@@ -40,7 +41,7 @@ static void list_done(void *ud, const struct wb_response *r)
                                                                : wb_strerror(r->status));
         return;
     }
-    if ((l->status = wb_gemini_models_parse(r->body->data, r->body->len, &ids, &n, &next, &ae))) {
+    if ((l->status = l->ops->models_parse(r->body->data, r->body->len, &ids, &n, &next, &ae))) {
         wb_error_set(l->err, l->status, "listing models: %s", ae.message);
         return;
     }
@@ -68,7 +69,7 @@ static void list_page(struct listing *l, const char *token)
     wb_http_request_init(&req);
     cbs.classify = list_classify;
     cbs.on_done = list_done;
-    if ((rc = wb_gemini_models_request(l->o, 1000, token, &req, l->err)) == 0)
+    if ((rc = l->ops->models_request(l->o, 1000, token, &req, l->err)) == 0)
         rc = wb_engine_submit(l->eng, &req, 0, &cbs, l, NULL);
     if (rc) {
         wb_http_request_release(&req);
@@ -91,6 +92,7 @@ int wb_check_models(const struct wb_config *cfg, struct wb_model_check out[3],
     out[0].model = o.text_model;
     out[1].model = o.tts_model;
     out[2].model = o.image_model;
+    l.ops = &prov_gemini_ops;
     l.o = &o;
     l.err = err;
     if ((rc = wb_engine_new(cfg, &l.eng, err)))

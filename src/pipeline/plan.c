@@ -34,6 +34,7 @@ int run_plan(struct run *r, struct wb_error *err)
         struct job *j = &r->jobs[i];
         struct wb_entry stored;
         int rc;
+        pipe_job_replan(j);
         wb_entry_init(&stored);
         rc = wb_store_get(r->store, j->e.word, j->e.translation, j->e.language, &stored, err);
         if (rc == 0) {
@@ -56,17 +57,16 @@ int run_plan(struct run *r, struct wb_error *err)
                 c->cached++;
                 continue;
             }
-            if (r->opts.cache_only || (s == WB_STAGE_IMAGE && r->prov[s] == PROV_OFFLINE)) {
+            if (r->opts.cache_only || (s == WB_STAGE_IMAGE && r->prov[s]->local)) {
                 c->skipped++; /* offline makes no pictures; cache-only makes nothing */
                 continue;
             }
-            j->want |= WB_STAGE_BIT(s);
             if (j->e.stages[s].state == WB_STATE_DONE)
                 j->redo |= WB_STAGE_BIT(s);
-            c->queued++;
+            pipe_stage_set(r, j, (enum wb_stage)s, PS_WAITING);
         }
-        if (!j->want)
-            r->stats.entries_done++;
+        if (!pipe_job_want(j))
+            pipe_entry_set(r, j, PE_IDLE);
     }
     return 0;
 }

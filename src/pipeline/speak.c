@@ -11,8 +11,10 @@
 #include "pipeline/internal.h"
 #include "wordbank/log.h"
 
+/* One speech request on its own engine, read through the provider's table. */
 struct oneshot {
-    struct wb_gemini_audio audio;
+    const struct prov_ops *ops;
+    struct prov_speech *speech; /* a streamed answer's state, or NULL */
     struct wb_buf pcm;
     int rate, channels;
     int status;
@@ -22,34 +24,22 @@ struct oneshot {
 static int shot_data(void *ud, const char *p, size_t n, struct wb_api_error *aerr)
 {
     struct oneshot *s = ud;
-    return wb_gemini_audio_feed(&s->audio, p, n, aerr);
+    return s->ops->speech_feed(s->speech, p, n, aerr);
 }
 
 static void shot_retry(void *ud)
 {
     struct oneshot *s = ud;
-    wb_gemini_audio_release(&s->audio);
-    wb_gemini_audio_init(&s->audio);
+    s->ops->speech_reset(s->speech);
 }
 
 static int shot_classify(void *ud, long status, const struct wb_http_header *h, size_t nh,
                          const char *body, size_t len, struct wb_api_error *out)
 {
     struct oneshot *s = ud;
-    const void *pcm;
-    size_t n;
-    int rc;
-    if (status < 200 || status >= 300)
-        return wb_gemini_parse_error(status, h, nh, body, len, out);
-    if ((rc = wb_gemini_audio_finish(&s->audio, out)))
-        return rc;
-    pcm = wb_gemini_audio_pcm(&s->audio, &n);
-    wb_buf_reset(&s->pcm);
-    if ((rc = wb_buf_append(&s->pcm, pcm, n)))
-        return rc;
-    s->rate = wb_gemini_audio_rate(&s->audio);
-    s->channels = wb_gemini_audio_channels(&s->audio);
-    return 0;
+    if (!prov_ok_status(status))
+        return s->ops->parse_error(status, h, nh, body, len, out);
+    return s->ops->speech_end(s->speech, body, len, &s->pcm, &s->rate, &s->channels, NULL, out);
 }
 
 static void shot_done(void *ud, const struct wb_response *r)
@@ -62,15 +52,49 @@ static void shot_done(void *ud, const struct wb_response *r)
                                                                : wb_strerror(r->status));
 }
 
-/* Send req (taken) and collect its PCM. */
-static int gemini_shot(const struct wb_config *cfg, struct wb_http_request *req,
-                       struct oneshot *s, struct wb_error *err)
+static void shot_init(struct oneshot *s)
+{
+    memset(s, 0, sizeof *s);
+    wb_buf_init(&s->pcm, PROV_MAX_MEDIA);
+    s->rate = 24000;
+    s->channels = 1;
+}
+
+static void shot_release(struct oneshot *s)
+{
+    if (s->speech)
+        s->ops->speech_free(s->speech);
+    wb_buf_release(&s->pcm);
+}
+
+/* The provider's options from cfg, refusing without a key. */
+static int shot_opts(const struct wb_config *cfg, const struct prov_ops *ops, void *o,
+                     struct wb_error *err)
+{
+    int rc;
+    ops->opts_init(o);
+    if ((rc = ops->opts_from_config(cfg, o, err)))
+        return rc;
+    if (!ops->api_key(o))
+        return wb_error_set(err, WB_ECONFIG, "%s", ops->no_key);
+    return 0;
+}
+
+/* Send req (taken) and collect its PCM into s. */
+static int shot_send(const struct wb_config *cfg, struct wb_http_request *req,
+                     struct oneshot *s, struct wb_error *err)
 {
     struct wb_engine *eng = NULL;
     struct wb_request_cbs cbs = { 0 };
     int rc;
-    cbs.on_data = shot_data;
-    cbs.on_retry = shot_retry;
+    if (s->ops->speech_new) {
+        if (!s->speech && !(s->speech = s->ops->speech_new())) {
+            wb_http_request_release(req);
+            return wb_error_set(err, WB_ENOMEM, "out of memory");
+        }
+        cbs.on_data = shot_data;
+        cbs.on_retry = shot_retry;
+    }
     cbs.classify = shot_classify;
     cbs.on_done = shot_done;
     s->err = err;
@@ -89,14 +113,28 @@ static int gemini_shot(const struct wb_config *cfg, struct wb_http_request *req,
     return rc;
 }
 
+/* Speech for text from a network provider. */
+static int shot_say(const struct wb_config *cfg, const struct prov_ops *ops, const char *text,
+                    struct oneshot *s, struct wb_error *err)
+{
+    void *opts = calloc(1, ops->opts_size);
+    struct wb_http_request req;
+    int rc;
+    s->ops = ops;
+    wb_http_request_init(&req);
+    if (!opts)
+        return wb_error_set(err, WB_ENOMEM, "out of memory");
+    if ((rc = shot_opts(cfg, ops, opts, err)) == 0 &&
+        (rc = ops->speech_request(opts, text, NULL, &req, err)) == 0)
+        rc = shot_send(cfg, &req, s, err);
+    free(opts);
+    wb_http_request_release(&req);
+    return rc;
+}
+
 static const char *audio_provider(const struct wb_config *cfg)
 {
-    const char *p = wb_config_get(cfg, "audio_provider");
-    if (!p || !*p)
-        p = wb_config_get(cfg, "provider");
-    if (!p || !*p)
-        p = wb_config_get(cfg, "gemini_api_key") ? "gemini" : "offline";
-    return p;
+    return prov_configured(cfg, WB_STAGE_AUDIO);
 }
 
 static int encode(const struct wb_config *cfg, const void *pcm, size_t len, int rate,
@@ -139,40 +177,23 @@ int wb_speak(const struct wb_config *cfg, const char *text, const char *format,
              struct wb_buf *out, struct wb_error *err)
 {
     const char *prov = audio_provider(cfg);
+    const struct prov_ops *ops = prov_find(prov);
     struct oneshot s;
     int rc;
-    memset(&s, 0, sizeof s);
-    wb_gemini_audio_init(&s.audio);
-    wb_buf_init(&s.pcm, WB_GEMINI_MAX_MEDIA);
-    s.rate = 24000;
-    s.channels = 1;
+    shot_init(&s);
     if (!text || !*text) {
         rc = wb_error_set(err, WB_EINVAL, "nothing to say");
-    } else if (!strcmp(prov, "gemini")) {
-        struct wb_gemini_opts o;
-        struct wb_http_request req;
-        wb_http_request_init(&req);
-        rc = wb_gemini_opts_from_config(cfg, &o, err);
-        if (!rc && !o.api_key)
-            rc = wb_error_set(err, WB_ECONFIG, "the gemini provider needs an API key "
-                                               "(GEMINI_API_KEY), or use --provider offline");
-        if (!rc)
-            rc = wb_gemini_speech_request(&o, text, NULL, &req, err);
-        if (!rc)
-            rc = gemini_shot(cfg, &req, &s, err);
-        wb_http_request_release(&req);
-    } else if (!strcmp(prov, "openai")) {
-        rc = openai_say(cfg, text, &s.pcm, &s.rate, &s.channels, err);
-    } else if (!strcmp(prov, "offline")) {
+    } else if (ops && ops->local) {
         rc = offline_say(cfg, text, &s.pcm, &s.rate, err);
+    } else if (ops && ops->speech_request) {
+        rc = shot_say(cfg, ops, text, &s, err);
     } else {
         rc = wb_error_set(err, WB_EUNSUPPORTED, "speech from the %s provider is not available "
                                                 "here; use gemini or offline", prov);
     }
     if (!rc)
         rc = encode(cfg, s.pcm.data, s.pcm.len, s.rate, s.channels, format, out, err);
-    wb_gemini_audio_release(&s.audio);
-    wb_buf_release(&s.pcm);
+    shot_release(&s);
     return rc;
 }
 
@@ -185,11 +206,7 @@ int wb_speak_dialogue(const struct wb_config *cfg, const char *script, size_t le
     size_t n = 0, n_speakers;
     struct oneshot s;
     int rc;
-    memset(&s, 0, sizeof s);
-    wb_gemini_audio_init(&s.audio);
-    wb_buf_init(&s.pcm, WB_GEMINI_MAX_MEDIA);
-    s.rate = 24000;
-    s.channels = 1;
+    shot_init(&s);
     if ((rc = wb_dialogue_parse(script, len, &lines, &n, err)))
         goto out;
     n_speakers = wb_dialogue_speakers(lines, n, speakers, 3);
@@ -202,20 +219,17 @@ int wb_speak_dialogue(const struct wb_config *cfg, const char *script, size_t le
                           n_speakers > 2 ? ", " : "", n_speakers > 2 ? speakers[2] : "");
         goto out;
     }
-    if (!strcmp(prov, "gemini")) {
+    if (prov_find(prov) == &prov_gemini_ops) {
+        /* Two voices in one request: Gemini's own (multiSpeakerVoiceConfig). */
         struct wb_gemini_opts o;
         struct wb_http_request req;
         wb_http_request_init(&req);
-        rc = wb_gemini_opts_from_config(cfg, &o, err);
-        if (!rc && !o.api_key)
-            rc = wb_error_set(err, WB_ECONFIG, "the gemini provider needs an API key "
-                                               "(GEMINI_API_KEY), or use --provider offline");
-        if (!rc)
-            rc = wb_gemini_dialogue_request(&o, lines, n, NULL, NULL, &req, err);
-        if (!rc)
-            rc = gemini_shot(cfg, &req, &s, err);
+        s.ops = &prov_gemini_ops;
+        if ((rc = shot_opts(cfg, s.ops, &o, err)) == 0 &&
+            (rc = wb_gemini_dialogue_request(&o, lines, n, NULL, NULL, &req, err)) == 0)
+            rc = shot_send(cfg, &req, &s, err);
         wb_http_request_release(&req);
-    } else if (!strcmp(prov, "offline")) {
+    } else if (prov_find(prov) == &prov_offline_ops) {
         /* espeak-ng has one voice per language here: the lines one after another. */
         for (size_t i = 0; i < n && !rc; i++)
             rc = offline_say(cfg, lines[i].text, &s.pcm, &s.rate, err);
@@ -227,8 +241,7 @@ int wb_speak_dialogue(const struct wb_config *cfg, const char *script, size_t le
         rc = encode(cfg, s.pcm.data, s.pcm.len, s.rate, s.channels, format, out, err);
 out:
     wb_dialogue_lines_free(lines, n);
-    wb_gemini_audio_release(&s.audio);
-    wb_buf_release(&s.pcm);
+    shot_release(&s);
     return rc;
 }
 
@@ -244,7 +257,7 @@ static void dialogue_key(const struct wb_config *cfg, const char *prov, const ch
     char hex[65];
     wb_buf_init(&k, 0);
     wb_buf_appendf(&k, "dialogue|%s|%s|%s|%s|%s|%s|%d|", prov,
-                   !strcmp(prov, "gemini") ? wb_config_get(cfg, "tts_model") : "espeak-ng",
+                   !strcmp(prov, prov_gemini_ops.name) ? wb_config_get(cfg, "tts_model") : "espeak-ng",
                    wb_config_get(cfg, "voice"), wb_config_get(cfg, "voice2"),
                    wb_config_get(cfg, "lang"), format, wb_config_bool(cfg, "audio_trim"));
     wb_buf_append(&k, script, len);
@@ -275,7 +288,7 @@ int wb_dialogue_file(const struct wb_config *cfg, const char *media_dir, const c
     if (cache_only) {
         /* Nothing may be made: a clip another provider made for this script
          * will do (a preview without a key still plays what Gemini said). */
-        static const char *const others[] = { "gemini", "offline" };
+        const char *const others[] = { prov_gemini_ops.name, prov_offline_ops.name };
         char alt[128];
         for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
             wb_buf_reset(&path);

@@ -16,7 +16,7 @@ int offline_prepare(struct run *r, struct wb_error *err)
         if ((rc = wb_text_new(r->cfg, &r->text, err)))
             return rc;
     }
-    if (r->prov[WB_STAGE_DETAILS] == PROV_OFFLINE && !r->edict) {
+    if (r->prov[WB_STAGE_DETAILS]->local && !r->edict) {
         rc = wb_edict_open(r->cfg, NULL, NULL, &r->edict, err);
         if (rc == WB_ENOMEM) /* no details without their meaning (the torture run) */
             return rc;

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/util.h"
 #include "providers/common.h"
@@ -208,4 +209,117 @@ out:
     wb_entry_release(&got); /* what e had, or the copies of a failed parse */
     json_decref(card);
     return rc;
+}
+
+/* ---- the card's response schema, in either dialect ---- */
+
+/* {"type": T, "description": D} (D may be NULL). */
+static json_t *schema_of(const struct prov_schema_dialect *d, const char *type,
+                         const char *description)
+{
+    json_t *o = json_pack("{s:s}", "type", type);
+    (void)d;
+    if (o && description)
+        json_object_set_new(o, "description", json_string(description));
+    return o;
+}
+
+/* An object schema with properties in the given order, all required (and,
+ * by dialect, their order spelled out or nothing else allowed). */
+static json_t *object_schema(const struct prov_schema_dialect *d, const char *const *names,
+                             json_t **props, size_t n)
+{
+    json_t *o = json_pack("{s:s}", "type", d->object);
+    json_t *p = json_object(), *req = json_array(), *ord = json_array();
+    if (!o || !p || !req || !ord)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        if (!props[i])
+            goto fail;
+        json_object_set_new(p, names[i], props[i]);
+        props[i] = NULL;
+        json_array_append_new(req, json_string(names[i]));
+        json_array_append_new(ord, json_string(names[i]));
+    }
+    json_object_set_new(o, "properties", p);
+    json_object_set_new(o, "required", req);
+    if (d->property_ordering)
+        json_object_set_new(o, "propertyOrdering", ord);
+    else
+        json_decref(ord);
+    if (d->closed)
+        json_object_set_new(o, "additionalProperties", json_false());
+    return o;
+fail:
+    for (size_t i = 0; i < n; i++)
+        json_decref(props[i]);
+    json_decref(o);
+    json_decref(p);
+    json_decref(req);
+    json_decref(ord);
+    return NULL;
+}
+
+json_t *prov_card_schema(const struct prov_schema_dialect *d)
+{
+    const char *ex_names[PROV_EXAMPLE_N_FIELDS], *names[PROV_CARD_N_FIELDS];
+    json_t *ex_props[PROV_EXAMPLE_N_FIELDS], *props[PROV_CARD_N_FIELDS], *examples;
+
+    for (size_t i = 0; i < PROV_EXAMPLE_N_FIELDS; i++) {
+        ex_names[i] = prov_example_fields[i].name;
+        ex_props[i] = schema_of(d, d->string, prov_example_fields[i].description);
+    }
+    examples = schema_of(d, d->array, prov_card_fields[PROV_CARD_EXAMPLES].description);
+    if (examples) {
+        json_t *items = object_schema(d, ex_names, ex_props, PROV_EXAMPLE_N_FIELDS);
+        if (!items || json_object_set_new(examples, "items", items)) {
+            json_decref(examples);
+            examples = NULL;
+        } else if (d->max_items > 0) {
+            json_object_set_new(examples, "minItems", json_integer(d->min_items));
+            json_object_set_new(examples, "maxItems", json_integer(d->max_items));
+        }
+    } else {
+        for (size_t i = 0; i < PROV_EXAMPLE_N_FIELDS; i++)
+            json_decref(ex_props[i]);
+    }
+    for (size_t i = 0; i < PROV_CARD_N_FIELDS; i++) {
+        names[i] = prov_card_fields[i].name;
+        props[i] = i == PROV_CARD_EXAMPLES
+                       ? examples
+                       : schema_of(d, d->string, prov_card_fields[i].description);
+    }
+    return object_schema(d, names, props, PROV_CARD_N_FIELDS);
+}
+
+/* A readable excerpt of a body that is not a JSON error. */
+void prov_body_excerpt(long status, const char *body, size_t len, struct wb_api_error *out)
+{
+    char text[201];
+    size_t n = 0;
+    const char *t = body;
+    if (len > 0 && body[0] == '<') {
+        /* An HTML error page from a proxy: its <title> says enough. */
+        const char *e = body + len;
+        t = NULL;
+        for (const char *p = body; p + 7 <= e; p++) {
+            if (!strncasecmp(p, "<title>", 7)) {
+                t = p + 7;
+                break;
+            }
+        }
+        if (t) {
+            while (t + n < e && t[n] != '<' && n < sizeof text - 1)
+                n++;
+        }
+    } else {
+        n = len < sizeof text - 1 ? len : sizeof text - 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        text[i] = ((unsigned char)t[i] < 0x20 || t[i] == 0x7f) ? ' ' : t[i];
+    text[n] = '\0';
+    while (n > 0 && text[n - 1] == ' ')
+        text[--n] = '\0';
+    snprintf(out->message, sizeof out->message, "HTTP %ld%s%s", status, n ? ": " : "", text);
+    wb_secret_redact(out->message, sizeof out->message);
 }

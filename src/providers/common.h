@@ -26,6 +26,20 @@ struct prov_card_field {
 extern const struct prov_card_field prov_card_fields[PROV_CARD_N_FIELDS];
 extern const struct prov_card_field prov_example_fields[PROV_EXAMPLE_N_FIELDS];
 
+/* How a provider spells a JSON schema: its type names, whether objects list
+ * their property order (Gemini's propertyOrdering) or are closed (OpenAI's
+ * strict mode: additionalProperties false), and the examples' bounds
+ * (max_items 0: none; older strict-mode models refuse them). */
+struct prov_schema_dialect {
+    const char *string, *array, *object;
+    int property_ordering;
+    int closed;
+    int min_items, max_items;
+};
+/* The card's schema (prov_card_fields, in order, all required) in that
+ * dialect, or NULL when out of memory. One builder for both providers. */
+json_t *prov_card_schema(const struct prov_schema_dialect *d);
+
 /* The most examples a card keeps. */
 #define PROV_MAX_EXAMPLES 8
 
@@ -38,6 +52,10 @@ static inline const char *prov_opt(const char *v, const char *dflt)
 /* Fill aerr (code, retryable, a redacted message) and return code. */
 int prov_fail(struct wb_api_error *aerr, int code, int retryable, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* out->message for a refusal whose body is not a JSON error: "HTTP 502: "
+ * and the body's first 200 bytes on one line (an HTML page: its <title>),
+ * redacted. */
+void prov_body_excerpt(long status, const char *body, size_t len, struct wb_api_error *out);
 /* Parse body as one JSON object (no more than cap bytes): WB_ETOOBIG past the
  * cap, WB_EPARSE (retryable) for empty, broken or non-object bodies. */
 int prov_load_json(const char *body, size_t len, size_t cap, json_t **root,

@@ -51,32 +51,6 @@ static int64_t parse_duration_ms(const char *s, const char *unit_s, const char *
     return -1;
 }
 
-/* Retry-After: delta-seconds or an HTTP-date. */
-static int64_t parse_retry_after(const char *v)
-{
-    struct tm tm;
-    const char *end;
-    while (*v == ' ')
-        v++;
-    if (isdigit((unsigned char)*v)) {
-        char *e;
-        long long x = strtoll(v, &e, 10);
-        while (*e == ' ')
-            e++;
-        if (*e)
-            return -1;
-        return x > MAX_DELAY_MS / 1000 ? MAX_DELAY_MS : (int64_t)x * 1000;
-    }
-    memset(&tm, 0, sizeof tm);
-    end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (end && *end == '\0') {
-        int64_t t = (int64_t)timegm(&tm) - wb_clock_wall_s();
-        if (t < 0)
-            t = 0;
-        return t > MAX_DELAY_MS / 1000 ? MAX_DELAY_MS : t * 1000;
-    }
-    return -1;
-}
 
 /* "... Please retry in 43.1s." or "retry in 250ms" in a message. */
 static int64_t delay_from_message(const char *m)
@@ -150,7 +124,7 @@ static int classify(const json_t *eo, long http_status, const struct wb_http_hea
     if (delay < 0 && h) {
         const char *ra = wb_http_header_find(h, nh, "retry-after");
         if (ra)
-            delay = parse_retry_after(ra);
+            delay = core_retry_after_ms(ra, wb_clock_wall_s(), MAX_DELAY_MS);
     }
     if (delay < 0)
         delay = delay_from_message(out->message);
@@ -192,37 +166,6 @@ static int classify(const json_t *eo, long http_status, const struct wb_http_hea
     return out->code;
 }
 
-/* A readable excerpt of a body that is not a JSON error. */
-static void excerpt(long status, const char *body, size_t len, struct wb_api_error *out)
-{
-    char text[201];
-    size_t n = 0;
-    const char *t = NULL;
-    if (len > 0 && body[0] == '<') {
-        /* An HTML error page from a proxy: its <title> says enough. */
-        const char *b = body, *e = body + len;
-        for (const char *p = b; p + 7 <= e; p++) {
-            if (!strncasecmp(p, "<title>", 7)) {
-                t = p + 7;
-                break;
-            }
-        }
-        if (t) {
-            while (t + n < e && t[n] != '<' && n < sizeof text - 1)
-                n++;
-        }
-    } else {
-        t = body;
-        n = len < sizeof text - 1 ? len : sizeof text - 1;
-    }
-    for (size_t i = 0; i < n; i++)
-        text[i] = ((unsigned char)t[i] < 0x20 || t[i] == 0x7f) ? ' ' : t[i];
-    text[n] = '\0';
-    while (n > 0 && text[n - 1] == ' ')
-        text[--n] = '\0';
-    snprintf(out->message, sizeof out->message, "HTTP %ld%s%s", status, n ? ": " : "", text);
-}
-
 int wb_gemini_parse_error(long http_status, const struct wb_http_header *h, size_t nh,
                           const char *body, size_t len, struct wb_api_error *out)
 {
@@ -248,7 +191,7 @@ int wb_gemini_parse_error(long http_status, const struct wb_http_header *h, size
         }
         classify(empty, http_status, h, nh, out);
         json_decref(empty);
-        excerpt(http_status, body ? body : "", body ? len : 0, out);
+        prov_body_excerpt(http_status, body ? body : "", body ? len : 0, out);
         wb_secret_redact(out->message, sizeof out->message);
         if (out->retry_after_ms < 0)
             out->retry_after_ms = -1;

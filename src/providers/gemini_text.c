@@ -8,70 +8,12 @@
 #include "core/util.h"
 #include "providers/gemini_internal.h"
 
-/* {"type": T} plus an optional description. */
-static json_t *schema_of(const char *type, const char *description)
-{
-    json_t *o = json_pack("{s:s}", "type", type);
-    if (o && description)
-        json_object_set_new(o, "description", json_string(description));
-    return o;
-}
-
-/* An OBJECT schema with properties in the given order, all required. */
-static json_t *object_schema(const char *const *names, json_t **props, size_t n)
-{
-    json_t *o = json_pack("{s:s}", "type", "OBJECT");
-    json_t *p = json_object(), *req = json_array(), *ord = json_array();
-    if (!o || !p || !req || !ord)
-        goto fail;
-    for (size_t i = 0; i < n; i++) {
-        if (!props[i])
-            goto fail;
-        json_object_set_new(p, names[i], props[i]);
-        props[i] = NULL;
-        json_array_append_new(req, json_string(names[i]));
-        json_array_append_new(ord, json_string(names[i]));
-    }
-    json_object_set_new(o, "properties", p);
-    json_object_set_new(o, "required", req);
-    json_object_set_new(o, "propertyOrdering", ord);
-    return o;
-fail:
-    for (size_t i = 0; i < n; i++)
-        json_decref(props[i]);
-    json_decref(o);
-    json_decref(p);
-    json_decref(req);
-    json_decref(ord);
-    return NULL;
-}
-
-/* The card's schema (Google's OpenAPI subset: upper-case types). */
+/* The card's schema (Google's OpenAPI subset: upper-case types, the
+ * properties' order spelled out, two or three examples). */
 static json_t *details_schema(void)
 {
-    const char *ex_names[PROV_EXAMPLE_N_FIELDS], *names[PROV_CARD_N_FIELDS];
-    json_t *ex_props[PROV_EXAMPLE_N_FIELDS], *props[PROV_CARD_N_FIELDS], *examples;
-
-    for (size_t i = 0; i < PROV_EXAMPLE_N_FIELDS; i++) {
-        ex_names[i] = prov_example_fields[i].name;
-        ex_props[i] = schema_of("STRING", prov_example_fields[i].description);
-    }
-    examples = schema_of("ARRAY", prov_card_fields[PROV_CARD_EXAMPLES].description);
-    if (examples) {
-        json_object_set_new(examples, "items",
-                            object_schema(ex_names, ex_props, PROV_EXAMPLE_N_FIELDS));
-        json_object_set_new(examples, "minItems", json_integer(2));
-        json_object_set_new(examples, "maxItems", json_integer(3));
-    } else {
-        json_decref(ex_props[0]);
-        json_decref(ex_props[1]);
-    }
-    for (size_t i = 0; i < PROV_CARD_N_FIELDS; i++) {
-        names[i] = prov_card_fields[i].name;
-        props[i] = i == PROV_CARD_EXAMPLES ? examples
-                                           : schema_of("STRING", prov_card_fields[i].description);
-    }
-    return object_schema(names, props, PROV_CARD_N_FIELDS);
+    static const struct prov_schema_dialect gemini = { "STRING", "ARRAY", "OBJECT", 1, 0, 2, 3 };
+    return prov_card_schema(&gemini);
 }
 
 int wb_gemini_details_request(const struct wb_gemini_opts *o, const struct wb_entry *e,

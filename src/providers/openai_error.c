@@ -99,42 +99,6 @@ int64_t wb_openai_duration_ms(const char *s)
     return clamp_ms(total);
 }
 
-/* retry-after-ms: milliseconds, possibly fractional. */
-static int64_t parse_ms(const char *v)
-{
-    double x;
-    while (*v == ' ')
-        v++;
-    x = number_at(&v);
-    while (*v == ' ')
-        v++;
-    return x < 0 || *v ? -1 : clamp_ms(x);
-}
-
-/* Retry-After: delta-seconds (the SDK also accepts a fraction) or an HTTP date. */
-static int64_t parse_retry_after(const char *v)
-{
-    const char *p = v;
-    struct tm tm;
-    const char *end;
-    double x;
-    while (*p == ' ')
-        p++;
-    if (isdigit((unsigned char)*p) || *p == '.') {
-        x = number_at(&p);
-        while (*p == ' ')
-            p++;
-        return x < 0 || *p ? -1 : clamp_ms(x * 1000);
-    }
-    memset(&tm, 0, sizeof tm);
-    end = strptime(p, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (end && *end == '\0') {
-        int64_t t = (int64_t)timegm(&tm) - wb_clock_wall_s();
-        return clamp_ms(t > 0 ? (double)t * 1000 : 0);
-    }
-    return -1;
-}
-
 static int is_zero(const char *v)
 {
     if (!v)
@@ -168,9 +132,9 @@ static int64_t header_delay(const struct wb_http_header *h, size_t nh, int limit
     if (!h)
         return -1;
     if ((v = wb_http_header_find(h, nh, "retry-after-ms")))
-        d = parse_ms(v);
+        d = core_delay_ms(v, 1, MAX_DELAY_MS);
     if (d < 0 && (v = wb_http_header_find(h, nh, "retry-after")))
-        d = parse_retry_after(v);
+        d = core_retry_after_ms(v, wb_clock_wall_s(), MAX_DELAY_MS);
     if (d < 0 && limited)
         d = ratelimit_reset(h, nh);
     return d;
@@ -270,38 +234,6 @@ static int classify(const json_t *eo, long http_status, const struct wb_http_hea
     return out->code;
 }
 
-/* A readable excerpt of a body that is not a JSON error. */
-static void excerpt(long status, const char *body, size_t len, struct wb_api_error *out)
-{
-    char text[201];
-    size_t n = 0;
-    const char *t = body;
-    if (len > 0 && body[0] == '<') {
-        /* An HTML error page from a proxy: its <title> says enough. */
-        const char *e = body + len;
-        t = NULL;
-        for (const char *p = body; p + 7 <= e; p++) {
-            if (!strncasecmp(p, "<title>", 7)) {
-                t = p + 7;
-                break;
-            }
-        }
-        if (t) {
-            while (t + n < e && t[n] != '<' && n < sizeof text - 1)
-                n++;
-        }
-    } else {
-        n = len < sizeof text - 1 ? len : sizeof text - 1;
-    }
-    for (size_t i = 0; i < n; i++)
-        text[i] = ((unsigned char)t[i] < 0x20 || t[i] == 0x7f) ? ' ' : t[i];
-    text[n] = '\0';
-    while (n > 0 && text[n - 1] == ' ')
-        text[--n] = '\0';
-    snprintf(out->message, sizeof out->message, "HTTP %ld%s%s", status, n ? ": " : "", text);
-    wb_secret_redact(out->message, sizeof out->message);
-}
-
 int wb_openai_parse_error(long http_status, const struct wb_http_header *h, size_t nh,
                           const char *body, size_t len, struct wb_api_error *out)
 {
@@ -326,7 +258,7 @@ int wb_openai_parse_error(long http_status, const struct wb_http_header *h, size
             goto out;
         }
         classify(empty, http_status, h, nh, out);
-        excerpt(http_status, body ? body : "", body ? len : 0, out);
+        prov_body_excerpt(http_status, body ? body : "", body ? len : 0, out);
     }
 out:
     json_decref(empty);

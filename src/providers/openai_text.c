@@ -15,67 +15,13 @@ static const char system_prompt[] =
     "You write accurate, natural content for language-learning flashcards. Answer with "
     "one JSON object that follows the given schema.";
 
-static json_t *string_schema(const char *description)
-{
-    return json_pack("{s:s,s:s}", "type", "string", "description", description);
-}
-
-/* A closed object: properties in order, all required, nothing else allowed. */
-static json_t *object_schema(const char *const *names, json_t **props, size_t n)
-{
-    json_t *o = json_pack("{s:s}", "type", "object");
-    json_t *p = json_object(), *req = json_array();
-    if (!o || !p || !req)
-        goto fail;
-    for (size_t i = 0; i < n; i++) {
-        if (!props[i])
-            goto fail;
-        json_object_set_new(p, names[i], props[i]);
-        props[i] = NULL;
-        json_array_append_new(req, json_string(names[i]));
-    }
-    json_object_set_new(o, "properties", p);
-    json_object_set_new(o, "required", req);
-    json_object_set_new(o, "additionalProperties", json_false());
-    return o;
-fail:
-    for (size_t i = 0; i < n; i++)
-        json_decref(props[i]);
-    json_decref(o);
-    json_decref(p);
-    json_decref(req);
-    return NULL;
-}
-
-/* The card's schema. No minItems/maxItems: older strict-mode models refuse
- * them; the description and the prompt ask for two or three. */
+/* The card's schema (JSON Schema, strict: closed objects). No
+ * minItems/maxItems: older strict-mode models refuse them; the description
+ * and the prompt ask for two or three. */
 static json_t *details_schema(void)
 {
-    const char *ex_names[PROV_EXAMPLE_N_FIELDS], *names[PROV_CARD_N_FIELDS];
-    json_t *ex_props[PROV_EXAMPLE_N_FIELDS], *props[PROV_CARD_N_FIELDS], *examples;
-
-    for (size_t i = 0; i < PROV_EXAMPLE_N_FIELDS; i++) {
-        ex_names[i] = prov_example_fields[i].name;
-        ex_props[i] = string_schema(prov_example_fields[i].description);
-    }
-    examples = json_pack("{s:s,s:s}", "type", "array", "description",
-                         prov_card_fields[PROV_CARD_EXAMPLES].description);
-    if (examples) {
-        json_t *items = object_schema(ex_names, ex_props, PROV_EXAMPLE_N_FIELDS);
-        if (!items || json_object_set_new(examples, "items", items)) {
-            json_decref(examples);
-            examples = NULL;
-        }
-    } else {
-        json_decref(ex_props[0]);
-        json_decref(ex_props[1]);
-    }
-    for (size_t i = 0; i < PROV_CARD_N_FIELDS; i++) {
-        names[i] = prov_card_fields[i].name;
-        props[i] =
-            i == PROV_CARD_EXAMPLES ? examples : string_schema(prov_card_fields[i].description);
-    }
-    return object_schema(names, props, PROV_CARD_N_FIELDS);
+    static const struct prov_schema_dialect openai = { "string", "array", "object", 0, 1, 0, 0 };
+    return prov_card_schema(&openai);
 }
 
 int wb_openai_details_request(const struct wb_openai_opts *o, const struct wb_entry *e,

@@ -23,6 +23,9 @@ expect "--help is 0" 0 --help
 check "--help lists the commands" bash -c 'grep -q "propagate" <<<"$0" && grep -q "export \[--format jsonl|csv|apkg\]" <<<"$0"' "$OUT"
 expect "bad --jobs is 2" 2 -j 0 list
 check "bad --jobs says why: the flag, the value and the range" has "--jobs: jobs = '0': it must be a whole number from 1 to 10000"
+expect "an unknown provider is 2" 2 --provider frobai list
+check "an unknown provider is named" has "--provider: provider = 'frobai': it must be one of gemini, openai, offline"
+expect "every known provider is taken" 3 --provider openai --image-provider offline list --json
 expect "list on a missing bank is 3" 3 list --json
 check "...and creates nothing" test ! -e "$WORDBANK_DB"
 

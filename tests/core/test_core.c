@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/http.h"
 #include "core/util.h"
 #include "test.h"
 #include "wordbank/config.h"
@@ -513,4 +514,23 @@ TEST(array_grows_checks_overflow_and_caps)
     CHECK_INT(CORE_ARRAY_RESIZE(v, 11, 10), WB_ETOOBIG);
     CHECK_INT(core_array_reserve(&big, &bcap, 0, 1, 0, 0), WB_EINVAL);
     free(v);
+}
+
+/* The one reader of Retry-After hints (both providers and the engine). */
+TEST(retry_after_seconds_fractions_dates_and_garbage)
+{
+    const int64_t max = 86400 * 1000;
+    CHECK_INT(core_retry_after_ms("7", 0, max), 7000);
+    CHECK_INT(core_retry_after_ms(" 0.25 ", 0, max), 250);
+    CHECK_INT(core_retry_after_ms("999999999", 0, max), max);
+    /* 100 s after the epoch, seen at 90 s; a past date is 0. */
+    CHECK_INT(core_retry_after_ms("Thu, 01 Jan 1970 00:01:40 GMT", 90, max), 10000);
+    CHECK_INT(core_retry_after_ms("Thu, 01 Jan 1970 00:01:40", 90, max), 10000);
+    CHECK_INT(core_retry_after_ms("Thu, 01 Jan 1970 00:01:40 GMT", 500, max), 0);
+    CHECK_INT(core_retry_after_ms("soon", 0, max), -1);
+    CHECK_INT(core_retry_after_ms("7 seconds", 0, max), -1);
+    CHECK_INT(core_retry_after_ms(NULL, 0, max), -1);
+    /* retry-after-ms: fractions round up. */
+    CHECK_INT(core_delay_ms("1534.2", 1, max), 1535);
+    CHECK_INT(core_delay_ms("x", 1, max), -1);
 }

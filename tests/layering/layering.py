@@ -94,8 +94,10 @@ PUBLIC_OWNER = {
 # Uses that break the rules and are allowed for now, each with its reason:
 # (module, included header) -> why. Kept empty unless a fix has to wait.
 ALLOWED = {
-    # src/pipeline and src/providers are being restructured in parallel
-    # (issue #16); their violations, if any, are listed here until then.
+    # The offline provider's row in the one provider registry names the
+    # offline module's provider and model names (three macros, no code):
+    # the module itself runs in the pipeline, which declares offline_dep.
+    ("providers", "wordbank/offline.h"),
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')

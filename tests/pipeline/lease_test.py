@@ -3,7 +3,9 @@
 loopback Gemini fake: two runs started together on one word bank never
 request a stage twice (counted at the fake) and both end with every entry
 done; a run killed with SIGKILL while holding leases is taken over at once by
-the next run (its process is gone), which finishes everything. Prints TAP."""
+the next run (its process is gone), which finishes everything; a batch run
+(propagate --batch) started while an interactive run makes the same entries
+puts none of the stages that run holds into a batch job. Prints TAP."""
 import json
 import os
 import signal
@@ -13,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.environ["WB_SOURCE_ROOT"], "tests", "harness"))
 from wbtest import WB, Fake, check, env, finish  # noqa: E402
@@ -127,6 +130,65 @@ def killed_holder_taken_over():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def batch_beside_interactive():
+    tmp = tempfile.mkdtemp(prefix="wblease.")
+    n = 6
+    text = MODELS[0]
+    # Details take 3 s: the batch run starts while the interactive run holds
+    # the leases of every entry's details (and pictures, which follow them).
+    fake = Fake({"seed": 5, "batchDelayMs": 300, "default": {"latencyMs": 5},
+                 "models": {text: {"latencyMs": 3000}}})
+    try:
+        lst = words(tmp, n)
+        with open(tmp + "/wordbank.conf", "w") as f:
+            f.write("[batch]\npoll_first_ms = 50\npoll_max_ms = 200\npoll_factor = 2\n")
+        open(tmp + "/empty.jsonl", "w").close()
+        r = subprocess.run([WB, "--db", tmp + "/wb.db", "import", tmp + "/empty.jsonl"],
+                           env=env_for(tmp, fake), cwd=tmp, capture_output=True, text=True)
+        check("batch: an empty import creates the word bank", r.returncode == 0, r.stderr)
+        conf = ["--config", tmp + "/wordbank.conf"]
+        a = start(tmp, fake, conf + ["-j", "8", "propagate", lst])
+        deadline = time.monotonic() + 30
+        held = 0
+        while time.monotonic() < deadline and held < n:
+            time.sleep(0.05)
+            try:
+                db = sqlite3.connect(tmp + "/wb.db")
+                held = db.execute("SELECT count(*) FROM leases WHERE pid = ? AND stage = "
+                                  "'details'", (a.pid,)).fetchone()[0]
+                db.close()
+            except sqlite3.Error:
+                pass
+        check(f"batch: the interactive run holds every entry's details ({held})", held == n)
+        b = start(tmp, fake, conf + ["propagate", "--batch", lst])
+        outs = [p.communicate(timeout=240) for p in (a, b)]
+        check("batch: the interactive run exits 0", a.returncode == 0, outs[0][1])
+        check("batch: the batch run exits 0", b.returncode == 0, outs[1][1])
+        log = json.load(urllib.request.urlopen(fake.url + "/_fake/requests?limit=2000"))
+        keys = {}
+        direct = {}
+        for m in MODELS:
+            keys[m] = 0
+            for x in log:
+                if x["path"].endswith(f"/models/{m}:batchGenerateContent"):
+                    ic = (x.get("body") or {}).get("batch", {}).get("inputConfig", {})
+                    keys[m] += len(ic.get("requests", {}).get("requests", []))
+            direct[m] = sum(1 for x in log if x["path"].endswith(f"/models/{m}:generateContent")
+                            or x["path"].endswith(f"/models/{m}:streamGenerateContent"))
+        for m in MODELS:
+            check(f"batch: {m}: each stage requested once ({direct[m]} interactive + {keys[m]} "
+                  f"in batch jobs for {n} entries)", direct[m] + keys[m] == n,
+                  json.dumps({"interactive": direct, "batch": keys}))
+        check("batch: the stages the interactive run held stayed out of batch jobs",
+              keys[text] == 0, json.dumps(keys))
+        ents = entries(tmp, fake)
+        check("batch: every entry done", all_done(ents, n), json.dumps(ents)[:500])
+    finally:
+        fake.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 two_runs_together()
 killed_holder_taken_over()
+batch_beside_interactive()
 finish(20)

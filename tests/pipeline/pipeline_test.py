@@ -438,8 +438,36 @@ def test_providers(tmp):
         fake.stop()
 
 
+def test_speech(tmp):
+    """One-off speech (tts) and a dialogue through each network provider's
+    table: one request each, an encoded clip out."""
+    fake = Fake({"seed": 6, "default": {"latencyMs": 10}})
+    try:
+        def reqs(model):
+            return fake.stats()["models"].get(model, {}).get("requests", 0)
+        oenv = {"OPENAI_BASE_URL": fake.url + "/v1", "OPENAI_API_KEY": "sk-test-not-secret-123456"}
+        genv = {"GEMINI_BASE_URL": fake.url}
+        for prov, env, model in (("gemini", genv, "gemini-3.8-flash-tts"),
+                                 ("openai", oenv, "gpt-4o-mini-tts")):
+            out = f"{tmp}/{prov}.mp3"
+            before = reqs(model)
+            r = run(tmp, ["--provider", prov, "tts", "ねこ", "-o", out], env)
+            check(f"tts through {prov}: one request, an MP3 out",
+                  r.returncode == 0 and reqs(model) - before == 1 and os.path.exists(out) and
+                  os.path.getsize(out) > 100, f"rc {r.returncode} {r.stderr[-500:]}")
+        open(tmp + "/two.txt", "w").write("A: こんにちは\nB: こんばんは\n")
+        before = reqs("gemini-3.8-flash-tts")
+        r = run(tmp, ["--provider", "gemini", "dialogue", tmp + "/two.txt", "-o", tmp + "/d.mp3"],
+                genv)
+        check("a dialogue through gemini: one request, an MP3 out",
+              r.returncode == 0 and reqs("gemini-3.8-flash-tts") - before == 1 and
+              os.path.getsize(tmp + "/d.mp3") > 100, f"rc {r.returncode} {r.stderr[-500:]}")
+    finally:
+        fake.stop()
+
+
 def main():
-    T.run_tests((test_doctor, test_providers, test_faults, test_sigkill, test_ctrl_c, test_full_disk,
+    T.run_tests((test_doctor, test_providers, test_speech, test_faults, test_sigkill, test_ctrl_c, test_full_disk,
                  test_quota_and_auth, test_terminal), "wbpipe.", "WB_PIPELINE_ONLY")
     T.check_sanitizers()
     T.finish()

@@ -1,0 +1,86 @@
+/* Commits: every finished stage goes to the store at once (its data, file,
+ * provider, model, voice and tokens, or its failure). Failures are kept for
+ * the run's report; a configuration-level failure or a store that refuses
+ * stops the run. Loop thread only.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "pipeline/internal.h"
+
+void pipe_add_failure(struct run *r, const struct job *j, enum wb_stage s, int code,
+                      const char *msg)
+{
+    struct failure *f;
+    if (r->n_failures == r->cap_failures) {
+        size_t cap = r->cap_failures ? r->cap_failures * 2 : 16;
+        f = realloc(r->failures, cap * sizeof *f);
+        if (!f)
+            return;
+        r->failures = f;
+        r->cap_failures = cap;
+    }
+    f = &r->failures[r->n_failures];
+    f->message = strdup(msg && *msg ? msg : "failed");
+    if (!f->message)
+        return;
+    f->pub.word = j->e.word;
+    f->pub.translation = j->e.translation;
+    f->pub.language = j->e.language;
+    f->pub.stage = s;
+    f->pub.message = f->message;
+    f->pub.code = code;
+    r->n_failures++;
+}
+
+void run_fatal(struct run *r, int code, const char *msg)
+{
+    if (r->fatal)
+        return;
+    r->fatal = 1;
+    wb_error_set(&r->fatal_err, code, "%s", msg);
+    /* The rest would fail the same way: start nothing more. */
+    if (r->eng)
+        wb_engine_stop(r->eng, 0);
+}
+
+int pipe_is_fatal_code(int code)
+{
+    return code == WB_EAUTH || code == WB_EMODEL || code == WB_ECONFIG || code == WB_ENOSPC;
+}
+
+int run_commit_stage(struct run *r, struct job *j, enum wb_stage s, int status, const char *msg,
+                     const char *file, const char *model, const char *voice,
+                     const struct wb_usage *u)
+{
+    struct wb_stage_info info;
+    struct wb_error err = { 0 };
+    int rc;
+
+    memset(&info, 0, sizeof info);
+    info.state = status == 0 ? WB_STATE_DONE : WB_STATE_FAILED;
+    info.error = status == 0 ? NULL : (char *)msg;
+    info.file = (char *)file;
+    info.provider = (char *)r->prov[s]->name;
+    info.model = (char *)model;
+    info.voice = (char *)voice;
+    if (u) {
+        info.tokens_in = u->prompt_tokens;
+        info.tokens_out = u->output_tokens + u->thought_tokens;
+    }
+    info.updated_at = wb_clock_wall_s();
+    if ((rc = wb_stage_info_copy(&j->e.stages[s], &info))) {
+        run_fatal(r, rc, "out of memory"); /* never a stage made and not kept */
+        return rc;
+    }
+    if (s == WB_STAGE_DETAILS)
+        rc = wb_store_set_details(r->store, &j->e, &err);
+    else
+        rc = wb_store_set_stage(r->store, &j->e, s, &info, &err);
+    if (rc) {
+        /* The store is our promise: without it nothing else is worth doing. */
+        run_fatal(r, rc == WB_ENOSPC ? WB_ENOSPC : rc, wb_error_text(&err));
+    }
+    return rc;
+}

@@ -1,0 +1,39 @@
+/* Back-pressure: image and audio stages from request to written file hold
+ * big buffers; at most run.media_max at once. The rest wait here in order
+ * (PS_DEFERRED) and start as room frees. Loop thread only.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/internal.h"
+
+int pipe_defer_push(struct run *r, struct job *j, enum wb_stage s)
+{
+    if (r->def_head && r->def_len == r->def_cap) {
+        memmove(r->deferred, r->deferred + r->def_head,
+                (r->def_len - r->def_head) * sizeof *r->deferred);
+        r->def_len -= r->def_head;
+        r->def_head = 0;
+    }
+    if (r->def_len == r->def_cap) {
+        size_t cap = r->def_cap ? r->def_cap * 2 : 64;
+        struct deferred_stage *v = realloc(r->deferred, cap * sizeof *v);
+        if (!v)
+            return WB_ENOMEM;
+        r->deferred = v;
+        r->def_cap = cap;
+    }
+    r->deferred[r->def_len].job = j;
+    r->deferred[r->def_len].stage = s;
+    r->def_len++;
+    return 0;
+}
+
+/* Room in the media pipeline again: start the stages that waited, in order. */
+void pipe_resume_deferred(struct run *r)
+{
+    while (r->media_active < r->media_max && r->def_head < r->def_len) {
+        struct deferred_stage d = r->deferred[r->def_head++];
+        pipe_stage_start(r, d.job, d.stage);
+    }
+}

@@ -1,0 +1,284 @@
+/* The pipeline's state machine, in the engine's manner: an entry moves
+ *   PLANNED -> CLAIMED -> ACTIVE -> FINISHED    (or PARKED -> READY -> ACTIVE,
+ *                                                or IDLE: nothing to do)
+ * and each of its stages
+ *   SKIP | WAITING -> (DEFERRED ->) RUNNING -> DONE | FAILED | NOT_MADE
+ *                  -> NOT_MADE | ELSEWHERE
+ * (DETAILS first; IMAGE and AUDIO once DETAILS is done, AUDIO with DETAILS
+ * when it only speaks the word). One function per state: pipe_entry_start
+ * (CLAIMED, READY), pipe_stage_start (WAITING, DEFERRED), pipe_stage_settle
+ * (the end of RUNNING), stage_ended (every end state); the window's states
+ * (PLANNED, PARKED) are window.c's. pipe_entry_set and pipe_stage_set are the
+ * only places a state changes: they keep the run's counters and log each
+ * change at WB_LOG_DEBUG. Everything here runs on the engine's loop thread.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "pipeline/internal.h"
+#include "wordbank/log.h"
+
+static const char *const entry_names[PE_COUNT] = { "PLANNED", "CLAIMED",  "PARKED", "READY",
+                                                   "ACTIVE",  "FINISHED", "IDLE" };
+static const char *const stage_names[PS_COUNT] = { "SKIP", "WAITING", "DEFERRED", "RUNNING",
+                                                   "DONE", "FAILED",  "NOT_MADE", "ELSEWHERE" };
+
+static int stage_ended(enum pipe_stage_state st)
+{
+    return st == PS_SKIP || st == PS_DONE || st == PS_FAILED || st == PS_NOT_MADE ||
+           st == PS_ELSEWHERE;
+}
+
+/* ---- the one place a state changes ---- */
+
+void pipe_entry_set(struct run *r, struct job *j, enum pipe_entry_state to)
+{
+    enum pipe_entry_state from = j->state;
+    wb_log(WB_LOG_DEBUG, "pipeline: entry %zu (%s / %s) %s -> %s", j->index, j->e.word,
+           j->e.translation, entry_names[from], entry_names[to]);
+    /* Leave the old state's counters ... */
+    if (from == PE_CLAIMED)
+        r->starting--;
+    if (from == PE_ACTIVE)
+        r->active--;
+    /* ... and enter the new one's. */
+    switch (to) {
+    case PE_CLAIMED:
+        r->starting++;
+        break;
+    case PE_ACTIVE:
+        r->active++;
+        break;
+    case PE_FINISHED: {
+        int failed = 0, unmade = 0;
+        for (int s = 0; s < WB_STAGE_COUNT; s++) {
+            failed |= j->st[s] == PS_FAILED;
+            unmade |= j->st[s] == PS_NOT_MADE;
+        }
+        if (failed)
+            r->stats.entries_failed++;
+        else if (!unmade)
+            r->stats.entries_done++;
+        break;
+    }
+    case PE_IDLE:
+        r->stats.entries_done++; /* everything is there */
+        break;
+    default:
+        break;
+    }
+    j->state = to;
+}
+
+void pipe_stage_set(struct run *r, struct job *j, enum wb_stage s, enum pipe_stage_state to)
+{
+    enum pipe_stage_state from = j->st[s];
+    struct wb_stage_counts *c = &r->stats.stage[s];
+    wb_log(WB_LOG_DEBUG, "pipeline: entry %zu (%s / %s) %s %s -> %s", j->index, j->e.word,
+           j->e.translation, wb_stage_name(s), stage_names[from], stage_names[to]);
+    /* Leave the old state's counters ... */
+    if (from == PS_WAITING || from == PS_DEFERRED)
+        c->queued--;
+    else if (from == PS_RUNNING)
+        c->in_flight--;
+    /* ... and enter the new one's (a deferred stage still counts as queued). */
+    switch (to) {
+    case PS_WAITING:
+    case PS_DEFERRED:
+        c->queued++;
+        break;
+    case PS_RUNNING:
+        c->in_flight++;
+        break;
+    case PS_DONE:
+        c->done++;
+        break;
+    case PS_FAILED:
+        c->failed++;
+        break;
+    case PS_NOT_MADE:
+        c->skipped++;
+        break;
+    case PS_ELSEWHERE:
+        c->cached++;
+        break;
+    default:
+        break;
+    }
+    j->st[s] = to;
+}
+
+void pipe_job_replan(struct job *j)
+{
+    /* Not a transition: a plan starts the machine afresh (wb_run_batch's
+     * plan, then the interactive run's), and counts anew. */
+    j->state = PE_PLANNED;
+    for (int s = 0; s < WB_STAGE_COUNT; s++)
+        j->st[s] = PS_SKIP;
+    j->redo = 0;
+}
+
+int pipe_stage_wanted(const struct job *j, enum wb_stage s)
+{
+    return j->st[s] != PS_SKIP && j->st[s] != PS_ELSEWHERE;
+}
+
+unsigned pipe_job_want(const struct job *j)
+{
+    unsigned m = 0;
+    for (int s = 0; s < WB_STAGE_COUNT; s++) {
+        if (pipe_stage_wanted(j, (enum wb_stage)s))
+            m |= WB_STAGE_BIT(s);
+    }
+    return m;
+}
+
+/* ---- the end states ---- */
+
+/* Stage s of j ended (to: DONE, FAILED or NOT_MADE): move the entry on. An
+ * entry is done when every stage it wanted is; failed when one failed;
+ * neither when a stage was not made (the run stopped, a daily quota, no
+ * picture description): the next run does it. */
+static void stage_ended_to(struct run *r, struct job *j, enum wb_stage s, enum pipe_stage_state to)
+{
+    int finished = 1;
+    pipe_stage_set(r, j, s, to);
+    if (s == WB_STAGE_DETAILS) {
+        for (int o = WB_STAGE_IMAGE; o <= WB_STAGE_AUDIO; o++) {
+            if (j->st[o] != PS_WAITING)
+                continue;
+            if (to == PS_DONE || (o == WB_STAGE_AUDIO && !strcmp(r->speech_mode, "word")))
+                pipe_stage_start(r, j, (enum wb_stage)o);
+            else /* without details there is nothing to draw or read: the next run */
+                pipe_stage_set(r, j, (enum wb_stage)o, PS_NOT_MADE);
+        }
+    }
+    for (int o = 0; o < WB_STAGE_COUNT; o++)
+        finished &= stage_ended(j->st[o]);
+    if (finished && j->state == PE_ACTIVE) {
+        pipe_entry_set(r, j, PE_FINISHED);
+        pipe_pump(r);
+    }
+}
+
+/* ---- PS_WAITING, PS_DEFERRED: start ---- */
+
+void pipe_stage_start(struct run *r, struct job *j, enum wb_stage s)
+{
+    struct stage_task *t;
+    char *key = NULL;
+    int rc;
+
+    /* Requests for pictures and speech run ahead of the encoders when the
+     * CPU is the bottleneck; their bytes would pile up in memory. Wait. */
+    if (s != WB_STAGE_DETAILS && j->st[s] == PS_WAITING && r->media_active >= r->media_max &&
+        !r->fatal && !r->stopping && pipe_defer_push(r, j, s) == 0) {
+        pipe_stage_set(r, j, s, PS_DEFERRED);
+        return;
+    }
+    if ((r->exhausted & WB_STAGE_BIT(s)) || r->fatal || r->stopping) {
+        stage_ended_to(r, j, s, PS_NOT_MADE);
+        return;
+    }
+    pipe_stage_set(r, j, s, PS_RUNNING);
+    if (pipe_merge_join(r, j, s, &key))
+        return;
+    t = task_new(j, s, r->prov[s]);
+    if (!t) {
+        free(key);
+        stage_ended_to(r, j, s, PS_FAILED);
+        return;
+    }
+    t->share_key = key;
+    if (s != WB_STAGE_DETAILS) {
+        t->counts_media = 1;
+        r->media_active++;
+    }
+    t->model = wb_strdup0(pipe_stage_model(r, s));
+    t->voice = wb_strdup0(pipe_stage_voice(r, s));
+    rc = r->prov[s]->local ? offline_start(t) : stage_request_start(t);
+    if (rc) {
+        if (!t->status)
+            task_fail(t, rc, "%s", wb_strerror(rc));
+        run_stage_finished(t);
+    }
+}
+
+/* ---- the end of PS_RUNNING: settle a result ---- */
+
+/* Take what the provider wrote; the key and context stay ours. WB_ENOMEM
+ * when any of it could not be copied. */
+static int take_details(struct run *r, struct job *j, const struct stage_task *t)
+{
+    int rc = wb_str_set(&j->e.reading, t->details.reading) ||
+             wb_str_set(&j->e.description, t->details.description) ||
+             wb_str_set(&j->e.image_description, t->details.image_description);
+    wb_entry_clear_examples(&j->e);
+    for (size_t i = 0; !rc && i < t->details.n_examples; i++)
+        rc = wb_entry_add_example(&j->e, t->details.examples[i].text,
+                                  t->details.examples[i].translation);
+    if (rc)
+        return WB_ENOMEM;
+    run_japanese_details(r, &j->e);
+    return 0;
+}
+
+void pipe_stage_settle(struct run *r, struct job *j, struct stage_task *t)
+{
+    enum wb_stage s = t->stage;
+    enum pipe_stage_state to = t->status == 0 ? PS_DONE : PS_FAILED;
+
+    if (to == PS_DONE && s == WB_STAGE_DETAILS && take_details(r, j, t) != 0) {
+        /* Never details done with half of the answer. */
+        task_fail(t, WB_ENOMEM, "out of memory");
+        to = PS_FAILED;
+    }
+    if (to == PS_DONE) {
+        /* The store refused (a full disk): the run stops; this stage was
+         * not made, and the next run makes it. */
+        if (run_commit_stage(r, j, s, 0, NULL, t->file, t->model, t->voice,
+                             j == t->job ? &t->usage : NULL) != 0)
+            to = PS_NOT_MADE;
+    } else if (t->status == WB_ECANCELED || pipe_is_fatal_code(t->status) ||
+               t->status == WB_EQUOTA) {
+        /* Not this entry's fault: leave the stage as it was for the next run. */
+        to = PS_NOT_MADE;
+        if (t->status == WB_EQUOTA && !(r->exhausted & WB_STAGE_BIT(s))) {
+            r->exhausted |= WB_STAGE_BIT(s);
+            snprintf(r->exhausted_msg[s], sizeof r->exhausted_msg[s], "%s", t->message);
+            wb_log(WB_LOG_WARN, "%s stage stopped for this run: daily quota of %s exhausted: %s",
+                   wb_stage_name(s), t->model ? t->model : "the model", t->message);
+        }
+        if (pipe_is_fatal_code(t->status))
+            run_fatal(r, t->status, t->message);
+    } else {
+        run_commit_stage(r, j, s, t->status, t->message, NULL, t->model, t->voice, NULL);
+        pipe_add_failure(r, j, s, t->status, t->message);
+    }
+    if (j == t->job)
+        pipe_add_cost(r, s, t);
+    stage_ended_to(r, j, s, to);
+}
+
+/* ---- PE_CLAIMED, PE_READY: start the entry ---- */
+
+void pipe_entry_start(struct run *r, struct job *j)
+{
+    int audio_needs_details = strcmp(r->speech_mode, "word") != 0;
+    int details = pipe_stage_wanted(j, WB_STAGE_DETAILS);
+    if (!pipe_job_want(j))
+        return;
+    pipe_entry_set(r, j, PE_ACTIVE);
+    if (j->st[WB_STAGE_DETAILS] == PS_WAITING)
+        pipe_stage_start(r, j, WB_STAGE_DETAILS);
+    if (j->st[WB_STAGE_AUDIO] == PS_WAITING && (!audio_needs_details || !details))
+        pipe_stage_start(r, j, WB_STAGE_AUDIO);
+    if (j->st[WB_STAGE_IMAGE] == PS_WAITING && !details) {
+        if (j->e.image_description && *j->e.image_description)
+            pipe_stage_start(r, j, WB_STAGE_IMAGE);
+        else /* details were done elsewhere without a picture description */
+            stage_ended_to(r, j, WB_STAGE_IMAGE, PS_NOT_MADE);
+    }
+}
