@@ -109,6 +109,7 @@ int gemini_start(struct stage_task *t)
         text = wb_prompt_image(t->job->e.image_description);
         rc = text ? wb_gemini_image_request(&r->gem, text, &req, &err) : WB_ENOMEM;
         cbs.classify = image_classify;
+        cbs.classify_in_pool = 1; /* decodes the whole payload */
         cbs.on_done = stage_media_done;
         break;
     default:
@@ -117,6 +118,7 @@ int gemini_start(struct stage_task *t)
         cbs.on_data = audio_data;
         cbs.on_retry = audio_retry;
         cbs.classify = audio_classify;
+        cbs.classify_in_pool = 1; /* decodes the whole payload */
         cbs.on_done = stage_media_done;
         break;
     }

@@ -76,12 +76,14 @@ int openai_start(struct stage_task *t)
         rc = text ? wb_openai_image_request(&r->oai, text, &req, &err)
                   : wb_error_set(&err, WB_EINVAL, "no image description to draw from");
         cbs.classify = image_classify;
+        cbs.classify_in_pool = 1; /* decodes the whole payload */
         cbs.on_done = stage_media_done;
         break;
     default:
         text = wb_prompt_speech_text(&t->job->e, r->speech_mode);
         rc = text ? wb_openai_speech_request(&r->oai, text, t->voice, &req, &err) : WB_ENOMEM;
         cbs.classify = speech_classify;
+        cbs.classify_in_pool = 1; /* decodes the whole payload */
         cbs.on_done = stage_media_done;
         break;
     }
