@@ -350,6 +350,8 @@ static void classify_after(void *ud, int status)
     struct eng_job *j = ud;
     struct wb_engine *e = j->eng;
     j->classifying = 0;
+    wb_engine_hold(e, -j->pool_held);
+    j->pool_held = 0;
     if (status != 0 || j->cancel_requested || e->stopping == 2) {
         fail_canceled(e, j, "canceled");
         eng_kick(e);
@@ -372,6 +374,11 @@ static int classify_in_pool(struct wb_engine *e, struct eng_job *j, int curl_cod
         j->classifying = 0;
         return 0; /* no memory for the item: parse here */
     }
+    /* The transfer gave its bytes back to the body budget; the body (and the
+     * parser's copy and decoded payload) live on until the parse returns:
+     * count them, or a pool that falls behind lets downloads pile up. */
+    j->pool_held = (int64_t)j->body.len * 3;
+    wb_engine_hold(e, j->pool_held);
     return 1;
 }
 
@@ -770,6 +777,7 @@ void wb_engine_get_stats(const struct wb_engine *e, struct wb_engine_stats *s)
     *s = e->st;
     s->in_flight = e->in_flight;
     s->budget_peak = e->budget_peak;
+    s->budget_used = e->budget_used;
     s->host_conns = e->max_host_conns;
     s->queued = 0;
     for (size_t i = 0; i < e->n_models; i++)

@@ -155,6 +155,7 @@ struct wb_engine_stats {
     int in_flight, queued, peak_in_flight;
     uint64_t budget_waits;  /* transfers that waited for room in the body budget */
     size_t budget_peak;     /* most bytes counted against the budget at once */
+    size_t budget_used;     /* bytes counted against it now */
     long host_conns;        /* connections per host allowed */
 };
 void wb_engine_get_stats(const struct wb_engine *e, struct wb_engine_stats *s);

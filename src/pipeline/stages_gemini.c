@@ -69,18 +69,17 @@ static int audio_classify(void *ud, long status, const struct wb_http_header *h,
                           const char *body, size_t len, struct wb_api_error *out)
 {
     struct stage_task *t = ud;
-    const void *pcm;
-    size_t n;
+    struct wb_buf mine;
     int rc;
     if (!ok_status(status))
         return classify_error(status, h, nh, body, len, out);
     /* The stream ended: it must have said it was finished. */
     if ((rc = wb_gemini_audio_finish(&t->audio, out)))
         return rc;
-    pcm = wb_gemini_audio_pcm(&t->audio, &n);
-    wb_buf_reset(&t->pcm);
-    if ((rc = wb_buf_append(&t->pcm, pcm, n)))
-        return rc;
+    /* Take the consumer's PCM instead of copying it (audio_retry frees ours). */
+    mine = t->pcm;
+    t->pcm = t->audio.pcm;
+    t->audio.pcm = mine;
     t->pcm_rate = wb_gemini_audio_rate(&t->audio);
     t->pcm_channels = wb_gemini_audio_channels(&t->audio);
     t->usage = *wb_gemini_audio_usage(&t->audio);

@@ -624,10 +624,16 @@ static void cancel_2(void *ud, int status)
 {
     struct ctx *c = ud;
     (void)status;
-    if (!atomic_load(&pool_parsing_2)) { /* its answer has not come yet */
+    struct wb_engine_stats st;
+    /* Wait until its answer is being parsed and the others are done. */
+    if (!atomic_load(&pool_parsing_2) || !c->done[0] || !c->done[1]) {
         CHECK_INT(wb_engine_timer(c->e, 20, cancel_2, c), 0);
         return;
     }
+    /* Nothing is in flight, yet the body being parsed still counts against
+     * the body budget (else a slow pool would let downloads pile up). */
+    wb_engine_get_stats(c->e, &st);
+    CHECK_MSG(st.budget_used > 0, "budget used %zu during the parse", st.budget_used);
     CHECK_INT(wb_engine_cancel(c->e, 3), 0); /* request 2: its answer is being parsed */
 }
 
@@ -661,6 +667,11 @@ TEST(classify_in_pool_runs_off_the_loop)
     CHECK_INT(c.attempts[1], 2); /* the parse failure was retried */
     CHECK_INT(c.done[2], 1);
     CHECK_INT(c.status[2], WB_ECANCELED);
+    {
+        struct wb_engine_stats st;
+        wb_engine_get_stats(c.e, &st);
+        CHECK_INT((long)st.budget_used, 0); /* every hold given back */
+    }
     wb_engine_free(c.e);
     wb_config_free(cfg);
     fake_stop(&f);
