@@ -298,10 +298,9 @@ static int decode_webp(const uint8_t *d, size_t len, struct rgba *img, struct wb
     rc = alloc_rgba(img, f.width, f.height, f.has_alpha ? 4 : 3, err);
     if (rc < 0)
         return rc;
-    if (f.has_alpha ? !WebPDecodeRGBAInto(d, len, img->px, (size_t)img->w * (size_t)img->h * 4,
-                                          img->w * 4)
-                    : !WebPDecodeRGBInto(d, len, img->px, (size_t)img->w * (size_t)img->h * 3,
-                                         img->w * 3))
+    if (f.has_alpha
+            ? !WebPDecodeRGBAInto(d, len, img->px, (size_t)img->w * (size_t)img->h * 4, img->w * 4)
+            : !WebPDecodeRGBInto(d, len, img->px, (size_t)img->w * (size_t)img->h * 3, img->w * 3))
         return wb_error_set(err, WB_EMEDIA, "bad or truncated WebP data");
     return 0;
 }
@@ -325,12 +324,12 @@ static void scan_alpha(struct rgba *img)
 static int resize(struct rgba *img, int max_px, struct wb_error *err)
 {
     struct SwsContext *sws;
-    struct rgba out = {NULL, 0, 0, img->alpha, img->bpp};
+    struct rgba out = { NULL, 0, 0, img->alpha, img->bpp };
     int longest = img->w > img->h ? img->w : img->h, rc;
     enum AVPixelFormat fmt = img->bpp == 4 ? AV_PIX_FMT_RGBA : AV_PIX_FMT_RGB24;
     const uint8_t *src[4] = {img->px, NULL, NULL, NULL};
     uint8_t *dst[4] = {NULL, NULL, NULL, NULL};
-    int src_stride[4] = {img->w * img->bpp, 0, 0, 0}, dst_stride[4] = {0, 0, 0, 0};
+    int src_stride[4] = { img->w * img->bpp, 0, 0, 0 }, dst_stride[4] = { 0, 0, 0, 0 };
     int w, h;
 
     if (longest <= max_px)
@@ -344,8 +343,8 @@ static int resize(struct rgba *img, int max_px, struct wb_error *err)
     rc = alloc_rgba(&out, w, h, img->bpp, err);
     if (rc < 0)
         return rc;
-    sws = sws_getContext(img->w, img->h, fmt, w, h, fmt, SWS_AREA | SWS_ACCURATE_RND, NULL,
-                         NULL, NULL);
+    sws = sws_getContext(img->w, img->h, fmt, w, h, fmt, SWS_AREA | SWS_ACCURATE_RND, NULL, NULL,
+                         NULL);
     if (!sws) {
         free(out.px);
         return wb_error_set(err, WB_EMEDIA, "cannot scale %dx%d to %dx%d", img->w, img->h, w, h);
@@ -475,7 +474,7 @@ int wb_image_process(const void *data, size_t len, int max_px, enum wb_image_typ
                      struct wb_error *err)
 {
     struct wb_image_info in;
-    struct rgba img = {NULL, 0, 0, 0, 4};
+    struct rgba img = { NULL, 0, 0, 0, 4 };
     size_t start = out ? out->len : 0;
     int rc;
 

@@ -35,8 +35,8 @@ int media_encode_wav(const struct wb_pcm *p, struct wb_buf *out, struct wb_error
  * same request still gives the same bytes). */
 struct media_mp3;
 int media_mp3_new(int rate, int channels, struct media_mp3 **out, struct wb_error *err);
-int media_mp3_write(struct media_mp3 *m, const int16_t *samples, size_t frames,
-                    struct wb_buf *out, struct wb_error *err);
+int media_mp3_write(struct media_mp3 *m, const int16_t *samples, size_t frames, struct wb_buf *out,
+                    struct wb_error *err);
 int media_mp3_finish(struct media_mp3 *m, struct wb_buf *out, struct wb_buf *head,
                      struct wb_error *err);
 void media_mp3_free(struct media_mp3 *m);

@@ -86,17 +86,17 @@ int media_mp3_new(int rate, int channels, struct media_mp3 **out, struct wb_erro
     return 0;
 }
 
-int media_mp3_write(struct media_mp3 *m, const int16_t *samples, size_t frames,
-                    struct wb_buf *out, struct wb_error *err)
+int media_mp3_write(struct media_mp3 *m, const int16_t *samples, size_t frames, struct wb_buf *out,
+                    struct wb_error *err)
 {
     size_t done = 0;
     while (done < frames) {
         size_t k = frames - done > MP3_CHUNK ? MP3_CHUNK : frames - done;
         const int16_t *s = samples + done * (size_t)m->channels;
-        int n = m->channels == 2
-                    ? lame_encode_buffer_interleaved(m->g, (short *)s, (int)k, m->mp3,
-                                                     (int)m->mp3_cap)
-                    : lame_encode_buffer(m->g, s, NULL, (int)k, m->mp3, (int)m->mp3_cap);
+        int n =
+            m->channels == 2
+                ? lame_encode_buffer_interleaved(m->g, (short *)s, (int)k, m->mp3, (int)m->mp3_cap)
+                : lame_encode_buffer(m->g, s, NULL, (int)k, m->mp3, (int)m->mp3_cap);
         int rc;
         if (n < 0)
             return wb_error_set(err, WB_EMEDIA, "LAME encoding failed (%d)", n);

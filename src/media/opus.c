@@ -64,17 +64,17 @@ int media_opus_new(int rate, int channels, uint32_t serial, struct media_opus **
         return wb_error_set(err, WB_EMEDIA, "Opus encoder: %s", ope_strerror(e));
     }
     ope_encoder_ctl(o->enc, OPE_SET_SERIALNO((opus_int32)(serial & 0x7FFFFFFF)));
-    ope_encoder_ctl(o->enc, OPUS_SET_BITRATE(channels == 1 ? OPUS_BITRATE_MONO
-                                                           : OPUS_BITRATE_STEREO));
+    ope_encoder_ctl(o->enc,
+                    OPUS_SET_BITRATE(channels == 1 ? OPUS_BITRATE_MONO : OPUS_BITRATE_STEREO));
     ope_encoder_ctl(o->enc, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
     /* Complexity 10 (the default) costs twice the CPU of 6 for no audible
      * gain on speech at 32 kbit/s. */
     ope_encoder_ctl(o->enc, OPUS_SET_COMPLEXITY(OPUS_COMPLEXITY));
     /* Nothing above Nyquist of the input: a 24 kHz clip is super-wideband. */
     if (rate <= 24000)
-        ope_encoder_ctl(o->enc, OPUS_SET_MAX_BANDWIDTH(rate <= 16000
-                                                           ? OPUS_BANDWIDTH_WIDEBAND
-                                                           : OPUS_BANDWIDTH_SUPERWIDEBAND));
+        ope_encoder_ctl(o->enc,
+                        OPUS_SET_MAX_BANDWIDTH(rate <= 16000 ? OPUS_BANDWIDTH_WIDEBAND
+                                                             : OPUS_BANDWIDTH_SUPERWIDEBAND));
     *out = o;
     return 0;
 }

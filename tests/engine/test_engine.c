@@ -7,9 +7,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/util.h"
 #include "engine/engine.h"
@@ -643,9 +643,9 @@ TEST(classify_in_pool_runs_off_the_loop)
     start(&f, "{\"default\":{\"latencyMs\":10}}", 0);
     struct wb_config *cfg = mkcfg(NULL);
     static struct ctx c;
-    static const struct wb_request_cbs pool_cbs = {
-        .classify = pool_classify, .on_done = on_done, .classify_in_pool = 1
-    };
+    static const struct wb_request_cbs pool_cbs = { .classify = pool_classify,
+                                                    .on_done = on_done,
+                                                    .classify_in_pool = 1 };
     c.base = f.base_url;
     c.cbs = &pool_cbs;
     struct wb_error err = { 0 }, *ep = &err;

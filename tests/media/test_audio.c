@@ -438,7 +438,7 @@ static void stream_mp3(const struct wb_pcm *p, size_t step, struct wb_buf *all)
 {
     struct media_mp3 *m = NULL;
     struct wb_buf piece, head;
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
     wb_buf_init(&piece, 0);
     wb_buf_init(&head, 0);
     CHECK_OK(media_mp3_new(p->rate, p->channels, &m, ep(&err)), ep(&err));
@@ -463,7 +463,7 @@ static void stream_opus(const struct wb_pcm *p, size_t step, struct wb_buf *all)
 {
     struct media_opus *o = NULL;
     struct wb_buf piece;
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
     uint8_t digest[32];
     wb_buf_init(&piece, 0);
     /* The serial the whole-clip encoder derives, so the bytes can match. */
@@ -492,7 +492,7 @@ TEST(streaming_encoders_match_whole_clip)
     for (int ch = 1; ch <= 2; ch++) {
         struct wb_pcm p;
         struct wb_buf whole, all;
-        struct wb_error err = {0};
+        struct wb_error err = { 0 };
         make_tone(&p, RATE, ch, 0.2, 1.5, 0.3);
         wb_buf_init(&whole, 0);
         wb_buf_init(&all, 0);

@@ -46,7 +46,8 @@ static void make_png_type(int w, int h, int with_alpha, int color_type, struct w
     wb_buf_init(out, 0);
     png_set_write_fn(png, out, png_to_buf, png_flush_none);
     png_set_compression_level(png, 1);
-    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, color_type, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, color_type, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
     for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
@@ -200,7 +201,7 @@ TEST(rgb_png_keeps_colours)
 {
     struct wb_buf png, out;
     struct wb_image_info info;
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
     png_image pi;
     uint8_t *px;
     int w, h;
@@ -220,9 +221,8 @@ TEST(rgb_png_keeps_colours)
     CHECK_INT(w, 512);
     CHECK_INT(h, 384);
     /* Top-left dark in red and blue, bottom-right bright in both. */
-    CHECK_MSG(px[(10 * 512 + 10) * 3] < 50 && px[(10 * 512 + 10) * 3 + 2] < 50,
-              "top-left %d,%d,%d", px[(10 * 512 + 10) * 3], px[(10 * 512 + 10) * 3 + 1],
-              px[(10 * 512 + 10) * 3 + 2]);
+    CHECK_MSG(px[(10 * 512 + 10) * 3] < 50 && px[(10 * 512 + 10) * 3 + 2] < 50, "top-left %d,%d,%d",
+              px[(10 * 512 + 10) * 3], px[(10 * 512 + 10) * 3 + 1], px[(10 * 512 + 10) * 3 + 2]);
     CHECK(px[(380 * 512 + 500) * 3] > 200 && px[(380 * 512 + 500) * 3 + 2] > 200);
     /* Red follows x only: top-right is red, not blue. */
     CHECK_MSG(px[(10 * 512 + 500) * 3] > 200 && px[(10 * 512 + 500) * 3 + 2] < 50,
