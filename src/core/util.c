@@ -55,52 +55,102 @@ void wb_md5_hex(const void *data, size_t len, char hex[33])
     wb_hex_encode(d, 16, hex);
 }
 
-int wb_base64_decode(const char *in, size_t len, struct wb_buf *out)
+/* ---- base64, whole or as it arrives ---- */
+
+static int b64_alphabet_ok(const char *in, size_t len)
 {
-    EVP_ENCODE_CTX *ctx;
-    int rc = 0, n = 0;
-    size_t start = out->len;
-    const size_t chunk = 1 << 16;
     /* OpenSSL's decoder stops quietly at some foreign characters ('-'):
      * refuse anything outside the standard alphabet first. */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)in[i];
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
               c == '+' || c == '/' || c == '=' || c == '\n' || c == '\r' || c == ' ' || c == '\t'))
-            return WB_EPARSE;
+            return 0;
     }
-    ctx = EVP_ENCODE_CTX_new();
-    if (!ctx)
+    return 1;
+}
+
+int core_b64_init(struct core_b64 *d)
+{
+    memset(d, 0, sizeof *d);
+    d->ctx = EVP_ENCODE_CTX_new();
+    if (!d->ctx)
         return WB_ENOMEM;
-    EVP_DecodeInit(ctx);
+    EVP_DecodeInit(d->ctx);
+    return 0;
+}
+
+int core_b64_feed(struct core_b64 *d, const char *in, size_t len, struct wb_buf *out)
+{
+    const size_t chunk = 1 << 16;
+    size_t start = out->len;
+    int n = 0, rc = 0;
+
+    if (d->failed)
+        return d->failed;
+    if (!b64_alphabet_ok(in, len)) {
+        rc = WB_EPARSE;
+        goto out;
+    }
     for (size_t off = 0; off < len; off += chunk) {
         size_t take = len - off < chunk ? len - off : chunk;
-        rc = wb_buf_grow(out, take / 4 * 3 + 3);
-        if (rc)
+        /* Up to 3 bytes of every 4 characters, plus what the decoder kept
+         * from earlier pieces: up to 64 characters, 48 bytes). */
+        if ((rc = wb_buf_grow(out, take / 4 * 3 + 66)) != 0)
             goto out;
-        if (EVP_DecodeUpdate(ctx, (unsigned char *)out->data + out->len, &n,
+        if (EVP_DecodeUpdate(d->ctx, (unsigned char *)out->data + out->len, &n,
                              (const unsigned char *)in + off, (int)take) < 0) {
             rc = WB_EPARSE;
             goto out;
         }
         out->len += (size_t)n;
+        out->data[out->len] = '\0';
+        d->decoded += (size_t)n;
     }
-    rc = wb_buf_grow(out, 3);
-    if (rc)
-        goto out;
-    if (EVP_DecodeFinal(ctx, (unsigned char *)out->data + out->len, &n) < 0) {
-        rc = WB_EPARSE;
-        goto out;
-    }
-    out->len += (size_t)n;
-    out->data[out->len] = '\0';
 out:
     if (rc) {
+        d->failed = rc;
         out->len = start;
         if (out->cap)
             out->data[start] = '\0';
     }
-    EVP_ENCODE_CTX_free(ctx);
+    return rc;
+}
+
+int core_b64_finish(struct core_b64 *d, struct wb_buf *out)
+{
+    int n = 0, rc;
+    if (d->failed)
+        return d->failed;
+    if ((rc = wb_buf_grow(out, 3)) != 0)
+        return d->failed = rc;
+    if (EVP_DecodeFinal(d->ctx, (unsigned char *)out->data + out->len, &n) < 0)
+        return d->failed = WB_EPARSE;
+    out->len += (size_t)n;
+    out->data[out->len] = '\0';
+    d->decoded += (size_t)n;
+    return 0;
+}
+
+void core_b64_release(struct core_b64 *d)
+{
+    EVP_ENCODE_CTX_free(d->ctx);
+    d->ctx = NULL;
+}
+
+int wb_base64_decode(const char *in, size_t len, struct wb_buf *out)
+{
+    struct core_b64 d;
+    size_t start = out->len;
+    int rc = core_b64_init(&d);
+    if (rc)
+        return rc;
+    if ((rc = core_b64_feed(&d, in, len, out)) == 0 && (rc = core_b64_finish(&d, out)) != 0) {
+        out->len = start;
+        if (out->cap)
+            out->data[start] = '\0';
+    }
+    core_b64_release(&d);
     return rc;
 }
 

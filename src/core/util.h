@@ -24,10 +24,27 @@ void wb_hex_encode(const uint8_t *in, size_t len, char *out);
  * (md5(word + ":" + translation)), never as a content hash. */
 void wb_md5_hex(const void *data, size_t len, char hex[33]);
 
-/* Standard base64 (padding optional, whitespace ignored) appended to out.
+/* Standard base64 (padded; whitespace ignored) appended to out.
  * -WB_EPARSE on a bad character, -WB_ETOOBIG past out's limit. */
 int wb_base64_decode(const char *in, size_t len, struct wb_buf *out);
 int wb_base64_encode(const void *in, size_t len, struct wb_buf *out);
+
+/* Base64 decoded as it arrives: the pieces may split the text anywhere (a
+ * quantum across two pieces is kept until it completes), so a payload is
+ * decoded while its response streams in, with no whole copy of the text. Each
+ * core_b64_feed appends what its piece completes to out; the caller may take
+ * it and reset out between pieces (memory stays one piece's worth). Errors
+ * as wb_base64_decode's; after one, every call returns it. core_b64_finish
+ * after the last piece; core_b64_release always. */
+struct core_b64 {
+    void *ctx;      /* OpenSSL's EVP_ENCODE_CTX */
+    size_t decoded; /* bytes produced so far */
+    int failed;     /* the first error, sticky */
+};
+int core_b64_init(struct core_b64 *d);
+int core_b64_feed(struct core_b64 *d, const char *in, size_t len, struct wb_buf *out);
+int core_b64_finish(struct core_b64 *d, struct wb_buf *out);
+void core_b64_release(struct core_b64 *d);
 
 /* Append code point cp (<= U+10FFFF) as UTF-8. */
 int wb_utf8_put(struct wb_buf *out, uint32_t cp);

@@ -281,6 +281,9 @@ static void st_backoff(struct wb_engine *e, struct eng_job *j, int64_t now, int6
         *wake = j->ready_at;
 }
 
+static int run_classify(struct eng_job *j, struct wb_api_error *ae);
+static void classify_result(struct eng_job *j, int rc, struct wb_api_error *ae);
+
 /* What the answer (or the transport failure) of attempt j says. */
 static void attempt_outcome(struct wb_engine *e, struct eng_job *j, int curl_code,
                             struct wb_api_error *ae)
@@ -304,10 +307,21 @@ static void attempt_outcome(struct wb_engine *e, struct eng_job *j, int curl_cod
         eng_transfer_error(curl_code, j->curl_errbuf, ae);
         return;
     }
+    classify_result(j, run_classify(j, ae), ae);
+    (void)e;
+}
+
+/* The classify callback on the answer of attempt j: its code, *ae filled. */
+static int run_classify(struct eng_job *j, struct wb_api_error *ae)
+{
     wb_classify_fn fn = j->cbs.classify ? j->cbs.classify : wb_engine_classify_default;
     int stream_ok = j->req.stream && j->http_status >= 200 && j->http_status < 300;
-    int rc = fn(j->ud, j->http_status, j->rhdr, j->n_rhdr, stream_ok ? "" : j->body.data,
-                stream_ok ? 0 : j->body.len, ae);
+    return fn(j->ud, j->http_status, j->rhdr, j->n_rhdr, stream_ok ? "" : j->body.data,
+              stream_ok ? 0 : j->body.len, ae);
+}
+
+static void classify_result(struct eng_job *j, int rc, struct wb_api_error *ae)
+{
     if (rc == 0) {
         wb_api_error_clear(ae);
         return;
@@ -318,20 +332,76 @@ static void attempt_outcome(struct wb_engine *e, struct eng_job *j, int curl_cod
         ae->http_status = (int)j->http_status;
     if (ae->retry_after_ms < 0)
         ae->retry_after_ms = eng_retry_after_hint(j->rhdr, j->n_rhdr, wb_clock_wall_s());
-    (void)e;
+}
+
+static void job_outcome(struct wb_engine *e, struct eng_job *j, struct wb_api_error *ae_in);
+
+/* ---- classify on the worker pool (cbs.classify_in_pool) ---- */
+
+static void classify_work(void *ud)
+{
+    struct eng_job *j = ud;
+    wb_api_error_clear(&j->pool_ae);
+    j->pool_rc = run_classify(j, &j->pool_ae);
+}
+
+static void classify_after(void *ud, int status)
+{
+    struct eng_job *j = ud;
+    struct wb_engine *e = j->eng;
+    j->classifying = 0;
+    wb_engine_hold(e, -j->pool_held);
+    j->pool_held = 0;
+    if (status != 0 || j->cancel_requested || e->stopping == 2) {
+        fail_canceled(e, j, "canceled");
+        eng_kick(e);
+        return;
+    }
+    classify_result(j, j->pool_rc, &j->pool_ae);
+    job_outcome(e, j, &j->pool_ae);
+}
+
+/* A 2xx answer whose parser may run on the worker pool: parse it there, so
+ * the loop thread never decodes a picture's JSON and base64. The job stays
+ * in flight (holding its slot) until classify_after. */
+static int classify_in_pool(struct wb_engine *e, struct eng_job *j, int curl_code)
+{
+    if (!j->cbs.classify_in_pool || !j->cbs.classify || curl_code != CURLE_OK ||
+        j->consumer_failed || j->too_big || j->http_status < 200 || j->http_status >= 300)
+        return 0;
+    j->classifying = 1;
+    if (wb_engine_queue_work(e, classify_work, classify_after, j) != 0) {
+        j->classifying = 0;
+        return 0; /* no memory for the item: parse here */
+    }
+    /* The transfer gave its bytes back to the body budget; the body (and the
+     * parser's copy and decoded payload) live on until the parse returns:
+     * count them, or a pool that falls behind lets downloads pile up. */
+    j->pool_held = (int64_t)j->body.len * 3;
+    wb_engine_hold(e, j->pool_held);
+    return 1;
 }
 
 /* ---- IN_FLIGHT ends: decide DONE, BACKOFF or (after a 429) QUEUED ---- */
 void eng_job_transfer_done(struct wb_engine *e, struct eng_job *j, int curl_code)
 {
-    struct eng_model *m = j->model;
-    int64_t now = wb_clock_mono_ms();
     struct wb_api_error ae;
     if (j->cancel_requested || e->stopping == 2) {
         fail_canceled(e, j, "canceled");
-        goto out;
+        eng_kick(e);
+        return;
     }
+    if (classify_in_pool(e, j, curl_code))
+        return;
     attempt_outcome(e, j, curl_code, &ae);
+    job_outcome(e, j, &ae);
+}
+
+static void job_outcome(struct wb_engine *e, struct eng_job *j, struct wb_api_error *ae_in)
+{
+    struct eng_model *m = j->model;
+    int64_t now = wb_clock_mono_ms();
+    struct wb_api_error ae = *ae_in;
     int limited = ae.code == WB_ERATELIMIT || ae.http_status == 429;
     if (limited) {
         e->st.rate_limited++;
@@ -392,7 +462,6 @@ void eng_job_transfer_done(struct wb_engine *e, struct eng_job *j, int curl_code
     } else {
         st_done(e, j, ae.code ? ae.code : WB_EHTTP, &ae);
     }
-out:
     eng_kick(e);
 }
 
@@ -413,6 +482,8 @@ static void sched_pass(struct wb_engine *e)
     struct eng_job *j = e->jobs.head, *next;
     for (; j; j = next) {
         next = j->next;
+        if (j->classifying)
+            continue; /* its answer is being parsed; classify_after decides */
         if (j->cancel_requested || e->stopping == 2) {
             fail_canceled(e, j, e->stopping ? "stopped" : "canceled");
         } else if (e->stopping && j->state != JOB_IN_FLIGHT) {
@@ -696,6 +767,7 @@ void wb_engine_get_stats(const struct wb_engine *e, struct wb_engine_stats *s)
     *s = e->st;
     s->in_flight = e->in_flight;
     s->budget_peak = e->budget_peak;
+    s->budget_used = e->budget_used;
     s->host_conns = e->max_host_conns;
     s->queued = 0;
     for (size_t i = 0; i < e->n_models; i++)

@@ -8,7 +8,8 @@
  * Threading: every function here is called from the loop thread (the thread
  * that calls wb_engine_run, or before it runs), except wb_engine_request_stop
  * which is async-signal-safe and callable from any thread. Every callback runs
- * on the loop thread, except a work item's `work` function.
+ * on the loop thread, except a work item's `work` function and a classify
+ * callback of a request with classify_in_pool.
  *
  * Callbacks never run inside the call that submitted them: wb_engine_submit,
  * wb_engine_cancel and wb_engine_stop only record intent; the effects (and
@@ -57,6 +58,12 @@ struct wb_request_cbs {
     void (*on_retry)(void *ud);
     /* NULL: wb_engine_classify_default. */
     wb_classify_fn classify;
+    /* Non-zero: classify a 2xx answer on the worker pool instead of the loop
+     * thread (for parsers that decode large payloads: pictures, speech). It
+     * then runs on a pool thread and must touch only ud's own state; the
+     * request keeps its concurrency slot until it returns. Other answers
+     * (errors, 429s) are classified on the loop thread as usual. */
+    int classify_in_pool;
     /* Exactly once per submitted request. */
     void (*on_done)(void *ud, const struct wb_response *r);
 };
@@ -148,6 +155,7 @@ struct wb_engine_stats {
     int in_flight, queued, peak_in_flight;
     uint64_t budget_waits;  /* transfers that waited for room in the body budget */
     size_t budget_peak;     /* most bytes counted against the budget at once */
+    size_t budget_used;     /* bytes counted against it now */
     long host_conns;        /* connections per host allowed */
 };
 void wb_engine_get_stats(const struct wb_engine *e, struct wb_engine_stats *s);

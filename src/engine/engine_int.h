@@ -62,6 +62,12 @@ struct eng_job {
     int budget_admitted;
     struct wb_api_error aerr;
     char curl_errbuf[CURL_ERROR_SIZE];
+    /* cbs.classify_in_pool: the answer is being parsed on the worker pool;
+     * the result lands in pool_rc / pool_ae. */
+    int classifying;
+    int64_t pool_held; /* bytes counted in the body budget meanwhile */
+    int pool_rc;
+    struct wb_api_error pool_ae;
 };
 
 struct eng_model {

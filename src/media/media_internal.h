@@ -22,6 +22,33 @@ int media_encode_m4a(const struct wb_pcm *p, struct wb_buf *out, struct wb_error
 int media_encode_opus(const struct wb_pcm *p, struct wb_buf *out, struct wb_error *err);
 int media_encode_wav(const struct wb_pcm *p, struct wb_buf *out, struct wb_error *err);
 
+/* Streaming encoders: PCM (s16, interleaved) in pieces of any size as it
+ * arrives, the encoded bytes appended to out as they are ready (the caller
+ * may write them to a file and reset out between pieces: memory stays a
+ * piece's worth). The whole-clip encoders above are built on them.
+ *
+ * MP3: media_mp3_finish flushes into out and puts the LAME/Xing tag frame
+ * into head: those bytes replace the first head->len bytes of the stream
+ * (LAME reserved an empty frame there; the tag gives the exact duration).
+ * Opus: serial is the Ogg stream's serial number (the whole-clip encoder
+ * derives it from the audio; a streaming caller from the request, so the
+ * same request still gives the same bytes). */
+struct media_mp3;
+int media_mp3_new(int rate, int channels, struct media_mp3 **out, struct wb_error *err);
+int media_mp3_write(struct media_mp3 *m, const int16_t *samples, size_t frames, struct wb_buf *out,
+                    struct wb_error *err);
+int media_mp3_finish(struct media_mp3 *m, struct wb_buf *out, struct wb_buf *head,
+                     struct wb_error *err);
+void media_mp3_free(struct media_mp3 *m);
+
+struct media_opus;
+int media_opus_new(int rate, int channels, uint32_t serial, struct media_opus **out,
+                   struct wb_error *err);
+int media_opus_write(struct media_opus *o, const int16_t *samples, size_t frames,
+                     struct wb_buf *out, struct wb_error *err);
+int media_opus_finish(struct media_opus *o, struct wb_buf *out, struct wb_error *err);
+void media_opus_free(struct media_opus *o);
+
 /* Route libav* log lines to wb_log instead of stderr (installed once). */
 void media_av_quiet(void);
 

@@ -40,91 +40,119 @@ static int mp3_rate_ok(int rate)
     return 0;
 }
 
-int media_encode_mp3(const struct wb_pcm *p, struct wb_buf *out, struct wb_error *err)
+struct media_mp3 {
+    lame_t g;
+    int channels;
+    unsigned char *mp3;
+    size_t mp3_cap;
+};
+
+int media_mp3_new(int rate, int channels, struct media_mp3 **out, struct wb_error *err)
 {
-    lame_t g = NULL;
-    unsigned char *mp3 = NULL;
-    short *l = NULL, *r = NULL;
-    size_t mp3_cap = (size_t)(1.25 * MP3_CHUNK) + 7200, start = out->len, done = 0;
-    int rc = 0, n;
-
+    struct media_mp3 *m;
+    *out = NULL;
+    if (channels != 1 && channels != 2)
+        return wb_error_set(err, WB_EINVAL, "MP3: %d channels (1 or 2 expected)", channels);
     pthread_once(&lame_once, lame_warm);
-    g = lame_init();
-    mp3 = malloc(mp3_cap);
-    if (p->channels == 2) {
-        l = malloc(MP3_CHUNK * sizeof *l);
-        r = malloc(MP3_CHUNK * sizeof *r);
+    m = calloc(1, sizeof *m);
+    if (!m)
+        return wb_error_set(err, WB_ENOMEM, "cannot start the MP3 encoder");
+    m->channels = channels;
+    m->mp3_cap = (size_t)(1.25 * MP3_CHUNK) + 7200;
+    m->mp3 = malloc(m->mp3_cap);
+    m->g = lame_init();
+    if (!m->g || !m->mp3) {
+        media_mp3_free(m);
+        return wb_error_set(err, WB_ENOMEM, "cannot start the MP3 encoder");
     }
-    if (!g || !mp3 || (p->channels == 2 && (!l || !r))) {
-        rc = wb_error_set(err, WB_ENOMEM, "cannot start the MP3 encoder");
-        goto out;
+    lame_set_errorf(m->g, lame_silent);
+    lame_set_debugf(m->g, lame_silent);
+    lame_set_msgf(m->g, lame_silent);
+    lame_set_num_channels(m->g, channels);
+    lame_set_in_samplerate(m->g, rate);
+    if (mp3_rate_ok(rate))
+        lame_set_out_samplerate(m->g, rate);
+    lame_set_mode(m->g, channels == 1 ? MONO : JOINT_STEREO);
+    lame_set_VBR(m->g, vbr_default);
+    lame_set_VBR_quality(m->g, MP3_VBR_QUALITY);
+    lame_set_quality(m->g, MP3_ALGO_QUALITY);
+    lame_set_bWriteVbrTag(m->g, 1);
+    lame_set_write_id3tag_automatic(m->g, 0);
+    if (lame_init_params(m->g) < 0) {
+        media_mp3_free(m);
+        return wb_error_set(err, WB_EMEDIA, "LAME rejected %d Hz, %d channels", rate, channels);
     }
-    lame_set_errorf(g, lame_silent);
-    lame_set_debugf(g, lame_silent);
-    lame_set_msgf(g, lame_silent);
-    lame_set_num_channels(g, p->channels);
-    lame_set_in_samplerate(g, p->rate);
-    if (mp3_rate_ok(p->rate))
-        lame_set_out_samplerate(g, p->rate);
-    lame_set_mode(g, p->channels == 1 ? MONO : JOINT_STEREO);
-    lame_set_VBR(g, vbr_default);
-    lame_set_VBR_quality(g, MP3_VBR_QUALITY);
-    lame_set_quality(g, MP3_ALGO_QUALITY);
-    lame_set_bWriteVbrTag(g, 1);
-    lame_set_write_id3tag_automatic(g, 0);
-    if (lame_init_params(g) < 0) {
-        rc = wb_error_set(err, WB_EMEDIA, "LAME rejected %d Hz, %d channels", p->rate,
-                          p->channels);
-        goto out;
-    }
+    *out = m;
+    return 0;
+}
 
-    while (done < p->n_samples) {
-        size_t k = p->n_samples - done > MP3_CHUNK ? MP3_CHUNK : p->n_samples - done;
-        const int16_t *s = p->samples + done * (size_t)p->channels;
-        if (p->channels == 2) {
-            for (size_t i = 0; i < k; i++) {
-                l[i] = s[2 * i];
-                r[i] = s[2 * i + 1];
-            }
-            n = lame_encode_buffer(g, l, r, (int)k, mp3, (int)mp3_cap);
-        } else {
-            n = lame_encode_buffer(g, s, NULL, (int)k, mp3, (int)mp3_cap);
-        }
-        if (n < 0) {
-            rc = wb_error_set(err, WB_EMEDIA, "LAME encoding failed (%d)", n);
-            goto out;
-        }
-        rc = wb_buf_append(out, mp3, (size_t)n);
-        if (rc < 0) {
-            wb_error_set(err, rc, "no room for the MP3 data");
-            goto out;
-        }
+int media_mp3_write(struct media_mp3 *m, const int16_t *samples, size_t frames, struct wb_buf *out,
+                    struct wb_error *err)
+{
+    size_t done = 0;
+    while (done < frames) {
+        size_t k = frames - done > MP3_CHUNK ? MP3_CHUNK : frames - done;
+        const int16_t *s = samples + done * (size_t)m->channels;
+        int n =
+            m->channels == 2
+                ? lame_encode_buffer_interleaved(m->g, (short *)s, (int)k, m->mp3, (int)m->mp3_cap)
+                : lame_encode_buffer(m->g, s, NULL, (int)k, m->mp3, (int)m->mp3_cap);
+        int rc;
+        if (n < 0)
+            return wb_error_set(err, WB_EMEDIA, "LAME encoding failed (%d)", n);
+        if ((rc = wb_buf_append(out, m->mp3, (size_t)n)) < 0)
+            return wb_error_set(err, rc, "no room for the MP3 data");
         done += k;
     }
-    n = lame_encode_flush(g, mp3, (int)mp3_cap);
-    if (n < 0) {
-        rc = wb_error_set(err, WB_EMEDIA, "LAME flush failed (%d)", n);
-        goto out;
-    }
-    rc = wb_buf_append(out, mp3, (size_t)n);
-    if (rc < 0) {
-        wb_error_set(err, rc, "no room for the MP3 data");
-        goto out;
-    }
+    return 0;
+}
+
+int media_mp3_finish(struct media_mp3 *m, struct wb_buf *out, struct wb_buf *head,
+                     struct wb_error *err)
+{
+    int n = lame_encode_flush(m->g, m->mp3, (int)m->mp3_cap), rc;
+    size_t t;
+    if (n < 0)
+        return wb_error_set(err, WB_EMEDIA, "LAME flush failed (%d)", n);
+    if ((rc = wb_buf_append(out, m->mp3, (size_t)n)) < 0)
+        return wb_error_set(err, rc, "no room for the MP3 data");
     /* LAME left an empty first frame for the Xing/LAME tag (duration, encoder
-     * delay and padding for gapless decoding): fill it in now. */
-    {
-        size_t t = lame_get_lametag_frame(g, mp3, mp3_cap);
-        if (t > 0 && t <= mp3_cap && t <= out->len - start)
-            memcpy(out->data + start, mp3, t);
-    }
-out:
+     * delay and padding for gapless decoding): it goes over the stream's
+     * first bytes. */
+    t = lame_get_lametag_frame(m->g, m->mp3, m->mp3_cap);
+    if (t > 0 && t <= m->mp3_cap && (rc = wb_buf_append(head, m->mp3, t)) < 0)
+        return wb_error_set(err, rc, "no room for the MP3 tag");
+    return 0;
+}
+
+void media_mp3_free(struct media_mp3 *m)
+{
+    if (!m)
+        return;
+    if (m->g)
+        lame_close(m->g);
+    free(m->mp3);
+    free(m);
+}
+
+int media_encode_mp3(const struct wb_pcm *p, struct wb_buf *out, struct wb_error *err)
+{
+    struct media_mp3 *m = NULL;
+    struct wb_buf head;
+    size_t start = out->len;
+    int rc;
+
+    wb_buf_init(&head, 0);
+    rc = media_mp3_new(p->rate, p->channels, &m, err);
+    if (rc == 0)
+        rc = media_mp3_write(m, p->samples, p->n_samples, out, err);
+    if (rc == 0)
+        rc = media_mp3_finish(m, out, &head, err);
+    if (rc == 0 && head.len <= out->len - start)
+        memcpy(out->data + start, head.data, head.len);
     if (rc < 0)
         media_buf_truncate(out, start);
-    if (g)
-        lame_close(g);
-    free(mp3);
-    free(l);
-    free(r);
+    media_mp3_free(m);
+    wb_buf_release(&head);
     return rc;
 }

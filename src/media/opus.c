@@ -4,6 +4,7 @@
  * pre-skip and final granule position, so decoders get the exact duration.
  */
 #include <opus/opusenc.h>
+#include <stdlib.h>
 
 #include "core/util.h"
 #include "media/media_internal.h"
@@ -34,63 +35,107 @@ static int opus_close(void *ud)
     return 0;
 }
 
-int media_encode_opus(const struct wb_pcm *p, struct wb_buf *out, struct wb_error *err)
+struct media_opus {
+    OggOpusComments *comments;
+    OggOpusEnc *enc;
+    struct opus_sink sink;
+    int channels;
+};
+
+int media_opus_new(int rate, int channels, uint32_t serial, struct media_opus **out,
+                   struct wb_error *err)
 {
     OpusEncCallbacks cb = {opus_write, opus_close};
-    struct opus_sink sink = {out, 0};
-    OggOpusComments *comments = NULL;
-    OggOpusEnc *enc = NULL;
-    size_t start = out->len, done = 0;
-    uint8_t digest[32];
-    int rc = 0, e = 0;
+    struct media_opus *o;
+    int e = 0;
 
-    comments = ope_comments_create();
-    if (!comments) {
-        rc = wb_error_set(err, WB_ENOMEM, "cannot start the Opus encoder");
-        goto out;
+    *out = NULL;
+    if (channels != 1 && channels != 2)
+        return wb_error_set(err, WB_EINVAL, "Opus: %d channels (1 or 2 expected)", channels);
+    o = calloc(1, sizeof *o);
+    if (!o || !(o->comments = ope_comments_create())) {
+        free(o);
+        return wb_error_set(err, WB_ENOMEM, "cannot start the Opus encoder");
     }
-    enc = ope_encoder_create_callbacks(&cb, &sink, comments, p->rate, p->channels, 0, &e);
-    if (!enc) {
-        rc = wb_error_set(err, WB_EMEDIA, "Opus encoder: %s", ope_strerror(e));
-        goto out;
+    o->channels = channels;
+    o->enc = ope_encoder_create_callbacks(&cb, &o->sink, o->comments, rate, channels, 0, &e);
+    if (!o->enc) {
+        media_opus_free(o);
+        return wb_error_set(err, WB_EMEDIA, "Opus encoder: %s", ope_strerror(e));
     }
+    ope_encoder_ctl(o->enc, OPE_SET_SERIALNO((opus_int32)(serial & 0x7FFFFFFF)));
+    ope_encoder_ctl(o->enc,
+                    OPUS_SET_BITRATE(channels == 1 ? OPUS_BITRATE_MONO : OPUS_BITRATE_STEREO));
+    ope_encoder_ctl(o->enc, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
+    /* Complexity 10 (the default) costs twice the CPU of 6 for no audible
+     * gain on speech at 32 kbit/s. */
+    ope_encoder_ctl(o->enc, OPUS_SET_COMPLEXITY(OPUS_COMPLEXITY));
+    /* Nothing above Nyquist of the input: a 24 kHz clip is super-wideband. */
+    if (rate <= 24000)
+        ope_encoder_ctl(o->enc,
+                        OPUS_SET_MAX_BANDWIDTH(rate <= 16000 ? OPUS_BANDWIDTH_WIDEBAND
+                                                             : OPUS_BANDWIDTH_SUPERWIDEBAND));
+    *out = o;
+    return 0;
+}
+
+static int opus_result(struct media_opus *o, int e, struct wb_error *err)
+{
+    if (o->sink.rc < 0)
+        return wb_error_set(err, o->sink.rc, "no room for the Opus data");
+    if (e != OPE_OK)
+        return wb_error_set(err, WB_EMEDIA, "Opus encoding failed: %s", ope_strerror(e));
+    return 0;
+}
+
+int media_opus_write(struct media_opus *o, const int16_t *samples, size_t frames,
+                     struct wb_buf *out, struct wb_error *err)
+{
+    size_t done = 0;
+    int e = OPE_OK;
+    o->sink.out = out;
+    while (done < frames && e == OPE_OK && o->sink.rc == 0) {
+        size_t k = frames - done > 48000 ? 48000 : frames - done;
+        e = ope_encoder_write(o->enc, samples + done * (size_t)o->channels, (int)k);
+        done += k;
+    }
+    return opus_result(o, e, err);
+}
+
+int media_opus_finish(struct media_opus *o, struct wb_buf *out, struct wb_error *err)
+{
+    o->sink.out = out;
+    return opus_result(o, o->sink.rc == 0 ? ope_encoder_drain(o->enc) : OPE_OK, err);
+}
+
+void media_opus_free(struct media_opus *o)
+{
+    if (!o)
+        return;
+    if (o->enc)
+        ope_encoder_destroy(o->enc);
+    if (o->comments)
+        ope_comments_destroy(o->comments);
+    free(o);
+}
+
+int media_encode_opus(const struct wb_pcm *p, struct wb_buf *out, struct wb_error *err)
+{
+    struct media_opus *o = NULL;
+    size_t start = out->len;
+    uint8_t digest[32];
+    int rc;
+
     /* The stream serial number is random by default; derive it from the audio
      * so the same clip always encodes to the same bytes (and the same name). */
     wb_sha256(p->samples, p->n_samples * (size_t)p->channels * sizeof(int16_t), digest);
-    ope_encoder_ctl(enc, OPE_SET_SERIALNO((opus_int32)(media_rd32be(digest) & 0x7FFFFFFF)));
-    ope_encoder_ctl(enc, OPUS_SET_BITRATE(p->channels == 1 ? OPUS_BITRATE_MONO
-                                                           : OPUS_BITRATE_STEREO));
-    ope_encoder_ctl(enc, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
-    /* Complexity 10 (the default) costs twice the CPU of 6 for no audible
-     * gain on speech at 32 kbit/s. */
-    ope_encoder_ctl(enc, OPUS_SET_COMPLEXITY(OPUS_COMPLEXITY));
-    /* Nothing above Nyquist of the input: a 24 kHz clip is super-wideband. */
-    if (p->rate <= 24000)
-        ope_encoder_ctl(enc, OPUS_SET_MAX_BANDWIDTH(p->rate <= 16000 ? OPUS_BANDWIDTH_WIDEBAND
-                                                                    : OPUS_BANDWIDTH_SUPERWIDEBAND));
-    while (done < p->n_samples) {
-        size_t k = p->n_samples - done > 48000 ? 48000 : p->n_samples - done;
-        e = ope_encoder_write(enc, p->samples + done * (size_t)p->channels, (int)k);
-        if (e != OPE_OK || sink.rc < 0)
-            break;
-        done += k;
-    }
-    if (e == OPE_OK && sink.rc == 0)
-        e = ope_encoder_drain(enc);
-    if (sink.rc < 0) {
-        rc = wb_error_set(err, sink.rc, "no room for the Opus data");
-        goto out;
-    }
-    if (e != OPE_OK) {
-        rc = wb_error_set(err, WB_EMEDIA, "Opus encoding failed: %s", ope_strerror(e));
-        goto out;
-    }
-out:
+    rc = media_opus_new(p->rate, p->channels, media_rd32be(digest), &o, err);
+    if (rc == 0)
+        rc = media_opus_write(o, p->samples, p->n_samples, out, err);
+    if (rc == 0)
+        rc = media_opus_finish(o, out, err);
     if (rc < 0)
         media_buf_truncate(out, start);
-    if (enc)
-        ope_encoder_destroy(enc);
-    if (comments)
-        ope_comments_destroy(comments);
+    media_opus_free(o);
     return rc;
 }

@@ -75,6 +75,7 @@ static int image_request(struct stage_task *t, const void *o, struct wb_http_req
     char *text = wb_prompt_image(t->job->e.image_description);
     int rc;
     cbs->classify = image_classify;
+    cbs->classify_in_pool = 1; /* decodes the whole payload */
     cbs->on_done = stage_media_done;
     if (!text)
         return wb_error_set(err, t->job->e.image_description ? WB_ENOMEM : WB_EINVAL, "%s",
@@ -100,6 +101,7 @@ static int speech_request(struct stage_task *t, const void *o, struct wb_http_re
         cbs->on_retry = speech_retry;
     }
     cbs->classify = speech_classify;
+    cbs->classify_in_pool = 1; /* decodes the whole payload */
     cbs->on_done = stage_media_done;
     if (!text)
         return wb_error_set(err, WB_ENOMEM, "out of memory");

@@ -79,18 +79,18 @@ static int gemini_speech_end(struct prov_speech *s, const char *body, size_t len
                              struct wb_buf *pcm, int *rate, int *channels, struct wb_usage *u,
                              struct wb_api_error *aerr)
 {
-    const void *p;
-    size_t n;
+    struct wb_buf mine;
     int rc;
     (void)body;
     (void)len;
     /* The stream ended: it must have said it was finished. */
     if ((rc = wb_gemini_audio_finish(&s->audio, aerr)))
         return rc;
-    p = wb_gemini_audio_pcm(&s->audio, &n);
-    wb_buf_reset(pcm);
-    if ((rc = wb_buf_append(pcm, p, n)))
-        return rc;
+    /* Take the stream's PCM instead of copying it; the reset below frees
+     * the caller's old buffer. */
+    mine = *pcm;
+    *pcm = s->audio.pcm;
+    s->audio.pcm = mine;
     *rate = wb_gemini_audio_rate(&s->audio);
     *channels = wb_gemini_audio_channels(&s->audio);
     if (u)

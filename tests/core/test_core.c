@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -103,6 +104,82 @@ TEST(base64_round_trip)
     CHECK(wb_base64_decode("a$b!", 4, &dec) != 0);
     wb_buf_reset(&dec);
     CHECK(wb_base64_decode("aGVs-bG8=", 9, &dec) != 0); /* URL-safe alphabet is not ours */
+    wb_buf_release(&enc);
+    wb_buf_release(&dec);
+}
+
+/* The streaming decoder gives what the whole decoder gives, whatever the
+ * splits (a quantum, a padding, a line break across two pieces), and the
+ * caller may empty out between pieces. */
+static int b64_pieces(const char *in, size_t len, size_t step, struct wb_buf *all, int drain)
+{
+    struct core_b64 d;
+    struct wb_buf piece;
+    int rc = core_b64_init(&d);
+    if (rc)
+        return rc;
+    wb_buf_init(&piece, 0);
+    for (size_t off = 0; off < len && rc == 0; off += step) {
+        size_t take = len - off < step ? len - off : step;
+        rc = core_b64_feed(&d, in + off, take, &piece);
+        if (rc == 0 && drain) { /* consume and reset: nothing whole is kept */
+            rc = wb_buf_append(all, piece.data, piece.len);
+            wb_buf_reset(&piece);
+        }
+    }
+    if (rc == 0)
+        rc = core_b64_finish(&d, &piece);
+    if (rc == 0)
+        rc = wb_buf_append(all, piece.data, piece.len);
+    if (rc == 0 && d.decoded != all->len)
+        rc = WB_EINTERNAL;
+    core_b64_release(&d);
+    wb_buf_release(&piece);
+    return rc;
+}
+
+TEST(base64_streaming_any_split)
+{
+    struct wb_buf enc, dec;
+    unsigned char raw[3001];
+    static const size_t steps[] = { 1, 2, 3, 4, 5, 7, 63, 64, 65, 1000, 1 << 17 };
+    for (size_t i = 0; i < sizeof raw; i++)
+        raw[i] = (unsigned char)(i * 131 + (i >> 5));
+    wb_buf_init(&enc, 0);
+    wb_buf_init(&dec, 0);
+    CHECK_INT(wb_base64_encode(raw, sizeof raw, &enc), 0);
+    CHECK(enc.len > 4000); /* line breaks included */
+    for (size_t k = 0; k < sizeof steps / sizeof *steps; k++) {
+        for (int drain = 0; drain < 2; drain++) {
+            wb_buf_reset(&dec);
+            CHECK_INT(b64_pieces(enc.data, enc.len, steps[k], &dec, drain), 0);
+            CHECK_MSG(dec.len == sizeof raw && memcmp(dec.data, raw, sizeof raw) == 0,
+                      "split %zu drain %d: %zu bytes", steps[k], drain, dec.len);
+        }
+    }
+    /* Padding split from its quantum. */
+    wb_buf_reset(&dec);
+    CHECK_INT(b64_pieces("aGVsbG8=", 8, 7, &dec, 1), 0);
+    CHECK_INT(dec.len, 5);
+    CHECK(memcmp(dec.data, "hello", 5) == 0);
+    /* A bad character in a later piece fails the stream, and stays failed. */
+    wb_buf_reset(&dec);
+    CHECK_INT(b64_pieces("aGVsbG8gd29y-bGQ=", 17, 4, &dec, 1), WB_EPARSE);
+    {
+        struct core_b64 d;
+        CHECK_INT(core_b64_init(&d), 0);
+        wb_buf_reset(&dec);
+        CHECK_INT(core_b64_feed(&d, "aGVs", 4, &dec), 0);
+        CHECK_INT(core_b64_feed(&d, "b$8=", 4, &dec), WB_EPARSE);
+        CHECK_INT(core_b64_feed(&d, "aGVs", 4, &dec), WB_EPARSE);
+        CHECK_INT(core_b64_finish(&d, &dec), WB_EPARSE);
+        core_b64_release(&d);
+    }
+    /* A truncated stream (a quantum cut short) fails at its end. */
+    wb_buf_reset(&dec);
+    CHECK_INT(b64_pieces("aGVsbG8gQ", 9, 2, &dec, 0), WB_EPARSE);
+    wb_buf_reset(&dec);
+    CHECK_INT(b64_pieces("aGVsbG8", 7, 3, &dec, 0), WB_EPARSE);
     wb_buf_release(&enc);
     wb_buf_release(&dec);
 }

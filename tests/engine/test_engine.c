@@ -6,8 +6,10 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/util.h"
 #include "engine/engine.h"
@@ -587,6 +589,92 @@ TEST(worker_pool_and_timers)
     CHECK(after_on_loop);
     CHECK(timer_fired);
     wb_engine_free(e);
+}
+
+/* cbs.classify_in_pool: a 2xx answer is parsed on a pool thread; a parse
+ * failure is retried like any other; a request canceled while its answer is
+ * being parsed ends once, canceled. */
+static atomic_int pool_calls, pool_on_loop, pool_fail_left, pool_parsing_2;
+
+static int pool_classify(void *ud, long status, const struct wb_http_header *h, size_t nh,
+                         const char *body, size_t len, struct wb_api_error *out)
+{
+    struct slot *s = ud;
+    if (status >= 200 && status < 300) {
+        atomic_fetch_add(&pool_calls, 1);
+        if (pthread_equal(pthread_self(), loop_thread))
+            atomic_fetch_add(&pool_on_loop, 1);
+        if (s->i == 1 && atomic_fetch_sub(&pool_fail_left, 1) > 0) {
+            out->code = WB_EPARSE;
+            out->retryable = 1;
+            out->retry_after_ms = 10;
+            snprintf(out->message, sizeof out->message, "test: malformed answer");
+            return WB_EPARSE;
+        }
+        if (s->i == 2) {
+            struct timespec ts = { 1, 500000000 }; /* canceled meanwhile */
+            atomic_store(&pool_parsing_2, 1);
+            nanosleep(&ts, NULL);
+        }
+    }
+    return fake_gemini_classify(ud, status, h, nh, body, len, out);
+}
+
+static void cancel_2(void *ud, int status)
+{
+    struct ctx *c = ud;
+    (void)status;
+    struct wb_engine_stats st;
+    /* Wait until its answer is being parsed and the others are done. */
+    if (!atomic_load(&pool_parsing_2) || !c->done[0] || !c->done[1]) {
+        CHECK_INT(wb_engine_timer(c->e, 20, cancel_2, c), 0);
+        return;
+    }
+    /* Nothing is in flight, yet the body being parsed still counts against
+     * the body budget (else a slow pool would let downloads pile up). */
+    wb_engine_get_stats(c->e, &st);
+    CHECK_MSG(st.budget_used > 0, "budget used %zu during the parse", st.budget_used);
+    CHECK_INT(wb_engine_cancel(c->e, 3), 0); /* request 2: its answer is being parsed */
+}
+
+TEST(classify_in_pool_runs_off_the_loop)
+{
+    struct fake_proc f;
+    start(&f, "{\"default\":{\"latencyMs\":10}}", 0);
+    struct wb_config *cfg = mkcfg(NULL);
+    static struct ctx c;
+    static const struct wb_request_cbs pool_cbs = { .classify = pool_classify,
+                                                    .on_done = on_done,
+                                                    .classify_in_pool = 1 };
+    c.base = f.base_url;
+    c.cbs = &pool_cbs;
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
+    loop_thread = pthread_self();
+    atomic_store(&pool_fail_left, 1);
+    for (int i = 0; i < 3; i++)
+        submit(&c, i, IMG_MODEL, WB_REQ_IMAGE, 0);
+    CHECK_INT(wb_engine_timer(c.e, 20, cancel_2, &c), 0);
+    CHECK_INT(wb_engine_run(c.e), 0);
+    CHECK_MSG(atomic_load(&pool_calls) == 4, "classify ran %d times on 2xx answers",
+              atomic_load(&pool_calls));
+    CHECK_INT(atomic_load(&pool_on_loop), 0);
+    CHECK_INT(c.done[0], 1);
+    CHECK_INT(c.status[0], 0);
+    CHECK_INT(c.attempts[0], 1);
+    CHECK_INT(c.done[1], 1);
+    CHECK_INT(c.status[1], 0);
+    CHECK_INT(c.attempts[1], 2); /* the parse failure was retried */
+    CHECK_INT(c.done[2], 1);
+    CHECK_INT(c.status[2], WB_ECANCELED);
+    {
+        struct wb_engine_stats st;
+        wb_engine_get_stats(c.e, &st);
+        CHECK_INT((long)st.budget_used, 0); /* every hold given back */
+    }
+    wb_engine_free(c.e);
+    wb_config_free(cfg);
+    fake_stop(&f);
 }
 
 TEST(free_with_pending_work_cancels_it)

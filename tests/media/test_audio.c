@@ -12,6 +12,8 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 
+#include "core/util.h"
+#include "media/media_internal.h"
 #include "test.h"
 #include "wordbank/media.h"
 
@@ -427,6 +429,94 @@ TEST(parallel_deterministic)
     for (int i = 0; i < 3; i++)
         wb_buf_release(&ref[i]);
     wb_pcm_release(&p);
+}
+
+/* The streaming encoders: PCM fed in pieces of any size, out drained after
+ * each piece (as a caller writing to a file would), give the same bytes as
+ * the whole clip at once. */
+static void stream_mp3(const struct wb_pcm *p, size_t step, struct wb_buf *all)
+{
+    struct media_mp3 *m = NULL;
+    struct wb_buf piece, head;
+    struct wb_error err = { 0 };
+    wb_buf_init(&piece, 0);
+    wb_buf_init(&head, 0);
+    CHECK_OK(media_mp3_new(p->rate, p->channels, &m, ep(&err)), ep(&err));
+    for (size_t off = 0; off < p->n_samples; off += step) {
+        size_t k = p->n_samples - off < step ? p->n_samples - off : step;
+        CHECK_OK(media_mp3_write(m, p->samples + off * (size_t)p->channels, k, &piece, ep(&err)),
+                 ep(&err));
+        CHECK(piece.len < 16384); /* a piece's worth, never the clip */
+        CHECK_INT(wb_buf_append(all, piece.data, piece.len), 0);
+        wb_buf_reset(&piece);
+    }
+    CHECK_OK(media_mp3_finish(m, &piece, &head, ep(&err)), ep(&err));
+    CHECK_INT(wb_buf_append(all, piece.data, piece.len), 0);
+    CHECK(head.len > 0 && head.len <= all->len);
+    memcpy(all->data, head.data, head.len); /* as pwrite at offset 0 would */
+    media_mp3_free(m);
+    wb_buf_release(&piece);
+    wb_buf_release(&head);
+}
+
+static void stream_opus(const struct wb_pcm *p, size_t step, struct wb_buf *all)
+{
+    struct media_opus *o = NULL;
+    struct wb_buf piece;
+    struct wb_error err = { 0 };
+    uint8_t digest[32];
+    wb_buf_init(&piece, 0);
+    /* The serial the whole-clip encoder derives, so the bytes can match. */
+    wb_sha256(p->samples, p->n_samples * (size_t)p->channels * sizeof(int16_t), digest);
+    CHECK_OK(media_opus_new(p->rate, p->channels,
+                            (uint32_t)digest[0] << 24 | (uint32_t)digest[1] << 16 |
+                                (uint32_t)digest[2] << 8 | digest[3],
+                            &o, ep(&err)),
+             ep(&err));
+    for (size_t off = 0; off < p->n_samples; off += step) {
+        size_t k = p->n_samples - off < step ? p->n_samples - off : step;
+        CHECK_OK(media_opus_write(o, p->samples + off * (size_t)p->channels, k, &piece, ep(&err)),
+                 ep(&err));
+        CHECK_INT(wb_buf_append(all, piece.data, piece.len), 0);
+        wb_buf_reset(&piece);
+    }
+    CHECK_OK(media_opus_finish(o, &piece, ep(&err)), ep(&err));
+    CHECK_INT(wb_buf_append(all, piece.data, piece.len), 0);
+    media_opus_free(o);
+    wb_buf_release(&piece);
+}
+
+TEST(streaming_encoders_match_whole_clip)
+{
+    static const size_t steps[] = { 7, 997, 4800, 100000 };
+    for (int ch = 1; ch <= 2; ch++) {
+        struct wb_pcm p;
+        struct wb_buf whole, all;
+        struct wb_error err = { 0 };
+        make_tone(&p, RATE, ch, 0.2, 1.5, 0.3);
+        wb_buf_init(&whole, 0);
+        wb_buf_init(&all, 0);
+        CHECK_OK(wb_audio_encode(&p, WB_AUDIO_MP3, &whole, ep(&err)), ep(&err));
+        for (size_t k = 0; k < sizeof steps / sizeof *steps; k++) {
+            wb_buf_reset(&all);
+            stream_mp3(&p, steps[k], &all);
+            CHECK_MSG(all.len == whole.len && memcmp(all.data, whole.data, all.len) == 0,
+                      "MP3 %d ch, pieces of %zu: %zu bytes vs %zu", ch, steps[k], all.len,
+                      whole.len);
+        }
+        wb_buf_reset(&whole);
+        CHECK_OK(wb_audio_encode(&p, WB_AUDIO_OPUS, &whole, ep(&err)), ep(&err));
+        for (size_t k = 0; k < sizeof steps / sizeof *steps; k++) {
+            wb_buf_reset(&all);
+            stream_opus(&p, steps[k], &all);
+            CHECK_MSG(all.len == whole.len && memcmp(all.data, whole.data, all.len) == 0,
+                      "Opus %d ch, pieces of %zu: %zu bytes vs %zu", ch, steps[k], all.len,
+                      whole.len);
+        }
+        wb_buf_release(&whole);
+        wb_buf_release(&all);
+        wb_pcm_release(&p);
+    }
 }
 
 TEST(encode_rejects_bad_input)

@@ -33,8 +33,9 @@ static void png_flush_none(png_structp png)
 /* A w x h RGBA test card: red-blue gradient with grain (a generated picture
  * is not flat: PNG cannot squeeze it), and a fully transparent square in the
  * top-left quarter when with_alpha. Written with zlib's fastest level to keep
- * the test quick. */
-static void make_png(int w, int h, int with_alpha, struct wb_buf *out)
+ * the test quick. make_png_rgb writes the same card as an RGB PNG (no alpha
+ * channel, what image models send). */
+static void make_png_type(int w, int h, int with_alpha, int color_type, struct wb_buf *out)
 {
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop info = png ? png_create_info_struct(png) : NULL;
@@ -45,8 +46,8 @@ static void make_png(int w, int h, int with_alpha, struct wb_buf *out)
     wb_buf_init(out, 0);
     png_set_write_fn(png, out, png_to_buf, png_flush_none);
     png_set_compression_level(png, 1);
-    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB_ALPHA,
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, color_type, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
     for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
@@ -57,11 +58,24 @@ static void make_png(int w, int h, int with_alpha, struct wb_buf *out)
             p[2] = (uint8_t)(y * 239 / h + (s >> 22 & 15));
             p[3] = (with_alpha && x < w / 4 && y < h / 4) ? 0 : 255;
         }
+        if (color_type == PNG_COLOR_TYPE_RGB) /* pack to RGB */
+            for (int x = 0; x < w; x++)
+                memmove(row + (size_t)x * 3, row + (size_t)x * 4, 3);
         png_write_row(png, row);
     }
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
     free(row);
+}
+
+static void make_png(int w, int h, int with_alpha, struct wb_buf *out)
+{
+    make_png_type(w, h, with_alpha, PNG_COLOR_TYPE_RGB_ALPHA, out);
+}
+
+static void make_png_rgb(int w, int h, struct wb_buf *out)
+{
+    make_png_type(w, h, 0, PNG_COLOR_TYPE_RGB, out);
 }
 
 /* Full decode of a JPEG with libjpeg: RGB pixels. */
@@ -162,6 +176,86 @@ TEST(big_png_to_jpeg)
     free(px);
     wb_buf_release(&png);
     wb_buf_release(&jpg);
+}
+
+/* Does the JPEG hold a start-of-frame marker of this kind (0xC0 baseline,
+ * 0xC2 progressive)? */
+static int jpeg_has_sof(const struct wb_buf *b, uint8_t kind)
+{
+    const uint8_t *d = (const uint8_t *)b->data;
+    for (size_t i = 2; i + 3 < b->len;) {
+        if (d[i] != 0xFF)
+            return 0;
+        if (d[i + 1] == kind)
+            return 1;
+        if (d[i + 1] == 0xDA) /* start of scan: the frame header came before */
+            return 0;
+        i += 2 + ((size_t)d[i + 2] << 8 | d[i + 3]);
+    }
+    return 0;
+}
+
+/* An RGB PNG (no alpha channel, what image models send) goes through the
+ * 3-byte path: colours must come out where they went in, for every output. */
+TEST(rgb_png_keeps_colours)
+{
+    struct wb_buf png, out;
+    struct wb_image_info info;
+    struct wb_error err = { 0 };
+    png_image pi;
+    uint8_t *px;
+    int w, h;
+
+    make_png_rgb(1024, 768, &png);
+    CHECK_OK(wb_image_probe(png.data, png.len, &info, ep(&err)), ep(&err));
+    CHECK_INT(info.has_alpha, 0);
+    wb_buf_init(&out, 0);
+    CHECK_OK(wb_image_process(png.data, png.len, 512, WB_IMAGE_JPEG, 0, &out, &info, ep(&err)),
+             ep(&err));
+    CHECK_INT(info.width, 512);
+    CHECK_INT(info.height, 384);
+    /* Baseline with optimised tables (docs/media.md), not progressive. */
+    CHECK(jpeg_has_sof(&out, 0xC0));
+    CHECK(!jpeg_has_sof(&out, 0xC2));
+    px = decode_jpeg(&out, &w, &h);
+    CHECK_INT(w, 512);
+    CHECK_INT(h, 384);
+    /* Top-left dark in red and blue, bottom-right bright in both. */
+    CHECK_MSG(px[(10 * 512 + 10) * 3] < 50 && px[(10 * 512 + 10) * 3 + 2] < 50, "top-left %d,%d,%d",
+              px[(10 * 512 + 10) * 3], px[(10 * 512 + 10) * 3 + 1], px[(10 * 512 + 10) * 3 + 2]);
+    CHECK(px[(380 * 512 + 500) * 3] > 200 && px[(380 * 512 + 500) * 3 + 2] > 200);
+    /* Red follows x only: top-right is red, not blue. */
+    CHECK_MSG(px[(10 * 512 + 500) * 3] > 200 && px[(10 * 512 + 500) * 3 + 2] < 50,
+              "top-right %d,%d,%d", px[(10 * 512 + 500) * 3], px[(10 * 512 + 500) * 3 + 1],
+              px[(10 * 512 + 500) * 3 + 2]);
+    free(px);
+
+    wb_buf_reset(&out);
+    CHECK_OK(wb_image_process(png.data, png.len, 512, WB_IMAGE_WEBP, 0, &out, &info, ep(&err)),
+             ep(&err));
+    CHECK_INT(info.has_alpha, 0);
+    px = WebPDecodeRGB((const uint8_t *)out.data, out.len, &w, &h);
+    CHECK(px != NULL);
+    CHECK_INT(w, 512);
+    CHECK(px[(10 * 512 + 500) * 3] > 200 && px[(10 * 512 + 500) * 3 + 2] < 50);
+    WebPFree(px);
+
+    wb_buf_reset(&out);
+    CHECK_OK(wb_image_process(png.data, png.len, 256, WB_IMAGE_PNG, 0, &out, &info, ep(&err)),
+             ep(&err));
+    CHECK_INT(info.width, 256);
+    CHECK_INT(info.has_alpha, 0);
+    memset(&pi, 0, sizeof pi);
+    pi.version = PNG_IMAGE_VERSION;
+    CHECK(png_image_begin_read_from_memory(&pi, out.data, out.len));
+    CHECK_INT(pi.format & PNG_FORMAT_FLAG_ALPHA, 0);
+    pi.format = PNG_FORMAT_RGB;
+    px = malloc(PNG_IMAGE_SIZE(pi));
+    CHECK(px && png_image_finish_read(&pi, NULL, px, 0, NULL));
+    CHECK(px[(5 * 256 + 250) * 3] > 200 && px[(5 * 256 + 250) * 3 + 2] < 50);
+    free(px);
+    wb_buf_release(&png);
+    wb_buf_release(&out);
 }
 
 TEST(big_png_to_webp_keeps_alpha)
