@@ -35,6 +35,7 @@ int main(int argc, char **argv)
     }
     rc = wb_bank_open(argc > 1 ? argv[1] : "embed.db", cfg, WB_STORE_CREATE, &bank, &err);
     if (!rc) {
+        wb_run_opts_init(&opts);
         opts.on_progress = on_progress;
         rc = wb_bank_add(bank, "猫", "cat", "the household pet", &opts, &e, &err);
         fputc('\n', stderr);

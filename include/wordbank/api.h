@@ -14,7 +14,8 @@
  * `size_t size`, set by the caller to the sizeof it was compiled with -- its
  * _init function (or initialiser macro) does that and sets the defaults:
  *   wb_render_opts, wb_site_opts, wb_import_opts, wb_import_report,
- *   wb_anki_push_opts, wb_anki_push_report, wb_audio_options, wb_store_query.
+ *   wb_anki_push_opts, wb_anki_push_report, wb_audio_options, wb_store_query,
+ *   wb_run_opts, wb_batch_opts (options and results), wb_run_stats.
  * Fields are only ever added at the end. The library accepts a smaller size
  * (a program built against an older release: the fields it does not know take
  * their defaults, and a report is filled only as far as it reaches) and
@@ -26,9 +27,8 @@
  * The remaining public structs are plain records that both sides read
  * (wb_buf, wb_error, wb_entry and its parts, wb_doc, wb_block, wb_word_item,
  * wb_token, wb_edict_*, wb_extract_item, wb_pcm, wb_image_info,
- * wb_lease_holder) and the options of the pipeline (wordbank/pipeline.h,
- * wordbank/batch.h: wb_run_opts, wb_batch_opts, zero-initialised, grown at
- * their end); changing any of them raises the major version (and the soname).
+ * wb_lease_holder, wb_run_failure, wb_batch_view, wb_model_check); changing
+ * any of them raises the major version (and the soname).
  */
 #ifndef WORDBANK_API_H
 #define WORDBANK_API_H

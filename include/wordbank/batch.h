@@ -40,7 +40,10 @@ struct wb_batch_view {
     int64_t requests, succeeded, failed, pending;
 };
 
+/* Options and results of wb_run_batch: wb_batch_opts_init() it (it sets
+ * size; fields are only ever added at its end, see wordbank/api.h). */
 struct wb_batch_opts {
+    size_t size; /* sizeof(struct wb_batch_opts): wb_batch_opts_init sets it */
     int no_wait; /* submit and return without waiting (jobs_left says how many) */
     /* Called after every poll round with the jobs being waited for. */
     void (*on_jobs)(void *ud, const struct wb_batch_view *jobs, size_t n);
@@ -70,6 +73,8 @@ struct wb_batch_opts {
  * batch.poll_first_ms (default 5000), batch.poll_max_ms (default 120000),
  * batch.poll_factor (default 1.5). */
 WB_API int wb_run_batch(struct wb_run *run, struct wb_batch_opts *o, struct wb_error *err);
+/* Zeroes o (wait for the jobs, no callbacks) and sets its size. */
+WB_API void wb_batch_opts_init(struct wb_batch_opts *o);
 
 /* Fetch the state of every uncollected job of the store from the API and
  * update the store (status). */

@@ -46,7 +46,11 @@ struct wb_stage_counts {
     int64_t skipped;   /* not available (offline images, --cache-only misses) */
 };
 
+/* A run's counters. The caller of wb_run_get_stats sets size to
+ * sizeof(struct wb_run_stats); the progress callback gets the library's own,
+ * whole copy (fields are only ever added at the end). */
 struct wb_run_stats {
+    size_t size;
     struct wb_stage_counts stage[WB_STAGE_COUNT];
     int64_t entries, entries_done, entries_failed;
     int64_t requests, retries, rate_limited, merged;
@@ -65,9 +69,10 @@ struct wb_run_failure {
     int code;            /* the WB_E* code (-WB_ENOTFOUND: "not in EDICT", no use retrying) */
 };
 
-/* Options of a run. Zero-initialise it: fields are only ever added at its
- * end (see wordbank/api.h on the ABI). */
+/* Options of a run: wb_run_opts_init() it (it sets size; fields are only
+ * ever added at its end, see wordbank/api.h on the ABI). */
 struct wb_run_opts {
+    size_t size;     /* sizeof(struct wb_run_opts): wb_run_opts_init sets it */
     unsigned skip;   /* WB_STAGE_BIT()s not to do (--no-image, --no-audio) */
     unsigned force;  /* WB_STAGE_BIT()s to redo even when done */
     int cache_only;  /* never call an API: report what is missing */
@@ -79,10 +84,14 @@ struct wb_run_opts {
 
 struct wb_run;
 
+/* Defaults (every stage, config "jobs") and size. */
+WB_API void wb_run_opts_init(struct wb_run_opts *o);
+
 /* Make a run over store, writing media into media_dir. cfg, store and
  * media_dir are borrowed and must outlive the run; opts (may be NULL) is
  * copied. *out is the caller's: wb_run_free() it. Errors: -WB_ECONFIG (an
- * unknown provider, a provider without its key), -WB_ENOMEM. */
+ * unknown provider, a provider without its key), -WB_ENOMEM, -WB_EINVAL (an
+ * opts size of 0 or larger than this library's). */
 WB_API int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *media_dir,
                       const struct wb_run_opts *opts, struct wb_run **out, struct wb_error *err);
 /* Free the run (after wb_run_execute returned, or instead of it). NULL is
@@ -104,7 +113,9 @@ WB_API int wb_run_execute(struct wb_run *r, struct wb_error *err);
  * period, commit what finished. Async-signal-safe. */
 WB_API void wb_run_interrupt(struct wb_run *r);
 /* A copy of the run's counters (safe during wb_run_execute from the loop
- * thread's progress callback, and after it). */
+ * thread's progress callback, and after it), filled as far as out->size
+ * reaches (a size of 0, or one larger than this library's, gets nothing but
+ * its size kept). */
 WB_API void wb_run_get_stats(const struct wb_run *r, struct wb_run_stats *out);
 /* The stage failures of this run, in the order they happened. */
 WB_API size_t wb_run_failure_count(const struct wb_run *r);

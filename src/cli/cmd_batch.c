@@ -88,7 +88,7 @@ int cli_batch_run(struct cli *c, struct cli_run *cr, int *failed)
     struct sigaction sa, old_int, old_term;
     int rc;
 
-    memset(&o, 0, sizeof o);
+    wb_batch_opts_init(&o);
     o.no_wait = wb_config_bool(c->cfg, "batch.no_wait");
     o.on_jobs = on_jobs;
     o.on_notice = on_notice;

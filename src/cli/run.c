@@ -47,10 +47,11 @@ static void on_progress(void *ud, const struct wb_run_stats *s)
 
 int cli_run_begin(struct cli *c, struct wb_store *st, struct cli_run *cr)
 {
-    struct wb_run_opts o = { 0 };
+    struct wb_run_opts o;
     struct wb_error err = { 0 };
     int rc;
     memset(cr, 0, sizeof *cr);
+    wb_run_opts_init(&o);
     if (parse_force(c->force, &o.force)) {
         cli_error("--force takes a list of details, image, audio");
         return EXIT_USAGE;
@@ -302,7 +303,7 @@ static void text_summary(struct cli *c, struct cli_run *cr, const struct wb_run_
 int cli_run_finish(struct cli *c, struct cli_run *cr)
 {
     struct wb_error err = { 0 };
-    struct wb_run_stats s;
+    struct wb_run_stats s = { .size = sizeof s };
     struct sigaction sa, old_int, old_term;
     struct wb_buf cmd;
     int rc, exit_code;

@@ -211,8 +211,13 @@ static int job_new(struct wb_bank *b, const char *word, const char *translation,
     j->fds[0] = j->fds[1] = -1;
     pthread_mutex_init(&j->lock, NULL);
     j->bank = b;
-    if (opts)
-        j->opts = *opts;
+    wb_run_opts_init(&j->opts);
+    if (opts && (rc = core_sized_load(&j->opts, sizeof j->opts, opts,
+                                      CORE_SIZED_MIN(struct wb_run_opts, skip), "wb_run_opts",
+                                      err)) != 0) {
+        job_free(j);
+        return rc;
+    }
     j->word = dup_str(word);
     j->translation = dup_str(translation);
     j->context = context ? dup_str(context) : NULL;
@@ -422,7 +427,7 @@ int wb_bank_build_site(struct wb_bank *b, const char *lessons_dir,
     struct wb_site_opts o;
     struct wb_site *site = NULL;
     struct wb_run *run = NULL;
-    struct wb_run_opts ro = { 0 };
+    struct wb_run_opts ro;
     size_t n = 0;
     int rc, failed = 0;
     if (!site_opts)
@@ -440,9 +445,11 @@ int wb_bank_build_site(struct wb_bank *b, const char *lessons_dir,
     if ((rc = wb_site_new(&o, &site, err)) || (rc = wb_site_add_dir(site, lessons_dir, err)))
         goto out;
     if (!o.cache_only) {
-        if (run_opts)
-            ro = *run_opts;
-        if ((rc = wb_run_new(o.cfg, b->store, o.media_dir, &ro, &run, err)) ||
+        wb_run_opts_init(&ro);
+        if ((run_opts && (rc = core_sized_load(&ro, sizeof ro, run_opts,
+                                               CORE_SIZED_MIN(struct wb_run_opts, skip),
+                                               "wb_run_opts", err))) ||
+            (rc = wb_run_new(o.cfg, b->store, o.media_dir, &ro, &run, err)) ||
             (rc = wb_site_queue(site, run, &n, err)))
             goto out;
         if (n && (rc = wb_run_execute(run, err))) {

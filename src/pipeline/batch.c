@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/sized.h"
 #include "core/util.h"
 #include "pipeline/internal.h"
 #include "providers/gemini_batch.h"
@@ -944,7 +945,7 @@ static int model_batches(struct bctx *b, const char *model)
     return yes;
 }
 
-int wb_run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *err)
+static int run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *err)
 {
     struct run *r = (struct run *)pub;
     struct wb_batch_job *known = NULL;
@@ -1121,9 +1122,30 @@ out:
     {
         int64_t entries = r->stats.entries;
         memset(&r->stats, 0, sizeof r->stats);
+        r->stats.size = sizeof r->stats;
         r->stats.entries = entries;
     }
     r->opts.skip |= b.stages;
+    return rc;
+}
+
+void wb_batch_opts_init(struct wb_batch_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
+}
+
+/* The caller's options in the library's layout, its results copied back as
+ * far as its struct reaches (wordbank/api.h). */
+int wb_run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *err)
+{
+    struct wb_batch_opts lo;
+    int rc = core_sized_load(&lo, sizeof lo, o, CORE_SIZED_MIN(struct wb_batch_opts, no_wait),
+                             "wb_batch_opts", err);
+    if (rc)
+        return rc;
+    rc = run_batch(pub, &lo, err);
+    core_sized_store(o, &lo, sizeof lo);
     return rc;
 }
 

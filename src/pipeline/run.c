@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/sized.h"
 #include "core/util.h"
 #include "pipeline/internal.h"
 #include "wordbank/log.h"
@@ -106,8 +107,14 @@ int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *
         return wb_error_set(err, WB_ENOMEM, "out of memory");
     r->cfg = cfg;
     r->store = store;
-    if (opts)
-        r->opts = *opts;
+    wb_run_opts_init(&r->opts);
+    if (opts && (rc = core_sized_load(&r->opts, sizeof r->opts, opts,
+                                      CORE_SIZED_MIN(struct wb_run_opts, skip), "wb_run_opts",
+                                      err)) != 0) {
+        free(r);
+        return rc;
+    }
+    r->stats.size = sizeof r->stats;
     pthread_mutex_init(&r->text_lock, NULL);
     {
         char real[PATH_MAX];
@@ -353,9 +360,19 @@ void wb_run_interrupt(struct wb_run *pub)
         wb_engine_request_stop(r->eng);
 }
 
+void wb_run_opts_init(struct wb_run_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
+}
+
 void wb_run_get_stats(const struct wb_run *pub, struct wb_run_stats *out)
 {
-    *out = ((const struct run *)pub)->stats;
+    struct wb_run_stats s = ((const struct run *)pub)->stats;
+    if (!out->size || out->size > sizeof s)
+        return;
+    s.size = sizeof s;
+    core_sized_store(out, &s, sizeof s);
 }
 
 size_t wb_run_failure_count(const struct wb_run *pub)

@@ -85,6 +85,12 @@ TEST(bank_add_get_render)
     wb_entry_init(&e);
     CHECK_INT(wb_bank_add(b, "  ", "cat", NULL, NULL, &e, &err), WB_EINVAL);
 
+    /* Options without their size are refused, not read past their end. */
+    o.on_progress = count_progress;
+    o.ud = &progress;
+    CHECK_INT(wb_bank_add(b, "猫", "cat", "the pet", &o, &e, &err), WB_EINVAL);
+    CHECK(strstr(err.msg, "wb_run_opts") != NULL);
+    wb_run_opts_init(&o);
     o.on_progress = count_progress;
     o.ud = &progress;
     CHECK_OK(wb_bank_add(b, "猫", "cat", "the pet", &o, &e, &err), &err);
