@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -75,6 +76,30 @@ def word_list(n):
     return path
 
 
+# Peak anonymous memory (the heap: bodies, pictures, PCM) and peak
+# file-backed resident pages (mapped dictionaries: MeCab's, the pitch
+# dictionary's, the EDICT index; shared and reclaimable), sampled every 20 ms
+# from /proc: ru_maxrss counts both together.
+mem_peak = {}
+
+
+def sample_memory(pid, label):
+    anon = rss = 0
+    while True:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                v = {k.rstrip(":"): int(n) for k, n, *_ in (line.split() for line in f)
+                     if k in ("Rss:", "Anonymous:")}
+        except (OSError, ValueError):
+            break
+        if not v:
+            break
+        anon = max(anon, v.get("Anonymous", 0))
+        rss = max(rss, v.get("Rss", 0) - v.get("Anonymous", 0))
+        time.sleep(0.02)
+    mem_peak[label] = (anon / 1024, rss / 1024)
+
+
 def run(label, n, jobs, conf_text=None):
     """One propagate run on a fresh word bank and a fresh fake: wall seconds,
     peak RSS (MiB), the fake's stats."""
@@ -91,7 +116,10 @@ def run(label, n, jobs, conf_text=None):
         t0 = time.monotonic()
         p = subprocess.Popen(args, env=dict(env, GEMINI_BASE_URL=fake.url), cwd=tmp,
                              stdout=subprocess.DEVNULL)
+        sampler = threading.Thread(target=sample_memory, args=(p.pid, label), daemon=True)
+        sampler.start()
         _, status, ru = os.wait4(p.pid, 0)
+        sampler.join()
         wall = time.monotonic() - t0
         p.returncode = os.waitstatus_to_exitcode(status)
         stats = fake.stats()
@@ -132,6 +160,9 @@ print(f"pipeline_batch5_over_window {over_batches:.2f}  (threshold >= {MIN_OVER_
 print(f"pipeline_big_entries {BIG}\npipeline_big_jobs {BIG_JOBS}")
 print(f"pipeline_big_wall_s {gwall:.3f}\npipeline_big_ideal_s {gideal:.3f}\npipeline_big_cpu_s {gcpu:.3f}")
 print(f"pipeline_big_peak_rss_mib {grss:.1f}  (threshold <= {MAX_RSS_MIB})")
+if "big" in mem_peak:
+    print(f"pipeline_big_peak_anon_mib {mem_peak['big'][0]:.1f}  (of it: heap)")
+    print(f"pipeline_big_peak_file_mib {mem_peak['big'][1]:.1f}  (of it: mapped dictionaries and libraries)")
 print(f"pipeline_big_text_in_flight_max {gpeak}  (threshold >= {MIN_TEXT_IN_FLIGHT})")
 for m, v in sorted(gst["models"].items()):
     print(f"pipeline_big_in_flight_max[{m}] {v.get('maxInFlight', 0)}  requests {v.get('requests', 0)}")
