@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "pipeline/internal.h"
 
 int pipe_defer_push(struct run *r, struct job *j, enum wb_stage s)
@@ -15,14 +16,8 @@ int pipe_defer_push(struct run *r, struct job *j, enum wb_stage s)
         r->def_len -= r->def_head;
         r->def_head = 0;
     }
-    if (r->def_len == r->def_cap) {
-        size_t cap = r->def_cap ? r->def_cap * 2 : 64;
-        struct deferred_stage *v = realloc(r->deferred, cap * sizeof *v);
-        if (!v)
-            return WB_ENOMEM;
-        r->deferred = v;
-        r->def_cap = cap;
-    }
+    if (CORE_ARRAY_RESERVE(r->deferred, r->def_len, r->def_cap, 1, 0) != 0)
+        return WB_ENOMEM;
     r->deferred[r->def_len].job = j;
     r->deferred[r->def_len].stage = s;
     r->def_len++;
