@@ -8,15 +8,21 @@
 #include "core/util.h"
 #include "pipeline/internal.h"
 
+int pipe_fifo_reserve(void *arrp, size_t *head, size_t *len, size_t *cap, size_t elem)
+{
+    if (*head && *len == *cap) {
+        char *a;
+        memcpy(&a, arrp, sizeof a);
+        memmove(a, a + *head * elem, (*len - *head) * elem);
+        *len -= *head;
+        *head = 0;
+    }
+    return core_array_reserve(arrp, cap, *len, 1, elem, 0) ? WB_ENOMEM : 0;
+}
+
 int pipe_defer_push(struct run *r, struct job *j, enum wb_stage s)
 {
-    if (r->def_head && r->def_len == r->def_cap) {
-        memmove(r->deferred, r->deferred + r->def_head,
-                (r->def_len - r->def_head) * sizeof *r->deferred);
-        r->def_len -= r->def_head;
-        r->def_head = 0;
-    }
-    if (CORE_ARRAY_RESERVE(r->deferred, r->def_len, r->def_cap, 1, 0) != 0)
+    if (PIPE_FIFO_RESERVE(r->deferred, r->def_head, r->def_len, r->def_cap) != 0)
         return WB_ENOMEM;
     r->deferred[r->def_len].job = j;
     r->deferred[r->def_len].stage = s;

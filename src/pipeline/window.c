@@ -79,13 +79,7 @@ static void park(struct run *r, struct job *j)
 
 static int ready_push(struct run *r, struct job *j)
 {
-    if (r->ready_head && r->ready_len == r->ready_cap) {
-        memmove(r->ready, r->ready + r->ready_head,
-                (r->ready_len - r->ready_head) * sizeof *r->ready);
-        r->ready_len -= r->ready_head;
-        r->ready_head = 0;
-    }
-    if (CORE_ARRAY_RESERVE(r->ready, r->ready_len, r->ready_cap, 1, 0) != 0)
+    if (PIPE_FIFO_RESERVE(r->ready, r->ready_head, r->ready_len, r->ready_cap) != 0)
         return WB_ENOMEM;
     r->ready[r->ready_len++] = j->index;
     pipe_entry_set(r, j, PE_READY);
