@@ -62,8 +62,7 @@ void wb_api_error_clear(struct wb_api_error *e)
     e->retry_after_ms = -1;
 }
 
-/* A decimal number ("12", "1.5", ".25") at *p, advancing *p; -1 when none. */
-static double decimal_at(const char **p)
+double core_decimal_at(const char **p)
 {
     const char *s = *p;
     double whole = 0, frac = 0, scale = 1;
@@ -91,8 +90,7 @@ static double decimal_at(const char **p)
     return whole + frac / scale;
 }
 
-/* ms rounded up (a hint of 0.2 ms still means "wait"), no more than max_ms. */
-static int64_t clamp_ms(double ms, int64_t max_ms)
+int64_t core_clamp_ms(double ms, int64_t max_ms)
 {
     int64_t whole;
     if (ms < 0)
@@ -118,10 +116,10 @@ int64_t core_delay_ms(const char *v, double unit_ms, int64_t max_ms)
     v = skip_blanks(v);
     if (!isdigit((unsigned char)*v) && *v != '.')
         return -1;
-    x = decimal_at(&v);
+    x = core_decimal_at(&v);
     if (x < 0 || *skip_blanks(v))
         return -1;
-    return clamp_ms(x * unit_ms, max_ms);
+    return core_clamp_ms(x * unit_ms, max_ms);
 }
 
 int64_t core_retry_after_ms(const char *v, int64_t now_wall_s, int64_t max_ms)
@@ -146,5 +144,5 @@ int64_t core_retry_after_ms(const char *v, int64_t now_wall_s, int64_t max_ms)
     at = (int64_t)timegm(&tm);
     if (at < 0)
         return -1;
-    return clamp_ms(at > now_wall_s ? (double)(at - now_wall_s) * 1000 : 0, max_ms);
+    return core_clamp_ms(at > now_wall_s ? (double)(at - now_wall_s) * 1000 : 0, max_ms);
 }

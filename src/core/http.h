@@ -61,5 +61,11 @@ void wb_api_error_clear(struct wb_api_error *e);
  * Milliseconds rounded up, no more than max_ms; -1 for anything else. */
 int64_t core_retry_after_ms(const char *v, int64_t now_wall_s, int64_t max_ms);
 int64_t core_delay_ms(const char *v, double unit_ms, int64_t max_ms);
+/* Their parts, for a provider's own duration syntax: core_decimal_at reads a
+ * decimal number ("12", "1.5", ".25") at *p and advances *p past it (-1, *p
+ * unchanged, when there is none); core_clamp_ms rounds ms up (a hint of
+ * 0.2 ms still means "wait"), negative to 0, no more than max_ms. */
+double core_decimal_at(const char **p);
+int64_t core_clamp_ms(double ms, int64_t max_ms);
 
 #endif

@@ -186,14 +186,8 @@ static int carried(struct run *r, enum wb_stage s, const struct wb_entry *e, int
 static int add_job(struct bctx *b, const char *name, enum wb_stage s, const char *model)
 {
     struct bjob *j;
-    if (b->n_jobs == b->cap_jobs) {
-        size_t cap = b->cap_jobs ? b->cap_jobs * 2 : 8;
-        struct bjob *v = realloc(b->jobs, cap * sizeof *v);
-        if (!v)
-            return WB_ENOMEM;
-        b->jobs = v;
-        b->cap_jobs = cap;
-    }
+    if (CORE_ARRAY_RESERVE(b->jobs, b->n_jobs, b->cap_jobs, 1, 0) != 0)
+        return WB_ENOMEM;
     j = &b->jobs[b->n_jobs];
     memset(j, 0, sizeof *j);
     wb_gemini_batch_init(&j->op);

@@ -13,14 +13,8 @@ void pipe_add_failure(struct run *r, const struct job *j, enum wb_stage s, int c
                       const char *msg)
 {
     struct failure *f;
-    if (r->n_failures == r->cap_failures) {
-        size_t cap = r->cap_failures ? r->cap_failures * 2 : 16;
-        f = realloc(r->failures, cap * sizeof *f);
-        if (!f)
-            return;
-        r->failures = f;
-        r->cap_failures = cap;
-    }
+    if (CORE_ARRAY_RESERVE(r->failures, r->n_failures, r->cap_failures, 1, 0) != 0)
+        return;
     f = &r->failures[r->n_failures];
     f->message = strdup(msg && *msg ? msg : "failed");
     if (!f->message)

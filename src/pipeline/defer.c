@@ -5,24 +5,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "pipeline/internal.h"
+
+int pipe_fifo_reserve(void *arrp, size_t *head, size_t *len, size_t *cap, size_t elem)
+{
+    if (*head && *len == *cap) {
+        char *a;
+        memcpy(&a, arrp, sizeof a);
+        memmove(a, a + *head * elem, (*len - *head) * elem);
+        *len -= *head;
+        *head = 0;
+    }
+    return core_array_reserve(arrp, cap, *len, 1, elem, 0) ? WB_ENOMEM : 0;
+}
 
 int pipe_defer_push(struct run *r, struct job *j, enum wb_stage s)
 {
-    if (r->def_head && r->def_len == r->def_cap) {
-        memmove(r->deferred, r->deferred + r->def_head,
-                (r->def_len - r->def_head) * sizeof *r->deferred);
-        r->def_len -= r->def_head;
-        r->def_head = 0;
-    }
-    if (r->def_len == r->def_cap) {
-        size_t cap = r->def_cap ? r->def_cap * 2 : 64;
-        struct deferred_stage *v = realloc(r->deferred, cap * sizeof *v);
-        if (!v)
-            return WB_ENOMEM;
-        r->deferred = v;
-        r->def_cap = cap;
-    }
+    if (PIPE_FIFO_RESERVE(r->deferred, r->def_head, r->def_len, r->def_cap) != 0)
+        return WB_ENOMEM;
     r->deferred[r->def_len].job = j;
     r->deferred[r->def_len].stage = s;
     r->def_len++;

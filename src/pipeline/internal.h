@@ -205,7 +205,13 @@ int pipe_merge_join(struct run *r, struct job *j, enum wb_stage s, char **key);
  * that waited on the same request, then free it. */
 void run_stage_finished(struct stage_task *t);
 
-/* defer.c: back-pressure of the media pipeline */
+/* defer.c: back-pressure of the media pipeline; and the FIFO queues (the
+ * deferred stages, the ready entries): arr[head..len) waits, capacity cap.
+ * Room for one more at arr[len]: the waiting part moves to the front when
+ * the array is full, else it grows (core_array_reserve). 0 or WB_ENOMEM. */
+int pipe_fifo_reserve(void *arrp, size_t *head, size_t *len, size_t *cap, size_t elem);
+#define PIPE_FIFO_RESERVE(arr, head, len, cap) \
+    pipe_fifo_reserve(&(arr), &(head), &(len), &(cap), sizeof *(arr))
 int pipe_defer_push(struct run *r, struct job *j, enum wb_stage s);
 void pipe_resume_deferred(struct run *r);
 

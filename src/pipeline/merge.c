@@ -111,15 +111,7 @@ int pipe_merge_join(struct run *r, struct job *j, enum wb_stage s, char **key_ou
         }
     } else if (sh && sh->state == SH_RUNNING) {
         /* In flight for another entry: wait for its result. */
-        if (sh->n == sh->cap) {
-            size_t cap = sh->cap ? sh->cap * 2 : 4;
-            struct job **w = realloc(sh->waiters, cap * sizeof *w);
-            if (w) {
-                sh->waiters = w;
-                sh->cap = cap;
-            }
-        }
-        if (sh->n < sh->cap) {
+        if (CORE_ARRAY_RESERVE(sh->waiters, sh->n, sh->cap, 1, 0) == 0) {
             sh->waiters[sh->n++] = j;
             r->stats.merged++;
             free(key);

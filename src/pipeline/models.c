@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "pipeline/internal.h"
 
 struct listing {
@@ -45,14 +46,12 @@ static void list_done(void *ud, const struct wb_response *r)
         wb_error_set(l->err, l->status, "listing models: %s", ae.message);
         return;
     }
-    char **v = realloc(l->ids, (l->n + n + 1) * sizeof *v);
-    if (!v) {
+    if (CORE_ARRAY_RESIZE(l->ids, l->n + n + 1, 0) != 0) {
         wb_gemini_ids_free(ids, n);
         free(next);
         l->status = wb_error_set(l->err, WB_ENOMEM, "out of memory");
         return;
     }
-    l->ids = v;
     memcpy(l->ids + l->n, ids, n * sizeof *ids);
     l->n += n;
     free(ids);

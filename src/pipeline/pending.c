@@ -10,7 +10,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,7 +32,7 @@ static int marker_path(const struct run *r, const char *name, struct wb_buf *out
 int pending_mark(struct run *r, const char *name, struct wb_error *err)
 {
     struct wb_buf path, body;
-    int fd, rc = 0;
+    int rc = 0;
     wb_buf_init(&path, 0);
     wb_buf_init(&body, 0);
     if (wb_buf_appendf(&path, "%s/%s", r->media_dir, PENDING_DIR) ||
@@ -42,15 +41,13 @@ int pending_mark(struct run *r, const char *name, struct wb_error *err)
         goto out;
     }
     wb_buf_reset(&path);
-    marker_path(r, name, &path);
-    wb_buf_appendf(&body, "db=%s\npid=%ld\n", r->db_real, (long)getpid());
-    fd = open(path.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write(fd, body.data, body.len) != (ssize_t)body.len) {
-        rc = wb_error_set(err, errno == ENOSPC ? WB_ENOSPC : WB_EIO, "%s: %s", path.data,
-                          strerror(errno));
+    if (marker_path(r, name, &path) ||
+        wb_buf_appendf(&body, "db=%s\npid=%ld\n", r->db_real, (long)getpid())) {
+        rc = wb_error_set(err, WB_ENOMEM, "out of memory");
+        goto out;
     }
-    if (fd >= 0)
-        close(fd);
+    /* Crash-safe: a marker is whole or absent, never one without its pid. */
+    rc = core_write_atomic(path.data, body.data, body.len, err);
 out:
     wb_buf_release(&path);
     wb_buf_release(&body);

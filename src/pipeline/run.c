@@ -263,14 +263,8 @@ int wb_run_add(struct wb_run *pub, const char *word, const char *translation, co
         sh->state = SH_DONE;
         sh->n = r->n_jobs;
     }
-    if (r->n_jobs == r->cap_jobs) {
-        size_t cap = r->cap_jobs ? r->cap_jobs * 2 : 64;
-        struct job *v = realloc(r->jobs, cap * sizeof *v);
-        if (!v)
-            return wb_error_set(err, WB_ENOMEM, "out of memory");
-        r->jobs = v;
-        r->cap_jobs = cap;
-    }
+    if (CORE_ARRAY_RESERVE(r->jobs, r->n_jobs, r->cap_jobs, 1, 0) != 0)
+        return wb_error_set(err, WB_ENOMEM, "out of memory");
     j = &r->jobs[r->n_jobs];
     memset(j, 0, sizeof *j);
     j->run = r;

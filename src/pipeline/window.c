@@ -69,15 +69,9 @@ static int job_claim(struct run *r, struct job *j)
 
 static void park(struct run *r, struct job *j)
 {
-    if (r->n_parked == r->cap_parked) {
-        size_t cap = r->cap_parked ? r->cap_parked * 2 : 64;
-        size_t *v = realloc(r->parked, cap * sizeof *v);
-        if (!v) {
-            run_fatal(r, WB_ENOMEM, "out of memory");
-            return;
-        }
-        r->parked = v;
-        r->cap_parked = cap;
+    if (CORE_ARRAY_RESERVE(r->parked, r->n_parked, r->cap_parked, 1, 0) != 0) {
+        run_fatal(r, WB_ENOMEM, "out of memory");
+        return;
     }
     r->parked[r->n_parked++] = j->index;
     pipe_entry_set(r, j, PE_PARKED);
@@ -85,20 +79,8 @@ static void park(struct run *r, struct job *j)
 
 static int ready_push(struct run *r, struct job *j)
 {
-    if (r->ready_head && r->ready_len == r->ready_cap) {
-        memmove(r->ready, r->ready + r->ready_head,
-                (r->ready_len - r->ready_head) * sizeof *r->ready);
-        r->ready_len -= r->ready_head;
-        r->ready_head = 0;
-    }
-    if (r->ready_len == r->ready_cap) {
-        size_t cap = r->ready_cap ? r->ready_cap * 2 : 64;
-        size_t *v = realloc(r->ready, cap * sizeof *v);
-        if (!v)
-            return WB_ENOMEM;
-        r->ready = v;
-        r->ready_cap = cap;
-    }
+    if (PIPE_FIFO_RESERVE(r->ready, r->ready_head, r->ready_len, r->ready_cap) != 0)
+        return WB_ENOMEM;
     r->ready[r->ready_len++] = j->index;
     pipe_entry_set(r, j, PE_READY);
     return 0;

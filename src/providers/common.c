@@ -24,6 +24,15 @@ const struct prov_card_field prov_example_fields[PROV_EXAMPLE_N_FIELDS] = {
     { "translation", "Its translation." },
 };
 
+int prov_printable(const char *v)
+{
+    for (; *v; v++) {
+        if ((unsigned char)*v < 0x20 || *v == 0x7f)
+            return 0;
+    }
+    return 1;
+}
+
 int prov_fail(struct wb_api_error *aerr, int code, int retryable, const char *fmt, ...)
 {
     va_list ap;

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "core/http.h"
 #include "wordbank/entry.h"
@@ -48,6 +49,15 @@ static inline const char *prov_opt(const char *v, const char *dflt)
 {
     return v && *v ? v : dflt;
 }
+
+/* 1 when url starts with http:// or https://. */
+static inline int prov_http_url(const char *url)
+{
+    return !strncmp(url, "http://", 7) || !strncmp(url, "https://", 8);
+}
+
+/* 1 when v has no control character (below 0x20, or DEL): fit for a header. */
+int prov_printable(const char *v);
 
 /* Fill aerr (code, retryable, a redacted message) and return code. */
 int prov_fail(struct wb_api_error *aerr, int code, int retryable, const char *fmt, ...)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "providers/gemini_batch.h"
 #include "providers/gemini_internal.h"
 
@@ -233,15 +234,13 @@ static int add_result(struct wb_gemini_batch *b, const json_t *item, struct wb_a
 {
     const json_t *key = json_object_get(item, "key"), *resp = json_object_get(item, "response"),
                  *er = json_object_get(item, "error"), *md = json_object_get(item, "metadata");
-    struct wb_gemini_batch_result *r, *nv;
+    struct wb_gemini_batch_result *r;
     if (!json_is_string(key) && json_is_object(md))
         key = json_object_get(md, "key");
     if (!json_is_string(key))
         return prov_fail(aerr, WB_EPARSE, 0, "a batch result without a key");
-    nv = realloc(b->results, (b->n_results + 1) * sizeof *nv);
-    if (!nv)
+    if (CORE_ARRAY_RESIZE(b->results, b->n_results + 1, 0) != 0)
         return prov_fail(aerr, WB_ENOMEM, 0, "out of memory");
-    b->results = nv;
     r = &b->results[b->n_results++];
     memset(r, 0, sizeof *r);
     r->key = strdup(json_string_value(key));
@@ -406,15 +405,14 @@ int wb_gemini_batch_list_parse(const char *body, size_t len, struct wb_gemini_ba
     {
         const json_t *md = json_object_get(op, "metadata"), *nm = json_object_get(op, "name"),
                      *dn = json_object_get(md, "displayName");
-        struct wb_gemini_batch_brief *nv, *b;
+        struct wb_gemini_batch_brief *b;
         if (!json_is_string(nm) || !resource_ok(json_string_value(nm), "batches/"))
             continue;
-        if (!(nv = realloc(*v, (*n + 1) * sizeof *nv))) {
+        if (CORE_ARRAY_RESIZE(*v, *n + 1, 0) != 0) {
             rc = prov_fail(aerr, WB_ENOMEM, 0, "out of memory");
             goto out;
         }
-        *v = nv;
-        b = &nv[(*n)++];
+        b = &(*v)[(*n)++];
         memset(b, 0, sizeof *b);
         b->name = strdup(json_string_value(nm));
         b->display_name = strdup(json_is_string(dn) ? json_string_value(dn) : "");

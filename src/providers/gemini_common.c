@@ -83,15 +83,6 @@ static int model_ok(const char *m)
     return 1;
 }
 
-static int header_value_ok(const char *v)
-{
-    for (; *v; v++) {
-        if ((unsigned char)*v < 0x20 || *v == 0x7f)
-            return 0;
-    }
-    return 1;
-}
-
 int gemini_request_begin(const struct wb_gemini_opts *o, const char *method, const char *model,
                          const char *suffix, enum wb_req_kind kind, struct wb_http_request *out,
                          struct wb_error *err)
@@ -109,7 +100,7 @@ int gemini_request_begin(const struct wb_gemini_opts *o, const char *method, con
                           "no Gemini API key (set GEMINI_API_KEY or GOOGLE_API_KEY)");
         goto out;
     }
-    if (!header_value_ok(o->api_key)) {
+    if (!prov_printable(o->api_key)) {
         rc = wb_error_set(err, WB_ECONFIG, "the Gemini API key contains control characters");
         goto out;
     }
@@ -123,7 +114,7 @@ int gemini_request_begin(const struct wb_gemini_opts *o, const char *method, con
             goto out;
         }
     }
-    if (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0) {
+    if (!prov_http_url(base)) {
         rc = wb_error_set(err, WB_ECONFIG, "base URL must start with http:// or https://: \"%s\"",
                           base);
         goto out;

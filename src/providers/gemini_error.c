@@ -3,13 +3,11 @@
  * decisions (google.rpc RetryInfo, QuotaFailure, ErrorInfo) while the API's own
  * message is kept, verbatim, for the user.
  */
-#define _XOPEN_SOURCE 700 /* strptime */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "core/util.h"
 #include "providers/gemini_internal.h"

@@ -25,11 +25,6 @@ void wb_openai_opts_init(struct wb_openai_opts *o)
     o->temperature = -1;
 }
 
-static int base_url_ok(const char *b)
-{
-    return !strncmp(b, "http://", 7) || !strncmp(b, "https://", 8);
-}
-
 int wb_openai_opts_from_config(const struct wb_config *cfg, struct wb_openai_opts *o,
                                struct wb_error *err)
 {
@@ -48,20 +43,11 @@ int wb_openai_opts_from_config(const struct wb_config *cfg, struct wb_openai_opt
         wb_secret_register(o->api_key);
     else
         o->api_key = NULL;
-    if (!base_url_ok(o->base_url))
+    if (!prov_http_url(o->base_url))
         return wb_error_set(err, WB_ECONFIG,
                             "openai_base_url must start with http:// or https://: \"%s\"",
                             o->base_url);
     return 0;
-}
-
-static int printable(const char *v)
-{
-    for (; *v; v++) {
-        if ((unsigned char)*v < 0x20 || *v == 0x7f)
-            return 0;
-    }
-    return 1;
 }
 
 int openai_request_begin(const struct wb_openai_opts *o, const char *path, const char *model,
@@ -80,15 +66,15 @@ int openai_request_begin(const struct wb_openai_opts *o, const char *path, const
                           "none still wants some placeholder value)");
         goto out;
     }
-    if (!printable(o->api_key)) {
+    if (!prov_printable(o->api_key)) {
         rc = wb_error_set(err, WB_ECONFIG, "the OpenAI API key contains control characters");
         goto out;
     }
-    if (!model || !*model || strlen(model) > MAX_MODEL_LEN || !printable(model)) {
+    if (!model || !*model || strlen(model) > MAX_MODEL_LEN || !prov_printable(model)) {
         rc = wb_error_set(err, WB_ECONFIG, "invalid model id \"%.300s\"", model ? model : "");
         goto out;
     }
-    if (!base_url_ok(base) || !printable(base) || strchr(base, ' ')) {
+    if (!prov_http_url(base) || !prov_printable(base) || strchr(base, ' ')) {
         rc = wb_error_set(err, WB_ECONFIG,
                           "openai_base_url must be an http:// or https:// URL: \"%.300s\"", base);
         goto out;

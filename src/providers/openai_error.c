@@ -4,59 +4,17 @@
  * for the engine's retry decisions while the API's own message is kept for the
  * user. Also the Go-style durations those reset headers use.
  */
-#define _XOPEN_SOURCE 700 /* strptime */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "core/util.h"
 #include "providers/openai_internal.h"
 #include "wordbank/log.h"
 
 #define MAX_DELAY_MS ((int64_t)86400 * 1000)
-
-/* A decimal number ("12", "1.5", ".25") at *p; advances *p. -1 when none. */
-static double number_at(const char **p)
-{
-    const char *s = *p;
-    double whole = 0, frac = 0, scale = 1;
-    int digits = 0;
-    while (isdigit((unsigned char)*s)) {
-        if (whole < 1e12)
-            whole = whole * 10 + (*s - '0');
-        s++;
-        digits++;
-    }
-    if (*s == '.') {
-        s++;
-        while (isdigit((unsigned char)*s)) {
-            if (scale < 1e9) {
-                frac = frac * 10 + (*s - '0');
-                scale *= 10;
-            }
-            s++;
-            digits++;
-        }
-    }
-    if (!digits)
-        return -1;
-    *p = s;
-    return whole + frac / scale;
-}
-
-static int64_t clamp_ms(double ms)
-{
-    if (ms < 0)
-        return 0;
-    if (ms >= (double)MAX_DELAY_MS)
-        return MAX_DELAY_MS;
-    /* Round up (no libm): a hint of 0.2 ms still means "wait". */
-    int64_t whole = (int64_t)ms;
-    return (double)whole + 1e-9 < ms ? whole + 1 : whole;
-}
 
 int64_t wb_openai_duration_ms(const char *s)
 {
@@ -77,7 +35,7 @@ int64_t wb_openai_duration_ms(const char *s)
     if (!strcmp(s, "0"))
         return 0;
     while (*s && *s != ' ') {
-        double v = number_at(&s);
+        double v = core_decimal_at(&s);
         size_t i, n = sizeof units / sizeof units[0];
         if (v < 0)
             return -1;
@@ -96,7 +54,7 @@ int64_t wb_openai_duration_ms(const char *s)
         s++;
     if (*s || !parts)
         return -1;
-    return clamp_ms(total);
+    return core_clamp_ms(total, MAX_DELAY_MS);
 }
 
 static int is_zero(const char *v)

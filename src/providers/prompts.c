@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/util.h"
 #include "providers/prompts.h"
 #include "wordbank/buf.h"
 
@@ -166,41 +167,6 @@ void wb_dialogue_lines_free(struct wb_dialogue_line *lines, size_t n)
     free(lines);
 }
 
-static char *dup_trimmed(const char *s, size_t n)
-{
-    char *out;
-    while (n > 0 && isspace((unsigned char)*s)) {
-        s++;
-        n--;
-    }
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        n--;
-    out = malloc(n + 1);
-    if (out) {
-        memcpy(out, s, n);
-        out[n] = '\0';
-    }
-    return out;
-}
-
-/* Where the speaker name ends in a line: an ASCII ':' or a full-width '：'
- * within the first 64 bytes, after a non-blank name. Sets *sep_len. */
-static const char *find_colon(const char *s, size_t n, size_t *sep_len)
-{
-    size_t lim = n < 64 ? n : 64;
-    for (size_t i = 1; i < lim; i++) {
-        if (s[i] == ':') {
-            *sep_len = 1;
-            return s + i;
-        }
-        if (i + 2 < n && memcmp(s + i, "\xEF\xBC\x9A", 3) == 0) {
-            *sep_len = 3;
-            return s + i;
-        }
-    }
-    return NULL;
-}
-
 int wb_dialogue_parse(const char *text, size_t len, struct wb_dialogue_line **lines, size_t *n,
                       struct wb_error *err)
 {
@@ -216,8 +182,9 @@ int wb_dialogue_parse(const char *text, size_t len, struct wb_dialogue_line **li
     }
     while (pos < len) {
         const char *s = text + pos;
-        size_t ln = 0, sep = 0;
-        const char *colon;
+        struct core_dialogue_line dl;
+        size_t ln = 0;
+        int how;
         while (pos + ln < len && s[ln] != '\n')
             ln++;
         pos += ln + 1;
@@ -230,49 +197,44 @@ int wb_dialogue_parse(const char *text, size_t len, struct wb_dialogue_line **li
         }
         if (ln == 0)
             continue;
-        colon = find_colon(s, ln, &sep);
-        if (!colon) {
-            char *joined;
-            size_t a;
+        how = core_dialogue_split(s, ln, &dl);
+        /* No speaker (or prose whose first colon comes late): the line goes on the last one. */
+        if (how == CORE_DIALOGUE_NO_NAME || how == CORE_DIALOGUE_LONG_NAME) {
+            struct wb_buf joined;
             if (count == 0) {
                 rc = wb_error_set(err, WB_EINVAL,
                                   "dialogue line %zu has no speaker (expected \"Name: text\")",
                                   lineno);
                 goto out;
             }
-            a = strlen(v[count - 1].text);
-            joined = realloc(v[count - 1].text, a + 1 + ln + 1);
-            if (!joined) {
+            wb_buf_init(&joined, 0);
+            if (wb_buf_appends(&joined, v[count - 1].text) || wb_buf_appendc(&joined, ' ') ||
+                wb_buf_append(&joined, s, ln)) {
+                wb_buf_release(&joined);
                 rc = wb_error_set(err, WB_ENOMEM, "out of memory");
                 goto out;
             }
-            joined[a] = ' ';
-            memcpy(joined + a + 1, s, ln);
-            joined[a + 1 + ln] = '\0';
-            v[count - 1].text = joined;
+            free(v[count - 1].text);
+            v[count - 1].text = wb_buf_detach(&joined, NULL);
             continue;
         }
         if (count >= 4096) {
             rc = wb_error_set(err, WB_ETOOBIG, "dialogue has more than 4096 lines");
             goto out;
         }
-        {
-            struct wb_dialogue_line *nv = realloc(v, (count + 1) * sizeof *nv);
-            if (!nv) {
-                rc = wb_error_set(err, WB_ENOMEM, "out of memory");
-                goto out;
-            }
-            v = nv;
+        if (CORE_ARRAY_RESIZE(v, count + 1, 0) != 0) {
+            rc = wb_error_set(err, WB_ENOMEM, "out of memory");
+            goto out;
         }
-        v[count].speaker = dup_trimmed(s, (size_t)(colon - s));
-        v[count].text = dup_trimmed(colon + sep, ln - (size_t)(colon - s) - sep);
+        v[count].speaker = strndup(dl.name, dl.name_len);
+        v[count].text = strndup(dl.text, dl.text_len);
         v[count].line = (unsigned)lineno;
         count++;
         if (!v[count - 1].speaker || !v[count - 1].text) {
             rc = wb_error_set(err, WB_ENOMEM, "out of memory");
             goto out;
         }
-        if (!v[count - 1].speaker[0]) {
+        if (how == CORE_DIALOGUE_EMPTY_NAME) {
             rc =
                 wb_error_set(err, WB_EINVAL, "dialogue line %zu has an empty speaker name", lineno);
             goto out;

@@ -611,3 +611,19 @@ TEST(retry_after_seconds_fractions_dates_and_garbage)
     CHECK_INT(core_delay_ms("1534.2", 1, max), 1535);
     CHECK_INT(core_delay_ms("x", 1, max), -1);
 }
+
+/* The parts a provider's own duration syntax is read with (OpenAI's "6m0s"). */
+TEST(decimal_at_and_clamp_ms)
+{
+    const char *p = "38.512s", *q = "s1";
+    CHECK(core_decimal_at(&p) == 38.512);
+    CHECK_STR(p, "s");
+    CHECK(core_decimal_at(&q) < 0);
+    CHECK_STR(q, "s1"); /* not moved */
+    p = ".25m";
+    CHECK(core_decimal_at(&p) == 0.25 && *p == 'm');
+    CHECK_INT(core_clamp_ms(0.2, 1000), 1);
+    CHECK_INT(core_clamp_ms(7, 1000), 7);
+    CHECK_INT(core_clamp_ms(-3, 1000), 0);
+    CHECK_INT(core_clamp_ms(1e12, 1000), 1000);
+}

@@ -178,12 +178,18 @@ def test_sigkill(tmp):
         dbreal = os.path.realpath(tmp + "/wb.db")
         open(os.path.join(pend, orphan), "w").write(f"db={dbreal}\npid=999999\n")
         open(os.path.join(pend, other), "w").write(f"db=/elsewhere/other.db\npid=999999\n")
+        # A marker's own temp file (markers are written atomically), left by
+        # a kill between its write and its rename, is settled like a marker.
+        tmark = "d" * 32 + ".mp3.tmp-Zz9Zz9"
+        open(os.path.join(pend, tmark), "w").write(f"db={dbreal}\npid=999999\n")
         r = run(tmp, ["propagate", tmp + "/w.txt"], env)
         left = set(os.listdir(media))
         check("a killed run's uncommitted file and temp files are removed, others' kept",
               r.returncode == 0 and orphan not in left and orphan + ".tmp-abc123" not in left and
               other in left and plain in left and not os.path.exists(os.path.join(pend, orphan)),
               f"rc {r.returncode} left {sorted(x for x in left if len(x) > 30 and x[0] in 'abc')}")
+        check("a killed run's half-written marker is removed",
+              not os.path.exists(os.path.join(pend, tmark)), ", ".join(sorted(os.listdir(pend))))
         for name in (other, plain):
             os.remove(os.path.join(media, name))
         os.remove(os.path.join(pend, other))

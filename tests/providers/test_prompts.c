@@ -1,4 +1,5 @@
 /* Provider-neutral prompts and dialogue scripts. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,4 +115,35 @@ TEST(dialogue_scripts)
     CHECK_INT(wb_dialogue_parse(": x", 3, &l, &n, &err), WB_EINVAL);
     CHECK(l == NULL && n == 0);
     wb_dialogue_lines_free(NULL, 0);
+}
+
+/* The speech script parser splits lines with core_dialogue_split, so its
+ * limits are the Markdown parser's: a 64-byte name is a speaker, a longer
+ * "name" is prose that goes on the line before, U+3000 is trimmed, and a
+ * line that starts with its colon has an empty name. */
+TEST(dialogue_shared_limits)
+{
+    struct wb_dialogue_line *l;
+    size_t n;
+    struct wb_error err = { 0 };
+    char name64[65], s[256], want[128];
+    memset(name64, 'n', 64);
+    name64[64] = '\0';
+    /* line 4 has ideographic spaces (U+3000) around "Ben", "：" and "ok" */
+    snprintf(s, sizeof s, "A: hi\n%s: yes\n%sx: no\n　Ben　：　ok　\nAki:", name64, name64);
+    CHECK_OK(wb_dialogue_parse(s, strlen(s), &l, &n, &err), &err);
+    CHECK_INT(n, 4);
+    CHECK_STR(l[1].speaker, name64);
+    snprintf(want, sizeof want, "yes %sx: no", name64);
+    CHECK_STR(l[1].text, want);
+    CHECK_INT(l[2].line, 4);
+    CHECK_STR(l[2].speaker, "Ben");
+    CHECK_STR(l[2].text, "ok");
+    CHECK_STR(l[3].speaker, "Aki");
+    CHECK_STR(l[3].text, "");
+    wb_dialogue_lines_free(l, n);
+
+    CHECK_INT(wb_dialogue_parse("A: hi\n: x", 9, &l, &n, &err), WB_EINVAL);
+    CHECK(strstr(err.msg, "line 2 has an empty speaker name"));
+    CHECK(l == NULL && n == 0);
 }
