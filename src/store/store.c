@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -292,8 +293,21 @@ int wb_store_open(const char *path, unsigned flags, struct wb_store **out, struc
     if (rc)
         goto out;
     if (!(flags & WB_STORE_READONLY)) {
-        if ((rc = exec_pragma(st, "PRAGMA journal_mode = WAL", err)))
+        /* Turning an old rollback-journal bank into WAL takes an exclusive
+         * lock. Two processes opening it at once can both hold a shared lock
+         * and want it: SQLite then answers BUSY at once, without its busy
+         * handler (waiting would deadlock), so the retry is ours, within the
+         * busy timeout. */
+        for (int waited = 0;; waited += 20) {
+            rc = sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+            if ((rc & 0xff) != SQLITE_BUSY || waited >= st->busy_ms)
+                break;
+            nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000L }, NULL);
+        }
+        if (rc != SQLITE_OK) {
+            rc = store_fail(st, rc, "PRAGMA journal_mode = WAL", err);
             goto out;
+        }
     }
     if ((rc = exec_pragma(st, "PRAGMA foreign_keys = ON", err)) ||
         (rc = exec_pragma(st, "PRAGMA synchronous = FULL", err)) ||
