@@ -95,6 +95,12 @@ struct failure {
     char *message;
 };
 
+/* A stage waiting for room in the media pipeline (run.deferred). */
+struct deferred_stage {
+    struct job *job;
+    enum wb_stage stage;
+};
+
 struct run {
     const struct wb_config *cfg;
     double cost_usd; /* the tokens so far, each at its model's price */
@@ -119,10 +125,7 @@ struct run {
     /* Back-pressure: image and audio stages from request to written file hold
      * big buffers; at most media_max at once, the rest wait here in order. */
     int media_active, media_max;
-    struct deferred_stage {
-        struct job *job;
-        enum wb_stage stage;
-    } *deferred;
+    struct deferred_stage *deferred;
     size_t def_head, def_len, def_cap;
 
     /* Runs sharing the word bank: this run's leases, and entries waiting for
