@@ -47,7 +47,7 @@ struct entry {
 struct driver {
     double lat_sum[WB_REQ_KIND_COUNT];
     int lat_n[WB_REQ_KIND_COUNT];
-    struct wb_engine *e;
+    struct engine *e;
     const char *base;
     struct entry *entries;
     int n, jobs, batch; /* batch > 0: barrier mode */
@@ -56,17 +56,17 @@ struct driver {
 
 static void start_entry(struct driver *d);
 
-static void submit(struct entry *en, const char *model, enum wb_req_kind kind,
-                   void (*done)(void *, const struct wb_response *))
+static void submit(struct entry *en, const char *model, enum core_req_kind kind,
+                   void (*done)(void *, const struct engine_response *))
 {
-    struct wb_http_request r;
-    wb_http_request_init(&r);
+    struct core_http_request r;
+    core_http_request_init(&r);
     char word[32];
     snprintf(word, sizeof word, "単語%d", en->idx);
-    struct wb_request_cbs cbs = { .classify = fake_gemini_classify, .on_done = done };
+    struct engine_request_cbs cbs = { .classify = fake_gemini_classify, .on_done = done };
     if (fake_gemini_request(&r, en->d->base, model, kind, word, 0) != 0 ||
-        wb_engine_submit(en->d->e, &r, 300, &cbs, en, NULL) != 0) {
-        wb_http_request_release(&r);
+        engine_submit(en->d->e, &r, 300, &cbs, en, NULL) != 0) {
+        core_http_request_release(&r);
         fprintf(stderr, "submit failed\n");
         exit(1);
     }
@@ -89,21 +89,21 @@ static void entry_finished(struct entry *en)
 
 static int failures_shown;
 
-static void note_failure(const struct wb_response *r)
+static void note_failure(const struct engine_response *r)
 {
     if (r->status != 0 && failures_shown++ < 3)
         fprintf(stderr, "  (request failed: %s after %d attempts)\n", r->api_error->message,
                 r->attempts);
 }
 
-static void note_latency(struct entry *en, const struct wb_response *r, enum wb_req_kind k)
+static void note_latency(struct entry *en, const struct engine_response *r, enum core_req_kind k)
 {
     en->d->lat_sum[k] += (double)r->elapsed_ms;
     en->d->lat_n[k]++;
     note_failure(r);
 }
 
-static void media_done(void *ud, const struct wb_response *r)
+static void media_done(void *ud, const struct engine_response *r)
 {
     struct entry *en = ud;
     note_latency(en, r, WB_REQ_IMAGE);
@@ -113,7 +113,7 @@ static void media_done(void *ud, const struct wb_response *r)
         entry_finished(en);
 }
 
-static void text_done(void *ud, const struct wb_response *r)
+static void text_done(void *ud, const struct engine_response *r)
 {
     struct entry *en = ud;
     note_latency(en, r, WB_REQ_TEXT);
@@ -129,7 +129,7 @@ static void text_done(void *ud, const struct wb_response *r)
 
 static void start_entry(struct driver *d)
 {
-    if (d->next >= d->n || wb_engine_stopping(d->e))
+    if (d->next >= d->n || engine_stopping(d->e))
         return;
     struct entry *en = &d->entries[d->next];
     en->d = d;
@@ -150,7 +150,7 @@ struct run_result {
     double wall_s, cpu_s;
     int failed;
     double text_ms, media_ms; /* mean submit-to-done per request */
-    struct wb_engine_stats st;
+    struct engine_stats st;
 };
 
 static int run(struct fake_proc *f, const char **kv, int n, int jobs, int batch,
@@ -172,23 +172,23 @@ static int run(struct fake_proc *f, const char **kv, int n, int jobs, int batch,
         .base = use_plain ? f->base_url : f->tls_url, .n = n, .jobs = jobs, .batch = batch
     };
     d.entries = calloc((size_t)n, sizeof *d.entries);
-    if (!d.entries || wb_engine_new(cfg, &d.e, &err) != 0) {
+    if (!d.entries || engine_new(cfg, &d.e, &err) != 0) {
         fprintf(stderr, "engine: %s\n", wb_error_text(&err));
         return -1;
     }
     double c0 = cpu_s();
-    int64_t t0 = wb_clock_mono_ms();
+    int64_t t0 = core_clock_mono_ms();
     int first = batch > 0 ? batch : jobs;
     for (int i = 0; i < first; i++)
         start_entry(&d);
-    wb_engine_run(d.e);
-    res->wall_s = (double)(wb_clock_mono_ms() - t0) / 1000.0;
+    engine_run(d.e);
+    res->wall_s = (double)(core_clock_mono_ms() - t0) / 1000.0;
     res->cpu_s = cpu_s() - c0;
     res->failed = d.failed + (n - d.done);
     res->text_ms = d.lat_n[WB_REQ_TEXT] ? d.lat_sum[WB_REQ_TEXT] / d.lat_n[WB_REQ_TEXT] : 0;
     res->media_ms = d.lat_n[WB_REQ_IMAGE] ? d.lat_sum[WB_REQ_IMAGE] / d.lat_n[WB_REQ_IMAGE] : 0;
-    wb_engine_get_stats(d.e, &res->st);
-    wb_engine_free(d.e);
+    engine_get_stats(d.e, &res->st);
+    engine_free(d.e);
     wb_config_free(cfg);
     free(d.entries);
     return 0;

@@ -8,13 +8,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
     struct wb_entry e;
-    struct wb_usage u;
-    struct wb_api_error a;
+    struct prov_usage u;
+    struct core_api_error a;
     int rc;
     wb_entry_init(&e);
     e.word = strdup("猫");
     e.translation = strdup("cat");
-    rc = wb_gemini_details_parse((const char *)data, len, &e, &u, &a);
+    rc = gemini_details_parse((const char *)data, len, &e, &u, &a);
     /* The input's word and translation survive any answer; success fills a description. */
     if (strcmp(e.word, "猫") || strcmp(e.translation, "cat") || (rc == 0 && !e.description) ||
         (rc != 0 && rc != a.code) || strlen(a.message) >= sizeof a.message)

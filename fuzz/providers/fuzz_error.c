@@ -13,8 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     size_t head = nl ? (size_t)(nl - s) : 0;
     char line[64] = "";
     long status = 0;
-    struct wb_http_header h = { "Retry-After", "" };
-    struct wb_api_error a;
+    struct core_http_header h = { "Retry-After", "" };
+    struct core_api_error a;
     int rc;
 
     if (head && head < sizeof line) {
@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
         s = nl + 1;
         len -= head + 1;
     }
-    rc = wb_gemini_parse_error(status, &h, 1, s, len, &a);
+    rc = gemini_parse_error(status, &h, 1, s, len, &a);
     if (rc >= 0 || rc != a.code || a.retry_after_ms < -1 ||
         a.retry_after_ms > (int64_t)86400 * 1000 || (a.per_day && a.retryable) ||
         strlen(a.message) >= sizeof a.message || strlen(a.status) >= sizeof a.status)

@@ -12,7 +12,7 @@
 
 #define MAX_H 8
 
-static void check_aerr(int rc, const struct wb_api_error *a)
+static void check_aerr(int rc, const struct core_api_error *a)
 {
     if (rc > 0 || (rc && rc != a->code) || a->retry_after_ms < -1 ||
         a->retry_after_ms > (int64_t)86400 * 1000 || (a->per_day && a->retryable) ||
@@ -22,11 +22,11 @@ static void check_aerr(int rc, const struct wb_api_error *a)
 
 static void fuzz_error(const char *s, size_t len)
 {
-    struct wb_http_header h[MAX_H];
+    struct core_http_header h[MAX_H];
     char *copy = malloc(len + 1), *p, *end, *nl;
     size_t nh = 0;
     long status;
-    struct wb_api_error a;
+    struct core_api_error a;
     int rc;
     if (!copy)
         return;
@@ -50,7 +50,7 @@ static void fuzz_error(const char *s, size_t len)
     }
     if (p < end && *p == '\n')
         p++;
-    rc = wb_openai_parse_error(status, h, nh, p, (size_t)(end - p), &a);
+    rc = openai_parse_error(status, h, nh, p, (size_t)(end - p), &a);
     check_aerr(rc, &a);
     if (rc >= 0)
         abort();
@@ -60,7 +60,7 @@ static void fuzz_error(const char *s, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
     const char *s = (const char *)data + 1;
-    struct wb_api_error a;
+    struct core_api_error a;
     int rc;
     if (len < 1)
         return 0;
@@ -68,11 +68,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     switch (data[0]) {
     case 'd': {
         struct wb_entry e;
-        struct wb_usage u;
+        struct prov_usage u;
         wb_entry_init(&e);
         e.word = strdup("w");
         e.translation = strdup("t");
-        rc = wb_openai_details_parse(s, len, &e, &u, &a);
+        rc = openai_details_parse(s, len, &e, &u, &a);
         check_aerr(rc, &a);
         if (!rc && (!e.description || !e.n_examples || strcmp(e.word, "w") != 0 ||
                     strcmp(e.translation, "t") != 0))
@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     case 'i': {
         struct wb_buf b;
         wb_buf_init(&b, 0);
-        rc = wb_openai_image_parse(s, len, &b, NULL, &a);
+        rc = openai_image_parse(s, len, &b, NULL, &a);
         check_aerr(rc, &a);
         if (!rc && (b.len == 0 || b.len > WB_OPENAI_MAX_MEDIA))
             abort();
@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
         struct wb_buf b;
         int rate = 0, ch = 0;
         wb_buf_init(&b, 0);
-        rc = wb_openai_speech_parse(s, len, &b, &rate, &ch, &a);
+        rc = openai_speech_parse(s, len, &b, &rate, &ch, &a);
         check_aerr(rc, &a);
         if (!rc && (b.len == 0 || rate <= 0 || ch <= 0))
             abort();
@@ -110,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
         int64_t ms;
         memcpy(buf, s, n);
         buf[n] = '\0';
-        ms = wb_openai_duration_ms(buf);
+        ms = openai_duration_ms(buf);
         if (ms < -1 || ms > (int64_t)86400 * 1000)
             abort();
         break;

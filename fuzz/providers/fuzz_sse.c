@@ -7,7 +7,7 @@
 
 #include "providers/sse.h"
 
-static int record(void *ud, const struct wb_sse_event *ev)
+static int record(void *ud, const struct sse_event *ev)
 {
     struct wb_buf *b = ud;
     wb_buf_append(b, ev->event, strlen(ev->event) + 1);
@@ -19,18 +19,18 @@ static int record(void *ud, const struct wb_sse_event *ev)
 /* Feed data in pieces of `step` bytes after a first piece of `first` bytes. */
 static int run(const uint8_t *data, size_t len, size_t first, size_t step, struct wb_buf *out)
 {
-    struct wb_sse p;
+    struct sse p;
     int rc = 0;
-    wb_sse_init(&p, 1024, record, out);
+    sse_init(&p, 1024, record, out);
     if (first > len)
         first = len;
-    rc = wb_sse_feed(&p, (const char *)data, first, NULL);
+    rc = sse_feed(&p, (const char *)data, first, NULL);
     for (size_t i = first; i < len && !rc; i += step)
-        rc = wb_sse_feed(&p, (const char *)data + i, len - i < step ? len - i : step, NULL);
+        rc = sse_feed(&p, (const char *)data + i, len - i < step ? len - i : step, NULL);
     if (!rc)
-        rc = wb_sse_finish(&p, len & 1, NULL);
+        rc = sse_finish(&p, len & 1, NULL);
     wb_buf_appendf(out, "rc=%d", rc);
-    wb_sse_release(&p);
+    sse_release(&p);
     return rc;
 }
 

@@ -51,7 +51,7 @@ int wb_quiz_id(const char *question, const char *const *answers, size_t n_answer
         if (wb_buf_appendc(&b, '\n') < 0 || wb_buf_appends(&b, norm[i]) < 0)
             goto out;
     }
-    wb_sha256_hex(b.data, b.len, hex);
+    core_sha256_hex(b.data, b.len, hex);
     memcpy(id, hex, 12);
     id[12] = '\0';
     rc = 0;
@@ -318,7 +318,7 @@ static int render_page(const struct wb_doc *doc, wb_entry_lookup_fn lookup, void
 
     wb_buf_init(&md, 0);
     wb_buf_init(&ph, 0);
-    wb_sha256_hex(doc->src, doc->len, hex);
+    core_sha256_hex(doc->src, doc->len, hex);
     hex[16] = '\0';
     for (size_t i = 0; i < doc->n_blocks && rc == 0; i++) {
         const struct wb_block *b = &doc->blocks[i];

@@ -110,7 +110,7 @@ static int write_file(const char *dir, const char *name, const char *data, size_
     int rc;
 
     wb_buf_init(&path, 0);
-    if (wb_path_join(&path, dir, name) < 0)
+    if (core_path_join(&path, dir, name) < 0)
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
     else
         rc = core_write_atomic(path.data, data, len, err);
@@ -124,7 +124,7 @@ int wb_site_write_assets(const char *out_dir, struct wb_error *err)
     int rc;
 
     wb_buf_init(&dir, 0);
-    if (wb_path_join(&dir, out_dir, WB_SITE_ASSETS_DIR) < 0) {
+    if (core_path_join(&dir, out_dir, WB_SITE_ASSETS_DIR) < 0) {
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }

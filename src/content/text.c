@@ -55,7 +55,7 @@ int content_hiragana(struct wb_buf *out, const char *s)
 
     while (i < len && rc == 0) {
         uint32_t cp = content_utf8_next(s + i, len - i, &used);
-        rc = wb_utf8_put(out, content_to_hiragana(cp));
+        rc = core_utf8_put(out, content_to_hiragana(cp));
         i += used;
     }
     return rc;
@@ -94,7 +94,7 @@ int content_escn(struct wb_buf *out, const char *s, size_t len)
             if (cp < 0x20 || cp == 0x7F)
                 break; /* CR and other controls: dropped */
             if (cp == 0xFFFD && used == 1)
-                rc = wb_utf8_put(out, 0xFFFD);
+                rc = core_utf8_put(out, 0xFFFD);
             else
                 rc = wb_buf_append(out, s + i, used);
         }
@@ -242,7 +242,7 @@ static int put_cps(struct wb_buf *out, const uint32_t *cp, size_t n)
 
     wb_buf_init(&tmp, 0);
     for (size_t i = 0; i < n && rc == 0; i++)
-        rc = wb_utf8_put(&tmp, cp[i]);
+        rc = core_utf8_put(&tmp, cp[i]);
     if (rc == 0)
         rc = content_escn(out, tmp.data, tmp.len);
     wb_buf_release(&tmp);
@@ -258,7 +258,7 @@ static int put_hira(struct wb_buf *out, const char *s, size_t len)
 
     wb_buf_init(&tmp, 0);
     for (size_t i = 0; i < len && rc == 0; i += used)
-        rc = wb_utf8_put(&tmp, content_to_hiragana(content_utf8_next(s + i, len - i, &used)));
+        rc = core_utf8_put(&tmp, content_to_hiragana(content_utf8_next(s + i, len - i, &used)));
     if (rc == 0)
         rc = content_escn(out, tmp.data, tmp.len);
     wb_buf_release(&tmp);

@@ -81,7 +81,7 @@ static int set_origin(struct wb_config *cfg, const char *name, const char *value
     } else if (s->src > src) {
         return 0; /* a stronger source already set it */
     }
-    if (wb_str_set(&s->value, value) || wb_str_set(&s->origin, origin))
+    if (core_str_set(&s->value, value) || core_str_set(&s->origin, origin))
         return WB_ENOMEM;
     s->src = src;
     if (value && is_secret_name(name))
@@ -320,7 +320,7 @@ static int each_line(const char *path, int required, int dotenv, struct wb_error
     int rc, lineno = 0;
     char *p, *next;
     wb_buf_init(&text, 16 << 20);
-    rc = wb_file_read(path, &text, err);
+    rc = core_file_read(path, &text, err);
     if (rc == WB_ENOTFOUND && !required) {
         wb_error_clear(err);
         rc = 0;

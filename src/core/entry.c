@@ -55,11 +55,11 @@ void wb_stage_info_release(struct wb_stage_info *s)
 int wb_stage_info_copy(struct wb_stage_info *dst, const struct wb_stage_info *src)
 {
     struct wb_stage_info t = *src;
-    t.error = wb_strdup0(src->error);
-    t.file = wb_strdup0(src->file);
-    t.provider = wb_strdup0(src->provider);
-    t.model = wb_strdup0(src->model);
-    t.voice = wb_strdup0(src->voice);
+    t.error = core_strdup0(src->error);
+    t.file = core_strdup0(src->file);
+    t.provider = core_strdup0(src->provider);
+    t.model = core_strdup0(src->model);
+    t.voice = core_strdup0(src->voice);
     if ((src->error && !t.error) || (src->file && !t.file) || (src->provider && !t.provider) ||
         (src->model && !t.model) || (src->voice && !t.voice)) {
         wb_stage_info_release(&t);
@@ -103,8 +103,8 @@ int wb_entry_add_example(struct wb_entry *e, const char *text, const char *trans
     if (rc)
         return rc;
     n = e->examples;
-    n[e->n_examples].text = wb_strdup0(text ? text : "");
-    n[e->n_examples].translation = wb_strdup0(translation);
+    n[e->n_examples].text = core_strdup0(text ? text : "");
+    n[e->n_examples].translation = core_strdup0(translation);
     if (!n[e->n_examples].text || (translation && !n[e->n_examples].translation)) {
         free(n[e->n_examples].text);
         free(n[e->n_examples].translation);
@@ -124,11 +124,11 @@ int wb_entry_copy(struct wb_entry *dst, const struct wb_entry *src)
     t.updated_at = src->updated_at;
     t.n_pitch_accent = src->n_pitch_accent > WB_PITCH_MAX ? WB_PITCH_MAX : src->n_pitch_accent;
     memcpy(t.pitch_accent, src->pitch_accent, sizeof t.pitch_accent);
-    if ((rc = wb_str_set(&t.word, src->word)) || (rc = wb_str_set(&t.translation, src->translation)) ||
-        (rc = wb_str_set(&t.language, src->language)) || (rc = wb_str_set(&t.context, src->context)) ||
-        (rc = wb_str_set(&t.reading, src->reading)) ||
-        (rc = wb_str_set(&t.description, src->description)) ||
-        (rc = wb_str_set(&t.image_description, src->image_description)))
+    if ((rc = core_str_set(&t.word, src->word)) || (rc = core_str_set(&t.translation, src->translation)) ||
+        (rc = core_str_set(&t.language, src->language)) || (rc = core_str_set(&t.context, src->context)) ||
+        (rc = core_str_set(&t.reading, src->reading)) ||
+        (rc = core_str_set(&t.description, src->description)) ||
+        (rc = core_str_set(&t.image_description, src->image_description)))
         goto out;
     for (size_t i = 0; i < src->n_examples; i++) {
         if ((rc = wb_entry_add_example(&t, src->examples[i].text, src->examples[i].translation)))

@@ -158,7 +158,7 @@ static int read_fd(int fd, const char *name, struct wb_buf *out, struct wb_error
     return 0;
 }
 
-int wb_file_read(const char *path, struct wb_buf *out, struct wb_error *err)
+int core_file_read(const char *path, struct wb_buf *out, struct wb_error *err)
 {
     int rc, fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -171,12 +171,12 @@ int wb_file_read(const char *path, struct wb_buf *out, struct wb_error *err)
 
 int wb_buf_read_file(struct wb_buf *b, const char *path, struct wb_error *err)
 {
-    return wb_file_read(path, b, err);
+    return core_file_read(path, b, err);
 }
 
 int wb_buf_read_input(struct wb_buf *b, const char *path, struct wb_error *err)
 {
     if (path && strcmp(path, "-") == 0)
         return read_fd(STDIN_FILENO, "<stdin>", b, err);
-    return wb_file_read(path, b, err);
+    return core_file_read(path, b, err);
 }

@@ -10,12 +10,12 @@
 #include "core/http.h"
 #include "core/util.h"
 
-void wb_http_request_init(struct wb_http_request *r)
+void core_http_request_init(struct core_http_request *r)
 {
     memset(r, 0, sizeof *r);
 }
 
-void wb_http_request_release(struct wb_http_request *r)
+void core_http_request_release(struct core_http_request *r)
 {
     for (size_t i = 0; i < r->n_headers; i++) {
         free(r->headers[i].name);
@@ -29,9 +29,9 @@ void wb_http_request_release(struct wb_http_request *r)
     memset(r, 0, sizeof *r);
 }
 
-int wb_http_request_add_header(struct wb_http_request *r, const char *name, const char *value)
+int core_http_request_add_header(struct core_http_request *r, const char *name, const char *value)
 {
-    struct wb_http_header *h;
+    struct core_http_header *h;
     int rc = CORE_ARRAY_RESIZE(r->headers, r->n_headers + 1, 0);
     if (rc)
         return rc;
@@ -47,7 +47,7 @@ int wb_http_request_add_header(struct wb_http_request *r, const char *name, cons
     return 0;
 }
 
-const char *wb_http_header_find(const struct wb_http_header *h, size_t n, const char *name)
+const char *core_http_header_find(const struct core_http_header *h, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++) {
         if (strcasecmp(h[i].name, name) == 0)
@@ -56,7 +56,7 @@ const char *wb_http_header_find(const struct wb_http_header *h, size_t n, const 
     return NULL;
 }
 
-void wb_api_error_clear(struct wb_api_error *e)
+void core_api_error_clear(struct core_api_error *e)
 {
     memset(e, 0, sizeof *e);
     e->retry_after_ms = -1;

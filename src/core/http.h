@@ -11,36 +11,36 @@
 #include "wordbank/error.h"
 
 /* What a request is for: picks its timeouts and its rate-limit bucket kind. */
-enum wb_req_kind { WB_REQ_TEXT = 0, WB_REQ_IMAGE, WB_REQ_SPEECH, WB_REQ_LIST, WB_REQ_KIND_COUNT };
+enum core_req_kind { WB_REQ_TEXT = 0, WB_REQ_IMAGE, WB_REQ_SPEECH, WB_REQ_LIST, WB_REQ_KIND_COUNT };
 
-struct wb_http_header {
+struct core_http_header {
     char *name;
     char *value;
 };
 
-struct wb_http_request {
+struct core_http_request {
     char *method; /* "GET", "POST" */
     char *url;    /* full URL; never contains a key */
-    struct wb_http_header *headers;
+    struct core_http_header *headers;
     size_t n_headers;
     char *body; /* may be NULL for GET */
     size_t body_len;
     int stream;          /* response is an SSE stream, delivered in pieces */
-    enum wb_req_kind kind;
+    enum core_req_kind kind;
     char *model;         /* rate-limit bucket: the model id ("gemini-3.8-flash") */
 };
 
-void wb_http_request_init(struct wb_http_request *r);
-void wb_http_request_release(struct wb_http_request *r);
+void core_http_request_init(struct core_http_request *r);
+void core_http_request_release(struct core_http_request *r);
 /* Adds a copy of "name: value". Secrets (the key header) are sent but never logged:
  * callers register them with wb_secret_register(). */
-int wb_http_request_add_header(struct wb_http_request *r, const char *name, const char *value);
+int core_http_request_add_header(struct core_http_request *r, const char *name, const char *value);
 /* The value of a header (case-insensitive name), or NULL. */
-const char *wb_http_header_find(const struct wb_http_header *h, size_t n, const char *name);
+const char *core_http_header_find(const struct core_http_header *h, size_t n, const char *name);
 
 /* What an API said when it refused, in a shape the engine can act on. Filled
  * by a provider's error parser from the status, headers and body. */
-struct wb_api_error {
+struct core_api_error {
     int code;            /* WB_ERATELIMIT, WB_EQUOTA, WB_EAUTH, WB_EMODEL, WB_EBLOCKED,
                             WB_EHTTP, WB_ETRANSPORT, WB_EINCOMPLETE, WB_EPARSE, ... */
     int http_status;     /* 0 for transport failures */
@@ -51,7 +51,7 @@ struct wb_api_error {
     char message[WB_ERRMSG_MAX]; /* the API's own words, for the user */
 };
 
-void wb_api_error_clear(struct wb_api_error *e);
+void core_api_error_clear(struct core_api_error *e);
 
 /* The servers' retry hints, read the same way everywhere (both providers and
  * the engine's default classifier):

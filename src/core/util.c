@@ -12,19 +12,19 @@
 
 #include "core/util.h"
 
-int64_t wb_clock_mono_ms(void)
+int64_t core_clock_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t wb_clock_wall_s(void)
+int64_t core_clock_wall_s(void)
 {
     return (int64_t)time(NULL);
 }
 
-void wb_hex_encode(const uint8_t *in, size_t len, char *out)
+void core_hex_encode(const uint8_t *in, size_t len, char *out)
 {
     static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < len; i++) {
@@ -34,25 +34,25 @@ void wb_hex_encode(const uint8_t *in, size_t len, char *out)
     out[2 * len] = '\0';
 }
 
-void wb_sha256(const void *data, size_t len, uint8_t out[32])
+void core_sha256(const void *data, size_t len, uint8_t out[32])
 {
     unsigned int n = 32;
     EVP_Digest(data, len, out, &n, EVP_sha256(), NULL);
 }
 
-void wb_sha256_hex(const void *data, size_t len, char hex[65])
+void core_sha256_hex(const void *data, size_t len, char hex[65])
 {
     uint8_t d[32];
-    wb_sha256(data, len, d);
-    wb_hex_encode(d, 32, hex);
+    core_sha256(data, len, d);
+    core_hex_encode(d, 32, hex);
 }
 
-void wb_md5_hex(const void *data, size_t len, char hex[33])
+void core_md5_hex(const void *data, size_t len, char hex[33])
 {
     uint8_t d[16];
     unsigned int n = 16;
     EVP_Digest(data, len, d, &n, EVP_md5(), NULL);
-    wb_hex_encode(d, 16, hex);
+    core_hex_encode(d, 16, hex);
 }
 
 /* ---- base64, whole or as it arrives ---- */
@@ -138,7 +138,7 @@ void core_b64_release(struct core_b64 *d)
     d->ctx = NULL;
 }
 
-int wb_base64_decode(const char *in, size_t len, struct wb_buf *out)
+int core_base64_decode(const char *in, size_t len, struct wb_buf *out)
 {
     struct core_b64 d;
     size_t start = out->len;
@@ -154,7 +154,7 @@ int wb_base64_decode(const char *in, size_t len, struct wb_buf *out)
     return rc;
 }
 
-int wb_base64_encode(const void *in, size_t len, struct wb_buf *out)
+int core_base64_encode(const void *in, size_t len, struct wb_buf *out)
 {
     size_t need = 4 * ((len + 2) / 3);
     int rc = wb_buf_grow(out, need);
@@ -172,7 +172,7 @@ int wb_base64_encode(const void *in, size_t len, struct wb_buf *out)
     return 0;
 }
 
-int wb_utf8_put(struct wb_buf *out, uint32_t cp)
+int core_utf8_put(struct wb_buf *out, uint32_t cp)
 {
     char b[4];
     size_t n;
@@ -198,12 +198,12 @@ int wb_utf8_put(struct wb_buf *out, uint32_t cp)
     return wb_buf_append(out, b, n);
 }
 
-char *wb_strdup0(const char *s)
+char *core_strdup0(const char *s)
 {
     return s ? strdup(s) : NULL;
 }
 
-int wb_str_set(char **dst, const char *src)
+int core_str_set(char **dst, const char *src)
 {
     char *copy = NULL;
     if (src && !(copy = strdup(src)))
@@ -213,7 +213,7 @@ int wb_str_set(char **dst, const char *src)
     return 0;
 }
 
-int wb_path_join(struct wb_buf *out, const char *dir, const char *name)
+int core_path_join(struct wb_buf *out, const char *dir, const char *name)
 {
     if (name[0] == '/' || !dir || !dir[0])
         return wb_buf_appends(out, name);

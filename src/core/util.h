@@ -12,29 +12,29 @@
 #include "wordbank/file.h"
 
 /* Monotonic milliseconds: every timeout and rate decision. */
-int64_t wb_clock_mono_ms(void);
+int64_t core_clock_mono_ms(void);
 /* Wall clock, seconds since the epoch: only for timestamps stored in the database. */
-int64_t wb_clock_wall_s(void);
+int64_t core_clock_wall_s(void);
 
 /* SHA-256 of a byte string; hex is 65 bytes (64 digits and a NUL). */
-void wb_sha256(const void *data, size_t len, uint8_t out[32]);
-void wb_sha256_hex(const void *data, size_t len, char hex[65]);
-void wb_hex_encode(const uint8_t *in, size_t len, char *out);
+void core_sha256(const void *data, size_t len, uint8_t out[32]);
+void core_sha256_hex(const void *data, size_t len, char hex[65]);
+void core_hex_encode(const uint8_t *in, size_t len, char *out);
 /* MD5 in hex (33 bytes): only to find files by the original system's names
  * (md5(word + ":" + translation)), never as a content hash. */
-void wb_md5_hex(const void *data, size_t len, char hex[33]);
+void core_md5_hex(const void *data, size_t len, char hex[33]);
 
 /* Standard base64 (padded; whitespace ignored) appended to out.
  * -WB_EPARSE on a bad character, -WB_ETOOBIG past out's limit. */
-int wb_base64_decode(const char *in, size_t len, struct wb_buf *out);
-int wb_base64_encode(const void *in, size_t len, struct wb_buf *out);
+int core_base64_decode(const char *in, size_t len, struct wb_buf *out);
+int core_base64_encode(const void *in, size_t len, struct wb_buf *out);
 
 /* Base64 decoded as it arrives: the pieces may split the text anywhere (a
  * quantum across two pieces is kept until it completes), so a payload is
  * decoded while its response streams in, with no whole copy of the text. Each
  * core_b64_feed appends what its piece completes to out; the caller may take
  * it and reset out between pieces (memory stays one piece's worth). Errors
- * as wb_base64_decode's; after one, every call returns it. core_b64_finish
+ * as core_base64_decode's; after one, every call returns it. core_b64_finish
  * after the last piece; core_b64_release always. */
 struct core_b64 {
     void *ctx;      /* OpenSSL's EVP_ENCODE_CTX */
@@ -47,7 +47,7 @@ int core_b64_finish(struct core_b64 *d, struct wb_buf *out);
 void core_b64_release(struct core_b64 *d);
 
 /* Append code point cp (<= U+10FFFF) as UTF-8. */
-int wb_utf8_put(struct wb_buf *out, uint32_t cp);
+int core_utf8_put(struct wb_buf *out, uint32_t cp);
 
 /* The one UTF-8 decoder (utf8.c), strict as RFC 3629: the length (1..4) of
  * the valid sequence at s[0..len) with its code point in *cp; 0 with *cp =
@@ -105,11 +105,11 @@ uint32_t core_kana_to_hiragana(uint32_t cp);
 uint32_t core_kana_to_katakana(uint32_t cp);
 
 /* strdup that accepts NULL (returns NULL). */
-char *wb_strdup0(const char *s);
+char *core_strdup0(const char *s);
 /* Replace *dst with a copy of src (or NULL); returns -WB_ENOMEM on failure. */
-int wb_str_set(char **dst, const char *src);
+int core_str_set(char **dst, const char *src);
 /* Read a whole file into out (respecting its limit). */
-int wb_file_read(const char *path, struct wb_buf *out, struct wb_error *err);
+int core_file_read(const char *path, struct wb_buf *out, struct wb_error *err);
 
 /* The one crash-safe file write (file.c). The bytes go to a temp file beside
  * path ("<path>.tmp-XXXXXX", mode 0644); commit fsyncs it, renames it over
@@ -137,6 +137,6 @@ void core_atomic_abort(struct core_atomic *a);
 /* All of the above for bytes in memory. */
 int core_write_atomic(const char *path, const void *data, size_t len, struct wb_error *err);
 /* Join a directory and a name into out ("dir/name"; name alone if absolute). */
-int wb_path_join(struct wb_buf *out, const char *dir, const char *name);
+int core_path_join(struct wb_buf *out, const char *dir, const char *name);
 
 #endif

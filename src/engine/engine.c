@@ -6,7 +6,7 @@
  * deadline came (the "wake" timer): it applies cancels and stops, moves
  * finished backoffs back to their queue and starts every request that its
  * model's concurrency cap, 429 pause and rate limiter allow. User callbacks
- * never run inside wb_engine_submit/cancel/stop, only from the loop.
+ * never run inside engine_submit/cancel/stop, only from the loop.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +19,11 @@ static const char *state_names[] = {
     "NEW", "QUEUED", "WAITING_RATE", "IN_FLIGHT", "BACKOFF", "DONE"
 };
 
-static void sched_pass(struct wb_engine *e);
+static void sched_pass(struct engine *e);
 
 /* ---- small helpers ---- */
 
-double eng_rand(struct wb_engine *e)
+double eng_rand(struct engine *e)
 {
     /* xorshift64*: jitter only, not security. */
     uint64_t x = e->rng;
@@ -34,20 +34,20 @@ double eng_rand(struct wb_engine *e)
     return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
 }
 
-int64_t wb_engine_now(const struct wb_engine *e)
+int64_t engine_now(const struct engine *e)
 {
     (void)e;
-    return wb_clock_mono_ms();
+    return core_clock_mono_ms();
 }
 
 static void on_kick(uv_timer_t *t)
 {
-    struct wb_engine *e = t->data;
+    struct engine *e = t->data;
     e->kick_armed = 0;
     sched_pass(e);
 }
 
-void eng_kick(struct wb_engine *e)
+void eng_kick(struct engine *e)
 {
     if (e->kick_armed)
         return;
@@ -117,7 +117,7 @@ static void queue_remove(struct eng_model *m, struct eng_job *j)
 
 /* ---- the one place a state changes ---- */
 
-static void job_set_state(struct wb_engine *e, struct eng_job *j, enum job_state to)
+static void job_set_state(struct engine *e, struct eng_job *j, enum job_state to)
 {
     enum job_state from = j->state;
     (void)e;
@@ -150,17 +150,17 @@ static void job_set_state(struct wb_engine *e, struct eng_job *j, enum job_state
 
 /* ---- DONE ---- */
 
-static void st_done(struct wb_engine *e, struct eng_job *j, int status,
-                    const struct wb_api_error *ae)
+static void st_done(struct engine *e, struct eng_job *j, int status,
+                    const struct core_api_error *ae)
 {
     if (j->state == JOB_DONE)
         return;
     if (j->state == JOB_IN_FLIGHT)
         eng_transfer_abort(e, j);
     job_set_state(e, j, JOB_DONE);
-    struct wb_api_error local;
+    struct core_api_error local;
     if (!ae || (status != 0 && ae->code == 0)) {
-        wb_api_error_clear(&local);
+        core_api_error_clear(&local);
         local.code = status;
         if (ae && ae->message[0])
             memcpy(local.message, ae->message, sizeof local.message);
@@ -177,7 +177,7 @@ static void st_done(struct wb_engine *e, struct eng_job *j, int status,
         e->st.failures++;
         j->model->failed++;
     }
-    struct wb_response r = {
+    struct engine_response r = {
         .status = status,
         .http_status = j->http_status,
         .body = &j->body,
@@ -185,7 +185,7 @@ static void st_done(struct wb_engine *e, struct eng_job *j, int status,
         .n_headers = j->n_rhdr,
         .api_error = ae,
         .attempts = j->attempts,
-        .elapsed_ms = wb_clock_mono_ms() - j->submitted_at,
+        .elapsed_ms = core_clock_mono_ms() - j->submitted_at,
     };
     wb_log(WB_LOG_DEBUG, "engine: request #%llu (%s) done: %s after %d attempt(s)",
            (unsigned long long)j->id, j->model->name, status ? ae->message : "ok", j->attempts);
@@ -195,14 +195,14 @@ static void st_done(struct wb_engine *e, struct eng_job *j, int status,
     e->live_jobs--;
     eng_transfer_job_release(j);
     wb_buf_release(&j->body);
-    wb_http_request_release(&j->req);
+    core_http_request_release(&j->req);
     free(j);
 }
 
-static void fail_canceled(struct wb_engine *e, struct eng_job *j, const char *why)
+static void fail_canceled(struct engine *e, struct eng_job *j, const char *why)
 {
-    struct wb_api_error ae;
-    wb_api_error_clear(&ae);
+    struct core_api_error ae;
+    core_api_error_clear(&ae);
     ae.code = WB_ECANCELED;
     snprintf(ae.message, sizeof ae.message, "%s", why);
     st_done(e, j, WB_ECANCELED, &ae);
@@ -211,7 +211,7 @@ static void fail_canceled(struct wb_engine *e, struct eng_job *j, const char *wh
 /* ---- QUEUED / WAITING_RATE: may the queue's head start now? ----
  * Returns 1 when the job left the queue (started or finished), 0 when the
  * model must wait; *wake gets the time worth waking up for. */
-static int st_waiting(struct wb_engine *e, struct eng_job *j, int64_t now, int64_t *wake)
+static int st_waiting(struct engine *e, struct eng_job *j, int64_t now, int64_t *wake)
 {
     struct eng_model *m = j->model;
     if (m->exhausted) {
@@ -273,7 +273,7 @@ static int st_waiting(struct wb_engine *e, struct eng_job *j, int64_t now, int64
 }
 
 /* ---- BACKOFF: back to the queue when the time has come ---- */
-static void st_backoff(struct wb_engine *e, struct eng_job *j, int64_t now, int64_t *wake)
+static void st_backoff(struct engine *e, struct eng_job *j, int64_t now, int64_t *wake)
 {
     if (now >= j->ready_at)
         job_set_state(e, j, JOB_QUEUED);
@@ -281,14 +281,14 @@ static void st_backoff(struct wb_engine *e, struct eng_job *j, int64_t now, int6
         *wake = j->ready_at;
 }
 
-static int run_classify(struct eng_job *j, struct wb_api_error *ae);
-static void classify_result(struct eng_job *j, int rc, struct wb_api_error *ae);
+static int run_classify(struct eng_job *j, struct core_api_error *ae);
+static void classify_result(struct eng_job *j, int rc, struct core_api_error *ae);
 
 /* What the answer (or the transport failure) of attempt j says. */
-static void attempt_outcome(struct wb_engine *e, struct eng_job *j, int curl_code,
-                            struct wb_api_error *ae)
+static void attempt_outcome(struct engine *e, struct eng_job *j, int curl_code,
+                            struct core_api_error *ae)
 {
-    wb_api_error_clear(ae);
+    core_api_error_clear(ae);
     if (j->consumer_failed) {
         *ae = j->aerr;
         if (ae->code == 0)
@@ -312,18 +312,18 @@ static void attempt_outcome(struct wb_engine *e, struct eng_job *j, int curl_cod
 }
 
 /* The classify callback on the answer of attempt j: its code, *ae filled. */
-static int run_classify(struct eng_job *j, struct wb_api_error *ae)
+static int run_classify(struct eng_job *j, struct core_api_error *ae)
 {
-    wb_classify_fn fn = j->cbs.classify ? j->cbs.classify : wb_engine_classify_default;
+    engine_classify_fn fn = j->cbs.classify ? j->cbs.classify : engine_classify_default;
     int stream_ok = j->req.stream && j->http_status >= 200 && j->http_status < 300;
     return fn(j->ud, j->http_status, j->rhdr, j->n_rhdr, stream_ok ? "" : j->body.data,
               stream_ok ? 0 : j->body.len, ae);
 }
 
-static void classify_result(struct eng_job *j, int rc, struct wb_api_error *ae)
+static void classify_result(struct eng_job *j, int rc, struct core_api_error *ae)
 {
     if (rc == 0) {
-        wb_api_error_clear(ae);
+        core_api_error_clear(ae);
         return;
     }
     if (ae->code == 0)
@@ -331,26 +331,26 @@ static void classify_result(struct eng_job *j, int rc, struct wb_api_error *ae)
     if (ae->http_status == 0)
         ae->http_status = (int)j->http_status;
     if (ae->retry_after_ms < 0)
-        ae->retry_after_ms = eng_retry_after_hint(j->rhdr, j->n_rhdr, wb_clock_wall_s());
+        ae->retry_after_ms = eng_retry_after_hint(j->rhdr, j->n_rhdr, core_clock_wall_s());
 }
 
-static void job_outcome(struct wb_engine *e, struct eng_job *j, struct wb_api_error *ae_in);
+static void job_outcome(struct engine *e, struct eng_job *j, struct core_api_error *ae_in);
 
 /* ---- classify on the worker pool (cbs.classify_in_pool) ---- */
 
 static void classify_work(void *ud)
 {
     struct eng_job *j = ud;
-    wb_api_error_clear(&j->pool_ae);
+    core_api_error_clear(&j->pool_ae);
     j->pool_rc = run_classify(j, &j->pool_ae);
 }
 
 static void classify_after(void *ud, int status)
 {
     struct eng_job *j = ud;
-    struct wb_engine *e = j->eng;
+    struct engine *e = j->eng;
     j->classifying = 0;
-    wb_engine_hold(e, -j->pool_held);
+    engine_hold(e, -j->pool_held);
     j->pool_held = 0;
     if (status != 0 || j->cancel_requested || e->stopping == 2) {
         fail_canceled(e, j, "canceled");
@@ -364,13 +364,13 @@ static void classify_after(void *ud, int status)
 /* A 2xx answer whose parser may run on the worker pool: parse it there, so
  * the loop thread never decodes a picture's JSON and base64. The job stays
  * in flight (holding its slot) until classify_after. */
-static int classify_in_pool(struct wb_engine *e, struct eng_job *j, int curl_code)
+static int classify_in_pool(struct engine *e, struct eng_job *j, int curl_code)
 {
     if (!j->cbs.classify_in_pool || !j->cbs.classify || curl_code != CURLE_OK ||
         j->consumer_failed || j->too_big || j->http_status < 200 || j->http_status >= 300)
         return 0;
     j->classifying = 1;
-    if (wb_engine_queue_work(e, classify_work, classify_after, j) != 0) {
+    if (engine_queue_work(e, classify_work, classify_after, j) != 0) {
         j->classifying = 0;
         return 0; /* no memory for the item: parse here */
     }
@@ -378,14 +378,14 @@ static int classify_in_pool(struct wb_engine *e, struct eng_job *j, int curl_cod
      * parser's copy and decoded payload) live on until the parse returns:
      * count them, or a pool that falls behind lets downloads pile up. */
     j->pool_held = (int64_t)j->body.len * 3;
-    wb_engine_hold(e, j->pool_held);
+    engine_hold(e, j->pool_held);
     return 1;
 }
 
 /* ---- IN_FLIGHT ends: decide DONE, BACKOFF or (after a 429) QUEUED ---- */
-void eng_job_transfer_done(struct wb_engine *e, struct eng_job *j, int curl_code)
+void eng_job_transfer_done(struct engine *e, struct eng_job *j, int curl_code)
 {
-    struct wb_api_error ae;
+    struct core_api_error ae;
     if (j->cancel_requested || e->stopping == 2) {
         fail_canceled(e, j, "canceled");
         eng_kick(e);
@@ -397,11 +397,11 @@ void eng_job_transfer_done(struct wb_engine *e, struct eng_job *j, int curl_code
     job_outcome(e, j, &ae);
 }
 
-static void job_outcome(struct wb_engine *e, struct eng_job *j, struct wb_api_error *ae_in)
+static void job_outcome(struct engine *e, struct eng_job *j, struct core_api_error *ae_in)
 {
     struct eng_model *m = j->model;
-    int64_t now = wb_clock_mono_ms();
-    struct wb_api_error ae = *ae_in;
+    int64_t now = core_clock_mono_ms();
+    struct core_api_error ae = *ae_in;
     int limited = ae.code == WB_ERATELIMIT || ae.http_status == 429;
     if (limited) {
         e->st.rate_limited++;
@@ -467,14 +467,14 @@ static void job_outcome(struct wb_engine *e, struct eng_job *j, struct wb_api_er
 
 /* ---- the scheduler pass ---- */
 
-static void sched_pass(struct wb_engine *e)
+static void sched_pass(struct engine *e)
 {
     if (e->in_pass) {
         eng_kick(e);
         return;
     }
     e->in_pass = 1;
-    int64_t now = wb_clock_mono_ms();
+    int64_t now = core_clock_mono_ms();
     int64_t wake = INT64_MAX;
 
     /* Cancels, stop and abort, backoffs that are due. on_done may submit new
@@ -500,7 +500,7 @@ static void sched_pass(struct wb_engine *e)
     }
     if (wake != INT64_MAX) {
         uv_update_time(&e->loop);
-        int64_t d = wake - wb_clock_mono_ms();
+        int64_t d = wake - core_clock_mono_ms();
         uv_timer_start(&e->wake, on_wake, (uint64_t)(d < 1 ? 1 : d), 0);
     } else {
         uv_timer_stop(&e->wake);
@@ -512,7 +512,7 @@ static void sched_pass(struct wb_engine *e)
 
 static void on_stop_async(uv_async_t *a)
 {
-    struct wb_engine *e = a->data;
+    struct engine *e = a->data;
     int n = atomic_load(&e->stop_requests);
     if (n <= e->stop_seen)
         return;
@@ -520,22 +520,22 @@ static void on_stop_async(uv_async_t *a)
      * the count, not the number of callbacks, says "abort". */
     int graceful = e->stop_seen == 0 && n == 1;
     e->stop_seen = n;
-    wb_engine_stop(e, graceful ? e->grace_ms : 0);
+    engine_stop(e, graceful ? e->grace_ms : 0);
 }
 
 static void on_grace(uv_timer_t *t)
 {
-    struct wb_engine *e = t->data;
+    struct engine *e = t->data;
     wb_log(WB_LOG_INFO, "engine: grace period over, canceling %d request(s) in flight",
            e->in_flight);
-    wb_engine_stop(e, 0);
+    engine_stop(e, 0);
 }
 
-int wb_engine_new(const struct wb_config *cfg, struct wb_engine **out, struct wb_error *err)
+int engine_new(const struct wb_config *cfg, struct engine **out, struct wb_error *err)
 {
     int rc = 0;
     *out = NULL;
-    struct wb_engine *e = calloc(1, sizeof *e);
+    struct engine *e = calloc(1, sizeof *e);
     if (!e)
         return wb_error_set(err, WB_ENOMEM, "engine: out of memory");
     e->cfg = cfg;
@@ -559,7 +559,7 @@ int wb_engine_new(const struct wb_config *cfg, struct wb_engine **out, struct wb
     e->max_body = (size_t)wb_config_int(cfg, "http.max_body");
     e->host_conns_set = cfg && wb_config_get(cfg, "http.max_host_connections") != NULL;
     e->max_host_conns = (long)wb_config_int(cfg, "http.max_host_connections");
-    e->window = 0; /* wb_engine_set_window */
+    e->window = 0; /* engine_set_window */
     if (!e->host_conns_set)
         e->max_host_conns = eng_host_conns(e);
     e->budget = (size_t)wb_config_int(cfg, "http.body_budget");
@@ -568,7 +568,7 @@ int wb_engine_new(const struct wb_config *cfg, struct wb_engine **out, struct wb
     e->aimd_step = (int)wb_config_int(cfg, "limit.aimd_step");
     e->rng = (uint64_t)wb_config_int(cfg, "engine.seed");
     if (!e->rng)
-        e->rng = (uint64_t)wb_clock_mono_ms() * 2654435761ULL + (uint64_t)(uintptr_t)e;
+        e->rng = (uint64_t)core_clock_mono_ms() * 2654435761ULL + (uint64_t)(uintptr_t)e;
     if (!e->rng)
         e->rng = 88172645463325252ULL;
     atomic_init(&e->stop_requests, 0);
@@ -592,14 +592,14 @@ int wb_engine_new(const struct wb_config *cfg, struct wb_engine **out, struct wb
     uv_unref((uv_handle_t *)&e->stop_async);
     rc = eng_transfer_init(e, err);
     if (rc != 0) {
-        wb_engine_free(e);
+        engine_free(e);
         return rc;
     }
     *out = e;
     return 0;
 }
 
-void wb_engine_free(struct wb_engine *e)
+void engine_free(struct engine *e)
 {
     if (!e)
         return;
@@ -626,8 +626,8 @@ void wb_engine_free(struct wb_engine *e)
     free(e);
 }
 
-int wb_engine_submit(struct wb_engine *e, struct wb_http_request *req, int64_t est_tokens,
-                     const struct wb_request_cbs *cbs, void *ud, uint64_t *id_out)
+int engine_submit(struct engine *e, struct core_http_request *req, int64_t est_tokens,
+                     const struct engine_request_cbs *cbs, void *ud, uint64_t *id_out)
 {
     int rc = 0;
     struct eng_job *j = NULL;
@@ -653,7 +653,7 @@ int wb_engine_submit(struct wb_engine *e, struct wb_http_request *req, int64_t e
     j->est_tokens = est_tokens;
     j->cbs = *cbs;
     j->ud = ud;
-    j->submitted_at = wb_clock_mono_ms();
+    j->submitted_at = core_clock_mono_ms();
     j->state = JOB_NEW;
     wb_buf_init(&j->body, e->max_body);
     list_push(&e->jobs, j);
@@ -667,11 +667,11 @@ int wb_engine_submit(struct wb_engine *e, struct wb_http_request *req, int64_t e
 out:
     if (j)
         free(j);
-    wb_http_request_release(req);
+    core_http_request_release(req);
     return rc;
 }
 
-int wb_engine_cancel(struct wb_engine *e, uint64_t id)
+int engine_cancel(struct engine *e, uint64_t id)
 {
     for (struct eng_job *j = e->jobs.head; j; j = j->next) {
         if (j->id == id) {
@@ -683,7 +683,7 @@ int wb_engine_cancel(struct wb_engine *e, uint64_t id)
     return WB_ENOTFOUND;
 }
 
-int wb_engine_run(struct wb_engine *e)
+int engine_run(struct engine *e)
 {
     sched_pass(e);
     while (e->live_jobs > 0 || e->pending_work > 0 || e->pending_timers > 0) {
@@ -703,7 +703,7 @@ int wb_engine_run(struct wb_engine *e)
     return e->stopping ? WB_ECANCELED : 0;
 }
 
-void wb_engine_stop(struct wb_engine *e, int64_t grace_ms)
+void engine_stop(struct engine *e, int64_t grace_ms)
 {
     if (e->stopping || grace_ms <= 0) {
         if (e->stopping != 2)
@@ -721,13 +721,13 @@ void wb_engine_stop(struct wb_engine *e, int64_t grace_ms)
     eng_kick(e);
 }
 
-void wb_engine_request_stop(struct wb_engine *e)
+void engine_request_stop(struct engine *e)
 {
     atomic_fetch_add(&e->stop_requests, 1);
     uv_async_send(&e->stop_async);
 }
 
-void wb_engine_set_window(struct wb_engine *e, int window)
+void engine_set_window(struct engine *e, int window)
 {
     e->window = window < 1 ? 1 : window;
     eng_models_rewindow(e);
@@ -737,7 +737,7 @@ void wb_engine_set_window(struct wb_engine *e, int window)
     }
 }
 
-void wb_engine_hold(struct wb_engine *e, int64_t delta)
+void engine_hold(struct engine *e, int64_t delta)
 {
     if (delta >= 0) {
         e->budget_used += (size_t)delta;
@@ -750,19 +750,19 @@ void wb_engine_hold(struct wb_engine *e, int64_t delta)
     }
 }
 
-int wb_engine_stopping(const struct wb_engine *e)
+int engine_stopping(const struct engine *e)
 {
     return e->stopping;
 }
 
-int wb_engine_classify_default(void *ud, long status, const struct wb_http_header *h, size_t nh,
-                               const char *body, size_t len, struct wb_api_error *out)
+int engine_classify_default(void *ud, long status, const struct core_http_header *h, size_t nh,
+                               const char *body, size_t len, struct core_api_error *out)
 {
     (void)ud;
-    return eng_classify_status(status, h, nh, body, len, wb_clock_wall_s(), out);
+    return eng_classify_status(status, h, nh, body, len, core_clock_wall_s(), out);
 }
 
-void wb_engine_get_stats(const struct wb_engine *e, struct wb_engine_stats *s)
+void engine_get_stats(const struct engine *e, struct engine_stats *s)
 {
     *s = e->st;
     s->in_flight = e->in_flight;

@@ -6,13 +6,13 @@
  * pipeline; neither libuv nor libcurl appear here, so users need neither.
  *
  * Threading: every function here is called from the loop thread (the thread
- * that calls wb_engine_run, or before it runs), except wb_engine_request_stop
+ * that calls engine_run, or before it runs), except engine_request_stop
  * which is async-signal-safe and callable from any thread. Every callback runs
  * on the loop thread, except a work item's `work` function and a classify
  * callback of a request with classify_in_pool.
  *
- * Callbacks never run inside the call that submitted them: wb_engine_submit,
- * wb_engine_cancel and wb_engine_stop only record intent; the effects (and
+ * Callbacks never run inside the call that submitted them: engine_submit,
+ * engine_cancel and engine_stop only record intent; the effects (and
  * on_done) happen on the loop a moment later. So on_done may submit new work
  * at once, which makes a sliding window trivial.
  */
@@ -27,37 +27,37 @@
 #include "wordbank/config.h"
 #include "wordbank/error.h"
 
-struct wb_engine;
+struct engine;
 
 /* The result of a request, handed to on_done exactly once. */
-struct wb_response {
+struct engine_response {
     int status;       /* 0, or WB_E* (WB_ECANCELED when canceled or stopped) */
     long http_status; /* last HTTP status, 0 when none arrived */
     /* The body of a non-streamed request (also of a streamed request that
      * failed with an HTTP error). The callback may take it with wb_buf_detach;
      * whatever is left is released after on_done returns. */
     struct wb_buf *body;
-    const struct wb_http_header *headers; /* last response's headers */
+    const struct core_http_header *headers; /* last response's headers */
     size_t n_headers;
-    const struct wb_api_error *api_error; /* filled when status != 0 */
+    const struct core_api_error *api_error; /* filled when status != 0 */
     int attempts;                         /* attempts made (0 when canceled before the first) */
     int64_t elapsed_ms;                   /* from submit to done */
 };
 
 /* Classification of an HTTP answer: 0 for success, else a negative WB_E* code
  * with *out filled (retryable, retry_after_ms, per_day, message...). */
-typedef int (*wb_classify_fn)(void *ud, long status, const struct wb_http_header *h, size_t nh,
-                              const char *body, size_t len, struct wb_api_error *out);
+typedef int (*engine_classify_fn)(void *ud, long status, const struct core_http_header *h, size_t nh,
+                              const char *body, size_t len, struct core_api_error *out);
 
-struct wb_request_cbs {
+struct engine_request_cbs {
     /* Streamed requests (req->stream): each piece of a 2xx body. Non-zero
      * aborts this attempt; *aerr (cleared before the call) says why and
      * whether to retry (aerr->retryable, aerr->retry_after_ms). May be NULL. */
-    int (*on_data)(void *ud, const char *p, size_t n, struct wb_api_error *aerr);
+    int (*on_data)(void *ud, const char *p, size_t n, struct core_api_error *aerr);
     /* Called before attempt 2, 3, ...: reset the consumer's state. May be NULL. */
     void (*on_retry)(void *ud);
-    /* NULL: wb_engine_classify_default. */
-    wb_classify_fn classify;
+    /* NULL: engine_classify_default. */
+    engine_classify_fn classify;
     /* Non-zero: classify a 2xx answer on the worker pool instead of the loop
      * thread (for parsers that decode large payloads: pictures, speech). It
      * then runs on a pool thread and must touch only ud's own state; the
@@ -65,7 +65,7 @@ struct wb_request_cbs {
      * (errors, 429s) are classified on the loop thread as usual. */
     int classify_in_pool;
     /* Exactly once per submitted request. */
-    void (*on_done)(void *ud, const struct wb_response *r);
+    void (*on_done)(void *ud, const struct engine_response *r);
 };
 
 /* Settings read from cfg (all optional):
@@ -78,74 +78,74 @@ struct wb_request_cbs {
  *   http.max_host_connections (default 16, or from the window), http.max_body
  *   (bytes, 64 MiB), http.body_budget (bytes of response bodies in flight,
  *   24 MiB: picture and speech requests wait while it is spent),
- *   stop.grace_ms (for wb_engine_request_stop, default 10000),
+ *   stop.grace_ms (for engine_request_stop, default 10000),
  *   engine.seed (jitter seed; default from the clock). */
-int wb_engine_new(const struct wb_config *cfg, struct wb_engine **out, struct wb_error *err);
+int engine_new(const struct wb_config *cfg, struct engine **out, struct wb_error *err);
 /* The window: how many entries the caller keeps in flight (-j). A model
  * without a configured limit.<model|kind>.concurrency may have that many
  * requests in flight, and HTTP/1.1 opens up to 2 x window + 8 connections a
  * host unless http.max_host_connections is set (the soft limit on open
  * files is raised to match when the hard limit allows). Without a window the
- * caps are text 64, image 16, speech 16, list 4. Call before wb_engine_run. */
-void wb_engine_set_window(struct wb_engine *e, int window);
+ * caps are text 64, image 16, speech 16, list 4. Call before engine_run. */
+void engine_set_window(struct engine *e, int window);
 /* Start model (of that kind) at rpm requests a minute, e.g. a rate an
  * earlier run learned from 429s, unless limit.<model|kind>.rpm is
  * configured (a configured quota wins). Smoothed like a configured rate,
- * burst 1. Call before wb_engine_run. */
-int wb_engine_set_rate(struct wb_engine *e, const char *model, enum wb_req_kind kind, double rpm);
+ * burst 1. Call before engine_run. */
+int engine_set_rate(struct engine *e, const char *model, enum core_req_kind kind, double rpm);
 /* Bytes the caller holds on behalf of finished responses (decoded media
  * waiting for an encoder): they count against http.body_budget like bodies
  * in flight, so new media transfers wait while they are held. delta < 0
  * gives them back. Loop thread only. */
-void wb_engine_hold(struct wb_engine *e, int64_t delta);
+void engine_hold(struct engine *e, int64_t delta);
 
 /* Frees an engine that is not running. Requests still pending are canceled
  * (their on_done fires with WB_ECANCELED) before it returns. NULL: no-op. */
-void wb_engine_free(struct wb_engine *e);
+void engine_free(struct engine *e);
 
 /* Queue a request. The engine takes *req (released and zeroed here, also on
  * failure). est_tokens: the request's estimated token cost for a tpm limit (0
  * if unknown). Returns 0 and the request's id, or a negative code (then no
  * callback fires). */
-int wb_engine_submit(struct wb_engine *e, struct wb_http_request *req, int64_t est_tokens,
-                     const struct wb_request_cbs *cbs, void *ud, uint64_t *id_out);
+int engine_submit(struct engine *e, struct core_http_request *req, int64_t est_tokens,
+                     const struct engine_request_cbs *cbs, void *ud, uint64_t *id_out);
 /* Cancel a request: its on_done fires (soon, on the loop) with WB_ECANCELED
  * unless it has already finished. -WB_ENOTFOUND for an unknown/finished id. */
-int wb_engine_cancel(struct wb_engine *e, uint64_t id);
+int engine_cancel(struct engine *e, uint64_t id);
 
 /* Run the loop until no request, work item or timer is left. Returns 0, or
  * WB_ECANCELED when the run was stopped. */
-int wb_engine_run(struct wb_engine *e);
+int engine_run(struct engine *e);
 /* Stop: start nothing new (queued requests finish with WB_ECANCELED), let
  * in-flight requests finish within grace_ms, then cancel them. A second call
  * (or grace_ms <= 0) aborts at once. Loop thread only. */
-void wb_engine_stop(struct wb_engine *e, int64_t grace_ms);
-/* Async-signal-safe request for wb_engine_stop(e, stop.grace_ms); a second
+void engine_stop(struct engine *e, int64_t grace_ms);
+/* Async-signal-safe request for engine_stop(e, stop.grace_ms); a second
  * request aborts at once. */
-void wb_engine_request_stop(struct wb_engine *e);
-int wb_engine_stopping(const struct wb_engine *e);
+void engine_request_stop(struct engine *e);
+int engine_stopping(const struct engine *e);
 
 /* CPU work on the worker pool: work(ud) on a pool thread, then after(ud, status)
  * on the loop thread (status 0, or WB_ECANCELED when it never ran). */
-int wb_engine_queue_work(struct wb_engine *e, void (*work)(void *ud),
+int engine_queue_work(struct engine *e, void (*work)(void *ud),
                          void (*after)(void *ud, int status), void *ud);
 /* cb(ud, 0) after ms milliseconds on the loop thread; cb(ud, WB_ECANCELED) at
- * once if the engine aborts first. Keeps wb_engine_run alive until it fires. */
-int wb_engine_timer(struct wb_engine *e, int64_t ms, void (*cb)(void *ud, int status), void *ud);
-/* The same, but it does not keep wb_engine_run alive: when nothing else is
+ * once if the engine aborts first. Keeps engine_run alive until it fires. */
+int engine_timer(struct engine *e, int64_t ms, void (*cb)(void *ud, int status), void *ud);
+/* The same, but it does not keep engine_run alive: when nothing else is
  * left the run returns, and the timer fires with WB_ECANCELED when the
  * engine is freed (or aborts). For housekeeping (heartbeats). */
-int wb_engine_timer_weak(struct wb_engine *e, int64_t ms, void (*cb)(void *ud, int status),
+int engine_timer_weak(struct engine *e, int64_t ms, void (*cb)(void *ud, int status),
                          void *ud);
 /* Monotonic milliseconds as the loop sees them. */
-int64_t wb_engine_now(const struct wb_engine *e);
+int64_t engine_now(const struct engine *e);
 
 /* The default classifier: by status code; Retry-After / retry-after-ms headers
  * give the hint. */
-int wb_engine_classify_default(void *ud, long status, const struct wb_http_header *h, size_t nh,
-                               const char *body, size_t len, struct wb_api_error *out);
+int engine_classify_default(void *ud, long status, const struct core_http_header *h, size_t nh,
+                               const char *body, size_t len, struct core_api_error *out);
 
-struct wb_engine_stats {
+struct engine_stats {
     uint64_t submitted;    /* requests submitted */
     uint64_t attempts;     /* HTTP attempts started */
     uint64_t retries;      /* attempts after the first */
@@ -158,10 +158,10 @@ struct wb_engine_stats {
     size_t budget_used;     /* bytes counted against it now */
     long host_conns;        /* connections per host allowed */
 };
-void wb_engine_get_stats(const struct wb_engine *e, struct wb_engine_stats *s);
+void engine_get_stats(const struct engine *e, struct engine_stats *s);
 
 /* Per-model state, for a progress display. */
-struct wb_engine_model_info {
+struct engine_model_info {
     const char *model; /* valid while the engine lives */
     int in_flight, peak_in_flight, queued;
     int cap;          /* concurrency cap now (AIMD) */
@@ -173,9 +173,9 @@ struct wb_engine_model_info {
     /* The pace the server allowed after its first 429 (requests a minute:
      * successes from then on over that time); 0 without enough 429s. */
     double learned_rpm;
-    double start_rpm; /* the rate given by wb_engine_set_rate, 0: none */
+    double start_rpm; /* the rate given by engine_set_rate, 0: none */
 };
-size_t wb_engine_model_count(const struct wb_engine *e);
-int wb_engine_model_info(const struct wb_engine *e, size_t i, struct wb_engine_model_info *out);
+size_t engine_model_count(const struct engine *e);
+int engine_model_info(const struct engine *e, size_t i, struct engine_model_info *out);
 
 #endif

@@ -29,11 +29,11 @@ struct eng_model;
 struct eng_job {
     uint64_t id;
     enum job_state state;
-    struct wb_engine *eng;
+    struct engine *eng;
     struct eng_model *model;
-    struct wb_http_request req;
+    struct core_http_request req;
     int64_t est_tokens;
-    struct wb_request_cbs cbs;
+    struct engine_request_cbs cbs;
     void *ud;
 
     /* Links: every live job is in e->jobs; a job waiting to start is also in
@@ -50,7 +50,7 @@ struct eng_job {
     struct curl_slist *hdr_list;
     long http_status;
     struct wb_buf body;
-    struct wb_http_header *rhdr; /* response headers of the last response */
+    struct core_http_header *rhdr; /* response headers of the last response */
     size_t n_rhdr;
     size_t rhdr_bytes;
     int consumer_failed;
@@ -60,19 +60,19 @@ struct eng_job {
     size_t budget_held, content_length;
     size_t stream_got; /* bytes a streamed 2xx body carried to the consumer */
     int budget_admitted;
-    struct wb_api_error aerr;
+    struct core_api_error aerr;
     char curl_errbuf[CURL_ERROR_SIZE];
     /* cbs.classify_in_pool: the answer is being parsed on the worker pool;
      * the result lands in pool_rc / pool_ae. */
     int classifying;
     int64_t pool_held; /* bytes counted in the body budget meanwhile */
     int pool_rc;
-    struct wb_api_error pool_ae;
+    struct core_api_error pool_ae;
 };
 
 struct eng_model {
     char *name;
-    enum wb_req_kind kind;
+    enum core_req_kind kind;
     struct eng_gcra rpm, tpm;
     double rpm_cfg, tpm_cfg;
     struct eng_aimd aimd;
@@ -83,12 +83,12 @@ struct eng_model {
      * first 429, over the time since. */
     int64_t first_limit_at, last_ok_at;
     uint64_t ok_since_limit;
-    double start_rpm;    /* a rate learned by an earlier run (wb_engine_set_rate) */
+    double start_rpm;    /* a rate learned by an earlier run (engine_set_rate) */
     int in_flight, peak_in_flight, queued;
     int64_t pause_until;
     int consecutive_limits; /* 429s since the last success, for backoff without a hint */
     int exhausted;          /* per-day quota */
-    struct wb_api_error exhausted_err;
+    struct core_api_error exhausted_err;
     struct eng_job *qhead, *qtail;
     uint64_t requests, rate_limited, succeeded, failed;
 };
@@ -97,7 +97,7 @@ struct eng_list {
     struct eng_job *head, *tail;
 };
 
-struct wb_engine {
+struct engine {
     uv_loop_t loop;
     CURLM *multi;
     uv_timer_t curl_timer; /* libcurl's own timeout */
@@ -124,7 +124,7 @@ struct wb_engine {
     const struct wb_config *cfg;
 
     /* Bytes of response bodies in flight (and held by the caller through
-     * wb_engine_hold) against http.body_budget. */
+     * engine_hold) against http.body_budget. */
     size_t budget, budget_used, budget_peak;
 
     uint64_t rng;
@@ -142,41 +142,41 @@ struct wb_engine {
     size_t n_free_easy, cap_free_easy;
 
     int stopping; /* 1: graceful stop, 2: abort */
-    struct wb_engine_stats st;
+    struct engine_stats st;
 };
 
 /* engine.c */
-void eng_kick(struct wb_engine *e);
+void eng_kick(struct engine *e);
 /* The transfer of j ended (curl result code, -1 when it could not start). */
-void eng_job_transfer_done(struct wb_engine *e, struct eng_job *j, int curl_code);
-double eng_rand(struct wb_engine *e);
+void eng_job_transfer_done(struct engine *e, struct eng_job *j, int curl_code);
+double eng_rand(struct engine *e);
 
 /* transfer.c */
-int eng_transfer_init(struct wb_engine *e, struct wb_error *err);
-void eng_transfer_release(struct wb_engine *e);
-int eng_transfer_start(struct wb_engine *e, struct eng_job *j);
+int eng_transfer_init(struct engine *e, struct wb_error *err);
+void eng_transfer_release(struct engine *e);
+int eng_transfer_start(struct engine *e, struct eng_job *j);
 /* Stop j's running transfer without calling eng_job_transfer_done. */
-void eng_transfer_abort(struct wb_engine *e, struct eng_job *j);
+void eng_transfer_abort(struct engine *e, struct eng_job *j);
 /* Map a libcurl result to an api error (retryable for transient transport faults). */
-void eng_transfer_error(int curl_code, const char *errbuf, struct wb_api_error *out);
+void eng_transfer_error(int curl_code, const char *errbuf, struct core_api_error *out);
 void eng_transfer_job_release(struct eng_job *j);
 /* Reserve j's expected body in the budget: 0 when there is no room (a media
  * request then waits in its queue), 1 when reserved. */
-int eng_budget_reserve(struct wb_engine *e, struct eng_job *j);
+int eng_budget_reserve(struct engine *e, struct eng_job *j);
 /* Connections per host: configured, else from the window. */
-long eng_host_conns(struct wb_engine *e);
+long eng_host_conns(struct engine *e);
 
 /* model.c */
-struct eng_model *eng_model_get(struct wb_engine *e, const char *name, enum wb_req_kind kind);
+struct eng_model *eng_model_get(struct engine *e, const char *name, enum core_req_kind kind);
 /* The default concurrency of a model without a configured one follows the
- * window: recompute it for every model (after wb_engine_set_window). */
-void eng_models_rewindow(struct wb_engine *e);
-void eng_models_free(struct wb_engine *e);
+ * window: recompute it for every model (after engine_set_window). */
+void eng_models_rewindow(struct engine *e);
+void eng_models_free(struct engine *e);
 
 /* work.c */
 struct eng_work;
 struct eng_utimer;
 /* Abort: cancel work items that have not started, fire timers with WB_ECANCELED. */
-void eng_work_abort(struct wb_engine *e);
+void eng_work_abort(struct engine *e);
 
 #endif

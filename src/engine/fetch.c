@@ -16,14 +16,14 @@ struct fetch {
 };
 
 /* Every answer is the caller's to read; only transport failures are errors. */
-static int accept_all(void *ud, long status, const struct wb_http_header *h, size_t nh,
-                      const char *body, size_t len, struct wb_api_error *out)
+static int accept_all(void *ud, long status, const struct core_http_header *h, size_t nh,
+                      const char *body, size_t len, struct core_api_error *out)
 {
     (void)ud, (void)status, (void)h, (void)nh, (void)body, (void)len, (void)out;
     return 0;
 }
 
-static void fetch_done(void *ud, const struct wb_response *r)
+static void fetch_done(void *ud, const struct engine_response *r)
 {
     struct fetch *f = ud;
     f->status = r->status;
@@ -34,20 +34,20 @@ static void fetch_done(void *ud, const struct wb_response *r)
         f->status = f->status ? f->status : wb_buf_append(f->body, r->body->data, r->body->len);
 }
 
-int wb_engine_fetch(const struct wb_config *cfg, struct wb_http_request *req, int64_t timeout_ms,
+int engine_fetch(const struct wb_config *cfg, struct core_http_request *req, int64_t timeout_ms,
                     long *http_status, struct wb_buf *body, struct wb_error *err)
 {
     static const char *const copied[] = { "ca_file", "timeout.connect_ms", "http.max_body" };
     struct wb_config *c = NULL;
-    struct wb_engine *eng = NULL;
-    struct wb_request_cbs cbs = { 0 };
+    struct engine *eng = NULL;
+    struct engine_request_cbs cbs = { 0 };
     struct fetch f = { .body = body };
     char ms[32];
     int rc;
 
     *http_status = 0;
     if (wb_config_new(&c) != 0) {
-        wb_http_request_release(req);
+        core_http_request_release(req);
         return wb_error_set(err, WB_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < sizeof copied / sizeof *copied; i++) {
@@ -62,21 +62,21 @@ int wb_engine_fetch(const struct wb_config *cfg, struct wb_http_request *req, in
     req->kind = WB_REQ_TEXT;
     cbs.classify = accept_all;
     cbs.on_done = fetch_done;
-    if ((rc = wb_engine_new(c, &eng, err)) != 0) {
-        wb_http_request_release(req);
+    if ((rc = engine_new(c, &eng, err)) != 0) {
+        core_http_request_release(req);
         goto out;
     }
-    if ((rc = wb_engine_submit(eng, req, 0, &cbs, &f, NULL)) != 0) {
+    if ((rc = engine_submit(eng, req, 0, &cbs, &f, NULL)) != 0) {
         rc = wb_error_set(err, rc, "sending the request: %s", wb_strerror(rc));
         goto out;
     }
-    wb_engine_run(eng);
+    engine_run(eng);
     rc = f.status;
     if (rc)
         wb_error_set(err, rc, "%s", f.message[0] ? f.message : wb_strerror(rc));
     *http_status = f.http_status;
 out:
-    wb_engine_free(eng);
+    engine_free(eng);
     wb_config_free(c);
     return rc;
 }

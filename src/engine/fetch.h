@@ -18,7 +18,7 @@
  * timeout_ms in all (0: 120 s). Returns 0 with *http_status and the body
  * appended to body for any HTTP answer, or a negative code (WB_ETRANSPORT:
  * nothing answered; WB_ETIMEOUT; WB_ETOOBIG) with the message in err. */
-int wb_engine_fetch(const struct wb_config *cfg, struct wb_http_request *req, int64_t timeout_ms,
+int engine_fetch(const struct wb_config *cfg, struct core_http_request *req, int64_t timeout_ms,
                     long *http_status, struct wb_buf *body, struct wb_error *err);
 
 #endif

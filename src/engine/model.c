@@ -15,10 +15,10 @@
 #include "wordbank/log.h"
 
 static const char *kind_names[WB_REQ_KIND_COUNT] = { "text", "image", "speech", "list" };
-/* Without a window (wb_engine_set_window) or a configured cap. */
+/* Without a window (engine_set_window) or a configured cap. */
 static const int default_concurrency[WB_REQ_KIND_COUNT] = { 64, 16, 16, 4 };
 
-static int has_limit(const struct wb_engine *e, const char *model, enum wb_req_kind kind,
+static int has_limit(const struct engine *e, const char *model, enum core_req_kind kind,
                      const char *what)
 {
     char name[256];
@@ -34,14 +34,14 @@ static int has_limit(const struct wb_engine *e, const char *model, enum wb_req_k
 /* A model's concurrency cap: the configured one (a real quota), else the
  * window: -j entries in flight may each have a request for every model
  * (list requests stay few). */
-static int default_cap(const struct wb_engine *e, enum wb_req_kind kind)
+static int default_cap(const struct engine *e, enum core_req_kind kind)
 {
     if (kind == WB_REQ_LIST || e->window <= 0)
         return default_concurrency[kind];
     return e->window;
 }
 
-static double limit_get(const struct wb_engine *e, const char *model, enum wb_req_kind kind,
+static double limit_get(const struct engine *e, const char *model, enum core_req_kind kind,
                         const char *what, double dflt)
 {
     char name[256];
@@ -54,7 +54,7 @@ static double limit_get(const struct wb_engine *e, const char *model, enum wb_re
     return dflt;
 }
 
-static struct eng_model *model_new(struct wb_engine *e, const char *name, enum wb_req_kind kind)
+static struct eng_model *model_new(struct engine *e, const char *name, enum core_req_kind kind)
 {
     struct eng_model *m = calloc(1, sizeof *m);
     if (!m)
@@ -87,7 +87,7 @@ static struct eng_model *model_new(struct wb_engine *e, const char *name, enum w
     return m;
 }
 
-struct eng_model *eng_model_get(struct wb_engine *e, const char *name, enum wb_req_kind kind)
+struct eng_model *eng_model_get(struct engine *e, const char *name, enum core_req_kind kind)
 {
     if (!name || !*name)
         name = kind_names[kind];
@@ -104,7 +104,7 @@ struct eng_model *eng_model_get(struct wb_engine *e, const char *name, enum wb_r
     return m;
 }
 
-void eng_models_rewindow(struct wb_engine *e)
+void eng_models_rewindow(struct engine *e)
 {
     for (size_t i = 0; i < e->n_models; i++) {
         struct eng_model *m = e->models[i];
@@ -113,7 +113,7 @@ void eng_models_rewindow(struct wb_engine *e)
     }
 }
 
-void eng_models_free(struct wb_engine *e)
+void eng_models_free(struct engine *e)
 {
     for (size_t i = 0; i < e->n_models; i++) {
         free(e->models[i]->name);
@@ -124,17 +124,17 @@ void eng_models_free(struct wb_engine *e)
     e->n_models = 0;
 }
 
-size_t wb_engine_model_count(const struct wb_engine *e)
+size_t engine_model_count(const struct engine *e)
 {
     return e->n_models;
 }
 
-int wb_engine_model_info(const struct wb_engine *e, size_t i, struct wb_engine_model_info *out)
+int engine_model_info(const struct engine *e, size_t i, struct engine_model_info *out)
 {
     if (i >= e->n_models)
         return WB_ENOTFOUND;
     const struct eng_model *m = e->models[i];
-    int64_t now = wb_engine_now(e);
+    int64_t now = engine_now(e);
     memset(out, 0, sizeof *out);
     out->model = m->name;
     out->in_flight = m->in_flight;
@@ -156,7 +156,7 @@ int wb_engine_model_info(const struct wb_engine *e, size_t i, struct wb_engine_m
     return 0;
 }
 
-int wb_engine_set_rate(struct wb_engine *e, const char *model, enum wb_req_kind kind, double rpm)
+int engine_set_rate(struct engine *e, const char *model, enum core_req_kind kind, double rpm)
 {
     struct eng_model *m = eng_model_get(e, model, kind);
     if (!m)

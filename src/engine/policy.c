@@ -134,7 +134,7 @@ int64_t eng_hint_delay_ms(int64_t hint_ms, double r)
  * spaces them); they are bounded by the deadline and this cap. */
 #define RATELIMIT_ATTEMPTS_MAX 50
 
-enum eng_verdict eng_retry_decide(const struct eng_retry_policy *p, const struct wb_api_error *ae,
+enum eng_verdict eng_retry_decide(const struct eng_retry_policy *p, const struct core_api_error *ae,
                                   int attempts, int64_t started, int64_t now, double r,
                                   int64_t *delay_ms)
 {
@@ -159,12 +159,12 @@ enum eng_verdict eng_retry_decide(const struct eng_retry_policy *p, const struct
 /* The longest wait a server's hint may ask for. */
 #define ENG_HINT_MAX_MS ((int64_t)7 * 86400 * 1000)
 
-int64_t eng_retry_after_hint(const struct wb_http_header *h, size_t nh, int64_t now_wall_s)
+int64_t eng_retry_after_hint(const struct core_http_header *h, size_t nh, int64_t now_wall_s)
 {
-    int64_t ms = core_delay_ms(wb_http_header_find(h, nh, "retry-after-ms"), 1, ENG_HINT_MAX_MS);
+    int64_t ms = core_delay_ms(core_http_header_find(h, nh, "retry-after-ms"), 1, ENG_HINT_MAX_MS);
     if (ms >= 0)
         return ms;
-    return core_retry_after_ms(wb_http_header_find(h, nh, "retry-after"), now_wall_s,
+    return core_retry_after_ms(core_http_header_find(h, nh, "retry-after"), now_wall_s,
                                ENG_HINT_MAX_MS);
 }
 
@@ -179,10 +179,10 @@ static void body_excerpt(const char *body, size_t len, char *out, size_t cap)
     out[o] = 0;
 }
 
-int eng_classify_status(long status, const struct wb_http_header *h, size_t nh, const char *body,
-                        size_t len, int64_t now_wall_s, struct wb_api_error *out)
+int eng_classify_status(long status, const struct core_http_header *h, size_t nh, const char *body,
+                        size_t len, int64_t now_wall_s, struct core_api_error *out)
 {
-    wb_api_error_clear(out);
+    core_api_error_clear(out);
     if (status >= 200 && status < 300)
         return 0;
     out->http_status = (int)status;

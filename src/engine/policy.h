@@ -76,7 +76,7 @@ enum eng_verdict {
  * (ae->code == 0: success). `started` is when the first attempt began. On
  * ENG_RETRY *delay_ms is the backoff (the hint when the server gave one);
  * a retry that would end past the deadline or the attempt cap fails. */
-enum eng_verdict eng_retry_decide(const struct eng_retry_policy *p, const struct wb_api_error *ae,
+enum eng_verdict eng_retry_decide(const struct eng_retry_policy *p, const struct core_api_error *ae,
                                   int attempts, int64_t started, int64_t now, double r,
                                   int64_t *delay_ms);
 
@@ -84,9 +84,9 @@ enum eng_verdict eng_retry_decide(const struct eng_retry_policy *p, const struct
  * Retry-After (seconds or an HTTP date) and retry-after-ms for the hint.
  * Returns 0 for a 2xx answer, else a negative WB_E* code also stored in out->code.
  * now_wall_s is the wall clock (only for HTTP-date Retry-After values). */
-int eng_classify_status(long status, const struct wb_http_header *h, size_t nh, const char *body,
-                        size_t len, int64_t now_wall_s, struct wb_api_error *out);
+int eng_classify_status(long status, const struct core_http_header *h, size_t nh, const char *body,
+                        size_t len, int64_t now_wall_s, struct core_api_error *out);
 /* The hint from Retry-After / retry-after-ms headers, -1 when none. */
-int64_t eng_retry_after_hint(const struct wb_http_header *h, size_t nh, int64_t now_wall_s);
+int64_t eng_retry_after_hint(const struct core_http_header *h, size_t nh, int64_t now_wall_s);
 
 #endif

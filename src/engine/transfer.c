@@ -23,10 +23,10 @@
 struct sock_ctx {
     uv_poll_t poll;
     curl_socket_t fd;
-    struct wb_engine *e;
+    struct engine *e;
 };
 
-static void check_multi_info(struct wb_engine *e)
+static void check_multi_info(struct engine *e)
 {
     CURLMsg *msg;
     int pending;
@@ -67,7 +67,7 @@ static void free_sock_ctx(uv_handle_t *h)
 static int on_socket(CURL *easy, curl_socket_t s, int action, void *userp, void *socketp)
 {
     (void)easy;
-    struct wb_engine *e = userp;
+    struct engine *e = userp;
     struct sock_ctx *c = socketp;
     if (action == CURL_POLL_REMOVE) {
         if (c) {
@@ -101,7 +101,7 @@ static int on_socket(CURL *easy, curl_socket_t s, int action, void *userp, void 
 
 static void on_curl_timer(uv_timer_t *t)
 {
-    struct wb_engine *e = t->data;
+    struct engine *e = t->data;
     int running;
     curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     check_multi_info(e);
@@ -110,7 +110,7 @@ static void on_curl_timer(uv_timer_t *t)
 static int on_curl_timeout(CURLM *multi, long timeout_ms, void *userp)
 {
     (void)multi;
-    struct wb_engine *e = userp;
+    struct engine *e = userp;
     if (timeout_ms < 0)
         uv_timer_stop(&e->curl_timer);
     else
@@ -118,7 +118,7 @@ static int on_curl_timeout(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
-int eng_transfer_init(struct wb_engine *e, struct wb_error *err)
+int eng_transfer_init(struct engine *e, struct wb_error *err)
 {
     e->multi = curl_multi_init();
     if (!e->multi)
@@ -135,7 +135,7 @@ int eng_transfer_init(struct wb_engine *e, struct wb_error *err)
     return 0;
 }
 
-void eng_transfer_release(struct wb_engine *e)
+void eng_transfer_release(struct engine *e)
 {
     if (e->multi)
         curl_multi_cleanup(e->multi);
@@ -176,7 +176,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
         v++;
     while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
         end--;
-    struct wb_http_header *h;
+    struct core_http_header *h;
     if (CORE_ARRAY_RESIZE(j->rhdr, j->n_rhdr + 1, 0) != 0)
         return 0;
     h = j->rhdr;
@@ -207,7 +207,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
  * what arrives beyond the reservation is counted as it comes; everything is
  * given back when the transfer ends. */
 
-static void budget_take(struct wb_engine *e, struct eng_job *j, size_t need)
+static void budget_take(struct engine *e, struct eng_job *j, size_t need)
 {
     j->budget_admitted = 1;
     j->budget_held = need;
@@ -216,7 +216,7 @@ static void budget_take(struct wb_engine *e, struct eng_job *j, size_t need)
         e->budget_peak = e->budget_used;
 }
 
-int eng_budget_reserve(struct wb_engine *e, struct eng_job *j)
+int eng_budget_reserve(struct engine *e, struct eng_job *j)
 {
     size_t need = 0;
     if (j->req.kind == WB_REQ_IMAGE || j->req.kind == WB_REQ_SPEECH) {
@@ -231,7 +231,7 @@ int eng_budget_reserve(struct wb_engine *e, struct eng_job *j)
 }
 
 /* The attempt's transfer ended (or was removed): its body no longer counts. */
-static void budget_release(struct wb_engine *e, struct eng_job *j)
+static void budget_release(struct engine *e, struct eng_job *j)
 {
     if (j->budget_admitted) {
         size_t got = j->req.stream ? j->stream_got : j->body.len;
@@ -246,7 +246,7 @@ static void budget_release(struct wb_engine *e, struct eng_job *j)
     j->budget_held = 0;
 }
 
-long eng_host_conns(struct wb_engine *e)
+long eng_host_conns(struct engine *e)
 {
     long want = 2L * e->window + 8;
     struct rlimit rl;
@@ -290,7 +290,7 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
         }
         if (!j->cbs.on_data)
             return len;
-        wb_api_error_clear(&j->aerr);
+        core_api_error_clear(&j->aerr);
         if (j->cbs.on_data(j->ud, p, len, &j->aerr) != 0) {
             j->consumer_failed = 1;
             return 0; /* CURLE_WRITE_ERROR ends the attempt */
@@ -310,7 +310,7 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
-static CURL *easy_get(struct wb_engine *e)
+static CURL *easy_get(struct engine *e)
 {
     if (e->n_free_easy) {
         CURL *c = e->free_easy[--e->n_free_easy];
@@ -320,7 +320,7 @@ static CURL *easy_get(struct wb_engine *e)
     return curl_easy_init();
 }
 
-static void easy_put(struct wb_engine *e, CURL *c)
+static void easy_put(struct engine *e, CURL *c)
 {
     if (e->n_free_easy < FREE_EASY_MAX) {
         (void)CORE_ARRAY_RESERVE(e->free_easy, e->n_free_easy, e->cap_free_easy, 1, FREE_EASY_MAX);
@@ -332,7 +332,7 @@ static void easy_put(struct wb_engine *e, CURL *c)
     curl_easy_cleanup(c);
 }
 
-int eng_transfer_start(struct wb_engine *e, struct eng_job *j)
+int eng_transfer_start(struct engine *e, struct eng_job *j)
 {
     int rc = 0;
     CURL *c = easy_get(e);
@@ -348,7 +348,7 @@ int eng_transfer_start(struct wb_engine *e, struct eng_job *j)
     j->content_length = 0;
     j->stream_got = 0;
     j->curl_errbuf[0] = 0;
-    wb_api_error_clear(&j->aerr);
+    core_api_error_clear(&j->aerr);
 
     struct curl_slist *l = NULL, *t;
     for (size_t i = 0; i < j->req.n_headers; i++) {
@@ -428,7 +428,7 @@ out:
     return rc;
 }
 
-void eng_transfer_abort(struct wb_engine *e, struct eng_job *j)
+void eng_transfer_abort(struct engine *e, struct eng_job *j)
 {
     budget_release(e, j);
     if (j->easy) {
@@ -440,9 +440,9 @@ void eng_transfer_abort(struct wb_engine *e, struct eng_job *j)
     j->hdr_list = NULL;
 }
 
-void eng_transfer_error(int curl_code, const char *errbuf, struct wb_api_error *out)
+void eng_transfer_error(int curl_code, const char *errbuf, struct core_api_error *out)
 {
-    wb_api_error_clear(out);
+    core_api_error_clear(out);
     out->code = WB_ETRANSPORT;
     switch ((CURLcode)curl_code) {
     case CURLE_OPERATION_TIMEDOUT:

@@ -11,7 +11,7 @@
 
 struct eng_work {
     uv_work_t req;
-    struct wb_engine *e;
+    struct engine *e;
     void (*work)(void *ud);
     void (*after)(void *ud, int status);
     void *ud;
@@ -20,10 +20,10 @@ struct eng_work {
 
 struct eng_utimer {
     uv_timer_t t;
-    struct wb_engine *e;
+    struct engine *e;
     void (*cb)(void *ud, int status);
     void *ud;
-    int weak; /* does not keep wb_engine_run alive */
+    int weak; /* does not keep engine_run alive */
     struct eng_utimer *prev, *next;
 };
 
@@ -36,7 +36,7 @@ static void work_run(uv_work_t *req)
 static void work_after(uv_work_t *req, int status)
 {
     struct eng_work *w = req->data;
-    struct wb_engine *e = w->e;
+    struct engine *e = w->e;
     if (w->prev)
         w->prev->next = w->next;
     else
@@ -49,7 +49,7 @@ static void work_after(uv_work_t *req, int status)
     free(w);
 }
 
-int wb_engine_queue_work(struct wb_engine *e, void (*work)(void *ud),
+int engine_queue_work(struct engine *e, void (*work)(void *ud),
                          void (*after)(void *ud, int status), void *ud)
 {
     if (!work)
@@ -76,7 +76,7 @@ int wb_engine_queue_work(struct wb_engine *e, void (*work)(void *ud),
 
 static void utimer_unlink(struct eng_utimer *t)
 {
-    struct wb_engine *e = t->e;
+    struct engine *e = t->e;
     if (t->prev)
         t->prev->next = t->next;
     else
@@ -100,21 +100,21 @@ static void utimer_fire(uv_timer_t *h)
     t->cb(t->ud, 0);
 }
 
-static int timer_new(struct wb_engine *e, int64_t ms, void (*cb)(void *ud, int status), void *ud,
+static int timer_new(struct engine *e, int64_t ms, void (*cb)(void *ud, int status), void *ud,
                      int weak);
 
-int wb_engine_timer(struct wb_engine *e, int64_t ms, void (*cb)(void *ud, int status), void *ud)
+int engine_timer(struct engine *e, int64_t ms, void (*cb)(void *ud, int status), void *ud)
 {
     return timer_new(e, ms, cb, ud, 0);
 }
 
-int wb_engine_timer_weak(struct wb_engine *e, int64_t ms, void (*cb)(void *ud, int status),
+int engine_timer_weak(struct engine *e, int64_t ms, void (*cb)(void *ud, int status),
                          void *ud)
 {
     return timer_new(e, ms, cb, ud, 1);
 }
 
-static int timer_new(struct wb_engine *e, int64_t ms, void (*cb)(void *ud, int status), void *ud,
+static int timer_new(struct engine *e, int64_t ms, void (*cb)(void *ud, int status), void *ud,
                      int weak)
 {
     if (!cb)
@@ -141,7 +141,7 @@ static int timer_new(struct wb_engine *e, int64_t ms, void (*cb)(void *ud, int s
     return 0;
 }
 
-void eng_work_abort(struct wb_engine *e)
+void eng_work_abort(struct engine *e)
 {
     for (struct eng_work *w = e->works; w; w = w->next)
         uv_cancel((uv_req_t *)&w->req); /* fails harmlessly for running items */

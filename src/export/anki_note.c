@@ -141,7 +141,7 @@ void anki_note_key(const struct wb_entry *e, char out[ANKI_KEY_MAX])
     if (wb_buf_appendf(&k, "%s\x1f%s\x1f%s", e->word, e->translation, e->language) != 0) {
         snprintf(out, ANKI_KEY_MAX, "wb-");
     } else {
-        wb_sha256(k.data, k.len, h);
+        core_sha256(k.data, k.len, h);
         snprintf(out, ANKI_KEY_MAX, "wb-");
         for (int i = 0; i < 12; i++)
             snprintf(out + 3 + 2 * i, ANKI_KEY_MAX - 3 - 2 * (size_t)i, "%02x", h[i]);
@@ -152,7 +152,7 @@ void anki_note_key(const struct wb_entry *e, char out[ANKI_KEY_MAX])
 int64_t anki_deck_id(const char *name)
 {
     uint8_t h[32];
-    wb_sha256(name, strlen(name), h);
+    core_sha256(name, strlen(name), h);
     /* 48 bits, above Anki's default deck (1) and any ms timestamp id. */
     return ((int64_t)h[0] << 40 | (int64_t)h[1] << 32 | (int64_t)h[2] << 24 | (int64_t)h[3] << 16 |
             (int64_t)h[4] << 8 | h[5]) +

@@ -79,7 +79,7 @@ static int ac_refused(struct ac *a, const char *what, const char *msg)
  * new reference, may be JSON null). */
 static int ac_call(struct ac *a, json_t *act, json_t **result)
 {
-    struct wb_http_request req;
+    struct core_http_request req;
     struct wb_buf body;
     json_t *resp = NULL, *err;
     json_error_t je;
@@ -89,7 +89,7 @@ static int ac_call(struct ac *a, json_t *act, json_t **result)
     int rc;
 
     *result = NULL;
-    wb_http_request_init(&req);
+    core_http_request_init(&req);
     wb_buf_init(&body, 0);
     snprintf(whatbuf, sizeof whatbuf, "%s", what ? what : "request");
     if (!act) {
@@ -102,14 +102,14 @@ static int ac_call(struct ac *a, json_t *act, json_t **result)
     }
     if (!(text = json_dumps(act, JSON_COMPACT)) || !(req.method = strdup("POST")) ||
         !(req.url = strdup(a->o->url)) || !(req.model = strdup("ankiconnect")) ||
-        wb_http_request_add_header(&req, "Content-Type", "application/json") != 0) {
+        core_http_request_add_header(&req, "Content-Type", "application/json") != 0) {
         rc = wb_error_set(a->err, WB_ENOMEM, "out of memory");
         goto out;
     }
     req.body = text;
     req.body_len = strlen(text);
     text = NULL;
-    rc = wb_engine_fetch(a->cfg, &req, a->o->timeout_ms, &status, &body, a->err);
+    rc = engine_fetch(a->cfg, &req, a->o->timeout_ms, &status, &body, a->err);
     if (rc == WB_ETRANSPORT || rc == WB_ETIMEOUT) {
         rc = wb_error_set(a->err, rc,
                           "cannot reach AnkiConnect at %s: is Anki running with the AnkiConnect "
@@ -142,7 +142,7 @@ out:
     json_decref(act);
     json_decref(resp);
     free(text);
-    wb_http_request_release(&req);
+    core_http_request_release(&req);
     wb_buf_release(&body);
     return rc;
 }
@@ -322,7 +322,7 @@ static int ac_store_media(struct ac *a, struct pending *p, size_t n)
                 wb_log(WB_LOG_WARN, "%s: %s; sent without it", p[i].e.word, wb_error_text(&ferr));
                 continue;
             }
-            if (!(name = anki_media_name(file)) || wb_base64_encode(data.data, data.len, &b64) ||
+            if (!(name = anki_media_name(file)) || core_base64_encode(data.data, data.len, &b64) ||
                 json_array_append_new(
                     acts, action("storeMediaFile", json_pack("{s:s, s:s}", "filename", name, "data",
                                                              b64.data))) != 0) {

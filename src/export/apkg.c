@@ -55,7 +55,7 @@ static int make_guid(const struct wb_entry *e, struct wb_buf *out)
     wb_buf_init(&key, 0);
     rc = wb_buf_appendf(&key, "%s__%s__%s", e->word, e->translation, e->language);
     if (rc == 0) {
-        wb_sha256(key.data, key.len, h);
+        core_sha256(key.data, key.len, h);
         for (int i = 0; i < 8; i++)
             v = v << 8 | h[i];
         do {
@@ -207,7 +207,7 @@ static int note_fn(void *ud, const struct wb_entry *e)
         return wb_error_set(a->err, WB_ENOMEM, "out of memory building an Anki note");
     /* A stable, even note id from the key (its cards are id and id + 1), so
      * a re-import finds the same note. */
-    wb_sha256(a->f[ANKI_KEY].data, a->f[ANKI_KEY].len, h);
+    core_sha256(a->f[ANKI_KEY].data, a->f[ANKI_KEY].len, h);
     for (int i = 0; i < 8; i++)
         v = v << 8 | h[i];
     n.id = (int64_t)((1ULL << 40) + (v % (1ULL << 50))) & ~(int64_t)1;

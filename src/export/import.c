@@ -153,7 +153,7 @@ static int resolve_under(const char *root, const char *rel, char **out, char *re
             c++;
     }
     wb_buf_init(&p, 0);
-    if (wb_path_join(&p, root, rel) < 0) {
+    if (core_path_join(&p, root, rel) < 0) {
         wb_buf_release(&p);
         return snprintf(reason, cap, "out of memory"), WB_ENOMEM;
     }
@@ -253,7 +253,7 @@ static int import_media(struct import *im, json_t *obj, struct wb_entry *e, unsi
                 wb_buf_release(&k);
                 return wb_error_set(err, WB_ENOMEM, "out of memory");
             }
-            wb_md5_hex(k.data, k.len, hex);
+            core_md5_hex(k.data, k.len, hex);
             wb_buf_release(&k);
             snprintf(rel, sizeof rel,
                      s == WB_STAGE_IMAGE ? "images/wordbank/%.12s.jpg" : "audio/wordbank/%.12s.aac",
@@ -323,10 +323,10 @@ static int apply_stages(json_t *obj, struct wb_entry *e, unsigned brought)
             free(si->file);
             si->file = NULL;
         }
-        if (wb_str_set(&si->provider, get_str(v, "provider", &str) > 0 ? str : NULL) ||
-            wb_str_set(&si->model, get_str(v, "model", &str) > 0 ? str : NULL) ||
-            wb_str_set(&si->voice, get_str(v, "voice", &str) > 0 ? str : NULL) ||
-            wb_str_set(&si->error, get_str(v, "error", &str) > 0 ? str : NULL))
+        if (core_str_set(&si->provider, get_str(v, "provider", &str) > 0 ? str : NULL) ||
+            core_str_set(&si->model, get_str(v, "model", &str) > 0 ? str : NULL) ||
+            core_str_set(&si->voice, get_str(v, "voice", &str) > 0 ? str : NULL) ||
+            core_str_set(&si->error, get_str(v, "error", &str) > 0 ? str : NULL))
             return WB_ENOMEM;
         si->tokens_in = json_integer_value(json_object_get(v, "tokens_in"));
         si->tokens_out = json_integer_value(json_object_get(v, "tokens_out"));
@@ -467,19 +467,19 @@ static int merge_line(json_t *obj, struct wb_entry *e)
     int has_idesc = get_str(obj, "image_description", &idesc) > 0;
     int has_ex = json_is_array(ex);
     int changed = 0, rc;
-    if (get_str(obj, "context", &ctx) > 0 && (rc = wb_str_set(&e->context, ctx)))
+    if (get_str(obj, "context", &ctx) > 0 && (rc = core_str_set(&e->context, ctx)))
         return rc;
-    if (get_str(obj, "reading", &rd) > 0 && (rc = wb_str_set(&e->reading, rd)))
+    if (get_str(obj, "reading", &rd) > 0 && (rc = core_str_set(&e->reading, rd)))
         return rc;
     merge_pitch(json_object_get(obj, "pitch_accent"), e);
     if (has_desc && !same(e->description, desc)) {
         changed = 1;
-        if ((rc = wb_str_set(&e->description, desc)))
+        if ((rc = core_str_set(&e->description, desc)))
             return rc;
     }
     if (has_idesc && !same(e->image_description, idesc)) {
         changed = 1;
-        if ((rc = wb_str_set(&e->image_description, idesc)))
+        if ((rc = core_str_set(&e->image_description, idesc)))
             return rc;
     }
     if (has_ex) {
@@ -558,8 +558,8 @@ static int import_line(struct import *im, const char *line, size_t len, struct w
     if (rc == 0) {
         existed = 1;
     } else if (rc == WB_ENOTFOUND) {
-        if ((rc = wb_str_set(&e.word, word)) || (rc = wb_str_set(&e.translation, tr)) ||
-            (rc = wb_str_set(&e.language, lang)))
+        if ((rc = core_str_set(&e.word, word)) || (rc = core_str_set(&e.translation, tr)) ||
+            (rc = core_str_set(&e.language, lang)))
             goto out;
     } else {
         goto out;
@@ -649,7 +649,7 @@ static char *real_dir(const char *dir, const char *sub)
     struct wb_buf p;
     char *real;
     wb_buf_init(&p, 0);
-    if (sub ? wb_path_join(&p, dir, sub) < 0 : wb_buf_appends(&p, dir) < 0) {
+    if (sub ? core_path_join(&p, dir, sub) < 0 : wb_buf_appends(&p, dir) < 0) {
         wb_buf_release(&p);
         return NULL;
     }

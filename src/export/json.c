@@ -183,7 +183,7 @@ static json_t *stage_json(const struct wb_entry *e, enum wb_stage s, const char 
     } else if (si->file && *si->file && prefix && *prefix && si->file[0] != '/') {
         struct wb_buf p;
         wb_buf_init(&p, 0);
-        if (wb_path_join(&p, prefix, si->file) != 0)
+        if (core_path_join(&p, prefix, si->file) != 0)
             *bad = 1;
         set(o, "file", export_json_str(p.data), bad);
         wb_buf_release(&p);

@@ -128,7 +128,7 @@ int media_encode_opus(const struct wb_pcm *p, struct wb_buf *out, struct wb_erro
 
     /* The stream serial number is random by default; derive it from the audio
      * so the same clip always encodes to the same bytes (and the same name). */
-    wb_sha256(p->samples, p->n_samples * (size_t)p->channels * sizeof(int16_t), digest);
+    core_sha256(p->samples, p->n_samples * (size_t)p->channels * sizeof(int16_t), digest);
     rc = media_opus_new(p->rate, p->channels, media_rd32be(digest), &o, err);
     if (rc == 0)
         rc = media_opus_write(o, p->samples, p->n_samples, out, err);

@@ -26,7 +26,7 @@ int wb_media_file_valid(const char *path)
     if (!path || stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
         (uint64_t)st.st_size > MEDIA_MAX_INPUT_BYTES)
         goto out;
-    if (wb_file_read(path, &b, NULL) < 0)
+    if (core_file_read(path, &b, NULL) < 0)
         goto out;
     ok = wb_media_valid(b.data, b.len);
 out:
@@ -40,7 +40,7 @@ int wb_media_name(const void *data, size_t len, char *out, size_t cap)
     const char *ext = data ? wb_media_sniff_ext(data, len) : NULL;
     if (!ext || cap < NAME_HEX + 2 + strlen(ext))
         return WB_EMEDIA;
-    wb_sha256_hex(data, len, hex);
+    core_sha256_hex(data, len, hex);
     snprintf(out, cap, "%.*s.%s", NAME_HEX, hex, ext);
     return 0;
 }
@@ -166,7 +166,7 @@ int wb_media_read(const char *media_dir, const char *name, struct wb_buf *out, s
         return wb_error_set(err, WB_EINVAL, "\"%s\" is not a media store name",
                             name ? name : "(null)");
     wb_buf_init(&path, 0);
-    if (wb_path_join(&path, media_dir && *media_dir ? media_dir : ".", name) < 0) {
+    if (core_path_join(&path, media_dir && *media_dir ? media_dir : ".", name) < 0) {
         wb_buf_release(&path);
         return wb_error_set(err, WB_ENOMEM, "out of memory");
     }
@@ -175,7 +175,7 @@ int wb_media_read(const char *media_dir, const char *name, struct wb_buf *out, s
         rc = wb_error_set(err, WB_EMEDIA, "%s holds %s data, not %s", path.data,
                           wb_media_sniff_ext(out->data + start, out->len - start), ext);
     if (rc == 0 && hash == name) { /* a content-hash name: the bytes must hash to it */
-        wb_sha256_hex(out->data + start, out->len - start, hex);
+        core_sha256_hex(out->data + start, out->len - start, hex);
         if (strncmp(hex, hash, NAME_HEX) != 0)
             rc =
                 wb_error_set(err, WB_EMEDIA, "%s does not hold the bytes its name says", path.data);
@@ -197,7 +197,7 @@ int wb_media_copy(const char *media_dir, const char *name, const char *dest_dir,
         goto out;
     if ((rc = wb_mkdirs(dest_dir, err)) < 0)
         goto out;
-    if (wb_path_join(&path, dest_dir, name) < 0) {
+    if (core_path_join(&path, dest_dir, name) < 0) {
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }
@@ -245,7 +245,7 @@ int wb_media_write(const char *media_dir, const void *data, size_t len, char **n
     rc = wb_mkdirs(media_dir, err);
     if (rc < 0)
         goto out;
-    rc = wb_path_join(&path, media_dir, name);
+    rc = core_path_join(&path, media_dir, name);
     if (rc < 0) {
         wb_error_set(err, rc, "out of memory");
         goto out;

@@ -77,8 +77,8 @@ int wb_offline_details(struct wb_text *t, struct wb_edict *d, struct wb_entry *e
             goto out;
         }
     }
-    if (rc || wb_str_set(&e->reading, reading.data) != 0 ||
-        (found && wb_str_set(&e->description, desc.data) != 0)) {
+    if (rc || core_str_set(&e->reading, reading.data) != 0 ||
+        (found && core_str_set(&e->description, desc.data) != 0)) {
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }

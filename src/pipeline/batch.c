@@ -8,7 +8,7 @@
  * commit as interactive ones (run_commit_stage).
  *
  * Everything here runs on the calling thread: each HTTP call is one request on
- * the run's engine, run to completion (wb_engine_run), and the waits between
+ * the run's engine, run to completion (engine_run), and the waits between
  * polls are plain sleeps that watch the interrupt flag.
  */
 #include <errno.h>
@@ -37,16 +37,16 @@ struct call {
     char message[WB_ERRMSG_MAX];
 };
 
-static int call_classify(void *ud, long status, const struct wb_http_header *h, size_t nh,
-                         const char *body, size_t len, struct wb_api_error *out)
+static int call_classify(void *ud, long status, const struct core_http_header *h, size_t nh,
+                         const char *body, size_t len, struct core_api_error *out)
 {
     (void)ud;
     if (status >= 200 && status < 300)
         return 0;
-    return wb_gemini_parse_error(status, h, nh, body, len, out);
+    return gemini_parse_error(status, h, nh, body, len, out);
 }
 
-static void call_done(void *ud, const struct wb_response *res)
+static void call_done(void *ud, const struct engine_response *res)
 {
     struct call *c = ud;
     const char *v;
@@ -62,9 +62,9 @@ static void call_done(void *ud, const struct wb_response *res)
             free(p);
         }
     }
-    if ((v = wb_http_header_find(res->headers, res->n_headers, "x-goog-upload-url")))
+    if ((v = core_http_header_find(res->headers, res->n_headers, "x-goog-upload-url")))
         c->upload_url = strdup(v);
-    if ((v = wb_http_header_find(res->headers, res->n_headers, "x-goog-upload-status")))
+    if ((v = core_http_header_find(res->headers, res->n_headers, "x-goog-upload-status")))
         snprintf(c->upload_status, sizeof c->upload_status, "%s", v);
     if (res->status)
         snprintf(c->message, sizeof c->message, "%s",
@@ -81,19 +81,19 @@ static void call_release(struct call *c)
 
 /* Send req (taken) and wait for its answer. 0 for a 2xx, else the code with
  * the API's message in err. */
-static int http_call(struct wb_engine *e, struct wb_http_request *req, struct call *c,
+static int http_call(struct engine *e, struct core_http_request *req, struct call *c,
                      struct wb_error *err)
 {
-    struct wb_request_cbs cbs = { 0 };
+    struct engine_request_cbs cbs = { 0 };
     int rc;
     memset(c, 0, sizeof *c);
     wb_buf_init(&c->body, 0);
     c->status = WB_EINTERNAL;
     cbs.classify = call_classify;
     cbs.on_done = call_done;
-    if ((rc = wb_engine_submit(e, req, 0, &cbs, c, NULL)))
+    if ((rc = engine_submit(e, req, 0, &cbs, c, NULL)))
         return wb_error_set(err, rc, "cannot submit a request: %s", wb_strerror(rc));
-    wb_engine_run(e);
+    engine_run(e);
     if (c->status)
         return wb_error_set(err, c->status, "%s", c->message);
     return 0;
@@ -106,7 +106,7 @@ struct bjob {
     enum wb_stage stage;
     char *model;
     int final; /* reached a final state and was collected */
-    struct wb_gemini_batch op;
+    struct gemini_batch op;
 };
 
 struct bctx {
@@ -190,7 +190,7 @@ static int add_job(struct bctx *b, const char *name, enum wb_stage s, const char
         return WB_ENOMEM;
     j = &b->jobs[b->n_jobs];
     memset(j, 0, sizeof *j);
-    wb_gemini_batch_init(&j->op);
+    gemini_batch_init(&j->op);
     j->stage = s;
     j->name = strdup(name);
     j->model = strdup(model);
@@ -222,7 +222,7 @@ static struct job *run_job_for(struct run *r, const struct wb_batch_key *k)
 
 static int write_and_commit(struct run *r, struct job *j, enum wb_stage s, const void *data,
                             size_t len, const char *model, const char *voice,
-                            const struct wb_usage *u, char *why, size_t why_len)
+                            const struct prov_usage *u, char *why, size_t why_len)
 {
     struct wb_error err = { 0 };
     char name[128];
@@ -249,31 +249,31 @@ static int write_and_commit(struct run *r, struct job *j, enum wb_stage s, const
 /* Turn one response into the stage's result and commit it. 0: done; 1: the
  * stage failed (committed as failed); < 0: the store refused (fatal). */
 static int commit_result(struct bctx *b, struct job *j, enum wb_stage s, const char *model,
-                         const struct wb_gemini_batch_result *res)
+                         const struct gemini_batch_result *res)
 {
     struct run *r = b->r;
-    struct wb_api_error aerr;
-    struct wb_usage u = { 0 };
+    struct core_api_error aerr;
+    struct prov_usage u = { 0 };
     char why[WB_ERRMSG_MAX] = "";
     const char *voice = s == WB_STAGE_AUDIO ? wb_config_get(r->cfg, "voice") : NULL;
     int rc = 0;
 
-    wb_api_error_clear(&aerr);
+    core_api_error_clear(&aerr);
     if (!res->response) {
         snprintf(why, sizeof why, "%s", res->error_message);
         rc = WB_EHTTP;
     } else if (s == WB_STAGE_DETAILS) {
         struct wb_entry d;
         wb_entry_init(&d);
-        if (wb_str_set(&d.word, j->e.word) || wb_str_set(&d.translation, j->e.translation) ||
-            wb_str_set(&d.language, j->e.language) || wb_str_set(&d.context, j->e.context)) {
+        if (core_str_set(&d.word, j->e.word) || core_str_set(&d.translation, j->e.translation) ||
+            core_str_set(&d.language, j->e.language) || core_str_set(&d.context, j->e.context)) {
             rc = WB_ENOMEM;
-        } else if ((rc = wb_gemini_details_parse(res->response, res->response_len, &d, &u,
+        } else if ((rc = gemini_details_parse(res->response, res->response_len, &d, &u,
                                                  &aerr)) == 0) {
             /* Never details done with half of the answer. */
-            if (wb_str_set(&j->e.reading, d.reading) ||
-                wb_str_set(&j->e.description, d.description) ||
-                wb_str_set(&j->e.image_description, d.image_description))
+            if (core_str_set(&j->e.reading, d.reading) ||
+                core_str_set(&j->e.description, d.description) ||
+                core_str_set(&j->e.image_description, d.image_description))
                 rc = WB_ENOMEM;
             wb_entry_clear_examples(&j->e);
             for (size_t i = 0; !rc && i < d.n_examples; i++)
@@ -292,7 +292,7 @@ static int commit_result(struct bctx *b, struct job *j, enum wb_stage s, const c
         char mime[64];
         wb_buf_init(&raw, 0);
         wb_buf_init(&out, 0);
-        rc = wb_gemini_image_parse(res->response, res->response_len, &raw, mime, sizeof mime, &u,
+        rc = gemini_image_parse(res->response, res->response_len, &raw, mime, sizeof mime, &u,
                                    &aerr);
         if (rc)
             snprintf(why, sizeof why, "%s", aerr.message);
@@ -308,28 +308,28 @@ static int commit_result(struct bctx *b, struct job *j, enum wb_stage s, const c
         if (rc < 0 && r->fatal)
             return -1;
     } else {
-        struct wb_gemini_audio a;
+        struct gemini_audio a;
         struct wb_audio_options ao = r->audio_opts;
         struct wb_error err = { 0 };
         struct wb_buf out;
-        wb_gemini_audio_init(&a);
+        gemini_audio_init(&a);
         wb_buf_init(&out, 0);
-        if ((rc = wb_gemini_audio_parse_response(&a, res->response, res->response_len, &aerr))) {
+        if ((rc = gemini_audio_parse_response(&a, res->response, res->response_len, &aerr))) {
             snprintf(why, sizeof why, "%s", aerr.message);
         } else {
             const void *pcm;
             size_t n;
-            pcm = wb_gemini_audio_pcm(&a, &n);
-            u = *wb_gemini_audio_usage(&a);
-            ao.pcm_rate = wb_gemini_audio_rate(&a) > 0 ? wb_gemini_audio_rate(&a) : 24000;
-            ao.pcm_channels = wb_gemini_audio_channels(&a) > 0 ? wb_gemini_audio_channels(&a) : 1;
+            pcm = gemini_audio_pcm(&a, &n);
+            u = *gemini_audio_usage(&a);
+            ao.pcm_rate = gemini_audio_rate(&a) > 0 ? gemini_audio_rate(&a) : 24000;
+            ao.pcm_channels = gemini_audio_channels(&a) > 0 ? gemini_audio_channels(&a) : 1;
             if ((rc = wb_audio_convert(pcm, n, &ao, &out, &err)))
                 snprintf(why, sizeof why, "audio: %s", wb_error_text(&err));
             else
                 rc =
                     write_and_commit(r, j, s, out.data, out.len, model, voice, &u, why, sizeof why);
         }
-        wb_gemini_audio_release(&a);
+        gemini_audio_release(&a);
         wb_buf_release(&out);
         if (rc == WB_ENOSPC && !r->fatal)
             run_fatal(r, rc, why); /* a full disk stops the run, as interactively */
@@ -359,18 +359,18 @@ static int collect_results(struct bctx *b, struct bjob *bj, struct wb_error *err
     unsigned char *seen = NULL;
     int rc;
     if (bj->op.responses_file && !bj->op.n_results) {
-        struct wb_http_request req;
+        struct core_http_request req;
         struct call c;
-        struct wb_api_error aerr;
-        wb_http_request_init(&req);
-        if ((rc = wb_gemini_download_request(run_gemini_opts(r), bj->op.responses_file, &req, err)))
+        struct core_api_error aerr;
+        core_http_request_init(&req);
+        if ((rc = gemini_download_request(run_gemini_opts(r), bj->op.responses_file, &req, err)))
             return rc;
         if ((rc = http_call(r->eng, &req, &c, err))) {
             call_release(&c);
             return rc;
         }
-        wb_api_error_clear(&aerr);
-        rc = wb_gemini_batch_parse_jsonl(c.body.data, c.body.len, &bj->op, &aerr);
+        core_api_error_clear(&aerr);
+        rc = gemini_batch_parse_jsonl(c.body.data, c.body.len, &bj->op, &aerr);
         call_release(&c);
         if (rc)
             return wb_error_set(err, rc, "%s: responses file: %s", bj->name, aerr.message);
@@ -383,7 +383,7 @@ static int collect_results(struct bctx *b, struct bjob *bj, struct wb_error *err
         return wb_error_set(err, WB_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < bj->op.n_results && !r->fatal; i++) {
-        const struct wb_gemini_batch_result *res = &bj->op.results[i];
+        const struct gemini_batch_result *res = &bj->op.results[i];
         char *end = NULL;
         unsigned long idx;
         struct job tmp, *j;
@@ -410,9 +410,9 @@ static int collect_results(struct bctx *b, struct bjob *bj, struct wb_error *err
             if (rc == WB_ENOTFOUND) {
                 wb_entry_release(&tmp.e);
                 wb_entry_init(&tmp.e);
-                wb_str_set(&tmp.e.word, keys[idx].word);
-                wb_str_set(&tmp.e.translation, keys[idx].translation);
-                wb_str_set(&tmp.e.language, keys[idx].language);
+                core_str_set(&tmp.e.word, keys[idx].word);
+                core_str_set(&tmp.e.translation, keys[idx].translation);
+                core_str_set(&tmp.e.language, keys[idx].language);
             }
             j = &tmp;
         }
@@ -439,12 +439,12 @@ static int collect_results(struct bctx *b, struct bjob *bj, struct wb_error *err
 static int poll_job(struct bctx *b, struct bjob *bj, struct wb_error *err)
 {
     struct run *r = b->r;
-    struct wb_http_request req;
-    struct wb_api_error aerr;
+    struct core_http_request req;
+    struct core_api_error aerr;
     struct call c;
     int rc;
-    wb_http_request_init(&req);
-    if ((rc = wb_gemini_batch_get_request(run_gemini_opts(r), bj->name, &req, err)))
+    core_http_request_init(&req);
+    if ((rc = gemini_batch_get_request(run_gemini_opts(r), bj->name, &req, err)))
         return rc;
     rc = http_call(r->eng, &req, &c, err);
     if (rc == WB_EMODEL && c.http == 404) {
@@ -457,13 +457,13 @@ static int poll_job(struct bctx *b, struct bjob *bj, struct wb_error *err)
         call_release(&c);
         return rc;
     } else {
-        wb_api_error_clear(&aerr);
-        rc = wb_gemini_batch_parse(c.body.data, c.body.len, &bj->op, &aerr);
+        core_api_error_clear(&aerr);
+        rc = gemini_batch_parse(c.body.data, c.body.len, &bj->op, &aerr);
         call_release(&c);
         if (rc)
             return wb_error_set(err, rc, "%s: %s", bj->name, aerr.message);
     }
-    if (!wb_gemini_batch_state_final(bj->op.state)) {
+    if (!gemini_batch_state_final(bj->op.state)) {
         wb_store_batch_update(r->store, bj->name, bj->op.state, bj->op.succeeded, bj->op.failed, 0,
                               NULL);
         return 0;
@@ -519,7 +519,7 @@ static size_t unfinished(const struct bctx *b)
 static void lease_beat(struct bctx *b)
 {
     struct wb_error err = { 0 };
-    int64_t now = wb_clock_mono_ms();
+    int64_t now = core_clock_mono_ms();
     if (now - b->beat_at < b->r->lease_ttl_ms / 3)
         return;
     b->beat_at = now;
@@ -570,15 +570,15 @@ static int upload(struct bctx *b, const char *display, const struct wb_buf *data
                   struct wb_error *err)
 {
     struct run *r = b->r;
-    struct wb_http_request req;
-    struct wb_api_error aerr;
+    struct core_http_request req;
+    struct core_api_error aerr;
     struct call c;
     char *url;
     size_t off = 0;
     int rc;
     *file_name = NULL;
-    wb_http_request_init(&req);
-    if ((rc = wb_gemini_upload_start_request(run_gemini_opts(r), display, data->len, "application/jsonl", &req,
+    core_http_request_init(&req);
+    if ((rc = gemini_upload_start_request(run_gemini_opts(r), display, data->len, "application/jsonl", &req,
                                              err)))
         return rc;
     if ((rc = http_call(r->eng, &req, &c, err))) {
@@ -593,8 +593,8 @@ static int upload(struct bctx *b, const char *display, const struct wb_buf *data
     for (;;) {
         size_t n = data->len - off > b->chunk ? b->chunk : data->len - off;
         int final = off + n == data->len;
-        wb_http_request_init(&req);
-        if ((rc = wb_gemini_upload_chunk_request(run_gemini_opts(r), url, data->data + off, n, off, final,
+        core_http_request_init(&req);
+        if ((rc = gemini_upload_chunk_request(run_gemini_opts(r), url, data->data + off, n, off, final,
                                                  &req, err)))
             break;
         if ((rc = http_call(r->eng, &req, &c, err))) {
@@ -603,11 +603,11 @@ static int upload(struct bctx *b, const char *display, const struct wb_buf *data
         }
         off += n;
         if (final) {
-            wb_api_error_clear(&aerr);
+            core_api_error_clear(&aerr);
             if (strcmp(c.upload_status, "final") != 0)
                 rc = wb_error_set(err, WB_EPARSE, "the upload did not finish (status \"%s\")",
                                   c.upload_status);
-            else if ((rc = wb_gemini_file_parse(c.body.data, c.body.len, file_name, &aerr)))
+            else if ((rc = gemini_file_parse(c.body.data, c.body.len, file_name, &aerr)))
                 wb_error_set(err, rc, "%s", aerr.message);
             call_release(&c);
             break;
@@ -625,26 +625,26 @@ static int upload(struct bctx *b, const char *display, const struct wb_buf *data
  * renamed once the API answered: a run killed in between leaves the pending
  * row, and the next run finds the job by its (unique) display name, or
  * learns it was never made (resolve_pending). */
-static int submit(struct bctx *b, enum wb_stage s, const struct wb_gemini_batch_item *items,
+static int submit(struct bctx *b, enum wb_stage s, const struct gemini_batch_item *items,
                   const struct wb_batch_key *keys, size_t n, struct wb_error *err)
 {
     struct run *r = b->r;
     const char *model = stage_model_of(r, s);
-    struct wb_http_request req;
-    struct wb_gemini_batch op;
-    struct wb_api_error aerr;
+    struct core_http_request req;
+    struct gemini_batch op;
+    struct core_api_error aerr;
     struct wb_batch_job rec;
     struct call c;
     char display[128], pending[160], *file = NULL;
     int rc;
 
     snprintf(display, sizeof display, "wordbank-%s-%lld-%ld-%zu", wb_stage_name(s),
-             (long long)wb_clock_wall_s(), (long)getpid(), ++b->submitted);
+             (long long)core_clock_wall_s(), (long)getpid(), ++b->submitted);
     snprintf(pending, sizeof pending, "pending/%s", display);
-    if (wb_gemini_batch_inline_size(items, n) > b->inline_max) {
+    if (gemini_batch_inline_size(items, n) > b->inline_max) {
         struct wb_buf jsonl;
         wb_buf_init(&jsonl, 0);
-        rc = wb_gemini_batch_jsonl(items, n, &jsonl, err);
+        rc = gemini_batch_jsonl(items, n, &jsonl, err);
         if (!rc)
             rc = upload(b, display, &jsonl, &file, err);
         wb_buf_release(&jsonl);
@@ -661,8 +661,8 @@ static int submit(struct bctx *b, enum wb_stage s, const struct wb_gemini_batch_
         free(file);
         return rc;
     }
-    wb_http_request_init(&req);
-    if ((rc = wb_gemini_batch_create_request(run_gemini_opts(r), model, display, items, n, file, &req, err))) {
+    core_http_request_init(&req);
+    if ((rc = gemini_batch_create_request(run_gemini_opts(r), model, display, items, n, file, &req, err))) {
         wb_store_batch_remove(r->store, pending, NULL);
         free(file);
         return rc;
@@ -676,12 +676,12 @@ static int submit(struct bctx *b, enum wb_stage s, const struct wb_gemini_batch_
         call_release(&c);
         return rc;
     }
-    wb_gemini_batch_init(&op);
-    wb_api_error_clear(&aerr);
-    rc = wb_gemini_batch_parse(c.body.data, c.body.len, &op, &aerr);
+    gemini_batch_init(&op);
+    core_api_error_clear(&aerr);
+    rc = gemini_batch_parse(c.body.data, c.body.len, &op, &aerr);
     call_release(&c);
     if (rc) {
-        wb_gemini_batch_release(&op);
+        gemini_batch_release(&op);
         return wb_error_set(err, rc, "the batch create reply: %s", aerr.message);
     }
     rc = wb_store_batch_rename(r->store, pending, op.name, op.state, err);
@@ -694,7 +694,7 @@ static int submit(struct bctx *b, enum wb_stage s, const struct wb_gemini_batch_
         notice(b, "submitted %s: %s for %zu entries%s", op.name, wb_stage_name(s), n,
                rec.input_file ? " (uploaded as a file)" : "");
     }
-    wb_gemini_batch_release(&op);
+    gemini_batch_release(&op);
     return rc;
 }
 
@@ -705,7 +705,7 @@ static int resolve_pending(struct bctx *b, const struct wb_batch_job *known, siz
                            struct wb_error *err)
 {
     struct run *r = b->r;
-    struct wb_gemini_batch_brief *ops = NULL;
+    struct gemini_batch_brief *ops = NULL;
     size_t n_ops = 0, n_pending = 0;
     char *token = NULL;
     int rc = 0, pages = 0;
@@ -714,19 +714,19 @@ static int resolve_pending(struct bctx *b, const struct wb_batch_job *known, siz
     if (!n_pending)
         return 0;
     do {
-        struct wb_http_request req;
-        struct wb_api_error aerr;
+        struct core_http_request req;
+        struct core_api_error aerr;
         struct call c;
         char *next = NULL;
-        wb_http_request_init(&req);
-        if ((rc = wb_gemini_batch_list_request(run_gemini_opts(r), 100, token, &req, err)))
+        core_http_request_init(&req);
+        if ((rc = gemini_batch_list_request(run_gemini_opts(r), 100, token, &req, err)))
             break;
         if ((rc = http_call(r->eng, &req, &c, err))) {
             call_release(&c);
             break;
         }
-        wb_api_error_clear(&aerr);
-        rc = wb_gemini_batch_list_parse(c.body.data, c.body.len, &ops, &n_ops, &next, &aerr);
+        core_api_error_clear(&aerr);
+        rc = gemini_batch_list_parse(c.body.data, c.body.len, &ops, &n_ops, &next, &aerr);
         call_release(&c);
         if (rc) {
             wb_error_set(err, rc, "listing batch jobs: %s", aerr.message);
@@ -748,13 +748,13 @@ static int resolve_pending(struct bctx *b, const struct wb_batch_job *known, siz
                 rc = wb_store_batch_rename(r->store, known[i].name, ops[k].name, ops[k].state, err);
                 if (!rc)
                     notice(b, "found %s, created by an interrupted run", ops[k].name);
-            } else if (!wb_gemini_batch_state_final(ops[k].state)) {
+            } else if (!gemini_batch_state_final(ops[k].state)) {
                 /* A duplicate (a retried create): nobody will read it. */
-                struct wb_http_request req;
+                struct core_http_request req;
                 struct wb_error e2 = { 0 };
                 struct call c;
-                wb_http_request_init(&req);
-                if (wb_gemini_batch_cancel_request(run_gemini_opts(r), ops[k].name, &req, &e2) == 0) {
+                core_http_request_init(&req);
+                if (gemini_batch_cancel_request(run_gemini_opts(r), ops[k].name, &req, &e2) == 0) {
                     http_call(r->eng, &req, &c, &e2);
                     call_release(&c);
                 }
@@ -771,27 +771,27 @@ static int resolve_pending(struct bctx *b, const struct wb_batch_job *known, siz
                        display);
         }
     }
-    wb_gemini_batch_briefs_free(ops, n_ops);
+    gemini_batch_briefs_free(ops, n_ops);
     return rc;
 }
 
 /* The GenerateContentRequest body of one stage of an entry. */
-static int stage_body(struct bctx *b, struct job *j, enum wb_stage s, struct wb_http_request *req,
+static int stage_body(struct bctx *b, struct job *j, enum wb_stage s, struct core_http_request *req,
                       struct wb_error *err)
 {
     struct run *r = b->r;
     char *text = NULL;
     int rc;
-    wb_http_request_init(req);
+    core_http_request_init(req);
     if (s == WB_STAGE_DETAILS)
-        return wb_gemini_details_request(run_gemini_opts(r), &j->e, req, err);
+        return gemini_details_request(run_gemini_opts(r), &j->e, req, err);
     if (s == WB_STAGE_IMAGE) {
-        text = wb_prompt_image(j->e.image_description);
-        rc = text ? wb_gemini_image_request(run_gemini_opts(r), text, req, err)
+        text = prompt_image(j->e.image_description);
+        rc = text ? gemini_image_request(run_gemini_opts(r), text, req, err)
                   : wb_error_set(err, WB_ENOMEM, "out of memory");
     } else {
-        text = wb_prompt_speech_text(&j->e, r->speech_mode);
-        rc = text ? wb_gemini_speech_request_unary(run_gemini_opts(r), text, wb_config_get(r->cfg, "voice"),
+        text = prompt_speech_text(&j->e, r->speech_mode);
+        rc = text ? gemini_speech_request_unary(run_gemini_opts(r), text, wb_config_get(r->cfg, "voice"),
                                                    req, err)
                   : wb_error_set(err, WB_ENOMEM, "out of memory");
     }
@@ -851,9 +851,9 @@ static int batch_claim(struct bctx *b, struct job *j, enum wb_stage s, struct wb
 static int submit_stage(struct bctx *b, enum wb_stage s, struct wb_error *err)
 {
     struct run *r = b->r;
-    struct wb_gemini_batch_item *items = NULL;
+    struct gemini_batch_item *items = NULL;
     struct wb_batch_key *keys = NULL;
-    struct wb_http_request *reqs = NULL;
+    struct core_http_request *reqs = NULL;
     char(*names)[24] = NULL;
     size_t n = 0, cap = b->max_per_stage[s];
     int rc = 0;
@@ -905,14 +905,14 @@ static int submit_stage(struct bctx *b, enum wb_stage s, struct wb_error *err)
                     if (carried(r, s, &e, 1) < 0)
                         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
                 }
-                wb_http_request_release(&reqs[k]);
+                core_http_request_release(&reqs[k]);
             }
             n = 0;
         }
     }
 out:
     for (size_t k = 0; k < n; k++)
-        wb_http_request_release(&reqs[k]);
+        core_http_request_release(&reqs[k]);
     free(items);
     free(keys);
     free(reqs);
@@ -923,17 +923,17 @@ out:
 /* Does the model take batchGenerateContent? (GET models/{model}) */
 static int model_batches(struct bctx *b, const char *model)
 {
-    struct wb_http_request req;
+    struct core_http_request req;
     struct wb_error err = { 0 };
-    struct wb_api_error aerr;
+    struct core_api_error aerr;
     struct call c;
     int yes = 0;
     memset(&c, 0, sizeof c);
-    wb_http_request_init(&req);
-    if (wb_gemini_model_get_request(run_gemini_opts(b->r), model, &req, &err) == 0 &&
+    core_http_request_init(&req);
+    if (gemini_model_get_request(run_gemini_opts(b->r), model, &req, &err) == 0 &&
         http_call(b->r->eng, &req, &c, &err) == 0) {
-        wb_api_error_clear(&aerr);
-        yes = wb_gemini_model_supports(c.body.data, c.body.len, "batchGenerateContent", &aerr) == 1;
+        core_api_error_clear(&aerr);
+        yes = gemini_model_supports(c.body.data, c.body.len, "batchGenerateContent", &aerr) == 1;
     }
     call_release(&c);
     return yes;
@@ -984,7 +984,7 @@ static int run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_erro
     if (b.poll_factor < 1.0)
         b.poll_factor = 1.0;
 
-    r->started_ms = wb_clock_mono_ms();
+    r->started_ms = core_clock_mono_ms();
     run_sweep_orphans(r);
     if ((rc = run_plan(r, err)))
         return rc;
@@ -1102,7 +1102,7 @@ out:
     for (size_t i = 0; i < b.n_jobs; i++) {
         free(b.jobs[i].name);
         free(b.jobs[i].model);
-        wb_gemini_batch_release(&b.jobs[i].op);
+        gemini_batch_release(&b.jobs[i].op);
     }
     free(b.jobs);
     /* The interactive run that may follow plans afresh and leaves the batched
@@ -1145,24 +1145,24 @@ int wb_run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_error *e
 
 /* ---- status and cancel (wordbank batch) ---- */
 
-static int standalone(const struct wb_config *cfg, struct wb_gemini_opts *g, struct wb_engine **e,
+static int standalone(const struct wb_config *cfg, struct gemini_opts *g, struct engine **e,
                       struct wb_error *err)
 {
     int rc;
-    wb_gemini_opts_init(g);
-    if ((rc = wb_gemini_opts_from_config(cfg, g, err)))
+    gemini_opts_init(g);
+    if ((rc = gemini_opts_from_config(cfg, g, err)))
         return rc;
     if (!g->api_key)
         return wb_error_set(err, WB_ECONFIG,
                             "batch jobs live at the Gemini API: set GEMINI_API_KEY (or "
                             "GOOGLE_API_KEY)");
-    return wb_engine_new(cfg, e, err);
+    return engine_new(cfg, e, err);
 }
 
 int wb_batch_refresh(const struct wb_config *cfg, struct wb_store *st, struct wb_error *err)
 {
-    struct wb_gemini_opts g;
-    struct wb_engine *e = NULL;
+    struct gemini_opts g;
+    struct engine *e = NULL;
     struct wb_batch_job *v = NULL;
     size_t n = 0;
     int rc;
@@ -1171,30 +1171,30 @@ int wb_batch_refresh(const struct wb_config *cfg, struct wb_store *st, struct wb
     if ((rc = standalone(cfg, &g, &e, err)))
         goto out;
     for (size_t i = 0; i < n && !rc; i++) {
-        struct wb_http_request req;
-        struct wb_gemini_batch op;
+        struct core_http_request req;
+        struct gemini_batch op;
         if (strncmp(v[i].name, "batches/", 8) != 0)
             continue; /* being created: the next propagate --batch settles it */
-        struct wb_api_error aerr;
+        struct core_api_error aerr;
         struct call c;
-        wb_http_request_init(&req);
-        if ((rc = wb_gemini_batch_get_request(&g, v[i].name, &req, err)))
+        core_http_request_init(&req);
+        if ((rc = gemini_batch_get_request(&g, v[i].name, &req, err)))
             break;
         if ((rc = http_call(e, &req, &c, err))) {
             call_release(&c);
             break;
         }
-        wb_gemini_batch_init(&op);
-        wb_api_error_clear(&aerr);
-        if ((rc = wb_gemini_batch_parse(c.body.data, c.body.len, &op, &aerr)))
+        gemini_batch_init(&op);
+        core_api_error_clear(&aerr);
+        if ((rc = gemini_batch_parse(c.body.data, c.body.len, &op, &aerr)))
             wb_error_set(err, rc, "%s: %s", v[i].name, aerr.message);
         else
             rc = wb_store_batch_update(st, v[i].name, op.state, op.succeeded, op.failed, 0, err);
         call_release(&c);
-        wb_gemini_batch_release(&op);
+        gemini_batch_release(&op);
     }
 out:
-    wb_engine_free(e);
+    engine_free(e);
     wb_batch_jobs_free(v, n);
     return rc;
 }
@@ -1202,8 +1202,8 @@ out:
 int wb_batch_cancel(const struct wb_config *cfg, struct wb_store *st, const char *name,
                     size_t *n_canceled, struct wb_error *err)
 {
-    struct wb_gemini_opts g;
-    struct wb_engine *e = NULL;
+    struct gemini_opts g;
+    struct engine *e = NULL;
     struct wb_batch_job *v = NULL;
     size_t n = 0, found = 0;
     int rc;
@@ -1221,14 +1221,14 @@ int wb_batch_cancel(const struct wb_config *cfg, struct wb_store *st, const char
     if ((rc = standalone(cfg, &g, &e, err)))
         goto out;
     for (size_t i = 0; i < n && !rc; i++) {
-        struct wb_http_request req;
+        struct core_http_request req;
         struct call c;
         if (name && strcmp(v[i].name, name))
             continue;
-        if (wb_gemini_batch_state_final(v[i].state) || strncmp(v[i].name, "batches/", 8) != 0)
+        if (gemini_batch_state_final(v[i].state) || strncmp(v[i].name, "batches/", 8) != 0)
             continue;
-        wb_http_request_init(&req);
-        if ((rc = wb_gemini_batch_cancel_request(&g, v[i].name, &req, err)))
+        core_http_request_init(&req);
+        if ((rc = gemini_batch_cancel_request(&g, v[i].name, &req, err)))
             break;
         rc = http_call(e, &req, &c, err);
         call_release(&c);
@@ -1238,7 +1238,7 @@ int wb_batch_cancel(const struct wb_config *cfg, struct wb_store *st, const char
             (*n_canceled)++;
     }
 out:
-    wb_engine_free(e);
+    engine_free(e);
     wb_batch_jobs_free(v, n);
     return rc;
 }

@@ -36,7 +36,7 @@ void run_fatal(struct run *r, int code, const char *msg)
     wb_error_set(&r->fatal_err, code, "%s", msg);
     /* The rest would fail the same way: start nothing more. */
     if (r->eng)
-        wb_engine_stop(r->eng, 0);
+        engine_stop(r->eng, 0);
 }
 
 int pipe_is_fatal_code(int code)
@@ -46,7 +46,7 @@ int pipe_is_fatal_code(int code)
 
 int run_commit_stage(struct run *r, struct job *j, enum wb_stage s, int status, const char *msg,
                      const char *file, const char *model, const char *voice,
-                     const struct wb_usage *u)
+                     const struct prov_usage *u)
 {
     struct wb_stage_info info;
     struct wb_error err = { 0 };
@@ -63,7 +63,7 @@ int run_commit_stage(struct run *r, struct job *j, enum wb_stage s, int status, 
         info.tokens_in = u->prompt_tokens;
         info.tokens_out = u->output_tokens + u->thought_tokens;
     }
-    info.updated_at = wb_clock_wall_s();
+    info.updated_at = core_clock_wall_s();
     if ((rc = wb_stage_info_copy(&j->e.stages[s], &info))) {
         run_fatal(r, rc, "out of memory"); /* never a stage made and not kept */
         return rc;

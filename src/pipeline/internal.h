@@ -72,7 +72,7 @@ struct stage_task {
     char *file;                      /* media file name once written */
     int status;                      /* 0 or WB_E* */
     char message[WB_ERRMSG_MAX];     /* the failure, in the API's words */
-    struct wb_usage usage;
+    struct prov_usage usage;
     int resubmits;                   /* pipeline-level retries of a bad 200 */
     int counts_media;                /* holds one of run.media_max slots */
     int marked;                      /* a pending marker names t->file */
@@ -108,7 +108,7 @@ struct run {
     char *media_dir;
     char *db_real;      /* the database's absolute path (pending markers name it) */
     struct wb_run_opts opts;
-    struct wb_engine *eng;
+    struct engine *eng;
     void *popts[PROV_COUNT];                 /* each provider's options (ops->opts_size) */
     const struct prov_ops *prov[WB_STAGE_COUNT]; /* each stage's provider */
     const char *lang;
@@ -221,7 +221,7 @@ void pipe_resume_deferred(struct run *r);
 /* commit.c: stage results into the store, failures, fatal errors */
 int run_commit_stage(struct run *r, struct job *j, enum wb_stage s, int status, const char *msg,
                      const char *file, const char *model, const char *voice,
-                     const struct wb_usage *u);
+                     const struct prov_usage *u);
 void pipe_add_failure(struct run *r, const struct job *j, enum wb_stage s, int code,
                       const char *msg);
 void run_fatal(struct run *r, int code, const char *msg);
@@ -251,23 +251,23 @@ int stage_request_start(struct stage_task *t);
 int offline_start(struct stage_task *t);
 int offline_prepare(struct run *r, struct wb_error *err);
 /* media.c: what every provider's stage driver shares */
-void stage_fail_from_response(struct stage_task *t, const struct wb_response *res);
+void stage_fail_from_response(struct stage_task *t, const struct engine_response *res);
 /* Reset t->details to the entry's key and context before parsing into it. */
 int stage_reset_details(struct stage_task *t);
-void stage_details_done(void *ud, const struct wb_response *res);
-void stage_media_done(void *ud, const struct wb_response *res);
+void stage_details_done(void *ud, const struct engine_response *res);
+void stage_media_done(void *ud, const struct engine_response *res);
 /* Write a stage's media file (worker thread), marked pending until committed. */
 int stage_write_media(struct stage_task *t, const void *data, size_t len, struct wb_error *err);
 /* Submit req (taken) unless building it failed (rc, err); the failure goes into t. */
-int stage_submit(struct stage_task *t, struct wb_http_request *req, const struct wb_request_cbs *cbs,
+int stage_submit(struct stage_task *t, struct core_http_request *req, const struct engine_request_cbs *cbs,
                  int rc, struct wb_error *err);
 void media_finish_audio(struct stage_task *t);
 void media_finish_image(struct stage_task *t);
 
 /* The Gemini options (the batch API is Gemini's). */
-static inline const struct wb_gemini_opts *run_gemini_opts(const struct run *r)
+static inline const struct gemini_opts *run_gemini_opts(const struct run *r)
 {
-    return (const struct wb_gemini_opts *)r->popts[PROV_GEMINI];
+    return (const struct gemini_opts *)r->popts[PROV_GEMINI];
 }
 
 #endif

@@ -64,7 +64,7 @@ void run_japanese_details(struct run *r, struct wb_entry *e)
                    "%s (%s): reading %s is not in EDICT and differs from MeCab's; kept", e->word,
                    e->translation ? e->translation : "", e->reading ? e->reading : "");
         if (reading.len)
-            wb_str_set(&e->reading, reading.data);
+            core_str_set(&e->reading, reading.data);
     }
     e->n_pitch_accent = 0;
     if (!r->ja_no_pitch && wb_text_pitch_accent(r->text, e->word, e->reading, e->pitch_accent,

@@ -82,7 +82,7 @@ static void after_work(void *ud, int status)
 
 static void queue(struct stage_task *t, void (*work)(void *))
 {
-    int rc = wb_engine_queue_work(t->job->run->eng, work, after_work, t);
+    int rc = engine_queue_work(t->job->run->eng, work, after_work, t);
     if (rc) {
         task_fail(t, rc, "cannot queue work: %s", wb_strerror(rc));
         run_stage_finished(t);
@@ -91,9 +91,9 @@ static void queue(struct stage_task *t, void (*work)(void *))
 
 /* ---- what every network provider's stage driver shares ---- */
 
-void stage_fail_from_response(struct stage_task *t, const struct wb_response *res)
+void stage_fail_from_response(struct stage_task *t, const struct engine_response *res)
 {
-    const struct wb_api_error *ae = res->api_error;
+    const struct core_api_error *ae = res->api_error;
     if (ae && ae->message[0])
         task_fail(t, res->status, "%s", ae->message);
     else
@@ -105,13 +105,13 @@ int stage_reset_details(struct stage_task *t)
     const struct wb_entry *e = &t->job->e;
     wb_entry_release(&t->details);
     memset(&t->usage, 0, sizeof t->usage);
-    if (wb_str_set(&t->details.word, e->word) || wb_str_set(&t->details.translation, e->translation) ||
-        wb_str_set(&t->details.language, e->language) || wb_str_set(&t->details.context, e->context))
+    if (core_str_set(&t->details.word, e->word) || core_str_set(&t->details.translation, e->translation) ||
+        core_str_set(&t->details.language, e->language) || core_str_set(&t->details.context, e->context))
         return WB_ENOMEM;
     return 0;
 }
 
-void stage_details_done(void *ud, const struct wb_response *res)
+void stage_details_done(void *ud, const struct engine_response *res)
 {
     struct stage_task *t = ud;
     if (res->status)
@@ -119,7 +119,7 @@ void stage_details_done(void *ud, const struct wb_response *res)
     run_stage_finished(t);
 }
 
-void stage_media_done(void *ud, const struct wb_response *res)
+void stage_media_done(void *ud, const struct engine_response *res)
 {
     struct stage_task *t = ud;
     if (res->status) {
@@ -131,23 +131,23 @@ void stage_media_done(void *ud, const struct wb_response *res)
      * the body budget until the task ends, so new media transfers wait
      * rather than pile up behind a busy worker pool. */
     t->held = (int64_t)(t->media.len + t->pcm.len);
-    wb_engine_hold(t->job->run->eng, t->held);
+    engine_hold(t->job->run->eng, t->held);
     if (t->stage == WB_STAGE_IMAGE)
         media_finish_image(t);
     else
         media_finish_audio(t);
 }
 
-int stage_submit(struct stage_task *t, struct wb_http_request *req, const struct wb_request_cbs *cbs,
+int stage_submit(struct stage_task *t, struct core_http_request *req, const struct engine_request_cbs *cbs,
                  int rc, struct wb_error *err)
 {
     if (rc) {
         task_fail(t, rc, "%s", wb_error_text(err));
-        wb_http_request_release(req);
+        core_http_request_release(req);
         return rc;
     }
     /* A rough token estimate for tokens-per-minute limits. */
-    rc = wb_engine_submit(t->job->run->eng, req, (int64_t)(req->body_len / 4 + 300), cbs, t, NULL);
+    rc = engine_submit(t->job->run->eng, req, (int64_t)(req->body_len / 4 + 300), cbs, t, NULL);
     if (rc)
         task_fail(t, rc, "cannot submit the request: %s", wb_strerror(rc));
     return rc;

@@ -81,7 +81,7 @@ static char *share_key(struct run *r, struct job *j, enum wb_stage s)
         return NULL; /* entries are merged by key already */
     wb_buf_init(&k, 0);
     if (s == WB_STAGE_AUDIO)
-        text = wb_prompt_speech_text(&j->e, r->speech_mode);
+        text = prompt_speech_text(&j->e, r->speech_mode);
     else
         text = j->e.image_description ? strdup(j->e.image_description) : NULL;
     if (!text)
@@ -103,8 +103,8 @@ int pipe_merge_join(struct run *r, struct job *j, enum wb_stage s, char **key_ou
         if ((t = task_new(j, s, r->prov[s])) != NULL) {
             r->stats.merged++;
             t->file = strdup(sh->file);
-            t->model = wb_strdup0(pipe_stage_model(r, s));
-            t->voice = wb_strdup0(pipe_stage_voice(r, s));
+            t->model = core_strdup0(pipe_stage_model(r, s));
+            t->voice = core_strdup0(pipe_stage_voice(r, s));
             free(key);
             run_stage_finished(t);
             return 1;

@@ -10,7 +10,7 @@
 struct listing {
     const struct prov_ops *ops;
     const void *o;
-    struct wb_engine *eng;
+    struct engine *eng;
     char **ids;
     size_t n;
     int status;
@@ -19,8 +19,8 @@ struct listing {
 
 static void list_page(struct listing *l, const char *token);
 
-static int list_classify(void *ud, long status, const struct wb_http_header *h, size_t nh,
-                         const char *body, size_t len, struct wb_api_error *out)
+static int list_classify(void *ud, long status, const struct core_http_header *h, size_t nh,
+                         const char *body, size_t len, struct core_api_error *out)
 {
     struct listing *l = ud;
     if (prov_ok_status(status))
@@ -28,13 +28,13 @@ static int list_classify(void *ud, long status, const struct wb_http_header *h, 
     return l->ops->parse_error(status, h, nh, body, len, out);
 }
 
-static void list_done(void *ud, const struct wb_response *r)
+static void list_done(void *ud, const struct engine_response *r)
 {
     struct listing *l = ud;
     char **ids = NULL, *next = NULL;
     size_t n = 0;
-    struct wb_api_error ae;
-    wb_api_error_clear(&ae);
+    struct core_api_error ae;
+    core_api_error_clear(&ae);
     if (r->status) {
         l->status = r->status;
         wb_error_set(l->err, r->status, "listing models: %s",
@@ -47,7 +47,7 @@ static void list_done(void *ud, const struct wb_response *r)
         return;
     }
     if (CORE_ARRAY_RESIZE(l->ids, l->n + n + 1, 0) != 0) {
-        wb_gemini_ids_free(ids, n);
+        gemini_ids_free(ids, n);
         free(next);
         l->status = wb_error_set(l->err, WB_ENOMEM, "out of memory");
         return;
@@ -62,16 +62,16 @@ static void list_done(void *ud, const struct wb_response *r)
 
 static void list_page(struct listing *l, const char *token)
 {
-    struct wb_http_request req;
-    struct wb_request_cbs cbs = { 0 };
+    struct core_http_request req;
+    struct engine_request_cbs cbs = { 0 };
     int rc;
-    wb_http_request_init(&req);
+    core_http_request_init(&req);
     cbs.classify = list_classify;
     cbs.on_done = list_done;
     if ((rc = l->ops->models_request(l->o, 1000, token, &req, l->err)) == 0)
-        rc = wb_engine_submit(l->eng, &req, 0, &cbs, l, NULL);
+        rc = engine_submit(l->eng, &req, 0, &cbs, l, NULL);
     if (rc) {
-        wb_http_request_release(&req);
+        core_http_request_release(&req);
         l->status = rc;
     }
 }
@@ -80,11 +80,11 @@ int wb_check_models(const struct wb_config *cfg, struct wb_model_check out[3],
                     struct wb_error *err)
 {
     static const char *const roles[3] = { "text", "speech", "image" };
-    struct wb_gemini_opts o;
+    struct gemini_opts o;
     struct listing l = { 0 };
     int rc;
     memset(out, 0, 3 * sizeof *out);
-    if ((rc = wb_gemini_opts_from_config(cfg, &o, err)))
+    if ((rc = gemini_opts_from_config(cfg, &o, err)))
         return rc;
     if (!o.api_key)
         return wb_error_set(err, WB_ECONFIG, "no Gemini API key");
@@ -94,27 +94,27 @@ int wb_check_models(const struct wb_config *cfg, struct wb_model_check out[3],
     l.ops = &prov_gemini_ops;
     l.o = &o;
     l.err = err;
-    if ((rc = wb_engine_new(cfg, &l.eng, err)))
+    if ((rc = engine_new(cfg, &l.eng, err)))
         return rc;
     list_page(&l, NULL);
     if (!l.status)
-        wb_engine_run(l.eng);
-    wb_engine_free(l.eng);
+        engine_run(l.eng);
+    engine_free(l.eng);
     rc = l.status;
     for (int i = 0; i < 3 && !rc; i++) {
         const char *alt[3];
         size_t k;
         out[i].role = roles[i];
-        out[i].found = wb_gemini_models_has(l.ids, l.n, out[i].model);
+        out[i].found = gemini_models_has(l.ids, l.n, out[i].model);
         if (out[i].found)
             continue;
-        k = wb_gemini_models_suggest(out[i].model, l.ids, l.n, alt, 3);
+        k = gemini_models_suggest(out[i].model, l.ids, l.n, alt, 3);
         for (size_t a = 0; a < k && a < 3; a++) {
             size_t used = strlen(out[i].suggestions);
             snprintf(out[i].suggestions + used, sizeof out[i].suggestions - used, "%s%s",
                      a ? ", " : "", alt[a]);
         }
     }
-    wb_gemini_ids_free(l.ids, l.n);
+    gemini_ids_free(l.ids, l.n);
     return rc;
 }

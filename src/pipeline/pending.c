@@ -117,7 +117,7 @@ static size_t remove_media(struct run *r, const char *name, int referenced)
         if (!(temp || (exact && !referenced)))
             continue;
         wb_buf_init(&path, 0);
-        wb_path_join(&path, r->media_dir, de->d_name);
+        core_path_join(&path, r->media_dir, de->d_name);
         /* A hard-linked file is also a dialogue clip: keep it. */
         if (stat(path.data, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
             unlink(path.data) == 0)
@@ -145,7 +145,7 @@ void run_sweep_orphans(struct run *r)
             continue;
         wb_buf_init(&marker, 0);
         wb_buf_init(&k, 0);
-        wb_path_join(&marker, dir.data, de->d_name);
+        core_path_join(&marker, dir.data, de->d_name);
         if (ours_to_settle(r, marker.data)) {
             if (!noted) {
                 /* What this store refers to, read once. */

@@ -22,7 +22,7 @@ static int stage_present(const struct run *r, const struct wb_entry *e, enum wb_
     if (!i->file || !*i->file)
         return 0;
     wb_buf_init(&path, 0);
-    ok = wb_path_join(&path, r->media_dir, i->file) == 0 && wb_media_file_valid(path.data);
+    ok = core_path_join(&path, r->media_dir, i->file) == 0 && wb_media_file_valid(path.data);
     wb_buf_release(&path);
     return ok;
 }
@@ -39,7 +39,7 @@ int run_plan(struct run *r, struct wb_error *err)
         rc = wb_store_get(r->store, j->e.word, j->e.translation, j->e.language, &stored, err);
         if (rc == 0) {
             if ((!stored.context || !*stored.context) && j->e.context)
-                wb_str_set(&stored.context, j->e.context);
+                core_str_set(&stored.context, j->e.context);
             wb_entry_release(&j->e);
             j->e = stored;
         } else if (rc != WB_ENOTFOUND) {

@@ -34,10 +34,10 @@ double pipe_price(const struct run *r, const char *model, const char *dir)
 
 void pipe_update_stats(struct run *r)
 {
-    struct wb_engine_stats es;
-    struct wb_engine_model_info mi;
-    int64_t now = wb_clock_mono_ms(), done = 0, left = 0;
-    wb_engine_get_stats(r->eng, &es);
+    struct engine_stats es;
+    struct engine_model_info mi;
+    int64_t now = core_clock_mono_ms(), done = 0, left = 0;
+    engine_get_stats(r->eng, &es);
     r->stats.requests = (int64_t)es.attempts;
     r->stats.retries = (int64_t)es.retries;
     r->stats.rate_limited = (int64_t)es.rate_limited;
@@ -60,8 +60,8 @@ void pipe_update_stats(struct run *r)
      * tokens; defaults for the default text model, price.<model>.in / .out). */
     r->stats.cost_usd = r->cost_usd;
     r->stats.paused[0] = '\0';
-    for (size_t i = 0; i < wb_engine_model_count(r->eng); i++) {
-        if (wb_engine_model_info(r->eng, i, &mi) == 0 && (mi.pause_ms > 0 || mi.exhausted)) {
+    for (size_t i = 0; i < engine_model_count(r->eng); i++) {
+        if (engine_model_info(r->eng, i, &mi) == 0 && (mi.pause_ms > 0 || mi.exhausted)) {
             if (mi.exhausted)
                 snprintf(r->stats.paused, sizeof r->stats.paused, "%s: daily quota exhausted",
                          mi.model);
@@ -83,13 +83,13 @@ void pipe_progress_tick(void *ud, int status)
     if (r->opts.on_progress)
         r->opts.on_progress(r->opts.ud, &r->stats);
     if ((r->active > 0 || r->next < r->n_jobs || r->n_parked) && !r->fatal && !r->stopping &&
-        wb_engine_timer(r->eng, PIPE_PROGRESS_MS, pipe_progress_tick, r) == 0)
+        engine_timer(r->eng, PIPE_PROGRESS_MS, pipe_progress_tick, r) == 0)
         r->progress_timer = 1;
 }
 
 /* ---- rates learned from 429s, remembered in the store ---- */
 
-static const enum wb_req_kind stage_kind[WB_STAGE_COUNT] = { WB_REQ_TEXT, WB_REQ_IMAGE,
+static const enum core_req_kind stage_kind[WB_STAGE_COUNT] = { WB_REQ_TEXT, WB_REQ_IMAGE,
                                                              WB_REQ_SPEECH };
 
 /* Start each model at the pace an earlier run learned, grown back with its
@@ -98,7 +98,7 @@ static const enum wb_req_kind stage_kind[WB_STAGE_COUNT] = { WB_REQ_TEXT, WB_REQ
 void pipe_rates_load(struct run *r)
 {
     double half = wb_config_double(r->cfg, "limit.learned_half_life_s");
-    int64_t now = wb_clock_wall_s();
+    int64_t now = core_clock_wall_s();
     if (half < 1)
         half = 1;
     for (int s = 0; s < WB_STAGE_COUNT; s++) {
@@ -115,7 +115,7 @@ void pipe_rates_load(struct run *r)
             continue; /* forgotten */
         wb_log(WB_LOG_INFO, "%s: starting at %.0f requests a minute (learned from 429s)", model,
                grown);
-        wb_engine_set_rate(r->eng, model, stage_kind[s], grown);
+        engine_set_rate(r->eng, model, stage_kind[s], grown);
     }
 }
 
@@ -123,11 +123,11 @@ void pipe_rates_load(struct run *r)
  * learned pace that drew no 429 may go a little faster next time. */
 void pipe_rates_save(struct run *r)
 {
-    struct wb_engine_model_info mi;
-    for (size_t i = 0; i < wb_engine_model_count(r->eng); i++) {
+    struct engine_model_info mi;
+    for (size_t i = 0; i < engine_model_count(r->eng); i++) {
         struct wb_error err = { 0 };
         double rpm = 0;
-        if (wb_engine_model_info(r->eng, i, &mi) != 0)
+        if (engine_model_info(r->eng, i, &mi) != 0)
             continue;
         if (mi.learned_rpm > 0)
             rpm = mi.learned_rpm;

@@ -41,7 +41,7 @@ void task_free(struct stage_task *t)
     if (!t)
         return;
     if (t->held)
-        wb_engine_hold(t->job->run->eng, -t->held);
+        engine_hold(t->job->run->eng, -t->held);
     wb_entry_release(&t->details);
     if (t->speech)
         t->ops->speech_free(t->speech);
@@ -196,9 +196,9 @@ int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *
             goto out;
         }
     }
-    if ((rc = wb_engine_new(cfg, &r->eng, err)))
+    if ((rc = engine_new(cfg, &r->eng, err)))
         goto out;
-    wb_engine_set_window(r->eng, r->jobs_max);
+    engine_set_window(r->eng, r->jobs_max);
 out:
     if (rc) {
         wb_run_free((struct wb_run *)r);
@@ -213,7 +213,7 @@ void wb_run_free(struct wb_run *pub)
     struct run *r = (struct run *)pub;
     if (!r)
         return;
-    wb_engine_free(r->eng);
+    engine_free(r->eng);
     for (size_t i = 0; i < r->n_jobs; i++)
         wb_entry_release(&r->jobs[i].e);
     free(r->jobs);
@@ -257,7 +257,7 @@ int wb_run_add(struct wb_run *pub, const char *word, const char *translation, co
         if (sh->state) {
             j = &r->jobs[sh->n];
             if ((!j->e.context || !*j->e.context) && context && *context)
-                wb_str_set(&j->e.context, context);
+                core_str_set(&j->e.context, context);
             return 0;
         }
         sh->state = SH_DONE;
@@ -270,9 +270,9 @@ int wb_run_add(struct wb_run *pub, const char *word, const char *translation, co
     j->run = r;
     j->index = r->n_jobs;
     wb_entry_init(&j->e);
-    if (wb_str_set(&j->e.word, word) || wb_str_set(&j->e.translation, translation) ||
-        wb_str_set(&j->e.language, r->lang) ||
-        wb_str_set(&j->e.context, context && *context ? context : NULL)) {
+    if (core_str_set(&j->e.word, word) || core_str_set(&j->e.translation, translation) ||
+        core_str_set(&j->e.language, r->lang) ||
+        core_str_set(&j->e.context, context && *context ? context : NULL)) {
         wb_entry_release(&j->e);
         return wb_error_set(err, WB_ENOMEM, "out of memory");
     }
@@ -285,7 +285,7 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
 {
     struct run *r = (struct run *)pub;
     int rc, any_offline = 0;
-    r->started_ms = wb_clock_mono_ms();
+    r->started_ms = core_clock_mono_ms();
     if (!r->opts.cache_only)
         run_sweep_orphans(r);
     if ((rc = run_plan(r, err)))
@@ -298,9 +298,9 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
     }
     if (any_offline && (rc = offline_prepare(r, err)))
         return rc;
-    if (r->opts.on_progress && wb_engine_timer(r->eng, PIPE_PROGRESS_MS, pipe_progress_tick, r) == 0)
+    if (r->opts.on_progress && engine_timer(r->eng, PIPE_PROGRESS_MS, pipe_progress_tick, r) == 0)
         r->progress_timer = 1;
-    if (!r->opts.cache_only && wb_engine_timer_weak(r->eng, r->lease_ttl_ms / 3, pipe_lease_beat, r) == 0)
+    if (!r->opts.cache_only && engine_timer_weak(r->eng, r->lease_ttl_ms / 3, pipe_lease_beat, r) == 0)
         r->beat_timer = 1;
     if (!r->opts.cache_only)
         pipe_rates_load(r);
@@ -315,7 +315,7 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
             wb_log(WB_LOG_WARN, "%s", wb_error_text(&serr));
     }
     pipe_pump(r);
-    rc = wb_engine_run(r->eng);
+    rc = engine_run(r->eng);
     if (!r->opts.cache_only) {
         /* Stages not made are free for the next run at once. After a fatal
          * error (a full disk) these fail the same way: said once already. */
@@ -351,7 +351,7 @@ void wb_run_interrupt(struct wb_run *pub)
     struct run *r = (struct run *)pub;
     r->interrupted = 1;
     if (r->eng)
-        wb_engine_request_stop(r->eng);
+        engine_request_stop(r->eng);
 }
 
 void wb_run_opts_init(struct wb_run_opts *o)

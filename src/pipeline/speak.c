@@ -21,7 +21,7 @@ struct oneshot {
     struct wb_error *err;
 };
 
-static int shot_data(void *ud, const char *p, size_t n, struct wb_api_error *aerr)
+static int shot_data(void *ud, const char *p, size_t n, struct core_api_error *aerr)
 {
     struct oneshot *s = ud;
     return s->ops->speech_feed(s->speech, p, n, aerr);
@@ -33,8 +33,8 @@ static void shot_retry(void *ud)
     s->ops->speech_reset(s->speech);
 }
 
-static int shot_classify(void *ud, long status, const struct wb_http_header *h, size_t nh,
-                         const char *body, size_t len, struct wb_api_error *out)
+static int shot_classify(void *ud, long status, const struct core_http_header *h, size_t nh,
+                         const char *body, size_t len, struct core_api_error *out)
 {
     struct oneshot *s = ud;
     if (!prov_ok_status(status))
@@ -42,7 +42,7 @@ static int shot_classify(void *ud, long status, const struct wb_http_header *h, 
     return s->ops->speech_end(s->speech, body, len, &s->pcm, &s->rate, &s->channels, NULL, out);
 }
 
-static void shot_done(void *ud, const struct wb_response *r)
+static void shot_done(void *ud, const struct engine_response *r)
 {
     struct oneshot *s = ud;
     s->status = r->status;
@@ -81,15 +81,15 @@ static int shot_opts(const struct wb_config *cfg, const struct prov_ops *ops, vo
 }
 
 /* Send req (taken) and collect its PCM into s. */
-static int shot_send(const struct wb_config *cfg, struct wb_http_request *req,
+static int shot_send(const struct wb_config *cfg, struct core_http_request *req,
                      struct oneshot *s, struct wb_error *err)
 {
-    struct wb_engine *eng = NULL;
-    struct wb_request_cbs cbs = { 0 };
+    struct engine *eng = NULL;
+    struct engine_request_cbs cbs = { 0 };
     int rc;
     if (s->ops->speech_new) {
         if (!s->speech && !(s->speech = s->ops->speech_new())) {
-            wb_http_request_release(req);
+            core_http_request_release(req);
             return wb_error_set(err, WB_ENOMEM, "out of memory");
         }
         cbs.on_data = shot_data;
@@ -98,18 +98,18 @@ static int shot_send(const struct wb_config *cfg, struct wb_http_request *req,
     cbs.classify = shot_classify;
     cbs.on_done = shot_done;
     s->err = err;
-    if ((rc = wb_engine_new(cfg, &eng, err))) {
-        wb_http_request_release(req);
+    if ((rc = engine_new(cfg, &eng, err))) {
+        core_http_request_release(req);
         return rc;
     }
-    rc = wb_engine_submit(eng, req, 0, &cbs, s, NULL);
+    rc = engine_submit(eng, req, 0, &cbs, s, NULL);
     if (!rc)
-        rc = wb_engine_run(eng);
+        rc = engine_run(eng);
     if (!rc)
         rc = s->status;
     else if (!err->code)
         wb_error_set(err, rc, "%s", wb_strerror(rc));
-    wb_engine_free(eng);
+    engine_free(eng);
     return rc;
 }
 
@@ -118,17 +118,17 @@ static int shot_say(const struct wb_config *cfg, const struct prov_ops *ops, con
                     struct oneshot *s, struct wb_error *err)
 {
     void *opts = calloc(1, ops->opts_size);
-    struct wb_http_request req;
+    struct core_http_request req;
     int rc;
     s->ops = ops;
-    wb_http_request_init(&req);
+    core_http_request_init(&req);
     if (!opts)
         return wb_error_set(err, WB_ENOMEM, "out of memory");
     if ((rc = shot_opts(cfg, ops, opts, err)) == 0 &&
         (rc = ops->speech_request(opts, text, NULL, &req, err)) == 0)
         rc = shot_send(cfg, &req, s, err);
     free(opts);
-    wb_http_request_release(&req);
+    core_http_request_release(&req);
     return rc;
 }
 
@@ -207,9 +207,9 @@ int wb_speak_dialogue(const struct wb_config *cfg, const char *script, size_t le
     struct oneshot s;
     int rc;
     shot_init(&s);
-    if ((rc = wb_dialogue_parse(script, len, &lines, &n, err)))
+    if ((rc = prov_dialogue_parse(script, len, &lines, &n, err)))
         goto out;
-    n_speakers = wb_dialogue_speakers(lines, n, speakers, 3);
+    n_speakers = prov_dialogue_speakers(lines, n, speakers, 3);
     if (n_speakers != 2) {
         rc = wb_error_set(err, WB_EINVAL,
                           "a dialogue needs exactly two speakers (\"Name: line\" lines); this "
@@ -221,14 +221,14 @@ int wb_speak_dialogue(const struct wb_config *cfg, const char *script, size_t le
     }
     if (prov_find(prov) == &prov_gemini_ops) {
         /* Two voices in one request: Gemini's own (multiSpeakerVoiceConfig). */
-        struct wb_gemini_opts o;
-        struct wb_http_request req;
-        wb_http_request_init(&req);
+        struct gemini_opts o;
+        struct core_http_request req;
+        core_http_request_init(&req);
         s.ops = &prov_gemini_ops;
         if ((rc = shot_opts(cfg, s.ops, &o, err)) == 0 &&
-            (rc = wb_gemini_dialogue_request(&o, lines, n, NULL, NULL, &req, err)) == 0)
+            (rc = gemini_dialogue_request(&o, lines, n, NULL, NULL, &req, err)) == 0)
             rc = shot_send(cfg, &req, &s, err);
-        wb_http_request_release(&req);
+        core_http_request_release(&req);
     } else if (prov_find(prov) == &prov_offline_ops) {
         /* espeak-ng has one voice per language here: the lines one after another. */
         for (size_t i = 0; i < n && !rc; i++)
@@ -240,7 +240,7 @@ int wb_speak_dialogue(const struct wb_config *cfg, const char *script, size_t le
     if (!rc)
         rc = encode(cfg, s.pcm.data, s.pcm.len, s.rate, s.channels, format, out, err);
 out:
-    wb_dialogue_lines_free(lines, n);
+    prov_dialogue_lines_free(lines, n);
     shot_release(&s);
     return rc;
 }
@@ -261,7 +261,7 @@ static void dialogue_key(const struct wb_config *cfg, const char *prov, const ch
                    wb_config_get(cfg, "voice"), wb_config_get(cfg, "voice2"),
                    wb_config_get(cfg, "lang"), format, wb_config_bool(cfg, "audio_trim"));
     wb_buf_append(&k, script, len);
-    wb_sha256_hex(k.data, k.len, hex);
+    core_sha256_hex(k.data, k.len, hex);
     wb_buf_release(&k);
     snprintf(name, cap, "dialogue-%.32s.%s", hex,
              wb_audio_format_ext((enum wb_audio_format)wb_audio_format_from_name(format)));
@@ -282,7 +282,7 @@ int wb_dialogue_file(const struct wb_config *cfg, const char *media_dir, const c
     wb_buf_init(&path, 0);
     wb_buf_init(&target, 0);
     wb_buf_init(&clip, 0);
-    wb_path_join(&path, media_dir, name);
+    core_path_join(&path, media_dir, name);
     if (wb_media_file_valid(path.data))
         goto found;
     if (cache_only) {
@@ -293,7 +293,7 @@ int wb_dialogue_file(const struct wb_config *cfg, const char *media_dir, const c
         for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
             wb_buf_reset(&path);
             dialogue_key(cfg, others[i], script, len, format, alt, sizeof alt);
-            wb_path_join(&path, media_dir, alt);
+            core_path_join(&path, media_dir, alt);
             if (wb_media_file_valid(path.data)) {
                 memcpy(name, alt, sizeof alt);
                 goto found;
@@ -306,7 +306,7 @@ int wb_dialogue_file(const struct wb_config *cfg, const char *media_dir, const c
         goto out;
     if ((rc = wb_media_write(media_dir, clip.data, clip.len, &stored, err)))
         goto out;
-    wb_path_join(&target, media_dir, stored);
+    core_path_join(&target, media_dir, stored);
     unlink(path.data); /* an invalid leftover under the request name */
     if (link(target.data, path.data) < 0 && errno != EEXIST) {
         rc = wb_error_set(err, WB_EIO, "%s: %s", path.data, strerror(errno));

@@ -15,8 +15,8 @@
 
 /* ---- the answers, one reader per stage ---- */
 
-static int details_classify(void *ud, long status, const struct wb_http_header *h, size_t nh,
-                            const char *body, size_t len, struct wb_api_error *out)
+static int details_classify(void *ud, long status, const struct core_http_header *h, size_t nh,
+                            const char *body, size_t len, struct core_api_error *out)
 {
     struct stage_task *t = ud;
     if (!prov_ok_status(status))
@@ -26,8 +26,8 @@ static int details_classify(void *ud, long status, const struct wb_http_header *
     return t->ops->details_parse(body, len, &t->details, &t->usage, out);
 }
 
-static int image_classify(void *ud, long status, const struct wb_http_header *h, size_t nh,
-                          const char *body, size_t len, struct wb_api_error *out)
+static int image_classify(void *ud, long status, const struct core_http_header *h, size_t nh,
+                          const char *body, size_t len, struct core_api_error *out)
 {
     struct stage_task *t = ud;
     if (!prov_ok_status(status))
@@ -37,7 +37,7 @@ static int image_classify(void *ud, long status, const struct wb_http_header *h,
     return t->ops->image_parse(body, len, &t->media, &t->usage, out);
 }
 
-static int speech_data(void *ud, const char *p, size_t n, struct wb_api_error *aerr)
+static int speech_data(void *ud, const char *p, size_t n, struct core_api_error *aerr)
 {
     struct stage_task *t = ud;
     return t->ops->speech_feed(t->speech, p, n, aerr);
@@ -49,8 +49,8 @@ static void speech_retry(void *ud)
     t->ops->speech_reset(t->speech);
 }
 
-static int speech_classify(void *ud, long status, const struct wb_http_header *h, size_t nh,
-                           const char *body, size_t len, struct wb_api_error *out)
+static int speech_classify(void *ud, long status, const struct core_http_header *h, size_t nh,
+                           const char *body, size_t len, struct core_api_error *out)
 {
     struct stage_task *t = ud;
     if (!prov_ok_status(status))
@@ -61,18 +61,18 @@ static int speech_classify(void *ud, long status, const struct wb_http_header *h
 
 /* ---- the requests ---- */
 
-static int details_request(struct stage_task *t, const void *o, struct wb_http_request *req,
-                           struct wb_request_cbs *cbs, struct wb_error *err)
+static int details_request(struct stage_task *t, const void *o, struct core_http_request *req,
+                           struct engine_request_cbs *cbs, struct wb_error *err)
 {
     cbs->classify = details_classify;
     cbs->on_done = stage_details_done;
     return t->ops->details_request(o, &t->job->e, req, err);
 }
 
-static int image_request(struct stage_task *t, const void *o, struct wb_http_request *req,
-                         struct wb_request_cbs *cbs, struct wb_error *err)
+static int image_request(struct stage_task *t, const void *o, struct core_http_request *req,
+                         struct engine_request_cbs *cbs, struct wb_error *err)
 {
-    char *text = wb_prompt_image(t->job->e.image_description);
+    char *text = prompt_image(t->job->e.image_description);
     int rc;
     cbs->classify = image_classify;
     cbs->classify_in_pool = 1; /* decodes the whole payload */
@@ -86,11 +86,11 @@ static int image_request(struct stage_task *t, const void *o, struct wb_http_req
     return rc;
 }
 
-static int speech_request(struct stage_task *t, const void *o, struct wb_http_request *req,
-                          struct wb_request_cbs *cbs, struct wb_error *err)
+static int speech_request(struct stage_task *t, const void *o, struct core_http_request *req,
+                          struct engine_request_cbs *cbs, struct wb_error *err)
 {
     struct run *r = t->job->run;
-    char *text = wb_prompt_speech_text(&t->job->e, r->speech_mode);
+    char *text = prompt_speech_text(&t->job->e, r->speech_mode);
     int rc;
     if (t->ops->speech_new) {
         if (!t->speech && !(t->speech = t->ops->speech_new())) {
@@ -110,20 +110,20 @@ static int speech_request(struct stage_task *t, const void *o, struct wb_http_re
     return rc;
 }
 
-typedef int (*request_fn)(struct stage_task *t, const void *o, struct wb_http_request *req,
-                          struct wb_request_cbs *cbs, struct wb_error *err);
+typedef int (*request_fn)(struct stage_task *t, const void *o, struct core_http_request *req,
+                          struct engine_request_cbs *cbs, struct wb_error *err);
 static const request_fn requests[WB_STAGE_COUNT] = { details_request, image_request,
                                                      speech_request };
 
 int stage_request_start(struct stage_task *t)
 {
     struct run *r = t->job->run;
-    struct wb_http_request req;
-    struct wb_request_cbs cbs = { 0 };
+    struct core_http_request req;
+    struct engine_request_cbs cbs = { 0 };
     struct wb_error err = { 0 };
     int rc;
 
-    wb_http_request_init(&req);
+    core_http_request_init(&req);
     rc = requests[t->stage](t, r->popts[t->ops->id], &req, &cbs, &err);
     return stage_submit(t, &req, &cbs, rc, &err);
 }

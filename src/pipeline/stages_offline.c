@@ -41,8 +41,8 @@ static void details_work(void *ud)
     const struct wb_entry *e = &t->job->e;
     struct wb_error err = { 0 };
     int rc;
-    if (wb_str_set(&t->details.word, e->word) || wb_str_set(&t->details.translation, e->translation) ||
-        wb_str_set(&t->details.language, e->language) || wb_str_set(&t->details.context, e->context)) {
+    if (core_str_set(&t->details.word, e->word) || core_str_set(&t->details.translation, e->translation) ||
+        core_str_set(&t->details.language, e->language) || core_str_set(&t->details.context, e->context)) {
         task_fail(t, WB_ENOMEM, "out of memory");
         return;
     }
@@ -63,7 +63,7 @@ static void audio_work(void *ud)
     int16_t *pcm = NULL;
     size_t n = 0;
     int rate = 0, rc;
-    char *text = wb_prompt_speech_text(&t->job->e, r->speech_mode);
+    char *text = prompt_speech_text(&t->job->e, r->speech_mode);
     wb_buf_init(&out, 0);
     if (!text) {
         task_fail(t, WB_ENOMEM, "out of memory");
@@ -109,7 +109,7 @@ int offline_start(struct stage_task *t)
         task_fail(t, WB_EUNSUPPORTED, "the offline provider makes no pictures");
         return WB_EUNSUPPORTED;
     }
-    rc = wb_engine_queue_work(r->eng, work, after_work, t);
+    rc = engine_queue_work(r->eng, work, after_work, t);
     if (rc)
         task_fail(t, rc, "cannot queue work: %s", wb_strerror(rc));
     return rc;

@@ -196,8 +196,8 @@ void pipe_stage_start(struct run *r, struct job *j, enum wb_stage s)
         t->counts_media = 1;
         r->media_active++;
     }
-    t->model = wb_strdup0(pipe_stage_model(r, s));
-    t->voice = wb_strdup0(pipe_stage_voice(r, s));
+    t->model = core_strdup0(pipe_stage_model(r, s));
+    t->voice = core_strdup0(pipe_stage_voice(r, s));
     rc = r->prov[s]->local ? offline_start(t) : stage_request_start(t);
     if (rc) {
         if (!t->status)
@@ -212,9 +212,9 @@ void pipe_stage_start(struct run *r, struct job *j, enum wb_stage s)
  * when any of it could not be copied. */
 static int take_details(struct run *r, struct job *j, const struct stage_task *t)
 {
-    int rc = wb_str_set(&j->e.reading, t->details.reading) ||
-             wb_str_set(&j->e.description, t->details.description) ||
-             wb_str_set(&j->e.image_description, t->details.image_description);
+    int rc = core_str_set(&j->e.reading, t->details.reading) ||
+             core_str_set(&j->e.description, t->details.description) ||
+             core_str_set(&j->e.image_description, t->details.image_description);
     wb_entry_clear_examples(&j->e);
     for (size_t i = 0; !rc && i < t->details.n_examples; i++)
         rc = wb_entry_add_example(&j->e, t->details.examples[i].text,

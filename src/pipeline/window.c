@@ -20,7 +20,7 @@ static void take_done_elsewhere(struct run *r, struct job *j, unsigned done)
     wb_entry_init(&stored);
     if (wb_store_get(r->store, j->e.word, j->e.translation, j->e.language, &stored, &err) == 0) {
         if ((!stored.context || !*stored.context) && j->e.context)
-            wb_str_set(&stored.context, j->e.context);
+            core_str_set(&stored.context, j->e.context);
         wb_entry_release(&j->e);
         j->e = stored;
     } else {
@@ -91,7 +91,7 @@ static void lease_poll(void *ud, int status);
 static void arm_poll(struct run *r)
 {
     if (r->n_parked && !r->poll_timer && !r->fatal && !r->stopping &&
-        wb_engine_timer(r->eng, r->lease_poll_ms, lease_poll, r) == 0)
+        engine_timer(r->eng, r->lease_poll_ms, lease_poll, r) == 0)
         r->poll_timer = 1;
 }
 
@@ -108,7 +108,7 @@ void pipe_pump(struct run *r)
     limit = r->batch_barrier ? r->batch_barrier : r->jobs_max;
     /* Entries the poll found free (their claims are taken) go first. */
     while (r->active < limit && r->ready_head < r->ready_len && !r->fatal && !r->stopping) {
-        if (wb_engine_stopping(r->eng)) {
+        if (engine_stopping(r->eng)) {
             r->stopping = 1;
             break;
         }
@@ -122,7 +122,7 @@ void pipe_pump(struct run *r)
         batch = 1;
     while (r->active + r->starting < limit && r->next < r->n_jobs && !r->fatal && !r->stopping) {
         struct job *j = &r->jobs[r->next++];
-        if (wb_engine_stopping(r->eng)) {
+        if (engine_stopping(r->eng)) {
             r->stopping = 1;
             r->next--;
             break;
@@ -187,6 +187,6 @@ void pipe_lease_beat(void *ud, int status)
     if (wb_store_lease_heartbeat(r->store, &r->me, &err) != 0)
         wb_log(WB_LOG_WARN, "%s", wb_error_text(&err));
     if ((r->active > 0 || r->next < r->n_jobs || r->n_parked || r->ready_head < r->ready_len) &&
-        wb_engine_timer_weak(r->eng, r->lease_ttl_ms / 3, pipe_lease_beat, r) == 0)
+        engine_timer_weak(r->eng, r->lease_ttl_ms / 3, pipe_lease_beat, r) == 0)
         r->beat_timer = 1;
 }

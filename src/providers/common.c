@@ -33,7 +33,7 @@ int prov_printable(const char *v)
     return 1;
 }
 
-int prov_fail(struct wb_api_error *aerr, int code, int retryable, const char *fmt, ...)
+int prov_fail(struct core_api_error *aerr, int code, int retryable, const char *fmt, ...)
 {
     va_list ap;
     aerr->code = code;
@@ -46,7 +46,7 @@ int prov_fail(struct wb_api_error *aerr, int code, int retryable, const char *fm
 }
 
 int prov_load_json(const char *body, size_t len, size_t cap, json_t **root,
-                   struct wb_api_error *aerr)
+                   struct core_api_error *aerr)
 {
     json_error_t jerr;
     *root = NULL;
@@ -67,11 +67,11 @@ int prov_load_json(const char *body, size_t len, size_t cap, json_t **root,
     return 0;
 }
 
-int prov_set_body(struct wb_http_request *out, json_t *root, struct wb_error *err)
+int prov_set_body(struct core_http_request *out, json_t *root, struct wb_error *err)
 {
     char *s = root ? json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     if (!s) {
-        wb_http_request_release(out);
+        core_http_request_release(out);
         return wb_error_set(err, WB_ENOMEM, "cannot serialise the request body");
     }
     out->body = s;
@@ -162,7 +162,7 @@ static void prov_swap_str(char **a, char **b)
     *b = t;
 }
 
-int prov_card_apply(const char *text, size_t len, struct wb_entry *e, struct wb_api_error *aerr)
+int prov_card_apply(const char *text, size_t len, struct wb_entry *e, struct core_api_error *aerr)
 {
     json_t *card = load_card(text, len);
     const json_t *ex, *x;
@@ -186,11 +186,11 @@ int prov_card_apply(const char *text, size_t len, struct wb_entry *e, struct wb_
     }
     /* Copy everything first, then commit: only then is e changed, so a failed
      * parse (running out of memory too) leaves it as it was. */
-    if (wb_str_set(&got.description, field(card, "description")) ||
-        wb_str_set(&got.image_description, nonblank_field(card, "image_description")) ||
-        wb_str_set(&got.reading, nonblank_field(card, "reading")) ||
+    if (core_str_set(&got.description, field(card, "description")) ||
+        core_str_set(&got.image_description, nonblank_field(card, "image_description")) ||
+        core_str_set(&got.reading, nonblank_field(card, "reading")) ||
         ((!e->language || !*e->language) && nonblank_field(card, "language_code") &&
-         wb_str_set(&got.language, field(card, "language_code")))) {
+         core_str_set(&got.language, field(card, "language_code")))) {
         rc = prov_fail(aerr, WB_ENOMEM, 0, "out of memory");
         goto out;
     }
@@ -302,7 +302,7 @@ json_t *prov_card_schema(const struct prov_schema_dialect *d)
 }
 
 /* A readable excerpt of a body that is not a JSON error. */
-void prov_body_excerpt(long status, const char *body, size_t len, struct wb_api_error *out)
+void prov_body_excerpt(long status, const char *body, size_t len, struct core_api_error *out)
 {
     char text[201];
     size_t n = 0;

@@ -60,23 +60,23 @@ static inline int prov_http_url(const char *url)
 int prov_printable(const char *v);
 
 /* Fill aerr (code, retryable, a redacted message) and return code. */
-int prov_fail(struct wb_api_error *aerr, int code, int retryable, const char *fmt, ...)
+int prov_fail(struct core_api_error *aerr, int code, int retryable, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* out->message for a refusal whose body is not a JSON error: "HTTP 502: "
  * and the body's first 200 bytes on one line (an HTML page: its <title>),
  * redacted. */
-void prov_body_excerpt(long status, const char *body, size_t len, struct wb_api_error *out);
+void prov_body_excerpt(long status, const char *body, size_t len, struct core_api_error *out);
 /* Parse body as one JSON object (no more than cap bytes): WB_ETOOBIG past the
  * cap, WB_EPARSE (retryable) for empty, broken or non-object bodies. */
 int prov_load_json(const char *body, size_t len, size_t cap, json_t **root,
-                   struct wb_api_error *aerr);
+                   struct core_api_error *aerr);
 /* Serialise root compactly, in key order, as out's body; out is released on failure. */
-int prov_set_body(struct wb_http_request *out, json_t *root, struct wb_error *err);
+int prov_set_body(struct core_http_request *out, json_t *root, struct wb_error *err);
 /* The card a model wrote (JSON text; a leading <think>…</think> block and a
  * Markdown code fence are tolerated): description, examples {text,
  * translation} (or plain strings), image_description, reading, language_code.
  * A card without a description or any example is WB_EPARSE (retryable). Only
  * a valid card changes e; word and translation are never touched. */
-int prov_card_apply(const char *text, size_t len, struct wb_entry *e, struct wb_api_error *aerr);
+int prov_card_apply(const char *text, size_t len, struct wb_entry *e, struct core_api_error *aerr);
 
 #endif

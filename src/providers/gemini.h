@@ -1,6 +1,6 @@
 /* The Gemini provider: pure request builders and response parsers for the
  * Gemini API (generativelanguage.googleapis.com), no I/O. The engine sends the
- * wb_http_request records built here with libcurl and hands the bytes it gets
+ * core_http_request records built here with libcurl and hands the bytes it gets
  * back to the parsers; the pipeline and the CLI (doctor) call both.
  *
  * What is sent matches the official JS SDK (@google/genai 2.32) byte for byte
@@ -13,7 +13,7 @@
  *
  * Every parser caps what it accepts (WB_GEMINI_MAX_TEXT for JSON text
  * responses, WB_GEMINI_MAX_MEDIA for decoded audio/images) and reports failures
- * in a struct wb_api_error: code, retryable flag, retry hint and the API's own
+ * in a struct core_api_error: code, retryable flag, retry hint and the API's own
  * message, so the engine can decide and the user can read why.
  */
 #ifndef WB_PROVIDERS_GEMINI_H
@@ -48,7 +48,7 @@
 /* Where and how to call. Every pointer is borrowed (from a wb_config, or string
  * literals); a NULL field takes the WB_GEMINI_DEFAULT_* value, except api_key,
  * which the request builders require (WB_ECONFIG without it). */
-struct wb_gemini_opts {
+struct gemini_opts {
     const char *base_url;    /* GEMINI_BASE_URL; a trailing '/' is ignored */
     const char *api_version; /* "v1beta" (default), "v1", "v1alpha" */
     const char *api_key;     /* sent only as x-goog-api-key */
@@ -69,13 +69,13 @@ struct wb_gemini_opts {
  * Pointers borrow from cfg (which must outlive o). Registers the key as a secret
  * so it is redacted from every log line and error. -WB_ECONFIG for an unknown
  * image_api. */
-int wb_gemini_opts_from_config(const struct wb_config *cfg, struct wb_gemini_opts *o,
+int gemini_opts_from_config(const struct wb_config *cfg, struct gemini_opts *o,
                                struct wb_error *err);
 /* Zero o and set the defaults (temperature -1). */
-void wb_gemini_opts_init(struct wb_gemini_opts *o);
+void gemini_opts_init(struct gemini_opts *o);
 
 /* Token counts of one call (usageMetadata; absent fields are 0). */
-struct wb_usage {
+struct prov_usage {
     int64_t prompt_tokens;  /* promptTokenCount */
     int64_t output_tokens;  /* candidatesTokenCount */
     int64_t thought_tokens; /* thoughtsTokenCount */
@@ -88,8 +88,8 @@ struct wb_usage {
  * (word, translation, context, language of e), responseMimeType
  * application/json and a responseSchema (upper-case types, propertyOrdering).
  * out must be initialised; on failure it is left released. */
-int wb_gemini_details_request(const struct wb_gemini_opts *o, const struct wb_entry *e,
-                              struct wb_http_request *out, struct wb_error *err);
+int gemini_details_request(const struct gemini_opts *o, const struct wb_entry *e,
+                              struct core_http_request *out, struct wb_error *err);
 /* Parse a 200 response body into e: description, examples {text, translation},
  * image_description, reading (NULL when empty), language (only when e had none).
  * e->word and e->translation are never changed (the input's are kept). Only
@@ -98,10 +98,10 @@ int wb_gemini_details_request(const struct wb_gemini_opts *o, const struct wb_en
  *   MAX_TOKENS, no finishReason                          -> WB_EINCOMPLETE, retryable
  *   other finish reasons                                  -> WB_EINCOMPLETE, not retryable
  *   JSON text that does not parse or lacks fields          -> WB_EPARSE, retryable
- *   an "error" object in the body                          -> as wb_gemini_parse_error
+ *   an "error" object in the body                          -> as gemini_parse_error
  * Returns 0 or the code put in aerr. u may be NULL; it is filled even on failure. */
-int wb_gemini_details_parse(const char *body, size_t len, struct wb_entry *e, struct wb_usage *u,
-                            struct wb_api_error *aerr);
+int gemini_details_parse(const char *body, size_t len, struct wb_entry *e, struct prov_usage *u,
+                            struct core_api_error *aerr);
 
 /* ---- speech (TTS model) ---- */
 
@@ -109,37 +109,37 @@ int wb_gemini_details_parse(const char *body, size_t len, struct wb_entry *e, st
  * with responseModalities ["AUDIO"] and speechConfig.voiceConfig.
  * prebuiltVoiceConfig.voiceName = voice (NULL: o->voice). No sampling
  * parameters. The body is identical to the SDK's generateContentStream call. */
-int wb_gemini_speech_request(const struct wb_gemini_opts *o, const char *text, const char *voice,
-                             struct wb_http_request *out, struct wb_error *err);
+int gemini_speech_request(const struct gemini_opts *o, const char *text, const char *voice,
+                             struct core_http_request *out, struct wb_error *err);
 /* The same as one unary generateContent call (stream=0); parse the whole body
- * with wb_gemini_audio_parse_response(). */
-int wb_gemini_speech_request_unary(const struct wb_gemini_opts *o, const char *text,
-                                   const char *voice, struct wb_http_request *out,
+ * with gemini_audio_parse_response(). */
+int gemini_speech_request_unary(const struct gemini_opts *o, const char *text,
+                                   const char *voice, struct core_http_request *out,
                                    struct wb_error *err);
 /* A two-speaker dialogue, streamed: multiSpeakerVoiceConfig with exactly two
  * speakers, named as in the lines, voice_a for the first speaker to appear and
  * voice_b for the second (NULL: o->voice / o->voice2). Any other number of
  * speakers is refused with WB_EINVAL and a message naming them, before any
  * request exists. */
-int wb_gemini_dialogue_request(const struct wb_gemini_opts *o, const struct wb_dialogue_line *lines,
+int gemini_dialogue_request(const struct gemini_opts *o, const struct wb_dialogue_line *lines,
                                size_t n, const char *voice_a, const char *voice_b,
-                               struct wb_http_request *out, struct wb_error *err);
+                               struct core_http_request *out, struct wb_error *err);
 
 /* The same dialogue as one unary generateContent call (stream=0). Reported
  * [3P, 2026]: streamed TTS is cut off with finishReason OTHER once the audio
  * passes about 60 s, while the unary call returns all of it, so long dialogues
- * are safer this way; parse with wb_gemini_audio_parse_response(). */
-int wb_gemini_dialogue_request_unary(const struct wb_gemini_opts *o,
+ * are safer this way; parse with gemini_audio_parse_response(). */
+int gemini_dialogue_request_unary(const struct gemini_opts *o,
                                      const struct wb_dialogue_line *lines, size_t n,
                                      const char *voice_a, const char *voice_b,
-                                     struct wb_http_request *out, struct wb_error *err);
+                                     struct core_http_request *out, struct wb_error *err);
 
 /* An incremental consumer of a TTS response: raw SSE bytes in (any split),
  * PCM out. Each event's inlineData is base64-decoded and appended (capped at
  * WB_GEMINI_MAX_MEDIA); "audio/L16;codec=pcm;rate=N" (and audio/pcm) is raw s16le,
  * "audio/wav" is RIFF whose header is parsed and stripped. */
-struct wb_gemini_audio {
-    struct wb_sse sse;
+struct gemini_audio {
+    struct sse sse;
     struct wb_buf pcm;
     struct wb_buf scratch;  /* one decoded WAV piece */
     int rate;               /* Hz; 24000 until a mimeType says otherwise */
@@ -148,35 +148,35 @@ struct wb_gemini_audio {
     char finish_reason[64]; /* "" until a candidate carries one */
     int blocked;            /* promptFeedback.blockReason seen */
     size_t n_events;
-    struct wb_usage usage;          /* the last usageMetadata (a running total) */
-    struct wb_api_error *aerr;      /* during a feed: where an event's failure goes */
+    struct prov_usage usage;          /* the last usageMetadata (a running total) */
+    struct core_api_error *aerr;      /* during a feed: where an event's failure goes */
     int failed;                     /* sticky: a failure was reported ... */
-    struct wb_api_error last_error; /* ... and this is it */
+    struct core_api_error last_error; /* ... and this is it */
 };
 
-void wb_gemini_audio_init(struct wb_gemini_audio *a);
-void wb_gemini_audio_release(struct wb_gemini_audio *a);
+void gemini_audio_init(struct gemini_audio *a);
+void gemini_audio_release(struct gemini_audio *a);
 /* Feed raw bytes of the SSE body. Returns 0, or a code with aerr filled: an
- * "error" event (retryable by its code, as wb_gemini_parse_error), a block or a
+ * "error" event (retryable by its code, as gemini_parse_error), a block or a
  * non-STOP finishReason (as for details, except that OTHER is retryable here:
  * TTS models return it intermittently), a bad event (WB_EPARSE, retryable), or
  * WB_ETOOBIG past the caps (not retryable). Sticky: later feeds return the same. */
-int wb_gemini_audio_feed(struct wb_gemini_audio *a, const char *data, size_t len,
-                         struct wb_api_error *aerr);
+int gemini_audio_feed(struct gemini_audio *a, const char *data, size_t len,
+                         struct core_api_error *aerr);
 /* The stream ended. No finishReason -> WB_EINCOMPLETE, retryable; STOP without
  * any audio -> WB_EINCOMPLETE, retryable. 0 when PCM is ready. */
-int wb_gemini_audio_finish(struct wb_gemini_audio *a, struct wb_api_error *aerr);
+int gemini_audio_finish(struct gemini_audio *a, struct core_api_error *aerr);
 /* A unary generateContent TTS body (one JSON response): parse and finish. */
-int wb_gemini_audio_parse_response(struct wb_gemini_audio *a, const char *body, size_t len,
-                                   struct wb_api_error *aerr);
-const void *wb_gemini_audio_pcm(const struct wb_gemini_audio *a, size_t *len);
-int wb_gemini_audio_rate(const struct wb_gemini_audio *a);
-int wb_gemini_audio_channels(const struct wb_gemini_audio *a);
-const struct wb_usage *wb_gemini_audio_usage(const struct wb_gemini_audio *a);
+int gemini_audio_parse_response(struct gemini_audio *a, const char *body, size_t len,
+                                   struct core_api_error *aerr);
+const void *gemini_audio_pcm(const struct gemini_audio *a, size_t *len);
+int gemini_audio_rate(const struct gemini_audio *a);
+int gemini_audio_channels(const struct gemini_audio *a);
+const struct prov_usage *gemini_audio_usage(const struct gemini_audio *a);
 
 /* Parse a WAV (RIFF/WAVE, 16-bit PCM) file: append its samples to pcm and
  * report rate and channels. -WB_EMEDIA for anything else. Exposed for tests. */
-int wb_gemini_wav_to_pcm(const void *wav, size_t len, struct wb_buf *pcm, int *rate, int *channels);
+int gemini_wav_to_pcm(const void *wav, size_t len, struct wb_buf *pcm, int *rate, int *channels);
 
 /* ---- images ---- */
 
@@ -185,9 +185,9 @@ int wb_gemini_wav_to_pcm(const void *wav, size_t len, struct wb_buf *pcm, int *r
  * image_api "imagen": POST .../models/{image_model}:predict with
  * {"instances":[{"prompt"}],"parameters":{"sampleCount":1}} (plus aspectRatio
  * when not 1:1) for endpoints that still serve Imagen. prompt is the final text
- * (see wb_prompt_image). */
-int wb_gemini_image_request(const struct wb_gemini_opts *o, const char *prompt,
-                            struct wb_http_request *out, struct wb_error *err);
+ * (see prompt_image). */
+int gemini_image_request(const struct gemini_opts *o, const char *prompt,
+                            struct core_http_request *out, struct wb_error *err);
 /* Parse either response shape (detected from the body): the first non-thought
  * inlineData image (or the first Imagen prediction) is decoded into image_bytes
  * (its limit is raised to no more than WB_GEMINI_MAX_MEDIA), its mimeType copied
@@ -195,8 +195,8 @@ int wb_gemini_image_request(const struct wb_gemini_opts *o, const char *prompt,
  * IMAGE_OTHER, NO_IMAGE, SAFETY ..., a prompt block, an Imagen
  * raiFilteredReason, or a text-only answer -> WB_EBLOCKED, not retryable, with
  * the reason; no finishReason -> WB_EINCOMPLETE retryable. */
-int wb_gemini_image_parse(const char *body, size_t len, struct wb_buf *image_bytes, char *mime,
-                          size_t mime_len, struct wb_usage *u, struct wb_api_error *aerr);
+int gemini_image_parse(const char *body, size_t len, struct wb_buf *image_bytes, char *mime,
+                          size_t mime_len, struct prov_usage *u, struct core_api_error *aerr);
 
 /* ---- errors ---- */
 
@@ -211,25 +211,25 @@ int wb_gemini_image_parse(const char *body, size_t len, struct wb_buf *image_byt
  * message is the API's own message (or a short excerpt of a non-JSON body).
  * http_status 0 with a JSON error (a mid-stream event) uses error.code.
  * Returns out->code. */
-int wb_gemini_parse_error(long http_status, const struct wb_http_header *h, size_t nh,
-                          const char *body, size_t len, struct wb_api_error *out);
+int gemini_parse_error(long http_status, const struct core_http_header *h, size_t nh,
+                          const char *body, size_t len, struct core_api_error *out);
 
 /* ---- models (doctor) ---- */
 
 /* GET {base}/{ver}/models?pageSize=N[&pageToken=T]; page_size <= 0 means 1000. */
-int wb_gemini_models_request(const struct wb_gemini_opts *o, int page_size, const char *page_token,
-                             struct wb_http_request *out, struct wb_error *err);
+int gemini_models_request(const struct gemini_opts *o, int page_size, const char *page_token,
+                             struct core_http_request *out, struct wb_error *err);
 /* The model ids of one page ("models/" stripped) and the next page token (NULL
- * on the last page). *ids is a heap array of heap strings: wb_gemini_ids_free. */
-int wb_gemini_models_parse(const char *body, size_t len, char ***ids, size_t *n,
-                           char **next_page_token, struct wb_api_error *aerr);
-void wb_gemini_ids_free(char **ids, size_t n);
+ * on the last page). *ids is a heap array of heap strings: gemini_ids_free. */
+int gemini_models_parse(const char *body, size_t len, char ***ids, size_t *n,
+                           char **next_page_token, struct core_api_error *aerr);
+void gemini_ids_free(char **ids, size_t n);
 /* True when id is in the list. */
-int wb_gemini_models_has(char *const *ids, size_t n, const char *id);
+int gemini_models_has(char *const *ids, size_t n, const char *id);
 /* Up to max close alternatives to a missing model id, best first (borrowed
  * pointers into ids): same family (the id's name tokens without versions,
  * "preview", "exp", dates) first, then small edit distance. Returns how many. */
-size_t wb_gemini_models_suggest(const char *missing, char *const *ids, size_t n, const char **out,
+size_t gemini_models_suggest(const char *missing, char *const *ids, size_t n, const char **out,
                                 size_t max);
 
 #endif

@@ -24,7 +24,7 @@ static int resource_ok(const char *name, const char *prefix)
     return 1;
 }
 
-static json_t *item_request(const struct wb_gemini_batch_item *it, struct wb_error *err)
+static json_t *item_request(const struct gemini_batch_item *it, struct wb_error *err)
 {
     json_error_t jerr;
     json_t *req = json_loadb(it->body, it->body_len, JSON_DECODE_ANY, &jerr);
@@ -36,7 +36,7 @@ static json_t *item_request(const struct wb_gemini_batch_item *it, struct wb_err
     return req;
 }
 
-static json_t *inline_requests(const struct wb_gemini_batch_item *items, size_t n,
+static json_t *inline_requests(const struct gemini_batch_item *items, size_t n,
                                struct wb_error *err)
 {
     json_t *arr = json_array();
@@ -60,10 +60,10 @@ static json_t *inline_requests(const struct wb_gemini_batch_item *items, size_t 
     return arr;
 }
 
-int wb_gemini_batch_create_request(const struct wb_gemini_opts *o, const char *model,
+int gemini_batch_create_request(const struct gemini_opts *o, const char *model,
                                    const char *display_name,
-                                   const struct wb_gemini_batch_item *items, size_t n,
-                                   const char *file_name, struct wb_http_request *out,
+                                   const struct gemini_batch_item *items, size_t n,
+                                   const char *file_name, struct core_http_request *out,
                                    struct wb_error *err)
 {
     json_t *root, *input;
@@ -78,7 +78,7 @@ int wb_gemini_batch_create_request(const struct wb_gemini_opts *o, const char *m
     } else {
         json_t *arr = inline_requests(items, n, err);
         if (!arr) {
-            wb_http_request_release(out);
+            core_http_request_release(out);
             return err->code ? err->code : WB_ENOMEM;
         }
         input = json_pack("{s:{s:o}}", "requests", "requests", arr);
@@ -87,7 +87,7 @@ int wb_gemini_batch_create_request(const struct wb_gemini_opts *o, const char *m
                              display_name ? display_name : "wordbank")
                  : NULL;
     if (!root) {
-        wb_http_request_release(out);
+        core_http_request_release(out);
         return wb_error_set(err, WB_ENOMEM, "out of memory");
     }
     rc = prov_set_body(out, root, err);
@@ -95,7 +95,7 @@ int wb_gemini_batch_create_request(const struct wb_gemini_opts *o, const char *m
     return rc;
 }
 
-size_t wb_gemini_batch_inline_size(const struct wb_gemini_batch_item *items, size_t n)
+size_t gemini_batch_inline_size(const struct gemini_batch_item *items, size_t n)
 {
     size_t total = 96;
     for (size_t i = 0; i < n; i++)
@@ -103,7 +103,7 @@ size_t wb_gemini_batch_inline_size(const struct wb_gemini_batch_item *items, siz
     return total;
 }
 
-int wb_gemini_batch_jsonl(const struct wb_gemini_batch_item *items, size_t n, struct wb_buf *out,
+int gemini_batch_jsonl(const struct gemini_batch_item *items, size_t n, struct wb_buf *out,
                           struct wb_error *err)
 {
     for (size_t i = 0; i < n; i++) {
@@ -125,8 +125,8 @@ int wb_gemini_batch_jsonl(const struct wb_gemini_batch_item *items, size_t n, st
     return 0;
 }
 
-static int resource_request(const struct wb_gemini_opts *o, const char *method, const char *name,
-                            const char *prefix, const char *suffix, struct wb_http_request *out,
+static int resource_request(const struct gemini_opts *o, const char *method, const char *name,
+                            const char *prefix, const char *suffix, struct core_http_request *out,
                             struct wb_error *err)
 {
     char path[512];
@@ -137,14 +137,14 @@ static int resource_request(const struct wb_gemini_opts *o, const char *method, 
     return gemini_request_begin(o, method, NULL, path, WB_REQ_LIST, out, err);
 }
 
-int wb_gemini_batch_get_request(const struct wb_gemini_opts *o, const char *name,
-                                struct wb_http_request *out, struct wb_error *err)
+int gemini_batch_get_request(const struct gemini_opts *o, const char *name,
+                                struct core_http_request *out, struct wb_error *err)
 {
     return resource_request(o, "GET", name, "batches/", "", out, err);
 }
 
-int wb_gemini_batch_cancel_request(const struct wb_gemini_opts *o, const char *name,
-                                   struct wb_http_request *out, struct wb_error *err)
+int gemini_batch_cancel_request(const struct gemini_opts *o, const char *name,
+                                   struct core_http_request *out, struct wb_error *err)
 {
     int rc = resource_request(o, "POST", name, "batches/", ":cancel", out, err);
     /* The SDK posts an empty JSON object. */
@@ -156,14 +156,14 @@ int wb_gemini_batch_cancel_request(const struct wb_gemini_opts *o, const char *n
     return rc;
 }
 
-int wb_gemini_model_get_request(const struct wb_gemini_opts *o, const char *model,
-                                struct wb_http_request *out, struct wb_error *err)
+int gemini_model_get_request(const struct gemini_opts *o, const char *model,
+                                struct core_http_request *out, struct wb_error *err)
 {
     return gemini_request_begin(o, "GET", model, "", WB_REQ_LIST, out, err);
 }
 
-int wb_gemini_model_supports(const char *body, size_t len, const char *method,
-                             struct wb_api_error *aerr)
+int gemini_model_supports(const char *body, size_t len, const char *method,
+                             struct core_api_error *aerr)
 {
     json_t *root, *m, *v;
     size_t i;
@@ -182,19 +182,19 @@ int wb_gemini_model_supports(const char *body, size_t len, const char *method,
 
 /* ---- operations ---- */
 
-void wb_gemini_batch_init(struct wb_gemini_batch *b)
+void gemini_batch_init(struct gemini_batch *b)
 {
     memset(b, 0, sizeof *b);
 }
 
-static void result_release(struct wb_gemini_batch_result *r)
+static void result_release(struct gemini_batch_result *r)
 {
     free(r->key);
     free(r->response);
     free(r->error_message);
 }
 
-void wb_gemini_batch_release(struct wb_gemini_batch *b)
+void gemini_batch_release(struct gemini_batch *b)
 {
     free(b->name);
     free(b->responses_file);
@@ -202,10 +202,10 @@ void wb_gemini_batch_release(struct wb_gemini_batch *b)
     for (size_t i = 0; i < b->n_results; i++)
         result_release(&b->results[i]);
     free(b->results);
-    wb_gemini_batch_init(b);
+    gemini_batch_init(b);
 }
 
-int wb_gemini_batch_state_final(const char *s)
+int gemini_batch_state_final(const char *s)
 {
     return !strcmp(s, "succeeded") || !strcmp(s, "failed") || !strcmp(s, "cancelled") ||
            !strcmp(s, "expired");
@@ -230,11 +230,11 @@ static void norm_state(const char *in, char *out, size_t cap)
 }
 
 /* One {response | error, metadata: {key}} or {key, response | error}. */
-static int add_result(struct wb_gemini_batch *b, const json_t *item, struct wb_api_error *aerr)
+static int add_result(struct gemini_batch *b, const json_t *item, struct core_api_error *aerr)
 {
     const json_t *key = json_object_get(item, "key"), *resp = json_object_get(item, "response"),
                  *er = json_object_get(item, "error"), *md = json_object_get(item, "metadata");
-    struct wb_gemini_batch_result *r;
+    struct gemini_batch_result *r;
     if (!json_is_string(key) && json_is_object(md))
         key = json_object_get(md, "key");
     if (!json_is_string(key))
@@ -261,8 +261,8 @@ static int add_result(struct wb_gemini_batch *b, const json_t *item, struct wb_a
     return 0;
 }
 
-int wb_gemini_batch_parse(const char *body, size_t len, struct wb_gemini_batch *b,
-                          struct wb_api_error *aerr)
+int gemini_batch_parse(const char *body, size_t len, struct gemini_batch *b,
+                          struct core_api_error *aerr)
 {
     json_t *root, *md, *stats, *output, *inl, *v, *name;
     size_t i;
@@ -319,8 +319,8 @@ out:
     return rc;
 }
 
-int wb_gemini_batch_parse_jsonl(const char *body, size_t len, struct wb_gemini_batch *b,
-                                struct wb_api_error *aerr)
+int gemini_batch_parse_jsonl(const char *body, size_t len, struct gemini_batch *b,
+                                struct core_api_error *aerr)
 {
     size_t pos = 0, lineno = 0;
     while (pos < len) {
@@ -349,8 +349,8 @@ int wb_gemini_batch_parse_jsonl(const char *body, size_t len, struct wb_gemini_b
     return 0;
 }
 
-int wb_gemini_batch_list_request(const struct wb_gemini_opts *o, int page_size,
-                                 const char *page_token, struct wb_http_request *out,
+int gemini_batch_list_request(const struct gemini_opts *o, int page_size,
+                                 const char *page_token, struct core_http_request *out,
                                  struct wb_error *err)
 {
     struct wb_buf path;
@@ -378,7 +378,7 @@ int wb_gemini_batch_list_request(const struct wb_gemini_opts *o, int page_size,
     return rc;
 }
 
-void wb_gemini_batch_briefs_free(struct wb_gemini_batch_brief *v, size_t n)
+void gemini_batch_briefs_free(struct gemini_batch_brief *v, size_t n)
 {
     for (size_t i = 0; v && i < n; i++) {
         free(v[i].name);
@@ -387,8 +387,8 @@ void wb_gemini_batch_briefs_free(struct wb_gemini_batch_brief *v, size_t n)
     free(v);
 }
 
-int wb_gemini_batch_list_parse(const char *body, size_t len, struct wb_gemini_batch_brief **v,
-                               size_t *n, char **next, struct wb_api_error *aerr)
+int gemini_batch_list_parse(const char *body, size_t len, struct gemini_batch_brief **v,
+                               size_t *n, char **next, struct core_api_error *aerr)
 {
     json_t *root, *ops, *op, *tok;
     size_t i;
@@ -405,7 +405,7 @@ int wb_gemini_batch_list_parse(const char *body, size_t len, struct wb_gemini_ba
     {
         const json_t *md = json_object_get(op, "metadata"), *nm = json_object_get(op, "name"),
                      *dn = json_object_get(md, "displayName");
-        struct wb_gemini_batch_brief *b;
+        struct gemini_batch_brief *b;
         if (!json_is_string(nm) || !resource_ok(json_string_value(nm), "batches/"))
             continue;
         if (CORE_ARRAY_RESIZE(*v, *n + 1, 0) != 0) {
@@ -433,7 +433,7 @@ out:
 /* ---- Files API ---- */
 
 /* {base}/{area}/{ver}/{path}: the upload and download hosts' URLs. */
-static int area_url(const struct wb_gemini_opts *o, const char *area, struct wb_http_request *out)
+static int area_url(const struct gemini_opts *o, const char *area, struct core_http_request *out)
 {
     const char *base = prov_opt(o->base_url, WB_GEMINI_DEFAULT_BASE_URL);
     size_t blen = strlen(base), cap;
@@ -452,8 +452,8 @@ static int area_url(const struct wb_gemini_opts *o, const char *area, struct wb_
     return 0;
 }
 
-int wb_gemini_upload_start_request(const struct wb_gemini_opts *o, const char *display_name,
-                                   size_t size, const char *mime, struct wb_http_request *out,
+int gemini_upload_start_request(const struct gemini_opts *o, const char *display_name,
+                                   size_t size, const char *mime, struct core_http_request *out,
                                    struct wb_error *err)
 {
     char len[32];
@@ -463,16 +463,16 @@ int wb_gemini_upload_start_request(const struct wb_gemini_opts *o, const char *d
         return rc;
     snprintf(len, sizeof len, "%zu", size);
     if ((rc = area_url(o, "upload", out)) ||
-        (rc = wb_http_request_add_header(out, "X-Goog-Upload-Protocol", "resumable")) ||
-        (rc = wb_http_request_add_header(out, "X-Goog-Upload-Command", "start")) ||
-        (rc = wb_http_request_add_header(out, "X-Goog-Upload-Header-Content-Length", len)) ||
-        (rc = wb_http_request_add_header(out, "X-Goog-Upload-Header-Content-Type", mime))) {
-        wb_http_request_release(out);
+        (rc = core_http_request_add_header(out, "X-Goog-Upload-Protocol", "resumable")) ||
+        (rc = core_http_request_add_header(out, "X-Goog-Upload-Command", "start")) ||
+        (rc = core_http_request_add_header(out, "X-Goog-Upload-Header-Content-Length", len)) ||
+        (rc = core_http_request_add_header(out, "X-Goog-Upload-Header-Content-Type", mime))) {
+        core_http_request_release(out);
         return wb_error_set(err, rc, "cannot build the upload request");
     }
     root = json_pack("{s:{s:s}}", "file", "displayName", display_name ? display_name : "wordbank");
     if (!root) {
-        wb_http_request_release(out);
+        core_http_request_release(out);
         return wb_error_set(err, WB_ENOMEM, "out of memory");
     }
     rc = prov_set_body(out, root, err);
@@ -480,9 +480,9 @@ int wb_gemini_upload_start_request(const struct wb_gemini_opts *o, const char *d
     return rc;
 }
 
-int wb_gemini_upload_chunk_request(const struct wb_gemini_opts *o, const char *upload_url,
+int gemini_upload_chunk_request(const struct gemini_opts *o, const char *upload_url,
                                    const void *data, size_t len, size_t offset, int final,
-                                   struct wb_http_request *out, struct wb_error *err)
+                                   struct core_http_request *out, struct wb_error *err)
 {
     const char *base = prov_opt(o->base_url, WB_GEMINI_DEFAULT_BASE_URL);
     const char *client = prov_opt(o->client, "wordbank/" WB_VERSION);
@@ -505,23 +505,23 @@ int wb_gemini_upload_chunk_request(const struct wb_gemini_opts *o, const char *u
     out->kind = WB_REQ_LIST;
     out->body = malloc(len ? len : 1);
     if (!out->method || !out->url || !out->model || !out->body) {
-        wb_http_request_release(out);
+        core_http_request_release(out);
         return wb_error_set(err, WB_ENOMEM, "out of memory");
     }
     memcpy(out->body, data, len);
     out->body_len = len;
-    if ((rc = wb_http_request_add_header(out, "x-goog-api-client", client)) ||
-        (rc = wb_http_request_add_header(out, "x-goog-api-key", o->api_key)) ||
-        (rc = wb_http_request_add_header(out, "X-Goog-Upload-Command",
+    if ((rc = core_http_request_add_header(out, "x-goog-api-client", client)) ||
+        (rc = core_http_request_add_header(out, "x-goog-api-key", o->api_key)) ||
+        (rc = core_http_request_add_header(out, "X-Goog-Upload-Command",
                                          final ? "upload, finalize" : "upload")) ||
-        (rc = wb_http_request_add_header(out, "X-Goog-Upload-Offset", off))) {
-        wb_http_request_release(out);
+        (rc = core_http_request_add_header(out, "X-Goog-Upload-Offset", off))) {
+        core_http_request_release(out);
         return wb_error_set(err, rc, "out of memory");
     }
     return 0;
 }
 
-int wb_gemini_file_parse(const char *body, size_t len, char **name, struct wb_api_error *aerr)
+int gemini_file_parse(const char *body, size_t len, char **name, struct core_api_error *aerr)
 {
     json_t *root, *n;
     int rc;
@@ -539,12 +539,12 @@ int wb_gemini_file_parse(const char *body, size_t len, char **name, struct wb_ap
     return rc;
 }
 
-int wb_gemini_download_request(const struct wb_gemini_opts *o, const char *file,
-                               struct wb_http_request *out, struct wb_error *err)
+int gemini_download_request(const struct gemini_opts *o, const char *file,
+                               struct core_http_request *out, struct wb_error *err)
 {
     int rc = resource_request(o, "GET", file, "files/", ":download?alt=media", out, err);
     if (!rc && (rc = area_url(o, "download", out))) {
-        wb_http_request_release(out);
+        core_http_request_release(out);
         return wb_error_set(err, rc, "cannot build the download URL");
     }
     return rc;

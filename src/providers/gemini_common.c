@@ -22,7 +22,7 @@ static int ascii_alnum(unsigned char c)
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-void wb_gemini_opts_init(struct wb_gemini_opts *o)
+void gemini_opts_init(struct gemini_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->base_url = WB_GEMINI_DEFAULT_BASE_URL;
@@ -38,10 +38,10 @@ void wb_gemini_opts_init(struct wb_gemini_opts *o)
     o->temperature = -1;
 }
 
-int wb_gemini_opts_from_config(const struct wb_config *cfg, struct wb_gemini_opts *o,
+int gemini_opts_from_config(const struct wb_config *cfg, struct gemini_opts *o,
                                struct wb_error *err)
 {
-    wb_gemini_opts_init(o);
+    gemini_opts_init(o);
     o->base_url = prov_opt(wb_config_get(cfg, "base_url"), o->base_url);
     o->api_version = prov_opt(wb_config_get(cfg, "api_version"), o->api_version);
     o->api_key = wb_config_get(cfg, "gemini_api_key");
@@ -83,8 +83,8 @@ static int model_ok(const char *m)
     return 1;
 }
 
-int gemini_request_begin(const struct wb_gemini_opts *o, const char *method, const char *model,
-                         const char *suffix, enum wb_req_kind kind, struct wb_http_request *out,
+int gemini_request_begin(const struct gemini_opts *o, const char *method, const char *model,
+                         const char *suffix, enum core_req_kind kind, struct core_http_request *out,
                          struct wb_error *err)
 {
     const char *base = prov_opt(o->base_url, WB_GEMINI_DEFAULT_BASE_URL);
@@ -145,17 +145,17 @@ int gemini_request_begin(const struct wb_gemini_opts *o, const char *method, con
     if (!out->url || !out->method || !out->model)
         rc = WB_ENOMEM;
     if (!rc)
-        rc = wb_http_request_add_header(out, "Content-Type", "application/json");
+        rc = core_http_request_add_header(out, "Content-Type", "application/json");
     if (!rc)
-        rc = wb_http_request_add_header(out, "x-goog-api-client", client);
+        rc = core_http_request_add_header(out, "x-goog-api-client", client);
     if (!rc)
-        rc = wb_http_request_add_header(out, "x-goog-api-key", o->api_key);
+        rc = core_http_request_add_header(out, "x-goog-api-key", o->api_key);
     if (rc)
         wb_error_set(err, rc, "out of memory");
 out:
     wb_buf_release(&url);
     if (rc)
-        wb_http_request_release(out);
+        core_http_request_release(out);
     return rc;
 }
 
@@ -181,7 +181,7 @@ int64_t gemini_json_int(const json_t *v, int64_t dflt)
     return dflt;
 }
 
-void gemini_usage_parse(const json_t *root, struct wb_usage *u)
+void gemini_usage_parse(const json_t *root, struct prov_usage *u)
 {
     const json_t *m = json_object_get(root, "usageMetadata");
     if (!u || !json_is_object(m))
@@ -213,7 +213,7 @@ static const char *blocked_category(const json_t *obj)
     return "";
 }
 
-int gemini_finish_error(const char *reason, const json_t *cand, struct wb_api_error *aerr)
+int gemini_finish_error(const char *reason, const json_t *cand, struct core_api_error *aerr)
 {
     static const char *const blocked[] = {
         "SAFETY",
@@ -249,7 +249,7 @@ int gemini_finish_error(const char *reason, const json_t *cand, struct wb_api_er
 }
 
 int gemini_candidate(const json_t *root, int require_finish, json_t **cand,
-                     struct wb_api_error *aerr)
+                     struct core_api_error *aerr)
 {
     const json_t *cands = json_object_get(root, "candidates");
     const json_t *pf = json_object_get(root, "promptFeedback");
@@ -314,5 +314,5 @@ int gemini_base64_decode(const char *in, size_t len, struct wb_buf *out)
               c == ' ' || c == '\t'))
             return WB_EPARSE;
     }
-    return wb_base64_decode(in, len, out);
+    return core_base64_decode(in, len, out);
 }

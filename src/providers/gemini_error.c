@@ -76,8 +76,8 @@ static int type_is(const json_t *d, const char *suffix)
 }
 
 /* Classify from a parsed error object; http_status 0 takes error.code. */
-static int classify(const json_t *eo, long http_status, const struct wb_http_header *h, size_t nh,
-                    struct wb_api_error *out)
+static int classify(const json_t *eo, long http_status, const struct core_http_header *h, size_t nh,
+                    struct core_api_error *out)
 {
     const json_t *details = json_object_get(eo, "details"), *d;
     const json_t *msg = json_object_get(eo, "message"), *st = json_object_get(eo, "status");
@@ -120,9 +120,9 @@ static int classify(const json_t *eo, long http_status, const struct wb_http_hea
         }
     }
     if (delay < 0 && h) {
-        const char *ra = wb_http_header_find(h, nh, "retry-after");
+        const char *ra = core_http_header_find(h, nh, "retry-after");
         if (ra)
-            delay = core_retry_after_ms(ra, wb_clock_wall_s(), MAX_DELAY_MS);
+            delay = core_retry_after_ms(ra, core_clock_wall_s(), MAX_DELAY_MS);
     }
     if (delay < 0)
         delay = delay_from_message(out->message);
@@ -164,13 +164,13 @@ static int classify(const json_t *eo, long http_status, const struct wb_http_hea
     return out->code;
 }
 
-int wb_gemini_parse_error(long http_status, const struct wb_http_header *h, size_t nh,
-                          const char *body, size_t len, struct wb_api_error *out)
+int gemini_parse_error(long http_status, const struct core_http_header *h, size_t nh,
+                          const char *body, size_t len, struct core_api_error *out)
 {
     json_t *root = NULL;
     const json_t *eo = NULL;
 
-    wb_api_error_clear(out);
+    core_api_error_clear(out);
     if (body && len > 0 && len <= WB_GEMINI_MAX_TEXT) {
         root = json_loadb(body, len, 0, NULL);
         /* Some Google front ends wrap the error in a one-element array. */
@@ -199,11 +199,11 @@ out:
     return out->code;
 }
 
-int gemini_inband_error(const json_t *root, struct wb_api_error *aerr)
+int gemini_inband_error(const json_t *root, struct core_api_error *aerr)
 {
     const json_t *eo = json_object_get(root, "error");
     if (!json_is_object(eo))
         return 0;
-    wb_api_error_clear(aerr);
+    core_api_error_clear(aerr);
     return classify(eo, 0, NULL, 0, aerr);
 }

@@ -8,8 +8,8 @@
 #include "core/util.h"
 #include "providers/gemini_internal.h"
 
-int wb_gemini_image_request(const struct wb_gemini_opts *o, const char *prompt,
-                            struct wb_http_request *out, struct wb_error *err)
+int gemini_image_request(const struct gemini_opts *o, const char *prompt,
+                            struct core_http_request *out, struct wb_error *err)
 {
     const char *model = prov_opt(o->image_model, WB_GEMINI_DEFAULT_IMAGE_MODEL);
     const char *api = prov_opt(o->image_api, "gemini");
@@ -46,7 +46,7 @@ int wb_gemini_image_request(const struct wb_gemini_opts *o, const char *prompt,
 }
 
 static int decode_image(const json_t *data, const json_t *mimetype, struct wb_buf *image,
-                        char *mime, size_t mime_len, struct wb_api_error *aerr)
+                        char *mime, size_t mime_len, struct core_api_error *aerr)
 {
     int rc;
     if (!json_is_string(data) || json_string_length(data) == 0)
@@ -68,7 +68,7 @@ static int decode_image(const json_t *data, const json_t *mimetype, struct wb_bu
 }
 
 static int parse_imagen(const json_t *root, struct wb_buf *image, char *mime, size_t mime_len,
-                        struct wb_api_error *aerr)
+                        struct core_api_error *aerr)
 {
     const json_t *preds = json_object_get(root, "predictions"), *p;
     const char *rai = NULL;
@@ -88,8 +88,8 @@ static int parse_imagen(const json_t *root, struct wb_buf *image, char *mime, si
     return prov_fail(aerr, WB_EBLOCKED, 0, "no image returned (all images were filtered)");
 }
 
-int wb_gemini_image_parse(const char *body, size_t len, struct wb_buf *image_bytes, char *mime,
-                          size_t mime_len, struct wb_usage *u, struct wb_api_error *aerr)
+int gemini_image_parse(const char *body, size_t len, struct wb_buf *image_bytes, char *mime,
+                          size_t mime_len, struct prov_usage *u, struct core_api_error *aerr)
 {
     json_t *root = NULL, *cand = NULL;
     const json_t *parts, *p;
@@ -97,7 +97,7 @@ int wb_gemini_image_parse(const char *body, size_t len, struct wb_buf *image_byt
     size_t i;
     int rc;
 
-    wb_api_error_clear(aerr);
+    core_api_error_clear(aerr);
     wb_buf_init(&text, 65536);
     if (u)
         memset(u, 0, sizeof *u);

@@ -10,8 +10,8 @@
 #include "core/util.h"
 #include "providers/gemini_internal.h"
 
-int wb_gemini_models_request(const struct wb_gemini_opts *o, int page_size, const char *page_token,
-                             struct wb_http_request *out, struct wb_error *err)
+int gemini_models_request(const struct gemini_opts *o, int page_size, const char *page_token,
+                             struct core_http_request *out, struct wb_error *err)
 {
     struct wb_buf q;
     int rc;
@@ -41,7 +41,7 @@ int wb_gemini_models_request(const struct wb_gemini_opts *o, int page_size, cons
     return rc;
 }
 
-void wb_gemini_ids_free(char **ids, size_t n)
+void gemini_ids_free(char **ids, size_t n)
 {
     if (!ids)
         return;
@@ -50,8 +50,8 @@ void wb_gemini_ids_free(char **ids, size_t n)
     free(ids);
 }
 
-int wb_gemini_models_parse(const char *body, size_t len, char ***ids, size_t *n,
-                           char **next_page_token, struct wb_api_error *aerr)
+int gemini_models_parse(const char *body, size_t len, char ***ids, size_t *n,
+                           char **next_page_token, struct core_api_error *aerr)
 {
     json_t *root = NULL;
     const json_t *models, *m, *tok;
@@ -63,7 +63,7 @@ int wb_gemini_models_parse(const char *body, size_t len, char ***ids, size_t *n,
     *n = 0;
     if (next_page_token)
         *next_page_token = NULL;
-    wb_api_error_clear(aerr);
+    core_api_error_clear(aerr);
     rc = prov_load_json(body, len, WB_GEMINI_MAX_TEXT, &root, aerr);
     if (rc)
         goto out;
@@ -107,7 +107,7 @@ int wb_gemini_models_parse(const char *body, size_t len, char ***ids, size_t *n,
     }
 out:
     if (rc) {
-        wb_gemini_ids_free(v, count);
+        gemini_ids_free(v, count);
     } else {
         *ids = v;
         *n = count;
@@ -116,7 +116,7 @@ out:
     return rc;
 }
 
-int wb_gemini_models_has(char *const *ids, size_t n, const char *id)
+int gemini_models_has(char *const *ids, size_t n, const char *id)
 {
     if (!strncmp(id, "models/", 7))
         id += 7;
@@ -182,7 +182,7 @@ static void family(const char *id, char *out, size_t cap)
     }
 }
 
-size_t wb_gemini_models_suggest(const char *missing, char *const *ids, size_t n, const char **out,
+size_t gemini_models_suggest(const char *missing, char *const *ids, size_t n, const char **out,
                                 size_t max)
 {
     char fam[256], f2[256];

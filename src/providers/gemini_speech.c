@@ -15,8 +15,8 @@ static json_t *voice_config(const char *voice)
     return json_pack("{s:{s:s}}", "prebuiltVoiceConfig", "voiceName", voice);
 }
 
-static int speech_request(const struct wb_gemini_opts *o, const char *text, const char *voice,
-                          int stream, struct wb_http_request *out, struct wb_error *err)
+static int speech_request(const struct gemini_opts *o, const char *text, const char *voice,
+                          int stream, struct core_http_request *out, struct wb_error *err)
 {
     const char *model = prov_opt(o->tts_model, WB_GEMINI_DEFAULT_TTS_MODEL);
     json_t *root = NULL, *vc;
@@ -47,26 +47,26 @@ static int speech_request(const struct wb_gemini_opts *o, const char *text, cons
     return rc;
 }
 
-int wb_gemini_speech_request(const struct wb_gemini_opts *o, const char *text, const char *voice,
-                             struct wb_http_request *out, struct wb_error *err)
+int gemini_speech_request(const struct gemini_opts *o, const char *text, const char *voice,
+                             struct core_http_request *out, struct wb_error *err)
 {
     return speech_request(o, text, voice, 1, out, err);
 }
 
-int wb_gemini_speech_request_unary(const struct wb_gemini_opts *o, const char *text,
-                                   const char *voice, struct wb_http_request *out,
+int gemini_speech_request_unary(const struct gemini_opts *o, const char *text,
+                                   const char *voice, struct core_http_request *out,
                                    struct wb_error *err)
 {
     return speech_request(o, text, voice, 0, out, err);
 }
 
-static int dialogue_request(const struct wb_gemini_opts *o, const struct wb_dialogue_line *lines,
+static int dialogue_request(const struct gemini_opts *o, const struct wb_dialogue_line *lines,
                             size_t n, const char *voice_a, const char *voice_b, int stream,
-                            struct wb_http_request *out, struct wb_error *err)
+                            struct core_http_request *out, struct wb_error *err)
 {
     const char *model = prov_opt(o->tts_model, WB_GEMINI_DEFAULT_TTS_MODEL);
     const char *sp[3];
-    size_t ns = wb_dialogue_speakers(lines, n, sp, 3);
+    size_t ns = prov_dialogue_speakers(lines, n, sp, 3);
     char *text = NULL;
     json_t *root = NULL;
     int rc;
@@ -96,7 +96,7 @@ static int dialogue_request(const struct wb_gemini_opts *o, const struct wb_dial
     if (rc)
         return rc;
     out->stream = stream;
-    text = wb_prompt_dialogue(lines, n, sp[0], sp[1]);
+    text = prompt_dialogue(lines, n, sp[0], sp[1]);
     if (text)
         root =
             json_pack("{s:[{s:[{s:s}],s:s}],s:{s:[s],s:{s:{s:[{s:s,s:o},{s:s,s:o}]}}}}", "contents",
@@ -110,17 +110,17 @@ static int dialogue_request(const struct wb_gemini_opts *o, const struct wb_dial
     return rc;
 }
 
-int wb_gemini_dialogue_request(const struct wb_gemini_opts *o, const struct wb_dialogue_line *lines,
+int gemini_dialogue_request(const struct gemini_opts *o, const struct wb_dialogue_line *lines,
                                size_t n, const char *voice_a, const char *voice_b,
-                               struct wb_http_request *out, struct wb_error *err)
+                               struct core_http_request *out, struct wb_error *err)
 {
     return dialogue_request(o, lines, n, voice_a, voice_b, 1, out, err);
 }
 
-int wb_gemini_dialogue_request_unary(const struct wb_gemini_opts *o,
+int gemini_dialogue_request_unary(const struct gemini_opts *o,
                                      const struct wb_dialogue_line *lines, size_t n,
                                      const char *voice_a, const char *voice_b,
-                                     struct wb_http_request *out, struct wb_error *err)
+                                     struct core_http_request *out, struct wb_error *err)
 {
     return dialogue_request(o, lines, n, voice_a, voice_b, 0, out, err);
 }
@@ -137,7 +137,7 @@ static uint16_t le16(const unsigned char *p)
     return (uint16_t)(p[0] | p[1] << 8);
 }
 
-int wb_gemini_wav_to_pcm(const void *wav, size_t len, struct wb_buf *pcm, int *rate, int *channels)
+int gemini_wav_to_pcm(const void *wav, size_t len, struct wb_buf *pcm, int *rate, int *channels)
 {
     const unsigned char *p = wav;
     size_t pos = 12;
@@ -177,21 +177,21 @@ int wb_gemini_wav_to_pcm(const void *wav, size_t len, struct wb_buf *pcm, int *r
 
 /* ---- the stream consumer ---- */
 
-static int on_event(void *ud, const struct wb_sse_event *ev);
+static int on_event(void *ud, const struct sse_event *ev);
 
-void wb_gemini_audio_init(struct wb_gemini_audio *a)
+void gemini_audio_init(struct gemini_audio *a)
 {
     memset(a, 0, sizeof *a);
-    wb_sse_init(&a->sse, WB_GEMINI_MAX_EVENT, on_event, a);
+    sse_init(&a->sse, WB_GEMINI_MAX_EVENT, on_event, a);
     wb_buf_init(&a->pcm, WB_GEMINI_MAX_MEDIA);
     wb_buf_init(&a->scratch, WB_GEMINI_MAX_MEDIA);
     a->rate = 24000;
     a->channels = 1;
 }
 
-void wb_gemini_audio_release(struct wb_gemini_audio *a)
+void gemini_audio_release(struct gemini_audio *a)
 {
-    wb_sse_release(&a->sse);
+    sse_release(&a->sse);
     wb_buf_release(&a->pcm);
     wb_buf_release(&a->scratch);
     memset(a, 0, sizeof *a);
@@ -213,7 +213,7 @@ static int mime_rate(const char *mime)
     return v >= 1000 && v <= 384000 ? (int)v : 0;
 }
 
-static int audio_part(struct wb_gemini_audio *a, const json_t *inl, struct wb_api_error *aerr)
+static int audio_part(struct gemini_audio *a, const json_t *inl, struct core_api_error *aerr)
 {
     const json_t *m = json_object_get(inl, "mimeType"), *d = json_object_get(inl, "data");
     const char *mime = json_is_string(m) ? json_string_value(m) : "audio/L16;codec=pcm;rate=24000";
@@ -231,7 +231,7 @@ static int audio_part(struct wb_gemini_audio *a, const json_t *inl, struct wb_ap
             return prov_fail(aerr, WB_ETOOBIG, 0, "audio exceeds %zu bytes", WB_GEMINI_MAX_MEDIA);
         if (rc)
             return prov_fail(aerr, WB_EPARSE, 1, "audio data is not base64");
-        rc = wb_gemini_wav_to_pcm(a->scratch.data, a->scratch.len, &a->pcm, &rate, &ch);
+        rc = gemini_wav_to_pcm(a->scratch.data, a->scratch.len, &a->pcm, &rate, &ch);
         if (rc == WB_ETOOBIG)
             return prov_fail(aerr, WB_ETOOBIG, 0, "audio exceeds %zu bytes", WB_GEMINI_MAX_MEDIA);
         if (rc)
@@ -253,8 +253,8 @@ static int audio_part(struct wb_gemini_audio *a, const json_t *inl, struct wb_ap
 }
 
 /* One GenerateContentResponse (an SSE event or a unary body). */
-static int audio_response(struct wb_gemini_audio *a, const char *json, size_t len,
-                          struct wb_api_error *aerr)
+static int audio_response(struct gemini_audio *a, const char *json, size_t len,
+                          struct core_api_error *aerr)
 {
     json_t *root = NULL, *cand = NULL;
     const json_t *parts, *p, *fr;
@@ -296,9 +296,9 @@ out:
     return rc;
 }
 
-static int on_event(void *ud, const struct wb_sse_event *ev)
+static int on_event(void *ud, const struct sse_event *ev)
 {
-    struct wb_gemini_audio *a = ud;
+    struct gemini_audio *a = ud;
     const char *s = ev->data;
     size_t n = ev->data_len;
     /* Whitespace-only data (a keep-alive) is not an event to parse. */
@@ -312,7 +312,7 @@ static int on_event(void *ud, const struct wb_sse_event *ev)
 }
 
 /* A failure is sticky: later calls report the same error, into any aerr. */
-static int remember(struct wb_gemini_audio *a, int rc, const struct wb_api_error *aerr)
+static int remember(struct gemini_audio *a, int rc, const struct core_api_error *aerr)
 {
     a->failed = rc;
     if (rc)
@@ -320,30 +320,30 @@ static int remember(struct wb_gemini_audio *a, int rc, const struct wb_api_error
     return rc;
 }
 
-static int sticky(const struct wb_gemini_audio *a, struct wb_api_error *aerr)
+static int sticky(const struct gemini_audio *a, struct core_api_error *aerr)
 {
     *aerr = a->last_error;
     return a->failed;
 }
 
-int wb_gemini_audio_feed(struct wb_gemini_audio *a, const char *data, size_t len,
-                         struct wb_api_error *aerr)
+int gemini_audio_feed(struct gemini_audio *a, const char *data, size_t len,
+                         struct core_api_error *aerr)
 {
     struct wb_error err = { 0 };
     int rc;
 
     if (a->failed)
         return sticky(a, aerr);
-    wb_api_error_clear(aerr);
+    core_api_error_clear(aerr);
     a->aerr = aerr;
-    rc = wb_sse_feed(&a->sse, data, len, &err);
+    rc = sse_feed(&a->sse, data, len, &err);
     a->aerr = NULL;
     if (rc && aerr->code == 0)
         prov_fail(aerr, rc, 0, "%s", wb_error_text(&err));
     return remember(a, rc, aerr);
 }
 
-static int audio_done(struct wb_gemini_audio *a, struct wb_api_error *aerr)
+static int audio_done(struct gemini_audio *a, struct core_api_error *aerr)
 {
     if (!a->finish_reason[0])
         return prov_fail(aerr, WB_EINCOMPLETE, 1,
@@ -358,17 +358,17 @@ static int audio_done(struct wb_gemini_audio *a, struct wb_api_error *aerr)
     return 0;
 }
 
-int wb_gemini_audio_finish(struct wb_gemini_audio *a, struct wb_api_error *aerr)
+int gemini_audio_finish(struct gemini_audio *a, struct core_api_error *aerr)
 {
     struct wb_error err = { 0 };
     int rc;
 
     if (a->failed)
         return sticky(a, aerr);
-    wb_api_error_clear(aerr);
+    core_api_error_clear(aerr);
     /* A last event without its blank line still counts if it is whole JSON. */
     a->aerr = aerr;
-    rc = wb_sse_finish(&a->sse, 1, &err);
+    rc = sse_finish(&a->sse, 1, &err);
     a->aerr = NULL;
     if (rc) {
         if (aerr->code == 0)
@@ -381,37 +381,37 @@ int wb_gemini_audio_finish(struct wb_gemini_audio *a, struct wb_api_error *aerr)
     return remember(a, rc, aerr);
 }
 
-int wb_gemini_audio_parse_response(struct wb_gemini_audio *a, const char *body, size_t len,
-                                   struct wb_api_error *aerr)
+int gemini_audio_parse_response(struct gemini_audio *a, const char *body, size_t len,
+                                   struct core_api_error *aerr)
 {
     int rc;
     if (a->failed)
         return sticky(a, aerr);
-    wb_api_error_clear(aerr);
+    core_api_error_clear(aerr);
     rc = audio_response(a, body, len, aerr);
     if (!rc)
         rc = audio_done(a, aerr);
     return remember(a, rc, aerr);
 }
 
-const void *wb_gemini_audio_pcm(const struct wb_gemini_audio *a, size_t *len)
+const void *gemini_audio_pcm(const struct gemini_audio *a, size_t *len)
 {
     if (len)
         *len = a->pcm.len;
     return a->pcm.data;
 }
 
-int wb_gemini_audio_rate(const struct wb_gemini_audio *a)
+int gemini_audio_rate(const struct gemini_audio *a)
 {
     return a->rate;
 }
 
-int wb_gemini_audio_channels(const struct wb_gemini_audio *a)
+int gemini_audio_channels(const struct gemini_audio *a)
 {
     return a->channels;
 }
 
-const struct wb_usage *wb_gemini_audio_usage(const struct wb_gemini_audio *a)
+const struct prov_usage *gemini_audio_usage(const struct gemini_audio *a)
 {
     return &a->usage;
 }

@@ -16,8 +16,8 @@ static json_t *details_schema(void)
     return prov_card_schema(&gemini);
 }
 
-int wb_gemini_details_request(const struct wb_gemini_opts *o, const struct wb_entry *e,
-                              struct wb_http_request *out, struct wb_error *err)
+int gemini_details_request(const struct gemini_opts *o, const struct wb_entry *e,
+                              struct core_http_request *out, struct wb_error *err)
 {
     const char *model = prov_opt(o->text_model, WB_GEMINI_DEFAULT_TEXT_MODEL);
     char *prompt = NULL;
@@ -29,7 +29,7 @@ int wb_gemini_details_request(const struct wb_gemini_opts *o, const struct wb_en
     rc = gemini_request_begin(o, "POST", model, ":generateContent", WB_REQ_TEXT, out, err);
     if (rc)
         return rc;
-    prompt = wb_prompt_details(e);
+    prompt = prompt_details(e);
     /* Key order as the SDK sends it: contents[{parts, role}], generationConfig
      * {temperature, responseMimeType, responseSchema}. */
     gen = json_object();
@@ -52,14 +52,14 @@ int wb_gemini_details_request(const struct wb_gemini_opts *o, const struct wb_en
     return rc;
 }
 
-int wb_gemini_details_parse(const char *body, size_t len, struct wb_entry *e, struct wb_usage *u,
-                            struct wb_api_error *aerr)
+int gemini_details_parse(const char *body, size_t len, struct wb_entry *e, struct prov_usage *u,
+                            struct core_api_error *aerr)
 {
     json_t *root = NULL, *cand = NULL;
     struct wb_buf text;
     int rc;
 
-    wb_api_error_clear(aerr);
+    core_api_error_clear(aerr);
     wb_buf_init(&text, WB_GEMINI_MAX_TEXT);
     if (u)
         memset(u, 0, sizeof *u);

@@ -13,7 +13,7 @@
 
 #define MAX_MODEL_LEN 256
 
-void wb_openai_opts_init(struct wb_openai_opts *o)
+void openai_opts_init(struct openai_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->base_url = WB_OPENAI_DEFAULT_BASE_URL;
@@ -25,10 +25,10 @@ void wb_openai_opts_init(struct wb_openai_opts *o)
     o->temperature = -1;
 }
 
-int wb_openai_opts_from_config(const struct wb_config *cfg, struct wb_openai_opts *o,
+int openai_opts_from_config(const struct wb_config *cfg, struct openai_opts *o,
                                struct wb_error *err)
 {
-    wb_openai_opts_init(o);
+    openai_opts_init(o);
     o->base_url = prov_opt(wb_config_get(cfg, "openai_base_url"), o->base_url);
     o->api_key = wb_config_get(cfg, "openai_api_key");
     o->text_model = prov_opt(wb_config_get(cfg, "openai_text_model"), o->text_model);
@@ -50,8 +50,8 @@ int wb_openai_opts_from_config(const struct wb_config *cfg, struct wb_openai_opt
     return 0;
 }
 
-int openai_request_begin(const struct wb_openai_opts *o, const char *path, const char *model,
-                         enum wb_req_kind kind, struct wb_http_request *out, struct wb_error *err)
+int openai_request_begin(const struct openai_opts *o, const char *path, const char *model,
+                         enum core_req_kind kind, struct core_http_request *out, struct wb_error *err)
 {
     const char *base = prov_opt(o->base_url, WB_OPENAI_DEFAULT_BASE_URL);
     size_t blen = strlen(base);
@@ -97,9 +97,9 @@ int openai_request_begin(const struct wb_openai_opts *o, const char *path, const
     if (!out->url || !out->method || !out->model)
         rc = WB_ENOMEM;
     if (!rc)
-        rc = wb_http_request_add_header(out, "Content-Type", "application/json");
+        rc = core_http_request_add_header(out, "Content-Type", "application/json");
     if (!rc)
-        rc = wb_http_request_add_header(out, "Authorization", auth.data);
+        rc = core_http_request_add_header(out, "Authorization", auth.data);
     if (rc)
         wb_error_set(err, rc, "out of memory");
 out:
@@ -109,7 +109,7 @@ out:
         memset(auth.data, 0, auth.len);
     wb_buf_release(&auth);
     if (rc)
-        wb_http_request_release(out);
+        core_http_request_release(out);
     return rc;
 }
 
@@ -123,7 +123,7 @@ static int64_t count(const json_t *obj, const char *a, const char *b)
     return 0;
 }
 
-void openai_usage_parse(const json_t *root, struct wb_usage *u)
+void openai_usage_parse(const json_t *root, struct prov_usage *u)
 {
     const json_t *m = json_object_get(root, "usage");
     if (!u || !json_is_object(m))

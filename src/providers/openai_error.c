@@ -16,7 +16,7 @@
 
 #define MAX_DELAY_MS ((int64_t)86400 * 1000)
 
-int64_t wb_openai_duration_ms(const char *s)
+int64_t openai_duration_ms(const char *s)
 {
     static const struct {
         const char *unit;
@@ -68,12 +68,12 @@ static int is_zero(const char *v)
 
 /* The reset time of the exhausted limit: remaining-requests 0 -> its reset,
  * remaining-tokens 0 -> its reset; both or neither: the larger. */
-static int64_t ratelimit_reset(const struct wb_http_header *h, size_t nh)
+static int64_t ratelimit_reset(const struct core_http_header *h, size_t nh)
 {
-    int64_t rq = wb_openai_duration_ms(wb_http_header_find(h, nh, "x-ratelimit-reset-requests"));
-    int64_t tk = wb_openai_duration_ms(wb_http_header_find(h, nh, "x-ratelimit-reset-tokens"));
-    int zr = is_zero(wb_http_header_find(h, nh, "x-ratelimit-remaining-requests"));
-    int zt = is_zero(wb_http_header_find(h, nh, "x-ratelimit-remaining-tokens"));
+    int64_t rq = openai_duration_ms(core_http_header_find(h, nh, "x-ratelimit-reset-requests"));
+    int64_t tk = openai_duration_ms(core_http_header_find(h, nh, "x-ratelimit-reset-tokens"));
+    int zr = is_zero(core_http_header_find(h, nh, "x-ratelimit-remaining-requests"));
+    int zt = is_zero(core_http_header_find(h, nh, "x-ratelimit-remaining-tokens"));
     if (zr && !zt && rq >= 0)
         return rq;
     if (zt && !zr && tk >= 0)
@@ -83,16 +83,16 @@ static int64_t ratelimit_reset(const struct wb_http_header *h, size_t nh)
 
 /* The server's hint from the headers: retry-after-ms, Retry-After, then (for
  * a 429 only) the reset of the exhausted limit. */
-static int64_t header_delay(const struct wb_http_header *h, size_t nh, int limited)
+static int64_t header_delay(const struct core_http_header *h, size_t nh, int limited)
 {
     const char *v;
     int64_t d = -1;
     if (!h)
         return -1;
-    if ((v = wb_http_header_find(h, nh, "retry-after-ms")))
+    if ((v = core_http_header_find(h, nh, "retry-after-ms")))
         d = core_delay_ms(v, 1, MAX_DELAY_MS);
-    if (d < 0 && (v = wb_http_header_find(h, nh, "retry-after")))
-        d = core_retry_after_ms(v, wb_clock_wall_s(), MAX_DELAY_MS);
+    if (d < 0 && (v = core_http_header_find(h, nh, "retry-after")))
+        d = core_retry_after_ms(v, core_clock_wall_s(), MAX_DELAY_MS);
     if (d < 0 && limited)
         d = ratelimit_reset(h, nh);
     return d;
@@ -115,7 +115,7 @@ static int64_t delay_from_message(const char *m)
             while (k > 0 && (word[k - 1] == '.' || word[k - 1] == ',' || word[k - 1] == ')'))
                 k--;
             word[k] = '\0';
-            return wb_openai_duration_ms(word);
+            return openai_duration_ms(word);
         }
     }
     return -1;
@@ -133,11 +133,11 @@ static int has_word(const char *code, const char *type, const char *w)
 }
 
 /* Classify from the error object eo (may be an empty object). */
-static int classify(const json_t *eo, long http_status, const struct wb_http_header *h, size_t nh,
-                    struct wb_api_error *out)
+static int classify(const json_t *eo, long http_status, const struct core_http_header *h, size_t nh,
+                    struct core_api_error *out)
 {
     const char *msg = str_of(eo, "message"), *code = str_of(eo, "code"), *type = str_of(eo, "type");
-    const char *should = h ? wb_http_header_find(h, nh, "x-should-retry") : NULL;
+    const char *should = h ? core_http_header_find(h, nh, "x-should-retry") : NULL;
     long status = http_status;
     int limited;
 
@@ -192,13 +192,13 @@ static int classify(const json_t *eo, long http_status, const struct wb_http_hea
     return out->code;
 }
 
-int wb_openai_parse_error(long http_status, const struct wb_http_header *h, size_t nh,
-                          const char *body, size_t len, struct wb_api_error *out)
+int openai_parse_error(long http_status, const struct core_http_header *h, size_t nh,
+                          const char *body, size_t len, struct core_api_error *out)
 {
     json_t *root = NULL, *empty = NULL;
     const json_t *eo = NULL;
 
-    wb_api_error_clear(out);
+    core_api_error_clear(out);
     if (body && len > 0 && len <= WB_OPENAI_MAX_TEXT) {
         root = json_loadb(body, len, 0, NULL);
         eo = json_object_get(root, "error");
@@ -224,7 +224,7 @@ out:
     return out->code;
 }
 
-int openai_inband_error(const json_t *root, struct wb_api_error *aerr)
+int openai_inband_error(const json_t *root, struct core_api_error *aerr)
 {
     const json_t *eo = json_object_get(root, "error");
     json_t *tmp = NULL;
@@ -233,7 +233,7 @@ int openai_inband_error(const json_t *root, struct wb_api_error *aerr)
         eo = tmp = json_pack("{s:O}", "message", eo);
     if (!json_is_object(eo))
         return 0;
-    wb_api_error_clear(aerr);
+    core_api_error_clear(aerr);
     rc = classify(eo, 0, NULL, 0, aerr);
     json_decref(tmp);
     return rc;

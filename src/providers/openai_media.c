@@ -13,8 +13,8 @@
 
 #define MAX_SPEECH_INPUT 4096 /* the API's limit, in characters */
 
-int wb_openai_speech_request(const struct wb_openai_opts *o, const char *text, const char *voice,
-                             struct wb_http_request *out, struct wb_error *err)
+int openai_speech_request(const struct openai_opts *o, const char *text, const char *voice,
+                             struct core_http_request *out, struct wb_error *err)
 {
     const char *model = prov_opt(o->tts_model, WB_OPENAI_DEFAULT_TTS_MODEL);
     json_t *root;
@@ -42,13 +42,13 @@ static int starts(const char *b, size_t n, const char *magic, size_t k)
     return n >= k && memcmp(b, magic, k) == 0;
 }
 
-int wb_openai_speech_parse(const char *body, size_t len, struct wb_buf *pcm, int *rate,
-                           int *channels, struct wb_api_error *aerr)
+int openai_speech_parse(const char *body, size_t len, struct wb_buf *pcm, int *rate,
+                           int *channels, struct core_api_error *aerr)
 {
     int r = WB_OPENAI_PCM_RATE, ch = WB_OPENAI_PCM_CHANNELS, rc;
     size_t i = 0;
 
-    wb_api_error_clear(aerr);
+    core_api_error_clear(aerr);
     if (pcm->limit == 0 || pcm->limit > WB_OPENAI_MAX_MEDIA)
         pcm->limit = WB_OPENAI_MAX_MEDIA;
     if (!body || len == 0)
@@ -65,7 +65,7 @@ int wb_openai_speech_parse(const char *body, size_t len, struct wb_buf *pcm, int
     }
     if (starts(body, len, "RIFF", 4)) {
         size_t before = pcm->len;
-        if (wb_gemini_wav_to_pcm(body, len, pcm, &r, &ch) != 0 || r <= 0 || ch <= 0)
+        if (gemini_wav_to_pcm(body, len, pcm, &r, &ch) != 0 || r <= 0 || ch <= 0)
             return prov_fail(aerr, WB_EMEDIA, 0, "speech answer is a WAV file we cannot read");
         if (pcm->len == before)
             return prov_fail(aerr, WB_EINCOMPLETE, 1, "speech answer is a WAV without samples");
@@ -91,14 +91,14 @@ int wb_openai_speech_parse(const char *body, size_t len, struct wb_buf *pcm, int
     return 0;
 }
 
-int wb_openai_image_model_is_gpt(const char *model)
+int openai_image_model_is_gpt(const char *model)
 {
     return model &&
            (!strncasecmp(model, "gpt-image", 9) || !strncasecmp(model, "chatgpt-image", 13));
 }
 
-int wb_openai_image_request(const struct wb_openai_opts *o, const char *prompt,
-                            struct wb_http_request *out, struct wb_error *err)
+int openai_image_request(const struct openai_opts *o, const char *prompt,
+                            struct core_http_request *out, struct wb_error *err)
 {
     const char *model = prov_opt(o->image_model, WB_OPENAI_DEFAULT_IMAGE_MODEL);
     const char *size = prov_opt(o->image_size, WB_OPENAI_DEFAULT_IMAGE_SIZE);
@@ -113,21 +113,21 @@ int wb_openai_image_request(const struct wb_openai_opts *o, const char *prompt,
     root = json_pack("{s:s,s:s,s:i,s:s}", "model", model, "prompt", prompt, "n", 1, "size", size);
     if (root && o->image_quality && *o->image_quality)
         json_object_set_new(root, "quality", json_string(o->image_quality));
-    if (root && !wb_openai_image_model_is_gpt(model))
+    if (root && !openai_image_model_is_gpt(model))
         json_object_set_new(root, "response_format", json_string("b64_json"));
     rc = prov_set_body(out, root, err);
     json_decref(root);
     return rc;
 }
 
-int wb_openai_image_parse(const char *body, size_t len, struct wb_buf *bytes, struct wb_usage *u,
-                          struct wb_api_error *aerr)
+int openai_image_parse(const char *body, size_t len, struct wb_buf *bytes, struct prov_usage *u,
+                          struct core_api_error *aerr)
 {
     json_t *root = NULL;
     const json_t *data, *d, *b64;
     int rc;
 
-    wb_api_error_clear(aerr);
+    core_api_error_clear(aerr);
     if (u)
         memset(u, 0, sizeof *u);
     if ((rc = prov_load_json(body, len, WB_OPENAI_MAX_BODY, &root, aerr)))
@@ -154,7 +154,7 @@ int wb_openai_image_parse(const char *body, size_t len, struct wb_buf *bytes, st
     if (bytes->limit == 0 || bytes->limit > WB_OPENAI_MAX_MEDIA)
         bytes->limit = WB_OPENAI_MAX_MEDIA;
     wb_buf_reset(bytes);
-    rc = wb_base64_decode(json_string_value(b64), json_string_length(b64), bytes);
+    rc = core_base64_decode(json_string_value(b64), json_string_length(b64), bytes);
     if (rc == WB_ETOOBIG) {
         rc = prov_fail(aerr, WB_ETOOBIG, 0, "image exceeds %zu bytes", bytes->limit);
     } else if (rc || bytes->len == 0) {

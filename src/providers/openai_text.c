@@ -24,8 +24,8 @@ static json_t *details_schema(void)
     return prov_card_schema(&openai);
 }
 
-int wb_openai_details_request(const struct wb_openai_opts *o, const struct wb_entry *e,
-                              struct wb_http_request *out, struct wb_error *err)
+int openai_details_request(const struct openai_opts *o, const struct wb_entry *e,
+                              struct core_http_request *out, struct wb_error *err)
 {
     const char *model = prov_opt(o->text_model, WB_OPENAI_DEFAULT_TEXT_MODEL);
     char *prompt = NULL;
@@ -37,7 +37,7 @@ int wb_openai_details_request(const struct wb_openai_opts *o, const struct wb_en
     rc = openai_request_begin(o, "chat/completions", model, WB_REQ_TEXT, out, err);
     if (rc)
         return rc;
-    prompt = wb_prompt_details(e);
+    prompt = prompt_details(e);
     schema = details_schema();
     if (prompt && schema)
         root = json_pack("{s:s,s:[{s:s,s:s},{s:s,s:s}],s:{s:s,s:{s:s,s:b,s:O}}}", "model", model,
@@ -72,7 +72,7 @@ static int content_text(const json_t *msg, struct wb_buf *out)
 }
 
 /* choices[0] checked: refusal, finish_reason. Returns 0 with *msg set. */
-static int first_choice(const json_t *root, const json_t **msg, struct wb_api_error *aerr)
+static int first_choice(const json_t *root, const json_t **msg, struct core_api_error *aerr)
 {
     const json_t *choices = json_object_get(root, "choices"), *c, *refusal, *fr;
     int rc;
@@ -111,15 +111,15 @@ static int first_choice(const json_t *root, const json_t **msg, struct wb_api_er
                      json_string_value(fr));
 }
 
-int wb_openai_details_parse(const char *body, size_t len, struct wb_entry *e, struct wb_usage *u,
-                            struct wb_api_error *aerr)
+int openai_details_parse(const char *body, size_t len, struct wb_entry *e, struct prov_usage *u,
+                            struct core_api_error *aerr)
 {
     json_t *root = NULL;
     const json_t *msg;
     struct wb_buf text;
     int rc;
 
-    wb_api_error_clear(aerr);
+    core_api_error_clear(aerr);
     wb_buf_init(&text, WB_OPENAI_MAX_TEXT);
     if (u)
         memset(u, 0, sizeof *u);

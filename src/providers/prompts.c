@@ -26,7 +26,7 @@ static const struct {
     { "la", "Latin" },      { "eo", "Esperanto" },
 };
 
-const char *wb_language_name(const char *bcp47)
+const char *prov_language_name(const char *bcp47)
 {
     size_t n;
     if (!bcp47 || !*bcp47)
@@ -54,7 +54,7 @@ static int blank(const char *s)
     return *s == '\0';
 }
 
-char *wb_prompt_details(const struct wb_entry *e)
+char *prompt_details(const struct wb_entry *e)
 {
     struct wb_buf b;
     const char *lang;
@@ -62,7 +62,7 @@ char *wb_prompt_details(const struct wb_entry *e)
 
     if (!e || blank(e->word))
         return NULL;
-    lang = wb_language_name(e->language);
+    lang = prov_language_name(e->language);
     wb_buf_init(&b, 0);
     rc |=
         wb_buf_appendf(&b, "You are writing a vocabulary flashcard for a learner of %s.\n\n", lang);
@@ -107,7 +107,7 @@ char *wb_prompt_details(const struct wb_entry *e)
     return wb_buf_detach(&b, NULL);
 }
 
-char *wb_prompt_image(const char *image_description)
+char *prompt_image(const char *image_description)
 {
     struct wb_buf b;
     const char *s = image_description;
@@ -130,7 +130,7 @@ char *wb_prompt_image(const char *image_description)
     return wb_buf_detach(&b, NULL);
 }
 
-char *wb_prompt_speech_text(const struct wb_entry *e, const char *mode)
+char *prompt_speech_text(const struct wb_entry *e, const char *mode)
 {
     const char *example = NULL;
     struct wb_buf b;
@@ -156,7 +156,7 @@ char *wb_prompt_speech_text(const struct wb_entry *e, const char *mode)
     return wb_buf_detach(&b, NULL);
 }
 
-void wb_dialogue_lines_free(struct wb_dialogue_line *lines, size_t n)
+void prov_dialogue_lines_free(struct wb_dialogue_line *lines, size_t n)
 {
     if (!lines)
         return;
@@ -167,7 +167,7 @@ void wb_dialogue_lines_free(struct wb_dialogue_line *lines, size_t n)
     free(lines);
 }
 
-int wb_dialogue_parse(const char *text, size_t len, struct wb_dialogue_line **lines, size_t *n,
+int prov_dialogue_parse(const char *text, size_t len, struct wb_dialogue_line **lines, size_t *n,
                       struct wb_error *err)
 {
     struct wb_dialogue_line *v = NULL;
@@ -246,7 +246,7 @@ int wb_dialogue_parse(const char *text, size_t len, struct wb_dialogue_line **li
     }
 out:
     if (rc) {
-        wb_dialogue_lines_free(v, count);
+        prov_dialogue_lines_free(v, count);
     } else {
         *lines = v;
         *n = count;
@@ -254,7 +254,7 @@ out:
     return rc;
 }
 
-size_t wb_dialogue_speakers(const struct wb_dialogue_line *lines, size_t n, const char **out,
+size_t prov_dialogue_speakers(const struct wb_dialogue_line *lines, size_t n, const char **out,
                             size_t max)
 {
     size_t count = 0, stored = 0;
@@ -271,7 +271,7 @@ size_t wb_dialogue_speakers(const struct wb_dialogue_line *lines, size_t n, cons
     return count;
 }
 
-char *wb_prompt_dialogue(const struct wb_dialogue_line *lines, size_t n, const char *speaker_a,
+char *prompt_dialogue(const struct wb_dialogue_line *lines, size_t n, const char *speaker_a,
                          const char *speaker_b)
 {
     struct wb_buf b;

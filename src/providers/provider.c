@@ -10,108 +10,108 @@
 
 /* ---- Gemini ---- */
 
-static void gemini_opts_init(void *o)
+static void op_gemini_opts_init(void *o)
 {
-    wb_gemini_opts_init(o);
+    gemini_opts_init(o);
 }
 
-static int gemini_opts_from_config(const struct wb_config *cfg, void *o, struct wb_error *err)
+static int op_gemini_opts_from_config(const struct wb_config *cfg, void *o, struct wb_error *err)
 {
-    return wb_gemini_opts_from_config(cfg, o, err);
+    return gemini_opts_from_config(cfg, o, err);
 }
 
-static const char *gemini_api_key(const void *o)
+static const char *op_gemini_api_key(const void *o)
 {
-    return ((const struct wb_gemini_opts *)o)->api_key;
+    return ((const struct gemini_opts *)o)->api_key;
 }
 
-static int gemini_details_request(const void *o, const struct wb_entry *e,
-                                  struct wb_http_request *out, struct wb_error *err)
+static int op_gemini_details_request(const void *o, const struct wb_entry *e,
+                                  struct core_http_request *out, struct wb_error *err)
 {
-    return wb_gemini_details_request(o, e, out, err);
+    return gemini_details_request(o, e, out, err);
 }
 
-static int gemini_image_request(const void *o, const char *prompt, struct wb_http_request *out,
+static int op_gemini_image_request(const void *o, const char *prompt, struct core_http_request *out,
                                 struct wb_error *err)
 {
-    return wb_gemini_image_request(o, prompt, out, err);
+    return gemini_image_request(o, prompt, out, err);
 }
 
-static int gemini_image_parse(const char *body, size_t len, struct wb_buf *bytes,
-                              struct wb_usage *u, struct wb_api_error *aerr)
+static int op_gemini_image_parse(const char *body, size_t len, struct wb_buf *bytes,
+                              struct prov_usage *u, struct core_api_error *aerr)
 {
     char mime[64];
-    return wb_gemini_image_parse(body, len, bytes, mime, sizeof mime, u, aerr);
+    return gemini_image_parse(body, len, bytes, mime, sizeof mime, u, aerr);
 }
 
-static int gemini_speech_request(const void *o, const char *text, const char *voice,
-                                 struct wb_http_request *out, struct wb_error *err)
+static int op_gemini_speech_request(const void *o, const char *text, const char *voice,
+                                 struct core_http_request *out, struct wb_error *err)
 {
-    return wb_gemini_speech_request(o, text, voice, out, err);
+    return gemini_speech_request(o, text, voice, out, err);
 }
 
 /* The speech answer is an SSE stream: its consumer is the state. */
 struct prov_speech {
-    struct wb_gemini_audio audio;
+    struct gemini_audio audio;
 };
 
-static struct prov_speech *gemini_speech_new(void)
+static struct prov_speech *op_gemini_speech_new(void)
 {
     struct prov_speech *s = malloc(sizeof *s);
     if (s)
-        wb_gemini_audio_init(&s->audio);
+        gemini_audio_init(&s->audio);
     return s;
 }
 
-static int gemini_speech_feed(struct prov_speech *s, const char *p, size_t n,
-                              struct wb_api_error *aerr)
+static int op_gemini_speech_feed(struct prov_speech *s, const char *p, size_t n,
+                              struct core_api_error *aerr)
 {
-    return wb_gemini_audio_feed(&s->audio, p, n, aerr);
+    return gemini_audio_feed(&s->audio, p, n, aerr);
 }
 
-static void gemini_speech_reset(struct prov_speech *s)
+static void op_gemini_speech_reset(struct prov_speech *s)
 {
-    wb_gemini_audio_release(&s->audio);
-    wb_gemini_audio_init(&s->audio);
+    gemini_audio_release(&s->audio);
+    gemini_audio_init(&s->audio);
 }
 
-static int gemini_speech_end(struct prov_speech *s, const char *body, size_t len,
-                             struct wb_buf *pcm, int *rate, int *channels, struct wb_usage *u,
-                             struct wb_api_error *aerr)
+static int op_gemini_speech_end(struct prov_speech *s, const char *body, size_t len,
+                             struct wb_buf *pcm, int *rate, int *channels, struct prov_usage *u,
+                             struct core_api_error *aerr)
 {
     struct wb_buf mine;
     int rc;
     (void)body;
     (void)len;
     /* The stream ended: it must have said it was finished. */
-    if ((rc = wb_gemini_audio_finish(&s->audio, aerr)))
+    if ((rc = gemini_audio_finish(&s->audio, aerr)))
         return rc;
     /* Take the stream's PCM instead of copying it; the reset below frees
      * the caller's old buffer. */
     mine = *pcm;
     *pcm = s->audio.pcm;
     s->audio.pcm = mine;
-    *rate = wb_gemini_audio_rate(&s->audio);
-    *channels = wb_gemini_audio_channels(&s->audio);
+    *rate = gemini_audio_rate(&s->audio);
+    *channels = gemini_audio_channels(&s->audio);
     if (u)
-        *u = *wb_gemini_audio_usage(&s->audio);
+        *u = *gemini_audio_usage(&s->audio);
     /* The consumer's copy is no longer needed. */
-    gemini_speech_reset(s);
+    op_gemini_speech_reset(s);
     return 0;
 }
 
-static void gemini_speech_free(struct prov_speech *s)
+static void op_gemini_speech_free(struct prov_speech *s)
 {
     if (!s)
         return;
-    wb_gemini_audio_release(&s->audio);
+    gemini_audio_release(&s->audio);
     free(s);
 }
 
-static int gemini_models_request(const void *o, int page_size, const char *page_token,
-                                 struct wb_http_request *out, struct wb_error *err)
+static int op_gemini_models_request(const void *o, int page_size, const char *page_token,
+                                 struct core_http_request *out, struct wb_error *err)
 {
-    return wb_gemini_models_request(o, page_size, page_token, out, err);
+    return gemini_models_request(o, page_size, page_token, out, err);
 }
 
 const struct prov_ops prov_gemini_ops = {
@@ -122,71 +122,71 @@ const struct prov_ops prov_gemini_ops = {
     .voice_key = "voice",
     .no_key = "the gemini provider needs an API key: set GEMINI_API_KEY (or GOOGLE_API_KEY, or "
               "put GEMINI_API_KEY in .env), or use --provider offline",
-    .opts_size = sizeof(struct wb_gemini_opts),
-    .opts_init = gemini_opts_init,
-    .opts_from_config = gemini_opts_from_config,
-    .api_key = gemini_api_key,
-    .details_request = gemini_details_request,
-    .details_parse = wb_gemini_details_parse,
-    .image_request = gemini_image_request,
-    .image_parse = gemini_image_parse,
-    .speech_request = gemini_speech_request,
-    .speech_new = gemini_speech_new,
-    .speech_feed = gemini_speech_feed,
-    .speech_reset = gemini_speech_reset,
-    .speech_end = gemini_speech_end,
-    .speech_free = gemini_speech_free,
-    .parse_error = wb_gemini_parse_error,
-    .models_request = gemini_models_request,
-    .models_parse = wb_gemini_models_parse,
+    .opts_size = sizeof(struct gemini_opts),
+    .opts_init = op_gemini_opts_init,
+    .opts_from_config = op_gemini_opts_from_config,
+    .api_key = op_gemini_api_key,
+    .details_request = op_gemini_details_request,
+    .details_parse = gemini_details_parse,
+    .image_request = op_gemini_image_request,
+    .image_parse = op_gemini_image_parse,
+    .speech_request = op_gemini_speech_request,
+    .speech_new = op_gemini_speech_new,
+    .speech_feed = op_gemini_speech_feed,
+    .speech_reset = op_gemini_speech_reset,
+    .speech_end = op_gemini_speech_end,
+    .speech_free = op_gemini_speech_free,
+    .parse_error = gemini_parse_error,
+    .models_request = op_gemini_models_request,
+    .models_parse = gemini_models_parse,
 };
 
 /* ---- OpenAI-compatible ---- */
 
-static void openai_opts_init(void *o)
+static void op_openai_opts_init(void *o)
 {
-    wb_openai_opts_init(o);
+    openai_opts_init(o);
 }
 
-static int openai_opts_from_config(const struct wb_config *cfg, void *o, struct wb_error *err)
+static int op_openai_opts_from_config(const struct wb_config *cfg, void *o, struct wb_error *err)
 {
-    return wb_openai_opts_from_config(cfg, o, err);
+    return openai_opts_from_config(cfg, o, err);
 }
 
-static const char *openai_api_key(const void *o)
+static const char *op_openai_api_key(const void *o)
 {
-    return ((const struct wb_openai_opts *)o)->api_key;
+    return ((const struct openai_opts *)o)->api_key;
 }
 
-static int openai_details_request(const void *o, const struct wb_entry *e,
-                                  struct wb_http_request *out, struct wb_error *err)
+static int op_openai_details_request(const void *o, const struct wb_entry *e,
+                                  struct core_http_request *out, struct wb_error *err)
 {
-    return wb_openai_details_request(o, e, out, err);
+    return openai_details_request(o, e, out, err);
 }
 
-static int openai_image_request(const void *o, const char *prompt, struct wb_http_request *out,
+static int op_openai_image_request(const void *o, const char *prompt, struct core_http_request *out,
                                 struct wb_error *err)
 {
-    return wb_openai_image_request(o, prompt, out, err);
+    return openai_image_request(o, prompt, out, err);
 }
 
-static int openai_speech_request(const void *o, const char *text, const char *voice,
-                                 struct wb_http_request *out, struct wb_error *err)
+static int op_openai_speech_request(const void *o, const char *text, const char *voice,
+                                 struct core_http_request *out, struct wb_error *err)
 {
-    return wb_openai_speech_request(o, text, voice, out, err);
+    return openai_speech_request(o, text, voice, out, err);
 }
 
 /* One body of raw PCM (or a WAV some servers send instead). */
-static int openai_speech_end(struct prov_speech *s, const char *body, size_t len,
-                             struct wb_buf *pcm, int *rate, int *channels, struct wb_usage *u,
-                             struct wb_api_error *aerr)
+static int op_openai_speech_end(struct prov_speech *s, const char *body, size_t len,
+                             struct wb_buf *pcm, int *rate, int *channels, struct prov_usage *u,
+                             struct core_api_error *aerr)
 {
     (void)s;
     (void)u;
     wb_buf_reset(pcm);
     *rate = WB_OPENAI_PCM_RATE;
     *channels = WB_OPENAI_PCM_CHANNELS;
-    return wb_openai_speech_parse(body, len, pcm, rate, channels, aerr);
+    return openai_speech_parse(body, len, pcm, rate, channels, aerr);
 }
 
 const struct prov_ops prov_openai_ops = {
@@ -196,17 +196,17 @@ const struct prov_ops prov_openai_ops = {
     .voice_key = "openai_voice",
     .no_key = "the openai provider needs an API key: set OPENAI_API_KEY (or put it in .env; a "
               "local server without keys takes any placeholder), or use --provider offline",
-    .opts_size = sizeof(struct wb_openai_opts),
-    .opts_init = openai_opts_init,
-    .opts_from_config = openai_opts_from_config,
-    .api_key = openai_api_key,
-    .details_request = openai_details_request,
-    .details_parse = wb_openai_details_parse,
-    .image_request = openai_image_request,
-    .image_parse = wb_openai_image_parse,
-    .speech_request = openai_speech_request,
-    .speech_end = openai_speech_end,
-    .parse_error = wb_openai_parse_error,
+    .opts_size = sizeof(struct openai_opts),
+    .opts_init = op_openai_opts_init,
+    .opts_from_config = op_openai_opts_from_config,
+    .api_key = op_openai_api_key,
+    .details_request = op_openai_details_request,
+    .details_parse = openai_details_parse,
+    .image_request = op_openai_image_request,
+    .image_parse = openai_image_parse,
+    .speech_request = op_openai_speech_request,
+    .speech_end = op_openai_speech_end,
+    .parse_error = openai_parse_error,
 };
 
 /* ---- offline (MeCab, EDICT, espeak-ng: run by the pipeline) ---- */

@@ -1,7 +1,7 @@
 /* The provider interface: one table of operations per provider, and the one
  * place that chooses a provider by name.
  *
- * A provider is pure: it builds wb_http_request records and parses the bytes
+ * A provider is pure: it builds core_http_request records and parses the bytes
  * that come back, with no I/O (the engine sends them). The table says, per
  * stage, how to build the request and how to read a 2xx answer, how to read a
  * refusal (classify an error for the engine), where its models and voice are
@@ -17,7 +17,7 @@
 #include <stddef.h>
 
 #include "core/http.h"
-#include "providers/gemini.h" /* struct wb_usage */
+#include "providers/gemini.h" /* struct prov_usage */
 #include "wordbank/buf.h"
 #include "wordbank/config.h"
 #include "wordbank/entry.h"
@@ -58,37 +58,37 @@ struct prov_ops {
     const char *(*api_key)(const void *o);
 
     /* Details: the request for an entry; a 2xx body parsed into e (and u). */
-    int (*details_request)(const void *o, const struct wb_entry *e, struct wb_http_request *out,
+    int (*details_request)(const void *o, const struct wb_entry *e, struct core_http_request *out,
                            struct wb_error *err);
-    int (*details_parse)(const char *body, size_t len, struct wb_entry *e, struct wb_usage *u,
-                         struct wb_api_error *aerr);
+    int (*details_parse)(const char *body, size_t len, struct wb_entry *e, struct prov_usage *u,
+                         struct core_api_error *aerr);
     /* Image: the request for a final prompt; a 2xx body's picture into bytes. */
-    int (*image_request)(const void *o, const char *prompt, struct wb_http_request *out,
+    int (*image_request)(const void *o, const char *prompt, struct core_http_request *out,
                          struct wb_error *err);
-    int (*image_parse)(const char *body, size_t len, struct wb_buf *bytes, struct wb_usage *u,
-                       struct wb_api_error *aerr);
+    int (*image_parse)(const char *body, size_t len, struct wb_buf *bytes, struct prov_usage *u,
+                       struct core_api_error *aerr);
     /* Speech: the request (voice NULL: the configured one). A streamed answer
      * is fed piece by piece into the provider's state (speech_new; NULL when
      * the answer is one body); speech_end then puts the PCM (replacing pcm's
      * contents), its rate, channels and usage, from the state or the body. */
     int (*speech_request)(const void *o, const char *text, const char *voice,
-                          struct wb_http_request *out, struct wb_error *err);
+                          struct core_http_request *out, struct wb_error *err);
     struct prov_speech *(*speech_new)(void);
-    int (*speech_feed)(struct prov_speech *s, const char *p, size_t n, struct wb_api_error *aerr);
+    int (*speech_feed)(struct prov_speech *s, const char *p, size_t n, struct core_api_error *aerr);
     void (*speech_reset)(struct prov_speech *s);
     int (*speech_end)(struct prov_speech *s, const char *body, size_t len, struct wb_buf *pcm,
-                      int *rate, int *channels, struct wb_usage *u, struct wb_api_error *aerr);
+                      int *rate, int *channels, struct prov_usage *u, struct core_api_error *aerr);
     void (*speech_free)(struct prov_speech *s);
 
     /* Classify a refusal (a non-2xx answer) for the engine. */
-    int (*parse_error)(long status, const struct wb_http_header *h, size_t nh, const char *body,
-                       size_t len, struct wb_api_error *out);
+    int (*parse_error)(long status, const struct core_http_header *h, size_t nh, const char *body,
+                       size_t len, struct core_api_error *out);
 
     /* The models the endpoint serves, a page at a time (NULL: cannot list). */
     int (*models_request)(const void *o, int page_size, const char *page_token,
-                          struct wb_http_request *out, struct wb_error *err);
+                          struct core_http_request *out, struct wb_error *err);
     int (*models_parse)(const char *body, size_t len, char ***ids, size_t *n, char **next,
-                        struct wb_api_error *aerr);
+                        struct core_api_error *aerr);
 };
 
 extern const struct prov_ops prov_gemini_ops;

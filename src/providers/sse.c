@@ -7,7 +7,7 @@
 
 #include "providers/sse.h"
 
-void wb_sse_init(struct wb_sse *p, size_t max_event, wb_sse_event_fn fn, void *ud)
+void sse_init(struct sse *p, size_t max_event, sse_event_fn fn, void *ud)
 {
     memset(p, 0, sizeof *p);
     if (max_event == 0)
@@ -21,7 +21,7 @@ void wb_sse_init(struct wb_sse *p, size_t max_event, wb_sse_event_fn fn, void *u
     p->ud = ud;
 }
 
-void wb_sse_release(struct wb_sse *p)
+void sse_release(struct sse *p)
 {
     wb_buf_release(&p->line);
     wb_buf_release(&p->data);
@@ -29,12 +29,12 @@ void wb_sse_release(struct wb_sse *p)
     wb_buf_release(&p->id);
 }
 
-int wb_sse_pending(const struct wb_sse *p)
+int sse_pending(const struct sse *p)
 {
     return p->line.len > 0 || p->has_data;
 }
 
-static int too_big(struct wb_sse *p, int rc, const char *what, struct wb_error *err)
+static int too_big(struct sse *p, int rc, const char *what, struct wb_error *err)
 {
     p->stopped = rc;
     if (rc == WB_ETOOBIG)
@@ -42,11 +42,11 @@ static int too_big(struct wb_sse *p, int rc, const char *what, struct wb_error *
     return wb_error_set(err, rc, "out of memory in the event-stream parser");
 }
 
-static int dispatch(struct wb_sse *p)
+static int dispatch(struct sse *p)
 {
     int rc = 0;
     if (p->has_data) {
-        struct wb_sse_event ev;
+        struct sse_event ev;
         /* Every data line appended a "\n"; the last one is not part of the data. */
         if (p->data.len > 0)
             p->data.data[--p->data.len] = '\0';
@@ -66,7 +66,7 @@ static int dispatch(struct wb_sse *p)
 }
 
 /* One complete line (without its end). */
-static int process_line(struct wb_sse *p, char *s, size_t n, struct wb_error *err)
+static int process_line(struct sse *p, char *s, size_t n, struct wb_error *err)
 {
     const char *val;
     size_t name_len, vlen;
@@ -121,7 +121,7 @@ static int process_line(struct wb_sse *p, char *s, size_t n, struct wb_error *er
     return 0;
 }
 
-static int end_line(struct wb_sse *p, struct wb_error *err)
+static int end_line(struct sse *p, struct wb_error *err)
 {
     char *s = p->line.data;
     size_t n = p->line.len;
@@ -138,7 +138,7 @@ static int end_line(struct wb_sse *p, struct wb_error *err)
     return rc;
 }
 
-int wb_sse_feed(struct wb_sse *p, const char *data, size_t len, struct wb_error *err)
+int sse_feed(struct sse *p, const char *data, size_t len, struct wb_error *err)
 {
     size_t i = 0;
     int rc = 0;
@@ -173,7 +173,7 @@ int wb_sse_feed(struct wb_sse *p, const char *data, size_t len, struct wb_error 
     return 0;
 }
 
-int wb_sse_finish(struct wb_sse *p, int dispatch_partial, struct wb_error *err)
+int sse_finish(struct sse *p, int dispatch_partial, struct wb_error *err)
 {
     int rc = 0;
     if (p->stopped)

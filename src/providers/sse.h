@@ -21,18 +21,18 @@
 #include "wordbank/error.h"
 
 /* One dispatched event. Strings are borrowed: valid only during the callback. */
-struct wb_sse_event {
+struct sse_event {
     const char *event; /* the "event:" field, "" when none was given ("message") */
     const char *data;  /* data lines joined with "\n", NUL-terminated */
     size_t data_len;
     const char *id; /* the last "id:" seen on the stream, "" when none */
 };
 
-/* Called once per event. A non-zero return stops the parser: wb_sse_feed()
+/* Called once per event. A non-zero return stops the parser: sse_feed()
  * returns that value and the parser refuses further input. */
-typedef int (*wb_sse_event_fn)(void *ud, const struct wb_sse_event *ev);
+typedef int (*sse_event_fn)(void *ud, const struct sse_event *ev);
 
-struct wb_sse {
+struct sse {
     struct wb_buf line;  /* the current, unfinished line */
     struct wb_buf data;  /* data of the event being built */
     struct wb_buf event; /* its event type */
@@ -43,7 +43,7 @@ struct wb_sse {
     int started;         /* any byte seen (for the BOM check) */
     int stopped;         /* the callback or an error stopped the parser: sticky rc */
     size_t n_events;     /* events dispatched so far */
-    wb_sse_event_fn fn;
+    sse_event_fn fn;
     void *ud;
 };
 
@@ -51,18 +51,18 @@ struct wb_sse {
 #define WB_SSE_DEFAULT_MAX (8u << 20)
 
 /* max_event 0 means WB_SSE_DEFAULT_MAX. */
-void wb_sse_init(struct wb_sse *p, size_t max_event, wb_sse_event_fn fn, void *ud);
-void wb_sse_release(struct wb_sse *p);
+void sse_init(struct sse *p, size_t max_event, sse_event_fn fn, void *ud);
+void sse_release(struct sse *p);
 /* Feed len bytes. Returns 0, the callback's non-zero value, or -WB_ETOOBIG /
  * -WB_ENOMEM (err, which may be NULL, says which buffer). After a non-zero
  * return every later call returns the same value. */
-int wb_sse_feed(struct wb_sse *p, const char *data, size_t len, struct wb_error *err);
+int sse_feed(struct sse *p, const char *data, size_t len, struct wb_error *err);
 /* The stream ended. The spec discards an event that was not terminated by an
  * empty line; with dispatch_partial != 0 a pending event (including a last line
  * without its line end) is dispatched instead, which is what a lenient client of
  * a server that closes right after its last "data:" line wants. Returns as feed. */
-int wb_sse_finish(struct wb_sse *p, int dispatch_partial, struct wb_error *err);
+int sse_finish(struct sse *p, int dispatch_partial, struct wb_error *err);
 /* True when bytes of an unfinished event are pending (a truncated stream). */
-int wb_sse_pending(const struct wb_sse *p);
+int sse_pending(const struct sse *p);
 
 #endif

@@ -333,7 +333,7 @@ static int write_row(struct wb_store *st, const struct wb_entry *e, int all, int
 
 int wb_store_put(struct wb_store *st, const struct wb_entry *e, struct wb_error *err)
 {
-    int64_t now = wb_clock_wall_s(), id = 0;
+    int64_t now = core_clock_wall_s(), id = 0;
     int rc, is_new = 0;
     if ((rc = check_key(st, e->word, e->translation, e->language, err)) ||
         (rc = check_new(st, e, err)) || (rc = store_op_begin(st, err)))
@@ -352,7 +352,7 @@ out:
 
 int wb_store_set_details(struct wb_store *st, const struct wb_entry *e, struct wb_error *err)
 {
-    int64_t now = wb_clock_wall_s(), id = 0;
+    int64_t now = core_clock_wall_s(), id = 0;
     sqlite3_stmt *s;
     int rc, is_new = 0;
     if ((rc = check_key(st, e->word, e->translation, e->language, err)) ||
@@ -383,7 +383,7 @@ out:
 int wb_store_set_stage(struct wb_store *st, const struct wb_entry *key, enum wb_stage stage,
                        const struct wb_stage_info *info, struct wb_error *err)
 {
-    int64_t now = wb_clock_wall_s(), id = 0;
+    int64_t now = core_clock_wall_s(), id = 0;
     int rc;
     if ((unsigned)stage >= WB_STAGE_COUNT || !info)
         return wb_error_set(err, WB_EINVAL, "%s: no such stage %d", st->path, (int)stage);

@@ -218,7 +218,7 @@ int wb_store_rate_set(struct wb_store *st, const char *model, double rpm, struct
     } else {
         sqlite3_bind_text(s, 1, model, -1, SQLITE_STATIC);
         sqlite3_bind_double(s, 2, rpm);
-        sqlite3_bind_int64(s, 3, wb_clock_wall_s());
+        sqlite3_bind_int64(s, 3, core_clock_wall_s());
         rc = store_step_done(st, s, "storing a rate", err);
     }
     return store_op_end(st, rc, err);

@@ -65,7 +65,7 @@ int wb_edict_open(const struct wb_config *cfg, void (*progress)(void *ud, double
     if ((rc = text_cache_dir(cfg, &dir, err)) != 0 || (rc = wb_mkdirs(dir.data, err)) != 0)
         goto out;
     /* One index per source path, so a test's tiny EDICT never replaces the real one. */
-    wb_sha256_hex(src, strlen(src), hex);
+    core_sha256_hex(src, strlen(src), hex);
     if ((rc = wb_buf_appendf(&path, "%s/edict-%.12s.idx", dir.data, hex)) != 0 ||
         !(d = calloc(1, sizeof *d))) {
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
@@ -85,13 +85,13 @@ int wb_edict_open(const struct wb_config *cfg, void (*progress)(void *ud, double
         }
         rc = edict_map(&d->m, path.data, &st);
         if (rc != 0) {
-            int64_t t0 = wb_clock_mono_ms();
+            int64_t t0 = core_clock_mono_ms();
             wb_log(WB_LOG_INFO, "building the EDICT index %s from %s", path.data, src);
             if ((rc = edict_build(src, path.data, progress, ud, err)) != 0)
                 goto out;
             d->built = 1;
             wb_log(WB_LOG_INFO, "EDICT index built in %lld ms",
-                   (long long)(wb_clock_mono_ms() - t0));
+                   (long long)(core_clock_mono_ms() - t0));
             /* The file we just wrote was built from an fstat of the source;
              * check it against that source, not a later stat. */
             if ((rc = edict_map(&d->m, path.data, NULL)) != 0) {

@@ -27,7 +27,7 @@ static int map_cps(const char *in, struct wb_buf *out, int32_t (*fn)(int32_t))
     while (n > 0 && rc == 0) {
         int32_t cp;
         int len = text_utf8_decode(p, n, &cp);
-        rc = cp < 0 ? wb_buf_append(out, p, (size_t)len) : wb_utf8_put(out, fn(cp));
+        rc = cp < 0 ? wb_buf_append(out, p, (size_t)len) : core_utf8_put(out, fn(cp));
         p += len;
         n -= (size_t)len;
     }
@@ -113,9 +113,9 @@ int wb_text_fold_width(const char *in, struct wb_buf *out)
                 full = composed;
                 len += nlen;
             }
-            rc = wb_utf8_put(out, full);
+            rc = core_utf8_put(out, full);
         } else {
-            rc = wb_utf8_put(out, cp);
+            rc = core_utf8_put(out, cp);
         }
         p += len;
         n -= (size_t)len;

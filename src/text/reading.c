@@ -120,7 +120,7 @@ static int as_written(const char *word, const char *reading, int keep_script, st
         int kanji = 0;
         if (a->seg[s].kana) {
             for (size_t i = 0; i < a->seg[s].count && rc == 0; i++)
-                rc = wb_utf8_put(out, (uint32_t)a->w[a->seg[s].first + i]);
+                rc = core_utf8_put(out, (uint32_t)a->w[a->seg[s].first + i]);
             continue;
         }
         for (size_t i = 0; i < a->seg[s].count; i++)
@@ -129,7 +129,7 @@ static int as_written(const char *word, const char *reading, int keep_script, st
          * the reading's own script. */
         for (size_t i = 0; i < a->seg[s].rt_len && rc == 0; i++) {
             int32_t c = a->r[a->seg[s].rt + i];
-            rc = wb_utf8_put(out, (uint32_t)(kanji && !keep_script ? hira(c) : c));
+            rc = core_utf8_put(out, (uint32_t)(kanji && !keep_script ? hira(c) : c));
         }
     }
     free(a);

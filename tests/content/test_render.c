@@ -213,13 +213,13 @@ TEST(fragment_keeps_markdown_and_builds_quiz)
     /* Recompute the id from the documented canonical bytes. */
     char hex[65];
     const char *canon = "cat\nねこ\n猫"; /* question, then the answers sorted bytewise */
-    wb_sha256_hex(canon, strlen(canon), hex);
+    core_sha256_hex(canon, strlen(canon), hex);
     hex[12] = '\0';
     CHECK_STR(json_string_value(json_object_get(i0, "id")), hex);
     json_t *i1 = json_array_get(items, 1);
     CHECK_STR(json_string_value(json_object_get(i1, "q")), "dog </script><!-- x");
     canon = "dog </script><!-- x\n犬";
-    wb_sha256_hex(canon, strlen(canon), hex);
+    core_sha256_hex(canon, strlen(canon), hex);
     hex[12] = '\0';
     CHECK_STR(json_string_value(json_object_get(i1, "id")), hex);
     json_decref(q);
@@ -231,7 +231,7 @@ TEST(fragment_keeps_markdown_and_builds_quiz)
     char id2[13];
     CHECK_OK(wb_quiz_id("  cat ", a2, 4, id2), err);
     CHECK_STR(id, id2);
-    wb_sha256_hex("cat\nねこ\n猫", strlen("cat\nねこ\n猫"), hex);
+    core_sha256_hex("cat\nねこ\n猫", strlen("cat\nねこ\n猫"), hex);
     CHECK(strncmp(id, hex, 12) == 0);
 
     wb_buf_release(&out);
@@ -361,12 +361,12 @@ TEST(preview_and_assets)
     wb_buf_init(&f, 0);
     char path[4096];
     snprintf(path, sizeof(path), "%s/wordbank-assets/wordbank.css", dir);
-    CHECK_OK(wb_file_read(path, &f, err), err);
+    CHECK_OK(core_file_read(path, &f, err), err);
     CHECK_INT(f.len, content_css_len);
     CHECK(strstr(f.data, ".wb-card") != NULL);
     wb_buf_reset(&f);
     snprintf(path, sizeof(path), "%s/wordbank-assets/wordbank.js", dir);
-    CHECK_OK(wb_file_read(path, &f, err), err);
+    CHECK_OK(core_file_read(path, &f, err), err);
     CHECK(strstr(f.data, "normalize('NFKC')") != NULL);
     CHECK(strstr(f.data, "http") == NULL); /* nothing fetched from the network */
     wb_buf_release(&f);

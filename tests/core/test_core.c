@@ -81,7 +81,7 @@ TEST(secrets_are_redacted_from_errors)
 TEST(sha256_known_vector)
 {
     char hex[65];
-    wb_sha256_hex("abc", 3, hex);
+    core_sha256_hex("abc", 3, hex);
     CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
@@ -93,17 +93,17 @@ TEST(base64_round_trip)
         raw[i] = (unsigned char)(i * 7);
     wb_buf_init(&enc, 0);
     wb_buf_init(&dec, 0);
-    CHECK_INT(wb_base64_encode(raw, sizeof raw, &enc), 0);
-    CHECK_INT(wb_base64_decode(enc.data, enc.len, &dec), 0);
+    CHECK_INT(core_base64_encode(raw, sizeof raw, &enc), 0);
+    CHECK_INT(core_base64_decode(enc.data, enc.len, &dec), 0);
     CHECK_INT(dec.len, sizeof raw);
     CHECK(memcmp(dec.data, raw, sizeof raw) == 0);
     wb_buf_reset(&dec);
-    CHECK_INT(wb_base64_decode("aGVsbG8=", 8, &dec), 0);
+    CHECK_INT(core_base64_decode("aGVsbG8=", 8, &dec), 0);
     CHECK_STR(dec.data, "hello");
     wb_buf_reset(&dec);
-    CHECK(wb_base64_decode("a$b!", 4, &dec) != 0);
+    CHECK(core_base64_decode("a$b!", 4, &dec) != 0);
     wb_buf_reset(&dec);
-    CHECK(wb_base64_decode("aGVs-bG8=", 9, &dec) != 0); /* URL-safe alphabet is not ours */
+    CHECK(core_base64_decode("aGVs-bG8=", 9, &dec) != 0); /* URL-safe alphabet is not ours */
     wb_buf_release(&enc);
     wb_buf_release(&dec);
 }
@@ -147,7 +147,7 @@ TEST(base64_streaming_any_split)
         raw[i] = (unsigned char)(i * 131 + (i >> 5));
     wb_buf_init(&enc, 0);
     wb_buf_init(&dec, 0);
-    CHECK_INT(wb_base64_encode(raw, sizeof raw, &enc), 0);
+    CHECK_INT(core_base64_encode(raw, sizeof raw, &enc), 0);
     CHECK(enc.len > 4000); /* line breaks included */
     for (size_t k = 0; k < sizeof steps / sizeof *steps; k++) {
         for (int drain = 0; drain < 2; drain++) {
@@ -325,7 +325,7 @@ TEST(atomic_write_replaces_whole_file_and_leaves_no_temp)
     snprintf(path, sizeof path, "%s/out.txt", th_tmpdir());
     CHECK_OK(core_write_atomic(path, "first version", 13, &err), &err);
     wb_buf_init(&b, 0);
-    CHECK_OK(wb_file_read(path, &b, &err), &err);
+    CHECK_OK(core_file_read(path, &b, &err), &err);
     CHECK_STR(b.data, "first version");
     CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0644);
     /* Written in pieces; until commit the old file stays whole. */
@@ -333,11 +333,11 @@ TEST(atomic_write_replaces_whole_file_and_leaves_no_temp)
     CHECK_OK(core_atomic_write(&a, "sec", 3, &err), &err);
     CHECK_OK(core_atomic_write(&a, "ond", 3, &err), &err);
     wb_buf_reset(&b);
-    CHECK_OK(wb_file_read(path, &b, &err), &err);
+    CHECK_OK(core_file_read(path, &b, &err), &err);
     CHECK_STR(b.data, "first version");
     CHECK_OK(core_atomic_commit(&a, &err), &err);
     wb_buf_reset(&b);
-    CHECK_OK(wb_file_read(path, &b, &err), &err);
+    CHECK_OK(core_file_read(path, &b, &err), &err);
     CHECK_STR(b.data, "second");
     /* Abandoned: the old file stays, the temp file goes. */
     CHECK_OK(core_atomic_open(&a, path, &err), &err);
@@ -345,7 +345,7 @@ TEST(atomic_write_replaces_whole_file_and_leaves_no_temp)
     core_atomic_abort(&a);
     core_atomic_abort(&a); /* twice is harmless */
     wb_buf_reset(&b);
-    CHECK_OK(wb_file_read(path, &b, &err), &err);
+    CHECK_OK(core_file_read(path, &b, &err), &err);
     CHECK_STR(b.data, "second");
     dir_names(th_tmpdir(), names, sizeof names);
     CHECK_STR(names, "out.txt ");
@@ -353,7 +353,7 @@ TEST(atomic_write_replaces_whole_file_and_leaves_no_temp)
     CHECK(chdir(th_tmpdir()) == 0);
     CHECK_OK(wb_file_write("bare.txt", "x", 1, &err), &err);
     wb_buf_reset(&b);
-    CHECK_OK(wb_file_read("bare.txt", &b, &err), &err);
+    CHECK_OK(core_file_read("bare.txt", &b, &err), &err);
     CHECK_STR(b.data, "x");
     wb_buf_release(&b);
 }

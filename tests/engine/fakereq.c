@@ -9,8 +9,8 @@
 #include "fakeproc.h"
 #include "fakereq.h"
 
-int fake_gemini_request(struct wb_http_request *r, const char *base_url, const char *model,
-                        enum wb_req_kind kind, const char *word, int stream)
+int fake_gemini_request(struct core_http_request *r, const char *base_url, const char *model,
+                        enum core_req_kind kind, const char *word, int stream)
 {
     char url[512], body[2048];
     snprintf(url, sizeof url, "%s/v1beta/models/%s:%s", base_url, model,
@@ -48,16 +48,16 @@ int fake_gemini_request(struct wb_http_request *r, const char *base_url, const c
     r->stream = stream;
     if (!r->method || !r->url || !r->body || !r->model)
         return WB_ENOMEM;
-    if ((rc = wb_http_request_add_header(r, "Content-Type", "application/json")) != 0 ||
-        (rc = wb_http_request_add_header(r, "x-goog-api-key", FAKE_KEY)) != 0)
+    if ((rc = core_http_request_add_header(r, "Content-Type", "application/json")) != 0 ||
+        (rc = core_http_request_add_header(r, "x-goog-api-key", FAKE_KEY)) != 0)
         return rc;
     return 0;
 }
 
-int fake_gemini_classify(void *ud, long status, const struct wb_http_header *h, size_t nh,
-                         const char *body, size_t len, struct wb_api_error *out)
+int fake_gemini_classify(void *ud, long status, const struct core_http_header *h, size_t nh,
+                         const char *body, size_t len, struct core_api_error *out)
 {
-    int rc = wb_engine_classify_default(ud, status, h, nh, body, len, out);
+    int rc = engine_classify_default(ud, status, h, nh, body, len, out);
     if (rc == 0 || !body)
         return rc;
     const char *d = strstr(body, "\"retryDelay\"");

@@ -26,7 +26,7 @@
 #define MAXREQ     1024
 
 struct ctx {
-    struct wb_engine *e;
+    struct engine *e;
     int done[MAXREQ];
     int status[MAXREQ];
     int attempts[MAXREQ];
@@ -38,7 +38,7 @@ struct ctx {
     /* per-day test: submit one more after the first failure */
     int resubmit_after_fail;
     /* the callbacks of every request (NULL: cbs, with the test classifier) */
-    const struct wb_request_cbs *cbs;
+    const struct engine_request_cbs *cbs;
     const char *base;
 };
 
@@ -48,9 +48,9 @@ struct slot {
 };
 static struct slot slots[MAXREQ];
 
-static void on_done(void *ud, const struct wb_response *r);
+static void on_done(void *ud, const struct engine_response *r);
 
-static int on_data(void *ud, const char *p, size_t n, struct wb_api_error *aerr)
+static int on_data(void *ud, const char *p, size_t n, struct core_api_error *aerr)
 {
     struct slot *s = ud;
     (void)p;
@@ -73,47 +73,47 @@ static void on_retry(void *ud)
     s->c->streamed[s->i] = 0;
 }
 
-static const struct wb_request_cbs cbs = {
+static const struct engine_request_cbs cbs = {
     .on_data = on_data, .on_retry = on_retry, .classify = fake_gemini_classify, .on_done = on_done
 };
 
 /* The Gemini provider's own error classifier (what the pipeline runs), so a
  * test of what the engine does with a per-day quota does not supply the
  * classification it checks. */
-static int gemini_classify(void *ud, long status, const struct wb_http_header *h, size_t nh,
-                           const char *body, size_t len, struct wb_api_error *out)
+static int gemini_classify(void *ud, long status, const struct core_http_header *h, size_t nh,
+                           const char *body, size_t len, struct core_api_error *out)
 {
     if (status >= 200 && status < 300) /* a success has nothing to classify */
-        return wb_engine_classify_default(ud, status, h, nh, body, len, out);
-    return wb_gemini_parse_error(status, h, nh, body, len, out);
+        return engine_classify_default(ud, status, h, nh, body, len, out);
+    return gemini_parse_error(status, h, nh, body, len, out);
 }
 
-static const struct wb_request_cbs gemini_cbs = {
+static const struct engine_request_cbs gemini_cbs = {
     .on_data = on_data, .on_retry = on_retry, .classify = gemini_classify, .on_done = on_done
 };
 
-static uint64_t submit(struct ctx *c, int i, const char *model, enum wb_req_kind kind, int stream)
+static uint64_t submit(struct ctx *c, int i, const char *model, enum core_req_kind kind, int stream)
 {
-    struct wb_http_request r;
-    wb_http_request_init(&r);
+    struct core_http_request r;
+    core_http_request_init(&r);
     char word[32];
     snprintf(word, sizeof word, "word%d", i);
     CHECK_INT(fake_gemini_request(&r, c->base, model, kind, word, stream), 0);
     slots[i].c = c;
     slots[i].i = i;
     uint64_t id = 0;
-    CHECK_INT(wb_engine_submit(c->e, &r, 100, c->cbs ? c->cbs : &cbs, &slots[i], &id), 0);
+    CHECK_INT(engine_submit(c->e, &r, 100, c->cbs ? c->cbs : &cbs, &slots[i], &id), 0);
     return id;
 }
 
-static void on_done(void *ud, const struct wb_response *r)
+static void on_done(void *ud, const struct engine_response *r)
 {
     struct slot *s = ud;
     struct ctx *c = s->c;
     c->done[s->i]++;
     c->status[s->i] = r->status;
     c->attempts[s->i] = r->attempts;
-    c->done_at[s->i] = wb_engine_now(c->e);
+    c->done_at[s->i] = engine_now(c->e);
     c->n_done++;
     if (r->status == 0)
         c->n_ok++;
@@ -131,7 +131,7 @@ static void log_fn(void *ud, enum wb_log_level level, const char *msg)
 {
     (void)ud;
     (void)level;
-    fprintf(stderr, "# %lld %s\n", (long long)wb_clock_mono_ms() % 100000, msg);
+    fprintf(stderr, "# %lld %s\n", (long long)core_clock_mono_ms() % 100000, msg);
 }
 
 static struct wb_config *mkcfg(const char **kv)
@@ -210,11 +210,11 @@ TEST(faults_all_complete)
     static struct ctx c;
     c.base = f.base_url;
     struct wb_error err = { 0 }, *ep = &err;
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
+    CHECK_OK(engine_new(cfg, &c.e, &err), ep);
     /* Entries: text, then image and speech at once; 170 entries = 510 requests. */
     for (int i = 0; i < 510; i += 3)
         submit(&c, i, TEXT_MODEL, WB_REQ_TEXT, 0);
-    CHECK_INT(wb_engine_run(c.e), 0);
+    CHECK_INT(engine_run(c.e), 0);
     for (int i = 0; i < 510; i += 3) {
         CHECK_INT(c.done[i], 1);
         CHECK_INT(c.status[i], 0);
@@ -224,13 +224,13 @@ TEST(faults_all_complete)
         submit(&c, i + 1, IMG_MODEL, WB_REQ_IMAGE, 0);
         submit(&c, i + 2, TTS_MODEL, WB_REQ_SPEECH, 0);
     }
-    CHECK_INT(wb_engine_run(c.e), 0);
+    CHECK_INT(engine_run(c.e), 0);
     for (int i = 0; i < 510; i++) {
         CHECK_MSG(c.done[i] == 1, "request %d done %d times", i, c.done[i]);
         CHECK_MSG(c.status[i] == 0, "request %d status %d", i, c.status[i]);
     }
-    struct wb_engine_stats st;
-    wb_engine_get_stats(c.e, &st);
+    struct engine_stats st;
+    engine_get_stats(c.e, &st);
     CHECK(st.retries > 20);
     CHECK_INT(st.succeeded, 510);
     json_t *s = stats(&f);
@@ -238,7 +238,7 @@ TEST(faults_all_complete)
     CHECK(jint(s, "totals", "faults", "reset") > 5);
     CHECK(jint(s, "totals", "faults", "truncate") > 2);
     json_decref(s);
-    wb_engine_free(c.e);
+    engine_free(c.e);
     wb_config_free(cfg);
     fake_stop(&f);
 }
@@ -276,12 +276,12 @@ TEST(configured_quota_never_exceeded)
     static struct ctx c;
     c.base = f.base_url;
     struct wb_error err = { 0 }, *ep = &err;
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
-    int64_t t0 = wb_engine_now(c.e);
+    CHECK_OK(engine_new(cfg, &c.e, &err), ep);
+    int64_t t0 = engine_now(c.e);
     for (int i = 0; i < 40; i++)
         submit(&c, i, TTS_MODEL, WB_REQ_SPEECH, 0);
-    CHECK_INT(wb_engine_run(c.e), 0);
-    int64_t took = wb_engine_now(c.e) - t0;
+    CHECK_INT(engine_run(c.e), 0);
+    int64_t took = engine_now(c.e) - t0;
     CHECK_INT(c.n_ok, 40);
     json_t *s = stats(&f);
     json_t *sent =
@@ -293,7 +293,7 @@ TEST(configured_quota_never_exceeded)
     CHECK_INT(jstatus(m, "429"), 0);
     CHECK(took >= 3500 && took < 12000);
     json_decref(s);
-    wb_engine_free(c.e);
+    engine_free(c.e);
     wb_config_free(cfg);
     fake_stop(&f);
 }
@@ -309,10 +309,10 @@ TEST(retry_delay_pauses_the_model)
     c.base = f.base_url;
     struct wb_config *cfg = mkcfg(NULL);
     struct wb_error err = { 0 }, *ep = &err;
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
+    CHECK_OK(engine_new(cfg, &c.e, &err), ep);
     for (int i = 0; i < 12; i++)
         submit(&c, i, TTS_MODEL, WB_REQ_SPEECH, 0);
-    CHECK_INT(wb_engine_run(c.e), 0);
+    CHECK_INT(engine_run(c.e), 0);
     CHECK_INT(c.n_ok, 12);
     json_t *s = stats(&f);
     json_t *m = json_object_get(json_object_get(s, "models"), TTS_MODEL);
@@ -328,11 +328,11 @@ TEST(retry_delay_pauses_the_model)
     /* After the pause at most the halved concurrency cap (8) goes at once:
      * 5 admitted, 2 more 429s, then the last 2 after a second pause. */
     CHECK_MSG(n429 <= 7 + 3, "%lld 429s", n429);
-    struct wb_engine_stats st;
-    wb_engine_get_stats(c.e, &st);
+    struct engine_stats st;
+    engine_get_stats(c.e, &st);
     CHECK_INT(st.rate_limited, n429);
     json_decref(s);
-    wb_engine_free(c.e);
+    engine_free(c.e);
     wb_config_free(cfg);
     fake_stop(&f);
 }
@@ -351,12 +351,12 @@ TEST(per_day_quota_ends_one_model)
     c.resubmit_after_fail = 1;
     c.cbs = &gemini_cbs; /* the provider classifies the fake's PerDay QuotaFailure */
     struct wb_error err = { 0 }, *ep = &err;
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
+    CHECK_OK(engine_new(cfg, &c.e, &err), ep);
     for (int i = 0; i < 10; i++)
         submit(&c, i, TTS_MODEL, WB_REQ_SPEECH, 0);
     for (int i = 10; i < 15; i++)
         submit(&c, i, TEXT_MODEL, WB_REQ_TEXT, 0);
-    CHECK_INT(wb_engine_run(c.e), 0);
+    CHECK_INT(engine_run(c.e), 0);
     for (int i = 0; i < 3; i++)
         CHECK_INT(c.status[i], 0);
     for (int i = 3; i < 10; i++)
@@ -369,15 +369,15 @@ TEST(per_day_quota_ends_one_model)
     json_t *s = stats(&f);
     CHECK_INT(jint(s, "models", TTS_MODEL, "requests"), 4);
     json_decref(s);
-    struct wb_engine_model_info mi;
+    struct engine_model_info mi;
     int found = 0;
-    for (size_t i = 0; i < wb_engine_model_count(c.e); i++) {
-        CHECK_INT(wb_engine_model_info(c.e, i, &mi), 0);
+    for (size_t i = 0; i < engine_model_count(c.e); i++) {
+        CHECK_INT(engine_model_info(c.e, i, &mi), 0);
         if (strcmp(mi.model, TTS_MODEL) == 0)
             found = mi.exhausted;
     }
     CHECK(found);
-    wb_engine_free(c.e);
+    engine_free(c.e);
     wb_config_free(cfg);
     fake_stop(&f);
 }
@@ -391,12 +391,12 @@ TEST(http2_multiplexes_over_tls)
     static struct ctx c;
     c.base = f.tls_url;
     struct wb_error err = { 0 }, *ep = &err;
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
-    int64_t t0 = wb_engine_now(c.e);
+    CHECK_OK(engine_new(cfg, &c.e, &err), ep);
+    int64_t t0 = engine_now(c.e);
     for (int i = 0; i < 120; i++)
         submit(&c, i, TEXT_MODEL, WB_REQ_TEXT, i % 2);
-    CHECK_INT(wb_engine_run(c.e), 0);
-    int64_t took = wb_engine_now(c.e) - t0;
+    CHECK_INT(engine_run(c.e), 0);
+    int64_t took = engine_now(c.e) - t0;
     CHECK_INT(c.n_ok, 120);
     json_t *s = stats(&f);
     long long sessions = jint(s, "totals", "h2Sessions", NULL);
@@ -411,7 +411,7 @@ TEST(http2_multiplexes_over_tls)
      * anything close to serial. maxInFlight above is the real measure. */
     CHECK_MSG(took < 6000, "took %lld ms", (long long)took);
     json_decref(s);
-    wb_engine_free(c.e);
+    engine_free(c.e);
     wb_config_free(cfg);
     fake_stop(&f);
 }
@@ -424,18 +424,18 @@ TEST(stream_consumer_failure_retries_whole_request)
     static struct ctx c;
     c.base = f.base_url;
     struct wb_error err = { 0 }, *ep = &err;
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
+    CHECK_OK(engine_new(cfg, &c.e, &err), ep);
     c.fail_stream_once[0] = 1;
     submit(&c, 0, TTS_MODEL, WB_REQ_SPEECH, 1);
     submit(&c, 1, TTS_MODEL, WB_REQ_SPEECH, 1);
-    CHECK_INT(wb_engine_run(c.e), 0);
+    CHECK_INT(engine_run(c.e), 0);
     CHECK_INT(c.status[0], 0);
     CHECK_INT(c.attempts[0], 2);
     CHECK_INT(c.retries_seen[0], 1);
     CHECK(c.streamed[0] > 0);
     CHECK_INT(c.attempts[1], 1);
     CHECK(c.streamed[1] > 0);
-    wb_engine_free(c.e);
+    engine_free(c.e);
     wb_config_free(cfg);
     fake_stop(&f);
 }
@@ -448,22 +448,22 @@ TEST(client_errors_fail_at_once)
     static struct ctx c;
     c.base = f.base_url;
     struct wb_error err = { 0 }, *ep = &err;
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
+    CHECK_OK(engine_new(cfg, &c.e, &err), ep);
     submit(&c, 0, "no-such-model", WB_REQ_TEXT, 0);
-    CHECK_INT(wb_engine_run(c.e), 0);
+    CHECK_INT(engine_run(c.e), 0);
     CHECK_INT(c.status[0], WB_EMODEL);
     CHECK_INT(c.attempts[0], 1);
     /* A body over http.max_body fails at once too. */
-    wb_engine_free(c.e);
+    engine_free(c.e);
     wb_config_free(cfg);
     const char *kv[] = { "http.max_body", "1000", NULL };
     cfg = mkcfg(kv);
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
+    CHECK_OK(engine_new(cfg, &c.e, &err), ep);
     submit(&c, 1, IMG_MODEL, WB_REQ_IMAGE, 0);
-    CHECK_INT(wb_engine_run(c.e), 0);
+    CHECK_INT(engine_run(c.e), 0);
     CHECK_INT(c.status[1], WB_ETOOBIG);
     CHECK_INT(c.attempts[1], 1);
-    wb_engine_free(c.e);
+    engine_free(c.e);
     wb_config_free(cfg);
     fake_stop(&f);
 }
@@ -472,7 +472,7 @@ static void stop_cb(void *ud, int status)
 {
     struct ctx *c = ud;
     if (status == 0)
-        wb_engine_stop(c->e, 3000);
+        engine_stop(c->e, 3000);
 }
 
 TEST(stop_lets_in_flight_finish_and_cancels_queued)
@@ -484,11 +484,11 @@ TEST(stop_lets_in_flight_finish_and_cancels_queued)
     static struct ctx c;
     c.base = f.base_url;
     struct wb_error err = { 0 }, *ep = &err;
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
+    CHECK_OK(engine_new(cfg, &c.e, &err), ep);
     for (int i = 0; i < 20; i++)
         submit(&c, i, TTS_MODEL, WB_REQ_SPEECH, 0);
-    CHECK_INT(wb_engine_timer(c.e, 150, stop_cb, &c), 0);
-    CHECK_INT(wb_engine_run(c.e), WB_ECANCELED);
+    CHECK_INT(engine_timer(c.e, 150, stop_cb, &c), 0);
+    CHECK_INT(engine_run(c.e), WB_ECANCELED);
     int ok = 0, canceled = 0;
     for (int i = 0; i < 20; i++) {
         CHECK_INT(c.done[i], 1);
@@ -499,10 +499,10 @@ TEST(stop_lets_in_flight_finish_and_cancels_queued)
     CHECK_INT(canceled, 16);
     /* Work submitted after the stop is canceled too, once. */
     submit(&c, 20, TTS_MODEL, WB_REQ_SPEECH, 0);
-    CHECK_INT(wb_engine_run(c.e), WB_ECANCELED);
+    CHECK_INT(engine_run(c.e), WB_ECANCELED);
     CHECK_INT(c.done[20], 1);
     CHECK_INT(c.status[20], WB_ECANCELED);
-    wb_engine_free(c.e);
+    engine_free(c.e);
     wb_config_free(cfg);
     fake_stop(&f);
 }
@@ -511,8 +511,8 @@ static void abort_cb(void *ud, int status)
 {
     struct ctx *c = ud;
     if (status == 0) {
-        wb_engine_request_stop(c->e); /* as a signal handler would */
-        wb_engine_request_stop(c->e); /* second Ctrl-C: abort */
+        engine_request_stop(c->e); /* as a signal handler would */
+        engine_request_stop(c->e); /* second Ctrl-C: abort */
     }
 }
 
@@ -520,9 +520,9 @@ static void cancel_cb(void *ud, int status)
 {
     struct ctx *c = ud;
     (void)status;
-    CHECK_INT(wb_engine_cancel(c->e, 1), 0); /* in flight */
-    CHECK_INT(wb_engine_cancel(c->e, 8), 0); /* queued */
-    CHECK_INT(wb_engine_cancel(c->e, 12345), WB_ENOTFOUND);
+    CHECK_INT(engine_cancel(c->e, 1), 0); /* in flight */
+    CHECK_INT(engine_cancel(c->e, 8), 0); /* queued */
+    CHECK_INT(engine_cancel(c->e, 12345), WB_ENOTFOUND);
 }
 
 TEST(cancel_and_abort_fire_every_callback_once)
@@ -534,21 +534,21 @@ TEST(cancel_and_abort_fire_every_callback_once)
     static struct ctx c;
     c.base = f.base_url;
     struct wb_error err = { 0 }, *ep = &err;
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
+    CHECK_OK(engine_new(cfg, &c.e, &err), ep);
     for (int i = 0; i < 10; i++)
         submit(&c, i, TTS_MODEL, WB_REQ_SPEECH, 0);
-    CHECK_INT(wb_engine_timer(c.e, 100, cancel_cb, &c), 0);
-    CHECK_INT(wb_engine_timer(c.e, 300, abort_cb, &c), 0);
-    int64_t t0 = wb_engine_now(c.e);
-    CHECK_INT(wb_engine_run(c.e), WB_ECANCELED);
-    CHECK_MSG(wb_engine_now(c.e) - t0 < 1000, "abort took %lld ms",
-              (long long)(wb_engine_now(c.e) - t0));
+    CHECK_INT(engine_timer(c.e, 100, cancel_cb, &c), 0);
+    CHECK_INT(engine_timer(c.e, 300, abort_cb, &c), 0);
+    int64_t t0 = engine_now(c.e);
+    CHECK_INT(engine_run(c.e), WB_ECANCELED);
+    CHECK_MSG(engine_now(c.e) - t0 < 1000, "abort took %lld ms",
+              (long long)(engine_now(c.e) - t0));
     for (int i = 0; i < 10; i++) {
         CHECK_INT(c.done[i], 1);
         CHECK_INT(c.status[i], WB_ECANCELED);
     }
     CHECK(c.done_at[0] < c.done_at[2]); /* id 1 canceled by itself, earlier */
-    wb_engine_free(c.e);
+    engine_free(c.e);
     wb_config_free(cfg);
     fake_stop(&f);
 }
@@ -576,19 +576,19 @@ static void timer_fn(void *ud, int status)
 
 TEST(worker_pool_and_timers)
 {
-    struct wb_engine *e = NULL;
+    struct engine *e = NULL;
     struct wb_error err = { 0 }, *ep = &err;
-    CHECK_OK(wb_engine_new(NULL, &e, &err), ep);
+    CHECK_OK(engine_new(NULL, &e, &err), ep);
     loop_thread = pthread_self();
-    CHECK_INT(wb_engine_queue_work(e, work_fn, after_fn, NULL), 0);
-    CHECK_INT(wb_engine_timer(e, 20, timer_fn, NULL), 0);
-    int64_t t0 = wb_engine_now(e);
-    CHECK_INT(wb_engine_run(e), 0);
-    CHECK(wb_engine_now(e) - t0 >= 19);
+    CHECK_INT(engine_queue_work(e, work_fn, after_fn, NULL), 0);
+    CHECK_INT(engine_timer(e, 20, timer_fn, NULL), 0);
+    int64_t t0 = engine_now(e);
+    CHECK_INT(engine_run(e), 0);
+    CHECK(engine_now(e) - t0 >= 19);
     CHECK(work_ran_elsewhere);
     CHECK(after_on_loop);
     CHECK(timer_fired);
-    wb_engine_free(e);
+    engine_free(e);
 }
 
 /* cbs.classify_in_pool: a 2xx answer is parsed on a pool thread; a parse
@@ -596,8 +596,8 @@ TEST(worker_pool_and_timers)
  * being parsed ends once, canceled. */
 static atomic_int pool_calls, pool_on_loop, pool_fail_left, pool_parsing_2;
 
-static int pool_classify(void *ud, long status, const struct wb_http_header *h, size_t nh,
-                         const char *body, size_t len, struct wb_api_error *out)
+static int pool_classify(void *ud, long status, const struct core_http_header *h, size_t nh,
+                         const char *body, size_t len, struct core_api_error *out)
 {
     struct slot *s = ud;
     if (status >= 200 && status < 300) {
@@ -624,17 +624,17 @@ static void cancel_2(void *ud, int status)
 {
     struct ctx *c = ud;
     (void)status;
-    struct wb_engine_stats st;
+    struct engine_stats st;
     /* Wait until its answer is being parsed and the others are done. */
     if (!atomic_load(&pool_parsing_2) || !c->done[0] || !c->done[1]) {
-        CHECK_INT(wb_engine_timer(c->e, 20, cancel_2, c), 0);
+        CHECK_INT(engine_timer(c->e, 20, cancel_2, c), 0);
         return;
     }
     /* Nothing is in flight, yet the body being parsed still counts against
      * the body budget (else a slow pool would let downloads pile up). */
-    wb_engine_get_stats(c->e, &st);
+    engine_get_stats(c->e, &st);
     CHECK_MSG(st.budget_used > 0, "budget used %zu during the parse", st.budget_used);
-    CHECK_INT(wb_engine_cancel(c->e, 3), 0); /* request 2: its answer is being parsed */
+    CHECK_INT(engine_cancel(c->e, 3), 0); /* request 2: its answer is being parsed */
 }
 
 TEST(classify_in_pool_runs_off_the_loop)
@@ -643,19 +643,19 @@ TEST(classify_in_pool_runs_off_the_loop)
     start(&f, "{\"default\":{\"latencyMs\":10}}", 0);
     struct wb_config *cfg = mkcfg(NULL);
     static struct ctx c;
-    static const struct wb_request_cbs pool_cbs = { .classify = pool_classify,
+    static const struct engine_request_cbs pool_cbs = { .classify = pool_classify,
                                                     .on_done = on_done,
                                                     .classify_in_pool = 1 };
     c.base = f.base_url;
     c.cbs = &pool_cbs;
     struct wb_error err = { 0 }, *ep = &err;
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
+    CHECK_OK(engine_new(cfg, &c.e, &err), ep);
     loop_thread = pthread_self();
     atomic_store(&pool_fail_left, 1);
     for (int i = 0; i < 3; i++)
         submit(&c, i, IMG_MODEL, WB_REQ_IMAGE, 0);
-    CHECK_INT(wb_engine_timer(c.e, 20, cancel_2, &c), 0);
-    CHECK_INT(wb_engine_run(c.e), 0);
+    CHECK_INT(engine_timer(c.e, 20, cancel_2, &c), 0);
+    CHECK_INT(engine_run(c.e), 0);
     CHECK_MSG(atomic_load(&pool_calls) == 4, "classify ran %d times on 2xx answers",
               atomic_load(&pool_calls));
     CHECK_INT(atomic_load(&pool_on_loop), 0);
@@ -668,28 +668,28 @@ TEST(classify_in_pool_runs_off_the_loop)
     CHECK_INT(c.done[2], 1);
     CHECK_INT(c.status[2], WB_ECANCELED);
     {
-        struct wb_engine_stats st;
-        wb_engine_get_stats(c.e, &st);
+        struct engine_stats st;
+        engine_get_stats(c.e, &st);
         CHECK_INT((long)st.budget_used, 0); /* every hold given back */
     }
-    wb_engine_free(c.e);
+    engine_free(c.e);
     wb_config_free(cfg);
     fake_stop(&f);
 }
 
 TEST(free_with_pending_work_cancels_it)
 {
-    struct wb_engine *e = NULL;
+    struct engine *e = NULL;
     struct wb_error err = { 0 }, *ep = &err;
-    CHECK_OK(wb_engine_new(NULL, &e, &err), ep);
+    CHECK_OK(engine_new(NULL, &e, &err), ep);
     static struct ctx c;
     c.e = e;
     c.base = "http://127.0.0.1:9";
     for (int i = 0; i < 5; i++)
         submit(&c, i, TEXT_MODEL, WB_REQ_TEXT, 0);
     timer_fired = -1;
-    CHECK_INT(wb_engine_timer(e, 10000, timer_fn, NULL), 0);
-    wb_engine_free(e);
+    CHECK_INT(engine_timer(e, 10000, timer_fn, NULL), 0);
+    engine_free(e);
     for (int i = 0; i < 5; i++) {
         CHECK_INT(c.done[i], 1);
         CHECK_INT(c.status[i], WB_ECANCELED);
@@ -712,10 +712,10 @@ TEST(h2_stream_resets_and_truncation_are_retried)
     static struct ctx c;
     c.base = f.tls_url;
     struct wb_error err = { 0 }, *ep = &err;
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
+    CHECK_OK(engine_new(cfg, &c.e, &err), ep);
     for (int i = 0; i < 150; i++)
         submit(&c, i, TEXT_MODEL, WB_REQ_TEXT, i % 3 == 0);
-    CHECK_INT(wb_engine_run(c.e), 0);
+    CHECK_INT(engine_run(c.e), 0);
     for (int i = 0; i < 150; i++) {
         CHECK_INT(c.done[i], 1);
         CHECK_INT(c.status[i], 0);
@@ -724,7 +724,7 @@ TEST(h2_stream_resets_and_truncation_are_retried)
     CHECK(jint(s, "totals", "faults", "reset") > 3);
     CHECK(jint(s, "totals", "h2Sessions", NULL) <= 4);
     json_decref(s);
-    wb_engine_free(c.e);
+    engine_free(c.e);
     wb_config_free(cfg);
     fake_stop(&f);
 }
@@ -746,24 +746,24 @@ TEST(timeouts_per_request_kind)
     static struct ctx c;
     c.base = f.base_url;
     struct wb_error err = { 0 }, *ep = &err;
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
+    CHECK_OK(engine_new(cfg, &c.e, &err), ep);
     submit(&c, 0, TEXT_MODEL, WB_REQ_TEXT, 0);
     submit(&c, 1, TTS_MODEL, WB_REQ_SPEECH, 0);
-    CHECK_INT(wb_engine_run(c.e), 0);
+    CHECK_INT(engine_run(c.e), 0);
     CHECK_INT(c.status[0], WB_ETIMEOUT);
     CHECK_INT(c.attempts[0], 2);
     CHECK_INT(c.status[1], 0);
-    wb_engine_free(c.e);
+    engine_free(c.e);
     wb_config_free(cfg);
     fake_stop(&f);
 }
 
-static struct wb_engine *sig_engine;
+static struct engine *sig_engine;
 
 static void on_sigint(int sig)
 {
     (void)sig;
-    wb_engine_request_stop(sig_engine); /* async-signal-safe */
+    engine_request_stop(sig_engine); /* async-signal-safe */
 }
 
 static void raise_cb(void *ud, int status)
@@ -782,7 +782,7 @@ TEST(sigint_handler_stops_gracefully)
     static struct ctx c;
     c.base = f.base_url;
     struct wb_error err = { 0 }, *ep = &err;
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
+    CHECK_OK(engine_new(cfg, &c.e, &err), ep);
     sig_engine = c.e;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -790,15 +790,15 @@ TEST(sigint_handler_stops_gracefully)
     sigaction(SIGINT, &sa, NULL);
     for (int i = 0; i < 6; i++)
         submit(&c, i, TTS_MODEL, WB_REQ_SPEECH, 0);
-    CHECK_INT(wb_engine_timer(c.e, 100, raise_cb, NULL), 0);
-    CHECK_INT(wb_engine_run(c.e), WB_ECANCELED);
+    CHECK_INT(engine_timer(c.e, 100, raise_cb, NULL), 0);
+    CHECK_INT(engine_run(c.e), WB_ECANCELED);
     CHECK_INT(c.status[0], 0); /* in flight: finished within the grace */
     CHECK_INT(c.status[1], 0);
     for (int i = 2; i < 6; i++)
         CHECK_INT(c.status[i], WB_ECANCELED);
     for (int i = 0; i < 6; i++)
         CHECK_INT(c.done[i], 1);
-    wb_engine_free(c.e);
+    engine_free(c.e);
     wb_config_free(cfg);
     fake_stop(&f);
 }
@@ -823,12 +823,12 @@ TEST(trace_log_never_shows_the_key)
     static struct ctx c;
     c.base = f.base_url;
     struct wb_error err = { 0 }, *ep = &err;
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
+    CHECK_OK(engine_new(cfg, &c.e, &err), ep);
     for (int i = 0; i < 10; i++)
         submit(&c, i, TEXT_MODEL, WB_REQ_TEXT, i % 2);
     submit(&c, 10, "no-such-model", WB_REQ_TEXT, 0);
-    CHECK_INT(wb_engine_run(c.e), 0);
-    wb_engine_free(c.e);
+    CHECK_INT(engine_run(c.e), 0);
+    engine_free(c.e);
     wb_log_set_handler(NULL, NULL, WB_LOG_ERROR);
     CHECK(log_lines > 30);
     CHECK_INT(key_leaks, 0);
@@ -850,25 +850,25 @@ TEST(window_sets_caps_and_connections)
     static struct ctx c;
     c.base = f.base_url;
     struct wb_error err = { 0 }, *ep = &err;
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
-    wb_engine_set_window(c.e, N);
+    CHECK_OK(engine_new(cfg, &c.e, &err), ep);
+    engine_set_window(c.e, N);
     for (int i = 0; i < N; i++) {
         submit(&c, i, TEXT_MODEL, WB_REQ_TEXT, 0);
         submit(&c, N + i, IMG_MODEL, WB_REQ_IMAGE, 0);
     }
-    CHECK_INT(wb_engine_run(c.e), 0);
+    CHECK_INT(engine_run(c.e), 0);
     CHECK_INT(c.n_ok, 2 * N);
-    struct wb_engine_stats st;
-    wb_engine_get_stats(c.e, &st);
+    struct engine_stats st;
+    engine_get_stats(c.e, &st);
     json_t *s = stats(&f);
     fprintf(stderr, "# in flight at the fake: text %lld, image %lld; connections %lld\n",
             jint(s, "models", TEXT_MODEL, "maxInFlight"), jint(s, "models", IMG_MODEL, "maxInFlight"),
             jint(s, "totals", "maxConnections", NULL));
     /* Each model had the whole window in flight at once (the caps without a
      * window: text 64, image 16); the fake saw most of them together. */
-    for (size_t i = 0; i < wb_engine_model_count(c.e); i++) {
-        struct wb_engine_model_info mi;
-        CHECK_INT(wb_engine_model_info(c.e, i, &mi), 0);
+    for (size_t i = 0; i < engine_model_count(c.e); i++) {
+        struct engine_model_info mi;
+        CHECK_INT(engine_model_info(c.e, i, &mi), 0);
         CHECK_INT(mi.cap_max, N);
         CHECK_INT(mi.peak_in_flight, N);
     }
@@ -876,7 +876,7 @@ TEST(window_sets_caps_and_connections)
     CHECK(jint(s, "totals", "maxConnections", NULL) > N);
     CHECK(st.host_conns >= 2 * N);
     json_decref(s);
-    wb_engine_free(c.e);
+    engine_free(c.e);
     wb_config_free(cfg);
     fake_stop(&f);
 }
@@ -888,8 +888,8 @@ static void release_hold(void *ud, int status)
 {
     (void)ud;
     CHECK_INT(status, 0);
-    hold_released_at = wb_engine_now(hold_ctx->e);
-    wb_engine_hold(hold_ctx->e, -2 * 1048576);
+    hold_released_at = engine_now(hold_ctx->e);
+    engine_hold(hold_ctx->e, -2 * 1048576);
 }
 
 /* Memory is bounded by bytes: while the caller holds more than
@@ -907,17 +907,17 @@ TEST(body_budget_holds_media_back)
     c.base = f.base_url;
     hold_ctx = &c;
     struct wb_error err = { 0 }, *ep = &err;
-    CHECK_OK(wb_engine_new(cfg, &c.e, &err), ep);
-    wb_engine_set_window(c.e, 100);
-    wb_engine_hold(c.e, 2 * 1048576);
-    CHECK_INT(wb_engine_timer(c.e, 800, release_hold, NULL), 0);
+    CHECK_OK(engine_new(cfg, &c.e, &err), ep);
+    engine_set_window(c.e, 100);
+    engine_hold(c.e, 2 * 1048576);
+    CHECK_INT(engine_timer(c.e, 800, release_hold, NULL), 0);
     for (int i = 0; i < N; i++)
         submit(&c, i, IMG_MODEL, WB_REQ_IMAGE, 0);
     submit(&c, N, TEXT_MODEL, WB_REQ_TEXT, 0);
-    CHECK_INT(wb_engine_run(c.e), 0);
+    CHECK_INT(engine_run(c.e), 0);
     CHECK_INT(c.n_ok, N + 1);
-    struct wb_engine_stats st;
-    wb_engine_get_stats(c.e, &st);
+    struct engine_stats st;
+    engine_get_stats(c.e, &st);
     json_t *s = stats(&f);
     long long peak = jint(s, "models", IMG_MODEL, "maxInFlight");
     fprintf(stderr, "# image in flight at the fake %lld, budget peak %zu, waits %llu\n", peak,
@@ -929,7 +929,7 @@ TEST(body_budget_holds_media_back)
     /* ~280 KiB bodies in a 1 MiB budget: a few at a time, not 30. */
     CHECK(peak >= 2 && peak <= 5);
     json_decref(s);
-    wb_engine_free(c.e);
+    engine_free(c.e);
     wb_config_free(cfg);
     fake_stop(&f);
 }

@@ -143,10 +143,10 @@ TEST(backoff_full_jitter_capped)
     CHECK(eng_hint_delay_ms(43000, 0.0) == 43000);
 }
 
-static struct wb_api_error mkerr(int code, int retryable, int64_t hint)
+static struct core_api_error mkerr(int code, int retryable, int64_t hint)
 {
-    struct wb_api_error e;
-    wb_api_error_clear(&e);
+    struct core_api_error e;
+    core_api_error_clear(&e);
     e.code = code;
     e.retryable = retryable;
     e.retry_after_ms = hint;
@@ -159,21 +159,21 @@ TEST(retry_verdicts)
         .max_attempts = 3, .deadline_ms = 10000, .base_ms = 100, .cap_ms = 1000
     };
     int64_t d;
-    struct wb_api_error ok = mkerr(0, 0, -1);
+    struct core_api_error ok = mkerr(0, 0, -1);
     CHECK_INT(eng_retry_decide(&p, &ok, 1, 0, 0, 0.5, &d), ENG_DONE_OK);
-    struct wb_api_error bad = mkerr(WB_EAUTH, 0, -1);
+    struct core_api_error bad = mkerr(WB_EAUTH, 0, -1);
     CHECK_INT(eng_retry_decide(&p, &bad, 1, 0, 0, 0.5, &d), ENG_FAIL);
-    struct wb_api_error busy = mkerr(WB_EHTTP, 1, -1);
+    struct core_api_error busy = mkerr(WB_EHTTP, 1, -1);
     CHECK_INT(eng_retry_decide(&p, &busy, 1, 0, 0, 0.5, &d), ENG_RETRY);
     CHECK(d >= 0 && d <= 100);
     CHECK_INT(eng_retry_decide(&p, &busy, 2, 0, 0, 0.99, &d), ENG_RETRY);
     CHECK(d <= 200);
     CHECK_INT(eng_retry_decide(&p, &busy, 3, 0, 0, 0.5, &d), ENG_FAIL);     /* attempt cap */
     CHECK_INT(eng_retry_decide(&p, &busy, 1, 0, 9990, 0.99, &d), ENG_FAIL); /* deadline */
-    struct wb_api_error hinted = mkerr(WB_EHTTP, 1, 2000);
+    struct core_api_error hinted = mkerr(WB_EHTTP, 1, 2000);
     CHECK_INT(eng_retry_decide(&p, &hinted, 1, 0, 0, 0.5, &d), ENG_RETRY);
     CHECK(d >= 2000);
-    struct wb_api_error limited = mkerr(WB_ERATELIMIT, 1, 500);
+    struct core_api_error limited = mkerr(WB_ERATELIMIT, 1, 500);
     CHECK_INT(eng_retry_decide(&p, &limited, 5, 0, 100, 0.5, &d),
               ENG_RETRY); /* not attempt-capped */
     limited.per_day = 1;
@@ -182,10 +182,10 @@ TEST(retry_verdicts)
 
 TEST(classify_status_codes_and_hints)
 {
-    struct wb_api_error e;
-    struct wb_http_header h1[] = { { "Retry-After", "7" } };
-    struct wb_http_header h2[] = { { "retry-after-ms", "1500" }, { "Retry-After", "9" } };
-    struct wb_http_header h3[] = { { "Retry-After", "Thu, 01 Jan 1970 00:01:40 GMT" } };
+    struct core_api_error e;
+    struct core_http_header h1[] = { { "Retry-After", "7" } };
+    struct core_http_header h2[] = { { "retry-after-ms", "1500" }, { "Retry-After", "9" } };
+    struct core_http_header h3[] = { { "Retry-After", "Thu, 01 Jan 1970 00:01:40 GMT" } };
     CHECK_INT(eng_classify_status(200, NULL, 0, "{}", 2, 0, &e), 0);
     CHECK_INT(eng_classify_status(429, h1, 1, "", 0, 0, &e), WB_ERATELIMIT);
     CHECK(e.retryable);
@@ -208,6 +208,6 @@ TEST(classify_status_codes_and_hints)
     CHECK_INT(eng_classify_status(403, NULL, 0, "", 0, 0, &e), WB_EAUTH);
     CHECK_INT(eng_classify_status(404, NULL, 0, "", 0, 0, &e), WB_EMODEL);
     CHECK(!e.retryable);
-    struct wb_http_header bad[] = { { "Retry-After", "soon" } };
+    struct core_http_header bad[] = { { "Retry-After", "soon" } };
     CHECK_INT(eng_retry_after_hint(bad, 1, 0), -1);
 }

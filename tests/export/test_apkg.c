@@ -46,7 +46,7 @@ static void expected_guid(const char *word, const char *translation, const char 
     uint64_t v = 0;
     int n = 0, k = 0;
     snprintf(key, sizeof key, "%s__%s__%s", word, translation, lang);
-    wb_sha256(key, strlen(key), h);
+    core_sha256(key, strlen(key), h);
     for (int i = 0; i < 8; i++)
         v = v << 8 | h[i];
     do {

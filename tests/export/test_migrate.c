@@ -57,7 +57,7 @@ static void orig_name(const char *word, const char *tr, char out[13])
 {
     char key[256], hex[33];
     snprintf(key, sizeof key, "%s:%s", word, tr);
-    wb_md5_hex(key, strlen(key), hex);
+    core_md5_hex(key, strlen(key), hex);
     memcpy(out, hex, 12);
     out[12] = 0;
 }

@@ -251,7 +251,7 @@ def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
         "WB_SOURCE_ROOT", os.path.join(os.path.dirname(os.path.abspath(__file__)), "../.."))
     checks = {k: [] for k in ("meson", "home", "declared", "private", "public", "cli", "outside",
-                              "unknown")}
+                              "unknown", "prefix")}
     decl = {}
     for mod in MODULES:
         decl[mod] = declared(root, mod, checks["meson"])
@@ -362,6 +362,31 @@ def main():
                             checks["outside"].append(f"{where}: brings <{hdr}> ({lib}, through "
                                                      f"{via}) into {mod}")
 
+    # Only the public API says wb_: an internal function or type (declared
+    # in no installed header) carries its module's prefix instead.
+    public_text = ""
+    for dp, _, fns in os.walk(os.path.join(root, "include")):
+        for fn in fns:
+            if fn.endswith((".h", ".h.in")):
+                with open(os.path.join(dp, fn), encoding="utf-8") as f:
+                    public_text += f.read()
+    public_names = set(re.findall(r"\b(wb_[a-z0-9_]+)\b", public_text))
+    fn_def = re.compile(r"^(?!static)[A-Za-z][^;=(]*?\b(wb_[a-z0-9_]+)\s*\(")
+    td_def = re.compile(r"^\s*typedef\b[^;]*?\(?\*?\s*\b(wb_[a-z0-9_]+)\)?\s*[(;]")
+    ty_def = re.compile(r"^\s*(?:typedef\s+)?(?:struct|enum|union)\s+(wb_[a-z0-9_]+)\s*\{")
+    for dp, _, fns in sorted(os.walk(os.path.join(root, "src"))):
+        for fn in sorted(fns):
+            if not fn.endswith((".c", ".h")):
+                continue
+            path = os.path.join(dp, fn)
+            with open(path, encoding="utf-8") as f:
+                for n, line in enumerate(f, 1):
+                    m = fn_def.match(line) or ty_def.match(line) or td_def.match(line)
+                    if m and m.group(1) not in public_names:
+                        checks["prefix"].append(f"{os.path.relpath(path, root)}:{n}: {m.group(1)} "
+                                                f"is declared in no installed header: an internal "
+                                                f"name takes its module's prefix, not wb_")
+
     titles = {
         "meson": "every module's meson.build declares what it uses, in names the check knows",
         "home": "each outside library is declared by one module (jansson by three, by design)",
@@ -371,6 +396,8 @@ def main():
         "cli": "the CLI includes only include/wordbank/ (and its own and standard headers)",
         "outside": "outside libraries' headers only in their home module (also through headers)",
         "unknown": "every include is a standard header, an outside library's or a file of the tree",
+        "prefix": "only the public API is named wb_ (internal functions and types take their "
+                  "module's prefix)",
     }
     print(f"1..{len(titles)}")
     failed = 0

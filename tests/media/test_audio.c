@@ -467,7 +467,7 @@ static void stream_opus(const struct wb_pcm *p, size_t step, struct wb_buf *all)
     uint8_t digest[32];
     wb_buf_init(&piece, 0);
     /* The serial the whole-clip encoder derives, so the bytes can match. */
-    wb_sha256(p->samples, p->n_samples * (size_t)p->channels * sizeof(int16_t), digest);
+    core_sha256(p->samples, p->n_samples * (size_t)p->channels * sizeof(int16_t), digest);
     CHECK_OK(media_opus_new(p->rate, p->channels,
                             (uint32_t)digest[0] << 24 | (uint32_t)digest[1] << 16 |
                                 (uint32_t)digest[2] << 8 | digest[3],

@@ -17,7 +17,7 @@ static struct wb_buf fixture(const char *name)
     char rel[256];
     snprintf(rel, sizeof rel, "tests/providers/fixtures/%s", name);
     wb_buf_init(&b, 0);
-    CHECK_OK(wb_file_read(th_path(rel), &b, &err), &err);
+    CHECK_OK(core_file_read(th_path(rel), &b, &err), &err);
     return b;
 }
 
@@ -30,10 +30,10 @@ static void entry_ja(struct wb_entry *e)
     e->context = strdup("the pet");
 }
 
-static int details(const char *name, struct wb_entry *e, struct wb_usage *u, struct wb_api_error *a)
+static int details(const char *name, struct wb_entry *e, struct prov_usage *u, struct core_api_error *a)
 {
     struct wb_buf b = fixture(name);
-    int rc = wb_gemini_details_parse(b.data, b.len, e, u, a);
+    int rc = gemini_details_parse(b.data, b.len, e, u, a);
     wb_buf_release(&b);
     return rc;
 }
@@ -41,8 +41,8 @@ static int details(const char *name, struct wb_entry *e, struct wb_usage *u, str
 TEST(details_ok)
 {
     struct wb_entry e;
-    struct wb_usage u;
-    struct wb_api_error a;
+    struct prov_usage u;
+    struct core_api_error a;
     entry_ja(&e);
     CHECK_INT(details("details_ok.json", &e, &u, &a), 0);
     CHECK_STR(e.word, "猫");         /* kept, not the model's */
@@ -64,8 +64,8 @@ TEST(details_ok)
 TEST(details_pretty_and_string_counts)
 {
     struct wb_entry e;
-    struct wb_usage u;
-    struct wb_api_error a;
+    struct prov_usage u;
+    struct core_api_error a;
     wb_entry_init(&e);
     e.word = strdup("gato");
     e.translation = strdup("cat");
@@ -83,7 +83,7 @@ TEST(details_pretty_and_string_counts)
 static void details_fails(const char *name, int code, int retryable, const char *in_msg)
 {
     struct wb_entry e;
-    struct wb_api_error a;
+    struct core_api_error a;
     entry_ja(&e);
     CHECK_INT(details(name, &e, NULL, &a), code);
     CHECK_INT(a.code, code);
@@ -108,40 +108,40 @@ TEST(details_failures)
     details_fails("error_502.html", WB_EPARSE, 1, "not JSON");
     {
         struct wb_entry e;
-        struct wb_api_error a;
+        struct core_api_error a;
         entry_ja(&e);
-        CHECK_INT(wb_gemini_details_parse("", 0, &e, NULL, &a), WB_EPARSE);
-        CHECK_INT(wb_gemini_details_parse("[]", 2, &e, NULL, &a), WB_EPARSE);
-        CHECK_INT(wb_gemini_details_parse("{}", 2, &e, NULL, &a), WB_EINCOMPLETE);
+        CHECK_INT(gemini_details_parse("", 0, &e, NULL, &a), WB_EPARSE);
+        CHECK_INT(gemini_details_parse("[]", 2, &e, NULL, &a), WB_EPARSE);
+        CHECK_INT(gemini_details_parse("{}", 2, &e, NULL, &a), WB_EINCOMPLETE);
         wb_entry_release(&e);
     }
 }
 
 /* ---- speech ---- */
 
-static void check_pcm(const struct wb_gemini_audio *a, int rate)
+static void check_pcm(const struct gemini_audio *a, int rate)
 {
     struct wb_buf want = fixture("tts_expected.pcm");
     size_t n;
-    const void *p = wb_gemini_audio_pcm(a, &n);
+    const void *p = gemini_audio_pcm(a, &n);
     CHECK_INT(n, want.len);
     CHECK(memcmp(p, want.data, n) == 0);
-    CHECK_INT(wb_gemini_audio_rate(a), rate);
-    CHECK_INT(wb_gemini_audio_channels(a), 1);
+    CHECK_INT(gemini_audio_rate(a), rate);
+    CHECK_INT(gemini_audio_channels(a), 1);
     wb_buf_release(&want);
 }
 
 static int stream_in_pieces(const struct wb_buf *s, size_t cut, size_t step,
-                            struct wb_gemini_audio *a, struct wb_api_error *e)
+                            struct gemini_audio *a, struct core_api_error *e)
 {
     int rc = 0;
-    wb_gemini_audio_init(a);
+    gemini_audio_init(a);
     if (cut)
-        rc = wb_gemini_audio_feed(a, s->data, cut, e);
+        rc = gemini_audio_feed(a, s->data, cut, e);
     for (size_t i = cut; i < s->len && !rc; i += step)
-        rc = wb_gemini_audio_feed(a, s->data + i, s->len - i < step ? s->len - i : step, e);
+        rc = gemini_audio_feed(a, s->data + i, s->len - i < step ? s->len - i : step, e);
     if (!rc)
-        rc = wb_gemini_audio_finish(a, e);
+        rc = gemini_audio_finish(a, e);
     return rc;
 }
 
@@ -150,16 +150,16 @@ TEST(speech_stream_crlf_and_lf)
     static const char *const names[] = { "tts_stream.sse", "tts_stream_lf.sse" };
     for (int k = 0; k < 2; k++) {
         struct wb_buf s = fixture(names[k]);
-        struct wb_gemini_audio a;
-        struct wb_api_error e;
+        struct gemini_audio a;
+        struct core_api_error e;
         CHECK_INT(stream_in_pieces(&s, 0, s.len, &a, &e), 0);
         check_pcm(&a, 24000);
-        CHECK_INT(wb_gemini_audio_usage(&a)->output_tokens, 75); /* the last, not a sum */
-        CHECK_INT(wb_gemini_audio_usage(&a)->prompt_tokens, 9);
-        CHECK_INT(wb_gemini_audio_usage(&a)->total_tokens, 84);
+        CHECK_INT(gemini_audio_usage(&a)->output_tokens, 75); /* the last, not a sum */
+        CHECK_INT(gemini_audio_usage(&a)->prompt_tokens, 9);
+        CHECK_INT(gemini_audio_usage(&a)->total_tokens, 84);
         CHECK_STR(a.finish_reason, "STOP");
         CHECK_INT(a.n_events, 3);
-        wb_gemini_audio_release(&a);
+        gemini_audio_release(&a);
         wb_buf_release(&s);
     }
 }
@@ -167,26 +167,26 @@ TEST(speech_stream_crlf_and_lf)
 TEST(speech_stream_split_at_every_byte)
 {
     struct wb_buf s = fixture("tts_stream.sse");
-    struct wb_gemini_audio a;
-    struct wb_api_error e;
+    struct gemini_audio a;
+    struct core_api_error e;
     for (size_t cut = 0; cut <= s.len; cut++) {
         CHECK_MSG(stream_in_pieces(&s, cut, s.len, &a, &e) == 0, "cut %zu: %s", cut, e.message);
         check_pcm(&a, 24000);
-        wb_gemini_audio_release(&a);
+        gemini_audio_release(&a);
     }
     /* One byte per read, and a few odd chunk sizes. */
     for (size_t step = 1; step < 12; step += 3) {
         CHECK_INT(stream_in_pieces(&s, 0, step, &a, &e), 0);
         check_pcm(&a, 24000);
-        wb_gemini_audio_release(&a);
+        gemini_audio_release(&a);
     }
     wb_buf_release(&s);
 }
 
 TEST(speech_stream_failures)
 {
-    struct wb_gemini_audio a;
-    struct wb_api_error e;
+    struct gemini_audio a;
+    struct core_api_error e;
     struct wb_buf s = fixture("tts_stream_error.sse");
     CHECK_INT(stream_in_pieces(&s, 0, 7, &a, &e), WB_EHTTP);
     CHECK_INT(e.retryable, 1);
@@ -194,60 +194,60 @@ TEST(speech_stream_failures)
     CHECK_STR(e.status, "UNAVAILABLE");
     CHECK_STR(e.message, "The model is overloaded.");
     {
-        struct wb_api_error e2;
-        CHECK_INT(wb_gemini_audio_feed(&a, "data: {}\n\n", 10, &e2), WB_EHTTP); /* sticky */
+        struct core_api_error e2;
+        CHECK_INT(gemini_audio_feed(&a, "data: {}\n\n", 10, &e2), WB_EHTTP); /* sticky */
         CHECK_STR(e2.message, "The model is overloaded.");
-        CHECK_INT(wb_gemini_audio_finish(&a, &e2), WB_EHTTP);
+        CHECK_INT(gemini_audio_finish(&a, &e2), WB_EHTTP);
         CHECK_INT(e2.retryable, 1);
     }
-    wb_gemini_audio_release(&a);
+    gemini_audio_release(&a);
     wb_buf_release(&s);
 
     s = fixture("tts_stream_truncated.sse");
     CHECK_INT(stream_in_pieces(&s, 0, s.len, &a, &e), WB_EINCOMPLETE);
     CHECK_INT(e.retryable, 1);
     CHECK(strstr(e.message, "without a finishReason"));
-    wb_gemini_audio_release(&a);
+    gemini_audio_release(&a);
     wb_buf_release(&s);
 
     s = fixture("tts_stream_cut.sse");
     CHECK_INT(stream_in_pieces(&s, 0, 100, &a, &e), WB_EPARSE);
     CHECK_INT(e.retryable, 1);
-    wb_gemini_audio_release(&a);
+    gemini_audio_release(&a);
     wb_buf_release(&s);
 
     s = fixture("tts_stream_safety.sse");
     CHECK_INT(stream_in_pieces(&s, 0, s.len, &a, &e), WB_EBLOCKED);
     CHECK_INT(e.retryable, 0);
     CHECK(strstr(e.message, "PROHIBITED_CONTENT"));
-    wb_gemini_audio_release(&a);
+    gemini_audio_release(&a);
     wb_buf_release(&s);
 
     /* OTHER with no audio: intermittent on TTS models, so retryable here. */
-    wb_gemini_audio_init(&a);
+    gemini_audio_init(&a);
     {
         static const char ev[] =
             "data: {\"candidates\":[{\"content\":{},\"finishReason\":\"OTHER\"}],"
             "\"usageMetadata\":{\"candidatesTokenCount\":5516}}\r\n\r\n";
-        CHECK_INT(wb_gemini_audio_feed(&a, ev, sizeof ev - 1, &e), WB_EINCOMPLETE);
+        CHECK_INT(gemini_audio_feed(&a, ev, sizeof ev - 1, &e), WB_EINCOMPLETE);
         CHECK_INT(e.retryable, 1);
         CHECK_STR(e.status, "OTHER");
     }
-    wb_gemini_audio_release(&a);
+    gemini_audio_release(&a);
 
     /* An empty stream, and audio in a format we do not take. */
-    wb_gemini_audio_init(&a);
-    CHECK_INT(wb_gemini_audio_finish(&a, &e), WB_EINCOMPLETE);
+    gemini_audio_init(&a);
+    CHECK_INT(gemini_audio_finish(&a, &e), WB_EINCOMPLETE);
     CHECK_INT(e.retryable, 1);
-    wb_gemini_audio_release(&a);
-    wb_gemini_audio_init(&a);
+    gemini_audio_release(&a);
+    gemini_audio_init(&a);
     {
         static const char ev[] = "data: {\"candidates\":[{\"content\":{\"parts\":[{\"inlineData\":"
                                  "{\"mimeType\":\"audio/mpeg\",\"data\":\"AAAA\"}}]}}]}\n\n";
-        CHECK_INT(wb_gemini_audio_feed(&a, ev, sizeof ev - 1, &e), WB_EMEDIA);
+        CHECK_INT(gemini_audio_feed(&a, ev, sizeof ev - 1, &e), WB_EMEDIA);
         CHECK(strstr(e.message, "audio/mpeg"));
     }
-    wb_gemini_audio_release(&a);
+    gemini_audio_release(&a);
 }
 
 TEST(speech_odd_byte_trimmed)
@@ -257,42 +257,42 @@ TEST(speech_odd_byte_trimmed)
         "data: {\"candidates\":[{\"content\":{\"parts\":[{\"inlineData\":"
         "{\"mimeType\":\"audio/L16;codec=pcm;rate=8000\",\"data\":\"AAAB\"}}]},"
         "\"finishReason\":\"STOP\"}]}";
-    struct wb_gemini_audio a;
-    struct wb_api_error e;
+    struct gemini_audio a;
+    struct core_api_error e;
     size_t n;
-    wb_gemini_audio_init(&a);
-    CHECK_INT(wb_gemini_audio_feed(&a, ev, sizeof ev - 1, &e), 0); /* no blank line yet */
-    CHECK_INT(wb_gemini_audio_finish(&a, &e), 0);
-    wb_gemini_audio_pcm(&a, &n);
+    gemini_audio_init(&a);
+    CHECK_INT(gemini_audio_feed(&a, ev, sizeof ev - 1, &e), 0); /* no blank line yet */
+    CHECK_INT(gemini_audio_finish(&a, &e), 0);
+    gemini_audio_pcm(&a, &n);
     CHECK_INT(n, 2);
-    CHECK_INT(wb_gemini_audio_rate(&a), 8000);
-    wb_gemini_audio_release(&a);
+    CHECK_INT(gemini_audio_rate(&a), 8000);
+    gemini_audio_release(&a);
 }
 
 TEST(speech_unary_pcm_and_wav)
 {
-    struct wb_gemini_audio a;
-    struct wb_api_error e;
+    struct gemini_audio a;
+    struct core_api_error e;
     struct wb_buf s = fixture("tts_unary.json");
-    wb_gemini_audio_init(&a);
-    CHECK_INT(wb_gemini_audio_parse_response(&a, s.data, s.len, &e), 0);
+    gemini_audio_init(&a);
+    CHECK_INT(gemini_audio_parse_response(&a, s.data, s.len, &e), 0);
     check_pcm(&a, 16000);
-    CHECK_INT(wb_gemini_audio_usage(&a)->output_tokens, 75);
-    wb_gemini_audio_release(&a);
+    CHECK_INT(gemini_audio_usage(&a)->output_tokens, 75);
+    gemini_audio_release(&a);
     wb_buf_release(&s);
 
     s = fixture("tts_unary_wav.json");
-    wb_gemini_audio_init(&a);
-    CHECK_INT(wb_gemini_audio_parse_response(&a, s.data, s.len, &e), 0);
+    gemini_audio_init(&a);
+    CHECK_INT(gemini_audio_parse_response(&a, s.data, s.len, &e), 0);
     check_pcm(&a, 22050);
-    wb_gemini_audio_release(&a);
+    gemini_audio_release(&a);
     wb_buf_release(&s);
 
     s = fixture("error_503.json");
-    wb_gemini_audio_init(&a);
-    CHECK_INT(wb_gemini_audio_parse_response(&a, s.data, s.len, &e), WB_EHTTP);
+    gemini_audio_init(&a);
+    CHECK_INT(gemini_audio_parse_response(&a, s.data, s.len, &e), WB_EHTTP);
     CHECK_INT(e.retryable, 1);
-    wb_gemini_audio_release(&a);
+    gemini_audio_release(&a);
     wb_buf_release(&s);
 }
 
@@ -308,22 +308,22 @@ TEST(wav_parser)
                                          4,   0,   16,  0,    'd',  'a', 't', 'a', 0,    0,   0,
                                          0,   1,   2,   3,    4,    5,   6,   7,   8,    9 };
     wb_buf_init(&pcm, 0);
-    CHECK_INT(wb_gemini_wav_to_pcm(wav, sizeof wav, &pcm, &rate, &ch), 0);
+    CHECK_INT(gemini_wav_to_pcm(wav, sizeof wav, &pcm, &rate, &ch), 0);
     CHECK_INT(rate, 48000);
     CHECK_INT(ch, 2);
     CHECK_INT(pcm.len, 8); /* whole frames only */
-    CHECK_INT(wb_gemini_wav_to_pcm(wav, 30, &pcm, &rate, &ch), WB_EMEDIA);
-    CHECK_INT(wb_gemini_wav_to_pcm("RIFX", 4, &pcm, &rate, &ch), WB_EMEDIA);
+    CHECK_INT(gemini_wav_to_pcm(wav, 30, &pcm, &rate, &ch), WB_EMEDIA);
+    CHECK_INT(gemini_wav_to_pcm("RIFX", 4, &pcm, &rate, &ch), WB_EMEDIA);
     wb_buf_release(&pcm);
 }
 
 /* ---- images ---- */
 
-static int image(const char *name, struct wb_buf *img, char *mime, struct wb_api_error *a)
+static int image(const char *name, struct wb_buf *img, char *mime, struct core_api_error *a)
 {
     struct wb_buf b = fixture(name);
-    struct wb_usage u;
-    int rc = wb_gemini_image_parse(b.data, b.len, img, mime, 64, &u, a);
+    struct prov_usage u;
+    int rc = gemini_image_parse(b.data, b.len, img, mime, 64, &u, a);
     if (!strcmp(name, "image_ok.json"))
         CHECK_INT(u.output_tokens, 1290);
     wb_buf_release(&b);
@@ -336,7 +336,7 @@ TEST(image_ok_gemini_and_imagen)
     struct wb_buf want = fixture("image_expected.png");
     for (int k = 0; k < 2; k++) {
         struct wb_buf img;
-        struct wb_api_error a;
+        struct core_api_error a;
         char mime[64];
         wb_buf_init(&img, 0);
         CHECK_INT(image(names[k], &img, mime, &a), 0);
@@ -351,7 +351,7 @@ TEST(image_ok_gemini_and_imagen)
 static void image_fails(const char *name, int code, int retryable, const char *in_msg)
 {
     struct wb_buf img;
-    struct wb_api_error a;
+    struct core_api_error a;
     char mime[64];
     wb_buf_init(&img, 0);
     CHECK_INT(image(name, &img, mime, &a), code);
@@ -374,7 +374,7 @@ TEST(image_failures)
     image_fails("error_429_minute.json", WB_ERATELIMIT, 1, "exceeded your current quota");
     {
         struct wb_buf img;
-        struct wb_api_error a;
+        struct core_api_error a;
         wb_buf_init(&img, 16); /* the caller's cap is kept when smaller */
         CHECK_INT(image("image_ok.json", &img, NULL, &a), WB_ETOOBIG);
         CHECK_INT(a.retryable, 0);
@@ -384,19 +384,19 @@ TEST(image_failures)
 
 /* ---- errors ---- */
 
-static int err_of(const char *name, long status, const struct wb_http_header *h, size_t nh,
-                  struct wb_api_error *a)
+static int err_of(const char *name, long status, const struct core_http_header *h, size_t nh,
+                  struct core_api_error *a)
 {
     struct wb_buf b = fixture(name);
-    int rc = wb_gemini_parse_error(status, h, nh, b.data, b.len, a);
+    int rc = gemini_parse_error(status, h, nh, b.data, b.len, a);
     wb_buf_release(&b);
     return rc;
 }
 
 TEST(errors_rate_limits)
 {
-    struct wb_api_error a;
-    struct wb_http_header ra = { "Retry-After", "7" };
+    struct core_api_error a;
+    struct core_http_header ra = { "Retry-After", "7" };
     CHECK_INT(err_of("error_429_minute.json", 429, NULL, 0, &a), WB_ERATELIMIT);
     CHECK_INT(a.retryable, 1);
     CHECK_INT(a.retry_after_ms, 43000); /* RetryInfo wins over the message's 43.1s */
@@ -421,7 +421,7 @@ TEST(errors_rate_limits)
 
 TEST(errors_classes)
 {
-    struct wb_api_error a;
+    struct core_api_error a;
     CHECK_INT(err_of("error_400_key.json", 400, NULL, 0, &a), WB_EAUTH);
     CHECK_INT(a.retryable, 0);
     CHECK_STR(a.message, "API key not valid. Please pass a valid API key.");
@@ -433,7 +433,7 @@ TEST(errors_classes)
             "{\"error\": {\"code\": 400, \"message\": \"Model tried to generate text, but it "
             "should only be used for TTS. Make sure your instructions are clear to only generate "
             "audio from a given text transcript.\", \"status\": \"INVALID_ARGUMENT\"}}";
-        CHECK_INT(wb_gemini_parse_error(400, NULL, 0, tts400, sizeof tts400 - 1, &a), WB_EINVAL);
+        CHECK_INT(gemini_parse_error(400, NULL, 0, tts400, sizeof tts400 - 1, &a), WB_EINVAL);
         CHECK_INT(a.retryable, 1);
     }
     CHECK_INT(err_of("error_403.json", 403, NULL, 0, &a), WB_EAUTH);
@@ -451,16 +451,16 @@ TEST(errors_classes)
     CHECK_INT(err_of("error_502.html", 502, NULL, 0, &a), WB_EHTTP);
     CHECK_INT(a.retryable, 1);
     CHECK_STR(a.message, "HTTP 502: Error 502 (Server Error)!!1");
-    CHECK_INT(wb_gemini_parse_error(408, NULL, 0, "timeout\r\n", 9, &a), WB_EHTTP);
+    CHECK_INT(gemini_parse_error(408, NULL, 0, "timeout\r\n", 9, &a), WB_EHTTP);
     CHECK_INT(a.retryable, 1);
     CHECK_STR(a.message, "HTTP 408: timeout");
-    CHECK_INT(wb_gemini_parse_error(499, NULL, 0, NULL, 0, &a), WB_EHTTP);
+    CHECK_INT(gemini_parse_error(499, NULL, 0, NULL, 0, &a), WB_EHTTP);
     CHECK_INT(a.retryable, 0);
-    CHECK_INT(wb_gemini_parse_error(401, NULL, 0, "{}", 2, &a), WB_EAUTH);
-    CHECK_INT(wb_gemini_parse_error(429, NULL, 0, "", 0, &a), WB_ERATELIMIT);
+    CHECK_INT(gemini_parse_error(401, NULL, 0, "{}", 2, &a), WB_EAUTH);
+    CHECK_INT(gemini_parse_error(429, NULL, 0, "", 0, &a), WB_ERATELIMIT);
     {
-        struct wb_http_header d = { "retry-after", "Wed, 21 Oct 2015 07:28:00 GMT" };
-        CHECK_INT(wb_gemini_parse_error(503, &d, 1, "", 0, &a), WB_EHTTP);
+        struct core_http_header d = { "retry-after", "Wed, 21 Oct 2015 07:28:00 GMT" };
+        CHECK_INT(gemini_parse_error(503, &d, 1, "", 0, &a), WB_EHTTP);
         CHECK_INT(a.retry_after_ms, 0); /* a date in the past */
     }
 }
@@ -470,58 +470,58 @@ TEST(errors_classes)
 TEST(models_pages_and_suggestions)
 {
     struct wb_buf b = fixture("models_page1.json");
-    struct wb_api_error a;
+    struct core_api_error a;
     char **ids = NULL, *tok = NULL;
     size_t n = 0;
     const char *sug[5];
     size_t ns;
 
-    CHECK_INT(wb_gemini_models_parse(b.data, b.len, &ids, &n, &tok, &a), 0);
+    CHECK_INT(gemini_models_parse(b.data, b.len, &ids, &n, &tok, &a), 0);
     CHECK_INT(n, 5);
     CHECK_STR(ids[0], "gemini-3.8-flash");
     CHECK_STR(tok, "Cg9nZW1pbmktMy43/+flash==");
-    CHECK(wb_gemini_models_has(ids, n, "models/gemini-3.7-flash"));
-    CHECK(!wb_gemini_models_has(ids, n, "gemini-2.5-flash"));
-    ns = wb_gemini_models_suggest("gemini-2.5-flash", ids, n, sug, 3);
+    CHECK(gemini_models_has(ids, n, "models/gemini-3.7-flash"));
+    CHECK(!gemini_models_has(ids, n, "gemini-2.5-flash"));
+    ns = gemini_models_suggest("gemini-2.5-flash", ids, n, sug, 3);
     CHECK(ns >= 2);
     CHECK_STR(sug[0], "gemini-3.8-flash");
     CHECK_STR(sug[1], "gemini-3.7-flash");
-    wb_gemini_ids_free(ids, n);
+    gemini_ids_free(ids, n);
     free(tok);
     wb_buf_release(&b);
 
     b = fixture("models_page2.json");
-    CHECK_INT(wb_gemini_models_parse(b.data, b.len, &ids, &n, &tok, &a), 0);
+    CHECK_INT(gemini_models_parse(b.data, b.len, &ids, &n, &tok, &a), 0);
     CHECK_INT(n, 4);
     CHECK(tok == NULL);
-    ns = wb_gemini_models_suggest("gemini-2.5-flash-preview-tts", ids, n, sug, 5);
+    ns = gemini_models_suggest("gemini-2.5-flash-preview-tts", ids, n, sug, 5);
     CHECK(ns >= 1);
     CHECK_STR(sug[0], "gemini-3.8-flash-tts");
-    ns = wb_gemini_models_suggest("imagen-4.0-generate-001", ids, n, sug, 5);
+    ns = gemini_models_suggest("imagen-4.0-generate-001", ids, n, sug, 5);
     CHECK_INT(ns, 0);
-    ns = wb_gemini_models_suggest("gemini-3.8-flash-ttss", ids, n, sug, 5);
+    ns = gemini_models_suggest("gemini-3.8-flash-ttss", ids, n, sug, 5);
     CHECK(ns >= 1);
     CHECK_STR(sug[0], "gemini-3.8-flash-tts");
-    wb_gemini_ids_free(ids, n);
+    gemini_ids_free(ids, n);
     wb_buf_release(&b);
 
     b = fixture("error_403.json");
-    CHECK_INT(wb_gemini_models_parse(b.data, b.len, &ids, &n, &tok, &a), WB_EAUTH);
+    CHECK_INT(gemini_models_parse(b.data, b.len, &ids, &n, &tok, &a), WB_EAUTH);
     CHECK(ids == NULL && n == 0);
     wb_buf_release(&b);
-    CHECK_INT(wb_gemini_models_parse("{\"models\": 3}", 13, &ids, &n, &tok, &a), WB_EPARSE);
-    CHECK_INT(wb_gemini_models_parse("{}", 2, &ids, &n, &tok, &a), 0);
+    CHECK_INT(gemini_models_parse("{\"models\": 3}", 13, &ids, &n, &tok, &a), WB_EPARSE);
+    CHECK_INT(gemini_models_parse("{}", 2, &ids, &n, &tok, &a), 0);
     CHECK_INT(n, 0);
-    wb_gemini_ids_free(ids, n);
+    gemini_ids_free(ids, n);
 }
 
 /* A body whose single text part is `answer` (JSON-escaped by jansson). */
-static int details_text(const char *answer, struct wb_entry *e, struct wb_api_error *a)
+static int details_text(const char *answer, struct wb_entry *e, struct core_api_error *a)
 {
     json_t *r = json_pack("{s:[{s:{s:[{s:s}]},s:s}]}", "candidates", "content", "parts", "text",
                           answer, "finishReason", "STOP");
     char *s = json_dumps(r, 0);
-    int rc = wb_gemini_details_parse(s, strlen(s), e, NULL, a);
+    int rc = gemini_details_parse(s, strlen(s), e, NULL, a);
     free(s);
     json_decref(r);
     return rc;
@@ -530,7 +530,7 @@ static int details_text(const char *answer, struct wb_entry *e, struct wb_api_er
 TEST(details_answer_variants)
 {
     struct wb_entry e;
-    struct wb_api_error a;
+    struct core_api_error a;
     entry_ja(&e);
     CHECK_INT(
         details_text("```json\n{\"description\": \"d\", \"examples\": [{\"text\": \"t\"}]}\n```",
@@ -558,20 +558,20 @@ TEST(base64_outside_the_alphabet)
         "data: {\"candidates\":[{\"content\":{\"parts\":[{\"inlineData\":"
         "{\"mimeType\":\"audio/L16;rate=24000\",\"data\":\"AAAA-AAA\"}}]}}]}\n\n";
     struct wb_buf b;
-    struct wb_api_error a;
-    struct wb_gemini_audio au;
+    struct core_api_error a;
+    struct gemini_audio au;
     wb_buf_init(&b, 0);
-    CHECK_INT(wb_gemini_image_parse(img, sizeof img - 1, &b, NULL, 0, NULL, &a), WB_EPARSE);
+    CHECK_INT(gemini_image_parse(img, sizeof img - 1, &b, NULL, 0, NULL, &a), WB_EPARSE);
     CHECK_INT(b.len, 0);
     wb_buf_release(&b);
-    wb_gemini_audio_init(&au);
-    CHECK_INT(wb_gemini_audio_feed(&au, aud, sizeof aud - 1, &a), WB_EPARSE);
-    wb_gemini_audio_release(&au);
+    gemini_audio_init(&au);
+    CHECK_INT(gemini_audio_feed(&au, aud, sizeof aud - 1, &a), WB_EPARSE);
+    gemini_audio_release(&au);
 }
 
 /* A candidate with a valid answer but finish reason `reason` (and a
  * finishMessage), through the details and the image parsers. */
-static int finish_with(const char *reason, int image, struct wb_api_error *a)
+static int finish_with(const char *reason, int image, struct core_api_error *a)
 {
     const char *answer = "{\"reading\":\"ねこ\",\"description\":\"d\",\"examples\":"
                          "[{\"text\":\"猫だ。\",\"translation\":\"a cat.\"}],"
@@ -589,12 +589,12 @@ static int finish_with(const char *reason, int image, struct wb_api_error *a)
         struct wb_buf img;
         char mime[64];
         wb_buf_init(&img, 0);
-        rc = wb_gemini_image_parse(s, strlen(s), &img, mime, sizeof mime, NULL, a);
+        rc = gemini_image_parse(s, strlen(s), &img, mime, sizeof mime, NULL, a);
         wb_buf_release(&img);
     } else {
         struct wb_entry e;
         entry_ja(&e);
-        rc = wb_gemini_details_parse(s, strlen(s), &e, NULL, a);
+        rc = gemini_details_parse(s, strlen(s), &e, NULL, a);
         wb_entry_release(&e);
     }
     free(s);
@@ -611,7 +611,7 @@ TEST(finish_reasons_documented)
                                                "RECITATION", "PROHIBITED_CONTENT"};
     static const char *const blocked_image[] = {"IMAGE_RECITATION", "IMAGE_OTHER", "IMAGE_SAFETY",
                                                 "IMAGE_PROHIBITED_CONTENT", "NO_IMAGE"};
-    struct wb_api_error a;
+    struct core_api_error a;
     for (size_t i = 0; i < sizeof blocked_text / sizeof *blocked_text; i++) {
         memset(&a, 0, sizeof a);
         CHECK_INT(finish_with(blocked_text[i], 0, &a), WB_EBLOCKED);

@@ -24,7 +24,7 @@ static json_t *sdk_record(int id)
     json_t *found = NULL;
     char *line, *save = NULL;
     wb_buf_init(&b, 0);
-    CHECK_OK(wb_file_read(th_path("tests/providers/fixtures/sdk-requests.jsonl"), &b, &err), &err);
+    CHECK_OK(core_file_read(th_path("tests/providers/fixtures/sdk-requests.jsonl"), &b, &err), &err);
     for (line = strtok_r(b.data, "\n", &save); line && !found; line = strtok_r(NULL, "\n", &save)) {
         json_t *r = json_loads(line, 0, NULL);
         CHECK(r != NULL);
@@ -38,15 +38,15 @@ static json_t *sdk_record(int id)
     return found;
 }
 
-static void opts(struct wb_gemini_opts *o)
+static void opts(struct gemini_opts *o)
 {
-    wb_gemini_opts_init(o);
+    gemini_opts_init(o);
     o->base_url = BASE "/";
     o->api_key = KEY;
 }
 
 /* The recorded path plus query, as our URL must end. */
-static void check_url(const struct wb_http_request *r, const json_t *rec)
+static void check_url(const struct core_http_request *r, const json_t *rec)
 {
     char want[1024];
     const json_t *q = json_object_get(rec, "query");
@@ -59,24 +59,24 @@ static void check_url(const struct wb_http_request *r, const json_t *rec)
 }
 
 /* Our three headers exist in the recording (same names), with our values. */
-static void check_headers(const struct wb_http_request *r, const json_t *rec)
+static void check_headers(const struct core_http_request *r, const json_t *rec)
 {
     const json_t *h = json_object_get(rec, "headers");
     static const char *const names[] = { "Content-Type", "x-goog-api-key", "x-goog-api-client" };
     CHECK_INT(r->n_headers, 3);
     for (size_t i = 0; i < 3; i++) {
         CHECK(json_is_string(json_object_get(h, names[i])));
-        CHECK(wb_http_header_find(r->headers, r->n_headers, names[i]) != NULL);
+        CHECK(core_http_header_find(r->headers, r->n_headers, names[i]) != NULL);
     }
-    CHECK_STR(wb_http_header_find(r->headers, r->n_headers, "content-type"), "application/json");
-    CHECK_STR(wb_http_header_find(r->headers, r->n_headers, "x-goog-api-key"), KEY);
-    CHECK_STR(wb_http_header_find(r->headers, r->n_headers, "x-goog-api-client"),
+    CHECK_STR(core_http_header_find(r->headers, r->n_headers, "content-type"), "application/json");
+    CHECK_STR(core_http_header_find(r->headers, r->n_headers, "x-goog-api-key"), KEY);
+    CHECK_STR(core_http_header_find(r->headers, r->n_headers, "x-goog-api-client"),
               "wordbank/" WB_VERSION);
 }
 
 /* The whole body: equal as JSON, equal as compact text in the SDK's key order,
  * and as long as the recorded Content-Length. */
-static void check_body_identical(const struct wb_http_request *r, const json_t *rec)
+static void check_body_identical(const struct core_http_request *r, const json_t *rec)
 {
     const json_t *want = json_object_get(rec, "body");
     json_t *got = json_loadb(r->body, r->body_len, 0, NULL);
@@ -95,14 +95,14 @@ static void check_body_identical(const struct wb_http_request *r, const json_t *
 TEST(sdk_tts_stream_identical)
 {
     json_t *rec = sdk_record(4);
-    struct wb_gemini_opts o;
-    struct wb_http_request r;
+    struct gemini_opts o;
+    struct core_http_request r;
     struct wb_error err = { 0 };
     opts(&o);
     o.tts_model = "gemini-2.5-flash-preview-tts";
-    wb_http_request_init(&r);
+    core_http_request_init(&r);
     CHECK_OK(
-        wb_gemini_speech_request(&o, "Say cheerfully: Have a wonderful day!", "Kore", &r, &err),
+        gemini_speech_request(&o, "Say cheerfully: Have a wonderful day!", "Kore", &r, &err),
         &err);
     check_url(&r, rec);
     check_headers(&r, rec);
@@ -111,89 +111,89 @@ TEST(sdk_tts_stream_identical)
     CHECK_INT(r.kind, WB_REQ_SPEECH);
     CHECK_STR(r.model, "gemini-2.5-flash-preview-tts");
     CHECK(strstr(r.body, "temperature") == NULL);
-    wb_http_request_release(&r);
+    core_http_request_release(&r);
     json_decref(rec);
 }
 
 TEST(sdk_tts_unary_identical)
 {
     json_t *rec = sdk_record(6);
-    struct wb_gemini_opts o;
-    struct wb_http_request r;
+    struct gemini_opts o;
+    struct core_http_request r;
     struct wb_error err = { 0 };
     opts(&o);
     o.tts_model = "gemini-2.5-flash-preview-tts";
     o.voice = "Puck";
-    wb_http_request_init(&r);
-    CHECK_OK(wb_gemini_speech_request_unary(&o, "Hello there", NULL, &r, &err), &err);
+    core_http_request_init(&r);
+    CHECK_OK(gemini_speech_request_unary(&o, "Hello there", NULL, &r, &err), &err);
     check_url(&r, rec);
     check_headers(&r, rec);
     check_body_identical(&r, rec);
     CHECK_INT(r.stream, 0);
-    wb_http_request_release(&r);
+    core_http_request_release(&r);
     json_decref(rec);
 }
 
 TEST(sdk_dialogue_identical)
 {
     json_t *rec = sdk_record(5);
-    struct wb_gemini_opts o;
-    struct wb_http_request r;
+    struct gemini_opts o;
+    struct core_http_request r;
     struct wb_error err = { 0 };
     struct wb_dialogue_line *lines;
     size_t n;
     static const char script[] =
         "Joe: How's it going today Jane?\r\nJane: Not too bad, how about you?\n";
-    CHECK_OK(wb_dialogue_parse(script, sizeof script - 1, &lines, &n, &err), &err);
+    CHECK_OK(prov_dialogue_parse(script, sizeof script - 1, &lines, &n, &err), &err);
     CHECK_INT(n, 2);
     opts(&o);
     o.tts_model = "gemini-2.5-pro-preview-tts";
-    wb_http_request_init(&r);
-    CHECK_OK(wb_gemini_dialogue_request(&o, lines, n, "Kore", "Puck", &r, &err), &err);
+    core_http_request_init(&r);
+    CHECK_OK(gemini_dialogue_request(&o, lines, n, "Kore", "Puck", &r, &err), &err);
     check_url(&r, rec);
     check_headers(&r, rec);
     check_body_identical(&r, rec);
     CHECK_INT(r.stream, 1);
-    wb_http_request_release(&r);
+    core_http_request_release(&r);
     /* The unary variant: same body, generateContent, not streamed. */
-    wb_http_request_init(&r);
-    CHECK_OK(wb_gemini_dialogue_request_unary(&o, lines, n, "Kore", "Puck", &r, &err), &err);
+    core_http_request_init(&r);
+    CHECK_OK(gemini_dialogue_request_unary(&o, lines, n, "Kore", "Puck", &r, &err), &err);
     CHECK_STR(r.url, BASE "/v1beta/models/gemini-2.5-pro-preview-tts:generateContent");
     CHECK_INT(r.stream, 0);
     check_body_identical(&r, rec);
-    wb_http_request_release(&r);
+    core_http_request_release(&r);
     /* Default voices: voice and voice2. */
-    wb_http_request_init(&r);
-    CHECK_OK(wb_gemini_dialogue_request(&o, lines, n, NULL, NULL, &r, &err), &err);
+    core_http_request_init(&r);
+    CHECK_OK(gemini_dialogue_request(&o, lines, n, NULL, NULL, &r, &err), &err);
     check_body_identical(&r, rec);
-    wb_http_request_release(&r);
-    wb_dialogue_lines_free(lines, n);
+    core_http_request_release(&r);
+    prov_dialogue_lines_free(lines, n);
     json_decref(rec);
 }
 
 TEST(sdk_image_identical)
 {
     json_t *rec = sdk_record(11);
-    struct wb_gemini_opts o;
-    struct wb_http_request r;
+    struct gemini_opts o;
+    struct core_http_request r;
     struct wb_error err = { 0 };
     json_t *body;
     opts(&o);
     o.image_model = "gemini-2.5-flash-image";
     o.image_aspect = "16:9";
-    wb_http_request_init(&r);
-    CHECK_OK(wb_gemini_image_request(&o, "A red bicycle leaning on a blue wall", &r, &err), &err);
+    core_http_request_init(&r);
+    CHECK_OK(gemini_image_request(&o, "A red bicycle leaning on a blue wall", &r, &err), &err);
     check_url(&r, rec);
     check_headers(&r, rec);
     check_body_identical(&r, rec);
     CHECK_INT(r.kind, WB_REQ_IMAGE);
     CHECK_INT(r.stream, 0);
-    wb_http_request_release(&r);
+    core_http_request_release(&r);
 
     /* Defaults: 1:1 and 1K on the default image model. */
     opts(&o);
-    wb_http_request_init(&r);
-    CHECK_OK(wb_gemini_image_request(&o, "a cat", &r, &err), &err);
+    core_http_request_init(&r);
+    CHECK_OK(gemini_image_request(&o, "a cat", &r, &err), &err);
     CHECK_STR(r.url, BASE "/v1beta/models/gemini-3.1-flash-image:generateContent");
     body = json_loads(r.body, 0, NULL);
     CHECK_STR(json_string_value(json_object_get(
@@ -205,30 +205,30 @@ TEST(sdk_image_identical)
                   "imageSize")),
               "1K");
     json_decref(body);
-    wb_http_request_release(&r);
+    core_http_request_release(&r);
     json_decref(rec);
 }
 
 TEST(sdk_imagen_identical)
 {
     json_t *rec = sdk_record(7);
-    struct wb_gemini_opts o;
-    struct wb_http_request r;
+    struct gemini_opts o;
+    struct core_http_request r;
     struct wb_error err = { 0 };
     opts(&o);
     o.image_api = "imagen";
     o.image_model = "imagen-4.0-generate-001";
-    wb_http_request_init(&r);
-    CHECK_OK(wb_gemini_image_request(&o, "A watercolor of a cat asleep on a chair", &r, &err),
+    core_http_request_init(&r);
+    CHECK_OK(gemini_image_request(&o, "A watercolor of a cat asleep on a chair", &r, &err),
              &err);
     check_url(&r, rec);
     check_headers(&r, rec);
     check_body_identical(&r, rec);
-    wb_http_request_release(&r);
+    core_http_request_release(&r);
     o.image_api = "dall-e";
-    wb_http_request_init(&r);
-    CHECK_INT(wb_gemini_image_request(&o, "x", &r, &err), WB_ECONFIG);
-    wb_http_request_release(&r);
+    core_http_request_init(&r);
+    CHECK_INT(gemini_image_request(&o, "x", &r, &err), WB_ECONFIG);
+    core_http_request_release(&r);
     json_decref(rec);
 }
 
@@ -266,8 +266,8 @@ TEST(sdk_details_same_shape)
 {
     json_t *rec = sdk_record(1), *got;
     const json_t *want = json_object_get(rec, "body"), *gc, *wgc, *sch, *wsch, *p, *x;
-    struct wb_gemini_opts o;
-    struct wb_http_request r;
+    struct gemini_opts o;
+    struct core_http_request r;
     struct wb_error err = { 0 };
     struct wb_entry e;
     const char *k;
@@ -281,8 +281,8 @@ TEST(sdk_details_same_shape)
     e.translation = strdup("cat");
     e.language = strdup("es");
     e.context = strdup("El gato duerme en la silla.");
-    wb_http_request_init(&r);
-    CHECK_OK(wb_gemini_details_request(&o, &e, &r, &err), &err);
+    core_http_request_init(&r);
+    CHECK_OK(gemini_details_request(&o, &e, &r, &err), &err);
     check_url(&r, rec);
     check_headers(&r, rec);
     CHECK_INT(r.kind, WB_REQ_TEXT);
@@ -338,97 +338,97 @@ TEST(sdk_details_same_shape)
             CHECK(json_object_get(json_object_get(sch, "properties"), need[i]) != NULL);
     }
     json_decref(got);
-    wb_http_request_release(&r);
+    core_http_request_release(&r);
 
     /* Without a temperature (the default) the field is left out. */
     opts(&o);
-    wb_http_request_init(&r);
-    CHECK_OK(wb_gemini_details_request(&o, &e, &r, &err), &err);
+    core_http_request_init(&r);
+    CHECK_OK(gemini_details_request(&o, &e, &r, &err), &err);
     CHECK(strstr(r.body, "temperature") == NULL);
     CHECK_STR(r.url, BASE "/v1beta/models/gemini-3.8-flash:generateContent");
-    wb_http_request_release(&r);
+    core_http_request_release(&r);
     o.thinking_level = "low";
-    wb_http_request_init(&r);
-    CHECK_OK(wb_gemini_details_request(&o, &e, &r, &err), &err);
+    core_http_request_init(&r);
+    CHECK_OK(gemini_details_request(&o, &e, &r, &err), &err);
     CHECK(strstr(r.body, "\"thinkingConfig\":{\"thinkingLevel\":\"low\"}") != NULL);
-    wb_http_request_release(&r);
+    core_http_request_release(&r);
     wb_entry_release(&e);
     json_decref(rec);
 }
 
 TEST(request_refusals)
 {
-    struct wb_gemini_opts o;
-    struct wb_http_request r;
+    struct gemini_opts o;
+    struct core_http_request r;
     struct wb_error err = { 0 };
     struct wb_dialogue_line three[3] = { { "A", "hi", 1 }, { "B", "yo", 2 }, { "C", "hey", 3 } };
     struct wb_dialogue_line one[2] = { { "A", "hi", 1 }, { "A", "again", 2 } };
 
     opts(&o);
-    wb_http_request_init(&r);
-    CHECK_INT(wb_gemini_dialogue_request(&o, three, 3, NULL, NULL, &r, &err), WB_EINVAL);
+    core_http_request_init(&r);
+    CHECK_INT(gemini_dialogue_request(&o, three, 3, NULL, NULL, &r, &err), WB_EINVAL);
     CHECK(strstr(err.msg, "exactly two speakers") && strstr(err.msg, "3 (A, B, C)"));
     CHECK(r.url == NULL && r.body == NULL);
-    CHECK_INT(wb_gemini_dialogue_request(&o, one, 2, NULL, NULL, &r, &err), WB_EINVAL);
+    CHECK_INT(gemini_dialogue_request(&o, one, 2, NULL, NULL, &r, &err), WB_EINVAL);
     CHECK(strstr(err.msg, "one (A)"));
-    CHECK_INT(wb_gemini_dialogue_request(&o, one, 0, NULL, NULL, &r, &err), WB_EINVAL);
+    CHECK_INT(gemini_dialogue_request(&o, one, 0, NULL, NULL, &r, &err), WB_EINVAL);
 
     o.api_key = NULL;
-    CHECK_INT(wb_gemini_speech_request(&o, "hi", NULL, &r, &err), WB_ECONFIG);
+    CHECK_INT(gemini_speech_request(&o, "hi", NULL, &r, &err), WB_ECONFIG);
     CHECK(strstr(err.msg, "GEMINI_API_KEY"));
     o.api_key = "bad\r\nInjected: 1";
-    CHECK_INT(wb_gemini_speech_request(&o, "hi", NULL, &r, &err), WB_ECONFIG);
+    CHECK_INT(gemini_speech_request(&o, "hi", NULL, &r, &err), WB_ECONFIG);
     o.api_key = KEY;
     o.tts_model = "../../v1/files";
-    CHECK_INT(wb_gemini_speech_request(&o, "hi", NULL, &r, &err), WB_ECONFIG);
+    CHECK_INT(gemini_speech_request(&o, "hi", NULL, &r, &err), WB_ECONFIG);
     o.tts_model = "gemini?key=x";
-    CHECK_INT(wb_gemini_speech_request(&o, "hi", NULL, &r, &err), WB_ECONFIG);
+    CHECK_INT(gemini_speech_request(&o, "hi", NULL, &r, &err), WB_ECONFIG);
     o.tts_model = "models/gemini-3.8-flash-tts"; /* the prefix is accepted, not doubled */
     o.api_version = "v1";
     o.base_url = "https://example.test//";
-    CHECK_OK(wb_gemini_speech_request(&o, "hi", NULL, &r, &err), &err);
+    CHECK_OK(gemini_speech_request(&o, "hi", NULL, &r, &err), &err);
     CHECK_STR(r.url,
               "https://example.test/v1/models/gemini-3.8-flash-tts:streamGenerateContent?alt=sse");
     CHECK_STR(r.model, "gemini-3.8-flash-tts");
-    wb_http_request_release(&r);
+    core_http_request_release(&r);
     o.base_url = "ftp://x";
-    CHECK_INT(wb_gemini_speech_request(&o, "hi", NULL, &r, &err), WB_ECONFIG);
+    CHECK_INT(gemini_speech_request(&o, "hi", NULL, &r, &err), WB_ECONFIG);
     o.base_url = NULL;
-    CHECK_INT(wb_gemini_speech_request(&o, "", NULL, &r, &err), WB_EINVAL);
+    CHECK_INT(gemini_speech_request(&o, "", NULL, &r, &err), WB_EINVAL);
     o.api_version = "v1/../x";
-    CHECK_INT(wb_gemini_speech_request(&o, "hi", NULL, &r, &err), WB_ECONFIG);
-    wb_http_request_release(&r);
+    CHECK_INT(gemini_speech_request(&o, "hi", NULL, &r, &err), WB_ECONFIG);
+    core_http_request_release(&r);
 }
 
 TEST(models_request)
 {
-    struct wb_gemini_opts o;
-    struct wb_http_request r;
+    struct gemini_opts o;
+    struct core_http_request r;
     struct wb_error err = { 0 };
     opts(&o);
-    wb_http_request_init(&r);
-    CHECK_OK(wb_gemini_models_request(&o, 50, NULL, &r, &err), &err);
+    core_http_request_init(&r);
+    CHECK_OK(gemini_models_request(&o, 50, NULL, &r, &err), &err);
     CHECK_STR(r.method, "GET");
     CHECK_STR(r.url, BASE "/v1beta/models?pageSize=50");
     CHECK(r.body == NULL);
     CHECK_INT(r.kind, WB_REQ_LIST);
-    CHECK_STR(wb_http_header_find(r.headers, r.n_headers, "x-goog-api-key"), KEY);
-    wb_http_request_release(&r);
-    wb_http_request_init(&r);
-    CHECK_OK(wb_gemini_models_request(&o, 0, "Cg9n/+x==", &r, &err), &err);
+    CHECK_STR(core_http_header_find(r.headers, r.n_headers, "x-goog-api-key"), KEY);
+    core_http_request_release(&r);
+    core_http_request_init(&r);
+    CHECK_OK(gemini_models_request(&o, 0, "Cg9n/+x==", &r, &err), &err);
     CHECK_STR(r.url, BASE "/v1beta/models?pageSize=1000&pageToken=Cg9n%2F%2Bx%3D%3D");
-    wb_http_request_release(&r);
+    core_http_request_release(&r);
 }
 
 TEST(opts_from_config)
 {
     struct wb_config *cfg;
-    struct wb_gemini_opts o;
+    struct gemini_opts o;
     struct wb_error err = { 0 };
-    struct wb_http_request r;
+    struct core_http_request r;
     char msg[256];
     CHECK_OK(wb_config_new(&cfg), &err);
-    CHECK_OK(wb_gemini_opts_from_config(cfg, &o, &err), &err);
+    CHECK_OK(gemini_opts_from_config(cfg, &o, &err), &err);
     CHECK_STR(o.text_model, "gemini-3.8-flash");
     CHECK_STR(o.tts_model, "gemini-3.8-flash-tts");
     CHECK_STR(o.image_model, "gemini-3.1-flash-image");
@@ -442,17 +442,17 @@ TEST(opts_from_config)
     wb_config_set(cfg, "base_url", BASE, WB_SRC_FLAG);
     wb_config_set(cfg, "api_version", "v1", WB_SRC_FLAG);
     wb_config_set(cfg, "gemini.temperature", "0.5", WB_SRC_FLAG);
-    CHECK_OK(wb_gemini_opts_from_config(cfg, &o, &err), &err);
+    CHECK_OK(gemini_opts_from_config(cfg, &o, &err), &err);
     CHECK_STR(o.api_key, KEY);
     CHECK(o.temperature > 0.49 && o.temperature < 0.51);
     {
         struct wb_entry e;
         wb_entry_init(&e);
         e.word = strdup("猫");
-        wb_http_request_init(&r);
-        CHECK_OK(wb_gemini_details_request(&o, &e, &r, &err), &err);
+        core_http_request_init(&r);
+        CHECK_OK(gemini_details_request(&o, &e, &r, &err), &err);
         CHECK_STR(r.url, BASE "/v1/models/gemini-3.7-flash:generateContent");
-        wb_http_request_release(&r);
+        core_http_request_release(&r);
         wb_entry_release(&e);
     }
     /* The key is now a registered secret: redacted from messages. */

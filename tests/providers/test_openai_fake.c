@@ -37,12 +37,12 @@ struct call {
     char msg[WB_ERRMSG_MAX];
 };
 
-static int classify(void *ud, long status, const struct wb_http_header *h, size_t nh,
-                    const char *body, size_t len, struct wb_api_error *out)
+static int classify(void *ud, long status, const struct core_http_header *h, size_t nh,
+                    const char *body, size_t len, struct core_api_error *out)
 {
     struct call *c = ud;
     if (status < 200 || status > 299) {
-        int rc = wb_openai_parse_error(status, h, nh, body, len, out);
+        int rc = openai_parse_error(status, h, nh, body, len, out);
         if (status == 429) {
             c->n429++;
             c->last_hint_ms = out->retry_after_ms;
@@ -51,16 +51,16 @@ static int classify(void *ud, long status, const struct wb_http_header *h, size_
     }
     switch (c->kind) {
     case CALL_DETAILS:
-        return wb_openai_details_parse(body, len, &c->e, NULL, out);
+        return openai_details_parse(body, len, &c->e, NULL, out);
     case CALL_SPEECH:
         wb_buf_reset(&c->bytes);
-        return wb_openai_speech_parse(body, len, &c->bytes, &c->rate, &c->channels, out);
+        return openai_speech_parse(body, len, &c->bytes, &c->rate, &c->channels, out);
     default:
-        return wb_openai_image_parse(body, len, &c->bytes, NULL, out);
+        return openai_image_parse(body, len, &c->bytes, NULL, out);
     }
 }
 
-static void on_done(void *ud, const struct wb_response *r)
+static void on_done(void *ud, const struct engine_response *r)
 {
     struct call *c = ud;
     c->done++;
@@ -71,7 +71,7 @@ static void on_done(void *ud, const struct wb_response *r)
         snprintf(c->msg, sizeof c->msg, "%s", r->api_error->message);
 }
 
-static const struct wb_request_cbs cbs = { .classify = classify, .on_done = on_done };
+static const struct engine_request_cbs cbs = { .classify = classify, .on_done = on_done };
 
 static void call_init(struct call *c, enum call_kind k, const char *word)
 {
@@ -94,8 +94,8 @@ static void call_release(struct call *c)
 struct env {
     struct fake_proc f;
     struct wb_config *cfg;
-    struct wb_openai_opts o;
-    struct wb_engine *eng;
+    struct openai_opts o;
+    struct engine *eng;
 };
 
 static void env_start(struct env *v, const char *scenario, const char *key)
@@ -109,29 +109,29 @@ static void env_start(struct env *v, const char *scenario, const char *key)
     CHECK_OK(wb_config_set(v->cfg, "openai_base_url", base, WB_SRC_FLAG), &err);
     CHECK_OK(wb_config_set(v->cfg, "engine.seed", "5", WB_SRC_FLAG), &err);
     CHECK_OK(wb_config_set(v->cfg, "retry.base_ms", "20", WB_SRC_FLAG), &err);
-    CHECK_OK(wb_openai_opts_from_config(v->cfg, &v->o, &err), &err);
-    CHECK_OK(wb_engine_new(v->cfg, &v->eng, &err), &err);
+    CHECK_OK(openai_opts_from_config(v->cfg, &v->o, &err), &err);
+    CHECK_OK(engine_new(v->cfg, &v->eng, &err), &err);
 }
 
 static void env_stop(struct env *v)
 {
-    wb_engine_free(v->eng);
+    engine_free(v->eng);
     wb_config_free(v->cfg);
     fake_stop(&v->f);
 }
 
 static void submit(struct env *v, struct call *c, const char *text)
 {
-    struct wb_http_request req;
+    struct core_http_request req;
     struct wb_error err = { 0 };
-    wb_http_request_init(&req);
+    core_http_request_init(&req);
     if (c->kind == CALL_DETAILS)
-        CHECK_OK(wb_openai_details_request(&v->o, &c->e, &req, &err), &err);
+        CHECK_OK(openai_details_request(&v->o, &c->e, &req, &err), &err);
     else if (c->kind == CALL_SPEECH)
-        CHECK_OK(wb_openai_speech_request(&v->o, text, NULL, &req, &err), &err);
+        CHECK_OK(openai_speech_request(&v->o, text, NULL, &req, &err), &err);
     else
-        CHECK_OK(wb_openai_image_request(&v->o, text, &req, &err), &err);
-    CHECK_OK(wb_engine_submit(v->eng, &req, 100, &cbs, c, NULL), &err);
+        CHECK_OK(openai_image_request(&v->o, text, &req, &err), &err);
+    CHECK_OK(engine_submit(v->eng, &req, 100, &cbs, c, NULL), &err);
 }
 
 static json_t *fake_json(struct env *v, const char *path)
@@ -163,7 +163,7 @@ TEST(three_endpoints)
     submit(&v, &d, NULL);
     submit(&v, &s, "ねこ");
     submit(&v, &im, "A small cat curled up asleep on a sofa cushion.");
-    CHECK_INT(wb_engine_run(v.eng), 0);
+    CHECK_INT(engine_run(v.eng), 0);
 
     CHECK_MSG(d.status == 0, "details: %s", d.msg);
     CHECK_INT(d.attempts, 1);
@@ -224,7 +224,7 @@ TEST(dalle_asks_for_b64_json)
     v.o.image_model = "dall-e-3";
     call_init(&im, CALL_IMAGE, "x");
     submit(&v, &im, "A red apple on a table.");
-    CHECK_INT(wb_engine_run(v.eng), 0);
+    CHECK_INT(engine_run(v.eng), 0);
     CHECK_MSG(im.status == 0, "image: %s", im.msg);
     CHECK(memcmp(im.bytes.data, "\x89PNG", 4) == 0);
     call_release(&im);
@@ -254,7 +254,7 @@ TEST(rate_limit_429_waits_retry_after)
         call_init(&c[i], CALL_DETAILS, w);
         submit(&v, &c[i], NULL);
     }
-    CHECK_INT(wb_engine_run(v.eng), 0);
+    CHECK_INT(engine_run(v.eng), 0);
     for (int i = 0; i < N; i++) {
         CHECK_MSG(c[i].status == 0, "call %d: %s", i, c[i].msg);
         CHECK(c[i].e.description != NULL);
@@ -310,7 +310,7 @@ TEST(errors_fail_at_once)
     env_start(&v, "{\"default\":{\"latencyMs\":5}}", "sk-wrong-not-secret-000000");
     call_init(&bad_key, CALL_SPEECH, "x");
     submit(&v, &bad_key, "ねこ");
-    CHECK_INT(wb_engine_run(v.eng), 0);
+    CHECK_INT(engine_run(v.eng), 0);
     CHECK_INT(bad_key.status, WB_EAUTH);
     CHECK_INT(bad_key.attempts, 1);
     CHECK_INT(bad_key.http_status, 401);
@@ -327,7 +327,7 @@ TEST(errors_fail_at_once)
     w.o.text_model = NULL;
     call_init(&refused, CALL_DETAILS, "forbiddenword");
     submit(&w, &refused, NULL);
-    CHECK_INT(wb_engine_run(w.eng), 0);
+    CHECK_INT(engine_run(w.eng), 0);
     CHECK_INT(bad_model.status, WB_EMODEL);
     CHECK_INT(bad_model.attempts, 1);
     CHECK(strstr(bad_model.msg, "gpt-9-imaginary") != NULL);

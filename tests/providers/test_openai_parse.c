@@ -48,12 +48,12 @@ static char *completion(const char *content_json, const char *refusal_json, cons
 }
 
 static int details(const char *content_json, const char *refusal_json, const char *finish,
-                   struct wb_entry *e, struct wb_usage *u, struct wb_api_error *a)
+                   struct wb_entry *e, struct prov_usage *u, struct core_api_error *a)
 {
     char *body = completion(content_json, refusal_json, finish);
     int rc;
     CHECK(body != NULL);
-    rc = wb_openai_details_parse(body, strlen(body), e, u, a);
+    rc = openai_details_parse(body, strlen(body), e, u, a);
     free(body);
     return rc;
 }
@@ -69,8 +69,8 @@ static char *quoted(const char *s)
 TEST(details_ok)
 {
     struct wb_entry e;
-    struct wb_usage u;
-    struct wb_api_error a;
+    struct prov_usage u;
+    struct core_api_error a;
     char *q = quoted(CARD);
     entry_ja(&e);
     CHECK_INT(details(q, "null", "stop", &e, &u, &a), 0);
@@ -98,7 +98,7 @@ TEST(details_tolerant_content)
         "  \n" CARD "\n\n",
     };
     struct wb_entry e;
-    struct wb_api_error a;
+    struct core_api_error a;
     for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
         char *q = quoted(variants[i]);
         entry_ja(&e);
@@ -123,7 +123,7 @@ TEST(details_tolerant_content)
 TEST(details_language_only_when_missing)
 {
     struct wb_entry e;
-    struct wb_api_error a;
+    struct core_api_error a;
     char *q = quoted(CARD);
     entry_ja(&e);
     free(e.language);
@@ -137,7 +137,7 @@ TEST(details_language_only_when_missing)
 TEST(details_refusal)
 {
     struct wb_entry e;
-    struct wb_api_error a;
+    struct core_api_error a;
     entry_ja(&e);
     CHECK_INT(details("null", "\"I'm sorry, I can't help with that.\"", "stop", &e, NULL, &a),
               WB_EBLOCKED);
@@ -153,7 +153,7 @@ TEST(details_refusal)
 TEST(details_finish_reasons)
 {
     struct wb_entry e;
-    struct wb_api_error a;
+    struct core_api_error a;
     char *q = quoted(CARD);
     entry_ja(&e);
     CHECK_INT(details(q, "null", "content_filter", &e, NULL, &a), WB_EBLOCKED);
@@ -185,7 +185,7 @@ TEST(details_bad_content)
         "42",
     };
     struct wb_entry e;
-    struct wb_api_error a;
+    struct core_api_error a;
     entry_ja(&e);
     for (size_t i = 0; i < sizeof contents / sizeof contents[0]; i++) {
         CHECK_MSG(details(contents[i], "null", "stop", &e, NULL, &a) == WB_EPARSE, "content %zu",
@@ -210,10 +210,10 @@ TEST(details_bad_bodies)
     static const int codes[] = { WB_EPARSE, WB_EPARSE,      WB_EPARSE, WB_EINCOMPLETE,
                                  WB_EPARSE, WB_EINCOMPLETE, WB_EPARSE };
     struct wb_entry e;
-    struct wb_api_error a;
+    struct core_api_error a;
     entry_ja(&e);
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
-        int rc = wb_openai_details_parse(bodies[i], strlen(bodies[i]), &e, NULL, &a);
+        int rc = openai_details_parse(bodies[i], strlen(bodies[i]), &e, NULL, &a);
         CHECK_MSG(rc == codes[i], "body %zu: %s (%s)", i, wb_errname(rc), a.message);
         CHECK_INT(a.retryable, 1);
     }
@@ -225,9 +225,9 @@ TEST(details_inband_error)
     static const char body[] =
         "{\"error\":{\"message\":\"The server had an error\",\"type\":\"server_error\"}}";
     struct wb_entry e;
-    struct wb_api_error a;
+    struct core_api_error a;
     entry_ja(&e);
-    CHECK_INT(wb_openai_details_parse(body, strlen(body), &e, NULL, &a), WB_EHTTP);
+    CHECK_INT(openai_details_parse(body, strlen(body), &e, NULL, &a), WB_EHTTP);
     CHECK_INT(a.retryable, 1);
     CHECK_STR(a.message, "The server had an error");
     wb_entry_release(&e);
@@ -239,21 +239,21 @@ TEST(speech_pcm)
 {
     char pcm[4800];
     struct wb_buf b;
-    struct wb_api_error a;
+    struct core_api_error a;
     int rate = 0, ch = 0;
     for (size_t i = 0; i < sizeof pcm; i++)
         pcm[i] = (char)(i * 7);
     pcm[0] = 0x10;
     wb_buf_init(&b, 0);
-    CHECK_INT(wb_openai_speech_parse(pcm, sizeof pcm, &b, &rate, &ch, &a), 0);
+    CHECK_INT(openai_speech_parse(pcm, sizeof pcm, &b, &rate, &ch, &a), 0);
     CHECK_INT(b.len, sizeof pcm);
     CHECK(memcmp(b.data, pcm, sizeof pcm) == 0);
     CHECK_INT(rate, 24000);
     CHECK_INT(ch, 1);
     wb_buf_reset(&b);
-    CHECK_INT(wb_openai_speech_parse(pcm, 4799, &b, NULL, NULL, &a), WB_EINCOMPLETE);
+    CHECK_INT(openai_speech_parse(pcm, 4799, &b, NULL, NULL, &a), WB_EINCOMPLETE);
     CHECK_INT(a.retryable, 1);
-    CHECK_INT(wb_openai_speech_parse("", 0, &b, NULL, NULL, &a), WB_EINCOMPLETE);
+    CHECK_INT(openai_speech_parse("", 0, &b, NULL, NULL, &a), WB_EINCOMPLETE);
     wb_buf_release(&b);
 }
 
@@ -269,7 +269,7 @@ TEST(speech_wav_and_compressed)
 {
     unsigned char wav[44 + 400];
     struct wb_buf b;
-    struct wb_api_error a;
+    struct core_api_error a;
     int rate = 0, ch = 0;
     memset(wav, 0, sizeof wav);
     memcpy(wav, "RIFF", 4);
@@ -285,7 +285,7 @@ TEST(speech_wav_and_compressed)
     memcpy(wav + 36, "data", 4);
     put32(wav + 40, 400);
     wb_buf_init(&b, 0);
-    CHECK_INT(wb_openai_speech_parse((const char *)wav, sizeof wav, &b, &rate, &ch, &a), 0);
+    CHECK_INT(openai_speech_parse((const char *)wav, sizeof wav, &b, &rate, &ch, &a), 0);
     CHECK_INT(b.len, 400);
     CHECK_INT(rate, 22050);
     CHECK_INT(ch, 2);
@@ -293,13 +293,13 @@ TEST(speech_wav_and_compressed)
     /* A WAV without samples is no answer (found by the fuzzer). */
     put32(wav + 4, 36);
     put32(wav + 40, 0);
-    CHECK_INT(wb_openai_speech_parse((const char *)wav, 44, &b, &rate, &ch, &a), WB_EINCOMPLETE);
+    CHECK_INT(openai_speech_parse((const char *)wav, 44, &b, &rate, &ch, &a), WB_EINCOMPLETE);
     CHECK_INT(a.retryable, 1);
-    CHECK_INT(wb_openai_speech_parse("ID3\x04\x00\x00\x00\x00\x00\x00", 10, &b, NULL, NULL, &a),
+    CHECK_INT(openai_speech_parse("ID3\x04\x00\x00\x00\x00\x00\x00", 10, &b, NULL, NULL, &a),
               WB_EMEDIA);
     CHECK_INT(a.retryable, 0);
-    CHECK_INT(wb_openai_speech_parse("\xff\xfb\x90\x00", 4, &b, NULL, NULL, &a), WB_EMEDIA);
-    CHECK_INT(wb_openai_speech_parse("OggS\0\0", 6, &b, NULL, NULL, &a), WB_EMEDIA);
+    CHECK_INT(openai_speech_parse("\xff\xfb\x90\x00", 4, &b, NULL, NULL, &a), WB_EMEDIA);
+    CHECK_INT(openai_speech_parse("OggS\0\0", 6, &b, NULL, NULL, &a), WB_EMEDIA);
     CHECK_INT(b.len, 0);
     wb_buf_release(&b);
 }
@@ -309,9 +309,9 @@ TEST(speech_json_error)
     static const char body[] = "{\"error\":{\"message\":\"quota\",\"type\":\"insufficient_quota\","
                                "\"code\":\"insufficient_quota\"}}";
     struct wb_buf b;
-    struct wb_api_error a;
+    struct core_api_error a;
     wb_buf_init(&b, 0);
-    CHECK_INT(wb_openai_speech_parse(body, strlen(body), &b, NULL, NULL, &a), WB_EQUOTA);
+    CHECK_INT(openai_speech_parse(body, strlen(body), &b, NULL, NULL, &a), WB_EQUOTA);
     CHECK_INT(a.per_day, 1);
     CHECK_INT(b.len, 0);
     wb_buf_release(&b);
@@ -326,10 +326,10 @@ TEST(image_b64)
         "\"revised_prompt\":\"x\"}],\"usage\":{\"input_tokens\":12,"
         "\"output_tokens\":1056,\"total_tokens\":1068}}";
     struct wb_buf b;
-    struct wb_usage u;
-    struct wb_api_error a;
+    struct prov_usage u;
+    struct core_api_error a;
     wb_buf_init(&b, 0);
-    CHECK_INT(wb_openai_image_parse(body, strlen(body), &b, &u, &a), 0);
+    CHECK_INT(openai_image_parse(body, strlen(body), &b, &u, &a), 0);
     CHECK_INT(b.len, 16);
     CHECK(memcmp(b.data, "\x89PNG\r\n\x1a\n", 8) == 0);
     CHECK_INT(u.prompt_tokens, 12);
@@ -356,10 +356,10 @@ TEST(image_failures)
           WB_EBLOCKED, 0 },
     };
     struct wb_buf b;
-    struct wb_api_error a;
+    struct core_api_error a;
     wb_buf_init(&b, 0);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int rc = wb_openai_image_parse(cases[i].body, strlen(cases[i].body), &b, NULL, &a);
+        int rc = openai_image_parse(cases[i].body, strlen(cases[i].body), &b, NULL, &a);
         CHECK_MSG(rc == cases[i].code, "case %zu: %s (%s)", i, wb_errname(rc), a.message);
         CHECK_INT(a.retryable, cases[i].retryable);
     }
@@ -375,14 +375,14 @@ TEST(image_failures)
     "\"param\":null,\"code\":\"rate_limit_exceeded\"}}"
 
 static int err_with(const char *const *hdrs, size_t nh, long status, const char *body,
-                    struct wb_api_error *a)
+                    struct core_api_error *a)
 {
-    struct wb_http_header h[8];
+    struct core_http_header h[8];
     for (size_t i = 0; i < nh; i++) {
         h[i].name = (char *)hdrs[2 * i];
         h[i].value = (char *)hdrs[2 * i + 1];
     }
-    return wb_openai_parse_error(status, h, nh, body, body ? strlen(body) : 0, a);
+    return openai_parse_error(status, h, nh, body, body ? strlen(body) : 0, a);
 }
 
 TEST(error_429_retry_after_ms)
@@ -390,7 +390,7 @@ TEST(error_429_retry_after_ms)
     static const char *const h[] = {
         "retry-after", "2", "retry-after-ms", "1534.2", "x-ratelimit-reset-requests", "9s"
     };
-    struct wb_api_error a;
+    struct core_api_error a;
     CHECK_INT(err_with(h, 3, 429, RL_BODY, &a), WB_ERATELIMIT);
     CHECK_INT(a.retryable, 1);
     CHECK_INT(a.per_day, 0);
@@ -408,7 +408,7 @@ TEST(error_429_retry_after_seconds_and_date)
     const char *dh[2] = { "retry-after", date };
     time_t t = time(NULL) + 30;
     struct tm tm;
-    struct wb_api_error a;
+    struct core_api_error a;
     CHECK_INT(err_with(secs, 1, 429, RL_BODY, &a), WB_ERATELIMIT);
     CHECK_INT(a.retry_after_ms, 7000);
     CHECK_INT(err_with(frac, 1, 429, RL_BODY, &a), WB_ERATELIMIT);
@@ -444,7 +444,7 @@ TEST(error_429_ratelimit_reset_headers)
     };
     static const char *const garbage[] = { "retry-after", "soon", "x-ratelimit-reset-requests",
                                            "later" };
-    struct wb_api_error a;
+    struct core_api_error a;
     CHECK_INT(err_with(requests, 4, 429, "{}", &a), WB_ERATELIMIT);
     CHECK_INT(a.retry_after_ms, 360000);
     CHECK_INT(err_with(tokens, 4, 429, "{}", &a), WB_ERATELIMIT);
@@ -465,22 +465,22 @@ TEST(error_429_ratelimit_reset_headers)
 
 TEST(error_durations)
 {
-    CHECK_INT(wb_openai_duration_ms("1s"), 1000);
-    CHECK_INT(wb_openai_duration_ms("6m0s"), 360000);
-    CHECK_INT(wb_openai_duration_ms("120ms"), 120);
-    CHECK_INT(wb_openai_duration_ms("1h2m3.5s"), 3723500);
-    CHECK_INT(wb_openai_duration_ms("0.5s"), 500);
-    CHECK_INT(wb_openai_duration_ms("38.512s"), 38512);
-    CHECK_INT(wb_openai_duration_ms("250us"), 1);
-    CHECK_INT(wb_openai_duration_ms("0"), 0);
-    CHECK_INT(wb_openai_duration_ms("0s"), 0);
-    CHECK_INT(wb_openai_duration_ms("999999h"), 86400000);
-    CHECK_INT(wb_openai_duration_ms(""), -1);
-    CHECK_INT(wb_openai_duration_ms("s"), -1);
-    CHECK_INT(wb_openai_duration_ms("5"), -1);
-    CHECK_INT(wb_openai_duration_ms("5x"), -1);
-    CHECK_INT(wb_openai_duration_ms("1s junk"), -1);
-    CHECK_INT(wb_openai_duration_ms(NULL), -1);
+    CHECK_INT(openai_duration_ms("1s"), 1000);
+    CHECK_INT(openai_duration_ms("6m0s"), 360000);
+    CHECK_INT(openai_duration_ms("120ms"), 120);
+    CHECK_INT(openai_duration_ms("1h2m3.5s"), 3723500);
+    CHECK_INT(openai_duration_ms("0.5s"), 500);
+    CHECK_INT(openai_duration_ms("38.512s"), 38512);
+    CHECK_INT(openai_duration_ms("250us"), 1);
+    CHECK_INT(openai_duration_ms("0"), 0);
+    CHECK_INT(openai_duration_ms("0s"), 0);
+    CHECK_INT(openai_duration_ms("999999h"), 86400000);
+    CHECK_INT(openai_duration_ms(""), -1);
+    CHECK_INT(openai_duration_ms("s"), -1);
+    CHECK_INT(openai_duration_ms("5"), -1);
+    CHECK_INT(openai_duration_ms("5x"), -1);
+    CHECK_INT(openai_duration_ms("1s junk"), -1);
+    CHECK_INT(openai_duration_ms(NULL), -1);
 }
 
 TEST(error_insufficient_quota)
@@ -490,7 +490,7 @@ TEST(error_insufficient_quota)
         "billing details.\",\"type\":\"insufficient_quota\",\"param\":null,\"code\":"
         "\"insufficient_quota\"}}";
     static const char *const h[] = { "retry-after", "20" };
-    struct wb_api_error a;
+    struct core_api_error a;
     CHECK_INT(err_with(h, 1, 429, body, &a), WB_EQUOTA);
     CHECK_INT(a.per_day, 1);
     CHECK_INT(a.retryable, 0);
@@ -532,23 +532,23 @@ TEST(error_statuses)
         { 409, "{\"error\":{\"message\":\"conflict\"}}", WB_EHTTP, 1 },
         { 418, "{\"error\":\"I'm a teapot\"}", WB_EHTTP, 0 },
     };
-    struct wb_api_error a;
+    struct core_api_error a;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int rc = wb_openai_parse_error(cases[i].status, NULL, 0, cases[i].body,
+        int rc = openai_parse_error(cases[i].status, NULL, 0, cases[i].body,
                                        strlen(cases[i].body), &a);
         CHECK_MSG(rc == cases[i].code, "case %zu: %s (%s)", i, wb_errname(rc), a.message);
         CHECK_MSG(a.retryable == cases[i].retryable, "case %zu retryable", i);
         CHECK_INT(a.http_status, cases[i].status);
         CHECK(a.message[0] != '\0');
     }
-    CHECK_INT(wb_openai_parse_error(404, NULL, 0, cases[2].body, strlen(cases[2].body), &a),
+    CHECK_INT(openai_parse_error(404, NULL, 0, cases[2].body, strlen(cases[2].body), &a),
               WB_EMODEL);
     CHECK_STR(a.status, "model_not_found");
     CHECK(strstr(a.message, "gpt-9") != NULL);
-    CHECK_INT(wb_openai_parse_error(502, NULL, 0, cases[7].body, strlen(cases[7].body), &a),
+    CHECK_INT(openai_parse_error(502, NULL, 0, cases[7].body, strlen(cases[7].body), &a),
               WB_EHTTP);
     CHECK_STR(a.message, "HTTP 502: 502 Bad Gateway");
-    CHECK_INT(wb_openai_parse_error(418, NULL, 0, cases[11].body, strlen(cases[11].body), &a),
+    CHECK_INT(openai_parse_error(418, NULL, 0, cases[11].body, strlen(cases[11].body), &a),
               WB_EHTTP);
     CHECK_STR(a.message, "I'm a teapot");
 }
@@ -557,7 +557,7 @@ TEST(error_should_retry_and_hint_on_5xx)
 {
     static const char *const no[] = { "x-should-retry", "false" };
     static const char *const yes[] = { "x-should-retry", "true", "retry-after", "3" };
-    struct wb_api_error a;
+    struct core_api_error a;
     CHECK_INT(err_with(no, 1, 500, "{}", &a), WB_EHTTP);
     CHECK_INT(a.retryable, 0);
     CHECK_INT(err_with(yes, 2, 400, "{}", &a), WB_EINVAL);
@@ -569,9 +569,9 @@ TEST(error_message_redacts_key)
 {
     static const char body[] = "{\"error\":{\"message\":\"Incorrect API key provided: "
                                "sk-test-redact-me-987654321. You can find your key...\"}}";
-    struct wb_api_error a;
+    struct core_api_error a;
     wb_secret_register("sk-test-redact-me-987654321");
-    CHECK_INT(wb_openai_parse_error(401, NULL, 0, body, strlen(body), &a), WB_EAUTH);
+    CHECK_INT(openai_parse_error(401, NULL, 0, body, strlen(body), &a), WB_EAUTH);
     CHECK(strstr(a.message, "sk-test-redact-me-987654321") == NULL);
     CHECK(strstr(a.message, "Incorrect API key provided") != NULL);
 }

@@ -12,9 +12,9 @@
 
 #define KEY "sk-test-not-secret-123456"
 
-static void opts(struct wb_openai_opts *o)
+static void opts(struct openai_opts *o)
 {
-    wb_openai_opts_init(o);
+    openai_opts_init(o);
     o->api_key = KEY;
 }
 
@@ -27,7 +27,7 @@ static void entry_ja(struct wb_entry *e)
     e->context = strdup("the pet");
 }
 
-static json_t *body_of(const struct wb_http_request *r)
+static json_t *body_of(const struct core_http_request *r)
 {
     json_error_t jerr;
     json_t *j = json_loadb(r->body, r->body_len, 0, &jerr);
@@ -35,12 +35,12 @@ static json_t *body_of(const struct wb_http_request *r)
     return j;
 }
 
-static void check_headers(const struct wb_http_request *r)
+static void check_headers(const struct core_http_request *r)
 {
     CHECK_STR(r->method, "POST");
-    CHECK_STR(wb_http_header_find(r->headers, r->n_headers, "authorization"), "Bearer " KEY);
-    CHECK_STR(wb_http_header_find(r->headers, r->n_headers, "content-type"), "application/json");
-    CHECK(wb_http_header_find(r->headers, r->n_headers, "x-goog-api-key") == NULL);
+    CHECK_STR(core_http_header_find(r->headers, r->n_headers, "authorization"), "Bearer " KEY);
+    CHECK_STR(core_http_header_find(r->headers, r->n_headers, "content-type"), "application/json");
+    CHECK(core_http_header_find(r->headers, r->n_headers, "x-goog-api-key") == NULL);
     CHECK(strstr(r->url, KEY) == NULL);
     CHECK(strstr(r->body, KEY) == NULL);
 }
@@ -75,15 +75,15 @@ static void check_strict(const json_t *s, int depth)
 
 TEST(details_request_shape)
 {
-    struct wb_openai_opts o;
+    struct openai_opts o;
     struct wb_entry e;
-    struct wb_http_request r;
+    struct core_http_request r;
     struct wb_error err = { 0 };
     json_t *b, *rf, *js, *schema, *msgs;
     opts(&o);
     entry_ja(&e);
-    wb_http_request_init(&r);
-    CHECK_OK(wb_openai_details_request(&o, &e, &r, &err), &err);
+    core_http_request_init(&r);
+    CHECK_OK(openai_details_request(&o, &e, &r, &err), &err);
     CHECK_STR(r.url, "https://api.openai.com/v1/chat/completions");
     CHECK_STR(r.model, "gpt-4o-mini");
     CHECK_INT(r.kind, WB_REQ_TEXT);
@@ -113,15 +113,15 @@ TEST(details_request_shape)
     /* Key order as the SDK sends it: model first, then messages. */
     CHECK(!strncmp(r.body, "{\"model\":", 9));
     json_decref(b);
-    wb_http_request_release(&r);
+    core_http_request_release(&r);
     wb_entry_release(&e);
 }
 
 TEST(details_request_options)
 {
-    struct wb_openai_opts o;
+    struct openai_opts o;
     struct wb_entry e;
-    struct wb_http_request r;
+    struct core_http_request r;
     struct wb_error err = { 0 };
     json_t *b;
     opts(&o);
@@ -129,56 +129,56 @@ TEST(details_request_options)
     o.text_model = "llama3.1:8b";
     o.temperature = 0.5;
     entry_ja(&e);
-    wb_http_request_init(&r);
-    CHECK_OK(wb_openai_details_request(&o, &e, &r, &err), &err);
+    core_http_request_init(&r);
+    CHECK_OK(openai_details_request(&o, &e, &r, &err), &err);
     CHECK_STR(r.url, "http://127.0.0.1:8080/v1/chat/completions");
     CHECK_STR(r.model, "llama3.1:8b");
     b = body_of(&r);
     CHECK(json_real_value(json_object_get(b, "temperature")) == 0.5);
     json_decref(b);
-    wb_http_request_release(&r);
+    core_http_request_release(&r);
     wb_entry_release(&e);
 }
 
 TEST(request_refusals)
 {
-    struct wb_openai_opts o;
+    struct openai_opts o;
     struct wb_entry e;
-    struct wb_http_request r;
+    struct core_http_request r;
     struct wb_error err = { 0 };
     entry_ja(&e);
-    wb_http_request_init(&r);
-    wb_openai_opts_init(&o); /* no key */
-    CHECK_INT(wb_openai_details_request(&o, &e, &r, &err), WB_ECONFIG);
+    core_http_request_init(&r);
+    openai_opts_init(&o); /* no key */
+    CHECK_INT(openai_details_request(&o, &e, &r, &err), WB_ECONFIG);
     CHECK(strstr(err.msg, "OPENAI_API_KEY") != NULL);
     CHECK(r.url == NULL && r.n_headers == 0);
     o.api_key = "sk-bad\nkey";
-    CHECK_INT(wb_openai_speech_request(&o, "x", NULL, &r, &err), WB_ECONFIG);
+    CHECK_INT(openai_speech_request(&o, "x", NULL, &r, &err), WB_ECONFIG);
     o.api_key = KEY;
     o.base_url = "ftp://example.com";
-    CHECK_INT(wb_openai_image_request(&o, "a cat", &r, &err), WB_ECONFIG);
+    CHECK_INT(openai_image_request(&o, "a cat", &r, &err), WB_ECONFIG);
     o.base_url = NULL;
     o.text_model = "bad\nmodel";
-    CHECK_INT(wb_openai_details_request(&o, &e, &r, &err), WB_ECONFIG);
+    CHECK_INT(openai_details_request(&o, &e, &r, &err), WB_ECONFIG);
     o.text_model = NULL;
-    CHECK_INT(wb_openai_image_request(&o, "", &r, &err), WB_EINVAL);
-    CHECK_INT(wb_openai_speech_request(&o, "", NULL, &r, &err), WB_EINVAL);
+    CHECK_INT(openai_image_request(&o, "", &r, &err), WB_EINVAL);
+    CHECK_INT(openai_speech_request(&o, "", NULL, &r, &err), WB_EINVAL);
     free(e.word);
     e.word = NULL;
-    CHECK_INT(wb_openai_details_request(&o, &e, &r, &err), WB_EINVAL);
+    CHECK_INT(openai_details_request(&o, &e, &r, &err), WB_EINVAL);
     CHECK(r.url == NULL);
     wb_entry_release(&e);
 }
 
 TEST(speech_request_shape)
 {
-    struct wb_openai_opts o;
-    struct wb_http_request r;
+    struct openai_opts o;
+    struct core_http_request r;
     struct wb_error err = { 0 };
     json_t *b;
     opts(&o);
-    wb_http_request_init(&r);
-    CHECK_OK(wb_openai_speech_request(&o, "ねこ", NULL, &r, &err), &err);
+    core_http_request_init(&r);
+    CHECK_OK(openai_speech_request(&o, "ねこ", NULL, &r, &err), &err);
     CHECK_STR(r.url, "https://api.openai.com/v1/audio/speech");
     CHECK_STR(r.model, "gpt-4o-mini-tts");
     CHECK_INT(r.kind, WB_REQ_SPEECH);
@@ -193,28 +193,28 @@ TEST(speech_request_shape)
     CHECK(json_object_get(b, "speed") == NULL);
     CHECK_INT(json_object_size(b), 4);
     json_decref(b);
-    wb_http_request_release(&r);
+    core_http_request_release(&r);
 
     o.speech_instructions = "Speak slowly.";
     o.tts_model = "tts-1";
-    CHECK_OK(wb_openai_speech_request(&o, "ねこ", "coral", &r, &err), &err);
+    CHECK_OK(openai_speech_request(&o, "ねこ", "coral", &r, &err), &err);
     b = body_of(&r);
     CHECK_STR(json_string_value(json_object_get(b, "voice")), "coral");
     CHECK_STR(json_string_value(json_object_get(b, "model")), "tts-1");
     CHECK_STR(json_string_value(json_object_get(b, "instructions")), "Speak slowly.");
     json_decref(b);
-    wb_http_request_release(&r);
+    core_http_request_release(&r);
 }
 
 TEST(image_request_gpt_image)
 {
-    struct wb_openai_opts o;
-    struct wb_http_request r;
+    struct openai_opts o;
+    struct core_http_request r;
     struct wb_error err = { 0 };
     json_t *b;
     opts(&o);
-    wb_http_request_init(&r);
-    CHECK_OK(wb_openai_image_request(&o, "A cat asleep on a sofa.", &r, &err), &err);
+    core_http_request_init(&r);
+    CHECK_OK(openai_image_request(&o, "A cat asleep on a sofa.", &r, &err), &err);
     CHECK_STR(r.url, "https://api.openai.com/v1/images/generations");
     CHECK_STR(r.model, "gpt-image-1");
     CHECK_INT(r.kind, WB_REQ_IMAGE);
@@ -227,39 +227,39 @@ TEST(image_request_gpt_image)
     CHECK(json_object_get(b, "response_format") == NULL);
     CHECK(json_object_get(b, "quality") == NULL);
     json_decref(b);
-    wb_http_request_release(&r);
+    core_http_request_release(&r);
 }
 
 TEST(image_request_dalle)
 {
-    struct wb_openai_opts o;
-    struct wb_http_request r;
+    struct openai_opts o;
+    struct core_http_request r;
     struct wb_error err = { 0 };
     json_t *b;
     opts(&o);
     o.image_model = "dall-e-3";
     o.image_quality = "hd";
-    wb_http_request_init(&r);
-    CHECK_OK(wb_openai_image_request(&o, "A cat.", &r, &err), &err);
+    core_http_request_init(&r);
+    CHECK_OK(openai_image_request(&o, "A cat.", &r, &err), &err);
     b = body_of(&r);
     CHECK_STR(json_string_value(json_object_get(b, "model")), "dall-e-3");
     CHECK_STR(json_string_value(json_object_get(b, "response_format")), "b64_json");
     CHECK_STR(json_string_value(json_object_get(b, "quality")), "hd");
     json_decref(b);
-    wb_http_request_release(&r);
-    CHECK(wb_openai_image_model_is_gpt("gpt-image-1"));
-    CHECK(wb_openai_image_model_is_gpt("gpt-image-1-mini"));
-    CHECK(!wb_openai_image_model_is_gpt("dall-e-2"));
-    CHECK(!wb_openai_image_model_is_gpt("stable-diffusion"));
+    core_http_request_release(&r);
+    CHECK(openai_image_model_is_gpt("gpt-image-1"));
+    CHECK(openai_image_model_is_gpt("gpt-image-1-mini"));
+    CHECK(!openai_image_model_is_gpt("dall-e-2"));
+    CHECK(!openai_image_model_is_gpt("stable-diffusion"));
 }
 
 TEST(opts_from_config)
 {
     struct wb_config *cfg = NULL;
-    struct wb_openai_opts o;
+    struct openai_opts o;
     struct wb_error err = { 0 };
     CHECK_OK(wb_config_new(&cfg), &err);
-    CHECK_OK(wb_openai_opts_from_config(cfg, &o, &err), &err);
+    CHECK_OK(openai_opts_from_config(cfg, &o, &err), &err);
     CHECK_STR(o.base_url, "https://api.openai.com/v1");
     CHECK_STR(o.text_model, "gpt-4o-mini");
     CHECK_STR(o.tts_model, "gpt-4o-mini-tts");
@@ -273,13 +273,13 @@ TEST(opts_from_config)
     CHECK_OK(wb_config_set(cfg, "openai_voice", "nova", WB_SRC_FILE), &err);
     CHECK_OK(wb_config_set(cfg, "openai.image_size", "512x512", WB_SRC_FILE), &err);
     CHECK_OK(wb_config_set(cfg, "openai.temperature", "0.2", WB_SRC_FILE), &err);
-    CHECK_OK(wb_openai_opts_from_config(cfg, &o, &err), &err);
+    CHECK_OK(openai_opts_from_config(cfg, &o, &err), &err);
     CHECK_STR(o.api_key, KEY);
     CHECK_STR(o.base_url, "http://127.0.0.1:1/v1");
     CHECK_STR(o.voice, "nova");
     CHECK_STR(o.image_size, "512x512");
     CHECK(o.temperature > 0.19 && o.temperature < 0.21);
     CHECK_OK(wb_config_set(cfg, "openai_base_url", "localhost:8080", WB_SRC_FLAG), &err);
-    CHECK_INT(wb_openai_opts_from_config(cfg, &o, &err), WB_ECONFIG);
+    CHECK_INT(openai_opts_from_config(cfg, &o, &err), WB_ECONFIG);
     wb_config_free(cfg);
 }

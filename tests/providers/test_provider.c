@@ -52,34 +52,34 @@ TEST(stage_provider_precedence)
 
 TEST(gemini_table_builds_the_gemini_request)
 {
-    struct wb_gemini_opts o;
-    struct wb_http_request a, b;
+    struct gemini_opts o;
+    struct core_http_request a, b;
     struct wb_error err = { 0 };
     struct wb_entry e;
-    wb_gemini_opts_init(&o);
+    gemini_opts_init(&o);
     o.api_key = "k-not-secret";
     wb_entry_init(&e);
     e.word = "猫";
     e.translation = "cat";
     e.language = "ja";
-    wb_http_request_init(&a);
-    wb_http_request_init(&b);
+    core_http_request_init(&a);
+    core_http_request_init(&b);
     CHECK_INT(prov_gemini_ops.details_request(&o, &e, &a, &err), 0);
-    CHECK_INT(wb_gemini_details_request(&o, &e, &b, &err), 0);
+    CHECK_INT(gemini_details_request(&o, &e, &b, &err), 0);
     CHECK_STR(a.url, b.url);
     CHECK(a.body_len == b.body_len && memcmp(a.body, b.body, a.body_len) == 0);
-    wb_http_request_release(&a);
-    wb_http_request_release(&b);
+    core_http_request_release(&a);
+    core_http_request_release(&b);
 }
 
 TEST(openai_speech_answer_is_one_pcm_body)
 {
     struct wb_buf pcm;
-    struct wb_api_error ae;
-    struct wb_usage u = { 0 };
+    struct core_api_error ae;
+    struct prov_usage u = { 0 };
     int rate = 0, ch = 0;
     wb_buf_init(&pcm, PROV_MAX_MEDIA);
-    wb_api_error_clear(&ae);
+    core_api_error_clear(&ae);
     CHECK_INT(prov_openai_ops.speech_end(NULL, "\1\0\2\0", 4, &pcm, &rate, &ch, &u, &ae), 0);
     CHECK_INT((int)pcm.len, 4);
     CHECK_INT(rate, WB_OPENAI_PCM_RATE);

@@ -13,7 +13,7 @@ struct rec {
     int n;
 };
 
-static int on_ev(void *ud, const struct wb_sse_event *ev)
+static int on_ev(void *ud, const struct sse_event *ev)
 {
     struct rec *r = ud;
     r->n++;
@@ -24,15 +24,15 @@ static int on_ev(void *ud, const struct wb_sse_event *ev)
 
 static void run(const char *in, size_t len, size_t step, int partial, struct rec *r)
 {
-    struct wb_sse p;
+    struct sse p;
     struct wb_error err = { 0 };
-    wb_sse_init(&p, 0, on_ev, r);
+    sse_init(&p, 0, on_ev, r);
     for (size_t i = 0; i < len; i += step) {
         size_t n = len - i < step ? len - i : step;
-        CHECK_OK(wb_sse_feed(&p, in + i, n, &err), &err);
+        CHECK_OK(sse_feed(&p, in + i, n, &err), &err);
     }
-    CHECK_OK(wb_sse_finish(&p, partial, &err), &err);
-    wb_sse_release(&p);
+    CHECK_OK(sse_finish(&p, partial, &err), &err);
+    sse_release(&p);
 }
 
 static const char stream[] = "\xEF\xBB\xBF: comment\r\n"
@@ -62,15 +62,15 @@ TEST(sse_split_at_every_byte)
     /* Two pieces split at every offset, and one byte at a time. */
     for (size_t cut = 0; cut <= sizeof stream - 1; cut++) {
         struct rec r = { 0 };
-        struct wb_sse p;
+        struct sse p;
         struct wb_error err = { 0 };
         wb_buf_init(&r.out, 0);
-        wb_sse_init(&p, 0, on_ev, &r);
-        CHECK_OK(wb_sse_feed(&p, stream, cut, &err), &err);
-        CHECK_OK(wb_sse_feed(&p, stream + cut, sizeof stream - 1 - cut, &err), &err);
-        CHECK_OK(wb_sse_finish(&p, 0, &err), &err);
+        sse_init(&p, 0, on_ev, &r);
+        CHECK_OK(sse_feed(&p, stream, cut, &err), &err);
+        CHECK_OK(sse_feed(&p, stream + cut, sizeof stream - 1 - cut, &err), &err);
+        CHECK_OK(sse_finish(&p, 0, &err), &err);
         CHECK_MSG(!strcmp(r.out.data, expected), "cut at %zu: %s", cut, r.out.data);
-        wb_sse_release(&p);
+        sse_release(&p);
         wb_buf_release(&r.out);
     }
     {
@@ -86,16 +86,16 @@ TEST(sse_crlf_split_between_cr_and_lf)
 {
     /* "\r" ends one piece and "\n" starts the next: one line end, not two. */
     struct rec r = { 0 };
-    struct wb_sse p;
+    struct sse p;
     struct wb_error err = { 0 };
     wb_buf_init(&r.out, 0);
-    wb_sse_init(&p, 0, on_ev, &r);
-    CHECK_OK(wb_sse_feed(&p, "data: a\r", 8, &err), &err);
-    CHECK_OK(wb_sse_feed(&p, "\ndata: b\r", 9, &err), &err);
-    CHECK_OK(wb_sse_feed(&p, "\n\r", 2, &err), &err);
-    CHECK_OK(wb_sse_feed(&p, "\n", 1, &err), &err);
+    sse_init(&p, 0, on_ev, &r);
+    CHECK_OK(sse_feed(&p, "data: a\r", 8, &err), &err);
+    CHECK_OK(sse_feed(&p, "\ndata: b\r", 9, &err), &err);
+    CHECK_OK(sse_feed(&p, "\n\r", 2, &err), &err);
+    CHECK_OK(sse_feed(&p, "\n", 1, &err), &err);
     CHECK_STR(r.out.data, "||a\nb\n");
-    wb_sse_release(&p);
+    sse_release(&p);
     wb_buf_release(&r.out);
 }
 
@@ -116,51 +116,51 @@ TEST(sse_end_of_stream)
 TEST(sse_caps_and_stop)
 {
     struct rec r = { 0 };
-    struct wb_sse p;
+    struct sse p;
     struct wb_error err = { 0 };
     char big[300];
     wb_buf_init(&r.out, 0);
     memset(big, 'x', sizeof big);
-    wb_sse_init(&p, 256, on_ev, &r);
-    CHECK_OK(wb_sse_feed(&p, "data: ", 6, &err), &err);
-    CHECK_INT(wb_sse_feed(&p, big, sizeof big, &err), WB_ETOOBIG);
+    sse_init(&p, 256, on_ev, &r);
+    CHECK_OK(sse_feed(&p, "data: ", 6, &err), &err);
+    CHECK_INT(sse_feed(&p, big, sizeof big, &err), WB_ETOOBIG);
     CHECK(strstr(err.msg, "exceeds") != NULL);
-    CHECK_INT(wb_sse_feed(&p, "\n\n", 2, &err), WB_ETOOBIG); /* sticky */
-    wb_sse_release(&p);
+    CHECK_INT(sse_feed(&p, "\n\n", 2, &err), WB_ETOOBIG); /* sticky */
+    sse_release(&p);
 
     /* Many data lines, each small, still hit the per-event cap. */
-    wb_sse_init(&p, 256, on_ev, &r);
+    sse_init(&p, 256, on_ev, &r);
     for (int i = 0; i < 100; i++) {
-        int rc = wb_sse_feed(&p, "data: 0123456789\n", 17, &err);
+        int rc = sse_feed(&p, "data: 0123456789\n", 17, &err);
         if (rc) {
             CHECK_INT(rc, WB_ETOOBIG);
             break;
         }
         CHECK(i < 30);
     }
-    wb_sse_release(&p);
+    sse_release(&p);
 
     r.stop_at = 2;
     r.n = 0;
-    wb_sse_init(&p, 0, on_ev, &r);
-    CHECK_INT(wb_sse_feed(&p, "data: 1\n\ndata: 2\n\ndata: 3\n\n", 27, &err), 99);
+    sse_init(&p, 0, on_ev, &r);
+    CHECK_INT(sse_feed(&p, "data: 1\n\ndata: 2\n\ndata: 3\n\n", 27, &err), 99);
     CHECK_INT(r.n, 2);
-    CHECK_INT(wb_sse_finish(&p, 1, &err), 99);
-    wb_sse_release(&p);
+    CHECK_INT(sse_finish(&p, 1, &err), 99);
+    sse_release(&p);
     wb_buf_release(&r.out);
 }
 
 TEST(sse_pending_and_retry)
 {
-    struct wb_sse p;
+    struct sse p;
     struct wb_error err = { 0 };
-    wb_sse_init(&p, 0, NULL, NULL);
-    CHECK(!wb_sse_pending(&p));
-    CHECK_OK(wb_sse_feed(&p, "retry: 2500\ndata: x", 19, &err), &err);
-    CHECK(wb_sse_pending(&p));
+    sse_init(&p, 0, NULL, NULL);
+    CHECK(!sse_pending(&p));
+    CHECK_OK(sse_feed(&p, "retry: 2500\ndata: x", 19, &err), &err);
+    CHECK(sse_pending(&p));
     CHECK_INT(p.retry_ms, 2500);
-    CHECK_OK(wb_sse_feed(&p, "\n\n", 2, &err), &err);
-    CHECK(!wb_sse_pending(&p));
+    CHECK_OK(sse_feed(&p, "\n\n", 2, &err), &err);
+    CHECK(!sse_pending(&p));
     CHECK_INT(p.n_events, 1);
-    wb_sse_release(&p);
+    sse_release(&p);
 }

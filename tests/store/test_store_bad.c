@@ -20,7 +20,7 @@
 #include "wordbank/store.h"
 
 /* Declared in src/core/util.h; repeated to keep the test on public headers. */
-int wb_file_read(const char *path, struct wb_buf *out, struct wb_error *err);
+int core_file_read(const char *path, struct wb_buf *out, struct wb_error *err);
 
 static void put_n(struct wb_store *st, int from, int n, int examples)
 {

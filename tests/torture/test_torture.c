@@ -328,7 +328,7 @@ static struct wb_buf fixture(const char *name)
     char rel[256];
     snprintf(rel, sizeof rel, "tests/providers/fixtures/%s", name);
     wb_buf_init(&b, 0);
-    CHECK_OK(wb_file_read(th_path(rel), &b, &err), &err);
+    CHECK_OK(core_file_read(th_path(rel), &b, &err), &err);
     return b;
 }
 
@@ -339,9 +339,9 @@ static void gemini_once(unsigned long n, const char *dir)
     struct wb_buf e429 = fixture("error_429_minute.json"), pcm = fixture("tts_expected.pcm");
     struct wb_buf png = fixture("image_expected.png");
     struct wb_entry e;
-    struct wb_usage u;
-    struct wb_api_error a;
-    struct wb_gemini_audio au, as;
+    struct prov_usage u;
+    struct core_api_error a;
+    struct gemini_audio au, as;
     struct wb_buf img;
     char mime[64] = "";
     size_t len = 0;
@@ -353,18 +353,18 @@ static void gemini_once(unsigned long n, const char *dir)
     e.translation = strdup("cat");
     e.language = strdup("ja");
     CHECK(e.word && e.translation && e.language);
-    wb_gemini_audio_init(&au);
-    wb_gemini_audio_init(&as);
+    gemini_audio_init(&au);
+    gemini_audio_init(&as);
     wb_buf_init(&img, 0);
 
     arm(n);
-    rc[0] = wb_gemini_details_parse(details.data, details.len, &e, &u, &a);
-    rc[1] = wb_gemini_audio_parse_response(&au, unary.data, unary.len, &a);
-    rc[2] = wb_gemini_audio_feed(&as, sse.data, sse.len, &a);
+    rc[0] = gemini_details_parse(details.data, details.len, &e, &u, &a);
+    rc[1] = gemini_audio_parse_response(&au, unary.data, unary.len, &a);
+    rc[2] = gemini_audio_feed(&as, sse.data, sse.len, &a);
     if (!rc[2])
-        rc[2] = wb_gemini_audio_finish(&as, &a);
-    rc[3] = wb_gemini_image_parse(image.data, image.len, &img, mime, sizeof mime, &u, &a);
-    rc[4] = wb_gemini_parse_error(429, NULL, 0, e429.data, e429.len, &a);
+        rc[2] = gemini_audio_finish(&as, &a);
+    rc[3] = gemini_image_parse(image.data, image.len, &img, mime, sizeof mime, &u, &a);
+    rc[4] = gemini_parse_error(429, NULL, 0, e429.data, e429.len, &a);
     disarm();
 
     for (int i = 0; i < 4; i++) {
@@ -380,11 +380,11 @@ static void gemini_once(unsigned long n, const char *dir)
         CHECK(e.reading == NULL && e.n_examples == 0); /* nothing half-changed */
     }
     if (rc[1] == 0) {
-        const void *p = wb_gemini_audio_pcm(&au, &len);
+        const void *p = gemini_audio_pcm(&au, &len);
         CHECK(len > 0 && p != NULL);
     }
     if (rc[2] == 0) {
-        const void *p = wb_gemini_audio_pcm(&as, &len);
+        const void *p = gemini_audio_pcm(&as, &len);
         CHECK(len == pcm.len && !memcmp(p, pcm.data, len));
     }
     if (rc[3] == 0)
@@ -393,8 +393,8 @@ static void gemini_once(unsigned long n, const char *dir)
     CHECK_MSG(rc[4] == WB_ERATELIMIT, "N = %lu: 429 classified %d", n, rc[4]);
 
     wb_buf_release(&img);
-    wb_gemini_audio_release(&au);
-    wb_gemini_audio_release(&as);
+    gemini_audio_release(&au);
+    gemini_audio_release(&as);
     wb_entry_release(&e);
     wb_buf_release(&details);
     wb_buf_release(&unary);
@@ -426,8 +426,8 @@ static const char openai_image[] = "{\"created\":1,\"data\":[{\"b64_json\":\"aGV
 static void openai_once(unsigned long n, const char *dir)
 {
     struct wb_entry e;
-    struct wb_usage u;
-    struct wb_api_error a;
+    struct prov_usage u;
+    struct core_api_error a;
     struct wb_buf img;
     int rc[2];
     (void)dir;
@@ -440,8 +440,8 @@ static void openai_once(unsigned long n, const char *dir)
     wb_buf_init(&img, 0);
 
     arm(n);
-    rc[0] = wb_openai_details_parse(openai_chat, strlen(openai_chat), &e, &u, &a);
-    rc[1] = wb_openai_image_parse(openai_image, strlen(openai_image), &img, &u, &a);
+    rc[0] = openai_details_parse(openai_chat, strlen(openai_chat), &e, &u, &a);
+    rc[1] = openai_image_parse(openai_image, strlen(openai_image), &img, &u, &a);
     disarm();
 
     for (int i = 0; i < 2; i++) {
