@@ -23,7 +23,7 @@
 
 #include "wordbank/media.h"
 
-#define RATE 24000
+#define RATE         24000
 #define CLIP_SECONDS 2
 
 struct meter {
@@ -85,12 +85,12 @@ static void make_clip(int k, uint8_t *out, size_t frames)
     }
 }
 
-static int run_inprocess(uint8_t **clips, int n, size_t len, enum wb_audio_format f,
-                         double *cpu_ms, double *wall_ms, double *bytes)
+static int run_inprocess(uint8_t **clips, int n, size_t len, enum wb_audio_format f, double *cpu_ms,
+                         double *wall_ms, double *bytes)
 {
     struct wb_audio_options o;
     struct wb_buf out;
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
     struct meter m;
     size_t total = 0;
 
@@ -186,8 +186,8 @@ int main(void)
     uint8_t **clips = NULL;
     char dir[] = "/tmp/wb-bench-media-XXXXXX";
     double cpu[3], wall[3], bytes[3], fcpu[2], fwall[2], fbytes[2];
-    static const enum wb_audio_format fmts[3] = {WB_AUDIO_MP3, WB_AUDIO_M4A, WB_AUDIO_OPUS};
-    static const char *codecs[2] = {"libmp3lame", "aac"};
+    static const enum wb_audio_format fmts[3] = { WB_AUDIO_MP3, WB_AUDIO_M4A, WB_AUDIO_OPUS };
+    static const char *codecs[2] = { "libmp3lame", "aac" };
     int have_baseline;
 
     if (n <= 0)

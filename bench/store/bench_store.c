@@ -46,8 +46,8 @@ static double cpu_s(void)
 
 static const char *const kanji[] = { "猫", "犬", "山", "川", "空", "海", "花", "木", "雨", "雪",
                                      "火", "水", "風", "星", "月", "日", "道", "町", "駅", "本" };
-static const char *const kana[] = { "さくら", "ともだち", "たべもの", "あさごはん", "しんぶん",
-                                    "でんしゃ", "がっこう", "せんせい" };
+static const char *const kana[] = { "さくら",   "ともだち", "たべもの", "あさごはん",
+                                    "しんぶん", "でんしゃ", "がっこう", "せんせい" };
 
 /* One realistic original-format entry: a Japanese word, its translation,
  * three example sentences and a description of typical lengths. */
@@ -260,7 +260,8 @@ int main(int argc, char **argv)
            n, n1, n2);
     printf("baseline: the original Python tool's way: the whole JSONL file rewritten after "
            "every upsert (in C here, no fsync)\n");
-    printf("import_entries %zu%s\n", n, n == 100000 ? "" : " (figures below scaled linearly to 100k)");
+    printf("import_entries %zu%s\n", n,
+           n == 100000 ? "" : " (figures below scaled linearly to 100k)");
     printf("import_100k_seconds %.2f\n", t_import * scale);
     printf("import_100k_cpu_seconds %.2f\n", c_import * scale);
     printf("import_entries_per_second %.0f\n", (double)n / t_import);
@@ -272,10 +273,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "original approach failed\n");
         goto out;
     }
-    printf("original_n1 %zu\noriginal_n1_seconds %.3f\noriginal_n1_cpu_seconds %.3f\n", n1, t1,
-           c1);
-    printf("original_n2 %zu\noriginal_n2_seconds %.3f\noriginal_n2_cpu_seconds %.3f\n", n2, t2,
-           c2);
+    printf("original_n1 %zu\noriginal_n1_seconds %.3f\noriginal_n1_cpu_seconds %.3f\n", n1, t1, c1);
+    printf("original_n2 %zu\noriginal_n2_seconds %.3f\noriginal_n2_cpu_seconds %.3f\n", n2, t2, c2);
     printf("original_growth_n2_over_n1 %.2f (4.00 = purely quadratic)\n", t2 / t1);
     t_orig = extrapolate(n1, t1, n2, t2, &a, &b);
     c_orig = extrapolate(n1, c1, n2, c2, NULL, NULL);

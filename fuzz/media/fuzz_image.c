@@ -14,10 +14,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-    static const enum wb_image_type types[] = {WB_IMAGE_JPEG, WB_IMAGE_WEBP, WB_IMAGE_PNG,
-                                               WB_IMAGE_UNKNOWN};
+    static const enum wb_image_type types[] = { WB_IMAGE_JPEG, WB_IMAGE_WEBP, WB_IMAGE_PNG,
+                                                WB_IMAGE_UNKNOWN };
     struct wb_image_info info, out_info;
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
     struct wb_buf out;
     enum wb_image_type t;
     int max_px, rc;
@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     rc = wb_image_process(data, len, max_px, t, 0, &out, &out_info, &err);
     if (rc == 0) {
         struct wb_image_info again;
-        struct wb_error e2 = {0};
+        struct wb_error e2 = { 0 };
         if (out.len == 0 || out_info.width > max_px || out_info.height > max_px ||
             out_info.width <= 0 || out_info.height <= 0)
             abort();

@@ -13,7 +13,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
     struct wb_pcm pcm, back;
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
     struct wb_buf out;
     int rc;
 
@@ -42,8 +42,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     rc = wb_audio_encode(&pcm, WB_AUDIO_WAV, &out, &err);
     if (rc == 0 && pcm.n_samples > 0) {
         wb_pcm_init(&back);
-        if (!wb_media_valid(out.data, out.len) || wb_pcm_from_wav(out.data, out.len, &back, &err) != 0 ||
-            back.n_samples != pcm.n_samples || back.channels != pcm.channels || back.rate != pcm.rate)
+        if (!wb_media_valid(out.data, out.len) ||
+            wb_pcm_from_wav(out.data, out.len, &back, &err) != 0 ||
+            back.n_samples != pcm.n_samples || back.channels != pcm.channels ||
+            back.rate != pcm.rate)
             abort();
         wb_pcm_release(&back);
     } else if (rc < 0 && (err.code != rc || !err.msg[0])) {

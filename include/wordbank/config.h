@@ -41,7 +41,7 @@ struct wb_setting {
                           (the description says how) */
     const char *range; /* "1 to 10000", "at least 0", "gemini, openai, offline", or "" */
     const char *description;
-    int pattern;       /* 1 when name holds a <placeholder> */
+    int pattern; /* 1 when name holds a <placeholder> */
 };
 
 /* The table: rows 0 .. wb_settings_count() - 1, sorted as documented. */
@@ -72,8 +72,7 @@ WB_API int wb_config_set(struct wb_config *cfg, const char *name, const char *va
  * "WORDBANK_JOBS", "FILE:LINE"; NULL for none), the name, the value and the
  * allowed range; origin is also what wb_config_origin reports. */
 WB_API int wb_config_set_from(struct wb_config *cfg, const char *name, const char *value,
-                              enum wb_config_source src, const char *origin,
-                              struct wb_error *err);
+                              enum wb_config_source src, const char *origin, struct wb_error *err);
 /* The value (NULL when unset and without default; cfg NULL: the table's default) and where
  * it came from. */
 WB_API const char *wb_config_get(const struct wb_config *cfg, const char *name);

@@ -70,7 +70,6 @@ enum wb_block_kind {
     WB_BLOCK_DIALOGUE
 };
 
-
 struct wb_block {
     enum wb_block_kind kind;
     /* Source bytes this block replaces: from the first byte of the opening
@@ -257,8 +256,7 @@ WB_API void wb_site_opts_init(struct wb_site_opts *o);
 /* Make an empty site (opts is copied; the strings it points to are
  * borrowed). *out is the caller's: wb_site_free() it. Errors: -WB_EINVAL (a
  * size this library does not know, a required field missing), -WB_ENOMEM. */
-WB_API int wb_site_new(const struct wb_site_opts *opts, struct wb_site **out,
-                       struct wb_error *err);
+WB_API int wb_site_new(const struct wb_site_opts *opts, struct wb_site **out, struct wb_error *err);
 /* Free the site. NULL is a no-op. */
 WB_API void wb_site_free(struct wb_site *site);
 

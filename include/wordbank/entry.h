@@ -15,8 +15,17 @@
 extern "C" {
 #endif
 
-enum wb_stage { WB_STAGE_DETAILS = 0, WB_STAGE_IMAGE, WB_STAGE_AUDIO, WB_STAGE_COUNT };
-enum wb_state { WB_STATE_MISSING = 0, WB_STATE_DONE, WB_STATE_FAILED };
+enum wb_stage {
+    WB_STAGE_DETAILS = 0,
+    WB_STAGE_IMAGE,
+    WB_STAGE_AUDIO,
+    WB_STAGE_COUNT
+};
+enum wb_state {
+    WB_STATE_MISSING = 0,
+    WB_STATE_DONE,
+    WB_STATE_FAILED
+};
 
 /* "details", "image", "audio"; "missing", "done", "failed". */
 WB_API const char *wb_stage_name(enum wb_stage stage);

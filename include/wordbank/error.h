@@ -17,31 +17,31 @@ extern "C" {
 #endif
 
 /* X(NAME, message) — add new codes at the end only: codes are never reused. */
-#define WB_ERROR_TABLE(X)                                                                          \
-    X(NOMEM, "out of memory")                                                                      \
-    X(INVAL, "invalid argument or input")                                                          \
-    X(IO, "input/output error")                                                                    \
-    X(NOTFOUND, "not found")                                                                       \
-    X(EXIST, "already exists")                                                                     \
-    X(CORRUPT, "corrupt or unreadable data")                                                       \
-    X(LOCKED, "resource is locked by another process")                                             \
-    X(CONFIG, "configuration error")                                                               \
-    X(PARSE, "could not parse")                                                                    \
-    X(HTTP, "HTTP error")                                                                          \
-    X(TRANSPORT, "network transport error")                                                        \
-    X(RATELIMIT, "rate limited")                                                                   \
-    X(QUOTA, "daily quota exhausted")                                                              \
-    X(BLOCKED, "content blocked")                                                                  \
-    X(AUTH, "authentication or permission failure")                                                \
-    X(MODEL, "model not found")                                                                    \
-    X(CANCELED, "canceled")                                                                        \
-    X(TIMEOUT, "timed out")                                                                        \
-    X(TOOBIG, "size limit exceeded")                                                               \
-    X(UNSUPPORTED, "not supported")                                                                \
-    X(MEDIA, "invalid media data")                                                                 \
-    X(NOSPC, "no space left on device")                                                            \
-    X(INTERNAL, "internal error")                                                                  \
-    X(RETRYABLE, "temporary failure")                                                              \
+#define WB_ERROR_TABLE(X)                              \
+    X(NOMEM, "out of memory")                          \
+    X(INVAL, "invalid argument or input")              \
+    X(IO, "input/output error")                        \
+    X(NOTFOUND, "not found")                           \
+    X(EXIST, "already exists")                         \
+    X(CORRUPT, "corrupt or unreadable data")           \
+    X(LOCKED, "resource is locked by another process") \
+    X(CONFIG, "configuration error")                   \
+    X(PARSE, "could not parse")                        \
+    X(HTTP, "HTTP error")                              \
+    X(TRANSPORT, "network transport error")            \
+    X(RATELIMIT, "rate limited")                       \
+    X(QUOTA, "daily quota exhausted")                  \
+    X(BLOCKED, "content blocked")                      \
+    X(AUTH, "authentication or permission failure")    \
+    X(MODEL, "model not found")                        \
+    X(CANCELED, "canceled")                            \
+    X(TIMEOUT, "timed out")                            \
+    X(TOOBIG, "size limit exceeded")                   \
+    X(UNSUPPORTED, "not supported")                    \
+    X(MEDIA, "invalid media data")                     \
+    X(NOSPC, "no space left on device")                \
+    X(INTERNAL, "internal error")                      \
+    X(RETRYABLE, "temporary failure")                  \
     X(INCOMPLETE, "response incomplete")
 
 enum wb_err_index {
@@ -49,7 +49,7 @@ enum wb_err_index {
 #define WB__X(name, msg) WB__ERRIDX_##name,
     WB_ERROR_TABLE(WB__X)
 #undef WB__X
-        WB__ERRIDX_COUNT
+    WB__ERRIDX_COUNT
 };
 
 /* The codes themselves: WB_OK is 0, the rest negative. */

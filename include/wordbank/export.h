@@ -52,15 +52,15 @@ struct wb_import_opts {
  * fills only as much as the caller's struct holds). */
 struct wb_import_report {
     size_t size;
-    size_t lines;    /* lines read, blank ones included */
-    size_t imported; /* new entries */
-    size_t updated;  /* entries that already existed (re-import) */
-    size_t failed;   /* malformed lines, skipped; the CLI exits 1 when non-zero */
-    size_t warnings; /* unknown keys (named once per import), media files not found */
+    size_t lines;         /* lines read, blank ones included */
+    size_t imported;      /* new entries */
+    size_t updated;       /* entries that already existed (re-import) */
+    size_t failed;        /* malformed lines, skipped; the CLI exits 1 when non-zero */
+    size_t warnings;      /* unknown keys (named once per import), media files not found */
     size_t media_copied;  /* pictures and clips brought into the media store */
     size_t media_refused; /* media paths or files refused (unsafe path, not media, too big) */
     size_t media_missing; /* stages left missing because no file was found */
-    struct wb_buf diags; /* every diagnostic, one a line (capped at 64 KiB) */
+    struct wb_buf diags;  /* every diagnostic, one a line (capped at 64 KiB) */
     size_t diags_dropped; /* diagnostics past the cap (still passed to on_diag) */
 };
 

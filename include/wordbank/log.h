@@ -13,7 +13,13 @@
 extern "C" {
 #endif
 
-enum wb_log_level { WB_LOG_ERROR = 0, WB_LOG_WARN, WB_LOG_INFO, WB_LOG_DEBUG, WB_LOG_TRACE };
+enum wb_log_level {
+    WB_LOG_ERROR = 0,
+    WB_LOG_WARN,
+    WB_LOG_INFO,
+    WB_LOG_DEBUG,
+    WB_LOG_TRACE
+};
 
 typedef void (*wb_log_fn)(void *ud, enum wb_log_level level, const char *msg);
 

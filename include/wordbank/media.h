@@ -25,7 +25,12 @@ extern "C" {
 
 /* ---- audio ------------------------------------------------------------- */
 
-enum wb_audio_format { WB_AUDIO_MP3, WB_AUDIO_M4A, WB_AUDIO_OPUS, WB_AUDIO_WAV };
+enum wb_audio_format {
+    WB_AUDIO_MP3,
+    WB_AUDIO_M4A,
+    WB_AUDIO_OPUS,
+    WB_AUDIO_WAV
+};
 
 /* "mp3", "m4a" (also "aac"), "opus" (also "ogg"), "wav", case-insensitive:
  * the format (>= 0), or WB_EINVAL. */
@@ -56,7 +61,7 @@ WB_API int wb_pcm_from_wav(const void *data, size_t len, struct wb_pcm *out, str
 WB_API int wb_pcm_from_s16le(const void *data, size_t len, int rate, int channels,
                              struct wb_pcm *out, struct wb_error *err);
 
-#define WB_AUDIO_KEEP_MS_DEFAULT 150
+#define WB_AUDIO_KEEP_MS_DEFAULT   150
 #define WB_AUDIO_PEAK_DBFS_DEFAULT (-1.0)
 
 /* Cut leading and trailing silence down to keep_ms (< 0: no trimming), then
@@ -93,7 +98,12 @@ WB_API int wb_audio_convert(const void *data, size_t len, const struct wb_audio_
 
 /* ---- images ------------------------------------------------------------ */
 
-enum wb_image_type { WB_IMAGE_UNKNOWN, WB_IMAGE_PNG, WB_IMAGE_JPEG, WB_IMAGE_WEBP };
+enum wb_image_type {
+    WB_IMAGE_UNKNOWN,
+    WB_IMAGE_PNG,
+    WB_IMAGE_JPEG,
+    WB_IMAGE_WEBP
+};
 
 struct wb_image_info {
     enum wb_image_type type;
@@ -102,7 +112,7 @@ struct wb_image_info {
     int has_alpha;
 };
 
-#define WB_IMAGE_MAX_PX_DEFAULT 512
+#define WB_IMAGE_MAX_PX_DEFAULT  512
 #define WB_IMAGE_QUALITY_DEFAULT 82
 
 /* Type from the bytes, dimensions from the header, and a cheap completeness

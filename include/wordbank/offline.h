@@ -23,9 +23,9 @@ extern "C" {
 #endif
 
 /* The provider and model names the offline stages record in wb_stage_info. */
-#define WB_OFFLINE_PROVIDER "offline"
+#define WB_OFFLINE_PROVIDER      "offline"
 #define WB_OFFLINE_DETAILS_MODEL "mecab+edict"
-#define WB_OFFLINE_SPEECH_MODEL "espeak-ng"
+#define WB_OFFLINE_SPEECH_MODEL  "espeak-ng"
 
 /* Speak text in lang (BCP 47: "ja", "en-US", "fr", "pt-BR", "zh"). For
  * Japanese, the text is first turned into MeCab's pronunciation, in hiragana,

@@ -34,7 +34,8 @@ extern "C" {
 #endif
 
 #define WB_STAGE_BIT(s) (1u << (s))
-#define WB_STAGES_ALL (WB_STAGE_BIT(WB_STAGE_DETAILS) | WB_STAGE_BIT(WB_STAGE_IMAGE) | WB_STAGE_BIT(WB_STAGE_AUDIO))
+#define WB_STAGES_ALL \
+    (WB_STAGE_BIT(WB_STAGE_DETAILS) | WB_STAGE_BIT(WB_STAGE_IMAGE) | WB_STAGE_BIT(WB_STAGE_AUDIO))
 
 struct wb_stage_counts {
     int64_t total;     /* entries that want this stage in this run */
@@ -43,7 +44,7 @@ struct wb_stage_counts {
     int64_t done;      /* finished in this run */
     int64_t cached;    /* already done before the run */
     int64_t failed;
-    int64_t skipped;   /* not available (offline images, --cache-only misses) */
+    int64_t skipped; /* not available (offline images, --cache-only misses) */
 };
 
 /* A run's counters. The caller of wb_run_get_stats sets size to
@@ -55,11 +56,11 @@ struct wb_run_stats {
     int64_t entries, entries_done, entries_failed;
     int64_t requests, retries, rate_limited, merged;
     int64_t tokens_in, tokens_out;
-    double cost_usd;       /* from the price table (price.<model>.in/out per million tokens) */
+    double cost_usd; /* from the price table (price.<model>.in/out per million tokens) */
     double elapsed_s;
-    double eta_s;          /* < 0 unknown */
-    double rate_per_min;   /* stages finished per minute, smoothed */
-    char paused[128];      /* "gemini-3.8-flash-tts paused 12 s (429)" or "" */
+    double eta_s;        /* < 0 unknown */
+    double rate_per_min; /* stages finished per minute, smoothed */
+    char paused[128];    /* "gemini-3.8-flash-tts paused 12 s (429)" or "" */
 };
 
 struct wb_run_failure {
@@ -72,11 +73,11 @@ struct wb_run_failure {
 /* Options of a run: wb_run_opts_init() it (it sets size; fields are only
  * ever added at its end, see wordbank/api.h on the ABI). */
 struct wb_run_opts {
-    size_t size;     /* sizeof(struct wb_run_opts): wb_run_opts_init sets it */
-    unsigned skip;   /* WB_STAGE_BIT()s not to do (--no-image, --no-audio) */
-    unsigned force;  /* WB_STAGE_BIT()s to redo even when done */
-    int cache_only;  /* never call an API: report what is missing */
-    int jobs;        /* entries in flight; 0: config "jobs" */
+    size_t size;    /* sizeof(struct wb_run_opts): wb_run_opts_init sets it */
+    unsigned skip;  /* WB_STAGE_BIT()s not to do (--no-image, --no-audio) */
+    unsigned force; /* WB_STAGE_BIT()s to redo even when done */
+    int cache_only; /* never call an API: report what is missing */
+    int jobs;       /* entries in flight; 0: config "jobs" */
     /* Called on the loop thread at most ~10 times a second and once at the end. */
     void (*on_progress)(void *ud, const struct wb_run_stats *s);
     void *ud;
@@ -146,7 +147,7 @@ WB_API int wb_speak_dialogue(const struct wb_config *cfg, const char *script, si
  * the endpoint (GET /models, every page)? suggestions names close
  * alternatives for a missing one. The model strings borrow from cfg. */
 struct wb_model_check {
-    const char *role;  /* "text", "speech", "image" */
+    const char *role; /* "text", "speech", "image" */
     const char *model;
     int found;
     char suggestions[256];

@@ -28,7 +28,7 @@ extern "C" {
 struct wb_store;
 
 /* wb_store_open flags. */
-#define WB_STORE_CREATE 0x1u   /* create the file when missing (else -WB_ENOTFOUND) */
+#define WB_STORE_CREATE   0x1u /* create the file when missing (else -WB_ENOTFOUND) */
 #define WB_STORE_READONLY 0x2u /* no writes, no migration (an older schema is refused) */
 
 /* The newest schema version this code knows (PRAGMA user_version). */
@@ -87,7 +87,10 @@ struct wb_store_query {
 
 /* A filter that matches everything, its size set:
  *   struct wb_store_query q = WB_STORE_QUERY_INIT;  q.word = "猫"; */
-#define WB_STORE_QUERY_INIT { sizeof(struct wb_store_query), NULL, NULL, NULL }
+#define WB_STORE_QUERY_INIT                             \
+    {                                                   \
+        sizeof(struct wb_store_query), NULL, NULL, NULL \
+    }
 
 typedef int (*wb_store_each_fn)(void *ud, const struct wb_entry *e);
 /* Call fn for every matching entry (q NULL: all) in insertion order. The entry

@@ -80,8 +80,8 @@ struct wb_token {
     char *reading;       /* hiragana: みせ ("" for unknown words written with kanji) */
     char *pronunciation; /* katakana: ミセ */
     char *pos;           /* part of speech: 名詞 動詞 形容詞 助詞 助動詞 記号 ... */
-    char *pos_detail;    /* MeCab's second level: 自立 非自立 接尾 固有名詞 ... ("" if "*") */
-    int known;           /* 0 when MeCab guessed the word (not in its dictionary) */
+    char *pos_detail; /* MeCab's second level: 自立 非自立 接尾 固有名詞 ... ("" if "*") */
+    int known;        /* 0 when MeCab guessed the word (not in its dictionary) */
 };
 
 /* Split text into morphemes. *toks is an array of *n tokens; free it with

@@ -20,26 +20,30 @@ enum {
 
 struct cli {
     struct wb_config *cfg;
-    int json;        /* --json */
-    int verbosity;   /* -v: +1, -q: -1 */
+    int json;             /* --json */
+    int verbosity;        /* -v: +1, -q: -1 */
     const char *progress; /* auto | always | never */
     const char *output;   /* -o */
     const char *format;   /* --format */
     const char *deck;     /* --deck: the Anki deck (export --format apkg, anki push) */
     const char *force;    /* --force[=stages]: NULL, "" (all) or a list */
     int no_image, no_audio, cache_only, no_audio_trim;
-    const char *base_url; /* --base-url */
-    const char *media_url; /* --media-url: where media are served (render copies none) */
-    const char *manifest;  /* render --manifest LIST */
-    int inline_assets;     /* --inline-assets */
+    const char *base_url;   /* --base-url */
+    const char *media_url;  /* --media-url: where media are served (render copies none) */
+    const char *manifest;   /* render --manifest LIST */
+    int inline_assets;      /* --inline-assets */
     const char *media_from; /* --media-from (import) */
-    int json_done;        /* the one JSON value of --json is out */
-    int argc;             /* positional arguments after the command */
+    int json_done;          /* the one JSON value of --json is out */
+    int argc;               /* positional arguments after the command */
     char **argv;
 };
 
 /* The live progress display of a generation run (progress.c). */
-enum progress_mode { PROGRESS_OFF = 0, PROGRESS_PLAIN, PROGRESS_LIVE };
+enum progress_mode {
+    PROGRESS_OFF = 0,
+    PROGRESS_PLAIN,
+    PROGRESS_LIVE
+};
 struct progress {
     enum progress_mode mode;
     int tty;

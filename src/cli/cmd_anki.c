@@ -48,7 +48,8 @@ int cmd_anki(struct cli *c)
                        ", \"added\": %zu, \"updated\": %zu, \"unchanged\": %zu, \"failed\": %zu, "
                        "\"media\": %zu, \"deck_created\": %s, \"note_type_created\": %s}",
                        rep.added, rep.updated, rep.unchanged, rep.failed, rep.media,
-                       rep.deck_created ? "true" : "false", rep.note_type_created ? "true" : "false");
+                       rep.deck_created ? "true" : "false",
+                       rep.note_type_created ? "true" : "false");
         cli_json_emit(c, &b);
         wb_buf_release(&b);
     } else if (c->verbosity >= 0) {

@@ -141,11 +141,12 @@ int cli_batch_run(struct cli *c, struct cli_run *cr, int *failed)
     if (rc == EXIT_OK && *failed)
         rc = EXIT_SOME_FAILED;
     if (c->json)
-        json_summary(c, &o, rc == EXIT_INTERRUPTED   ? "interrupted"
-                         : o.jobs_left            ? "submitted"
-                         : rc == EXIT_SOME_FAILED ? "some failed"
-                         : rc == EXIT_OK          ? "done"
-                                                  : "error");
+        json_summary(c, &o,
+                     rc == EXIT_INTERRUPTED   ? "interrupted"
+                     : o.jobs_left            ? "submitted"
+                     : rc == EXIT_SOME_FAILED ? "some failed"
+                     : rc == EXIT_OK          ? "done"
+                                              : "error");
     wb_run_free(cr->run);
     cr->run = NULL;
     return rc;

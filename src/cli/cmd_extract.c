@@ -152,7 +152,9 @@ int cmd_preview(struct cli *c)
     }
     wb_buf_reset(&path);
     wb_buf_appendf(&path, "%s/index.html", c->output);
-    rc = cli_write_file(path.data, out.data, out.len) ? EXIT_ENV : failed ? EXIT_SOME_FAILED : EXIT_OK;
+    rc = cli_write_file(path.data, out.data, out.len) ? EXIT_ENV
+         : failed                                     ? EXIT_SOME_FAILED
+                                                      : EXIT_OK;
     if (rc != EXIT_ENV && c->json) {
         wb_buf_reset(&out);
         wb_buf_appendf(&out, "{\"cards\": %zu, \"page\": ", a.n);

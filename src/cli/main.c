@@ -109,7 +109,8 @@ static const struct command {
       "doctor                             configuration, key (masked), models reachable",
       "  Exit 3 when something generation needs is missing; advisory checks only warn.\n"
       "  --json                {\"ok\", \"settings\", \"checks\"} (docs/json.md)\n" },
-    { "help", cmd_help, "help [COMMAND|settings]            this text, one command's options, or every setting",
+    { "help", cmd_help,
+      "help [COMMAND|settings]            this text, one command's options, or every setting",
       "  COMMAND               its usage and options (the same as wordbank COMMAND --help)\n"
       "  settings              every setting: name, type, default, range, description\n"
       "  --json                with settings: one JSON array of them (docs/json.md)\n" },
@@ -281,8 +282,8 @@ static int help_settings(const struct cli *c)
         rc |= s->dflt ? wb_json_quote(s->dflt, &j) : wb_buf_appends(&j, "null");
         rc |= wb_buf_appends(&j, ", \"range\": ");
         rc |= wb_json_quote(s->range, &j);
-        rc |= wb_buf_appendf(&j, ", \"pattern\": %s, \"description\": ",
-                             s->pattern ? "true" : "false");
+        rc |= wb_buf_appendf(&j,
+                             ", \"pattern\": %s, \"description\": ", s->pattern ? "true" : "false");
         rc |= wb_json_quote(s->description, &j);
         rc |= wb_buf_appends(&j, "}");
     }
@@ -350,14 +351,43 @@ static void log_to_stderr(void *ud, enum wb_log_level level, const char *msg)
 }
 
 enum {
-    OPT_DB = 256, OPT_MEDIA, OPT_CONFIG, OPT_PROVIDER, OPT_LANG, OPT_PROGRESS, OPT_JSON,
-    OPT_TEXT_MODEL, OPT_TTS_MODEL, OPT_IMAGE_MODEL, OPT_VOICE, OPT_VOICE2, OPT_IMAGE_API,
-    OPT_API_VERSION, OPT_NO_IMAGE, OPT_NO_AUDIO, OPT_CACHE_ONLY, OPT_FORCE, OPT_AUDIO_FORMAT,
-    OPT_IMAGE_SIZE, OPT_NO_AUDIO_TRIM, OPT_FORMAT, OPT_BASE_URL, OPT_MEDIA_FROM, OPT_HELP, OPT_VERSION,
-    OPT_DETAILS_PROVIDER, OPT_IMAGE_PROVIDER, OPT_AUDIO_PROVIDER, OPT_SPEECH_TEXT,
-    OPT_MEDIA_URL, OPT_MANIFEST, OPT_INLINE_ASSETS,
-    OPT_DECK, OPT_ANKI_URL,
-    OPT_BATCH, OPT_NO_WAIT,
+    OPT_DB = 256,
+    OPT_MEDIA,
+    OPT_CONFIG,
+    OPT_PROVIDER,
+    OPT_LANG,
+    OPT_PROGRESS,
+    OPT_JSON,
+    OPT_TEXT_MODEL,
+    OPT_TTS_MODEL,
+    OPT_IMAGE_MODEL,
+    OPT_VOICE,
+    OPT_VOICE2,
+    OPT_IMAGE_API,
+    OPT_API_VERSION,
+    OPT_NO_IMAGE,
+    OPT_NO_AUDIO,
+    OPT_CACHE_ONLY,
+    OPT_FORCE,
+    OPT_AUDIO_FORMAT,
+    OPT_IMAGE_SIZE,
+    OPT_NO_AUDIO_TRIM,
+    OPT_FORMAT,
+    OPT_BASE_URL,
+    OPT_MEDIA_FROM,
+    OPT_HELP,
+    OPT_VERSION,
+    OPT_DETAILS_PROVIDER,
+    OPT_IMAGE_PROVIDER,
+    OPT_AUDIO_PROVIDER,
+    OPT_SPEECH_TEXT,
+    OPT_MEDIA_URL,
+    OPT_MANIFEST,
+    OPT_INLINE_ASSETS,
+    OPT_DECK,
+    OPT_ANKI_URL,
+    OPT_BATCH,
+    OPT_NO_WAIT,
 };
 
 static const struct option long_opts[] = {
@@ -623,7 +653,7 @@ int main(int argc, char **argv)
     }
     /* Logging first: the configuration's own warnings go through it. */
     wb_log_set_handler(log_to_stderr, NULL,
-                       c.verbosity < 0 ? WB_LOG_ERROR
+                       c.verbosity < 0    ? WB_LOG_ERROR
                        : c.verbosity == 0 ? WB_LOG_WARN
                        : c.verbosity == 1 ? WB_LOG_INFO
                        : c.verbosity == 2 ? WB_LOG_DEBUG

@@ -115,17 +115,16 @@ void progress_update(struct progress *p, const struct wb_run_stats *s)
     p->lines = 0;
     for (int i = 0; i < WB_STAGE_COUNT; i++) {
         const struct wb_stage_counts *c = &s->stage[i];
-        double frac = c->total ? (double)(c->done + c->cached + c->failed + c->skipped) /
-                                     (double)c->total
-                               : 1.0;
+        double frac =
+            c->total ? (double)(c->done + c->cached + c->failed + c->skipped) / (double)c->total
+                     : 1.0;
         bar(b, sizeof b, frac, 20);
         fprintf(stderr,
                 "\033[2K%-8s %s %5lld/%-5lld done %lld · in flight %lld · failed %lld · queued "
                 "%lld%s\n",
                 wb_stage_name((enum wb_stage)i), b, (long long)(c->done + c->cached),
                 (long long)c->total, (long long)c->done, (long long)c->in_flight,
-                (long long)c->failed, (long long)c->queued,
-                c->skipped ? " · skipped" : "");
+                (long long)c->failed, (long long)c->queued, c->skipped ? " · skipped" : "");
         p->lines++;
     }
     progress_eta(s, eta, sizeof eta);

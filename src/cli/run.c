@@ -204,14 +204,15 @@ static void json_summary(struct cli *c, struct cli_run *cr, const struct wb_run_
     if (status == 0 && cr->input && cr->input->n)
         status = WB_EINCOMPLETE; /* lines of the input could not be read */
     wb_buf_appendf(&j, "{\"status\": ");
-    wb_json_quote(status == 0 ? "done" : status == WB_ECANCELED ? "interrupted"
-                                     : status == WB_EINCOMPLETE ? "some failed"
-                                                                : "error",
+    wb_json_quote(status == 0                ? "done"
+                  : status == WB_ECANCELED   ? "interrupted"
+                  : status == WB_EINCOMPLETE ? "some failed"
+                                             : "error",
                   &j);
-    wb_buf_appendf(&j, ", \"entries\": %lld, \"entries_done\": %lld, \"entries_failed\": %lld, "
-                       "\"stages\": {",
-                   (long long)s->entries, (long long)s->entries_done,
-                   (long long)s->entries_failed);
+    wb_buf_appendf(&j,
+                   ", \"entries\": %lld, \"entries_done\": %lld, \"entries_failed\": %lld, "
+                   "\"stages\": {",
+                   (long long)s->entries, (long long)s->entries_done, (long long)s->entries_failed);
     for (int i = 0; i < WB_STAGE_COUNT; i++) {
         const struct wb_stage_counts *k = &s->stage[i];
         wb_buf_appendf(&j,
@@ -268,8 +269,9 @@ static void text_summary(struct cli *c, struct cli_run *cr, const struct wb_run_
         const struct wb_stage_counts *k = &s->stage[i];
         if (!k->total)
             continue;
-        fprintf(stderr, "  %-8s %lld new, %lld already there, %lld failed", wb_stage_name((enum wb_stage)i),
-                (long long)k->done, (long long)k->cached, (long long)k->failed);
+        fprintf(stderr, "  %-8s %lld new, %lld already there, %lld failed",
+                wb_stage_name((enum wb_stage)i), (long long)k->done, (long long)k->cached,
+                (long long)k->failed);
         if (k->skipped)
             fprintf(stderr, ", %lld not made%s", (long long)k->skipped,
                     i == WB_STAGE_IMAGE && !strcmp(wb_config_get(c->cfg, "provider"), "offline") &&

@@ -238,8 +238,8 @@ int content_card(struct wb_buf *out, const struct wb_render_opts *o, const struc
      * accent when known; a kana word shows it only to carry the accent. */
     if (rc == 0 && reading && *reading)
         rc = content_hiragana(&hira, reading);
-    show_reading = rc == 0 && hira.len > 0 && (strcmp(hira.data, word) != 0 &&
-                                               strcmp(reading, word) != 0);
+    show_reading =
+        rc == 0 && hira.len > 0 && (strcmp(hira.data, word) != 0 && strcmp(reading, word) != 0);
     if (rc == 0 && hira.len > 0 && e && e->n_pitch_accent > 0)
         rc = content_pitch(out, lang, reading, e->pitch_accent,
                            e->n_pitch_accent > WB_PITCH_MAX ? WB_PITCH_MAX : e->n_pitch_accent);

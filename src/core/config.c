@@ -158,8 +158,7 @@ enum wb_config_source wb_config_source_of(const struct wb_config *cfg, const cha
 
 const char *wb_config_origin(const struct wb_config *cfg, const char *name)
 {
-    static const char *const names[] = { "default", ".env", "config file", "environment",
-                                         "flag" };
+    static const char *const names[] = { "default", ".env", "config file", "environment", "flag" };
     const struct setting *s = find(cfg, name);
     if (!s)
         return "default";
@@ -437,8 +436,7 @@ static int file_setting(void *ud, const char *path, int line, const char *name, 
     return 0;
 }
 
-int wb_config_load_file(struct wb_config *cfg, const char *path, int required,
-                        struct wb_error *err)
+int wb_config_load_file(struct wb_config *cfg, const char *path, int required, struct wb_error *err)
 {
     return each_line(path, required, 0, err, file_setting, cfg);
 }

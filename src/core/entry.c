@@ -124,8 +124,10 @@ int wb_entry_copy(struct wb_entry *dst, const struct wb_entry *src)
     t.updated_at = src->updated_at;
     t.n_pitch_accent = src->n_pitch_accent > WB_PITCH_MAX ? WB_PITCH_MAX : src->n_pitch_accent;
     memcpy(t.pitch_accent, src->pitch_accent, sizeof t.pitch_accent);
-    if ((rc = core_str_set(&t.word, src->word)) || (rc = core_str_set(&t.translation, src->translation)) ||
-        (rc = core_str_set(&t.language, src->language)) || (rc = core_str_set(&t.context, src->context)) ||
+    if ((rc = core_str_set(&t.word, src->word)) ||
+        (rc = core_str_set(&t.translation, src->translation)) ||
+        (rc = core_str_set(&t.language, src->language)) ||
+        (rc = core_str_set(&t.context, src->context)) ||
         (rc = core_str_set(&t.reading, src->reading)) ||
         (rc = core_str_set(&t.description, src->description)) ||
         (rc = core_str_set(&t.image_description, src->image_description)))

@@ -11,7 +11,13 @@
 #include "wordbank/error.h"
 
 /* What a request is for: picks its timeouts and its rate-limit bucket kind. */
-enum core_req_kind { WB_REQ_TEXT = 0, WB_REQ_IMAGE, WB_REQ_SPEECH, WB_REQ_LIST, WB_REQ_KIND_COUNT };
+enum core_req_kind {
+    WB_REQ_TEXT = 0,
+    WB_REQ_IMAGE,
+    WB_REQ_SPEECH,
+    WB_REQ_LIST,
+    WB_REQ_KIND_COUNT
+};
 
 struct core_http_header {
     char *name;
@@ -25,9 +31,9 @@ struct core_http_request {
     size_t n_headers;
     char *body; /* may be NULL for GET */
     size_t body_len;
-    int stream;          /* response is an SSE stream, delivered in pieces */
+    int stream; /* response is an SSE stream, delivered in pieces */
     enum core_req_kind kind;
-    char *model;         /* rate-limit bucket: the model id ("gemini-3.8-flash") */
+    char *model; /* rate-limit bucket: the model id ("gemini-3.8-flash") */
 };
 
 void core_http_request_init(struct core_http_request *r);
@@ -41,13 +47,13 @@ const char *core_http_header_find(const struct core_http_header *h, size_t n, co
 /* What an API said when it refused, in a shape the engine can act on. Filled
  * by a provider's error parser from the status, headers and body. */
 struct core_api_error {
-    int code;            /* WB_ERATELIMIT, WB_EQUOTA, WB_EAUTH, WB_EMODEL, WB_EBLOCKED,
-                            WB_EHTTP, WB_ETRANSPORT, WB_EINCOMPLETE, WB_EPARSE, ... */
-    int http_status;     /* 0 for transport failures */
-    int retryable;       /* 408/429/5xx/transport/incomplete stream: 1 */
-    int64_t retry_after_ms; /* server's hint (RetryInfo, Retry-After, ...), -1 if none */
-    int per_day;         /* a per-day quota: stop this stage for the run */
-    char status[64];     /* "RESOURCE_EXHAUSTED", "" if none */
+    int code;                    /* WB_ERATELIMIT, WB_EQUOTA, WB_EAUTH, WB_EMODEL, WB_EBLOCKED,
+                                    WB_EHTTP, WB_ETRANSPORT, WB_EINCOMPLETE, WB_EPARSE, ... */
+    int http_status;             /* 0 for transport failures */
+    int retryable;               /* 408/429/5xx/transport/incomplete stream: 1 */
+    int64_t retry_after_ms;      /* server's hint (RetryInfo, Retry-After, ...), -1 if none */
+    int per_day;                 /* a per-day quota: stop this stage for the run */
+    char status[64];             /* "RESOURCE_EXHAUSTED", "" if none */
     char message[WB_ERRMSG_MAX]; /* the API's own words, for the user */
 };
 

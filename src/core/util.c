@@ -239,7 +239,7 @@ int wb_mkdirs(const char *path, struct wb_error *err)
         *p = '/';
     }
     if (mkdir(buf, 0777) < 0 && errno != EEXIST)
-        return wb_error_set(err, errno == ENOSPC ? WB_ENOSPC : WB_EIO, "cannot create %s: %s",
-                            buf, strerror(errno));
+        return wb_error_set(err, errno == ENOSPC ? WB_ENOSPC : WB_EIO, "cannot create %s: %s", buf,
+                            strerror(errno));
     return 0;
 }

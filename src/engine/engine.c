@@ -627,7 +627,7 @@ void engine_free(struct engine *e)
 }
 
 int engine_submit(struct engine *e, struct core_http_request *req, int64_t est_tokens,
-                     const struct engine_request_cbs *cbs, void *ud, uint64_t *id_out)
+                  const struct engine_request_cbs *cbs, void *ud, uint64_t *id_out)
 {
     int rc = 0;
     struct eng_job *j = NULL;
@@ -756,7 +756,7 @@ int engine_stopping(const struct engine *e)
 }
 
 int engine_classify_default(void *ud, long status, const struct core_http_header *h, size_t nh,
-                               const char *body, size_t len, struct core_api_error *out)
+                            const char *body, size_t len, struct core_api_error *out)
 {
     (void)ud;
     return eng_classify_status(status, h, nh, body, len, core_clock_wall_s(), out);

@@ -40,14 +40,15 @@ struct engine_response {
     const struct core_http_header *headers; /* last response's headers */
     size_t n_headers;
     const struct core_api_error *api_error; /* filled when status != 0 */
-    int attempts;                         /* attempts made (0 when canceled before the first) */
-    int64_t elapsed_ms;                   /* from submit to done */
+    int attempts;                           /* attempts made (0 when canceled before the first) */
+    int64_t elapsed_ms;                     /* from submit to done */
 };
 
 /* Classification of an HTTP answer: 0 for success, else a negative WB_E* code
  * with *out filled (retryable, retry_after_ms, per_day, message...). */
-typedef int (*engine_classify_fn)(void *ud, long status, const struct core_http_header *h, size_t nh,
-                              const char *body, size_t len, struct core_api_error *out);
+typedef int (*engine_classify_fn)(void *ud, long status, const struct core_http_header *h,
+                                  size_t nh, const char *body, size_t len,
+                                  struct core_api_error *out);
 
 struct engine_request_cbs {
     /* Streamed requests (req->stream): each piece of a 2xx body. Non-zero
@@ -108,7 +109,7 @@ void engine_free(struct engine *e);
  * if unknown). Returns 0 and the request's id, or a negative code (then no
  * callback fires). */
 int engine_submit(struct engine *e, struct core_http_request *req, int64_t est_tokens,
-                     const struct engine_request_cbs *cbs, void *ud, uint64_t *id_out);
+                  const struct engine_request_cbs *cbs, void *ud, uint64_t *id_out);
 /* Cancel a request: its on_done fires (soon, on the loop) with WB_ECANCELED
  * unless it has already finished. -WB_ENOTFOUND for an unknown/finished id. */
 int engine_cancel(struct engine *e, uint64_t id);
@@ -127,23 +128,22 @@ int engine_stopping(const struct engine *e);
 
 /* CPU work on the worker pool: work(ud) on a pool thread, then after(ud, status)
  * on the loop thread (status 0, or WB_ECANCELED when it never ran). */
-int engine_queue_work(struct engine *e, void (*work)(void *ud),
-                         void (*after)(void *ud, int status), void *ud);
+int engine_queue_work(struct engine *e, void (*work)(void *ud), void (*after)(void *ud, int status),
+                      void *ud);
 /* cb(ud, 0) after ms milliseconds on the loop thread; cb(ud, WB_ECANCELED) at
  * once if the engine aborts first. Keeps engine_run alive until it fires. */
 int engine_timer(struct engine *e, int64_t ms, void (*cb)(void *ud, int status), void *ud);
 /* The same, but it does not keep engine_run alive: when nothing else is
  * left the run returns, and the timer fires with WB_ECANCELED when the
  * engine is freed (or aborts). For housekeeping (heartbeats). */
-int engine_timer_weak(struct engine *e, int64_t ms, void (*cb)(void *ud, int status),
-                         void *ud);
+int engine_timer_weak(struct engine *e, int64_t ms, void (*cb)(void *ud, int status), void *ud);
 /* Monotonic milliseconds as the loop sees them. */
 int64_t engine_now(const struct engine *e);
 
 /* The default classifier: by status code; Retry-After / retry-after-ms headers
  * give the hint. */
 int engine_classify_default(void *ud, long status, const struct core_http_header *h, size_t nh,
-                               const char *body, size_t len, struct core_api_error *out);
+                            const char *body, size_t len, struct core_api_error *out);
 
 struct engine_stats {
     uint64_t submitted;    /* requests submitted */
@@ -153,10 +153,10 @@ struct engine_stats {
     uint64_t succeeded, failures, canceled;
     uint64_t bytes_in; /* response body bytes */
     int in_flight, queued, peak_in_flight;
-    uint64_t budget_waits;  /* transfers that waited for room in the body budget */
-    size_t budget_peak;     /* most bytes counted against the budget at once */
-    size_t budget_used;     /* bytes counted against it now */
-    long host_conns;        /* connections per host allowed */
+    uint64_t budget_waits; /* transfers that waited for room in the body budget */
+    size_t budget_peak;    /* most bytes counted against the budget at once */
+    size_t budget_used;    /* bytes counted against it now */
+    long host_conns;       /* connections per host allowed */
 };
 void engine_get_stats(const struct engine *e, struct engine_stats *s);
 

@@ -83,7 +83,7 @@ struct eng_model {
      * first 429, over the time since. */
     int64_t first_limit_at, last_ok_at;
     uint64_t ok_since_limit;
-    double start_rpm;    /* a rate learned by an earlier run (engine_set_rate) */
+    double start_rpm; /* a rate learned by an earlier run (engine_set_rate) */
     int in_flight, peak_in_flight, queued;
     int64_t pause_until;
     int consecutive_limits; /* 429s since the last success, for backoff without a hint */
@@ -119,8 +119,8 @@ struct engine {
     int64_t grace_ms;
     double headroom;
     int aimd_step;
-    int window;             /* -j: default concurrency per model */
-    int host_conns_set;     /* http.max_host_connections was configured */
+    int window;         /* -j: default concurrency per model */
+    int host_conns_set; /* http.max_host_connections was configured */
     const struct wb_config *cfg;
 
     /* Bytes of response bodies in flight (and held by the caller through

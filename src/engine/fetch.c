@@ -35,7 +35,7 @@ static void fetch_done(void *ud, const struct engine_response *r)
 }
 
 int engine_fetch(const struct wb_config *cfg, struct core_http_request *req, int64_t timeout_ms,
-                    long *http_status, struct wb_buf *body, struct wb_error *err)
+                 long *http_status, struct wb_buf *body, struct wb_error *err)
 {
     static const char *const copied[] = { "ca_file", "timeout.connect_ms", "http.max_body" };
     struct wb_config *c = NULL;

@@ -19,6 +19,6 @@
  * appended to body for any HTTP answer, or a negative code (WB_ETRANSPORT:
  * nothing answered; WB_ETIMEOUT; WB_ETOOBIG) with the message in err. */
 int engine_fetch(const struct wb_config *cfg, struct core_http_request *req, int64_t timeout_ms,
-                    long *http_status, struct wb_buf *body, struct wb_error *err);
+                 long *http_status, struct wb_buf *body, struct wb_error *err);
 
 #endif

@@ -49,8 +49,8 @@ static void work_after(uv_work_t *req, int status)
     free(w);
 }
 
-int engine_queue_work(struct engine *e, void (*work)(void *ud),
-                         void (*after)(void *ud, int status), void *ud)
+int engine_queue_work(struct engine *e, void (*work)(void *ud), void (*after)(void *ud, int status),
+                      void *ud)
 {
     if (!work)
         return WB_EINVAL;
@@ -108,8 +108,7 @@ int engine_timer(struct engine *e, int64_t ms, void (*cb)(void *ud, int status),
     return timer_new(e, ms, cb, ud, 0);
 }
 
-int engine_timer_weak(struct engine *e, int64_t ms, void (*cb)(void *ud, int status),
-                         void *ud)
+int engine_timer_weak(struct engine *e, int64_t ms, void (*cb)(void *ud, int status), void *ud)
 {
     return timer_new(e, ms, cb, ud, 1);
 }

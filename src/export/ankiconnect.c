@@ -165,8 +165,7 @@ static int ac_multi(struct ac *a, json_t *actions, json_t **results)
         rc = wb_error_set(a->err, WB_EPARSE, "AnkiConnect multi: unexpected answer");
         goto out;
     }
-    json_array_foreach(r, i, v)
-    {
+    json_array_foreach(r, i, v) {
         json_t *e = json_object_get(v, "error");
         if (!json_is_object(v) || !json_object_get(v, "result") || !e) {
             rc = wb_error_set(a->err, WB_EUNSUPPORTED,
@@ -193,8 +192,7 @@ static int in_list(json_t *list, const char *s)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(list, i, v)
-    {
+    json_array_foreach(list, i, v) {
         if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
             return 1;
     }
@@ -264,8 +262,7 @@ static int ac_prepare(struct ac *a)
             size_t i;
             json_t *v;
             wb_buf_init(&have, 0);
-            json_array_foreach(x, i, v)
-            {
+            json_array_foreach(x, i, v) {
                 wb_buf_appendf(&have, "%s%s", i ? ", " : "",
                                json_is_string(v) ? json_string_value(v) : "?");
             }
@@ -431,8 +428,7 @@ static int ac_batch(struct ac *a, struct pending *p, size_t n)
                                             "allowDuplicate", 0, "duplicateScope", "collection"));
             continue;
         }
-        json_array_foreach(info, k, v)
-        {
+        json_array_foreach(info, k, v) {
             if (json_integer_value(json_object_get(v, "noteId")) == note_of[i])
                 have = json_object_get(v, "fields");
         }
@@ -467,8 +463,7 @@ static int ac_batch(struct ac *a, struct pending *p, size_t n)
         rc = ac_call(a, action("addNotes", json_pack("{s:O}", "notes", adds)), &r);
         if (rc)
             goto out;
-        json_array_foreach(r, i, v)
-        {
+        json_array_foreach(r, i, v) {
             if (json_is_integer(v))
                 a->rep->added++;
             else

@@ -233,19 +233,19 @@ static json_t *model_json(int64_t mid, int64_t did, int64_t now_s)
     int bad = !m || !flds || !tmpls || !req;
     snprintf(mids, sizeof mids, "%lld", (long long)mid);
     for (int i = 0; !bad && i < ANKI_NFIELDS; i++)
-        bad |= json_array_append_new(flds, json_pack("{s:s, s:i, s:s, s:[], s:b, s:i, s:b}",
-                                                     "name", anki_field_names[i], "ord", i,
-                                                     "font", "Arial", "media", "rtl", 0, "size",
-                                                     20, "sticky", 0)) != 0;
+        bad |=
+            json_array_append_new(flds, json_pack("{s:s, s:i, s:s, s:[], s:b, s:i, s:b}", "name",
+                                                  anki_field_names[i], "ord", i, "font", "Arial",
+                                                  "media", "rtl", 0, "size", 20, "sticky", 0)) != 0;
     for (int i = 0; !bad && i < ANKI_NTEMPLATES; i++) {
-        bad |= json_array_append_new(tmpls, json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:n}",
-                                                      "name", anki_templates[i].name, "ord", i,
-                                                      "qfmt", anki_templates[i].qfmt, "afmt",
-                                                      anki_templates[i].afmt, "bqfmt", "",
-                                                      "bafmt", "", "did")) != 0;
+        bad |= json_array_append_new(tmpls, json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:n}", "name",
+                                                      anki_templates[i].name, "ord", i, "qfmt",
+                                                      anki_templates[i].qfmt, "afmt",
+                                                      anki_templates[i].afmt, "bqfmt", "", "bafmt",
+                                                      "", "did")) != 0;
         /* A card is made when its front's first field is non-empty. */
         bad |= json_array_append_new(req, json_pack("[i, s, [i]]", i, "any",
-                                                     i == 0 ? ANKI_WORD : ANKI_TRANSLATION)) != 0;
+                                                    i == 0 ? ANKI_WORD : ANKI_TRANSLATION)) != 0;
     }
     if (!bad)
         bad = json_object_set_new(m, "css", json_string(anki_css)) ||
@@ -283,8 +283,8 @@ static json_t *deck_json(int64_t id, const char *name, const char *desc, int64_t
                      "s:[i,i], s:i}",
                      "collapsed", 0, "conf", 1, "desc", desc, "dyn", 0, "extendNew", 10,
                      "extendRev", 50, "id", (json_int_t)id, "lrnToday", 0, 0, "mod",
-                     (json_int_t)mod, "name", name, "newToday", 0, 0, "revToday", 0, 0,
-                     "timeToday", 0, 0, "usn", usn);
+                     (json_int_t)mod, "name", name, "newToday", 0, 0, "revToday", 0, 0, "timeToday",
+                     0, 0, "usn", usn);
 }
 
 /* Default, the deck and each of its parents ("A", "A::B", "A::B::C"). */
@@ -305,8 +305,8 @@ static json_t *decks_json(const char *deck, int64_t now_s)
         }
         id = anki_deck_id(name);
         snprintf(ids, sizeof ids, "%lld", (long long)id);
-        bad = json_object_set_new(d, ids, deck_json(id, name, sep ? "" : "Made by wordbank",
-                                                    now_s, -1)) != 0;
+        bad = json_object_set_new(
+                  d, ids, deck_json(id, name, sep ? "" : "Made by wordbank", now_s, -1)) != 0;
         free(name);
         p = sep ? sep + 2 : NULL;
     }
@@ -338,10 +338,10 @@ static int col_json(int64_t mid, int64_t did, const char *deck, int64_t now_s, c
                   "s:i, s:i}}",
                   "1", "autoplay", 1, "id", 1, "lapse", "delays", 10, "leechAction", 0,
                   "leechFails", 8, "minInt", 1, "mult", 0, "maxTaken", 60, "mod", 0, "name",
-                  "Default", "new", "bury", 1, "delays", 1, 10, "initialFactor", 2500, "ints", 1,
-                  4, 7, "order", 1, "perDay", 20, "separate", 1, "replayq", 1, "rev", "bury", 1,
-                  "ease4", 1.3, "fuzz", 0.05, "ivlFct", 1, "maxIvl", 36500, "minSpace", 1,
-                  "perDay", 100, "timer", 0, "usn", 0);
+                  "Default", "new", "bury", 1, "delays", 1, 10, "initialFactor", 2500, "ints", 1, 4,
+                  7, "order", 1, "perDay", 20, "separate", 1, "replayq", 1, "rev", "bury", 1,
+                  "ease4", 1.3, "fuzz", 0.05, "ivlFct", 1, "maxIvl", 36500, "minSpace", 1, "perDay",
+                  100, "timer", 0, "usn", 0);
     *conf = c ? json_dumps(c, JSON_COMPACT) : NULL;
     *models = m ? json_dumps(m, JSON_COMPACT) : NULL;
     *decks = d ? json_dumps(d, JSON_COMPACT) : NULL;
@@ -486,7 +486,8 @@ int wb_export_apkg_deck(struct wb_store *st, const char *media_dir, const char *
     clock_gettime(CLOCK_REALTIME, &ts);
     a.now_s = ts.tv_sec;
     a.base_id = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    if (!(deck = deck_arg ? strdup(deck_arg) : deck_name(path)) || !(coll = malloc(strlen(path) + 32))) {
+    if (!(deck = deck_arg ? strdup(deck_arg) : deck_name(path)) ||
+        !(coll = malloc(strlen(path) + 32))) {
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }

@@ -128,8 +128,8 @@ static int csv_row(const struct wb_entry *e, struct wb_buf *b)
     int rc = 0;
     wb_buf_init(&ex, 0);
     for (size_t i = 0; rc == 0 && i < e->n_examples; i++)
-        rc = wb_buf_appendf(&ex, "%s%s", i ? "\n" : "", e->examples[i].text ? e->examples[i].text
-                                                                          : "");
+        rc = wb_buf_appendf(&ex, "%s%s", i ? "\n" : "",
+                            e->examples[i].text ? e->examples[i].text : "");
     if (rc == 0 && !(rc = csv_field(b, e->word, 0)) && !(rc = csv_field(b, e->translation, 0)) &&
         !(rc = csv_field(b, e->language, 0)) && !(rc = csv_field(b, e->reading, 0)) &&
         !(rc = csv_field(b, e->context, 0)) && !(rc = csv_field(b, e->description, 0)) &&

@@ -39,9 +39,9 @@ enum {
     ANKI_NFIELDS
 };
 #define ANKI_NTEMPLATES 2
-#define ANKI_KEY_MAX 32
+#define ANKI_KEY_MAX    32
 #define ANKI_MODEL_NAME "wordbank two-way"
-#define ANKI_MODEL_ID 1718204800200LL /* stable: re-imports reuse the note type */
+#define ANKI_MODEL_ID   1718204800200LL /* stable: re-imports reuse the note type */
 struct anki_template {
     const char *name, *qfmt, *afmt;
 };

@@ -16,9 +16,9 @@
 #include "export/export_internal.h"
 #include "wordbank/media.h"
 
-#define DIAGS_CAP (64 * 1024)
+#define DIAGS_CAP   (64 * 1024)
 #define UNKNOWN_MAX 16
-#define READ_CHUNK (64 * 1024)
+#define READ_CHUNK  (64 * 1024)
 
 struct import {
     struct wb_store *st;
@@ -41,11 +41,12 @@ struct import {
     size_t missing_first_line;
 };
 
-static const char *const known_keys[] = { "word",       "en_translation",       "language_code",
-                                          "examples",   "description",          "image_description",
-                                          "image_file", "audio_file",           "context",
-                                          "reading",    "example_translations", "stages",
-                                          "pitch_accent" };
+static const char *const known_keys[] = {
+    "word",        "en_translation",    "language_code",        "examples",
+    "description", "image_description", "image_file",           "audio_file",
+    "context",     "reading",           "example_translations", "stages",
+    "pitch_accent"
+};
 
 void wb_import_opts_init(struct wb_import_opts *o)
 {
@@ -304,8 +305,7 @@ static int apply_stages(json_t *obj, struct wb_entry *e, unsigned brought)
     const char *k;
     if (!json_is_object(stages))
         return 0;
-    json_object_foreach(stages, k, v)
-    {
+    json_object_foreach(stages, k, v) {
         int s = wb_stage_from_name(k);
         const char *state = NULL, *str = NULL;
         struct wb_stage_info *si = &e->stages[s];
@@ -365,8 +365,7 @@ static int check_line(json_t *obj, const char *lang, char *reason, size_t cap, c
     }
     for (size_t i = 0; i < sizeof str_keys / sizeof str_keys[0]; i++) {
         if (get_str(obj, str_keys[i], &dummy) < 0)
-            return snprintf(reason, cap, "\"%s\" is not a string or null", str_keys[i]),
-                   WB_EPARSE;
+            return snprintf(reason, cap, "\"%s\" is not a string or null", str_keys[i]), WB_EPARSE;
     }
     /* A NUL inside a text field would cut it short unseen: the line fails.
      * (In a media path it is refused with the path; the text still imports.) */
@@ -412,8 +411,7 @@ static int check_line(json_t *obj, const char *lang, char *reason, size_t cap, c
         json_t *v;
         if (!json_is_object(ex))
             return snprintf(reason, cap, "\"stages\" is not an object"), WB_EPARSE;
-        json_object_foreach(ex, k, v)
-        {
+        json_object_foreach(ex, k, v) {
             static const char *const sk[] = { "state", "provider", "model", "voice", "error" };
             const char *state;
             if (wb_stage_from_name(k) < 0 || !json_is_object(v))

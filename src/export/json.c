@@ -144,8 +144,8 @@ int wb_entry_to_jsonl(const struct wb_entry *e, struct wb_buf *out)
     json_t *o = json_object(), *ex = json_array();
     int bad = !o || !ex, rc;
     for (size_t i = 0; !bad && i < e->n_examples; i++) {
-        if (json_array_append_new(ex, export_json_str(e->examples[i].text ? e->examples[i].text
-                                                                          : "")) != 0)
+        if (json_array_append_new(
+                ex, export_json_str(e->examples[i].text ? e->examples[i].text : "")) != 0)
             bad = 1;
     }
     if (!bad) {

@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/util.h"
 #include "core/sized.h"
+#include "core/util.h"
 #include "wordbank/bank.h"
 #include "wordbank/file.h"
 
@@ -212,9 +212,9 @@ static int job_new(struct wb_bank *b, const char *word, const char *translation,
     pthread_mutex_init(&j->lock, NULL);
     j->bank = b;
     wb_run_opts_init(&j->opts);
-    if (opts && (rc = core_sized_load(&j->opts, sizeof j->opts, opts,
-                                      CORE_SIZED_MIN(struct wb_run_opts, skip), "wb_run_opts",
-                                      err)) != 0) {
+    if (opts &&
+        (rc = core_sized_load(&j->opts, sizeof j->opts, opts,
+                              CORE_SIZED_MIN(struct wb_run_opts, skip), "wb_run_opts", err)) != 0) {
         job_free(j);
         return rc;
     }

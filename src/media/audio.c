@@ -13,8 +13,9 @@ static const struct {
     const char *name;
     enum wb_audio_format f;
 } names[] = {
-    {"mp3", WB_AUDIO_MP3}, {"m4a", WB_AUDIO_M4A}, {"aac", WB_AUDIO_M4A}, {"mp4", WB_AUDIO_M4A},
-    {"opus", WB_AUDIO_OPUS}, {"ogg", WB_AUDIO_OPUS}, {"oga", WB_AUDIO_OPUS}, {"wav", WB_AUDIO_WAV},
+    { "mp3", WB_AUDIO_MP3 },  { "m4a", WB_AUDIO_M4A },   { "aac", WB_AUDIO_M4A },
+    { "mp4", WB_AUDIO_M4A },  { "opus", WB_AUDIO_OPUS }, { "ogg", WB_AUDIO_OPUS },
+    { "oga", WB_AUDIO_OPUS }, { "wav", WB_AUDIO_WAV },
 };
 
 int wb_audio_format_from_name(const char *name)
@@ -107,8 +108,8 @@ int wb_audio_encode(const struct wb_pcm *p, enum wb_audio_format f, struct wb_bu
     if (!p || !out || (!p->samples && p->n_samples))
         return wb_error_set(err, WB_EINVAL, "no audio to encode");
     if (p->channels < 1 || p->channels > 2 || p->rate < 8000 || p->rate > 192000)
-        return wb_error_set(err, WB_EINVAL, "unsupported PCM shape: %d Hz, %d channels",
-                            p->rate, p->channels);
+        return wb_error_set(err, WB_EINVAL, "unsupported PCM shape: %d Hz, %d channels", p->rate,
+                            p->channels);
     if (p->n_samples == 0)
         return wb_error_set(err, WB_EMEDIA, "empty audio clip");
     switch (f) {

@@ -27,8 +27,8 @@ static void load(void)
     void *format = open_lib("libavformat.so." AV_STRINGIFY(LIBAVFORMAT_VERSION_MAJOR));
     if (!codec || !format)
         return;
-#define LOAD(lib, name)                                                                            \
-    if (!failure[0] && !(*(void **)&media_av_table.name = dlsym(lib, #name)))                               \
+#define LOAD(lib, name)                                                       \
+    if (!failure[0] && !(*(void **)&media_av_table.name = dlsym(lib, #name))) \
         snprintf(failure, sizeof failure, "%s: no %s", #lib, #name);
     MEDIA_AV_FUNCTIONS(LOAD)
 #undef LOAD
@@ -38,7 +38,6 @@ int media_av_load(struct wb_error *err)
 {
     pthread_once(&once, load);
     if (failure[0])
-        return wb_error_set(err, WB_ENOTFOUND, "M4A needs libavcodec and libavformat: %s",
-                            failure);
+        return wb_error_set(err, WB_ENOTFOUND, "M4A needs libavcodec and libavformat: %s", failure);
     return 0;
 }

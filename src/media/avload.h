@@ -15,26 +15,26 @@
 #include "wordbank/error.h"
 
 /* X(library, function) for every libavcodec/libavformat function m4a.c uses. */
-#define MEDIA_AV_FUNCTIONS(X)                                                                      \
-    X(codec, avcodec_find_encoder)                                                                 \
-    X(codec, avcodec_alloc_context3)                                                               \
-    X(codec, avcodec_open2)                                                                        \
-    X(codec, avcodec_free_context)                                                                 \
-    X(codec, avcodec_send_frame)                                                                   \
-    X(codec, avcodec_receive_packet)                                                               \
-    X(codec, avcodec_parameters_from_context)                                                      \
-    X(codec, av_packet_alloc)                                                                      \
-    X(codec, av_packet_free)                                                                       \
-    X(codec, av_packet_unref)                                                                      \
-    X(codec, av_packet_rescale_ts)                                                                 \
-    X(format, avformat_alloc_output_context2)                                                      \
-    X(format, avformat_new_stream)                                                                 \
-    X(format, avformat_write_header)                                                               \
-    X(format, avformat_free_context)                                                               \
-    X(format, av_write_frame)                                                                      \
-    X(format, av_write_trailer)                                                                    \
-    X(format, avio_alloc_context)                                                                  \
-    X(format, avio_context_free)                                                                   \
+#define MEDIA_AV_FUNCTIONS(X)                 \
+    X(codec, avcodec_find_encoder)            \
+    X(codec, avcodec_alloc_context3)          \
+    X(codec, avcodec_open2)                   \
+    X(codec, avcodec_free_context)            \
+    X(codec, avcodec_send_frame)              \
+    X(codec, avcodec_receive_packet)          \
+    X(codec, avcodec_parameters_from_context) \
+    X(codec, av_packet_alloc)                 \
+    X(codec, av_packet_free)                  \
+    X(codec, av_packet_unref)                 \
+    X(codec, av_packet_rescale_ts)            \
+    X(format, avformat_alloc_output_context2) \
+    X(format, avformat_new_stream)            \
+    X(format, avformat_write_header)          \
+    X(format, avformat_free_context)          \
+    X(format, av_write_frame)                 \
+    X(format, av_write_trailer)               \
+    X(format, avio_alloc_context)             \
+    X(format, avio_context_free)              \
     X(format, avio_flush)
 
 struct media_av {

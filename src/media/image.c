@@ -123,8 +123,7 @@ static int alloc_rgba(struct rgba *img, int w, int h, int bpp, struct wb_error *
 
 /* ---- probe ---- */
 
-static int probe_png(const uint8_t *d, size_t len, struct wb_image_info *info,
-                     struct wb_error *err)
+static int probe_png(const uint8_t *d, size_t len, struct wb_image_info *info, struct wb_error *err)
 {
     png_image img;
     memset(&img, 0, sizeof img);
@@ -216,7 +215,7 @@ int wb_image_probe(const void *data, size_t len, struct wb_image_info *out, stru
 {
     const uint8_t *d = data;
     const char *ext = wb_media_sniff_ext(data, len);
-    struct wb_image_info info = {WB_IMAGE_UNKNOWN, 0, 0, 0};
+    struct wb_image_info info = { WB_IMAGE_UNKNOWN, 0, 0, 0 };
     int rc;
 
     if (out)
@@ -327,8 +326,8 @@ static int resize(struct rgba *img, int max_px, struct wb_error *err)
     struct rgba out = { NULL, 0, 0, img->alpha, img->bpp };
     int longest = img->w > img->h ? img->w : img->h, rc;
     enum AVPixelFormat fmt = img->bpp == 4 ? AV_PIX_FMT_RGBA : AV_PIX_FMT_RGB24;
-    const uint8_t *src[4] = {img->px, NULL, NULL, NULL};
-    uint8_t *dst[4] = {NULL, NULL, NULL, NULL};
+    const uint8_t *src[4] = { img->px, NULL, NULL, NULL };
+    uint8_t *dst[4] = { NULL, NULL, NULL, NULL };
     int src_stride[4] = { img->w * img->bpp, 0, 0, 0 }, dst_stride[4] = { 0, 0, 0, 0 };
     int w, h;
 
@@ -524,8 +523,8 @@ int wb_image_process(const void *data, size_t len, int max_px, enum wb_image_typ
     if (rc < 0)
         goto out;
     if (out_info) {
-        out_info->type = out_type == WB_IMAGE_WEBP || out_type == WB_IMAGE_PNG ? out_type
-                                                                             : WB_IMAGE_JPEG;
+        out_info->type =
+            out_type == WB_IMAGE_WEBP || out_type == WB_IMAGE_PNG ? out_type : WB_IMAGE_JPEG;
         out_info->width = img.w;
         out_info->height = img.h;
         out_info->has_alpha = out_info->type != WB_IMAGE_JPEG && img.alpha;

@@ -19,10 +19,10 @@
 #include "media/media_internal.h"
 #include "wordbank/log.h"
 
-#define M4A_BITRATE_MONO 64000
+#define M4A_BITRATE_MONO   64000
 #define M4A_BITRATE_STEREO 112000
-#define M4A_IO_BUF 32768
-#define M4A_URL "wordbank-memory.m4a"
+#define M4A_IO_BUF         32768
+#define M4A_URL            "wordbank-memory.m4a"
 
 /* libavcodec/libavformat, loaded on first use (avload.h). */
 #define AV (&media_av_table)
@@ -249,7 +249,7 @@ static int m4a_setup(struct m4a *m, struct wb_error *err)
     m->enc->sample_rate = p->rate;
     av_channel_layout_default(&m->enc->ch_layout, p->channels);
     m->enc->bit_rate = p->channels == 1 ? M4A_BITRATE_MONO : M4A_BITRATE_STEREO;
-    m->enc->time_base = (AVRational){1, p->rate};
+    m->enc->time_base = (AVRational){ 1, p->rate };
     m->enc->thread_count = 1; /* we run many clips in parallel already */
 
     r = AV->avformat_alloc_output_context2(&m->oc, NULL, "ipod", NULL); /* .m4a: brand "M4A " */
@@ -271,7 +271,8 @@ static int m4a_setup(struct m4a *m, struct wb_error *err)
 
     iobuf = av_malloc(M4A_IO_BUF);
     if (iobuf)
-        m->oc->pb = AV->avio_alloc_context(iobuf, M4A_IO_BUF, 1, &m->mem, NULL, mem_write, mem_seek);
+        m->oc->pb =
+            AV->avio_alloc_context(iobuf, M4A_IO_BUF, 1, &m->mem, NULL, mem_write, mem_seek);
     if (!m->oc->pb) {
         av_free(iobuf);
         return wb_error_set(err, WB_ENOMEM, "cannot allocate MP4 output");

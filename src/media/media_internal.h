@@ -13,9 +13,9 @@
 /* Caps on what we accept from outside: a speech clip is seconds long, an image
  * a few megabytes. */
 #define MEDIA_MAX_AUDIO_SECONDS (30 * 60)
-#define MEDIA_MAX_INPUT_BYTES ((size_t)256 << 20)
-#define MEDIA_MAX_IMAGE_SIDE 16384
-#define MEDIA_MAX_IMAGE_PIXELS ((uint64_t)64 << 20)
+#define MEDIA_MAX_INPUT_BYTES   ((size_t)256 << 20)
+#define MEDIA_MAX_IMAGE_SIDE    16384
+#define MEDIA_MAX_IMAGE_PIXELS  ((uint64_t)64 << 20)
 
 int media_encode_mp3(const struct wb_pcm *p, struct wb_buf *out, struct wb_error *err);
 int media_encode_m4a(const struct wb_pcm *p, struct wb_buf *out, struct wb_error *err);

@@ -10,9 +10,9 @@
 #include "media/media_internal.h"
 
 /* Speech-friendly VBR: -V4 is transparent for voice at ~40-60 kbit/s mono. */
-#define MP3_VBR_QUALITY 4.0f
+#define MP3_VBR_QUALITY  4.0f
 #define MP3_ALGO_QUALITY 5
-#define MP3_CHUNK 8192
+#define MP3_CHUNK        8192
 
 static void lame_silent(const char *fmt, va_list ap)
 {
@@ -33,7 +33,7 @@ static void lame_warm(void)
 
 static int mp3_rate_ok(int rate)
 {
-    static const int rates[] = {8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000};
+    static const int rates[] = { 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000 };
     for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++)
         if (rates[i] == rate)
             return 1;

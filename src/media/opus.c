@@ -9,9 +9,9 @@
 #include "core/util.h"
 #include "media/media_internal.h"
 
-#define OPUS_BITRATE_MONO 32000
+#define OPUS_BITRATE_MONO   32000
 #define OPUS_BITRATE_STEREO 64000
-#define OPUS_COMPLEXITY 6
+#define OPUS_COMPLEXITY     6
 
 struct opus_sink {
     struct wb_buf *out;
@@ -45,7 +45,7 @@ struct media_opus {
 int media_opus_new(int rate, int channels, uint32_t serial, struct media_opus **out,
                    struct wb_error *err)
 {
-    OpusEncCallbacks cb = {opus_write, opus_close};
+    OpusEncCallbacks cb = { opus_write, opus_close };
     struct media_opus *o;
     int e = 0;
 

@@ -16,14 +16,19 @@
 /* Length of the MPEG-1/2/2.5 Layer III frame whose header is at h, or 0. */
 static size_t mp3_frame_len(const uint8_t *h)
 {
-    static const int br_v1[16] = {0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 0};
-    static const int br_v2[16] = {0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160, 0};
-    static const int sr[3][3] = {{11025, 12000, 8000}, {22050, 24000, 16000}, {44100, 48000, 32000}};
+    static const int br_v1[16] = { 0,   32,  40,  48,  56,  64,  80,  96,
+                                   112, 128, 160, 192, 224, 256, 320, 0 };
+    static const int br_v2[16] = {
+        0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160, 0
+    };
+    static const int sr[3][3] = { { 11025, 12000, 8000 },
+                                  { 22050, 24000, 16000 },
+                                  { 44100, 48000, 32000 } };
     int ver, bri, sri, pad, br, rate;
 
     if (h[0] != 0xFF || (h[1] & 0xE0) != 0xE0)
         return 0;
-    ver = (h[1] >> 3) & 3; /* 0: 2.5, 1: reserved, 2: 2, 3: 1 */
+    ver = (h[1] >> 3) & 3;                  /* 0: 2.5, 1: reserved, 2: 2, 3: 1 */
     if (ver == 1 || ((h[1] >> 1) & 3) != 1) /* Layer III only */
         return 0;
     bri = h[2] >> 4;
@@ -233,7 +238,7 @@ static int wav_complete(const uint8_t *d, size_t len)
 
 /* ---- PNG, JPEG ---- */
 
-static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+static const uint8_t png_sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n' };
 
 int media_png_complete(const uint8_t *d, size_t len)
 {

@@ -51,13 +51,11 @@ int wb_offline_details(struct wb_text *t, struct wb_edict *d, struct wb_entry *e
         goto out;
     }
     if (d) {
-        rc = wb_edict_describe(d, e->word, e->translation, e->context, &desc, &edict_reading,
-                               err);
+        rc = wb_edict_describe(d, e->word, e->translation, e->context, &desc, &edict_reading, err);
         if (rc == WB_ENOTFOUND && (base = base_form(t, e->word)) != NULL) {
             wb_buf_reset(&desc);
             wb_buf_reset(&edict_reading);
-            rc = wb_edict_describe(d, base, e->translation, e->context, &desc, &edict_reading,
-                                   err);
+            rc = wb_edict_describe(d, base, e->translation, e->context, &desc, &edict_reading, err);
         }
         if (rc && rc != WB_ENOTFOUND)
             goto out;

@@ -15,9 +15,9 @@
 #include "core/util.h"
 #include "wordbank/offline.h"
 
-#define SPEAK_TEXT_MAX 16384
+#define SPEAK_TEXT_MAX    16384
 #define SPEAK_SECONDS_MAX 300
-#define LANG_MAX 35
+#define LANG_MAX          35
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -177,8 +177,7 @@ static int set_voice(const char *l, struct wb_buf *voice_out, struct wb_error *e
 }
 
 int wb_offline_speak(const char *text, const char *lang, struct wb_text *t, int16_t **pcm,
-                     size_t *n_samples, int *rate, struct wb_buf *voice_out,
-                     struct wb_error *err)
+                     size_t *n_samples, int *rate, struct wb_buf *voice_out, struct wb_error *err)
 {
     struct collect c;
     struct wb_buf say;

@@ -268,8 +268,8 @@ static int commit_result(struct bctx *b, struct job *j, enum wb_stage s, const c
         if (core_str_set(&d.word, j->e.word) || core_str_set(&d.translation, j->e.translation) ||
             core_str_set(&d.language, j->e.language) || core_str_set(&d.context, j->e.context)) {
             rc = WB_ENOMEM;
-        } else if ((rc = gemini_details_parse(res->response, res->response_len, &d, &u,
-                                                 &aerr)) == 0) {
+        } else if ((rc = gemini_details_parse(res->response, res->response_len, &d, &u, &aerr)) ==
+                   0) {
             /* Never details done with half of the answer. */
             if (core_str_set(&j->e.reading, d.reading) ||
                 core_str_set(&j->e.description, d.description) ||
@@ -293,7 +293,7 @@ static int commit_result(struct bctx *b, struct job *j, enum wb_stage s, const c
         wb_buf_init(&raw, 0);
         wb_buf_init(&out, 0);
         rc = gemini_image_parse(res->response, res->response_len, &raw, mime, sizeof mime, &u,
-                                   &aerr);
+                                &aerr);
         if (rc)
             snprintf(why, sizeof why, "%s", aerr.message);
         else if ((rc = wb_image_process(raw.data, raw.len, r->image_size, r->image_type, 0, &out,
@@ -578,8 +578,8 @@ static int upload(struct bctx *b, const char *display, const struct wb_buf *data
     int rc;
     *file_name = NULL;
     core_http_request_init(&req);
-    if ((rc = gemini_upload_start_request(run_gemini_opts(r), display, data->len, "application/jsonl", &req,
-                                             err)))
+    if ((rc = gemini_upload_start_request(run_gemini_opts(r), display, data->len,
+                                          "application/jsonl", &req, err)))
         return rc;
     if ((rc = http_call(r->eng, &req, &c, err))) {
         call_release(&c);
@@ -594,8 +594,8 @@ static int upload(struct bctx *b, const char *display, const struct wb_buf *data
         size_t n = data->len - off > b->chunk ? b->chunk : data->len - off;
         int final = off + n == data->len;
         core_http_request_init(&req);
-        if ((rc = gemini_upload_chunk_request(run_gemini_opts(r), url, data->data + off, n, off, final,
-                                                 &req, err)))
+        if ((rc = gemini_upload_chunk_request(run_gemini_opts(r), url, data->data + off, n, off,
+                                              final, &req, err)))
             break;
         if ((rc = http_call(r->eng, &req, &c, err))) {
             call_release(&c);
@@ -662,7 +662,8 @@ static int submit(struct bctx *b, enum wb_stage s, const struct gemini_batch_ite
         return rc;
     }
     core_http_request_init(&req);
-    if ((rc = gemini_batch_create_request(run_gemini_opts(r), model, display, items, n, file, &req, err))) {
+    if ((rc = gemini_batch_create_request(run_gemini_opts(r), model, display, items, n, file, &req,
+                                          err))) {
         wb_store_batch_remove(r->store, pending, NULL);
         free(file);
         return rc;
@@ -791,8 +792,8 @@ static int stage_body(struct bctx *b, struct job *j, enum wb_stage s, struct cor
                   : wb_error_set(err, WB_ENOMEM, "out of memory");
     } else {
         text = prompt_speech_text(&j->e, r->speech_mode);
-        rc = text ? gemini_speech_request_unary(run_gemini_opts(r), text, wb_config_get(r->cfg, "voice"),
-                                                   req, err)
+        rc = text ? gemini_speech_request_unary(run_gemini_opts(r), text,
+                                                wb_config_get(r->cfg, "voice"), req, err)
                   : wb_error_set(err, WB_ENOMEM, "out of memory");
     }
     free(text);
@@ -964,10 +965,8 @@ static int run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_erro
      * file) under http.max_body: pictures (~1.5 MB each in base64) and speech
      * go in smaller jobs. */
     b.max_per_stage[WB_STAGE_DETAILS] = b.max_requests;
-    b.max_per_stage[WB_STAGE_IMAGE] =
-        (size_t)wb_config_int(r->cfg, "batch.max_image_requests");
-    b.max_per_stage[WB_STAGE_AUDIO] =
-        (size_t)wb_config_int(r->cfg, "batch.max_speech_requests");
+    b.max_per_stage[WB_STAGE_IMAGE] = (size_t)wb_config_int(r->cfg, "batch.max_image_requests");
+    b.max_per_stage[WB_STAGE_AUDIO] = (size_t)wb_config_int(r->cfg, "batch.max_speech_requests");
     for (int s = 0; s < WB_STAGE_COUNT; s++) {
         if (b.max_per_stage[s] < 1 || b.max_per_stage[s] > b.max_requests)
             b.max_per_stage[s] = b.max_requests;
@@ -998,7 +997,8 @@ static int run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_erro
             continue;
         for (size_t i = 0; i < r->n_jobs && !wanted; i++)
             wanted = r->jobs[i].st[s] == PS_WAITING;
-        if (s == WB_STAGE_IMAGE && run_gemini_opts(r)->image_api && !strcmp(run_gemini_opts(r)->image_api, "imagen")) {
+        if (s == WB_STAGE_IMAGE && run_gemini_opts(r)->image_api &&
+            !strcmp(run_gemini_opts(r)->image_api, "imagen")) {
             if (wanted)
                 notice(&b, "pictures through Imagen (:predict) are made interactively");
             continue;
@@ -1075,13 +1075,12 @@ static int run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_erro
                           "same command again to collect them (wordbank batch status lists them)",
                           unfinished(&b));
     }
-out:
-    {
-        /* Committed stages dropped their leases; the rest are free again. */
-        struct wb_error lerr = { 0 };
-        if (wb_store_lease_release_all(r->store, &r->me, &lerr) != 0)
-            wb_log(r->fatal ? WB_LOG_DEBUG : WB_LOG_WARN, "%s", wb_error_text(&lerr));
-    }
+out : {
+    /* Committed stages dropped their leases; the rest are free again. */
+    struct wb_error lerr = { 0 };
+    if (wb_store_lease_release_all(r->store, &r->me, &lerr) != 0)
+        wb_log(r->fatal ? WB_LOG_DEBUG : WB_LOG_WARN, "%s", wb_error_text(&lerr));
+}
     wb_batch_jobs_free(known, n_known);
     o->jobs_left = unfinished(&b);
     o->failed = 0;
@@ -1095,9 +1094,8 @@ out:
     {
         /* Batch price: half the interactive one unless price.<model>.batch_in/out is set. */
         const char *m = stage_model_of(r, WB_STAGE_DETAILS);
-        o->cost_usd =
-            (double)b.tokens_in / 1e6 * pipe_price(r, m, "batch_in") +
-            (double)b.tokens_out / 1e6 * pipe_price(r, m, "batch_out");
+        o->cost_usd = (double)b.tokens_in / 1e6 * pipe_price(r, m, "batch_in") +
+                      (double)b.tokens_out / 1e6 * pipe_price(r, m, "batch_out");
     }
     for (size_t i = 0; i < b.n_jobs; i++) {
         free(b.jobs[i].name);

@@ -58,29 +58,32 @@ struct job {
 
 /* A stage of one job in flight: what the drivers carry between callbacks. */
 struct stage_task {
-    struct job *job;       /* the leader; followers hang on the shared request */
+    struct job *job; /* the leader; followers hang on the shared request */
     enum wb_stage stage;
     const struct prov_ops *ops; /* the stage's provider */
     char *model, *voice;
-    char *share_key;       /* identical requests in this run merge on this key */
+    char *share_key; /* identical requests in this run merge on this key */
     /* results */
-    struct wb_entry details;         /* details: parsed into a scratch entry */
-    struct prov_speech *speech;      /* speech: the provider's stream state, or NULL */
-    struct wb_buf media;             /* raw image or encoded audio bytes */
-    struct wb_buf pcm;               /* raw PCM for encoding */
+    struct wb_entry details;    /* details: parsed into a scratch entry */
+    struct prov_speech *speech; /* speech: the provider's stream state, or NULL */
+    struct wb_buf media;        /* raw image or encoded audio bytes */
+    struct wb_buf pcm;          /* raw PCM for encoding */
     int pcm_rate, pcm_channels;
-    char *file;                      /* media file name once written */
-    int status;                      /* 0 or WB_E* */
-    char message[WB_ERRMSG_MAX];     /* the failure, in the API's words */
+    char *file;                  /* media file name once written */
+    int status;                  /* 0 or WB_E* */
+    char message[WB_ERRMSG_MAX]; /* the failure, in the API's words */
     struct prov_usage usage;
-    int resubmits;                   /* pipeline-level retries of a bad 200 */
-    int counts_media;                /* holds one of run.media_max slots */
-    int marked;                      /* a pending marker names t->file */
-    int64_t held;                    /* bytes counted against the engine's body budget */
+    int resubmits;    /* pipeline-level retries of a bad 200 */
+    int counts_media; /* holds one of run.media_max slots */
+    int marked;       /* a pending marker names t->file */
+    int64_t held;     /* bytes counted against the engine's body budget */
 };
 
 /* A request that identical stages of several entries share. */
-enum shared_state { SH_RUNNING = 1, SH_DONE };
+enum shared_state {
+    SH_RUNNING = 1,
+    SH_DONE
+};
 struct shared {
     char *key;
     enum shared_state state;
@@ -106,10 +109,10 @@ struct run {
     double cost_usd; /* the tokens so far, each at its model's price */
     struct wb_store *store;
     char *media_dir;
-    char *db_real;      /* the database's absolute path (pending markers name it) */
+    char *db_real; /* the database's absolute path (pending markers name it) */
     struct wb_run_opts opts;
     struct engine *eng;
-    void *popts[PROV_COUNT];                 /* each provider's options (ops->opts_size) */
+    void *popts[PROV_COUNT];                     /* each provider's options (ops->opts_size) */
     const struct prov_ops *prov[WB_STAGE_COUNT]; /* each stage's provider */
     const char *lang;
     const char *speech_mode;
@@ -119,9 +122,9 @@ struct run {
 
     struct job *jobs;
     size_t n_jobs, cap_jobs;
-    size_t next;        /* next job to start */
+    size_t next;          /* next job to start */
     int active, jobs_max; /* PE_ACTIVE entries; the window's size */
-    int batch_barrier;  /* > 0: batches of this size with a barrier (benchmarks) */
+    int batch_barrier;    /* > 0: batches of this size with a barrier (benchmarks) */
     /* Back-pressure: image and audio stages from request to written file hold
      * big buffers; at most media_max at once, the rest wait here in order. */
     int media_active, media_max;
@@ -133,12 +136,12 @@ struct run {
     struct wb_lease_holder me;
     char host[256];
     int64_t lease_ttl_ms, lease_poll_ms;
-    size_t *parked, n_parked, cap_parked; /* PE_PARKED entries */
+    size_t *parked, n_parked, cap_parked;            /* PE_PARKED entries */
     size_t *ready, ready_head, ready_len, ready_cap; /* PE_READY entries, in order */
     int poll_timer, beat_timer;
-    int starting;       /* PE_CLAIMED entries (counted in the window) */
-    int sync_each;      /* pipeline.sync_commits: sync every stage commit */
-    int claim_warned;   /* a failed claim was logged */
+    int starting;     /* PE_CLAIMED entries (counted in the window) */
+    int sync_each;    /* pipeline.sync_commits: sync every stage commit */
+    int claim_warned; /* a failed claim was logged */
 
     struct shared **shared; /* hash table of merged requests */
     size_t n_buckets;
@@ -153,9 +156,9 @@ struct run {
 
     volatile sig_atomic_t interrupted;
     int stopping;
-    int fatal;                 /* a configuration-level failure: stop early */
+    int fatal; /* a configuration-level failure: stop early */
     struct wb_error fatal_err;
-    unsigned exhausted;        /* stages whose model's daily quota ran out */
+    unsigned exhausted; /* stages whose model's daily quota ran out */
     char exhausted_msg[WB_STAGE_COUNT][WB_ERRMSG_MAX];
     int progress_timer;
 
@@ -259,8 +262,8 @@ void stage_media_done(void *ud, const struct engine_response *res);
 /* Write a stage's media file (worker thread), marked pending until committed. */
 int stage_write_media(struct stage_task *t, const void *data, size_t len, struct wb_error *err);
 /* Submit req (taken) unless building it failed (rc, err); the failure goes into t. */
-int stage_submit(struct stage_task *t, struct core_http_request *req, const struct engine_request_cbs *cbs,
-                 int rc, struct wb_error *err);
+int stage_submit(struct stage_task *t, struct core_http_request *req,
+                 const struct engine_request_cbs *cbs, int rc, struct wb_error *err);
 void media_finish_audio(struct stage_task *t);
 void media_finish_image(struct stage_task *t);
 

@@ -62,8 +62,8 @@ static void image_work(void *ud)
     struct wb_buf out;
     int rc;
     wb_buf_init(&out, 0);
-    rc = wb_image_process(t->media.data, t->media.len, r->image_size, r->image_type, 0, &out,
-                          &info, &err);
+    rc = wb_image_process(t->media.data, t->media.len, r->image_size, r->image_type, 0, &out, &info,
+                          &err);
     if (rc)
         task_fail(t, rc, "image: %s", wb_error_text(&err));
     else
@@ -105,8 +105,10 @@ int stage_reset_details(struct stage_task *t)
     const struct wb_entry *e = &t->job->e;
     wb_entry_release(&t->details);
     memset(&t->usage, 0, sizeof t->usage);
-    if (core_str_set(&t->details.word, e->word) || core_str_set(&t->details.translation, e->translation) ||
-        core_str_set(&t->details.language, e->language) || core_str_set(&t->details.context, e->context))
+    if (core_str_set(&t->details.word, e->word) ||
+        core_str_set(&t->details.translation, e->translation) ||
+        core_str_set(&t->details.language, e->language) ||
+        core_str_set(&t->details.context, e->context))
         return WB_ENOMEM;
     return 0;
 }
@@ -138,8 +140,8 @@ void stage_media_done(void *ud, const struct engine_response *res)
         media_finish_audio(t);
 }
 
-int stage_submit(struct stage_task *t, struct core_http_request *req, const struct engine_request_cbs *cbs,
-                 int rc, struct wb_error *err)
+int stage_submit(struct stage_task *t, struct core_http_request *req,
+                 const struct engine_request_cbs *cbs, int rc, struct wb_error *err)
 {
     if (rc) {
         task_fail(t, rc, "%s", wb_error_text(err));

@@ -39,7 +39,7 @@ static void list_done(void *ud, const struct engine_response *r)
         l->status = r->status;
         wb_error_set(l->err, r->status, "listing models: %s",
                      r->api_error && r->api_error->message[0] ? r->api_error->message
-                                                               : wb_strerror(r->status));
+                                                              : wb_strerror(r->status));
         return;
     }
     if ((l->status = l->ops->models_parse(r->body->data, r->body->len, &ids, &n, &next, &ae))) {
@@ -76,8 +76,7 @@ static void list_page(struct listing *l, const char *token)
     }
 }
 
-int wb_check_models(const struct wb_config *cfg, struct wb_model_check out[3],
-                    struct wb_error *err)
+int wb_check_models(const struct wb_config *cfg, struct wb_model_check out[3], struct wb_error *err)
 {
     static const char *const roles[3] = { "text", "speech", "image" };
     struct gemini_opts o;

@@ -35,8 +35,7 @@ int pending_mark(struct run *r, const char *name, struct wb_error *err)
     int rc = 0;
     wb_buf_init(&path, 0);
     wb_buf_init(&body, 0);
-    if (wb_buf_appendf(&path, "%s/%s", r->media_dir, PENDING_DIR) ||
-        wb_mkdirs(path.data, err)) {
+    if (wb_buf_appendf(&path, "%s/%s", r->media_dir, PENDING_DIR) || wb_mkdirs(path.data, err)) {
         rc = err && err->code ? err->code : WB_ENOMEM;
         goto out;
     }

@@ -70,4 +70,3 @@ int run_plan(struct run *r, struct wb_error *err)
     }
     return 0;
 }
-

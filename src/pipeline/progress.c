@@ -90,7 +90,7 @@ void pipe_progress_tick(void *ud, int status)
 /* ---- rates learned from 429s, remembered in the store ---- */
 
 static const enum core_req_kind stage_kind[WB_STAGE_COUNT] = { WB_REQ_TEXT, WB_REQ_IMAGE,
-                                                             WB_REQ_SPEECH };
+                                                               WB_REQ_SPEECH };
 
 /* Start each model at the pace an earlier run learned, grown back with its
  * age (doubling every limit.learned_half_life_s, default an hour) so an old

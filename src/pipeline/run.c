@@ -84,7 +84,6 @@ const char *pipe_stage_voice(const struct run *r, enum wb_stage s)
 
 /* ---- public API ---- */
 
-
 const char *wb_provider_for(const struct wb_config *cfg, enum wb_stage stage)
 {
     if ((int)stage < 0 || stage >= WB_STAGE_COUNT)
@@ -108,9 +107,9 @@ int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *
     r->cfg = cfg;
     r->store = store;
     wb_run_opts_init(&r->opts);
-    if (opts && (rc = core_sized_load(&r->opts, sizeof r->opts, opts,
-                                      CORE_SIZED_MIN(struct wb_run_opts, skip), "wb_run_opts",
-                                      err)) != 0) {
+    if (opts &&
+        (rc = core_sized_load(&r->opts, sizeof r->opts, opts,
+                              CORE_SIZED_MIN(struct wb_run_opts, skip), "wb_run_opts", err)) != 0) {
         free(r);
         return rc;
     }
@@ -300,7 +299,8 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
         return rc;
     if (r->opts.on_progress && engine_timer(r->eng, PIPE_PROGRESS_MS, pipe_progress_tick, r) == 0)
         r->progress_timer = 1;
-    if (!r->opts.cache_only && engine_timer_weak(r->eng, r->lease_ttl_ms / 3, pipe_lease_beat, r) == 0)
+    if (!r->opts.cache_only &&
+        engine_timer_weak(r->eng, r->lease_ttl_ms / 3, pipe_lease_beat, r) == 0)
         r->beat_timer = 1;
     if (!r->opts.cache_only)
         pipe_rates_load(r);
@@ -325,8 +325,8 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
             wb_log(lv, "%s", wb_error_text(&lerr));
         if (!r->fatal)
             pipe_rates_save(r);
-        if (!r->sync_each && (wb_store_set_sync(r->store, 1, &lerr) != 0 ||
-                              wb_store_sync(r->store, &lerr) != 0))
+        if (!r->sync_each &&
+            (wb_store_set_sync(r->store, 1, &lerr) != 0 || wb_store_sync(r->store, &lerr) != 0))
             wb_log(lv, "%s", wb_error_text(&lerr));
     }
     pipe_update_stats(r);

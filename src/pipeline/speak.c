@@ -49,7 +49,7 @@ static void shot_done(void *ud, const struct engine_response *r)
     if (r->status)
         wb_error_set(s->err, r->status, "%s",
                      r->api_error && r->api_error->message[0] ? r->api_error->message
-                                                               : wb_strerror(r->status));
+                                                              : wb_strerror(r->status));
 }
 
 static void shot_init(struct oneshot *s)
@@ -81,8 +81,8 @@ static int shot_opts(const struct wb_config *cfg, const struct prov_ops *ops, vo
 }
 
 /* Send req (taken) and collect its PCM into s. */
-static int shot_send(const struct wb_config *cfg, struct core_http_request *req,
-                     struct oneshot *s, struct wb_error *err)
+static int shot_send(const struct wb_config *cfg, struct core_http_request *req, struct oneshot *s,
+                     struct wb_error *err)
 {
     struct engine *eng = NULL;
     struct engine_request_cbs cbs = { 0 };
@@ -137,8 +137,8 @@ static const char *audio_provider(const struct wb_config *cfg)
     return prov_configured(cfg, WB_STAGE_AUDIO);
 }
 
-static int encode(const struct wb_config *cfg, const void *pcm, size_t len, int rate,
-                  int channels, const char *format, struct wb_buf *out, struct wb_error *err)
+static int encode(const struct wb_config *cfg, const void *pcm, size_t len, int rate, int channels,
+                  const char *format, struct wb_buf *out, struct wb_error *err)
 {
     struct wb_audio_options o;
     int f = wb_audio_format_from_name(format ? format : "mp3");
@@ -173,8 +173,8 @@ static int offline_say(const struct wb_config *cfg, const char *text, struct wb_
     return rc;
 }
 
-int wb_speak(const struct wb_config *cfg, const char *text, const char *format,
-             struct wb_buf *out, struct wb_error *err)
+int wb_speak(const struct wb_config *cfg, const char *text, const char *format, struct wb_buf *out,
+             struct wb_error *err)
 {
     const char *prov = audio_provider(cfg);
     const struct prov_ops *ops = prov_find(prov);
@@ -188,8 +188,10 @@ int wb_speak(const struct wb_config *cfg, const char *text, const char *format,
     } else if (ops && ops->speech_request) {
         rc = shot_say(cfg, ops, text, &s, err);
     } else {
-        rc = wb_error_set(err, WB_EUNSUPPORTED, "speech from the %s provider is not available "
-                                                "here; use gemini or offline", prov);
+        rc = wb_error_set(err, WB_EUNSUPPORTED,
+                          "speech from the %s provider is not available "
+                          "here; use gemini or offline",
+                          prov);
     }
     if (!rc)
         rc = encode(cfg, s.pcm.data, s.pcm.len, s.rate, s.channels, format, out, err);
@@ -211,12 +213,13 @@ int wb_speak_dialogue(const struct wb_config *cfg, const char *script, size_t le
         goto out;
     n_speakers = prov_dialogue_speakers(lines, n, speakers, 3);
     if (n_speakers != 2) {
-        rc = wb_error_set(err, WB_EINVAL,
-                          "a dialogue needs exactly two speakers (\"Name: line\" lines); this "
-                          "one has %s%zu: %s%s%s%s%s",
-                          n_speakers > 3 ? "more than " : "", n_speakers > 3 ? 3 : n_speakers,
-                          speakers[0], n_speakers > 1 ? ", " : "", n_speakers > 1 ? speakers[1] : "",
-                          n_speakers > 2 ? ", " : "", n_speakers > 2 ? speakers[2] : "");
+        rc =
+            wb_error_set(err, WB_EINVAL,
+                         "a dialogue needs exactly two speakers (\"Name: line\" lines); this "
+                         "one has %s%zu: %s%s%s%s%s",
+                         n_speakers > 3 ? "more than " : "", n_speakers > 3 ? 3 : n_speakers,
+                         speakers[0], n_speakers > 1 ? ", " : "", n_speakers > 1 ? speakers[1] : "",
+                         n_speakers > 2 ? ", " : "", n_speakers > 2 ? speakers[2] : "");
         goto out;
     }
     if (prov_find(prov) == &prov_gemini_ops) {
@@ -234,8 +237,10 @@ int wb_speak_dialogue(const struct wb_config *cfg, const char *script, size_t le
         for (size_t i = 0; i < n && !rc; i++)
             rc = offline_say(cfg, lines[i].text, &s.pcm, &s.rate, err);
     } else {
-        rc = wb_error_set(err, WB_EUNSUPPORTED, "dialogues from the %s provider are not "
-                                                "available; use gemini or offline", prov);
+        rc = wb_error_set(err, WB_EUNSUPPORTED,
+                          "dialogues from the %s provider are not "
+                          "available; use gemini or offline",
+                          prov);
     }
     if (!rc)
         rc = encode(cfg, s.pcm.data, s.pcm.len, s.rate, s.channels, format, out, err);
@@ -257,7 +262,8 @@ static void dialogue_key(const struct wb_config *cfg, const char *prov, const ch
     char hex[65];
     wb_buf_init(&k, 0);
     wb_buf_appendf(&k, "dialogue|%s|%s|%s|%s|%s|%s|%d|", prov,
-                   !strcmp(prov, prov_gemini_ops.name) ? wb_config_get(cfg, "tts_model") : "espeak-ng",
+                   !strcmp(prov, prov_gemini_ops.name) ? wb_config_get(cfg, "tts_model")
+                                                       : "espeak-ng",
                    wb_config_get(cfg, "voice"), wb_config_get(cfg, "voice2"),
                    wb_config_get(cfg, "lang"), format, wb_config_bool(cfg, "audio_trim"));
     wb_buf_append(&k, script, len);

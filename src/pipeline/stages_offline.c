@@ -41,8 +41,10 @@ static void details_work(void *ud)
     const struct wb_entry *e = &t->job->e;
     struct wb_error err = { 0 };
     int rc;
-    if (core_str_set(&t->details.word, e->word) || core_str_set(&t->details.translation, e->translation) ||
-        core_str_set(&t->details.language, e->language) || core_str_set(&t->details.context, e->context)) {
+    if (core_str_set(&t->details.word, e->word) ||
+        core_str_set(&t->details.translation, e->translation) ||
+        core_str_set(&t->details.language, e->language) ||
+        core_str_set(&t->details.context, e->context)) {
         task_fail(t, WB_ENOMEM, "out of memory");
         return;
     }

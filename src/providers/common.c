@@ -141,8 +141,7 @@ static size_t usable_examples(const json_t *ex)
 {
     size_t i, n = 0;
     const json_t *x;
-    json_array_foreach(ex, i, x)
-    {
+    json_array_foreach(ex, i, x) {
         if (i < PROV_MAX_EXAMPLES && nonblank(example_text(x)))
             n++;
     }
@@ -194,8 +193,7 @@ int prov_card_apply(const char *text, size_t len, struct wb_entry *e, struct cor
         rc = prov_fail(aerr, WB_ENOMEM, 0, "out of memory");
         goto out;
     }
-    json_array_foreach(ex, i, x)
-    {
+    json_array_foreach(ex, i, x) {
         const char *t = example_text(x), *tr = json_is_object(x) ? field(x, "translation") : NULL;
         if (!nonblank(t) || i >= PROV_MAX_EXAMPLES)
             continue;

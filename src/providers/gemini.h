@@ -70,7 +70,7 @@ struct gemini_opts {
  * so it is redacted from every log line and error. -WB_ECONFIG for an unknown
  * image_api. */
 int gemini_opts_from_config(const struct wb_config *cfg, struct gemini_opts *o,
-                               struct wb_error *err);
+                            struct wb_error *err);
 /* Zero o and set the defaults (temperature -1). */
 void gemini_opts_init(struct gemini_opts *o);
 
@@ -89,7 +89,7 @@ struct prov_usage {
  * application/json and a responseSchema (upper-case types, propertyOrdering).
  * out must be initialised; on failure it is left released. */
 int gemini_details_request(const struct gemini_opts *o, const struct wb_entry *e,
-                              struct core_http_request *out, struct wb_error *err);
+                           struct core_http_request *out, struct wb_error *err);
 /* Parse a 200 response body into e: description, examples {text, translation},
  * image_description, reading (NULL when empty), language (only when e had none).
  * e->word and e->translation are never changed (the input's are kept). Only
@@ -101,7 +101,7 @@ int gemini_details_request(const struct gemini_opts *o, const struct wb_entry *e
  *   an "error" object in the body                          -> as gemini_parse_error
  * Returns 0 or the code put in aerr. u may be NULL; it is filled even on failure. */
 int gemini_details_parse(const char *body, size_t len, struct wb_entry *e, struct prov_usage *u,
-                            struct core_api_error *aerr);
+                         struct core_api_error *aerr);
 
 /* ---- speech (TTS model) ---- */
 
@@ -110,29 +110,27 @@ int gemini_details_parse(const char *body, size_t len, struct wb_entry *e, struc
  * prebuiltVoiceConfig.voiceName = voice (NULL: o->voice). No sampling
  * parameters. The body is identical to the SDK's generateContentStream call. */
 int gemini_speech_request(const struct gemini_opts *o, const char *text, const char *voice,
-                             struct core_http_request *out, struct wb_error *err);
+                          struct core_http_request *out, struct wb_error *err);
 /* The same as one unary generateContent call (stream=0); parse the whole body
  * with gemini_audio_parse_response(). */
-int gemini_speech_request_unary(const struct gemini_opts *o, const char *text,
-                                   const char *voice, struct core_http_request *out,
-                                   struct wb_error *err);
+int gemini_speech_request_unary(const struct gemini_opts *o, const char *text, const char *voice,
+                                struct core_http_request *out, struct wb_error *err);
 /* A two-speaker dialogue, streamed: multiSpeakerVoiceConfig with exactly two
  * speakers, named as in the lines, voice_a for the first speaker to appear and
  * voice_b for the second (NULL: o->voice / o->voice2). Any other number of
  * speakers is refused with WB_EINVAL and a message naming them, before any
  * request exists. */
 int gemini_dialogue_request(const struct gemini_opts *o, const struct wb_dialogue_line *lines,
-                               size_t n, const char *voice_a, const char *voice_b,
-                               struct core_http_request *out, struct wb_error *err);
+                            size_t n, const char *voice_a, const char *voice_b,
+                            struct core_http_request *out, struct wb_error *err);
 
 /* The same dialogue as one unary generateContent call (stream=0). Reported
  * [3P, 2026]: streamed TTS is cut off with finishReason OTHER once the audio
  * passes about 60 s, while the unary call returns all of it, so long dialogues
  * are safer this way; parse with gemini_audio_parse_response(). */
-int gemini_dialogue_request_unary(const struct gemini_opts *o,
-                                     const struct wb_dialogue_line *lines, size_t n,
-                                     const char *voice_a, const char *voice_b,
-                                     struct core_http_request *out, struct wb_error *err);
+int gemini_dialogue_request_unary(const struct gemini_opts *o, const struct wb_dialogue_line *lines,
+                                  size_t n, const char *voice_a, const char *voice_b,
+                                  struct core_http_request *out, struct wb_error *err);
 
 /* An incremental consumer of a TTS response: raw SSE bytes in (any split),
  * PCM out. Each event's inlineData is base64-decoded and appended (capped at
@@ -150,7 +148,7 @@ struct gemini_audio {
     size_t n_events;
     struct prov_usage usage;          /* the last usageMetadata (a running total) */
     struct core_api_error *aerr;      /* during a feed: where an event's failure goes */
-    int failed;                     /* sticky: a failure was reported ... */
+    int failed;                       /* sticky: a failure was reported ... */
     struct core_api_error last_error; /* ... and this is it */
 };
 
@@ -162,13 +160,13 @@ void gemini_audio_release(struct gemini_audio *a);
  * TTS models return it intermittently), a bad event (WB_EPARSE, retryable), or
  * WB_ETOOBIG past the caps (not retryable). Sticky: later feeds return the same. */
 int gemini_audio_feed(struct gemini_audio *a, const char *data, size_t len,
-                         struct core_api_error *aerr);
+                      struct core_api_error *aerr);
 /* The stream ended. No finishReason -> WB_EINCOMPLETE, retryable; STOP without
  * any audio -> WB_EINCOMPLETE, retryable. 0 when PCM is ready. */
 int gemini_audio_finish(struct gemini_audio *a, struct core_api_error *aerr);
 /* A unary generateContent TTS body (one JSON response): parse and finish. */
 int gemini_audio_parse_response(struct gemini_audio *a, const char *body, size_t len,
-                                   struct core_api_error *aerr);
+                                struct core_api_error *aerr);
 const void *gemini_audio_pcm(const struct gemini_audio *a, size_t *len);
 int gemini_audio_rate(const struct gemini_audio *a);
 int gemini_audio_channels(const struct gemini_audio *a);
@@ -187,7 +185,7 @@ int gemini_wav_to_pcm(const void *wav, size_t len, struct wb_buf *pcm, int *rate
  * when not 1:1) for endpoints that still serve Imagen. prompt is the final text
  * (see prompt_image). */
 int gemini_image_request(const struct gemini_opts *o, const char *prompt,
-                            struct core_http_request *out, struct wb_error *err);
+                         struct core_http_request *out, struct wb_error *err);
 /* Parse either response shape (detected from the body): the first non-thought
  * inlineData image (or the first Imagen prediction) is decoded into image_bytes
  * (its limit is raised to no more than WB_GEMINI_MAX_MEDIA), its mimeType copied
@@ -196,7 +194,7 @@ int gemini_image_request(const struct gemini_opts *o, const char *prompt,
  * raiFilteredReason, or a text-only answer -> WB_EBLOCKED, not retryable, with
  * the reason; no finishReason -> WB_EINCOMPLETE retryable. */
 int gemini_image_parse(const char *body, size_t len, struct wb_buf *image_bytes, char *mime,
-                          size_t mime_len, struct prov_usage *u, struct core_api_error *aerr);
+                       size_t mime_len, struct prov_usage *u, struct core_api_error *aerr);
 
 /* ---- errors ---- */
 
@@ -212,17 +210,17 @@ int gemini_image_parse(const char *body, size_t len, struct wb_buf *image_bytes,
  * http_status 0 with a JSON error (a mid-stream event) uses error.code.
  * Returns out->code. */
 int gemini_parse_error(long http_status, const struct core_http_header *h, size_t nh,
-                          const char *body, size_t len, struct core_api_error *out);
+                       const char *body, size_t len, struct core_api_error *out);
 
 /* ---- models (doctor) ---- */
 
 /* GET {base}/{ver}/models?pageSize=N[&pageToken=T]; page_size <= 0 means 1000. */
 int gemini_models_request(const struct gemini_opts *o, int page_size, const char *page_token,
-                             struct core_http_request *out, struct wb_error *err);
+                          struct core_http_request *out, struct wb_error *err);
 /* The model ids of one page ("models/" stripped) and the next page token (NULL
  * on the last page). *ids is a heap array of heap strings: gemini_ids_free. */
 int gemini_models_parse(const char *body, size_t len, char ***ids, size_t *n,
-                           char **next_page_token, struct core_api_error *aerr);
+                        char **next_page_token, struct core_api_error *aerr);
 void gemini_ids_free(char **ids, size_t n);
 /* True when id is in the list. */
 int gemini_models_has(char *const *ids, size_t n, const char *id);
@@ -230,6 +228,6 @@ int gemini_models_has(char *const *ids, size_t n, const char *id);
  * pointers into ids): same family (the id's name tokens without versions,
  * "preview", "exp", dates) first, then small edit distance. Returns how many. */
 size_t gemini_models_suggest(const char *missing, char *const *ids, size_t n, const char **out,
-                                size_t max);
+                             size_t max);
 
 #endif

@@ -61,10 +61,9 @@ static json_t *inline_requests(const struct gemini_batch_item *items, size_t n,
 }
 
 int gemini_batch_create_request(const struct gemini_opts *o, const char *model,
-                                   const char *display_name,
-                                   const struct gemini_batch_item *items, size_t n,
-                                   const char *file_name, struct core_http_request *out,
-                                   struct wb_error *err)
+                                const char *display_name, const struct gemini_batch_item *items,
+                                size_t n, const char *file_name, struct core_http_request *out,
+                                struct wb_error *err)
 {
     json_t *root, *input;
     int rc;
@@ -104,7 +103,7 @@ size_t gemini_batch_inline_size(const struct gemini_batch_item *items, size_t n)
 }
 
 int gemini_batch_jsonl(const struct gemini_batch_item *items, size_t n, struct wb_buf *out,
-                          struct wb_error *err)
+                       struct wb_error *err)
 {
     for (size_t i = 0; i < n; i++) {
         json_t *req = item_request(&items[i], err), *line;
@@ -138,13 +137,13 @@ static int resource_request(const struct gemini_opts *o, const char *method, con
 }
 
 int gemini_batch_get_request(const struct gemini_opts *o, const char *name,
-                                struct core_http_request *out, struct wb_error *err)
+                             struct core_http_request *out, struct wb_error *err)
 {
     return resource_request(o, "GET", name, "batches/", "", out, err);
 }
 
 int gemini_batch_cancel_request(const struct gemini_opts *o, const char *name,
-                                   struct core_http_request *out, struct wb_error *err)
+                                struct core_http_request *out, struct wb_error *err)
 {
     int rc = resource_request(o, "POST", name, "batches/", ":cancel", out, err);
     /* The SDK posts an empty JSON object. */
@@ -157,13 +156,13 @@ int gemini_batch_cancel_request(const struct gemini_opts *o, const char *name,
 }
 
 int gemini_model_get_request(const struct gemini_opts *o, const char *model,
-                                struct core_http_request *out, struct wb_error *err)
+                             struct core_http_request *out, struct wb_error *err)
 {
     return gemini_request_begin(o, "GET", model, "", WB_REQ_LIST, out, err);
 }
 
 int gemini_model_supports(const char *body, size_t len, const char *method,
-                             struct core_api_error *aerr)
+                          struct core_api_error *aerr)
 {
     json_t *root, *m, *v;
     size_t i;
@@ -171,8 +170,7 @@ int gemini_model_supports(const char *body, size_t len, const char *method,
     if ((rc = prov_load_json(body, len, WB_GEMINI_MAX_TEXT, &root, aerr)))
         return rc;
     m = json_object_get(root, "supportedGenerationMethods");
-    json_array_foreach(m, i, v)
-    {
+    json_array_foreach(m, i, v) {
         if (json_is_string(v) && !strcmp(json_string_value(v), method))
             found = 1;
     }
@@ -262,7 +260,7 @@ static int add_result(struct gemini_batch *b, const json_t *item, struct core_ap
 }
 
 int gemini_batch_parse(const char *body, size_t len, struct gemini_batch *b,
-                          struct core_api_error *aerr)
+                       struct core_api_error *aerr)
 {
     json_t *root, *md, *stats, *output, *inl, *v, *name;
     size_t i;
@@ -307,8 +305,7 @@ int gemini_batch_parse(const char *body, size_t len, struct gemini_batch *b,
     for (i = 0; i < b->n_results; i++)
         result_release(&b->results[i]);
     b->n_results = 0;
-    json_array_foreach(inl, i, v)
-    {
+    json_array_foreach(inl, i, v) {
         if ((rc = add_result(b, v, aerr)))
             goto out;
     }
@@ -320,7 +317,7 @@ out:
 }
 
 int gemini_batch_parse_jsonl(const char *body, size_t len, struct gemini_batch *b,
-                                struct core_api_error *aerr)
+                             struct core_api_error *aerr)
 {
     size_t pos = 0, lineno = 0;
     while (pos < len) {
@@ -349,9 +346,8 @@ int gemini_batch_parse_jsonl(const char *body, size_t len, struct gemini_batch *
     return 0;
 }
 
-int gemini_batch_list_request(const struct gemini_opts *o, int page_size,
-                                 const char *page_token, struct core_http_request *out,
-                                 struct wb_error *err)
+int gemini_batch_list_request(const struct gemini_opts *o, int page_size, const char *page_token,
+                              struct core_http_request *out, struct wb_error *err)
 {
     struct wb_buf path;
     int rc;
@@ -387,8 +383,8 @@ void gemini_batch_briefs_free(struct gemini_batch_brief *v, size_t n)
     free(v);
 }
 
-int gemini_batch_list_parse(const char *body, size_t len, struct gemini_batch_brief **v,
-                               size_t *n, char **next, struct core_api_error *aerr)
+int gemini_batch_list_parse(const char *body, size_t len, struct gemini_batch_brief **v, size_t *n,
+                            char **next, struct core_api_error *aerr)
 {
     json_t *root, *ops, *op, *tok;
     size_t i;
@@ -401,8 +397,7 @@ int gemini_batch_list_parse(const char *body, size_t len, struct gemini_batch_br
     ops = json_object_get(root, "operations");
     if (!ops)
         ops = json_object_get(root, "batches");
-    json_array_foreach(ops, i, op)
-    {
+    json_array_foreach(ops, i, op) {
         const json_t *md = json_object_get(op, "metadata"), *nm = json_object_get(op, "name"),
                      *dn = json_object_get(md, "displayName");
         struct gemini_batch_brief *b;
@@ -452,9 +447,9 @@ static int area_url(const struct gemini_opts *o, const char *area, struct core_h
     return 0;
 }
 
-int gemini_upload_start_request(const struct gemini_opts *o, const char *display_name,
-                                   size_t size, const char *mime, struct core_http_request *out,
-                                   struct wb_error *err)
+int gemini_upload_start_request(const struct gemini_opts *o, const char *display_name, size_t size,
+                                const char *mime, struct core_http_request *out,
+                                struct wb_error *err)
 {
     char len[32];
     json_t *root;
@@ -481,8 +476,8 @@ int gemini_upload_start_request(const struct gemini_opts *o, const char *display
 }
 
 int gemini_upload_chunk_request(const struct gemini_opts *o, const char *upload_url,
-                                   const void *data, size_t len, size_t offset, int final,
-                                   struct core_http_request *out, struct wb_error *err)
+                                const void *data, size_t len, size_t offset, int final,
+                                struct core_http_request *out, struct wb_error *err)
 {
     const char *base = prov_opt(o->base_url, WB_GEMINI_DEFAULT_BASE_URL);
     const char *client = prov_opt(o->client, "wordbank/" WB_VERSION);
@@ -513,7 +508,7 @@ int gemini_upload_chunk_request(const struct gemini_opts *o, const char *upload_
     if ((rc = core_http_request_add_header(out, "x-goog-api-client", client)) ||
         (rc = core_http_request_add_header(out, "x-goog-api-key", o->api_key)) ||
         (rc = core_http_request_add_header(out, "X-Goog-Upload-Command",
-                                         final ? "upload, finalize" : "upload")) ||
+                                           final ? "upload, finalize" : "upload")) ||
         (rc = core_http_request_add_header(out, "X-Goog-Upload-Offset", off))) {
         core_http_request_release(out);
         return wb_error_set(err, rc, "out of memory");
@@ -540,7 +535,7 @@ int gemini_file_parse(const char *body, size_t len, char **name, struct core_api
 }
 
 int gemini_download_request(const struct gemini_opts *o, const char *file,
-                               struct core_http_request *out, struct wb_error *err)
+                            struct core_http_request *out, struct wb_error *err)
 {
     int rc = resource_request(o, "GET", file, "files/", ":download?alt=media", out, err);
     if (!rc && (rc = area_url(o, "download", out))) {

@@ -29,28 +29,27 @@ struct gemini_batch_item {
 /* POST {base}/{ver}/models/{model}:batchGenerateContent. With file_name
  * ("files/...") the job reads that JSONL file, else the n items go inline. */
 int gemini_batch_create_request(const struct gemini_opts *o, const char *model,
-                                   const char *display_name,
-                                   const struct gemini_batch_item *items, size_t n,
-                                   const char *file_name, struct core_http_request *out,
-                                   struct wb_error *err);
+                                const char *display_name, const struct gemini_batch_item *items,
+                                size_t n, const char *file_name, struct core_http_request *out,
+                                struct wb_error *err);
 /* The size of the inline create body for these items (to choose inline or file). */
 size_t gemini_batch_inline_size(const struct gemini_batch_item *items, size_t n);
 /* The JSONL input file: one {"key": ..., "request": {...}} per line. */
 int gemini_batch_jsonl(const struct gemini_batch_item *items, size_t n, struct wb_buf *out,
-                          struct wb_error *err);
+                       struct wb_error *err);
 /* GET {base}/{ver}/{name} (name "batches/..."). */
 int gemini_batch_get_request(const struct gemini_opts *o, const char *name,
-                                struct core_http_request *out, struct wb_error *err);
+                             struct core_http_request *out, struct wb_error *err);
 /* POST {base}/{ver}/{name}:cancel. */
 int gemini_batch_cancel_request(const struct gemini_opts *o, const char *name,
-                                   struct core_http_request *out, struct wb_error *err);
+                                struct core_http_request *out, struct wb_error *err);
 /* GET {base}/{ver}/models/{model}. */
 int gemini_model_get_request(const struct gemini_opts *o, const char *model,
-                                struct core_http_request *out, struct wb_error *err);
+                             struct core_http_request *out, struct wb_error *err);
 /* 1 when the model's supportedGenerationMethods lists method, 0 when not,
  * or a negative code (aerr filled) for a body that does not parse. */
 int gemini_model_supports(const char *body, size_t len, const char *method,
-                             struct core_api_error *aerr);
+                          struct core_api_error *aerr);
 
 /* One result of a job. */
 struct gemini_batch_result {
@@ -69,8 +68,8 @@ struct gemini_batch {
     char state[32];
     int done;
     int64_t requests, succeeded, failed, pending;
-    char *responses_file;                   /* file jobs: "files/..." */
-    char *error_message;                    /* a failed job's error.message, if any */
+    char *responses_file;                /* file jobs: "files/..." */
+    char *error_message;                 /* a failed job's error.message, if any */
     struct gemini_batch_result *results; /* inline jobs */
     size_t n_results;
 };
@@ -79,18 +78,17 @@ void gemini_batch_init(struct gemini_batch *b);
 void gemini_batch_release(struct gemini_batch *b);
 /* Parse an operation (the create reply or GET batches/...). */
 int gemini_batch_parse(const char *body, size_t len, struct gemini_batch *b,
-                          struct core_api_error *aerr);
+                       struct core_api_error *aerr);
 /* 1 for a state after which nothing changes. */
 int gemini_batch_state_final(const char *state);
 /* Parse a downloaded responses file (one {"key", "response"} or
  * {"key", "error"} per line, any order) into b->results (appended). */
 int gemini_batch_parse_jsonl(const char *body, size_t len, struct gemini_batch *b,
-                                struct core_api_error *aerr);
+                             struct core_api_error *aerr);
 
 /* GET {base}/{ver}/batches?pageSize=N[&pageToken=T] (page_size <= 0: 100). */
-int gemini_batch_list_request(const struct gemini_opts *o, int page_size,
-                                 const char *page_token, struct core_http_request *out,
-                                 struct wb_error *err);
+int gemini_batch_list_request(const struct gemini_opts *o, int page_size, const char *page_token,
+                              struct core_http_request *out, struct wb_error *err);
 /* One job of a listing. */
 struct gemini_batch_brief {
     char *name, *display_name;
@@ -98,26 +96,26 @@ struct gemini_batch_brief {
 };
 /* {"operations": [...], "nextPageToken"}: appended to *v (grown), *next (free
  * it) NULL on the last page. */
-int gemini_batch_list_parse(const char *body, size_t len, struct gemini_batch_brief **v,
-                               size_t *n, char **next, struct core_api_error *aerr);
+int gemini_batch_list_parse(const char *body, size_t len, struct gemini_batch_brief **v, size_t *n,
+                            char **next, struct core_api_error *aerr);
 void gemini_batch_briefs_free(struct gemini_batch_brief *v, size_t n);
 
 /* ---- Files API ---- */
 
 /* POST {base}/upload/{ver}/files, resumable start: the reply's
  * x-goog-upload-url header is where the bytes go. */
-int gemini_upload_start_request(const struct gemini_opts *o, const char *display_name,
-                                   size_t size, const char *mime, struct core_http_request *out,
-                                   struct wb_error *err);
+int gemini_upload_start_request(const struct gemini_opts *o, const char *display_name, size_t size,
+                                const char *mime, struct core_http_request *out,
+                                struct wb_error *err);
 /* POST upload_url with bytes [offset, offset+len): "upload" for a middle
  * chunk, "upload, finalize" for the last (final != 0). */
 int gemini_upload_chunk_request(const struct gemini_opts *o, const char *upload_url,
-                                   const void *data, size_t len, size_t offset, int final,
-                                   struct core_http_request *out, struct wb_error *err);
+                                const void *data, size_t len, size_t offset, int final,
+                                struct core_http_request *out, struct wb_error *err);
 /* The final reply {"file": {"name": "files/..."}}: *name (free it). */
 int gemini_file_parse(const char *body, size_t len, char **name, struct core_api_error *aerr);
 /* GET {base}/download/{ver}/{file}:download?alt=media. */
 int gemini_download_request(const struct gemini_opts *o, const char *file,
-                               struct core_http_request *out, struct wb_error *err);
+                            struct core_http_request *out, struct wb_error *err);
 
 #endif

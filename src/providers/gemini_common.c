@@ -39,7 +39,7 @@ void gemini_opts_init(struct gemini_opts *o)
 }
 
 int gemini_opts_from_config(const struct wb_config *cfg, struct gemini_opts *o,
-                               struct wb_error *err)
+                            struct wb_error *err)
 {
     gemini_opts_init(o);
     o->base_url = prov_opt(wb_config_get(cfg, "base_url"), o->base_url);
@@ -205,8 +205,7 @@ static const char *blocked_category(const json_t *obj)
     const json_t *x;
     if (!json_is_array(r))
         return "";
-    json_array_foreach(r, i, x)
-    {
+    json_array_foreach(r, i, x) {
         if (json_is_true(json_object_get(x, "blocked")))
             return str_or(json_object_get(x, "category"), "");
     }
@@ -234,17 +233,17 @@ int gemini_finish_error(const char *reason, const json_t *cand, struct core_api_
     for (size_t i = 0; i < sizeof blocked / sizeof blocked[0]; i++) {
         if (!strcmp(reason, blocked[i]))
             return prov_fail(aerr, WB_EBLOCKED, 0, "%s%s%s%s%s%s", reason, *cat ? " (" : "", cat,
-                               *cat ? ")" : "", *fm ? ": " : "", fm);
+                             *cat ? ")" : "", *fm ? ": " : "", fm);
     }
     if (!strcmp(reason, "MAX_TOKENS"))
         /* We set no maxOutputTokens, so hitting the model's own limit means a
          * runaway answer; another sample usually ends normally. */
         return prov_fail(aerr, WB_EINCOMPLETE, 1,
-                           "MAX_TOKENS: the answer was cut off at the model's output limit%s%s",
-                           *fm ? ": " : "", fm);
+                         "MAX_TOKENS: the answer was cut off at the model's output limit%s%s",
+                         *fm ? ": " : "", fm);
     if (!strcmp(reason, "CONTINUATION"))
         return prov_fail(aerr, WB_EINCOMPLETE, 0,
-                           "CONTINUATION: the model wants a continued request (not supported)");
+                         "CONTINUATION: the model wants a continued request (not supported)");
     return prov_fail(aerr, WB_EINCOMPLETE, 0, "finishReason %s%s%s", reason, *fm ? ": " : "", fm);
 }
 
@@ -264,8 +263,8 @@ int gemini_candidate(const json_t *root, int require_finish, json_t **cand,
         const char *cat = blocked_category(pf);
         const char *m = str_or(json_object_get(pf, "blockReasonMessage"), "");
         snprintf(aerr->status, sizeof aerr->status, "%s", r);
-        return prov_fail(aerr, WB_EBLOCKED, 0, "prompt blocked: %s%s%s%s%s%s", r,
-                           *cat ? " (" : "", cat, *cat ? ")" : "", *m ? ": " : "", m);
+        return prov_fail(aerr, WB_EBLOCKED, 0, "prompt blocked: %s%s%s%s%s%s", r, *cat ? " (" : "",
+                         cat, *cat ? ")" : "", *m ? ": " : "", m);
     }
     if (!json_is_array(cands) || json_array_size(cands) == 0) {
         if (!require_finish)
@@ -294,8 +293,7 @@ int gemini_candidate_text(const json_t *cand, struct wb_buf *out)
     int rc = 0;
     if (!json_is_array(parts))
         return 0;
-    json_array_foreach(parts, i, p)
-    {
+    json_array_foreach(parts, i, p) {
         const json_t *t = json_object_get(p, "text");
         if (json_is_true(json_object_get(p, "thought")) || !json_is_string(t))
             continue;

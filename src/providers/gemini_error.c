@@ -49,7 +49,6 @@ static int64_t parse_duration_ms(const char *s, const char *unit_s, const char *
     return -1;
 }
 
-
 /* "... Please retry in 43.1s." or "retry in 250ms" in a message. */
 static int64_t delay_from_message(const char *m)
 {
@@ -94,8 +93,7 @@ static int classify(const json_t *eo, long http_status, const struct core_http_h
     else
         snprintf(out->message, sizeof out->message, "HTTP %ld%s%s", status,
                  out->status[0] ? " " : "", out->status);
-    json_array_foreach(details, i, d)
-    {
+    json_array_foreach(details, i, d) {
         if (!json_is_object(d))
             continue;
         if (type_is(d, "google.rpc.RetryInfo")) {
@@ -106,8 +104,7 @@ static int classify(const json_t *eo, long http_status, const struct core_http_h
             const json_t *vs = json_object_get(d, "violations"), *v;
             size_t j;
             quota = 1;
-            json_array_foreach(vs, j, v)
-            {
+            json_array_foreach(vs, j, v) {
                 const json_t *q = json_object_get(v, "quotaId");
                 if (json_is_string(q) && strstr(json_string_value(q), "PerDay"))
                     per_day = 1;
@@ -165,7 +162,7 @@ static int classify(const json_t *eo, long http_status, const struct core_http_h
 }
 
 int gemini_parse_error(long http_status, const struct core_http_header *h, size_t nh,
-                          const char *body, size_t len, struct core_api_error *out)
+                       const char *body, size_t len, struct core_api_error *out)
 {
     json_t *root = NULL;
     const json_t *eo = NULL;

@@ -9,7 +9,7 @@
 #include "providers/gemini_internal.h"
 
 int gemini_image_request(const struct gemini_opts *o, const char *prompt,
-                            struct core_http_request *out, struct wb_error *err)
+                         struct core_http_request *out, struct wb_error *err)
 {
     const char *model = prov_opt(o->image_model, WB_GEMINI_DEFAULT_IMAGE_MODEL);
     const char *api = prov_opt(o->image_api, "gemini");
@@ -73,8 +73,7 @@ static int parse_imagen(const json_t *root, struct wb_buf *image, char *mime, si
     const json_t *preds = json_object_get(root, "predictions"), *p;
     const char *rai = NULL;
     size_t i;
-    json_array_foreach(preds, i, p)
-    {
+    json_array_foreach(preds, i, p) {
         const json_t *b = json_object_get(p, "bytesBase64Encoded");
         const json_t *r = json_object_get(p, "raiFilteredReason");
         if (json_is_string(b))
@@ -89,7 +88,7 @@ static int parse_imagen(const json_t *root, struct wb_buf *image, char *mime, si
 }
 
 int gemini_image_parse(const char *body, size_t len, struct wb_buf *image_bytes, char *mime,
-                          size_t mime_len, struct prov_usage *u, struct core_api_error *aerr)
+                       size_t mime_len, struct prov_usage *u, struct core_api_error *aerr)
 {
     json_t *root = NULL, *cand = NULL;
     const json_t *parts, *p;
@@ -120,8 +119,7 @@ int gemini_image_parse(const char *body, size_t len, struct wb_buf *image_bytes,
     parts = json_object_get(json_object_get(cand, "content"), "parts");
     /* Thinking image models may show draft images as thoughts: take the first
      * image that is part of the answer. */
-    json_array_foreach(parts, i, p)
-    {
+    json_array_foreach(parts, i, p) {
         const json_t *inl = json_object_get(p, "inlineData");
         if (json_is_true(json_object_get(p, "thought")) || !json_is_object(inl))
             continue;
@@ -133,7 +131,7 @@ int gemini_image_parse(const char *body, size_t len, struct wb_buf *image_bytes,
     gemini_candidate_text(cand, &text);
     snprintf(aerr->status, sizeof aerr->status, "%s", "NO_IMAGE");
     rc = prov_fail(aerr, WB_EBLOCKED, 0, "the image model answered without an image%s%.300s",
-                     text.len ? ": " : "", text.data);
+                   text.len ? ": " : "", text.data);
 out:
     json_decref(root);
     wb_buf_release(&text);

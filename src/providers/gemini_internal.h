@@ -19,7 +19,6 @@ int gemini_request_begin(const struct gemini_opts *o, const char *method, const 
                          struct wb_error *err);
 /* Serialise root (compact, insertion order, as JSON.stringify) as the body. */
 
-
 /* Parse a body of at most cap bytes; on failure aerr is WB_EPARSE (retryable) or
  * WB_ETOOBIG. */
 

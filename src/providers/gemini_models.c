@@ -11,7 +11,7 @@
 #include "providers/gemini_internal.h"
 
 int gemini_models_request(const struct gemini_opts *o, int page_size, const char *page_token,
-                             struct core_http_request *out, struct wb_error *err)
+                          struct core_http_request *out, struct wb_error *err)
 {
     struct wb_buf q;
     int rc;
@@ -51,7 +51,7 @@ void gemini_ids_free(char **ids, size_t n)
 }
 
 int gemini_models_parse(const char *body, size_t len, char ***ids, size_t *n,
-                           char **next_page_token, struct core_api_error *aerr)
+                        char **next_page_token, struct core_api_error *aerr)
 {
     json_t *root = NULL;
     const json_t *models, *m, *tok;
@@ -79,8 +79,7 @@ int gemini_models_parse(const char *body, size_t len, char ***ids, size_t *n,
         rc = prov_fail(aerr, WB_ENOMEM, 0, "out of memory");
         goto out;
     }
-    json_array_foreach(models, i, m)
-    {
+    json_array_foreach(models, i, m) {
         const json_t *name = json_object_get(m, "name");
         const char *s;
         if (!json_is_string(name))
@@ -183,7 +182,7 @@ static void family(const char *id, char *out, size_t cap)
 }
 
 size_t gemini_models_suggest(const char *missing, char *const *ids, size_t n, const char **out,
-                                size_t max)
+                             size_t max)
 {
     char fam[256], f2[256];
     size_t count = 0, lim;

@@ -48,14 +48,13 @@ static int speech_request(const struct gemini_opts *o, const char *text, const c
 }
 
 int gemini_speech_request(const struct gemini_opts *o, const char *text, const char *voice,
-                             struct core_http_request *out, struct wb_error *err)
+                          struct core_http_request *out, struct wb_error *err)
 {
     return speech_request(o, text, voice, 1, out, err);
 }
 
-int gemini_speech_request_unary(const struct gemini_opts *o, const char *text,
-                                   const char *voice, struct core_http_request *out,
-                                   struct wb_error *err)
+int gemini_speech_request_unary(const struct gemini_opts *o, const char *text, const char *voice,
+                                struct core_http_request *out, struct wb_error *err)
 {
     return speech_request(o, text, voice, 0, out, err);
 }
@@ -111,16 +110,15 @@ static int dialogue_request(const struct gemini_opts *o, const struct wb_dialogu
 }
 
 int gemini_dialogue_request(const struct gemini_opts *o, const struct wb_dialogue_line *lines,
-                               size_t n, const char *voice_a, const char *voice_b,
-                               struct core_http_request *out, struct wb_error *err)
+                            size_t n, const char *voice_a, const char *voice_b,
+                            struct core_http_request *out, struct wb_error *err)
 {
     return dialogue_request(o, lines, n, voice_a, voice_b, 1, out, err);
 }
 
-int gemini_dialogue_request_unary(const struct gemini_opts *o,
-                                     const struct wb_dialogue_line *lines, size_t n,
-                                     const char *voice_a, const char *voice_b,
-                                     struct core_http_request *out, struct wb_error *err)
+int gemini_dialogue_request_unary(const struct gemini_opts *o, const struct wb_dialogue_line *lines,
+                                  size_t n, const char *voice_a, const char *voice_b,
+                                  struct core_http_request *out, struct wb_error *err)
 {
     return dialogue_request(o, lines, n, voice_a, voice_b, 0, out, err);
 }
@@ -279,8 +277,7 @@ static int audio_response(struct gemini_audio *a, const char *json, size_t len,
     if (!cand)
         goto out;
     parts = json_object_get(json_object_get(cand, "content"), "parts");
-    json_array_foreach(parts, i, p)
-    {
+    json_array_foreach(parts, i, p) {
         const json_t *inl = json_object_get(p, "inlineData");
         if (json_is_true(json_object_get(p, "thought")) || !json_is_object(inl))
             continue;
@@ -327,7 +324,7 @@ static int sticky(const struct gemini_audio *a, struct core_api_error *aerr)
 }
 
 int gemini_audio_feed(struct gemini_audio *a, const char *data, size_t len,
-                         struct core_api_error *aerr)
+                      struct core_api_error *aerr)
 {
     struct wb_error err = { 0 };
     int rc;
@@ -347,8 +344,8 @@ static int audio_done(struct gemini_audio *a, struct core_api_error *aerr)
 {
     if (!a->finish_reason[0])
         return prov_fail(aerr, WB_EINCOMPLETE, 1,
-                           "speech stream ended without a finishReason (%zu events, %zu bytes)",
-                           a->n_events, a->pcm.len);
+                         "speech stream ended without a finishReason (%zu events, %zu bytes)",
+                         a->n_events, a->pcm.len);
     /* Whole frames only: a stray odd byte would shift every later sample. */
     a->pcm.len -= a->pcm.len % (size_t)(2 * a->channels);
     if (a->pcm.cap)
@@ -382,7 +379,7 @@ int gemini_audio_finish(struct gemini_audio *a, struct core_api_error *aerr)
 }
 
 int gemini_audio_parse_response(struct gemini_audio *a, const char *body, size_t len,
-                                   struct core_api_error *aerr)
+                                struct core_api_error *aerr)
 {
     int rc;
     if (a->failed)

@@ -17,7 +17,7 @@ static json_t *details_schema(void)
 }
 
 int gemini_details_request(const struct gemini_opts *o, const struct wb_entry *e,
-                              struct core_http_request *out, struct wb_error *err)
+                           struct core_http_request *out, struct wb_error *err)
 {
     const char *model = prov_opt(o->text_model, WB_GEMINI_DEFAULT_TEXT_MODEL);
     char *prompt = NULL;
@@ -53,7 +53,7 @@ int gemini_details_request(const struct gemini_opts *o, const struct wb_entry *e
 }
 
 int gemini_details_parse(const char *body, size_t len, struct wb_entry *e, struct prov_usage *u,
-                            struct core_api_error *aerr)
+                         struct core_api_error *aerr)
 {
     json_t *root = NULL, *cand = NULL;
     struct wb_buf text;

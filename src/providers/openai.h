@@ -67,7 +67,7 @@ void openai_opts_init(struct openai_opts *o);
  * URL that is not http:// or https://. A missing key is not an error here
  * (the request builders refuse); check o->api_key. */
 int openai_opts_from_config(const struct wb_config *cfg, struct openai_opts *o,
-                               struct wb_error *err);
+                            struct wb_error *err);
 
 /* ---- word details (chat/completions, strict json_schema) ---- */
 
@@ -77,7 +77,7 @@ int openai_opts_from_config(const struct wb_config *cfg, struct openai_opts *o,
  * all its properties in required. out must be initialised; on failure it is
  * left released. */
 int openai_details_request(const struct openai_opts *o, const struct wb_entry *e,
-                              struct core_http_request *out, struct wb_error *err);
+                           struct core_http_request *out, struct wb_error *err);
 /* Parse a 2xx chat.completion body into e, as gemini_details_parse does:
  * description, examples, image_description, reading (NULL when empty), language
  * (only when e had none); e->word and e->translation are never changed, and
@@ -90,21 +90,21 @@ int openai_details_request(const struct openai_opts *o, const struct wb_entry *e
  *   an "error" object in the body        -> as openai_parse_error (status 0)
  * u may be NULL; it is filled even on failure. Returns 0 or aerr->code. */
 int openai_details_parse(const char *body, size_t len, struct wb_entry *e, struct prov_usage *u,
-                            struct core_api_error *aerr);
+                         struct core_api_error *aerr);
 
 /* ---- speech (audio/speech) ---- */
 
 /* POST {base}/audio/speech {model, input: text, voice (NULL: o->voice),
  * response_format: "pcm"[, instructions]}. The answer is the raw audio. */
 int openai_speech_request(const struct openai_opts *o, const char *text, const char *voice,
-                             struct core_http_request *out, struct wb_error *err);
+                          struct core_http_request *out, struct wb_error *err);
 /* Check a 2xx speech body and append its PCM to pcm (cap WB_OPENAI_MAX_MEDIA):
  * raw PCM is taken as 24 kHz mono s16le; a RIFF/WAVE body (servers that ignore
  * "pcm") is unwrapped with its own rate and channels. Empty or odd-length
  * bodies -> WB_EINCOMPLETE, retryable; a JSON error -> as openai_parse_error;
  * MP3/Ogg/other containers -> WB_EMEDIA, not retryable. rate/channels may be NULL. */
-int openai_speech_parse(const char *body, size_t len, struct wb_buf *pcm, int *rate,
-                           int *channels, struct core_api_error *aerr);
+int openai_speech_parse(const char *body, size_t len, struct wb_buf *pcm, int *rate, int *channels,
+                        struct core_api_error *aerr);
 
 /* ---- images (images/generations) ---- */
 
@@ -114,14 +114,14 @@ int openai_image_model_is_gpt(const char *model);
 /* POST {base}/images/generations {model, prompt, n: 1, size[, quality]
  * [, response_format: "b64_json" for every model but the gpt-image family]}. */
 int openai_image_request(const struct openai_opts *o, const char *prompt,
-                            struct core_http_request *out, struct wb_error *err);
+                         struct core_http_request *out, struct wb_error *err);
 /* Decode data[0].b64_json into bytes (its limit is lowered to no more than
  * WB_OPENAI_MAX_MEDIA). Only a URL (response_format ignored) -> WB_EUNSUPPORTED,
  * not retryable; no data -> WB_EINCOMPLETE, retryable; bad base64 -> WB_EPARSE,
  * retryable; an "error" object -> as openai_parse_error. u may be NULL
  * (usage.input_tokens/output_tokens of gpt-image models). */
 int openai_image_parse(const char *body, size_t len, struct wb_buf *bytes, struct prov_usage *u,
-                          struct core_api_error *aerr);
+                       struct core_api_error *aerr);
 
 /* ---- errors ---- */
 
@@ -141,7 +141,7 @@ int openai_image_parse(const char *body, size_t len, struct wb_buf *bytes, struc
  * error's code or type. http_status 0 (an error inside a 2xx body) is
  * WB_EHTTP, retryable, unless the code says otherwise. Returns out->code. */
 int openai_parse_error(long http_status, const struct core_http_header *h, size_t nh,
-                          const char *body, size_t len, struct core_api_error *out);
+                       const char *body, size_t len, struct core_api_error *out);
 
 /* A Go-style duration as in x-ratelimit-reset-* ("1s", "6m0s", "1h2m3.5s",
  * "120ms", "250us", "0.5s") in milliseconds (rounded up), or -1. Exposed for tests. */

@@ -26,7 +26,7 @@ void openai_opts_init(struct openai_opts *o)
 }
 
 int openai_opts_from_config(const struct wb_config *cfg, struct openai_opts *o,
-                               struct wb_error *err)
+                            struct wb_error *err)
 {
     openai_opts_init(o);
     o->base_url = prov_opt(wb_config_get(cfg, "openai_base_url"), o->base_url);
@@ -51,7 +51,8 @@ int openai_opts_from_config(const struct wb_config *cfg, struct openai_opts *o,
 }
 
 int openai_request_begin(const struct openai_opts *o, const char *path, const char *model,
-                         enum core_req_kind kind, struct core_http_request *out, struct wb_error *err)
+                         enum core_req_kind kind, struct core_http_request *out,
+                         struct wb_error *err)
 {
     const char *base = prov_opt(o->base_url, WB_OPENAI_DEFAULT_BASE_URL);
     size_t blen = strlen(base);

@@ -193,7 +193,7 @@ static int classify(const json_t *eo, long http_status, const struct core_http_h
 }
 
 int openai_parse_error(long http_status, const struct core_http_header *h, size_t nh,
-                          const char *body, size_t len, struct core_api_error *out)
+                       const char *body, size_t len, struct core_api_error *out)
 {
     json_t *root = NULL, *empty = NULL;
     const json_t *eo = NULL;

@@ -10,12 +10,12 @@
 #include "providers/common.h"
 #include "providers/openai.h"
 
-
 /* Start a POST to {base}/{path} for model (the rate-limit bucket): URL,
  * Content-Type, Authorization: Bearer. Validates key, model and base URL. out
  * must be initialised; on failure it is released. */
 int openai_request_begin(const struct openai_opts *o, const char *path, const char *model,
-                         enum core_req_kind kind, struct core_http_request *out, struct wb_error *err);
+                         enum core_req_kind kind, struct core_http_request *out,
+                         struct wb_error *err);
 /* Serialise root (compact, insertion order) as the body; releases out on failure. */
 
 /* Fill aerr: code, retryable, message (printf, secrets redacted). Returns code. */

@@ -14,7 +14,7 @@
 #define MAX_SPEECH_INPUT 4096 /* the API's limit, in characters */
 
 int openai_speech_request(const struct openai_opts *o, const char *text, const char *voice,
-                             struct core_http_request *out, struct wb_error *err)
+                          struct core_http_request *out, struct wb_error *err)
 {
     const char *model = prov_opt(o->tts_model, WB_OPENAI_DEFAULT_TTS_MODEL);
     json_t *root;
@@ -42,8 +42,8 @@ static int starts(const char *b, size_t n, const char *magic, size_t k)
     return n >= k && memcmp(b, magic, k) == 0;
 }
 
-int openai_speech_parse(const char *body, size_t len, struct wb_buf *pcm, int *rate,
-                           int *channels, struct core_api_error *aerr)
+int openai_speech_parse(const char *body, size_t len, struct wb_buf *pcm, int *rate, int *channels,
+                        struct core_api_error *aerr)
 {
     int r = WB_OPENAI_PCM_RATE, ch = WB_OPENAI_PCM_CHANNELS, rc;
     size_t i = 0;
@@ -74,11 +74,11 @@ int openai_speech_parse(const char *body, size_t len, struct wb_buf *pcm, int *r
                (len >= 2 && (unsigned char)body[0] == 0xff &&
                 ((unsigned char)body[1] & 0xe0) == 0xe0)) {
         return prov_fail(aerr, WB_EMEDIA, 0,
-                           "the server sent compressed audio although response_format was pcm");
+                         "the server sent compressed audio although response_format was pcm");
     } else {
         if (len % 2)
             return prov_fail(aerr, WB_EINCOMPLETE, 1,
-                               "speech answer has an odd number of bytes (%zu): truncated", len);
+                             "speech answer has an odd number of bytes (%zu): truncated", len);
         if (len > pcm->limit)
             return prov_fail(aerr, WB_ETOOBIG, 0, "speech answer exceeds %zu bytes", pcm->limit);
         if ((rc = wb_buf_append(pcm, body, len)))
@@ -98,7 +98,7 @@ int openai_image_model_is_gpt(const char *model)
 }
 
 int openai_image_request(const struct openai_opts *o, const char *prompt,
-                            struct core_http_request *out, struct wb_error *err)
+                         struct core_http_request *out, struct wb_error *err)
 {
     const char *model = prov_opt(o->image_model, WB_OPENAI_DEFAULT_IMAGE_MODEL);
     const char *size = prov_opt(o->image_size, WB_OPENAI_DEFAULT_IMAGE_SIZE);
@@ -121,7 +121,7 @@ int openai_image_request(const struct openai_opts *o, const char *prompt,
 }
 
 int openai_image_parse(const char *body, size_t len, struct wb_buf *bytes, struct prov_usage *u,
-                          struct core_api_error *aerr)
+                       struct core_api_error *aerr)
 {
     json_t *root = NULL;
     const json_t *data, *d, *b64;
@@ -145,8 +145,8 @@ int openai_image_parse(const char *body, size_t len, struct wb_buf *bytes, struc
     if (!json_is_string(b64) || json_string_length(b64) == 0) {
         if (json_is_string(json_object_get(d, "url")))
             rc = prov_fail(aerr, WB_EUNSUPPORTED, 0,
-                             "the server answered an image URL, not b64_json (it ignored "
-                             "response_format)");
+                           "the server answered an image URL, not b64_json (it ignored "
+                           "response_format)");
         else
             rc = prov_fail(aerr, WB_EPARSE, 1, "image data without b64_json");
         goto out;

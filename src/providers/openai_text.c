@@ -25,7 +25,7 @@ static json_t *details_schema(void)
 }
 
 int openai_details_request(const struct openai_opts *o, const struct wb_entry *e,
-                              struct core_http_request *out, struct wb_error *err)
+                           struct core_http_request *out, struct wb_error *err)
 {
     const char *model = prov_opt(o->text_model, WB_OPENAI_DEFAULT_TEXT_MODEL);
     char *prompt = NULL;
@@ -61,8 +61,7 @@ static int content_text(const json_t *msg, struct wb_buf *out)
     int rc = 0;
     if (json_is_string(c))
         return wb_buf_append(out, json_string_value(c), json_string_length(c));
-    json_array_foreach(c, i, p)
-    {
+    json_array_foreach(c, i, p) {
         const json_t *t = json_object_get(p, "text");
         if (json_is_string(t) &&
             (rc = wb_buf_append(out, json_string_value(t), json_string_length(t))))
@@ -112,7 +111,7 @@ static int first_choice(const json_t *root, const json_t **msg, struct core_api_
 }
 
 int openai_details_parse(const char *body, size_t len, struct wb_entry *e, struct prov_usage *u,
-                            struct core_api_error *aerr)
+                         struct core_api_error *aerr)
 {
     json_t *root = NULL;
     const json_t *msg;

@@ -168,7 +168,7 @@ void prov_dialogue_lines_free(struct wb_dialogue_line *lines, size_t n)
 }
 
 int prov_dialogue_parse(const char *text, size_t len, struct wb_dialogue_line **lines, size_t *n,
-                      struct wb_error *err)
+                        struct wb_error *err)
 {
     struct wb_dialogue_line *v = NULL;
     size_t count = 0, lineno = 0, pos = 0;
@@ -255,7 +255,7 @@ out:
 }
 
 size_t prov_dialogue_speakers(const struct wb_dialogue_line *lines, size_t n, const char **out,
-                            size_t max)
+                              size_t max)
 {
     size_t count = 0, stored = 0;
     for (size_t i = 0; i < n; i++) {
@@ -272,7 +272,7 @@ size_t prov_dialogue_speakers(const struct wb_dialogue_line *lines, size_t n, co
 }
 
 char *prompt_dialogue(const struct wb_dialogue_line *lines, size_t n, const char *speaker_a,
-                         const char *speaker_b)
+                      const char *speaker_b)
 {
     struct wb_buf b;
     int rc;

@@ -43,18 +43,18 @@ char *prompt_speech_text(const struct wb_entry *e, const char *mode);
  * a message naming the line when the first line has no speaker or the script is
  * empty; -WB_ETOOBIG past 4096 lines or 64 KiB. */
 int prov_dialogue_parse(const char *text, size_t len, struct wb_dialogue_line **lines, size_t *n,
-                      struct wb_error *err);
+                        struct wb_error *err);
 void prov_dialogue_lines_free(struct wb_dialogue_line *lines, size_t n);
 
 /* The distinct speakers in order of first appearance (borrowed pointers into
  * lines; at most max are stored, the return value is the true count). */
 size_t prov_dialogue_speakers(const struct wb_dialogue_line *lines, size_t n, const char **out,
-                            size_t max);
+                              size_t max);
 
 /* The text sent for a two-speaker dialogue, as the official SDK's example does:
  * "TTS the following conversation between A and B:\nA: ...\nB: ...". NULL on
  * out of memory. */
 char *prompt_dialogue(const struct wb_dialogue_line *lines, size_t n, const char *speaker_a,
-                         const char *speaker_b);
+                      const char *speaker_b);
 
 #endif

@@ -26,26 +26,26 @@ static const char *op_gemini_api_key(const void *o)
 }
 
 static int op_gemini_details_request(const void *o, const struct wb_entry *e,
-                                  struct core_http_request *out, struct wb_error *err)
+                                     struct core_http_request *out, struct wb_error *err)
 {
     return gemini_details_request(o, e, out, err);
 }
 
 static int op_gemini_image_request(const void *o, const char *prompt, struct core_http_request *out,
-                                struct wb_error *err)
+                                   struct wb_error *err)
 {
     return gemini_image_request(o, prompt, out, err);
 }
 
 static int op_gemini_image_parse(const char *body, size_t len, struct wb_buf *bytes,
-                              struct prov_usage *u, struct core_api_error *aerr)
+                                 struct prov_usage *u, struct core_api_error *aerr)
 {
     char mime[64];
     return gemini_image_parse(body, len, bytes, mime, sizeof mime, u, aerr);
 }
 
 static int op_gemini_speech_request(const void *o, const char *text, const char *voice,
-                                 struct core_http_request *out, struct wb_error *err)
+                                    struct core_http_request *out, struct wb_error *err)
 {
     return gemini_speech_request(o, text, voice, out, err);
 }
@@ -64,7 +64,7 @@ static struct prov_speech *op_gemini_speech_new(void)
 }
 
 static int op_gemini_speech_feed(struct prov_speech *s, const char *p, size_t n,
-                              struct core_api_error *aerr)
+                                 struct core_api_error *aerr)
 {
     return gemini_audio_feed(&s->audio, p, n, aerr);
 }
@@ -76,8 +76,8 @@ static void op_gemini_speech_reset(struct prov_speech *s)
 }
 
 static int op_gemini_speech_end(struct prov_speech *s, const char *body, size_t len,
-                             struct wb_buf *pcm, int *rate, int *channels, struct prov_usage *u,
-                             struct core_api_error *aerr)
+                                struct wb_buf *pcm, int *rate, int *channels, struct prov_usage *u,
+                                struct core_api_error *aerr)
 {
     struct wb_buf mine;
     int rc;
@@ -109,7 +109,7 @@ static void op_gemini_speech_free(struct prov_speech *s)
 }
 
 static int op_gemini_models_request(const void *o, int page_size, const char *page_token,
-                                 struct core_http_request *out, struct wb_error *err)
+                                    struct core_http_request *out, struct wb_error *err)
 {
     return gemini_models_request(o, page_size, page_token, out, err);
 }
@@ -159,27 +159,27 @@ static const char *op_openai_api_key(const void *o)
 }
 
 static int op_openai_details_request(const void *o, const struct wb_entry *e,
-                                  struct core_http_request *out, struct wb_error *err)
+                                     struct core_http_request *out, struct wb_error *err)
 {
     return openai_details_request(o, e, out, err);
 }
 
 static int op_openai_image_request(const void *o, const char *prompt, struct core_http_request *out,
-                                struct wb_error *err)
+                                   struct wb_error *err)
 {
     return openai_image_request(o, prompt, out, err);
 }
 
 static int op_openai_speech_request(const void *o, const char *text, const char *voice,
-                                 struct core_http_request *out, struct wb_error *err)
+                                    struct core_http_request *out, struct wb_error *err)
 {
     return openai_speech_request(o, text, voice, out, err);
 }
 
 /* One body of raw PCM (or a WAV some servers send instead). */
 static int op_openai_speech_end(struct prov_speech *s, const char *body, size_t len,
-                             struct wb_buf *pcm, int *rate, int *channels, struct prov_usage *u,
-                             struct core_api_error *aerr)
+                                struct wb_buf *pcm, int *rate, int *channels, struct prov_usage *u,
+                                struct core_api_error *aerr)
 {
     (void)s;
     (void)u;

@@ -60,8 +60,9 @@ int store_anki_create(const char *path, const struct store_anki_col *col, struct
     }
     rc = sqlite3_open_v2(path, &a->st.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK ||
-        (rc = sqlite3_exec(a->st.db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
-                                     "BEGIN",
+        (rc = sqlite3_exec(a->st.db,
+                           "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+                           "BEGIN",
                            NULL, NULL, NULL)) != SQLITE_OK ||
         (rc = sqlite3_exec(a->st.db, anki_schema, NULL, NULL, NULL)) != SQLITE_OK) {
         rc = fail(a, rc, "creating the Anki collection", err);

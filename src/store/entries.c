@@ -12,8 +12,8 @@
 #include "core/util.h"
 #include "store/store_internal.h"
 
-#define ENTRY_COLUMNS                                                                              \
-    "id, word, translation, language, context, reading, description, image_description, "        \
+#define ENTRY_COLUMNS                                                                     \
+    "id, word, translation, language, context, reading, description, image_description, " \
     "created_at, updated_at, pitch_accent"
 
 static char *col_dup(sqlite3_stmt *s, int i, int *oom)
@@ -275,8 +275,8 @@ static int write_stage(struct wb_store *st, int64_t id, enum wb_stage stage,
         return err ? err->code : WB_EINTERNAL;
     sqlite3_bind_int64(s, 1, id);
     bind_text(s, 2, wb_stage_name(stage));
-    bind_text(s, 3, wb_state_name((unsigned)si->state <= WB_STATE_FAILED ? si->state
-                                                                         : WB_STATE_MISSING));
+    bind_text(s, 3,
+              wb_state_name((unsigned)si->state <= WB_STATE_FAILED ? si->state : WB_STATE_MISSING));
     bind_text(s, 4, si->error);
     bind_text(s, 5, si->file);
     bind_text(s, 6, si->provider);
@@ -432,8 +432,9 @@ static int query_stmt(struct wb_store *st, const struct wb_store_query *q, int c
     struct wb_buf sql;
     int shape = 0, rc = 0, n = 0;
     /* The caller's filter by its size (wordbank/api.h). */
-    if (q && (rc = core_sized_load(&lq, sizeof lq, q, CORE_SIZED_MIN(struct wb_store_query, language),
-                                   "store query", err)))
+    if (q &&
+        (rc = core_sized_load(&lq, sizeof lq, q, CORE_SIZED_MIN(struct wb_store_query, language),
+                              "store query", err)))
         return rc;
     vals[0] = lq.language;
     vals[1] = lq.word;
@@ -450,16 +451,15 @@ static int query_stmt(struct wb_store *st, const struct wb_store_query *q, int c
         goto bind;
     }
     wb_buf_init(&sql, 0);
-    wb_buf_appends(&sql, count ? "SELECT count(*) FROM entries" : "SELECT " ENTRY_COLUMNS
-                                                                  " FROM entries");
+    wb_buf_appends(&sql, count ? "SELECT count(*) FROM entries"
+                               : "SELECT " ENTRY_COLUMNS " FROM entries");
     for (int i = 0; i < 3; i++) {
         if (vals[i])
             wb_buf_appendf(&sql, "%s %s = ?%d", n++ ? " AND" : " WHERE", cols[i], i + 1);
     }
     if (!count)
         wb_buf_appends(&sql, " ORDER BY id");
-    rc = sqlite3_prepare_v3(st->db, sql.data, -1, *slot ? 0 : SQLITE_PREPARE_PERSISTENT, &s,
-                            NULL);
+    rc = sqlite3_prepare_v3(st->db, sql.data, -1, *slot ? 0 : SQLITE_PREPARE_PERSISTENT, &s, NULL);
     wb_buf_release(&sql);
     if (rc != SQLITE_OK) {
         rc = store_fail(st, rc, "preparing a query", err);

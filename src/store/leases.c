@@ -117,8 +117,8 @@ int wb_store_claim(struct wb_store *st, const char *word, const char *translatio
         int is_done = 0;
         if (!(want & (1u << i)))
             continue;
-        rc = claim_one(st, word, translation, language, (enum wb_stage)i, !!(redo & (1u << i)),
-                       me, ttl_ms, now, &is_done, err);
+        rc = claim_one(st, word, translation, language, (enum wb_stage)i, !!(redo & (1u << i)), me,
+                       ttl_ms, now, &is_done, err);
         if (rc < 0)
             break;
         if (is_done)

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/util.h"
@@ -103,7 +103,7 @@ int store_fail(struct wb_store *st, int rc, const char *what, struct wb_error *e
 {
     int code = store_map_rc(rc);
     const char *detail = st->db && sqlite3_errcode(st->db) != SQLITE_OK ? sqlite3_errmsg(st->db)
-                                                                       : sqlite3_errstr(rc);
+                                                                        : sqlite3_errstr(rc);
     const char *hint = "";
     int sys = st->db ? sqlite3_system_errno(st->db) : 0;
     if (!code)
@@ -273,9 +273,9 @@ int wb_store_open(const char *path, unsigned flags, struct wb_store **out, struc
         goto out;
     }
     st->flags = flags;
-    oflags = (flags & WB_STORE_READONLY) ? SQLITE_OPEN_READONLY
-                                         : SQLITE_OPEN_READWRITE |
-                                               ((flags & WB_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
+    oflags = (flags & WB_STORE_READONLY)
+                 ? SQLITE_OPEN_READONLY
+                 : SQLITE_OPEN_READWRITE | ((flags & WB_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
     rc = sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         rc = store_fail(st, rc, "opening", err);
@@ -311,8 +311,7 @@ int wb_store_open(const char *path, unsigned flags, struct wb_store **out, struc
     }
     if ((rc = exec_pragma(st, "PRAGMA foreign_keys = ON", err)) ||
         (rc = exec_pragma(st, "PRAGMA synchronous = FULL", err)) ||
-        (rc = exec_pragma(st, "PRAGMA temp_store = MEMORY", err)) ||
-        (rc = store_migrate(st, err)))
+        (rc = exec_pragma(st, "PRAGMA temp_store = MEMORY", err)) || (rc = store_migrate(st, err)))
         goto out;
     *out = st;
     st = NULL;
@@ -448,8 +447,8 @@ int wb_store_check(struct wb_store *st, int full, struct wb_error *err)
     struct wb_buf found;
     int rc, n = 0;
     wb_buf_init(&found, 4096);
-    rc = sqlite3_prepare_v2(st->db, full ? "PRAGMA integrity_check" : "PRAGMA quick_check", -1,
-                            &s, NULL);
+    rc = sqlite3_prepare_v2(st->db, full ? "PRAGMA integrity_check" : "PRAGMA quick_check", -1, &s,
+                            NULL);
     if (rc != SQLITE_OK) {
         rc = store_fail(st, rc, "checking integrity", err);
         goto out;

@@ -66,8 +66,7 @@ int store_fail(struct wb_store *st, int rc, const char *what, struct wb_error *e
 /* The cached statement (reset, bindings cleared), or NULL with err set. */
 sqlite3_stmt *store_stmt(struct wb_store *st, enum store_stmt which, struct wb_error *err);
 /* Run a statement that returns no rows (reset afterwards). */
-int store_step_done(struct wb_store *st, sqlite3_stmt *s, const char *what,
-                    struct wb_error *err);
+int store_step_done(struct wb_store *st, sqlite3_stmt *s, const char *what, struct wb_error *err);
 /* Start/finish one all-or-nothing write: a transaction, or a savepoint in a batch. */
 int store_op_begin(struct wb_store *st, struct wb_error *err);
 int store_op_end(struct wb_store *st, int rc, struct wb_error *err);

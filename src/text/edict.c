@@ -14,7 +14,7 @@
 #include "wordbank/log.h"
 #include "wordbank/text.h"
 
-#define WORD_MAX 1024
+#define WORD_MAX   1024
 #define LOOKUP_MAX 256
 
 struct wb_edict {

@@ -22,10 +22,10 @@
 #include "text/edict_internal.h"
 #include "wordbank/log.h"
 
-#define EDICT_MAGIC "WBEDICT1"
-#define EDICT_VERSION 1u
+#define EDICT_MAGIC      "WBEDICT1"
+#define EDICT_VERSION    1u
 #define EDICT_SOURCE_MAX ((size_t)256 << 20)
-#define EDICT_LINE_MAX 65536
+#define EDICT_LINE_MAX   65536
 
 struct idx_header {
     char magic[8];
@@ -358,9 +358,9 @@ int edict_map(struct edict_map *m, const char *idx_path, const struct stat *src_
         h->read_off != h->head_off + h->n_head * 4 || h->n_read > (uint64_t)st.st_size / 4 ||
         h->read_off + h->n_read * 4 != h->total)
         goto out;
-    if (src_st && (h->src_size != (uint64_t)src_st->st_size ||
-                   h->src_mtime_s != src_st->st_mtim.tv_sec ||
-                   h->src_mtime_ns != src_st->st_mtim.tv_nsec)) {
+    if (src_st &&
+        (h->src_size != (uint64_t)src_st->st_size || h->src_mtime_s != src_st->st_mtim.tv_sec ||
+         h->src_mtime_ns != src_st->st_mtim.tv_nsec)) {
         rc = WB_EEXIST; /* valid but stale */
         goto out;
     }
@@ -370,7 +370,8 @@ int edict_map(struct edict_map *m, const char *idx_path, const struct stat *src_
     m->n_head = h->n_head;
     m->rd = (const uint32_t *)((const char *)p + h->read_off);
     m->n_read = h->n_read;
-    if (m->text[m->text_len - 1] != '\n' || !rows_valid(m->text, m->text_len, m->head, m->n_head, 0) ||
+    if (m->text[m->text_len - 1] != '\n' ||
+        !rows_valid(m->text, m->text_len, m->head, m->n_head, 0) ||
         !rows_valid(m->text, m->text_len, m->rd, m->n_read, 1))
         goto out;
     m->map = p;

@@ -17,10 +17,10 @@
 #define TAG_MAX 40
 
 static const char *const pos_codes[] = {
-    "adj", "adv", "adv-n", "adv-to", "aux", "aux-adj", "aux-v", "conj", "cop", "cop-da",
-    "ctr", "exp", "int", "iv", "n", "n-adv", "n-pr", "n-pref", "n-suf", "n-t", "num", "pn",
-    "pref", "prt", "suf", "unc", "v1", "v1-s", "vi", "vk", "vn", "vr", "vs", "vs-c", "vs-i",
-    "vs-s", "vt", "vz",
+    "adj", "adv", "adv-n", "adv-to", "aux",  "aux-adj", "aux-v", "conj",   "cop",   "cop-da",
+    "ctr", "exp", "int",   "iv",     "n",    "n-adv",   "n-pr",  "n-pref", "n-suf", "n-t",
+    "num", "pn",  "pref",  "prt",    "suf",  "unc",     "v1",    "v1-s",   "vi",    "vk",
+    "vn",  "vr",  "vs",    "vs-c",   "vs-i", "vs-s",    "vt",    "vz",
 };
 
 static int is_pos_code(const char *s, size_t n)
@@ -155,8 +155,7 @@ static int parse_field(struct wb_edict_entry *e, const char *f, size_t n)
     }
     while (n > 0 && f[n - 1] == ' ')
         n--;
-    if (e->n_senses == 0 ||
-        (numbered && e->senses[e->n_senses - 1].n_glosses > 0)) {
+    if (e->n_senses == 0 || (numbered && e->senses[e->n_senses - 1].n_glosses > 0)) {
         if ((rc = entry_new_sense(e)) != 0)
             goto out;
     }
@@ -276,8 +275,8 @@ int text_gloss_normalize(const char *s, size_t len, struct wb_buf *out)
 
 static int is_stopword(const char *w, size_t n)
 {
-    static const char *const stop[] = { "a",  "an", "the", "to", "of",    "be", "one's",
-                                        "or", "and", "in", "on", "someone", "something" };
+    static const char *const stop[] = { "a",  "an",  "the", "to", "of",      "be",       "one's",
+                                        "or", "and", "in",  "on", "someone", "something" };
     for (size_t i = 0; i < sizeof stop / sizeof *stop; i++)
         if (strlen(stop[i]) == n && memcmp(stop[i], w, n) == 0)
             return 1;
@@ -401,11 +400,11 @@ static int bag_add(struct wb_buf *out, const char *s)
 static const char *tag_word(const char *tag, size_t n)
 {
     static const char *const map[][2] = {
-        { "hum", "humble" },     { "hon", "honorific" }, { "pol", "polite" },
-        { "arch", "archaic" },   { "col", "colloquial" }, { "sl", "slang" },
-        { "fam", "familiar" },   { "vulg", "vulgar" },    { "fem", "feminine" },
+        { "hum", "humble" },     { "hon", "honorific" },    { "pol", "polite" },
+        { "arch", "archaic" },   { "col", "colloquial" },   { "sl", "slang" },
+        { "fam", "familiar" },   { "vulg", "vulgar" },      { "fem", "feminine" },
         { "male", "masculine" }, { "derog", "derogatory" }, { "obs", "obsolete" },
-        { "chn", "children's" }, { "poet", "poetical" },  { "joc", "jocular" },
+        { "chn", "children's" }, { "poet", "poetical" },    { "joc", "jocular" },
     };
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
         if (strlen(map[i][0]) == n && memcmp(map[i][0], tag, n) == 0)

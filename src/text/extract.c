@@ -12,7 +12,7 @@
 #include "wordbank/text.h"
 
 #define EXTRACT_TEXT_MAX ((size_t)64 << 20)
-#define CHUNK_MAX 32768
+#define CHUNK_MAX        32768
 
 struct counter {
     struct wb_extract_item *items;
@@ -24,8 +24,8 @@ struct counter {
 
 static int excluded(const struct wb_token *k)
 {
-    static const char *const pos[] = { "助詞", "助動詞", "記号", "接頭詞", "フィラー", "その他",
-                                       "連体詞" };
+    static const char *const pos[] = { "助詞",     "助動詞", "記号",  "接頭詞",
+                                       "フィラー", "その他", "連体詞" };
     static const char *const detail[] = { "非自立", "接尾", "数", "代名詞" };
 
     for (size_t i = 0; i < sizeof pos / sizeof *pos; i++)
@@ -206,8 +206,7 @@ static int annotate(struct wb_text *t, struct wb_edict *d, struct wb_extract_ite
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }
-    if (e[ei].senses[si].n_glosses > 0 &&
-        !(it->gloss = clean_gloss(e[ei].senses[si].glosses[0])))
+    if (e[ei].senses[si].n_glosses > 0 && !(it->gloss = clean_gloss(e[ei].senses[si].glosses[0])))
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
 out:
     wb_edict_entries_free(e, n);

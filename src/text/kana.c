@@ -68,8 +68,8 @@ static const uint16_t halfwidth_kana[] = {
  * mark, or 0 when that combination does not exist. */
 static int32_t compose_mark(int32_t base, int mark)
 {
-    int kg = (base >= 0x30AB && base <= 0x30C2 && (base - 0x30AB) % 2 == 0) ||
-             base == 0x30C4 || base == 0x30C6 || base == 0x30C8;
+    int kg = (base >= 0x30AB && base <= 0x30C2 && (base - 0x30AB) % 2 == 0) || base == 0x30C4 ||
+             base == 0x30C6 || base == 0x30C8;
     int hb = base >= 0x30CF && base <= 0x30DB && (base - 0x30CF) % 3 == 0;
 
     if (mark == 1) {

@@ -171,8 +171,7 @@ static size_t split_features(const char *feature, char **store, char **fields, s
     return n;
 }
 
-static const mecab_node_t *parse(struct wb_text *t, const char *text, struct wb_error *err,
-                                 int *rc)
+static const mecab_node_t *parse(struct wb_text *t, const char *text, struct wb_error *err, int *rc)
 {
     size_t len = strlen(text);
     const mecab_node_t *node;
@@ -546,8 +545,8 @@ static int pitch_whole(struct wb_text *t, const char *text, const char *rk, int 
 /* A compound on the best path: a word and its suffixes, combined by the
  * suffixes' chain rules (C1 keeps the suffix's accent, C2 falls on its first
  * mora, C3 on the word's last, C4 makes it flat, C5 keeps the word's). */
-static int pitch_compound(struct wb_text *t, const char *text, const char *rk, int *out,
-                          size_t *n, struct wb_error *err)
+static int pitch_compound(struct wb_text *t, const char *text, const char *rk, int *out, size_t *n,
+                          struct wb_error *err)
 {
     size_t len = strlen(text), k = 0;
     const mecab_node_t *node = mecab_sparse_tonode2(t->pitch_best, text, len);
@@ -569,12 +568,22 @@ static int pitch_compound(struct wb_text *t, const char *text, const char *rk, i
             morae = a.morae;
         } else if (strcmp(a.f[1], "接尾") == 0 && a.nf > 10 && a.f[10][0] == 'C') {
             switch (a.f[10][1]) {
-            case '1': acc = a.accent ? morae + a.accent : 0; break;
-            case '2': acc = morae + 1; break;
-            case '3': acc = morae; break;
-            case '4': acc = 0; break;
-            case '5': break;
-            default: ok = 0;
+            case '1':
+                acc = a.accent ? morae + a.accent : 0;
+                break;
+            case '2':
+                acc = morae + 1;
+                break;
+            case '3':
+                acc = morae;
+                break;
+            case '4':
+                acc = 0;
+                break;
+            case '5':
+                break;
+            default:
+                ok = 0;
             }
             morae += a.morae;
         } else {

@@ -541,8 +541,7 @@ TEST(cancel_and_abort_fire_every_callback_once)
     CHECK_INT(engine_timer(c.e, 300, abort_cb, &c), 0);
     int64_t t0 = engine_now(c.e);
     CHECK_INT(engine_run(c.e), WB_ECANCELED);
-    CHECK_MSG(engine_now(c.e) - t0 < 1000, "abort took %lld ms",
-              (long long)(engine_now(c.e) - t0));
+    CHECK_MSG(engine_now(c.e) - t0 < 1000, "abort took %lld ms", (long long)(engine_now(c.e) - t0));
     for (int i = 0; i < 10; i++) {
         CHECK_INT(c.done[i], 1);
         CHECK_INT(c.status[i], WB_ECANCELED);
@@ -644,8 +643,8 @@ TEST(classify_in_pool_runs_off_the_loop)
     struct wb_config *cfg = mkcfg(NULL);
     static struct ctx c;
     static const struct engine_request_cbs pool_cbs = { .classify = pool_classify,
-                                                    .on_done = on_done,
-                                                    .classify_in_pool = 1 };
+                                                        .on_done = on_done,
+                                                        .classify_in_pool = 1 };
     c.base = f.base_url;
     c.cbs = &pool_cbs;
     struct wb_error err = { 0 }, *ep = &err;
@@ -842,7 +841,9 @@ TEST(trace_log_never_shows_the_key)
 TEST(window_sets_caps_and_connections)
 {
     struct fake_proc f;
-    enum { N = 120 };
+    enum {
+        N = 120
+    };
     fake_raise_nofile();
     start(&f, "{\"default\":{\"latencyMs\":400}}", 0);
     const char *kv[] = { "http.body_budget", "67108864", NULL };
@@ -862,8 +863,8 @@ TEST(window_sets_caps_and_connections)
     engine_get_stats(c.e, &st);
     json_t *s = stats(&f);
     fprintf(stderr, "# in flight at the fake: text %lld, image %lld; connections %lld\n",
-            jint(s, "models", TEXT_MODEL, "maxInFlight"), jint(s, "models", IMG_MODEL, "maxInFlight"),
-            jint(s, "totals", "maxConnections", NULL));
+            jint(s, "models", TEXT_MODEL, "maxInFlight"),
+            jint(s, "models", IMG_MODEL, "maxInFlight"), jint(s, "totals", "maxConnections", NULL));
     /* Each model had the whole window in flight at once (the caps without a
      * window: text 64, image 16); the fake saw most of them together. */
     for (size_t i = 0; i < engine_model_count(c.e); i++) {
@@ -899,7 +900,9 @@ static void release_hold(void *ud, int status)
 TEST(body_budget_holds_media_back)
 {
     struct fake_proc f;
-    enum { N = 30 };
+    enum {
+        N = 30
+    };
     start(&f, "{\"default\":{\"latencyMs\":200}}", 0);
     const char *kv[] = { "http.body_budget", "1048576", NULL };
     struct wb_config *cfg = mkcfg(kv);

@@ -36,8 +36,7 @@ static char *zip_read(zip_t *za, const char *name, size_t *len)
 /* The guid rule of docs/store.md, computed here on its own: Anki's guid64
  * form (base-91 digits, most significant first) of the first 8 bytes of the
  * SHA-256 of "word__translation__language". */
-static void expected_guid(const char *word, const char *translation, const char *lang,
-                          char out[16])
+static void expected_guid(const char *word, const char *translation, const char *lang, char out[16])
 {
     static const char b91[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
                               "!#$%&()*+,-./:;<=>?@[]^_`{|}~";
@@ -182,8 +181,8 @@ TEST(apkg_deck_contents)
     CHECK(strncmp(fld[0], "wb-", 3) == 0 && strlen(fld[0]) == 27);
     CHECK_STR(fld[1], "猫");
     CHECK_STR(fld[2], "ねこ");
-    CHECK(strstr(fld[3], "data-pitch=\"1\"") && strstr(fld[3], "<span class=\"hi\">ね</span>\xea\x9c\x9cこ") &&
-          strstr(fld[3], "[1]"));
+    CHECK(strstr(fld[3], "data-pitch=\"1\"") &&
+          strstr(fld[3], "<span class=\"hi\">ね</span>\xea\x9c\x9cこ") && strstr(fld[3], "[1]"));
     CHECK_STR(fld[4], "cat");
     CHECK_STR(fld[6], "A &lt;small&gt; &amp; &quot;furry&quot; animal.");
     CHECK(strstr(fld[7], "猫が好き。<br>二行目") != NULL);
@@ -201,9 +200,10 @@ TEST(apkg_deck_contents)
     CHECK(sqlite3_step(q) == SQLITE_DONE);
     sqlite3_finalize(q);
     /* Two cards a note (recognition ord 0, production ord 1), all in one deck. */
-    CHECK(sqlite3_prepare_v2(s, "SELECT count(*), min(did), max(did), count(DISTINCT nid), "
-                                "sum(ord = 0), sum(ord = 1) FROM cards WHERE nid IN "
-                                "(SELECT id FROM notes)",
+    CHECK(sqlite3_prepare_v2(s,
+                             "SELECT count(*), min(did), max(did), count(DISTINCT nid), "
+                             "sum(ord = 0), sum(ord = 1) FROM cards WHERE nid IN "
+                             "(SELECT id FROM notes)",
                              -1, &q, NULL) == SQLITE_OK);
     CHECK(sqlite3_step(q) == SQLITE_ROW);
     CHECK_INT(sqlite3_column_int(q, 0), 4);
@@ -231,8 +231,7 @@ TEST(apkg_deck_contents)
     CHECK(strstr(json_string_value(json_object_get(json_array_get(tmpls, 1), "qfmt")),
                  "{{Translation}}") != NULL);
     snprintf(key, sizeof key, "%lld", (long long)did);
-    CHECK_STR(json_string_value(json_object_get(json_object_get(decks, key), "name")),
-              "Lesson 1");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(decks, key), "name")), "Lesson 1");
     json_decref(models);
     json_decref(decks);
     sqlite3_finalize(q);
@@ -254,8 +253,9 @@ TEST(apkg_deck_contents)
     fclose(f2);
     free(db);
     CHECK(sqlite3_open(coll, &s) == SQLITE_OK);
-    CHECK(sqlite3_prepare_v2(s, "SELECT n.id, n.guid, n.mid, c.did FROM notes n JOIN cards c ON "
-                                "c.nid = n.id WHERE n.sfld = '猫'",
+    CHECK(sqlite3_prepare_v2(s,
+                             "SELECT n.id, n.guid, n.mid, c.did FROM notes n JOIN cards c ON "
+                             "c.nid = n.id WHERE n.sfld = '猫'",
                              -1, &q, NULL) == SQLITE_OK);
     CHECK(sqlite3_step(q) == SQLITE_ROW);
     CHECK(sqlite3_column_int64(q, 0) == nid);
@@ -272,8 +272,7 @@ TEST(apkg_deck_contents)
     int parent = 0;
     const char *k;
     json_t *v;
-    json_object_foreach(decks, k, v)
-    {
+    json_object_foreach(decks, k, v) {
         parent |= strcmp(json_string_value(json_object_get(v, "name")), "日本語") == 0;
     }
     CHECK(parent);

@@ -105,8 +105,7 @@ TEST(import_sets_stages)
     struct wb_entry e;
     wb_entry_init(&e);
     wb_import_report_init(&rep);
-    CHECK_OK(wb_import_jsonl(st, th_path("tests/export/fixtures/wordbank.jsonl"), NULL, &rep,
-                             &err),
+    CHECK_OK(wb_import_jsonl(st, th_path("tests/export/fixtures/wordbank.jsonl"), NULL, &rep, &err),
              &err);
     CHECK_OK(wb_store_get(st, "猫", "cat", "ja", &e, &err), &err);
     CHECK_INT(e.stages[WB_STAGE_DETAILS].state, WB_STATE_DONE);
@@ -160,24 +159,26 @@ TEST(import_diagnostics)
     size_t n = 0;
     FILE *f = fopen(path, "wb");
     CHECK(f != NULL);
-    fputs("{\"word\": \"一\", \"en_translation\": \"one\", \"foo\": 1}\n", f);  /* 1 ok */
+    fputs("{\"word\": \"一\", \"en_translation\": \"one\", \"foo\": 1}\n", f); /* 1 ok */
     fputs("{\"word\": \"二\", \"en_translation\": \"two\",\n", f);             /* 2 bad JSON */
     fputs("{\"en_translation\": \"three\"}\n", f);                             /* 3 no word */
     fputs("{\"word\": \"四\", \"en_translation\": \"four\", \"examples\": \"x\"}\n", f); /* 4 */
-    fputs("[1, 2]\n", f);                                                      /* 5 array */
-    fputs("   \r\n", f);                                                       /* 6 blank */
+    fputs("[1, 2]\n", f); /* 5 array */
+    fputs("   \r\n", f);  /* 6 blank */
     big = malloc(WB_IMPORT_MAX_LINE + 100);
     CHECK(big != NULL);
     memset(big, 'a', WB_IMPORT_MAX_LINE + 99);
     big[WB_IMPORT_MAX_LINE + 99] = 0;
     fprintf(f, "{\"word\": \"%s\", \"en_translation\": \"long\"}\n", big); /* 7 too long */
     free(big);
-    fputs("{\"word\": \"八\", \"en_translation\": \"eight\", \"bar\": [], \"foo\": 2}\n", f); /* 8 */
-    fputs("{\"word\": \"九\", \"en_translation\": \"nine\", \"examples\": [\"a\", 9]}\n", f); /* 9 */
+    fputs("{\"word\": \"八\", \"en_translation\": \"eight\", \"bar\": [], \"foo\": 2}\n",
+          f); /* 8 */
+    fputs("{\"word\": \"九\", \"en_translation\": \"nine\", \"examples\": [\"a\", 9]}\n",
+          f); /* 9 */
     static const char nul_line[] = "{\"word\": \"十\", \"en_\0translation\": \"ten\"}\n";
-    fwrite(nul_line, 1, sizeof nul_line - 1, f); /* 10 */
+    fwrite(nul_line, 1, sizeof nul_line - 1, f);                                           /* 10 */
     fputs("{\"word\": \"十一\", \"en_translation\": \"eleven\", \"image_file\": 5}\n", f); /* 11 */
-    fputs("{\"word\": \"\", \"en_translation\": \"empty\"}\n", f);                       /* 12 */
+    fputs("{\"word\": \"\", \"en_translation\": \"empty\"}\n", f);                         /* 12 */
     fputs("{\"word\": \"十三\", \"en_translation\": \"thirteen\", \"language_code\": \"ja\"}", f);
     fclose(f);
 
@@ -190,8 +191,8 @@ TEST(import_diagnostics)
     CHECK_INT(d.errors, 9);
     CHECK_INT(d.warnings, 1);
     char want[4200];
-#define HAS(line, text)                                                                            \
-    snprintf(want, sizeof want, "%s:%d: %s", path, line, text);                                    \
+#define HAS(line, text)                                         \
+    snprintf(want, sizeof want, "%s:%d: %s", path, line, text); \
     CHECK_MSG(strstr(rep.diags.data, want), "missing \"%s\" in:\n%s", want, rep.diags.data)
     HAS(2, "invalid JSON");
     HAS(3, "\"word\" is missing");
@@ -243,8 +244,9 @@ TEST(import_merges_into_existing)
     e.stages[WB_STAGE_AUDIO].state = WB_STATE_DONE;
     e.stages[WB_STAGE_AUDIO].file = strdup("x.mp3");
     CHECK_OK(wb_store_put(st, &e, &err), &err);
-    th_write_text(path, "{\"word\": \"猫\", \"en_translation\": \"cat\", \"examples\": [\"猫だ。\", "
-                     "\"二つ目\"], \"description\": \"new\", \"image_file\": \"c.png\"}\n");
+    th_write_text(path,
+                  "{\"word\": \"猫\", \"en_translation\": \"cat\", \"examples\": [\"猫だ。\", "
+                  "\"二つ目\"], \"description\": \"new\", \"image_file\": \"c.png\"}\n");
     wb_import_report_init(&rep);
     CHECK_OK(wb_import_jsonl(st, path, NULL, &rep, &err), &err);
     CHECK_INT(rep.updated, 1);

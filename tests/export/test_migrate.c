@@ -254,8 +254,7 @@ TEST(import_refuses_hostile_media)
         const char *why;
     } refused[] = { { 1, "climbs out" },  { 2, "absolute path" }, { 3, "resolves outside" },
                     { 4, "NUL" },         { 5, "larger than" },   { 6, "not a picture or sound" },
-                    { 7, "not a sound" }, { 8, "climbs out" },
-                    { 12, "not a regular file" } };
+                    { 7, "not a sound" }, { 8, "climbs out" },    { 12, "not a regular file" } };
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         char want[4200];
         const char *at;

@@ -13,8 +13,8 @@
 
 #include "test.h"
 
-#define MAX_TESTS 1024
-#define TH_SKIP_STATUS 77
+#define MAX_TESTS         1024
+#define TH_SKIP_STATUS    77
 #define TH_NOCHECK_STATUS 78
 
 unsigned long th_checks;
@@ -180,8 +180,9 @@ static int run_one(int i, int timeout, char *why, size_t whylen)
         if (tmpdir[0])
             nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
         if (th_checks == 0) {
-            fprintf(stderr, "# FAIL %s: returned without evaluating a single CHECK "
-                            "(use SKIP(\"why\") for a test that cannot run here)\n",
+            fprintf(stderr,
+                    "# FAIL %s: returned without evaluating a single CHECK "
+                    "(use SKIP(\"why\") for a test that cannot run here)\n",
                     tests[i].name);
             exit(TH_NOCHECK_STATUS);
         }
@@ -195,8 +196,9 @@ static int run_one(int i, int timeout, char *why, size_t whylen)
     /* The reason is short and already in the pipe; never wait for a process
      * the test left behind that inherited the pipe. */
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
-    while (got < (ssize_t)whylen - 1 &&
-           ((r = read(fds[0], why + got, whylen - 1 - (size_t)got)) > 0 || (r < 0 && errno == EINTR)))
+    while (
+        got < (ssize_t)whylen - 1 &&
+        ((r = read(fds[0], why + got, whylen - 1 - (size_t)got)) > 0 || (r < 0 && errno == EINTR)))
         got += r > 0 ? r : 0;
     why[got] = '\0';
     close(fds[0]);

@@ -43,53 +43,53 @@ void th_write_text(const char *path, const char *text);
  * NULL); a failure fails the test. */
 char *th_read_file(const char *path, size_t *len);
 
-#define TEST(name)                                                                                 \
-    static void name(void);                                                                        \
-    __attribute__((constructor)) static void th_reg_##name(void)                                   \
-    {                                                                                              \
-        th_register(#name, name);                                                                  \
-    }                                                                                              \
+#define TEST(name)                                               \
+    static void name(void);                                      \
+    __attribute__((constructor)) static void th_reg_##name(void) \
+    {                                                            \
+        th_register(#name, name);                                \
+    }                                                            \
     static void name(void)
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        th_checks++;                                                                               \
-        if (!(cond))                                                                               \
-            th_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);                                       \
+#define CHECK(cond)                                          \
+    do {                                                     \
+        th_checks++;                                         \
+        if (!(cond))                                         \
+            th_fail(__FILE__, __LINE__, "CHECK(%s)", #cond); \
     } while (0)
 
-#define CHECK_MSG(cond, ...)                                                                       \
-    do {                                                                                           \
-        th_checks++;                                                                               \
-        if (!(cond))                                                                               \
-            th_fail(__FILE__, __LINE__, __VA_ARGS__);                                              \
+#define CHECK_MSG(cond, ...)                          \
+    do {                                              \
+        th_checks++;                                  \
+        if (!(cond))                                  \
+            th_fail(__FILE__, __LINE__, __VA_ARGS__); \
     } while (0)
 
-#define CHECK_INT(a, b)                                                                            \
-    do {                                                                                           \
-        long long th_a = (long long)(a), th_b = (long long)(b);                                    \
-        th_checks++;                                                                               \
-        if (th_a != th_b)                                                                          \
-            th_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld", #a, #b, th_a, th_b);             \
+#define CHECK_INT(a, b)                                                                \
+    do {                                                                               \
+        long long th_a = (long long)(a), th_b = (long long)(b);                        \
+        th_checks++;                                                                   \
+        if (th_a != th_b)                                                              \
+            th_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld", #a, #b, th_a, th_b); \
     } while (0)
 
-#define CHECK_STR(a, b)                                                                            \
-    do {                                                                                           \
-        const char *th_a = (a), *th_b = (b);                                                       \
-        th_checks++;                                                                               \
-        if (!th_a || !th_b || strcmp(th_a, th_b) != 0)                                             \
-            th_fail(__FILE__, __LINE__, "%s == %s: \"%s\" != \"%s\"", #a, #b,                      \
-                    th_a ? th_a : "(null)", th_b ? th_b : "(null)");                               \
+#define CHECK_STR(a, b)                                                       \
+    do {                                                                      \
+        const char *th_a = (a), *th_b = (b);                                  \
+        th_checks++;                                                          \
+        if (!th_a || !th_b || strcmp(th_a, th_b) != 0)                        \
+            th_fail(__FILE__, __LINE__, "%s == %s: \"%s\" != \"%s\"", #a, #b, \
+                    th_a ? th_a : "(null)", th_b ? th_b : "(null)");          \
     } while (0)
 
 /* rc == 0, printing the error buffer's text when not. */
-#define CHECK_OK(rc, errp)                                                                         \
-    do {                                                                                           \
-        int th_rc = (rc);                                                                          \
-        th_checks++;                                                                               \
-        if (th_rc != 0)                                                                            \
-            th_fail(__FILE__, __LINE__, "%s returned %d (%s): %s", #rc, th_rc,                     \
-                    wb_errname(th_rc), wb_error_text(errp));                         \
+#define CHECK_OK(rc, errp)                                                                        \
+    do {                                                                                          \
+        int th_rc = (rc);                                                                         \
+        th_checks++;                                                                              \
+        if (th_rc != 0)                                                                           \
+            th_fail(__FILE__, __LINE__, "%s returned %d (%s): %s", #rc, th_rc, wb_errname(th_rc), \
+                    wb_error_text(errp));                                                         \
     } while (0)
 
 #endif

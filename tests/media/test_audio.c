@@ -155,7 +155,7 @@ static void damage_is_caught(enum wb_audio_format f, struct wb_buf *b)
 static void roundtrip(const struct wb_pcm *p, enum wb_audio_format f, double expect_s,
                       int expect_rate, struct wb_buf *keep)
 {
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
     struct wb_buf b;
     struct decoded d;
     char path[512];
@@ -205,7 +205,7 @@ TEST(wav_roundtrip_and_truncation)
 {
     struct wb_pcm p, q;
     struct wb_buf b;
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
 
     make_tone(&p, RATE, 2, 0.1, 0.2, 0.1);
     wb_pcm_init(&q);
@@ -230,9 +230,9 @@ TEST(wav_roundtrip_and_truncation)
 
 TEST(s16le_parse)
 {
-    const uint8_t raw[] = {0x01, 0x00, 0xFF, 0xFF, 0x00, 0x80, 0x7F};
+    const uint8_t raw[] = { 0x01, 0x00, 0xFF, 0xFF, 0x00, 0x80, 0x7F };
     struct wb_pcm p;
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
     wb_pcm_init(&p);
     CHECK_OK(wb_pcm_from_s16le(raw, sizeof raw, RATE, 1, &p, &err), ep(&err));
     CHECK_INT(p.n_samples, 3); /* the odd trailing byte is dropped */
@@ -290,8 +290,7 @@ TEST(roundtrip_trimmed)
 {
     struct wb_pcm p;
     make_tone(&p, RATE, 1, 0.5, 2.0, 0.5);
-    CHECK_OK(wb_pcm_trim_normalize(&p, WB_AUDIO_KEEP_MS_DEFAULT, WB_AUDIO_PEAK_DBFS_DEFAULT),
-             NULL);
+    CHECK_OK(wb_pcm_trim_normalize(&p, WB_AUDIO_KEEP_MS_DEFAULT, WB_AUDIO_PEAK_DBFS_DEFAULT), NULL);
     roundtrip(&p, WB_AUDIO_MP3, 2.3, RATE, NULL);
     roundtrip(&p, WB_AUDIO_M4A, 2.3, RATE, NULL);
     roundtrip(&p, WB_AUDIO_OPUS, 2.3, 48000, NULL);
@@ -313,7 +312,7 @@ TEST(m4a_faststart)
 {
     struct wb_pcm p;
     struct wb_buf b;
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
     size_t pos = 0, moov = 0, mdat = 0;
 
     make_tone(&p, RATE, 1, 0.1, 1.0, 0.1);
@@ -341,7 +340,7 @@ TEST(convert_defaults)
     struct wb_pcm p;
     struct wb_audio_options o;
     struct wb_buf raw, mp3, wav;
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
     char path[512];
     struct decoded d;
 
@@ -350,7 +349,7 @@ TEST(convert_defaults)
     wb_buf_init(&mp3, 0);
     wb_buf_init(&wav, 0);
     for (size_t i = 0; i < p.n_samples; i++) {
-        uint8_t le[2] = {(uint8_t)(p.samples[i] & 0xFF), (uint8_t)((uint16_t)p.samples[i] >> 8)};
+        uint8_t le[2] = { (uint8_t)(p.samples[i] & 0xFF), (uint8_t)((uint16_t)p.samples[i] >> 8) };
         wb_buf_append(&raw, le, 2);
     }
     wb_audio_options_init(&o);
@@ -405,7 +404,7 @@ TEST(parallel_deterministic)
     struct job jobs[6];
     pthread_t th[6];
     struct wb_buf ref[3];
-    enum wb_audio_format fs[3] = {WB_AUDIO_MP3, WB_AUDIO_M4A, WB_AUDIO_OPUS};
+    enum wb_audio_format fs[3] = { WB_AUDIO_MP3, WB_AUDIO_M4A, WB_AUDIO_OPUS };
 
     make_tone(&p, RATE, 1, 0.2, 1.0, 0.2);
     for (int i = 0; i < 3; i++) {
@@ -523,7 +522,7 @@ TEST(encode_rejects_bad_input)
 {
     struct wb_pcm p;
     struct wb_buf b;
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
     wb_pcm_init(&p);
     wb_buf_init(&b, 0);
     CHECK_INT(wb_audio_encode(&p, WB_AUDIO_MP3, &b, &err), WB_EINVAL);

@@ -25,7 +25,7 @@ static struct wb_error *ep(struct wb_error *e)
 static void make_clip(enum wb_audio_format f, struct wb_buf *out)
 {
     struct wb_pcm p;
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
     wb_pcm_init(&p);
     p.rate = 24000;
     p.channels = 1;
@@ -61,7 +61,7 @@ static int list_dir(const char *dir, char *names, size_t cap)
 TEST(sniff)
 {
     struct wb_buf b;
-    static const char *exts[] = {"mp3", "m4a", "opus", "wav"};
+    static const char *exts[] = { "mp3", "m4a", "opus", "wav" };
     for (int f = 0; f < 4; f++) {
         make_clip((enum wb_audio_format)f, &b);
         CHECK_STR(wb_media_sniff_ext(b.data, b.len), exts[f]);
@@ -79,7 +79,7 @@ TEST(sniff)
 TEST(write_names_and_idempotence)
 {
     struct wb_buf b;
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
     char dir[600], path[700], names[2048], *n1 = NULL, *n2 = NULL;
     struct stat st1, st2;
 
@@ -123,7 +123,7 @@ TEST(write_names_and_idempotence)
 TEST(invalid_counts_as_missing)
 {
     struct wb_buf b;
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
     const char *dir = th_tmpdir();
     char path[700], names[2048], *name = NULL;
 
@@ -165,8 +165,8 @@ TEST(invalid_counts_as_missing)
 TEST(failed_write_leaves_nothing)
 {
     struct wb_buf b;
-    struct wb_error err = {0};
-    struct rlimit rl = {4096, 4096};
+    struct wb_error err = { 0 };
+    struct rlimit rl = { 4096, 4096 };
     const char *dir = th_tmpdir();
     char names[2048];
     int rc;
@@ -204,7 +204,7 @@ ssize_t __wrap_write(int fd, const void *buf, size_t n)
 TEST(disk_full_is_enospc)
 {
     struct wb_buf b;
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
     const char *dir = th_tmpdir();
     char names[2048];
     int rc;

@@ -108,7 +108,7 @@ TEST(probe_types)
 {
     struct wb_buf png, jpg, webp;
     struct wb_image_info info;
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
 
     make_png(300, 200, 1, &png);
     CHECK_OK(wb_image_probe(png.data, png.len, &info, ep(&err)), ep(&err));
@@ -150,7 +150,7 @@ TEST(big_png_to_jpeg)
 {
     struct wb_buf png, jpg;
     struct wb_image_info info;
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
     uint8_t *px;
     int w, h;
 
@@ -169,8 +169,8 @@ TEST(big_png_to_jpeg)
     CHECK_INT(h, 512);
     /* The transparent corner became white, not black. */
     CHECK_MSG(px[(20 * 512 + 20) * 3] > 240 && px[(20 * 512 + 20) * 3 + 2] > 240,
-              "flattened pixel is %d,%d,%d", px[(20 * 512 + 20) * 3],
-              px[(20 * 512 + 20) * 3 + 1], px[(20 * 512 + 20) * 3 + 2]);
+              "flattened pixel is %d,%d,%d", px[(20 * 512 + 20) * 3], px[(20 * 512 + 20) * 3 + 1],
+              px[(20 * 512 + 20) * 3 + 2]);
     /* The gradient survived: bottom-right is red and blue. */
     CHECK(px[(500 * 512 + 500) * 3] > 200 && px[(500 * 512 + 500) * 3 + 2] > 200);
     free(px);
@@ -262,7 +262,7 @@ TEST(big_png_to_webp_keeps_alpha)
 {
     struct wb_buf png, webp;
     struct wb_image_info info;
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
     uint8_t *px;
     int w = 0, h = 0;
 
@@ -289,7 +289,7 @@ TEST(never_upscales_and_png_out)
 {
     struct wb_buf png, out;
     struct wb_image_info info;
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
 
     make_png(120, 80, 0, &png);
     wb_buf_init(&out, 0);
@@ -318,7 +318,7 @@ TEST(rejects_truncated_and_foreign)
 {
     struct wb_buf png, jpg, webp, out;
     struct wb_image_info info;
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
     uint8_t noise[4096];
     unsigned s = 12345;
 
@@ -408,7 +408,7 @@ TEST(rejects_huge_dimensions)
 {
     struct wb_buf png;
     struct wb_image_info info;
-    struct wb_error err = {0};
+    struct wb_error err = { 0 };
     uint8_t *d;
 
     make_png(8, 8, 0, &png);

@@ -21,7 +21,8 @@ static json_t *sdk_record(int id)
     json_t *found = NULL;
     char *line, *save = NULL;
     wb_buf_init(&b, 0);
-    CHECK_OK(core_file_read(th_path("tests/providers/fixtures/sdk-requests.jsonl"), &b, &err), &err);
+    CHECK_OK(core_file_read(th_path("tests/providers/fixtures/sdk-requests.jsonl"), &b, &err),
+             &err);
     for (line = strtok_r(b.data, "\n", &save); line && !found; line = strtok_r(NULL, "\n", &save)) {
         json_t *r = json_loads(line, 0, NULL);
         CHECK(r != NULL);
@@ -60,8 +61,7 @@ TEST(sdk_batch_create_identical)
         "requests");
     n = json_array_size(reqs);
     CHECK(n >= 2 && n <= 4);
-    json_array_foreach(reqs, i, one)
-    {
+    json_array_foreach(reqs, i, one) {
         bodies[i] = json_dumps(json_object_get(one, "request"), JSON_COMPACT | JSON_PRESERVE_ORDER);
         items[i].key = json_string_value(json_object_get(json_object_get(one, "metadata"), "key"));
         items[i].body = bodies[i];
@@ -69,8 +69,8 @@ TEST(sdk_batch_create_identical)
     }
     opts(&o);
     core_http_request_init(&r);
-    CHECK_OK(gemini_batch_create_request(&o, "gemini-2.5-flash", "sdk-check-batch", items, n,
-                                            NULL, &r, &err),
+    CHECK_OK(gemini_batch_create_request(&o, "gemini-2.5-flash", "sdk-check-batch", items, n, NULL,
+                                         &r, &err),
              &err);
     snprintf(want_url, sizeof want_url, BASE "%s", json_string_value(json_object_get(rec, "path")));
     CHECK_STR(r.url, want_url);
@@ -89,9 +89,9 @@ TEST(sdk_batch_create_identical)
 
     /* A file job names the file instead. */
     core_http_request_init(&r);
-    CHECK_OK(gemini_batch_create_request(&o, "gemini-2.5-flash", "d", NULL, 0, "files/abc123",
-                                            &r, &err),
-             &err);
+    CHECK_OK(
+        gemini_batch_create_request(&o, "gemini-2.5-flash", "d", NULL, 0, "files/abc123", &r, &err),
+        &err);
     CHECK_STR(r.body, "{\"batch\":{\"inputConfig\":{\"fileName\":\"files/abc123\"},"
                       "\"displayName\":\"d\"}}");
     core_http_request_release(&r);
@@ -126,7 +126,7 @@ TEST(sdk_batch_poll_path)
 TEST(jsonl_input)
 {
     struct gemini_batch_item it[2] = { { "k0", "{\"contents\":[]}", 15 },
-                                          { "k1", "{\"a\":1}", 7 } };
+                                       { "k1", "{\"a\":1}", 7 } };
     struct wb_buf out;
     struct wb_error err = { 0 };
     wb_buf_init(&out, 0);
@@ -242,8 +242,8 @@ TEST(files_api)
     core_http_request_release(&r);
 
     core_http_request_init(&r);
-    CHECK_OK(gemini_upload_chunk_request(&o, BASE "/upload/v1beta/files?upload_id=x", "abcdef",
-                                            6, 8388608, 1, &r, &err),
+    CHECK_OK(gemini_upload_chunk_request(&o, BASE "/upload/v1beta/files?upload_id=x", "abcdef", 6,
+                                         8388608, 1, &r, &err),
              &err);
     CHECK_STR(core_http_header_find(r.headers, r.n_headers, "X-Goog-Upload-Command"),
               "upload, finalize");
@@ -252,22 +252,21 @@ TEST(files_api)
     CHECK(memcmp(r.body, "abcdef", 6) == 0);
     core_http_request_release(&r);
     core_http_request_init(&r);
-    CHECK_OK(gemini_upload_chunk_request(&o, BASE "/upload/v1beta/files?upload_id=x", "ab", 2, 0,
-                                            0, &r, &err),
+    CHECK_OK(gemini_upload_chunk_request(&o, BASE "/upload/v1beta/files?upload_id=x", "ab", 2, 0, 0,
+                                         &r, &err),
              &err);
     CHECK_STR(core_http_header_find(r.headers, r.n_headers, "X-Goog-Upload-Command"), "upload");
     core_http_request_release(&r);
     /* The key never goes to another host, even one that starts alike. */
     core_http_request_init(&r);
-    CHECK_INT(
-        gemini_upload_chunk_request(&o, "http://evil.example/upload", "a", 1, 0, 1, &r, &err),
-        WB_EPARSE);
+    CHECK_INT(gemini_upload_chunk_request(&o, "http://evil.example/upload", "a", 1, 0, 1, &r, &err),
+              WB_EPARSE);
     CHECK_INT(gemini_upload_chunk_request(&o, BASE "0.evil/upload", "a", 1, 0, 1, &r, &err),
               WB_EPARSE);
     core_http_request_release(&r);
 
-    CHECK_OK(gemini_file_parse("{\"file\":{\"name\":\"files/abc\",\"sizeBytes\":\"3\"}}", 45,
-                                  &name, &ae),
+    CHECK_OK(gemini_file_parse("{\"file\":{\"name\":\"files/abc\",\"sizeBytes\":\"3\"}}", 45, &name,
+                               &ae),
              NULL);
     CHECK_STR(name, "files/abc");
     free(name);

@@ -30,7 +30,8 @@ static void entry_ja(struct wb_entry *e)
     e->context = strdup("the pet");
 }
 
-static int details(const char *name, struct wb_entry *e, struct prov_usage *u, struct core_api_error *a)
+static int details(const char *name, struct wb_entry *e, struct prov_usage *u,
+                   struct core_api_error *a)
 {
     struct wb_buf b = fixture(name);
     int rc = gemini_details_parse(b.data, b.len, e, u, a);
@@ -131,8 +132,8 @@ static void check_pcm(const struct gemini_audio *a, int rate)
     wb_buf_release(&want);
 }
 
-static int stream_in_pieces(const struct wb_buf *s, size_t cut, size_t step,
-                            struct gemini_audio *a, struct core_api_error *e)
+static int stream_in_pieces(const struct wb_buf *s, size_t cut, size_t step, struct gemini_audio *a,
+                            struct core_api_error *e)
 {
     int rc = 0;
     gemini_audio_init(a);
@@ -576,13 +577,12 @@ static int finish_with(const char *reason, int image, struct core_api_error *a)
     const char *answer = "{\"reading\":\"ねこ\",\"description\":\"d\",\"examples\":"
                          "[{\"text\":\"猫だ。\",\"translation\":\"a cat.\"}],"
                          "\"image_description\":\"i\"}";
-    json_t *r = image ? json_pack("{s:[{s:{s:[{s:{s:s,s:s}}]},s:s,s:s}]}", "candidates", "content",
-                                  "parts", "inlineData", "mimeType", "image/png", "data",
-                                  "iVBORw0KGgo=", "finishReason", reason, "finishMessage",
-                                  "why it stopped")
-                      : json_pack("{s:[{s:{s:[{s:s}]},s:s,s:s}]}", "candidates", "content", "parts",
-                                  "text", answer, "finishReason", reason, "finishMessage",
-                                  "why it stopped");
+    json_t *r =
+        image ? json_pack("{s:[{s:{s:[{s:{s:s,s:s}}]},s:s,s:s}]}", "candidates", "content", "parts",
+                          "inlineData", "mimeType", "image/png", "data",
+                          "iVBORw0KGgo=", "finishReason", reason, "finishMessage", "why it stopped")
+              : json_pack("{s:[{s:{s:[{s:s}]},s:s,s:s}]}", "candidates", "content", "parts", "text",
+                          answer, "finishReason", reason, "finishMessage", "why it stopped");
     char *s = json_dumps(r, 0);
     int rc;
     if (image) {
@@ -607,10 +607,10 @@ static int finish_with(const char *reason, int image, struct core_api_error *a)
  * incomplete and not retried. */
 TEST(finish_reasons_documented)
 {
-    static const char *const blocked_text[] = {"LANGUAGE", "BLOCKLIST", "SPII", "SAFETY",
-                                               "RECITATION", "PROHIBITED_CONTENT"};
-    static const char *const blocked_image[] = {"IMAGE_RECITATION", "IMAGE_OTHER", "IMAGE_SAFETY",
-                                                "IMAGE_PROHIBITED_CONTENT", "NO_IMAGE"};
+    static const char *const blocked_text[] = { "LANGUAGE", "BLOCKLIST",  "SPII",
+                                                "SAFETY",   "RECITATION", "PROHIBITED_CONTENT" };
+    static const char *const blocked_image[] = { "IMAGE_RECITATION", "IMAGE_OTHER", "IMAGE_SAFETY",
+                                                 "IMAGE_PROHIBITED_CONTENT", "NO_IMAGE" };
     struct core_api_error a;
     for (size_t i = 0; i < sizeof blocked_text / sizeof *blocked_text; i++) {
         memset(&a, 0, sizeof a);

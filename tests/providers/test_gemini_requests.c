@@ -24,7 +24,8 @@ static json_t *sdk_record(int id)
     json_t *found = NULL;
     char *line, *save = NULL;
     wb_buf_init(&b, 0);
-    CHECK_OK(core_file_read(th_path("tests/providers/fixtures/sdk-requests.jsonl"), &b, &err), &err);
+    CHECK_OK(core_file_read(th_path("tests/providers/fixtures/sdk-requests.jsonl"), &b, &err),
+             &err);
     for (line = strtok_r(b.data, "\n", &save); line && !found; line = strtok_r(NULL, "\n", &save)) {
         json_t *r = json_loads(line, 0, NULL);
         CHECK(r != NULL);
@@ -101,9 +102,8 @@ TEST(sdk_tts_stream_identical)
     opts(&o);
     o.tts_model = "gemini-2.5-flash-preview-tts";
     core_http_request_init(&r);
-    CHECK_OK(
-        gemini_speech_request(&o, "Say cheerfully: Have a wonderful day!", "Kore", &r, &err),
-        &err);
+    CHECK_OK(gemini_speech_request(&o, "Say cheerfully: Have a wonderful day!", "Kore", &r, &err),
+             &err);
     check_url(&r, rec);
     check_headers(&r, rec);
     check_body_identical(&r, rec);
@@ -219,8 +219,7 @@ TEST(sdk_imagen_identical)
     o.image_api = "imagen";
     o.image_model = "imagen-4.0-generate-001";
     core_http_request_init(&r);
-    CHECK_OK(gemini_image_request(&o, "A watercolor of a cat asleep on a chair", &r, &err),
-             &err);
+    CHECK_OK(gemini_image_request(&o, "A watercolor of a cat asleep on a chair", &r, &err), &err);
     check_url(&r, rec);
     check_headers(&r, rec);
     check_body_identical(&r, rec);
@@ -241,8 +240,7 @@ static void same_shape(const json_t *got, const json_t *want, const char *path)
     CHECK_MSG(json_typeof(got) == json_typeof(want), "type differs at %s", path);
     if (!json_is_object(want) || strstr(path, ".responseSchema"))
         return;
-    json_object_foreach((json_t *)want, k, v)
-    {
+    json_object_foreach((json_t *)want, k, v) {
         char sub[512];
         snprintf(sub, sizeof sub, "%s.%s", path, k);
         CHECK_MSG(json_object_get(got, k) != NULL, "missing %s", sub);
@@ -317,8 +315,7 @@ TEST(sdk_details_same_shape)
     CHECK(json_equal(json_object_get(sch, "required"), json_object_get(sch, "propertyOrdering")));
     CHECK(json_equal(json_object_get(wsch, "required"), json_object_get(wsch, "propertyOrdering")));
     i = 0;
-    json_object_foreach((json_t *)json_object_get(sch, "properties"), k, x)
-    {
+    json_object_foreach((json_t *)json_object_get(sch, "properties"), k, x) {
         const char *t = json_string_value(json_object_get(x, "type"));
         CHECK_STR(k,
                   json_string_value(json_array_get(json_object_get(sch, "propertyOrdering"), i)));

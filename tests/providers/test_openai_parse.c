@@ -534,8 +534,8 @@ TEST(error_statuses)
     };
     struct core_api_error a;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int rc = openai_parse_error(cases[i].status, NULL, 0, cases[i].body,
-                                       strlen(cases[i].body), &a);
+        int rc =
+            openai_parse_error(cases[i].status, NULL, 0, cases[i].body, strlen(cases[i].body), &a);
         CHECK_MSG(rc == cases[i].code, "case %zu: %s (%s)", i, wb_errname(rc), a.message);
         CHECK_MSG(a.retryable == cases[i].retryable, "case %zu retryable", i);
         CHECK_INT(a.http_status, cases[i].status);
@@ -545,8 +545,7 @@ TEST(error_statuses)
               WB_EMODEL);
     CHECK_STR(a.status, "model_not_found");
     CHECK(strstr(a.message, "gpt-9") != NULL);
-    CHECK_INT(openai_parse_error(502, NULL, 0, cases[7].body, strlen(cases[7].body), &a),
-              WB_EHTTP);
+    CHECK_INT(openai_parse_error(502, NULL, 0, cases[7].body, strlen(cases[7].body), &a), WB_EHTTP);
     CHECK_STR(a.message, "HTTP 502: 502 Bad Gateway");
     CHECK_INT(openai_parse_error(418, NULL, 0, cases[11].body, strlen(cases[11].body), &a),
               WB_EHTTP);

@@ -57,12 +57,12 @@ static void check_strict(const json_t *s, int depth)
         req = json_object_get(s, "required");
         CHECK(json_is_array(req));
         CHECK_INT(json_array_size(req), json_object_size(props));
-        json_object_foreach((json_t *)props, k, v)
-        {
+        json_object_foreach((json_t *)props, k, v) {
             size_t i;
             const json_t *x;
             int found = 0;
-            json_array_foreach(req, i, x) found |= !strcmp(json_string_value(x), k);
+            json_array_foreach(req, i, x)
+                found |= !strcmp(json_string_value(x), k);
             CHECK_MSG(found, "property %s not in required", k);
             check_strict(v, depth + 1);
         }

@@ -344,8 +344,10 @@ TEST(store_remove_each_count)
     sqlite3 *db;
     sqlite3_stmt *s;
     CHECK(sqlite3_open(th_tmp_path("a.db"), &db) == SQLITE_OK);
-    CHECK(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM examples), "
-                                 "(SELECT count(*) FROM stages)", -1, &s, NULL) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db,
+                             "SELECT (SELECT count(*) FROM examples), "
+                             "(SELECT count(*) FROM stages)",
+                             -1, &s, NULL) == SQLITE_OK);
     CHECK(sqlite3_step(s) == SQLITE_ROW);
     CHECK_INT(sqlite3_column_int(s, 0), 3 * 2);
     CHECK_INT(sqlite3_column_int(s, 1), 3 * 3);
@@ -584,8 +586,9 @@ TEST(store_leases_claim_commit_takeover)
         CHECK_INT(claimed, all);
         /* The same pid on another host is not ours to judge: busy. */
         struct wb_lease_holder other = { 1004, (long)child, "hostB" };
-        CHECK_OK(wb_store_claim(st, "鳥", "bird", "ja", all, 0, &other, 30000, &claimed, &done, &err),
-                 &err);
+        CHECK_OK(
+            wb_store_claim(st, "鳥", "bird", "ja", all, 0, &other, 30000, &claimed, &done, &err),
+            &err);
         CHECK_OK(wb_store_claim(st, "鳥", "bird", "ja", all, 0, &a, 30000, &claimed, &done, &err),
                  &err);
         CHECK_INT(claimed, 0);
@@ -625,7 +628,9 @@ TEST(store_rates_remembered)
  * current version, the data is intact and each step's objects exist once. */
 TEST(store_concurrent_migrations)
 {
-    enum { KIDS = 6 };
+    enum {
+        KIDS = 6
+    };
     const char *path = th_tmp_path("race.db");
     struct wb_store *st = NULL;
     struct wb_entry g;
@@ -669,8 +674,10 @@ TEST(store_concurrent_migrations)
     CHECK_INT(ok, KIDS);
     CHECK(has_index(path, "entries_by_language"));
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-    CHECK(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = "
-                                 "'entries_by_language'", -1, &q, NULL) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db,
+                             "SELECT count(*) FROM sqlite_master WHERE name = "
+                             "'entries_by_language'",
+                             -1, &q, NULL) == SQLITE_OK);
     CHECK(sqlite3_step(q) == SQLITE_ROW);
     CHECK_INT(sqlite3_column_int(q, 0), 1);
     sqlite3_finalize(q);

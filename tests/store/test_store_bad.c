@@ -180,8 +180,8 @@ TEST(bad_unreadable)
     th_write_file(path, "x", 1);
     CHECK(chmod(path, 0) == 0);
     CHECK_INT(open_unprivileged(path, msg, sizeof msg), WB_EIO);
-    CHECK_MSG(strstr(msg, "Permission denied") != NULL && strstr(msg, path) != NULL,
-              "message: %s", msg);
+    CHECK_MSG(strstr(msg, "Permission denied") != NULL && strstr(msg, path) != NULL, "message: %s",
+              msg);
 }
 
 TEST(bad_corrupt_pages)
@@ -353,34 +353,74 @@ struct shim_file {
     sqlite3_file *real; /* follows this struct in the same allocation */
 };
 #define REAL(f) (((struct shim_file *)(f))->real)
-static int sh_close(sqlite3_file *f) { return REAL(f)->pMethods->xClose(REAL(f)); }
+static int sh_close(sqlite3_file *f)
+{
+    return REAL(f)->pMethods->xClose(REAL(f));
+}
 static int sh_read(sqlite3_file *f, void *b, int n, sqlite3_int64 o)
-{ return REAL(f)->pMethods->xRead(REAL(f), b, n, o); }
+{
+    return REAL(f)->pMethods->xRead(REAL(f), b, n, o);
+}
 static int sh_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 o)
-{ return disk_full ? SQLITE_FULL : REAL(f)->pMethods->xWrite(REAL(f), b, n, o); }
+{
+    return disk_full ? SQLITE_FULL : REAL(f)->pMethods->xWrite(REAL(f), b, n, o);
+}
 static int sh_truncate(sqlite3_file *f, sqlite3_int64 n)
-{ return REAL(f)->pMethods->xTruncate(REAL(f), n); }
-static int sh_sync(sqlite3_file *f, int fl) { return REAL(f)->pMethods->xSync(REAL(f), fl); }
+{
+    return REAL(f)->pMethods->xTruncate(REAL(f), n);
+}
+static int sh_sync(sqlite3_file *f, int fl)
+{
+    return REAL(f)->pMethods->xSync(REAL(f), fl);
+}
 static int sh_size(sqlite3_file *f, sqlite3_int64 *n)
-{ return REAL(f)->pMethods->xFileSize(REAL(f), n); }
-static int sh_lock(sqlite3_file *f, int l) { return REAL(f)->pMethods->xLock(REAL(f), l); }
-static int sh_unlock(sqlite3_file *f, int l) { return REAL(f)->pMethods->xUnlock(REAL(f), l); }
+{
+    return REAL(f)->pMethods->xFileSize(REAL(f), n);
+}
+static int sh_lock(sqlite3_file *f, int l)
+{
+    return REAL(f)->pMethods->xLock(REAL(f), l);
+}
+static int sh_unlock(sqlite3_file *f, int l)
+{
+    return REAL(f)->pMethods->xUnlock(REAL(f), l);
+}
 static int sh_check(sqlite3_file *f, int *o)
-{ return REAL(f)->pMethods->xCheckReservedLock(REAL(f), o); }
+{
+    return REAL(f)->pMethods->xCheckReservedLock(REAL(f), o);
+}
 static int sh_fcntl(sqlite3_file *f, int op, void *a)
-{ return REAL(f)->pMethods->xFileControl(REAL(f), op, a); }
-static int sh_sector(sqlite3_file *f) { return REAL(f)->pMethods->xSectorSize(REAL(f)); }
-static int sh_dev(sqlite3_file *f) { return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f)); }
+{
+    return REAL(f)->pMethods->xFileControl(REAL(f), op, a);
+}
+static int sh_sector(sqlite3_file *f)
+{
+    return REAL(f)->pMethods->xSectorSize(REAL(f));
+}
+static int sh_dev(sqlite3_file *f)
+{
+    return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f));
+}
 static int sh_shmmap(sqlite3_file *f, int p, int sz, int w, void volatile **pp)
-{ return REAL(f)->pMethods->xShmMap(REAL(f), p, sz, w, pp); }
+{
+    return REAL(f)->pMethods->xShmMap(REAL(f), p, sz, w, pp);
+}
 static int sh_shmlock(sqlite3_file *f, int o, int n, int fl)
-{ return REAL(f)->pMethods->xShmLock(REAL(f), o, n, fl); }
-static void sh_shmbarrier(sqlite3_file *f) { REAL(f)->pMethods->xShmBarrier(REAL(f)); }
-static int sh_shmunmap(sqlite3_file *f, int d) { return REAL(f)->pMethods->xShmUnmap(REAL(f), d); }
+{
+    return REAL(f)->pMethods->xShmLock(REAL(f), o, n, fl);
+}
+static void sh_shmbarrier(sqlite3_file *f)
+{
+    REAL(f)->pMethods->xShmBarrier(REAL(f));
+}
+static int sh_shmunmap(sqlite3_file *f, int d)
+{
+    return REAL(f)->pMethods->xShmUnmap(REAL(f), d);
+}
 static const sqlite3_io_methods shim_io = {
-    2, sh_close, sh_read, sh_write, sh_truncate, sh_sync, sh_size, sh_lock, sh_unlock,
-    sh_check, sh_fcntl, sh_sector, sh_dev, sh_shmmap, sh_shmlock, sh_shmbarrier, sh_shmunmap,
-    NULL, NULL,
+    2,          sh_close,      sh_read,     sh_write, sh_truncate, sh_sync, sh_size,
+    sh_lock,    sh_unlock,     sh_check,    sh_fcntl, sh_sector,   sh_dev,  sh_shmmap,
+    sh_shmlock, sh_shmbarrier, sh_shmunmap, NULL,     NULL,
 };
 static int sh_open(sqlite3_vfs *v, const char *name, sqlite3_file *f, int flags, int *out)
 {

@@ -22,7 +22,8 @@ TEST(jobs_and_keys)
 {
     struct wb_store *st = open_new();
     struct wb_error err = { 0 };
-    struct wb_batch_key keys[3] = { { "猫", "cat", "ja" }, { "犬", "dog", "ja" },
+    struct wb_batch_key keys[3] = { { "猫", "cat", "ja" },
+                                    { "犬", "dog", "ja" },
                                     { "鳥", "bird", "ja" } };
     struct wb_batch_job job = { 0 }, *v = NULL;
     struct wb_batch_key *k = NULL;
@@ -37,9 +38,9 @@ TEST(jobs_and_keys)
     /* The same name twice is refused and changes nothing. */
     CHECK(wb_store_batch_add(st, &job, keys, 1, &err) < 0);
 
-    CHECK_OK(wb_store_batch_rename(st, "pending/wordbank-details-1", "batches/abc", "running",
-                                   &err),
-             &err);
+    CHECK_OK(
+        wb_store_batch_rename(st, "pending/wordbank-details-1", "batches/abc", "running", &err),
+        &err);
     CHECK_INT(wb_store_batch_rename(st, "pending/nope", "batches/x", "running", &err),
               WB_ENOTFOUND);
     CHECK_OK(wb_store_batch_keys(st, "batches/abc", &k, &nk, &err), &err);

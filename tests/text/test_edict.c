@@ -103,8 +103,8 @@ static void check_gloss(struct wb_edict *d, const char *w, const char *tr, const
     wb_buf_init(&desc, 0);
     wb_buf_init(&rd, 0);
     CHECK_OK(wb_edict_gloss_for(d, w, tr, &desc, &rd, &err), &err);
-    CHECK_MSG(strncmp(desc.data, want_desc, strlen(want_desc)) == 0, "%s/%s: \"%s\" !~ \"%s\"",
-              w, tr ? tr : "-", desc.data, want_desc);
+    CHECK_MSG(strncmp(desc.data, want_desc, strlen(want_desc)) == 0, "%s/%s: \"%s\" !~ \"%s\"", w,
+              tr ? tr : "-", desc.data, want_desc);
     if (want_reading)
         CHECK_STR(rd.data, want_reading);
     wb_buf_release(&desc);
@@ -276,7 +276,9 @@ TEST(real_edict_lookups_and_senses)
  * it once; the others wait and use that one. No temporary file is left. */
 TEST(concurrent_builders_build_once)
 {
-    enum { KIDS = 5 };
+    enum {
+        KIDS = 5
+    };
     char src[4200], cache[4300];
     struct wb_config *cfg = fake_config(src, sizeof src);
     int go[2], status, built = 0, reused = 0;

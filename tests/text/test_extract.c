@@ -42,8 +42,8 @@ TEST(extract_counts_and_excludes)
         CHECK(it[i].gloss != NULL);
     }
     /* Particles, auxiliaries, symbols, pronouns, adnominals, dependent verbs: out. */
-    static const char *const gone[] = { "が", "を", "は", "で", "も", "ます", "た", "。",
-                                        "いる", "私", "その", "もらう", "て" };
+    static const char *const gone[] = { "が", "を",   "は", "で",   "も",     "ます", "た",
+                                        "。", "いる", "私", "その", "もらう", "て" };
     for (size_t i = 0; i < sizeof gone / sizeof *gone; i++)
         CHECK_MSG(find(it, n, gone[i]) == NULL, "%s should be excluded", gone[i]);
     const struct wb_extract_item *x = find(it, n, "猫");

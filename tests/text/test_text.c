@@ -24,7 +24,8 @@ static void check_conv(int (*fn)(const char *, struct wb_buf *), const char *in,
 
 TEST(kana_and_width)
 {
-    check_conv(wb_kana_to_hiragana, "ネコとトーキョー、ヴ", "ねことと\xe3\x83\xbcきょ\xe3\x83\xbc、ゔ");
+    check_conv(wb_kana_to_hiragana, "ネコとトーキョー、ヴ",
+               "ねことと\xe3\x83\xbcきょ\xe3\x83\xbc、ゔ");
     check_conv(wb_kana_to_katakana, "ねこ abc 猫ゝ", "ネコ abc 猫ヽ");
     check_conv(wb_text_fold_width, "ＡＢＣ１２３！　ｶﾞｷﾞﾊﾟﾋﾟｳﾞﾞｱ", "ABC123! ガギパピヴ゛ア");
     check_conv(wb_text_fold_width, "ｺﾝﾆﾁﾊ｡", "コンニチハ。");
@@ -65,7 +66,7 @@ TEST(readings_fixed_set)
 TEST(tokens_of_a_sentence)
 {
     static const char *const want[][4] = {
-        { "見せ", "見せる", "みせ", "動詞" },   { "て", "て", "て", "助詞" },
+        { "見せ", "見せる", "みせ", "動詞" },     { "て", "て", "て", "助詞" },
         { "もらい", "もらう", "もらい", "動詞" }, { "まし", "ます", "まし", "助動詞" },
         { "た", "た", "た", "助動詞" },
     };
