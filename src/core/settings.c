@@ -295,6 +295,17 @@ static int parse_bool(const char *v)
     return -1;
 }
 
+/* A whole decimal number, all of v: 0, or -1. */
+static int parse_whole(const char *v, long long *out)
+{
+    char *end;
+    if (!v || !*v)
+        return -1;
+    errno = 0;
+    *out = strtoll(v, &end, 10);
+    return errno || *end ? -1 : 0;
+}
+
 int core_setting_parse_double(const struct core_setting *s, const char *v, double *out)
 {
     enum core_setting_type t = s ? s->type : CORE_T_NUMBER;
@@ -310,13 +321,8 @@ int core_setting_parse_double(const struct core_setting *s, const char *v, doubl
     case CORE_T_MS:
         return parse_scaled(v, ms_units, ms_mult, out);
     case CORE_T_INT: {
-        char *end;
         long long n;
-        if (!v || !*v)
-            return -1;
-        errno = 0;
-        n = strtoll(v, &end, 10);
-        if (errno || *end)
+        if (parse_whole(v, &n))
             return -1;
         *out = (double)n;
         return 0;
@@ -330,13 +336,8 @@ int core_setting_parse_int(const struct core_setting *s, const char *v, int64_t 
 {
     double d;
     if (s && s->type == CORE_T_INT) { /* exact, beyond a double's 53 bits */
-        char *end;
         long long n;
-        if (!v || !*v)
-            return -1;
-        errno = 0;
-        n = strtoll(v, &end, 10);
-        if (errno || *end)
+        if (parse_whole(v, &n))
             return -1;
         *out = n;
         return 0;

@@ -12,18 +12,6 @@
 ROOT=$(readlink -f "$ROOT")
 cd "$T" || exit 1
 
-rc=0
-# A failed line shows the last run's exit status, stdout and stderr.
-bad() {
-    n=$((n+1)); failed=$((failed+1)); echo "not ok $n - $1"
-    echo "# exit $rc"
-    sed 's/^/# stdout: /' "$T/out" 2>/dev/null | head -15
-    sed 's/^/# stderr: /' "$T/err" 2>/dev/null | head -15
-}
-# run CMD...: stdout in $T/out, stderr in $T/err, status in $rc.
-run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-# chk NAME TEST...: one TAP line.
-chk() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 is() { [ "$rc" = "$1" ]; }
 err_has() { grep -qF -- "$1" "$T/err"; }
 out_has() { grep -qF -- "$1" "$T/out"; }

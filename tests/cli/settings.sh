@@ -5,26 +5,12 @@
 # and a bad value from a config file (FILE:LINE), the environment or a flag is
 # refused by the library with exit 2 before anything is created. Offline.
 # Prints TAP; every wordbank call checks its exit status and its output.
-set -u
-WB=$(readlink -f "${WB_BIN:?}")
-ROOT=$(readlink -f "${WB_SOURCE_ROOT:?}")
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T"
-export HOME="$T" XDG_CACHE_HOME="$T/cache"
-unset GEMINI_API_KEY GOOGLE_API_KEY OPENAI_API_KEY WORDBANK_MEDIA WORDBANK_DB WORDBANK_JOBS
-export GEMINI_BASE_URL=http://127.0.0.1:9 OPENAI_BASE_URL=http://127.0.0.1:9/v1
+# shellcheck source=../harness/wbtest.sh
+. "${WB_SOURCE_ROOT:?}/tests/harness/wbtest.sh"
+unset WORDBANK_JOBS
+ROOT=$(readlink -f "$ROOT")
+cd "$T" || exit 1
 
-n=0 failed=0 rc=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-bad() {
-    n=$((n+1)); failed=$((failed+1)); echo "not ok $n - $1"
-    echo "# exit $rc"
-    sed 's/^/# stdout: /' "$T/out" 2>/dev/null | head -15
-    sed 's/^/# stderr: /' "$T/err" 2>/dev/null | head -15
-}
-run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-chk() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 # py ARGS...: python3, its messages as TAP comments.
 py() { python3 "$@" 2>&1 | sed 's/^/# /'; return "${PIPESTATUS[0]}"; }
 

@@ -6,7 +6,7 @@
 # temporary folder removed at exit (with the fake server FAKE_PID, if a test
 # started one); an environment of the test's own: HOME and the cache in T, no
 # key, word bank or media folder from the caller, the API base URLs pointing
-# at a closed loopback port. Then TAP: ok, skip, bad, check, finish; and wb /
+# at a closed loopback port. Then TAP: ok, skip, bad, check, run / chk, finish; and wb /
 # has / hasnt / expect, which run wordbank and check its exit status and its
 # stderr for sanitizer reports. A script may redefine any of them after
 # sourcing this file.
@@ -39,6 +39,19 @@ bad() {
 # check NAME COMMAND...: one line, ok when COMMAND succeeds; otherwise WHY (set
 # by wb, has, hasnt) is its detail.
 check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name" "$WHY"; fi; WHY=; }
+# run COMMAND...: any command, its stdout in $T/out, its stderr in $T/err, its
+# exit status in rc (for checks on files rather than on one wordbank call).
+rc=0
+run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+# chk NAME TEST...: one line, ok when TEST succeeds; otherwise the last run's
+# exit status, stdout and stderr are its detail.
+chk() {
+    local name=$1; shift
+    if "$@"; then ok "$name"; else
+        bad "$name" "exit $rc" "$(sed 's/^/stdout: /' "$T/out" 2>/dev/null | head -15)" \
+            "$(sed 's/^/stderr: /' "$T/err" 2>/dev/null | head -15)"
+    fi
+}
 # finish: the plan; exits 1 when a line failed.
 finish() { echo "1..$n"; exit $((failed > 0)); }
 
