@@ -53,15 +53,6 @@ struct wb_site {
     int written;
 };
 
-static char *content_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 static void site_diag(struct wb_site *s, const char *name, const char *msg)
 {
     s->failed = 1;
@@ -173,10 +164,10 @@ static int page_add(struct wb_site *s, const char *path, const char *src, size_t
         rc = wb_doc_parse(&p->doc, name, src, len, err);
     wb_buf_release(&text);
     p->from_text = from_text;
-    p->src_path = content_strdup(path);
-    p->out_path = out_path ? content_strdup(out_path) : NULL;
-    p->root_rel = content_strdup(root_rel ? root_rel : "");
-    p->rel = rel ? content_strdup(rel) : NULL;
+    p->src_path = strdup(path);
+    p->out_path = out_path ? strdup(out_path) : NULL;
+    p->root_rel = strdup(root_rel ? root_rel : "");
+    p->rel = rel ? strdup(rel) : NULL;
     if (!rc && (!p->src_path || (out_path && !p->out_path) || !p->root_rel || (rel && !p->rel)))
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
     if (rc) {
@@ -294,7 +285,7 @@ static int walk_push(struct content_walk *w, const char *rel)
         w->paths = v;
         w->cap = cap;
     }
-    if (!(w->paths[w->n] = content_strdup(rel)))
+    if (!(w->paths[w->n] = strdup(rel)))
         return WB_ENOMEM;
     w->n++;
     return 0;

@@ -15,65 +15,38 @@
 
 #define HUGE_MAX 9.0e18
 
-/* Row builders: the range text is the bounds as written. */
-#define S_STR(n, d, desc)                                                   \
-    {                                                                       \
-        { n, "string", d, "", desc, 0 }, CORE_T_STRING, 0, 0, NULL, NULL, 0 \
-    }
-#define S_PATH(n, d, env, desc)                                        \
-    {                                                                  \
-        { n, "path", d, "", desc, 0 }, CORE_T_PATH, 0, 0, env, NULL, 0 \
-    }
-#define S_URL(n, d, env, desc)                                       \
+/* Row builders: the range text is the bounds as written. ROW is one row:
+ * name, type name, default, range text, description, patterned; then the
+ * type, bounds, environment variable, the key a default derives from and its
+ * scale. */
+#define ROW(n, tn, d, rng, desc, pat, t, lo, hi, env, derive, scale) \
     {                                                                \
-        { n, "url", d, "", desc, 0 }, CORE_T_URL, 0, 0, env, NULL, 0 \
+        { n, tn, d, rng, desc, pat }, t, lo, hi, env, derive, scale  \
     }
-#define S_SECRET(n, desc)                                                      \
-    {                                                                          \
-        { n, "secret", NULL, "", desc, 0 }, CORE_T_SECRET, 0, 0, NULL, NULL, 0 \
-    }
-#define S_ENUM(n, d, vals, desc)                                          \
-    {                                                                     \
-        { n, "enum", d, vals, desc, 0 }, CORE_T_ENUM, 0, 0, NULL, NULL, 0 \
-    }
-#define S_BOOL(n, d, desc)                                                           \
-    {                                                                                \
-        { n, "bool", d, "true or false", desc, 0 }, CORE_T_BOOL, 0, 1, NULL, NULL, 0 \
-    }
-#define S_INT(n, d, lo, hi, desc)                                                   \
-    {                                                                               \
-        { n, "int", d, #lo " to " #hi, desc, 0 }, CORE_T_INT, lo, hi, NULL, NULL, 0 \
-    }
-#define S_INT_GE(n, d, lo, desc)                                                           \
-    {                                                                                      \
-        { n, "int", d, "at least " #lo, desc, 0 }, CORE_T_INT, lo, HUGE_MAX, NULL, NULL, 0 \
-    }
-#define S_SIZE_GE(n, d, lo, desc)                                                            \
-    {                                                                                        \
-        { n, "size", d, "at least " #lo, desc, 0 }, CORE_T_SIZE, lo, HUGE_MAX, NULL, NULL, 0 \
-    }
-#define S_MS_GE(n, d, lo, desc)                                                                \
-    {                                                                                          \
-        { n, "duration", d, "at least " #lo, desc, 0 }, CORE_T_MS, lo, HUGE_MAX, NULL, NULL, 0 \
-    }
-#define S_NUM(n, d, lo, hi, desc)                                                         \
-    {                                                                                     \
-        { n, "number", d, #lo " to " #hi, desc, 0 }, CORE_T_NUMBER, lo, hi, NULL, NULL, 0 \
-    }
-#define S_NUM_GE(n, d, lo, desc)                                                                 \
-    {                                                                                            \
-        { n, "number", d, "at least " #lo, desc, 0 }, CORE_T_NUMBER, lo, HUGE_MAX, NULL, NULL, 0 \
-    }
+#define S_STR(n, d, desc)        ROW(n, "string", d, "", desc, 0, CORE_T_STRING, 0, 0, NULL, NULL, 0)
+#define S_PATH(n, d, env, desc)  ROW(n, "path", d, "", desc, 0, CORE_T_PATH, 0, 0, env, NULL, 0)
+#define S_URL(n, d, env, desc)   ROW(n, "url", d, "", desc, 0, CORE_T_URL, 0, 0, env, NULL, 0)
+#define S_SECRET(n, desc)        ROW(n, "secret", NULL, "", desc, 0, CORE_T_SECRET, 0, 0, NULL, NULL, 0)
+#define S_ENUM(n, d, vals, desc) ROW(n, "enum", d, vals, desc, 0, CORE_T_ENUM, 0, 0, NULL, NULL, 0)
+#define S_BOOL(n, d, desc) \
+    ROW(n, "bool", d, "true or false", desc, 0, CORE_T_BOOL, 0, 1, NULL, NULL, 0)
+#define S_INT(n, d, lo, hi, desc) \
+    ROW(n, "int", d, #lo " to " #hi, desc, 0, CORE_T_INT, lo, hi, NULL, NULL, 0)
+#define S_INT_GE(n, d, lo, desc) \
+    ROW(n, "int", d, "at least " #lo, desc, 0, CORE_T_INT, lo, HUGE_MAX, NULL, NULL, 0)
+#define S_SIZE_GE(n, d, lo, desc) \
+    ROW(n, "size", d, "at least " #lo, desc, 0, CORE_T_SIZE, lo, HUGE_MAX, NULL, NULL, 0)
+#define S_MS_GE(n, d, lo, desc) \
+    ROW(n, "duration", d, "at least " #lo, desc, 0, CORE_T_MS, lo, HUGE_MAX, NULL, NULL, 0)
+#define S_NUM(n, d, lo, hi, desc) \
+    ROW(n, "number", d, #lo " to " #hi, desc, 0, CORE_T_NUMBER, lo, hi, NULL, NULL, 0)
+#define S_NUM_GE(n, d, lo, desc) \
+    ROW(n, "number", d, "at least " #lo, desc, 0, CORE_T_NUMBER, lo, HUGE_MAX, NULL, NULL, 0)
 /* Patterned rows: "<...>" stands for a model id (or a request kind). */
-#define P_NUM_GE(n, d, lo, derive, scale, desc)                                                  \
-    {                                                                                            \
-        { n, "number", d, "at least " #lo, desc, 1 }, CORE_T_NUMBER, lo, HUGE_MAX, NULL, derive, \
-            scale                                                                                \
-    }
-#define P_INT_GE(n, d, lo, desc)                                                           \
-    {                                                                                      \
-        { n, "int", d, "at least " #lo, desc, 1 }, CORE_T_INT, lo, HUGE_MAX, NULL, NULL, 0 \
-    }
+#define P_NUM_GE(n, d, lo, derive, scale, desc) \
+    ROW(n, "number", d, "at least " #lo, desc, 1, CORE_T_NUMBER, lo, HUGE_MAX, NULL, derive, scale)
+#define P_INT_GE(n, d, lo, desc) \
+    ROW(n, "int", d, "at least " #lo, desc, 1, CORE_T_INT, lo, HUGE_MAX, NULL, NULL, 0)
 
 #define PROVIDERS "gemini, openai, offline"
 
@@ -82,13 +55,8 @@ static const struct core_setting table[] = {
     S_PATH("db", "wordbank.db", "WORDBANK_DB", "the word bank database (--db)"),
     S_PATH("media", NULL, "WORDBANK_MEDIA",
            "the media directory (--media; default: \"media\" beside the database)"),
-    { { "lang", "language", "ja", "a BCP 47 tag", "language of the words (--lang)", 0 },
-      CORE_T_LANG,
-      0,
-      0,
-      NULL,
-      NULL,
-      0 },
+    ROW("lang", "language", "ja", "a BCP 47 tag", "language of the words (--lang)", 0, CORE_T_LANG,
+        0, 0, NULL, NULL, 0),
     S_INT("jobs", "16", 1, 10000, "entries in flight, the window for every model (-j)"),
     /* providers */
     S_ENUM("provider", NULL, PROVIDERS,

@@ -48,15 +48,6 @@ struct wb_bank_job {
     struct wb_error err;
 };
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 static const char *bank_lang(const struct wb_bank *b)
 {
     const char *l = wb_config_get(b->cfg, "lang");
@@ -99,7 +90,7 @@ int wb_bank_open(const char *path, const struct wb_config *cfg, unsigned flags,
     }
     media = wb_config_get(cfg, "media");
     if (media && *media) {
-        b->media_dir = dup_str(media);
+        b->media_dir = strdup(media);
     } else {
         struct wb_buf m;
         wb_buf_init(&m, 0);
@@ -218,9 +209,9 @@ static int job_new(struct wb_bank *b, const char *word, const char *translation,
         job_free(j);
         return rc;
     }
-    j->word = dup_str(word);
-    j->translation = dup_str(translation);
-    j->context = context ? dup_str(context) : NULL;
+    j->word = strdup(word);
+    j->translation = strdup(translation);
+    j->context = context ? strdup(context) : NULL;
     if (!j->word || !j->translation || (context && !j->context)) {
         job_free(j);
         return wb_error_set(err, WB_ENOMEM, "out of memory");

@@ -80,13 +80,23 @@ def two_runs_together():
                   per[m] == n, json.dumps(per))
         ents = entries(tmp, fake)
         check("every entry done", all_done(ents, n), json.dumps(ents)[:500])
-        db = sqlite3.connect(tmp + "/wb.db")
-        left = db.execute("SELECT count(*) FROM leases").fetchone()[0]
-        db.close()
+        left = leases(tmp)
         check("no lease left behind", left == 0, str(left))
     finally:
         fake.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def leases(tmp, pid=None, stage=None):
+    """The leases in the word bank: all, or one process's on one stage."""
+    db = sqlite3.connect(tmp + "/wb.db")
+    try:
+        if pid is None:
+            return db.execute("SELECT count(*) FROM leases").fetchone()[0]
+        return db.execute("SELECT count(*) FROM leases WHERE pid = ? AND stage = ?",
+                          (pid, stage)).fetchone()[0]
+    finally:
+        db.close()
 
 
 def killed_holder_taken_over():
@@ -106,10 +116,7 @@ def killed_holder_taken_over():
             time.sleep(0.05)
         a.send_signal(signal.SIGKILL)
         a.communicate(timeout=30)
-        db = sqlite3.connect(tmp + "/wb.db")
-        held = db.execute("SELECT count(*) FROM leases WHERE pid = ? AND stage = 'image'",
-                          (a.pid,)).fetchone()[0]
-        db.close()
+        held = leases(tmp, a.pid, "image")
         check(f"the killed run held the image leases ({held})", held == n, str(held))
         before = requests_per_model(fake)["gemini-3.1-flash-image"]
         t0 = time.monotonic()
@@ -153,10 +160,7 @@ def batch_beside_interactive():
         while time.monotonic() < deadline and held < n:
             time.sleep(0.05)
             try:
-                db = sqlite3.connect(tmp + "/wb.db")
-                held = db.execute("SELECT count(*) FROM leases WHERE pid = ? AND stage = "
-                                  "'details'", (a.pid,)).fetchone()[0]
-                db.close()
+                held = leases(tmp, a.pid, "details")
             except sqlite3.Error:
                 pass
         check(f"batch: the interactive run holds every entry's details ({held})", held == n)

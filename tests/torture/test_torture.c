@@ -332,6 +332,16 @@ static struct wb_buf fixture(const char *name)
     return b;
 }
 
+/* 猫 / cat, the entry the answers fill (made before the allocations fail). */
+static void cat_entry(struct wb_entry *e)
+{
+    wb_entry_init(e);
+    e->word = strdup("猫");
+    e->translation = strdup("cat");
+    e->language = strdup("ja");
+    CHECK(e->word && e->translation && e->language);
+}
+
 static void gemini_once(unsigned long n, const char *dir)
 {
     struct wb_buf details = fixture("details_ok.json"), unary = fixture("tts_unary.json");
@@ -348,11 +358,7 @@ static void gemini_once(unsigned long n, const char *dir)
     int rc[5];
     (void)dir;
 
-    wb_entry_init(&e);
-    e.word = strdup("猫");
-    e.translation = strdup("cat");
-    e.language = strdup("ja");
-    CHECK(e.word && e.translation && e.language);
+    cat_entry(&e);
     gemini_audio_init(&au);
     gemini_audio_init(&as);
     wb_buf_init(&img, 0);
@@ -432,11 +438,7 @@ static void openai_once(unsigned long n, const char *dir)
     int rc[2];
     (void)dir;
 
-    wb_entry_init(&e);
-    e.word = strdup("猫");
-    e.translation = strdup("cat");
-    e.language = strdup("ja");
-    CHECK(e.word && e.translation && e.language);
+    cat_entry(&e);
     wb_buf_init(&img, 0);
 
     arm(n);
