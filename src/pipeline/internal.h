@@ -176,6 +176,9 @@ struct run {
 
 /* japanese.c: check the reading and add the pitch accent of a Japanese entry */
 void run_japanese_details(struct run *r, struct wb_entry *e);
+/* Opens the tagger, EDICT and the accent dictionary on the worker pool when
+ * a Japanese entry of the plan wants details (japanese.c). */
+void run_japanese_prepare(struct run *r);
 /* plan.c */
 int run_plan(struct run *r, struct wb_error *err);
 /* pending.c: media written but not yet committed */

@@ -138,6 +138,25 @@ def test_window_drains(tmp):
         fake.stop()
 
 
+def test_japanese_tools_early(tmp):
+    """MeCab, EDICT and the accent dictionary open on the worker pool as the
+    run starts, while the first requests are on their way, not on the loop
+    thread when the first answer comes in."""
+    fake = Fake({"seed": 5, "default": {"latencyMs": 300, "jitter": 0}})
+    try:
+        open(tmp + "/w.txt", "w").write("- 猫: cat\n- 犬: dog\n")
+        r = run(tmp, ["-j", "2", "-vv", "propagate", tmp + "/w.txt"],
+                {"GEMINI_BASE_URL": fake.url})
+        check("a Japanese run opens its tools on the worker pool as it starts",
+              r.returncode == 0 and "Japanese tools opened on the worker pool" in r.stderr and
+              "Japanese tools opened at the first answer" not in r.stderr, r.stderr[-800:])
+        check("and still checks readings and adds the pitch accent",
+              all(e.get("reading") and e.get("pitch_accent") for e in entries(tmp)),
+              str(entries(tmp))[:400])
+    finally:
+        fake.stop()
+
+
 def test_faults(tmp):
     fake = Fake({"seed": 7, "default": {"latencyMs": 20, "jitter": 0.5,
                  "faults": {"status503": 0.10, "reset": 0.05, "malformed": 0.03, "truncate": 0.03,
@@ -525,7 +544,7 @@ def test_speech(tmp):
 
 
 def main():
-    T.run_tests((test_doctor, test_window_drains, test_providers, test_speech, test_faults, test_sigkill, test_ctrl_c, test_full_disk,
+    T.run_tests((test_doctor, test_window_drains, test_japanese_tools_early, test_providers, test_speech, test_faults, test_sigkill, test_ctrl_c, test_full_disk,
                  test_quota_and_auth, test_terminal), "wbpipe.", "WB_PIPELINE_ONLY")
     T.check_sanitizers()
     T.finish()
