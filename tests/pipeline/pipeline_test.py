@@ -157,6 +157,21 @@ def test_japanese_tools_early(tmp):
         fake.stop()
 
 
+def test_start_all_at_once(tmp):
+    """Over plain http (HTTP/1.1) the first requests of a run all go out at
+    once: none waits for the first answer to learn whether the connection
+    could multiplex (CURLOPT_PIPEWAIT, kept for https)."""
+    fake = Fake({"seed": 9, "default": {"latencyMs": 300, "jitter": 0}})
+    try:
+        open(tmp + "/w.txt", "w").write(words(4))
+        r = run(tmp, ["-j", "4", "propagate", tmp + "/w.txt"], {"GEMINI_BASE_URL": fake.url})
+        peak = fake.stats()["models"].get("gemini-3.8-flash", {}).get("maxInFlight", 0)
+        check("4 entries at -j 4 over http: 4 text requests in flight at once",
+              r.returncode == 0 and peak == 4, f"rc {r.returncode}, peak {peak}: {r.stderr[-400:]}")
+    finally:
+        fake.stop()
+
+
 def test_faults(tmp):
     fake = Fake({"seed": 7, "default": {"latencyMs": 20, "jitter": 0.5,
                  "faults": {"status503": 0.10, "reset": 0.05, "malformed": 0.03, "truncate": 0.03,
@@ -544,7 +559,7 @@ def test_speech(tmp):
 
 
 def main():
-    T.run_tests((test_doctor, test_window_drains, test_japanese_tools_early, test_providers, test_speech, test_faults, test_sigkill, test_ctrl_c, test_full_disk,
+    T.run_tests((test_doctor, test_window_drains, test_japanese_tools_early, test_start_all_at_once, test_providers, test_speech, test_faults, test_sigkill, test_ctrl_c, test_full_disk,
                  test_quota_and_auth, test_terminal), "wbpipe.", "WB_PIPELINE_ONLY")
     T.check_sanitizers()
     T.finish()
