@@ -119,6 +119,7 @@ struct engine {
     int64_t grace_ms;
     double headroom;
     int aimd_step;
+    int worker_nice;    /* nice levels the pool's threads run below the loop */
     int window;         /* -j: default concurrency per model */
     int host_conns_set; /* http.max_host_connections was configured */
     const struct wb_config *cfg;

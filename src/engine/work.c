@@ -4,8 +4,20 @@
  * callback runs on the loop thread with a status, WB_ECANCELED when an abort
  * took the item off the queue before it started. Timers fire their callback
  * exactly once too: with 0, or with WB_ECANCELED on abort.
+ *
+ * The pool's threads run engine.worker_nice nice levels below the thread
+ * that made them (the loop's), set once a thread at its first item: when the
+ * CPU is short, the loop thread, which sends the next requests and reads
+ * every answer, goes first, and encoding waits. A thread cannot take a nice
+ * level back without privileges, so it stays so for the life of the process
+ * (libuv's pool is the process's; an embedder's own uv_queue_work items run
+ * there too).
  */
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "engine/engine_int.h"
 
@@ -27,9 +39,21 @@ struct eng_utimer {
     struct eng_utimer *prev, *next;
 };
 
+static _Thread_local int niced;
+
 static void work_run(uv_work_t *req)
 {
     struct eng_work *w = req->data;
+    if (!niced && w->e->worker_nice > 0) {
+        id_t tid = (id_t)syscall(SYS_gettid);
+        int now;
+        niced = 1;
+        errno = 0;
+        now = getpriority(PRIO_PROCESS, tid);
+        if (!(now == -1 && errno))
+            setpriority(PRIO_PROCESS, tid,
+                        now + w->e->worker_nice > 19 ? 19 : now + w->e->worker_nice);
+    }
     w->work(w->ud);
 }
 
