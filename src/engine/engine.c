@@ -370,7 +370,7 @@ static int classify_in_pool(struct engine *e, struct eng_job *j, int curl_code)
         j->consumer_failed || j->too_big || j->http_status < 200 || j->http_status >= 300)
         return 0;
     j->classifying = 1;
-    if (engine_queue_work(e, classify_work, classify_after, j) != 0) {
+    if (engine_queue_work_urgent(e, classify_work, classify_after, j) != 0) {
         j->classifying = 0;
         return 0; /* no memory for the item: parse here */
     }

@@ -631,6 +631,38 @@ TEST(worker_pool_runs_below_the_loop)
     wb_config_free(cfg);
 }
 
+/* engine_queue_work_urgent: taken by the next free pool thread before the
+ * ordinary items still waiting (libuv's own queue is first in, first out). */
+static atomic_int normal_started, urgent_saw = -1;
+
+static void slow_normal(void *ud)
+{
+    (void)ud;
+    atomic_fetch_add(&normal_started, 1);
+    usleep(10000);
+}
+
+static void urgent_item(void *ud)
+{
+    (void)ud;
+    atomic_store(&urgent_saw, atomic_load(&normal_started));
+}
+
+TEST(urgent_work_goes_first)
+{
+    struct engine *e = NULL;
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(engine_new(NULL, &e, &err), ep);
+    for (int i = 0; i < 12; i++)
+        CHECK_INT(engine_queue_work(e, slow_normal, NULL, NULL), 0);
+    CHECK_INT(engine_queue_work_urgent(e, urgent_item, NULL, NULL), 0);
+    CHECK_INT(engine_run(e), 0);
+    CHECK_INT(atomic_load(&normal_started), 12);
+    /* At most one ordinary item per pool thread (4) started before it. */
+    CHECK(atomic_load(&urgent_saw) >= 0 && atomic_load(&urgent_saw) <= 4);
+    engine_free(e);
+}
+
 /* cbs.classify_in_pool: a 2xx answer is parsed on a pool thread; a parse
  * failure is retried like any other; a request canceled while its answer is
  * being parsed ends once, canceled. */
