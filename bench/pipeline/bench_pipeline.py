@@ -63,6 +63,13 @@ class Fake:
     def stats(self):
         return json.load(urllib.request.urlopen(self.url + "/_fake/stats"))
 
+    def cpu(self):
+        """CPU seconds the fake has used: it shares the machine's cores with
+        the command (a real API's CPU is not on the user's machine)."""
+        with open(f"/proc/{self.p.pid}/stat") as f:
+            v = f.read().rsplit(")", 1)[1].split()
+        return (int(v[11]) + int(v[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self):
         self.p.stdin.close()
         self.p.wait()
@@ -113,6 +120,7 @@ def run(label, n, jobs, conf_text=None):
     args += ["--db", os.path.join(tmp, label + ".db"), "--media", os.path.join(tmp, label + ".media"),
              "-j", str(jobs), "--progress", "never", "-q", "propagate", word_list(n)]
     try:
+        fake_cpu0 = fake.cpu()
         t0 = time.monotonic()
         p = subprocess.Popen(args, env=dict(env, GEMINI_BASE_URL=fake.url), cwd=tmp,
                              stdout=subprocess.DEVNULL)
@@ -123,6 +131,7 @@ def run(label, n, jobs, conf_text=None):
         wall = time.monotonic() - t0
         p.returncode = os.waitstatus_to_exitcode(status)
         stats = fake.stats()
+        stats["fake_cpu_s"] = fake.cpu() - fake_cpu0
     finally:
         fake.stop()
     if p.returncode != 0:
@@ -155,6 +164,7 @@ print(f"pipeline_window_wall_s {wall:.3f}\npipeline_ideal_s {ideal:.3f}")
 print(f"pipeline_window_over_ideal {over_ideal:.2f}  (threshold <= {MAX_OVER_IDEAL})")
 print(f"pipeline_window_cpu_s {cpu:.3f}\npipeline_window_peak_rss_mib {rss:.1f}")
 print(f"pipeline_window_text_in_flight_max {text_peak(st)}")
+print(f"pipeline_window_fake_cpu_s {st['fake_cpu_s']:.3f}  (the loopback fake, on the same cores)")
 print(f"pipeline_batch5_wall_s {bwall:.3f}")
 print(f"pipeline_batch5_over_window {over_batches:.2f}  (threshold >= {MIN_OVER_BATCHES})")
 print(f"pipeline_big_entries {BIG}\npipeline_big_jobs {BIG_JOBS}")

@@ -120,6 +120,8 @@ static const struct core_setting table[] = {
              "connections a host (default: 2 x jobs + 8; 0: no limit)"),
     S_MS_GE("stop.grace_ms", "10000", 0, "after Ctrl-C, how long requests in flight may finish"),
     S_INT_GE("engine.seed", "0", 0, "seed of the retry jitter (0: from the clock)"),
+    S_INT("engine.worker_nice", "10", 0, 19,
+          "nice levels the worker pool (pictures, speech) runs below the loop thread"),
     /* rate limits */
     S_NUM("limit.headroom", "0.03", 0, 0.5, "share of a configured rate kept unused"),
     S_INT_GE("limit.aimd_step", "2", 0, "successes that add one back to a lowered concurrency"),

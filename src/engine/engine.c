@@ -370,7 +370,7 @@ static int classify_in_pool(struct engine *e, struct eng_job *j, int curl_code)
         j->consumer_failed || j->too_big || j->http_status < 200 || j->http_status >= 300)
         return 0;
     j->classifying = 1;
-    if (engine_queue_work(e, classify_work, classify_after, j) != 0) {
+    if (engine_queue_work_urgent(e, classify_work, classify_after, j) != 0) {
         j->classifying = 0;
         return 0; /* no memory for the item: parse here */
     }
@@ -567,6 +567,7 @@ int engine_new(const struct wb_config *cfg, struct engine **out, struct wb_error
     e->headroom = wb_config_double(cfg, "limit.headroom");
     e->aimd_step = (int)wb_config_int(cfg, "limit.aimd_step");
     e->rng = (uint64_t)wb_config_int(cfg, "engine.seed");
+    e->worker_nice = (int)wb_config_int(cfg, "engine.worker_nice");
     if (!e->rng)
         e->rng = (uint64_t)core_clock_mono_ms() * 2654435761ULL + (uint64_t)(uintptr_t)e;
     if (!e->rng)

@@ -130,6 +130,11 @@ int engine_stopping(const struct engine *e);
  * on the loop thread (status 0, or WB_ECANCELED when it never ran). */
 int engine_queue_work(struct engine *e, void (*work)(void *ud), void (*after)(void *ud, int status),
                       void *ud);
+/* The same, taken by the next free pool thread before any engine_queue_work
+ * item still waiting (parsing an answer a request slot waits for, ahead of
+ * encoding). */
+int engine_queue_work_urgent(struct engine *e, void (*work)(void *ud),
+                             void (*after)(void *ud, int status), void *ud);
 /* cb(ud, 0) after ms milliseconds on the loop thread; cb(ud, WB_ECANCELED) at
  * once if the engine aborts first. Keeps engine_run alive until it fires. */
 int engine_timer(struct engine *e, int64_t ms, void (*cb)(void *ud, int status), void *ud);

@@ -119,6 +119,7 @@ struct engine {
     int64_t grace_ms;
     double headroom;
     int aimd_step;
+    int worker_nice;    /* nice levels the pool's threads run below the loop */
     int window;         /* -j: default concurrency per model */
     int host_conns_set; /* http.max_host_connections was configured */
     const struct wb_config *cfg;
@@ -132,7 +133,9 @@ struct engine {
     struct eng_list jobs;
     int live_jobs;
     int pending_work, pending_timers;
-    struct eng_work *works;     /* queued work items (for cancel on abort) */
+    struct eng_work *works; /* queued work items (for cancel on abort) */
+    /* Work not started yet, most urgent queue first (work.c). */
+    struct eng_task *task_head[2], *task_tail[2];
     struct eng_utimer *utimers; /* pending user timers */
     struct eng_model **models;
     size_t n_models;
@@ -175,6 +178,7 @@ void eng_models_free(struct engine *e);
 
 /* work.c */
 struct eng_work;
+struct eng_task;
 struct eng_utimer;
 /* Abort: cancel work items that have not started, fire timers with WB_ECANCELED. */
 void eng_work_abort(struct engine *e);

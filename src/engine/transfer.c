@@ -396,7 +396,11 @@ int eng_transfer_start(struct engine *e, struct eng_job *j)
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "wordbank/" WB_VERSION);
     curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
+    /* Over TLS a new request waits for the connection being set up, which
+     * may multiplex it (ALPN says h2 in the handshake). Plain http:// is
+     * HTTP/1.1 here, and curl learns that only from the first answer: the
+     * wait would hold every other request back for a whole response. */
+    curl_easy_setopt(c, CURLOPT_PIPEWAIT, strncasecmp(j->req.url, "https://", 8) == 0 ? 1L : 0L);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");

@@ -29,6 +29,7 @@ enum pipe_entry_state {
     PE_PARKED,      /* another run holds some of its stages: polled */
     PE_READY,       /* the poll found it free (claimed): starts at the next free slot */
     PE_ACTIVE,      /* its stages are on their way: holds a slot in the window */
+    PE_DRAINING,    /* every answer is in; files are being written: no slot */
     PE_FINISHED,    /* every stage it wanted ended */
     PE_IDLE,        /* nothing for this run to do (all there, or made elsewhere) */
     PE_COUNT
@@ -53,7 +54,8 @@ struct job {
     struct wb_entry e; /* the entry as stored, updated as stages finish */
     enum pipe_entry_state state;
     enum pipe_stage_state st[WB_STAGE_COUNT];
-    unsigned redo; /* wanted though stored as done (--force, a bad file) */
+    unsigned redo;     /* wanted though stored as done (--force, a bad file) */
+    unsigned answered; /* RUNNING stages whose answer is in (encoding, writing) */
 };
 
 /* A stage of one job in flight: what the drivers carry between callbacks. */
@@ -124,6 +126,7 @@ struct run {
     size_t n_jobs, cap_jobs;
     size_t next;          /* next job to start */
     int active, jobs_max; /* PE_ACTIVE entries; the window's size */
+    int draining;         /* PE_DRAINING entries (no slot; the run waits for them) */
     int batch_barrier;    /* > 0: batches of this size with a barrier (benchmarks) */
     /* Back-pressure: image and audio stages from request to written file hold
      * big buffers; at most media_max at once, the rest wait here in order. */
@@ -173,6 +176,9 @@ struct run {
 
 /* japanese.c: check the reading and add the pitch accent of a Japanese entry */
 void run_japanese_details(struct run *r, struct wb_entry *e);
+/* Opens the tagger, EDICT and the accent dictionary on the worker pool when
+ * a Japanese entry of the plan wants details (japanese.c). */
+void run_japanese_prepare(struct run *r);
 /* plan.c */
 int run_plan(struct run *r, struct wb_error *err);
 /* pending.c: media written but not yet committed */
@@ -195,6 +201,8 @@ void pipe_entry_start(struct run *r, struct job *j);
 void pipe_stage_start(struct run *r, struct job *j, enum wb_stage s);
 /* PS_RUNNING ended with t's result: commit it for j and move the entry on. */
 void pipe_stage_settle(struct run *r, struct job *j, struct stage_task *t);
+/* RUNNING stage s of j has its answer; only local work is left. */
+void pipe_stage_answered(struct run *r, struct job *j, enum wb_stage s);
 
 /* window.c: the sliding window, claims (leases), parked entries */
 void pipe_pump(struct run *r);

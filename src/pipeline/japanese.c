@@ -4,6 +4,9 @@
  * check is flagged) and written as the word is (メモ帳 -> メモちょう), and
  * the pitch accent is added. Runs on the loop thread when a details stage
  * settles, under the run's text lock (the offline workers share the tagger).
+ * The tools open on the worker pool as the run starts (run_japanese_prepare),
+ * while the first requests are on their way, not on the loop thread when the
+ * first answer is in.
  */
 #include <string.h>
 
@@ -18,9 +21,11 @@ static int is_japanese(const char *lang)
 
 /* The tagger and the dictionary, opened once a run; without them the details
  * stay as the provider wrote them (one warning a run). */
-static int open_tools(struct run *r)
+static int open_tools(struct run *r, const char *where)
 {
     struct wb_error err = { 0 };
+    int64_t t0 = core_clock_mono_ms();
+    int opening = !r->text && !r->ja_failed;
 
     if (!r->text && !r->ja_failed && wb_text_new(r->cfg, &r->text, &err) != 0) {
         wb_log(WB_LOG_WARN, "readings are not checked and no pitch accent is added: %s",
@@ -35,7 +40,42 @@ static int open_tools(struct run *r)
             r->edict = NULL;
         }
     }
+    if (opening)
+        wb_log(WB_LOG_DEBUG, "pipeline: Japanese tools opened %s in %lld ms", where,
+               (long long)(core_clock_mono_ms() - t0));
     return r->text != NULL;
+}
+
+static void prepare_work(void *ud)
+{
+    struct run *r = ud;
+    struct wb_error err = { 0 };
+    int accent[WB_PITCH_MAX];
+    size_t n = 0;
+    pthread_mutex_lock(&r->text_lock);
+    /* The accent dictionary opens on its first lookup; a failure here is
+     * said (once) by the first entry that needs it. */
+    if (open_tools(r, "on the worker pool") && !r->ja_no_pitch)
+        wb_text_pitch_accent(r->text, "日本", "にほん", accent, WB_PITCH_MAX, &n, &err);
+    pthread_mutex_unlock(&r->text_lock);
+}
+
+static void prepare_done(void *ud, int status)
+{
+    (void)ud;
+    (void)status;
+}
+
+void run_japanese_prepare(struct run *r)
+{
+    for (size_t i = 0; i < r->n_jobs; i++) {
+        const struct job *j = &r->jobs[i];
+        if (is_japanese(j->e.language) && pipe_stage_wanted(j, WB_STAGE_DETAILS)) {
+            /* Not queued: the loop thread opens them at the first answer. */
+            engine_queue_work(r->eng, prepare_work, prepare_done, r);
+            return;
+        }
+    }
 }
 
 void run_japanese_details(struct run *r, struct wb_entry *e)
@@ -48,7 +88,7 @@ void run_japanese_details(struct run *r, struct wb_entry *e)
         return;
     wb_buf_init(&reading, 0);
     pthread_mutex_lock(&r->text_lock);
-    if (!open_tools(r))
+    if (!open_tools(r, "at the first answer"))
         goto out;
     if (wb_text_check_reading(r->text, r->edict, e->word, e->translation, e->context, e->reading,
                               &reading, &verdict, &err) != 0) {

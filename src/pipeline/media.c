@@ -134,6 +134,7 @@ void stage_media_done(void *ud, const struct engine_response *res)
      * rather than pile up behind a busy worker pool. */
     t->held = (int64_t)(t->media.len + t->pcm.len);
     engine_hold(t->job->run->eng, t->held);
+    pipe_stage_answered(t->job->run, t->job, t->stage);
     if (t->stage == WB_STAGE_IMAGE)
         media_finish_image(t);
     else

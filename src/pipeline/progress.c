@@ -82,8 +82,8 @@ void pipe_progress_tick(void *ud, int status)
     pipe_update_stats(r);
     if (r->opts.on_progress)
         r->opts.on_progress(r->opts.ud, &r->stats);
-    if ((r->active > 0 || r->next < r->n_jobs || r->n_parked) && !r->fatal && !r->stopping &&
-        engine_timer(r->eng, PIPE_PROGRESS_MS, pipe_progress_tick, r) == 0)
+    if ((r->active > 0 || r->draining > 0 || r->next < r->n_jobs || r->n_parked) && !r->fatal &&
+        !r->stopping && engine_timer(r->eng, PIPE_PROGRESS_MS, pipe_progress_tick, r) == 0)
         r->progress_timer = 1;
 }
 

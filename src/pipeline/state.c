@@ -1,11 +1,16 @@
 /* The pipeline's state machine, in the engine's manner: an entry moves
- *   PLANNED -> CLAIMED -> ACTIVE -> FINISHED    (or PARKED -> READY -> ACTIVE,
- *                                                or IDLE: nothing to do)
+ *   PLANNED -> CLAIMED -> ACTIVE (-> DRAINING) -> FINISHED
+ *                        (or PARKED -> READY -> ACTIVE, or IDLE: nothing to do)
  * and each of its stages
  *   SKIP | WAITING -> (DEFERRED ->) RUNNING -> DONE | FAILED | NOT_MADE
  *                  -> NOT_MADE | ELSEWHERE
  * (DETAILS first; IMAGE and AUDIO once DETAILS is done, AUDIO with DETAILS
- * when it only speaks the word). One function per state: pipe_entry_start
+ * when it only speaks the word). An entry holds its slot in the window while
+ * it waits for an answer; once every answer is in and only encoding, writing
+ * and committing are left (DRAINING), the slot goes to the next entry, so the
+ * CPU work overlaps the next entry's requests instead of delaying them
+ * (pipeline.media_in_flight still bounds the pictures and clips between
+ * request and file). One function per state: pipe_entry_start
  * (CLAIMED, READY), pipe_stage_start (WAITING, DEFERRED), pipe_stage_settle
  * (the end of RUNNING), stage_ended (every end state); the window's states
  * (PLANNED, PARKED) are window.c's. pipe_entry_set and pipe_stage_set are the
@@ -20,8 +25,8 @@
 #include "pipeline/internal.h"
 #include "wordbank/log.h"
 
-static const char *const entry_names[PE_COUNT] = { "PLANNED", "CLAIMED",  "PARKED", "READY",
-                                                   "ACTIVE",  "FINISHED", "IDLE" };
+static const char *const entry_names[PE_COUNT] = { "PLANNED", "CLAIMED",  "PARKED",   "READY",
+                                                   "ACTIVE",  "DRAINING", "FINISHED", "IDLE" };
 static const char *const stage_names[PS_COUNT] = { "SKIP", "WAITING", "DEFERRED", "RUNNING",
                                                    "DONE", "FAILED",  "NOT_MADE", "ELSEWHERE" };
 
@@ -43,6 +48,8 @@ void pipe_entry_set(struct run *r, struct job *j, enum pipe_entry_state to)
         r->starting--;
     if (from == PE_ACTIVE)
         r->active--;
+    if (from == PE_DRAINING)
+        r->draining--;
     /* ... and enter the new one's. */
     switch (to) {
     case PE_CLAIMED:
@@ -50,6 +57,9 @@ void pipe_entry_set(struct run *r, struct job *j, enum pipe_entry_state to)
         break;
     case PE_ACTIVE:
         r->active++;
+        break;
+    case PE_DRAINING:
+        r->draining++;
         break;
     case PE_FINISHED: {
         int failed = 0, unmade = 0;
@@ -135,6 +145,30 @@ unsigned pipe_job_want(const struct job *j)
     return m;
 }
 
+/* ---- ACTIVE -> DRAINING: every answer is in ---- */
+
+/* j leaves the window when nothing of it waits for the network any more:
+ * each stage ended, or running with its answer in (pipe_stage_answered). */
+static void entry_maybe_drain(struct run *r, struct job *j)
+{
+    if (j->state != PE_ACTIVE || !j->answered)
+        return;
+    for (int s = 0; s < WB_STAGE_COUNT; s++) {
+        if (!stage_ended(j->st[s]) && !(j->st[s] == PS_RUNNING && (j->answered & WB_STAGE_BIT(s))))
+            return;
+    }
+    pipe_entry_set(r, j, PE_DRAINING);
+    pipe_pump(r);
+}
+
+void pipe_stage_answered(struct run *r, struct job *j, enum wb_stage s)
+{
+    if (j->st[s] != PS_RUNNING)
+        return;
+    j->answered |= WB_STAGE_BIT(s);
+    entry_maybe_drain(r, j);
+}
+
 /* ---- the end states ---- */
 
 /* Stage s of j ended (to: DONE, FAILED or NOT_MADE): move the entry on. An
@@ -145,6 +179,7 @@ static void stage_ended_to(struct run *r, struct job *j, enum wb_stage s, enum p
 {
     int finished = 1;
     pipe_stage_set(r, j, s, to);
+    j->answered &= ~WB_STAGE_BIT(s);
     if (s == WB_STAGE_DETAILS) {
         for (int o = WB_STAGE_IMAGE; o <= WB_STAGE_AUDIO; o++) {
             if (j->st[o] != PS_WAITING)
@@ -157,9 +192,11 @@ static void stage_ended_to(struct run *r, struct job *j, enum wb_stage s, enum p
     }
     for (int o = 0; o < WB_STAGE_COUNT; o++)
         finished &= stage_ended(j->st[o]);
-    if (finished && j->state == PE_ACTIVE) {
+    if (finished && (j->state == PE_ACTIVE || j->state == PE_DRAINING)) {
         pipe_entry_set(r, j, PE_FINISHED);
         pipe_pump(r);
+    } else {
+        entry_maybe_drain(r, j);
     }
 }
 

@@ -103,7 +103,7 @@ void pipe_pump(struct run *r)
     int limit, batch = 0;
     /* The original's way, kept for benchmarks: batches that wait for their
      * slowest member before the next batch starts. */
-    if (r->batch_barrier && r->active > 0)
+    if (r->batch_barrier && r->active + r->draining > 0)
         return;
     limit = r->batch_barrier ? r->batch_barrier : r->jobs_max;
     /* Entries the poll found free (their claims are taken) go first. */
@@ -186,7 +186,8 @@ void pipe_lease_beat(void *ud, int status)
         return;
     if (wb_store_lease_heartbeat(r->store, &r->me, &err) != 0)
         wb_log(WB_LOG_WARN, "%s", wb_error_text(&err));
-    if ((r->active > 0 || r->next < r->n_jobs || r->n_parked || r->ready_head < r->ready_len) &&
+    if ((r->active > 0 || r->draining > 0 || r->next < r->n_jobs || r->n_parked ||
+         r->ready_head < r->ready_len) &&
         engine_timer_weak(r->eng, r->lease_ttl_ms / 3, pipe_lease_beat, r) == 0)
         r->beat_timer = 1;
 }

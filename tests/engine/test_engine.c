@@ -3,13 +3,17 @@
  * ending one model, HTTP/2 multiplexing over TLS, streaming retries, cancel
  * and stop (every callback exactly once), worker pool and timers.
  */
+#include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/util.h"
 #include "engine/engine.h"
@@ -587,6 +591,75 @@ TEST(worker_pool_and_timers)
     CHECK(work_ran_elsewhere);
     CHECK(after_on_loop);
     CHECK(timer_fired);
+    engine_free(e);
+}
+
+/* engine.worker_nice: every pool thread that runs an item runs at least that
+ * many nice levels below the loop thread, which keeps its own. */
+static atomic_int nice_low, nice_seen;
+static int loop_nice;
+
+static void nice_work(void *ud)
+{
+    int n;
+    (void)ud;
+    errno = 0;
+    n = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+    if (n - loop_nice < 5)
+        atomic_fetch_add(&nice_low, 1);
+    atomic_fetch_add(&nice_seen, 1);
+    usleep(20000); /* keep the thread busy: the next items go to the others */
+}
+
+TEST(worker_pool_runs_below_the_loop)
+{
+    const char *kv[] = { "engine.worker_nice", "5", NULL };
+    struct wb_config *cfg = mkcfg(kv);
+    struct engine *e = NULL;
+    struct wb_error err = { 0 }, *ep = &err;
+    loop_nice = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+    if (loop_nice > 14)
+        return; /* already as nice as the test can tell apart */
+    CHECK_OK(engine_new(cfg, &e, &err), ep);
+    for (int i = 0; i < 8; i++)
+        CHECK_INT(engine_queue_work(e, nice_work, NULL, NULL), 0);
+    CHECK_INT(engine_run(e), 0);
+    CHECK_INT(atomic_load(&nice_seen), 8);
+    CHECK_INT(atomic_load(&nice_low), 0);
+    CHECK_INT(getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid)), loop_nice);
+    engine_free(e);
+    wb_config_free(cfg);
+}
+
+/* engine_queue_work_urgent: taken by the next free pool thread before the
+ * ordinary items still waiting (libuv's own queue is first in, first out). */
+static atomic_int normal_started, urgent_saw = -1;
+
+static void slow_normal(void *ud)
+{
+    (void)ud;
+    atomic_fetch_add(&normal_started, 1);
+    usleep(10000);
+}
+
+static void urgent_item(void *ud)
+{
+    (void)ud;
+    atomic_store(&urgent_saw, atomic_load(&normal_started));
+}
+
+TEST(urgent_work_goes_first)
+{
+    struct engine *e = NULL;
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(engine_new(NULL, &e, &err), ep);
+    for (int i = 0; i < 12; i++)
+        CHECK_INT(engine_queue_work(e, slow_normal, NULL, NULL), 0);
+    CHECK_INT(engine_queue_work_urgent(e, urgent_item, NULL, NULL), 0);
+    CHECK_INT(engine_run(e), 0);
+    CHECK_INT(atomic_load(&normal_started), 12);
+    /* At most one ordinary item per pool thread (4) started before it. */
+    CHECK(atomic_load(&urgent_saw) >= 0 && atomic_load(&urgent_saw) <= 4);
     engine_free(e);
 }
 

@@ -9,6 +9,7 @@ stops the run early. Prints TAP."""
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -84,6 +85,91 @@ def media_ok(tmp, ents):
 
 def total_requests(stats):
     return sum(m["requests"] for m in stats["models"].values())
+
+
+def entry_moves(stderr):
+    """(entry index, from, to) of each state change an -vv run logged."""
+    out = []
+    for line in stderr.splitlines():
+        m = re.search(r"pipeline: entry (\d+) \(.*\) (\w+) -> (\w+)$", line)
+        if m and m.group(2).isupper() and m.group(3).isupper():
+            out.append((int(m.group(1)), m.group(2), m.group(3)))
+    return out
+
+
+def test_window_drains(tmp):
+    """-j counts entries waiting for answers: an entry whose answers are in
+    gives its slot to the next while its picture and clip are encoded and
+    committed (DRAINING); the original's batches still wait for everything."""
+    fake = Fake({"seed": 3, "default": {"latencyMs": 20, "jitter": 0}})
+    try:
+        open(tmp + "/w.txt", "w").write(words(4))
+        env = {"GEMINI_BASE_URL": fake.url}
+        r = run(tmp, ["-j", "1", "-vv", "propagate", tmp + "/w.txt"], env)
+        mv = entry_moves(r.stderr)
+        check("a -j 1 run exits 0 and logs its entries' states", r.returncode == 0 and mv,
+              r.stderr[-800:])
+        pos = {m: i for i, m in enumerate(mv)}
+        d0, f0 = pos.get((0, "ACTIVE", "DRAINING")), pos.get((0, "DRAINING", "FINISHED"))
+        a1 = next((i for i, m in enumerate(mv) if m[0] == 1 and m[2] == "ACTIVE"), None)
+        check("an entry leaves the window once its answers are in (DRAINING)",
+              None not in (d0, f0, a1) and d0 < a1 < f0, str(mv[:12]))
+        waiting, most = set(), 0
+        for i, a, b in mv:
+            if b == "ACTIVE":
+                waiting.add(i)
+            elif a == "ACTIVE":
+                waiting.discard(i)
+            most = max(most, len(waiting))
+        check("-j 1: never two entries waiting for answers at once", most == 1, str(mv))
+        check("every entry finished", all((i, "DRAINING", "FINISHED") in pos or
+                                          (i, "ACTIVE", "FINISHED") in pos for i in range(4)),
+              str(mv))
+        open(tmp + "/b.conf", "w").write("pipeline.batch_barrier = 1\n")
+        r = run(tmp, ["--db", tmp + "/b.db", "--media", tmp + "/bmedia", "--config", tmp + "/b.conf",
+                      "-j", "1", "-vv", "propagate", tmp + "/w.txt"], env)
+        mv = entry_moves(r.stderr)
+        pos = {m: i for i, m in enumerate(mv)}
+        f0 = pos.get((0, "DRAINING", "FINISHED"), pos.get((0, "ACTIVE", "FINISHED")))
+        a1 = next((i for i, m in enumerate(mv) if m[0] == 1 and m[2] == "ACTIVE"), None)
+        check("batches (the original's way) wait for every file before the next batch",
+              r.returncode == 0 and None not in (f0, a1) and f0 < a1, r.stderr[-800:])
+    finally:
+        fake.stop()
+
+
+def test_japanese_tools_early(tmp):
+    """MeCab, EDICT and the accent dictionary open on the worker pool as the
+    run starts, while the first requests are on their way, not on the loop
+    thread when the first answer comes in."""
+    fake = Fake({"seed": 5, "default": {"latencyMs": 300, "jitter": 0}})
+    try:
+        open(tmp + "/w.txt", "w").write("- 猫: cat\n- 犬: dog\n")
+        r = run(tmp, ["-j", "2", "-vv", "propagate", tmp + "/w.txt"],
+                {"GEMINI_BASE_URL": fake.url})
+        check("a Japanese run opens its tools on the worker pool as it starts",
+              r.returncode == 0 and "Japanese tools opened on the worker pool" in r.stderr and
+              "Japanese tools opened at the first answer" not in r.stderr, r.stderr[-800:])
+        check("and still checks readings and adds the pitch accent",
+              all(e.get("reading") and e.get("pitch_accent") for e in entries(tmp)),
+              str(entries(tmp))[:400])
+    finally:
+        fake.stop()
+
+
+def test_start_all_at_once(tmp):
+    """Over plain http (HTTP/1.1) the first requests of a run all go out at
+    once: none waits for the first answer to learn whether the connection
+    could multiplex (CURLOPT_PIPEWAIT, kept for https)."""
+    fake = Fake({"seed": 9, "default": {"latencyMs": 300, "jitter": 0}})
+    try:
+        open(tmp + "/w.txt", "w").write(words(4))
+        r = run(tmp, ["-j", "4", "propagate", tmp + "/w.txt"], {"GEMINI_BASE_URL": fake.url})
+        peak = fake.stats()["models"].get("gemini-3.8-flash", {}).get("maxInFlight", 0)
+        check("4 entries at -j 4 over http: 4 text requests in flight at once",
+              r.returncode == 0 and peak == 4, f"rc {r.returncode}, peak {peak}: {r.stderr[-400:]}")
+    finally:
+        fake.stop()
 
 
 def test_faults(tmp):
@@ -473,7 +559,7 @@ def test_speech(tmp):
 
 
 def main():
-    T.run_tests((test_doctor, test_providers, test_speech, test_faults, test_sigkill, test_ctrl_c, test_full_disk,
+    T.run_tests((test_doctor, test_window_drains, test_japanese_tools_early, test_start_all_at_once, test_providers, test_speech, test_faults, test_sigkill, test_ctrl_c, test_full_disk,
                  test_quota_and_auth, test_terminal), "wbpipe.", "WB_PIPELINE_ONLY")
     T.check_sanitizers()
     T.finish()
