@@ -14,6 +14,8 @@
 
 #include <jpeglib.h>
 #include <libswscale/swscale.h>
+#include <libyuv/convert.h>
+#include <libyuv/convert_from_argb.h>
 #include <png.h>
 #include <webp/decode.h>
 #include <webp/encode.h>
@@ -245,10 +247,15 @@ int wb_image_probe(const void *data, size_t len, struct wb_image_info *out, stru
  * ring buffers, so a decoder can hand over a few rows at a time and the
  * full-size picture never exists: the working set stays in the cache and no
  * megabytes are allocated (and page-faulted in) per picture. The filter is
- * the area average (no aliasing at any ratio). For JPEG the output is
- * full-range YCbCr 4:2:0 planes, what libjpeg would make of RGB itself,
- * handed over as raw data (libjpeg's colour conversion and downsampling are
- * skipped); for PNG and WebP it is RGB or RGBA. */
+ * the area average (no aliasing at any ratio).
+ *
+ * For JPEG the output is full-range YCbCr 4:2:0 planes, what libjpeg would
+ * make of RGB itself, handed over as raw data (libjpeg's colour conversion
+ * and downsampling are skipped). Each slice is first converted to full-range
+ * 4:2:0 by libyuv (RGB24/RGBA to J420, SIMD), and libswscale scales those
+ * planes range to range: its own RGB-to-YCbCr path converts every source
+ * pixel to limited range and back in plain C, two thirds of its time. For
+ * PNG and WebP the output is RGB or RGBA, scaled by libswscale directly. */
 
 #define SLICE_ROWS 16
 
@@ -260,6 +267,9 @@ struct sink {
     int alpha;     /* a source pixel was not fully opaque */
     int y;         /* source rows fed so far */
     uint8_t *buf;  /* the output, one block */
+    uint8_t *band; /* JPEG: one slice as J420 planes */
+    uint8_t *band_p[3];
+    int band_stride[4];
     uint8_t *dst[4];
     int dst_stride[4];
     int plane_w[3], plane_h[3], plane_rows[3]; /* JPEG: size, rows allocated */
@@ -309,8 +319,9 @@ static int sink_open(struct sink *s, int w, int h, int bpp, int ow, int oh, int 
          * planes: sizes rounded up, the edges repeated into the margin
          * (sink_finish). Strides aligned for libswscale's SIMD stores. */
         size_t off = 0;
-        out_fmt = AV_PIX_FMT_YUV420P;
+        in_fmt = out_fmt = AV_PIX_FMT_YUV420P;
         for (int i = 0; i < 3; i++) {
+            s->band_stride[i] = (int)align_up((size_t)(i ? (w + 1) / 2 : w), 64);
             s->plane_w[i] = i ? (ow + 1) / 2 : ow;
             s->plane_h[i] = i ? (oh + 1) / 2 : oh;
             s->plane_rows[i] = (int)align_up((size_t)oh, 16) / (i ? 2 : 1);
@@ -320,8 +331,13 @@ static int sink_open(struct sink *s, int w, int h, int bpp, int ow, int oh, int 
         for (int i = 0; i < 3; i++)
             size += (size_t)s->dst_stride[i] * (size_t)s->plane_rows[i];
         s->buf = malloc(size + RGBA_PAD);
-        if (!s->buf)
+        s->band = malloc((size_t)s->band_stride[0] * SLICE_ROWS +
+                         (size_t)s->band_stride[1] * SLICE_ROWS + RGBA_PAD);
+        if (!s->buf || !s->band)
             return wb_error_set(err, WB_ENOMEM, "out of memory for a %dx%d image", ow, oh);
+        s->band_p[0] = s->band;
+        s->band_p[1] = s->band + (size_t)s->band_stride[0] * SLICE_ROWS;
+        s->band_p[2] = s->band_p[1] + (size_t)s->band_stride[1] * (SLICE_ROWS / 2);
         for (int i = 0; i < 3; i++) {
             s->dst[i] = s->buf + off;
             off += (size_t)s->dst_stride[i] * (size_t)s->plane_rows[i];
@@ -336,18 +352,18 @@ static int sink_open(struct sink *s, int w, int h, int bpp, int ow, int oh, int 
     }
     memset(s->buf + size, 0, RGBA_PAD);
     media_av_quiet();
-    /* SWS_FULL_CHR_H_INP: chroma from every source pixel with libswscale's
-     * SIMD converter (its default halves RGB chroma first in plain C, a
-     * third of the scaler's time). */
+    /* SWS_FULL_CHR_H_INP (RGB sources, PNG and WebP output): chroma from
+     * every source pixel with libswscale's SIMD converter (its default
+     * halves RGB chroma first in plain C, a third of the scaler's time). */
     s->sws = sws_getContext(w, h, in_fmt, ow, oh, out_fmt,
                             SWS_AREA | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP, NULL, NULL, NULL);
     if (s->sws && jpeg) {
-        /* Full range (0-255), as JFIF has it, with BT.601's matrix. */
+        /* Full range (0-255) in and out, as JFIF has it: libswscale only
+         * scales (told nothing, it would stretch "limited" to full). */
         int *inv, *tab, src_range, dst_range, bright, contrast, sat;
         if (sws_getColorspaceDetails(s->sws, &inv, &src_range, &tab, &dst_range, &bright, &contrast,
                                      &sat) < 0 ||
-            sws_setColorspaceDetails(s->sws, inv, src_range, sws_getCoefficients(SWS_CS_ITU601), 1,
-                                     bright, contrast, sat) < 0) {
+            sws_setColorspaceDetails(s->sws, inv, 1, tab, 1, bright, contrast, sat) < 0) {
             sws_freeContext(s->sws);
             s->sws = NULL;
         }
@@ -358,12 +374,10 @@ static int sink_open(struct sink *s, int w, int h, int bpp, int ow, int oh, int 
 }
 
 /* The next n source rows (stride bytes apart; the caller's, changed in
- * place: a JPEG's are flattened onto white). */
+ * place: a JPEG's are flattened onto white). n is a multiple of SLICE_ROWS
+ * but for the last rows of the picture. */
 static void sink_rows(struct sink *s, uint8_t *rows, size_t stride, int n)
 {
-    const uint8_t *src[4] = { rows, NULL, NULL, NULL };
-    int src_stride[4] = { (int)stride, 0, 0, 0 };
-
     if (s->bpp == 4) {
         for (int r = 0; r < n; r++) {
             uint8_t *p = rows + (size_t)r * stride, *end = p + (size_t)s->w * 4;
@@ -382,8 +396,29 @@ static void sink_rows(struct sink *s, uint8_t *rows, size_t stride, int n)
             }
         }
     }
-    sws_scale(s->sws, src, src_stride, s->y, n, s->dst, s->dst_stride);
-    s->y += n;
+    if (!s->jpeg) {
+        const uint8_t *src[4] = { rows, NULL, NULL, NULL };
+        int src_stride[4] = { (int)stride, 0, 0, 0 };
+        sws_scale(s->sws, src, src_stride, s->y, n, s->dst, s->dst_stride);
+        s->y += n;
+        return;
+    }
+    for (int done = 0; done < n;) {
+        int k = n - done < SLICE_ROWS ? n - done : SLICE_ROWS;
+        const uint8_t *row = rows + (size_t)done * stride;
+        const uint8_t *src[4] = { s->band_p[0], s->band_p[1], s->band_p[2], NULL };
+        /* libyuv names formats by the 32-bit word: RAW is R,G,B in
+         * memory, ABGR is R,G,B,A. */
+        if (s->bpp == 4)
+            ABGRToJ420(row, (int)stride, s->band_p[0], s->band_stride[0], s->band_p[1],
+                       s->band_stride[1], s->band_p[2], s->band_stride[2], s->w, k);
+        else
+            RAWToJ420(row, (int)stride, s->band_p[0], s->band_stride[0], s->band_p[1],
+                      s->band_stride[1], s->band_p[2], s->band_stride[2], s->w, k);
+        sws_scale(s->sws, src, s->band_stride, s->y, k, s->dst, s->dst_stride);
+        s->y += k;
+        done += k;
+    }
 }
 
 /* JPEG planes: repeat the last column and row into the block margin. */
@@ -408,8 +443,10 @@ static void sink_close(struct sink *s)
 {
     sws_freeContext(s->sws);
     free(s->buf);
+    free(s->band);
     s->sws = NULL;
     s->buf = NULL;
+    s->band = NULL;
 }
 
 /* Feed a whole decoded picture. */
@@ -427,9 +464,10 @@ static int sink_whole(struct sink *s, struct rgba *img, int ow, int oh, int jpeg
 
 /* PNG through libpng's full API, a slice of rows at a time into the scaler.
  * 1 (nothing fed) when the file wants the whole-picture path instead:
- * interlaced (Adam7 rows arrive in seven passes), 16 bits a sample, or a gAMA
- * chunk far from sRGB's (the simplified API converts those exactly as
- * before). */
+ * interlaced (Adam7 rows arrive in seven passes) or with a gAMA chunk far
+ * from sRGB's (the simplified API converts those to sRGB). A 16-bit file
+ * without gAMA or sRGB is taken as sRGB, as browsers take it (the
+ * simplified API would call it linear and brighten it). */
 struct pngdec {
     png_structp png;
     png_infop info;
@@ -484,8 +522,10 @@ static int pngdec_run(struct pngdec *p, struct sink *s, int max_px, int jpeg, st
     png_set_option(p->png, PNG_IGNORE_ADLER32, PNG_OPTION_ON);
     png_read_info(p->png, p->info);
     png_get_IHDR(p->png, p->info, &w, &h, &depth, &ctype, &ilace, NULL, NULL);
-    if (ilace != PNG_INTERLACE_NONE || depth > 8 || !png_gamma_srgb(p->png, p->info))
+    if (ilace != PNG_INTERLACE_NONE || !png_gamma_srgb(p->png, p->info))
         return 1;
+    if (depth == 16)
+        png_set_scale_16(p->png);
     if (ctype == PNG_COLOR_TYPE_PALETTE)
         png_set_palette_to_rgb(p->png);
     if (png_get_valid(p->png, p->info, PNG_INFO_tRNS))
@@ -542,8 +582,8 @@ static int decode_png_stream(const uint8_t *d, size_t len, struct sink *s, int m
     return rc;
 }
 
-/* The whole picture with the simplified API (which converts 16-bit and
- * gamma-tagged files to 8-bit sRGB). */
+/* The whole picture with the simplified API (interlaced or gamma-tagged
+ * files; gamma converted to sRGB). */
 static int decode_png(const uint8_t *d, size_t len, struct rgba *img, struct wb_error *err)
 {
     png_image p;
