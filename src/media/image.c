@@ -264,6 +264,7 @@ struct sink {
     int w, h, bpp; /* source; bpp 3 RGB, 4 RGBA */
     int ow, oh;    /* output */
     int jpeg;      /* output planes for libjpeg (alpha flattened onto white) */
+    int sub;       /* JPEG: chroma subsampling, 2 (4:2:0) or 1 (4:4:4) */
     int alpha;     /* a source pixel was not fully opaque */
     int y;         /* source rows fed so far */
     uint8_t *buf;  /* the output, one block */
@@ -319,12 +320,19 @@ static int sink_open(struct sink *s, int w, int h, int bpp, int ow, int oh, int 
          * planes: sizes rounded up, the edges repeated into the margin
          * (sink_finish). Strides aligned for libswscale's SIMD stores. */
         size_t off = 0;
-        in_fmt = out_fmt = AV_PIX_FMT_YUV420P;
+        /* A picture under 16 px a side keeps full chroma (4:4:4) and reaches
+         * libswscale as RGB: libswscale's filters have at most (source side
+         * - 2) taps, so the chroma planes of a source a few pixels across
+         * would be point-sampled. */
+        s->sub = ow < 16 || oh < 16 ? 1 : 2;
+        if (s->sub == 2)
+            in_fmt = AV_PIX_FMT_YUV420P;
+        out_fmt = s->sub == 2 ? AV_PIX_FMT_YUV420P : AV_PIX_FMT_YUV444P;
         for (int i = 0; i < 3; i++) {
             s->band_stride[i] = (int)align_up((size_t)(i ? (w + 1) / 2 : w), 64);
-            s->plane_w[i] = i ? (ow + 1) / 2 : ow;
-            s->plane_h[i] = i ? (oh + 1) / 2 : oh;
-            s->plane_rows[i] = (int)align_up((size_t)oh, 16) / (i ? 2 : 1);
+            s->plane_w[i] = i ? (ow + s->sub - 1) / s->sub : ow;
+            s->plane_h[i] = i ? (oh + s->sub - 1) / s->sub : oh;
+            s->plane_rows[i] = (int)align_up((size_t)oh, 8 * (size_t)s->sub) / (i ? s->sub : 1);
             s->dst_stride[i] = (int)align_up((size_t)s->plane_w[i] + 8, 64);
         }
         size = 0;
@@ -363,7 +371,8 @@ static int sink_open(struct sink *s, int w, int h, int bpp, int ow, int oh, int 
         int *inv, *tab, src_range, dst_range, bright, contrast, sat;
         if (sws_getColorspaceDetails(s->sws, &inv, &src_range, &tab, &dst_range, &bright, &contrast,
                                      &sat) < 0 ||
-            sws_setColorspaceDetails(s->sws, inv, 1, tab, 1, bright, contrast, sat) < 0) {
+            sws_setColorspaceDetails(s->sws, inv, s->sub == 2 ? 1 : src_range, tab, 1, bright,
+                                     contrast, sat) < 0) {
             sws_freeContext(s->sws);
             s->sws = NULL;
         }
@@ -396,7 +405,7 @@ static void sink_rows(struct sink *s, uint8_t *rows, size_t stride, int n)
             }
         }
     }
-    if (!s->jpeg) {
+    if (!s->jpeg || s->sub == 1) {
         const uint8_t *src[4] = { rows, NULL, NULL, NULL };
         int src_stride[4] = { (int)stride, 0, 0, 0 };
         sws_scale(s->sws, src, src_stride, s->y, n, s->dst, s->dst_stride);
@@ -705,10 +714,10 @@ static int jenc_run(struct jenc *j, const struct sink *s, int quality, struct wb
     j->c.image_height = (JDIMENSION)s->oh;
     j->c.input_components = 3;
     j->c.in_color_space = JCS_YCbCr;
-    jpeg_set_defaults(&j->c); /* YCbCr, 2x2 luma sampling: 4:2:0 */
+    jpeg_set_defaults(&j->c);
     jpeg_set_quality(&j->c, quality, TRUE);
-    j->c.comp_info[0].h_samp_factor = 2;
-    j->c.comp_info[0].v_samp_factor = 2;
+    j->c.comp_info[0].h_samp_factor = s->sub; /* 2: 4:2:0, libjpeg's default */
+    j->c.comp_info[0].v_samp_factor = s->sub;
     for (int i = 1; i < 3; i++)
         j->c.comp_info[i].h_samp_factor = j->c.comp_info[i].v_samp_factor = 1;
     j->c.raw_data_in = TRUE;
@@ -717,17 +726,17 @@ static int jenc_run(struct jenc *j, const struct sink *s, int quality, struct wb
      * 512 px picture never needs to show early. */
     j->c.optimize_coding = TRUE;
     jpeg_start_compress(&j->c, TRUE);
-    while (j->c.next_scanline < j->c.image_height) {
+    while (j->c.next_scanline < j->c.image_height) { /* one MCU row a call */
         JSAMPROW y[16], cb[8], cr[8];
         JSAMPARRAY planes[3] = { y, cb, cr };
-        size_t row = j->c.next_scanline;
-        for (int i = 0; i < 16; i++)
-            y[i] = s->dst[0] + (row + (size_t)i) * (size_t)s->dst_stride[0];
-        for (int i = 0; i < 8; i++) {
-            cb[i] = s->dst[1] + (row / 2 + (size_t)i) * (size_t)s->dst_stride[1];
-            cr[i] = s->dst[2] + (row / 2 + (size_t)i) * (size_t)s->dst_stride[2];
+        size_t row = j->c.next_scanline, sub = (size_t)s->sub;
+        for (size_t i = 0; i < 8 * sub; i++)
+            y[i] = s->dst[0] + (row + i) * (size_t)s->dst_stride[0];
+        for (size_t i = 0; i < 8; i++) {
+            cb[i] = s->dst[1] + (row / sub + i) * (size_t)s->dst_stride[1];
+            cr[i] = s->dst[2] + (row / sub + i) * (size_t)s->dst_stride[2];
         }
-        jpeg_write_raw_data(&j->c, planes, 16);
+        jpeg_write_raw_data(&j->c, planes, (JDIMENSION)(8 * sub));
     }
     jpeg_finish_compress(&j->c);
     return 0;

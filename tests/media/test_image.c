@@ -4,6 +4,7 @@
  * libwebp) and looking at the pixels: alpha flattened onto white for JPEG,
  * kept for WebP.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,4 +427,261 @@ TEST(rejects_huge_dimensions)
     CHECK_INT(wb_image_probe(png.data, png.len, &info, ep(&err)), WB_ETOOBIG);
     CHECK_MSG(strstr(err.msg, "10000x10000"), "%s", err.msg);
     wb_buf_release(&png);
+}
+
+/* ---- picture quality: the output against an area-average reference ---- */
+
+/* Kinds of source PNG, each holding a card whose every pixel is exactly
+ * representable in it: 8-bit RGB (what image models send), RGBA with a
+ * transparent corner and a half-transparent band, 16-bit RGB, grey,
+ * grey+alpha, palette, Adam7-interlaced RGB. */
+enum card_kind {
+    CARD_RGB,
+    CARD_RGBA,
+    CARD_RGB16,
+    CARD_GREY,
+    CARD_GREY_ALPHA,
+    CARD_PALETTE,
+    CARD_INTERLACED
+};
+
+static void palette_colour(int i, uint8_t *rgb)
+{
+    rgb[0] = (uint8_t)i;
+    rgb[1] = (uint8_t)(255 - i);
+    rgb[2] = (uint8_t)(i / 2);
+}
+
+/* The card as RGBA: a 1-pixel black/white checker in the left quarter
+ * (point sampling turns it black or white, an area average grey) and smooth
+ * gradients elsewhere. */
+static uint8_t *make_card(enum card_kind k, int w, int h)
+{
+    uint8_t *px = malloc((size_t)w * (size_t)h * 4);
+    CHECK(px != NULL);
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            uint8_t *p = px + ((size_t)y * (size_t)w + (size_t)x) * 4;
+            int checker = x < w / 4, v = ((x + y) & 1) ? 255 : 0;
+            int gx = (int)((int64_t)x * 255 / (w > 1 ? w - 1 : 1));
+            int gy = (int)((int64_t)y * 255 / (h > 1 ? h - 1 : 1));
+            if (k == CARD_GREY || k == CARD_GREY_ALPHA) {
+                p[0] = p[1] = p[2] = (uint8_t)(checker ? v : (gx + gy) / 2);
+            } else if (k == CARD_PALETTE) {
+                palette_colour(checker ? v : gx, p);
+            } else {
+                p[0] = (uint8_t)(checker ? v : gx);
+                p[1] = (uint8_t)(checker ? v : gy);
+                p[2] = (uint8_t)(checker ? v : 255 - (gx + gy) / 2);
+            }
+            p[3] = 255;
+            if (k == CARD_RGBA || k == CARD_GREY_ALPHA) {
+                if (x < w / 8 && y < h / 8)
+                    p[3] = 0;
+                else if (y >= h / 2 && y < h / 2 + h / 8)
+                    p[3] = 128;
+            }
+        }
+    }
+    return px;
+}
+
+/* The card written as a PNG of its kind. */
+static void write_card(enum card_kind k, int w, int h, const uint8_t *px, struct wb_buf *out)
+{
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    uint8_t *row = malloc((size_t)w * 8);
+    int ctype = PNG_COLOR_TYPE_RGB, depth = 8, passes;
+
+    CHECK(png && info && row);
+    if (k == CARD_RGBA)
+        ctype = PNG_COLOR_TYPE_RGB_ALPHA;
+    else if (k == CARD_GREY)
+        ctype = PNG_COLOR_TYPE_GRAY;
+    else if (k == CARD_GREY_ALPHA)
+        ctype = PNG_COLOR_TYPE_GRAY_ALPHA;
+    else if (k == CARD_PALETTE)
+        ctype = PNG_COLOR_TYPE_PALETTE;
+    if (k == CARD_RGB16)
+        depth = 16;
+    wb_buf_init(out, 0);
+    png_set_write_fn(png, out, png_to_buf, png_flush_none);
+    png_set_compression_level(png, 1);
+    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, depth, ctype,
+                 k == CARD_INTERLACED ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    if (k == CARD_PALETTE) {
+        png_color pal[256];
+        for (int i = 0; i < 256; i++) {
+            uint8_t c[3];
+            palette_colour(i, c);
+            pal[i].red = c[0];
+            pal[i].green = c[1];
+            pal[i].blue = c[2];
+        }
+        png_set_PLTE(png, info, pal, 256);
+    }
+    png_write_info(png, info);
+    passes = png_set_interlace_handling(png);
+    for (int pass = 0; pass < passes; pass++) {
+        for (int y = 0; y < h; y++) {
+            const uint8_t *p = px + (size_t)y * (size_t)w * 4;
+            for (int x = 0; x < w; x++, p += 4) {
+                switch (k) {
+                case CARD_RGBA:
+                    memcpy(row + (size_t)x * 4, p, 4);
+                    break;
+                case CARD_GREY:
+                    row[x] = p[0];
+                    break;
+                case CARD_GREY_ALPHA:
+                    row[2 * x] = p[0];
+                    row[2 * x + 1] = p[3];
+                    break;
+                case CARD_PALETTE:
+                    row[x] = p[0]; /* palette_colour(i) has red i */
+                    break;
+                case CARD_RGB16:
+                    for (int c = 0; c < 3; c++)
+                        row[(size_t)x * 6 + 2 * c] = row[(size_t)x * 6 + 2 * c + 1] = p[c];
+                    break;
+                default:
+                    memcpy(row + (size_t)x * 3, p, 3);
+                    break;
+                }
+            }
+            png_write_row(png, row);
+        }
+    }
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    free(row);
+}
+
+/* The exact area average of the card (on white where transparent) at
+ * ow x oh: every source pixel weighs by how much of it falls into the
+ * output pixel. RGB doubles. */
+static double *area_reference(const uint8_t *px, int w, int h, int ow, int oh)
+{
+    double *tmp = calloc((size_t)ow * (size_t)h * 3, sizeof(double));
+    double *out = calloc((size_t)ow * (size_t)oh * 3, sizeof(double));
+    double sx = (double)w / ow, sy = (double)h / oh;
+
+    CHECK(tmp && out);
+    for (int y = 0; y < h; y++) {
+        for (int ox = 0; ox < ow; ox++) {
+            double x0 = ox * sx, x1 = (ox + 1) * sx;
+            for (int x = (int)x0; x < w && x < x1; x++) {
+                double wgt = fmin(x + 1, x1) - fmax(x, x0);
+                const uint8_t *p = px + ((size_t)y * (size_t)w + (size_t)x) * 4;
+                for (int c = 0; c < 3; c++)
+                    tmp[((size_t)y * (size_t)ow + (size_t)ox) * 3 + c] +=
+                        wgt / sx * (p[c] * p[3] + 255.0 * (255 - p[3])) / 255.0;
+            }
+        }
+    }
+    for (int oy = 0; oy < oh; oy++) {
+        double y0 = oy * sy, y1 = (oy + 1) * sy;
+        for (int y = (int)y0; y < h && y < y1; y++) {
+            double wgt = (fmin(y + 1, y1) - fmax(y, y0)) / sy;
+            for (int i = 0; i < ow * 3; i++)
+                out[(size_t)oy * (size_t)ow * 3 + (size_t)i] +=
+                    wgt * tmp[(size_t)y * (size_t)ow * 3 + (size_t)i];
+        }
+    }
+    free(tmp);
+    return out;
+}
+
+static double psnr(const uint8_t *got, const double *ref, size_t n)
+{
+    double se = 0;
+    for (size_t i = 0; i < n; i++)
+        se += (got[i] - ref[i]) * (got[i] - ref[i]);
+    return se == 0 ? 99.0 : 10.0 * log10(255.0 * 255.0 / (se / (double)n));
+}
+
+/* Process a card to JPEG (or PNG) at max_px and compare with the reference;
+ * returns the PSNR in dB. */
+static double card_psnr(enum card_kind k, int w, int h, enum wb_image_type out_type, int max_px,
+                        int want_w, int want_h)
+{
+    struct wb_buf png, out;
+    struct wb_image_info info;
+    struct wb_error err = { 0 };
+    uint8_t *px = make_card(k, w, h), *got;
+    double *ref, db;
+    int gw = 0, gh = 0;
+
+    write_card(k, w, h, px, &png);
+    wb_buf_init(&out, 0);
+    CHECK_OK(wb_image_process(png.data, png.len, max_px, out_type, 92, &out, &info, ep(&err)),
+             ep(&err));
+    CHECK_INT(info.type, out_type);
+    CHECK_INT(info.width, want_w);
+    CHECK_INT(info.height, want_h);
+    if (out_type == WB_IMAGE_JPEG) {
+        got = decode_jpeg(&out, &gw, &gh);
+    } else {
+        png_image pi;
+        memset(&pi, 0, sizeof pi);
+        pi.version = PNG_IMAGE_VERSION;
+        CHECK(png_image_begin_read_from_memory(&pi, out.data, out.len));
+        pi.format = PNG_FORMAT_RGB;
+        got = malloc(PNG_IMAGE_SIZE(pi));
+        CHECK(got && png_image_finish_read(&pi, NULL, got, 0, NULL));
+        gw = (int)pi.width;
+        gh = (int)pi.height;
+    }
+    CHECK_INT(gw, want_w);
+    CHECK_INT(gh, want_h);
+    ref = area_reference(px, w, h, want_w, want_h);
+    db = psnr(got, ref, (size_t)want_w * (size_t)want_h * 3);
+    free(got);
+    free(ref);
+    free(px);
+    wb_buf_release(&png);
+    wb_buf_release(&out);
+    return db;
+}
+
+/* The downscale is an area average at every ratio and size, through the
+ * streaming path (slices of rows into the scaler) and the whole-picture one
+ * (interlaced): close to the exact reference, where point sampling (the
+ * checker turning black or white) lands near 12 dB. */
+TEST(downscale_is_area_average)
+{
+    static const struct {
+        enum card_kind k;
+        int w, h, ow, oh;
+    } cases[] = {
+        { CARD_RGB, 1024, 1024, 512, 512 },
+        { CARD_RGB, 1023, 517, 512, 258 },
+        { CARD_RGB, 832, 1248, 341, 512 },
+        { CARD_RGB, 1344, 768, 512, 292 },
+        { CARD_RGB, 1536, 672, 512, 224 },
+        { CARD_RGB, 700, 300, 512, 219 },
+        { CARD_RGB, 1, 3000, 1, 512 },
+        { CARD_RGB, 3000, 1, 512, 1 },
+        { CARD_RGB, 40, 2000, 10, 512 },
+        { CARD_RGBA, 1000, 800, 512, 409 },
+        { CARD_RGB16, 1000, 700, 512, 358 },
+        { CARD_GREY, 900, 900, 512, 512 },
+        { CARD_GREY_ALPHA, 800, 1000, 409, 512 },
+        { CARD_PALETTE, 1000, 600, 512, 307 },
+        { CARD_INTERLACED, 1000, 800, 512, 409 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double jpg = card_psnr(cases[i].k, cases[i].w, cases[i].h, WB_IMAGE_JPEG, 512, cases[i].ow,
+                               cases[i].oh);
+        CHECK_MSG(jpg > 38.0, "kind %d %dx%d to JPEG: %.1f dB", (int)cases[i].k, cases[i].w,
+                  cases[i].h, jpg);
+        if (cases[i].k != CARD_RGBA && cases[i].k != CARD_GREY_ALPHA) {
+            double png = card_psnr(cases[i].k, cases[i].w, cases[i].h, WB_IMAGE_PNG, 512,
+                                   cases[i].ow, cases[i].oh);
+            CHECK_MSG(png > 50.0, "kind %d %dx%d to PNG: %.1f dB", (int)cases[i].k, cases[i].w,
+                      cases[i].h, png);
+        }
+    }
 }
