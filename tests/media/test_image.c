@@ -685,3 +685,168 @@ TEST(downscale_is_area_average)
         }
     }
 }
+
+/* Flat colours come out as they went in: the planes handed to libjpeg are
+ * full range (JFIF), neither squeezed to 16-235 nor stretched twice. */
+TEST(jpeg_keeps_flat_colours)
+{
+    static const uint8_t colours[][3] = { { 0, 0, 0 },     { 255, 255, 255 }, { 64, 64, 64 },
+                                          { 200, 30, 60 }, { 20, 180, 90 },   { 40, 60, 220 } };
+    for (size_t c = 0; c < sizeof colours / sizeof colours[0]; c++) {
+        struct wb_buf png, jpg;
+        struct wb_error err = { 0 };
+        uint8_t *px = malloc((size_t)1024 * 768 * 4), *got;
+        int w, h;
+        for (size_t i = 0; i < (size_t)1024 * 768; i++) {
+            memcpy(px + i * 4, colours[c], 3);
+            px[i * 4 + 3] = 255;
+        }
+        write_card(CARD_RGB, 1024, 768, px, &png);
+        wb_buf_init(&jpg, 0);
+        CHECK_OK(wb_image_process(png.data, png.len, 512, WB_IMAGE_JPEG, 0, &jpg, NULL, ep(&err)),
+                 ep(&err));
+        got = decode_jpeg(&jpg, &w, &h);
+        CHECK_INT(w, 512);
+        CHECK_INT(h, 384);
+        for (size_t i = 0; i < (size_t)w * (size_t)h; i += 997) {
+            for (int k = 0; k < 3; k++)
+                CHECK_MSG(abs(got[i * 3 + k] - colours[c][k]) <= 2,
+                          "colour %d,%d,%d came out %d,%d,%d at pixel %zu", colours[c][0],
+                          colours[c][1], colours[c][2], got[i * 3], got[i * 3 + 1], got[i * 3 + 2],
+                          i);
+        }
+        free(got);
+        free(px);
+        wb_buf_release(&png);
+        wb_buf_release(&jpg);
+    }
+}
+
+/* Where the first IDAT chunk's data starts, and its length. */
+static size_t png_idat(const struct wb_buf *b, size_t *len)
+{
+    const uint8_t *d = (const uint8_t *)b->data;
+    for (size_t i = 8; i + 12 <= b->len;) {
+        size_t n = (size_t)d[i] << 24 | (size_t)d[i + 1] << 16 | (size_t)d[i + 2] << 8 | d[i + 3];
+        if (memcmp(d + i + 4, "IDAT", 4) == 0) {
+            *len = n;
+            return i + 8;
+        }
+        i += 12 + n;
+    }
+    CHECK(!"no IDAT chunk");
+    return 0;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
+/* The decoder skips zlib's Adler-32 (docs/media.md): each IDAT chunk's CRC
+ * still refuses a damaged byte, and a compressed stream cut short (chunks
+ * whole, CRCs right) is still refused for want of rows. */
+TEST(png_damage_still_refused)
+{
+    struct wb_buf png, cut, out;
+    struct wb_error err = { 0 };
+    size_t n, at;
+    uint8_t *d;
+
+    make_png_rgb(600, 400, &png);
+    wb_buf_init(&out, 0);
+    CHECK_OK(wb_image_process(png.data, png.len, 0, WB_IMAGE_JPEG, 0, &out, NULL, ep(&err)),
+             ep(&err));
+    at = png_idat(&png, &n);
+    CHECK(n > 1000);
+    d = (uint8_t *)png.data;
+
+    /* One flipped bit in the middle of the first IDAT. */
+    d[at + n / 2] ^= 0x10;
+    wb_buf_reset(&out);
+    CHECK_INT(wb_image_process(png.data, png.len, 0, WB_IMAGE_JPEG, 0, &out, NULL, ep(&err)),
+              WB_EMEDIA);
+    CHECK_MSG(strstr(err.msg, "bad PNG") && strstr(err.msg, "CRC"), "message: %s", err.msg);
+    CHECK_INT(out.len, 0);
+    d[at + n / 2] ^= 0x10;
+
+    /* Signature and IHDR, the first IDAT cut to half its data with a right
+     * CRC, IEND: structurally whole, rows missing. */
+    wb_buf_init(&cut, 0);
+    CHECK(wb_buf_append(&cut, d, at - 8) == 0);
+    {
+        uint8_t hdr[8], crc[4];
+        size_t half = n / 2;
+        put32(hdr, (uint32_t)half);
+        memcpy(hdr + 4, "IDAT", 4);
+        put32(crc, png_crc(d + at - 4, half + 4));
+        CHECK(wb_buf_append(&cut, hdr, 8) == 0);
+        CHECK(wb_buf_append(&cut, d + at, half) == 0);
+        CHECK(wb_buf_append(&cut, crc, 4) == 0);
+        CHECK(wb_buf_append(&cut, d + png.len - 12, 12) == 0); /* IEND */
+    }
+    CHECK(wb_media_valid(cut.data, cut.len));
+    wb_buf_reset(&out);
+    CHECK_INT(wb_image_process(cut.data, cut.len, 0, WB_IMAGE_JPEG, 0, &out, NULL, ep(&err)),
+              WB_EMEDIA);
+    CHECK_MSG(strstr(err.msg, "bad PNG") != NULL, "message: %s", err.msg);
+    CHECK_INT(out.len, 0);
+    wb_buf_release(&png);
+    wb_buf_release(&cut);
+    wb_buf_release(&out);
+}
+
+/* A JPEG source (OpenAI and Imagen may answer JPEG) is scaled in the DCT to
+ * the smallest size still at least the output's, then area-averaged: the
+ * result stays close to an exact area average of the decoded source. */
+TEST(jpeg_source_scaled_in_dct)
+{
+    static const struct {
+        int w, h, ow, oh;
+    } cases[] = { { 2000, 1500, 512, 384 }, { 1024, 1024, 512, 512 }, { 4100, 700, 512, 87 },
+                  { 600, 500, 512, 426 } };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int w = cases[c].w, h = cases[c].h, gw, gh, dw, dh;
+        uint8_t *px = make_card(CARD_RGB, w, h), *src, *rgba, *got;
+        struct wb_buf png, jpg, out;
+        struct wb_image_info info;
+        struct wb_error err = { 0 };
+        double *ref, db;
+
+        write_card(CARD_RGB, w, h, px, &png);
+        wb_buf_init(&jpg, 0);
+        wb_buf_init(&out, 0);
+        /* The source JPEG: full size, quality 95. */
+        CHECK_OK(wb_image_process(png.data, png.len, 20000, WB_IMAGE_JPEG, 95, &jpg, &info,
+                                  ep(&err)),
+                 ep(&err));
+        CHECK_INT(info.width, w);
+        CHECK_OK(wb_image_process(jpg.data, jpg.len, 512, WB_IMAGE_JPEG, 92, &out, &info,
+                                  ep(&err)),
+                 ep(&err));
+        CHECK_INT(info.width, cases[c].ow);
+        CHECK_INT(info.height, cases[c].oh);
+        src = decode_jpeg(&jpg, &dw, &dh);
+        rgba = malloc((size_t)w * (size_t)h * 4);
+        CHECK(rgba != NULL);
+        for (size_t i = 0; i < (size_t)w * (size_t)h; i++) {
+            memcpy(rgba + i * 4, src + i * 3, 3);
+            rgba[i * 4 + 3] = 255;
+        }
+        got = decode_jpeg(&out, &gw, &gh);
+        CHECK_INT(gw, cases[c].ow);
+        CHECK_INT(gh, cases[c].oh);
+        ref = area_reference(rgba, w, h, gw, gh);
+        db = psnr(got, ref, (size_t)gw * (size_t)gh * 3);
+        CHECK_MSG(db > 38.0, "JPEG %dx%d to %dx%d: %.1f dB", w, h, gw, gh, db);
+        free(ref);
+        free(got);
+        free(rgba);
+        free(src);
+        free(px);
+        wb_buf_release(&png);
+        wb_buf_release(&jpg);
+        wb_buf_release(&out);
+    }
+}
