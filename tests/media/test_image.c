@@ -453,8 +453,8 @@ static void palette_colour(int i, uint8_t *rgb)
 }
 
 /* The card as RGBA: a 1-pixel black/white checker in the left quarter
- * (point sampling turns it black or white, an area average grey) and smooth
- * gradients elsewhere. */
+ * (point sampling turns it black or white, an area average grey), a band of
+ * waves and smooth gradients elsewhere. */
 static uint8_t *make_card(enum card_kind k, int w, int h)
 {
     uint8_t *px = malloc((size_t)w * (size_t)h * 4);
@@ -465,6 +465,11 @@ static uint8_t *make_card(enum card_kind k, int w, int h)
             int checker = x < w / 4, v = ((x + y) & 1) ? 255 : 0;
             int gx = (int)((int64_t)x * 255 / (w > 1 ? w - 1 : 1));
             int gy = (int)((int64_t)y * 255 / (h > 1 ? h - 1 : 1));
+            /* Detail the output keeps (waves 8 pixels long at 512 px),
+             * which a scaler reading too few source pixels blurs away. */
+            int wave = !checker && y >= h / 4 && y < h / 2 && k != CARD_PALETTE;
+            if (wave) /* grey: chroma is subsampled and coarser in JPEG */
+                gx = gy = (int)lrint(128 + 100 * sin(x * 2 * M_PI / (w > 1024 ? w / 64 : 16)));
             if (k == CARD_GREY || k == CARD_GREY_ALPHA) {
                 p[0] = p[1] = p[2] = (uint8_t)(checker ? v : (gx + gy) / 2);
             } else if (k == CARD_PALETTE) {
@@ -472,7 +477,7 @@ static uint8_t *make_card(enum card_kind k, int w, int h)
             } else {
                 p[0] = (uint8_t)(checker ? v : gx);
                 p[1] = (uint8_t)(checker ? v : gy);
-                p[2] = (uint8_t)(checker ? v : 255 - (gx + gy) / 2);
+                p[2] = (uint8_t)(checker ? v : wave ? gx : 255 - (gx + gy) / 2);
             }
             p[3] = 255;
             if (k == CARD_RGBA || k == CARD_GREY_ALPHA) {
@@ -804,7 +809,9 @@ TEST(jpeg_source_scaled_in_dct)
 {
     static const struct {
         int w, h, ow, oh;
-    } cases[] = { { 2000, 1500, 512, 384 }, { 1024, 1024, 512, 512 }, { 4100, 700, 512, 87 },
+    } cases[] = { { 2000, 1500, 512, 384 },
+                  { 1024, 1024, 512, 512 },
+                  { 4100, 700, 512, 87 },
                   { 600, 500, 512, 426 } };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         int w = cases[c].w, h = cases[c].h, gw, gh, dw, dh;
@@ -818,12 +825,11 @@ TEST(jpeg_source_scaled_in_dct)
         wb_buf_init(&jpg, 0);
         wb_buf_init(&out, 0);
         /* The source JPEG: full size, quality 95. */
-        CHECK_OK(wb_image_process(png.data, png.len, 20000, WB_IMAGE_JPEG, 95, &jpg, &info,
-                                  ep(&err)),
-                 ep(&err));
+        CHECK_OK(
+            wb_image_process(png.data, png.len, 20000, WB_IMAGE_JPEG, 95, &jpg, &info, ep(&err)),
+            ep(&err));
         CHECK_INT(info.width, w);
-        CHECK_OK(wb_image_process(jpg.data, jpg.len, 512, WB_IMAGE_JPEG, 92, &out, &info,
-                                  ep(&err)),
+        CHECK_OK(wb_image_process(jpg.data, jpg.len, 512, WB_IMAGE_JPEG, 92, &out, &info, ep(&err)),
                  ep(&err));
         CHECK_INT(info.width, cases[c].ow);
         CHECK_INT(info.height, cases[c].oh);
