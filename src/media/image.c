@@ -1,10 +1,11 @@
-/* Images: sniff the type from the bytes, read the dimensions, decode (libpng's
- * simplified API, libjpeg-turbo, libwebp) to 8-bit RGB (RGBA when the source
- * has an alpha channel), downscale with
- * libswscale's area filter, and re-encode as JPEG (libjpeg-turbo), WebP
- * (libwebp) or PNG (libpng). Generated pictures arrive as ~1 MB PNGs; a
- * 512 px JPEG of the same picture is ~40 KB, light enough for pages and decks.
- * Every codec object lives on the stack of one call: thread-safe.
+/* Images: sniff the type from the bytes, read the dimensions, decode (libpng,
+ * libjpeg-turbo, libwebp) to 8-bit RGB (RGBA when the source has an alpha
+ * channel) a slice of rows at a time, downscale with libswscale's area
+ * filter fed those slices, and re-encode as JPEG (libjpeg-turbo, from
+ * full-range 4:2:0 planes: libyuv converts each slice, libswscale scales),
+ * WebP (libwebp) or PNG (libpng). Generated pictures arrive as ~1 MB PNGs; a
+ * 512 px JPEG of the same picture is ~40 KB, light enough for pages and
+ * decks. Every codec object lives on the stack of one call: thread-safe.
  */
 #include <setjmp.h>
 #include <stdio.h>
