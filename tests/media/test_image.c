@@ -856,3 +856,34 @@ TEST(jpeg_source_scaled_in_dct)
         wb_buf_release(&out);
     }
 }
+
+/* Transparency is flattened onto white before the average: the colour a
+ * fully transparent pixel hides (black here, every other column) must not
+ * bleed into the JPEG. Averaged first and flattened after, the picture
+ * would come out grey (191). */
+TEST(jpeg_flattens_before_average)
+{
+    struct wb_buf png, jpg;
+    struct wb_error err = { 0 };
+    uint8_t *px = malloc((size_t)1024 * 1024 * 4), *got;
+    int w, h, worst = 255;
+
+    CHECK(px != NULL);
+    for (size_t i = 0; i < (size_t)1024 * 1024; i++) {
+        int opaque = (i % 1024) % 2 == 0;
+        memset(px + i * 4, opaque ? 255 : 0, 4);
+    }
+    write_card(CARD_RGBA, 1024, 1024, px, &png);
+    wb_buf_init(&jpg, 0);
+    CHECK_OK(wb_image_process(png.data, png.len, 512, WB_IMAGE_JPEG, 0, &jpg, NULL, ep(&err)),
+             ep(&err));
+    got = decode_jpeg(&jpg, &w, &h);
+    CHECK_INT(w, 512);
+    for (size_t i = 0; i < (size_t)w * (size_t)h * 3; i++)
+        worst = got[i] < worst ? got[i] : worst;
+    CHECK_MSG(worst >= 252, "darkest value %d: a hidden colour bled in", worst);
+    free(got);
+    free(px);
+    wb_buf_release(&png);
+    wb_buf_release(&jpg);
+}
