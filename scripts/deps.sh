@@ -8,7 +8,7 @@ set -euo pipefail
 PKGS=(
   meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3
   libssl-dev libcurl4-openssl-dev libuv1-dev libsqlite3-dev libjansson-dev libzip-dev
-  libmp3lame-dev libavcodec-dev libavformat-dev libavutil-dev libswresample-dev libswscale-dev
+  libmp3lame-dev libavcodec-dev libavformat-dev libavutil-dev libswresample-dev libswscale-dev libyuv-dev
   libopusenc-dev libopus-dev libpng-dev libjpeg62-turbo-dev libwebp-dev
   libmecab-dev mecab mecab-ipadic-utf8 open-jtalk-mecab-naist-jdic edict libespeak-ng-dev espeak-ng-data
   libcmark-dev

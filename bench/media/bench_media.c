@@ -6,8 +6,16 @@
  * out.mp3` / `-c:a aac out.m4a`, waiting for each), measured in the same run.
  * CPU time is getrusage self + children; wall time from the monotonic clock.
  *
- * Environment: WB_BENCH_CLIPS (default 200), WB_BENCH_FFMPEG (default "ffmpeg";
- * "none" skips the baseline).
+ * Pictures: the loopback fake's 1024x1024 RGB PNGs (its eight variants, files
+ * named in WB_BENCH_PNGS, which run.sh writes with the fake's own makePng)
+ * through wb_image_process to the default 512 px JPEG (decoded a slice of
+ * rows at a time into the scaler, never held whole), versus one `ffmpeg -i
+ * in.png -vf scale=512:-2:flags=area out.jpg` per picture; minor page
+ * faults per picture show that no full-size buffer is allocated.
+ *
+ * Environment: WB_BENCH_CLIPS (default 200; also the number of pictures),
+ * WB_BENCH_FFMPEG (default "ffmpeg"; "none" skips the baselines),
+ * WB_BENCH_PNGS (space-separated PNG files; unset: no picture lines).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +41,13 @@ struct meter {
 static double tv_s(struct timeval t)
 {
     return (double)t.tv_sec + (double)t.tv_usec / 1e6;
+}
+
+static long minflt_now(void)
+{
+    struct rusage self;
+    getrusage(RUSAGE_SELF, &self);
+    return self.ru_minflt;
 }
 
 static double cpu_now(void)
@@ -177,6 +192,147 @@ static int run_baseline(const char *ffmpeg, const char *dir, uint8_t **clips, in
     return 0;
 }
 
+static uint8_t *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *d = NULL;
+    long n;
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (d = malloc((size_t)n)) != NULL && fread(d, 1, (size_t)n, f) != (size_t)n) {
+        free(d);
+        d = NULL;
+    }
+    if (d)
+        *len = (size_t)n;
+    fclose(f);
+    return d;
+}
+
+/* n pictures, the PNGs in turn, to the default JPEG in process. */
+static int run_images(uint8_t **png, size_t *len, int npng, int n, double *cpu_ms, double *wall_ms,
+                      double *bytes, double *faults)
+{
+    struct wb_buf out;
+    struct wb_error err = { 0 };
+    struct meter m;
+    size_t total = 0;
+    long f0;
+
+    wb_buf_init(&out, 0);
+    f0 = minflt_now();
+    meter_start(&m);
+    for (int i = 0; i < n; i++) {
+        wb_buf_reset(&out);
+        if (wb_image_process(png[i % npng], len[i % npng], 0, WB_IMAGE_JPEG, 0, &out, NULL, &err) !=
+            0) {
+            fprintf(stderr, "bench_media: picture %d: %s\n", i, wb_error_text(&err));
+            wb_buf_release(&out);
+            return -1;
+        }
+        total += out.len;
+    }
+    meter_stop(&m, n, cpu_ms, wall_ms);
+    *faults = (double)(minflt_now() - f0) / n;
+    *bytes = (double)total / n;
+    wb_buf_release(&out);
+    return 0;
+}
+
+/* One ffmpeg process a picture: PNG file in, 512 px JPEG out (area filter). */
+static int run_images_ffmpeg(const char *ffmpeg, const char *dir, char **paths, int npng, int n,
+                             double *cpu_ms, double *wall_ms, double *bytes)
+{
+    char out[600];
+    struct meter m;
+    struct stat st;
+    double total = 0;
+
+    snprintf(out, sizeof out, "%s/out.jpg", dir);
+    meter_start(&m);
+    for (int i = 0; i < n; i++) {
+        pid_t pid = fork();
+        int status = 0;
+        if (pid < 0)
+            return -1;
+        if (pid == 0) {
+            int null = open("/dev/null", O_RDWR);
+            if (null >= 0) {
+                dup2(null, 0);
+                dup2(null, 1);
+                dup2(null, 2);
+            }
+            execlp(ffmpeg, ffmpeg, "-nostdin", "-y", "-i", paths[i % npng], "-vf",
+                   "scale=512:-2:flags=area", out, (char *)NULL);
+            _exit(127);
+        }
+        while (waitpid(pid, &status, 0) < 0) {
+            if (errno != EINTR)
+                return -1;
+        }
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || stat(out, &st) != 0) {
+            fprintf(stderr, "bench_media: ffmpeg failed on picture %d\n", i);
+            return -1;
+        }
+        total += (double)st.st_size;
+    }
+    meter_stop(&m, n, cpu_ms, wall_ms);
+    *bytes = total / n;
+    unlink(out);
+    return 0;
+}
+
+/* The picture lines: 0 done or skipped, -1 failed. */
+static int bench_images(const char *ffmpeg, int have_baseline, const char *dir, int n)
+{
+    const char *env = getenv("WB_BENCH_PNGS");
+    char *list, *save = NULL, *paths[16];
+    uint8_t *png[16];
+    size_t len[16];
+    int npng = 0, rc = -1;
+    double cpu, wall, bytes, faults, fcpu, fwall, fbytes;
+
+    if (!env || !env[0]) {
+        printf("pictures skipped (WB_BENCH_PNGS unset; run.sh sets it)\n");
+        return 0;
+    }
+    list = strdup(env);
+    if (!list)
+        return -1;
+    for (char *t = strtok_r(list, " ", &save); t && npng < 16; t = strtok_r(NULL, " ", &save)) {
+        paths[npng] = t;
+        png[npng] = read_file(t, &len[npng]);
+        if (!png[npng]) {
+            fprintf(stderr, "bench_media: cannot read %s\n", t);
+            goto out;
+        }
+        npng++;
+    }
+    printf("pictures %d (%d PNGs, the fake's 1024x1024 RGB) to 512 px JPEG\n", n, npng);
+    if (run_images(png, len, npng, n, &cpu, &wall, &bytes, &faults) < 0)
+        goto out;
+    printf("png_to_jpeg_streaming_ms_per_picture %.2f\npng_to_jpeg_streaming_wall_ms_per_picture "
+           "%.2f\npng_to_jpeg_streaming_bytes_per_picture %.0f\n"
+           "png_to_jpeg_streaming_minor_faults_per_picture %.1f\n",
+           cpu, wall, bytes, faults);
+    fflush(stdout);
+    if (have_baseline) {
+        if (run_images_ffmpeg(ffmpeg, dir, paths, npng, n, &fcpu, &fwall, &fbytes) < 0)
+            goto out;
+        printf("png_to_jpeg_ffmpeg_ms_per_picture %.2f\npng_to_jpeg_ffmpeg_wall_ms_per_picture "
+               "%.2f\npng_to_jpeg_ffmpeg_bytes_per_picture %.0f\npng_to_jpeg_speedup_cpu %.1f\n"
+               "png_to_jpeg_speedup_wall %.1f\n",
+               fcpu, fwall, fbytes, fcpu / cpu, fwall / wall);
+    }
+    rc = 0;
+out:
+    for (int i = 0; i < npng; i++)
+        free(png[i]);
+    free(list);
+    return rc;
+}
+
 int main(void)
 {
     const char *env = getenv("WB_BENCH_CLIPS");
@@ -244,6 +400,8 @@ int main(void)
         printf("ffmpeg_baseline skipped (WB_BENCH_FFMPEG=none): no threshold checked\n");
         rc = 0;
     }
+    if (bench_images(ffmpeg, have_baseline, dir, n) < 0)
+        rc = 1;
 out:
     if (clips)
         for (int i = 0; i < n; i++)

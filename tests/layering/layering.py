@@ -49,6 +49,7 @@ OUTSIDE = {
     "libavformat": ["libavformat/"],
     "libavutil": ["libavutil/"],
     "libswscale": ["libswscale/"],
+    "yuv": ["libyuv/", "libyuv.h"],
     "libswresample": ["libswresample/"],
     "libopusenc": ["opus/", "opusenc.h"],
     "libpng": ["png.h", "pngconf.h", "libpng16/"],
