@@ -578,35 +578,35 @@ static void stream_opus(const struct wb_pcm *p, size_t step, struct wb_buf *all)
     wb_buf_release(&piece);
 }
 
-TEST(streaming_encoders_match_whole_clip)
+/* Streamed in pieces of every size, the clip is the whole-clip encoding's
+ * bytes (name: the format in the messages). */
+static void check_streamed(const struct wb_pcm *p, enum wb_audio_format f, const char *name,
+                           void (*stream)(const struct wb_pcm *, size_t, struct wb_buf *))
 {
     static const size_t steps[] = { 7, 997, 4800, 100000 };
+    struct wb_buf whole, all;
+    struct wb_error err = { 0 };
+    wb_buf_init(&whole, 0);
+    wb_buf_init(&all, 0);
+    CHECK_OK(wb_audio_encode(p, f, &whole, ep(&err)), ep(&err));
+    for (size_t k = 0; k < sizeof steps / sizeof *steps; k++) {
+        wb_buf_reset(&all);
+        stream(p, steps[k], &all);
+        CHECK_MSG(all.len == whole.len && memcmp(all.data, whole.data, all.len) == 0,
+                  "%s %d ch, pieces of %zu: %zu bytes vs %zu", name, p->channels, steps[k], all.len,
+                  whole.len);
+    }
+    wb_buf_release(&whole);
+    wb_buf_release(&all);
+}
+
+TEST(streaming_encoders_match_whole_clip)
+{
     for (int ch = 1; ch <= 2; ch++) {
         struct wb_pcm p;
-        struct wb_buf whole, all;
-        struct wb_error err = { 0 };
         make_tone(&p, RATE, ch, 0.2, 1.5, 0.3);
-        wb_buf_init(&whole, 0);
-        wb_buf_init(&all, 0);
-        CHECK_OK(wb_audio_encode(&p, WB_AUDIO_MP3, &whole, ep(&err)), ep(&err));
-        for (size_t k = 0; k < sizeof steps / sizeof *steps; k++) {
-            wb_buf_reset(&all);
-            stream_mp3(&p, steps[k], &all);
-            CHECK_MSG(all.len == whole.len && memcmp(all.data, whole.data, all.len) == 0,
-                      "MP3 %d ch, pieces of %zu: %zu bytes vs %zu", ch, steps[k], all.len,
-                      whole.len);
-        }
-        wb_buf_reset(&whole);
-        CHECK_OK(wb_audio_encode(&p, WB_AUDIO_OPUS, &whole, ep(&err)), ep(&err));
-        for (size_t k = 0; k < sizeof steps / sizeof *steps; k++) {
-            wb_buf_reset(&all);
-            stream_opus(&p, steps[k], &all);
-            CHECK_MSG(all.len == whole.len && memcmp(all.data, whole.data, all.len) == 0,
-                      "Opus %d ch, pieces of %zu: %zu bytes vs %zu", ch, steps[k], all.len,
-                      whole.len);
-        }
-        wb_buf_release(&whole);
-        wb_buf_release(&all);
+        check_streamed(&p, WB_AUDIO_MP3, "MP3", stream_mp3);
+        check_streamed(&p, WB_AUDIO_OPUS, "Opus", stream_opus);
         wb_pcm_release(&p);
     }
 }
