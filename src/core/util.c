@@ -57,56 +57,164 @@ void core_md5_hex(const void *data, size_t len, char hex[33])
 
 /* ---- base64, whole or as it arrives ---- */
 
-static int b64_alphabet_ok(const char *in, size_t len)
+/* One look at each character: the standard alphabet, the white space the
+ * decoder skips, the padding, and everything else (refused; OpenSSL's
+ * streaming decoder stopped quietly at some foreign characters, '-'). */
+enum {
+    B64_ALPHA,
+    B64_SPACE,
+    B64_PAD,
+    B64_BAD
+};
+
+static int b64_class(unsigned char c)
 {
-    /* OpenSSL's decoder stops quietly at some foreign characters ('-'):
-     * refuse anything outside the standard alphabet first. */
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)in[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '+' || c == '/' || c == '=' || c == '\n' || c == '\r' || c == ' ' || c == '\t'))
-            return 0;
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+        c == '/')
+        return B64_ALPHA;
+    if (c == '\n' || c == '\r' || c == '\t' || c == ' ')
+        return B64_SPACE;
+    return c == '=' ? B64_PAD : B64_BAD;
+}
+
+/* Characters handed to EVP_DecodeBlock at once (a multiple of 4, in int). */
+#define B64_RUN (1 << 16)
+
+static int b64_alpha(char c)
+{
+    return b64_class((unsigned char)c) == B64_ALPHA;
+}
+
+/* Whole quanta q[0..n) (n a multiple of 4, '=' only in the last one, pad of
+ * them) decoded onto out. Room is asked for exactly the bytes kept, so a
+ * payload that fits out's limit decodes. */
+static int b64_put(struct core_b64 *d, const char *q, size_t n, unsigned pad, struct wb_buf *out)
+{
+    unsigned char last[3];
+    size_t body = pad ? n - 4 : n;
+    int rc;
+    if (body) {
+        if ((rc = wb_buf_grow(out, body / 4 * 3)) != 0)
+            return rc;
+        if (EVP_DecodeBlock((unsigned char *)out->data + out->len, (const unsigned char *)q,
+                            (int)body) < 0)
+            return WB_EPARSE;
+        out->len += body / 4 * 3;
     }
-    return 1;
+    if (pad) {
+        /* EVP_DecodeBlock decodes '=' as zero bits and returns whole groups:
+         * the padded quantum's last byte(s) are not data. */
+        if (EVP_DecodeBlock(last, (const unsigned char *)q + body, 4) < 0)
+            return WB_EPARSE;
+        if ((rc = wb_buf_append(out, last, 3 - pad)) != 0)
+            return rc;
+    }
+    out->data[out->len] = '\0';
+    d->decoded += body / 4 * 3 + (pad ? 3 - pad : 0);
+    return 0;
+}
+
+/* The general path, a character at a time: white space anywhere, padding
+ * checked, quanta split across pieces (d->carry). */
+static int b64_slow(struct core_b64 *d, const char *in, size_t len, struct wb_buf *out)
+{
+    char q[4096];
+    size_t nq = d->ncarry;
+    int rc;
+    memcpy(q, d->carry, nq);
+    for (size_t i = 0; i < len; i++) {
+        char c = in[i];
+        switch (b64_class((unsigned char)c)) {
+        case B64_ALPHA:
+            if (d->pad)
+                return WB_EPARSE; /* data after the padding */
+            q[nq++] = c;
+            break;
+        case B64_SPACE:
+            continue;
+        case B64_PAD:
+            /* "xy==" or "xyz=": never in a quantum's first two places, and
+             * so never after a padded quantum either. */
+            if (nq % 4 < 2)
+                return WB_EPARSE;
+            q[nq++] = c;
+            d->pad++;
+            break;
+        default:
+            return WB_EPARSE;
+        }
+        if (nq % 4 == 0 && (nq == sizeof q || d->pad)) {
+            if ((rc = b64_put(d, q, nq, d->pad, out)) != 0)
+                return rc;
+            nq = 0;
+        }
+    }
+    /* Whole quanta now (the caller may take them between pieces); the rest
+     * waits for the next piece. */
+    if ((rc = b64_put(d, q, nq & ~(size_t)3, 0, out)) != 0)
+        return rc;
+    d->ncarry = (unsigned)(nq & 3);
+    memcpy(d->carry, q + (nq & ~(size_t)3), d->ncarry);
+    return 0;
 }
 
 int core_b64_init(struct core_b64 *d)
 {
     memset(d, 0, sizeof *d);
-    d->ctx = EVP_ENCODE_CTX_new();
-    if (!d->ctx)
-        return WB_ENOMEM;
-    EVP_DecodeInit(d->ctx);
     return 0;
 }
 
 int core_b64_feed(struct core_b64 *d, const char *in, size_t len, struct wb_buf *out)
 {
-    const size_t chunk = 1 << 16;
-    size_t start = out->len;
-    int n = 0, rc = 0;
+    size_t start = out->len, i = 0, room;
+    int rc = 0;
 
     if (d->failed)
         return d->failed;
-    if (!b64_alphabet_ok(in, len)) {
-        rc = WB_EPARSE;
+    /* One allocation for what the piece can hold, within out's limit (the
+     * exact sizes are asked for as they are written). */
+    room = (d->ncarry + len) / 4 * 3;
+    if (out->limit)
+        room = out->limit > out->len ? (room < out->limit - out->len ? room : out->limit - out->len)
+                                     : 0;
+    if ((rc = wb_buf_grow(out, room)) != 0)
         goto out;
-    }
-    for (size_t off = 0; off < len; off += chunk) {
-        size_t take = len - off < chunk ? len - off : chunk;
-        /* Up to 3 bytes of every 4 characters, plus what the decoder kept
-         * from earlier pieces: up to 64 characters, 48 bytes). */
-        if ((rc = wb_buf_grow(out, take / 4 * 3 + 66)) != 0)
+    /* The fast path: runs of alphabet only (what an API's JSON string holds),
+     * a multiple of 4 long, decoded by OpenSSL in one pass that also refuses
+     * any character outside the alphabet but '='; a run that ends in a letter
+     * and holds a '=' has data after its padding. Anything else (white space,
+     * the padded last quantum, a quantum split across pieces, a bad
+     * character) goes to the general path. */
+    while (!d->ncarry && !d->pad && !d->slow && len - i >= 4) {
+        size_t n = (len - i < B64_RUN ? len - i : B64_RUN) & ~(size_t)3;
+        if (!b64_alpha(in[i + n - 1]) && n > 4)
+            n -= 4; /* the padded quantum, most likely */
+        if (!b64_alpha(in[i]) || !b64_alpha(in[i + n - 1]))
+            break;
+        /* Past the limit, perhaps only by white space in the run: the
+         * general path asks for exact sizes. */
+        if ((rc = wb_buf_grow(out, n / 4 * 3)) == WB_ETOOBIG) {
+            rc = 0;
+            break;
+        }
+        if (rc)
             goto out;
-        if (EVP_DecodeUpdate(d->ctx, (unsigned char *)out->data + out->len, &n,
-                             (const unsigned char *)in + off, (int)take) < 0) {
+        if (EVP_DecodeBlock((unsigned char *)out->data + out->len, (const unsigned char *)in + i,
+                            (int)n) < 0) {
+            d->slow = 1; /* white space (or worse): character at a time from here */
+            break;
+        }
+        if (memchr(in + i, '=', n)) {
             rc = WB_EPARSE;
             goto out;
         }
-        out->len += (size_t)n;
+        out->len += n / 4 * 3;
         out->data[out->len] = '\0';
-        d->decoded += (size_t)n;
+        d->decoded += n / 4 * 3;
+        i += n;
     }
+    if (i < len)
+        rc = b64_slow(d, in + i, len - i, out);
 out:
     if (rc) {
         d->failed = rc;
@@ -119,32 +227,25 @@ out:
 
 int core_b64_finish(struct core_b64 *d, struct wb_buf *out)
 {
-    int n = 0, rc;
+    (void)out;
     if (d->failed)
         return d->failed;
-    if ((rc = wb_buf_grow(out, 3)) != 0)
-        return d->failed = rc;
-    if (EVP_DecodeFinal(d->ctx, (unsigned char *)out->data + out->len, &n) < 0)
-        return d->failed = WB_EPARSE;
-    out->len += (size_t)n;
-    out->data[out->len] = '\0';
-    d->decoded += (size_t)n;
+    if (d->ncarry)
+        return d->failed = WB_EPARSE; /* a quantum cut short */
     return 0;
 }
 
 void core_b64_release(struct core_b64 *d)
 {
-    EVP_ENCODE_CTX_free(d->ctx);
-    d->ctx = NULL;
+    d->ncarry = 0;
 }
 
 int core_base64_decode(const char *in, size_t len, struct wb_buf *out)
 {
     struct core_b64 d;
     size_t start = out->len;
-    int rc = core_b64_init(&d);
-    if (rc)
-        return rc;
+    int rc;
+    core_b64_init(&d);
     if ((rc = core_b64_feed(&d, in, len, out)) == 0 && (rc = core_b64_finish(&d, out)) != 0) {
         out->len = start;
         if (out->cap)

@@ -33,13 +33,20 @@ int core_base64_encode(const void *in, size_t len, struct wb_buf *out);
  * quantum across two pieces is kept until it completes), so a payload is
  * decoded while its response streams in, with no whole copy of the text. Each
  * core_b64_feed appends what its piece completes to out; the caller may take
- * it and reset out between pieces (memory stays one piece's worth). Errors
- * as core_base64_decode's; after one, every call returns it. core_b64_finish
- * after the last piece; core_b64_release always. */
+ * it and reset out between pieces (memory stays one piece's worth). The
+ * result and the errors do not depend on where the pieces split: padding
+ * only at the end of the payload ("xy==" or "xyz="), white space (space, tab,
+ * CR, LF) anywhere. Errors as core_base64_decode's; after one, every call
+ * returns it. core_b64_finish after the last piece; core_b64_release always.
+ * Runs of the bare alphabet (an API's JSON string) are checked and decoded in
+ * one pass by OpenSSL's block decoder. */
 struct core_b64 {
-    void *ctx;      /* OpenSSL's EVP_ENCODE_CTX */
-    size_t decoded; /* bytes produced so far */
-    int failed;     /* the first error, sticky */
+    char carry[4];   /* an incomplete quantum from earlier pieces */
+    unsigned ncarry; /* its length, 0..3 */
+    unsigned pad;    /* '=' seen: the payload ends with this quantum */
+    int slow;        /* white space seen: a character at a time from then on */
+    size_t decoded;  /* bytes produced so far */
+    int failed;      /* the first error, sticky */
 };
 int core_b64_init(struct core_b64 *d);
 int core_b64_feed(struct core_b64 *d, const char *in, size_t len, struct wb_buf *out);

@@ -93,11 +93,11 @@ int media_encode_wav(const struct wb_pcm *p, struct wb_buf *out, struct wb_error
     if (rc < 0)
         return wb_error_set(err, rc, "no room for a %zu-byte WAV file", sizeof h + data_len);
     wb_buf_append(out, h, sizeof h);
-    for (size_t i = 0; i < n; i++) {
-        uint8_t s[2];
-        put16(s, (uint16_t)p->samples[i]);
-        wb_buf_append(out, s, 2);
-    }
+    /* The room is there: the samples go straight in, little-endian. */
+    for (size_t i = 0; i < n; i++)
+        put16((uint8_t *)out->data + out->len + 2 * i, (uint16_t)p->samples[i]);
+    out->len += data_len;
+    out->data[out->len] = '\0';
     return 0;
 }
 
@@ -148,7 +148,7 @@ int wb_audio_convert(const void *data, size_t len, const struct wb_audio_options
                      struct wb_buf *out, struct wb_error *err)
 {
     struct wb_audio_options def;
-    struct wb_pcm pcm;
+    struct wb_pcm pcm, view;
     int rc;
 
     wb_pcm_init(&pcm);
@@ -173,12 +173,16 @@ int wb_audio_convert(const void *data, size_t len, const struct wb_audio_options
         rc = wb_pcm_from_s16le(data, len, o->pcm_rate, o->pcm_channels, &pcm, err);
     if (rc < 0)
         goto out;
+    view = pcm;
     if (o->trim) {
-        rc = wb_pcm_trim_normalize(&pcm, o->keep_ms, o->peak_dbfs);
-        if (rc < 0)
-            goto out;
+        /* Trimmed by offset: the encoder reads the kept frames in place. */
+        size_t start;
+        double gain;
+        media_pcm_plan(&pcm, o->keep_ms, o->peak_dbfs, &start, &view.n_samples, &gain);
+        view.samples = pcm.samples + start * (size_t)pcm.channels;
+        media_pcm_gain(view.samples, view.n_samples * (size_t)pcm.channels, gain);
     }
-    rc = wb_audio_encode(&pcm, o->format, out, err);
+    rc = wb_audio_encode(&view, o->format, out, err);
 out:
     wb_pcm_release(&pcm);
     return rc;

@@ -17,6 +17,14 @@
 #define MEDIA_MAX_IMAGE_SIDE    16384
 #define MEDIA_MAX_IMAGE_PIXELS  ((uint64_t)64 << 20)
 
+/* What wb_pcm_trim_normalize does to p, without doing it: the frames it
+ * keeps (from start, frames of them) and the gain it applies (1.0: none).
+ * media_pcm_gain applies a gain to n samples (clipped to s16). A caller that
+ * encodes p->samples + start * channels needs no move. */
+void media_pcm_plan(const struct wb_pcm *p, int keep_ms, double peak_dbfs, size_t *start,
+                    size_t *frames, double *gain);
+void media_pcm_gain(int16_t *s, size_t n, double gain);
+
 int media_encode_mp3(const struct wb_pcm *p, struct wb_buf *out, struct wb_error *err);
 int media_encode_m4a(const struct wb_pcm *p, struct wb_buf *out, struct wb_error *err);
 int media_encode_opus(const struct wb_pcm *p, struct wb_buf *out, struct wb_error *err);

@@ -161,14 +161,17 @@ static int frame_peak(const struct wb_pcm *p, size_t i)
     return m;
 }
 
-int wb_pcm_trim_normalize(struct wb_pcm *p, int keep_ms, double peak_dbfs)
+void media_pcm_plan(const struct wb_pcm *p, int keep_ms, double peak_dbfs, size_t *start,
+                    size_t *frames, double *gain)
 {
-    size_t n = p->n_samples, ch, first = 0, last, keep, start, end;
+    size_t n = p->n_samples, first = 0, last, keep, end;
     int peak = 0, threshold;
 
+    *start = 0;
+    *frames = n;
+    *gain = 1.0;
     if (!p->samples || n == 0 || p->channels < 1 || p->rate <= 0)
-        return 0;
-    ch = (size_t)p->channels;
+        return;
     for (size_t i = 0; i < n; i++) {
         int v = frame_peak(p, i);
         if (v > peak)
@@ -181,7 +184,7 @@ int wb_pcm_trim_normalize(struct wb_pcm *p, int keep_ms, double peak_dbfs)
     if (threshold < 33)
         threshold = 33;
     if (peak <= threshold)
-        return 0;
+        return;
 
     if (keep_ms >= 0) {
         while (first < n && frame_peak(p, first) <= threshold)
@@ -190,24 +193,39 @@ int wb_pcm_trim_normalize(struct wb_pcm *p, int keep_ms, double peak_dbfs)
         while (last > first && frame_peak(p, last) <= threshold)
             last--;
         keep = (size_t)p->rate * (size_t)keep_ms / 1000;
-        start = first > keep ? first - keep : 0;
+        *start = first > keep ? first - keep : 0;
         end = last + 1 + keep < n ? last + 1 + keep : n;
-        if (start > 0)
-            memmove(p->samples, p->samples + start * ch, (end - start) * ch * sizeof(int16_t));
-        p->n_samples = end - start;
+        *frames = end - *start;
     }
 
     if (peak_dbfs <= 0.0) {
         double target = 32767.0 * pow(10.0, peak_dbfs / 20.0);
-        double gain = target / (double)peak;
-        if (gain > 31.6) /* +30 dB */
-            gain = 31.6;
-        if (fabs(gain - 1.0) > 1e-3) {
-            for (size_t i = 0; i < p->n_samples * ch; i++) {
-                long v = lrint(p->samples[i] * gain);
-                p->samples[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
-            }
-        }
+        double g = target / (double)peak;
+        if (g > 31.6) /* +30 dB */
+            g = 31.6;
+        if (fabs(g - 1.0) > 1e-3)
+            *gain = g;
     }
+}
+
+void media_pcm_gain(int16_t *s, size_t n, double gain)
+{
+    if (gain == 1.0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        long v = lrint(s[i] * gain);
+        s[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+    }
+}
+
+int wb_pcm_trim_normalize(struct wb_pcm *p, int keep_ms, double peak_dbfs)
+{
+    size_t start, frames, ch = p->channels > 0 ? (size_t)p->channels : 1;
+    double gain;
+    media_pcm_plan(p, keep_ms, peak_dbfs, &start, &frames, &gain);
+    if (start > 0)
+        memmove(p->samples, p->samples + start * ch, frames * ch * sizeof(int16_t));
+    p->n_samples = frames;
+    media_pcm_gain(p->samples, frames * ch, gain);
     return 0;
 }

@@ -303,14 +303,3 @@ int gemini_candidate_text(const json_t *cand, struct wb_buf *out)
     }
     return rc;
 }
-
-int gemini_base64_decode(const char *in, size_t len, struct wb_buf *out)
-{
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)in[i];
-        if (!(ascii_alnum(c) || c == '+' || c == '/' || c == '=' || c == '\n' || c == '\r' ||
-              c == ' ' || c == '\t'))
-            return WB_EPARSE;
-    }
-    return core_base64_decode(in, len, out);
-}

@@ -54,7 +54,7 @@ static int decode_image(const json_t *data, const json_t *mimetype, struct wb_bu
     if (image->limit == 0 || image->limit > WB_GEMINI_MAX_MEDIA)
         image->limit = WB_GEMINI_MAX_MEDIA;
     wb_buf_reset(image);
-    rc = gemini_base64_decode(json_string_value(data), json_string_length(data), image);
+    rc = core_base64_decode(json_string_value(data), json_string_length(data), image);
     if (rc == WB_ETOOBIG)
         return prov_fail(aerr, WB_ETOOBIG, 0, "image exceeds %zu bytes", image->limit);
     if (rc)

@@ -43,12 +43,6 @@ int gemini_finish_error(const char *reason, const json_t *cand, struct core_api_
 /* Concatenated text of the candidate's parts that are not thoughts. */
 int gemini_candidate_text(const json_t *cand, struct wb_buf *out);
 
-/* Standard base64 (the only kind the API sends) appended to out: anything
- * outside the alphabet, padding and whitespace is refused with WB_EPARSE
- * before decoding, because OpenSSL's decoder silently stops at a '-'.
- * WB_ETOOBIG past out's limit. */
-int gemini_base64_decode(const char *in, size_t len, struct wb_buf *out);
-
 /* Integer from a JSON number or a decimal string; dflt otherwise. */
 int64_t gemini_json_int(const json_t *v, int64_t dflt);
 

@@ -224,7 +224,7 @@ static int audio_part(struct gemini_audio *a, const json_t *inl, struct core_api
         !strncasecmp(mime, "audio/wave", 10)) {
         int rate = a->rate, ch = a->channels;
         wb_buf_reset(&a->scratch);
-        rc = gemini_base64_decode(json_string_value(d), json_string_length(d), &a->scratch);
+        rc = core_base64_decode(json_string_value(d), json_string_length(d), &a->scratch);
         if (rc == WB_ETOOBIG)
             return prov_fail(aerr, WB_ETOOBIG, 0, "audio exceeds %zu bytes", WB_GEMINI_MAX_MEDIA);
         if (rc)
@@ -242,7 +242,7 @@ static int audio_part(struct gemini_audio *a, const json_t *inl, struct core_api
         return prov_fail(aerr, WB_EMEDIA, 0, "unsupported audio format \"%s\"", mime);
     if (mime_rate(mime))
         a->rate = mime_rate(mime);
-    rc = gemini_base64_decode(json_string_value(d), json_string_length(d), &a->pcm);
+    rc = core_base64_decode(json_string_value(d), json_string_length(d), &a->pcm);
     if (rc == WB_ETOOBIG)
         return prov_fail(aerr, WB_ETOOBIG, 0, "audio exceeds %zu bytes", WB_GEMINI_MAX_MEDIA);
     if (rc)

@@ -66,7 +66,7 @@ static int dispatch(struct sse *p)
 }
 
 /* One complete line (without its end). */
-static int process_line(struct sse *p, char *s, size_t n, struct wb_error *err)
+static int process_line(struct sse *p, const char *s, size_t n, struct wb_error *err)
 {
     const char *val;
     size_t name_len, vlen;
@@ -121,11 +121,11 @@ static int process_line(struct sse *p, char *s, size_t n, struct wb_error *err)
     return 0;
 }
 
-static int end_line(struct sse *p, struct wb_error *err)
+/* One whole line s[0..n), from the line buffer or straight from the input. */
+static int take_line(struct sse *p, const char *s, size_t n, struct wb_error *err)
 {
-    char *s = p->line.data;
-    size_t n = p->line.len;
-    int rc;
+    if (n > p->line.limit && p->line.limit)
+        return too_big(p, WB_ETOOBIG, "line", err);
     if (!p->started) {
         p->started = 1;
         if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
@@ -133,42 +133,57 @@ static int end_line(struct sse *p, struct wb_error *err)
             n -= 3;
         }
     }
-    rc = process_line(p, s, n, err);
+    return process_line(p, s, n, err);
+}
+
+static int end_line(struct sse *p, struct wb_error *err)
+{
+    int rc = take_line(p, p->line.data, p->line.len, err);
     wb_buf_reset(&p->line);
     return rc;
 }
 
+/* The end of the line that starts at s: the first CR or LF, or end. */
+static const char *line_end(const char *s, const char *end)
+{
+    const char *lf = memchr(s, '\n', (size_t)(end - s));
+    const char *cr = memchr(s, '\r', (size_t)((lf ? lf : end) - s));
+    return cr ? cr : lf ? lf : end;
+}
+
 int sse_feed(struct sse *p, const char *data, size_t len, struct wb_error *err)
 {
-    size_t i = 0;
+    const char *s = data, *end = data + len;
     int rc = 0;
 
     if (p->stopped)
         return p->stopped;
-    while (i < len) {
-        size_t j = i;
+    while (s < end) {
+        const char *e;
         if (p->after_cr) {
             p->after_cr = 0;
-            if (data[i] == '\n') {
-                i++;
+            if (*s == '\n') {
+                s++;
                 continue;
             }
         }
-        while (j < len && data[j] != '\n' && data[j] != '\r')
-            j++;
-        if (j > i) {
-            rc = wb_buf_append(&p->line, data + i, j - i);
-            if (rc)
-                return too_big(p, rc, "line", err);
+        e = line_end(s, end);
+        if (e == end) {
+            /* The rest of the line comes in a later piece. */
+            rc = wb_buf_append(&p->line, s, (size_t)(e - s));
+            return rc ? too_big(p, rc, "line", err) : 0;
         }
-        if (j == len)
-            break;
-        if (data[j] == '\r')
+        if (*e == '\r')
             p->after_cr = 1;
-        i = j + 1;
-        rc = end_line(p, err);
+        if (p->line.len) {
+            rc = wb_buf_append(&p->line, s, (size_t)(e - s));
+            rc = rc ? too_big(p, rc, "line", err) : end_line(p, err);
+        } else {
+            rc = take_line(p, s, (size_t)(e - s), err); /* whole in this piece: no copy */
+        }
         if (rc)
             return rc;
+        s = e + 1;
     }
     return 0;
 }

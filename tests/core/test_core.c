@@ -184,6 +184,146 @@ TEST(base64_streaming_any_split)
     wb_buf_release(&dec);
 }
 
+/* A payload in two pieces split at off (with the caller taking the bytes
+ * between them): its result, and the bytes in *all. */
+static int b64_split(const char *in, size_t len, size_t off, struct wb_buf *all)
+{
+    struct core_b64 d;
+    int rc;
+    wb_buf_reset(all);
+    core_b64_init(&d);
+    rc = core_b64_feed(&d, in, off, all);
+    if (rc == 0)
+        rc = core_b64_feed(&d, in + off, len - off, all);
+    if (rc == 0)
+        rc = core_b64_finish(&d, all);
+    if (rc == 0 && d.decoded != all->len)
+        rc = WB_EINTERNAL;
+    core_b64_release(&d);
+    return rc;
+}
+
+/* Every split of a payload gives the one-shot result: 0, 1 and 2 padding
+ * characters, the bare alphabet (decoded in runs) and the same text wrapped
+ * with white space (a character at a time). */
+TEST(base64_every_split_equals_one_shot)
+{
+    struct wb_buf enc, text, dec, one;
+    unsigned char raw[3002];
+    for (size_t i = 0; i < sizeof raw; i++)
+        raw[i] = (unsigned char)(i * 131 + (i >> 5));
+    wb_buf_init(&enc, 0);
+    wb_buf_init(&text, 0);
+    wb_buf_init(&dec, 0);
+    wb_buf_init(&one, 0);
+    for (size_t n = 3000; n <= 3002; n++) {
+        wb_buf_reset(&enc);
+        CHECK_INT(core_base64_encode(raw, n, &enc), 0);
+        CHECK(enc.len == (n + 2) / 3 * 4 && (n == 3000) == (enc.data[enc.len - 1] != '='));
+        for (int wrap = 0; wrap < 2; wrap++) {
+            wb_buf_reset(&text);
+            for (size_t i = 0; i < enc.len; i++) {
+                if (wrap && i % 76 == 0)
+                    CHECK_INT(wb_buf_appends(&text, i % 152 ? "\r\n" : " \t\n"), 0);
+                CHECK_INT(wb_buf_appendc(&text, enc.data[i]), 0);
+            }
+            if (wrap)
+                CHECK_INT(wb_buf_appends(&text, "\n"), 0);
+            wb_buf_reset(&one);
+            CHECK_INT(core_base64_decode(text.data, text.len, &one), 0);
+            CHECK_MSG(one.len == n && memcmp(one.data, raw, n) == 0, "%zu bytes wrap %d: %zu", n,
+                      wrap, one.len);
+            for (size_t off = 0; off <= text.len; off++) {
+                int rc = b64_split(text.data, text.len, off, &dec);
+                CHECK_MSG(rc == 0 && dec.len == one.len && memcmp(dec.data, one.data, n) == 0,
+                          "%zu bytes wrap %d split at %zu: rc %d, %zu bytes", n, wrap, off, rc,
+                          dec.len);
+            }
+        }
+    }
+    wb_buf_release(&enc);
+    wb_buf_release(&text);
+    wb_buf_release(&dec);
+    wb_buf_release(&one);
+}
+
+/* A bad character or a misplaced '=' is refused wherever it stands and
+ * wherever the pieces split, in the bare text and in the wrapped one. */
+TEST(base64_refuses_bad_characters_and_padding_anywhere)
+{
+    static const char good[] = "aGVsbG8sIHdvcmxkISBiYXNlNjQgaW4gb25lIHBhc3M="; /* 44 chars */
+    static const char bad[] = { '-', '_', '$', '.', ':', '\0', '\v', (char)0x80, (char)0xFF, '=' };
+    char t[sizeof good + 1];
+    size_t n = sizeof good - 1;
+    struct wb_buf dec;
+    wb_buf_init(&dec, 0);
+    CHECK_INT(core_base64_decode(good, n, &dec), 0);
+    CHECK_STR(dec.data, "hello, world! base64 in one pass");
+    for (size_t k = 0; k < sizeof bad; k++) {
+        for (size_t pos = 0; pos < n; pos++) {
+            /* '=' is at home in the last place, and in the one before it
+             * when the last is '=' too. */
+            if (bad[k] == '=' && pos >= n - 2)
+                continue;
+            memcpy(t, good, n);
+            t[pos] = bad[k];
+            for (size_t off = 0; off <= n; off++)
+                CHECK_MSG(b64_split(t, n, off, &dec) == WB_EPARSE, "0x%02x at %zu, split at %zu",
+                          (unsigned char)bad[k], pos, off);
+            /* The same with a line break in front: the character-at-a-time path. */
+            t[0] = '\n';
+            memcpy(t + 1, good, n);
+            t[pos + 1] = bad[k];
+            for (size_t off = 0; off <= n + 1; off++)
+                CHECK_MSG(b64_split(t, n + 1, off, &dec) == WB_EPARSE,
+                          "0x%02x at %zu after a newline, split at %zu", (unsigned char)bad[k], pos,
+                          off);
+        }
+    }
+    /* Data after the padding, more than two '=', a lone '=', a cut quantum. */
+    static const char *const refused[] = { "aGk=aGk=", "aGk=\naGVs", "aG==aGVs",  "aG===",
+                                           "a===",     "aGVsb===",   "aGVsbA===", "=",
+                                           "====",     "aGVsb",      "aGVsbG=",   "aGVs=bG8=" };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        size_t len = strlen(refused[i]);
+        for (size_t off = 0; off <= len; off++)
+            CHECK_MSG(b64_split(refused[i], len, off, &dec) == WB_EPARSE, "%s split at %zu",
+                      refused[i], off);
+    }
+    /* Accepted as before: padding split by white space, trailing white space,
+     * nothing at all, non-zero bits under the padding. */
+    CHECK_INT(b64_split("aGVsbA= =\r\n", 11, 6, &dec), 0);
+    CHECK_INT(dec.len, 4);
+    CHECK(memcmp(dec.data, "hell", 4) == 0);
+    CHECK_INT(b64_split(" \n", 2, 1, &dec), 0);
+    CHECK_INT(dec.len, 0);
+    CHECK_INT(b64_split("aGk=", 4, 0, &dec), 0);
+    CHECK_STR(dec.data, "hi");
+    CHECK_INT(b64_split("aGl=", 4, 2, &dec), 0);
+    CHECK_STR(dec.data, "hi");
+    wb_buf_release(&dec);
+}
+
+/* The limit is the decoded size: a payload that fits exactly decodes, one
+ * byte less is too big (whatever the padding and the white space). */
+TEST(base64_limit_is_the_decoded_size)
+{
+    static const char *const text[] = { "aGVsbG8sIHdvcmxk", "aGVsbG8sIHdvcmw=", "aGVsbG8sIHdvcg==",
+                                        "aGVs bG8s\nIHdv cg==\n" };
+    static const size_t size[] = { 12, 11, 10, 10 };
+    for (size_t i = 0; i < sizeof text / sizeof *text; i++) {
+        struct wb_buf dec;
+        wb_buf_init(&dec, size[i]);
+        CHECK_MSG(core_base64_decode(text[i], strlen(text[i]), &dec) == 0 && dec.len == size[i],
+                  "%s: %zu bytes", text[i], dec.len);
+        wb_buf_release(&dec);
+        wb_buf_init(&dec, size[i] - 1);
+        CHECK_INT(core_base64_decode(text[i], strlen(text[i]), &dec), WB_ETOOBIG);
+        CHECK_INT(dec.len, 0);
+        wb_buf_release(&dec);
+    }
+}
+
 TEST(entry_copy_is_deep)
 {
     struct wb_entry a, b;

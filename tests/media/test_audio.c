@@ -273,6 +273,25 @@ TEST(trim_and_normalize)
     CHECK_OK(wb_pcm_trim_normalize(&p, 150, -1.0), NULL);
     CHECK_INT(p.n_samples, RATE);
     wb_pcm_release(&p);
+
+    /* To the frame: 1000 silent, 100 loud, 1000 silent frames, 10 ms (240
+     * frames) kept each side: 240 + 100 + 240 frames, the loud ones at
+     * [240, 340), stereo frames kept whole. */
+    for (int ch = 1; ch <= 2; ch++) {
+        wb_pcm_init(&p);
+        p.samples = calloc(2100 * (size_t)ch, sizeof(int16_t));
+        CHECK(p.samples != NULL);
+        p.n_samples = 2100;
+        p.rate = RATE;
+        p.channels = ch;
+        for (size_t i = 1000; i < 1100; i++)
+            p.samples[i * (size_t)ch + (size_t)(ch - 1)] = (int16_t)(i % 2 ? 10000 : -10000);
+        CHECK_OK(wb_pcm_trim_normalize(&p, 10, 1.0), NULL);
+        CHECK_INT(p.n_samples, 580);
+        CHECK(p.samples[239 * ch + ch - 1] == 0 && p.samples[240 * ch + ch - 1] == -10000);
+        CHECK(p.samples[339 * ch + ch - 1] == 10000 && p.samples[340 * ch + ch - 1] == 0);
+        wb_pcm_release(&p);
+    }
 }
 
 TEST(roundtrip_raw)
@@ -382,6 +401,80 @@ TEST(convert_defaults)
     wb_pcm_release(&p);
 }
 
+/* s16le bytes of p. */
+static void pcm_bytes(const struct wb_pcm *p, struct wb_buf *raw)
+{
+    wb_buf_reset(raw);
+    for (size_t i = 0; i < p->n_samples * (size_t)p->channels; i++) {
+        uint8_t le[2] = { (uint8_t)(p->samples[i] & 0xFF),
+                          (uint8_t)((uint16_t)p->samples[i] >> 8) };
+        CHECK_INT(wb_buf_append(raw, le, 2), 0);
+    }
+}
+
+/* wb_audio_convert trims by offset and normalises only the frames it keeps:
+ * the clip's bytes are those of the whole-buffer path (parse, trim with a
+ * move, normalise, encode) for every format and every trim setting. */
+TEST(convert_matches_trim_then_encode)
+{
+    static const enum wb_audio_format fs[] = { WB_AUDIO_WAV, WB_AUDIO_MP3, WB_AUDIO_OPUS,
+                                               WB_AUDIO_M4A };
+    static const struct {
+        int rate, channels;
+        double lead, tone, tail;
+        int trim, keep_ms;
+        double peak;
+    } cases[] = {
+        { RATE, 1, 0.6, 1.0, 0.4, 1, WB_AUDIO_KEEP_MS_DEFAULT, WB_AUDIO_PEAK_DBFS_DEFAULT },
+        { RATE, 1, 0.6, 1.0, 0.4, 1, 0, -3.0 },
+        { RATE, 1, 0.6, 1.0, 0.4, 1, -1, -1.0 },   /* no trim, normalise */
+        { RATE, 1, 0.6, 1.0, 0.4, 1, 50, 1.0 },    /* trim, no gain */
+        { RATE, 1, 0.6, 1.0, 0.4, 0, 50, -1.0 },   /* trim off */
+        { 44100, 2, 0.3, 0.5, 0.7, 1, 100, -1.0 }, /* stereo */
+        { RATE, 1, 0.5, 0.0, 0.0, 1, 100, -1.0 },  /* all silence */
+        { RATE, 1, 0.0, 0.8, 0.0, 1, 100, -1.0 },  /* nothing to cut */
+    };
+    struct wb_buf raw, got, want;
+    struct wb_error err = { 0 };
+    wb_buf_init(&raw, 0);
+    wb_buf_init(&got, 0);
+    wb_buf_init(&want, 0);
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        struct wb_pcm p;
+        make_tone(&p, cases[c].rate, cases[c].channels, cases[c].lead, cases[c].tone,
+                  cases[c].tail);
+        pcm_bytes(&p, &raw);
+        wb_pcm_release(&p);
+        for (size_t k = 0; k < sizeof fs / sizeof *fs; k++) {
+            struct wb_audio_options o;
+            struct wb_pcm q;
+            wb_audio_options_init(&o);
+            o.format = fs[k];
+            o.trim = cases[c].trim;
+            o.keep_ms = cases[c].keep_ms;
+            o.peak_dbfs = cases[c].peak;
+            o.pcm_rate = cases[c].rate;
+            o.pcm_channels = cases[c].channels;
+            wb_buf_reset(&got);
+            wb_buf_reset(&want);
+            CHECK_OK(wb_audio_convert(raw.data, raw.len, &o, &got, &err), ep(&err));
+            wb_pcm_init(&q);
+            CHECK_OK(wb_pcm_from_s16le(raw.data, raw.len, o.pcm_rate, o.pcm_channels, &q, &err),
+                     ep(&err));
+            if (o.trim)
+                CHECK_INT(wb_pcm_trim_normalize(&q, o.keep_ms, o.peak_dbfs), 0);
+            CHECK_OK(wb_audio_encode(&q, o.format, &want, &err), ep(&err));
+            wb_pcm_release(&q);
+            CHECK_MSG(got.len == want.len && memcmp(got.data, want.data, got.len) == 0,
+                      "case %zu %s: %zu bytes, the whole-buffer path %zu", c,
+                      wb_audio_format_ext(fs[k]), got.len, want.len);
+        }
+    }
+    wb_buf_release(&raw);
+    wb_buf_release(&got);
+    wb_buf_release(&want);
+}
+
 struct job {
     const struct wb_pcm *p;
     enum wb_audio_format f;
@@ -485,35 +578,35 @@ static void stream_opus(const struct wb_pcm *p, size_t step, struct wb_buf *all)
     wb_buf_release(&piece);
 }
 
-TEST(streaming_encoders_match_whole_clip)
+/* Streamed in pieces of every size, the clip is the whole-clip encoding's
+ * bytes (name: the format in the messages). */
+static void check_streamed(const struct wb_pcm *p, enum wb_audio_format f, const char *name,
+                           void (*stream)(const struct wb_pcm *, size_t, struct wb_buf *))
 {
     static const size_t steps[] = { 7, 997, 4800, 100000 };
+    struct wb_buf whole, all;
+    struct wb_error err = { 0 };
+    wb_buf_init(&whole, 0);
+    wb_buf_init(&all, 0);
+    CHECK_OK(wb_audio_encode(p, f, &whole, ep(&err)), ep(&err));
+    for (size_t k = 0; k < sizeof steps / sizeof *steps; k++) {
+        wb_buf_reset(&all);
+        stream(p, steps[k], &all);
+        CHECK_MSG(all.len == whole.len && memcmp(all.data, whole.data, all.len) == 0,
+                  "%s %d ch, pieces of %zu: %zu bytes vs %zu", name, p->channels, steps[k], all.len,
+                  whole.len);
+    }
+    wb_buf_release(&whole);
+    wb_buf_release(&all);
+}
+
+TEST(streaming_encoders_match_whole_clip)
+{
     for (int ch = 1; ch <= 2; ch++) {
         struct wb_pcm p;
-        struct wb_buf whole, all;
-        struct wb_error err = { 0 };
         make_tone(&p, RATE, ch, 0.2, 1.5, 0.3);
-        wb_buf_init(&whole, 0);
-        wb_buf_init(&all, 0);
-        CHECK_OK(wb_audio_encode(&p, WB_AUDIO_MP3, &whole, ep(&err)), ep(&err));
-        for (size_t k = 0; k < sizeof steps / sizeof *steps; k++) {
-            wb_buf_reset(&all);
-            stream_mp3(&p, steps[k], &all);
-            CHECK_MSG(all.len == whole.len && memcmp(all.data, whole.data, all.len) == 0,
-                      "MP3 %d ch, pieces of %zu: %zu bytes vs %zu", ch, steps[k], all.len,
-                      whole.len);
-        }
-        wb_buf_reset(&whole);
-        CHECK_OK(wb_audio_encode(&p, WB_AUDIO_OPUS, &whole, ep(&err)), ep(&err));
-        for (size_t k = 0; k < sizeof steps / sizeof *steps; k++) {
-            wb_buf_reset(&all);
-            stream_opus(&p, steps[k], &all);
-            CHECK_MSG(all.len == whole.len && memcmp(all.data, whole.data, all.len) == 0,
-                      "Opus %d ch, pieces of %zu: %zu bytes vs %zu", ch, steps[k], all.len,
-                      whole.len);
-        }
-        wb_buf_release(&whole);
-        wb_buf_release(&all);
+        check_streamed(&p, WB_AUDIO_MP3, "MP3", stream_mp3);
+        check_streamed(&p, WB_AUDIO_OPUS, "Opus", stream_opus);
         wb_pcm_release(&p);
     }
 }

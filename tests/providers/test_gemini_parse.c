@@ -9,17 +9,7 @@
 #include "core/util.h"
 #include "providers/gemini.h"
 #include "test.h"
-
-static struct wb_buf fixture(const char *name)
-{
-    struct wb_buf b;
-    struct wb_error err = { 0 };
-    char rel[256];
-    snprintf(rel, sizeof rel, "tests/providers/fixtures/%s", name);
-    wb_buf_init(&b, 0);
-    CHECK_OK(core_file_read(th_path(rel), &b, &err), &err);
-    return b;
-}
+#include "th_fixture.h"
 
 static void entry_ja(struct wb_entry *e)
 {
@@ -33,7 +23,7 @@ static void entry_ja(struct wb_entry *e)
 static int details(const char *name, struct wb_entry *e, struct prov_usage *u,
                    struct core_api_error *a)
 {
-    struct wb_buf b = fixture(name);
+    struct wb_buf b = th_fixture(name);
     int rc = gemini_details_parse(b.data, b.len, e, u, a);
     wb_buf_release(&b);
     return rc;
@@ -122,7 +112,7 @@ TEST(details_failures)
 
 static void check_pcm(const struct gemini_audio *a, int rate)
 {
-    struct wb_buf want = fixture("tts_expected.pcm");
+    struct wb_buf want = th_fixture("tts_expected.pcm");
     size_t n;
     const void *p = gemini_audio_pcm(a, &n);
     CHECK_INT(n, want.len);
@@ -150,7 +140,7 @@ TEST(speech_stream_crlf_and_lf)
 {
     static const char *const names[] = { "tts_stream.sse", "tts_stream_lf.sse" };
     for (int k = 0; k < 2; k++) {
-        struct wb_buf s = fixture(names[k]);
+        struct wb_buf s = th_fixture(names[k]);
         struct gemini_audio a;
         struct core_api_error e;
         CHECK_INT(stream_in_pieces(&s, 0, s.len, &a, &e), 0);
@@ -167,7 +157,7 @@ TEST(speech_stream_crlf_and_lf)
 
 TEST(speech_stream_split_at_every_byte)
 {
-    struct wb_buf s = fixture("tts_stream.sse");
+    struct wb_buf s = th_fixture("tts_stream.sse");
     struct gemini_audio a;
     struct core_api_error e;
     for (size_t cut = 0; cut <= s.len; cut++) {
@@ -188,7 +178,7 @@ TEST(speech_stream_failures)
 {
     struct gemini_audio a;
     struct core_api_error e;
-    struct wb_buf s = fixture("tts_stream_error.sse");
+    struct wb_buf s = th_fixture("tts_stream_error.sse");
     CHECK_INT(stream_in_pieces(&s, 0, 7, &a, &e), WB_EHTTP);
     CHECK_INT(e.retryable, 1);
     CHECK_INT(e.http_status, 503);
@@ -204,20 +194,20 @@ TEST(speech_stream_failures)
     gemini_audio_release(&a);
     wb_buf_release(&s);
 
-    s = fixture("tts_stream_truncated.sse");
+    s = th_fixture("tts_stream_truncated.sse");
     CHECK_INT(stream_in_pieces(&s, 0, s.len, &a, &e), WB_EINCOMPLETE);
     CHECK_INT(e.retryable, 1);
     CHECK(strstr(e.message, "without a finishReason"));
     gemini_audio_release(&a);
     wb_buf_release(&s);
 
-    s = fixture("tts_stream_cut.sse");
+    s = th_fixture("tts_stream_cut.sse");
     CHECK_INT(stream_in_pieces(&s, 0, 100, &a, &e), WB_EPARSE);
     CHECK_INT(e.retryable, 1);
     gemini_audio_release(&a);
     wb_buf_release(&s);
 
-    s = fixture("tts_stream_safety.sse");
+    s = th_fixture("tts_stream_safety.sse");
     CHECK_INT(stream_in_pieces(&s, 0, s.len, &a, &e), WB_EBLOCKED);
     CHECK_INT(e.retryable, 0);
     CHECK(strstr(e.message, "PROHIBITED_CONTENT"));
@@ -274,7 +264,7 @@ TEST(speech_unary_pcm_and_wav)
 {
     struct gemini_audio a;
     struct core_api_error e;
-    struct wb_buf s = fixture("tts_unary.json");
+    struct wb_buf s = th_fixture("tts_unary.json");
     gemini_audio_init(&a);
     CHECK_INT(gemini_audio_parse_response(&a, s.data, s.len, &e), 0);
     check_pcm(&a, 16000);
@@ -282,14 +272,14 @@ TEST(speech_unary_pcm_and_wav)
     gemini_audio_release(&a);
     wb_buf_release(&s);
 
-    s = fixture("tts_unary_wav.json");
+    s = th_fixture("tts_unary_wav.json");
     gemini_audio_init(&a);
     CHECK_INT(gemini_audio_parse_response(&a, s.data, s.len, &e), 0);
     check_pcm(&a, 22050);
     gemini_audio_release(&a);
     wb_buf_release(&s);
 
-    s = fixture("error_503.json");
+    s = th_fixture("error_503.json");
     gemini_audio_init(&a);
     CHECK_INT(gemini_audio_parse_response(&a, s.data, s.len, &e), WB_EHTTP);
     CHECK_INT(e.retryable, 1);
@@ -322,7 +312,7 @@ TEST(wav_parser)
 
 static int image(const char *name, struct wb_buf *img, char *mime, struct core_api_error *a)
 {
-    struct wb_buf b = fixture(name);
+    struct wb_buf b = th_fixture(name);
     struct prov_usage u;
     int rc = gemini_image_parse(b.data, b.len, img, mime, 64, &u, a);
     if (!strcmp(name, "image_ok.json"))
@@ -334,7 +324,7 @@ static int image(const char *name, struct wb_buf *img, char *mime, struct core_a
 TEST(image_ok_gemini_and_imagen)
 {
     static const char *const names[] = { "image_ok.json", "imagen_ok.json" };
-    struct wb_buf want = fixture("image_expected.png");
+    struct wb_buf want = th_fixture("image_expected.png");
     for (int k = 0; k < 2; k++) {
         struct wb_buf img;
         struct core_api_error a;
@@ -388,7 +378,7 @@ TEST(image_failures)
 static int err_of(const char *name, long status, const struct core_http_header *h, size_t nh,
                   struct core_api_error *a)
 {
-    struct wb_buf b = fixture(name);
+    struct wb_buf b = th_fixture(name);
     int rc = gemini_parse_error(status, h, nh, b.data, b.len, a);
     wb_buf_release(&b);
     return rc;
@@ -470,7 +460,7 @@ TEST(errors_classes)
 
 TEST(models_pages_and_suggestions)
 {
-    struct wb_buf b = fixture("models_page1.json");
+    struct wb_buf b = th_fixture("models_page1.json");
     struct core_api_error a;
     char **ids = NULL, *tok = NULL;
     size_t n = 0;
@@ -491,7 +481,7 @@ TEST(models_pages_and_suggestions)
     free(tok);
     wb_buf_release(&b);
 
-    b = fixture("models_page2.json");
+    b = th_fixture("models_page2.json");
     CHECK_INT(gemini_models_parse(b.data, b.len, &ids, &n, &tok, &a), 0);
     CHECK_INT(n, 4);
     CHECK(tok == NULL);
@@ -506,7 +496,7 @@ TEST(models_pages_and_suggestions)
     gemini_ids_free(ids, n);
     wb_buf_release(&b);
 
-    b = fixture("error_403.json");
+    b = th_fixture("error_403.json");
     CHECK_INT(gemini_models_parse(b.data, b.len, &ids, &n, &tok, &a), WB_EAUTH);
     CHECK(ids == NULL && n == 0);
     wb_buf_release(&b);

@@ -128,6 +128,19 @@ TEST(sse_caps_and_stop)
     CHECK_INT(sse_feed(&p, "\n\n", 2, &err), WB_ETOOBIG); /* sticky */
     sse_release(&p);
 
+    /* A whole over-long line in one piece (read in place, not buffered) is
+     * refused as a line, like one that arrives in pieces. */
+    {
+        char line[320];
+        memcpy(line, "data: ", 6);
+        memset(line + 6, 'y', sizeof line - 8);
+        memcpy(line + sizeof line - 2, "\n\n", 2);
+        sse_init(&p, 256, on_ev, &r);
+        CHECK_INT(sse_feed(&p, line, sizeof line, &err), WB_ETOOBIG);
+        CHECK(strstr(err.msg, "line exceeds 256") != NULL);
+        sse_release(&p);
+    }
+
     /* Many data lines, each small, still hit the per-event cap. */
     sse_init(&p, 256, on_ev, &r);
     for (int i = 0; i < 100; i++) {

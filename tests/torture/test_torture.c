@@ -31,6 +31,7 @@
 #include "providers/gemini.h"
 #include "providers/openai.h"
 #include "test.h"
+#include "th_fixture.h"
 #include "wordbank/config.h"
 #include "wordbank/content.h"
 #include "wordbank/export.h"
@@ -321,17 +322,6 @@ TEST(markdown)
 
 /* ---- the Gemini answers: details, speech (unary and streamed), image, error ---- */
 
-static struct wb_buf fixture(const char *name)
-{
-    struct wb_buf b;
-    struct wb_error err = { 0 };
-    char rel[256];
-    snprintf(rel, sizeof rel, "tests/providers/fixtures/%s", name);
-    wb_buf_init(&b, 0);
-    CHECK_OK(core_file_read(th_path(rel), &b, &err), &err);
-    return b;
-}
-
 /* 猫 / cat, the entry the answers fill (made before the allocations fail). */
 static void cat_entry(struct wb_entry *e)
 {
@@ -344,10 +334,10 @@ static void cat_entry(struct wb_entry *e)
 
 static void gemini_once(unsigned long n, const char *dir)
 {
-    struct wb_buf details = fixture("details_ok.json"), unary = fixture("tts_unary.json");
-    struct wb_buf sse = fixture("tts_stream.sse"), image = fixture("image_ok.json");
-    struct wb_buf e429 = fixture("error_429_minute.json"), pcm = fixture("tts_expected.pcm");
-    struct wb_buf png = fixture("image_expected.png");
+    struct wb_buf details = th_fixture("details_ok.json"), unary = th_fixture("tts_unary.json");
+    struct wb_buf sse = th_fixture("tts_stream.sse"), image = th_fixture("image_ok.json");
+    struct wb_buf e429 = th_fixture("error_429_minute.json"), pcm = th_fixture("tts_expected.pcm");
+    struct wb_buf png = th_fixture("image_expected.png");
     struct wb_entry e;
     struct prov_usage u;
     struct core_api_error a;
