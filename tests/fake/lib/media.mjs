@@ -93,11 +93,17 @@ export function planBase64(plan, from = 0, to = plan.length) {
   return s;
 }
 
-/* The same as planBase64, as bytes (no string building: cheap to send). */
-export function planBase64Buf(plan, from = 0, to = plan.length) {
+/* The same as planBase64, as the cached bytes of each chunk in order (a
+ * Raw body part: sent without building a string or a copy). */
+export function planBase64Parts(plan, from = 0, to = plan.length) {
   const parts = [];
   for (let i = from; i < to; i++) parts.push(chunkOf(plan[i]).b64buf);
-  return Buffer.concat(parts);
+  return parts;
+}
+
+/* The same as one Buffer. */
+export function planBase64Buf(plan, from = 0, to = plan.length) {
+  return Buffer.concat(planBase64Parts(plan, from, to));
 }
 
 export function planBuffer(plan) {
@@ -134,27 +140,70 @@ function pngChunk(type, data) {
   return Buffer.concat([len, td, crc]);
 }
 
-/* An RGB PNG of w x h with a deterministic pattern chosen by variant:
- * a diagonal gradient, a disc and stripes in variant-dependent colours. */
-export function makePng(w, h, variant) {
-  const raw = Buffer.alloc((w * 3 + 1) * h);
+/* The filtered scanlines (filter byte 0, then RGB) of the pattern below,
+ * built with block copies instead of a per-pixel loop: the gradient
+ * depends on x + y only, so each row is a window of one diagonal run; the
+ * stripes are the same columns on every row; the disc is one span per row.
+ * warmMedia's images share one scratch buffer (a fresh 3 MiB buffer each
+ * costs more in page faults than the drawing); the result is valid until
+ * the next call. */
+let scratch = null;
+const scanlinesBytes = (w, h) => (w * 3 + 1) * h + (w + h) * 3 + 2 * w * 3;
+function pngScanlines(w, h, variant) {
+  const stride = w * 3 + 1, size = stride * h;
+  const D = size, C1 = D + (w + h) * 3, C2 = C1 + w * 3;
+  const need = scanlinesBytes(w, h);
+  const buf = scratch && scratch.length >= need ? scratch : new Uint8Array(need);
   const c1 = [(variant * 67 + 40) & 255, (variant * 131 + 90) & 255, (variant * 29 + 160) & 255];
   const c2 = [255 - c1[1], 255 - c1[2], 255 - c1[0]];
   const cx = w / 2, cy = h / 2, r2 = Math.pow(Math.min(w, h) * (0.2 + 0.03 * variant), 2);
   const stripe = 16 + 8 * variant;
-  let o = 0;
+  /* D: the gradient along x + y; C1, C2: a row of each plain colour */
+  for (let s = 0, o = D; s < w + h; s++) {
+    const g = ((s * 255) / (w + h)) | 0;
+    buf[o++] = g; buf[o++] = (g + c1[1]) >> 1; buf[o++] = 255 - g;
+  }
+  for (let x = 0; x < w; x++) {
+    for (let k = 0; k < 3; k++) { buf[C1 + 3 * x + k] = c1[k]; buf[C2 + 3 * x + k] = c2[k]; }
+  }
+  const inStripe = (x) => ((x + variant * 7) / stripe | 0) % 4 === 0;
+  const stripes = [];   /* [from, to) byte offsets within a row */
+  for (let x = 0; x < w;) {
+    const on = inStripe(x);
+    let e = x + 1;
+    while (e < w && inStripe(e) === on) e++;
+    if (on) stripes.push(x * 3, e * 3);
+    x = e;
+  }
+  const inDisc = (x, dy) => { const dx = x - cx; return dx * dx + dy * dy < r2; };
   for (let y = 0; y < h; y++) {
-    raw[o++] = 0; /* filter: none */
-    for (let x = 0; x < w; x++) {
-      const g = ((x + y) * 255 / (w + h)) | 0;
-      const dx = x - cx, dy = y - cy;
-      let r, gg, b;
-      if (dx * dx + dy * dy < r2) { r = c2[0]; gg = c2[1]; b = c2[2]; }
-      else if (((x + variant * 7) / stripe | 0) % 4 === 0) { r = c1[0]; gg = c1[1]; b = c1[2]; }
-      else { r = g; gg = (g + c1[1]) >> 1; b = 255 - g; }
-      raw[o++] = r; raw[o++] = gg; raw[o++] = b;
+    const o = y * stride + 1;
+    buf[o - 1] = 0; /* filter: none */
+    buf.copyWithin(o, D + 3 * y, D + 3 * (y + w));
+    for (let i = 0; i < stripes.length; i += 2) buf.copyWithin(o + stripes[i], C1 + stripes[i], C1 + stripes[i + 1]);
+    const dy = y - cy, rem = r2 - dy * dy;
+    if (rem > 0) {
+      /* the disc's span on this row, settled by the exact test */
+      const s = Math.sqrt(rem);
+      let lo = Math.max(0, Math.floor(cx - s) - 2), hi = Math.min(w - 1, Math.ceil(cx + s) + 2);
+      while (lo <= hi && !inDisc(lo, dy)) lo++;
+      while (hi >= lo && !inDisc(hi, dy)) hi--;
+      if (lo <= hi) buf.copyWithin(o + lo * 3, C2, C2 + (hi - lo + 1) * 3);
     }
   }
+  return buf.subarray(0, size);
+}
+
+/* An RGB PNG of w x h with a deterministic pattern chosen by variant:
+ * a diagonal gradient, a disc and stripes in variant-dependent colours.
+ * Per pixel (x, y), first match wins: inside the disc of radius
+ * min(w, h) * (0.2 + 0.03 * variant) around the centre -> c2; in a stripe
+ * ((x + 7 * variant) / (16 + 8 * variant) | 0) % 4 === 0 -> c1; else the
+ * gradient g = ((x + y) * 255 / (w + h)) | 0 as (g, (g + c1[1]) >> 1,
+ * 255 - g). tests/fake/media.test.mjs holds that rule as a per-pixel loop
+ * and checks these bytes against it. */
+export function makePng(w, h, variant) {
+  const raw = pngScanlines(w, h, variant);
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(w, 0);
   ihdr.writeUInt32BE(h, 4);
@@ -169,11 +218,11 @@ export function makePng(w, h, variant) {
   ]);
 }
 
-const pngCache = new Map();   /* "wxh/variant" -> {buf, b64} */
+export const PNG_VARIANTS = 8;
+const pngCache = new Map();   /* "wxh/variant" -> {buf, b64, b64buf} */
 
-/* Cached PNG for a prompt: 8 variants (prompt hash mod 8) per size. */
-export function pngFor(prompt, w = 1024, h = 1024) {
-  const variant = hashInt(prompt) % 8;
+/* The cached PNG of one variant and size (made on first use). */
+export function pngVariant(w, h, variant) {
   const key = `${w}x${h}/${variant}`;
   let e = pngCache.get(key);
   if (!e) {
@@ -184,6 +233,29 @@ export function pngFor(prompt, w = 1024, h = 1024) {
     pngCache.set(key, e);
   }
   return e;
+}
+
+/* Cached PNG for a prompt: 8 variants (prompt hash mod 8) per size. */
+export function pngFor(prompt, w = 1024, h = 1024) {
+  return pngVariant(w, h, hashInt(prompt) % PNG_VARIANTS);
+}
+
+/* Sizes of the PNG cache, "WxH/variant" keys (for /_fake/cache). */
+export function pngCached() {
+  return [...pngCache.keys()];
+}
+
+/* Make everything a default request needs before the first request: the
+ * PCM chunks and the 1024 x 1024 PNGs (Gemini's 1:1 1K size and Imagen's
+ * 1:1), so that no request pays for drawing and deflating an image. */
+export function warmMedia() {
+  buildChunks();
+  scratch = new Uint8Array(scanlinesBytes(1024, 1024));
+  try {
+    for (let v = 0; v < PNG_VARIANTS; v++) pngVariant(1024, 1024, v);
+  } finally {
+    scratch = null;   /* 3 MiB no request needs */
+  }
 }
 
 /* Image sizes Gemini image models return per aspect ratio (1K). */

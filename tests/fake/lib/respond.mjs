@@ -13,30 +13,49 @@ import http2 from 'node:http2';
 const GZIP_MAX = 256 * 1024;
 
 /* A pre-encoded JSON string value (e.g. cached base64 of a PNG or PCM)
- * spliced into a serialized body as bytes, never re-stringified. The
- * bytes must not need JSON escaping (base64 does not). */
+ * spliced into a serialized body as bytes, never re-stringified nor
+ * copied: buf is a Buffer or an array of Buffers (sent one after the
+ * other). The bytes must not need JSON escaping (base64 does not). */
+let rawSink = null;   /* the Raw values of the encodeJsonParts call under way */
 export class Raw {
   constructor(buf) { this.buf = buf; }
-  toJSON() { return this; }
+  toJSON() {
+    if (!rawSink) return this;
+    rawSink.push(this.buf);
+    return `@@RAW${rawSink.length - 1}@@`;
+  }
 }
 
-/* JSON.stringify with Raw values spliced in as bytes; returns a Buffer. */
-export function encodeJson(obj) {
+const RAW_MARK = /"@@RAW(\d+)@@"/g;
+
+/* JSON.stringify with Raw values spliced in as bytes; returns the body as
+ * a list of Buffers (the Raw ones themselves, not copies). Plain
+ * JSON.stringify (no replacer: its fast path) with Raw.toJSON leaving a
+ * mark for each; the marks' quotes stay, around the spliced bytes. */
+export function encodeJsonParts(obj) {
   const raws = [];
-  const s = JSON.stringify(obj, (k, v) => {
-    if (v instanceof Raw) { raws.push(v.buf); return `@@RAW${raws.length - 1}@@`; }
-    return v;
-  });
-  if (!raws.length) return Buffer.from(s);
+  const prev = rawSink;
+  rawSink = raws;
+  let s;
+  try { s = JSON.stringify(obj); } finally { rawSink = prev; }
+  if (!raws.length) return [Buffer.from(s)];
   const parts = [];
-  const re = /@@RAW(\d+)@@/g;
   let last = 0, m;
-  while ((m = re.exec(s))) {
-    parts.push(Buffer.from(s.slice(last, m.index)), raws[Number(m[1])]);
-    last = m.index + m[0].length;
+  RAW_MARK.lastIndex = 0;
+  while ((m = RAW_MARK.exec(s))) {
+    parts.push(Buffer.from(s.slice(last, m.index + 1)));
+    const r = raws[Number(m[1])];
+    if (Array.isArray(r)) parts.push(...r); else parts.push(r);
+    last = m.index + m[0].length - 1;
   }
   parts.push(Buffer.from(s.slice(last)));
-  return Buffer.concat(parts);
+  return parts;
+}
+
+/* The same as one Buffer. */
+export function encodeJson(obj) {
+  const parts = encodeJsonParts(obj);
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
 
 export function sleep(ms) {
@@ -64,20 +83,35 @@ function baseHeaders(ctx, type, len) {
   return h;
 }
 
-/* Send a complete body, applying a pending transport fault if the
- * response is a success (errors are always delivered whole). */
+/* Send a complete body (a Buffer, a string, or a list of Buffers written
+ * one after the other: the same bytes without copying them into one),
+ * applying a pending transport fault if the response is a success (errors
+ * are always delivered whole). */
 export function sendBody(ctx, status, body, type, opts = {}) {
   const { res } = ctx;
   if (res.destroyed || (ctx.req.stream && ctx.req.stream.destroyed)) { finish(ctx, 'gone'); return; }
-  let buf = Buffer.isBuffer(body) ? body : Buffer.from(body);
   const fault = status === 200 ? ctx.fault : null;
+  const ae = ctx.req.headers['accept-encoding'];
+  const gzip = opts.gzip !== false && ctx.cfg && ctx.cfg.gzip && ae && /\bgzip\b/.test(ae);
+  if (Array.isArray(body) && body.length > 1 && !fault && !gzip) {
+    /* the common large case (an image or a clip): no fault, no gzip */
+    let len = 0;
+    for (const b of body) len += b.length;
+    const headers = baseHeaders(ctx, type, len);
+    res.writeHead(status, headers);
+    for (let i = 0; i < body.length - 1; i++) res.write(body[i]);
+    res.end(body[body.length - 1]);
+    finish(ctx, status);
+    return;
+  }
+  let buf = Array.isArray(body) ? (body.length === 1 ? body[0] : Buffer.concat(body))
+    : Buffer.isBuffer(body) ? body : Buffer.from(body);
   if (fault === 'malformed') {
     ctx.state.fault('malformed');
     buf = Buffer.from('{"candidates": [{"content": {"parts": [{"text": "{\\"word\\": ');
   }
   const headers = baseHeaders(ctx, type, null);
-  const ae = String(ctx.req.headers['accept-encoding'] || '');
-  if (opts.gzip !== false && ctx.cfg && ctx.cfg.gzip && /\bgzip\b/.test(ae) && buf.length > 256 && buf.length < GZIP_MAX) {
+  if (gzip && buf.length > 256 && buf.length < GZIP_MAX) {
     buf = zlib.gzipSync(buf, { level: 1 });
     headers['content-encoding'] = 'gzip';
     headers['vary'] = 'Origin, X-Origin, Referer';
@@ -105,7 +139,7 @@ export function sendBody(ctx, status, body, type, opts = {}) {
 }
 
 export function sendJson(ctx, status, obj, opts) {
-  sendBody(ctx, status, encodeJson(obj), 'application/json; charset=UTF-8', opts);
+  sendBody(ctx, status, encodeJsonParts(obj), 'application/json; charset=UTF-8', opts);
 }
 
 /* Send an error body with no faults applied. */
@@ -123,6 +157,7 @@ export function sendError(ctx, status, obj, extraHeaders) {
  * the final event), malformed (an unparsable event), sseError (an error
  * event after the first one). done: optional [DONE] line (OpenAI). */
 const DATA = Buffer.from('data: ');
+const CRLF2 = Buffer.from('\r\n\r\n'), LF2 = Buffer.from('\n\n');
 
 export async function sendSse(ctx, events, gapMs, opts = {}) {
   const { res } = ctx;
@@ -165,7 +200,8 @@ export async function sendSse(ctx, events, gapMs, opts = {}) {
       finish(ctx, 'truncate');
       return;
     }
-    const ok = res.write(Buffer.concat([DATA, encodeJson(events[i]), Buffer.from(nl)]));
+    /* one write per event: one chunk of the chunked response each */
+    const ok = res.write(Buffer.concat([DATA, ...encodeJsonParts(events[i]), opts.lf ? LF2 : CRLF2]));
     if (!ok && !closed) await new Promise((r) => { res.once('drain', r); res.once('close', r); });
   }
   if (opts.done) res.write(`data: [DONE]${nl}`);
