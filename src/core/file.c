@@ -20,11 +20,18 @@ static int io_code(int e)
 
 int core_atomic_open(struct core_atomic *a, const char *path, struct wb_error *err)
 {
+    return core_atomic_open_opt(a, path, 0, err);
+}
+
+int core_atomic_open_opt(struct core_atomic *a, const char *path, unsigned flags,
+                         struct wb_error *err)
+{
     const char *slash;
     int e;
 
     memset(a, 0, sizeof *a);
     a->fd = -1;
+    a->flags = flags;
     if (!path || !*path)
         return wb_error_set(err, WB_EINVAL, "no output path given");
     wb_buf_init(&a->tmp, 0);
@@ -36,7 +43,18 @@ int core_atomic_open(struct core_atomic *a, const char *path, struct wb_error *e
         core_atomic_abort(a);
         return wb_error_set(err, WB_ENOMEM, "out of memory");
     }
-    if ((a->fd = mkstemp(a->tmp.data)) < 0) {
+    a->fd = mkstemp(a->tmp.data);
+    if (a->fd < 0 && errno == ENOENT && (flags & CORE_ATOMIC_MKDIR)) {
+        /* The folder is missing: made now, not checked before every file. */
+        if ((e = wb_mkdirs(a->dir.data, err)) < 0) {
+            wb_buf_reset(&a->tmp);
+            core_atomic_abort(a);
+            return e;
+        }
+        memcpy(a->tmp.data + a->tmp.len - 6, "XXXXXX", 6);
+        a->fd = mkstemp(a->tmp.data);
+    }
+    if (a->fd < 0) {
         e = errno;
         wb_buf_reset(&a->tmp); /* nothing to unlink */
         core_atomic_abort(a);
@@ -44,7 +62,7 @@ int core_atomic_open(struct core_atomic *a, const char *path, struct wb_error *e
                             strerror(e));
     }
     /* mkstemp makes 0600; what we write is read by browsers, Anki, players. */
-    if (fchmod(a->fd, 0644) < 0) {
+    if (!(flags & CORE_ATOMIC_PRIVATE) && fchmod(a->fd, 0644) < 0) {
         e = errno;
         core_atomic_abort(a);
         return wb_error_set(err, io_code(e), "%s: %s", path, strerror(e));
@@ -84,8 +102,9 @@ static int fsync_dir(const char *dir, const char *path, struct wb_error *err)
 int core_atomic_commit(struct core_atomic *a, struct wb_error *err)
 {
     int rc = 0, e;
+    int sync = !(a->flags & CORE_ATOMIC_NOSYNC);
 
-    if (fsync(a->fd) < 0) {
+    if (sync && fsync(a->fd) < 0) {
         e = errno;
         rc = wb_error_set(err, io_code(e), "%s: syncing: %s", a->path, strerror(e));
         goto out;
@@ -102,7 +121,8 @@ int core_atomic_commit(struct core_atomic *a, struct wb_error *err)
         goto out;
     }
     wb_buf_reset(&a->tmp); /* renamed: nothing left to remove */
-    rc = fsync_dir(a->dir.data, a->path, err);
+    if (sync)
+        rc = fsync_dir(a->dir.data, a->path, err);
 out:
     core_atomic_abort(a);
     return rc;
@@ -123,8 +143,14 @@ void core_atomic_abort(struct core_atomic *a)
 
 int core_write_atomic(const char *path, const void *data, size_t len, struct wb_error *err)
 {
+    return core_write_atomic_opt(path, data, len, 0, err);
+}
+
+int core_write_atomic_opt(const char *path, const void *data, size_t len, unsigned flags,
+                          struct wb_error *err)
+{
     struct core_atomic a;
-    int rc = core_atomic_open(&a, path, err);
+    int rc = core_atomic_open_opt(&a, path, flags, err);
     if (rc)
         return rc;
     if ((rc = core_atomic_write(&a, data, len, err))) {
