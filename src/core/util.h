@@ -115,6 +115,8 @@ int core_file_read(const char *path, struct wb_buf *out, struct wb_error *err);
  * path ("<path>.tmp-XXXXXX", mode 0644); commit fsyncs it, renames it over
  * path and fsyncs the folder, so a crash or an error leaves the old file (or
  * none), never part of the new one, and no temp file. Errors name path.
+ * Threads renaming into one folder together share its fsync: a commit
+ * returns once a folder sync begun after its own rename has finished.
  *
  *   struct core_atomic a;
  *   if (!(rc = core_atomic_open(&a, path, err))) {

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +20,55 @@
 
 static int n_fsync, n_fchmod, n_mkdir, n_getpid;
 
+/* Folder syncs: a global order of renames and of folder syncs started and
+ * finished, and a hold on the first folder sync until hold_for renames. */
+static int seq, hold_for, n_renamed, n_dir_fsync;
+static int dir_sync_start[64], dir_sync_done[64];
+
+static int next_seq(void)
+{
+    return __atomic_add_fetch(&seq, 1, __ATOMIC_SEQ_CST);
+}
+
 int __real_fsync(int fd);
 int __wrap_fsync(int fd);
 int __wrap_fsync(int fd)
 {
-    n_fsync++;
-    return __real_fsync(fd);
+    struct stat st;
+    int rc, i;
+    __atomic_add_fetch(&n_fsync, 1, __ATOMIC_SEQ_CST);
+    if (fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode))
+        return __real_fsync(fd);
+    i = __atomic_fetch_add(&n_dir_fsync, 1, __ATOMIC_SEQ_CST);
+    if (i < 64)
+        dir_sync_start[i] = next_seq();
+    if (i == 0 && hold_for) {
+        for (int t = 0; t < 10000 && __atomic_load_n(&n_renamed, __ATOMIC_SEQ_CST) < hold_for; t++)
+            usleep(1000);
+        usleep(20000); /* the others reach their folder sync */
+    }
+    rc = __real_fsync(fd);
+    if (i < 64)
+        __atomic_store_n(&dir_sync_done[i], next_seq(), __ATOMIC_SEQ_CST);
+    return rc;
+}
+
+static struct {
+    char path[4096];
+    int seq;
+} renames[8];
+
+int __real_rename(const char *a, const char *b);
+int __wrap_rename(const char *a, const char *b);
+int __wrap_rename(const char *a, const char *b)
+{
+    int rc = __real_rename(a, b), s = next_seq();
+    int i = __atomic_fetch_add(&n_renamed, 1, __ATOMIC_SEQ_CST);
+    if (i < 8) {
+        snprintf(renames[i].path, sizeof renames[i].path, "%s", b);
+        renames[i].seq = s;
+    }
+    return rc;
 }
 
 int __real_fchmod(int fd, mode_t m);
@@ -53,7 +97,7 @@ pid_t __wrap_getpid(void)
 
 static void reset(void)
 {
-    n_fsync = n_fchmod = n_mkdir = n_getpid = 0;
+    n_fsync = n_fchmod = n_mkdir = n_getpid = n_dir_fsync = n_renamed = 0;
 }
 
 static mode_t mode_of(const char *path)
@@ -181,4 +225,55 @@ TEST(nosync_write_cut_short_leaves_the_old_file_whole)
     if (d)
         closedir(d);
     CHECK_INT(others, 0);
+}
+
+struct writer {
+    char path[4096];
+    int rc, renamed_at, covered;
+};
+
+static void *write_one(void *ud)
+{
+    struct writer *w = ud;
+    struct wb_error err = { 0 };
+    w->rc = core_write_atomic(w->path, "x", 1, &err);
+    for (int i = 0; i < 8 && i < n_renamed; i++) {
+        if (!strcmp(renames[i].path, w->path))
+            w->renamed_at = renames[i].seq;
+    }
+    /* Returned: a folder sync that started after this file's rename (the
+     * rename is the last one counted before the sync began) has finished. */
+    for (int i = 0; i < n_dir_fsync && i < 64; i++) {
+        if (dir_sync_start[i] > w->renamed_at && dir_sync_done[i] != 0)
+            w->covered = 1;
+    }
+    return NULL;
+}
+
+TEST(files_renamed_together_share_a_folder_sync)
+{
+    struct writer w[3];
+    pthread_t th[3];
+    reset();
+    hold_for = 3; /* the first folder sync waits until all three are renamed */
+    for (int i = 0; i < 3; i++) {
+        memset(&w[i], 0, sizeof w[i]);
+        snprintf(w[i].path, sizeof w[i].path, "%s/f%d", th_tmpdir(), i);
+    }
+    for (int i = 0; i < 3; i++)
+        CHECK(pthread_create(&th[i], NULL, write_one, &w[i]) == 0);
+    for (int i = 0; i < 3; i++)
+        CHECK(pthread_join(th[i], NULL) == 0);
+    for (int i = 0; i < 3; i++) {
+        CHECK_OK(w[i].rc, NULL);
+        CHECK(access(w[i].path, F_OK) == 0);
+        CHECK_MSG(w[i].renamed_at > 0 && w[i].covered,
+                  "%s returned before a folder sync begun after its rename ended", w[i].path);
+    }
+    CHECK_INT(n_renamed, 3);
+    /* Three files, each made durable by a sync begun after its rename, and
+     * at most two folder syncs: the two renamed while the first ran share
+     * the next. */
+    CHECK_MSG(n_dir_fsync <= 2, "%d folder syncs for 3 files", n_dir_fsync);
+    hold_for = 0;
 }
