@@ -79,8 +79,9 @@ static void turn_end(void *ud, int status)
     pipe_commit_flush(ud);
 }
 
-/* Open the turn's transaction unless one is open; 0 when stages commit one
- * by one instead (inside someone else's batch, or no timer to end it). */
+/* Open the turn's transaction unless one is open. Without one (batch mode,
+ * inside someone else's batch, no timer to end it, the lock not had) each
+ * stage commits on its own, as before. */
 static void turn_begin(struct run *r)
 {
     struct wb_error err = { 0 };
