@@ -114,6 +114,9 @@ WB_API int wb_store_rollback(struct wb_store *st);
  * NORMAL): a commit survives the process being killed, a power loss may
  * lose the last ones (the file stays consistent). */
 WB_API int wb_store_set_sync(struct wb_store *st, int each_commit, struct wb_error *err);
+/* Write transactions committed through this handle so far (a batch is one;
+ * a savepoint inside it is none): what a caller's batching saves. */
+WB_API uint64_t wb_store_commits(const struct wb_store *st);
 /* Sync what was committed (a WAL checkpoint). */
 WB_API int wb_store_sync(struct wb_store *st, struct wb_error *err);
 /* A batch whose commit need not reach the disk at once (leases): it

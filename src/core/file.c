@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +22,18 @@ static int io_code(int e)
 
 int core_atomic_open(struct core_atomic *a, const char *path, struct wb_error *err)
 {
+    return core_atomic_open_opt(a, path, 0, err);
+}
+
+int core_atomic_open_opt(struct core_atomic *a, const char *path, unsigned flags,
+                         struct wb_error *err)
+{
     const char *slash;
     int e;
 
     memset(a, 0, sizeof *a);
     a->fd = -1;
+    a->flags = flags;
     if (!path || !*path)
         return wb_error_set(err, WB_EINVAL, "no output path given");
     wb_buf_init(&a->tmp, 0);
@@ -36,7 +45,18 @@ int core_atomic_open(struct core_atomic *a, const char *path, struct wb_error *e
         core_atomic_abort(a);
         return wb_error_set(err, WB_ENOMEM, "out of memory");
     }
-    if ((a->fd = mkstemp(a->tmp.data)) < 0) {
+    a->fd = mkstemp(a->tmp.data);
+    if (a->fd < 0 && errno == ENOENT && (flags & CORE_ATOMIC_MKDIR)) {
+        /* The folder is missing: made now, not checked before every file. */
+        if ((e = wb_mkdirs(a->dir.data, err)) < 0) {
+            wb_buf_reset(&a->tmp);
+            core_atomic_abort(a);
+            return e;
+        }
+        memcpy(a->tmp.data + a->tmp.len - 6, "XXXXXX", 6);
+        a->fd = mkstemp(a->tmp.data);
+    }
+    if (a->fd < 0) {
         e = errno;
         wb_buf_reset(&a->tmp); /* nothing to unlink */
         core_atomic_abort(a);
@@ -44,7 +64,7 @@ int core_atomic_open(struct core_atomic *a, const char *path, struct wb_error *e
                             strerror(e));
     }
     /* mkstemp makes 0600; what we write is read by browsers, Anki, players. */
-    if (fchmod(a->fd, 0644) < 0) {
+    if (!(flags & CORE_ATOMIC_PRIVATE) && fchmod(a->fd, 0644) < 0) {
         e = errno;
         core_atomic_abort(a);
         return wb_error_set(err, io_code(e), "%s: %s", path, strerror(e));
@@ -69,23 +89,89 @@ int core_atomic_write(struct core_atomic *a, const void *data, size_t len, struc
     return 0;
 }
 
-static int fsync_dir(const char *dir, const char *path, struct wb_error *err)
+/* One folder sync: 0 or the errno (what = "open" or "sync"). */
+static int sync_folder(const char *dir, const char **what)
 {
-    int rc = 0, fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int e = 0, fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    *what = "open";
     if (fd < 0)
-        return wb_error_set(err, WB_EIO, "%s: cannot open its folder: %s", path, strerror(errno));
+        return errno;
+    *what = "sync";
     /* EINVAL: a file system that cannot sync folders; nothing more to do. */
     if (fsync(fd) < 0 && errno != EINVAL)
-        rc = wb_error_set(err, io_code(errno), "%s: syncing its folder: %s", path, strerror(errno));
+        e = errno;
     close(fd);
-    return rc;
+    return e;
+}
+
+/* Folder syncs shared by files renamed into one folder close together (the
+ * worker pool writing media): a folder sync that starts after a rename
+ * makes it durable, so a file whose rename came while another thread's sync
+ * was under way waits for the next sync, and one sync serves every file
+ * renamed before it started. One folder is shared at a time; a file in
+ * another folder while it is in use syncs its own. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    char dir[4096];
+    int users;       /* threads inside for dir */
+    int running;     /* a sync of dir is under way */
+    uint64_t asked;  /* renames that asked for a sync */
+    uint64_t synced; /* every rename up to this one is durable */
+} shared_sync = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, "", 0, 0, 0, 0 };
+
+static int fsync_dir(const char *dir, const char *path, struct wb_error *err)
+{
+    const char *what = "sync";
+    uint64_t mine;
+    int e = 0;
+
+    pthread_mutex_lock(&shared_sync.lock);
+    if (strcmp(shared_sync.dir, dir) != 0) {
+        if (shared_sync.users > 0 || strlen(dir) >= sizeof shared_sync.dir) {
+            pthread_mutex_unlock(&shared_sync.lock);
+            e = sync_folder(dir, &what); /* another folder is shared now */
+            goto out;
+        }
+        snprintf(shared_sync.dir, sizeof shared_sync.dir, "%s", dir);
+        shared_sync.asked = shared_sync.synced = 0;
+    }
+    shared_sync.users++;
+    mine = ++shared_sync.asked; /* after this file's rename */
+    while (shared_sync.synced < mine) {
+        if (shared_sync.running) {
+            pthread_cond_wait(&shared_sync.cond, &shared_sync.lock);
+            continue;
+        }
+        /* Ours to run: it covers every rename counted so far. */
+        uint64_t upto = shared_sync.asked;
+        shared_sync.running = 1;
+        pthread_mutex_unlock(&shared_sync.lock);
+        e = sync_folder(dir, &what);
+        pthread_mutex_lock(&shared_sync.lock);
+        shared_sync.running = 0;
+        if (!e && upto > shared_sync.synced)
+            shared_sync.synced = upto;
+        pthread_cond_broadcast(&shared_sync.cond);
+        if (e)
+            break; /* the others try again themselves */
+    }
+    shared_sync.users--;
+    pthread_mutex_unlock(&shared_sync.lock);
+out:
+    if (e && !strcmp(what, "open"))
+        return wb_error_set(err, WB_EIO, "%s: cannot open its folder: %s", path, strerror(e));
+    if (e)
+        return wb_error_set(err, io_code(e), "%s: syncing its folder: %s", path, strerror(e));
+    return 0;
 }
 
 int core_atomic_commit(struct core_atomic *a, struct wb_error *err)
 {
     int rc = 0, e;
+    int sync = !(a->flags & CORE_ATOMIC_NOSYNC);
 
-    if (fsync(a->fd) < 0) {
+    if (sync && fsync(a->fd) < 0) {
         e = errno;
         rc = wb_error_set(err, io_code(e), "%s: syncing: %s", a->path, strerror(e));
         goto out;
@@ -102,7 +188,8 @@ int core_atomic_commit(struct core_atomic *a, struct wb_error *err)
         goto out;
     }
     wb_buf_reset(&a->tmp); /* renamed: nothing left to remove */
-    rc = fsync_dir(a->dir.data, a->path, err);
+    if (sync)
+        rc = fsync_dir(a->dir.data, a->path, err);
 out:
     core_atomic_abort(a);
     return rc;
@@ -123,8 +210,14 @@ void core_atomic_abort(struct core_atomic *a)
 
 int core_write_atomic(const char *path, const void *data, size_t len, struct wb_error *err)
 {
+    return core_write_atomic_opt(path, data, len, 0, err);
+}
+
+int core_write_atomic_opt(const char *path, const void *data, size_t len, unsigned flags,
+                          struct wb_error *err)
+{
     struct core_atomic a;
-    int rc = core_atomic_open(&a, path, err);
+    int rc = core_atomic_open_opt(&a, path, flags, err);
     if (rc)
         return rc;
     if ((rc = core_atomic_write(&a, data, len, err))) {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,6 +315,30 @@ int core_str_set(char **dst, const char *src)
     return 0;
 }
 
+static long cached_pid;
+
+static void pid_forget(void)
+{
+    cached_pid = 0;
+}
+
+static void pid_init(void)
+{
+    pthread_atfork(NULL, NULL, pid_forget);
+}
+
+long core_getpid(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    long pid = __atomic_load_n(&cached_pid, __ATOMIC_RELAXED);
+    if (pid)
+        return pid;
+    pthread_once(&once, pid_init);
+    pid = (long)getpid();
+    __atomic_store_n(&cached_pid, pid, __ATOMIC_RELAXED);
+    return pid;
+}
+
 int core_path_join(struct wb_buf *out, const char *dir, const char *name)
 {
     if (name[0] == '/' || !dir || !dir[0])
@@ -330,6 +355,13 @@ int wb_mkdirs(const char *path, struct wb_error *err)
     size_t len = strlen(path);
     if (len == 0 || len >= sizeof buf)
         return wb_error_set(err, WB_EINVAL, "bad directory path '%s'", path);
+    /* The common case first: the folder is there (one call), or only it is
+     * missing. Its parents are walked only when one of them is missing. */
+    if (mkdir(path, 0777) == 0 || errno == EEXIST)
+        return 0;
+    if (errno != ENOENT)
+        return wb_error_set(err, errno == ENOSPC ? WB_ENOSPC : WB_EIO, "cannot create %s: %s", path,
+                            strerror(errno));
     memcpy(buf, path, len + 1);
     for (char *p = buf + 1; *p; p++) {
         if (*p != '/')

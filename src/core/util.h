@@ -122,6 +122,8 @@ int core_file_read(const char *path, struct wb_buf *out, struct wb_error *err);
  * path ("<path>.tmp-XXXXXX", mode 0644); commit fsyncs it, renames it over
  * path and fsyncs the folder, so a crash or an error leaves the old file (or
  * none), never part of the new one, and no temp file. Errors name path.
+ * Threads renaming into one folder together share its fsync: a commit
+ * returns once a folder sync begun after its own rename has finished.
  *
  *   struct core_atomic a;
  *   if (!(rc = core_atomic_open(&a, path, err))) {
@@ -131,6 +133,7 @@ int core_file_read(const char *path, struct wb_buf *out, struct wb_error *err);
  */
 struct core_atomic {
     int fd;            /* the temp file, open for writing */
+    unsigned flags;    /* CORE_ATOMIC_* */
     char *path;        /* the target */
     struct wb_buf tmp; /* the temp file's name; empty once there is none */
     struct wb_buf dir; /* the target's folder */
@@ -143,6 +146,26 @@ int core_atomic_commit(struct core_atomic *a, struct wb_error *err);
 void core_atomic_abort(struct core_atomic *a);
 /* All of the above for bytes in memory. */
 int core_write_atomic(const char *path, const void *data, size_t len, struct wb_error *err);
+/* The same with flags (core_atomic_open is core_atomic_open_opt with 0):
+ * CORE_ATOMIC_MKDIR    the folder and its parents are made when the temp file
+ *                      cannot be created for want of them (no mkdir per file
+ *                      when they exist);
+ * CORE_ATOMIC_NOSYNC   no fsync of the file or its folder: still whole or
+ *                      absent after the process is killed (the page cache
+ *                      outlives it), but a power cut may leave the file
+ *                      empty, partly written or gone. For bookkeeping files
+ *                      whose reader tolerates that (the pending markers);
+ * CORE_ATOMIC_PRIVATE  keep mkstemp's mode 0600 (no fchmod): files nobody
+ *                      else reads. */
+#define CORE_ATOMIC_MKDIR   1u
+#define CORE_ATOMIC_NOSYNC  2u
+#define CORE_ATOMIC_PRIVATE 4u
+int core_atomic_open_opt(struct core_atomic *a, const char *path, unsigned flags,
+                         struct wb_error *err);
+int core_write_atomic_opt(const char *path, const void *data, size_t len, unsigned flags,
+                          struct wb_error *err);
+/* getpid(), asked once per process (again in a child after fork). */
+long core_getpid(void);
 /* Join a directory and a name into out ("dir/name"; name alone if absolute). */
 int core_path_join(struct wb_buf *out, const char *dir, const char *name);
 

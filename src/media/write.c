@@ -195,14 +195,12 @@ int wb_media_copy(const char *media_dir, const char *name, const char *dest_dir,
     wb_buf_init(&path, 0);
     if ((rc = wb_media_read(media_dir, name, &data, err)))
         goto out;
-    if ((rc = wb_mkdirs(dest_dir, err)) < 0)
-        goto out;
     if (core_path_join(&path, dest_dir, name) < 0) {
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }
     if (!wb_media_file_valid(path.data))
-        rc = core_write_atomic(path.data, data.data, data.len, err);
+        rc = core_write_atomic_opt(path.data, data.data, data.len, CORE_ATOMIC_MKDIR, err);
 out:
     wb_buf_release(&data);
     wb_buf_release(&path);
@@ -242,17 +240,15 @@ int wb_media_write(const char *media_dir, const void *data, size_t len, char **n
         goto out;
     }
     wb_media_name(data, len, name, NAME_HEX + 1 + strlen(ext) + 1);
-    rc = wb_mkdirs(media_dir, err);
-    if (rc < 0)
-        goto out;
     rc = core_path_join(&path, media_dir, name);
     if (rc < 0) {
         wb_error_set(err, rc, "out of memory");
         goto out;
     }
     /* Same content, same name: a valid file already there is this file. */
+    /* The folder is made if missing (not checked before every file). */
     if (!wb_media_file_valid(path.data))
-        rc = core_write_atomic(path.data, data, len, err);
+        rc = core_write_atomic_opt(path.data, data, len, CORE_ATOMIC_MKDIR, err);
     if (rc == 0 && name_out) {
         *name_out = name;
         name = NULL;

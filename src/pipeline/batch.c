@@ -241,7 +241,7 @@ static int write_and_commit(struct run *r, struct job *j, enum wb_stage s, const
     }
     rc = run_commit_stage(r, j, s, 0, NULL, file, model, voice, u);
     if (marked && rc == 0)
-        pending_clear(r, name);
+        pipe_clear_when_committed(r, name);
     free(file);
     return rc ? -1 : 0;
 }

@@ -1,13 +1,17 @@
-/* Commits: every finished stage goes to the store at once (its data, file,
- * provider, model, voice and tokens, or its failure). Failures are kept for
- * the run's report; a configuration-level failure or a store that refuses
- * stops the run. Loop thread only.
+/* Commits: every finished stage goes to the store (its data, file,
+ * provider, model, voice and tokens, or its failure) in the transaction of
+ * its loop turn: the first stage a turn finishes opens it, a zero-delay timer
+ * (which fires once the turn's callbacks have run) commits it. Each stage is
+ * a savepoint inside it. Failures are kept for the run's report; a
+ * configuration-level failure or a store that refuses stops the run. Loop
+ * thread only.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/util.h"
 #include "pipeline/internal.h"
+#include "wordbank/log.h"
 
 void pipe_add_failure(struct run *r, const struct job *j, enum wb_stage s, int code,
                       const char *msg)
@@ -44,6 +48,69 @@ int pipe_is_fatal_code(int code)
     return code == WB_EAUTH || code == WB_EMODEL || code == WB_ECONFIG || code == WB_ENOSPC;
 }
 
+static void free_clear_after(struct run *r)
+{
+    for (size_t i = 0; i < r->n_clear_after; i++)
+        free(r->clear_after[i]);
+    r->n_clear_after = 0;
+}
+
+void pipe_commit_flush(struct run *r)
+{
+    struct wb_error err = { 0 };
+    if (!r->turn_batch)
+        return;
+    r->turn_batch = 0;
+    if (wb_store_commit(r->store, &err) != 0) {
+        /* The turn's stages are lost: their markers stay, so the next run
+         * settles their files and makes them again. */
+        free_clear_after(r);
+        run_fatal(r, err.code ? err.code : WB_EIO, wb_error_text(&err));
+        return;
+    }
+    for (size_t i = 0; i < r->n_clear_after; i++)
+        pending_clear(r, r->clear_after[i]);
+    free_clear_after(r);
+}
+
+static void turn_end(void *ud, int status)
+{
+    (void)status; /* canceled (the engine aborts): what finished is still kept */
+    pipe_commit_flush(ud);
+}
+
+/* Open the turn's transaction unless one is open. Without one (batch mode,
+ * inside someone else's batch, no timer to end it, the lock not had) each
+ * stage commits on its own, as before. */
+static void turn_begin(struct run *r)
+{
+    struct wb_error err = { 0 };
+    if (!r->turn_commits || r->turn_batch || !r->eng || wb_store_in_batch(r->store))
+        return;
+    if (engine_timer(r->eng, 0, turn_end, r) != 0)
+        return;
+    if (wb_store_begin(r->store, &err) != 0) {
+        wb_log(WB_LOG_DEBUG, "%s", wb_error_text(&err)); /* each stage commits alone */
+        return;
+    }
+    r->turn_batch = 1;
+}
+
+void pipe_clear_when_committed(struct run *r, const char *name)
+{
+    char *copy;
+    if (!r->turn_batch) {
+        pending_clear(r, name);
+        return;
+    }
+    /* Out of memory: the marker stays; the next run finds its file
+     * referenced and removes only the marker. */
+    if (CORE_ARRAY_RESERVE(r->clear_after, r->n_clear_after, r->cap_clear_after, 1, 0) != 0 ||
+        !(copy = strdup(name)))
+        return;
+    r->clear_after[r->n_clear_after++] = copy;
+}
+
 int run_commit_stage(struct run *r, struct job *j, enum wb_stage s, int status, const char *msg,
                      const char *file, const char *model, const char *voice,
                      const struct prov_usage *u)
@@ -68,6 +135,7 @@ int run_commit_stage(struct run *r, struct job *j, enum wb_stage s, int status, 
         run_fatal(r, rc, "out of memory"); /* never a stage made and not kept */
         return rc;
     }
+    turn_begin(r);
     if (s == WB_STAGE_DETAILS)
         rc = wb_store_set_details(r->store, &j->e, &err);
     else

@@ -154,6 +154,7 @@ struct run {
 
     struct wb_run_stats stats;
     int64_t started_ms;
+    uint64_t commits_at_start; /* wb_store_commits when the run began */
     double rate_ewma;
     int64_t rate_last_ms, rate_last_done;
 
@@ -164,6 +165,13 @@ struct run {
     unsigned exhausted; /* stages whose model's daily quota ran out */
     char exhausted_msg[WB_STAGE_COUNT][WB_ERRMSG_MAX];
     int progress_timer;
+    /* Stage commits of one loop turn share one transaction (commit.c): open
+     * while turn_batch; the markers of their files are removed once it is
+     * committed. turn_commits: wb_run_execute's runs do so; batch mode, whose
+     * job records must be committed before each API call, does not. */
+    int turn_commits, turn_batch;
+    char **clear_after;
+    size_t n_clear_after, cap_clear_after;
 
     /* offline provider: one tagger and dictionary, used on worker threads
      * under this lock */
@@ -236,6 +244,12 @@ int run_commit_stage(struct run *r, struct job *j, enum wb_stage s, int status, 
 void pipe_add_failure(struct run *r, const struct job *j, enum wb_stage s, int code,
                       const char *msg);
 void run_fatal(struct run *r, int code, const char *msg);
+/* Commit the loop turn's transaction now (nothing when none is open); then
+ * remove the pending markers of the files it committed. */
+void pipe_commit_flush(struct run *r);
+/* The marker of a file whose stage was just committed: removed now, or once
+ * the loop turn's transaction is committed. */
+void pipe_clear_when_committed(struct run *r, const char *name);
 /* Errors that say something about the whole run rather than one entry. */
 int pipe_is_fatal_code(int code);
 

@@ -11,13 +11,30 @@
 
 #include "pipeline/internal.h"
 
+static int media_already_there(struct run *r, const char *name)
+{
+    struct wb_buf path;
+    int ok;
+    wb_buf_init(&path, 0);
+    ok = core_path_join(&path, r->media_dir, name) == 0 && wb_media_file_valid(path.data);
+    wb_buf_release(&path);
+    return ok;
+}
+
 int stage_write_media(struct stage_task *t, const void *data, size_t len, struct wb_error *err)
 {
     struct run *r = t->job->run;
     char name[128];
     int rc;
-    /* The marker first: a kill after the file appears still leaves a trace. */
     if (wb_media_name(data, len, name, sizeof name) == 0) {
+        /* The same bytes already stored (a valid file under their hash):
+         * nothing is written, so nothing needs a marker. */
+        if (media_already_there(r, name)) {
+            if (!(t->file = strdup(name)))
+                return wb_error_set(err, WB_ENOMEM, "out of memory");
+            return 0;
+        }
+        /* The marker first: a kill after the file appears still leaves a trace. */
         if ((rc = pending_mark(r, name, err)))
             return rc;
         t->marked = 1;

@@ -149,10 +149,11 @@ void run_stage_finished(struct stage_task *t)
     for (size_t i = 0; i < n; i++)
         pipe_stage_settle(r, waiters[i], t);
     free(waiters);
-    /* Committed (or failed): the file is no longer pending. A failed commit
-     * (a full disk) keeps the marker, so the next run settles it. */
+    /* Committed (or failed): the file is no longer pending once the turn's
+     * transaction is. A failed commit (a full disk) keeps the marker, so the
+     * next run settles it. */
     if (t->marked && t->file && !r->fatal)
-        pending_clear(r, t->file);
+        pipe_clear_when_committed(r, t->file);
     task_free(t);
     pipe_resume_deferred(r);
 }

@@ -6,7 +6,9 @@
  * run, markers for this database whose process is gone are settled: a file
  * this store does not refer to is removed with its temp leftovers. Files of
  * other databases sharing the media directory, dialogue clips and anything
- * without a marker are never touched.
+ * without a marker are never touched. Markers are never synced (a kill leaves
+ * them whole in the page cache); a power cut may leave one empty or cut short,
+ * and such a marker is left alone with its file (docs/pipeline.md).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,21 +34,21 @@ static int marker_path(const struct run *r, const char *name, struct wb_buf *out
 int pending_mark(struct run *r, const char *name, struct wb_error *err)
 {
     struct wb_buf path, body;
-    int rc = 0;
+    int rc;
     wb_buf_init(&path, 0);
     wb_buf_init(&body, 0);
-    if (wb_buf_appendf(&path, "%s/%s", r->media_dir, PENDING_DIR) || wb_mkdirs(path.data, err)) {
-        rc = err && err->code ? err->code : WB_ENOMEM;
-        goto out;
-    }
-    wb_buf_reset(&path);
     if (marker_path(r, name, &path) ||
-        wb_buf_appendf(&body, "db=%s\npid=%ld\n", r->db_real, (long)getpid())) {
+        wb_buf_appendf(&body, "db=%s\npid=%ld\n", r->db_real, core_getpid())) {
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }
-    /* Crash-safe: a marker is whole or absent, never one without its pid. */
-    rc = core_write_atomic(path.data, body.data, body.len, err);
+    /* Whole or absent (a temp file renamed into place), never synced: a
+     * killed process leaves its writes in the page cache, so Ctrl-C and
+     * kill -9 find the marker whole. Only a power cut can leave it empty or
+     * cut short, and settling leaves such a marker alone. The folder is made
+     * when missing; the marker is ours alone (mode 0600). */
+    rc = core_write_atomic_opt(path.data, body.data, body.len,
+                               CORE_ATOMIC_NOSYNC | CORE_ATOMIC_MKDIR | CORE_ATOMIC_PRIVATE, err);
 out:
     wb_buf_release(&path);
     wb_buf_release(&body);
@@ -77,25 +79,39 @@ static int note_file(void *ud, const struct wb_entry *e)
     return 0;
 }
 
-/* The marker's database and process: 1 when it is ours to settle. */
+/* The marker's database and process: 1 when it is ours to settle. Only a
+ * whole marker counts: both lines there and ended, a real process id. A
+ * power cut can leave one empty, cut short or full of zeros (markers are not
+ * synced); such a marker is left alone, and so is its file. */
 static int ours_to_settle(const struct run *r, const char *marker)
 {
     char line[PATH_MAX + 16], db[sizeof line] = "";
     long pid = 0;
+    int have_db = 0;
     FILE *f = fopen(marker, "r");
     if (!f)
         return 0;
     while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = '\0';
-        if (!strncmp(line, "db=", 3))
+        size_t n = strcspn(line, "\n");
+        if (line[n] != '\n')
+            break; /* a line cut short: the marker is not whole */
+        line[n] = '\0';
+        if (!strncmp(line, "db=", 3)) {
             snprintf(db, sizeof db, "%s", line + 3);
-        else if (!strncmp(line, "pid=", 4))
-            pid = strtol(line + 4, NULL, 10);
+            have_db = 1;
+        } else if (!strncmp(line, "pid=", 4)) {
+            char *end;
+            pid = strtol(line + 4, &end, 10);
+            if (*end)
+                pid = 0;
+        }
     }
     fclose(f);
+    if (!have_db || pid <= 0)
+        return 0; /* not a whole marker */
     if (strcmp(db, r->db_real) != 0)
         return 0; /* another word bank's */
-    if (pid > 0 && pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+    if (pid != core_getpid() && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
         return 0; /* its writer is still running */
     return 1;
 }

@@ -220,6 +220,9 @@ void wb_run_free(struct wb_run *pub)
     free(r->parked);
     free(r->ready);
     pipe_shared_free_all(r);
+    for (size_t i = 0; i < r->n_clear_after; i++)
+        free(r->clear_after[i]);
+    free(r->clear_after);
     for (size_t i = 0; i < r->n_failures; i++)
         free(r->failures[i].message);
     free(r->failures);
@@ -285,6 +288,7 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
     struct run *r = (struct run *)pub;
     int rc, any_offline = 0;
     r->started_ms = core_clock_mono_ms();
+    r->commits_at_start = wb_store_commits(r->store);
     if (!r->opts.cache_only)
         run_sweep_orphans(r);
     if ((rc = run_plan(r, err)))
@@ -316,8 +320,11 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
         if (wb_store_set_sync(r->store, 0, &serr) != 0)
             wb_log(WB_LOG_WARN, "%s", wb_error_text(&serr));
     }
+    r->turn_commits = 1;
     pipe_pump(r);
     rc = engine_run(r->eng);
+    pipe_commit_flush(r); /* the last turn's stages (its timer has fired, unless aborted) */
+    r->turn_commits = 0;
     if (!r->opts.cache_only) {
         /* Stages not made are free for the next run at once. After a fatal
          * error (a full disk) these fail the same way: said once already. */
@@ -332,6 +339,8 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
             wb_log(lv, "%s", wb_error_text(&lerr));
     }
     pipe_update_stats(r);
+    wb_log(WB_LOG_DEBUG, "store: %llu write transactions for %zu entries",
+           (unsigned long long)(wb_store_commits(r->store) - r->commits_at_start), r->n_jobs);
     if (r->opts.on_progress)
         r->opts.on_progress(r->opts.ud, &r->stats);
     if (r->fatal) {

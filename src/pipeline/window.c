@@ -116,7 +116,9 @@ void pipe_pump(struct run *r)
     }
     /* Claim the next entries; many at once (the first fill) in one
      * transaction, committed before any of them starts: a stage commit
-     * never rides on the claims' transaction. */
+     * never rides on the claims' transaction. Claims made while the loop
+     * turn's stage transaction is open (commit.c) join it instead: it holds
+     * the write lock until the turn ends, so no other run claims between. */
     if (r->active + r->starting + 1 < limit && r->next + 1 < r->n_jobs &&
         !wb_store_in_batch(r->store) && wb_store_begin_light(r->store, &err) == 0)
         batch = 1;

@@ -194,6 +194,12 @@ int store_op_end(struct wb_store *st, int rc, struct wb_error *err)
     return rc;
 }
 
+static int count_commit(void *ud)
+{
+    ((struct wb_store *)ud)->commits++;
+    return 0; /* 0: the commit goes ahead */
+}
+
 static int exec_pragma(struct wb_store *st, const char *sql, struct wb_error *err)
 {
     int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
@@ -282,6 +288,7 @@ int wb_store_open(const char *path, unsigned flags, struct wb_store **out, struc
         goto out;
     }
     sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_commit_hook(st->db, count_commit, st);
     st->busy_ms = STORE_BUSY_DEFAULT_MS;
     sqlite3_busy_timeout(st->db, st->busy_ms);
     /* Read first: a non-database or foreign file fails here, untouched. */
@@ -313,6 +320,7 @@ int wb_store_open(const char *path, unsigned flags, struct wb_store **out, struc
         (rc = exec_pragma(st, "PRAGMA synchronous = FULL", err)) ||
         (rc = exec_pragma(st, "PRAGMA temp_store = MEMORY", err)) || (rc = store_migrate(st, err)))
         goto out;
+    st->sync_level = 2; /* FULL, set above */
     *out = st;
     st = NULL;
 out:
@@ -358,11 +366,22 @@ int wb_store_set_busy_timeout(struct wb_store *st, int ms, struct wb_error *err)
 
 int store_set_light(struct wb_store *st, int light)
 {
-    int full = !light && !st->sync_normal;
-    return sqlite3_exec(st->db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
-                        NULL, NULL, NULL) == SQLITE_OK
-               ? 0
-               : WB_EIO;
+    int full = !light && !st->sync_normal, level = full ? 2 : 1;
+    /* Each claim switches to NORMAL and back: a pragma parsed and run twice
+     * a claim for nothing when the level is already the one wanted (all of
+     * a run, which commits with NORMAL throughout). */
+    if (st->sync_level == level)
+        return 0;
+    if (sqlite3_exec(st->db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        return WB_EIO;
+    st->sync_level = level;
+    return 0;
+}
+
+uint64_t wb_store_commits(const struct wb_store *st)
+{
+    return st ? st->commits : 0;
 }
 
 int wb_store_set_sync(struct wb_store *st, int each_commit, struct wb_error *err)

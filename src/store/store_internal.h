@@ -54,6 +54,8 @@ struct wb_store {
     int light_batch; /* wb_store_begin_light: synchronous = NORMAL until it ends */
     int sync_normal; /* wb_store_set_sync(st, 0): no sync at each commit */
     int busy_ms;
+    int sync_level;   /* the synchronous pragma last set: 0 none yet, 1 NORMAL, 2 FULL */
+    uint64_t commits; /* write transactions committed (sqlite3_commit_hook) */
     sqlite3_stmt *stmts[ST__COUNT];
     sqlite3_stmt *each_stmts[STORE_QUERY_SHAPES];
     sqlite3_stmt *count_stmts[STORE_QUERY_SHAPES];

@@ -321,3 +321,38 @@ TEST(read_only_store_files)
     wb_buf_release(&got);
     wb_buf_release(&o);
 }
+
+/* Linked with -Wl,--wrap=mkdir: the calls the media writer makes. */
+static int n_mkdir;
+int __real_mkdir(const char *p, mode_t m);
+int __wrap_mkdir(const char *p, mode_t m);
+int __wrap_mkdir(const char *p, mode_t m)
+{
+    n_mkdir++;
+    return __real_mkdir(p, m);
+}
+
+TEST(folder_made_when_missing_not_checked_per_file)
+{
+    struct wb_buf a, b;
+    struct wb_error err = { 0 };
+    char dir[4096], names[2048];
+    char *n1 = NULL, *n2 = NULL;
+
+    make_clip(WB_AUDIO_MP3, &a);
+    make_clip(WB_AUDIO_WAV, &b);
+    snprintf(dir, sizeof dir, "%s/media/sub", th_tmpdir());
+    n_mkdir = 0;
+    CHECK_OK(wb_media_write(dir, a.data, a.len, &n1, ep(&err)), ep(&err));
+    CHECK(n_mkdir >= 2); /* media, then media/sub */
+    /* The folder is there now: the next file costs no mkdir. */
+    n_mkdir = 0;
+    CHECK_OK(wb_media_write(dir, b.data, b.len, &n2, ep(&err)), ep(&err));
+    CHECK_INT(n_mkdir, 0);
+    CHECK_INT(list_dir(dir, names, sizeof names), 2);
+    CHECK(strstr(names, n1) && strstr(names, n2));
+    free(n1);
+    free(n2);
+    wb_buf_release(&a);
+    wb_buf_release(&b);
+}

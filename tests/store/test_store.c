@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "store/store_internal.h"
 #include "test.h"
 #include "wordbank/store.h"
 
@@ -692,5 +693,85 @@ TEST(store_concurrent_migrations)
     CHECK_INT(g.id, 7);
     CHECK_STR(g.stages[WB_STAGE_IMAGE].file, "a.png");
     wb_entry_release(&g);
+    wb_store_close(st);
+}
+
+/* Statements run on the connection whose text starts "PRAGMA synchronous". */
+static int n_sync_pragmas;
+static int count_sync_pragmas(unsigned type, void *ud, void *p, void *x)
+{
+    (void)type;
+    (void)ud;
+    const char *sql = sqlite3_sql((sqlite3_stmt *)p);
+    (void)x;
+    if (sql && strncmp(sql, "PRAGMA synchronous", 18) == 0)
+        n_sync_pragmas++;
+    return 0;
+}
+
+TEST(store_commits_counted_and_claims_without_pragmas)
+{
+    const char *path = th_tmp_path("commits.db");
+    struct wb_store *st = NULL;
+    struct wb_error err = { 0 };
+    struct wb_lease_holder me = { 77, (long)getpid(), "hostA" };
+    struct wb_stage_info info;
+    struct wb_entry e;
+    unsigned claimed, done;
+    uint64_t c0;
+    char word[32];
+    CHECK_OK(wb_store_open(path, WB_STORE_CREATE, &st, &err), &err);
+    /* A run's handle: commits not synced one by one (NORMAL). */
+    CHECK_OK(wb_store_set_sync(st, 0, &err), &err);
+    sqlite3_trace_v2(st->db, SQLITE_TRACE_STMT, count_sync_pragmas, NULL);
+    c0 = wb_store_commits(st);
+    for (int i = 0; i < 10; i++) {
+        snprintf(word, sizeof word, "語%d", i);
+        CHECK_OK(wb_store_claim(st, word, "w", "ja", 7u, 0, &me, 30000, &claimed, &done, &err),
+                 &err);
+        CHECK_INT(claimed, 7u);
+    }
+    /* One transaction a claim, and no pragma switching the level to NORMAL
+     * and back around each: it is NORMAL already. */
+    CHECK_INT(wb_store_commits(st) - c0, 10);
+    CHECK_INT(n_sync_pragmas, 0);
+    /* Ten stage commits and ten claims in a batch: one transaction, and each
+     * stage's lease ends in it. */
+    wb_entry_init(&e);
+    memset(&info, 0, sizeof info);
+    info.state = WB_STATE_DONE;
+    info.file = (char *)"x.mp3";
+    c0 = wb_store_commits(st);
+    CHECK_OK(wb_store_begin(st, &err), &err);
+    for (int i = 0; i < 10; i++) {
+        snprintf(word, sizeof word, "語%d", i);
+        free(e.word);
+        e.word = strdup(word);
+        if (!e.translation) {
+            e.translation = strdup("w");
+            e.language = strdup("ja");
+        }
+        CHECK_OK(wb_store_set_stage(st, &e, WB_STAGE_AUDIO, &info, &err), &err);
+        snprintf(word, sizeof word, "新%d", i);
+        CHECK_OK(wb_store_claim(st, word, "w", "ja", 7u, 0, &me, 30000, &claimed, &done, &err),
+                 &err);
+    }
+    CHECK_INT(wb_store_commits(st) - c0, 0);
+    CHECK_OK(wb_store_commit(st, &err), &err);
+    CHECK_INT(wb_store_commits(st) - c0, 1);
+    /* Committed, its lease gone: another run finds the stage done. */
+    {
+        struct wb_lease_holder other = { 78, (long)getpid(), "hostA" };
+        CHECK_OK(wb_store_claim(st, "語3", "w", "ja", 1u << WB_STAGE_AUDIO, 0, &other, 30000,
+                                &claimed, &done, &err),
+                 &err);
+        CHECK_INT(done, 1u << WB_STAGE_AUDIO);
+    }
+    /* Back to a sync a commit: the pragma runs once, not at every claim. */
+    CHECK_OK(wb_store_set_sync(st, 1, &err), &err);
+    n_sync_pragmas = 0;
+    CHECK_OK(wb_store_claim(st, "別", "w", "ja", 7u, 0, &me, 30000, &claimed, &done, &err), &err);
+    CHECK_INT(n_sync_pragmas, 2); /* NORMAL for the claim, FULL after it */
+    wb_entry_release(&e);
     wb_store_close(st);
 }
