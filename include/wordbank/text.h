@@ -150,8 +150,10 @@ WB_API const char *wb_edict_index_path(const struct wb_edict *d);
 
 /* Every entry whose headword is word; when there is none, every entry whose
  * reading is word (so もらう finds 貰う). Common (P) entries first, then
- * dictionary order. -WB_ENOTFOUND when there is no entry. Free with
- * wb_edict_entries_free. */
+ * dictionary order. -WB_ENOTFOUND when there is no entry; -WB_ECORRUPT when
+ * the lookup meets a damaged index (logged once; the file is removed and the
+ * next wb_edict_open rebuilds it; every later lookup on d fails the same
+ * way). Free with wb_edict_entries_free. */
 WB_API int wb_edict_lookup(struct wb_edict *d, const char *word, struct wb_edict_entry **out,
                            size_t *n, struct wb_error *err);
 WB_API void wb_edict_entries_free(struct wb_edict_entry *e, size_t n);

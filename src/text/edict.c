@@ -4,6 +4,7 @@
  * translation.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@ struct wb_edict {
     struct edict_map m;
     char *index_path;
     int built;
+    atomic_int damaged; /* a lookup met a bad row: never trust this map again */
 };
 
 /* config "cache_dir", else $XDG_CACHE_HOME/wordbank, else ~/.cache/wordbank. */
@@ -138,22 +140,46 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Collect the rows whose key equals word, in dictionary (offset) order. */
-static size_t collect(const struct edict_map *m, const uint32_t *rows, size_t n, edict_key_fn key,
-                      const char *w, size_t wn, uint32_t *found, size_t max)
+/* Collect the rows whose key equals word into found (*k of them), in
+ * dictionary (offset) order: 0, or WB_ECORRUPT when a row read is bad. */
+static int collect(const struct edict_map *m, const uint32_t *rows, size_t n, edict_key_fn key,
+                   const char *w, size_t wn, uint32_t *found, size_t max, size_t *k)
 {
-    size_t i = edict_lower_bound(m->text, rows, n, key, w, wn), k = 0;
+    size_t i;
 
-    for (; i < n && k < max; i++) {
+    *k = 0;
+    if (edict_lower_bound(m, rows, n, key, w, wn, &i) != 0)
+        return WB_ECORRUPT;
+    for (; i < n && *k < max; i++) {
         const char *kk;
         size_t kn;
-        key(m->text, rows[i], &kk, &kn);
+        if (edict_row_key(m, rows, i, key, &kk, &kn) != 0)
+            return WB_ECORRUPT;
         if (kn != wn || memcmp(kk, w, wn) != 0)
             break;
-        found[k++] = rows[i];
+        found[(*k)++] = rows[i];
     }
-    qsort(found, k, sizeof *found, cmp_u32);
-    return k;
+    qsort(found, *k, sizeof *found, cmp_u32);
+    return 0;
+}
+
+/* A lookup met a bad row. The first one says so and removes the file (the
+ * next open rebuilds it); from then on every lookup on this handle fails the
+ * same way: a damaged index is never trusted, and the handle is shared by
+ * threads, so it is not rebuilt under their feet. */
+static int damaged(struct wb_edict *d, struct wb_error *err)
+{
+    if (atomic_exchange(&d->damaged, 1) == 0) {
+        struct wb_error derr = { 0 };
+        if (edict_discard(&d->m, d->index_path, &derr) != 0)
+            wb_log(WB_LOG_WARN, "%s", wb_error_text(&derr));
+        else
+            wb_log(WB_LOG_WARN, "the EDICT index %s is damaged: removed, the next run rebuilds it",
+                   d->index_path);
+    }
+    return wb_error_set(err, WB_ECORRUPT,
+                        "the EDICT index %s is damaged (it is rebuilt on the next open)",
+                        d->index_path);
 }
 
 int wb_edict_lookup(struct wb_edict *d, const char *word, struct wb_edict_entry **out, size_t *n,
@@ -168,9 +194,11 @@ int wb_edict_lookup(struct wb_edict *d, const char *word, struct wb_edict_entry 
     *n = 0;
     if (wn == 0 || wn > WORD_MAX || memchr(word, '\n', wn))
         return wb_error_set(err, WB_EINVAL, "not a dictionary word");
-    k = collect(&d->m, d->m.head, d->m.n_head, edict_key_head, word, wn, rows, LOOKUP_MAX);
-    if (k == 0)
-        k = collect(&d->m, d->m.rd, d->m.n_read, edict_key_read, word, wn, rows, LOOKUP_MAX);
+    if (atomic_load(&d->damaged) ||
+        collect(&d->m, d->m.head, d->m.n_head, edict_key_head, word, wn, rows, LOOKUP_MAX, &k) ||
+        (k == 0 &&
+         collect(&d->m, d->m.rd, d->m.n_read, edict_key_read, word, wn, rows, LOOKUP_MAX, &k)))
+        return damaged(d, err);
     if (k == 0)
         return wb_error_set(err, WB_ENOTFOUND, "%s is not in EDICT", word);
     if (!(v = calloc(k, sizeof *v))) {

@@ -3,8 +3,11 @@
  *   header | UTF-8 text, one EDICT line per '\n' | uint32 line offsets sorted
  *   by headword | uint32 line offsets (lines with a reading) sorted by reading
  * Keys are read straight from the lines, so the tables are 4 bytes a row.
- * Every offset is checked when the file is mapped: a damaged or foreign file
- * is rebuilt, never trusted. Builds happen under a lock file (one builder at a
+ * Mapping checks the header; every offset is checked when a lookup reads it
+ * (so a run pages in only what it reads, not the whole 23 MB file): a
+ * foreign or stale file is rebuilt at open, a damaged one fails the lookup
+ * that meets the damage, is removed and rebuilt at the next open; it is
+ * never trusted. Builds happen under a lock file (one builder at a
  * time across processes) into a temporary file renamed into place.
  */
 #include <errno.h>
@@ -96,8 +99,21 @@ static int cmp_rows(const void *x, const void *y)
     return c ? c : (a > b) - (a < b);
 }
 
-size_t edict_lower_bound(const char *text, const uint32_t *rows, size_t n, edict_key_fn key,
-                         const char *w, size_t wn)
+int edict_row_key(const struct edict_map *m, const uint32_t *rows, size_t i, edict_key_fn key,
+                  const char **k, size_t *kn)
+{
+    uint32_t o = rows[i];
+
+    if (o >= m->text_len || (o > 0 && m->text[o - 1] != '\n'))
+        return WB_ECORRUPT;
+    key(m->text, o, k, kn);
+    if (key == edict_key_read && !*k)
+        return WB_ECORRUPT;
+    return 0;
+}
+
+int edict_lower_bound(const struct edict_map *m, const uint32_t *rows, size_t n, edict_key_fn key,
+                      const char *w, size_t wn, size_t *at)
 {
     size_t lo = 0, hi = n;
 
@@ -105,13 +121,15 @@ size_t edict_lower_bound(const char *text, const uint32_t *rows, size_t n, edict
         size_t mid = lo + (hi - lo) / 2;
         const char *k;
         size_t kn;
-        key(text, rows[mid], &k, &kn);
+        if (edict_row_key(m, rows, mid, key, &k, &kn) != 0)
+            return WB_ECORRUPT;
         if (key_cmp(k, kn, w, wn) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo;
+    *at = lo;
+    return 0;
 }
 
 /* ---- building ---- */
@@ -317,23 +335,6 @@ out:
 
 /* ---- mapping ---- */
 
-static int rows_valid(const char *text, size_t text_len, const uint32_t *rows, size_t n, int rd)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint32_t o = rows[i];
-        if (o >= text_len || (o > 0 && text[o - 1] != '\n'))
-            return 0;
-        if (rd) {
-            const char *k;
-            size_t kn;
-            edict_key_read(text, o, &k, &kn);
-            if (!k)
-                return 0;
-        }
-    }
-    return 1;
-}
-
 int edict_map(struct edict_map *m, const char *idx_path, const struct stat *src_st)
 {
     int fd = open(idx_path, O_RDONLY | O_CLOEXEC), rc = WB_ECORRUPT;
@@ -370,12 +371,16 @@ int edict_map(struct edict_map *m, const char *idx_path, const struct stat *src_
     m->n_head = h->n_head;
     m->rd = (const uint32_t *)((const char *)p + h->read_off);
     m->n_read = h->n_read;
-    if (m->text[m->text_len - 1] != '\n' ||
-        !rows_valid(m->text, m->text_len, m->head, m->n_head, 0) ||
-        !rows_valid(m->text, m->text_len, m->rd, m->n_read, 1))
+    /* The rows are checked as lookups read them (edict_row_key): checking
+     * them all here would page the whole file in. */
+    if (m->text[m->text_len - 1] != '\n')
         goto out;
+    /* Lookups jump about: no read-ahead around the pages they touch. */
+    (void)madvise(p, (size_t)st.st_size, MADV_RANDOM);
     m->map = p;
     m->map_len = (size_t)st.st_size;
+    m->dev = st.st_dev;
+    m->ino = st.st_ino;
     p = MAP_FAILED;
     rc = 0;
 out:
@@ -392,6 +397,22 @@ void edict_unmap(struct edict_map *m)
     if (m->map)
         munmap(m->map, m->map_len);
     memset(m, 0, sizeof *m);
+}
+
+int edict_discard(const struct edict_map *m, const char *idx_path, struct wb_error *err)
+{
+    struct stat st;
+    int lock = edict_lock(idx_path, err), rc = 0;
+
+    if (lock < 0)
+        return WB_EIO;
+    /* Another process may have rebuilt it already: leave a new file alone. */
+    if (stat(idx_path, &st) == 0 && st.st_dev == m->dev && st.st_ino == m->ino &&
+        unlink(idx_path) != 0 && errno != ENOENT)
+        rc = wb_error_set(err, WB_EIO, "cannot remove the damaged EDICT index %s: %s", idx_path,
+                          strerror(errno));
+    close(lock);
+    return rc;
 }
 
 int edict_lock(const char *idx_path, struct wb_error *err)

@@ -21,10 +21,6 @@ struct edict_sort {
     edict_key_fn key;
 };
 
-/* First row whose key is >= w. */
-size_t edict_lower_bound(const char *text, const uint32_t *rows, size_t n, edict_key_fn key,
-                         const char *w, size_t wn);
-
 struct edict_map {
     void *map;
     size_t map_len;
@@ -32,15 +28,34 @@ struct edict_map {
     size_t text_len;
     const uint32_t *head, *rd;
     size_t n_head, n_read;
+    dev_t dev; /* the mapped file, so a damaged one is removed only if */
+    ino_t ino; /* it is still the one at the index path */
 };
+
+/* The key of row i, the row checked first (the tables are not validated when
+ * mapped, so that only the pages a lookup reads become resident): 0, or
+ * WB_ECORRUPT when the offset is not a line start inside the text or, for
+ * a reading row, the line has no reading. Every line ends with '\n' and the
+ * text's last byte is one (checked when mapped), so a key never runs past it. */
+int edict_row_key(const struct edict_map *m, const uint32_t *rows, size_t i, edict_key_fn key,
+                  const char **k, size_t *kn);
+/* First row whose key is >= w into *at: 0, or WB_ECORRUPT on a bad row. */
+int edict_lower_bound(const struct edict_map *m, const uint32_t *rows, size_t n, edict_key_fn key,
+                      const char *w, size_t wn, size_t *at);
 
 /* Convert and index src_path into idx_path (atomically). */
 int edict_build(const char *src_path, const char *idx_path, void (*progress)(void *, double),
                 void *ud, struct wb_error *err);
-/* Map and validate an index; with src_st, also check it was built from that
- * source. 0, -WB_ENOTFOUND (no file), -WB_EEXIST (stale), -WB_ECORRUPT. */
+/* Map an index and check its header (magic, version, section bounds) and
+ * that its text ends with '\n'; rows are checked as lookups read them
+ * (edict_row_key). With src_st, also check it was built from that source.
+ * 0, -WB_ENOTFOUND (no file), -WB_EEXIST (stale), -WB_ECORRUPT. */
 int edict_map(struct edict_map *m, const char *idx_path, const struct stat *src_st);
 void edict_unmap(struct edict_map *m);
+/* A lookup met a bad row: remove the file at idx_path (under the build lock)
+ * if it is still the one m maps, so the next open rebuilds it. The mapping
+ * itself stays valid until edict_unmap. 0 or WB_EIO. */
+int edict_discard(const struct edict_map *m, const char *idx_path, struct wb_error *err);
 /* The best (entry, sense) among n looked-up entries for a translation and a
  * context (either may be NULL), preferring entries whose reading is
  * reading_hint (may be NULL) on a tie; returns the match score (0: nothing
