@@ -19,7 +19,7 @@
 #define LOOKUP_MAX 256
 
 struct wb_edict {
-    struct edict_map m;
+    struct edict_idx m;
     char *index_path;
     int built;
     atomic_int damaged; /* a lookup met a bad row: never trust this map again */
@@ -73,7 +73,11 @@ int wb_edict_open(const struct wb_config *cfg, void (*progress)(void *ud, double
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }
-    rc = edict_map(&d->m, path.data, &st);
+    rc = edict_idx_open(&d->m, path.data, &st);
+    if (rc == WB_ENOMEM || rc == WB_EIO) {
+        rc = wb_error_set(err, rc, "reading the EDICT index %s: %s", path.data, wb_strerror(rc));
+        goto out;
+    }
     if (rc != 0) {
         /* Missing, stale or damaged: build under the lock, unless another
          * process did it while we waited. */
@@ -85,7 +89,7 @@ int wb_edict_open(const struct wb_config *cfg, void (*progress)(void *ud, double
             rc = wb_error_set(err, WB_EIO, "EDICT dictionary %s: %s", src, strerror(errno));
             goto out;
         }
-        rc = edict_map(&d->m, path.data, &st);
+        rc = edict_idx_open(&d->m, path.data, &st);
         if (rc != 0) {
             int64_t t0 = core_clock_mono_ms();
             wb_log(WB_LOG_INFO, "building the EDICT index %s from %s", path.data, src);
@@ -96,7 +100,7 @@ int wb_edict_open(const struct wb_config *cfg, void (*progress)(void *ud, double
                    (long long)(core_clock_mono_ms() - t0));
             /* The file we just wrote was built from an fstat of the source;
              * check it against that source, not a later stat. */
-            if ((rc = edict_map(&d->m, path.data, NULL)) != 0) {
+            if ((rc = edict_idx_open(&d->m, path.data, NULL)) != 0) {
                 rc = wb_error_set(err, WB_ECORRUPT, "the EDICT index %s just built is unreadable",
                                   path.data);
                 goto out;
@@ -119,7 +123,7 @@ void wb_edict_close(struct wb_edict *d)
 {
     if (!d)
         return;
-    edict_unmap(&d->m);
+    edict_idx_close(&d->m);
     free(d->index_path);
     free(d);
 }
@@ -140,24 +144,27 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Collect the rows whose key equals word into found (*k of them), in
- * dictionary (offset) order: 0, or WB_ECORRUPT when a row read is bad. */
-static int collect(const struct edict_map *m, const uint32_t *rows, size_t n, edict_key_fn key,
-                   const char *w, size_t wn, uint32_t *found, size_t max, size_t *k)
+/* Collect the offsets of the rows of table whose key equals word into found
+ * (*k of them), in dictionary (offset) order: 0, or WB_ECORRUPT (a bad
+ * row), WB_EIO, WB_ENOMEM. */
+static int collect(struct edict_reader *r, int table, const char *w, size_t wn, uint32_t *found,
+                   size_t max, size_t *k)
 {
-    size_t i;
+    size_t i, n = edict_rows(r->x, table);
+    int rc;
 
     *k = 0;
-    if (edict_lower_bound(m, rows, n, key, w, wn, &i) != 0)
-        return WB_ECORRUPT;
+    if ((rc = edict_lower_bound(r, table, w, wn, &i)) != 0)
+        return rc;
     for (; i < n && *k < max; i++) {
         const char *kk;
         size_t kn;
-        if (edict_row_key(m, rows, i, key, &kk, &kn) != 0)
-            return WB_ECORRUPT;
+        uint32_t off;
+        if ((rc = edict_row(r, table, i, &off, &kk, &kn)) != 0)
+            return rc;
         if (kn != wn || memcmp(kk, w, wn) != 0)
             break;
-        found[(*k)++] = rows[i];
+        found[(*k)++] = off;
     }
     qsort(found, *k, sizeof *found, cmp_u32);
     return 0;
@@ -186,41 +193,48 @@ int wb_edict_lookup(struct wb_edict *d, const char *word, struct wb_edict_entry 
                     struct wb_error *err)
 {
     uint32_t rows[LOOKUP_MAX];
-    size_t wn = strlen(word), k, got = 0;
+    struct edict_reader r;
+    size_t wn = strlen(word), k = 0, got = 0;
     struct wb_edict_entry *v = NULL;
-    int rc = 0;
+    int rc = 0, eno;
 
     *out = NULL;
     *n = 0;
     if (wn == 0 || wn > WORD_MAX || memchr(word, '\n', wn))
         return wb_error_set(err, WB_EINVAL, "not a dictionary word");
-    if (atomic_load(&d->damaged) ||
-        collect(&d->m, d->m.head, d->m.n_head, edict_key_head, word, wn, rows, LOOKUP_MAX, &k) ||
-        (k == 0 &&
-         collect(&d->m, d->m.rd, d->m.n_read, edict_key_read, word, wn, rows, LOOKUP_MAX, &k)))
+    if (atomic_load(&d->damaged))
         return damaged(d, err);
-    if (k == 0)
-        return wb_error_set(err, WB_ENOTFOUND, "%s is not in EDICT", word);
-    if (!(v = calloc(k, sizeof *v))) {
-        rc = wb_error_set(err, WB_ENOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < k; i++) {
-        const char *line = d->m.text + rows[i];
-        const char *nl = memchr(line, '\n', d->m.text_len - rows[i]);
+    edict_reader_init(&r, &d->m);
+    rc = collect(&r, EDICT_HEAD, word, wn, rows, LOOKUP_MAX, &k);
+    if (rc == 0 && k == 0)
+        rc = collect(&r, EDICT_READ, word, wn, rows, LOOKUP_MAX, &k);
+    if (rc == 0 && k == 0)
+        rc = wb_error_set(err, WB_ENOTFOUND, "%s is not in EDICT", word);
+    if (rc == 0 && !(v = calloc(k, sizeof *v)))
+        rc = WB_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < k; i++) {
         struct wb_edict_entry e;
-        int prc = wb_edict_parse_line(line, (size_t)(nl - line), &e);
-        if (prc == WB_ENOMEM) {
-            rc = wb_error_set(err, prc, "out of memory");
-            goto out;
-        }
-        if (prc == 0)
+        int prc;
+        if ((rc = edict_line(&r, rows[i])) != 0)
+            break;
+        prc = wb_edict_parse_line(r.line, r.line_len, &e);
+        if (prc == WB_ENOMEM)
+            rc = prc;
+        else if (prc == 0)
             v[got++] = e;
     }
-    if (got == 0) {
+    if (rc == 0 && got == 0)
         rc = wb_error_set(err, WB_ENOTFOUND, "%s: no readable EDICT entry", word);
+    eno = errno;
+    edict_reader_release(&r);
+    if (rc == WB_ECORRUPT)
+        rc = damaged(d, err);
+    else if (rc == WB_EIO)
+        rc = wb_error_set(err, rc, "reading the EDICT index %s: %s", d->index_path, strerror(eno));
+    else if (rc == WB_ENOMEM)
+        rc = wb_error_set(err, rc, "out of memory");
+    if (rc)
         goto out;
-    }
     /* Common words first, dictionary order otherwise (a stable pass). */
     {
         size_t w = 0;

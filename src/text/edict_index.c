@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -99,30 +98,135 @@ static int cmp_rows(const void *x, const void *y)
     return c ? c : (a > b) - (a < b);
 }
 
-int edict_row_key(const struct edict_map *m, const uint32_t *rows, size_t i, edict_key_fn key,
-                  const char **k, size_t *kn)
-{
-    uint32_t o = rows[i];
+/* ---- reading (pread: the file is never mapped) ---- */
 
-    if (o >= m->text_len || (o > 0 && m->text[o - 1] != '\n'))
-        return WB_ECORRUPT;
-    key(m->text, o, k, kn);
-    if (key == edict_key_read && !*k)
-        return WB_ECORRUPT;
+/* n bytes at file offset at: 0, WB_ECORRUPT when the file ends first (it
+ * shrank under us), WB_EIO. */
+static int read_at(int fd, void *buf, size_t n, uint64_t at)
+{
+    char *p = buf;
+
+    while (n > 0) {
+        ssize_t r = pread(fd, p, n, (off_t)at);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return WB_EIO;
+        if (r == 0)
+            return WB_ECORRUPT;
+        p += r;
+        n -= (size_t)r;
+        at += (uint64_t)r;
+    }
     return 0;
 }
 
-int edict_lower_bound(const struct edict_map *m, const uint32_t *rows, size_t n, edict_key_fn key,
-                      const char *w, size_t wn, size_t *at)
+void edict_reader_init(struct edict_reader *r, const struct edict_idx *x)
 {
-    size_t lo = 0, hi = n;
+    memset(r, 0, sizeof *r);
+    r->x = x;
+    r->table = -1;
+    wb_buf_init(&r->buf, 0);
+}
 
+void edict_reader_release(struct edict_reader *r)
+{
+    wb_buf_release(&r->buf);
+}
+
+size_t edict_rows(const struct edict_idx *x, int table)
+{
+    return table == EDICT_HEAD ? x->n_head : x->n_read;
+}
+
+int edict_line(struct edict_reader *r, uint32_t off)
+{
+    const struct edict_idx *x = r->x;
+    /* From the byte before the line (it must be a '\n'), up to its '\n'. */
+    size_t start = off > 0 ? off - 1 : 0, want = 256, have = 0;
+    int rc;
+
+    if (off >= x->text_len)
+        return WB_ECORRUPT;
+    wb_buf_reset(&r->buf);
+    for (;;) {
+        size_t left = x->text_len - start - have, n = want < left ? want : left;
+        const char *nl;
+        size_t skip;
+        if (n == 0)
+            return WB_ECORRUPT; /* the text ends with '\n' (checked at open): it changed */
+        if (wb_buf_grow(&r->buf, n) != 0)
+            return WB_ENOMEM;
+        if ((rc = read_at(x->fd, r->buf.data + have, n, x->text_off + start + have)) != 0)
+            return rc;
+        r->buf.len = have + n;
+        r->buf.data[r->buf.len] = '\0';
+        skip = have == 0 && off > 0; /* the '\n' before the line */
+        nl = memchr(r->buf.data + have + skip, '\n', n - skip);
+        have += n;
+        if (nl) {
+            r->line = r->buf.data + (off > 0);
+            r->line_len = (size_t)(nl - r->line);
+            break;
+        }
+        if (want < 65536)
+            want *= 2;
+    }
+    return off > 0 && r->buf.data[0] != '\n' ? WB_ECORRUPT : 0;
+}
+
+int edict_row(struct edict_reader *r, int table, size_t i, uint32_t *off, const char **k,
+              size_t *kn)
+{
+    const struct edict_idx *x = r->x;
+    edict_key_fn key = table == EDICT_HEAD ? edict_key_head : edict_key_read;
+    int rc;
+
+    if (table != r->table || i < r->first || i >= r->first + r->n) {
+        /* A block of rows around i: a search's last probes stay inside it. */
+        size_t n = edict_rows(x, table);
+        r->first = i - i % EDICT_BLOCK;
+        r->n = n - r->first < EDICT_BLOCK ? n - r->first : EDICT_BLOCK;
+        r->table = -1;
+        if ((rc = read_at(x->fd, r->rows, r->n * 4,
+                          (table == EDICT_HEAD ? x->head_off : x->read_off) + r->first * 4)) != 0)
+            return rc;
+        r->table = table;
+    }
+    *off = r->rows[i - r->first];
+    if ((rc = edict_line(r, *off)) != 0)
+        return rc;
+    key(r->line, 0, k, kn);
+    /* A reading row whose line has no reading is damage too. */
+    return table == EDICT_READ && !*k ? WB_ECORRUPT : 0;
+}
+
+int edict_lower_bound(struct edict_reader *r, int table, const char *w, size_t wn, size_t *at)
+{
+    const struct edict_idx *x = r->x;
+    const size_t *fa = x->fence_at[table];
+    const char *fk = x->fence_keys[table].data;
+    size_t lo = 0, hi = x->n_fence[table];
+
+    /* The fences: j = how many sampled keys are < w, so the answer lies
+     * after row (j-1)*EDICT_BLOCK and at or before row j*EDICT_BLOCK. */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (key_cmp(fk + fa[mid], fa[mid + 1] - fa[mid], w, wn) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    hi = lo * EDICT_BLOCK < edict_rows(x, table) ? lo * EDICT_BLOCK : edict_rows(x, table);
+    lo = lo > 0 ? (lo - 1) * EDICT_BLOCK + 1 : 0;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         const char *k;
         size_t kn;
-        if (edict_row_key(m, rows, mid, key, &k, &kn) != 0)
-            return WB_ECORRUPT;
+        uint32_t off;
+        int rc = edict_row(r, table, mid, &off, &k, &kn);
+        if (rc)
+            return rc;
         if (key_cmp(k, kn, w, wn) < 0)
             lo = mid + 1;
         else
@@ -130,6 +234,33 @@ int edict_lower_bound(const struct edict_map *m, const uint32_t *rows, size_t n,
     }
     *at = lo;
     return 0;
+}
+
+/* Read every EDICT_BLOCK-th key of each table (their rows checked). */
+static int read_fences(struct edict_idx *x)
+{
+    struct edict_reader r;
+    int rc = 0;
+
+    edict_reader_init(&r, x);
+    for (int t = EDICT_HEAD; t <= EDICT_READ && rc == 0; t++) {
+        size_t n = (edict_rows(x, t) + EDICT_BLOCK - 1) / EDICT_BLOCK;
+        if (!(x->fence_at[t] = calloc(n + 1, sizeof *x->fence_at[t]))) {
+            rc = WB_ENOMEM;
+            break;
+        }
+        for (size_t j = 0; j < n && rc == 0; j++) {
+            const char *k;
+            size_t kn;
+            uint32_t off;
+            if ((rc = edict_row(&r, t, j * EDICT_BLOCK, &off, &k, &kn)) == 0 &&
+                (rc = wb_buf_append(&x->fence_keys[t], k, kn)) == 0)
+                x->fence_at[t][j + 1] = x->fence_keys[t].len;
+        }
+        x->n_fence[t] = n;
+    }
+    edict_reader_release(&r);
+    return rc;
 }
 
 /* ---- building ---- */
@@ -335,25 +466,28 @@ out:
 
 /* ---- mapping ---- */
 
-int edict_map(struct edict_map *m, const char *idx_path, const struct stat *src_st)
+int edict_idx_open(struct edict_idx *x, const char *idx_path, const struct stat *src_st)
 {
     int fd = open(idx_path, O_RDONLY | O_CLOEXEC), rc = WB_ECORRUPT;
     struct stat st;
-    const struct idx_header *h;
-    void *p = MAP_FAILED;
+    struct idx_header hb, *h = &hb;
+    char last;
 
-    memset(m, 0, sizeof *m);
+    memset(x, 0, sizeof *x);
+    x->fd = -1;
+    wb_buf_init(&x->fence_keys[EDICT_HEAD], 0);
+    wb_buf_init(&x->fence_keys[EDICT_READ], 0);
     if (fd < 0)
         return errno == ENOENT ? WB_ENOTFOUND : WB_EIO;
-    if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof *h)
+    if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof *h ||
+        (rc = read_at(fd, h, sizeof *h, 0)) != 0) {
+        rc = rc == WB_EIO ? WB_EIO : WB_ECORRUPT;
         goto out;
-    p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED)
-        goto out;
-    h = p;
+    }
+    rc = WB_ECORRUPT;
     if (memcmp(h->magic, EDICT_MAGIC, 8) != 0 || h->version != EDICT_VERSION ||
         h->header_size != sizeof *h || h->total != (uint64_t)st.st_size ||
-        h->text_off != sizeof *h || h->text_len == 0 ||
+        h->text_off != sizeof *h || h->text_len == 0 || h->text_len > UINT32_MAX ||
         h->text_len > (uint64_t)st.st_size - h->text_off || h->head_off % 4 ||
         h->head_off < h->text_off + h->text_len || h->n_head > (uint64_t)st.st_size / 4 ||
         h->read_off != h->head_off + h->n_head * 4 || h->n_read > (uint64_t)st.st_size / 4 ||
@@ -365,41 +499,44 @@ int edict_map(struct edict_map *m, const char *idx_path, const struct stat *src_
         rc = WB_EEXIST; /* valid but stale */
         goto out;
     }
-    m->text = (const char *)p + h->text_off;
-    m->text_len = h->text_len;
-    m->head = (const uint32_t *)((const char *)p + h->head_off);
-    m->n_head = h->n_head;
-    m->rd = (const uint32_t *)((const char *)p + h->read_off);
-    m->n_read = h->n_read;
-    /* The rows are checked as lookups read them (edict_row_key): checking
-     * them all here would page the whole file in. */
-    if (m->text[m->text_len - 1] != '\n')
+    /* Every line ends with '\n', so the last byte of the text is one. The
+     * rows are checked as lookups read them (edict_row). */
+    if ((rc = read_at(fd, &last, 1, h->text_off + h->text_len - 1)) != 0 || last != '\n') {
+        rc = rc == WB_EIO ? WB_EIO : WB_ECORRUPT;
         goto out;
-    /* Lookups jump about: no read-ahead around the pages they touch. */
-    (void)madvise(p, (size_t)st.st_size, MADV_RANDOM);
-    m->map = p;
-    m->map_len = (size_t)st.st_size;
-    m->dev = st.st_dev;
-    m->ino = st.st_ino;
-    p = MAP_FAILED;
-    rc = 0;
+    }
+    x->fd = fd;
+    fd = -1;
+    x->text_off = h->text_off;
+    x->text_len = (size_t)h->text_len;
+    x->head_off = h->head_off;
+    x->n_head = (size_t)h->n_head;
+    x->read_off = h->read_off;
+    x->n_read = (size_t)h->n_read;
+    x->dev = st.st_dev;
+    x->ino = st.st_ino;
+    rc = read_fences(x);
 out:
-    if (p != MAP_FAILED)
-        munmap(p, (size_t)st.st_size);
+    if (fd >= 0)
+        close(fd);
     if (rc)
-        memset(m, 0, sizeof *m);
-    close(fd);
+        edict_idx_close(x);
     return rc;
 }
 
-void edict_unmap(struct edict_map *m)
+void edict_idx_close(struct edict_idx *x)
 {
-    if (m->map)
-        munmap(m->map, m->map_len);
-    memset(m, 0, sizeof *m);
+    if (x->fd >= 0)
+        close(x->fd);
+    for (int t = EDICT_HEAD; t <= EDICT_READ; t++) {
+        wb_buf_release(&x->fence_keys[t]);
+        free(x->fence_at[t]);
+    }
+    memset(x, 0, sizeof *x);
+    x->fd = -1;
 }
 
-int edict_discard(const struct edict_map *m, const char *idx_path, struct wb_error *err)
+int edict_discard(const struct edict_idx *x, const char *idx_path, struct wb_error *err)
 {
     struct stat st;
     int lock = edict_lock(idx_path, err), rc = 0;
@@ -407,7 +544,7 @@ int edict_discard(const struct edict_map *m, const char *idx_path, struct wb_err
     if (lock < 0)
         return WB_EIO;
     /* Another process may have rebuilt it already: leave a new file alone. */
-    if (stat(idx_path, &st) == 0 && st.st_dev == m->dev && st.st_ino == m->ino &&
+    if (stat(idx_path, &st) == 0 && st.st_dev == x->dev && st.st_ino == x->ino &&
         unlink(idx_path) != 0 && errno != ENOENT)
         rc = wb_error_set(err, WB_EIO, "cannot remove the damaged EDICT index %s: %s", idx_path,
                           strerror(errno));
