@@ -1,6 +1,6 @@
 /* Japanese text: tokenization, readings and pronunciations (MeCab), kana and
- * width conversion, the EDICT dictionary (an mmap'ed index built once into the
- * cache directory) and vocabulary extraction from plain text.
+ * width conversion, the EDICT dictionary (an index built once into the cache
+ * directory) and vocabulary extraction from plain text.
  *
  * Only src/text includes MeCab. Every function here works offline.
  * Strings are UTF-8 in and out.
@@ -113,10 +113,11 @@ WB_API int wb_text_is_kana(const char *s);
  *   <cache>/edict-<hash of the source path>.idx
  * where <cache> is config "cache_dir", else $XDG_CACHE_HOME/wordbank, else
  * ~/.cache/wordbank. The index is a UTF-8 copy of the dictionary plus two
- * sorted offset tables (by headword, by reading), binary-searched through
- * mmap. It is rebuilt when the source's size or mtime changes (or the file is
- * damaged), written to a temporary file and renamed into place, and builders
- * in several processes take turns through a lock file beside it.
+ * sorted offset tables (by headword, by reading), binary-searched with pread
+ * (so none of it counts in the process's RSS). It is rebuilt when the
+ * source's size or mtime changes (at open) or a lookup finds it damaged (at
+ * the next open), written to a temporary file and renamed into place, and
+ * builders in several processes take turns through a lock file beside it.
  *
  * A wb_edict is read-only after open and may be shared by threads.
  */

@@ -22,7 +22,7 @@ struct wb_edict {
     struct edict_idx m;
     char *index_path;
     int built;
-    atomic_int damaged; /* a lookup met a bad row: never trust this map again */
+    atomic_int damaged; /* a lookup met a bad row: never trust this file again */
 };
 
 /* config "cache_dir", else $XDG_CACHE_HOME/wordbank, else ~/.cache/wordbank. */

@@ -1,4 +1,4 @@
-/* The EDICT index's internals, shared by its builder/mapper (edict_index.c)
+/* The EDICT index's internals, shared by its builder/reader (edict_index.c)
  * and its lookups (edict.c). Not part of the public API.
  */
 #ifndef WB_TEXT_EDICT_INTERNAL_H
