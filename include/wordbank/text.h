@@ -201,7 +201,8 @@ enum wb_reading_verdict {
  * reading of the sense whose glosses match the translation and context wins
  * (何れ "which" -> どれ, 注ぐ "to pour (into a cup)" -> つぐ, 居る "to be
  * (humble)" -> おる); a given reading stands when EDICT has it for an equally
- * good sense. *verdict says what happened. Appends to out. */
+ * good sense. A dictionary found damaged (WB_ECORRUPT from its lookup)
+ * counts as none. *verdict says what happened. Appends to out. */
 WB_API int wb_text_check_reading(struct wb_text *t, struct wb_edict *d, const char *word,
                                  const char *translation, const char *context, const char *given,
                                  struct wb_buf *out, int *verdict, struct wb_error *err);

@@ -189,6 +189,18 @@ TEST(fake_edict_index_built_reused_rebuilt)
     CHECK(e == NULL && n == 0);
     CHECK_MSG(strstr(err.msg, idx) != NULL, "%s", err.msg);
     CHECK(access(idx, F_OK) != 0);
+    /* Checking a reading with the damaged dictionary falls back to MeCab
+     * (as with none) instead of failing every entry of a run. */
+    struct wb_text *t = NULL;
+    struct wb_buf rd;
+    int verdict = -1;
+    wb_buf_init(&rd, 0);
+    CHECK_OK(wb_text_new(NULL, &t, &err), &err);
+    CHECK_OK(wb_text_check_reading(t, d, "犬", "dog", NULL, NULL, &rd, &verdict, &err), &err);
+    CHECK_STR(rd.data, "いぬ");
+    CHECK_INT(verdict, WB_READING_FILLED);
+    wb_text_free(t);
+    wb_buf_release(&rd);
     wb_edict_close(d);
     CHECK_OK(wb_edict_open(cfg, NULL, NULL, &d, &err), &err);
     CHECK(wb_edict_was_built(d));
