@@ -74,8 +74,8 @@ int wb_edict_open(const struct wb_config *cfg, void (*progress)(void *ud, double
         goto out;
     }
     rc = edict_idx_open(&d->m, path.data, &st);
-    if (rc == WB_ENOMEM || rc == WB_EIO) {
-        rc = wb_error_set(err, rc, "reading the EDICT index %s: %s", path.data, wb_strerror(rc));
+    if (rc == WB_ENOMEM) { /* the fence keys: rebuilding would not help */
+        rc = wb_error_set(err, rc, "out of memory reading the EDICT index %s", path.data);
         goto out;
     }
     if (rc != 0) {
