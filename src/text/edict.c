@@ -138,16 +138,24 @@ const char *wb_edict_index_path(const struct wb_edict *d)
     return d->index_path;
 }
 
-static int cmp_u32(const void *a, const void *b)
+/* A row whose key matched: its offset (dictionary order) and its entry,
+ * parsed while its line is at hand. */
+struct found {
+    uint32_t off;
+    int parsed; /* 0: the line is not an EDICT entry */
+    struct wb_edict_entry e;
+};
+
+static int cmp_found(const void *a, const void *b)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    uint32_t x = ((const struct found *)a)->off, y = ((const struct found *)b)->off;
     return (x > y) - (x < y);
 }
 
-/* Collect the offsets of the rows of table whose key equals word into found
- * (*k of them), in dictionary (offset) order: 0, or WB_ECORRUPT (a bad
- * row), WB_EIO, WB_ENOMEM. */
-static int collect(struct edict_reader *r, int table, const char *w, size_t wn, uint32_t *found,
+/* Collect the rows of table whose key equals word into found (*k of them,
+ * parsed), in dictionary (offset) order: 0, or WB_ECORRUPT (a bad row),
+ * WB_EIO, WB_ENOMEM. */
+static int collect(struct edict_reader *r, int table, const char *w, size_t wn, struct found *found,
                    size_t max, size_t *k)
 {
     size_t i, n = edict_rows(r->x, table);
@@ -160,13 +168,19 @@ static int collect(struct edict_reader *r, int table, const char *w, size_t wn, 
         const char *kk;
         size_t kn;
         uint32_t off;
+        struct found *f = &found[*k];
         if ((rc = edict_row(r, table, i, &off, &kk, &kn)) != 0)
             return rc;
         if (kn != wn || memcmp(kk, w, wn) != 0)
             break;
-        found[(*k)++] = off;
+        f->off = off;
+        rc = wb_edict_parse_line(r->line, r->line_len, &f->e);
+        if (rc == WB_ENOMEM)
+            return rc;
+        f->parsed = rc == 0;
+        ++*k;
     }
-    qsort(found, *k, sizeof *found, cmp_u32);
+    qsort(found, *k, sizeof *found, cmp_found);
     return 0;
 }
 
@@ -192,7 +206,7 @@ static int damaged(struct wb_edict *d, struct wb_error *err)
 int wb_edict_lookup(struct wb_edict *d, const char *word, struct wb_edict_entry **out, size_t *n,
                     struct wb_error *err)
 {
-    uint32_t rows[LOOKUP_MAX];
+    struct found *found = NULL;
     struct edict_reader r;
     size_t wn = strlen(word), k = 0, got = 0;
     struct wb_edict_entry *v = NULL;
@@ -205,28 +219,29 @@ int wb_edict_lookup(struct wb_edict *d, const char *word, struct wb_edict_entry 
     if (atomic_load(&d->damaged))
         return damaged(d, err);
     edict_reader_init(&r, &d->m);
-    rc = collect(&r, EDICT_HEAD, word, wn, rows, LOOKUP_MAX, &k);
-    if (rc == 0 && k == 0)
-        rc = collect(&r, EDICT_READ, word, wn, rows, LOOKUP_MAX, &k);
+    if (!(found = malloc(LOOKUP_MAX * sizeof *found)))
+        rc = WB_ENOMEM;
+    if (rc == 0)
+        rc = collect(&r, EDICT_HEAD, word, wn, found, LOOKUP_MAX, &k);
+    /* Readings are kana (none of Debian's 203,934 holds a kanji): a word
+     * with one is never a reading, and each search costs ~12 reads. */
+    if (rc == 0 && k == 0 && !wb_text_has_kanji(word))
+        rc = collect(&r, EDICT_READ, word, wn, found, LOOKUP_MAX, &k);
     if (rc == 0 && k == 0)
         rc = wb_error_set(err, WB_ENOTFOUND, "%s is not in EDICT", word);
     if (rc == 0 && !(v = calloc(k, sizeof *v)))
         rc = WB_ENOMEM;
-    for (size_t i = 0; rc == 0 && i < k; i++) {
-        struct wb_edict_entry e;
-        int prc;
-        if ((rc = edict_line(&r, rows[i])) != 0)
-            break;
-        prc = wb_edict_parse_line(r.line, r.line_len, &e);
-        if (prc == WB_ENOMEM)
-            rc = prc;
-        else if (prc == 0)
-            v[got++] = e;
+    for (size_t i = 0; i < k; i++) {
+        if (found[i].parsed && v)
+            v[got++] = found[i].e;
+        else if (found[i].parsed)
+            wb_edict_entry_release(&found[i].e);
     }
     if (rc == 0 && got == 0)
         rc = wb_error_set(err, WB_ENOTFOUND, "%s: no readable EDICT entry", word);
     eno = errno;
     edict_reader_release(&r);
+    free(found);
     if (rc == WB_ECORRUPT)
         rc = damaged(d, err);
     else if (rc == WB_EIO)

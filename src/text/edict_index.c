@@ -148,6 +148,9 @@ int edict_line(struct edict_reader *r, uint32_t off)
     size_t start = off > 0 ? off - 1 : 0, want = 256, have = 0;
     int rc;
 
+    if (r->line && r->line_off == off)
+        return 0; /* read just before (a search's last probe, then its first match) */
+    r->line = NULL;
     if (off >= x->text_len)
         return WB_ECORRUPT;
     wb_buf_reset(&r->buf);
@@ -174,14 +177,30 @@ int edict_line(struct edict_reader *r, uint32_t off)
         if (want < 65536)
             want *= 2;
     }
-    return off > 0 && r->buf.data[0] != '\n' ? WB_ECORRUPT : 0;
+    if (off > 0 && r->buf.data[0] != '\n') {
+        r->line = NULL;
+        return WB_ECORRUPT;
+    }
+    r->line_off = off;
+    return 0;
+}
+
+/* The key of the line at off, read into r->line and checked. */
+static int line_key(struct edict_reader *r, int table, uint32_t off, const char **k, size_t *kn)
+{
+    int rc = edict_line(r, off);
+
+    if (rc)
+        return rc;
+    (table == EDICT_HEAD ? edict_key_head : edict_key_read)(r->line, 0, k, kn);
+    /* A reading row whose line has no reading is damage too. */
+    return table == EDICT_READ && !*k ? WB_ECORRUPT : 0;
 }
 
 int edict_row(struct edict_reader *r, int table, size_t i, uint32_t *off, const char **k,
               size_t *kn)
 {
     const struct edict_idx *x = r->x;
-    edict_key_fn key = table == EDICT_HEAD ? edict_key_head : edict_key_read;
     int rc;
 
     if (table != r->table || i < r->first || i >= r->first + r->n) {
@@ -196,11 +215,7 @@ int edict_row(struct edict_reader *r, int table, size_t i, uint32_t *off, const 
         r->table = table;
     }
     *off = r->rows[i - r->first];
-    if ((rc = edict_line(r, *off)) != 0)
-        return rc;
-    key(r->line, 0, k, kn);
-    /* A reading row whose line has no reading is damage too. */
-    return table == EDICT_READ && !*k ? WB_ECORRUPT : 0;
+    return line_key(r, table, *off, k, kn);
 }
 
 int edict_lower_bound(struct edict_reader *r, int table, const char *w, size_t wn, size_t *at)
@@ -238,30 +253,43 @@ int edict_lower_bound(struct edict_reader *r, int table, const char *w, size_t w
     return 0;
 }
 
-/* Read every EDICT_BLOCK-th key of each table (their rows checked). */
+/* Read every EDICT_BLOCK-th key of each table (their rows checked), the
+ * table itself in chunks of FENCE_CHUNK rows. */
+#define FENCE_CHUNK (16 * EDICT_BLOCK)
+
 static int read_fences(struct edict_idx *x)
 {
     struct edict_reader r;
-    int rc = 0;
+    uint32_t *chunk = malloc(FENCE_CHUNK * sizeof *chunk);
+    int rc = chunk ? 0 : WB_ENOMEM;
 
     edict_reader_init(&r, x);
     for (int t = EDICT_HEAD; t <= EDICT_READ && rc == 0; t++) {
-        size_t n = (edict_rows(x, t) + EDICT_BLOCK - 1) / EDICT_BLOCK;
+        size_t rows = edict_rows(x, t), n = (rows + EDICT_BLOCK - 1) / EDICT_BLOCK, first = 0,
+               have = 0;
         if (!(x->fence_at[t] = calloc(n + 1, sizeof *x->fence_at[t]))) {
             rc = WB_ENOMEM;
             break;
         }
         for (size_t j = 0; j < n && rc == 0; j++) {
+            size_t row = j * EDICT_BLOCK;
             const char *k;
             size_t kn;
-            uint32_t off;
-            if ((rc = edict_row(&r, t, j * EDICT_BLOCK, &off, &k, &kn)) == 0 &&
+            if (row >= first + have) {
+                first = row;
+                have = rows - row < FENCE_CHUNK ? rows - row : FENCE_CHUNK;
+                if ((rc = read_at(x->fd, chunk, have * 4,
+                                  (t == EDICT_HEAD ? x->head_off : x->read_off) + row * 4)) != 0)
+                    break;
+            }
+            if ((rc = line_key(&r, t, chunk[row - first], &k, &kn)) == 0 &&
                 (rc = wb_buf_append(&x->fence_keys[t], k, kn)) == 0)
                 x->fence_at[t][j + 1] = x->fence_keys[t].len;
         }
         x->n_fence[t] = n;
     }
     edict_reader_release(&r);
+    free(chunk);
     return rc;
 }
 

@@ -47,8 +47,9 @@ enum {
 struct edict_reader {
     const struct edict_idx *x;
     struct wb_buf buf;
-    const char *line; /* in buf, line_len bytes, then its '\n' */
+    const char *line; /* in buf, line_len bytes, then its '\n'; NULL: none */
     size_t line_len;
+    uint32_t line_off; /* the line's offset in the text */
     int table;
     size_t first, n;
     uint32_t rows[EDICT_BLOCK];
