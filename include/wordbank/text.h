@@ -1,6 +1,6 @@
 /* Japanese text: tokenization, readings and pronunciations (MeCab), kana and
- * width conversion, the EDICT dictionary (an mmap'ed index built once into the
- * cache directory) and vocabulary extraction from plain text.
+ * width conversion, the EDICT dictionary (an index built once into the cache
+ * directory) and vocabulary extraction from plain text.
  *
  * Only src/text includes MeCab. Every function here works offline.
  * Strings are UTF-8 in and out.
@@ -113,10 +113,11 @@ WB_API int wb_text_is_kana(const char *s);
  *   <cache>/edict-<hash of the source path>.idx
  * where <cache> is config "cache_dir", else $XDG_CACHE_HOME/wordbank, else
  * ~/.cache/wordbank. The index is a UTF-8 copy of the dictionary plus two
- * sorted offset tables (by headword, by reading), binary-searched through
- * mmap. It is rebuilt when the source's size or mtime changes (or the file is
- * damaged), written to a temporary file and renamed into place, and builders
- * in several processes take turns through a lock file beside it.
+ * sorted offset tables (by headword, by reading), binary-searched with pread
+ * (so none of it counts in the process's RSS). It is rebuilt when the
+ * source's size or mtime changes (at open) or a lookup finds it damaged (at
+ * the next open), written to a temporary file and renamed into place, and
+ * builders in several processes take turns through a lock file beside it.
  *
  * A wb_edict is read-only after open and may be shared by threads.
  */
@@ -150,8 +151,10 @@ WB_API const char *wb_edict_index_path(const struct wb_edict *d);
 
 /* Every entry whose headword is word; when there is none, every entry whose
  * reading is word (so もらう finds 貰う). Common (P) entries first, then
- * dictionary order. -WB_ENOTFOUND when there is no entry. Free with
- * wb_edict_entries_free. */
+ * dictionary order. -WB_ENOTFOUND when there is no entry; -WB_ECORRUPT when
+ * the lookup meets a damaged index (logged once; the file is removed and the
+ * next wb_edict_open rebuilds it; every later lookup on d fails the same
+ * way). Free with wb_edict_entries_free. */
 WB_API int wb_edict_lookup(struct wb_edict *d, const char *word, struct wb_edict_entry **out,
                            size_t *n, struct wb_error *err);
 WB_API void wb_edict_entries_free(struct wb_edict_entry *e, size_t n);
@@ -198,7 +201,8 @@ enum wb_reading_verdict {
  * reading of the sense whose glosses match the translation and context wins
  * (何れ "which" -> どれ, 注ぐ "to pour (into a cup)" -> つぐ, 居る "to be
  * (humble)" -> おる); a given reading stands when EDICT has it for an equally
- * good sense. *verdict says what happened. Appends to out. */
+ * good sense. A dictionary found damaged (WB_ECORRUPT from its lookup)
+ * counts as none. *verdict says what happened. Appends to out. */
 WB_API int wb_text_check_reading(struct wb_text *t, struct wb_edict *d, const char *word,
                                  const char *translation, const char *context, const char *given,
                                  struct wb_buf *out, int *verdict, struct wb_error *err);

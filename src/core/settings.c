@@ -114,7 +114,7 @@ static const struct core_setting table[] = {
     S_MS_GE("retry.base_ms", "500", 0, "first backoff (doubled each retry, with jitter)"),
     S_MS_GE("retry.cap_ms", "30000", 0, "longest backoff"),
     S_SIZE_GE("http.max_body", "67108864", 1, "largest response body that is not streamed"),
-    S_SIZE_GE("http.body_budget", "25165824", 1048576,
+    S_SIZE_GE("http.body_budget", "16777216", 1048576,
               "bytes of responses in flight and decoded media waiting for an encoder"),
     S_INT_GE("http.max_host_connections", NULL, 0,
              "connections a host (default: 2 x jobs + 8; 0: no limit)"),

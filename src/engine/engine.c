@@ -701,6 +701,9 @@ int engine_run(struct engine *e)
     }
     uv_timer_stop(&e->grace);
     uv_timer_stop(&e->wake);
+    wb_log(WB_LOG_DEBUG,
+           "engine: body budget peak %zu of %zu bytes, %llu transfer(s) waited for it",
+           e->budget_peak, e->budget, (unsigned long long)e->st.budget_waits);
     return e->stopping ? WB_ECANCELED : 0;
 }
 

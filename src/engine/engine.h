@@ -78,7 +78,7 @@ struct engine_request_cbs {
  *   default 0.03), limit.aimd_step (successes per +1, default 2),
  *   http.max_host_connections (default 16, or from the window), http.max_body
  *   (bytes, 64 MiB), http.body_budget (bytes of response bodies in flight,
- *   24 MiB: picture and speech requests wait while it is spent),
+ *   16 MiB: picture and speech requests wait while it is spent),
  *   stop.grace_ms (for engine_request_stop, default 10000),
  *   engine.seed (jitter seed; default from the clock). */
 int engine_new(const struct wb_config *cfg, struct engine **out, struct wb_error *err);

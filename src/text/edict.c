@@ -4,6 +4,7 @@
  * translation.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,9 +19,10 @@
 #define LOOKUP_MAX 256
 
 struct wb_edict {
-    struct edict_map m;
+    struct edict_idx m;
     char *index_path;
     int built;
+    atomic_int damaged; /* a lookup met a bad row: never trust this file again */
 };
 
 /* config "cache_dir", else $XDG_CACHE_HOME/wordbank, else ~/.cache/wordbank. */
@@ -71,7 +73,11 @@ int wb_edict_open(const struct wb_config *cfg, void (*progress)(void *ud, double
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }
-    rc = edict_map(&d->m, path.data, &st);
+    rc = edict_idx_open(&d->m, path.data, &st);
+    if (rc == WB_ENOMEM) { /* the fence keys: rebuilding would not help */
+        rc = wb_error_set(err, rc, "out of memory reading the EDICT index %s", path.data);
+        goto out;
+    }
     if (rc != 0) {
         /* Missing, stale or damaged: build under the lock, unless another
          * process did it while we waited. */
@@ -83,7 +89,7 @@ int wb_edict_open(const struct wb_config *cfg, void (*progress)(void *ud, double
             rc = wb_error_set(err, WB_EIO, "EDICT dictionary %s: %s", src, strerror(errno));
             goto out;
         }
-        rc = edict_map(&d->m, path.data, &st);
+        rc = edict_idx_open(&d->m, path.data, &st);
         if (rc != 0) {
             int64_t t0 = core_clock_mono_ms();
             wb_log(WB_LOG_INFO, "building the EDICT index %s from %s", path.data, src);
@@ -94,7 +100,7 @@ int wb_edict_open(const struct wb_config *cfg, void (*progress)(void *ud, double
                    (long long)(core_clock_mono_ms() - t0));
             /* The file we just wrote was built from an fstat of the source;
              * check it against that source, not a later stat. */
-            if ((rc = edict_map(&d->m, path.data, NULL)) != 0) {
+            if ((rc = edict_idx_open(&d->m, path.data, NULL)) != 0) {
                 rc = wb_error_set(err, WB_ECORRUPT, "the EDICT index %s just built is unreadable",
                                   path.data);
                 goto out;
@@ -117,7 +123,7 @@ void wb_edict_close(struct wb_edict *d)
 {
     if (!d)
         return;
-    edict_unmap(&d->m);
+    edict_idx_close(&d->m);
     free(d->index_path);
     free(d);
 }
@@ -132,67 +138,118 @@ const char *wb_edict_index_path(const struct wb_edict *d)
     return d->index_path;
 }
 
-static int cmp_u32(const void *a, const void *b)
+/* A row whose key matched: its offset (dictionary order) and its entry,
+ * parsed while its line is at hand. */
+struct found {
+    uint32_t off;
+    int parsed; /* 0: the line is not an EDICT entry */
+    struct wb_edict_entry e;
+};
+
+static int cmp_found(const void *a, const void *b)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    uint32_t x = ((const struct found *)a)->off, y = ((const struct found *)b)->off;
     return (x > y) - (x < y);
 }
 
-/* Collect the rows whose key equals word, in dictionary (offset) order. */
-static size_t collect(const struct edict_map *m, const uint32_t *rows, size_t n, edict_key_fn key,
-                      const char *w, size_t wn, uint32_t *found, size_t max)
+/* Collect the rows of table whose key equals word into found (*k of them,
+ * parsed), in dictionary (offset) order: 0, or WB_ECORRUPT (a bad row),
+ * WB_EIO, WB_ENOMEM. */
+static int collect(struct edict_reader *r, int table, const char *w, size_t wn, struct found *found,
+                   size_t max, size_t *k)
 {
-    size_t i = edict_lower_bound(m->text, rows, n, key, w, wn), k = 0;
+    size_t i, n = edict_rows(r->x, table);
+    int rc;
 
-    for (; i < n && k < max; i++) {
+    *k = 0;
+    if ((rc = edict_lower_bound(r, table, w, wn, &i)) != 0)
+        return rc;
+    for (; i < n && *k < max; i++) {
         const char *kk;
         size_t kn;
-        key(m->text, rows[i], &kk, &kn);
+        uint32_t off;
+        struct found *f = &found[*k];
+        if ((rc = edict_row(r, table, i, &off, &kk, &kn)) != 0)
+            return rc;
         if (kn != wn || memcmp(kk, w, wn) != 0)
             break;
-        found[k++] = rows[i];
+        f->off = off;
+        rc = wb_edict_parse_line(r->line, r->line_len, &f->e);
+        if (rc == WB_ENOMEM)
+            return rc;
+        f->parsed = rc == 0;
+        ++*k;
     }
-    qsort(found, k, sizeof *found, cmp_u32);
-    return k;
+    qsort(found, *k, sizeof *found, cmp_found);
+    return 0;
+}
+
+/* A lookup met a bad row. The first one says so and removes the file (the
+ * next open rebuilds it); from then on every lookup on this handle fails the
+ * same way: a damaged index is never trusted, and the handle is shared by
+ * threads, so it is not rebuilt under their feet. */
+static int damaged(struct wb_edict *d, struct wb_error *err)
+{
+    if (atomic_exchange(&d->damaged, 1) == 0) {
+        struct wb_error derr = { 0 };
+        if (edict_discard(&d->m, d->index_path, &derr) != 0)
+            wb_log(WB_LOG_WARN, "%s", wb_error_text(&derr));
+        else
+            wb_log(WB_LOG_WARN, "the EDICT index %s is damaged: removed, the next run rebuilds it",
+                   d->index_path);
+    }
+    return wb_error_set(err, WB_ECORRUPT,
+                        "the EDICT index %s is damaged (it is rebuilt on the next open)",
+                        d->index_path);
 }
 
 int wb_edict_lookup(struct wb_edict *d, const char *word, struct wb_edict_entry **out, size_t *n,
                     struct wb_error *err)
 {
-    uint32_t rows[LOOKUP_MAX];
-    size_t wn = strlen(word), k, got = 0;
+    struct found *found = NULL;
+    struct edict_reader r;
+    size_t wn = strlen(word), k = 0, got = 0;
     struct wb_edict_entry *v = NULL;
-    int rc = 0;
+    int rc = 0, eno;
 
     *out = NULL;
     *n = 0;
     if (wn == 0 || wn > WORD_MAX || memchr(word, '\n', wn))
         return wb_error_set(err, WB_EINVAL, "not a dictionary word");
-    k = collect(&d->m, d->m.head, d->m.n_head, edict_key_head, word, wn, rows, LOOKUP_MAX);
-    if (k == 0)
-        k = collect(&d->m, d->m.rd, d->m.n_read, edict_key_read, word, wn, rows, LOOKUP_MAX);
-    if (k == 0)
-        return wb_error_set(err, WB_ENOTFOUND, "%s is not in EDICT", word);
-    if (!(v = calloc(k, sizeof *v))) {
-        rc = wb_error_set(err, WB_ENOMEM, "out of memory");
-        goto out;
-    }
+    if (atomic_load(&d->damaged))
+        return damaged(d, err);
+    edict_reader_init(&r, &d->m);
+    if (!(found = malloc(LOOKUP_MAX * sizeof *found)))
+        rc = WB_ENOMEM;
+    if (rc == 0)
+        rc = collect(&r, EDICT_HEAD, word, wn, found, LOOKUP_MAX, &k);
+    /* Readings are kana (none of Debian's 203,934 holds a kanji): a word
+     * with one is never a reading, and each search costs ~12 reads. */
+    if (rc == 0 && k == 0 && !wb_text_has_kanji(word))
+        rc = collect(&r, EDICT_READ, word, wn, found, LOOKUP_MAX, &k);
+    if (rc == 0 && k == 0)
+        rc = wb_error_set(err, WB_ENOTFOUND, "%s is not in EDICT", word);
+    if (rc == 0 && !(v = calloc(k, sizeof *v)))
+        rc = WB_ENOMEM;
     for (size_t i = 0; i < k; i++) {
-        const char *line = d->m.text + rows[i];
-        const char *nl = memchr(line, '\n', d->m.text_len - rows[i]);
-        struct wb_edict_entry e;
-        int prc = wb_edict_parse_line(line, (size_t)(nl - line), &e);
-        if (prc == WB_ENOMEM) {
-            rc = wb_error_set(err, prc, "out of memory");
-            goto out;
-        }
-        if (prc == 0)
-            v[got++] = e;
+        if (found[i].parsed && v)
+            v[got++] = found[i].e;
+        else if (found[i].parsed)
+            wb_edict_entry_release(&found[i].e);
     }
-    if (got == 0) {
+    if (rc == 0 && got == 0)
         rc = wb_error_set(err, WB_ENOTFOUND, "%s: no readable EDICT entry", word);
+    eno = errno;
+    edict_reader_release(&r);
+    free(found);
+    if (rc == WB_ECORRUPT)
+        rc = damaged(d, err);
+    else if (rc == WB_EIO)
+        rc = wb_error_set(err, rc, "reading the EDICT index %s: %s", d->index_path, strerror(eno));
+    else if (rc == WB_ENOMEM)
+        rc = wb_error_set(err, rc, "out of memory");
+    if (rc)
         goto out;
-    }
     /* Common words first, dictionary order otherwise (a stable pass). */
     {
         size_t w = 0;

@@ -1,10 +1,15 @@
 /* The EDICT index: built once from Debian's EUC-JP edict into the cache
- * directory, then mmap'ed read-only. Layout (host byte order, it is a cache):
+ * directory, then read with pread. Layout (host byte order, it is a cache):
  *   header | UTF-8 text, one EDICT line per '\n' | uint32 line offsets sorted
  *   by headword | uint32 line offsets (lines with a reading) sorted by reading
  * Keys are read straight from the lines, so the tables are 4 bytes a row.
- * Every offset is checked when the file is mapped: a damaged or foreign file
- * is rebuilt, never trusted. Builds happen under a lock file (one builder at a
+ * Lookups pread the rows and lines they need: a mapping made whole
+ * page-cache folios (up to 2 MiB) resident for each probe, so the 22 MiB file
+ * ended up in the process's RSS. Opening checks the header and reads the
+ * fence keys (every EDICT_BLOCK-th row); every other row is checked when a
+ * lookup reads it. A foreign or stale file is rebuilt at open; a damaged one
+ * fails the lookup that meets the damage, is removed and rebuilt at the next
+ * open: never trusted. Builds happen under a lock file (one builder at a
  * time across processes) into a temporary file renamed into place.
  */
 #include <errno.h>
@@ -14,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -96,22 +100,197 @@ static int cmp_rows(const void *x, const void *y)
     return c ? c : (a > b) - (a < b);
 }
 
-size_t edict_lower_bound(const char *text, const uint32_t *rows, size_t n, edict_key_fn key,
-                         const char *w, size_t wn)
-{
-    size_t lo = 0, hi = n;
+/* ---- reading (pread: the file is never mapped) ---- */
 
+/* n bytes at file offset at: 0, WB_ECORRUPT when the file ends first (it
+ * shrank under us), WB_EIO. */
+static int read_at(int fd, void *buf, size_t n, uint64_t at)
+{
+    char *p = buf;
+
+    while (n > 0) {
+        ssize_t r = pread(fd, p, n, (off_t)at);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return WB_EIO;
+        if (r == 0)
+            return WB_ECORRUPT;
+        p += r;
+        n -= (size_t)r;
+        at += (uint64_t)r;
+    }
+    return 0;
+}
+
+void edict_reader_init(struct edict_reader *r, const struct edict_idx *x)
+{
+    memset(r, 0, sizeof *r);
+    r->x = x;
+    r->table = -1;
+    wb_buf_init(&r->buf, 0);
+}
+
+void edict_reader_release(struct edict_reader *r)
+{
+    wb_buf_release(&r->buf);
+}
+
+size_t edict_rows(const struct edict_idx *x, int table)
+{
+    return table == EDICT_HEAD ? x->n_head : x->n_read;
+}
+
+int edict_line(struct edict_reader *r, uint32_t off)
+{
+    const struct edict_idx *x = r->x;
+    /* From the byte before the line (it must be a '\n'), up to its '\n'. */
+    size_t start = off > 0 ? off - 1 : 0, want = 256, have = 0;
+    int rc;
+
+    if (r->line && r->line_off == off)
+        return 0; /* read just before (a search's last probe, then its first match) */
+    r->line = NULL;
+    if (off >= x->text_len)
+        return WB_ECORRUPT;
+    wb_buf_reset(&r->buf);
+    for (;;) {
+        size_t left = x->text_len - start - have, n = want < left ? want : left;
+        const char *nl;
+        size_t skip;
+        if (n == 0)
+            return WB_ECORRUPT; /* the text ends with '\n' (checked at open): it changed */
+        if (wb_buf_grow(&r->buf, n) != 0)
+            return WB_ENOMEM;
+        if ((rc = read_at(x->fd, r->buf.data + have, n, x->text_off + start + have)) != 0)
+            return rc;
+        r->buf.len = have + n;
+        r->buf.data[r->buf.len] = '\0';
+        skip = have == 0 && off > 0; /* the '\n' before the line */
+        nl = memchr(r->buf.data + have + skip, '\n', n - skip);
+        have += n;
+        if (nl) {
+            r->line = r->buf.data + (off > 0);
+            r->line_len = (size_t)(nl - r->line);
+            break;
+        }
+        if (want < 65536)
+            want *= 2;
+    }
+    if (off > 0 && r->buf.data[0] != '\n') {
+        r->line = NULL;
+        return WB_ECORRUPT;
+    }
+    r->line_off = off;
+    return 0;
+}
+
+/* The key of the line at off, read into r->line and checked. */
+static int line_key(struct edict_reader *r, int table, uint32_t off, const char **k, size_t *kn)
+{
+    int rc = edict_line(r, off);
+
+    if (rc)
+        return rc;
+    (table == EDICT_HEAD ? edict_key_head : edict_key_read)(r->line, 0, k, kn);
+    /* A reading row whose line has no reading is damage too. */
+    return table == EDICT_READ && !*k ? WB_ECORRUPT : 0;
+}
+
+int edict_row(struct edict_reader *r, int table, size_t i, uint32_t *off, const char **k,
+              size_t *kn)
+{
+    const struct edict_idx *x = r->x;
+    int rc;
+
+    if (table != r->table || i < r->first || i >= r->first + r->n) {
+        /* A block of rows around i: a search's last probes stay inside it. */
+        size_t n = edict_rows(x, table);
+        r->first = i - i % EDICT_BLOCK;
+        r->n = n - r->first < EDICT_BLOCK ? n - r->first : EDICT_BLOCK;
+        r->table = -1;
+        if ((rc = read_at(x->fd, r->rows, r->n * 4,
+                          (table == EDICT_HEAD ? x->head_off : x->read_off) + r->first * 4)) != 0)
+            return rc;
+        r->table = table;
+    }
+    *off = r->rows[i - r->first];
+    return line_key(r, table, *off, k, kn);
+}
+
+int edict_lower_bound(struct edict_reader *r, int table, const char *w, size_t wn, size_t *at)
+{
+    const struct edict_idx *x = r->x;
+    const size_t *fa = x->fence_at[table];
+    const char *fk = x->fence_keys[table].data;
+    size_t lo = 0, hi = x->n_fence[table];
+
+    /* The fences: j = how many sampled keys are < w, so the answer lies
+     * after row (j-1)*EDICT_BLOCK and at or before row j*EDICT_BLOCK. */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (key_cmp(fk + fa[mid], fa[mid + 1] - fa[mid], w, wn) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    hi = lo * EDICT_BLOCK < edict_rows(x, table) ? lo * EDICT_BLOCK : edict_rows(x, table);
+    lo = lo > 0 ? (lo - 1) * EDICT_BLOCK + 1 : 0;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         const char *k;
         size_t kn;
-        key(text, rows[mid], &k, &kn);
+        uint32_t off;
+        int rc = edict_row(r, table, mid, &off, &k, &kn);
+        if (rc)
+            return rc;
         if (key_cmp(k, kn, w, wn) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo;
+    *at = lo;
+    return 0;
+}
+
+/* Read every EDICT_BLOCK-th key of each table (their rows checked), the
+ * table itself in chunks of FENCE_CHUNK rows. */
+#define FENCE_CHUNK (16 * EDICT_BLOCK)
+
+static int read_fences(struct edict_idx *x)
+{
+    struct edict_reader r;
+    uint32_t *chunk = malloc(FENCE_CHUNK * sizeof *chunk);
+    int rc = chunk ? 0 : WB_ENOMEM;
+
+    edict_reader_init(&r, x);
+    for (int t = EDICT_HEAD; t <= EDICT_READ && rc == 0; t++) {
+        size_t rows = edict_rows(x, t), n = (rows + EDICT_BLOCK - 1) / EDICT_BLOCK, first = 0,
+               have = 0;
+        if (!(x->fence_at[t] = calloc(n + 1, sizeof *x->fence_at[t]))) {
+            rc = WB_ENOMEM;
+            break;
+        }
+        for (size_t j = 0; j < n && rc == 0; j++) {
+            size_t row = j * EDICT_BLOCK;
+            const char *k;
+            size_t kn;
+            if (row >= first + have) {
+                first = row;
+                have = rows - row < FENCE_CHUNK ? rows - row : FENCE_CHUNK;
+                if ((rc = read_at(x->fd, chunk, have * 4,
+                                  (t == EDICT_HEAD ? x->head_off : x->read_off) + row * 4)) != 0)
+                    break;
+            }
+            if ((rc = line_key(&r, t, chunk[row - first], &k, &kn)) == 0 &&
+                (rc = wb_buf_append(&x->fence_keys[t], k, kn)) == 0)
+                x->fence_at[t][j + 1] = x->fence_keys[t].len;
+        }
+        x->n_fence[t] = n;
+    }
+    edict_reader_release(&r);
+    free(chunk);
+    return rc;
 }
 
 /* ---- building ---- */
@@ -315,44 +494,30 @@ out:
     return rc;
 }
 
-/* ---- mapping ---- */
+/* ---- opening ---- */
 
-static int rows_valid(const char *text, size_t text_len, const uint32_t *rows, size_t n, int rd)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint32_t o = rows[i];
-        if (o >= text_len || (o > 0 && text[o - 1] != '\n'))
-            return 0;
-        if (rd) {
-            const char *k;
-            size_t kn;
-            edict_key_read(text, o, &k, &kn);
-            if (!k)
-                return 0;
-        }
-    }
-    return 1;
-}
-
-int edict_map(struct edict_map *m, const char *idx_path, const struct stat *src_st)
+int edict_idx_open(struct edict_idx *x, const char *idx_path, const struct stat *src_st)
 {
     int fd = open(idx_path, O_RDONLY | O_CLOEXEC), rc = WB_ECORRUPT;
     struct stat st;
-    const struct idx_header *h;
-    void *p = MAP_FAILED;
+    struct idx_header hb, *h = &hb;
+    char last;
 
-    memset(m, 0, sizeof *m);
+    memset(x, 0, sizeof *x);
+    x->fd = -1;
+    wb_buf_init(&x->fence_keys[EDICT_HEAD], 0);
+    wb_buf_init(&x->fence_keys[EDICT_READ], 0);
     if (fd < 0)
         return errno == ENOENT ? WB_ENOTFOUND : WB_EIO;
-    if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof *h)
+    if (fstat(fd, &st) != 0 || (size_t)st.st_size < sizeof *h ||
+        (rc = read_at(fd, h, sizeof *h, 0)) != 0) {
+        rc = rc == WB_EIO ? WB_EIO : WB_ECORRUPT;
         goto out;
-    p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED)
-        goto out;
-    h = p;
+    }
+    rc = WB_ECORRUPT;
     if (memcmp(h->magic, EDICT_MAGIC, 8) != 0 || h->version != EDICT_VERSION ||
         h->header_size != sizeof *h || h->total != (uint64_t)st.st_size ||
-        h->text_off != sizeof *h || h->text_len == 0 ||
+        h->text_off != sizeof *h || h->text_len == 0 || h->text_len > UINT32_MAX ||
         h->text_len > (uint64_t)st.st_size - h->text_off || h->head_off % 4 ||
         h->head_off < h->text_off + h->text_len || h->n_head > (uint64_t)st.st_size / 4 ||
         h->read_off != h->head_off + h->n_head * 4 || h->n_read > (uint64_t)st.st_size / 4 ||
@@ -364,34 +529,57 @@ int edict_map(struct edict_map *m, const char *idx_path, const struct stat *src_
         rc = WB_EEXIST; /* valid but stale */
         goto out;
     }
-    m->text = (const char *)p + h->text_off;
-    m->text_len = h->text_len;
-    m->head = (const uint32_t *)((const char *)p + h->head_off);
-    m->n_head = h->n_head;
-    m->rd = (const uint32_t *)((const char *)p + h->read_off);
-    m->n_read = h->n_read;
-    if (m->text[m->text_len - 1] != '\n' ||
-        !rows_valid(m->text, m->text_len, m->head, m->n_head, 0) ||
-        !rows_valid(m->text, m->text_len, m->rd, m->n_read, 1))
+    /* Every line ends with '\n', so the last byte of the text is one. The
+     * rows are checked as lookups read them (edict_row). */
+    if ((rc = read_at(fd, &last, 1, h->text_off + h->text_len - 1)) != 0 || last != '\n') {
+        rc = rc == WB_EIO ? WB_EIO : WB_ECORRUPT;
         goto out;
-    m->map = p;
-    m->map_len = (size_t)st.st_size;
-    p = MAP_FAILED;
-    rc = 0;
+    }
+    x->fd = fd;
+    fd = -1;
+    x->text_off = h->text_off;
+    x->text_len = (size_t)h->text_len;
+    x->head_off = h->head_off;
+    x->n_head = (size_t)h->n_head;
+    x->read_off = h->read_off;
+    x->n_read = (size_t)h->n_read;
+    x->dev = st.st_dev;
+    x->ino = st.st_ino;
+    rc = read_fences(x);
 out:
-    if (p != MAP_FAILED)
-        munmap(p, (size_t)st.st_size);
+    if (fd >= 0)
+        close(fd);
     if (rc)
-        memset(m, 0, sizeof *m);
-    close(fd);
+        edict_idx_close(x);
     return rc;
 }
 
-void edict_unmap(struct edict_map *m)
+void edict_idx_close(struct edict_idx *x)
 {
-    if (m->map)
-        munmap(m->map, m->map_len);
-    memset(m, 0, sizeof *m);
+    if (x->fd >= 0)
+        close(x->fd);
+    for (int t = EDICT_HEAD; t <= EDICT_READ; t++) {
+        wb_buf_release(&x->fence_keys[t]);
+        free(x->fence_at[t]);
+    }
+    memset(x, 0, sizeof *x);
+    x->fd = -1;
+}
+
+int edict_discard(const struct edict_idx *x, const char *idx_path, struct wb_error *err)
+{
+    struct stat st;
+    int lock = edict_lock(idx_path, err), rc = 0;
+
+    if (lock < 0)
+        return WB_EIO;
+    /* Another process may have rebuilt it already: leave a new file alone. */
+    if (stat(idx_path, &st) == 0 && st.st_dev == x->dev && st.st_ino == x->ino &&
+        unlink(idx_path) != 0 && errno != ENOENT)
+        rc = wb_error_set(err, WB_EIO, "cannot remove the damaged EDICT index %s: %s", idx_path,
+                          strerror(errno));
+    close(lock);
+    return rc;
 }
 
 int edict_lock(const char *idx_path, struct wb_error *err)

@@ -1,4 +1,4 @@
-/* The EDICT index's internals, shared by its builder/mapper (edict_index.c)
+/* The EDICT index's internals, shared by its builder/reader (edict_index.c)
  * and its lookups (edict.c). Not part of the public API.
  */
 #ifndef WB_TEXT_EDICT_INTERNAL_H
@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "wordbank/buf.h"
 #include "wordbank/error.h"
 
 /* The key of the line at text+off: its headword, or its reading (NULL, 0 when
@@ -21,26 +22,65 @@ struct edict_sort {
     edict_key_fn key;
 };
 
-/* First row whose key is >= w. */
-size_t edict_lower_bound(const char *text, const uint32_t *rows, size_t n, edict_key_fn key,
-                         const char *w, size_t wn);
-
-struct edict_map {
-    void *map;
-    size_t map_len;
-    const char *text;
-    size_t text_len;
-    const uint32_t *head, *rd;
-    size_t n_head, n_read;
+/* An open index: its header checked, its rows not (a lookup checks the rows
+ * it reads). Read with pread, so threads share it as it is. */
+struct edict_idx {
+    int fd;
+    uint64_t text_off, head_off, read_off;
+    size_t text_len, n_head, n_read;
+    dev_t dev; /* the file, so a damaged one is removed only if it is */
+    ino_t ino; /* still the one at the index path */
+    /* Per table, the key of every EDICT_BLOCK-th row (read at open), so a
+     * search reads one block of rows and ~10 lines, not ~18 of each. */
+    struct wb_buf fence_keys[2];
+    size_t *fence_at[2]; /* n_fence + 1 offsets into fence_keys */
+    size_t n_fence[2];
 };
+
+enum {
+    EDICT_HEAD,        /* the table sorted by headword */
+    EDICT_READ,        /* the table sorted by reading */
+    EDICT_BLOCK = 1024 /* rows read at once */
+};
+
+/* One lookup's reads: the line read last and a block of one table. */
+struct edict_reader {
+    const struct edict_idx *x;
+    struct wb_buf buf;
+    const char *line; /* in buf, line_len bytes, then its '\n'; NULL: none */
+    size_t line_len;
+    uint32_t line_off; /* the line's offset in the text */
+    int table;
+    size_t first, n;
+    uint32_t rows[EDICT_BLOCK];
+};
+
+void edict_reader_init(struct edict_reader *r, const struct edict_idx *x);
+void edict_reader_release(struct edict_reader *r);
+size_t edict_rows(const struct edict_idx *x, int table);
+/* Read the line at text offset off into r->line: 0, WB_ECORRUPT when off is
+ * not a line start inside the text, WB_EIO, WB_ENOMEM. */
+int edict_line(struct edict_reader *r, uint32_t off);
+/* Row i of table: its offset, its line (r->line) and its key, the row
+ * checked first (edict_line; a reading row's line must have a reading).
+ * 0, WB_ECORRUPT, WB_EIO, WB_ENOMEM. */
+int edict_row(struct edict_reader *r, int table, size_t i, uint32_t *off, const char **k,
+              size_t *kn);
+/* First row of table whose key is >= w into *at; errors as edict_row. */
+int edict_lower_bound(struct edict_reader *r, int table, const char *w, size_t wn, size_t *at);
 
 /* Convert and index src_path into idx_path (atomically). */
 int edict_build(const char *src_path, const char *idx_path, void (*progress)(void *, double),
                 void *ud, struct wb_error *err);
-/* Map and validate an index; with src_st, also check it was built from that
- * source. 0, -WB_ENOTFOUND (no file), -WB_EEXIST (stale), -WB_ECORRUPT. */
-int edict_map(struct edict_map *m, const char *idx_path, const struct stat *src_st);
-void edict_unmap(struct edict_map *m);
+/* Open an index and check its header (magic, version, section bounds) and
+ * that its text ends with '\n'; with src_st, also check it was built from
+ * that source. 0, -WB_ENOTFOUND (no file), -WB_EEXIST (stale),
+ * -WB_ECORRUPT, -WB_EIO. */
+int edict_idx_open(struct edict_idx *x, const char *idx_path, const struct stat *src_st);
+void edict_idx_close(struct edict_idx *x);
+/* A lookup met a bad row: remove the file at idx_path (under the build lock)
+ * if it is still the one x reads, so the next open rebuilds it. 0 or WB_EIO. */
+int edict_discard(const struct edict_idx *x, const char *idx_path, struct wb_error *err);
 /* The best (entry, sense) among n looked-up entries for a translation and a
  * context (either may be NULL), preferring entries whose reading is
  * reading_hint (may be NULL) on a tie; returns the match score (0: nothing

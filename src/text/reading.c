@@ -213,7 +213,8 @@ int wb_text_check_reading(struct wb_text *t, struct wb_edict *d, const char *wor
     if (d) {
         struct wb_error lerr = { 0 };
         rc = wb_edict_lookup(d, word, &e, &n, &lerr);
-        if (rc && rc != WB_ENOTFOUND && rc != WB_EINVAL) {
+        /* A damaged index (logged once, rebuilt next run) leaves MeCab. */
+        if (rc && rc != WB_ENOTFOUND && rc != WB_EINVAL && rc != WB_ECORRUPT) {
             if (err)
                 *err = lerr;
             goto done;

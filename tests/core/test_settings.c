@@ -97,7 +97,7 @@ TEST(getters_return_the_tables_defaults)
     CHECK_STR(wb_config_get(NULL, "edict_path"), "/usr/share/edict/edict"); /* no config */
     CHECK(wb_config_get(NULL, "limit.m.rpm") == NULL);
     CHECK_INT(wb_config_int(NULL, "timeout.text_ms"), 120000);
-    CHECK_INT(wb_config_int(cfg, "http.body_budget"), 24 << 20);
+    CHECK_INT(wb_config_int(cfg, "http.body_budget"), 16 << 20);
     CHECK_INT(wb_config_int(cfg, "http.max_body"), 64 << 20);
     CHECK_INT(wb_config_bool(cfg, "audio_trim"), 1);
     CHECK_INT(wb_config_bool(cfg, "pipeline.sync_commits"), 0);

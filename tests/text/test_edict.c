@@ -170,7 +170,10 @@ TEST(fake_edict_index_built_reused_rebuilt)
     CHECK_OK(wb_edict_open(cfg, NULL, NULL, &d, &err), &err);
     CHECK(wb_edict_was_built(d));
     check_gloss(d, "犬", "dog", "dog", "いぬ");
-    /* Damage the index: the next open notices and rebuilds. */
+    /* Damage the index's last row (the last reading, もらう's): opening
+     * checks the header only, so it opens; a lookup that does not read the
+     * row works, the one that does fails cleanly, the file is removed, and
+     * the next open rebuilds it. */
     char idx[4300];
     snprintf(idx, sizeof idx, "%s", wb_edict_index_path(d));
     wb_edict_close(d);
@@ -180,9 +183,173 @@ TEST(fake_edict_index_built_reused_rebuilt)
     fwrite("\xff\xff\xff\xff", 1, 4, f);
     fclose(f);
     CHECK_OK(wb_edict_open(cfg, NULL, NULL, &d, &err), &err);
+    CHECK(!wb_edict_was_built(d));
+    check_gloss(d, "犬", "dog", "dog", "いぬ");
+    CHECK_INT(wb_edict_lookup(d, "もらう", &e, &n, &err), WB_ECORRUPT);
+    CHECK(e == NULL && n == 0);
+    CHECK_MSG(strstr(err.msg, idx) != NULL, "%s", err.msg);
+    CHECK(access(idx, F_OK) != 0);
+    /* Checking a reading with the damaged dictionary falls back to MeCab
+     * (as with none) instead of failing every entry of a run. */
+    struct wb_text *t = NULL;
+    struct wb_buf rd;
+    int verdict = -1;
+    wb_buf_init(&rd, 0);
+    CHECK_OK(wb_text_new(NULL, &t, &err), &err);
+    CHECK_OK(wb_text_check_reading(t, d, "犬", "dog", NULL, NULL, &rd, &verdict, &err), &err);
+    CHECK_STR(rd.data, "いぬ");
+    CHECK_INT(verdict, WB_READING_FILLED);
+    wb_text_free(t);
+    wb_buf_release(&rd);
+    wb_edict_close(d);
+    CHECK_OK(wb_edict_open(cfg, NULL, NULL, &d, &err), &err);
     CHECK(wb_edict_was_built(d));
     check_gloss(d, "犬", "dog", "dog", "いぬ");
+    CHECK_OK(wb_edict_lookup(d, "もらう", &e, &n, &err), &err);
+    CHECK_STR(e[0].headword, "貰う");
+    wb_edict_entries_free(e, n);
     wb_edict_close(d);
+    wb_config_free(cfg);
+}
+
+/* A fake EDICT of 3,000 lines 単語0000 … 単語2999 (headword order is number
+ * order), indexed into its own cache; returns its config, the index path in
+ * idx. */
+enum {
+    DEEP_LINES = 3000
+};
+
+static struct wb_config *deep_edict(char *idx, size_t cap)
+{
+    char src[4200], cache[4200];
+    struct wb_config *cfg = NULL;
+    struct wb_edict *d = NULL;
+    struct wb_error err = { 0 };
+    struct wb_buf b;
+
+    wb_buf_init(&b, 0);
+    /* 単語0100's line is longer than a lookup's first read (256 bytes). */
+    for (int i = 0; i < DEEP_LINES; i++)
+        CHECK_INT(wb_buf_appendf(&b, "単語%04d [たんご] /(n) word %d/%s(P)/\n", i, i,
+                                 i == 100 ? "(2) a very long gloss "
+                                            "................................................"
+                                            "................................................"
+                                            "................................................"
+                                            "................................................"
+                                            "................................................"
+                                            "......../"
+                                          : ""),
+                  0);
+    snprintf(src, sizeof src, "%s/edict-deep", th_tmpdir());
+    snprintf(cache, sizeof cache, "%s/cache-deep", th_tmpdir());
+    write_eucjp(src, b.data);
+    wb_buf_release(&b);
+    CHECK_INT(wb_config_new(&cfg), 0);
+    CHECK_INT(wb_config_set(cfg, "edict_path", src, WB_SRC_FLAG), 0);
+    CHECK_INT(wb_config_set(cfg, "cache_dir", cache, WB_SRC_FLAG), 0);
+    CHECK_OK(wb_edict_open(cfg, NULL, NULL, &d, &err), &err);
+    snprintf(idx, cap, "%s", wb_edict_index_path(d));
+    wb_edict_close(d);
+    return cfg;
+}
+
+static void check_word(struct wb_edict *d, int i)
+{
+    char w[32], g[32];
+    struct wb_edict_entry *e = NULL;
+    size_t n = 0;
+    struct wb_error err = { 0 };
+
+    snprintf(w, sizeof w, "単語%04d", i);
+    snprintf(g, sizeof g, "word %d", i);
+    CHECK_OK(wb_edict_lookup(d, w, &e, &n, &err), &err);
+    CHECK_INT(n, 1);
+    CHECK_STR(e[0].senses[0].glosses[0], g);
+    wb_edict_entries_free(e, n);
+}
+
+/* The whole file as bytes, to damage it. */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *p;
+    CHECK(f != NULL);
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    p = malloc(*len + 1);
+    CHECK(p != NULL);
+    CHECK(fread(p, 1, *len, f) == *len);
+    p[*len] = '\0';
+    fclose(f);
+    return p;
+}
+
+/* Lookups meet damage deep inside the file (mapping checks only the header):
+ * the lookup fails with WB_ECORRUPT and no entries, every later lookup on
+ * that handle too, the file is removed, and the next open rebuilds it. */
+static void damaged_deep_is_caught(struct wb_config *cfg, const char *idx, int bad_word)
+{
+    struct wb_edict *d = NULL;
+    struct wb_edict_entry *e = NULL;
+    size_t n = 0;
+    struct wb_error err = { 0 };
+    char w[32];
+
+    CHECK_OK(wb_edict_open(cfg, NULL, NULL, &d, &err), &err);
+    CHECK(!wb_edict_was_built(d));
+    check_word(d, 7); /* far from the damage: read and trusted */
+    check_word(d, 100);
+    snprintf(w, sizeof w, "単語%04d", bad_word);
+    CHECK_INT(wb_edict_lookup(d, w, &e, &n, &err), WB_ECORRUPT);
+    CHECK(e == NULL && n == 0);
+    CHECK_MSG(strstr(err.msg, "damaged") != NULL, "%s", err.msg);
+    CHECK(access(idx, F_OK) != 0);
+    CHECK_INT(wb_edict_lookup(d, "単語0007", &e, &n, &err), WB_ECORRUPT);
+    wb_edict_close(d);
+    CHECK_OK(wb_edict_open(cfg, NULL, NULL, &d, &err), &err);
+    CHECK(wb_edict_was_built(d));
+    check_word(d, bad_word);
+    check_word(d, 7);
+    wb_edict_close(d);
+}
+
+TEST(index_damaged_deep_inside_is_caught_at_lookup_and_rebuilt)
+{
+    char idx[4300];
+    struct wb_config *cfg = deep_edict(idx, sizeof idx);
+    size_t len;
+    char *p;
+    FILE *f;
+
+    /* The text: the newline before 単語1234's line becomes a space, so its
+     * row no longer points at a line start. */
+    p = slurp(idx, &len);
+    static const char nl1234[] = "\n単語1234 ";
+    char *at = NULL;
+    for (size_t i = 0; !at && i + sizeof nl1234 - 1 <= len; i++)
+        if (memcmp(p + i, nl1234, sizeof nl1234 - 1) == 0)
+            at = p + i;
+    CHECK(at != NULL);
+    f = fopen(idx, "r+b");
+    CHECK(f != NULL);
+    fseek(f, (long)(at - p), SEEK_SET);
+    fputc(' ', f);
+    fclose(f);
+    free(p);
+    damaged_deep_is_caught(cfg, idx, 1234);
+
+    /* The headword table: 単語2345's row points past the text. The header
+     * (host order, a cache) has the table's offset at byte 56. */
+    uint64_t head_off;
+    f = fopen(idx, "r+b");
+    CHECK(f != NULL);
+    fseek(f, 56, SEEK_SET);
+    CHECK(fread(&head_off, sizeof head_off, 1, f) == 1);
+    fseek(f, (long)(head_off + 4 * 2345), SEEK_SET);
+    fwrite("\xff\xff\xff\x7f", 1, 4, f);
+    fclose(f);
+    damaged_deep_is_caught(cfg, idx, 2345);
     wb_config_free(cfg);
 }
 
@@ -268,6 +435,47 @@ TEST(real_edict_lookups_and_senses)
     CHECK(hits > 0);
     printf("# %d lookups (parsing the entries) in %.3f s: %.1f us each\n", iters, dt,
            dt / iters * 1e6);
+    wb_edict_close(d);
+}
+
+/* How many of this process's mappings (/proc/self/smaps) are of path. */
+static int mappings_of(const char *path)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[4600];
+    size_t pl = strlen(path);
+    int n = 0;
+
+    CHECK(f != NULL);
+    while (fgets(line, sizeof line, f)) {
+        size_t l = strlen(line);
+        if (l && line[l - 1] == '\n')
+            line[--l] = '\0';
+        n += l >= pl && strcmp(line + l - pl, path) == 0;
+    }
+    fclose(f);
+    return n;
+}
+
+/* Lookups pread what they read: the 23 MB index is never mapped, so none of
+ * it counts in the process's RSS (a mapping made whole page-cache folios, up
+ * to 2 MiB, resident for every probe: 11 MiB after one lookup). */
+TEST(real_edict_index_is_read_not_mapped)
+{
+    struct wb_edict *d = th_edict();
+    struct wb_edict_entry *e = NULL;
+    size_t n = 0;
+    static const char *const words[] = { "猫", "食べる", "生", "もらう", "東京", "ない語" };
+
+    for (int i = 0; i < 6; i++) {
+        if (wb_edict_lookup(d, words[i], &e, &n, NULL) == 0)
+            wb_edict_entries_free(e, n);
+    }
+    struct wb_error err = { 0 };
+    CHECK_OK(wb_edict_lookup(d, "食べる", &e, &n, &err), &err);
+    CHECK_STR(e[0].reading, "たべる");
+    wb_edict_entries_free(e, n);
+    CHECK_INT(mappings_of(wb_edict_index_path(d)), 0);
     wb_edict_close(d);
 }
 
