@@ -37,24 +37,22 @@ static int image_classify(void *ud, long status, const struct core_http_header *
     return t->ops->image_parse(body, len, &t->media, &t->usage, out);
 }
 
-static int speech_data(void *ud, const char *p, size_t n, struct core_api_error *aerr)
-{
-    struct stage_task *t = ud;
-    return t->ops->speech_feed(t->speech, p, n, aerr);
-}
-
-static void speech_retry(void *ud)
-{
-    struct stage_task *t = ud;
-    t->ops->speech_reset(t->speech);
-}
-
+/* A streamed answer (Gemini's SSE) is read whole, then parsed here, on the
+ * worker pool like a picture's: its events' JSON and base64 (~1.7 ms a clip)
+ * no longer run on the loop thread as the bytes arrive. Each attempt starts
+ * from a fresh stream state. */
 static int speech_classify(void *ud, long status, const struct core_http_header *h, size_t nh,
                            const char *body, size_t len, struct core_api_error *out)
 {
     struct stage_task *t = ud;
+    int rc;
     if (!prov_ok_status(status))
         return t->ops->parse_error(status, h, nh, body, len, out);
+    if (t->speech) {
+        t->ops->speech_reset(t->speech);
+        if ((rc = t->ops->speech_feed(t->speech, body, len, out)) != 0)
+            return rc;
+    }
     return t->ops->speech_end(t->speech, body, len, &t->pcm, &t->pcm_rate, &t->pcm_channels,
                               &t->usage, out);
 }
@@ -97,8 +95,6 @@ static int speech_request(struct stage_task *t, const void *o, struct core_http_
             free(text);
             return wb_error_set(err, WB_ENOMEM, "out of memory");
         }
-        cbs->on_data = speech_data;
-        cbs->on_retry = speech_retry;
     }
     cbs->classify = speech_classify;
     cbs->classify_in_pool = 1; /* decodes the whole payload */

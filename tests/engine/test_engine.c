@@ -749,6 +749,54 @@ TEST(classify_in_pool_runs_off_the_loop)
     fake_stop(&f);
 }
 
+/* A streamed answer with no on_data consumer is kept whole, like any body,
+ * and a classify_in_pool parser reads all of it (the SSE events) on the pool:
+ * the pipeline parses speech streams there, not on the loop thread. */
+static atomic_int sse_calls, sse_on_loop, sse_events;
+
+static int sse_classify(void *ud, long status, const struct core_http_header *h, size_t nh,
+                        const char *body, size_t len, struct core_api_error *out)
+{
+    (void)ud;
+    (void)h;
+    (void)nh;
+    (void)out;
+    atomic_fetch_add(&sse_calls, 1);
+    if (pthread_equal(pthread_self(), loop_thread))
+        atomic_fetch_add(&sse_on_loop, 1);
+    if (status == 200) {
+        for (const char *p = body; len && (p = strstr(p, "data:")); p++)
+            atomic_fetch_add(&sse_events, 1);
+    }
+    return 0;
+}
+
+TEST(stream_without_consumer_is_kept_whole)
+{
+    struct fake_proc f;
+    start(&f, "{\"default\":{\"latencyMs\":10}}", 0);
+    struct wb_config *cfg = mkcfg(NULL);
+    static struct ctx c;
+    static const struct engine_request_cbs sse_cbs = { .classify = sse_classify,
+                                                       .on_done = on_done,
+                                                       .classify_in_pool = 1 };
+    c.base = f.base_url;
+    c.cbs = &sse_cbs;
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(engine_new(cfg, &c.e, &err), ep);
+    loop_thread = pthread_self();
+    submit(&c, 0, TTS_MODEL, WB_REQ_SPEECH, 1);
+    CHECK_INT(engine_run(c.e), 0);
+    CHECK_INT(c.status[0], 0);
+    CHECK_INT(atomic_load(&sse_calls), 1);
+    CHECK_INT(atomic_load(&sse_on_loop), 0);
+    CHECK_MSG(atomic_load(&sse_events) >= 2, "classify saw %d SSE events",
+              atomic_load(&sse_events));
+    engine_free(c.e);
+    wb_config_free(cfg);
+    fake_stop(&f);
+}
+
 TEST(free_with_pending_work_cancels_it)
 {
     struct engine *e = NULL;
