@@ -70,6 +70,9 @@ int cli_run_finish(struct cli *c, struct cli_run *cr);
 
 /* Print "wordbank: message" on stderr (the single voice of the CLI). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* memory.c: the command's malloc policy (buffers under 4 MiB kept for reuse),
+ * set first thing in main unless GLIBC_TUNABLES is set. */
+void cli_tune_malloc(void);
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Map a library error code to the contract's exit code. */
 int cli_exit_for(int code);

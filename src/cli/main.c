@@ -610,6 +610,7 @@ int main(int argc, char **argv)
     const struct command *cmd = NULL;
     int opt, rc = EXIT_USAGE, help = 0, idx;
 
+    cli_tune_malloc();
     c.progress = "auto";
     if (wb_config_new(&c.cfg)) {
         cli_error("out of memory");

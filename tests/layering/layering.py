@@ -72,14 +72,14 @@ SHARED = {
     # libc/libm/pthread parts, not outside libraries in the one-home sense.
     "dl": None, "m": None, "threads": None,
 }
-# Standard C and POSIX headers (glibc): anyone may include them.
+# Standard C and POSIX headers, and glibc's own (malloc.h): anyone may include them.
 STANDARD = set("""assert.h complex.h ctype.h errno.h fenv.h float.h inttypes.h iso646.h limits.h
 locale.h math.h setjmp.h signal.h stdalign.h stdarg.h stdatomic.h stdbool.h stddef.h stdint.h
 stdio.h stdlib.h stdnoreturn.h string.h tgmath.h threads.h time.h uchar.h wchar.h wctype.h
 aio.h arpa/inet.h cpio.h dirent.h dlfcn.h fcntl.h fnmatch.h ftw.h getopt.h glob.h grp.h iconv.h
 langinfo.h libgen.h monetary.h mqueue.h netdb.h net/if.h netinet/in.h netinet/tcp.h nl_types.h
 poll.h pthread.h pwd.h regex.h sched.h search.h semaphore.h spawn.h strings.h syslog.h tar.h
-termios.h ulimit.h unistd.h utime.h utmpx.h wordexp.h endian.h err.h""".split())
+termios.h ulimit.h unistd.h utime.h utmpx.h wordexp.h endian.h err.h malloc.h""".split())
 STANDARD_DIRS = ("sys/",)
 
 # Owner of each public header: a module using it uses that module.
