@@ -303,7 +303,8 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
         return rc;
     if (!r->opts.cache_only)
         run_japanese_prepare(r);
-    if (r->opts.on_progress && engine_timer(r->eng, PIPE_PROGRESS_MS, pipe_progress_tick, r) == 0)
+    if (r->opts.on_progress &&
+        engine_timer_weak(r->eng, PIPE_PROGRESS_MS, pipe_progress_tick, r) == 0)
         r->progress_timer = 1;
     if (!r->opts.cache_only &&
         engine_timer_weak(r->eng, r->lease_ttl_ms / 3, pipe_lease_beat, r) == 0)

@@ -172,6 +172,26 @@ def test_start_all_at_once(tmp):
         fake.stop()
 
 
+def test_ends_with_its_work(tmp):
+    """The run ends when its last entry does, not at the next progress tick
+    (a strong 100 ms timer kept the loop alive for it)."""
+    fake = Fake({"seed": 4, "default": {"latencyMs": 150, "jitter": 0}})
+    try:
+        open(tmp + "/w.txt", "w").write(words(3))
+        r = run(tmp, ["-j", "3", "-vv", "--progress", "always", "propagate", tmp + "/w.txt"],
+                {"GEMINI_BASE_URL": fake.url})
+        lines = r.stderr.splitlines()
+        ticks = [i for i, ln in enumerate(lines) if "pipeline: progress tick" in ln]
+        last = max((i for i, ln in enumerate(lines) if re.search(r"pipeline: entry \d+ .*-> FINISHED$", ln)),
+                   default=None)
+        check("a -vv run logs its progress ticks", r.returncode == 0 and ticks and last is not None,
+              r.stderr[-600:])
+        check("no progress tick after the last entry finished (the run ends with its work)",
+              last is not None and all(i < last for i in ticks), f"ticks {ticks}, last {last}")
+    finally:
+        fake.stop()
+
+
 def test_faults(tmp):
     fake = Fake({"seed": 7, "default": {"latencyMs": 20, "jitter": 0.5,
                  "faults": {"status503": 0.10, "reset": 0.05, "malformed": 0.03, "truncate": 0.03,
@@ -585,6 +605,7 @@ def test_commits(tmp):
 
 def main():
     T.run_tests((test_doctor, test_window_drains, test_japanese_tools_early, test_start_all_at_once,
+                 test_ends_with_its_work,
                  test_providers, test_speech, test_faults, test_sigkill, test_ctrl_c, test_full_disk,
                  test_quota_and_auth, test_terminal, test_commits), "wbpipe.", "WB_PIPELINE_ONLY")
     T.check_sanitizers()
