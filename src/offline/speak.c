@@ -1,14 +1,19 @@
 /* Offline speech: the only file that includes espeak-ng. espeak-ng keeps one
  * global synthesizer, so it is initialised once (pthread_once) and every use
- * holds one mutex; synthesis runs in synchronous mode and the synth callback
+ * holds one mutex. The library is loaded then too (dlopen), not linked: it
+ * pulls in some 20 shared libraries (PulseAudio, ALSA, libsndfile and its
+ * codecs) that every start of every command loaded, for the offline
+ * provider only; synthesis runs in synchronous mode and the synth callback
  * appends the PCM to the buffer of the call in progress. Japanese text is
  * turned into MeCab's kana pronunciation first, since the ja voice cannot
  * read kanji.
  */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <espeak-ng/espeak_ng.h>
 #include <espeak-ng/speak_lib.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,9 +24,32 @@
 #define SPEAK_SECONDS_MAX 300
 #define LANG_MAX          35
 
+/* Debian's soname of libespeak-ng (its headers do not say it). */
+#define ESPEAK_SONAME "libespeak-ng.so.1"
+
+/* Every espeak-ng function used here, called through the loaded table. */
+#define ESPEAK_FUNCTIONS(X)           \
+    X(espeak_ng_InitializePath)       \
+    X(espeak_ng_Initialize)           \
+    X(espeak_ng_InitializeOutput)     \
+    X(espeak_SetSynthCallback)        \
+    X(espeak_ng_GetSampleRate)        \
+    X(espeak_ng_GetStatusCodeMessage) \
+    X(espeak_ng_SetVoiceByProperties) \
+    X(espeak_GetCurrentVoice)         \
+    X(espeak_ng_Synthesize)           \
+    X(espeak_ng_Synchronize)
+
+static struct {
+#define ESPEAK_MEMBER(name) __typeof__(name) *name;
+    ESPEAK_FUNCTIONS(ESPEAK_MEMBER)
+#undef ESPEAK_MEMBER
+} es;
+
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static espeak_ng_STATUS init_status = ENS_OK;
+static char load_failure[256]; /* why the library could not be loaded */
 static int sample_rate;
 
 /* The call in progress (only ever touched under lock). */
@@ -50,22 +78,47 @@ static int on_synth(short *wav, int num, espeak_EVENT *events)
     return 0;
 }
 
+/* Loads the library, kept for the life of the process: 0, or -1 with
+ * load_failure set. */
+static int load_library(void)
+{
+    void *h = dlopen(ESPEAK_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        snprintf(load_failure, sizeof load_failure, "cannot load %s: %s", ESPEAK_SONAME, dlerror());
+        return -1;
+    }
+#define ESPEAK_LOAD(name)                                                                  \
+    if (!(*(void **)&es.name = dlsym(h, #name))) {                                         \
+        snprintf(load_failure, sizeof load_failure, "%s has no %s", ESPEAK_SONAME, #name); \
+        return -1;                                                                         \
+    }
+    ESPEAK_FUNCTIONS(ESPEAK_LOAD)
+#undef ESPEAK_LOAD
+    return 0;
+}
+
 static void init_once(void)
 {
-    espeak_ng_InitializePath(NULL);
-    init_status = espeak_ng_Initialize(NULL);
+    if (load_library() != 0) {
+        init_status = ENS_NOT_SUPPORTED;
+        return;
+    }
+    es.espeak_ng_InitializePath(NULL);
+    init_status = es.espeak_ng_Initialize(NULL);
     if (init_status == ENS_OK)
-        init_status = espeak_ng_InitializeOutput(ENOUTPUT_MODE_SYNCHRONOUS, 0, NULL);
+        init_status = es.espeak_ng_InitializeOutput(ENOUTPUT_MODE_SYNCHRONOUS, 0, NULL);
     if (init_status == ENS_OK) {
-        espeak_SetSynthCallback(on_synth);
-        sample_rate = espeak_ng_GetSampleRate();
+        es.espeak_SetSynthCallback(on_synth);
+        sample_rate = es.espeak_ng_GetSampleRate();
     }
 }
 
 static int status_error(struct wb_error *err, espeak_ng_STATUS st, const char *what)
 {
     char msg[256];
-    espeak_ng_GetStatusCodeMessage(st, msg, sizeof msg);
+    if (load_failure[0])
+        return wb_error_set(err, WB_EUNSUPPORTED, "espeak-ng: %s", load_failure);
+    es.espeak_ng_GetStatusCodeMessage(st, msg, sizeof msg);
     return wb_error_set(err, WB_EUNSUPPORTED, "espeak-ng: %s: %s", what, msg);
 }
 
@@ -154,19 +207,19 @@ static int set_voice(const char *l, struct wb_buf *voice_out, struct wb_error *e
     memset(&want, 0, sizeof want);
     snprintf(tag, sizeof tag, "%s", l);
     want.languages = tag;
-    st = espeak_ng_SetVoiceByProperties(&want);
+    st = es.espeak_ng_SetVoiceByProperties(&want);
     if (st != ENS_OK) {
         /* "xx-YY" unknown: try the primary subtag alone. */
         char *dash = strchr(tag, '-');
         if (dash) {
             *dash = '\0';
-            st = espeak_ng_SetVoiceByProperties(&want);
+            st = es.espeak_ng_SetVoiceByProperties(&want);
         }
     }
     if (st != ENS_OK)
         return wb_error_set(err, WB_EUNSUPPORTED, "espeak-ng has no voice for \"%s\"", l);
     if (voice_out) {
-        espeak_VOICE *v = espeak_GetCurrentVoice();
+        espeak_VOICE *v = es.espeak_GetCurrentVoice();
         /* languages is a list of <priority byte><name NUL>; the first name. */
         const char *name = v && v->languages && v->languages[0] ? v->languages + 1 : tag;
         wb_buf_reset(voice_out);
@@ -214,10 +267,10 @@ int wb_offline_speak(const char *text, const char *lang, struct wb_text *t, int1
     if ((rc = set_voice(l, voice_out, err)) != 0)
         goto out;
     c.max = (size_t)SPEAK_SECONDS_MAX * (size_t)sample_rate;
-    espeak_ng_STATUS st = espeak_ng_Synthesize(say.data, say.len + 1, 0, POS_CHARACTER, 0,
-                                               espeakCHARS_UTF8, NULL, &c);
+    espeak_ng_STATUS st = es.espeak_ng_Synthesize(say.data, say.len + 1, 0, POS_CHARACTER, 0,
+                                                  espeakCHARS_UTF8, NULL, &c);
     if (st == ENS_OK)
-        st = espeak_ng_Synchronize();
+        st = es.espeak_ng_Synchronize();
     if (c.nomem) {
         rc = wb_error_set(err, WB_ENOMEM, "out of memory collecting speech");
     } else if (c.overflow) {

@@ -1,9 +1,11 @@
-/* Offline provider: espeak-ng clips of plausible length and loudness (with the
- * Japanese pronunciation path), voice choice by BCP 47 tag, serialised use
- * from threads, and entry details from MeCab + EDICT. */
+/* Offline provider: espeak-ng loaded at its first use; clips of plausible length and loudness (with
+ * the Japanese pronunciation path), voice choice by BCP 47 tag, serialised use from threads, and
+ * entry details from MeCab + EDICT. */
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "test.h"
 #include "th_edict.h"
@@ -41,6 +43,31 @@ static struct clip speak(const char *text, const char *lang, struct wb_text *t, 
     printf("# %s (%s, voice %s): %.2f s, rms %.0f\n", text, lang, v.data, seconds(&c), rms(&c));
     wb_buf_release(&v);
     return c;
+}
+
+static int espeak_mapped(void)
+{
+    char line[512];
+    int found = 0;
+    FILE *f = fopen("/proc/self/maps", "r");
+    CHECK(f != NULL);
+    while (f && fgets(line, sizeof line, f))
+        found |= strstr(line, "libespeak-ng") != NULL;
+    if (f)
+        fclose(f);
+    return found;
+}
+
+/* espeak-ng (and its ~20 libraries) loads at the first offline speech, not
+ * at every start of every program linking libwordbank. First test: nothing
+ * has spoken yet. */
+TEST(espeak_loaded_on_first_use)
+{
+    CHECK_INT(espeak_mapped(), 0);
+    struct clip c = speak("ねこ", "ja", NULL, "ja");
+    CHECK(c.n > 0);
+    CHECK_INT(espeak_mapped(), 1);
+    free(c.pcm);
 }
 
 TEST(speak_neko)
