@@ -17,8 +17,9 @@
 
 #include "core/util.h"
 #include "test.h"
+#include "th_syscount.h"
 
-static int n_fsync, n_fchmod, n_mkdir, n_getpid;
+static int n_fsync;
 
 /* Folder syncs: a global order of renames and of folder syncs started and
  * finished, and a hold on the first folder sync until hold_for renames. */
@@ -71,33 +72,10 @@ int __wrap_rename(const char *a, const char *b)
     return rc;
 }
 
-int __real_fchmod(int fd, mode_t m);
-int __wrap_fchmod(int fd, mode_t m);
-int __wrap_fchmod(int fd, mode_t m)
-{
-    n_fchmod++;
-    return __real_fchmod(fd, m);
-}
-
-int __real_mkdir(const char *p, mode_t m);
-int __wrap_mkdir(const char *p, mode_t m);
-int __wrap_mkdir(const char *p, mode_t m)
-{
-    n_mkdir++;
-    return __real_mkdir(p, m);
-}
-
-pid_t __real_getpid(void);
-pid_t __wrap_getpid(void);
-pid_t __wrap_getpid(void)
-{
-    n_getpid++;
-    return __real_getpid();
-}
-
 static void reset(void)
 {
-    n_fsync = n_fchmod = n_mkdir = n_getpid = n_dir_fsync = n_renamed = 0;
+    th_syscount_reset();
+    n_fsync = n_dir_fsync = n_renamed = 0;
 }
 
 static mode_t mode_of(const char *path)
@@ -114,7 +92,7 @@ TEST(default_write_syncs_the_file_and_its_folder)
     reset();
     CHECK_OK(core_write_atomic(path, "kept", 4, &err), &err);
     CHECK_INT(n_fsync, 2); /* the file, then its folder */
-    CHECK_INT(n_fchmod, 1);
+    CHECK_INT(th_n_fchmod, 1);
     CHECK_INT(mode_of(path), 0644);
 }
 
@@ -128,7 +106,7 @@ TEST(nosync_private_write_spares_fsync_and_fchmod)
                                    CORE_ATOMIC_NOSYNC | CORE_ATOMIC_PRIVATE, &err),
              &err);
     CHECK_INT(n_fsync, 0);
-    CHECK_INT(n_fchmod, 0);
+    CHECK_INT(th_n_fchmod, 0);
     CHECK_INT(mode_of(path), 0600);
     got = th_read_file(path, NULL);
     CHECK_STR(got, "db=x\npid=1\n");
@@ -148,11 +126,11 @@ TEST(mkdir_flag_makes_folders_only_when_missing)
     /* The folder is there: no mkdir at all. */
     reset();
     CHECK_OK(core_write_atomic_opt(th_tmp_path("a.txt"), "a", 1, CORE_ATOMIC_MKDIR, &err), &err);
-    CHECK_INT(n_mkdir, 0);
+    CHECK_INT(th_n_mkdir, 0);
     /* Missing, two levels deep: made, then the file written. */
     snprintf(path, sizeof path, "%s/new/deeper/b.txt", th_tmpdir());
     CHECK_OK(core_write_atomic_opt(path, "b", 1, CORE_ATOMIC_MKDIR, &err), &err);
-    CHECK(n_mkdir >= 2);
+    CHECK(th_n_mkdir >= 2);
     got = th_read_file(path, NULL);
     CHECK_STR(got, "b");
     free(got);
@@ -172,12 +150,12 @@ TEST(mkdirs_asks_once_when_the_folder_exists)
     CHECK(stat(path, &st) == 0 && S_ISDIR(st.st_mode));
     reset();
     CHECK_OK(wb_mkdirs(path, &err), &err);
-    CHECK_INT(n_mkdir, 1);
+    CHECK_INT(th_n_mkdir, 1);
     /* Only the last level missing: one call too. */
     snprintf(path, sizeof path, "%s/x/y/z/w", th_tmpdir());
     reset();
     CHECK_OK(wb_mkdirs(path, &err), &err);
-    CHECK_INT(n_mkdir, 1);
+    CHECK_INT(th_n_mkdir, 1);
     CHECK(stat(path, &st) == 0 && S_ISDIR(st.st_mode));
 }
 
@@ -189,7 +167,7 @@ TEST(getpid_is_asked_once_and_again_after_fork)
     reset();
     for (int i = 0; i < 100; i++)
         CHECK_INT(core_getpid(), me);
-    CHECK_INT(n_getpid, 0);
+    CHECK_INT(th_n_getpid, 0);
     CHECK_INT(me, (long)syscall(SYS_getpid));
     pid = fork();
     if (pid == 0)

@@ -14,9 +14,10 @@
 #include "core/util.h"
 #include "pipeline/internal.h"
 #include "test.h"
+#include "th_syscount.h"
 #include "wordbank/media.h"
 
-static int n_fsync, n_fchmod, n_mkdir, n_getpid;
+static int n_fsync;
 
 int __real_fsync(int fd);
 int __wrap_fsync(int fd);
@@ -26,33 +27,10 @@ int __wrap_fsync(int fd)
     return __real_fsync(fd);
 }
 
-int __real_fchmod(int fd, mode_t m);
-int __wrap_fchmod(int fd, mode_t m);
-int __wrap_fchmod(int fd, mode_t m)
-{
-    n_fchmod++;
-    return __real_fchmod(fd, m);
-}
-
-int __real_mkdir(const char *p, mode_t m);
-int __wrap_mkdir(const char *p, mode_t m);
-int __wrap_mkdir(const char *p, mode_t m)
-{
-    n_mkdir++;
-    return __real_mkdir(p, m);
-}
-
-pid_t __real_getpid(void);
-pid_t __wrap_getpid(void);
-pid_t __wrap_getpid(void)
-{
-    n_getpid++;
-    return __real_getpid();
-}
-
 static void reset(void)
 {
-    n_fsync = n_fchmod = n_mkdir = n_getpid = 0;
+    th_syscount_reset();
+    n_fsync = 0;
 }
 
 /* A run with just what the markers use: a media folder and a store. */
@@ -103,9 +81,9 @@ TEST(markers_are_written_without_syncs)
         CHECK_OK(pending_mark(&r, name, &err), &err);
     }
     CHECK_INT(n_fsync, 0);
-    CHECK_INT(n_fchmod, 0);
-    CHECK_INT(n_mkdir, 1); /* .pending, made by the first marker */
-    CHECK(n_getpid <= 1);
+    CHECK_INT(th_n_fchmod, 0);
+    CHECK_INT(th_n_mkdir, 1); /* .pending, made by the first marker */
+    CHECK(th_n_getpid <= 1);
     got = th_read_file(in_media(&r, ".pending/00000000000000000000000000000009.mp3"), NULL);
     snprintf(want, sizeof want, "db=%s\npid=%ld\n", r.db_real, (long)getpid());
     CHECK_STR(got, want);
