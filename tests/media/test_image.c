@@ -691,6 +691,33 @@ TEST(downscale_is_area_average)
     }
 }
 
+/* A ratio past libswscale's limits for slices, down or across (fuzz runs
+ * found 2848 rows to 17 and 3718 columns to 17), goes through in one slice,
+ * still an area average: tall, square to 16 px (4:2:0 planes), wide. One
+ * column or one row only has to come out whole: a 1-pixel output of that
+ * many pixels is beyond libswscale's filter length (at most the source side
+ * - 2 taps). */
+TEST(extreme_ratio_goes_through_whole)
+{
+    static const struct {
+        int w, h, max_px, ow, oh;
+        double png_db, jpg_db;
+    } cases[] = { { 600, 3000, 17, 3, 17, 50.0, 30.0 },
+                  { 2000, 2000, 16, 16, 16, 50.0, 25.0 },
+                  { 4000, 1000, 20, 20, 5, 50.0, 25.0 },
+                  { 24, 3000, 16, 1, 16, 0.0, 0.0 },
+                  { 14872, 220, 17, 17, 1, 0.0, 0.0 } };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double png = card_psnr(CARD_RGB, cases[i].w, cases[i].h, WB_IMAGE_PNG, cases[i].max_px,
+                               cases[i].ow, cases[i].oh);
+        double jpg = card_psnr(CARD_RGB, cases[i].w, cases[i].h, WB_IMAGE_JPEG, cases[i].max_px,
+                               cases[i].ow, cases[i].oh);
+        CHECK_MSG(png > cases[i].png_db && jpg > cases[i].jpg_db,
+                  "%dx%d to %d px: PNG %.1f dB, JPEG %.1f dB", cases[i].w, cases[i].h,
+                  cases[i].max_px, png, jpg);
+    }
+}
+
 /* Flat colours come out as they went in: the planes handed to libjpeg are
  * full range (JFIF), neither squeezed to 16-235 nor stretched twice. */
 TEST(jpeg_keeps_flat_colours)
