@@ -68,6 +68,9 @@ WB_API int wb_text_pronunciation(struct wb_text *t, const char *text, struct wb_
  * -WB_ECONFIG when the accent dictionary is missing. */
 WB_API int wb_text_pitch_accent(struct wb_text *t, const char *word, const char *reading, int *out,
                                 size_t max, size_t *n, struct wb_error *err);
+/* Opens the accent dictionary now (wb_text_pitch_accent opens it at its first
+ * call): 0, or -WB_ECONFIG when it is missing. */
+WB_API int wb_text_pitch_open(struct wb_text *t, struct wb_error *err);
 /* The accent dictionary folder in use, or NULL before the first call. */
 WB_API const char *wb_text_pitch_dicdir(const struct wb_text *t);
 /* Morae in a kana string (small ゃゅょぁぃぅぇぉゎ join the mora before). */

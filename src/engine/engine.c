@@ -316,8 +316,7 @@ static int run_classify(struct eng_job *j, struct core_api_error *ae)
 {
     engine_classify_fn fn = j->cbs.classify ? j->cbs.classify : engine_classify_default;
     /* A stream's consumer had its bytes already (on_data). */
-    int stream_ok =
-        j->req.stream && j->cbs.on_data && j->http_status >= 200 && j->http_status < 300;
+    int stream_ok = ENG_JOB_STREAMS(j) && j->http_status >= 200 && j->http_status < 300;
     return fn(j->ud, j->http_status, j->rhdr, j->n_rhdr, stream_ok ? "" : j->body.data,
               stream_ok ? 0 : j->body.len, ae);
 }

@@ -176,6 +176,10 @@ struct eng_model *eng_model_get(struct engine *e, const char *name, enum core_re
 void eng_models_rewindow(struct engine *e);
 void eng_models_free(struct engine *e);
 
+/* The attempt's 2xx body goes to the consumer piece by piece (on_data)
+ * instead of into j->body. */
+#define ENG_JOB_STREAMS(j) ((j)->req.stream && (j)->cbs.on_data)
+
 /* work.c */
 struct eng_work;
 struct eng_task;

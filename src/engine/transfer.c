@@ -234,7 +234,7 @@ int eng_budget_reserve(struct engine *e, struct eng_job *j)
 static void budget_release(struct engine *e, struct eng_job *j)
 {
     if (j->budget_admitted) {
-        size_t got = j->req.stream && j->cbs.on_data ? j->stream_got : j->body.len;
+        size_t got = ENG_JOB_STREAMS(j) ? j->stream_got : j->body.len;
         /* Learn the model's body size: the largest seen, so reservations
          * are not too small. */
         if (j->http_status >= 200 && j->http_status < 300 && got > j->model->body_est)
@@ -278,7 +278,7 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
     int ok = j->http_status >= 200 && j->http_status < 300;
     if (!j->budget_admitted) /* an error body, or a request that reserved nothing */
         budget_take(j->eng, j, 0);
-    if (j->req.stream && ok && j->cbs.on_data) {
+    if (ENG_JOB_STREAMS(j) && ok) {
         /* The consumer keeps what the stream carries: count it beyond the
          * reservation. (A stream without a consumer is kept whole, like any
          * body, for classify.) */
@@ -339,7 +339,7 @@ int eng_transfer_start(struct engine *e, struct eng_job *j)
         return WB_ENOMEM;
     /* Fresh per-attempt state. */
     wb_buf_reset(&j->body);
-    j->body.limit = j->req.stream && j->cbs.on_data ? STREAM_ERROR_BODY_MAX : e->max_body;
+    j->body.limit = ENG_JOB_STREAMS(j) ? STREAM_ERROR_BODY_MAX : e->max_body;
     free_rhdr(j);
     j->http_status = 0;
     j->consumer_failed = 0;

@@ -196,6 +196,8 @@ void run_sweep_orphans(struct run *r);
 
 /* state.c: the state machine. The one place each state changes: */
 void pipe_entry_set(struct run *r, struct job *j, enum pipe_entry_state to);
+/* Entries still to start, waiting aside, waiting on answers or draining. */
+int pipe_work_left(const struct run *r);
 void pipe_stage_set(struct run *r, struct job *j, enum wb_stage s, enum pipe_stage_state to);
 /* A fresh plan (plan.c): the entry PE_PLANNED, every stage PS_SKIP. */
 void pipe_job_replan(struct job *j);

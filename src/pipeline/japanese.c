@@ -50,13 +50,10 @@ static void prepare_work(void *ud)
 {
     struct run *r = ud;
     struct wb_error err = { 0 };
-    int accent[WB_PITCH_MAX];
-    size_t n = 0;
     pthread_mutex_lock(&r->text_lock);
-    /* The accent dictionary opens on its first lookup; a failure here is
-     * said (once) by the first entry that needs it. */
+    /* A failure here is said (once) by the first entry that needs it. */
     if (open_tools(r, "on the worker pool") && !r->ja_no_pitch)
-        wb_text_pitch_accent(r->text, "日本", "にほん", accent, WB_PITCH_MAX, &n, &err);
+        wb_text_pitch_open(r->text, &err);
     pthread_mutex_unlock(&r->text_lock);
 }
 

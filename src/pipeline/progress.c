@@ -85,8 +85,8 @@ void pipe_progress_tick(void *ud, int status)
         r->opts.on_progress(r->opts.ud, &r->stats);
     /* Weak: the run ends when its work does, not at the next tick (it
      * waited up to 100 ms for it); the summary has the final counts. */
-    if ((r->active > 0 || r->draining > 0 || r->next < r->n_jobs || r->n_parked) && !r->fatal &&
-        !r->stopping && engine_timer_weak(r->eng, PIPE_PROGRESS_MS, pipe_progress_tick, r) == 0)
+    if (pipe_work_left(r) && !r->fatal && !r->stopping &&
+        engine_timer_weak(r->eng, PIPE_PROGRESS_MS, pipe_progress_tick, r) == 0)
         r->progress_timer = 1;
 }
 

@@ -82,6 +82,12 @@ void pipe_entry_set(struct run *r, struct job *j, enum pipe_entry_state to)
     j->state = to;
 }
 
+int pipe_work_left(const struct run *r)
+{
+    return r->active > 0 || r->draining > 0 || r->next < r->n_jobs || r->n_parked > 0 ||
+           r->ready_head < r->ready_len;
+}
+
 void pipe_stage_set(struct run *r, struct job *j, enum wb_stage s, enum pipe_stage_state to)
 {
     enum pipe_stage_state from = j->st[s];

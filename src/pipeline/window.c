@@ -188,8 +188,7 @@ void pipe_lease_beat(void *ud, int status)
         return;
     if (wb_store_lease_heartbeat(r->store, &r->me, &err) != 0)
         wb_log(WB_LOG_WARN, "%s", wb_error_text(&err));
-    if ((r->active > 0 || r->draining > 0 || r->next < r->n_jobs || r->n_parked ||
-         r->ready_head < r->ready_len) &&
+    if (pipe_work_left(r) &&
         engine_timer_weak(r->eng, r->lease_ttl_ms / 3, pipe_lease_beat, r) == 0)
         r->beat_timer = 1;
 }

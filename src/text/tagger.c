@@ -461,6 +461,11 @@ fail:
     return rc;
 }
 
+int wb_text_pitch_open(struct wb_text *t, struct wb_error *err)
+{
+    return pitch_open(t, err);
+}
+
 const char *wb_text_pitch_dicdir(const struct wb_text *t)
 {
     return t->pitch_all ? t->pitch_dir : NULL;

@@ -100,5 +100,24 @@ TEST(pitch_dictionary_folder_must_be_usable)
     CHECK_INT(wb_text_pitch_accent(t, "箸", NULL, acc, WB_PITCH_MAX, &n, &err), WB_ECONFIG);
     CHECK(strstr(wb_error_text(&err), "empty-dic") != NULL);
     CHECK_INT(n, 0);
+    /* Opened ahead of the first lookup, the same refusal. */
+    memset(&err, 0, sizeof err);
+    CHECK_INT(wb_text_pitch_open(t, &err), WB_ECONFIG);
+    CHECK(strstr(wb_error_text(&err), "empty-dic") != NULL);
+    wb_text_free(t);
+}
+
+/* wb_text_pitch_open opens the accent dictionary before any lookup (the
+ * pipeline does so on its worker pool as a run starts). */
+TEST(pitch_dictionary_opened_ahead)
+{
+    char cache[4200];
+    struct wb_error err = { 0 };
+    snprintf(cache, sizeof cache, "%s/cache-ahead", th_tmpdir());
+    struct wb_text *t = tagger(cache, NULL);
+    CHECK(wb_text_pitch_dicdir(t) == NULL);
+    CHECK_OK(wb_text_pitch_open(t, &err), &err);
+    CHECK(wb_text_pitch_dicdir(t) != NULL);
+    check_pitch(t, "箸", "はし", "1");
     wb_text_free(t);
 }
