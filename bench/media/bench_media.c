@@ -100,24 +100,20 @@ static void make_clip(int k, uint8_t *out, size_t frames)
     }
 }
 
-static int run_inprocess(uint8_t **clips, int n, size_t len, enum wb_audio_format f, double *cpu_ms,
-                         double *wall_ms, double *bytes)
+/* n calls of one(ud, i, out) in process, timed: CPU and wall a call, bytes
+ * out a call; -1 (said) when a call fails. */
+static int timed_loop(int n, int (*one)(void *ud, int i, struct wb_buf *out), void *ud,
+                      double *cpu_ms, double *wall_ms, double *bytes)
 {
-    struct wb_audio_options o;
     struct wb_buf out;
-    struct wb_error err = { 0 };
     struct meter m;
     size_t total = 0;
 
-    wb_audio_options_init(&o);
-    o.format = f;
     wb_buf_init(&out, 0);
     meter_start(&m);
     for (int i = 0; i < n; i++) {
         wb_buf_reset(&out);
-        if (wb_audio_convert(clips[i], len, &o, &out, &err) != 0) {
-            fprintf(stderr, "bench_media: %s encode failed: %s\n", wb_audio_format_ext(f),
-                    wb_error_text(&err));
+        if (one(ud, i, &out) != 0) {
             wb_buf_release(&out);
             return -1;
         }
@@ -127,6 +123,32 @@ static int run_inprocess(uint8_t **clips, int n, size_t len, enum wb_audio_forma
     *bytes = (double)total / n;
     wb_buf_release(&out);
     return 0;
+}
+
+struct clips_job {
+    uint8_t **clips;
+    size_t len;
+    struct wb_audio_options o;
+};
+
+static int encode_one(void *ud, int i, struct wb_buf *out)
+{
+    struct clips_job *c = ud;
+    struct wb_error err = { 0 };
+    if (wb_audio_convert(c->clips[i], c->len, &c->o, out, &err) == 0)
+        return 0;
+    fprintf(stderr, "bench_media: %s encode failed: %s\n", wb_audio_format_ext(c->o.format),
+            wb_error_text(&err));
+    return -1;
+}
+
+static int run_inprocess(uint8_t **clips, int n, size_t len, enum wb_audio_format f, double *cpu_ms,
+                         double *wall_ms, double *bytes)
+{
+    struct clips_job c = { clips, len, { 0 } };
+    wb_audio_options_init(&c.o);
+    c.o.format = f;
+    return timed_loop(n, encode_one, &c, cpu_ms, wall_ms, bytes);
 }
 
 static int write_file(const char *path, const void *data, size_t len)
@@ -210,34 +232,32 @@ static uint8_t *read_file(const char *path, size_t *len)
     return d;
 }
 
+struct pictures_job {
+    uint8_t **png;
+    size_t *len;
+    int npng;
+};
+
+static int picture_one(void *ud, int i, struct wb_buf *out)
+{
+    struct pictures_job *p = ud;
+    struct wb_error err = { 0 };
+    if (wb_image_process(p->png[i % p->npng], p->len[i % p->npng], 0, WB_IMAGE_JPEG, 0, out, NULL,
+                         &err) == 0)
+        return 0;
+    fprintf(stderr, "bench_media: picture %d: %s\n", i, wb_error_text(&err));
+    return -1;
+}
+
 /* n pictures, the PNGs in turn, to the default JPEG in process. */
 static int run_images(uint8_t **png, size_t *len, int npng, int n, double *cpu_ms, double *wall_ms,
                       double *bytes, double *faults)
 {
-    struct wb_buf out;
-    struct wb_error err = { 0 };
-    struct meter m;
-    size_t total = 0;
-    long f0;
-
-    wb_buf_init(&out, 0);
-    f0 = minflt_now();
-    meter_start(&m);
-    for (int i = 0; i < n; i++) {
-        wb_buf_reset(&out);
-        if (wb_image_process(png[i % npng], len[i % npng], 0, WB_IMAGE_JPEG, 0, &out, NULL, &err) !=
-            0) {
-            fprintf(stderr, "bench_media: picture %d: %s\n", i, wb_error_text(&err));
-            wb_buf_release(&out);
-            return -1;
-        }
-        total += out.len;
-    }
-    meter_stop(&m, n, cpu_ms, wall_ms);
+    struct pictures_job p = { png, len, npng };
+    long f0 = minflt_now();
+    int rc = timed_loop(n, picture_one, &p, cpu_ms, wall_ms, bytes);
     *faults = (double)(minflt_now() - f0) / n;
-    *bytes = (double)total / n;
-    wb_buf_release(&out);
-    return 0;
+    return rc;
 }
 
 /* One ffmpeg process a picture: PNG file in, 512 px JPEG out (area filter). */
