@@ -143,7 +143,7 @@ static const struct core_setting table[] = {
              "USD per million output tokens in batch mode (default: half of price.<model>.out)"),
     /* the pipeline */
     S_INT_GE("pipeline.media_in_flight", NULL, 1,
-             "pictures and clips between request and file (default: 2 x jobs)"),
+             "pictures and clips between request and file (default: 4 x jobs)"),
     S_INT_GE("pipeline.batch_barrier", "0", 0,
              "start entries in rounds of this many (0: a sliding window)"),
     S_MS_GE("pipeline.lease_ttl_ms", "30000", 300,

@@ -380,6 +380,10 @@ static int classify_in_pool(struct engine *e, struct eng_job *j, int curl_code)
      * count them, or a pool that falls behind lets downloads pile up. */
     j->pool_held = (int64_t)j->body.len * 3;
     engine_hold(e, j->pool_held);
+    if (j->cbs.on_answer) {
+        j->answer_told = 1;
+        j->cbs.on_answer(j->ud, 1);
+    }
     return 1;
 }
 
@@ -446,6 +450,11 @@ static void job_outcome(struct engine *e, struct eng_job *j, struct core_api_err
             wb_log(WB_LOG_INFO, "engine: %s: rate limited, paused for %lld ms", m->name,
                    (long long)p);
         }
+    }
+    if (v == ENG_RETRY && j->answer_told) {
+        /* The answer the caller was told about is not one: it waits again. */
+        j->answer_told = 0;
+        j->cbs.on_answer(j->ud, 0);
     }
     if (v == ENG_RETRY && e->stopping) {
         char msg[WB_ERRMSG_MAX];

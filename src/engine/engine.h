@@ -65,6 +65,11 @@ struct engine_request_cbs {
      * request keeps its concurrency slot until it returns. Other answers
      * (errors, 429s) are classified on the loop thread as usual. */
     int classify_in_pool;
+    /* With classify_in_pool: in = 1 when a 2xx answer is in whole and its
+     * parse is queued on the pool (the request no longer waits for the
+     * network); in = 0 when that parse rejected it and the request is to be
+     * asked again (then on_retry before the attempt). May be NULL. */
+    void (*on_answer)(void *ud, int in);
     /* Exactly once per submitted request. */
     void (*on_done)(void *ud, const struct engine_response *r);
 };

@@ -65,6 +65,7 @@ struct eng_job {
     /* cbs.classify_in_pool: the answer is being parsed on the worker pool;
      * the result lands in pool_rc / pool_ae. */
     int classifying;
+    int answer_told;   /* cbs.on_answer(ud, 1) was called for this attempt */
     int64_t pool_held; /* bytes counted in the body budget meanwhile */
     int pool_rc;
     struct core_api_error pool_ae;

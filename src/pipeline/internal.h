@@ -213,6 +213,7 @@ void pipe_stage_start(struct run *r, struct job *j, enum wb_stage s);
 void pipe_stage_settle(struct run *r, struct job *j, struct stage_task *t);
 /* RUNNING stage s of j has its answer; only local work is left. */
 void pipe_stage_answered(struct run *r, struct job *j, enum wb_stage s);
+void pipe_stage_unanswered(struct run *r, struct job *j, enum wb_stage s);
 
 /* window.c: the sliding window, claims (leases), parked entries */
 void pipe_pump(struct run *r);

@@ -153,7 +153,7 @@ int wb_run_new(const struct wb_config *cfg, struct wb_store *store, const char *
     /* Each entry in the window has at most a picture and a clip on their
      * way; memory is bounded by bytes (the engine's http.body_budget), not
      * by holding requests back. */
-    r->media_max = (int)wb_config_get_int(cfg, "pipeline.media_in_flight", 2L * r->jobs_max);
+    r->media_max = (int)wb_config_get_int(cfg, "pipeline.media_in_flight", 4L * r->jobs_max);
     if (r->media_max < 1)
         r->media_max = 1;
     wb_audio_options_init(&r->audio_opts);

@@ -57,6 +57,19 @@ static int speech_classify(void *ud, long status, const struct core_http_header 
                               &t->usage, out);
 }
 
+/* A picture's or a clip's bytes are in and wait for their parse on the
+ * pool: the entry no longer waits for the network, so its slot can go to
+ * the next entry now (a parse takes milliseconds on a busy pool); a bad
+ * answer, asked for again, takes the slot back. */
+static void media_answer(void *ud, int in)
+{
+    struct stage_task *t = ud;
+    if (in)
+        pipe_stage_answered(t->job->run, t->job, t->stage);
+    else
+        pipe_stage_unanswered(t->job->run, t->job, t->stage);
+}
+
 /* ---- the requests ---- */
 
 static int details_request(struct stage_task *t, const void *o, struct core_http_request *req,
@@ -74,6 +87,7 @@ static int image_request(struct stage_task *t, const void *o, struct core_http_r
     int rc;
     cbs->classify = image_classify;
     cbs->classify_in_pool = 1; /* decodes the whole payload */
+    cbs->on_answer = media_answer;
     cbs->on_done = stage_media_done;
     if (!text)
         return wb_error_set(err, t->job->e.image_description ? WB_ENOMEM : WB_EINVAL, "%s",
@@ -98,6 +112,7 @@ static int speech_request(struct stage_task *t, const void *o, struct core_http_
     }
     cbs->classify = speech_classify;
     cbs->classify_in_pool = 1; /* decodes the whole payload */
+    cbs->on_answer = media_answer;
     cbs->on_done = stage_media_done;
     if (!text)
         return wb_error_set(err, WB_ENOMEM, "out of memory");

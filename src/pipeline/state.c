@@ -175,6 +175,18 @@ void pipe_stage_answered(struct run *r, struct job *j, enum wb_stage s)
     entry_maybe_drain(r, j);
 }
 
+/* The answer turned out bad and is asked for again: j waits for the
+ * network once more and takes its slot back (the window may be one over
+ * until the next entry finishes; none starts meanwhile). */
+void pipe_stage_unanswered(struct run *r, struct job *j, enum wb_stage s)
+{
+    if (!(j->answered & WB_STAGE_BIT(s)))
+        return;
+    j->answered &= ~WB_STAGE_BIT(s);
+    if (j->state == PE_DRAINING)
+        pipe_entry_set(r, j, PE_ACTIVE);
+}
+
 /* ---- the end states ---- */
 
 /* Stage s of j ended (to: DONE, FAILED or NOT_MADE): move the entry on. An

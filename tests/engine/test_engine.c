@@ -692,6 +692,21 @@ static int pool_classify(void *ud, long status, const struct core_http_header *h
     return fake_gemini_classify(ud, status, h, nh, body, len, out);
 }
 
+/* cbs.on_answer: what each request was told, in order ("1" answer in,
+ * "0" taken back), and whether its parse had finished by then. */
+static char answer_told[3][8];
+static int answer_after_parse;
+
+static void pool_answer(void *ud, int in)
+{
+    struct slot *s = ud;
+    size_t n = strlen(answer_told[s->i]);
+    if (n + 1 < sizeof answer_told[s->i])
+        answer_told[s->i][n] = in ? '1' : '0';
+    if (in && s->c->done[s->i])
+        answer_after_parse++;
+}
+
 static void cancel_2(void *ud, int status)
 {
     struct ctx *c = ud;
@@ -716,6 +731,7 @@ TEST(classify_in_pool_runs_off_the_loop)
     struct wb_config *cfg = mkcfg(NULL);
     static struct ctx c;
     static const struct engine_request_cbs pool_cbs = { .classify = pool_classify,
+                                                        .on_answer = pool_answer,
                                                         .on_done = on_done,
                                                         .classify_in_pool = 1 };
     c.base = f.base_url;
@@ -739,6 +755,12 @@ TEST(classify_in_pool_runs_off_the_loop)
     CHECK_INT(c.attempts[1], 2); /* the parse failure was retried */
     CHECK_INT(c.done[2], 1);
     CHECK_INT(c.status[2], WB_ECANCELED);
+    /* Told of each answer before its parse ended; the rejected one taken
+     * back before it was asked again; the canceled one never taken back. */
+    CHECK_STR(answer_told[0], "1");
+    CHECK_STR(answer_told[1], "101");
+    CHECK_STR(answer_told[2], "1");
+    CHECK_INT(answer_after_parse, 0);
     {
         struct engine_stats st;
         engine_get_stats(c.e, &st);

@@ -138,6 +138,50 @@ def test_window_drains(tmp):
         fake.stop()
 
 
+def test_slot_free_when_bytes_in(tmp):
+    """An entry gives its slot away as soon as its last answer's bytes are
+    in, before the worker pool has parsed them (a parse waits behind the
+    pool's other work); an answer the parse rejects is asked for again and
+    takes its entry back into the window, and no new entry starts while the
+    window is full."""
+    fake = Fake({"seed": 3, "default": {"latencyMs": 20, "jitter": 0}})
+    try:
+        open(tmp + "/w.txt", "w").write(words(3))
+        env = {"GEMINI_BASE_URL": fake.url}
+        r = run(tmp, ["-j", "1", "-vv", "propagate", tmp + "/w.txt"], env)
+        lines = r.stderr.splitlines()
+        drain = next((i for i, l in enumerate(lines)
+                      if re.search(r"entry 0 \(.*\) ACTIVE -> DRAINING$", l)), None)
+        img_done = next((i for i, l in enumerate(lines)
+                         if "(gemini-3.1-flash-image) done" in l), None)
+        check("the first entry drains before its picture's answer is parsed",
+              r.returncode == 0 and None not in (drain, img_done) and drain < img_done,
+              f"drain at {drain}, picture done at {img_done}: {r.stderr[-600:]}")
+        fake.scenario({"seed": 3, "default": {"latencyMs": 20, "jitter": 0},
+                       "models": {"gemini-3.1-flash-image": {"faults": {"malformed": 0.5}}}})
+        r = run(tmp, ["--db", tmp + "/m.db", "--media", tmp + "/mmedia", "-j", "1", "-vv",
+                      "propagate", tmp + "/w.txt"], env)
+        mv = entry_moves(r.stderr)
+        back = [m for m in mv if m[1] == "DRAINING" and m[2] == "ACTIVE"]
+        check("a rejected picture takes its entry back into the window (DRAINING -> ACTIVE)",
+              r.returncode == 0 and back, r.stderr[-800:])
+        waiting, full_starts = set(), []
+        for i, a, b in mv:
+            if b == "ACTIVE" and a != "DRAINING" and len(waiting) >= 1:
+                full_starts.append(i)
+            if b == "ACTIVE":
+                waiting.add(i)
+            elif a == "ACTIVE":
+                waiting.discard(i)
+        check("no entry starts while the window is full", not full_starts, str(mv))
+        ents = entries(tmp, tmp + "/m.db")
+        check("and every entry ends done", len(ents) == 3 and all(
+            e["stages"][k]["state"] == "done" for e in ents for k in ("details", "image", "audio")),
+            str(ents)[:400])
+    finally:
+        fake.stop()
+
+
 def test_japanese_tools_early(tmp):
     """MeCab, EDICT and the accent dictionary open on the worker pool as the
     run starts, while the first requests are on their way, not on the loop
@@ -604,7 +648,7 @@ def test_commits(tmp):
 
 
 def main():
-    T.run_tests((test_doctor, test_window_drains, test_japanese_tools_early, test_start_all_at_once,
+    T.run_tests((test_doctor, test_window_drains, test_slot_free_when_bytes_in, test_japanese_tools_early, test_start_all_at_once,
                  test_ends_with_its_work,
                  test_providers, test_speech, test_faults, test_sigkill, test_ctrl_c, test_full_disk,
                  test_quota_and_auth, test_terminal, test_commits), "wbpipe.", "WB_PIPELINE_ONLY")
