@@ -3,6 +3,7 @@
  * path, or "-" for standard input). Every module that writes a file the user
  * keeps goes through core_atomic_*; see util.h.
  */
+#define _GNU_SOURCE /* renameat2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -193,6 +194,48 @@ int core_atomic_commit(struct core_atomic *a, struct wb_error *err)
 out:
     core_atomic_abort(a);
     return rc;
+}
+
+int core_file_publish(const char *tmp, const char *path, struct wb_error *err)
+{
+    struct wb_buf dir;
+    const char *slash = strrchr(path, '/'), *what = "sync";
+    int fd, e = 0;
+
+    fd = open(tmp, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) < 0)
+        e = errno;
+    if (fd >= 0)
+        close(fd);
+    if (e) {
+        unlink(tmp);
+        return wb_error_set(err, io_code(e), "%s: syncing: %s", tmp, strerror(e));
+    }
+    /* Never over a file that appeared meanwhile: renameat2's NOREPLACE, or
+     * on a file system without it a hard link (which fails the same way). */
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) < 0) {
+        e = errno;
+        if (e == EINVAL || e == ENOSYS || e == ENOTSUP) {
+            e = link(tmp, path) < 0 ? errno : 0;
+            unlink(tmp);
+        } else {
+            unlink(tmp);
+        }
+        if (e == EEXIST)
+            return wb_error_set(err, WB_EEXIST, "%s: already exists", path);
+        if (e)
+            return wb_error_set(err, io_code(e), "%s: putting in place: %s", path, strerror(e));
+    }
+    wb_buf_init(&dir, 0);
+    if (wb_buf_append(&dir, slash ? path : ".",
+                      slash ? (size_t)(slash - path) + !!(slash == path) : 1) != 0)
+        e = ENOMEM;
+    else
+        e = sync_folder(dir.data, &what);
+    wb_buf_release(&dir);
+    if (e)
+        return wb_error_set(err, io_code(e), "%s: syncing its folder: %s", path, strerror(e));
+    return 0;
 }
 
 void core_atomic_abort(struct core_atomic *a)

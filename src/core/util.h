@@ -164,6 +164,11 @@ int core_atomic_open_opt(struct core_atomic *a, const char *path, unsigned flags
                          struct wb_error *err);
 int core_write_atomic_opt(const char *path, const void *data, size_t len, unsigned flags,
                           struct wb_error *err);
+/* A file written whole under the name tmp (beside path) appears as path,
+ * never replacing one: fsync tmp, rename it without replacing (a hard link
+ * where the file system cannot), fsync the folder. WB_EEXIST when path
+ * exists already; tmp is gone either way. */
+int core_file_publish(const char *tmp, const char *path, struct wb_error *err);
 /* getpid(), asked once per process (again in a child after fork). */
 long core_getpid(void);
 /* Join a directory and a name into out ("dir/name"; name alone if absolute). */

@@ -2,8 +2,10 @@
  * details and per-stage updates that must not clobber each other, removal,
  * walks with filters, batches and migration from older layouts.
  */
+#include <dirent.h>
 #include <sqlite3.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -627,6 +629,147 @@ TEST(store_rates_remembered)
  * re-reads the version after taking the lock, so processes opening an old
  * file at the same moment migrate it once: every one of them opens it at the
  * current version, the data is intact and each step's objects exist once. */
+/* Processes creating one new bank at once: each gets the same file (none is
+ * replaced after another opened it), so every one's entry is there. */
+TEST(store_concurrent_creation)
+{
+    enum {
+        KIDS = 6
+    };
+    const char *path = th_tmp_path("born.db");
+    struct wb_store *st = NULL;
+    struct wb_error err = { 0 };
+    int go[2], status, ok = 0;
+    size_t n = 0;
+    pid_t kids[KIDS];
+    char c = 'g';
+    CHECK(pipe(go) == 0);
+    for (int i = 0; i < KIDS; i++) {
+        kids[i] = fork();
+        CHECK(kids[i] >= 0);
+        if (kids[i] == 0) {
+            char b, word[16];
+            struct wb_store *cs = NULL;
+            struct wb_error ce = { 0 };
+            struct wb_entry e;
+            close(go[1]);
+            if (read(go[0], &b, 1) != 1)
+                _exit(2);
+            if (wb_store_open(path, WB_STORE_CREATE, &cs, &ce) != 0) {
+                fprintf(stderr, "# child %d: %s\n", i, ce.msg);
+                _exit(3);
+            }
+            snprintf(word, sizeof word, "語%d", i);
+            fill(&e, word, "word");
+            int rc = wb_store_put(cs, &e, &ce);
+            wb_entry_release(&e);
+            wb_store_close(cs);
+            _exit(rc == 0 ? 0 : 4);
+        }
+    }
+    close(go[0]);
+    for (int i = 0; i < KIDS; i++)
+        CHECK(write(go[1], &c, 1) == 1);
+    close(go[1]);
+    for (int i = 0; i < KIDS; i++) {
+        CHECK(waitpid(kids[i], &status, 0) == kids[i]);
+        ok += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    }
+    CHECK_INT(ok, KIDS);
+    CHECK_OK(wb_store_open(path, 0, &st, &err), &err);
+    CHECK_OK(wb_store_count(st, NULL, &n, &err), &err);
+    CHECK_INT(n, KIDS);
+    wb_store_close(st);
+    /* Nothing left beside it but SQLite's own files. */
+    {
+        DIR *d = opendir(th_tmp_path(""));
+        struct dirent *de;
+        int stray = 0;
+        CHECK(d != NULL);
+        while (d && (de = readdir(d))) {
+            if (strncmp(de->d_name, "born.db.", 8) == 0) {
+                fprintf(stderr, "# left: %s\n", de->d_name);
+                stray++;
+            }
+        }
+        if (d)
+            closedir(d);
+        CHECK_INT(stray, 0);
+    }
+}
+
+/* SQLite's syncs, counted by a VFS wrapped around the default one: each
+ * kind of file's methods get a copy whose xSync counts, then calls the
+ * original. */
+static sqlite3_vfs counting_vfs, *real_vfs;
+static int vfs_syncs;
+static struct {
+    const sqlite3_io_methods *orig;
+    sqlite3_io_methods copy;
+} counting_io[8];
+
+static int counting_file_sync(sqlite3_file *f, int flags)
+{
+    vfs_syncs++;
+    for (size_t i = 0; i < sizeof counting_io / sizeof counting_io[0]; i++) {
+        if (f->pMethods == &counting_io[i].copy)
+            return counting_io[i].orig->xSync(f, flags);
+    }
+    return SQLITE_IOERR;
+}
+
+static int counting_open(sqlite3_vfs *v, const char *name, sqlite3_file *f, int flags, int *out)
+{
+    int rc = real_vfs->xOpen(real_vfs, name, f, flags, out);
+    (void)v;
+    if (rc != SQLITE_OK || !f->pMethods)
+        return rc;
+    for (size_t i = 0; i < sizeof counting_io / sizeof counting_io[0]; i++) {
+        if (!counting_io[i].orig) {
+            counting_io[i].orig = f->pMethods;
+            counting_io[i].copy = *f->pMethods;
+            counting_io[i].copy.xSync = counting_file_sync;
+        }
+        if (counting_io[i].orig == f->pMethods) {
+            f->pMethods = &counting_io[i].copy;
+            break;
+        }
+    }
+    return rc;
+}
+
+/* A new bank is built aside with neither journal nor syncs and put in place
+ * whole (synced once by the store itself): SQLite syncs nothing while
+ * creating it (in place it took seven). */
+TEST(store_creation_needs_no_sqlite_sync)
+{
+    struct wb_store *st = NULL;
+    struct wb_error err = { 0 };
+    real_vfs = sqlite3_vfs_find(NULL);
+    CHECK(real_vfs != NULL);
+    counting_vfs = *real_vfs;
+    counting_vfs.zName = "counting";
+    counting_vfs.xOpen = counting_open;
+    CHECK(sqlite3_vfs_register(&counting_vfs, 1) == SQLITE_OK);
+    vfs_syncs = 0;
+    CHECK_OK(wb_store_open(th_tmp_path("fresh.db"), WB_STORE_CREATE, &st, &err), &err);
+    CHECK_MSG(vfs_syncs == 0, "%d syncs while creating", vfs_syncs);
+    CHECK_INT(wb_store_schema_version(st), WB_STORE_SCHEMA_VERSION);
+    wb_store_close(st);
+    /* The counter counts: a bank opened again and written syncs (FULL). */
+    {
+        struct wb_entry e;
+        fill(&e, "猫", "cat");
+        CHECK_OK(wb_store_open(th_tmp_path("fresh.db"), 0, &st, &err), &err);
+        CHECK_OK(wb_store_put(st, &e, &err), &err);
+        wb_entry_release(&e);
+        wb_store_close(st);
+        CHECK(vfs_syncs > 0);
+    }
+    sqlite3_vfs_register(real_vfs, 1);
+    sqlite3_vfs_unregister(&counting_vfs);
+}
+
 TEST(store_concurrent_migrations)
 {
     enum {
