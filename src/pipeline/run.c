@@ -283,6 +283,12 @@ int wb_run_add(struct wb_run *pub, const char *word, const char *translation, co
     return 0;
 }
 
+static void japanese_prepare_soon(void *ud, int status)
+{
+    if (!status)
+        run_japanese_prepare(ud);
+}
+
 int wb_run_execute(struct wb_run *pub, struct wb_error *err)
 {
     struct run *r = (struct run *)pub;
@@ -301,8 +307,6 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
     }
     if (any_offline && (rc = offline_prepare(r, err)))
         return rc;
-    if (!r->opts.cache_only)
-        run_japanese_prepare(r);
     if (r->opts.on_progress &&
         engine_timer_weak(r->eng, PIPE_PROGRESS_MS, pipe_progress_tick, r) == 0)
         r->progress_timer = 1;
@@ -323,6 +327,11 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
     }
     r->turn_commits = 1;
     pipe_pump(r);
+    /* The worker pool's threads start with its first item: after the first
+     * requests are out (a 1 ms timer runs after libcurl's 0 ms one), not
+     * before them (~2-5 ms of the loop thread, before any connect). */
+    if (!r->opts.cache_only)
+        engine_timer(r->eng, 1, japanese_prepare_soon, r);
     rc = engine_run(r->eng);
     pipe_commit_flush(r); /* the last turn's stages (its timer has fired, unless aborted) */
     r->turn_commits = 0;
