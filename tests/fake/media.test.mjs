@@ -13,7 +13,8 @@ import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import crypto from 'node:crypto';
 import { startServer, checkPng, request, KEY } from './helpers.mjs';
-import { makePng, pngVariant, GEMINI_ASPECT, PNG_VARIANTS } from './lib/media.mjs';
+import { makePng, pngVariant, planClip, GEMINI_ASPECT, PNG_VARIANTS, EDGE_CHUNKS } from './lib/media.mjs';
+import { h32, valueFor, promptInfo } from './lib/schema.mjs';
 import { Raw, encodeJson, encodeJsonParts, gzipLevel1, gzipEngines } from './lib/respond.mjs';
 
 /* The pattern rule of docs/fake-server.md, pixel by pixel (the drawing
@@ -196,4 +197,30 @@ test("gzip'd text answers on the wire are gzipSync level 1 of the answer", async
     assert.ok(r.wire.equals(zlib.gzipSync(r.body, { level: 1 })));
     assert.ok(r.json.candidates[0].content.parts[0].text.includes('w'));
   }
+});
+
+const sha1Head = (s) => crypto.createHash('sha1').update(s).digest().readUInt32BE(0);
+
+test('h32 is the first 4 bytes of SHA-1 (images, enums, voices hang on it)', () => {
+  for (const s of ['', 'a', 'kore', 'A picture of thing 7', '語1 — ねこ', '\u{1d4b3} astral', 'x'.repeat(5000)]) {
+    assert.equal(h32(s), sha1Head(s), JSON.stringify(s.slice(0, 20)));
+  }
+});
+
+test("a voice's tone is SHA-1 of its lower-case name, whatever its case, for one or two speakers", () => {
+  const tones = 6;
+  for (const [voices, text] of [[['Kore'], 'ねこ'], [['KORE'], 'ねこ'], [['Puck', 'Charon'], 'a longer line of dialogue here']]) {
+    const plan = planClip(text, voices);
+    assert.equal(plan[EDGE_CHUNKS], sha1Head(voices[0].toLowerCase()) % tones, voices.join());
+    if (voices.length > 1) assert.equal(plan[EDGE_CHUNKS + 8], sha1Head(voices[1].toLowerCase()) % tones);
+  }
+});
+
+test('schema strings: unbounded ones are whole, maxLength and minLength count code points', () => {
+  const info = promptInfo('Make a card for "\u{1d4b3}\u{1d4b4}語" (astral word)');
+  const v = valueFor({ type: 'object', properties: { word: { type: 'string' }, title: { type: 'string', maxLength: 2 },
+    term: { type: 'string', minLength: 6 } } }, info);
+  assert.equal(v.word, '\u{1d4b3}\u{1d4b4}語');
+  assert.equal(v.title, '\u{1d4b3}\u{1d4b4}');
+  assert.equal(v.term, '\u{1d4b3}\u{1d4b4}語xxx');
 });
