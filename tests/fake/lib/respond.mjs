@@ -12,54 +12,6 @@ import http2 from 'node:http2';
 
 const GZIP_MAX = 256 * 1024;
 
-/* gzip at level 1, the bytes of zlib.gzipSync(buf, {level: 1}), from one
- * long-lived compressor: each body is written, finished with Z_FINISH and
- * collected, then the compressor is reset (deflateReset: the same state as
- * a new one, so the same bytes). A gzipSync per answer built and freed a
- * new compressor each time (a Transform stream, ~270 KB of zlib state
- * malloc'd and trimmed back): about half a millisecond of CPU per text
- * answer in a cold process, three times what this costs. The compression
- * runs on libuv's pool; answers queue in order. done(gzipped) is called
- * asynchronously. */
-let gzEngine = null, gzBusy = false, gzOut = [], gzEngines = 0;
-const gzQueue = [];
-function gzPump() {
-  if (gzBusy || !gzQueue.length) return;
-  if (!gzEngine) {
-    gzEngines++;
-    gzEngine = zlib.createGzip({ level: 1 });
-    gzEngine.on('data', (c) => gzOut.push(c));
-    gzEngine.on('error', () => {
-      /* never seen (the tests check that one compressor served all): this
-       * body the plain way, the next ones on a new compressor */
-      gzEngine = null; gzBusy = false; gzOut = [];
-      const [b, done] = gzQueue.shift();
-      done(zlib.gzipSync(b, { level: 1 }));
-      gzPump();
-    });
-  }
-  gzBusy = true;
-  const [buf, done] = gzQueue[0];
-  const eng = gzEngine;
-  eng.write(buf);
-  eng.flush(zlib.constants.Z_FINISH, () => {
-    if (eng !== gzEngine) return;
-    const out = gzOut.length === 1 ? gzOut[0] : Buffer.concat(gzOut);
-    gzOut = [];
-    eng.reset();
-    gzQueue.shift();
-    gzBusy = false;
-    done(out);
-    gzPump();
-  });
-}
-/* Compressors made so far (one unless one failed: the tests check). */
-export const gzipEngines = () => gzEngines;
-export function gzipLevel1(buf, done) {
-  gzQueue.push([buf, done]);
-  gzPump();
-}
-
 /* A pre-encoded JSON string value (e.g. cached base64 of a PNG or PCM)
  * spliced into a serialized body as bytes, never re-stringified nor
  * copied: buf is a Buffer or an array of Buffers (sent one after the
@@ -160,20 +112,10 @@ export function sendBody(ctx, status, body, type, opts = {}) {
   }
   const headers = baseHeaders(ctx, type, null);
   if (gzip && buf.length > 256 && buf.length < GZIP_MAX) {
-    gzipLevel1(buf, (z) => {
-      if (res.destroyed || (ctx.req.stream && ctx.req.stream.destroyed)) { finish(ctx, 'gone'); return; }
-      headers['content-encoding'] = 'gzip';
-      headers['vary'] = 'Origin, X-Origin, Referer';
-      deliver(ctx, status, z, headers, fault);
-    });
-    return;
+    buf = zlib.gzipSync(buf, { level: 1 });
+    headers['content-encoding'] = 'gzip';
+    headers['vary'] = 'Origin, X-Origin, Referer';
   }
-  deliver(ctx, status, buf, headers, fault);
-}
-
-/* The rest of sendBody: the body is final (gzip'd or not). */
-function deliver(ctx, status, buf, headers, fault) {
-  const { res } = ctx;
   headers['content-length'] = String(buf.length);
   if (fault === 'reset' || fault === 'truncate') {
     ctx.state.fault(fault);
