@@ -1,7 +1,7 @@
 /* wordbank's loopback fake of the Gemini API (and three OpenAI endpoints).
  * Tests and benchmarks start it as a child process:
  *
- *   node tests/fake/server.mjs [--scenario FILE.json] [--tls] [--key KEY] [--openai-key KEY]
+ *   node tests/fake/server.mjs [--scenario FILE.json] [--tls] [--warm] [--key KEY] [--openai-key KEY]
  *
  * It listens on 127.0.0.1 (ephemeral ports), prints ONE JSON line
  * {"port": N[, "tlsPort": M, "ca": "/tmp/.../ca.pem"]} on stdout when
@@ -23,6 +23,7 @@ import { handleGemini } from './lib/gemini.mjs';
 import { handleOpenai } from './lib/openai.mjs';
 import { handleFiles } from './lib/files.mjs';
 import { warmMedia, pngCached } from './lib/media.mjs';
+import { warmUp } from './lib/warm.mjs';
 
 /* A fake lives for a test or a benchmark run: thousands of requests, not
  * millions. V8's default tiering spends more CPU compiling its handlers
@@ -37,7 +38,7 @@ const DEBUG = process.env.FAKE_DEBUG === '1';
 const dbg = (...a) => { if (DEBUG) process.stderr.write(`[fake] ${a.join(' ')}\n`); };
 
 function parseArgs(argv) {
-  const o = { scenario: null, tls: false, key: 'test-key-not-secret-123456', openaiKey: 'sk-test-not-secret-123456' };
+  const o = { scenario: null, tls: false, warm: false, key: 'test-key-not-secret-123456', openaiKey: 'sk-test-not-secret-123456' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -46,6 +47,7 @@ function parseArgs(argv) {
     };
     if (a === '--scenario') o.scenario = val();
     else if (a === '--tls') o.tls = true;
+    else if (a === '--warm') o.warm = true;
     else if (a === '--key') o.key = val();
     else if (a === '--openai-key') o.openaiKey = val();
     else throw new Error(`unknown argument ${a}`);
@@ -317,6 +319,10 @@ function main() {
   warmMedia();
   (async () => {
     const port = await listen(server);
+    if (opts.warm) {
+      const bad = await warmUp(st, port, opts.key, scenario);
+      if (bad) process.stderr.write(`fake server: ${bad} warm-up requests failed\n`);
+    }
     const ready = { port };
     if (tlsServer) { ready.tlsPort = await listen(tlsServer); ready.ca = ca; }
     process.stdout.write(JSON.stringify(ready) + '\n');
