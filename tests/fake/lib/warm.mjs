@@ -1,5 +1,5 @@
 /* --warm: before the readiness line, the fake answers a few hundred
- * requests of its own (over loopback HTTP/1.1 keep-alive, no latency):
+ * requests of its own (over loopback HTTP/1.1 keep-alive, 1 ms latency):
  * card text with a responseSchema (gzip'd), speech over SSE and 1:1
  * pictures, the three kinds a `wordbank propagate` asks for. A fake
  * process is short-lived, so in a benchmark its first requests ran on
@@ -86,8 +86,8 @@ class Conn {
 
 /* rounds x 3 requests, `parallel` at a time; then back to the start state.
  * Returns the number of answers that were not 200 (0 unless broken). */
-export async function warmUp(st, port, key, scenario, rounds = 100, parallel = 16) {
-  st.setScenario({ seed: 1 });
+export async function warmUp(st, port, key, scenario, rounds = 150, parallel = 32) {
+  st.setScenario({ seed: 1, default: { latencyMs: 1 } });   /* timers as in a run */
   const todo = [];
   for (let i = 0; i < rounds; i++) todo.push(...bodies(i + 1));
   let bad = 0, next = 0;
