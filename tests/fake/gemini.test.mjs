@@ -140,6 +140,18 @@ test('TTS over SSE: several audio events, PCM of the documented length, not sile
   assert.equal(edge, 0, 'leading silence');
 });
 
+test('a long clip over SSE (dozens of events, each waiting for the socket to drain) leaves no listeners behind', async () => {
+  const text = 'A long line to read out loud, slowly and clearly, so that the clip runs for many seconds. '.repeat(4).trim();
+  const r = await S.gem('/v1beta/models/gemini-3.8-flash-tts:streamGenerateContent?alt=sse', ttsReq(text));
+  assert.equal(r.status, 200);
+  const ev = sseEvents(r.text);
+  assert.ok(ev.length >= 20, `${ev.length} events`);
+  assert.equal(Buffer.concat(ev.map((e) => Buffer.from(e.candidates[0].content.parts[0].inlineData.data, 'base64'))).length, expectedBytes(text));
+  /* Node warns on stderr when an emitter collects more than 10 listeners */
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.doesNotMatch(S.stderr(), /MaxListenersExceeded/);
+});
+
 test('TTS unary returns the whole PCM in one part; multi-speaker needs exactly two', async () => {
   const r = await S.gem('/v1beta/models/gemini-3.8-flash-lite-tts:generateContent', ttsReq('Hello there'));
   assert.equal(r.status, 200);
