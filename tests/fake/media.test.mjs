@@ -203,3 +203,10 @@ test('schema strings: unbounded ones are whole, maxLength and minLength count co
   assert.equal(v.title, '\u{1d4b3}\u{1d4b4}');
   assert.equal(v.term, '\u{1d4b3}\u{1d4b4}語xxx');
 });
+
+test('the language of a prompt: "language ... (code)" first, then a "lang:" field, then names', () => {
+  assert.equal(promptInfo('Word: x\nlanguage_code: the code of the language (ja).\nlang: fr').lang, 'ja');
+  assert.equal(promptInfo('Word: x\nlang: fr\nA Spanish word.').lang, 'fr');
+  assert.equal(promptInfo('Word: x\nlanguage_code = "pt-BR";').lang, 'pt-BR');
+  assert.equal(promptInfo('Word: x\nA word in German, not Spanish.').lang, 'de');
+});

@@ -49,9 +49,12 @@ export function promptInfo(prompt) {
   if (!word) word = (p.trim().split(/\s+/)[0] || 'word').slice(0, 40);
   let lang = null;
   const m1 = p.match(LANG_IN_PARENS);
-  const m2 = p.match(LANG_FIELD);
   if (m1) lang = m1[1];
-  else if (m2) lang = m2[1];
+  else {
+    /* only when needed: this one backtracks at every "lang" of a long prompt */
+    const m2 = p.match(LANG_FIELD);
+    if (m2) lang = m2[1];
+  }
   if (!lang) {
     const low = p.toLowerCase();
     let best = Infinity;
