@@ -7,7 +7,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, sseEvents, conforms, checkPng, KEY } from './helpers.mjs';
+import { startServer, request, sseEvents, conforms, checkPng, KEY } from './helpers.mjs';
 
 let S;
 before(async () => { S = await startServer([], { default: { latencyMs: 5 }, models: { 'gemini-3.8-flash': { thoughts: true } } }); });
@@ -140,6 +140,18 @@ test('TTS over SSE: several audio events, PCM of the documented length, not sile
   assert.equal(edge, 0, 'leading silence');
 });
 
+test('a long clip over SSE (dozens of events, each waiting for the socket to drain) leaves no listeners behind', async () => {
+  const text = 'A long line to read out loud, slowly and clearly, so that the clip runs for many seconds. '.repeat(4).trim();
+  const r = await S.gem('/v1beta/models/gemini-3.8-flash-tts:streamGenerateContent?alt=sse', ttsReq(text));
+  assert.equal(r.status, 200);
+  const ev = sseEvents(r.text);
+  assert.ok(ev.length >= 20, `${ev.length} events`);
+  assert.equal(Buffer.concat(ev.map((e) => Buffer.from(e.candidates[0].content.parts[0].inlineData.data, 'base64'))).length, expectedBytes(text));
+  /* Node warns on stderr when an emitter collects more than 10 listeners */
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.doesNotMatch(S.stderr(), /MaxListenersExceeded/);
+});
+
 test('TTS unary returns the whole PCM in one part; multi-speaker needs exactly two', async () => {
   const r = await S.gem('/v1beta/models/gemini-3.8-flash-lite-tts:generateContent', ttsReq('Hello there'));
   assert.equal(r.status, 200);
@@ -248,6 +260,36 @@ test('/_fake/requests records requests with the key redacted', async () => {
   assert.equal(e.headers['x-goog-api-client'], 'wordbank/0.1');
   assert.match(e.body.contents[0].parts[0].text, /casa/);
   assert.ok(!JSON.stringify(await S.req('GET', '/_fake/requests?limit=1000').then((x) => x.json)).includes(KEY));
+});
+
+test('/_fake/requests shows each body as sent, the query and the headers redacted, and the status', async () => {
+  const sent = { contents: [{ role: 'user', parts: [{ text: 'Say "ねこ" (cat) \u2014 "quoted", \\ and \u00e9' }] }],
+    generationConfig: { responseMimeType: 'application/json', responseSchema: CARD } };
+  const ok = await request(S.port, 'POST', `/v1beta/models/gemini-3.8-flash:generateContent?key=${KEY}&x=a%20b`, { body: sent });
+  assert.equal(ok.status, 200, ok.text);
+  const bad = await S.gem('/v1beta/models/gemini-3.8-flash:generateContent', '{"contents": [nope');
+  assert.equal(bad.status, 400);
+  const big = { contents: [{ parts: [{ text: 'z'.repeat(1024 * 1024) }] }] };
+  const bigLen = Buffer.byteLength(JSON.stringify(big));
+  assert.equal((await S.gem('/v1beta/models/gemini-3.8-flash:generateContent', big)).status, 200);
+  assert.equal((await S.gem('/v1beta/models')).status, 200);
+  const log = (await S.req('GET', '/_fake/requests?limit=4')).json;
+  assert.deepEqual(log.map((e) => Object.keys(e)), Array(4).fill(['t', 'method', 'path', 'query', 'httpVersion', 'headers', 'body', 'status']));
+  const [a, b, c, d] = log;
+  assert.deepEqual(a.query, { key: '[REDACTED]', x: 'a b' });
+  assert.deepEqual(a.body, sent);
+  assert.equal(a.status, 200);
+  assert.equal(a.httpVersion, '1.1');
+  assert.ok(Number.isInteger(a.t) && a.t >= 0 && a.t <= d.t);
+  assert.equal(a.headers['content-type'], 'application/json');
+  assert.deepEqual(b.body, { _unparsed: '{"contents": [nope' });
+  assert.equal(b.status, 400);
+  assert.equal(b.headers['x-goog-api-key'], '[REDACTED]');
+  assert.deepEqual(c.body, { _omitted: bigLen });
+  assert.deepEqual(d.body, null);
+  assert.deepEqual(d.query, {});
+  assert.equal(d.method, 'GET');
+  assert.equal(d.status, 200);
 });
 
 test('HTTP/1.0 and "Connection: close" requests get the connection closed after the answer', async () => {

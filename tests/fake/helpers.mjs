@@ -76,10 +76,11 @@ export function request(port, method, p, opts = {}) {
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
         let buf = Buffer.concat(chunks);
+        const wire = buf;   /* as sent (gzip'd or not) */
         if (res.headers['content-encoding'] === 'gzip') buf = zlib.gunzipSync(buf);
         let json = null;
         try { json = JSON.parse(buf.toString('utf8')); } catch { /* not JSON */ }
-        resolve({ status: res.statusCode, headers: res.headers, body: buf, text: buf.toString('utf8'), json });
+        resolve({ status: res.statusCode, headers: res.headers, body: buf, wire, text: buf.toString('utf8'), json });
       });
       res.on('error', reject);
       res.on('aborted', () => reject(new Error('aborted')));

@@ -4,14 +4,16 @@
  * the readiness line appears and are served byte for byte as made (as are
  * lazily made sizes), bodies with spliced Raw parts are the bytes of
  * JSON.stringify without copying the parts, faults still cut such bodies,
- * and responseIds stay distinct across refills of their random pool. */
+ * responseIds stay distinct across refills of their random pool, gzip'd
+ * answers are zlib.gzipSync(body, {level: 1}) of the answer. */
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import crypto from 'node:crypto';
 import { startServer, checkPng, request, KEY } from './helpers.mjs';
-import { makePng, pngVariant, GEMINI_ASPECT, PNG_VARIANTS } from './lib/media.mjs';
+import { makePng, pngVariant, planClip, GEMINI_ASPECT, PNG_VARIANTS, EDGE_CHUNKS } from './lib/media.mjs';
+import { h32, valueFor, promptInfo } from './lib/schema.mjs';
 import { Raw, encodeJson, encodeJsonParts } from './lib/respond.mjs';
 
 /* The pattern rule of docs/fake-server.md, pixel by pixel (the drawing
@@ -159,4 +161,52 @@ test('responseIds stay distinct across refills of their pool', async () => {
     }
   }
   assert.equal(ids.size, n);
+});
+
+test("gzip'd text answers on the wire are gzipSync level 1 of the answer", async () => {
+  const req = (i) => ({ contents: [{ parts: [{ text: `Describe the word "w${i}" (thing ${i}) in a few sentences.` }] }],
+    generationConfig: { responseMimeType: 'application/json' } });
+  const rs = await Promise.all(Array.from({ length: 40 }, (_, i) => S.gem('/v1beta/models/gemini-3.8-flash:generateContent', req(i),
+    { headers: { 'accept-encoding': 'gzip' } })));
+  for (const r of rs) {
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['content-encoding'], 'gzip');
+    assert.equal(r.headers.vary, 'Origin, X-Origin, Referer');
+    assert.equal(Number(r.headers['content-length']), r.wire.length);
+    assert.ok(r.wire.equals(zlib.gzipSync(r.body, { level: 1 })));
+    assert.ok(r.json.candidates[0].content.parts[0].text.includes('w'));
+  }
+});
+
+const sha1Head = (s) => crypto.createHash('sha1').update(s).digest().readUInt32BE(0);
+
+test('h32 is the first 4 bytes of SHA-1 (images, enums, voices hang on it)', () => {
+  for (const s of ['', 'a', 'kore', 'A picture of thing 7', '語1 — ねこ', '\u{1d4b3} astral', 'x'.repeat(5000)]) {
+    assert.equal(h32(s), sha1Head(s), JSON.stringify(s.slice(0, 20)));
+  }
+});
+
+test("a voice's tone is SHA-1 of its lower-case name, whatever its case, for one or two speakers", () => {
+  const tones = 6;
+  for (const [voices, text] of [[['Kore'], 'ねこ'], [['KORE'], 'ねこ'], [['Puck', 'Charon'], 'a longer line of dialogue here']]) {
+    const plan = planClip(text, voices);
+    assert.equal(plan[EDGE_CHUNKS], sha1Head(voices[0].toLowerCase()) % tones, voices.join());
+    if (voices.length > 1) assert.equal(plan[EDGE_CHUNKS + 8], sha1Head(voices[1].toLowerCase()) % tones);
+  }
+});
+
+test('schema strings: unbounded ones are whole, maxLength and minLength count code points', () => {
+  const info = promptInfo('Make a card for "\u{1d4b3}\u{1d4b4}語" (astral word)');
+  const v = valueFor({ type: 'object', properties: { word: { type: 'string' }, title: { type: 'string', maxLength: 2 },
+    term: { type: 'string', minLength: 6 } } }, info);
+  assert.equal(v.word, '\u{1d4b3}\u{1d4b4}語');
+  assert.equal(v.title, '\u{1d4b3}\u{1d4b4}');
+  assert.equal(v.term, '\u{1d4b3}\u{1d4b4}語xxx');
+});
+
+test('the language of a prompt: "language ... (code)" first, then a "lang:" field, then names', () => {
+  assert.equal(promptInfo('Word: x\nlanguage_code: the code of the language (ja).\nlang: fr').lang, 'ja');
+  assert.equal(promptInfo('Word: x\nlang: fr\nA Spanish word.').lang, 'fr');
+  assert.equal(promptInfo('Word: x\nlanguage_code = "pt-BR";').lang, 'pt-BR');
+  assert.equal(promptInfo('Word: x\nA word in German, not Spanish.').lang, 'de');
 });

@@ -1,7 +1,7 @@
 /* wordbank's loopback fake of the Gemini API (and three OpenAI endpoints).
  * Tests and benchmarks start it as a child process:
  *
- *   node tests/fake/server.mjs [--scenario FILE.json] [--tls] [--key KEY] [--openai-key KEY]
+ *   node tests/fake/server.mjs [--scenario FILE.json] [--tls] [--warm] [--key KEY] [--openai-key KEY]
  *
  * It listens on 127.0.0.1 (ephemeral ports), prints ONE JSON line
  * {"port": N[, "tlsPort": M, "ca": "/tmp/.../ca.pem"]} on stdout when
@@ -23,6 +23,7 @@ import { handleGemini } from './lib/gemini.mjs';
 import { handleOpenai } from './lib/openai.mjs';
 import { handleFiles } from './lib/files.mjs';
 import { warmMedia, pngCached } from './lib/media.mjs';
+import { warmUp } from './lib/warm.mjs';
 
 /* A fake lives for a test or a benchmark run: thousands of requests, not
  * millions. V8's default tiering spends more CPU compiling its handlers
@@ -37,7 +38,7 @@ const DEBUG = process.env.FAKE_DEBUG === '1';
 const dbg = (...a) => { if (DEBUG) process.stderr.write(`[fake] ${a.join(' ')}\n`); };
 
 function parseArgs(argv) {
-  const o = { scenario: null, tls: false, key: 'test-key-not-secret-123456', openaiKey: 'sk-test-not-secret-123456' };
+  const o = { scenario: null, tls: false, warm: false, key: 'test-key-not-secret-123456', openaiKey: 'sk-test-not-secret-123456' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -46,6 +47,7 @@ function parseArgs(argv) {
     };
     if (a === '--scenario') o.scenario = val();
     else if (a === '--tls') o.tls = true;
+    else if (a === '--warm') o.warm = true;
     else if (a === '--key') o.key = val();
     else if (a === '--openai-key') o.openaiKey = val();
     else throw new Error(`unknown argument ${a}`);
@@ -100,6 +102,39 @@ function redactHeaders(h) {
   return out;
 }
 
+/* One request of the log behind /_fake/requests. What the log shows is
+ * built when it is read (toJSON): the body parsed again from the bytes, the
+ * query and the headers redacted. Recording keeps only references (the
+ * body's bytes, the request's headers object), so a run's hundreds of
+ * parsed bodies and header copies no longer sit in V8's heap for its
+ * collector to copy and mark. Request bodies are never modified, so the
+ * reparse shows what the handler saw. */
+class LogEntry {
+  constructor(t, req, p, search, raw, bodyErr) {
+    this.t = t;
+    this.method = req.method;
+    this.path = p;
+    this.search = search;
+    this.httpVersion = req.httpVersion;
+    this.headers = req.headers;
+    /* bytes to parse on reading, or the logged body itself */
+    this.raw = null;
+    this.body = null;
+    if (bodyErr) this.body = { _unparsed: raw.subarray(0, 4096).toString('utf8') };
+    else if (raw && raw.length > LOG_BODY_MAX) this.body = { _omitted: raw.length };
+    else if (raw && raw.length) this.raw = raw;
+    this.status = null;
+  }
+
+  toJSON() {
+    const query = {};
+    if (this.search) for (const [k, v] of new URLSearchParams(this.search)) query[k] = k === 'key' ? '[REDACTED]' : v;
+    return { t: this.t, method: this.method, path: this.path, query, httpVersion: this.httpVersion,
+      headers: redactHeaders(this.headers), body: this.raw ? JSON.parse(this.raw.toString('utf8')) : this.body,
+      status: this.status };
+  }
+}
+
 function readBody(req) {
   return new Promise((resolve) => {
     const chunks = [];
@@ -133,9 +168,12 @@ function main() {
     const h2 = req.httpVersion === '2.0';
     const url = new URL(req.url, 'http://127.0.0.1');
     const p = url.pathname;
-    const ctx = { req, res, state: st, h2, tok: null, cfg: st.cfg(''), fault: null, extraHeaders: null };
+    const ctx = { req, res, state: st, h2, tok: null, cfg: st.cfg(''), fault: null, extraHeaders: null, entry: null };
     res.on('error', () => {});
-    res.on('close', () => { if (ctx.tok && !ctx.tok.ended) st.end(ctx.tok, 'gone'); });
+    res.on('close', () => {
+      if (ctx.tok && !ctx.tok.ended) st.end(ctx.tok, 'gone');
+      if (ctx.entry) ctx.entry.status = res.headersSent ? res.statusCode : 0;
+    });
     /* ---- control endpoints (no auth, not counted) ---- */
     if (p.startsWith('/_fake/')) {
       ctx.tok = { m: null, ended: true };
@@ -161,18 +199,12 @@ function main() {
     const hasKeyInUrl = url.searchParams.has('key');
     if (hasKeyInUrl) st.totals.keyInUrl++;
     const raw = await readBody(req);
-    const query = {};
-    for (const [k, v] of url.searchParams) query[k] = k === 'key' ? '[REDACTED]' : v;
     let body = null, bodyErr = false;
     if (raw && raw.length) {
       try { body = JSON.parse(raw.toString('utf8')); } catch { bodyErr = true; }
     }
-    const entry = { t: st.now(), method: req.method, path: p, query, httpVersion: req.httpVersion,
-      headers: redactHeaders(req.headers),
-      body: bodyErr ? { _unparsed: raw.subarray(0, 4096).toString('utf8') } : (raw && raw.length > LOG_BODY_MAX) ? { _omitted: raw.length } : body,
-      status: null };
-    st.record(entry);
-    res.on('close', () => { entry.status = res.headersSent ? res.statusCode : 0; });
+    ctx.entry = new LogEntry(st.now(), req, p, url.search, raw, bodyErr);
+    st.record(ctx.entry);
     if (DEBUG) {
       const t0 = Date.now();
       res.on('close', () => dbg(req.method, p, `h${req.httpVersion}`, '->', res.statusCode,
@@ -287,6 +319,10 @@ function main() {
   warmMedia();
   (async () => {
     const port = await listen(server);
+    if (opts.warm) {
+      const bad = await warmUp(st, port, opts.key, scenario);
+      if (bad) process.stderr.write(`fake server: ${bad} warm-up requests failed\n`);
+    }
     const ready = { port };
     if (tlsServer) { ready.tlsPort = await listen(tlsServer); ready.ca = ca; }
     process.stdout.write(JSON.stringify(ready) + '\n');

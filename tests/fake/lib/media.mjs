@@ -11,7 +11,7 @@
  * per chunk, so joined chunks are phase-continuous (no clicks). */
 
 import zlib from 'node:zlib';
-import crypto from 'node:crypto';
+import { h32 } from './schema.mjs';
 
 export const PCM_RATE = 24000;
 export const CHUNK_SAMPLES = 1200;          /* 50 ms */
@@ -61,7 +61,20 @@ export function expectedPcmBytes(text) {
 }
 
 function hashInt(s) {
-  return crypto.createHash('sha1').update(String(s)).digest().readUInt32BE(0);
+  return h32(String(s));
+}
+
+/* A voice's base tone: hashInt of its lower-cased name, kept per name. */
+const voiceBase = new Map();
+function voiceHash(v) {
+  const k = String(v).toLowerCase();
+  let h = voiceBase.get(k);
+  if (h === undefined) {
+    h = hashInt(k);
+    if (voiceBase.size > 1000) voiceBase.clear();
+    voiceBase.set(k, h);
+  }
+  return h;
 }
 
 /* Plan a clip as a list of chunk indices (-1 = silence, k = tone k).
@@ -71,7 +84,7 @@ function hashInt(s) {
 export function planClip(text, voices) {
   buildChunks();
   const n = toneChunkCount(text);
-  const base = voices.map((v) => hashInt(String(v).toLowerCase()) % TONES_HZ.length);
+  const base = voices.map((v) => voiceHash(v) % TONES_HZ.length);
   const plan = [];
   for (let i = 0; i < EDGE_CHUNKS; i++) plan.push(-1);
   for (let i = 0; i < n; i++) {

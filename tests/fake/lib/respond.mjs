@@ -202,7 +202,15 @@ export async function sendSse(ctx, events, gapMs, opts = {}) {
     }
     /* one write per event: one chunk of the chunked response each */
     const ok = res.write(Buffer.concat([DATA, ...encodeJsonParts(events[i]), opts.lf ? LF2 : CRLF2]));
-    if (!ok && !closed) await new Promise((r) => { res.once('drain', r); res.once('close', r); });
+    if (!ok && !closed) {
+      /* whichever comes first; the other listener goes too (a long clip
+       * waits once per event: they piled up on the response) */
+      await new Promise((r) => {
+        const go = () => { res.off('drain', go); res.off('close', go); r(); };
+        res.on('drain', go);
+        res.on('close', go);
+      });
+    }
   }
   if (opts.done) res.write(`data: [DONE]${nl}`);
   res.end();

@@ -18,9 +18,17 @@ const LANGS = {
   dutch: 'nl', swedish: 'sv', polish: 'pl', turkish: 'tr', arabic: 'ar',
 };
 
-function h32(s) {
+/* The first 4 bytes of the SHA-1 of s (one-shot crypto.hash where Node
+ * has it: no Hash object per call). */
+export function h32(s) {
+  if (crypto.hash) return crypto.hash('sha1', s, 'buffer').readUInt32BE(0);
   return crypto.createHash('sha1').update(s).digest().readUInt32BE(0);
 }
+
+const LANG_ENTRIES = Object.entries(LANGS);
+const LANG_CODE = '([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)';
+const LANG_IN_PARENS = new RegExp(`language[^\\n]*?\\(${LANG_CODE}\\)`);
+const LANG_FIELD = new RegExp(`\\b(?:language_code|lang)\\s*[:=]\\s*"?${LANG_CODE}"?\\s*(?:$|[,.;\\n])`, 'm');
 
 /* What the fake "understands" of a prompt: the quoted word, its translation
  * in parentheses after it, the language. */
@@ -40,15 +48,17 @@ export function promptInfo(prompt) {
   }
   if (!word) word = (p.trim().split(/\s+/)[0] || 'word').slice(0, 40);
   let lang = null;
-  const code = '([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?)';
-  const m1 = p.match(new RegExp(`language[^\\n]*?\\(${code}\\)`));
-  const m2 = p.match(new RegExp(`\\b(?:language_code|lang)\\s*[:=]\\s*"?${code}"?\\s*(?:$|[,.;\\n])`, 'm'));
+  const m1 = p.match(LANG_IN_PARENS);
   if (m1) lang = m1[1];
-  else if (m2) lang = m2[1];
+  else {
+    /* only when needed: this one backtracks at every "lang" of a long prompt */
+    const m2 = p.match(LANG_FIELD);
+    if (m2) lang = m2[1];
+  }
   if (!lang) {
     const low = p.toLowerCase();
     let best = Infinity;
-    for (const [name, c] of Object.entries(LANGS)) {
+    for (const [name, c] of LANG_ENTRIES) {
       const i = low.indexOf(name);
       if (i >= 0 && i < best) { best = i; lang = c; }
     }
@@ -59,9 +69,12 @@ export function promptInfo(prompt) {
 }
 
 function cut(s, schema) {
-  let cps = Array.from(s);
   const max = schema.maxLength ?? schema.max_length;
   const min = schema.minLength ?? schema.min_length;
+  /* no bound: the string as it is (what splitting into code points and
+   * joining them gives back) */
+  if (typeof max !== 'number' && typeof min !== 'number') return s;
+  let cps = Array.from(s);
   if (typeof max === 'number' && cps.length > max) cps = cps.slice(0, Math.max(0, max));
   if (typeof min === 'number') while (cps.length < min) cps.push('x');
   return cps.join('');

@@ -67,6 +67,7 @@ export class State {
     this.miscRng = prng(seed ^ 0x85ebca6b);
     this.windows = new Map();   /* model -> accepted request times (ms) */
     this.cfgCache = new Map();
+    this.known = null;          /* knownModels() and a Set of it, made on first use */
   }
 
   /* Effective config of a model: BASE < scenario.default < scenario.models[m]
@@ -89,13 +90,22 @@ export class State {
   /* Gemini model ids: the defaults plus scenario models that are not
    * OpenAI's (a scenario may tune gpt-4o-mini without listing it here). */
   knownModels() {
-    const extra = Object.keys(this.scenario.models || {}).filter((id) => !OPENAI_MODELS.includes(id));
-    return [...new Set([...DEFAULT_MODELS, ...extra])];
+    return this.knownList().list.slice();
+  }
+
+  /* The list, made once per scenario (every API request asks isKnown). */
+  knownList() {
+    if (!this.known) {
+      const extra = Object.keys(this.scenario.models || {}).filter((id) => !OPENAI_MODELS.includes(id));
+      const list = [...new Set([...DEFAULT_MODELS, ...extra])];
+      this.known = { list, set: new Set(list) };
+    }
+    return this.known;
   }
 
   isKnown(model, openai = false) {
     if (openai) return OPENAI_MODELS.includes(model) || !!(this.scenario.models && model in this.scenario.models);
-    return this.knownModels().includes(model);
+    return this.knownList().set.has(model);
   }
 
   reset() {
