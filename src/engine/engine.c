@@ -623,6 +623,7 @@ void engine_free(struct engine *e)
         while (e->pending_work > 0) /* cancel callbacks (or finished work) land here */
             uv_run(&e->loop, UV_RUN_ONCE);
     }
+    eng_pool_free(e);
     eng_transfer_release(e);
     eng_models_free(e);
     uv_close((uv_handle_t *)&e->kick, NULL);

@@ -134,9 +134,7 @@ struct engine {
     struct eng_list jobs;
     int live_jobs;
     int pending_work, pending_timers;
-    struct eng_work *works; /* queued work items (for cancel on abort) */
-    /* Work not started yet, most urgent queue first (work.c). */
-    struct eng_task *task_head[2], *task_tail[2];
+    struct eng_pool *pool;      /* the worker threads and their queues (work.c) */
     struct eng_utimer *utimers; /* pending user timers */
     struct eng_model **models;
     size_t n_models;
@@ -187,5 +185,7 @@ struct eng_task;
 struct eng_utimer;
 /* Abort: cancel work items that have not started, fire timers with WB_ECANCELED. */
 void eng_work_abort(struct engine *e);
+/* Join the worker threads (after every item ended) and close the pool. */
+void eng_pool_free(struct engine *e);
 
 #endif

@@ -1,33 +1,44 @@
 /* The worker pool and timers. CPU work (base64 decoding, audio encoding,
- * hashing, file writes) runs on libuv's thread pool (uv_queue_work; size from
- * UV_THREADPOOL_SIZE, default 4) so the loop thread never blocks; the after-
- * callback runs on the loop thread with a status, WB_ECANCELED when an abort
- * took the item off the queue before it started. Items wait in two queues
- * of ours, urgent first (engine_queue_work_urgent: parsing an answer whose
- * request slot waits for it), and each libuv request runs whichever item is
- * first when a thread takes it: libuv's own queue is first in, first out,
- * and an answer's parse would otherwise wait behind every picture queued
- * for encoding. Timers fire their callback
- * exactly once too: with 0, or with WB_ECANCELED on abort.
+ * hashing, file writes) runs on the engine's own worker threads (4, or
+ * UV_THREADPOOL_SIZE when set, 1 to 64) so the loop thread never blocks; the
+ * after-callback runs on the loop thread with a status, WB_ECANCELED when an
+ * abort took the item off the queue before it started. Items wait in two
+ * queues, urgent first (engine_queue_work_urgent: parsing an answer whose
+ * request slot waits for it); a thread takes the most urgent one. Timers
+ * fire their callback exactly once too: with 0, or with WB_ECANCELED on
+ * abort.
  *
- * The pool's threads run engine.worker_nice nice levels below the thread
- * that made them (the loop's), set once a thread at its first item: when the
- * CPU is short, the loop thread, which sends the next requests and reads
- * every answer, goes first, and encoding waits. A thread cannot take a nice
- * level back without privileges, so it stays so for the life of the process
- * (libuv's pool is the process's; an embedder's own uv_queue_work items run
- * there too).
+ * The threads run engine.worker_nice nice levels below the thread that made
+ * them (the loop's): when the CPU is short, the loop thread, which sends the
+ * next requests and reads every answer, goes first, and encoding waits. They
+ * were libuv's pool until session 5; two things made them the engine's own:
+ * libuv's pool is the process's, so the nice level also slowed an
+ * embedder's own uv_queue_work items; and libuv 1.44 ends every item with
+ * uv_async_send, whose loop side spins (pause, then sched_yield) while a
+ * sender is between its two steps: a niced thread preempted there kept the
+ * loop thread spinning, 8.5 % of its CPU in a 200-entry run. Here a thread
+ * ends an item by putting it on the done list and, when that list was
+ * empty, writing to an eventfd the loop polls: nothing to spin on.
+ *
+ * The threads start with the first item (not with the engine) and end in
+ * engine_free (eng_pool_free), which joins them.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "engine/engine_int.h"
 
-/* A piece of work, queued by priority until a pool thread takes it. */
+#define POOL_THREADS_DEFAULT 4
+#define POOL_THREADS_MAX     64
+
+/* A piece of work: queued by priority until a thread takes it, then on the
+ * done list until the loop thread ends it. */
 struct eng_task {
     void (*work)(void *ud);
     void (*after)(void *ud, int status);
@@ -35,14 +46,19 @@ struct eng_task {
     struct eng_task *next;
 };
 
-/* One libuv work request: it runs whichever task is most urgent when a
- * thread picks it up (libuv's queue is first in, first out), and ends that
- * task on the loop thread. As many requests as tasks are queued. */
-struct eng_work {
-    uv_work_t req;
+struct eng_pool {
     struct engine *e;
-    struct eng_task *ran;
-    struct eng_work *prev, *next;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;                /* work queued, or quit */
+    struct eng_task *head[2], *tail[2]; /* not started, urgent first */
+    struct eng_task *done;              /* finished, for the loop (newest first) */
+    struct eng_task *canceled;          /* taken off the queues by an abort, never run */
+    int quit;
+    int nice;
+    int efd;        /* eventfd: the done list has items */
+    uv_poll_t poll; /* the loop's watch on efd */
+    int n_threads, max_threads;
+    pthread_t threads[POOL_THREADS_MAX];
 };
 
 struct eng_utimer {
@@ -54,110 +70,191 @@ struct eng_utimer {
     struct eng_utimer *prev, *next;
 };
 
-static _Thread_local int niced;
-/* The queues of every engine (a pool thread takes from one at a time). */
-static pthread_mutex_t queue_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static struct eng_task *task_pop(struct engine *e)
+static int pool_size(void)
 {
-    struct eng_task *t;
-    pthread_mutex_lock(&queue_mu);
-    for (int q = 0; q < 2; q++) {
-        if ((t = e->task_head[q])) {
-            if (!(e->task_head[q] = t->next))
-                e->task_tail[q] = NULL;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&queue_mu);
-    return t;
+    const char *v = getenv("UV_THREADPOOL_SIZE");
+    long n = v && *v ? strtol(v, NULL, 10) : POOL_THREADS_DEFAULT;
+    return n < 1 ? 1 : n > POOL_THREADS_MAX ? POOL_THREADS_MAX : (int)n;
 }
 
-static void work_run(uv_work_t *req)
+static void *pool_thread(void *arg)
 {
-    struct eng_work *w = req->data;
-    if (!niced && w->e->worker_nice > 0) {
+    struct eng_pool *p = arg;
+    if (p->nice > 0) {
         id_t tid = (id_t)syscall(SYS_gettid);
         int now;
-        niced = 1;
         errno = 0;
         now = getpriority(PRIO_PROCESS, tid);
         if (!(now == -1 && errno))
-            setpriority(PRIO_PROCESS, tid,
-                        now + w->e->worker_nice > 19 ? 19 : now + w->e->worker_nice);
+            setpriority(PRIO_PROCESS, tid, now + p->nice > 19 ? 19 : now + p->nice);
     }
-    if ((w->ran = task_pop(w->e)))
-        w->ran->work(w->ran->ud);
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        struct eng_task *t = NULL;
+        for (int q = 0; q < 2 && !t; q++) {
+            if ((t = p->head[q]) && !(p->head[q] = t->next))
+                p->tail[q] = NULL;
+        }
+        if (!t) {
+            if (p->quit)
+                break;
+            pthread_cond_wait(&p->cond, &p->mu);
+            continue;
+        }
+        pthread_mutex_unlock(&p->mu);
+        t->work(t->ud);
+        pthread_mutex_lock(&p->mu);
+        int was_empty = !p->done;
+        t->next = p->done;
+        p->done = t;
+        if (was_empty) {
+            /* Outside the lock: the loop thread never waits on a thread
+             * that is inside a system call. */
+            pthread_mutex_unlock(&p->mu);
+            uint64_t one = 1;
+            while (write(p->efd, &one, sizeof one) < 0 && errno == EINTR) {
+            }
+            pthread_mutex_lock(&p->mu);
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
 }
 
-static void work_after(uv_work_t *req, int status)
+/* End tasks on the loop thread, oldest first: status 0 (it ran) or
+ * WB_ECANCELED (it never started). */
+static void end_tasks(struct engine *e, struct eng_task *list, int status)
 {
-    (void)status; /* canceled: it never took a task */
-    struct eng_work *w = req->data;
-    struct engine *e = w->e;
-    /* Canceled before it ran: a task that never ran ends with it. */
-    struct eng_task *t = w->ran ? w->ran : task_pop(e);
-    int canceled = !w->ran;
-    if (w->prev)
-        w->prev->next = w->next;
-    else
-        e->works = w->next;
-    if (w->next)
-        w->next->prev = w->prev;
-    e->pending_work--;
-    free(w);
-    if (t && t->after)
-        t->after(t->ud, canceled ? WB_ECANCELED : 0);
-    free(t);
+    while (list) {
+        struct eng_task *t = list;
+        list = t->next;
+        e->pending_work--;
+        if (t->after)
+            t->after(t->ud, status);
+        free(t);
+    }
+    if (e->pending_work == 0 && e->pool)
+        uv_unref((uv_handle_t *)&e->pool->poll);
+}
+
+static struct eng_task *reversed(struct eng_task *t)
+{
+    struct eng_task *r = NULL;
+    while (t) {
+        struct eng_task *n = t->next;
+        t->next = r;
+        r = t;
+        t = n;
+    }
+    return r;
+}
+
+static void on_done_ready(uv_poll_t *h, int status, int events)
+{
+    struct eng_pool *p = h->data;
+    struct eng_task *list;
+    uint64_t n;
+    (void)status;
+    (void)events;
+    while (read(p->efd, &n, sizeof n) < 0 && errno == EINTR) {
+    }
+    struct eng_task *canceled;
+    pthread_mutex_lock(&p->mu);
+    list = p->done;
+    canceled = p->canceled;
+    p->done = p->canceled = NULL;
+    pthread_mutex_unlock(&p->mu);
+    end_tasks(p->e, reversed(list), 0);
+    end_tasks(p->e, canceled, WB_ECANCELED);
+}
+
+static void pool_closed(uv_handle_t *h)
+{
+    struct eng_pool *p = h->data;
+    close(p->efd);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cond);
+    free(p);
+}
+
+/* The pool, made with the first item: its eventfd on the loop, no thread
+ * yet (they start as items come, up to the pool's size). */
+static struct eng_pool *pool_get(struct engine *e)
+{
+    struct eng_pool *p = e->pool;
+    if (p)
+        return p;
+    if (!(p = calloc(1, sizeof *p)))
+        return NULL;
+    p->e = e;
+    p->nice = e->worker_nice;
+    p->max_threads = pool_size();
+    if ((p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+        free(p);
+        return NULL;
+    }
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cond, NULL);
+    if (uv_poll_init(&e->loop, &p->poll, p->efd) != 0) {
+        close(p->efd);
+        pthread_mutex_destroy(&p->mu);
+        pthread_cond_destroy(&p->cond);
+        free(p);
+        return NULL;
+    }
+    p->poll.data = p;
+    uv_poll_start(&p->poll, UV_READABLE, on_done_ready);
+    uv_unref((uv_handle_t *)&p->poll);
+    e->pool = p;
+    return p;
 }
 
 static int queue_task(struct engine *e, int urgent, void (*work)(void *ud),
                       void (*after)(void *ud, int status), void *ud)
 {
+    struct eng_pool *p;
     struct eng_task *t;
-    struct eng_work *w;
-    int q = urgent ? 0 : 1;
+    int q = urgent ? 0 : 1, start = 0;
     if (!work)
         return WB_EINVAL;
-    t = calloc(1, sizeof *t);
-    w = calloc(1, sizeof *w);
-    if (!t || !w) {
-        free(t);
-        free(w);
+    if (!(p = pool_get(e)))
         return WB_ENOMEM;
-    }
+    if (!(t = calloc(1, sizeof *t)))
+        return WB_ENOMEM;
     t->work = work;
     t->after = after;
     t->ud = ud;
-    w->e = e;
-    w->req.data = w;
-    pthread_mutex_lock(&queue_mu);
-    if (e->task_tail[q])
-        e->task_tail[q]->next = t;
+    pthread_mutex_lock(&p->mu);
+    if (p->tail[q])
+        p->tail[q]->next = t;
     else
-        e->task_head[q] = t;
-    e->task_tail[q] = t;
-    pthread_mutex_unlock(&queue_mu);
-    if (uv_queue_work(&e->loop, &w->req, work_run, work_after) != 0) {
-        /* Take the task back out (it is the last of its queue). */
-        pthread_mutex_lock(&queue_mu);
-        struct eng_task **pp = &e->task_head[q], *prev = NULL;
+        p->head[q] = t;
+    p->tail[q] = t;
+    /* One more thread while there are fewer than the pool's size. */
+    if (p->n_threads < p->max_threads) {
+        if (pthread_create(&p->threads[p->n_threads], NULL, pool_thread, p) == 0)
+            p->n_threads++;
+        start = p->n_threads > 0;
+    } else {
+        start = 1;
+    }
+    if (!start) {
+        /* No thread at all: take it back out (it is the last of its queue). */
+        struct eng_task **pp = &p->head[q], *prev = NULL;
         while (*pp != t) {
             prev = *pp;
             pp = &(*pp)->next;
         }
         *pp = NULL;
-        e->task_tail[q] = prev;
-        pthread_mutex_unlock(&queue_mu);
+        p->tail[q] = prev;
+        pthread_mutex_unlock(&p->mu);
         free(t);
-        free(w);
         return WB_EINTERNAL;
     }
-    w->next = e->works;
-    if (e->works)
-        e->works->prev = w;
-    e->works = w;
-    e->pending_work++;
+    pthread_cond_signal(&p->cond);
+    pthread_mutex_unlock(&p->mu);
+    if (e->pending_work++ == 0)
+        uv_ref((uv_handle_t *)&p->poll);
     return 0;
 }
 
@@ -171,6 +268,22 @@ int engine_queue_work_urgent(struct engine *e, void (*work)(void *ud),
                              void (*after)(void *ud, int status), void *ud)
 {
     return queue_task(e, 1, work, after, ud);
+}
+
+void eng_pool_free(struct engine *e)
+{
+    struct eng_pool *p = e->pool;
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->quit = 1;
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->n_threads; i++)
+        pthread_join(p->threads[i], NULL);
+    e->pool = NULL;
+    uv_poll_stop(&p->poll);
+    uv_close((uv_handle_t *)&p->poll, pool_closed);
 }
 
 static void utimer_unlink(struct eng_utimer *t)
@@ -241,8 +354,27 @@ static int timer_new(struct engine *e, int64_t ms, void (*cb)(void *ud, int stat
 
 void eng_work_abort(struct engine *e)
 {
-    for (struct eng_work *w = e->works; w; w = w->next)
-        uv_cancel((uv_req_t *)&w->req); /* fails harmlessly for running items */
+    struct eng_pool *p = e->pool;
+    if (p) {
+        /* Items not started end canceled, on a later loop turn (as a
+         * finished one would: no callback runs inside the abort); running
+         * ones finish. */
+        struct eng_task **tail = &p->canceled;
+        uint64_t one = 1;
+        pthread_mutex_lock(&p->mu);
+        while (*tail)
+            tail = &(*tail)->next;
+        for (int q = 0; q < 2; q++) {
+            *tail = p->head[q];
+            while (*tail)
+                tail = &(*tail)->next;
+            p->head[q] = p->tail[q] = NULL;
+        }
+        pthread_mutex_unlock(&p->mu);
+        if (p->canceled)
+            while (write(p->efd, &one, sizeof one) < 0 && errno == EINTR) {
+            }
+    }
     while (e->utimers) {
         struct eng_utimer *t = e->utimers;
         uv_timer_stop(&t->t);

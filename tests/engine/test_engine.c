@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include "core/util.h"
 #include "engine/engine.h"
@@ -627,6 +628,55 @@ TEST(worker_pool_runs_below_the_loop)
     CHECK_INT(atomic_load(&nice_seen), 8);
     CHECK_INT(atomic_load(&nice_low), 0);
     CHECK_INT(getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid)), loop_nice);
+    engine_free(e);
+    wb_config_free(cfg);
+}
+
+/* The engine's worker threads are its own: their nice level stays off
+ * libuv's pool, where an embedder's uv_queue_work items run (the engine's
+ * items ran there until session 5 and left every thread they used niced). */
+static atomic_int uv_items, uv_items_niced;
+
+static void uv_item(uv_work_t *w)
+{
+    (void)w;
+    if (getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid)) != loop_nice)
+        atomic_fetch_add(&uv_items_niced, 1);
+    atomic_fetch_add(&uv_items, 1);
+    usleep(20000); /* the next items go to the other threads */
+}
+
+static void uv_item_after(uv_work_t *w, int status)
+{
+    (void)w;
+    (void)status;
+}
+
+TEST(worker_pool_is_the_engines_own)
+{
+    const char *kv[] = { "engine.worker_nice", "5", NULL };
+    struct wb_config *cfg = mkcfg(kv);
+    struct engine *e = NULL;
+    struct wb_error err = { 0 }, *ep = &err;
+    uv_loop_t loop;
+    uv_work_t w[8];
+    loop_nice = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+    if (loop_nice > 14)
+        return; /* already as nice as the test can tell apart */
+    CHECK_OK(engine_new(cfg, &e, &err), ep);
+    for (int i = 0; i < 8; i++) /* 20 ms each: every thread of the pool runs one */
+        CHECK_INT(engine_queue_work(e, nice_work, NULL, NULL), 0);
+    CHECK_INT(engine_run(e), 0);
+    CHECK_INT(atomic_load(&nice_seen), 8);
+    CHECK_INT(atomic_load(&nice_low), 0);
+    /* An embedder's own libuv work, after it, at the process's priority. */
+    CHECK_INT(uv_loop_init(&loop), 0);
+    for (int i = 0; i < 8; i++)
+        CHECK_INT(uv_queue_work(&loop, &w[i], uv_item, uv_item_after), 0);
+    CHECK_INT(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    CHECK_INT(uv_loop_close(&loop), 0);
+    CHECK_INT(atomic_load(&uv_items), 8);
+    CHECK_INT(atomic_load(&uv_items_niced), 0);
     engine_free(e);
     wb_config_free(cfg);
 }
