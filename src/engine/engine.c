@@ -545,6 +545,10 @@ int engine_new(const struct wb_config *cfg, struct engine **out, struct wb_error
 {
     int rc = 0;
     *out = NULL;
+    /* libcurl is loaded (and initialised) by the first engine, or was by
+     * wb_preload: then this waits for that load if it is still going. */
+    if ((rc = eng_curl_load(err)) < 0)
+        return rc;
     struct engine *e = calloc(1, sizeof *e);
     if (!e)
         return wb_error_set(err, WB_ENOMEM, "engine: out of memory");
@@ -584,11 +588,6 @@ int engine_new(const struct wb_config *cfg, struct engine **out, struct wb_error
         e->rng = 88172645463325252ULL;
     atomic_init(&e->stop_requests, 0);
 
-    static int curl_ready;
-    if (!curl_ready) {
-        curl_global_init(CURL_GLOBAL_DEFAULT); /* once, from the first (main) thread */
-        curl_ready = 1;
-    }
     if (uv_loop_init(&e->loop) != 0) {
         free(e->ca_file);
         free(e);
@@ -743,6 +742,7 @@ void engine_request_stop(struct engine *e)
 
 void engine_set_window(struct engine *e, int window)
 {
+    ENG_CURL_CHECKED;
     e->window = window < 1 ? 1 : window;
     eng_models_rewindow(e);
     if (!e->host_conns_set) {

@@ -6,10 +6,10 @@
 #ifndef WB_ENGINE_INT_H
 #define WB_ENGINE_INT_H
 
-#include <curl/curl.h>
 #include <stdatomic.h>
 #include <uv.h>
 
+#include "engine/curl_int.h"
 #include "engine/engine.h"
 #include "engine/policy.h"
 
