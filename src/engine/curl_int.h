@@ -13,8 +13,15 @@
  * them begins with ENG_CURL_CHECKED: local pointers of those three names,
  * set from the table, which the macros' final call then lands on; the checks
  * stay curl's own. (A function that forgets it names libcurl's symbol, and
- * the library no longer links.) Every other function is called through the
- * table by its member name: eng_curl.easy_init().
+ * the library no longer links.) The locals are copies taken where the
+ * function starts: only a function that runs once libcurl is loaded may
+ * declare them (every one but transfer.c's transfer_init, which loads it).
+ * Every other function is called through the table by its member name:
+ * eng_curl.easy_init().
+ *
+ * (Note: curl's checks warn only where curl.h is not a system header; with
+ * Debian's /usr/include/x86_64-linux-gnu/curl GCC hides them, as it did
+ * when libcurl was linked. -Wsystem-headers shows them.)
  */
 #ifndef WB_ENGINE_CURL_INT_H
 #define WB_ENGINE_CURL_INT_H

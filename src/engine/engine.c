@@ -268,7 +268,7 @@ static int st_waiting(struct engine *e, struct eng_job *j, int64_t now, int64_t 
     job_set_state(e, j, JOB_IN_FLIGHT);
     int rc = eng_transfer_start(e, j);
     if (rc != 0)
-        st_done(e, j, rc, NULL);
+        st_done(e, j, rc, e->load_error.code ? &e->load_error : NULL);
     return 1;
 }
 
@@ -543,12 +543,7 @@ static void on_grace(uv_timer_t *t)
 
 int engine_new(const struct wb_config *cfg, struct engine **out, struct wb_error *err)
 {
-    int rc = 0;
     *out = NULL;
-    /* libcurl is loaded (and initialised) by the first engine, or was by
-     * wb_preload: then this waits for that load if it is still going. */
-    if ((rc = eng_curl_load(err)) < 0)
-        return rc;
     struct engine *e = calloc(1, sizeof *e);
     if (!e)
         return wb_error_set(err, WB_ENOMEM, "engine: out of memory");
@@ -600,11 +595,7 @@ int engine_new(const struct wb_config *cfg, struct engine **out, struct wb_error
     uv_async_init(&e->loop, &e->stop_async, on_stop_async);
     e->stop_async.data = e;
     uv_unref((uv_handle_t *)&e->stop_async);
-    rc = eng_transfer_init(e, err);
-    if (rc != 0) {
-        engine_free(e);
-        return rc;
-    }
+    /* libcurl is loaded by the first transfer (eng_transfer_start). */
     *out = e;
     return 0;
 }
@@ -747,7 +738,8 @@ void engine_set_window(struct engine *e, int window)
     eng_models_rewindow(e);
     if (!e->host_conns_set) {
         e->max_host_conns = eng_host_conns(e);
-        curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, e->max_host_conns);
+        if (e->multi) /* else set when the first transfer makes it */
+            curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, e->max_host_conns);
     }
 }
 

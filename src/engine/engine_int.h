@@ -100,11 +100,14 @@ struct eng_list {
 
 struct engine {
     uv_loop_t loop;
+    /* NULL until the first transfer starts: libcurl is loaded then (an
+     * engine that never sends a request never loads it). */
     CURLM *multi;
-    uv_timer_t curl_timer; /* libcurl's own timeout */
-    uv_timer_t kick;       /* "run the scheduler soon" (zero timeout) */
-    uv_timer_t wake;       /* the next backoff / rate / pause deadline */
-    uv_timer_t grace;      /* stop's grace period */
+    uv_timer_t curl_timer;            /* libcurl's own timeout */
+    struct core_api_error load_error; /* why libcurl could not be loaded */
+    uv_timer_t kick;                  /* "run the scheduler soon" (zero timeout) */
+    uv_timer_t wake;                  /* the next backoff / rate / pause deadline */
+    uv_timer_t grace;                 /* stop's grace period */
     uv_async_t stop_async;
     atomic_int stop_requests;
     int stop_seen;
@@ -156,8 +159,11 @@ void eng_job_transfer_done(struct engine *e, struct eng_job *j, int curl_code);
 double eng_rand(struct engine *e);
 
 /* transfer.c */
-int eng_transfer_init(struct engine *e, struct wb_error *err);
 void eng_transfer_release(struct engine *e);
+/* Start j's transfer; the first one loads libcurl (eng_curl_load, waiting for
+ * a load wb_preload started) and makes the multi handle. A negative code
+ * when it cannot start; e->load_error then says why if libcurl could not be
+ * loaded. */
 int eng_transfer_start(struct engine *e, struct eng_job *j);
 /* Stop j's running transfer without calling eng_job_transfer_done. */
 void eng_transfer_abort(struct engine *e, struct eng_job *j);

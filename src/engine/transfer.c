@@ -119,12 +119,13 @@ static int on_curl_timeout(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
-int eng_transfer_init(struct engine *e, struct wb_error *err)
+/* The multi handle, once libcurl is loaded. */
+static int multi_new(struct engine *e)
 {
     ENG_CURL_CHECKED;
     e->multi = eng_curl.multi_init();
     if (!e->multi)
-        return wb_error_set(err, WB_ENOMEM, "engine: curl_multi_init failed");
+        return WB_ENOMEM;
     curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
     curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_curl_timeout);
@@ -135,6 +136,21 @@ int eng_transfer_init(struct engine *e, struct wb_error *err)
     uv_timer_init(&e->loop, &e->curl_timer);
     e->curl_timer.data = e;
     return 0;
+}
+
+/* Load libcurl and make the multi handle: on the first transfer. No
+ * ENG_CURL_CHECKED here: the table is filled only in this function. */
+static int transfer_init(struct engine *e)
+{
+    struct wb_error err = { 0, { 0 } };
+    int rc = eng_curl_load(&err);
+    if (rc < 0) {
+        core_api_error_clear(&e->load_error);
+        e->load_error.code = rc;
+        snprintf(e->load_error.message, sizeof e->load_error.message, "%s", err.msg);
+        return rc;
+    }
+    return multi_new(e);
 }
 
 void eng_transfer_release(struct engine *e)
@@ -334,7 +350,7 @@ static void easy_put(struct engine *e, CURL *c)
     eng_curl.easy_cleanup(c);
 }
 
-int eng_transfer_start(struct engine *e, struct eng_job *j)
+static int transfer_setup(struct engine *e, struct eng_job *j)
 {
     ENG_CURL_CHECKED;
     int rc = 0;
@@ -435,6 +451,14 @@ out:
     return rc;
 }
 
+int eng_transfer_start(struct engine *e, struct eng_job *j)
+{
+    int rc;
+    if (!e->multi && (rc = transfer_init(e)) < 0)
+        return rc;
+    return transfer_setup(e, j);
+}
+
 void eng_transfer_abort(struct engine *e, struct eng_job *j)
 {
     budget_release(e, j);
@@ -443,7 +467,8 @@ void eng_transfer_abort(struct engine *e, struct eng_job *j)
         easy_put(e, j->easy);
         j->easy = NULL;
     }
-    eng_curl.slist_free_all(j->hdr_list);
+    if (j->hdr_list) /* else libcurl may not even be loaded */
+        eng_curl.slist_free_all(j->hdr_list);
     j->hdr_list = NULL;
 }
 
