@@ -1,6 +1,7 @@
 /* Loading libcurl on first use (curl_int.h), through core/dl.h. */
 #include "core/dl.h"
 #include "engine/curl_int.h"
+#include "engine/engine.h"
 
 struct eng_curl eng_curl;
 
@@ -25,4 +26,9 @@ static struct core_dl_once once = CORE_DL_ONCE_INIT;
 int eng_curl_load(struct wb_error *err)
 {
     return core_dl_once(&once, load, err);
+}
+
+int engine_preload(struct wb_error *err)
+{
+    return eng_curl_load(err);
 }

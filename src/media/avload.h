@@ -21,6 +21,7 @@
 #include <libavutil/mem.h>
 #include <libswscale/swscale.h>
 
+#include "media/load.h"
 #include "wordbank/error.h"
 
 /* X(library, function) for every libav function media uses: util alone
@@ -77,20 +78,12 @@ struct media_av {
 #undef MEDIA_AV_MEMBER
 };
 
-/* Filled by the loads below; read-only after that. */
+/* Filled by the loads of media/load.h; read-only after that. */
 extern struct media_av media_av_table;
 #define AV (&media_av_table)
 
-/* Load libavutil once (and send libav's log lines to wb_log, never to
- * stderr): 0, or -WB_EUNSUPPORTED with err set when it cannot be loaded.
- * Only after 0 may the util members be used. Thread-safe: a load in
- * progress on another thread (wb_preload) is waited for. */
-int media_av_load_util(struct wb_error *err);
-/* The same for libavutil and libswscale (the util and sws members). */
-int media_av_load_scaler(struct wb_error *err);
-/* The same for libavutil, libavcodec and libavformat (the M4A encoder), but
- * -WB_ENOTFOUND. Only after 0 may the util, codec and format members be
- * used. */
-int media_av_load(struct wb_error *err);
+/* The loads that fill it: media/load.h. Only after media_av_load_util
+ * returned 0 may the util members be used, after media_av_load_scaler the
+ * sws members too, after media_av_load the codec and format members. */
 
 #endif
