@@ -1,4 +1,4 @@
-/* Loading libavutil, libswscale, libavcodec and libavformat on first use (see
+/* Loading libavutil, libswscale, libyuv, libavcodec and libavformat on first use (see
  * avload.h), through core/dl.h. The sonames come from the headers we
  * compiled against, so the loaded libraries are the versions whose types and
  * structs this code was built for. */
@@ -13,33 +13,48 @@
 
 struct media_av media_av_table;
 
-/* One entry list per library: PICK_<lib> keeps that library's functions. */
+/* One entry list per library: PICK_<lib> is ENTRY for the list being
+ * made, NONE for the others. */
 #define PICK(lib, name) PICK_##lib(name)
 #define ENTRY(name)     CORE_DL_SYM(media_av_table, name, #name)
 #define NONE(name)
-
-#define PICK_util   ENTRY
+#define PICK_util   NONE
 #define PICK_sws    NONE
+#define PICK_yuv    NONE
 #define PICK_codec  NONE
 #define PICK_format NONE
+
+#undef PICK_util
+#define PICK_util ENTRY
 static const struct core_dl_sym util_syms[] = { MEDIA_AV_FUNCTIONS(PICK) };
 #undef PICK_util
-#undef PICK_sws
 #define PICK_util NONE
-#define PICK_sws  ENTRY
+
+#undef PICK_sws
+#define PICK_sws ENTRY
 static const struct core_dl_sym sws_syms[] = { MEDIA_AV_FUNCTIONS(PICK) };
 #undef PICK_sws
+#define PICK_sws NONE
+
+#undef PICK_yuv
+#define PICK_yuv ENTRY
+static const struct core_dl_sym yuv_syms[] = { MEDIA_AV_FUNCTIONS(PICK) };
+#undef PICK_yuv
+#define PICK_yuv NONE
+
 #undef PICK_codec
-#define PICK_sws   NONE
 #define PICK_codec ENTRY
 static const struct core_dl_sym codec_syms[] = { MEDIA_AV_FUNCTIONS(PICK) };
 #undef PICK_codec
+#define PICK_codec NONE
+
 #undef PICK_format
-#define PICK_codec  NONE
 #define PICK_format ENTRY
 static const struct core_dl_sym format_syms[] = { MEDIA_AV_FUNCTIONS(PICK) };
 
 #define SONAME(lib, MAJOR) lib ".so." AV_STRINGIFY(MAJOR)
+/* Debian's soname of libyuv (its headers do not say it). */
+#define YUV_SONAME "libyuv.so.0"
 
 /* libav's log lines go to wb_log (debug), never to stderr. */
 static void to_wb_log(void *avcl, int level, const char *fmt, va_list vl)
@@ -68,6 +83,8 @@ static int load_scaler(struct wb_error *err)
     if (rc == 0)
         rc = core_dl_load(SONAME("libswscale", LIBSWSCALE_VERSION_MAJOR), sws_syms,
                           CORE_DL_COUNT(sws_syms), err);
+    if (rc == 0)
+        rc = core_dl_load(YUV_SONAME, yuv_syms, CORE_DL_COUNT(yuv_syms), err);
     return rc;
 }
 

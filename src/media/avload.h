@@ -3,7 +3,8 @@
  * (every codec Debian builds them with: about 25 MiB of memory and a few
  * milliseconds at every start), and only the M4A encoder needs them; libswscale
  * and libavutil bring libva, vdpau, X11, xcb, drm and OpenCL (about 7 ms),
- * and only a picture to scale needs them. So image.c and m4a.c call all four
+ * and only a picture to scale needs them (libyuv too, which brings
+ * libstdc++: with MeCab deferred as well, a few ms more). So image.c and m4a.c call all four
  * through this table, filled by dlopen/dlsym: a program that never scales a
  * picture nor makes an M4A never maps them. Ogg page checks (sniff.c) load
  * libavutil alone, for its CRC.
@@ -20,13 +21,15 @@
 #include <libavutil/log.h>
 #include <libavutil/mem.h>
 #include <libswscale/swscale.h>
+#include <libyuv/convert.h>
+#include <libyuv/convert_from_argb.h>
 
 #include "media/load.h"
 #include "wordbank/error.h"
 
-/* X(library, function) for every libav function media uses: util alone
- * for the Ogg CRC (media_av_load_util), util and sws for the scaler
- * (media_av_load_scaler), util, codec and format for the M4A encoder
+/* X(library, function) for every libav (and libyuv) function media uses:
+ * util alone for the Ogg CRC (media_av_load_util), util, sws and yuv for the
+ * scaler (media_av_load_scaler), util, codec and format for the M4A encoder
  * (media_av_load). */
 #define MEDIA_AV_FUNCTIONS(X)                 \
     X(util, av_log_set_callback)              \
@@ -51,6 +54,8 @@
     X(sws, sws_setColorspaceDetails)          \
     X(sws, sws_scale)                         \
     X(sws, sws_freeContext)                   \
+    X(yuv, ABGRToJ420)                        \
+    X(yuv, RAWToJ420)                         \
     X(codec, avcodec_find_encoder)            \
     X(codec, avcodec_alloc_context3)          \
     X(codec, avcodec_open2)                   \
@@ -84,6 +89,6 @@ extern struct media_av media_av_table;
 
 /* The loads that fill it: media/load.h. Only after media_av_load_util
  * returned 0 may the util members be used, after media_av_load_scaler the
- * sws members too, after media_av_load the codec and format members. */
+ * sws and yuv members too, after media_av_load the codec and format members. */
 
 #endif

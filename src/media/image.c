@@ -15,8 +15,6 @@
 
 #include <jpeglib.h>
 #include <libswscale/swscale.h>
-#include <libyuv/convert.h>
-#include <libyuv/convert_from_argb.h>
 #include <png.h>
 #include <webp/decode.h>
 #include <webp/encode.h>
@@ -429,11 +427,11 @@ static void sink_rows(struct sink *s, uint8_t *rows, size_t stride, int n)
         /* libyuv names formats by the 32-bit word: RAW is R,G,B in
          * memory, ABGR is R,G,B,A. */
         if (s->bpp == 4)
-            ABGRToJ420(row, (int)stride, s->band_p[0], s->band_stride[0], s->band_p[1],
-                       s->band_stride[1], s->band_p[2], s->band_stride[2], s->w, k);
+            AV->ABGRToJ420(row, (int)stride, s->band_p[0], s->band_stride[0], s->band_p[1],
+                           s->band_stride[1], s->band_p[2], s->band_stride[2], s->w, k);
         else
-            RAWToJ420(row, (int)stride, s->band_p[0], s->band_stride[0], s->band_p[1],
-                      s->band_stride[1], s->band_p[2], s->band_stride[2], s->w, k);
+            AV->RAWToJ420(row, (int)stride, s->band_p[0], s->band_stride[0], s->band_p[1],
+                          s->band_stride[1], s->band_p[2], s->band_stride[2], s->w, k);
         AV->sws_scale(s->sws, src, s->band_stride, s->y, k, s->dst, s->dst_stride);
         s->y += k;
         done += k;

@@ -12,7 +12,7 @@
 /* libavutil (and libav's log lines sent to wb_log, never to stderr): 0 or
  * -WB_EUNSUPPORTED with err set. */
 int media_av_load_util(struct wb_error *err);
-/* libavutil and libswscale (the scaler): the same. */
+/* libavutil, libswscale and libyuv (the scaler): the same. */
 int media_av_load_scaler(struct wb_error *err);
 /* libavutil, libavcodec and libavformat (the M4A encoder): 0 or
  * -WB_ENOTFOUND with err set. */

@@ -79,6 +79,8 @@ SONAMES = {
     "libavformat": "libavformat",
     "libavutil": "libavutil",
     "libswscale": "libswscale",
+    "yuv": "libyuv",
+    "mecab": "libmecab",
 }
 # A string literal naming a shared library: its stem and ".so..." if any.
 SONAME_LITERAL = re.compile(r'"(lib[A-Za-z0-9_+-]+)(\.so[0-9.]*)?"')

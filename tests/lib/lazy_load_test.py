@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Start-up: libwordbank loads libcurl and libav* (libavutil, libswscale, and
-what they bring) on first use, not when it is loaded (docs/architecture.md,
-"Start-up"). The dynamic loader's own log (LD_DEBUG=files) of each wordbank
-run is read: --version, list and render (of a page whose entries are all in
-the bank, with and without --cache-only) map none of them; propagate against
-the loopback fake maps libcurl and, for its pictures, libswscale. Every run's
-exit status and output are checked. Prints TAP."""
+"""Start-up: libwordbank loads libcurl, libav* (libavutil, libswscale, and
+what they bring), libyuv and libmecab (and libstdc++ with them) on first use,
+not when it is loaded (docs/architecture.md, "Start-up"). The dynamic
+loader's own log (LD_DEBUG=files) of each wordbank run is read: --version,
+list and render (of a page whose entries are all in the bank, with and
+without --cache-only) map none of them; propagate against the loopback fake
+maps libcurl, for its pictures libswscale and libyuv, for its Japanese
+libmecab. Every run's exit status and output are checked. Prints TAP."""
 import glob
 import json
 import os
@@ -16,7 +17,8 @@ sys.path.insert(0, os.path.join(os.environ["WB_SOURCE_ROOT"], "tests", "harness"
 import wbtest as T  # noqa: E402
 from wbtest import WB, Fake, check, scan  # noqa: E402
 
-HEAVY = ("libcurl.so", "libswscale.so", "libavutil.so", "libavcodec.so", "libavformat.so")
+HEAVY = ("libcurl.so", "libswscale.so", "libavutil.so", "libavcodec.so", "libavformat.so", "libyuv.so",
+         "libmecab.so", "libstdc++.so")
 
 
 def run(tmp, name, args, env_extra=None):
@@ -48,7 +50,7 @@ def test_lazy(tmp):
     check("the loader's log is read (libwordbank and libsqlite3 in it)",
           any(x.startswith("libwordbank.so") for x in loaded) and
           any(x.startswith("libsqlite3.so") for x in loaded), str(sorted(loaded)))
-    check("--version loads neither libcurl nor libav*", not heavy(loaded), str(heavy(loaded)))
+    check("--version loads none of libcurl, libav*, libyuv, libmecab (libstdc++)", not heavy(loaded), str(heavy(loaded)))
 
     fake = Fake({"seed": 1})
     try:
@@ -61,8 +63,11 @@ def test_lazy(tmp):
               str(T.Fake.requests_per_model(fake)))
         check("propagate loads libcurl", any(x.startswith("libcurl.so") for x in loaded),
               str(sorted(loaded)))
-        check("propagate loads libswscale for its pictures",
-              any(x.startswith("libswscale.so") for x in loaded), str(sorted(loaded)))
+        check("propagate loads libswscale and libyuv for its pictures",
+              any(x.startswith("libswscale.so") for x in loaded) and
+              any(x.startswith("libyuv.so") for x in loaded), str(sorted(loaded)))
+        check("propagate loads libmecab for its Japanese",
+              any(x.startswith("libmecab.so") for x in loaded), str(sorted(loaded)))
         before = sum(T.Fake.requests_per_model(fake).values())
 
         r, loaded = run(tmp, "list", ["list", "--json"])
@@ -72,7 +77,7 @@ def test_lazy(tmp):
             words = None
         check("list exits 0 and lists the two entries",
               r.returncode == 0 and words == ["犬", "猫"], r.stderr + r.stdout[:300])
-        check("list loads neither libcurl nor libav*", not heavy(loaded), str(heavy(loaded)))
+        check("list loads none of libcurl, libav*, libyuv, libmecab (libstdc++)", not heavy(loaded), str(heavy(loaded)))
 
         for name, extra in (("render-cached", ["--cache-only"]), ("render", [])):
             os.makedirs(f"{tmp}/{name}", exist_ok=True)
@@ -83,7 +88,7 @@ def test_lazy(tmp):
             check(f"{' '.join(extra + ['render'])} exits 0 and writes the page with both cards",
                   r.returncode == 0 and "猫" in page and "犬" in page, r.stderr)
             check(f"{' '.join(extra + ['render'])} of a page whose entries are all in the bank "
-                  "loads neither libcurl nor libav*", not heavy(loaded), str(heavy(loaded)))
+                  "loads none of libcurl, libav*, libyuv, libmecab (libstdc++)", not heavy(loaded), str(heavy(loaded)))
         check("the renders sent no request",
               sum(T.Fake.requests_per_model(fake).values()) == before,
               str(T.Fake.requests_per_model(fake)))
