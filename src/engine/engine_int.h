@@ -162,8 +162,8 @@ double eng_rand(struct engine *e);
 void eng_transfer_release(struct engine *e);
 /* Start j's transfer; the first one loads libcurl (eng_curl_load, waiting for
  * a load wb_preload started) and makes the multi handle. A negative code
- * when it cannot start; e->load_error then says why if libcurl could not be
- * loaded. */
+ * when it cannot start: WB_ECONFIG when libcurl could not be loaded, with
+ * e->load_error saying why. */
 int eng_transfer_start(struct engine *e, struct eng_job *j);
 /* Stop j's running transfer without calling eng_job_transfer_done. */
 void eng_transfer_abort(struct engine *e, struct eng_job *j);

@@ -143,12 +143,13 @@ static int multi_new(struct engine *e)
 static int transfer_init(struct engine *e)
 {
     struct wb_error err = { 0, { 0 } };
-    int rc = eng_curl_load(&err);
-    if (rc < 0) {
+    if (eng_curl_load(&err) < 0) {
+        /* The installation's fault, the same for every request: WB_ECONFIG,
+         * which stops a run at once (like a missing key) with this message. */
         core_api_error_clear(&e->load_error);
-        e->load_error.code = rc;
+        e->load_error.code = WB_ECONFIG;
         snprintf(e->load_error.message, sizeof e->load_error.message, "%s", err.msg);
-        return rc;
+        return WB_ECONFIG;
     }
     return multi_new(e);
 }

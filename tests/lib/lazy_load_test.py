@@ -96,8 +96,26 @@ def test_lazy(tmp):
         fake.stop()
 
 
+def test_curl_missing(tmp):
+    """A libcurl that cannot be loaded (a file that is no library, found
+    first through LD_LIBRARY_PATH) stops a run at once with the loader's
+    reason, once, exit 3; commands that send nothing do not notice."""
+    os.makedirs(tmp + "/badlib")
+    open(tmp + "/badlib/libcurl.so.4", "w").write("not a library\n")
+    open(tmp + "/w.txt", "w").write("- 猫: cat\n- 犬: dog\n- 鳥: bird\n")
+    bad = {"LD_LIBRARY_PATH": tmp + "/badlib", "GEMINI_BASE_URL": "http://127.0.0.1:9"}
+    r, loaded = run(tmp, "nocurl", ["propagate", "w.txt"], bad)
+    check("without libcurl, propagate exits 3 (the environment)", r.returncode == 3,
+          f"rc {r.returncode}: {r.stderr}")
+    check("... naming the library and the loader's reason, once",
+          r.stderr.count("cannot load libcurl.so.4: " + tmp + "/badlib/libcurl.so.4") == 1,
+          r.stderr)
+    r, loaded = run(tmp, "nocurl-list", ["list"], bad)
+    check("without libcurl, list still works", r.returncode == 0, r.stderr)
+
+
 def main():
-    T.run_tests([test_lazy], "wb-lazy-", "WB_LAZY_ONLY")
+    T.run_tests([test_lazy, test_curl_missing], "wb-lazy-", "WB_LAZY_ONLY")
     T.check_sanitizers()
     T.finish()
 
