@@ -3,9 +3,9 @@
  * cost every start of every command about 15 ms of the dynamic loader, and
  * only a command that talks to a provider needs them. So the engine, the only
  * module that includes curl.h, calls libcurl through this table, filled by
- * dlopen/dlsym: engine_new loads it (eng_curl_load), and wb_preload can start
- * that ahead on another thread. libwordbank does not link libcurl: a direct
- * call of a curl function fails to link.
+ * dlopen/dlsym: the first engine_submit loads it (eng_curl_load), and
+ * wb_preload can start that ahead on another thread. libwordbank does not
+ * link libcurl: a direct call of a curl function fails to link.
  *
  * Type checks. Under GCC curl.h makes curl_easy_setopt, curl_easy_getinfo
  * and curl_multi_setopt macros that check each value's type against the

@@ -637,6 +637,11 @@ int engine_submit(struct engine *e, struct core_http_request *req, int64_t est_t
         rc = WB_EINVAL;
         goto out;
     }
+    /* The first request loads libcurl (or waits for wb_preload's load) here,
+     * before the scheduler takes its rate token: loaded at its start, a
+     * request would leave tens of milliseconds late and crowd the next ones
+     * into the provider's window. A failure is the request's, at its start. */
+    eng_transfer_prepare(e);
     j = calloc(1, sizeof *j);
     if (!j) {
         rc = WB_ENOMEM;

@@ -29,7 +29,7 @@
 
 struct engine;
 
-/* Load libcurl now (wb_preload, on its thread): the first transfer otherwise
+/* Load libcurl now (wb_preload, on its thread): the first request otherwise
  * does (curl_int.h). 0, or -WB_EUNSUPPORTED with err set; a later transfer
  * reports the same failure. */
 int engine_preload(struct wb_error *err);

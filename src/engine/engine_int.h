@@ -100,7 +100,7 @@ struct eng_list {
 
 struct engine {
     uv_loop_t loop;
-    /* NULL until the first transfer starts: libcurl is loaded then (an
+    /* NULL until the first request is submitted: libcurl is loaded then (an
      * engine that never sends a request never loads it). */
     CURLM *multi;
     uv_timer_t curl_timer;            /* libcurl's own timeout */
@@ -160,6 +160,9 @@ double eng_rand(struct engine *e);
 
 /* transfer.c */
 void eng_transfer_release(struct engine *e);
+/* Load libcurl and make the multi handle, if not done yet (the first
+ * engine_submit); a failure is kept in e->load_error for the transfers. */
+void eng_transfer_prepare(struct engine *e);
 /* Start j's transfer; the first one loads libcurl (eng_curl_load, waiting for
  * a load wb_preload started) and makes the multi handle. A negative code
  * when it cannot start: WB_ECONFIG when libcurl could not be loaded, with

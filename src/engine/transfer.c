@@ -138,7 +138,7 @@ static int multi_new(struct engine *e)
     return 0;
 }
 
-/* Load libcurl and make the multi handle: on the first transfer. No
+/* Load libcurl and make the multi handle: on the first request. No
  * ENG_CURL_CHECKED here: the table is filled only in this function. */
 static int transfer_init(struct engine *e)
 {
@@ -450,6 +450,12 @@ out:
     if (c)
         easy_put(e, c);
     return rc;
+}
+
+void eng_transfer_prepare(struct engine *e)
+{
+    if (!e->multi)
+        (void)transfer_init(e);
 }
 
 int eng_transfer_start(struct engine *e, struct eng_job *j)
