@@ -16,6 +16,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned started;     /* WB_PRELOAD_* bits a thread was started for */
 static pthread_t threads[2]; /* at most one per bit */
 static int n_threads;
+static int waits_at_exit; /* wait_all is registered with atexit */
 
 static void *preload_main(void *arg)
 {
@@ -47,10 +48,11 @@ void wb_preload(unsigned what)
     pthread_mutex_lock(&lock);
     what &= WB_PRELOAD_ALL & ~started;
     if (what && n_threads < (int)(sizeof threads / sizeof threads[0])) {
-        if (n_threads == 0 && atexit(wait_all) != 0) {
+        if (!waits_at_exit && atexit(wait_all) != 0) {
             pthread_mutex_unlock(&lock);
             return; /* cannot wait at exit: leave the loads to first use */
         }
+        waits_at_exit = 1;
         /* No signal is ever handled on the loading thread. */
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
