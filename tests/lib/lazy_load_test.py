@@ -17,8 +17,9 @@ sys.path.insert(0, os.path.join(os.environ["WB_SOURCE_ROOT"], "tests", "harness"
 import wbtest as T  # noqa: E402
 from wbtest import WB, Fake, check, scan  # noqa: E402
 
+# (libstdc++ itself is not among them: a sanitizer build's libubsan needs it.)
 HEAVY = ("libcurl.so", "libswscale.so", "libavutil.so", "libavcodec.so", "libavformat.so", "libyuv.so",
-         "libmecab.so", "libstdc++.so")
+         "libmecab.so")
 
 
 def run(tmp, name, args, env_extra=None):
@@ -50,7 +51,7 @@ def test_lazy(tmp):
     check("the loader's log is read (libwordbank and libsqlite3 in it)",
           any(x.startswith("libwordbank.so") for x in loaded) and
           any(x.startswith("libsqlite3.so") for x in loaded), str(sorted(loaded)))
-    check("--version loads none of libcurl, libav*, libyuv, libmecab (libstdc++)", not heavy(loaded), str(heavy(loaded)))
+    check("--version loads none of libcurl, libav*, libyuv, libmecab", not heavy(loaded), str(heavy(loaded)))
 
     fake = Fake({"seed": 1})
     try:
@@ -77,7 +78,7 @@ def test_lazy(tmp):
             words = None
         check("list exits 0 and lists the two entries",
               r.returncode == 0 and words == ["犬", "猫"], r.stderr + r.stdout[:300])
-        check("list loads none of libcurl, libav*, libyuv, libmecab (libstdc++)", not heavy(loaded), str(heavy(loaded)))
+        check("list loads none of libcurl, libav*, libyuv, libmecab", not heavy(loaded), str(heavy(loaded)))
 
         for name, extra in (("render-cached", ["--cache-only"]), ("render", [])):
             os.makedirs(f"{tmp}/{name}", exist_ok=True)
@@ -88,7 +89,7 @@ def test_lazy(tmp):
             check(f"{' '.join(extra + ['render'])} exits 0 and writes the page with both cards",
                   r.returncode == 0 and "猫" in page and "犬" in page, r.stderr)
             check(f"{' '.join(extra + ['render'])} of a page whose entries are all in the bank "
-                  "loads none of libcurl, libav*, libyuv, libmecab (libstdc++)", not heavy(loaded), str(heavy(loaded)))
+                  "loads none of libcurl, libav*, libyuv, libmecab", not heavy(loaded), str(heavy(loaded)))
         check("the renders sent no request",
               sum(T.Fake.requests_per_model(fake).values()) == before,
               str(T.Fake.requests_per_model(fake)))
