@@ -195,6 +195,28 @@ WB_API int wb_bank_build_site(struct wb_bank *bank, const char *lessons_dir,
                               const struct wb_site_opts *site_opts,
                               const struct wb_run_opts *run_opts, struct wb_error *err);
 
+/* ---- loading ahead ------------------------------------------------------ */
+
+/* What wb_preload loads. */
+#define WB_PRELOAD_NETWORK 1u /* libcurl (and its TLS, HTTP/2, ... libraries) */
+#define WB_PRELOAD_MEDIA   2u /* libavutil and libswscale: scaling pictures */
+#define WB_PRELOAD_ALL     (WB_PRELOAD_NETWORK | WB_PRELOAD_MEDIA)
+
+/* libwordbank loads its heaviest libraries on first use, not when it is
+ * loaded itself: libcurl (some 30 shared libraries, about 15 ms of the dynamic
+ * loader) when the first request is sent, libavutil and libswscale (about
+ * 7 ms) when the first picture is scaled, so a program that never does either
+ * never pays for them. A program that knows it will, soon, calls
+ * wb_preload(what) first: it returns at once and loads the libraries named
+ * by what on a thread of the library's own, while the caller goes on (opens
+ * the bank, reads its input); the first use then finds them loaded, or waits
+ * for the load in progress. Each library is loaded once per process, however
+ * often this is called; a library that cannot be loaded is reported by the
+ * call that needs it (with the loader's reason: "cannot load libcurl.so.4:
+ * ..."), never here. Calling it is never required. At exit the program waits
+ * for a load still in progress (at most a few tens of milliseconds). */
+WB_API void wb_preload(unsigned what);
+
 #ifdef __cplusplus
 }
 #endif

@@ -80,6 +80,9 @@ int cli_exit_for(int code);
 int cli_usage(const char *command);
 /* The database path and the media directory after configuration. */
 const char *cli_db_path(const struct cli *c);
+/* wb_preload what the command will need (main.c): first thing in the
+ * commands that send requests or make pictures. */
+void cli_preload(const struct cli *c, unsigned stages, unsigned what);
 const char *cli_media_dir(const struct cli *c);
 
 /* Open the word bank: a missing one is NULL (an empty bank) unless create. */

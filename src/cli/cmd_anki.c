@@ -18,6 +18,7 @@ int cmd_anki(struct cli *c)
         cli_error("anki push needs --deck NAME");
         return EXIT_USAGE;
     }
+    cli_preload(c, 0, WB_PRELOAD_NETWORK); /* AnkiConnect, over HTTP */
     if ((rc = cli_open_store(c, 0, &st)))
         return rc;
     if (!st) {

@@ -220,6 +220,7 @@ int cmd_batch(struct cli *c)
     if (c->argc < 1 || (strcmp(c->argv[0], "status") && strcmp(c->argv[0], "cancel")) ||
         (!strcmp(c->argv[0], "status") && c->argc != 1) || c->argc > 2)
         return cli_usage("batch");
+    cli_preload(c, WB_STAGES_ALL, WB_PRELOAD_NETWORK);
     if ((rc = cli_open_store(c, 0, &st)))
         return rc;
     if (!st) {

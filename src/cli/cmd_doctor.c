@@ -178,6 +178,7 @@ int cmd_doctor(struct cli *c)
 
     if (c->argc)
         return cli_usage("doctor");
+    cli_preload(c, WB_STAGES_ALL, WB_PRELOAD_NETWORK); /* the model checks */
     wb_buf_init(&r.settings, 0);
     wb_buf_init(&r.checks, 0);
     if (!c->json)

@@ -19,6 +19,7 @@ int cmd_add(struct cli *c)
         cli_error("%s", wb_error_text(&err));
         return EXIT_USAGE;
     }
+    cli_preload(c, WB_STAGES_ALL, WB_PRELOAD_NETWORK);
     if ((rc = cli_open_store(c, 1, &st)))
         return rc;
     if ((rc = cli_run_begin(c, st, &cr)))
@@ -166,6 +167,7 @@ int cmd_propagate(struct cli *c)
     int n = c->argc ? c->argc : 1;
     struct cli_diags bad;
     int rc = EXIT_OK, batch_failed = 0;
+    cli_preload(c, WB_STAGES_ALL, WB_PRELOAD_NETWORK);
     if (!(docs = calloc((size_t)n, sizeof *docs))) {
         cli_error("out of memory");
         return EXIT_ENV;

@@ -104,6 +104,7 @@ int cmd_tts(struct cli *c)
     const char *fmt = output_format(c, "tts");
     if (!fmt)
         return EXIT_USAGE;
+    cli_preload(c, WB_STAGE_BIT(WB_STAGE_AUDIO), WB_PRELOAD_NETWORK);
     wb_buf_init(&out, 0);
     return finish(c, fmt, wb_speak(c->cfg, c->argv[0], fmt, &out, &err), &err, &out, NULL);
 }
@@ -117,6 +118,7 @@ int cmd_dialogue(struct cli *c)
     int rc;
     if (!fmt)
         return EXIT_USAGE;
+    cli_preload(c, WB_STAGE_BIT(WB_STAGE_AUDIO), WB_PRELOAD_NETWORK);
     name = strcmp(c->argv[0], "-") ? c->argv[0] : "<stdin>";
     wb_buf_init(&script, 1 << 20);
     wb_buf_init(&out, 0);

@@ -268,7 +268,7 @@ static int st_waiting(struct engine *e, struct eng_job *j, int64_t now, int64_t 
     job_set_state(e, j, JOB_IN_FLIGHT);
     int rc = eng_transfer_start(e, j);
     if (rc != 0)
-        st_done(e, j, rc, NULL);
+        st_done(e, j, rc, e->load_error.code ? &e->load_error : NULL);
     return 1;
 }
 
@@ -543,7 +543,6 @@ static void on_grace(uv_timer_t *t)
 
 int engine_new(const struct wb_config *cfg, struct engine **out, struct wb_error *err)
 {
-    int rc = 0;
     *out = NULL;
     struct engine *e = calloc(1, sizeof *e);
     if (!e)
@@ -584,11 +583,6 @@ int engine_new(const struct wb_config *cfg, struct engine **out, struct wb_error
         e->rng = 88172645463325252ULL;
     atomic_init(&e->stop_requests, 0);
 
-    static int curl_ready;
-    if (!curl_ready) {
-        curl_global_init(CURL_GLOBAL_DEFAULT); /* once, from the first (main) thread */
-        curl_ready = 1;
-    }
     if (uv_loop_init(&e->loop) != 0) {
         free(e->ca_file);
         free(e);
@@ -601,11 +595,7 @@ int engine_new(const struct wb_config *cfg, struct engine **out, struct wb_error
     uv_async_init(&e->loop, &e->stop_async, on_stop_async);
     e->stop_async.data = e;
     uv_unref((uv_handle_t *)&e->stop_async);
-    rc = eng_transfer_init(e, err);
-    if (rc != 0) {
-        engine_free(e);
-        return rc;
-    }
+    /* libcurl is loaded by the first transfer (eng_transfer_start). */
     *out = e;
     return 0;
 }
@@ -648,6 +638,11 @@ int engine_submit(struct engine *e, struct core_http_request *req, int64_t est_t
         rc = WB_EINVAL;
         goto out;
     }
+    /* The first request loads libcurl (or waits for wb_preload's load) here,
+     * before the scheduler takes its rate token: loaded at its start, a
+     * request would leave tens of milliseconds late and crowd the next ones
+     * into the provider's window. A failure is the request's, at its start. */
+    eng_transfer_prepare(e);
     j = calloc(1, sizeof *j);
     if (!j) {
         rc = WB_ENOMEM;
@@ -744,11 +739,13 @@ void engine_request_stop(struct engine *e)
 
 void engine_set_window(struct engine *e, int window)
 {
+    ENG_CURL_CHECKED;
     e->window = window < 1 ? 1 : window;
     eng_models_rewindow(e);
     if (!e->host_conns_set) {
         e->max_host_conns = eng_host_conns(e);
-        curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, e->max_host_conns);
+        if (e->multi) /* else set when the first transfer makes it */
+            curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, e->max_host_conns);
     }
 }
 

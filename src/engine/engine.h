@@ -29,6 +29,11 @@
 
 struct engine;
 
+/* Load libcurl now (wb_preload, on its thread): the first request otherwise
+ * does (curl_int.h). 0, or -WB_EUNSUPPORTED with err set; a later transfer
+ * reports the same failure. */
+int engine_preload(struct wb_error *err);
+
 /* The result of a request, handed to on_done exactly once. */
 struct engine_response {
     int status;       /* 0, or WB_E* (WB_ECANCELED when canceled or stopped) */

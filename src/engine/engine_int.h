@@ -6,10 +6,10 @@
 #ifndef WB_ENGINE_INT_H
 #define WB_ENGINE_INT_H
 
-#include <curl/curl.h>
 #include <stdatomic.h>
 #include <uv.h>
 
+#include "engine/curl_int.h"
 #include "engine/engine.h"
 #include "engine/policy.h"
 
@@ -100,11 +100,14 @@ struct eng_list {
 
 struct engine {
     uv_loop_t loop;
+    /* NULL until the first request is submitted: libcurl is loaded then (an
+     * engine that never sends a request never loads it). */
     CURLM *multi;
-    uv_timer_t curl_timer; /* libcurl's own timeout */
-    uv_timer_t kick;       /* "run the scheduler soon" (zero timeout) */
-    uv_timer_t wake;       /* the next backoff / rate / pause deadline */
-    uv_timer_t grace;      /* stop's grace period */
+    uv_timer_t curl_timer;            /* libcurl's own timeout */
+    struct core_api_error load_error; /* why libcurl could not be loaded */
+    uv_timer_t kick;                  /* "run the scheduler soon" (zero timeout) */
+    uv_timer_t wake;                  /* the next backoff / rate / pause deadline */
+    uv_timer_t grace;                 /* stop's grace period */
     uv_async_t stop_async;
     atomic_int stop_requests;
     int stop_seen;
@@ -154,8 +157,14 @@ void eng_job_transfer_done(struct engine *e, struct eng_job *j, int curl_code);
 double eng_rand(struct engine *e);
 
 /* transfer.c */
-int eng_transfer_init(struct engine *e, struct wb_error *err);
 void eng_transfer_release(struct engine *e);
+/* Load libcurl and make the multi handle, if not done yet (the first
+ * engine_submit); a failure is kept in e->load_error for the transfers. */
+void eng_transfer_prepare(struct engine *e);
+/* Start j's transfer; the first one loads libcurl (eng_curl_load, waiting for
+ * a load wb_preload started) and makes the multi handle. A negative code
+ * when it cannot start: WB_ECONFIG when libcurl could not be loaded, with
+ * e->load_error saying why. */
 int eng_transfer_start(struct engine *e, struct eng_job *j);
 /* Stop j's running transfer without calling eng_job_transfer_done. */
 void eng_transfer_abort(struct engine *e, struct eng_job *j);

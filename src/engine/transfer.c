@@ -28,9 +28,10 @@ struct sock_ctx {
 
 static void check_multi_info(struct engine *e)
 {
+    ENG_CURL_CHECKED;
     CURLMsg *msg;
     int pending;
-    while ((msg = curl_multi_info_read(e->multi, &pending))) {
+    while ((msg = eng_curl.multi_info_read(e->multi, &pending))) {
         if (msg->msg != CURLMSG_DONE)
             continue;
         CURL *easy = msg->easy_handle;
@@ -55,7 +56,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
         flags |= CURL_CSELECT_IN;
     if (events & UV_WRITABLE)
         flags |= CURL_CSELECT_OUT;
-    curl_multi_socket_action(c->e->multi, c->fd, flags, &running);
+    eng_curl.multi_socket_action(c->e->multi, c->fd, flags, &running);
     check_multi_info(c->e);
 }
 
@@ -72,7 +73,7 @@ static int on_socket(CURL *easy, curl_socket_t s, int action, void *userp, void 
     if (action == CURL_POLL_REMOVE) {
         if (c) {
             uv_poll_stop(&c->poll);
-            curl_multi_assign(e->multi, s, NULL);
+            eng_curl.multi_assign(e->multi, s, NULL);
             uv_close((uv_handle_t *)&c->poll, free_sock_ctx);
         }
         return 0;
@@ -88,7 +89,7 @@ static int on_socket(CURL *easy, curl_socket_t s, int action, void *userp, void 
             return -1;
         }
         c->poll.data = c;
-        curl_multi_assign(e->multi, s, c);
+        eng_curl.multi_assign(e->multi, s, c);
     }
     int ev = 0;
     if (action == CURL_POLL_IN || action == CURL_POLL_INOUT)
@@ -103,7 +104,7 @@ static void on_curl_timer(uv_timer_t *t)
 {
     struct engine *e = t->data;
     int running;
-    curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    eng_curl.multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     check_multi_info(e);
 }
 
@@ -118,11 +119,13 @@ static int on_curl_timeout(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
-int eng_transfer_init(struct engine *e, struct wb_error *err)
+/* The multi handle, once libcurl is loaded. */
+static int multi_new(struct engine *e)
 {
-    e->multi = curl_multi_init();
+    ENG_CURL_CHECKED;
+    e->multi = eng_curl.multi_init();
     if (!e->multi)
-        return wb_error_set(err, WB_ENOMEM, "engine: curl_multi_init failed");
+        return WB_ENOMEM;
     curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
     curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_curl_timeout);
@@ -135,13 +138,29 @@ int eng_transfer_init(struct engine *e, struct wb_error *err)
     return 0;
 }
 
+/* Load libcurl and make the multi handle: on the first request. No
+ * ENG_CURL_CHECKED here: the table is filled only in this function. */
+static int transfer_init(struct engine *e)
+{
+    struct wb_error err = { 0, { 0 } };
+    if (eng_curl_load(&err) < 0) {
+        /* The installation's fault, the same for every request: WB_ECONFIG,
+         * which stops a run at once (like a missing key) with this message. */
+        core_api_error_clear(&e->load_error);
+        e->load_error.code = WB_ECONFIG;
+        snprintf(e->load_error.message, sizeof e->load_error.message, "%s", err.msg);
+        return WB_ECONFIG;
+    }
+    return multi_new(e);
+}
+
 void eng_transfer_release(struct engine *e)
 {
     if (e->multi)
-        curl_multi_cleanup(e->multi);
+        eng_curl.multi_cleanup(e->multi);
     e->multi = NULL;
     for (size_t i = 0; i < e->n_free_easy; i++)
-        curl_easy_cleanup(e->free_easy[i]);
+        eng_curl.easy_cleanup(e->free_easy[i]);
     free(e->free_easy);
     e->free_easy = NULL;
     e->n_free_easy = 0;
@@ -270,6 +289,7 @@ long eng_host_conns(struct engine *e)
 
 static size_t on_write(char *p, size_t size, size_t n, void *ud)
 {
+    ENG_CURL_CHECKED;
     struct eng_job *j = ud;
     size_t len = size * n;
     if (!j->http_status)
@@ -313,10 +333,10 @@ static CURL *easy_get(struct engine *e)
 {
     if (e->n_free_easy) {
         CURL *c = e->free_easy[--e->n_free_easy];
-        curl_easy_reset(c);
+        eng_curl.easy_reset(c);
         return c;
     }
-    return curl_easy_init();
+    return eng_curl.easy_init();
 }
 
 static void easy_put(struct engine *e, CURL *c)
@@ -328,11 +348,12 @@ static void easy_put(struct engine *e, CURL *c)
             return;
         }
     }
-    curl_easy_cleanup(c);
+    eng_curl.easy_cleanup(c);
 }
 
-int eng_transfer_start(struct engine *e, struct eng_job *j)
+static int transfer_setup(struct engine *e, struct eng_job *j)
 {
+    ENG_CURL_CHECKED;
     int rc = 0;
     CURL *c = easy_get(e);
     if (!c)
@@ -361,7 +382,7 @@ int eng_transfer_start(struct engine *e, struct eng_job *j)
         memcpy(line, j->req.headers[i].name, nl);
         memcpy(line + nl, ": ", 2);
         memcpy(line + nl + 2, j->req.headers[i].value, vl + 1);
-        t = curl_slist_append(l, line);
+        t = eng_curl.slist_append(l, line);
         free(line);
         if (!t) {
             rc = WB_ENOMEM;
@@ -369,7 +390,7 @@ int eng_transfer_start(struct engine *e, struct eng_job *j)
         }
         l = t;
     }
-    t = curl_slist_append(l, "Expect:");
+    t = eng_curl.slist_append(l, "Expect:");
     if (!t) {
         rc = WB_ENOMEM;
         goto out;
@@ -416,7 +437,7 @@ int eng_transfer_start(struct engine *e, struct eng_job *j)
     j->easy = c;
     j->hdr_list = l;
     l = NULL;
-    if (curl_multi_add_handle(e->multi, c) != CURLM_OK) {
+    if (eng_curl.multi_add_handle(e->multi, c) != CURLM_OK) {
         j->easy = NULL;
         l = j->hdr_list;
         j->hdr_list = NULL;
@@ -425,21 +446,36 @@ int eng_transfer_start(struct engine *e, struct eng_job *j)
     }
     c = NULL;
 out:
-    curl_slist_free_all(l);
+    eng_curl.slist_free_all(l);
     if (c)
         easy_put(e, c);
     return rc;
+}
+
+void eng_transfer_prepare(struct engine *e)
+{
+    if (!e->multi)
+        (void)transfer_init(e);
+}
+
+int eng_transfer_start(struct engine *e, struct eng_job *j)
+{
+    int rc;
+    if (!e->multi && (rc = transfer_init(e)) < 0)
+        return rc;
+    return transfer_setup(e, j);
 }
 
 void eng_transfer_abort(struct engine *e, struct eng_job *j)
 {
     budget_release(e, j);
     if (j->easy) {
-        curl_multi_remove_handle(e->multi, j->easy);
+        eng_curl.multi_remove_handle(e->multi, j->easy);
         easy_put(e, j->easy);
         j->easy = NULL;
     }
-    curl_slist_free_all(j->hdr_list);
+    if (j->hdr_list) /* else libcurl may not even be loaded */
+        eng_curl.slist_free_all(j->hdr_list);
     j->hdr_list = NULL;
 }
 
@@ -473,7 +509,7 @@ void eng_transfer_error(int curl_code, const char *errbuf, struct core_api_error
         break;
     }
     snprintf(out->message, sizeof out->message, "transport: %s%s%s",
-             curl_easy_strerror((CURLcode)curl_code), errbuf && errbuf[0] ? ": " : "",
+             eng_curl.easy_strerror((CURLcode)curl_code), errbuf && errbuf[0] ? ": " : "",
              errbuf ? errbuf : "");
 }
 

@@ -1,21 +1,61 @@
-/* libavcodec and libavformat, loaded on first use. They pull in some 130
- * shared libraries (every codec Debian builds them with), which costs about
- * 25 MiB of memory and a few milliseconds at every start of a program that
- * links them; only the M4A encoder needs them, and MP3 is the default. So
- * m4a.c calls them through this table, filled by dlopen/dlsym the first time
- * an M4A is made. libavutil (small, also used by libswscale) is linked as
- * usual. Include after the libav headers, in m4a.c only.
+/* libavutil, libswscale, libavcodec and libavformat, loaded on first use
+ * (core/dl.h). libavcodec and libavformat pull in some 130 shared libraries
+ * (every codec Debian builds them with: about 25 MiB of memory and a few
+ * milliseconds at every start), and only the M4A encoder needs them; libswscale
+ * and libavutil bring libva, vdpau, X11, xcb, drm and OpenCL (about 7 ms),
+ * and only a picture to scale needs them (libyuv too, which brings
+ * libstdc++: with MeCab deferred as well, a few ms more). So image.c and m4a.c call all four
+ * through this table, filled by dlopen/dlsym: a program that never scales a
+ * picture nor makes an M4A never maps them. Ogg page checks (sniff.c) load
+ * libavutil alone, for its CRC.
  */
 #ifndef WB_MEDIA_AVLOAD_H
 #define WB_MEDIA_AVLOAD_H
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/crc.h>
+#include <libavutil/dict.h>
+#include <libavutil/frame.h>
+#include <libavutil/log.h>
+#include <libavutil/mem.h>
+#include <libswscale/swscale.h>
+#include <libyuv/convert.h>
+#include <libyuv/convert_from_argb.h>
 
+#include "media/load.h"
 #include "wordbank/error.h"
 
-/* X(library, function) for every libavcodec/libavformat function m4a.c uses. */
+/* X(library, function) for every libav (and libyuv) function media uses:
+ * util alone for the Ogg CRC (media_av_load_util), util, sws and yuv for the
+ * scaler (media_av_load_scaler), util, codec and format for the M4A encoder
+ * (media_av_load). */
 #define MEDIA_AV_FUNCTIONS(X)                 \
+    X(util, av_log_set_callback)              \
+    X(util, av_log_format_line2)              \
+    X(util, av_malloc)                        \
+    X(util, av_free)                          \
+    X(util, av_freep)                         \
+    X(util, av_strdup)                        \
+    X(util, av_strerror)                      \
+    X(util, av_dict_set)                      \
+    X(util, av_dict_free)                     \
+    X(util, av_frame_alloc)                   \
+    X(util, av_frame_free)                    \
+    X(util, av_frame_get_buffer)              \
+    X(util, av_frame_make_writable)           \
+    X(util, av_channel_layout_default)        \
+    X(util, av_channel_layout_copy)           \
+    X(util, av_crc_get_table)                 \
+    X(util, av_crc)                           \
+    X(sws, sws_getContext)                    \
+    X(sws, sws_getColorspaceDetails)          \
+    X(sws, sws_setColorspaceDetails)          \
+    X(sws, sws_scale)                         \
+    X(sws, sws_freeContext)                   \
+    X(yuv, ABGRToJ420)                        \
+    X(yuv, RAWToJ420)                         \
     X(codec, avcodec_find_encoder)            \
     X(codec, avcodec_alloc_context3)          \
     X(codec, avcodec_open2)                   \
@@ -43,10 +83,12 @@ struct media_av {
 #undef MEDIA_AV_MEMBER
 };
 
-/* Filled once, by the first media_av_load(); read-only after that. */
+/* Filled by the loads of media/load.h; read-only after that. */
 extern struct media_av media_av_table;
-/* Load the libraries once: 0, or WB_EUNSUPPORTED with err set when they are
- * missing. Only after 0 may media_av_table be used. */
-int media_av_load(struct wb_error *err);
+#define AV (&media_av_table)
+
+/* The loads that fill it: media/load.h. Only after media_av_load_util
+ * returned 0 may the util members be used, after media_av_load_scaler the
+ * sws and yuv members too, after media_av_load the codec and format members. */
 
 #endif

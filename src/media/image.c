@@ -15,12 +15,11 @@
 
 #include <jpeglib.h>
 #include <libswscale/swscale.h>
-#include <libyuv/convert.h>
-#include <libyuv/convert_from_argb.h>
 #include <png.h>
 #include <webp/decode.h>
 #include <webp/encode.h>
 
+#include "media/avload.h"
 #include "media/media_internal.h"
 
 #define RGBA_PAD 64
@@ -315,7 +314,7 @@ static int sink_open(struct sink *s, int w, int h, int bpp, int ow, int oh, int 
     int rc = dims_ok(w, h, err);
 
     memset(s, 0, sizeof *s);
-    if (rc < 0)
+    if (rc < 0 || (rc = media_av_load_scaler(err)) < 0)
         return rc;
     s->w = w;
     s->h = h;
@@ -369,21 +368,20 @@ static int sink_open(struct sink *s, int w, int h, int bpp, int ow, int oh, int 
         s->dst_stride[0] = ow * bpp;
     }
     memset(s->buf + size, 0, RGBA_PAD);
-    media_av_quiet();
     /* SWS_FULL_CHR_H_INP (RGB sources, PNG and WebP output): chroma from
      * every source pixel with libswscale's SIMD converter (its default
      * halves RGB chroma first in plain C, a third of the scaler's time). */
-    s->sws = sws_getContext(w, h, in_fmt, ow, oh, out_fmt,
-                            SWS_AREA | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP, NULL, NULL, NULL);
+    s->sws = AV->sws_getContext(w, h, in_fmt, ow, oh, out_fmt,
+                                SWS_AREA | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP, NULL, NULL, NULL);
     if (s->sws && jpeg) {
         /* Full range (0-255) in and out, as JFIF has it: libswscale only
          * scales (told nothing, it would stretch "limited" to full). */
         int *inv, *tab, src_range, dst_range, bright, contrast, sat;
-        if (sws_getColorspaceDetails(s->sws, &inv, &src_range, &tab, &dst_range, &bright, &contrast,
-                                     &sat) < 0 ||
-            sws_setColorspaceDetails(s->sws, inv, s->sub == 2 ? 1 : src_range, tab, 1, bright,
-                                     contrast, sat) < 0) {
-            sws_freeContext(s->sws);
+        if (AV->sws_getColorspaceDetails(s->sws, &inv, &src_range, &tab, &dst_range, &bright,
+                                         &contrast, &sat) < 0 ||
+            AV->sws_setColorspaceDetails(s->sws, inv, s->sub == 2 ? 1 : src_range, tab, 1, bright,
+                                         contrast, sat) < 0) {
+            AV->sws_freeContext(s->sws);
             s->sws = NULL;
         }
     }
@@ -418,7 +416,7 @@ static void sink_rows(struct sink *s, uint8_t *rows, size_t stride, int n)
     if (!s->jpeg || s->sub == 1) {
         const uint8_t *src[4] = { rows, NULL, NULL, NULL };
         int src_stride[4] = { (int)stride, 0, 0, 0 };
-        sws_scale(s->sws, src, src_stride, s->y, n, s->dst, s->dst_stride);
+        AV->sws_scale(s->sws, src, src_stride, s->y, n, s->dst, s->dst_stride);
         s->y += n;
         return;
     }
@@ -429,12 +427,12 @@ static void sink_rows(struct sink *s, uint8_t *rows, size_t stride, int n)
         /* libyuv names formats by the 32-bit word: RAW is R,G,B in
          * memory, ABGR is R,G,B,A. */
         if (s->bpp == 4)
-            ABGRToJ420(row, (int)stride, s->band_p[0], s->band_stride[0], s->band_p[1],
-                       s->band_stride[1], s->band_p[2], s->band_stride[2], s->w, k);
+            AV->ABGRToJ420(row, (int)stride, s->band_p[0], s->band_stride[0], s->band_p[1],
+                           s->band_stride[1], s->band_p[2], s->band_stride[2], s->w, k);
         else
-            RAWToJ420(row, (int)stride, s->band_p[0], s->band_stride[0], s->band_p[1],
-                      s->band_stride[1], s->band_p[2], s->band_stride[2], s->w, k);
-        sws_scale(s->sws, src, s->band_stride, s->y, k, s->dst, s->dst_stride);
+            AV->RAWToJ420(row, (int)stride, s->band_p[0], s->band_stride[0], s->band_p[1],
+                          s->band_stride[1], s->band_p[2], s->band_stride[2], s->w, k);
+        AV->sws_scale(s->sws, src, s->band_stride, s->y, k, s->dst, s->dst_stride);
         s->y += k;
         done += k;
     }
@@ -460,7 +458,8 @@ static void sink_finish(struct sink *s)
 
 static void sink_close(struct sink *s)
 {
-    sws_freeContext(s->sws);
+    if (s->sws) /* else libswscale may not even be loaded */
+        AV->sws_freeContext(s->sws);
     free(s->buf);
     free(s->band);
     s->sws = NULL;

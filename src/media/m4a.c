@@ -6,7 +6,6 @@
  * Everything is per call: one codec and one format context per clip.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,34 +22,6 @@
 #define M4A_BITRATE_STEREO 112000
 #define M4A_IO_BUF         32768
 #define M4A_URL            "wordbank-memory.m4a"
-
-/* libavcodec/libavformat, loaded on first use (avload.h). */
-#define AV (&media_av_table)
-
-/* ---- libav's log lines go to wb_log, never to stderr ---- */
-
-static void av_to_wb_log(void *avcl, int level, const char *fmt, va_list vl)
-{
-    char line[1024];
-    int prefix = 1;
-    if (level > AV_LOG_WARNING || !wb_log_enabled(WB_LOG_DEBUG))
-        return;
-    av_log_format_line2(avcl, level, fmt, vl, line, sizeof line, &prefix);
-    line[strcspn(line, "\n")] = '\0';
-    wb_log(WB_LOG_DEBUG, "libav: %s", line);
-}
-
-static pthread_once_t av_once = PTHREAD_ONCE_INIT;
-
-static void av_install_log(void)
-{
-    av_log_set_callback(av_to_wb_log);
-}
-
-void media_av_quiet(void)
-{
-    pthread_once(&av_once, av_install_log);
-}
 
 /* ---- a growable in-memory file ---- */
 
@@ -159,14 +130,14 @@ static int mem_io_open(AVFormatContext *s, AVIOContext **pb, const char *url, in
     if (!(flags & AVIO_FLAG_READ) || (flags & AVIO_FLAG_WRITE) || !url || strcmp(url, M4A_URL))
         return AVERROR(EPERM);
     r = calloc(1, sizeof *r);
-    buf = av_malloc(M4A_IO_BUF);
+    buf = AV->av_malloc(M4A_IO_BUF);
     if (r && buf) {
         r->m = s->opaque;
         *pb = AV->avio_alloc_context(buf, M4A_IO_BUF, 0, r, mem_read, NULL, mem_read_seek);
     }
     if (!*pb) {
         free(r);
-        av_free(buf);
+        AV->av_free(buf);
         return AVERROR(ENOMEM);
     }
     return 0;
@@ -176,7 +147,7 @@ static void mem_avio_free(AVIOContext **pb)
 {
     if (!*pb)
         return;
-    av_freep(&(*pb)->buffer);
+    AV->av_freep(&(*pb)->buffer);
     AV->avio_context_free(pb);
 }
 
@@ -205,7 +176,7 @@ struct m4a {
 static int averr(struct wb_error *err, int code, const char *what, int av)
 {
     char buf[AV_ERROR_MAX_STRING_SIZE] = "";
-    av_strerror(av, buf, sizeof buf);
+    AV->av_strerror(av, buf, sizeof buf);
     return wb_error_set(err, code, "%s: %s", what, buf);
 }
 
@@ -241,13 +212,13 @@ static int m4a_setup(struct m4a *m, struct wb_error *err)
     if (!codec)
         return wb_error_set(err, WB_EUNSUPPORTED, "libavcodec has no AAC encoder");
     m->enc = AV->avcodec_alloc_context3(codec);
-    m->frame = av_frame_alloc();
+    m->frame = AV->av_frame_alloc();
     m->pkt = AV->av_packet_alloc();
     if (!m->enc || !m->frame || !m->pkt)
         return wb_error_set(err, WB_ENOMEM, "cannot start the AAC encoder");
     m->enc->sample_fmt = AV_SAMPLE_FMT_FLTP;
     m->enc->sample_rate = p->rate;
-    av_channel_layout_default(&m->enc->ch_layout, p->channels);
+    AV->av_channel_layout_default(&m->enc->ch_layout, p->channels);
     m->enc->bit_rate = p->channels == 1 ? M4A_BITRATE_MONO : M4A_BITRATE_STEREO;
     m->enc->time_base = (AVRational){ 1, p->rate };
     m->enc->thread_count = 1; /* we run many clips in parallel already */
@@ -269,15 +240,15 @@ static int m4a_setup(struct m4a *m, struct wb_error *err)
         return averr(err, WB_EMEDIA, "MP4 stream", r);
     m->st->time_base = m->enc->time_base;
 
-    iobuf = av_malloc(M4A_IO_BUF);
+    iobuf = AV->av_malloc(M4A_IO_BUF);
     if (iobuf)
         m->oc->pb =
             AV->avio_alloc_context(iobuf, M4A_IO_BUF, 1, &m->mem, NULL, mem_write, mem_seek);
     if (!m->oc->pb) {
-        av_free(iobuf);
+        AV->av_free(iobuf);
         return wb_error_set(err, WB_ENOMEM, "cannot allocate MP4 output");
     }
-    m->oc->url = av_strdup(M4A_URL);
+    m->oc->url = AV->av_strdup(M4A_URL);
     m->oc->opaque = &m->mem;
     m->oc->io_open = mem_io_open;
     m->oc->io_close2 = mem_io_close2;
@@ -288,9 +259,9 @@ static int m4a_setup(struct m4a *m, struct wb_error *err)
     m->frame->format = m->enc->sample_fmt;
     m->frame->sample_rate = m->enc->sample_rate;
     m->frame->nb_samples = m->enc->frame_size > 0 ? m->enc->frame_size : 1024;
-    r = av_channel_layout_copy(&m->frame->ch_layout, &m->enc->ch_layout);
+    r = AV->av_channel_layout_copy(&m->frame->ch_layout, &m->enc->ch_layout);
     if (r >= 0)
-        r = av_frame_get_buffer(m->frame, 0);
+        r = AV->av_frame_get_buffer(m->frame, 0);
     if (r < 0)
         return averr(err, WB_ENOMEM, "AAC frame", r);
     return 0;
@@ -307,11 +278,10 @@ int media_encode_m4a(const struct wb_pcm *p, struct wb_buf *out, struct wb_error
     m.p = p;
     if ((rc = media_av_load(err)) < 0)
         return rc;
-    media_av_quiet();
     rc = m4a_setup(&m, err);
     if (rc < 0)
         goto out;
-    av_dict_set(&opts, "movflags", "+faststart", 0);
+    AV->av_dict_set(&opts, "movflags", "+faststart", 0);
     r = AV->avformat_write_header(m.oc, &opts);
     if (r < 0) {
         rc = averr(err, WB_EMEDIA, "MP4 header", r);
@@ -321,7 +291,7 @@ int media_encode_m4a(const struct wb_pcm *p, struct wb_buf *out, struct wb_error
     while (done < p->n_samples) {
         size_t k = p->n_samples - done > fs ? fs : p->n_samples - done;
         const int16_t *s = p->samples + done * (size_t)p->channels;
-        r = av_frame_make_writable(m.frame);
+        r = AV->av_frame_make_writable(m.frame);
         if (r < 0) {
             rc = averr(err, WB_ENOMEM, "AAC frame", r);
             goto out;
@@ -358,13 +328,13 @@ int media_encode_m4a(const struct wb_pcm *p, struct wb_buf *out, struct wb_error
     if (rc < 0)
         wb_error_set(err, rc, "no room for the M4A data");
 out:
-    av_dict_free(&opts);
+    AV->av_dict_free(&opts);
     if (m.oc) {
         mem_avio_free(&m.oc->pb);
         AV->avformat_free_context(m.oc);
     }
     AV->avcodec_free_context(&m.enc);
-    av_frame_free(&m.frame);
+    AV->av_frame_free(&m.frame);
     AV->av_packet_free(&m.pkt);
     free(m.mem.data);
     return rc;

@@ -57,9 +57,6 @@ int media_opus_write(struct media_opus *o, const int16_t *samples, size_t frames
 int media_opus_finish(struct media_opus *o, struct wb_buf *out, struct wb_error *err);
 void media_opus_free(struct media_opus *o);
 
-/* Route libav* log lines to wb_log instead of stderr (installed once). */
-void media_av_quiet(void);
-
 /* Structural checks shared by wb_media_valid and wb_image_probe: 1 ok, 0 not. */
 int media_png_complete(const uint8_t *d, size_t len);
 int media_jpeg_complete(const uint8_t *d, size_t len);

@@ -9,6 +9,7 @@
 
 #include <libavutil/crc.h>
 
+#include "media/avload.h"
 #include "media/media_internal.h"
 
 /* ---- MP3 ---- */
@@ -150,7 +151,8 @@ static int mp4_complete(const uint8_t *d, size_t len)
 static size_t ogg_page_len(const uint8_t *d, size_t len)
 {
     static const uint8_t zero[4];
-    const AVCRC *t = av_crc_get_table(AV_CRC_32_IEEE);
+    /* libavutil is loaded on first use (avload.h); without it no page checks. */
+    const AVCRC *t = media_av_load_util(NULL) == 0 ? AV->av_crc_get_table(AV_CRC_32_IEEE) : NULL;
     size_t nseg, body = 0, n;
     uint32_t crc;
 
@@ -164,9 +166,9 @@ static size_t ogg_page_len(const uint8_t *d, size_t len)
     n = 27 + nseg + body;
     if (n > len || !t)
         return 0;
-    crc = av_crc(t, 0, d, 22);
-    crc = av_crc(t, crc, zero, 4);
-    crc = av_crc(t, crc, d + 26, n - 26);
+    crc = AV->av_crc(t, 0, d, 22);
+    crc = AV->av_crc(t, crc, zero, 4);
+    crc = AV->av_crc(t, crc, d + 26, n - 26);
     /* libavutil's non-reflected tables give the CRC byte-swapped; Ogg stores
      * it little-endian, so the two meet as a big-endian read. */
     return crc == media_rd32be(d + 22) ? n : 0;

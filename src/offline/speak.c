@@ -9,7 +9,6 @@
  * read kanji.
  */
 #include <ctype.h>
-#include <dlfcn.h>
 #include <espeak-ng/espeak_ng.h>
 #include <espeak-ng/speak_lib.h>
 #include <pthread.h>
@@ -17,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dl.h"
 #include "core/util.h"
 #include "wordbank/offline.h"
 
@@ -41,15 +41,15 @@
     X(espeak_ng_Synchronize)
 
 static struct {
-#define ESPEAK_MEMBER(name) __typeof__(name) *name;
-    ESPEAK_FUNCTIONS(ESPEAK_MEMBER)
-#undef ESPEAK_MEMBER
+    ESPEAK_FUNCTIONS(CORE_DL_MEMBER)
 } es;
+#define ESPEAK_SYM(name) CORE_DL_SYM(es, name, #name)
+static const struct core_dl_sym es_syms[] = { ESPEAK_FUNCTIONS(ESPEAK_SYM) };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static espeak_ng_STATUS init_status = ENS_OK;
-static char load_failure[256]; /* why the library could not be loaded */
+static struct wb_error load_err; /* why the library could not be loaded */
 static int sample_rate;
 
 /* The call in progress (only ever touched under lock). */
@@ -78,28 +78,10 @@ static int on_synth(short *wav, int num, espeak_EVENT *events)
     return 0;
 }
 
-/* Loads the library, kept for the life of the process: 0, or -1 with
- * load_failure set. */
-static int load_library(void)
-{
-    void *h = dlopen(ESPEAK_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        snprintf(load_failure, sizeof load_failure, "cannot load %s: %s", ESPEAK_SONAME, dlerror());
-        return -1;
-    }
-#define ESPEAK_LOAD(name)                                                                  \
-    if (!(*(void **)&es.name = dlsym(h, #name))) {                                         \
-        snprintf(load_failure, sizeof load_failure, "%s has no %s", ESPEAK_SONAME, #name); \
-        return -1;                                                                         \
-    }
-    ESPEAK_FUNCTIONS(ESPEAK_LOAD)
-#undef ESPEAK_LOAD
-    return 0;
-}
-
 static void init_once(void)
 {
-    if (load_library() != 0) {
+    /* Loaded once (this once), kept for the life of the process. */
+    if (core_dl_load(ESPEAK_SONAME, es_syms, CORE_DL_COUNT(es_syms), &load_err) != 0) {
         init_status = ENS_NOT_SUPPORTED;
         return;
     }
@@ -116,8 +98,8 @@ static void init_once(void)
 static int status_error(struct wb_error *err, espeak_ng_STATUS st, const char *what)
 {
     char msg[256];
-    if (load_failure[0])
-        return wb_error_set(err, WB_EUNSUPPORTED, "espeak-ng: %s", load_failure);
+    if (load_err.code)
+        return wb_error_set(err, WB_EUNSUPPORTED, "espeak-ng: %s", load_err.msg);
     es.espeak_ng_GetStatusCodeMessage(st, msg, sizeof msg);
     return wb_error_set(err, WB_EUNSUPPORTED, "espeak-ng: %s: %s", what, msg);
 }

@@ -2,6 +2,8 @@
  * an explicit dictionary with an empty resource file (so no mecabrc can change
  * the results), splits text into morphemes with their IPA-dictionary features,
  * and derives readings (hiragana) and pronunciations (katakana) from them.
+ * libmecab (and the libstdc++ it brings) is loaded when the first tagger is
+ * opened (core/dl.h), so a command that never tags Japanese never maps it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/dl.h"
 #include "core/util.h"
 #include "text/text_internal.h"
 #include "wordbank/text.h"
@@ -32,6 +35,34 @@ struct wb_text {
     char *pitch_dir;
     int pitch_cache;
 };
+
+/* Debian's soname of libmecab (its header does not say it). */
+#define MECAB_SONAME "libmecab.so.2"
+
+/* Every MeCab function used here, called through the loaded table. */
+#define MECAB_FUNCTIONS(X)   \
+    X(mecab_new)             \
+    X(mecab_destroy)         \
+    X(mecab_strerror)        \
+    X(mecab_dictionary_info) \
+    X(mecab_sparse_tonode2)
+
+static struct {
+    MECAB_FUNCTIONS(CORE_DL_MEMBER)
+} mc;
+#define MECAB_SYM(name) CORE_DL_SYM(mc, name, #name)
+static const struct core_dl_sym mecab_syms[] = { MECAB_FUNCTIONS(MECAB_SYM) };
+static struct core_dl_once mecab_once = CORE_DL_ONCE_INIT;
+
+static int mecab_load(struct wb_error *err)
+{
+    return core_dl_load(MECAB_SONAME, mecab_syms, CORE_DL_COUNT(mecab_syms), err);
+}
+
+static int mecab_ready(struct wb_error *err)
+{
+    return core_dl_once(&mecab_once, mecab_load, err);
+}
 
 static const char *const default_dicdirs[] = {
     "/var/lib/mecab/dic/ipadic-utf8",
@@ -81,18 +112,20 @@ int wb_text_new(const struct wb_config *cfg, struct wb_text **out, struct wb_err
         }
         /* No cache directory: the accent dictionary reports it when asked. */
     }
+    if ((rc = mecab_ready(err)) < 0)
+        goto out;
     {
         /* mecab_new takes argv, so a dictionary path with spaces needs no quoting. */
         char *argv[] = { "mecab", "-d", t->dicdir, "-r", "/dev/null", NULL };
-        t->mecab = mecab_new(5, argv);
+        t->mecab = mc.mecab_new(5, argv);
     }
     if (!t->mecab) {
         rc = wb_error_set(err, WB_ECONFIG, "MeCab cannot open dictionary %s: %s", dicdir,
-                          mecab_strerror(NULL));
+                          mc.mecab_strerror(NULL));
         goto out;
     }
     {
-        const mecab_dictionary_info_t *info = mecab_dictionary_info(t->mecab);
+        const mecab_dictionary_info_t *info = mc.mecab_dictionary_info(t->mecab);
         if (!info || !info->charset ||
             (strcasecmp(info->charset, "utf-8") != 0 && strcasecmp(info->charset, "utf8") != 0)) {
             rc = wb_error_set(err, WB_ECONFIG, "MeCab dictionary %s is not UTF-8 (%s)", dicdir,
@@ -113,11 +146,11 @@ void wb_text_free(struct wb_text *t)
     if (!t)
         return;
     if (t->mecab)
-        mecab_destroy(t->mecab);
+        mc.mecab_destroy(t->mecab);
     if (t->pitch_all)
-        mecab_destroy(t->pitch_all);
+        mc.mecab_destroy(t->pitch_all);
     if (t->pitch_best)
-        mecab_destroy(t->pitch_best);
+        mc.mecab_destroy(t->pitch_best);
     free(t->pitch_dir);
     free(t->dicdir);
     free(t);
@@ -181,9 +214,9 @@ static const mecab_node_t *parse(struct wb_text *t, const char *text, struct wb_
                            TEXT_INPUT_MAX);
         return NULL;
     }
-    node = mecab_sparse_tonode2(t->mecab, text, len);
+    node = mc.mecab_sparse_tonode2(t->mecab, text, len);
     if (!node)
-        *rc = wb_error_set(err, WB_EINTERNAL, "MeCab: %s", mecab_strerror(t->mecab));
+        *rc = wb_error_set(err, WB_EINTERNAL, "MeCab: %s", mc.mecab_strerror(t->mecab));
     return node;
 }
 
@@ -434,16 +467,16 @@ static int pitch_open(struct wb_text *t, struct wb_error *err)
     {
         char *all[] = { "mecab", "-d", t->pitch_dir, "-r", "/dev/null", "-a", NULL };
         char *best[] = { "mecab", "-d", t->pitch_dir, "-r", "/dev/null", NULL };
-        t->pitch_all = mecab_new(6, all);
-        t->pitch_best = t->pitch_all ? mecab_new(5, best) : NULL;
+        t->pitch_all = mc.mecab_new(6, all);
+        t->pitch_best = t->pitch_all ? mc.mecab_new(5, best) : NULL;
     }
     if (!t->pitch_all || !t->pitch_best) {
         rc = wb_error_set(err, WB_ECONFIG, "MeCab cannot open the pitch accent dictionary %s: %s",
-                          t->pitch_dir, mecab_strerror(NULL));
+                          t->pitch_dir, mc.mecab_strerror(NULL));
         goto fail;
     }
     {
-        const mecab_dictionary_info_t *info = mecab_dictionary_info(t->pitch_all);
+        const mecab_dictionary_info_t *info = mc.mecab_dictionary_info(t->pitch_all);
         if (!info || !info->charset ||
             (strcasecmp(info->charset, "utf-8") != 0 && strcasecmp(info->charset, "utf8") != 0)) {
             rc = wb_error_set(err, WB_ECONFIG, "the pitch accent dictionary %s is not UTF-8",
@@ -454,9 +487,9 @@ static int pitch_open(struct wb_text *t, struct wb_error *err)
     return 0;
 fail:
     if (t->pitch_all)
-        mecab_destroy(t->pitch_all);
+        mc.mecab_destroy(t->pitch_all);
     if (t->pitch_best)
-        mecab_destroy(t->pitch_best);
+        mc.mecab_destroy(t->pitch_best);
     t->pitch_all = t->pitch_best = NULL;
     return rc;
 }
@@ -532,9 +565,9 @@ static int pitch_whole(struct wb_text *t, const char *text, const char *rk, int 
 
     if (len > TEXT_INPUT_MAX)
         return wb_error_set(err, WB_ETOOBIG, "word too long for MeCab");
-    node = mecab_sparse_tonode2(t->pitch_all, text, len);
+    node = mc.mecab_sparse_tonode2(t->pitch_all, text, len);
     if (!node)
-        return wb_error_set(err, WB_EINTERNAL, "MeCab: %s", mecab_strerror(t->pitch_all));
+        return wb_error_set(err, WB_EINTERNAL, "MeCab: %s", mc.mecab_strerror(t->pitch_all));
     for (; node; node = node->next) {
         struct accent_feat a = { 0 };
         if (node->stat != MECAB_NOR_NODE || node->length != len ||
@@ -554,12 +587,12 @@ static int pitch_compound(struct wb_text *t, const char *text, const char *rk, i
                           struct wb_error *err)
 {
     size_t len = strlen(text), k = 0;
-    const mecab_node_t *node = mecab_sparse_tonode2(t->pitch_best, text, len);
+    const mecab_node_t *node = mc.mecab_sparse_tonode2(t->pitch_best, text, len);
     struct wb_buf joined;
     int acc = 0, morae = 0, ok = 1;
 
     if (!node)
-        return wb_error_set(err, WB_EINTERNAL, "MeCab: %s", mecab_strerror(t->pitch_best));
+        return wb_error_set(err, WB_EINTERNAL, "MeCab: %s", mc.mecab_strerror(t->pitch_best));
     wb_buf_init(&joined, 0);
     for (; node && ok; node = node->next) {
         struct accent_feat a = { 0 };

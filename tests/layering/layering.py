@@ -26,7 +26,12 @@ The rules:
      design: docs/architecture.md);
   6. an angle include is either a standard C/POSIX header or an outside
      library's (a new library is added to OUTSIDE); a quoted include
-     resolves to a file of the tree.
+     resolves to a file of the tree;
+  7. a library loaded on first use (dlopen by soname, core/dl.h: a string
+     "libNAME.so..." or a known soname's stem in the code) counts as that
+     library's use: only its home module loads it, and the module declares
+     it (for its headers: partial_dependency); a soname the check does not
+     know (SONAMES below) is named.
 
 Usage: layering.py [ROOT]   (default: WB_SOURCE_ROOT or the checkout)"""
 import os
@@ -64,6 +69,22 @@ OUTSIDE = {
     "m": ["math.h"],
     "threads": ["pthread.h"],
 }
+# Libraries loaded on first use by soname (rule 7): the library -> the
+# soname's stem as the code spells it ("libcurl.so.4", or "libavutil" with
+# the major version from the headers appended).
+SONAMES = {
+    "libcurl": "libcurl",
+    "espeak-ng": "libespeak-ng",
+    "libavcodec": "libavcodec",
+    "libavformat": "libavformat",
+    "libavutil": "libavutil",
+    "libswscale": "libswscale",
+    "yuv": "libyuv",
+    "mecab": "libmecab",
+}
+# A string literal naming a shared library: its stem and ".so..." if any.
+SONAME_LITERAL = re.compile(r'"(lib[A-Za-z0-9_+-]+)(\.so[0-9.]*)?"')
+
 # Declared by more than one module on purpose. Everything else has one home.
 SHARED = {
     # Three different JSON formats (provider wire format, export, quiz data):
@@ -252,7 +273,7 @@ def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
         "WB_SOURCE_ROOT", os.path.join(os.path.dirname(os.path.abspath(__file__)), "../.."))
     checks = {k: [] for k in ("meson", "home", "declared", "private", "public", "cli", "outside",
-                              "unknown", "prefix")}
+                              "unknown", "dlopen", "prefix")}
     decl = {}
     for mod in MODULES:
         decl[mod] = declared(root, mod, checks["meson"])
@@ -363,6 +384,30 @@ def main():
                             checks["outside"].append(f"{where}: brings <{hdr}> ({lib}, through "
                                                      f"{via}) into {mod}")
 
+    # Rule 7: a library loaded by soname is loaded by its home module only.
+    by_stem = {stem: lib for lib, stem in SONAMES.items()}
+    for rel in files:
+        mod = owner(rel)
+        if not rel.startswith("src" + os.sep) or mod is None:
+            continue
+        own_libs = decl.get(mod, (set(), set()))[1]
+        with open(os.path.join(root, rel), encoding="utf-8", errors="replace") as f:
+            for no, line in enumerate(f, 1):
+                code = line.split("//", 1)[0]
+                if code.lstrip().startswith(("*", "/*")):
+                    continue  # a comment line
+                for m in SONAME_LITERAL.finditer(code):
+                    stem, so = m.group(1), m.group(2)
+                    lib = by_stem.get(stem)
+                    where = f"{rel}:{no}: {m.group(0)}"
+                    if lib is None:
+                        if so:
+                            checks["dlopen"].append(f"{where}: a shared library the check does "
+                                                    f"not know (SONAMES)")
+                    elif lib not in own_libs:
+                        checks["dlopen"].append(f"{where}: loads {lib}, which is not declared in "
+                                                f"src/{mod}/meson.build")
+
     # Only the public API says wb_: an internal function or type (declared
     # in no installed header) carries its module's prefix instead.
     public_text = ""
@@ -397,6 +442,7 @@ def main():
         "cli": "the CLI includes only include/wordbank/ (and its own and standard headers)",
         "outside": "outside libraries' headers only in their home module (also through headers)",
         "unknown": "every include is a standard header, an outside library's or a file of the tree",
+        "dlopen": "a library loaded by soname is loaded by its home module only",
         "prefix": "only the public API is named wb_ (internal functions and types take their "
                   "module's prefix)",
     }

@@ -23,6 +23,9 @@ PLANTS = [
     ("src/media/write.c", "#include <yaml.h>\n", "neither a standard header"),
     ("src/lib/bank.c", '#include "text/text_internal.h"\n', "private to src/text"),
 ]
+# Rule 7: a library loaded by soname outside its home (after the plants above).
+DL_PLANT = ("src/content/card.c", 'static const char *planted = "libcurl.so.4";\n',
+            "loads libcurl, which is not declared")
 results = []
 
 
@@ -46,6 +49,8 @@ with tempfile.TemporaryDirectory() as tmp:
             lines[rel] = f.read().count("\n") + 1
         with open(p, "a", encoding="utf-8") as f:
             f.write(text)
+    with open(os.path.join(tmp, DL_PLANT[0]), "a", encoding="utf-8") as f:
+        f.write(DL_PLANT[1])
     # store declaring jansson too: a second home outside the three allowed.
     mb = os.path.join(tmp, "src/store/meson.build")
     with open(mb, encoding="utf-8") as f:
@@ -59,6 +64,10 @@ with tempfile.TemporaryDirectory() as tmp:
         want = f"{rel}:{lines[rel]}: #include {text.strip()[len('#include '):]}"
         hit = [l for l in r.stdout.splitlines() if l.startswith("# " + want)]
         check(f"{rel}:{lines[rel]} named ({says})", hit and says in hit[0], r.stdout)
+    dl_want = f"{DL_PLANT[0]}:{lines[DL_PLANT[0]] + 1}: \"libcurl.so.4\""
+    hit = [l for l in r.stdout.splitlines() if l.startswith("# " + dl_want)]
+    check(f"{DL_PLANT[0]}:{lines[DL_PLANT[0]] + 1} named ({DL_PLANT[2]})",
+          hit and DL_PLANT[2] in hit[0], r.stdout)
     check("a second home for jansson is named", "jansson is declared by" in r.stdout, r.stdout)
     check("the untouched files raise nothing", all(
         any(l.startswith("# " + rel) for rel, _, _ in PLANTS) or "jansson" in l or "sqlite3.h" in l

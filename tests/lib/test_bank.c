@@ -1,7 +1,10 @@
 /* The embedding API (wordbank/bank.h) through the shared library, as an
  * embedding program sees it: open, add offline (blocking, with progress, and
  * asynchronous: start, poll the fd, wait, cancel), read, render Markdown and
- * build a site from the bank; option structs by size; and the version API. */
+ * build a site from the bank; option structs by size; the version API; and
+ * wb_preload (the heavy libraries mapped only when asked for). */
+#define _GNU_SOURCE /* dl_iterate_phdr */
+#include <link.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -451,4 +454,50 @@ TEST(site_api)
     wb_site_free(a);
     wb_site_free(NULL);
     wb_config_free(cfg);
+}
+
+/* Whether a shared object whose file name starts with prefix is mapped. */
+static int found_prefix;
+static int find_prefix(struct dl_phdr_info *info, size_t size, void *prefix)
+{
+    const char *base = strrchr(info->dlpi_name, '/');
+    (void)size;
+    base = base ? base + 1 : info->dlpi_name;
+    if (!strncmp(base, prefix, strlen(prefix)))
+        found_prefix = 1;
+    return 0;
+}
+
+static int mapped(const char *prefix)
+{
+    found_prefix = 0;
+    dl_iterate_phdr(find_prefix, (void *)prefix);
+    return found_prefix;
+}
+
+/* Polls (up to 30 s: a busy machine) until prefix is mapped. */
+static int becomes_mapped(const char *prefix)
+{
+    for (int i = 0; i < 3000 && !mapped(prefix); i++)
+        usleep(10000);
+    return mapped(prefix);
+}
+
+TEST(preload_loads_ahead)
+{
+    /* Linking libwordbank maps neither libcurl nor libswscale... */
+    CHECK(mapped("libwordbank.so"));
+    CHECK(!mapped("libcurl.so"));
+    CHECK(!mapped("libswscale.so"));
+    CHECK(!mapped("libavutil.so"));
+    /* ... wb_preload does, on its own thread, each only when asked. */
+    wb_preload(0);
+    wb_preload(WB_PRELOAD_NETWORK);
+    CHECK(becomes_mapped("libcurl.so"));
+    CHECK(!mapped("libswscale.so"));
+    wb_preload(WB_PRELOAD_MEDIA);
+    CHECK(becomes_mapped("libswscale.so"));
+    CHECK(mapped("libavutil.so"));
+    wb_preload(WB_PRELOAD_ALL); /* again: nothing left to start */
+    wb_preload(~0u);            /* unknown bits are ignored */
 }
