@@ -484,6 +484,16 @@ static void sched_pass(struct engine *e)
         return;
     }
     e->in_pass = 1;
+    /* The first pass loads libcurl (or waits for wb_preload's load) before
+     * it reads the clock and takes any rate token: loaded at a transfer's
+     * start, a request would leave tens of milliseconds late and crowd the
+     * next ones into the provider's window. Not in engine_submit: a caller
+     * that submits many requests before engine_run (a run's first fill)
+     * builds them meanwhile. A failure is each request's, at its start.
+     * Without a request nothing is loaded (render of a page whose entries
+     * are all in the bank never maps libcurl). */
+    if (e->jobs.head)
+        eng_transfer_prepare(e);
     int64_t now = core_clock_mono_ms();
     int64_t wake = INT64_MAX;
 
@@ -638,11 +648,6 @@ int engine_submit(struct engine *e, struct core_http_request *req, int64_t est_t
         rc = WB_EINVAL;
         goto out;
     }
-    /* The first request loads libcurl (or waits for wb_preload's load) here,
-     * before the scheduler takes its rate token: loaded at its start, a
-     * request would leave tens of milliseconds late and crowd the next ones
-     * into the provider's window. A failure is the request's, at its start. */
-    eng_transfer_prepare(e);
     j = calloc(1, sizeof *j);
     if (!j) {
         rc = WB_ENOMEM;
