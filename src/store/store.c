@@ -335,8 +335,9 @@ int wb_store_open(const char *path, unsigned flags, struct wb_store **out, struc
         return wb_error_set(err, WB_EINVAL, "%s: cannot create a database read-only", path);
     if ((rc = check_file(path, flags, err)))
         return rc;
-    if ((flags & WB_STORE_CREATE) && strcmp(path, ":memory:") != 0 && access(path, F_OK) != 0 &&
-        errno == ENOENT && (rc = create_aside(path, err)))
+    if ((flags & WB_STORE_CREATE) && strcmp(path, ":memory:") != 0 &&
+        strncmp(path, "file:", 5) != 0 && access(path, F_OK) != 0 && errno == ENOENT &&
+        (rc = create_aside(path, err)))
         return rc;
     st = calloc(1, sizeof *st);
     if (!st || !(st->path = strdup(path))) {
