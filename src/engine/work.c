@@ -25,6 +25,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -232,8 +233,14 @@ static int queue_task(struct engine *e, int urgent, void (*work)(void *ud),
     p->tail[q] = t;
     /* One more thread while there are fewer than the pool's size. */
     if (p->n_threads < p->max_threads) {
+        /* Signals go to the loop thread (the command's Ctrl-C), never to a
+         * worker in the middle of an encode. */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
         if (pthread_create(&p->threads[p->n_threads], NULL, pool_thread, p) == 0)
             p->n_threads++;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         start = p->n_threads > 0;
     } else {
         start = 1;

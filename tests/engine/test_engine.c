@@ -596,14 +596,20 @@ TEST(worker_pool_and_timers)
 }
 
 /* engine.worker_nice: every pool thread that runs an item runs at least that
- * many nice levels below the loop thread, which keeps its own. */
-static atomic_int nice_low, nice_seen;
+ * many nice levels below the loop thread, which keeps its own; and with
+ * every signal blocked. */
+static atomic_int nice_low, nice_seen, signals_open;
 static int loop_nice;
 
 static void nice_work(void *ud)
 {
     int n;
+    sigset_t cur;
     (void)ud;
+    /* Signals (the command's Ctrl-C) are the loop thread's, not a worker's. */
+    if (pthread_sigmask(SIG_BLOCK, NULL, &cur) != 0 || !sigismember(&cur, SIGINT) ||
+        !sigismember(&cur, SIGTERM))
+        atomic_fetch_add(&signals_open, 1);
     errno = 0;
     n = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
     if (n - loop_nice < 5)
@@ -627,6 +633,7 @@ TEST(worker_pool_runs_below_the_loop)
     CHECK_INT(engine_run(e), 0);
     CHECK_INT(atomic_load(&nice_seen), 8);
     CHECK_INT(atomic_load(&nice_low), 0);
+    CHECK_INT(atomic_load(&signals_open), 0);
     CHECK_INT(getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid)), loop_nice);
     engine_free(e);
     wb_config_free(cfg);
