@@ -3,7 +3,8 @@
  * cost every start of every command about 15 ms of the dynamic loader, and
  * only a command that talks to a provider needs them. So the engine, the only
  * module that includes curl.h, calls libcurl through this table, filled by
- * dlopen/dlsym: the first engine_submit loads it (eng_curl_load), and
+ * dlopen/dlsym: the first scheduler pass with a request loads it
+ * (eng_curl_load, through eng_transfer_prepare), and
  * wb_preload can start that ahead on another thread. libwordbank does not
  * link libcurl: a direct call of a curl function fails to link.
  *
