@@ -213,9 +213,16 @@ WB_API int wb_bank_build_site(struct wb_bank *bank, const char *lessons_dir,
  * for the load in progress. Each library is loaded once per process, however
  * often this is called; a library that cannot be loaded is reported by the
  * call that needs it (with the loader's reason: "cannot load libcurl.so.4:
- * ..."), never here. Calling it is never required. At exit the program waits
- * for a load still in progress (at most a few tens of milliseconds). */
+ * ..."), never here. Calling it is never required; a program that calls it
+ * calls wb_preload_wait before it exits (below). */
 WB_API void wb_preload(unsigned what);
+/* Wait for the loads wb_preload started (at once when none is under way).
+ * A program calls it before it exits: libcurl's TLS library registers its
+ * own exit handlers while it loads, and they run before wb_preload's own
+ * wait at exit, so a process that exits while the load is still under way
+ * (a command with nothing to send, done in a few milliseconds) may clean up
+ * OpenSSL under the loading thread's feet. */
+WB_API void wb_preload_wait(void);
 
 #ifdef __cplusplus
 }

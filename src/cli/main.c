@@ -710,6 +710,7 @@ int main(int argc, char **argv)
         goto out;
     }
     rc = cmd->run(&c);
+    wb_preload_wait(); /* a command done before its preload: no exit under it */
     goto out;
 usage:
     if (rc == EXIT_USAGE) {

@@ -42,6 +42,11 @@ static void wait_all(void)
     pthread_mutex_unlock(&lock);
 }
 
+void wb_preload_wait(void)
+{
+    wait_all();
+}
+
 void wb_preload(unsigned what)
 {
     sigset_t all, old;

@@ -4,6 +4,7 @@
  * build a site from the bank; option structs by size; the version API; and
  * wb_preload (the heavy libraries mapped only when asked for). */
 #define _GNU_SOURCE /* dl_iterate_phdr */
+#include <dirent.h>
 #include <link.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -500,4 +501,31 @@ TEST(preload_loads_ahead)
     CHECK(mapped("libavutil.so"));
     wb_preload(WB_PRELOAD_ALL); /* again: nothing left to start */
     wb_preload(~0u);            /* unknown bits are ignored */
+    wb_preload_wait();
+}
+
+static int threads_now(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *de;
+    int n = 0;
+    while (d && (de = readdir(d)))
+        n += de->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* wb_preload_wait returns once the loads are done and their thread gone: a
+ * program that exits right after (a command with nothing to send) never
+ * exits under a load (OpenSSL's exit handlers, registered as libcurl loads,
+ * run before the library's own wait at exit). */
+TEST(preload_wait_waits)
+{
+    int before = threads_now();
+    wb_preload_wait(); /* nothing started: returns at once */
+    wb_preload(WB_PRELOAD_NETWORK);
+    wb_preload_wait();
+    CHECK(mapped("libcurl.so"));
+    CHECK_INT(threads_now(), before);
 }
