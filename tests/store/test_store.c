@@ -629,6 +629,55 @@ TEST(store_rates_remembered)
  * re-reads the version after taking the lock, so processes opening an old
  * file at the same moment migrate it once: every one of them opens it at the
  * current version, the data is intact and each step's objects exist once. */
+/* n child processes start together (a byte each through one pipe) and run
+ * child(i, path); the exit status of each is child's return (0: good).
+ * Returns how many exited 0. */
+static int run_together(int n, const char *path, int (*child)(int i, const char *path))
+{
+    int go[2], status, ok = 0;
+    pid_t kids[16];
+    char c = 'g';
+    CHECK(n <= 16 && pipe(go) == 0);
+    for (int i = 0; i < n; i++) {
+        kids[i] = fork();
+        CHECK(kids[i] >= 0);
+        if (kids[i] == 0) {
+            char b;
+            close(go[1]);
+            _exit(read(go[0], &b, 1) != 1 ? 2 : child(i, path));
+        }
+    }
+    close(go[0]);
+    for (int i = 0; i < n; i++) /* all at once: one byte each */
+        CHECK(write(go[1], &c, 1) == 1);
+    close(go[1]);
+    for (int i = 0; i < n; i++) {
+        CHECK(waitpid(kids[i], &status, 0) == kids[i]);
+        ok += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    }
+    return ok;
+}
+
+/* A child of store_concurrent_creation: create the bank, write its entry. */
+static int create_and_put(int i, const char *path)
+{
+    char word[16];
+    struct wb_store *cs = NULL;
+    struct wb_error ce = { 0 };
+    struct wb_entry e;
+    int rc;
+    if (wb_store_open(path, WB_STORE_CREATE, &cs, &ce) != 0) {
+        fprintf(stderr, "# child %d: %s\n", i, ce.msg);
+        return 3;
+    }
+    snprintf(word, sizeof word, "語%d", i);
+    fill(&e, word, "word");
+    rc = wb_store_put(cs, &e, &ce);
+    wb_entry_release(&e);
+    wb_store_close(cs);
+    return rc == 0 ? 0 : 4;
+}
+
 /* Processes creating one new bank at once: each gets the same file (none is
  * replaced after another opened it), so every one's entry is there. */
 TEST(store_concurrent_creation)
@@ -639,42 +688,8 @@ TEST(store_concurrent_creation)
     const char *path = th_tmp_path("born.db");
     struct wb_store *st = NULL;
     struct wb_error err = { 0 };
-    int go[2], status, ok = 0;
     size_t n = 0;
-    pid_t kids[KIDS];
-    char c = 'g';
-    CHECK(pipe(go) == 0);
-    for (int i = 0; i < KIDS; i++) {
-        kids[i] = fork();
-        CHECK(kids[i] >= 0);
-        if (kids[i] == 0) {
-            char b, word[16];
-            struct wb_store *cs = NULL;
-            struct wb_error ce = { 0 };
-            struct wb_entry e;
-            close(go[1]);
-            if (read(go[0], &b, 1) != 1)
-                _exit(2);
-            if (wb_store_open(path, WB_STORE_CREATE, &cs, &ce) != 0) {
-                fprintf(stderr, "# child %d: %s\n", i, ce.msg);
-                _exit(3);
-            }
-            snprintf(word, sizeof word, "語%d", i);
-            fill(&e, word, "word");
-            int rc = wb_store_put(cs, &e, &ce);
-            wb_entry_release(&e);
-            wb_store_close(cs);
-            _exit(rc == 0 ? 0 : 4);
-        }
-    }
-    close(go[0]);
-    for (int i = 0; i < KIDS; i++)
-        CHECK(write(go[1], &c, 1) == 1);
-    close(go[1]);
-    for (int i = 0; i < KIDS; i++) {
-        CHECK(waitpid(kids[i], &status, 0) == kids[i]);
-        ok += WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    }
+    int ok = run_together(KIDS, path, create_and_put);
     CHECK_INT(ok, KIDS);
     CHECK_OK(wb_store_open(path, 0, &st, &err), &err);
     CHECK_OK(wb_store_count(st, NULL, &n, &err), &err);
@@ -770,6 +785,21 @@ TEST(store_creation_needs_no_sqlite_sync)
     sqlite3_vfs_unregister(&counting_vfs);
 }
 
+/* A child of store_concurrent_migrations: open (and migrate) the old bank. */
+static int open_and_migrate(int i, const char *path)
+{
+    struct wb_store *cs = NULL;
+    struct wb_error ce = { 0 };
+    int v;
+    if (wb_store_open(path, 0, &cs, &ce) != 0) {
+        fprintf(stderr, "# child %d: %s\n", i, ce.msg);
+        return 3;
+    }
+    v = wb_store_schema_version(cs);
+    wb_store_close(cs);
+    return v == WB_STORE_SCHEMA_VERSION ? 0 : 4;
+}
+
 TEST(store_concurrent_migrations)
 {
     enum {
@@ -781,40 +811,10 @@ TEST(store_concurrent_migrations)
     struct wb_error err = { 0 };
     sqlite3 *db;
     sqlite3_stmt *q;
-    int go[2], status, ok = 0;
-    pid_t kids[KIDS];
-    char c = 'g';
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
     CHECK(sqlite3_exec(db, v1_sql, NULL, NULL, NULL) == SQLITE_OK);
     sqlite3_close(db);
-    CHECK(pipe(go) == 0);
-    for (int i = 0; i < KIDS; i++) {
-        kids[i] = fork();
-        CHECK(kids[i] >= 0);
-        if (kids[i] == 0) { /* wait for the start, then open (and migrate) */
-            char b;
-            struct wb_store *cs = NULL;
-            struct wb_error ce = { 0 };
-            close(go[1]);
-            if (read(go[0], &b, 1) != 1)
-                _exit(2);
-            if (wb_store_open(path, 0, &cs, &ce) != 0) {
-                fprintf(stderr, "# child %d: %s\n", i, ce.msg);
-                _exit(3);
-            }
-            int v = wb_store_schema_version(cs);
-            wb_store_close(cs);
-            _exit(v == WB_STORE_SCHEMA_VERSION ? 0 : 4);
-        }
-    }
-    close(go[0]);
-    for (int i = 0; i < KIDS; i++) /* all at once: one byte each */
-        CHECK(write(go[1], &c, 1) == 1);
-    close(go[1]);
-    for (int i = 0; i < KIDS; i++) {
-        CHECK(waitpid(kids[i], &status, 0) == kids[i]);
-        ok += WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    }
+    int ok = run_together(KIDS, path, open_and_migrate);
     CHECK_INT(ok, KIDS);
     CHECK(has_index(path, "entries_by_language"));
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
