@@ -21,6 +21,14 @@ static int io_code(int e)
     return e == ENOSPC || e == EDQUOT ? WB_ENOSPC : e == EFBIG ? WB_ETOOBIG : WB_EIO;
 }
 
+/* The folder path is in: "." when it names none, "/" for a file at the root. */
+static int folder_of(struct wb_buf *out, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? wb_buf_append(out, path, slash == path ? 1 : (size_t)(slash - path))
+                 : wb_buf_appendc(out, '.');
+}
+
 int core_atomic_open(struct core_atomic *a, const char *path, struct wb_error *err)
 {
     return core_atomic_open_opt(a, path, 0, err);
@@ -29,7 +37,6 @@ int core_atomic_open(struct core_atomic *a, const char *path, struct wb_error *e
 int core_atomic_open_opt(struct core_atomic *a, const char *path, unsigned flags,
                          struct wb_error *err)
 {
-    const char *slash;
     int e;
 
     memset(a, 0, sizeof *a);
@@ -39,10 +46,8 @@ int core_atomic_open_opt(struct core_atomic *a, const char *path, unsigned flags
         return wb_error_set(err, WB_EINVAL, "no output path given");
     wb_buf_init(&a->tmp, 0);
     wb_buf_init(&a->dir, 0);
-    slash = strrchr(path, '/');
     if (!(a->path = strdup(path)) || wb_buf_appendf(&a->tmp, "%s.tmp-XXXXXX", path) < 0 ||
-        (slash ? wb_buf_append(&a->dir, path, slash == path ? 1 : (size_t)(slash - path))
-               : wb_buf_appendc(&a->dir, '.')) < 0) {
+        folder_of(&a->dir, path) < 0) {
         core_atomic_abort(a);
         return wb_error_set(err, WB_ENOMEM, "out of memory");
     }
@@ -199,8 +204,7 @@ out:
 int core_file_publish(const char *tmp, const char *path, struct wb_error *err)
 {
     struct wb_buf dir;
-    const char *slash = strrchr(path, '/'), *what = "sync";
-    int fd, e = 0;
+    int fd, e = 0, rc;
 
     fd = open(tmp, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fsync(fd) < 0)
@@ -215,27 +219,20 @@ int core_file_publish(const char *tmp, const char *path, struct wb_error *err)
      * on a file system without it a hard link (which fails the same way). */
     if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) < 0) {
         e = errno;
-        if (e == EINVAL || e == ENOSYS || e == ENOTSUP) {
+        if (e == EINVAL || e == ENOSYS || e == ENOTSUP)
             e = link(tmp, path) < 0 ? errno : 0;
-            unlink(tmp);
-        } else {
-            unlink(tmp);
-        }
+        unlink(tmp);
         if (e == EEXIST)
             return wb_error_set(err, WB_EEXIST, "%s: already exists", path);
         if (e)
             return wb_error_set(err, io_code(e), "%s: putting in place: %s", path, strerror(e));
     }
+    /* The folder's sync is the one core_atomic_commit shares. */
     wb_buf_init(&dir, 0);
-    if (wb_buf_append(&dir, slash ? path : ".",
-                      slash ? (size_t)(slash - path) + !!(slash == path) : 1) != 0)
-        e = ENOMEM;
-    else
-        e = sync_folder(dir.data, &what);
+    rc = folder_of(&dir, path) < 0 ? wb_error_set(err, WB_ENOMEM, "out of memory")
+                                   : fsync_dir(dir.data, path, err);
     wb_buf_release(&dir);
-    if (e)
-        return wb_error_set(err, io_code(e), "%s: syncing its folder: %s", path, strerror(e));
-    return 0;
+    return rc;
 }
 
 void core_atomic_abort(struct core_atomic *a)
