@@ -1,7 +1,8 @@
 /* Rendering a parsed document: each <wordbank> block becomes a grid of cards
  * and a quiz, each <dialogue> block a player with its transcript, and the
  * text between blocks is copied byte for byte (fragment mode) or converted
- * by cmark, the CommonMark reference library (page mode). The quiz data is
+ * by cmark, the CommonMark reference library (page mode; loaded by the first
+ * page through core/dl.h, so no other command maps it). The quiz data is
  * JSON built with jansson inside a <script type="application/json"> tag.
  */
 #include <stdlib.h>
@@ -11,7 +12,23 @@
 #include <jansson.h>
 
 #include "content/content_int.h"
+#include "core/dl.h"
 #include "core/util.h"
+
+/* cmark's soname carries its whole version (the headers say it). */
+#define CMARK_SONAME       "libcmark.so." CMARK_VERSION_STRING
+#define CMARK_FUNCTIONS(X) X(cmark_markdown_to_html)
+static struct {
+    CMARK_FUNCTIONS(CORE_DL_MEMBER)
+} content_cmark;
+#define CMARK_SYM(name) CORE_DL_SYM(content_cmark, name, #name)
+static const struct core_dl_sym cmark_syms[] = { CMARK_FUNCTIONS(CMARK_SYM) };
+static struct core_dl_once cmark_once = CORE_DL_ONCE_INIT;
+
+static int cmark_load(struct wb_error *err)
+{
+    return core_dl_load(CMARK_SONAME, cmark_syms, CORE_DL_COUNT(cmark_syms), err);
+}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -51,7 +68,8 @@ int wb_quiz_id(const char *question, const char *const *answers, size_t n_answer
         if (wb_buf_appendc(&b, '\n') < 0 || wb_buf_appends(&b, norm[i]) < 0)
             goto out;
     }
-    core_sha256_hex(b.data, b.len, hex);
+    if ((rc = core_sha256_hex(b.data, b.len, hex)) < 0)
+        goto out;
     memcpy(id, hex, 12);
     id[12] = '\0';
     rc = 0;
@@ -318,6 +336,8 @@ static int render_page(const struct wb_doc *doc, wb_entry_lookup_fn lookup, void
 
     wb_buf_init(&md, 0);
     wb_buf_init(&ph, 0);
+    if ((rc = core_crypto_load(err)) < 0 || (rc = core_dl_once(&cmark_once, cmark_load, err)) < 0)
+        goto out;
     core_sha256_hex(doc->src, doc->len, hex);
     hex[16] = '\0';
     for (size_t i = 0; i < doc->n_blocks && rc == 0; i++) {
@@ -328,7 +348,8 @@ static int render_page(const struct wb_doc *doc, wb_entry_lookup_fn lookup, void
     }
     if (rc == 0)
         rc = wb_buf_append(&md, doc->src + pos, doc->len - pos);
-    if (rc == 0 && !(html = cmark_markdown_to_html(md.data, md.len, CMARK_OPT_UNSAFE)))
+    if (rc == 0 &&
+        !(html = content_cmark.cmark_markdown_to_html(md.data, md.len, CMARK_OPT_UNSAFE)))
         rc = WB_ENOMEM;
     if (rc == 0) {
         if (!title && (rc = wb_doc_title(doc, &ph)) == 0 && ph.len)

@@ -1,5 +1,5 @@
-/* Clocks, hashing and base64 (OpenSSL's libcrypto, included here only), and
- * small string and path helpers. */
+/* Clocks, hashing and base64 (OpenSSL's libcrypto, included here only and
+ * loaded on first use through core/dl.h), and small string and path helpers. */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -11,7 +11,35 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/dl.h"
 #include "core/util.h"
+
+/* libcrypto (some 5 MiB, thousands of relocations: about 2 ms at every
+ * start) is loaded by the first hash or base64 call, not by the exec: --version
+ * and list never map it. libcurl brings it too, so in a run that sends
+ * requests it is usually mapped already when the first response is decoded.
+ * The soname is the one of the headers compiled against. */
+#define CRYPTO_STR(x)    #x
+#define CRYPTO_SONAME(v) "libcrypto.so." CRYPTO_STR(v)
+#define CRYPTO_FUNCTIONS(X) \
+    X(EVP_Digest) X(EVP_sha256) X(EVP_md5) X(EVP_DecodeBlock) X(EVP_EncodeBlock)
+static struct {
+    CRYPTO_FUNCTIONS(CORE_DL_MEMBER)
+} crypto;
+#define CRYPTO_SYM(name) CORE_DL_SYM(crypto, name, #name)
+static const struct core_dl_sym crypto_syms[] = { CRYPTO_FUNCTIONS(CRYPTO_SYM) };
+static struct core_dl_once crypto_once = CORE_DL_ONCE_INIT;
+
+static int crypto_load(struct wb_error *err)
+{
+    return core_dl_load(CRYPTO_SONAME(OPENSSL_SHLIB_VERSION), crypto_syms,
+                        CORE_DL_COUNT(crypto_syms), err);
+}
+
+int core_crypto_load(struct wb_error *err)
+{
+    return core_dl_once(&crypto_once, crypto_load, err);
+}
 
 int64_t core_clock_mono_ms(void)
 {
@@ -35,25 +63,35 @@ void core_hex_encode(const uint8_t *in, size_t len, char *out)
     out[2 * len] = '\0';
 }
 
-void core_sha256(const void *data, size_t len, uint8_t out[32])
+int core_sha256(const void *data, size_t len, uint8_t out[32])
 {
     unsigned int n = 32;
-    EVP_Digest(data, len, out, &n, EVP_sha256(), NULL);
+    int rc = core_crypto_load(NULL);
+    if (rc < 0) {
+        memset(out, 0, 32);
+        return rc;
+    }
+    crypto.EVP_Digest(data, len, out, &n, crypto.EVP_sha256(), NULL);
+    return 0;
 }
 
-void core_sha256_hex(const void *data, size_t len, char hex[65])
+int core_sha256_hex(const void *data, size_t len, char hex[65])
 {
     uint8_t d[32];
-    core_sha256(data, len, d);
+    int rc = core_sha256(data, len, d);
     core_hex_encode(d, 32, hex);
+    return rc;
 }
 
-void core_md5_hex(const void *data, size_t len, char hex[33])
+int core_md5_hex(const void *data, size_t len, char hex[33])
 {
-    uint8_t d[16];
+    uint8_t d[16] = { 0 };
     unsigned int n = 16;
-    EVP_Digest(data, len, d, &n, EVP_md5(), NULL);
+    int rc = core_crypto_load(NULL);
+    if (rc == 0)
+        crypto.EVP_Digest(data, len, d, &n, crypto.EVP_md5(), NULL);
     core_hex_encode(d, 16, hex);
+    return rc;
 }
 
 /* ---- base64, whole or as it arrives ---- */
@@ -97,15 +135,15 @@ static int b64_put(struct core_b64 *d, const char *q, size_t n, unsigned pad, st
     if (body) {
         if ((rc = wb_buf_grow(out, body / 4 * 3)) != 0)
             return rc;
-        if (EVP_DecodeBlock((unsigned char *)out->data + out->len, (const unsigned char *)q,
-                            (int)body) < 0)
+        if (crypto.EVP_DecodeBlock((unsigned char *)out->data + out->len, (const unsigned char *)q,
+                                   (int)body) < 0)
             return WB_EPARSE;
         out->len += body / 4 * 3;
     }
     if (pad) {
         /* EVP_DecodeBlock decodes '=' as zero bits and returns whole groups:
          * the padded quantum's last byte(s) are not data. */
-        if (EVP_DecodeBlock(last, (const unsigned char *)q + body, 4) < 0)
+        if (crypto.EVP_DecodeBlock(last, (const unsigned char *)q + body, 4) < 0)
             return WB_EPARSE;
         if ((rc = wb_buf_append(out, last, 3 - pad)) != 0)
             return rc;
@@ -172,6 +210,8 @@ int core_b64_feed(struct core_b64 *d, const char *in, size_t len, struct wb_buf 
 
     if (d->failed)
         return d->failed;
+    if ((rc = core_crypto_load(NULL)) < 0)
+        return d->failed = rc;
     /* One allocation for what the piece can hold, within out's limit (the
      * exact sizes are asked for as they are written). */
     room = (d->ncarry + len) / 4 * 3;
@@ -200,8 +240,8 @@ int core_b64_feed(struct core_b64 *d, const char *in, size_t len, struct wb_buf 
         }
         if (rc)
             goto out;
-        if (EVP_DecodeBlock((unsigned char *)out->data + out->len, (const unsigned char *)in + i,
-                            (int)n) < 0) {
+        if (crypto.EVP_DecodeBlock((unsigned char *)out->data + out->len,
+                                   (const unsigned char *)in + i, (int)n) < 0) {
             d->slow = 1; /* white space (or worse): character at a time from here */
             break;
         }
@@ -259,14 +299,14 @@ int core_base64_decode(const char *in, size_t len, struct wb_buf *out)
 int core_base64_encode(const void *in, size_t len, struct wb_buf *out)
 {
     size_t need = 4 * ((len + 2) / 3);
-    int rc = wb_buf_grow(out, need);
-    if (rc)
+    int rc = core_crypto_load(NULL);
+    if (rc < 0 || (rc = wb_buf_grow(out, need)) != 0)
         return rc;
     /* EVP_EncodeBlock writes no newlines and NUL-terminates. */
     for (size_t off = 0; off < len;) {
         size_t take = len - off > 3 * 16384 ? 3 * 16384 : len - off;
-        int n = EVP_EncodeBlock((unsigned char *)out->data + out->len,
-                                (const unsigned char *)in + off, (int)take);
+        int n = crypto.EVP_EncodeBlock((unsigned char *)out->data + out->len,
+                                       (const unsigned char *)in + off, (int)take);
         out->len += (size_t)n;
         off += take;
     }

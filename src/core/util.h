@@ -16,16 +16,28 @@ int64_t core_clock_mono_ms(void);
 /* Wall clock, seconds since the epoch: only for timestamps stored in the database. */
 int64_t core_clock_wall_s(void);
 
-/* SHA-256 of a byte string; hex is 65 bytes (64 digits and a NUL). */
-void core_sha256(const void *data, size_t len, uint8_t out[32]);
-void core_sha256_hex(const void *data, size_t len, char hex[65]);
+/* libcrypto (hashing and base64 below) is loaded by the first call that needs
+ * it, once, on any thread (core/dl.h). core_crypto_load does it ahead and
+ * says why it failed: 0, or -WB_EUNSUPPORTED with err (may be NULL) saying
+ * "cannot load libcrypto.so.3: <the loader's reason>". Every function below
+ * that needs libcrypto returns that code when it cannot be loaded (the
+ * digests are then all zero bits): a caller that can report the reason
+ * calls core_crypto_load first. */
+int core_crypto_load(struct wb_error *err);
+
+/* SHA-256 of a byte string; hex is 65 bytes (64 digits and a NUL). 0, or
+ * core_crypto_load's error. */
+int core_sha256(const void *data, size_t len, uint8_t out[32]);
+int core_sha256_hex(const void *data, size_t len, char hex[65]);
 void core_hex_encode(const uint8_t *in, size_t len, char *out);
 /* MD5 in hex (33 bytes): only to find files by the original system's names
- * (md5(word + ":" + translation)), never as a content hash. */
-void core_md5_hex(const void *data, size_t len, char hex[33]);
+ * (md5(word + ":" + translation)), never as a content hash. 0, or
+ * core_crypto_load's error. */
+int core_md5_hex(const void *data, size_t len, char hex[33]);
 
 /* Standard base64 (padded; whitespace ignored) appended to out.
- * -WB_EPARSE on a bad character, -WB_ETOOBIG past out's limit. */
+ * -WB_EPARSE on a bad character, -WB_ETOOBIG past out's limit, or
+ * core_crypto_load's error. */
 int core_base64_decode(const char *in, size_t len, struct wb_buf *out);
 int core_base64_encode(const void *in, size_t len, struct wb_buf *out);
 

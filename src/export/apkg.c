@@ -7,7 +7,9 @@
  * (a hash of its name), each note's guid and id (hashes of the entry's key)
  * are stable, so importing an updated deck into Anki updates the notes in
  * place instead of duplicating them. libzip writes the archive to a
- * temporary file and renames it over the target on success.
+ * temporary file and renames it over the target on success; it is loaded on
+ * the first deck (core/dl.h), so no other command maps it (nor libbz2 and
+ * libcrypto, which it brings).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,11 +20,35 @@
 #include <unistd.h>
 #include <zip.h>
 
+#include "core/dl.h"
 #include "core/util.h"
 #include "export/export_internal.h"
 #include "store/anki.h"
 #include "wordbank/log.h"
 #include "wordbank/media.h"
+
+/* Every libzip function the deck writer calls, through this table. */
+#define ZIP_FUNCTIONS(X)                                                                       \
+    X(zip_open)                                                                                \
+    X(zip_close) X(zip_discard) X(zip_get_error) X(zip_error_init) X(zip_error_init_with_code) \
+        X(zip_error_fini) X(zip_error_set) X(zip_error_code_system) X(zip_error_strerror)      \
+            X(zip_error_to_data) X(zip_stat_init) X(zip_source_function)                       \
+                X(zip_source_make_command_bitmap) X(zip_source_file) X(zip_source_buffer)      \
+                    X(zip_source_free) X(zip_file_add) X(zip_set_file_compression)
+static struct {
+    ZIP_FUNCTIONS(CORE_DL_MEMBER)
+} export_zip;
+#define ZIP           (&export_zip)
+#define ZIP_SYM(name) CORE_DL_SYM(export_zip, name, #name)
+/* Debian's soname of libzip (its headers do not say it). */
+#define ZIP_SONAME "libzip.so.4"
+static const struct core_dl_sym zip_syms[] = { ZIP_FUNCTIONS(ZIP_SYM) };
+static struct core_dl_once zip_once = CORE_DL_ONCE_INIT;
+
+static int zip_load(struct wb_error *err)
+{
+    return core_dl_load(ZIP_SONAME, zip_syms, CORE_DL_COUNT(zip_syms), err);
+}
 
 #define APKG_MAX_MEDIA 100000
 
@@ -132,7 +158,7 @@ static zip_int64_t media_src_cb(void *ud, void *out, zip_uint64_t len, zip_sourc
         m->off = 0;
         if (wb_media_read(m->dir, m->file, &m->data, &lerr) != 0) {
             wb_log(WB_LOG_WARN, "%s", wb_error_text(&lerr));
-            zip_error_set(&m->error, ZIP_ER_READ, lerr.code == WB_ENOMEM ? ENOMEM : EIO);
+            ZIP->zip_error_set(&m->error, ZIP_ER_READ, lerr.code == WB_ENOMEM ? ENOMEM : EIO);
             return -1;
         }
         return 0;
@@ -145,21 +171,21 @@ static zip_int64_t media_src_cb(void *ud, void *out, zip_uint64_t len, zip_sourc
         wb_buf_release(&m->data);
         return 0;
     case ZIP_SOURCE_STAT:
-        zip_stat_init(out);
+        ZIP->zip_stat_init(out);
         return sizeof(zip_stat_t);
     case ZIP_SOURCE_ERROR:
-        return zip_error_to_data(&m->error, out, len);
+        return ZIP->zip_error_to_data(&m->error, out, len);
     case ZIP_SOURCE_FREE:
         wb_buf_release(&m->data);
-        zip_error_fini(&m->error);
+        ZIP->zip_error_fini(&m->error);
         free(m);
         return 0;
     case ZIP_SOURCE_SUPPORTS:
-        return zip_source_make_command_bitmap(ZIP_SOURCE_OPEN, ZIP_SOURCE_READ, ZIP_SOURCE_CLOSE,
-                                              ZIP_SOURCE_STAT, ZIP_SOURCE_ERROR, ZIP_SOURCE_FREE,
-                                              -1);
+        return ZIP->zip_source_make_command_bitmap(ZIP_SOURCE_OPEN, ZIP_SOURCE_READ,
+                                                   ZIP_SOURCE_CLOSE, ZIP_SOURCE_STAT,
+                                                   ZIP_SOURCE_ERROR, ZIP_SOURCE_FREE, -1);
     default:
-        zip_error_set(&m->error, ZIP_ER_OPNOTSUPP, 0);
+        ZIP->zip_error_set(&m->error, ZIP_ER_OPNOTSUPP, 0);
         return -1;
     }
 }
@@ -173,9 +199,9 @@ static zip_source_t *media_source(zip_t *za, const char *dir, const char *file)
     m->dir = dir;
     m->file = file;
     wb_buf_init(&m->data, 0);
-    zip_error_init(&m->error);
-    if (!(src = zip_source_function(za, media_src_cb, m))) {
-        zip_error_fini(&m->error);
+    ZIP->zip_error_init(&m->error);
+    if (!(src = ZIP->zip_source_function(za, media_src_cb, m))) {
+        ZIP->zip_error_fini(&m->error);
         free(m);
     }
     return src;
@@ -369,10 +395,10 @@ static char *deck_name(const char *path)
 
 static int zip_fail(zip_t *za, const char *path, struct wb_error *err)
 {
-    zip_error_t *ze = zip_get_error(za);
-    int sys = zip_error_code_system(ze);
+    zip_error_t *ze = ZIP->zip_get_error(za);
+    int sys = ZIP->zip_error_code_system(ze);
     return wb_error_set(err, sys == ENOSPC ? WB_ENOSPC : WB_EIO, "%s: writing the deck: %s", path,
-                        zip_error_strerror(ze));
+                        ZIP->zip_error_strerror(ze));
 }
 
 static int write_zip(struct apkg *a, const char *coll, const char *path, struct wb_error *err)
@@ -392,22 +418,22 @@ static int write_zip(struct apkg *a, const char *coll, const char *path, struct 
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }
-    if (!(za = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &zerr))) {
+    if (!(za = ZIP->zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &zerr))) {
         zip_error_t ze;
-        zip_error_init_with_code(&ze, zerr);
-        rc = wb_error_set(err, WB_EIO, "%s: %s", path, zip_error_strerror(&ze));
-        zip_error_fini(&ze);
+        ZIP->zip_error_init_with_code(&ze, zerr);
+        rc = wb_error_set(err, WB_EIO, "%s: %s", path, ZIP->zip_error_strerror(&ze));
+        ZIP->zip_error_fini(&ze);
         goto out;
     }
-    if (!(src = zip_source_file(za, coll, 0, -1)) ||
-        zip_file_add(za, "collection.anki2", src, ZIP_FL_ENC_UTF_8) < 0) {
-        zip_source_free(src);
+    if (!(src = ZIP->zip_source_file(za, coll, 0, -1)) ||
+        ZIP->zip_file_add(za, "collection.anki2", src, ZIP_FL_ENC_UTF_8) < 0) {
+        ZIP->zip_source_free(src);
         rc = zip_fail(za, path, err);
         goto out;
     }
-    if (!(src = zip_source_buffer(za, map.data, map.len, 0)) ||
-        zip_file_add(za, "media", src, ZIP_FL_ENC_UTF_8) < 0) {
-        zip_source_free(src);
+    if (!(src = ZIP->zip_source_buffer(za, map.data, map.len, 0)) ||
+        ZIP->zip_file_add(za, "media", src, ZIP_FL_ENC_UTF_8) < 0) {
+        ZIP->zip_source_free(src);
         rc = zip_fail(za, path, err);
         goto out;
     }
@@ -416,14 +442,15 @@ static int write_zip(struct apkg *a, const char *coll, const char *path, struct 
         zip_int64_t idx;
         snprintf(k, sizeof k, "%zu", i);
         if (!(src = media_source(za, a->media_dir, a->media[i].file)) ||
-            (idx = zip_file_add(za, k, src, ZIP_FL_ENC_UTF_8)) < 0) {
-            zip_source_free(src);
+            (idx = ZIP->zip_file_add(za, k, src, ZIP_FL_ENC_UTF_8)) < 0) {
+            ZIP->zip_source_free(src);
             rc = zip_fail(za, path, err);
             goto out;
         }
-        zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0); /* already compressed */
+        ZIP->zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE,
+                                      0); /* already compressed */
     }
-    if (zip_close(za) != 0) {
+    if (ZIP->zip_close(za) != 0) {
         rc = zip_fail(za, path, err);
         goto out;
     }
@@ -434,7 +461,7 @@ static int write_zip(struct apkg *a, const char *coll, const char *path, struct 
     }
 out:
     if (za)
-        zip_discard(za);
+        ZIP->zip_discard(za);
     json_decref(m);
     wb_buf_release(&map);
     return rc;
@@ -483,6 +510,10 @@ int wb_export_apkg_deck(struct wb_store *st, const char *media_dir, const char *
         rc = wb_error_set(err, WB_EINVAL, "an Anki deck needs an output file (not stdout)");
         goto out;
     }
+    /* The libraries first: a missing one stops before any work, with the
+     * loader's reason. */
+    if ((rc = core_crypto_load(err)) < 0 || (rc = core_dl_once(&zip_once, zip_load, err)) < 0)
+        goto out;
     clock_gettime(CLOCK_REALTIME, &ts);
     a.now_s = ts.tv_sec;
     a.base_id = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;

@@ -81,6 +81,9 @@ SONAMES = {
     "libswscale": "libswscale",
     "yuv": "libyuv",
     "mecab": "libmecab",
+    "libcrypto": "libcrypto",
+    "libzip": "libzip",
+    "libcmark": "libcmark",
 }
 # A string literal naming a shared library: its stem and ".so..." if any.
 SONAME_LITERAL = re.compile(r'"(lib[A-Za-z0-9_+-]+)(\.so[0-9.]*)?"')
