@@ -22,7 +22,11 @@
 #define CRYPTO_STR(x)    #x
 #define CRYPTO_SONAME(v) "libcrypto.so." CRYPTO_STR(v)
 #define CRYPTO_FUNCTIONS(X) \
-    X(EVP_Digest) X(EVP_sha256) X(EVP_md5) X(EVP_DecodeBlock) X(EVP_EncodeBlock)
+    X(EVP_Digest)           \
+    X(EVP_sha256)           \
+    X(EVP_md5)              \
+    X(EVP_DecodeBlock)      \
+    X(EVP_EncodeBlock)
 static struct {
     CRYPTO_FUNCTIONS(CORE_DL_MEMBER)
 } crypto;

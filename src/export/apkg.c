@@ -28,13 +28,26 @@
 #include "wordbank/media.h"
 
 /* Every libzip function the deck writer calls, through this table. */
-#define ZIP_FUNCTIONS(X)                                                                       \
-    X(zip_open)                                                                                \
-    X(zip_close) X(zip_discard) X(zip_get_error) X(zip_error_init) X(zip_error_init_with_code) \
-        X(zip_error_fini) X(zip_error_set) X(zip_error_code_system) X(zip_error_strerror)      \
-            X(zip_error_to_data) X(zip_stat_init) X(zip_source_function)                       \
-                X(zip_source_make_command_bitmap) X(zip_source_file) X(zip_source_buffer)      \
-                    X(zip_source_free) X(zip_file_add) X(zip_set_file_compression)
+#define ZIP_FUNCTIONS(X)              \
+    X(zip_open)                       \
+    X(zip_close)                      \
+    X(zip_discard)                    \
+    X(zip_get_error)                  \
+    X(zip_error_init)                 \
+    X(zip_error_init_with_code)       \
+    X(zip_error_fini)                 \
+    X(zip_error_set)                  \
+    X(zip_error_code_system)          \
+    X(zip_error_strerror)             \
+    X(zip_error_to_data)              \
+    X(zip_stat_init)                  \
+    X(zip_source_function)            \
+    X(zip_source_make_command_bitmap) \
+    X(zip_source_file)                \
+    X(zip_source_buffer)              \
+    X(zip_source_free)                \
+    X(zip_file_add)                   \
+    X(zip_set_file_compression)
 static struct {
     ZIP_FUNCTIONS(CORE_DL_MEMBER)
 } export_zip;

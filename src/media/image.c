@@ -19,8 +19,105 @@
 #include <webp/decode.h>
 #include <webp/encode.h>
 
+#include "core/dl.h"
 #include "media/avload.h"
 #include "media/media_internal.h"
+
+/* libpng, libjpeg and libwebp, loaded by the first picture (core/dl.h): no
+ * other command maps them. One table; a list of functions per library. The
+ * header macros that call a function by another name (png_jmpbuf,
+ * jpeg_create_compress/decompress, WebPGetFeatures) are spelt out where used. */
+#define IMG_PNG_FUNCTIONS(X)            \
+    X(png_create_info_struct)           \
+    X(png_create_read_struct)           \
+    X(png_destroy_read_struct)          \
+    X(png_error)                        \
+    X(png_get_IHDR)                     \
+    X(png_get_channels)                 \
+    X(png_get_error_ptr)                \
+    X(png_get_gAMA_fixed)               \
+    X(png_get_io_ptr)                   \
+    X(png_get_valid)                    \
+    X(png_image_begin_read_from_memory) \
+    X(png_image_finish_read)            \
+    X(png_image_free)                   \
+    X(png_image_write_to_memory)        \
+    X(png_longjmp)                      \
+    X(png_read_end)                     \
+    X(png_read_info)                    \
+    X(png_read_row)                     \
+    X(png_read_update_info)             \
+    X(png_set_expand_gray_1_2_4_to_8)   \
+    X(png_set_gray_to_rgb)              \
+    X(png_set_option)                   \
+    X(png_set_palette_to_rgb)           \
+    X(png_set_read_fn)                  \
+    X(png_set_scale_16)                 \
+    X(png_set_tRNS_to_alpha)            \
+    X(png_set_longjmp_fn)
+#define IMG_JPEG_FUNCTIONS(X)  \
+    X(jpeg_destroy_compress)   \
+    X(jpeg_destroy_decompress) \
+    X(jpeg_finish_compress)    \
+    X(jpeg_finish_decompress)  \
+    X(jpeg_mem_dest)           \
+    X(jpeg_mem_src)            \
+    X(jpeg_read_header)        \
+    X(jpeg_read_scanlines)     \
+    X(jpeg_set_defaults)       \
+    X(jpeg_set_quality)        \
+    X(jpeg_start_compress)     \
+    X(jpeg_start_decompress)   \
+    X(jpeg_std_error)          \
+    X(jpeg_write_raw_data)     \
+    X(jpeg_CreateDecompress)   \
+    X(jpeg_CreateCompress)
+#define IMG_WEBP_FUNCTIONS(X) \
+    X(WebPDecodeRGBAInto)     \
+    X(WebPDecodeRGBInto)      \
+    X(WebPEncodeRGB)          \
+    X(WebPEncodeRGBA)         \
+    X(WebPFree)               \
+    X(WebPGetFeaturesInternal)
+static struct {
+    IMG_PNG_FUNCTIONS(CORE_DL_MEMBER)
+    IMG_JPEG_FUNCTIONS(CORE_DL_MEMBER)
+    IMG_WEBP_FUNCTIONS(CORE_DL_MEMBER)
+} media_img;
+#define IMG           (&media_img)
+#define IMG_SYM(name) CORE_DL_SYM(media_img, name, #name)
+static const struct core_dl_sym png_syms[] = { IMG_PNG_FUNCTIONS(IMG_SYM) };
+static const struct core_dl_sym jpeg_syms[] = { IMG_JPEG_FUNCTIONS(IMG_SYM) };
+static const struct core_dl_sym webp_syms[] = { IMG_WEBP_FUNCTIONS(IMG_SYM) };
+/* The sonames: libpng's and libjpeg's from their headers, Debian's for
+ * libwebp (its headers do not say it). */
+#define IMG_STR(x)     #x
+#define IMG_SO(lib, v) lib ".so." IMG_STR(v)
+#define WEBP_SONAME    "libwebp.so.7"
+
+static int img_load(struct wb_error *err)
+{
+    int rc = core_dl_load(IMG_SO("libpng16", PNG_LIBPNG_VER_DLLNUM), png_syms,
+                          CORE_DL_COUNT(png_syms), err);
+    if (rc == 0)
+        rc = core_dl_load(IMG_SO("libjpeg", JPEG_LIB_VERSION), jpeg_syms, CORE_DL_COUNT(jpeg_syms),
+                          err);
+    if (rc == 0)
+        rc = core_dl_load(WEBP_SONAME, webp_syms, CORE_DL_COUNT(webp_syms), err);
+    return rc;
+}
+
+static struct core_dl_once img_once = CORE_DL_ONCE_INIT;
+
+/* 0, or -WB_ENOTFOUND with err naming the library and the loader's reason. */
+static int img_ready(struct wb_error *err)
+{
+    struct wb_error e = { 0, { 0 } };
+    if (core_dl_once(&img_once, img_load, &e) < 0)
+        return wb_error_set(err, WB_ENOTFOUND, "pictures need libpng, libjpeg and libwebp: %s",
+                            e.msg);
+    return 0;
+}
 
 #define RGBA_PAD 64
 
@@ -89,7 +186,7 @@ static void jerr_emit(j_common_ptr c, int level)
 
 static void jerr_setup(struct jerr *e)
 {
-    jpeg_std_error(&e->mgr);
+    IMG->jpeg_std_error(&e->mgr);
     e->mgr.error_exit = jerr_exit;
     e->mgr.emit_message = jerr_emit;
     e->msg[0] = '\0';
@@ -130,12 +227,12 @@ static int probe_png(const uint8_t *d, size_t len, struct wb_image_info *info, s
     png_image img;
     memset(&img, 0, sizeof img);
     img.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_memory(&img, d, len))
+    if (!IMG->png_image_begin_read_from_memory(&img, d, len))
         return wb_error_set(err, WB_EMEDIA, "bad PNG: %s", img.message);
     info->width = (int)img.width;
     info->height = (int)img.height;
     info->has_alpha = (img.format & PNG_FORMAT_FLAG_ALPHA) != 0;
-    png_image_free(&img);
+    IMG->png_image_free(&img);
     return 0;
 }
 
@@ -160,9 +257,9 @@ static int jdec_header(struct jdec *j, const uint8_t *d, size_t len, struct wb_i
 {
     if (setjmp(j->e.jb))
         return wb_error_set(err, WB_EMEDIA, "bad JPEG: %s", j->e.msg);
-    jpeg_create_decompress(&j->c);
-    jpeg_mem_src(&j->c, d, (unsigned long)len);
-    if (jpeg_read_header(&j->c, TRUE) != JPEG_HEADER_OK)
+    IMG->jpeg_CreateDecompress(&j->c, JPEG_LIB_VERSION, sizeof(struct jpeg_decompress_struct));
+    IMG->jpeg_mem_src(&j->c, d, (unsigned long)len);
+    if (IMG->jpeg_read_header(&j->c, TRUE) != JPEG_HEADER_OK)
         return wb_error_set(err, WB_EMEDIA, "bad JPEG: no image header");
     if (info) {
         info->width = (int)j->c.image_width;
@@ -179,7 +276,7 @@ static int probe_jpeg(const uint8_t *d, size_t len, struct wb_image_info *info,
     int rc;
     jdec_open(&j);
     rc = jdec_header(&j, d, len, info, err);
-    jpeg_destroy_decompress(&j.c);
+    IMG->jpeg_destroy_decompress(&j.c);
     return rc;
 }
 
@@ -187,7 +284,7 @@ static int probe_webp(const uint8_t *d, size_t len, struct wb_image_info *info,
                       struct wb_error *err)
 {
     WebPBitstreamFeatures f;
-    VP8StatusCode s = WebPGetFeatures(d, len, &f);
+    VP8StatusCode s = IMG->WebPGetFeaturesInternal(d, len, &f, WEBP_DECODER_ABI_VERSION);
     if (s != VP8_STATUS_OK)
         return wb_error_set(err, WB_EMEDIA, "bad WebP (libwebp status %d)", (int)s);
     if (f.has_animation)
@@ -207,6 +304,8 @@ int wb_image_probe(const void *data, size_t len, struct wb_image_info *out, stru
 
     if (out)
         *out = info;
+    if ((rc = img_ready(err)) < 0)
+        return rc;
     if (!d || len == 0)
         return wb_error_set(err, WB_EMEDIA, "empty image data");
     if (len > MEDIA_MAX_INPUT_BYTES)
@@ -497,9 +596,9 @@ struct pngdec {
 
 static void pngdec_error(png_structp png, png_const_charp msg)
 {
-    struct pngdec *p = png_get_error_ptr(png);
+    struct pngdec *p = IMG->png_get_error_ptr(png);
     snprintf(p->msg, sizeof p->msg, "%s", msg);
-    png_longjmp(png, 1);
+    IMG->png_longjmp(png, 1);
 }
 
 static void pngdec_warning(png_structp png, png_const_charp msg)
@@ -510,9 +609,9 @@ static void pngdec_warning(png_structp png, png_const_charp msg)
 
 static void pngdec_read(png_structp png, png_bytep out, size_t n)
 {
-    struct pngdec *p = png_get_io_ptr(png);
+    struct pngdec *p = IMG->png_get_io_ptr(png);
     if (n > p->len - p->pos)
-        png_error(png, "truncated PNG data");
+        IMG->png_error(png, "truncated PNG data");
     memcpy(out, p->d + p->pos, n);
     p->pos += n;
 }
@@ -520,7 +619,7 @@ static void pngdec_read(png_structp png, png_bytep out, size_t n)
 static int png_gamma_srgb(png_structp png, png_infop info)
 {
     png_fixed_point g;
-    if (png_get_valid(png, info, PNG_INFO_sRGB) || !png_get_gAMA_fixed(png, info, &g))
+    if (IMG->png_get_valid(png, info, PNG_INFO_sRGB) || !IMG->png_get_gAMA_fixed(png, info, &g))
         return 1;
     return g >= 44000 && g <= 47000; /* 1/2.2 = 45455, within libpng's 5 % */
 }
@@ -531,30 +630,30 @@ static int pngdec_run(struct pngdec *p, struct sink *s, int max_px, int jpeg, st
     int depth, ctype, ilace, bpp, ow, oh, rc;
     size_t stride;
 
-    if (setjmp(png_jmpbuf(p->png)))
+    if (setjmp(*IMG->png_set_longjmp_fn(p->png, longjmp, sizeof(jmp_buf))))
         return wb_error_set(err, WB_EMEDIA, "bad PNG: %s", p->msg);
-    png_set_read_fn(p->png, p, pngdec_read);
+    IMG->png_set_read_fn(p->png, p, pngdec_read);
     /* zlib's Adler-32 over the inflated rows costs a third of the inflate;
      * every IDAT chunk's CRC-32 over the compressed bytes still stands
      * guard (tests/media: a flipped byte is refused). */
-    png_set_option(p->png, PNG_IGNORE_ADLER32, PNG_OPTION_ON);
-    png_read_info(p->png, p->info);
-    png_get_IHDR(p->png, p->info, &w, &h, &depth, &ctype, &ilace, NULL, NULL);
+    IMG->png_set_option(p->png, PNG_IGNORE_ADLER32, PNG_OPTION_ON);
+    IMG->png_read_info(p->png, p->info);
+    IMG->png_get_IHDR(p->png, p->info, &w, &h, &depth, &ctype, &ilace, NULL, NULL);
     if (ilace != PNG_INTERLACE_NONE || !png_gamma_srgb(p->png, p->info))
         return 1;
     if (depth == 16)
-        png_set_scale_16(p->png);
+        IMG->png_set_scale_16(p->png);
     if (ctype == PNG_COLOR_TYPE_PALETTE)
-        png_set_palette_to_rgb(p->png);
-    if (png_get_valid(p->png, p->info, PNG_INFO_tRNS))
-        png_set_tRNS_to_alpha(p->png);
+        IMG->png_set_palette_to_rgb(p->png);
+    if (IMG->png_get_valid(p->png, p->info, PNG_INFO_tRNS))
+        IMG->png_set_tRNS_to_alpha(p->png);
     if (!(ctype & PNG_COLOR_MASK_COLOR)) {
         if (depth < 8)
-            png_set_expand_gray_1_2_4_to_8(p->png);
-        png_set_gray_to_rgb(p->png);
+            IMG->png_set_expand_gray_1_2_4_to_8(p->png);
+        IMG->png_set_gray_to_rgb(p->png);
     }
-    png_read_update_info(p->png, p->info);
-    bpp = png_get_channels(p->png, p->info);
+    IMG->png_read_update_info(p->png, p->info);
+    bpp = IMG->png_get_channels(p->png, p->info);
     if (bpp != 3 && bpp != 4)
         return 1;
     out_size((int)w, (int)h, max_px, &ow, &oh);
@@ -569,11 +668,11 @@ static int pngdec_run(struct pngdec *p, struct sink *s, int max_px, int jpeg, st
     for (png_uint_32 y = 0; y < h;) {
         int n = h - y < (png_uint_32)s->rows ? (int)(h - y) : s->rows;
         for (int i = 0; i < n; i++)
-            png_read_row(p->png, p->slice + (size_t)i * stride, NULL);
+            IMG->png_read_row(p->png, p->slice + (size_t)i * stride, NULL);
         sink_rows(s, p->slice, stride, n);
         y += (png_uint_32)n;
     }
-    png_read_end(p->png, NULL);
+    IMG->png_read_end(p->png, NULL);
     return 0;
 }
 
@@ -586,14 +685,14 @@ static int decode_png_stream(const uint8_t *d, size_t len, struct sink *s, int m
     memset(&p, 0, sizeof p);
     p.d = d;
     p.len = len;
-    p.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &p, pngdec_error, pngdec_warning);
-    p.info = p.png ? png_create_info_struct(p.png) : NULL;
+    p.png = IMG->png_create_read_struct(PNG_LIBPNG_VER_STRING, &p, pngdec_error, pngdec_warning);
+    p.info = p.png ? IMG->png_create_info_struct(p.png) : NULL;
     if (!p.info) {
-        png_destroy_read_struct(&p.png, NULL, NULL);
+        IMG->png_destroy_read_struct(&p.png, NULL, NULL);
         return wb_error_set(err, WB_ENOMEM, "out of memory for a PNG decoder");
     }
     rc = pngdec_run(&p, s, max_px, jpeg, err);
-    png_destroy_read_struct(&p.png, &p.info, NULL);
+    IMG->png_destroy_read_struct(&p.png, &p.info, NULL);
     free(p.slice);
     return rc;
 }
@@ -607,17 +706,17 @@ static int decode_png(const uint8_t *d, size_t len, struct rgba *img, struct wb_
 
     memset(&p, 0, sizeof p);
     p.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_memory(&p, d, len))
+    if (!IMG->png_image_begin_read_from_memory(&p, d, len))
         return wb_error_set(err, WB_EMEDIA, "bad PNG: %s", p.message);
     /* Without an alpha channel (tRNS counts as one) the picture is opaque:
      * decode to RGB, a quarter less to write, scale and read. */
     p.format = (p.format & PNG_FORMAT_FLAG_ALPHA) ? PNG_FORMAT_RGBA : PNG_FORMAT_RGB;
     rc = alloc_rgba(img, (int)p.width, (int)p.height, p.format == PNG_FORMAT_RGB ? 3 : 4, err);
     if (rc < 0) {
-        png_image_free(&p);
+        IMG->png_image_free(&p);
         return rc;
     }
-    if (!png_image_finish_read(&p, NULL, img->px, 0, NULL))
+    if (!IMG->png_image_finish_read(&p, NULL, img->px, 0, NULL))
         return wb_error_set(err, WB_EMEDIA, "bad PNG: %s", p.message);
     return 0;
 }
@@ -648,7 +747,7 @@ static int jdec_stream(struct jdec *j, const uint8_t *d, size_t len, struct sink
             break;
         }
     }
-    jpeg_start_decompress(&j->c);
+    IMG->jpeg_start_decompress(&j->c);
     rc = sink_open(s, (int)j->c.output_width, (int)j->c.output_height, 3, ow, oh, jpeg, err);
     if (rc < 0)
         return rc;
@@ -664,11 +763,11 @@ static int jdec_stream(struct jdec *j, const uint8_t *d, size_t len, struct sink
             int want = s->rows - n < SLICE_ROWS ? s->rows - n : SLICE_ROWS;
             for (int i = 0; i < want; i++)
                 rows[i] = *slice + (size_t)(n + i) * stride;
-            n += (int)jpeg_read_scanlines(&j->c, rows, (JDIMENSION)want);
+            n += (int)IMG->jpeg_read_scanlines(&j->c, rows, (JDIMENSION)want);
         }
         sink_rows(s, *slice, stride, n);
     }
-    jpeg_finish_decompress(&j->c);
+    IMG->jpeg_finish_decompress(&j->c);
     if (j->e.mgr.num_warnings > 0)
         return wb_error_set(err, WB_EMEDIA, "damaged JPEG: %s", j->e.msg);
     return 0;
@@ -682,7 +781,7 @@ static int decode_jpeg_stream(const uint8_t *d, size_t len, struct sink *s, int 
     int rc;
     jdec_open(&j);
     rc = jdec_stream(&j, d, len, s, max_px, jpeg, &slice, err);
-    jpeg_destroy_decompress(&j.c);
+    IMG->jpeg_destroy_decompress(&j.c);
     free(slice);
     return rc;
 }
@@ -690,16 +789,17 @@ static int decode_jpeg_stream(const uint8_t *d, size_t len, struct sink *s, int 
 static int decode_webp(const uint8_t *d, size_t len, struct rgba *img, struct wb_error *err)
 {
     WebPBitstreamFeatures f;
-    VP8StatusCode s = WebPGetFeatures(d, len, &f);
+    VP8StatusCode s = IMG->WebPGetFeaturesInternal(d, len, &f, WEBP_DECODER_ABI_VERSION);
     int rc;
     if (s != VP8_STATUS_OK)
         return wb_error_set(err, WB_EMEDIA, "bad WebP (libwebp status %d)", (int)s);
     rc = alloc_rgba(img, f.width, f.height, f.has_alpha ? 4 : 3, err);
     if (rc < 0)
         return rc;
-    if (f.has_alpha
-            ? !WebPDecodeRGBAInto(d, len, img->px, (size_t)img->w * (size_t)img->h * 4, img->w * 4)
-            : !WebPDecodeRGBInto(d, len, img->px, (size_t)img->w * (size_t)img->h * 3, img->w * 3))
+    if (f.has_alpha ? !IMG->WebPDecodeRGBAInto(d, len, img->px, (size_t)img->w * (size_t)img->h * 4,
+                                               img->w * 4)
+                    : !IMG->WebPDecodeRGBInto(d, len, img->px, (size_t)img->w * (size_t)img->h * 3,
+                                              img->w * 3))
         return wb_error_set(err, WB_EMEDIA, "bad or truncated WebP data");
     return 0;
 }
@@ -717,14 +817,14 @@ static int jenc_run(struct jenc *j, const struct sink *s, int quality, struct wb
 {
     if (setjmp(j->e.jb))
         return wb_error_set(err, WB_EMEDIA, "JPEG encoder: %s", j->e.msg);
-    jpeg_create_compress(&j->c);
-    jpeg_mem_dest(&j->c, &j->mem, &j->mem_len);
+    IMG->jpeg_CreateCompress(&j->c, JPEG_LIB_VERSION, sizeof(struct jpeg_compress_struct));
+    IMG->jpeg_mem_dest(&j->c, &j->mem, &j->mem_len);
     j->c.image_width = (JDIMENSION)s->ow;
     j->c.image_height = (JDIMENSION)s->oh;
     j->c.input_components = 3;
     j->c.in_color_space = JCS_YCbCr;
-    jpeg_set_defaults(&j->c);
-    jpeg_set_quality(&j->c, quality, TRUE);
+    IMG->jpeg_set_defaults(&j->c);
+    IMG->jpeg_set_quality(&j->c, quality, TRUE);
     j->c.comp_info[0].h_samp_factor = s->sub; /* 2: 4:2:0, libjpeg's default */
     j->c.comp_info[0].v_samp_factor = s->sub;
     for (int i = 1; i < 3; i++)
@@ -734,7 +834,7 @@ static int jenc_run(struct jenc *j, const struct sink *s, int quality, struct wb
      * bytes for ~15 % more CPU an image (docs/media.md), and a local
      * 512 px picture never needs to show early. */
     j->c.optimize_coding = TRUE;
-    jpeg_start_compress(&j->c, TRUE);
+    IMG->jpeg_start_compress(&j->c, TRUE);
     while (j->c.next_scanline < j->c.image_height) { /* one MCU row a call */
         JSAMPROW y[16], cb[8], cr[8];
         JSAMPARRAY planes[3] = { y, cb, cr };
@@ -745,9 +845,9 @@ static int jenc_run(struct jenc *j, const struct sink *s, int quality, struct wb
             cb[i] = s->dst[1] + (row / sub + i) * (size_t)s->dst_stride[1];
             cr[i] = s->dst[2] + (row / sub + i) * (size_t)s->dst_stride[2];
         }
-        jpeg_write_raw_data(&j->c, planes, (JDIMENSION)(8 * sub));
+        IMG->jpeg_write_raw_data(&j->c, planes, (JDIMENSION)(8 * sub));
     }
-    jpeg_finish_compress(&j->c);
+    IMG->jpeg_finish_compress(&j->c);
     return 0;
 }
 
@@ -765,7 +865,7 @@ static int encode_jpeg(const struct sink *s, int quality, struct wb_buf *out, st
         if (rc < 0)
             wb_error_set(err, rc, "no room for the JPEG data");
     }
-    jpeg_destroy_compress(&j.c);
+    IMG->jpeg_destroy_compress(&j.c);
     free(j.mem);
     return rc;
 }
@@ -775,13 +875,13 @@ static int encode_webp(const struct rgba *img, int quality, struct wb_buf *out,
 {
     uint8_t *mem = NULL;
     size_t n = img->bpp == 4
-                   ? WebPEncodeRGBA(img->px, img->w, img->h, img->w * 4, (float)quality, &mem)
-                   : WebPEncodeRGB(img->px, img->w, img->h, img->w * 3, (float)quality, &mem);
+                   ? IMG->WebPEncodeRGBA(img->px, img->w, img->h, img->w * 4, (float)quality, &mem)
+                   : IMG->WebPEncodeRGB(img->px, img->w, img->h, img->w * 3, (float)quality, &mem);
     int rc;
     if (n == 0 || !mem)
         return wb_error_set(err, WB_EMEDIA, "WebP encoder failed for %dx%d", img->w, img->h);
     rc = wb_buf_append(out, mem, n);
-    WebPFree(mem);
+    IMG->WebPFree(mem);
     return rc < 0 ? wb_error_set(err, rc, "no room for the WebP data") : 0;
 }
 
@@ -802,12 +902,12 @@ static int encode_png(const struct rgba *img, struct wb_buf *out, struct wb_erro
         for (size_t i = 0; i < n; i++)
             memmove(img->px + i * 3, img->px + i * 4, 3);
     }
-    if (!png_image_write_to_memory(&p, NULL, &size, 0, img->px, 0, NULL))
+    if (!IMG->png_image_write_to_memory(&p, NULL, &size, 0, img->px, 0, NULL))
         return wb_error_set(err, WB_EMEDIA, "PNG encoder: %s", p.message);
     rc = wb_buf_grow(out, (size_t)size);
     if (rc < 0)
         return wb_error_set(err, rc, "no room for the PNG data");
-    if (!png_image_write_to_memory(&p, out->data + start, &size, 0, img->px, 0, NULL)) {
+    if (!IMG->png_image_write_to_memory(&p, out->data + start, &size, 0, img->px, 0, NULL)) {
         return wb_error_set(err, WB_EMEDIA, "PNG encoder: %s", p.message);
     }
     out->len = start + (size_t)size;

@@ -1,13 +1,50 @@
 /* MP3 encoding with LAME: the default audio format, because it plays on every
  * Anki client and every browser. One lame_t per call, so clips encode in
- * parallel on the worker pool; LAME's own messages are discarded.
+ * parallel on the worker pool; LAME's own messages are discarded. LAME is
+ * loaded by the first MP3 (core/dl.h): no other command maps it.
  */
 #include <lame/lame.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dl.h"
 #include "media/media_internal.h"
+
+#define LAME_FUNCTIONS(X)              \
+    X(lame_init)                       \
+    X(lame_close)                      \
+    X(lame_set_errorf)                 \
+    X(lame_set_debugf)                 \
+    X(lame_set_msgf)                   \
+    X(lame_set_num_channels)           \
+    X(lame_set_in_samplerate)          \
+    X(lame_set_out_samplerate)         \
+    X(lame_set_mode)                   \
+    X(lame_set_VBR)                    \
+    X(lame_set_VBR_quality)            \
+    X(lame_set_quality)                \
+    X(lame_set_bWriteVbrTag)           \
+    X(lame_set_write_id3tag_automatic) \
+    X(lame_init_params)                \
+    X(lame_encode_buffer_interleaved)  \
+    X(lame_encode_buffer)              \
+    X(lame_encode_flush)               \
+    X(lame_get_lametag_frame)
+static struct {
+    LAME_FUNCTIONS(CORE_DL_MEMBER)
+} media_lame;
+#define LAME           (&media_lame)
+#define LAME_SYM(name) CORE_DL_SYM(media_lame, name, #name)
+/* Debian's soname of LAME (its header does not say it). */
+#define LAME_SONAME "libmp3lame.so.0"
+static const struct core_dl_sym lame_syms[] = { LAME_FUNCTIONS(LAME_SYM) };
+static struct core_dl_once lame_dl = CORE_DL_ONCE_INIT;
+
+static int lame_load(struct wb_error *err)
+{
+    return core_dl_load(LAME_SONAME, lame_syms, CORE_DL_COUNT(lame_syms), err);
+}
 
 /* Speech-friendly VBR: -V4 is transparent for voice at ~40-60 kbit/s mono. */
 #define MP3_VBR_QUALITY  4.0f
@@ -26,9 +63,9 @@ static pthread_once_t lame_once = PTHREAD_ONCE_INIT;
 
 static void lame_warm(void)
 {
-    lame_t g = lame_init();
+    lame_t g = LAME->lame_init();
     if (g)
-        lame_close(g);
+        LAME->lame_close(g);
 }
 
 static int mp3_rate_ok(int rate)
@@ -49,10 +86,13 @@ struct media_mp3 {
 
 int media_mp3_new(int rate, int channels, struct media_mp3 **out, struct wb_error *err)
 {
+    struct wb_error e = { 0, { 0 } };
     struct media_mp3 *m;
     *out = NULL;
     if (channels != 1 && channels != 2)
         return wb_error_set(err, WB_EINVAL, "MP3: %d channels (1 or 2 expected)", channels);
+    if (core_dl_once(&lame_dl, lame_load, &e) < 0)
+        return wb_error_set(err, WB_ENOTFOUND, "MP3 needs LAME: %s", e.msg);
     pthread_once(&lame_once, lame_warm);
     m = calloc(1, sizeof *m);
     if (!m)
@@ -60,25 +100,25 @@ int media_mp3_new(int rate, int channels, struct media_mp3 **out, struct wb_erro
     m->channels = channels;
     m->mp3_cap = (size_t)(1.25 * MP3_CHUNK) + 7200;
     m->mp3 = malloc(m->mp3_cap);
-    m->g = lame_init();
+    m->g = LAME->lame_init();
     if (!m->g || !m->mp3) {
         media_mp3_free(m);
         return wb_error_set(err, WB_ENOMEM, "cannot start the MP3 encoder");
     }
-    lame_set_errorf(m->g, lame_silent);
-    lame_set_debugf(m->g, lame_silent);
-    lame_set_msgf(m->g, lame_silent);
-    lame_set_num_channels(m->g, channels);
-    lame_set_in_samplerate(m->g, rate);
+    LAME->lame_set_errorf(m->g, lame_silent);
+    LAME->lame_set_debugf(m->g, lame_silent);
+    LAME->lame_set_msgf(m->g, lame_silent);
+    LAME->lame_set_num_channels(m->g, channels);
+    LAME->lame_set_in_samplerate(m->g, rate);
     if (mp3_rate_ok(rate))
-        lame_set_out_samplerate(m->g, rate);
-    lame_set_mode(m->g, channels == 1 ? MONO : JOINT_STEREO);
-    lame_set_VBR(m->g, vbr_default);
-    lame_set_VBR_quality(m->g, MP3_VBR_QUALITY);
-    lame_set_quality(m->g, MP3_ALGO_QUALITY);
-    lame_set_bWriteVbrTag(m->g, 1);
-    lame_set_write_id3tag_automatic(m->g, 0);
-    if (lame_init_params(m->g) < 0) {
+        LAME->lame_set_out_samplerate(m->g, rate);
+    LAME->lame_set_mode(m->g, channels == 1 ? MONO : JOINT_STEREO);
+    LAME->lame_set_VBR(m->g, vbr_default);
+    LAME->lame_set_VBR_quality(m->g, MP3_VBR_QUALITY);
+    LAME->lame_set_quality(m->g, MP3_ALGO_QUALITY);
+    LAME->lame_set_bWriteVbrTag(m->g, 1);
+    LAME->lame_set_write_id3tag_automatic(m->g, 0);
+    if (LAME->lame_init_params(m->g) < 0) {
         media_mp3_free(m);
         return wb_error_set(err, WB_EMEDIA, "LAME rejected %d Hz, %d channels", rate, channels);
     }
@@ -93,10 +133,10 @@ int media_mp3_write(struct media_mp3 *m, const int16_t *samples, size_t frames, 
     while (done < frames) {
         size_t k = frames - done > MP3_CHUNK ? MP3_CHUNK : frames - done;
         const int16_t *s = samples + done * (size_t)m->channels;
-        int n =
-            m->channels == 2
-                ? lame_encode_buffer_interleaved(m->g, (short *)s, (int)k, m->mp3, (int)m->mp3_cap)
-                : lame_encode_buffer(m->g, s, NULL, (int)k, m->mp3, (int)m->mp3_cap);
+        int n = m->channels == 2
+                    ? LAME->lame_encode_buffer_interleaved(m->g, (short *)s, (int)k, m->mp3,
+                                                           (int)m->mp3_cap)
+                    : LAME->lame_encode_buffer(m->g, s, NULL, (int)k, m->mp3, (int)m->mp3_cap);
         int rc;
         if (n < 0)
             return wb_error_set(err, WB_EMEDIA, "LAME encoding failed (%d)", n);
@@ -110,7 +150,7 @@ int media_mp3_write(struct media_mp3 *m, const int16_t *samples, size_t frames, 
 int media_mp3_finish(struct media_mp3 *m, struct wb_buf *out, struct wb_buf *head,
                      struct wb_error *err)
 {
-    int n = lame_encode_flush(m->g, m->mp3, (int)m->mp3_cap), rc;
+    int n = LAME->lame_encode_flush(m->g, m->mp3, (int)m->mp3_cap), rc;
     size_t t;
     if (n < 0)
         return wb_error_set(err, WB_EMEDIA, "LAME flush failed (%d)", n);
@@ -119,7 +159,7 @@ int media_mp3_finish(struct media_mp3 *m, struct wb_buf *out, struct wb_buf *hea
     /* LAME left an empty first frame for the Xing/LAME tag (duration, encoder
      * delay and padding for gapless decoding): it goes over the stream's
      * first bytes. */
-    t = lame_get_lametag_frame(m->g, m->mp3, m->mp3_cap);
+    t = LAME->lame_get_lametag_frame(m->g, m->mp3, m->mp3_cap);
     if (t > 0 && t <= m->mp3_cap && (rc = wb_buf_append(head, m->mp3, t)) < 0)
         return wb_error_set(err, rc, "no room for the MP3 tag");
     return 0;
@@ -130,7 +170,7 @@ void media_mp3_free(struct media_mp3 *m)
     if (!m)
         return;
     if (m->g)
-        lame_close(m->g);
+        LAME->lame_close(m->g);
     free(m->mp3);
     free(m);
 }

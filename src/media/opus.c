@@ -2,12 +2,39 @@
  * for pages and decks whose readers are not on iOS (Safari's Ogg support is
  * spotty). libopusenc resamples to Opus's 48 kHz itself and writes the
  * pre-skip and final granule position, so decoders get the exact duration.
+ * libopusenc (and libopus) are loaded by the first Opus clip (core/dl.h): no
+ * other command maps them.
  */
 #include <opus/opusenc.h>
 #include <stdlib.h>
 
+#include "core/dl.h"
 #include "core/util.h"
 #include "media/media_internal.h"
+
+#define OPE_FUNCTIONS(X)            \
+    X(ope_comments_create)          \
+    X(ope_encoder_create_callbacks) \
+    X(ope_strerror)                 \
+    X(ope_encoder_ctl)              \
+    X(ope_encoder_write)            \
+    X(ope_encoder_drain)            \
+    X(ope_encoder_destroy)          \
+    X(ope_comments_destroy)
+static struct {
+    OPE_FUNCTIONS(CORE_DL_MEMBER)
+} media_ope;
+#define OPE           (&media_ope)
+#define OPE_SYM(name) CORE_DL_SYM(media_ope, name, #name)
+/* Debian's soname of libopusenc (its header does not say it). */
+#define OPE_SONAME "libopusenc.so.0"
+static const struct core_dl_sym ope_syms[] = { OPE_FUNCTIONS(OPE_SYM) };
+static struct core_dl_once ope_once = CORE_DL_ONCE_INIT;
+
+static int ope_load(struct wb_error *err)
+{
+    return core_dl_load(OPE_SONAME, ope_syms, CORE_DL_COUNT(ope_syms), err);
+}
 
 #define OPUS_BITRATE_MONO   32000
 #define OPUS_BITRATE_STEREO 64000
@@ -46,35 +73,38 @@ int media_opus_new(int rate, int channels, uint32_t serial, struct media_opus **
                    struct wb_error *err)
 {
     OpusEncCallbacks cb = { opus_write, opus_close };
+    struct wb_error le = { 0, { 0 } };
     struct media_opus *o;
     int e = 0;
 
     *out = NULL;
     if (channels != 1 && channels != 2)
         return wb_error_set(err, WB_EINVAL, "Opus: %d channels (1 or 2 expected)", channels);
+    if (core_dl_once(&ope_once, ope_load, &le) < 0)
+        return wb_error_set(err, WB_ENOTFOUND, "Opus needs libopusenc: %s", le.msg);
     o = calloc(1, sizeof *o);
-    if (!o || !(o->comments = ope_comments_create())) {
+    if (!o || !(o->comments = OPE->ope_comments_create())) {
         free(o);
         return wb_error_set(err, WB_ENOMEM, "cannot start the Opus encoder");
     }
     o->channels = channels;
-    o->enc = ope_encoder_create_callbacks(&cb, &o->sink, o->comments, rate, channels, 0, &e);
+    o->enc = OPE->ope_encoder_create_callbacks(&cb, &o->sink, o->comments, rate, channels, 0, &e);
     if (!o->enc) {
         media_opus_free(o);
-        return wb_error_set(err, WB_EMEDIA, "Opus encoder: %s", ope_strerror(e));
+        return wb_error_set(err, WB_EMEDIA, "Opus encoder: %s", OPE->ope_strerror(e));
     }
-    ope_encoder_ctl(o->enc, OPE_SET_SERIALNO((opus_int32)(serial & 0x7FFFFFFF)));
-    ope_encoder_ctl(o->enc,
-                    OPUS_SET_BITRATE(channels == 1 ? OPUS_BITRATE_MONO : OPUS_BITRATE_STEREO));
-    ope_encoder_ctl(o->enc, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
+    OPE->ope_encoder_ctl(o->enc, OPE_SET_SERIALNO((opus_int32)(serial & 0x7FFFFFFF)));
+    OPE->ope_encoder_ctl(o->enc,
+                         OPUS_SET_BITRATE(channels == 1 ? OPUS_BITRATE_MONO : OPUS_BITRATE_STEREO));
+    OPE->ope_encoder_ctl(o->enc, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
     /* Complexity 10 (the default) costs twice the CPU of 6 for no audible
      * gain on speech at 32 kbit/s. */
-    ope_encoder_ctl(o->enc, OPUS_SET_COMPLEXITY(OPUS_COMPLEXITY));
+    OPE->ope_encoder_ctl(o->enc, OPUS_SET_COMPLEXITY(OPUS_COMPLEXITY));
     /* Nothing above Nyquist of the input: a 24 kHz clip is super-wideband. */
     if (rate <= 24000)
-        ope_encoder_ctl(o->enc,
-                        OPUS_SET_MAX_BANDWIDTH(rate <= 16000 ? OPUS_BANDWIDTH_WIDEBAND
-                                                             : OPUS_BANDWIDTH_SUPERWIDEBAND));
+        OPE->ope_encoder_ctl(o->enc,
+                             OPUS_SET_MAX_BANDWIDTH(rate <= 16000 ? OPUS_BANDWIDTH_WIDEBAND
+                                                                  : OPUS_BANDWIDTH_SUPERWIDEBAND));
     *out = o;
     return 0;
 }
@@ -84,7 +114,7 @@ static int opus_result(struct media_opus *o, int e, struct wb_error *err)
     if (o->sink.rc < 0)
         return wb_error_set(err, o->sink.rc, "no room for the Opus data");
     if (e != OPE_OK)
-        return wb_error_set(err, WB_EMEDIA, "Opus encoding failed: %s", ope_strerror(e));
+        return wb_error_set(err, WB_EMEDIA, "Opus encoding failed: %s", OPE->ope_strerror(e));
     return 0;
 }
 
@@ -96,7 +126,7 @@ int media_opus_write(struct media_opus *o, const int16_t *samples, size_t frames
     o->sink.out = out;
     while (done < frames && e == OPE_OK && o->sink.rc == 0) {
         size_t k = frames - done > 48000 ? 48000 : frames - done;
-        e = ope_encoder_write(o->enc, samples + done * (size_t)o->channels, (int)k);
+        e = OPE->ope_encoder_write(o->enc, samples + done * (size_t)o->channels, (int)k);
         done += k;
     }
     return opus_result(o, e, err);
@@ -105,7 +135,7 @@ int media_opus_write(struct media_opus *o, const int16_t *samples, size_t frames
 int media_opus_finish(struct media_opus *o, struct wb_buf *out, struct wb_error *err)
 {
     o->sink.out = out;
-    return opus_result(o, o->sink.rc == 0 ? ope_encoder_drain(o->enc) : OPE_OK, err);
+    return opus_result(o, o->sink.rc == 0 ? OPE->ope_encoder_drain(o->enc) : OPE_OK, err);
 }
 
 void media_opus_free(struct media_opus *o)
@@ -113,9 +143,9 @@ void media_opus_free(struct media_opus *o)
     if (!o)
         return;
     if (o->enc)
-        ope_encoder_destroy(o->enc);
+        OPE->ope_encoder_destroy(o->enc);
     if (o->comments)
-        ope_comments_destroy(o->comments);
+        OPE->ope_comments_destroy(o->comments);
     free(o);
 }
 
@@ -128,7 +158,9 @@ int media_encode_opus(const struct wb_pcm *p, struct wb_buf *out, struct wb_erro
 
     /* The stream serial number is random by default; derive it from the audio
      * so the same clip always encodes to the same bytes (and the same name). */
-    core_sha256(p->samples, p->n_samples * (size_t)p->channels * sizeof(int16_t), digest);
+    if ((rc = core_sha256(p->samples, p->n_samples * (size_t)p->channels * sizeof(int16_t),
+                          digest)) < 0)
+        return wb_error_set(err, rc, "Opus needs libcrypto (the stream's serial number)");
     rc = media_opus_new(p->rate, p->channels, media_rd32be(digest), &o, err);
     if (rc == 0)
         rc = media_opus_write(o, p->samples, p->n_samples, out, err);

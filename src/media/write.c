@@ -38,9 +38,11 @@ int wb_media_name(const void *data, size_t len, char *out, size_t cap)
 {
     char hex[65];
     const char *ext = data ? wb_media_sniff_ext(data, len) : NULL;
+    int rc;
     if (!ext || cap < NAME_HEX + 2 + strlen(ext))
         return WB_EMEDIA;
-    core_sha256_hex(data, len, hex);
+    if ((rc = core_sha256_hex(data, len, hex)) < 0)
+        return rc; /* no libcrypto */
     snprintf(out, cap, "%.*s.%s", NAME_HEX, hex, ext);
     return 0;
 }
@@ -175,8 +177,9 @@ int wb_media_read(const char *media_dir, const char *name, struct wb_buf *out, s
         rc = wb_error_set(err, WB_EMEDIA, "%s holds %s data, not %s", path.data,
                           wb_media_sniff_ext(out->data + start, out->len - start), ext);
     if (rc == 0 && hash == name) { /* a content-hash name: the bytes must hash to it */
-        core_sha256_hex(out->data + start, out->len - start, hex);
-        if (strncmp(hex, hash, NAME_HEX) != 0)
+        if ((rc = core_sha256_hex(out->data + start, out->len - start, hex)) < 0)
+            rc = core_crypto_load(err);
+        else if (strncmp(hex, hash, NAME_HEX) != 0)
             rc =
                 wb_error_set(err, WB_EMEDIA, "%s does not hold the bytes its name says", path.data);
     }
@@ -239,7 +242,10 @@ int wb_media_write(const char *media_dir, const void *data, size_t len, char **n
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
         goto out;
     }
-    wb_media_name(data, len, name, NAME_HEX + 1 + strlen(ext) + 1);
+    if (wb_media_name(data, len, name, NAME_HEX + 1 + strlen(ext) + 1) < 0) {
+        rc = core_crypto_load(err); /* the hash's library: the only way it fails here */
+        goto out;
+    }
     rc = core_path_join(&path, media_dir, name);
     if (rc < 0) {
         wb_error_set(err, rc, "out of memory");

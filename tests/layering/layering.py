@@ -84,6 +84,11 @@ SONAMES = {
     "libcrypto": "libcrypto",
     "libzip": "libzip",
     "libcmark": "libcmark",
+    "lame": "libmp3lame",
+    "libopusenc": "libopusenc",
+    "libpng": "libpng16",
+    "libjpeg": "libjpeg",
+    "libwebp": "libwebp",
 }
 # A string literal naming a shared library: its stem and ".so..." if any.
 SONAME_LITERAL = re.compile(r'"(lib[A-Za-z0-9_+-]+)(\.so[0-9.]*)?"')
