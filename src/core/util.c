@@ -42,7 +42,10 @@ static int crypto_load(struct wb_error *err)
 
 int core_crypto_load(struct wb_error *err)
 {
-    return core_dl_once(&crypto_once, crypto_load, err);
+    struct wb_error e = { 0, { 0 } };
+    if (core_dl_once(&crypto_once, crypto_load, &e) < 0)
+        return wb_error_set(err, WB_ECONFIG, "%s", e.msg);
+    return 0;
 }
 
 int64_t core_clock_mono_ms(void)

@@ -18,7 +18,8 @@ int64_t core_clock_wall_s(void);
 
 /* libcrypto (hashing and base64 below) is loaded by the first call that needs
  * it, once, on any thread (core/dl.h). core_crypto_load does it ahead and
- * says why it failed: 0, or -WB_EUNSUPPORTED with err (may be NULL) saying
+ * says why it failed: 0, or WB_ECONFIG (the installation's fault: a run
+ * stops at once, as for a missing libcurl) with err (may be NULL) saying
  * "cannot load libcrypto.so.3: <the loader's reason>". Every function below
  * that needs libcrypto returns that code when it cannot be loaded (the
  * digests are then all zero bits): a caller that can report the reason

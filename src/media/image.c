@@ -109,12 +109,14 @@ static int img_load(struct wb_error *err)
 
 static struct core_dl_once img_once = CORE_DL_ONCE_INIT;
 
-/* 0, or -WB_ENOTFOUND with err naming the library and the loader's reason. */
+/* 0, or WB_ECONFIG with err naming the library and the loader's reason: the
+ * installation's fault, the same for every picture (a run stops at once, as
+ * for a missing libcurl). */
 static int img_ready(struct wb_error *err)
 {
     struct wb_error e = { 0, { 0 } };
     if (core_dl_once(&img_once, img_load, &e) < 0)
-        return wb_error_set(err, WB_ENOTFOUND, "pictures need libpng, libjpeg and libwebp: %s",
+        return wb_error_set(err, WB_ECONFIG, "pictures need libpng, libjpeg and libwebp: %s",
                             e.msg);
     return 0;
 }

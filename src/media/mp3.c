@@ -91,8 +91,10 @@ int media_mp3_new(int rate, int channels, struct media_mp3 **out, struct wb_erro
     *out = NULL;
     if (channels != 1 && channels != 2)
         return wb_error_set(err, WB_EINVAL, "MP3: %d channels (1 or 2 expected)", channels);
+    /* A missing LAME is the installation's fault, the same for every clip:
+     * WB_ECONFIG, which stops a run at once (as a missing libcurl does). */
     if (core_dl_once(&lame_dl, lame_load, &e) < 0)
-        return wb_error_set(err, WB_ENOTFOUND, "MP3 needs LAME: %s", e.msg);
+        return wb_error_set(err, WB_ECONFIG, "MP3 needs LAME: %s", e.msg);
     pthread_once(&lame_once, lame_warm);
     m = calloc(1, sizeof *m);
     if (!m)

@@ -80,8 +80,9 @@ int media_opus_new(int rate, int channels, uint32_t serial, struct media_opus **
     *out = NULL;
     if (channels != 1 && channels != 2)
         return wb_error_set(err, WB_EINVAL, "Opus: %d channels (1 or 2 expected)", channels);
+    /* The installation's fault: WB_ECONFIG stops a run at once (mp3.c). */
     if (core_dl_once(&ope_once, ope_load, &le) < 0)
-        return wb_error_set(err, WB_ENOTFOUND, "Opus needs libopusenc: %s", le.msg);
+        return wb_error_set(err, WB_ECONFIG, "Opus needs libopusenc: %s", le.msg);
     o = calloc(1, sizeof *o);
     if (!o || !(o->comments = OPE->ope_comments_create())) {
         free(o);
