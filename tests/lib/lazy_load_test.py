@@ -208,15 +208,25 @@ def test_codecs_missing(tmp):
             rows = json.loads(r.stdout)
         except ValueError:
             rows = []
-        check("without LAME, list works and shows no entry's audio as failed",
+        audio = [e.get("stages", {}).get("audio", {}) for e in rows]
+        check("without LAME, list works: the clips are left missing (not failed) for the next run",
               r.returncode == 0 and len(rows) == 2 and
-              not any("audio" in json.dumps(e.get("failures", e.get("errors", ""))) for e in rows),
+              all(a.get("state") == "missing" and a.get("error") is None for a in audio),
               r.stderr + r.stdout[:400])
         r, loaded = run(tmp, "lame-back", ["propagate", "w.txt"], {"GEMINI_BASE_URL": fake.url})
         media = sorted(os.listdir(tmp + "/media")) if os.path.isdir(tmp + "/media") else []
         check("with LAME back, the next propagate makes the clips", r.returncode == 0 and
               any(x.endswith(".mp3") for x in media) and has(loaded, "libmp3lame.so"),
               r.stderr + str(media))
+
+        d = bad_lib(tmp, "libjpeg.so.62")
+        open(tmp + "/w2.txt", "w").write("- 鳥: bird\n")
+        r, loaded = run(tmp, "nojpeg", ["propagate", "w2.txt", "--no-audio"],
+                        {"LD_LIBRARY_PATH": d, "GEMINI_BASE_URL": fake.url})
+        check("without libjpeg, propagate exits 3 naming the stage, the library and the reason, once",
+              r.returncode == 3 and r.stderr.count("image: pictures need libpng, libjpeg and libwebp: "
+                                                   f"cannot load libjpeg.so.62: {d}/libjpeg.so.62") == 1,
+              f"rc {r.returncode}: {r.stderr}")
 
         d = bad_lib(tmp, "libzip.so.4")
         r, loaded = run(tmp, "nozip", ["export", "--format", "apkg", "-o", "d.apkg"],
