@@ -73,7 +73,9 @@ WB_API int wb_pcm_trim_normalize(struct wb_pcm *p, int keep_ms, double peak_dbfs
 /* Encode p into out (appended). MP3: LAME, mono or stereo as p, VBR ~-V4 with a
  * LAME/Xing tag (exact duration, gapless). M4A: AAC-LC in an MP4 with the moov
  * box first ("faststart": browsers start playing at once). OPUS: Ogg Opus,
- * resampled to 48 kHz by libopusenc. WAV: 16-bit PCM. */
+ * resampled to 48 kHz by libopusenc. WAV: 16-bit PCM. Each encoder's library is
+ * loaded by its first clip: WB_ECONFIG with the loader's reason when LAME or
+ * libopusenc cannot be (WB_ENOTFOUND for M4A's libavcodec/libavformat). */
 WB_API int wb_audio_encode(const struct wb_pcm *p, enum wb_audio_format f, struct wb_buf *out,
                            struct wb_error *err);
 
@@ -117,7 +119,10 @@ struct wb_image_info {
 
 /* Type from the bytes, dimensions from the header, and a cheap completeness
  * check (PNG reaches IEND, JPEG ends with EOI, WebP's RIFF size fits): a
- * truncated or non-image payload is WB_EMEDIA with the reason in err. */
+ * truncated or non-image payload is WB_EMEDIA with the reason in err.
+ * libpng, libjpeg and libwebp are loaded by the first call (this one or
+ * wb_image_process); when one cannot be, both return WB_ECONFIG with the
+ * loader's reason. */
 WB_API int wb_image_probe(const void *data, size_t len, struct wb_image_info *out,
                           struct wb_error *err);
 

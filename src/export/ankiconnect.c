@@ -543,6 +543,9 @@ int wb_anki_push(struct wb_store *st, const struct wb_config *cfg,
                                CORE_SIZED_MIN(struct wb_anki_push_report, note_type_created),
                                "anki push report", err)))
         return rc;
+    /* The notes' keys are hashes: libcrypto first, or the reason at once. */
+    if ((rc = core_crypto_load(err)) < 0)
+        return rc;
     rc = anki_push(st, cfg, &lo, &lr, err);
     core_sized_store(rep, &lr, sizeof lr);
     return rc;

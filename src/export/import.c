@@ -254,8 +254,10 @@ static int import_media(struct import *im, json_t *obj, struct wb_entry *e, unsi
                 wb_buf_release(&k);
                 return wb_error_set(err, WB_ENOMEM, "out of memory");
             }
-            core_md5_hex(k.data, k.len, hex);
+            int hashed = core_md5_hex(k.data, k.len, hex);
             wb_buf_release(&k);
+            if (hashed < 0)
+                return core_crypto_load(err); /* the reason */
             snprintf(rel, sizeof rel,
                      s == WB_STAGE_IMAGE ? "images/wordbank/%.12s.jpg" : "audio/wordbank/%.12s.aac",
                      hex);
