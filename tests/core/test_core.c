@@ -80,9 +80,15 @@ TEST(secrets_are_redacted_from_errors)
 
 TEST(sha256_known_vector)
 {
-    char hex[65];
-    core_sha256_hex("abc", 3, hex);
+    char hex[65], md5[33];
+    struct wb_error err = { 0, { 0 } };
+    /* libcrypto is loaded by the first call (util.h), from any thread. */
+    CHECK_INT(core_crypto_load(&err), 0);
+    CHECK_INT(err.code, 0);
+    CHECK_INT(core_sha256_hex("abc", 3, hex), 0);
     CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK_INT(core_md5_hex("abc", 3, md5), 0);
+    CHECK_STR(md5, "900150983cd24fb0d6963f7d28e17f72");
 }
 
 TEST(base64_round_trip)
