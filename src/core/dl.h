@@ -1,6 +1,7 @@
 /* Shared libraries loaded on first use: dlopen by soname, then a table of
  * function pointers filled by dlsym from a list of names. A library that
- * pulls in many others (libcurl, libav*, espeak-ng) costs every start of
+ * pulls in many others (libcurl, libav*, espeak-ng), or one only some
+ * commands use (libcrypto, the codecs, libzip, cmark), costs every start of
  * every program that links it, even one that never calls it; a module calls
  * such a library through a table filled here instead, once, when it first
  * needs it (and wb_preload can do that ahead, on another thread). The module
