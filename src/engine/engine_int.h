@@ -145,6 +145,11 @@ struct engine {
 
     CURL **free_easy;
     size_t n_free_easy, cap_free_easy;
+    /* eng_transfer_drive: sockets libcurl opened during the drive and wants
+     * to hear are writable (a connect under way), checked at once after it. */
+    int driving;
+    int n_fresh;
+    curl_socket_t fresh[8];
 
     int stopping; /* 1: graceful stop, 2: abort */
     struct engine_stats st;
@@ -166,6 +171,12 @@ void eng_transfer_prepare(struct engine *e);
  * when it cannot start: WB_ECONFIG when libcurl could not be loaded, with
  * e->load_error saying why. */
 int eng_transfer_start(struct engine *e, struct eng_job *j);
+/* Let libcurl run the transfers just started, now: connect, and write the
+ * request as soon as its connection takes it (eng_transfer_start only adds
+ * the handle). Completions it finds wait for eng_transfer_collect. */
+void eng_transfer_drive(struct engine *e);
+/* Hand every transfer libcurl has finished to eng_job_transfer_done. */
+void eng_transfer_collect(struct engine *e);
 /* Stop j's running transfer without calling eng_job_transfer_done. */
 void eng_transfer_abort(struct engine *e, struct eng_job *j);
 /* Map a libcurl result to an api error (retryable for transient transport faults). */

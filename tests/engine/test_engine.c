@@ -3,14 +3,18 @@
  * ending one model, HTTP/2 multiplexing over TLS, streaming retries, cancel
  * and stop (every callback exactly once), worker pool and timers.
  */
+#include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -1132,6 +1136,96 @@ TEST(body_budget_holds_media_back)
     /* ~280 KiB bodies in a 1 MiB budget: a few at a time, not 30. */
     CHECK(peak >= 2 && peak <= 5);
     json_decref(s);
+    engine_free(c.e);
+    wb_config_free(cfg);
+    fake_stop(&f);
+}
+
+/* ---- the order of libcurl's connects and sends ----
+ * This executable exports connect() and send() (export_dynamic in meson), so
+ * the libcurl the engine loads calls these, which note what happened (to
+ * the fake's port only, while io_trace_port is set) and call libc's. */
+static atomic_int io_trace_port;
+static atomic_int io_n;
+static char io_ev[4096]; /* 'c': a connect, 's': a request's first bytes */
+
+static void io_note(char what)
+{
+    int i = atomic_fetch_add(&io_n, 1);
+    if (i < (int)sizeof io_ev)
+        io_ev[i] = what;
+}
+
+int connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    static int (*real)(int, const struct sockaddr *, socklen_t);
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "connect");
+    int port = atomic_load(&io_trace_port);
+    if (port && sa && sa->sa_family == AF_INET &&
+        ntohs(((const struct sockaddr_in *)sa)->sin_port) == port)
+        io_note('c');
+    return real(fd, sa, len);
+}
+
+ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+    static ssize_t (*real)(int, const void *, size_t, int);
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "send");
+    if (atomic_load(&io_trace_port) && n >= 5 && memcmp(buf, "POST ", 5) == 0)
+        io_note('s');
+    return real(fd, buf, n, flags);
+}
+
+/* A window's first fill: every request starts in one scheduler pass, each
+ * on a new connection. libcurl learns that a connect has finished only from
+ * its socket, so driven only from the loop it opened every connection first
+ * and wrote the first request after the last connect. Now a request is
+ * written as soon as its connection takes it: on loopback, before the next
+ * connection is even opened. */
+TEST(fill_writes_requests_while_connecting)
+{
+    struct fake_proc f;
+    enum {
+        N = 40
+    };
+    start(&f, "{\"default\":{\"latencyMs\":100}}", 0);
+    struct wb_config *cfg = mkcfg(NULL);
+    static struct ctx c;
+    c.base = f.base_url;
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(engine_new(cfg, &c.e, &err), ep);
+    engine_set_window(c.e, N);
+    for (int i = 0; i < N; i++)
+        submit(&c, i, TEXT_MODEL, WB_REQ_TEXT, 0);
+    atomic_store(&io_trace_port, f.port);
+    CHECK_INT(engine_run(c.e), 0);
+    atomic_store(&io_trace_port, 0);
+    CHECK_INT(c.n_ok, N);
+    int n = atomic_load(&io_n), conns = 0, last_conn = -1, first_send = -1, sent_before = 0;
+    CHECK(n <= (int)sizeof io_ev);
+    for (int i = 0; i < n; i++) {
+        if (io_ev[i] == 'c') {
+            conns++;
+            last_conn = i;
+        } else if (first_send < 0) {
+            first_send = i;
+        }
+    }
+    for (int i = 0; i < last_conn; i++)
+        sent_before += io_ev[i] == 's';
+    fprintf(stderr,
+            "# %d connects, %d requests; first request after %d connect(s), %d written "
+            "before the last connect\n",
+            conns, n - conns, first_send, sent_before);
+    CHECK_INT(conns, N); /* one connection a request: none was reused */
+    CHECK_INT(n - conns, N);
+    CHECK(first_send >= 1);
+    CHECK(first_send < last_conn);
+    /* Most were written before the last connect (each right after its own,
+     * unless the loopback handshake had not finished inside connect()). */
+    CHECK(sent_before >= N / 2);
     engine_free(c.e);
     wb_config_free(cfg);
     fake_stop(&f);
