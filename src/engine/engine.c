@@ -55,6 +55,15 @@ void eng_kick(struct engine *e)
     uv_timer_start(&e->kick, on_kick, 0, 0);
 }
 
+void eng_kick_run(struct engine *e)
+{
+    if (!e->kick_armed || e->in_pass)
+        return;
+    uv_timer_stop(&e->kick);
+    e->kick_armed = 0;
+    sched_pass(e);
+}
+
 static void on_wake(uv_timer_t *t)
 {
     sched_pass(t->data);

@@ -157,6 +157,11 @@ struct engine {
 
 /* engine.c */
 void eng_kick(struct engine *e);
+/* Run the pass a kick asked for now, if one is pending: at the end of the
+ * event whose callbacks kicked (an answer, a finished work item) and before
+ * a user timer (the pipeline's 0 ms turn commit), so new requests leave
+ * before whatever else the loop turn holds. */
+void eng_kick_run(struct engine *e);
 /* The transfer of j ended (curl result code, -1 when it could not start). */
 void eng_job_transfer_done(struct engine *e, struct eng_job *j, int curl_code);
 double eng_rand(struct engine *e);

@@ -58,6 +58,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
         flags |= CURL_CSELECT_OUT;
     eng_curl.multi_socket_action(c->e->multi, c->fd, flags, &running);
     check_multi_info(c->e);
+    eng_kick_run(c->e); /* the requests its answers led to leave now */
 }
 
 static void free_sock_ctx(uv_handle_t *h)
@@ -115,6 +116,7 @@ static void on_curl_timer(uv_timer_t *t)
     int running;
     eng_curl.multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     check_multi_info(e);
+    eng_kick_run(e);
 }
 
 static int on_curl_timeout(CURLM *multi, long timeout_ms, void *userp)

@@ -1230,3 +1230,75 @@ TEST(fill_writes_requests_while_connecting)
     wb_config_free(cfg);
     fake_stop(&f);
 }
+
+/* ---- a loop turn's order: its new requests leave before its 0 ms timers ----
+ * The pipeline submits the next stage's request from a stage's on_done and
+ * commits the turn's stages in a 0 ms timer (started first). The request
+ * must be written before that timer runs, whether the turn began with an
+ * answer (a socket's event) or with a timer. */
+static struct ctx turn_c;
+static int turn_writes[2], turn_attempts[2], turn_fired;
+
+static int io_sends(void)
+{
+    int n = atomic_load(&io_n), k = 0;
+    for (int i = 0; i < n && i < (int)sizeof io_ev; i++)
+        k += io_ev[i] == 's';
+    return k;
+}
+
+static void turn_timer(void *ud, int status)
+{
+    int which = (int)(intptr_t)ud;
+    struct engine_stats st;
+    CHECK_INT(status, 0);
+    engine_get_stats(turn_c.e, &st);
+    turn_writes[which] = io_sends();
+    turn_attempts[which] = (int)st.attempts;
+    turn_fired++;
+    if (which == 0) {
+        /* A turn that a timer began: a timer, then a request. */
+        CHECK_INT(engine_timer(turn_c.e, 0, turn_timer, (void *)(intptr_t)1), 0);
+        submit(&turn_c, 2, TEXT_MODEL, WB_REQ_TEXT, 0);
+    }
+}
+
+static void turn_on_done(void *ud, const struct engine_response *r)
+{
+    struct slot *s = ud;
+    on_done(ud, r);
+    if (s->i == 0) {
+        /* A turn that an answer began: the commit's timer, then a request. */
+        CHECK_INT(engine_timer(turn_c.e, 0, turn_timer, (void *)(intptr_t)0), 0);
+        submit(&turn_c, 1, TEXT_MODEL, WB_REQ_TEXT, 0);
+    }
+}
+
+static const struct engine_request_cbs turn_cbs = { .classify = fake_gemini_classify,
+                                                    .on_done = turn_on_done };
+
+TEST(requests_leave_before_the_turns_timers)
+{
+    struct fake_proc f;
+    start(&f, "{\"default\":{\"latencyMs\":20}}", 0);
+    struct wb_config *cfg = mkcfg(NULL);
+    turn_c.base = f.base_url;
+    turn_c.cbs = &turn_cbs;
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(engine_new(cfg, &turn_c.e, &err), ep);
+    atomic_store(&io_trace_port, f.port);
+    submit(&turn_c, 0, TEXT_MODEL, WB_REQ_TEXT, 0);
+    CHECK_INT(engine_run(turn_c.e), 0);
+    atomic_store(&io_trace_port, 0);
+    CHECK_INT(turn_c.n_ok, 3);
+    CHECK_INT(turn_fired, 2);
+    fprintf(stderr, "# at the answer's timer: %d started, %d written; at the timer's: %d, %d\n",
+            turn_attempts[0], turn_writes[0], turn_attempts[1], turn_writes[1]);
+    CHECK_INT(turn_attempts[0], 2);
+    CHECK_INT(turn_writes[0], 2);
+    CHECK_INT(turn_attempts[1], 3);
+    CHECK_INT(turn_writes[1], 3);
+    engine_free(turn_c.e);
+    wb_config_free(cfg);
+    fake_stop(&f);
+}
