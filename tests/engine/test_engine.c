@@ -1302,3 +1302,47 @@ TEST(requests_leave_before_the_turns_timers)
     wb_config_free(cfg);
     fake_stop(&f);
 }
+
+/* engine_preload (wb_preload's thread) makes the easy handles of a window's
+ * first fill once libcurl is loaded, as many as the window asks for: the
+ * loop thread, which starts the fill, makes none of them. */
+TEST(preload_makes_the_fills_handles)
+{
+    struct fake_proc f;
+    enum {
+        W = 20
+    };
+    start(&f, "{\"default\":{\"latencyMs\":50}}", 0);
+    struct wb_config *cfg = mkcfg(NULL);
+    static struct ctx c;
+    c.base = f.base_url;
+    struct wb_error err = { 0 }, *ep = &err;
+    struct engine_stats st;
+    CHECK_OK(engine_new(cfg, &c.e, &err), ep);
+    engine_set_window(c.e, W); /* before the preload ends, as in a run */
+    CHECK_OK(engine_preload(&err), ep);
+    for (int i = 0; i < W; i++) {
+        submit(&c, 2 * i, TEXT_MODEL, WB_REQ_TEXT, 0);
+        submit(&c, 2 * i + 1, TTS_MODEL, WB_REQ_SPEECH, 0);
+    }
+    CHECK_INT(engine_run(c.e), 0);
+    CHECK_INT(c.n_ok, 2 * W);
+    engine_get_stats(c.e, &st);
+    fprintf(stderr, "# %llu attempts, %llu easy handles made on the loop thread\n",
+            (unsigned long long)st.attempts, (unsigned long long)st.easy_made);
+    CHECK_INT((int)st.attempts, 2 * W);
+    CHECK_INT((int)st.easy_made, 0);
+    engine_free(c.e);
+    /* A second engine finds what is left (nothing) and makes its own. */
+    static struct ctx c2;
+    c2.base = f.base_url;
+    CHECK_OK(engine_new(cfg, &c2.e, &err), ep);
+    submit(&c2, 0, TEXT_MODEL, WB_REQ_TEXT, 0);
+    CHECK_INT(engine_run(c2.e), 0);
+    CHECK_INT(c2.n_ok, 1);
+    engine_get_stats(c2.e, &st);
+    CHECK_INT((int)st.easy_made, 1);
+    engine_free(c2.e);
+    wb_config_free(cfg);
+    fake_stop(&f);
+}
