@@ -72,16 +72,6 @@ extern struct eng_curl eng_curl;
  * table be used. */
 int eng_curl_load(struct wb_error *err);
 
-/* Handles made ahead by engine_preload's thread once libcurl is loaded
- * (curl.c): a multi handle for the first engine and up to the wanted number
- * of fresh easy handles (at most ENG_STOCK_MAX), which engines take before
- * making their own. Thread-safe; NULL when there is none (left). */
-#define ENG_STOCK_DEFAULT 4
-#define ENG_STOCK_MAX     256
-void eng_curl_stock_want(int n); /* the window's first fill: 2 x -j */
-CURL *eng_curl_stock_easy(void);
-CURLM *eng_curl_stock_multi(void);
-
 /* See the top of this file. */
 #define ENG_CURL_CHECKED                                                             \
     __typeof__(curl_easy_setopt) *const curl_easy_setopt __attribute__((unused)) =   \

@@ -760,9 +760,6 @@ void engine_set_window(struct engine *e, int window)
     ENG_CURL_CHECKED;
     e->window = window < 1 ? 1 : window;
     eng_models_rewindow(e);
-    /* The first fill starts up to two requests an entry (details and
-     * speech): the preload thread makes that many easy handles ahead. */
-    eng_curl_stock_want(2 * e->window);
     if (!e->host_conns_set) {
         e->max_host_conns = eng_host_conns(e);
         if (e->multi) /* else set when the first transfer makes it */

@@ -172,8 +172,6 @@ struct engine_stats {
     size_t budget_peak;    /* most bytes counted against the budget at once */
     size_t budget_used;    /* bytes counted against it now */
     long host_conns;       /* connections per host allowed */
-    uint64_t easy_made;    /* easy handles the loop thread had to make (none
-                              reused, none left from engine_preload's) */
 };
 void engine_get_stats(const struct engine *e, struct engine_stats *s);
 

@@ -165,9 +165,7 @@ void eng_transfer_drive(struct engine *e)
 static int multi_new(struct engine *e)
 {
     ENG_CURL_CHECKED;
-    e->multi = eng_curl_stock_multi();
-    if (!e->multi)
-        e->multi = eng_curl.multi_init();
+    e->multi = eng_curl.multi_init();
     if (!e->multi)
         return WB_ENOMEM;
     curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
@@ -380,10 +378,6 @@ static CURL *easy_get(struct engine *e)
         eng_curl.easy_reset(c);
         return c;
     }
-    CURL *c = eng_curl_stock_easy(); /* fresh: nothing to reset */
-    if (c)
-        return c;
-    e->st.easy_made++;
     return eng_curl.easy_init();
 }
 
