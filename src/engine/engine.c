@@ -55,6 +55,15 @@ void eng_kick(struct engine *e)
     uv_timer_start(&e->kick, on_kick, 0, 0);
 }
 
+void eng_kick_run(struct engine *e)
+{
+    if (!e->kick_armed || e->in_pass)
+        return;
+    uv_timer_stop(&e->kick);
+    e->kick_armed = 0;
+    sched_pass(e);
+}
+
 static void on_wake(uv_timer_t *t)
 {
     sched_pass(t->data);
@@ -269,6 +278,8 @@ static int st_waiting(struct engine *e, struct eng_job *j, int64_t now, int64_t 
     int rc = eng_transfer_start(e, j);
     if (rc != 0)
         st_done(e, j, rc, e->load_error.code ? &e->load_error : NULL);
+    else
+        eng_transfer_drive(e); /* connect and write it now, not next turn */
     return 1;
 }
 
@@ -518,6 +529,8 @@ static void sched_pass(struct engine *e)
         while (m->qhead && st_waiting(e, m->qhead, now, &wake))
             ;
     }
+    /* What the drives finished (a refused connect, say). */
+    eng_transfer_collect(e);
     if (wake != INT64_MAX) {
         uv_update_time(&e->loop);
         int64_t d = wake - core_clock_mono_ms();

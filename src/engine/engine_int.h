@@ -145,6 +145,11 @@ struct engine {
 
     CURL **free_easy;
     size_t n_free_easy, cap_free_easy;
+    /* eng_transfer_drive: sockets libcurl opened during the drive and wants
+     * to hear are writable (a connect under way), checked at once after it. */
+    int driving;
+    int n_fresh;
+    curl_socket_t fresh[8];
 
     int stopping; /* 1: graceful stop, 2: abort */
     struct engine_stats st;
@@ -152,6 +157,11 @@ struct engine {
 
 /* engine.c */
 void eng_kick(struct engine *e);
+/* Run the pass a kick asked for now, if one is pending: at the end of the
+ * event whose callbacks kicked (an answer, a finished work item) and before
+ * a user timer (the pipeline's 0 ms turn commit), so new requests leave
+ * before whatever else the loop turn holds. */
+void eng_kick_run(struct engine *e);
 /* The transfer of j ended (curl result code, -1 when it could not start). */
 void eng_job_transfer_done(struct engine *e, struct eng_job *j, int curl_code);
 double eng_rand(struct engine *e);
@@ -166,6 +176,12 @@ void eng_transfer_prepare(struct engine *e);
  * when it cannot start: WB_ECONFIG when libcurl could not be loaded, with
  * e->load_error saying why. */
 int eng_transfer_start(struct engine *e, struct eng_job *j);
+/* Let libcurl run the transfers just started, now: connect, and write the
+ * request as soon as its connection takes it (eng_transfer_start only adds
+ * the handle). Completions it finds wait for eng_transfer_collect. */
+void eng_transfer_drive(struct engine *e);
+/* Hand every transfer libcurl has finished to eng_job_transfer_done. */
+void eng_transfer_collect(struct engine *e);
 /* Stop j's running transfer without calling eng_job_transfer_done. */
 void eng_transfer_abort(struct engine *e, struct eng_job *j);
 /* Map a libcurl result to an api error (retryable for transient transport faults). */

@@ -58,6 +58,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
         flags |= CURL_CSELECT_OUT;
     eng_curl.multi_socket_action(c->e->multi, c->fd, flags, &running);
     check_multi_info(c->e);
+    eng_kick_run(c->e); /* the requests its answers led to leave now */
 }
 
 static void free_sock_ctx(uv_handle_t *h)
@@ -71,6 +72,10 @@ static int on_socket(CURL *easy, curl_socket_t s, int action, void *userp, void 
     struct engine *e = userp;
     struct sock_ctx *c = socketp;
     if (action == CURL_POLL_REMOVE) {
+        for (int i = 0; i < e->n_fresh; i++) {
+            if (e->fresh[i] == s)
+                e->fresh[i] = CURL_SOCKET_BAD;
+        }
         if (c) {
             uv_poll_stop(&c->poll);
             eng_curl.multi_assign(e->multi, s, NULL);
@@ -90,6 +95,11 @@ static int on_socket(CURL *easy, curl_socket_t s, int action, void *userp, void 
         }
         c->poll.data = c;
         eng_curl.multi_assign(e->multi, s, c);
+        /* A new socket that libcurl wants to hear is writable: its connect
+         * is under way. On loopback it has often finished inside connect(). */
+        if (e->driving && action == CURL_POLL_OUT &&
+            e->n_fresh < (int)(sizeof e->fresh / sizeof e->fresh[0]))
+            e->fresh[e->n_fresh++] = s;
     }
     int ev = 0;
     if (action == CURL_POLL_IN || action == CURL_POLL_INOUT)
@@ -106,6 +116,7 @@ static void on_curl_timer(uv_timer_t *t)
     int running;
     eng_curl.multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     check_multi_info(e);
+    eng_kick_run(e);
 }
 
 static int on_curl_timeout(CURLM *multi, long timeout_ms, void *userp)
@@ -117,6 +128,37 @@ static int on_curl_timeout(CURLM *multi, long timeout_ms, void *userp)
     else
         uv_timer_start(&e->curl_timer, on_curl_timer, (uint64_t)timeout_ms, 0);
     return 0;
+}
+
+void eng_transfer_collect(struct engine *e)
+{
+    if (e->multi)
+        check_multi_info(e);
+}
+
+/* libcurl learns that a connection is made only from an event on its socket:
+ * driven from the loop, a transfer added now would connect on the loop's
+ * next turn (libcurl's 0 ms timer), and write its request on the turn after
+ * that (the socket's poll) -- a whole fill of transfers connected one after
+ * the other before the first request was written. So right after a start
+ * the engine asks libcurl to run what is due (the new transfer: connect, or
+ * on a kept connection write its request), then to look at each socket it
+ * opened meanwhile: a connect that has finished writes its request at once;
+ * one still under way waits for its poll as before. */
+void eng_transfer_drive(struct engine *e)
+{
+    int running;
+    if (!e->multi)
+        return;
+    e->driving = 1;
+    e->n_fresh = 0;
+    eng_curl.multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    e->driving = 0;
+    for (int i = 0; i < e->n_fresh; i++) {
+        if (e->fresh[i] != CURL_SOCKET_BAD)
+            eng_curl.multi_socket_action(e->multi, e->fresh[i], 0, &running);
+    }
+    e->n_fresh = 0;
 }
 
 /* The multi handle, once libcurl is loaded. */

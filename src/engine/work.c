@@ -167,6 +167,7 @@ static void on_done_ready(uv_poll_t *h, int status, int events)
     pthread_mutex_unlock(&p->mu);
     end_tasks(p->e, reversed(list), 0);
     end_tasks(p->e, canceled, WB_ECANCELED);
+    eng_kick_run(p->e); /* what the items' after callbacks submitted */
 }
 
 static void pool_closed(uv_handle_t *h)
@@ -316,6 +317,11 @@ static void utimer_fire(uv_timer_t *h)
     struct eng_utimer *t = h->data;
     utimer_unlink(t);
     uv_close((uv_handle_t *)&t->t, utimer_free);
+    /* A pass the loop turn asked for goes first: requests submitted in
+     * this turn leave before a 0 ms timer's work (the pipeline commits the
+     * turn's stages in one). Unlinked already: a stop the pass leads to
+     * does not cancel this timer a second time. */
+    eng_kick_run(t->e);
     t->cb(t->ud, 0);
 }
 

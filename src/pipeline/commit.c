@@ -81,7 +81,10 @@ static void turn_end(void *ud, int status)
 
 /* Open the turn's transaction unless one is open. Without one (batch mode,
  * inside someone else's batch, no timer to end it, the lock not had) each
- * stage commits on its own, as before. */
+ * stage commits on its own, as before. The engine runs the scheduler pass a
+ * turn asked for before any user timer fires (docs/engine.md, "Threading"):
+ * the requests this turn submits (a picture after its details, the next
+ * entry's details) are written before turn_end commits and unlinks. */
 static void turn_begin(struct run *r)
 {
     struct wb_error err = { 0 };

@@ -3,14 +3,18 @@
  * ending one model, HTTP/2 multiplexing over TLS, streaming retries, cancel
  * and stop (every callback exactly once), worker pool and timers.
  */
+#include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -1133,6 +1137,168 @@ TEST(body_budget_holds_media_back)
     CHECK(peak >= 2 && peak <= 5);
     json_decref(s);
     engine_free(c.e);
+    wb_config_free(cfg);
+    fake_stop(&f);
+}
+
+/* ---- the order of libcurl's connects and sends ----
+ * This executable exports connect() and send() (export_dynamic in meson), so
+ * the libcurl the engine loads calls these, which note what happened (to
+ * the fake's port only, while io_trace_port is set) and call libc's. */
+static atomic_int io_trace_port;
+static atomic_int io_n;
+static char io_ev[4096]; /* 'c': a connect, 's': a request's first bytes */
+
+static void io_note(char what)
+{
+    int i = atomic_fetch_add(&io_n, 1);
+    if (i < (int)sizeof io_ev)
+        io_ev[i] = what;
+}
+
+int connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    static int (*real)(int, const struct sockaddr *, socklen_t);
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "connect");
+    int port = atomic_load(&io_trace_port);
+    if (port && sa && sa->sa_family == AF_INET &&
+        ntohs(((const struct sockaddr_in *)sa)->sin_port) == port)
+        io_note('c');
+    return real(fd, sa, len);
+}
+
+ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+    static ssize_t (*real)(int, const void *, size_t, int);
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "send");
+    if (atomic_load(&io_trace_port) && n >= 5 && memcmp(buf, "POST ", 5) == 0)
+        io_note('s');
+    return real(fd, buf, n, flags);
+}
+
+/* A window's first fill: every request starts in one scheduler pass, each
+ * on a new connection. libcurl learns that a connect has finished only from
+ * its socket, so driven only from the loop it opened every connection first
+ * and wrote the first request after the last connect. Now a request is
+ * written as soon as its connection takes it: on loopback, before the next
+ * connection is even opened. */
+TEST(fill_writes_requests_while_connecting)
+{
+    struct fake_proc f;
+    enum {
+        N = 40
+    };
+    start(&f, "{\"default\":{\"latencyMs\":100}}", 0);
+    struct wb_config *cfg = mkcfg(NULL);
+    static struct ctx c;
+    c.base = f.base_url;
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(engine_new(cfg, &c.e, &err), ep);
+    engine_set_window(c.e, N);
+    for (int i = 0; i < N; i++)
+        submit(&c, i, TEXT_MODEL, WB_REQ_TEXT, 0);
+    atomic_store(&io_trace_port, f.port);
+    CHECK_INT(engine_run(c.e), 0);
+    atomic_store(&io_trace_port, 0);
+    CHECK_INT(c.n_ok, N);
+    int n = atomic_load(&io_n), conns = 0, last_conn = -1, first_send = -1, sent_before = 0;
+    CHECK(n <= (int)sizeof io_ev);
+    for (int i = 0; i < n; i++) {
+        if (io_ev[i] == 'c') {
+            conns++;
+            last_conn = i;
+        } else if (first_send < 0) {
+            first_send = i;
+        }
+    }
+    for (int i = 0; i < last_conn; i++)
+        sent_before += io_ev[i] == 's';
+    fprintf(stderr,
+            "# %d connects, %d requests; first request after %d connect(s), %d written "
+            "before the last connect\n",
+            conns, n - conns, first_send, sent_before);
+    CHECK_INT(conns, N); /* one connection a request: none was reused */
+    CHECK_INT(n - conns, N);
+    CHECK(first_send >= 1);
+    CHECK(first_send < last_conn);
+    /* Most were written before the last connect (each right after its own,
+     * unless the loopback handshake had not finished inside connect()). */
+    CHECK(sent_before >= N / 2);
+    engine_free(c.e);
+    wb_config_free(cfg);
+    fake_stop(&f);
+}
+
+/* ---- a loop turn's order: its new requests leave before its 0 ms timers ----
+ * The pipeline submits the next stage's request from a stage's on_done and
+ * commits the turn's stages in a 0 ms timer (started first). The request
+ * must be written before that timer runs, whether the turn began with an
+ * answer (a socket's event) or with a timer. */
+static struct ctx turn_c;
+static int turn_writes[2], turn_attempts[2], turn_fired;
+
+static int io_sends(void)
+{
+    int n = atomic_load(&io_n), k = 0;
+    for (int i = 0; i < n && i < (int)sizeof io_ev; i++)
+        k += io_ev[i] == 's';
+    return k;
+}
+
+static void turn_timer(void *ud, int status)
+{
+    int which = (int)(intptr_t)ud;
+    struct engine_stats st;
+    CHECK_INT(status, 0);
+    engine_get_stats(turn_c.e, &st);
+    turn_writes[which] = io_sends();
+    turn_attempts[which] = (int)st.attempts;
+    turn_fired++;
+    if (which == 0) {
+        /* A turn that a timer began: a timer, then a request. */
+        CHECK_INT(engine_timer(turn_c.e, 0, turn_timer, (void *)(intptr_t)1), 0);
+        submit(&turn_c, 2, TEXT_MODEL, WB_REQ_TEXT, 0);
+    }
+}
+
+static void turn_on_done(void *ud, const struct engine_response *r)
+{
+    struct slot *s = ud;
+    on_done(ud, r);
+    if (s->i == 0) {
+        /* A turn that an answer began: the commit's timer, then a request. */
+        CHECK_INT(engine_timer(turn_c.e, 0, turn_timer, (void *)(intptr_t)0), 0);
+        submit(&turn_c, 1, TEXT_MODEL, WB_REQ_TEXT, 0);
+    }
+}
+
+static const struct engine_request_cbs turn_cbs = { .classify = fake_gemini_classify,
+                                                    .on_done = turn_on_done };
+
+TEST(requests_leave_before_the_turns_timers)
+{
+    struct fake_proc f;
+    start(&f, "{\"default\":{\"latencyMs\":20}}", 0);
+    struct wb_config *cfg = mkcfg(NULL);
+    turn_c.base = f.base_url;
+    turn_c.cbs = &turn_cbs;
+    struct wb_error err = { 0 }, *ep = &err;
+    CHECK_OK(engine_new(cfg, &turn_c.e, &err), ep);
+    atomic_store(&io_trace_port, f.port);
+    submit(&turn_c, 0, TEXT_MODEL, WB_REQ_TEXT, 0);
+    CHECK_INT(engine_run(turn_c.e), 0);
+    atomic_store(&io_trace_port, 0);
+    CHECK_INT(turn_c.n_ok, 3);
+    CHECK_INT(turn_fired, 2);
+    fprintf(stderr, "# at the answer's timer: %d started, %d written; at the timer's: %d, %d\n",
+            turn_attempts[0], turn_writes[0], turn_attempts[1], turn_writes[1]);
+    CHECK_INT(turn_attempts[0], 2);
+    CHECK_INT(turn_writes[0], 2);
+    CHECK_INT(turn_attempts[1], 3);
+    CHECK_INT(turn_writes[1], 3);
+    engine_free(turn_c.e);
     wb_config_free(cfg);
     fake_stop(&f);
 }
