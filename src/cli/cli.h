@@ -73,6 +73,12 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* memory.c: the command's malloc policy (buffers under 4 MiB kept for reuse),
  * set first thing in main unless GLIBC_TUNABLES is set. */
 void cli_tune_malloc(void);
+/* memory.c: 1 when the command frees everything before it exits (builds
+ * with AddressSanitizer), 0 when the process's end releases what is left. */
+int cli_frees_at_exit(void);
+/* The end of main: flushes stdio and ends the process at once with code,
+ * unless cli_frees_at_exit(), when it returns code for main to return. */
+int cli_end(int code);
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Map a library error code to the contract's exit code. */
 int cli_exit_for(int code);

@@ -721,6 +721,8 @@ usage:
     }
 out:
     cli_json_fallback(&c, rc);
+    if (!cli_frees_at_exit())
+        return cli_end(rc);
     wb_config_free(c.cfg);
     return rc;
 }

@@ -10,7 +10,9 @@
  * GLIBC_TUNABLES in the environment wins: the policy then stays the user's.
  */
 #include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -26,4 +28,38 @@ void cli_tune_malloc(void)
     mallopt(M_MMAP_THRESHOLD, CLI_MMAP_THRESHOLD);
     mallopt(M_TRIM_THRESHOLD, CLI_TRIM_THRESHOLD);
 #endif
+}
+
+/* The command's end. When the command is done (the word bank closed, its
+ * output written), what is left in memory (a run's engine with its pooled
+ * connections and worker threads, MeCab's dictionaries and lattice, the
+ * configuration) is the kernel's to release, at once, when the process
+ * ends. Freeing it piece by piece first, then running the libraries' exit
+ * handlers (OpenSSL's cleanup, every library's destructors), was ~5 ms at
+ * the end of every generation run, after its last answer. Builds with
+ * AddressSanitizer free everything and exit normally, so their leak check
+ * still sees every allocation of the code that frees it. */
+int cli_frees_at_exit(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return 1;
+#elif defined(__has_feature)
+#    if __has_feature(address_sanitizer)
+    return 1;
+#    else
+    return 0;
+#    endif
+#else
+    return 0;
+#endif
+}
+
+int cli_end(int code)
+{
+    if (cli_frees_at_exit())
+        return code;
+    /* What exit() would flush (a failed write was the command's to report). */
+    fflush(stdout);
+    fflush(stderr);
+    _exit(code);
 }

@@ -348,7 +348,11 @@ int cli_run_finish(struct cli *c, struct cli_run *cr)
         cli_error("%s", wb_error_text(&err));
         exit_code = cli_exit_for(rc) == EXIT_SOME_FAILED ? EXIT_ENV : cli_exit_for(rc);
     }
-    wb_run_free(cr->run);
+    /* A run that ended normally is left to the process's end (cli_end);
+     * after an interruption or an error it is freed here, its threads
+     * joined, before the command goes on to report. */
+    if (cli_frees_at_exit() || (exit_code != EXIT_OK && exit_code != EXIT_SOME_FAILED))
+        wb_run_free(cr->run);
     cr->run = NULL;
     return exit_code;
 }

@@ -205,8 +205,11 @@ void pipe_job_replan(struct job *j);
 int pipe_stage_wanted(const struct job *j, enum wb_stage s);
 /* The stages still this run's to make, as WB_STAGE_BIT()s (for claims). */
 unsigned pipe_job_want(const struct job *j);
-/* PE_CLAIMED / PE_READY -> PE_ACTIVE: start every stage whose inputs are there. */
+/* PE_CLAIMED / PE_READY -> PE_ACTIVE: start every stage whose inputs are
+ * there, but its speech: pipe_entry_start_audio, which pipe_pump calls after
+ * the details of every entry it starts. */
 void pipe_entry_start(struct run *r, struct job *j);
+void pipe_entry_start_audio(struct run *r, struct job *j);
 /* PS_WAITING / PS_DEFERRED: defer, or start its request (or merge with one). */
 void pipe_stage_start(struct run *r, struct job *j, enum wb_stage s);
 /* PS_RUNNING ended with t's result: commit it for j and move the entry on. */

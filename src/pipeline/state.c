@@ -321,19 +321,32 @@ void pipe_stage_settle(struct run *r, struct job *j, struct stage_task *t)
 
 void pipe_entry_start(struct run *r, struct job *j)
 {
-    int audio_needs_details = strcmp(r->speech_mode, "word") != 0;
     int details = pipe_stage_wanted(j, WB_STAGE_DETAILS);
     if (!pipe_job_want(j))
         return;
     pipe_entry_set(r, j, PE_ACTIVE);
     if (j->st[WB_STAGE_DETAILS] == PS_WAITING)
         pipe_stage_start(r, j, WB_STAGE_DETAILS);
-    if (j->st[WB_STAGE_AUDIO] == PS_WAITING && (!audio_needs_details || !details))
-        pipe_stage_start(r, j, WB_STAGE_AUDIO);
     if (j->st[WB_STAGE_IMAGE] == PS_WAITING && !details) {
         if (j->e.image_description && *j->e.image_description)
             pipe_stage_start(r, j, WB_STAGE_IMAGE);
         else /* details were done elsewhere without a picture description */
             stage_ended_to(r, j, WB_STAGE_IMAGE, PS_NOT_MADE);
     }
+}
+
+/* The entry's speech, when it waits for nothing: word mode (the word is
+ * spoken, not the sentences the details bring) or details not wanted. Apart
+ * from pipe_entry_start because it goes last (pipe_pump): an entry's path is
+ * details then picture, its speech runs beside them with time to spare, so
+ * when many entries start at once (the first fill: 50 details and 50 speech
+ * requests at -j 50) every details request goes to the engine, and out,
+ * before any speech request. */
+void pipe_entry_start_audio(struct run *r, struct job *j)
+{
+    if (j->state != PE_ACTIVE || j->st[WB_STAGE_AUDIO] != PS_WAITING)
+        return;
+    if (strcmp(r->speech_mode, "word") != 0 && pipe_stage_wanted(j, WB_STAGE_DETAILS))
+        return; /* the sentences to speak come with the details */
+    pipe_stage_start(r, j, WB_STAGE_AUDIO);
 }

@@ -112,7 +112,9 @@ void pipe_pump(struct run *r)
             r->stopping = 1;
             break;
         }
-        pipe_entry_start(r, &r->jobs[r->ready[r->ready_head++]]);
+        struct job *j = &r->jobs[r->ready[r->ready_head++]];
+        pipe_entry_start(r, j);
+        pipe_entry_start_audio(r, j);
     }
     /* Claim the next entries; many at once (the first fill) in one
      * transaction, committed before any of them starts: a stage commit
@@ -147,6 +149,9 @@ void pipe_pump(struct run *r)
         if (j->state == PE_CLAIMED)
             pipe_entry_start(r, j);
     }
+    /* Their speech after all of their details (pipe_entry_start_audio). */
+    for (size_t i = first; i < r->next && !r->fatal; i++)
+        pipe_entry_start_audio(r, &r->jobs[i]);
     arm_poll(r);
 }
 

@@ -216,6 +216,30 @@ def test_start_all_at_once(tmp):
         fake.stop()
 
 
+def test_fill_details_first(tmp):
+    """When many entries start at once (the first fill), every details
+    request goes to the engine before any speech request: an entry's path is
+    details then picture, its speech (the word, waiting for nothing) has time
+    to spare. Read from the -vv log of stage starts; the run ends done."""
+    fake = Fake({"seed": 6, "default": {"latencyMs": 50, "jitter": 0}})
+    try:
+        open(tmp + "/w.txt", "w").write(words(6))
+        r = run(tmp, ["-j", "6", "-vv", "propagate", tmp + "/w.txt"], {"GEMINI_BASE_URL": fake.url})
+        starts = [m.group(1) for m in re.finditer(
+            r"entry \d+ \(.*\) (details|audio) WAITING -> RUNNING$", r.stderr, re.M)]
+        check("the first fill starts 6 details and 6 speech requests",
+              r.returncode == 0 and starts[:12].count("details") == 6 and
+              starts[:12].count("audio") == 6, f"{starts}: {r.stderr[-600:]}")
+        check("every details request of the fill before any of its speech requests",
+              starts[:6] == ["details"] * 6, str(starts[:12]))
+        ents = entries(tmp)
+        check("and every entry ends done", len(ents) == 6 and all(
+            e["stages"][k]["state"] == "done" for e in ents for k in ("details", "image", "audio")),
+            str(ents)[:400])
+    finally:
+        fake.stop()
+
+
 def test_ends_with_its_work(tmp):
     """The run ends when its last entry does, not at the next progress tick
     (a strong 100 ms timer kept the loop alive for it)."""
@@ -655,7 +679,7 @@ def test_commits(tmp):
 
 def main():
     T.run_tests((test_doctor, test_window_drains, test_slot_free_when_bytes_in, test_japanese_tools_early, test_start_all_at_once,
-                 test_ends_with_its_work,
+                 test_fill_details_first, test_ends_with_its_work,
                  test_providers, test_speech, test_faults, test_sigkill, test_ctrl_c, test_full_disk,
                  test_quota_and_auth, test_terminal, test_commits), "wbpipe.", "WB_PIPELINE_ONLY")
     T.check_sanitizers()
