@@ -284,6 +284,8 @@ int wb_dialogue_file(const struct wb_config *cfg, const char *media_dir, const c
     *name_out = NULL;
     if (wb_audio_format_from_name(format) < 0)
         return wb_error_set(err, WB_EINVAL, "unknown audio format '%s'", format);
+    if ((rc = core_crypto_load(err)) < 0) /* the names are hashes */
+        return rc;
     dialogue_key(cfg, audio_provider(cfg), script, len, format, name, sizeof name);
     wb_buf_init(&path, 0);
     wb_buf_init(&target, 0);

@@ -67,7 +67,10 @@ int wb_edict_open(const struct wb_config *cfg, void (*progress)(void *ud, double
     if ((rc = text_cache_dir(cfg, &dir, err)) != 0 || (rc = wb_mkdirs(dir.data, err)) != 0)
         goto out;
     /* One index per source path, so a test's tiny EDICT never replaces the real one. */
-    core_sha256_hex(src, strlen(src), hex);
+    if ((rc = core_sha256_hex(src, strlen(src), hex)) < 0) {
+        rc = core_crypto_load(err); /* the reason */
+        goto out;
+    }
     if ((rc = wb_buf_appendf(&path, "%s/edict-%.12s.idx", dir.data, hex)) != 0 ||
         !(d = calloc(1, sizeof *d))) {
         rc = wb_error_set(err, WB_ENOMEM, "out of memory");
