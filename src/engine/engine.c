@@ -278,8 +278,10 @@ static int st_waiting(struct engine *e, struct eng_job *j, int64_t now, int64_t 
     int rc = eng_transfer_start(e, j);
     if (rc != 0)
         st_done(e, j, rc, e->load_error.code ? &e->load_error : NULL);
-    else
+    else if (++e->pass_starts <= ENG_DRIVE_EACH)
         eng_transfer_drive(e); /* connect and write it now, not next turn */
+    else
+        e->pass_undriven = 1; /* with the rest of the pass, at its end */
     return 1;
 }
 
@@ -529,6 +531,9 @@ static void sched_pass(struct engine *e)
         while (m->qhead && st_waiting(e, m->qhead, now, &wake))
             ;
     }
+    if (e->pass_undriven)
+        eng_transfer_drive(e);
+    e->pass_starts = e->pass_undriven = 0;
     /* What the drives finished (a refused connect, say). */
     eng_transfer_collect(e);
     if (wake != INT64_MAX) {

@@ -97,9 +97,18 @@ static int on_socket(CURL *easy, curl_socket_t s, int action, void *userp, void 
         eng_curl.multi_assign(e->multi, s, c);
         /* A new socket that libcurl wants to hear is writable: its connect
          * is under way. On loopback it has often finished inside connect(). */
-        if (e->driving && action == CURL_POLL_OUT &&
-            e->n_fresh < (int)(sizeof e->fresh / sizeof e->fresh[0]))
-            e->fresh[e->n_fresh++] = s;
+        if (e->driving && action == CURL_POLL_OUT) {
+            if (e->n_fresh == e->cap_fresh) {
+                int cap = e->cap_fresh ? 2 * e->cap_fresh : 64;
+                curl_socket_t *f = realloc(e->fresh, (size_t)cap * sizeof *f);
+                if (f) {
+                    e->fresh = f;
+                    e->cap_fresh = cap;
+                }
+            }
+            if (e->n_fresh < e->cap_fresh)
+                e->fresh[e->n_fresh++] = s;
+        }
     }
     int ev = 0;
     if (action == CURL_POLL_IN || action == CURL_POLL_INOUT)
@@ -204,6 +213,9 @@ void eng_transfer_release(struct engine *e)
     for (size_t i = 0; i < e->n_free_easy; i++)
         eng_curl.easy_cleanup(e->free_easy[i]);
     free(e->free_easy);
+    free(e->fresh);
+    e->fresh = NULL;
+    e->n_fresh = e->cap_fresh = 0;
     e->free_easy = NULL;
     e->n_free_easy = 0;
 }

@@ -22,6 +22,7 @@
 
 #include "core/util.h"
 #include "engine/engine.h"
+#include "engine/engine_int.h" /* ENG_DRIVE_EACH */
 #include "fakeproc.h"
 #include "fakereq.h"
 #include "providers/gemini.h"
@@ -1181,9 +1182,11 @@ ssize_t send(int fd, const void *buf, size_t n, int flags)
 /* A window's first fill: every request starts in one scheduler pass, each
  * on a new connection. libcurl learns that a connect has finished only from
  * its socket, so driven only from the loop it opened every connection first
- * and wrote the first request after the last connect. Now a request is
- * written as soon as its connection takes it: on loopback, before the next
- * connection is even opened. */
+ * and wrote the first request after the last connect. Now the pass's first
+ * ENG_DRIVE_EACH requests are each written as soon as their connection takes
+ * them (on loopback, before the next connection is even opened), and the
+ * rest are connected and then written together at the pass's end (written
+ * one by one, a -j 500 fill reached the server over twice the time). */
 TEST(fill_writes_requests_while_connecting)
 {
     struct fake_proc f;
@@ -1217,15 +1220,19 @@ TEST(fill_writes_requests_while_connecting)
         sent_before += io_ev[i] == 's';
     fprintf(stderr,
             "# %d connects, %d requests; first request after %d connect(s), %d written "
-            "before the last connect\n",
-            conns, n - conns, first_send, sent_before);
+            "before the last connect\n# %.*s\n",
+            conns, n - conns, first_send, sent_before, n, io_ev);
     CHECK_INT(conns, N); /* one connection a request: none was reused */
     CHECK_INT(n - conns, N);
+    CHECK(N > 2 * ENG_DRIVE_EACH);
+    /* The first ones: each written right after its own connect (unless the
+     * loopback handshake had not finished inside connect()). */
     CHECK(first_send >= 1);
     CHECK(first_send < last_conn);
-    /* Most were written before the last connect (each right after its own,
-     * unless the loopback handshake had not finished inside connect()). */
-    CHECK(sent_before >= N / 2);
+    CHECK(sent_before >= ENG_DRIVE_EACH / 2);
+    /* The rest: no more written one by one (connect, request, connect...):
+     * at most ENG_DRIVE_EACH requests before the last connect. */
+    CHECK(sent_before <= ENG_DRIVE_EACH);
     engine_free(c.e);
     wb_config_free(cfg);
     fake_stop(&f);
