@@ -221,7 +221,8 @@ WB_API void wb_preload(unsigned what);
  * own exit handlers while it loads, and they run before wb_preload's own
  * wait at exit, so a process that exits while the load is still under way
  * (a command with nothing to send, done in a few milliseconds) may clean up
- * OpenSSL under the loading thread's feet. */
+ * OpenSSL under the loading thread's feet. A program that ends with _exit
+ * runs no exit handler and need not wait. */
 WB_API void wb_preload_wait(void);
 
 #ifdef __cplusplus

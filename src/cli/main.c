@@ -710,7 +710,11 @@ int main(int argc, char **argv)
         goto out;
     }
     rc = cmd->run(&c);
-    wb_preload_wait(); /* a command done before its preload: no exit under it */
+    /* A command done before its preload: no exit handler may run under the
+     * load (OpenSSL's, registered by it). cli_end runs none, so the command
+     * waits only when it will exit normally. */
+    if (cli_frees_at_exit())
+        wb_preload_wait();
     goto out;
 usage:
     if (rc == EXIT_USAGE) {

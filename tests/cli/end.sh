@@ -57,6 +57,31 @@ check "list on a missing bank exits 3" probe 3 --db missing.db list
 check "...a failing command keeps its exit status (3) and says why" has "no word bank at missing.db"
 check "...and ends without the exit handlers too" test ! -e "$mark"
 
+# A command with nothing to send does not wait for libcurl, which it began to
+# load on a thread of its own in case it would talk to the API (wb_preload):
+# here the libcurl.so.4 found first is one whose load never ends
+# (tests/cli/stuck/stuck_curl.c). The bank above has its details and audio; without
+# pictures there is nothing to ask for.
+stuck() {
+    GEMINI_API_KEY=test-key-not-secret-123456 GEMINI_BASE_URL=http://127.0.0.1:9 \
+        LD_LIBRARY_PATH=$WB_STUCK_CURL_DIR timeout 30 "$WB" --db gen.db --no-image \
+        propagate words.txt --json --progress never >"$T/.out" 2>"$T/.err"
+    RC=$?
+    OUT=$(cat "$T/.out") ERR=$(cat "$T/.err")
+    [ "$RC" = 0 ] || { WHY="exited $RC (124: still waiting after 30 s)
+$ERR"; return 1; }
+}
+: "${WB_STUCK_CURL_DIR:?}"
+check "the stuck libcurl is the one found (its load never ends)" bash -c \
+    'LD_LIBRARY_PATH=$0 timeout 2 python3 -c "import ctypes; ctypes.CDLL(\"libcurl.so.4\")"; [ $? = 124 ]' \
+    "$WB_STUCK_CURL_DIR"
+check "propagate with nothing to send ends while libcurl's load is stuck (exit 0)" stuck
+check "...with its summary: done, no request" python3 -c '
+import json, sys
+v = json.loads(sys.argv[1])
+assert v["status"] == "done" and v["entries_done"] == 1, v
+assert v["requests"] == 0, v' "$OUT"
+
 # A large output through a pipe is whole (stdio's buffer is flushed at the end).
 check "list --json of 1 entry through a pipe, read back whole" bash -c '"$0" --db gen.db list --json | python3 -c "import json,sys; assert len(json.load(sys.stdin)) == 1"' "$WB"
 finish
