@@ -60,8 +60,8 @@ check "...and ends without the exit handlers too" test ! -e "$mark"
 # A command with nothing to send does not wait for libcurl, which it began to
 # load on a thread of its own in case it would talk to the API (wb_preload):
 # here the libcurl.so.4 found first is one whose load never ends
-# (tests/cli/stuck/stuck_curl.c). The bank above has its details and audio; without
-# pictures there is nothing to ask for.
+# (tests/cli/stuck/stuck_curl.c). The bank above has its details and audio;
+# without pictures there is nothing to ask for.
 stuck() {
     GEMINI_API_KEY=test-key-not-secret-123456 GEMINI_BASE_URL=http://127.0.0.1:9 \
         LD_LIBRARY_PATH=$WB_STUCK_CURL_DIR timeout 30 "$WB" --db gen.db --no-image \
