@@ -159,7 +159,7 @@ WB_API int wb_media_file_valid(const char *path);
 
 /* The name wb_media_write gives these bytes ("<32 hex>.<ext>"), without
  * writing anything: 0, or WB_EMEDIA for an unknown type or a small out, or
- * WB_EUNSUPPORTED when libcrypto (the hash) cannot be loaded. */
+ * WB_ECONFIG when libcrypto (the hash) cannot be loaded. */
 WB_API int wb_media_name(const void *data, size_t len, char *out, size_t cap);
 
 /* Store data in media_dir (created if needed) as "<first 32 hex digits of its

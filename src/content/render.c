@@ -336,7 +336,8 @@ static int render_page(const struct wb_doc *doc, wb_entry_lookup_fn lookup, void
 
     wb_buf_init(&md, 0);
     wb_buf_init(&ph, 0);
-    if ((rc = core_crypto_load(err)) < 0 || (rc = core_dl_once(&cmark_once, cmark_load, err)) < 0)
+    if ((rc = core_crypto_load(err)) < 0 ||
+        (rc = core_dl_need(&cmark_once, cmark_load, NULL, err)) < 0)
         goto out;
     core_sha256_hex(doc->src, doc->len, hex);
     hex[16] = '\0';

@@ -23,6 +23,18 @@ int core_dl_load(const char *soname, const struct core_dl_sym *syms, size_t n, s
     return 0; /* h is kept: the table points into it for the life of the process */
 }
 
+int core_dl_need(struct core_dl_once *o, int (*load)(struct wb_error *err), const char *need,
+                 struct wb_error *err)
+{
+    struct wb_error e;
+    if (core_dl_once(o, load, NULL) == 0)
+        return 0;
+    core_dl_once(o, load, &e);
+    if (need)
+        return wb_error_set(err, WB_ECONFIG, "%s: %s", need, e.msg);
+    return wb_error_set(err, WB_ECONFIG, "%s", e.msg);
+}
+
 int core_dl_once(struct core_dl_once *o, int (*load)(struct wb_error *err), struct wb_error *err)
 {
     if (!__atomic_load_n(&o->done, __ATOMIC_ACQUIRE)) {

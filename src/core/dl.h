@@ -20,6 +20,8 @@
  *         return core_dl_load("libfoo.so.1", syms, CORE_DL_COUNT(syms), err);
  *     }
  *     ... if ((rc = core_dl_once(&once, load, err)) < 0) return rc;
+ *
+ * (core_dl_need instead when the caller cannot do without the library.)
  */
 #ifndef WB_CORE_DL_H
 #define WB_CORE_DL_H
@@ -70,5 +72,13 @@ struct core_dl_once {
     }
 
 int core_dl_once(struct core_dl_once *o, int (*load)(struct wb_error *err), struct wb_error *err);
+
+/* core_dl_once for a library the caller cannot do without: a failed load is
+ * the installation's fault, the same for every call, so it is WB_ECONFIG
+ * (a run stops at once, exit 3, as for a missing libcurl) with err saying
+ * "NEED: <the loader's reason>", or the reason alone when need is NULL.
+ * The loaded case touches no message. */
+int core_dl_need(struct core_dl_once *o, int (*load)(struct wb_error *err), const char *need,
+                 struct wb_error *err);
 
 #endif

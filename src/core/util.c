@@ -42,12 +42,8 @@ static int crypto_load(struct wb_error *err)
 
 int core_crypto_load(struct wb_error *err)
 {
-    struct wb_error e;
     /* Every hash and base64 piece asks: the loaded case touches no message. */
-    if (core_dl_once(&crypto_once, crypto_load, NULL) == 0)
-        return 0;
-    core_dl_once(&crypto_once, crypto_load, &e);
-    return wb_error_set(err, WB_ECONFIG, "%s", e.msg);
+    return core_dl_need(&crypto_once, crypto_load, NULL, err);
 }
 
 int64_t core_clock_mono_ms(void)

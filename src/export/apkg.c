@@ -525,7 +525,7 @@ int wb_export_apkg_deck(struct wb_store *st, const char *media_dir, const char *
     }
     /* The libraries first: a missing one stops before any work, with the
      * loader's reason. */
-    if ((rc = core_crypto_load(err)) < 0 || (rc = core_dl_once(&zip_once, zip_load, err)) < 0)
+    if ((rc = core_crypto_load(err)) < 0 || (rc = core_dl_need(&zip_once, zip_load, NULL, err)) < 0)
         goto out;
     clock_gettime(CLOCK_REALTIME, &ts);
     a.now_s = ts.tv_sec;

@@ -114,11 +114,7 @@ static struct core_dl_once img_once = CORE_DL_ONCE_INIT;
  * for a missing libcurl). */
 static int img_ready(struct wb_error *err)
 {
-    struct wb_error e = { 0, { 0 } };
-    if (core_dl_once(&img_once, img_load, &e) < 0)
-        return wb_error_set(err, WB_ECONFIG, "pictures need libpng, libjpeg and libwebp: %s",
-                            e.msg);
-    return 0;
+    return core_dl_need(&img_once, img_load, "pictures need libpng, libjpeg and libwebp", err);
 }
 
 #define RGBA_PAD 64

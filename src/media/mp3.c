@@ -86,15 +86,15 @@ struct media_mp3 {
 
 int media_mp3_new(int rate, int channels, struct media_mp3 **out, struct wb_error *err)
 {
-    struct wb_error e = { 0, { 0 } };
     struct media_mp3 *m;
+    int rc;
     *out = NULL;
     if (channels != 1 && channels != 2)
         return wb_error_set(err, WB_EINVAL, "MP3: %d channels (1 or 2 expected)", channels);
     /* A missing LAME is the installation's fault, the same for every clip:
      * WB_ECONFIG, which stops a run at once (as a missing libcurl does). */
-    if (core_dl_once(&lame_dl, lame_load, &e) < 0)
-        return wb_error_set(err, WB_ECONFIG, "MP3 needs LAME: %s", e.msg);
+    if ((rc = core_dl_need(&lame_dl, lame_load, "MP3 needs LAME", err)) < 0)
+        return rc;
     pthread_once(&lame_once, lame_warm);
     m = calloc(1, sizeof *m);
     if (!m)

@@ -73,16 +73,15 @@ int media_opus_new(int rate, int channels, uint32_t serial, struct media_opus **
                    struct wb_error *err)
 {
     OpusEncCallbacks cb = { opus_write, opus_close };
-    struct wb_error le = { 0, { 0 } };
     struct media_opus *o;
-    int e = 0;
+    int e = 0, rc;
 
     *out = NULL;
     if (channels != 1 && channels != 2)
         return wb_error_set(err, WB_EINVAL, "Opus: %d channels (1 or 2 expected)", channels);
     /* The installation's fault: WB_ECONFIG stops a run at once (mp3.c). */
-    if (core_dl_once(&ope_once, ope_load, &le) < 0)
-        return wb_error_set(err, WB_ECONFIG, "Opus needs libopusenc: %s", le.msg);
+    if ((rc = core_dl_need(&ope_once, ope_load, "Opus needs libopusenc", err)) < 0)
+        return rc;
     o = calloc(1, sizeof *o);
     if (!o || !(o->comments = OPE->ope_comments_create())) {
         free(o);

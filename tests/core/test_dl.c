@@ -114,3 +114,33 @@ TEST(dl_once_success_leaves_err_alone)
     CHECK_INT(loads, 1);
     CHECK_INT(err.code, 0);
 }
+
+/* A library the caller cannot do without: its failure is WB_ECONFIG (the
+ * installation's fault), the loader's reason behind what needed it. */
+static int fail_load(struct wb_error *err)
+{
+    loads++;
+    return wb_error_set(err, WB_EUNSUPPORTED, "cannot load liby.so.2: gone");
+}
+
+TEST(dl_need_is_the_installations_fault)
+{
+    static struct core_dl_once bad = CORE_DL_ONCE_INIT, good = CORE_DL_ONCE_INIT;
+    struct wb_error err = { 0 };
+    loads = 0;
+    CHECK_INT(core_dl_need(&bad, fail_load, "Y needs liby", &err), WB_ECONFIG);
+    CHECK_INT(err.code, WB_ECONFIG);
+    CHECK_STR(err.msg, "Y needs liby: cannot load liby.so.2: gone");
+    memset(&err, 0, sizeof err);
+    CHECK_INT(core_dl_need(&bad, fail_load, NULL, &err), WB_ECONFIG);
+    CHECK_STR(err.msg, "cannot load liby.so.2: gone");
+    CHECK_INT(core_dl_need(&bad, fail_load, NULL, NULL), WB_ECONFIG);
+    CHECK_INT(loads, 1);
+    /* Loaded: 0, and err untouched. */
+    memset(&err, 0, sizeof err);
+    CHECK_INT(core_dl_need(&good, ok_load, "X needs libx", &err), 0);
+    CHECK_INT(core_dl_need(&good, ok_load, "X needs libx", &err), 0);
+    CHECK_INT(loads, 2);
+    CHECK_INT(err.code, 0);
+    CHECK_STR(err.msg, "");
+}
