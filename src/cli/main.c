@@ -725,8 +725,7 @@ usage:
     }
 out:
     cli_json_fallback(&c, rc);
-    if (!cli_frees_at_exit())
-        return cli_end(rc);
-    wb_config_free(c.cfg);
-    return rc;
+    if (cli_frees_at_exit())
+        wb_config_free(c.cfg);
+    return cli_end(rc);
 }

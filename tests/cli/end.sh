@@ -83,5 +83,5 @@ assert v["status"] == "done" and v["entries_done"] == 1, v
 assert v["requests"] == 0, v' "$OUT"
 
 # A large output through a pipe is whole (stdio's buffer is flushed at the end).
-check "list --json of 1 entry through a pipe, read back whole" bash -c '"$0" --db gen.db list --json | python3 -c "import json,sys; assert len(json.load(sys.stdin)) == 1"' "$WB"
+check "list --json of 1 entry through a pipe, read back whole (exit 0)" bash -c 'set -o pipefail; "$0" --db gen.db list --json | python3 -c "import json,sys; assert len(json.load(sys.stdin)) == 1"' "$WB"
 finish
