@@ -280,8 +280,6 @@ static int st_waiting(struct engine *e, struct eng_job *j, int64_t now, int64_t 
         st_done(e, j, rc, e->load_error.code ? &e->load_error : NULL);
     else if (++e->pass_starts <= ENG_DRIVE_EACH)
         eng_transfer_drive(e); /* connect and write it now, not next turn */
-    else
-        e->pass_undriven = 1; /* with the rest of the pass, at its end */
     return 1;
 }
 
@@ -531,9 +529,9 @@ static void sched_pass(struct engine *e)
         while (m->qhead && st_waiting(e, m->qhead, now, &wake))
             ;
     }
-    if (e->pass_undriven)
-        eng_transfer_drive(e);
-    e->pass_starts = e->pass_undriven = 0;
+    if (e->pass_starts > ENG_DRIVE_EACH)
+        eng_transfer_drive(e); /* the rest of the pass's starts, together */
+    e->pass_starts = 0;
     /* What the drives finished (a refused connect, say). */
     eng_transfer_collect(e);
     if (wake != INT64_MAX) {

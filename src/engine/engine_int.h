@@ -158,9 +158,9 @@ struct engine {
     int driving;
     int n_fresh, cap_fresh;
     curl_socket_t *fresh;
-    /* sched_pass: transfers it started, and whether some wait for the
-     * drive at its end (past ENG_DRIVE_EACH). */
-    int pass_starts, pass_undriven;
+    /* sched_pass: the transfers it started (past ENG_DRIVE_EACH, the rest
+     * wait for the drive at its end). */
+    int pass_starts;
 
     int stopping; /* 1: graceful stop, 2: abort */
     struct engine_stats st;
