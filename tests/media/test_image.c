@@ -718,6 +718,23 @@ TEST(extreme_ratio_goes_through_whole)
     }
 }
 
+/* JPEG output from a source more than 4 times taller than it: libswscale
+ * aborts on 4:2:0 slices that end between two output rows' source rows
+ * (fuzz: 2732 rows to 45; these heights each ended a 16-row slice there),
+ * so such a picture goes through whole, still an area average. */
+TEST(tall_ratio_to_420_goes_through_whole)
+{
+    static const struct {
+        int side, max_px;
+    } cases[] = { { 232, 45 }, { 275, 45 }, { 310, 61 }, { 491, 97 } };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double jpg = card_psnr(CARD_RGB, cases[i].side, cases[i].side, WB_IMAGE_JPEG,
+                               cases[i].max_px, cases[i].max_px, cases[i].max_px);
+        CHECK_MSG(jpg > 30.0, "%d px square to %d px JPEG: %.1f dB", cases[i].side, cases[i].max_px,
+                  jpg);
+    }
+}
+
 /* Flat colours come out as they went in: the planes handed to libjpeg are
  * full range (JFIF), neither squeezed to 16-235 nor stretched twice. */
 TEST(jpeg_keeps_flat_colours)
