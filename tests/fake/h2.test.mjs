@@ -90,6 +90,10 @@ test('HTTP/1.1 over TLS still works (ALPN fallback)', async () => {
 test('libcurl (curl --parallel --http2) multiplexes on one session', async (t) => {
   const { execFileSync } = await import('node:child_process');
   try { execFileSync('curl', ['--version'], { stdio: 'ignore' }); } catch { t.skip('no curl'); return; }
+  /* Its own latency (an earlier test left the scenario empty): without it
+   * the 10 answers come back before curl has sent them all, and they
+   * overlap by chance (CI: maxInFlight 4). */
+  await S.scenario({ default: { latencyMs: 300 } });
   await S.reset();
   /* one --next group per transfer (curl joins repeated -d into one body) */
   const args = ['-s', '--parallel', '--parallel-max', '10'];
