@@ -363,12 +363,14 @@ int wb_image_probe(const void *data, size_t len, struct wb_image_info *out, stru
 #define SLICE_RATIO_MAX 64
 /* JPEG output's 4:2:0 planes: libswscale makes two output rows' luma at
  * once, and a slice that ends between the source rows the first needs and
- * those the second needs is held whole in a ring of the filter's length
- * plus 4 rows; past 4 source rows an output row that is more than it holds,
- * and libswscale aborts (av_assert0). Fuzz: 2732 rows (683 after the DCT's
- * 1/4) to 45; sweeps of every height: aborts from 5.06:1 up, none at 4:1 or
- * below. Past 4:1 the picture goes through in one slice. A JPEG source
- * gets there only when it is over 16 times the output (the DCT takes 1/4). */
+ * those the second needs is kept whole in a ring of the filter's length
+ * plus 4 rows. When an output row spans more than 4 source rows that is
+ * more than the ring holds, and libswscale aborts (av_assert0). Fuzz: 2732
+ * rows (683 after the DCT's 1/4) to 45; sweeps of every height: aborts from
+ * 5.06:1 up, none at 4:1 or below. Past 4:1 the planes are 4:4:4 (one
+ * output row at a time, as for pictures under 16 px) and the picture still
+ * streams; a JPEG source gets there only when it is over 16 times the
+ * output (the DCT takes 1/4), a PNG one past 4 times. */
 #define SLICE_RATIO_420 4
 
 struct sink {
@@ -428,15 +430,14 @@ static int sink_open(struct sink *s, int w, int h, int bpp, int ow, int oh, int 
     s->ow = ow;
     s->oh = oh;
     s->jpeg = jpeg;
-    /* A picture under 16 px a side keeps full chroma (4:4:4) and reaches
-     * libswscale as RGB: libswscale's filters have at most (source side - 2)
-     * taps, so the chroma planes of a source a few pixels across would be
-     * point-sampled. */
-    s->sub = jpeg ? (ow < 16 || oh < 16 ? 1 : 2) : 1;
-    s->rows = h > (int64_t)oh * SLICE_RATIO_MAX || w > (int64_t)ow * SLICE_RATIO_MAX ||
-                      (s->sub == 2 && h > (int64_t)oh * SLICE_RATIO_420)
-                  ? h
-                  : SLICE_ROWS;
+    /* JPEG: a picture under 16 px a side keeps full chroma (4:4:4) and
+     * reaches libswscale as RGB: libswscale's filters have at most (source
+     * side - 2) taps, so the chroma planes of a source a few pixels across
+     * would be point-sampled. So does one over 4 times taller than its
+     * output (SLICE_RATIO_420). */
+    s->sub = jpeg ? (ow < 16 || oh < 16 || h > (int64_t)oh * SLICE_RATIO_420 ? 1 : 2) : 1;
+    s->rows =
+        h > (int64_t)oh * SLICE_RATIO_MAX || w > (int64_t)ow * SLICE_RATIO_MAX ? h : SLICE_ROWS;
     if (jpeg) {
         /* libjpeg reads whole 8x8 blocks of whole 16-row MCU rows from raw
          * planes: sizes rounded up, the edges repeated into the margin

@@ -720,9 +720,9 @@ TEST(extreme_ratio_goes_through_whole)
 
 /* JPEG output from a source more than 4 times taller than it: libswscale
  * aborts on 4:2:0 slices that end between two output rows' source rows
- * (fuzz: 2732 rows to 45; these heights each ended a 16-row slice there),
- * so such a picture goes through whole, still an area average. */
-TEST(tall_ratio_to_420_goes_through_whole)
+ * (fuzz: 2732 rows to 45; each of these sizes aborted in 16-row slices),
+ * so such a picture keeps full chroma and still streams, an area average. */
+TEST(tall_ratio_jpeg_keeps_full_chroma)
 {
     static const struct {
         int side, max_px;
