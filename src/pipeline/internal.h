@@ -180,10 +180,19 @@ struct run {
     struct wb_edict *edict;
     int text_failed;
     int ja_failed, ja_no_edict, ja_no_pitch; /* japanese.c: tools that could not open */
+    /* japanese.c: the tools are being opened on the pool; the details
+     * answers that came in meanwhile wait here for them */
+    int ja_preparing;
+    struct stage_task **ja_parked;
+    size_t n_ja_parked, cap_ja_parked;
 };
 
 /* japanese.c: check the reading and add the pitch accent of a Japanese entry */
 void run_japanese_details(struct run *r, struct wb_entry *e);
+/* A Japanese entry's details answer while the tools are still being opened
+ * on the pool: kept until they are (then run_stage_finished again), so the
+ * loop thread never waits for the text lock. 1 when t was kept. */
+int run_japanese_park(struct run *r, struct stage_task *t);
 /* Opens the tagger, EDICT and the accent dictionary on the worker pool when
  * a Japanese entry of the plan wants details (japanese.c). */
 void run_japanese_prepare(struct run *r);

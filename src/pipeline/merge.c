@@ -128,9 +128,12 @@ void run_stage_finished(struct stage_task *t)
 {
     struct job *j = t->job;
     struct run *r = j->run;
-    struct shared *sh = t->share_key ? shared_find(r, t->share_key, 0) : NULL;
+    struct shared *sh;
     struct job **waiters = NULL;
     size_t n = 0;
+    if (run_japanese_park(r, t))
+        return;
+    sh = t->share_key ? shared_find(r, t->share_key, 0) : NULL;
     if (sh && sh->state == SH_RUNNING) {
         waiters = sh->waiters;
         n = sh->n;

@@ -215,6 +215,35 @@ def test_japanese_tools_early(tmp):
         fake.stop()
 
 
+def test_japanese_answers_wait_off_the_loop(tmp):
+    """A details answer that comes in while the tools are still opening (a
+    fresh cache: EDICT's index is built, hundreds of ms) waits for them
+    without holding up the loop thread: the speech answered meanwhile is
+    settled before the tools are open, and the details still get their
+    checked reading and pitch accent."""
+    fake = Fake({"seed": 5, "default": {"latencyMs": 20, "jitter": 0},
+                 "models": {"gemini-3.8-flash-tts": {"latencyMs": 80, "jitter": 0}}})
+    try:
+        open(tmp + "/w.txt", "w").write("- 猫: cat\n- 犬: dog\n- 鳥: bird\n")
+        r = run(tmp, ["-j", "3", "-vv", "propagate", tmp + "/w.txt"],
+                {"GEMINI_BASE_URL": fake.url})
+        lines = r.stderr.splitlines()
+        opened = next((i for i, l in enumerate(lines)
+                       if "Japanese tools opened on the worker pool" in l), None)
+        speech = [i for i, l in enumerate(lines) if re.search(r"\) audio RUNNING -> DONE$", l)]
+        check("speech answered while the tools open is settled before they are open",
+              r.returncode == 0 and opened is not None and len(speech) == 3 and
+              speech[0] < opened, f"opened at line {opened}, speech at {speech}: "
+                                  f"{r.stderr[-800:]}")
+        ents = entries(tmp)
+        check("the details that waited get their reading and pitch accent",
+              len(ents) == 3 and all(e.get("reading") and e.get("pitch_accent") and
+                                     e["stages"]["details"]["state"] == "done" for e in ents),
+              str(ents)[:400])
+    finally:
+        fake.stop()
+
+
 def test_start_all_at_once(tmp):
     """Over plain http (HTTP/1.1) the first requests of a run all go out at
     once: none waits for the first answer to learn whether the connection
@@ -704,7 +733,8 @@ def test_commits(tmp):
 
 
 def main():
-    T.run_tests((test_doctor, test_window_drains, test_slot_free_when_bytes_in, test_japanese_tools_early, test_start_all_at_once,
+    T.run_tests((test_doctor, test_window_drains, test_slot_free_when_bytes_in, test_japanese_tools_early,
+                 test_japanese_answers_wait_off_the_loop, test_start_all_at_once,
                  test_fill_details_first, test_ends_with_its_work,
                  test_providers, test_speech, test_faults, test_sigkill, test_ctrl_c, test_full_disk,
                  test_quota_and_auth, test_terminal, test_commits), "wbpipe.", "WB_PIPELINE_ONLY")
