@@ -115,6 +115,10 @@ export class State {
       requests: 0, inFlight: 0, maxInFlight: 0, connections: open, maxConnections: open,
       connectionsTotal: 0, h2Sessions: 0, h2Streams: 0, keyInUrl: 0, statuses: {},
       faults: Object.fromEntries(FAULT_KEYS.map((k) => [k, 0])),
+      /* wall-clock ms (fractional) of the first request's start and of the
+       * last answer's end: a benchmark times a command's own start and end
+       * around its requests with them */
+      firstBeginAtMs: 0, lastEndAtMs: 0,
     };
     if (this.windows) this.windows.clear();
   }
@@ -129,6 +133,7 @@ export class State {
   begin(id) {
     const t = this.totals;
     t.requests++;
+    if (!t.firstBeginAtMs) t.firstBeginAtMs = performance.timeOrigin + performance.now();
     t.inFlight++;
     if (t.inFlight > t.maxInFlight) t.maxInFlight = t.inFlight;
     const tok = { m: null, ended: false };
@@ -153,6 +158,7 @@ export class State {
     tok.ended = true;
     const k = String(status);
     this.totals.inFlight--;
+    this.totals.lastEndAtMs = performance.timeOrigin + performance.now();
     this.totals.statuses[k] = (this.totals.statuses[k] || 0) + 1;
     if (tok.m) {
       tok.m.inFlight--;
