@@ -74,10 +74,16 @@ WB_API int wb_pcm_trim_normalize(struct wb_pcm *p, int keep_ms, double peak_dbfs
  * LAME/Xing tag (exact duration, gapless). M4A: AAC-LC in an MP4 with the moov
  * box first ("faststart": browsers start playing at once). OPUS: Ogg Opus,
  * resampled to 48 kHz by libopusenc. WAV: 16-bit PCM. Each encoder's library is
- * loaded by its first clip: WB_ECONFIG with the loader's reason when LAME or
- * libopusenc cannot be (WB_ENOTFOUND for M4A's libavcodec/libavformat). */
+ * loaded by its first clip: WB_ECONFIG with the loader's reason when LAME,
+ * libavcodec/libavformat or libopusenc cannot be. */
 WB_API int wb_audio_encode(const struct wb_pcm *p, enum wb_audio_format f, struct wb_buf *out,
                            struct wb_error *err);
+
+/* Load now what wb_audio_encode needs for f (nothing for WAV): 0, or
+ * WB_ECONFIG with the library and the loader's reason (WB_EINVAL for an
+ * unknown f). A program about to pay for speech asks first, so that a clip
+ * it cannot keep is never bought. Thread-safe; each library loads once. */
+WB_API int wb_audio_ready(enum wb_audio_format f, struct wb_error *err);
 
 /* The whole per-clip path in one call (what the pipeline and `wordbank tts` do). */
 /* size: sizeof(struct wb_audio_options) as the caller knows it
@@ -134,6 +140,11 @@ WB_API int wb_image_probe(const void *data, size_t len, struct wb_image_info *ou
 WB_API int wb_image_process(const void *data, size_t len, int max_px, enum wb_image_type out_type,
                             int quality, struct wb_buf *out, struct wb_image_info *out_info,
                             struct wb_error *err);
+
+/* Load now what wb_image_process needs (libpng, libjpeg, libwebp and the
+ * scaler: libswscale, libyuv): 0, or WB_ECONFIG with the library and the
+ * loader's reason. For a program about to pay for pictures (wb_audio_ready). */
+WB_API int wb_image_ready(struct wb_error *err);
 
 /* "png", "jpg", "webp" (no dot); NULL for UNKNOWN. */
 WB_API const char *wb_image_type_ext(enum wb_image_type t);

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "core/sized.h"
+#include "media/load.h"
 #include "media/media_internal.h"
 
 static const struct {
@@ -99,6 +100,22 @@ int media_encode_wav(const struct wb_pcm *p, struct wb_buf *out, struct wb_error
     out->len += data_len;
     out->data[out->len] = '\0';
     return 0;
+}
+
+int wb_audio_ready(enum wb_audio_format f, struct wb_error *err)
+{
+    switch (f) {
+    case WB_AUDIO_MP3:
+        return media_mp3_ready(err);
+    case WB_AUDIO_M4A:
+        return media_av_load(err);
+    case WB_AUDIO_OPUS:
+        return media_opus_ready(err);
+    case WB_AUDIO_WAV:
+        return 0;
+    default:
+        return wb_error_set(err, WB_EINVAL, "unknown audio format %d", (int)f);
+    }
 }
 
 int wb_audio_encode(const struct wb_pcm *p, enum wb_audio_format f, struct wb_buf *out,

@@ -114,10 +114,12 @@ int media_av_load_scaler(struct wb_error *err)
     return core_dl_once(&scaler_once, load_scaler, err);
 }
 
+int media_av_need_scaler(struct wb_error *err)
+{
+    return core_dl_need(&scaler_once, load_scaler, "pictures need libswscale and libyuv", err);
+}
+
 int media_av_load(struct wb_error *err)
 {
-    struct wb_error e = { 0, { 0 } };
-    if (core_dl_once(&codec_once, load_codec, &e) < 0)
-        return wb_error_set(err, WB_ENOTFOUND, "M4A needs libavcodec and libavformat: %s", e.msg);
-    return 0;
+    return core_dl_need(&codec_once, load_codec, "M4A needs libavcodec and libavformat", err);
 }

@@ -117,6 +117,12 @@ static int img_ready(struct wb_error *err)
     return core_dl_need(&img_once, img_load, "pictures need libpng, libjpeg and libwebp", err);
 }
 
+int wb_image_ready(struct wb_error *err)
+{
+    int rc = img_ready(err);
+    return rc < 0 ? rc : media_av_need_scaler(err);
+}
+
 #define RGBA_PAD 64
 
 /* A decoded picture: width*height*bpp bytes of RGB (bpp 3, from sources
@@ -422,7 +428,7 @@ static int sink_open(struct sink *s, int w, int h, int bpp, int ow, int oh, int 
     int rc = dims_ok(w, h, err);
 
     memset(s, 0, sizeof *s);
-    if (rc < 0 || (rc = media_av_load_scaler(err)) < 0)
+    if (rc < 0 || (rc = media_av_need_scaler(err)) < 0)
         return rc;
     s->w = w;
     s->h = h;

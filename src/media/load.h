@@ -14,8 +14,12 @@
 int media_av_load_util(struct wb_error *err);
 /* libavutil, libswscale and libyuv (the scaler): the same. */
 int media_av_load_scaler(struct wb_error *err);
-/* libavutil, libavcodec and libavformat (the M4A encoder): 0 or
- * -WB_ENOTFOUND with err set. */
+/* The scaler for a picture that needs it: 0, or WB_ECONFIG (the
+ * installation's fault, the same for every picture) with the loader's
+ * reason. */
+int media_av_need_scaler(struct wb_error *err);
+/* libavutil, libavcodec and libavformat (the M4A encoder): 0, or WB_ECONFIG
+ * with the loader's reason. */
 int media_av_load(struct wb_error *err);
 
 #endif

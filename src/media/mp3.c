@@ -84,6 +84,11 @@ struct media_mp3 {
     size_t mp3_cap;
 };
 
+int media_mp3_ready(struct wb_error *err)
+{
+    return core_dl_need(&lame_dl, lame_load, "MP3 needs LAME", err);
+}
+
 int media_mp3_new(int rate, int channels, struct media_mp3 **out, struct wb_error *err)
 {
     struct media_mp3 *m;
@@ -93,7 +98,7 @@ int media_mp3_new(int rate, int channels, struct media_mp3 **out, struct wb_erro
         return wb_error_set(err, WB_EINVAL, "MP3: %d channels (1 or 2 expected)", channels);
     /* A missing LAME is the installation's fault, the same for every clip:
      * WB_ECONFIG, which stops a run at once (as a missing libcurl does). */
-    if ((rc = core_dl_need(&lame_dl, lame_load, "MP3 needs LAME", err)) < 0)
+    if ((rc = media_mp3_ready(err)) < 0)
         return rc;
     pthread_once(&lame_once, lame_warm);
     m = calloc(1, sizeof *m);

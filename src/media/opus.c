@@ -69,6 +69,11 @@ struct media_opus {
     int channels;
 };
 
+int media_opus_ready(struct wb_error *err)
+{
+    return core_dl_need(&ope_once, ope_load, "Opus needs libopusenc", err);
+}
+
 int media_opus_new(int rate, int channels, uint32_t serial, struct media_opus **out,
                    struct wb_error *err)
 {
@@ -80,7 +85,7 @@ int media_opus_new(int rate, int channels, uint32_t serial, struct media_opus **
     if (channels != 1 && channels != 2)
         return wb_error_set(err, WB_EINVAL, "Opus: %d channels (1 or 2 expected)", channels);
     /* The installation's fault: WB_ECONFIG stops a run at once (mp3.c). */
-    if ((rc = core_dl_need(&ope_once, ope_load, "Opus needs libopusenc", err)) < 0)
+    if ((rc = media_opus_ready(err)) < 0)
         return rc;
     o = calloc(1, sizeof *o);
     if (!o || !(o->comments = OPE->ope_comments_create())) {

@@ -987,6 +987,10 @@ static int run_batch(struct wb_run *pub, struct wb_batch_opts *o, struct wb_erro
     run_sweep_orphans(r);
     if ((rc = run_plan(r, err)))
         return rc;
+    /* Nothing is sent, batched or not, for pictures or clips that could not
+     * be encoded (encoders.c). */
+    if ((rc = run_encoders_check_before(r, err)))
+        return rc;
     wb_error_clear(err);
 
     /* Which stages go to batch: Gemini ones; pictures unless through Imagen;

@@ -32,7 +32,7 @@ void pipe_add_failure(struct run *r, const struct job *j, enum wb_stage s, int c
     r->n_failures++;
 }
 
-void run_fatal(struct run *r, int code, const char *msg)
+void run_fatal_grace(struct run *r, int code, const char *msg, int64_t grace_ms)
 {
     if (r->fatal)
         return;
@@ -40,7 +40,12 @@ void run_fatal(struct run *r, int code, const char *msg)
     wb_error_set(&r->fatal_err, code, "%s", msg);
     /* The rest would fail the same way: start nothing more. */
     if (r->eng)
-        engine_stop(r->eng, 0);
+        engine_stop(r->eng, grace_ms);
+}
+
+void run_fatal(struct run *r, int code, const char *msg)
+{
+    run_fatal_grace(r, code, msg, 0);
 }
 
 int pipe_is_fatal_code(int code)

@@ -133,6 +133,11 @@ struct run {
     int media_active, media_max;
     struct deferred_stage *deferred;
     size_t def_head, def_len, def_cap;
+    /* encoders.c: the stages whose encoders are being loaded on the pool
+     * (picture and speech stages wait, PS_DEFERRED, while enc_checking) */
+    unsigned enc_stages;
+    int enc_checking;
+    struct wb_error enc_err;
 
     /* Runs sharing the word bank: this run's leases, and entries waiting for
      * stages another run holds (polled), then ready to start. */
@@ -259,6 +264,9 @@ int run_commit_stage(struct run *r, struct job *j, enum wb_stage s, int status, 
 void pipe_add_failure(struct run *r, const struct job *j, enum wb_stage s, int code,
                       const char *msg);
 void run_fatal(struct run *r, int code, const char *msg);
+/* The same, but the requests in flight may finish within grace_ms (their
+ * answers are kept): for an error they do not share. */
+void run_fatal_grace(struct run *r, int code, const char *msg, int64_t grace_ms);
 /* Commit the loop turn's transaction now (nothing when none is open); then
  * remove the pending markers of the files it committed. */
 void pipe_commit_flush(struct run *r);
@@ -303,6 +311,19 @@ int stage_submit(struct stage_task *t, struct core_http_request *req,
                  const struct engine_request_cbs *cbs, int rc, struct wb_error *err);
 void media_finish_audio(struct stage_task *t);
 void media_finish_image(struct stage_task *t);
+
+/* encoders.c: the libraries of the encoders a run's pictures and clips
+ * need, loaded before any is asked for. run_encoders_ready: those of
+ * stages (WB_STAGE_BIT of IMAGE, AUDIO), 0 or WB_ECONFIG;
+ * run_encoders_check_before: those of the stages the plan wants, at once
+ * (batch mode); run_encoders_begin: picture and speech stages wait from now
+ * on, until run_encoders_check (after the first requests are out; cancelled:
+ * the engine stops, nothing is checked) has loaded them on the pool, then
+ * they start, or the run stops with the loader's reason. */
+int run_encoders_ready(const struct run *r, unsigned stages, struct wb_error *err);
+int run_encoders_check_before(struct run *r, struct wb_error *err);
+void run_encoders_begin(struct run *r);
+void run_encoders_check(struct run *r, int cancelled);
 
 /* The Gemini options (the batch API is Gemini's). */
 static inline const struct gemini_opts *run_gemini_opts(const struct run *r)

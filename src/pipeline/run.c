@@ -283,10 +283,11 @@ int wb_run_add(struct wb_run *pub, const char *word, const char *translation, co
     return 0;
 }
 
-static void japanese_prepare_soon(void *ud, int status)
+static void prepare_soon(void *ud, int status)
 {
     if (!status)
         run_japanese_prepare(ud);
+    run_encoders_check(ud, status != 0);
 }
 
 int wb_run_execute(struct wb_run *pub, struct wb_error *err)
@@ -326,12 +327,14 @@ int wb_run_execute(struct wb_run *pub, struct wb_error *err)
             wb_log(WB_LOG_WARN, "%s", wb_error_text(&serr));
     }
     r->turn_commits = 1;
+    if (!r->opts.cache_only)
+        run_encoders_begin(r);
     pipe_pump(r);
     /* The worker pool's threads start with its first item: after the first
      * requests are out (a 1 ms timer runs after libcurl's 0 ms one), not
      * before them (~2-5 ms of the loop thread, before any connect). */
-    if (!r->opts.cache_only)
-        engine_timer(r->eng, 1, japanese_prepare_soon, r);
+    if (!r->opts.cache_only && engine_timer(r->eng, 1, prepare_soon, r) != 0)
+        run_encoders_check(r, 0);
     rc = engine_run(r->eng);
     pipe_commit_flush(r); /* the last turn's stages (its timer has fired, unless aborted) */
     r->turn_commits = 0;

@@ -137,14 +137,30 @@ static const char *audio_provider(const struct wb_config *cfg)
     return prov_configured(cfg, WB_STAGE_AUDIO);
 }
 
-static int encode(const struct wb_config *cfg, const void *pcm, size_t len, int rate, int channels,
-                  const char *format, struct wb_buf *out, struct wb_error *err)
+static int format_of(const char *format, struct wb_error *err)
 {
-    struct wb_audio_options o;
     int f = wb_audio_format_from_name(format ? format : "mp3");
     if (f < 0)
         return wb_error_set(err, WB_EINVAL, "unknown audio format '%s' (mp3, m4a, opus or wav)",
                             format);
+    return f;
+}
+
+/* The format's encoder, loaded before the clip is asked for: a clip that
+ * could not be kept is never bought (pipeline/encoders.c). */
+static int format_ready(const char *format, struct wb_error *err)
+{
+    int f = format_of(format, err);
+    return f < 0 ? f : wb_audio_ready((enum wb_audio_format)f, err);
+}
+
+static int encode(const struct wb_config *cfg, const void *pcm, size_t len, int rate, int channels,
+                  const char *format, struct wb_buf *out, struct wb_error *err)
+{
+    struct wb_audio_options o;
+    int f = format_of(format, err);
+    if (f < 0)
+        return f;
     wb_audio_options_init(&o);
     o.format = (enum wb_audio_format)f;
     o.trim = wb_config_bool(cfg, "audio_trim");
@@ -183,6 +199,8 @@ int wb_speak(const struct wb_config *cfg, const char *text, const char *format, 
     shot_init(&s);
     if (!text || !*text) {
         rc = wb_error_set(err, WB_EINVAL, "nothing to say");
+    } else if ((rc = format_ready(format, err)) != 0) {
+        /* said */
     } else if (ops && ops->local) {
         rc = offline_say(cfg, text, &s.pcm, &s.rate, err);
     } else if (ops && ops->speech_request) {
@@ -222,6 +240,8 @@ int wb_speak_dialogue(const struct wb_config *cfg, const char *script, size_t le
                          n_speakers > 2 ? ", " : "", n_speakers > 2 ? speakers[2] : "");
         goto out;
     }
+    if ((rc = format_ready(format, err)))
+        goto out;
     if (prov_find(prov) == &prov_gemini_ops) {
         /* Two voices in one request: Gemini's own (multiSpeakerVoiceConfig). */
         struct gemini_opts o;

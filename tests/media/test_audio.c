@@ -201,6 +201,20 @@ TEST(format_names)
     CHECK(wb_audio_format_ext((enum wb_audio_format)42) == NULL);
 }
 
+/* Each format's encoder loads (this machine has them all; a missing one is
+ * tests/pipeline's test_encoders_before_paying); an unknown format is
+ * refused, not taken for WAV. */
+TEST(ready_loads_each_encoder)
+{
+    struct wb_error err = { 0 };
+    CHECK_INT(wb_audio_ready(WB_AUDIO_MP3, &err), 0);
+    CHECK_INT(wb_audio_ready(WB_AUDIO_M4A, &err), 0);
+    CHECK_INT(wb_audio_ready(WB_AUDIO_OPUS, &err), 0);
+    CHECK_INT(wb_audio_ready(WB_AUDIO_WAV, &err), 0);
+    CHECK_INT(wb_audio_ready((enum wb_audio_format)42, &err), WB_EINVAL);
+    CHECK(strstr(err.msg, "42") != NULL);
+}
+
 TEST(wav_roundtrip_and_truncation)
 {
     struct wb_pcm p, q;

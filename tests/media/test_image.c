@@ -105,6 +105,15 @@ static uint8_t *decode_jpeg(const struct wb_buf *b, int *w, int *h)
     return px;
 }
 
+/* What wb_image_process needs loads (a missing library: tests/pipeline's
+ * test_encoders_before_paying, tests/lib/lazy_load_test.py). */
+TEST(ready_loads_the_picture_libraries)
+{
+    struct wb_error err = { 0 };
+    CHECK_INT(wb_image_ready(&err), 0);
+    CHECK_STR(err.msg, "");
+}
+
 TEST(probe_types)
 {
     struct wb_buf png, jpg, webp;

@@ -269,7 +269,7 @@ def test_fill_details_first(tmp):
         open(tmp + "/w.txt", "w").write(words(6))
         r = run(tmp, ["-j", "6", "-vv", "propagate", tmp + "/w.txt"], {"GEMINI_BASE_URL": fake.url})
         starts = [m.group(1) for m in re.finditer(
-            r"entry \d+ \(.*\) (details|audio) WAITING -> RUNNING$", r.stderr, re.M)]
+            r"entry \d+ \(.*\) (details|audio) (?:WAITING|DEFERRED) -> RUNNING$", r.stderr, re.M)]
         check("the first fill starts 6 details and 6 speech requests",
               r.returncode == 0 and starts[:12].count("details") == 6 and
               starts[:12].count("audio") == 6, f"{starts}: {r.stderr[-600:]}")
@@ -732,12 +732,101 @@ def test_commits(tmp):
         fake.stop()
 
 
+def hidden_lib(stem):
+    """The versioned file of a shared library (libwebp.so.7.1.5), to hide."""
+    import glob
+    for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib"):
+        hits = sorted(f for f in glob.glob(f"{d}/{stem}.so.*") if re.search(r"\.so\.\d+\.\d+", f))
+        if hits:
+            return hits[0]
+    return None
+
+
+def run_hiding(tmp, lib, args, env_extra):
+    """wordbank with lib replaced by an empty file in a private mount
+    namespace (the loader then cannot load it); None without root/unshare."""
+    cmd = ["unshare", "-m", "bash", "-c", 'mount --bind /dev/null "$1" && shift && exec "$@"', "_",
+           lib, WB, "--db", tmp + "/wb.db", "--progress", "never"] + args
+    r = subprocess.run(cmd, env=T.env(tmp, **env_extra), capture_output=True, text=True)
+    scan(args, r.stderr)
+    return r
+
+
+def test_encoders_before_paying(tmp):
+    """An encoder's library that cannot be loaded stops the run before any
+    picture or clip is asked for (exit 3, the loader's reason), not after
+    each was paid for: M4A without libavformat on a bank whose details are
+    done (speech and pictures would start at once), and pictures without
+    libwebp on a fresh bank. The details that went out meanwhile are kept,
+    and the next run asks for none of them again."""
+    if os.geteuid() != 0 or not shutil.which("unshare") or \
+            subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode != 0:
+        for name in ("the details run exits 0", "M4A without libavformat: exit 3, the loader's reason",
+                     "M4A without libavformat: no clip and no picture asked for",
+                     "tts to M4A without libavformat: exit 3, nothing asked for, no file",
+                     "pictures without libwebp: exit 3, the loader's reason",
+                     "pictures without libwebp: no picture and no clip asked for; every details "
+                     "answer that came is kept",
+                     "with the library back, the next run finishes and asks for no details twice"):
+            T.skip(name, "needs root and unshare to hide a library")
+        return
+    fake = Fake({"seed": 12, "default": {"latencyMs": 40}})
+    genv = {"GEMINI_BASE_URL": fake.url}
+
+    def reqs(model):
+        return fake.stats()["models"].get(model, {}).get("requests", 0)
+    try:
+        n = 12
+        open(tmp + "/w.txt", "w").write(words(n))
+        r = run(tmp, ["-j", "4", "--no-image", "--no-audio", "propagate", tmp + "/w.txt"], genv)
+        check("the details run exits 0", r.returncode == 0, r.stderr[-500:])
+        lib = hidden_lib("libavformat")
+        r = run_hiding(tmp, lib, ["-j", "4", "--audio-format", "m4a", "propagate", tmp + "/w.txt"],
+                       genv)
+        check("M4A without libavformat: exit 3, the loader's reason",
+              r.returncode == 3 and "M4A needs libavcodec and libavformat" in r.stderr,
+              f"rc {r.returncode} {r.stderr[-600:]}")
+        check("M4A without libavformat: no clip and no picture asked for",
+              reqs("gemini-3.8-flash-tts") == 0 and reqs("gemini-3.1-flash-image") == 0,
+              json.dumps(fake.stats()["models"])[:600])
+        tts0 = reqs("gemini-3.8-flash-tts")
+        r = run_hiding(tmp, lib, ["--provider", "gemini", "tts", "ねこ", "-o", tmp + "/n.m4a"], genv)
+        check("tts to M4A without libavformat: exit 3, nothing asked for, no file",
+              r.returncode == 3 and "M4A needs libavcodec and libavformat" in r.stderr and
+              reqs("gemini-3.8-flash-tts") == tts0 and not os.path.exists(tmp + "/n.m4a"),
+              f"rc {r.returncode} {r.stderr[-400:]}")
+
+        os.makedirs(tmp + "/b")
+        lib = hidden_lib("libwebp")
+        text0, image0, tts0 = (reqs(m) for m in ("gemini-3.8-flash", "gemini-3.1-flash-image",
+                                                 "gemini-3.8-flash-tts"))
+        r = run_hiding(tmp + "/b", lib, ["-j", "4", "propagate", tmp + "/w.txt"], genv)
+        check("pictures without libwebp: exit 3, the loader's reason",
+              r.returncode == 3 and "pictures need libpng, libjpeg and libwebp" in r.stderr,
+              f"rc {r.returncode} {r.stderr[-600:]}")
+        asked = reqs("gemini-3.8-flash") - text0
+        ents = entries(tmp + "/b")
+        kept = sum(1 for e in ents if e["stages"]["details"]["state"] == "done")
+        check("pictures without libwebp: no picture and no clip asked for; every details "
+              "answer that came is kept",
+              reqs("gemini-3.8-flash-tts") == tts0 and reqs("gemini-3.1-flash-image") == image0 and
+              kept == asked, f"{asked} details asked, {kept} kept; "
+              + json.dumps(fake.stats()["models"])[:400])
+        r = run(tmp + "/b", ["-j", "4", "propagate", tmp + "/w.txt"], genv)
+        check("with the library back, the next run finishes and asks for no details twice",
+              r.returncode == 0 and reqs("gemini-3.8-flash") - text0 == n and
+              reqs("gemini-3.1-flash-image") - image0 == n and reqs("gemini-3.8-flash-tts") - tts0 == n,
+              f"rc {r.returncode} {r.stderr[-400:]} " + json.dumps(fake.stats()["models"])[:400])
+    finally:
+        fake.stop()
+
+
 def main():
     T.run_tests((test_doctor, test_window_drains, test_slot_free_when_bytes_in, test_japanese_tools_early,
                  test_japanese_answers_wait_off_the_loop, test_start_all_at_once,
                  test_fill_details_first, test_ends_with_its_work,
                  test_providers, test_speech, test_faults, test_sigkill, test_ctrl_c, test_full_disk,
-                 test_quota_and_auth, test_terminal, test_commits), "wbpipe.", "WB_PIPELINE_ONLY")
+                 test_quota_and_auth, test_terminal, test_commits, test_encoders_before_paying), "wbpipe.", "WB_PIPELINE_ONLY")
     T.check_sanitizers()
     T.finish()
 

@@ -1,0 +1,82 @@
+/* The encoders' libraries, loaded before a picture or a clip is bought. A
+ * missing one (LAME, libavcodec/libavformat for M4A, libopusenc, the picture
+ * libraries) is the installation's fault and the same for every entry:
+ * found after the first answers, every picture or clip already paid for
+ * would be lost, and for M4A every entry failed one by one. The run checks
+ * on the worker pool as it starts (run_encoders_check), while the first
+ * details requests are out; picture and speech stages wait (PS_DEFERRED)
+ * until it is done, then start, or the run stops with WB_ECONFIG and the
+ * loader's reason before any of them was asked for. Loop thread, except
+ * check_work.
+ */
+#include "pipeline/internal.h"
+#include "wordbank/log.h"
+
+static unsigned stages_to_check(const struct run *r)
+{
+    unsigned want = 0;
+    for (size_t i = 0; i < r->n_jobs; i++) {
+        const struct job *j = &r->jobs[i];
+        if (pipe_stage_wanted(j, WB_STAGE_AUDIO))
+            want |= WB_STAGE_BIT(WB_STAGE_AUDIO);
+        /* the offline provider makes no pictures: nothing to encode */
+        if (pipe_stage_wanted(j, WB_STAGE_IMAGE) && !r->prov[WB_STAGE_IMAGE]->local)
+            want |= WB_STAGE_BIT(WB_STAGE_IMAGE);
+    }
+    return want;
+}
+
+/* The message names the stage, as a failed stage's would. */
+int run_encoders_ready(const struct run *r, unsigned stages, struct wb_error *err)
+{
+    int rc = 0;
+    if ((stages & WB_STAGE_BIT(WB_STAGE_AUDIO)) &&
+        (rc = wb_audio_ready(r->audio_opts.format, err)) != 0)
+        return wb_error_prefix(err, "%s", wb_stage_name(WB_STAGE_AUDIO));
+    if ((stages & WB_STAGE_BIT(WB_STAGE_IMAGE)) && (rc = wb_image_ready(err)) != 0)
+        return wb_error_prefix(err, "%s", wb_stage_name(WB_STAGE_IMAGE));
+    return rc;
+}
+
+int run_encoders_check_before(struct run *r, struct wb_error *err)
+{
+    return run_encoders_ready(r, stages_to_check(r), err);
+}
+
+void run_encoders_begin(struct run *r)
+{
+    r->enc_stages = stages_to_check(r);
+    r->enc_checking = r->enc_stages != 0;
+}
+
+static void check_work(void *ud)
+{
+    struct run *r = ud;
+    run_encoders_ready(r, r->enc_stages, &r->enc_err);
+}
+
+static void check_done(void *ud, int status)
+{
+    struct run *r = ud;
+    if (status) /* the item never ran: check here */
+        run_encoders_ready(r, r->enc_stages, &r->enc_err);
+    r->enc_checking = 0;
+    if (r->enc_err.code) {
+        wb_log(WB_LOG_DEBUG, "pipeline: no picture or clip asked for: %s",
+               wb_error_text(&r->enc_err));
+        /* The details requests out meanwhile are answered and kept, as
+         * after Ctrl-C: they do not need the encoders. */
+        run_fatal_grace(r, r->enc_err.code, wb_error_text(&r->enc_err),
+                        wb_config_int(r->cfg, "stop.grace_ms"));
+    }
+    /* Started now, or (a fatal error, a stop) ended as not made. */
+    pipe_resume_deferred(r);
+}
+
+void run_encoders_check(struct run *r, int cancelled)
+{
+    if (!r->enc_checking)
+        return;
+    if (cancelled || engine_queue_work(r->eng, check_work, check_done, r) != 0)
+        check_done(r, cancelled ? 0 : WB_ENOMEM);
+}
