@@ -134,7 +134,6 @@ def run(label, n, jobs, conf_text=None, sample=False):
     try:
         fake_cpu0 = fake.cpu()
         t0 = time.monotonic()
-        e0 = time.time()
         p = subprocess.Popen(args, env=dict(env, GEMINI_BASE_URL=fake.url), cwd=tmp,
                              stdout=subprocess.DEVNULL)
         # The heap/mapped split is sampled for the memory run only: reading
@@ -148,18 +147,18 @@ def run(label, n, jobs, conf_text=None, sample=False):
         # The wall ends when the command has exited, not when the sampler
         # next wakes up (up to 20 ms later).
         wall = time.monotonic() - t0
-        e1 = time.time()
+        t1 = time.monotonic()
         if sampler:
             sampler.join()
         p.returncode = os.waitstatus_to_exitcode(status)
         stats = fake.stats()
         stats["fake_cpu_s"] = fake.cpu() - fake_cpu0
-        # The command's own start and end, on the wall clock both processes
-        # share: from the spawn to the first request the fake saw, and from
-        # the last answer the fake finished to the command's exit.
+        # The command's own start and end, on CLOCK_MONOTONIC (the fake's
+        # clock too): from the spawn to the first request the fake saw, and
+        # from the last answer the fake finished to the command's exit.
         tot = stats["totals"]
-        stats["start_ms"] = tot["firstBeginAtMs"] - e0 * 1000
-        stats["end_ms"] = e1 * 1000 - tot["lastEndAtMs"]
+        stats["start_ms"] = tot["firstBeginMonoMs"] - t0 * 1000
+        stats["end_ms"] = t1 * 1000 - tot["lastEndMonoMs"]
     finally:
         fake.stop()
     if p.returncode != 0:

@@ -29,6 +29,10 @@ int media_encode_mp3(const struct wb_pcm *p, struct wb_buf *out, struct wb_error
 int media_encode_m4a(const struct wb_pcm *p, struct wb_buf *out, struct wb_error *err);
 int media_encode_opus(const struct wb_pcm *p, struct wb_buf *out, struct wb_error *err);
 int media_encode_wav(const struct wb_pcm *p, struct wb_buf *out, struct wb_error *err);
+/* Each encoder's library loaded (once a process): 0, or WB_ECONFIG with
+ * the loader's reason (wb_audio_ready). */
+int media_mp3_ready(struct wb_error *err);
+int media_opus_ready(struct wb_error *err);
 
 /* Streaming encoders: PCM (s16, interleaved) in pieces of any size as it
  * arrives, the encoded bytes appended to out as they are ready (the caller
@@ -41,11 +45,6 @@ int media_encode_wav(const struct wb_pcm *p, struct wb_buf *out, struct wb_error
  * Opus: serial is the Ogg stream's serial number (the whole-clip encoder
  * derives it from the audio; a streaming caller from the request, so the
  * same request still gives the same bytes). */
-/* Each encoder's library loaded (once a process): 0, or WB_ECONFIG with
- * the loader's reason (wb_audio_ready). */
-int media_mp3_ready(struct wb_error *err);
-int media_opus_ready(struct wb_error *err);
-
 struct media_mp3;
 int media_mp3_new(int rate, int channels, struct media_mp3 **out, struct wb_error *err);
 int media_mp3_write(struct media_mp3 *m, const int16_t *samples, size_t frames, struct wb_buf *out,

@@ -55,11 +55,10 @@ static void check_work(void *ud)
     run_encoders_ready(r, r->enc_stages, &r->enc_err);
 }
 
-static void check_done(void *ud, int status)
+/* The check is over (or was never made: the engine stops): the stages that
+ * waited start, or the run stops. */
+static void settle(struct run *r)
 {
-    struct run *r = ud;
-    if (status) /* the item never ran: check here */
-        run_encoders_ready(r, r->enc_stages, &r->enc_err);
     r->enc_checking = 0;
     if (r->enc_err.code) {
         wb_log(WB_LOG_DEBUG, "pipeline: no picture or clip asked for: %s",
@@ -73,10 +72,20 @@ static void check_done(void *ud, int status)
     pipe_resume_deferred(r);
 }
 
+/* status: WB_ECANCELED when the item never ran (the engine stops). */
+static void check_done(void *ud, int status)
+{
+    (void)status;
+    settle(ud);
+}
+
 void run_encoders_check(struct run *r, int cancelled)
 {
     if (!r->enc_checking)
         return;
-    if (cancelled || engine_queue_work(r->eng, check_work, check_done, r) != 0)
-        check_done(r, cancelled ? 0 : WB_ENOMEM);
+    if (!cancelled && engine_queue_work(r->eng, check_work, check_done, r) == 0)
+        return;
+    if (!cancelled) /* the pool took nothing: here, then */
+        run_encoders_ready(r, r->enc_stages, &r->enc_err);
+    settle(r);
 }

@@ -19,6 +19,8 @@ const BASE = {
 const FAULT_KEYS = ['status500', 'status503', 'status502', 'reset', 'truncate', 'malformed', 'sseError'];
 const SENT_KEEP = 10000;
 const LOG_KEEP = 2000;
+/* CLOCK_MONOTONIC in ms (libuv's hrtime). */
+const monoMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 /* Gap between SSE events: faults.slowStreamMs (or a top-level slowStreamMs). */
 export function streamGap(cfg) {
@@ -115,10 +117,11 @@ export class State {
       requests: 0, inFlight: 0, maxInFlight: 0, connections: open, maxConnections: open,
       connectionsTotal: 0, h2Sessions: 0, h2Streams: 0, keyInUrl: 0, statuses: {},
       faults: Object.fromEntries(FAULT_KEYS.map((k) => [k, 0])),
-      /* wall-clock ms (fractional) of the first request's start and of the
-       * last answer's end: a benchmark times a command's own start and end
-       * around its requests with them */
-      firstBeginAtMs: 0, lastEndAtMs: 0,
+      /* CLOCK_MONOTONIC ms (fractional; the clock every process of the
+       * machine shares: Python's time.monotonic) of the first request's
+       * start and of the last answer's end: a benchmark times a command's
+       * own start and end around its requests with them */
+      firstBeginMonoMs: 0, lastEndMonoMs: 0,
     };
     if (this.windows) this.windows.clear();
   }
@@ -133,7 +136,7 @@ export class State {
   begin(id) {
     const t = this.totals;
     t.requests++;
-    if (!t.firstBeginAtMs) t.firstBeginAtMs = performance.timeOrigin + performance.now();
+    if (!t.firstBeginMonoMs) t.firstBeginMonoMs = monoMs();
     t.inFlight++;
     if (t.inFlight > t.maxInFlight) t.maxInFlight = t.inFlight;
     const tok = { m: null, ended: false };
@@ -158,7 +161,7 @@ export class State {
     tok.ended = true;
     const k = String(status);
     this.totals.inFlight--;
-    this.totals.lastEndAtMs = performance.timeOrigin + performance.now();
+    this.totals.lastEndMonoMs = monoMs();
     this.totals.statuses[k] = (this.totals.statuses[k] || 0) + 1;
     if (tok.m) {
       tok.m.inFlight--;
