@@ -6,7 +6,8 @@ with every entry done once, no orphaned or truncated media, and no more
 requests than the entries' stages plus what the kill cut off or had not
 committed yet, and no committed stage asked for again; a daily
 quota stops one stage with one message while the others finish; a rejected key
-stops the run early. Prints TAP."""
+stops the run early; an encoder's library that cannot be loaded stops it
+before any picture or clip is asked for. Prints TAP."""
 import json
 import os
 import random
@@ -744,7 +745,7 @@ def hidden_lib(stem):
 
 def run_hiding(tmp, lib, args, env_extra):
     """wordbank with lib replaced by an empty file in a private mount
-    namespace (the loader then cannot load it); None without root/unshare."""
+    namespace: the loader finds it and cannot load it."""
     cmd = ["unshare", "-m", "bash", "-c", 'mount --bind /dev/null "$1" && shift && exec "$@"', "_",
            lib, WB, "--db", tmp + "/wb.db", "--progress", "never"] + args
     r = subprocess.run(cmd, env=T.env(tmp, **env_extra), capture_output=True, text=True)
@@ -759,7 +760,8 @@ def test_encoders_before_paying(tmp):
     done (speech and pictures would start at once), and pictures without
     libwebp on a fresh bank. The details that went out meanwhile are kept,
     and the next run asks for none of them again."""
-    if os.geteuid() != 0 or not shutil.which("unshare") or \
+    libs = (hidden_lib("libavformat"), hidden_lib("libwebp"))
+    if os.geteuid() != 0 or not shutil.which("unshare") or not all(libs) or \
             subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode != 0:
         for name in ("the details run exits 0", "M4A without libavformat: exit 3, the loader's reason",
                      "M4A without libavformat: no clip and no picture asked for",
@@ -768,7 +770,7 @@ def test_encoders_before_paying(tmp):
                      "pictures without libwebp: no picture and no clip asked for; every details "
                      "answer that came is kept",
                      "with the library back, the next run finishes and asks for no details twice"):
-            T.skip(name, "needs root and unshare to hide a library")
+            T.skip(name, "needs root, unshare, libavformat and libwebp to hide")
         return
     fake = Fake({"seed": 12, "default": {"latencyMs": 40}})
     genv = {"GEMINI_BASE_URL": fake.url}
@@ -780,7 +782,7 @@ def test_encoders_before_paying(tmp):
         open(tmp + "/w.txt", "w").write(words(n))
         r = run(tmp, ["-j", "4", "--no-image", "--no-audio", "propagate", tmp + "/w.txt"], genv)
         check("the details run exits 0", r.returncode == 0, r.stderr[-500:])
-        lib = hidden_lib("libavformat")
+        lib = libs[0]
         r = run_hiding(tmp, lib, ["-j", "4", "--audio-format", "m4a", "propagate", tmp + "/w.txt"],
                        genv)
         check("M4A without libavformat: exit 3, the loader's reason",
@@ -797,7 +799,7 @@ def test_encoders_before_paying(tmp):
               f"rc {r.returncode} {r.stderr[-400:]}")
 
         os.makedirs(tmp + "/b")
-        lib = hidden_lib("libwebp")
+        lib = libs[1]
         text0, image0, tts0 = (reqs(m) for m in ("gemini-3.8-flash", "gemini-3.1-flash-image",
                                                  "gemini-3.8-flash-tts"))
         r = run_hiding(tmp + "/b", lib, ["-j", "4", "propagate", tmp + "/w.txt"], genv)
@@ -826,7 +828,8 @@ def main():
                  test_japanese_answers_wait_off_the_loop, test_start_all_at_once,
                  test_fill_details_first, test_ends_with_its_work,
                  test_providers, test_speech, test_faults, test_sigkill, test_ctrl_c, test_full_disk,
-                 test_quota_and_auth, test_terminal, test_commits, test_encoders_before_paying), "wbpipe.", "WB_PIPELINE_ONLY")
+                 test_quota_and_auth, test_terminal, test_commits, test_encoders_before_paying),
+                "wbpipe.", "WB_PIPELINE_ONLY")
     T.check_sanitizers()
     T.finish()
 
