@@ -30,11 +30,16 @@ int pipe_defer_push(struct run *r, struct job *j, enum wb_stage s)
     return 0;
 }
 
+int pipe_media_room(const struct run *r)
+{
+    return !r->enc_pending && r->media_active < r->media_max;
+}
+
 /* Room in the media pipeline again (or the encoders loaded: encoders.c):
  * start the stages that waited, in order. */
 void pipe_resume_deferred(struct run *r)
 {
-    while (!r->enc_checking && r->media_active < r->media_max && r->def_head < r->def_len) {
+    while (pipe_media_room(r) && r->def_head < r->def_len) {
         struct deferred_stage d = r->deferred[r->def_head++];
         pipe_stage_start(r, d.job, d.stage);
     }

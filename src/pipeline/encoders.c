@@ -14,8 +14,9 @@
 
 static unsigned stages_to_check(const struct run *r)
 {
+    const unsigned both = WB_STAGE_BIT(WB_STAGE_AUDIO) | WB_STAGE_BIT(WB_STAGE_IMAGE);
     unsigned want = 0;
-    for (size_t i = 0; i < r->n_jobs; i++) {
+    for (size_t i = 0; i < r->n_jobs && want != both; i++) {
         const struct job *j = &r->jobs[i];
         if (pipe_stage_wanted(j, WB_STAGE_AUDIO))
             want |= WB_STAGE_BIT(WB_STAGE_AUDIO);
@@ -45,21 +46,20 @@ int run_encoders_check_before(struct run *r, struct wb_error *err)
 
 void run_encoders_begin(struct run *r)
 {
-    r->enc_stages = stages_to_check(r);
-    r->enc_checking = r->enc_stages != 0;
+    r->enc_pending = stages_to_check(r);
 }
 
 static void check_work(void *ud)
 {
     struct run *r = ud;
-    run_encoders_ready(r, r->enc_stages, &r->enc_err);
+    run_encoders_ready(r, r->enc_pending, &r->enc_err);
 }
 
 /* The check is over (or was never made: the engine stops): the stages that
  * waited start, or the run stops. */
 static void settle(struct run *r)
 {
-    r->enc_checking = 0;
+    r->enc_pending = 0;
     if (r->enc_err.code) {
         wb_log(WB_LOG_DEBUG, "pipeline: no picture or clip asked for: %s",
                wb_error_text(&r->enc_err));
@@ -81,11 +81,11 @@ static void check_done(void *ud, int status)
 
 void run_encoders_check(struct run *r, int cancelled)
 {
-    if (!r->enc_checking)
+    if (!r->enc_pending)
         return;
     if (!cancelled && engine_queue_work(r->eng, check_work, check_done, r) == 0)
         return;
     if (!cancelled) /* the pool took nothing: here, then */
-        run_encoders_ready(r, r->enc_stages, &r->enc_err);
+        run_encoders_ready(r, r->enc_pending, &r->enc_err);
     settle(r);
 }

@@ -133,10 +133,9 @@ struct run {
     int media_active, media_max;
     struct deferred_stage *deferred;
     size_t def_head, def_len, def_cap;
-    /* encoders.c: the stages whose encoders are being loaded on the pool
-     * (picture and speech stages wait, PS_DEFERRED, while enc_checking) */
-    unsigned enc_stages;
-    int enc_checking;
+    /* encoders.c: the stages (WB_STAGE_BIT) whose encoders are being loaded
+     * on the pool; picture and speech stages wait (PS_DEFERRED) while any */
+    unsigned enc_pending;
     struct wb_error enc_err;
 
     /* Runs sharing the word bank: this run's leases, and entries waiting for
@@ -256,6 +255,9 @@ int pipe_fifo_reserve(void *arrp, size_t *head, size_t *len, size_t *cap, size_t
     pipe_fifo_reserve(&(arr), &(head), &(len), &(cap), sizeof *(arr))
 int pipe_defer_push(struct run *r, struct job *j, enum wb_stage s);
 void pipe_resume_deferred(struct run *r);
+/* Whether a picture or speech stage may start now: its encoders are known
+ * to load (encoders.c) and the media pipeline has room. */
+int pipe_media_room(const struct run *r);
 
 /* commit.c: stage results into the store, failures, fatal errors */
 int run_commit_stage(struct run *r, struct job *j, enum wb_stage s, int status, const char *msg,

@@ -94,14 +94,8 @@ int run_japanese_park(struct run *r, struct stage_task *t)
     if (!r->ja_preparing || t->stage != WB_STAGE_DETAILS || t->status != 0 ||
         !is_japanese(t->job->e.language))
         return 0;
-    if (r->n_ja_parked == r->cap_ja_parked) {
-        size_t cap = r->cap_ja_parked ? r->cap_ja_parked * 2 : 16;
-        struct stage_task **p = realloc(r->ja_parked, cap * sizeof *p);
-        if (!p)
-            return 0; /* settled now: the loop waits for the lock, nothing is lost */
-        r->ja_parked = p;
-        r->cap_ja_parked = cap;
-    }
+    if (CORE_ARRAY_RESERVE(r->ja_parked, r->n_ja_parked, r->cap_ja_parked, 1, 0) != 0)
+        return 0; /* settled now: the loop waits for the lock, nothing is lost */
     r->ja_parked[r->n_ja_parked++] = t;
     return 1;
 }

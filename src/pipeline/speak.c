@@ -137,32 +137,25 @@ static const char *audio_provider(const struct wb_config *cfg)
     return prov_configured(cfg, WB_STAGE_AUDIO);
 }
 
-static int format_of(const char *format, struct wb_error *err)
+/* The format (>= 0), its encoder loaded before the clip is asked for: a
+ * clip that could not be kept is never bought (pipeline/encoders.c). */
+static int format_ready(const char *format, struct wb_error *err)
 {
-    int f = wb_audio_format_from_name(format ? format : "mp3");
+    int f = wb_audio_format_from_name(format ? format : "mp3"), rc;
     if (f < 0)
         return wb_error_set(err, WB_EINVAL, "unknown audio format '%s' (mp3, m4a, opus or wav)",
                             format);
+    if ((rc = wb_audio_ready((enum wb_audio_format)f, err)) != 0)
+        return rc;
     return f;
 }
 
-/* The format's encoder, loaded before the clip is asked for: a clip that
- * could not be kept is never bought (pipeline/encoders.c). */
-static int format_ready(const char *format, struct wb_error *err)
-{
-    int f = format_of(format, err);
-    return f < 0 ? f : wb_audio_ready((enum wb_audio_format)f, err);
-}
-
 static int encode(const struct wb_config *cfg, const void *pcm, size_t len, int rate, int channels,
-                  const char *format, struct wb_buf *out, struct wb_error *err)
+                  enum wb_audio_format f, struct wb_buf *out, struct wb_error *err)
 {
     struct wb_audio_options o;
-    int f = format_of(format, err);
-    if (f < 0)
-        return f;
     wb_audio_options_init(&o);
-    o.format = (enum wb_audio_format)f;
+    o.format = f;
     o.trim = wb_config_bool(cfg, "audio_trim");
     o.pcm_rate = rate;
     o.pcm_channels = channels;
@@ -195,12 +188,12 @@ int wb_speak(const struct wb_config *cfg, const char *text, const char *format, 
     const char *prov = audio_provider(cfg);
     const struct prov_ops *ops = prov_find(prov);
     struct oneshot s;
-    int rc;
+    int rc, f = 0;
     shot_init(&s);
     if (!text || !*text) {
         rc = wb_error_set(err, WB_EINVAL, "nothing to say");
-    } else if ((rc = format_ready(format, err)) != 0) {
-        /* said */
+    } else if ((f = format_ready(format, err)) < 0) {
+        rc = f;
     } else if (ops && ops->local) {
         rc = offline_say(cfg, text, &s.pcm, &s.rate, err);
     } else if (ops && ops->speech_request) {
@@ -212,7 +205,8 @@ int wb_speak(const struct wb_config *cfg, const char *text, const char *format, 
                           prov);
     }
     if (!rc)
-        rc = encode(cfg, s.pcm.data, s.pcm.len, s.rate, s.channels, format, out, err);
+        rc = encode(cfg, s.pcm.data, s.pcm.len, s.rate, s.channels, (enum wb_audio_format)f, out,
+                    err);
     shot_release(&s);
     return rc;
 }
@@ -225,7 +219,7 @@ int wb_speak_dialogue(const struct wb_config *cfg, const char *script, size_t le
     const char *speakers[3];
     size_t n = 0, n_speakers;
     struct oneshot s;
-    int rc;
+    int rc, f = 0;
     shot_init(&s);
     if ((rc = prov_dialogue_parse(script, len, &lines, &n, err)))
         goto out;
@@ -240,8 +234,10 @@ int wb_speak_dialogue(const struct wb_config *cfg, const char *script, size_t le
                          n_speakers > 2 ? ", " : "", n_speakers > 2 ? speakers[2] : "");
         goto out;
     }
-    if ((rc = format_ready(format, err)))
+    if ((f = format_ready(format, err)) < 0) {
+        rc = f;
         goto out;
+    }
     if (prov_find(prov) == &prov_gemini_ops) {
         /* Two voices in one request: Gemini's own (multiSpeakerVoiceConfig). */
         struct gemini_opts o;
@@ -263,7 +259,8 @@ int wb_speak_dialogue(const struct wb_config *cfg, const char *script, size_t le
                           prov);
     }
     if (!rc)
-        rc = encode(cfg, s.pcm.data, s.pcm.len, s.rate, s.channels, format, out, err);
+        rc = encode(cfg, s.pcm.data, s.pcm.len, s.rate, s.channels, (enum wb_audio_format)f, out,
+                    err);
 out:
     prov_dialogue_lines_free(lines, n);
     shot_release(&s);

@@ -229,9 +229,8 @@ void pipe_stage_start(struct run *r, struct job *j, enum wb_stage s)
     /* Requests for pictures and speech run ahead of the encoders when the
      * CPU is the bottleneck; their bytes would pile up in memory. Wait; and
      * until the encoders are known to load (encoders.c). */
-    if (s != WB_STAGE_DETAILS && j->st[s] == PS_WAITING &&
-        (r->enc_checking || r->media_active >= r->media_max) && !r->fatal && !r->stopping &&
-        pipe_defer_push(r, j, s) == 0) {
+    if (s != WB_STAGE_DETAILS && j->st[s] == PS_WAITING && !pipe_media_room(r) && !r->fatal &&
+        !r->stopping && pipe_defer_push(r, j, s) == 0) {
         pipe_stage_set(r, j, s, PS_DEFERRED);
         return;
     }
