@@ -92,7 +92,10 @@ test('firstBeginMonoMs and lastEndMonoMs: the CLOCK_MONOTONIC ms of the first re
      * answer's end, 30 ms and another 60 ms later */
     assert.ok(totals.firstBeginMonoMs >= t0 && totals.firstBeginMonoMs <= t1, `${totals.firstBeginMonoMs} ${t0}`);
     assert.ok(totals.lastEndMonoMs - totals.firstBeginMonoMs >= 145, `${totals.lastEndMonoMs - totals.firstBeginMonoMs}`);
-    assert.ok(totals.lastEndMonoMs <= t1, `${totals.lastEndMonoMs} ${t1}`);
+    /* on the client's own clock (not the wall clock); the fake notes the
+     * end just after handing the bytes over, so the client may have read
+     * them a moment before */
+    assert.ok(totals.lastEndMonoMs <= t1 + 5, `${totals.lastEndMonoMs} ${t1}`);
   } finally {
     await S.stop();
   }
